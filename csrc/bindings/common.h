@@ -1,0 +1,83 @@
+#pragma once
+// Shared pieces of the binding layer: the Tensor caster, argument conversion, dtype objects.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "core/tensor.h"
+
+namespace py = pybind11;
+
+// cr::Tensor crosses the boundary as the Python Tensor object that owns its TensorImpl; an
+// undefined Tensor is None.
+namespace pybind11 {
+namespace detail {
+template <>
+struct type_caster<cr::Tensor> {
+  PYBIND11_TYPE_CASTER(cr::Tensor, const_name("Tensor"));
+  bool load(handle src, bool convert) {
+    if (src.is_none()) { value = cr::Tensor(); return true; }
+    make_caster<std::shared_ptr<cr::TensorImpl>> inner;
+    if (!inner.load(src, convert)) return false;
+    value = cr::Tensor(cast_op<std::shared_ptr<cr::TensorImpl>>(inner));
+    return true;
+  }
+  static handle cast(const cr::Tensor& t, return_value_policy policy, handle parent) {
+    if (!t.defined()) return none().release();
+    return make_caster<std::shared_ptr<cr::TensorImpl>>::cast(t.ptr(), policy, parent);
+  }
+};
+}  // namespace detail
+}  // namespace pybind11
+
+namespace crpy {
+
+using cr::Dims;
+using cr::DType;
+using cr::Tensor;
+using cr::TensorList;
+using PyTensorClass = py::class_<cr::TensorImpl, std::shared_ptr<cr::TensorImpl>>;
+
+/// The Python Tensor type, for fast isinstance checks.
+PyTypeObject* tensor_type();
+inline bool is_tensor(py::handle o) { return PyObject_TypeCheck(o.ptr(), tensor_type()); }
+inline Tensor as_tensor_unchecked(py::handle o) { return py::cast<Tensor>(o); }
+
+/// A Python dtype object (chainrule.float32 ...) for a DType, and back. parse_dtype also takes
+/// NumPy dtypes and the Python types float/int/bool; None gives `fallback`.
+py::object dtype_object(DType d);
+DType parse_dtype(py::handle o, DType fallback);
+/// Default dtype for Python floats.
+DType default_float_dtype();
+
+/// A Tensor from an operand: a Tensor as is; a Python number as a 0-dim tensor whose dtype follows
+/// `like` (PyTorch's wrapped-number rule); arrays and lists via NumPy. TypeError otherwise.
+Tensor operand(py::handle o, const Tensor& like, const char* op);
+/// A Tensor from arbitrary data (tensor(...) semantics); copies.
+Tensor tensor_from_data(py::handle data, py::handle dtype);
+/// Shares memory with a NumPy array when its dtype is supported.
+Tensor from_numpy(py::handle arr);
+/// A NumPy array sharing the tensor's memory.
+py::object to_numpy(const Tensor& t);
+
+/// Shape from f(2, 3), f((2, 3)), f([2, 3]) or f(torch.Size-like); ints only.
+Dims parse_shape(py::handle o, const char* op);
+Dims parse_shape_args(const py::args& args, const char* op);
+/// dim=None / int / tuple of ints -> list (empty for None).
+std::vector<int64_t> parse_dims(py::handle o, const char* op);
+
+/// Holds a Python object; the last owner drops it with the GIL held, from any thread.
+std::shared_ptr<py::object> gil_safe(py::object o);
+
+void register_errors(py::module_& m);
+void register_config(py::module_& m);
+void register_tensor(py::module_& m, PyTensorClass& cls);
+void register_creation(py::module_& m, PyTensorClass& cls);
+void register_elementwise(py::module_& m, PyTensorClass& cls);
+void register_reduce(py::module_& m, PyTensorClass& cls);
+void register_shape(py::module_& m, PyTensorClass& cls);
+void register_linalg(py::module_& m, PyTensorClass& cls);
+void register_nn(py::module_& m, PyTensorClass& cls);
+void register_autograd(py::module_& m, PyTensorClass& cls);
+void register_optim(py::module_& m, PyTensorClass& cls);
+
+}  // namespace crpy

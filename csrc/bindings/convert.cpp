@@ -1,0 +1,260 @@
+// Conversions between Python objects and tensors; dtype objects; exception mapping.
+#include <pybind11/numpy.h>
+
+#include "bindings/common.h"
+#include "core/errors.h"
+#include "ops/creation.h"
+
+namespace crpy {
+
+namespace {
+PyTypeObject* g_tensor_type = nullptr;
+
+struct DTypeBox {
+  DType d;
+};
+py::object* g_dtypes[4] = {nullptr, nullptr, nullptr, nullptr};
+const char* kDTypeNames[4] = {"bool", "int64", "float32", "float64"};
+}  // namespace
+
+PyTypeObject* tensor_type() {
+  if (!g_tensor_type) g_tensor_type = (PyTypeObject*)py::type::of<cr::TensorImpl>().ptr();
+  return g_tensor_type;
+}
+
+py::object dtype_object(DType d) { return *g_dtypes[(int)d]; }
+DType default_float_dtype() { return DType::Float32; }
+
+DType parse_dtype(py::handle o, DType fallback) {
+  if (o.is_none()) return fallback;
+  if (py::isinstance<DTypeBox>(o)) return o.cast<DTypeBox&>().d;
+  if (o.ptr() == (PyObject*)&PyFloat_Type) return DType::Float64;
+  if (o.ptr() == (PyObject*)&PyLong_Type) return DType::Int64;
+  if (o.ptr() == (PyObject*)&PyBool_Type) return DType::Bool;
+  if (py::isinstance<py::str>(o)) {
+    std::string s = o.cast<std::string>();
+    if (s == "float32" || s == "float") return DType::Float32;
+    if (s == "float64" || s == "double") return DType::Float64;
+    if (s == "int64" || s == "long") return DType::Int64;
+    if (s == "bool") return DType::Bool;
+    throw cr::TypeError("unsupported dtype '" + s + "' (use float32, float64, int64 or bool)");
+  }
+  try {
+    py::dtype nd = py::dtype::from_args(py::reinterpret_borrow<py::object>(o));
+    char kind = nd.kind();
+    if (kind == 'f' && nd.itemsize() == 4) return DType::Float32;
+    if (kind == 'f' && nd.itemsize() == 8) return DType::Float64;
+    if (kind == 'i' && nd.itemsize() == 8) return DType::Int64;
+    if (kind == 'b') return DType::Bool;
+  } catch (py::error_already_set&) {
+  }
+  throw cr::TypeError(cr::str("unsupported dtype ", py::repr(o).cast<std::string>(),
+                              " (use chainrule.float32, float64, int64 or bool)"));
+}
+
+std::shared_ptr<py::object> gil_safe(py::object o) {
+  return std::shared_ptr<py::object>(new py::object(std::move(o)), [](py::object* p) {
+    if (!Py_IsInitialized()) { p->release(); delete p; return; }
+    py::gil_scoped_acquire gil;
+    delete p;
+  });
+}
+
+// ---- NumPy -----------------------------------------------------------------------------------
+static bool numpy_dtype_supported(const py::dtype& dt, DType& out) {
+  char kind = dt.kind();
+  if (!dt.attr("isnative").cast<bool>()) return false;
+  if (kind == 'f' && dt.itemsize() == 4) { out = DType::Float32; return true; }
+  if (kind == 'f' && dt.itemsize() == 8) { out = DType::Float64; return true; }
+  if (kind == 'i' && dt.itemsize() == 8) { out = DType::Int64; return true; }
+  if (kind == 'b' && dt.itemsize() == 1) { out = DType::Bool; return true; }
+  return false;
+}
+
+Tensor from_numpy(py::handle obj) {
+  if (!py::isinstance<py::array>(obj)) throw cr::TypeError("from_numpy: expected a numpy.ndarray");
+  py::array arr = py::reinterpret_borrow<py::array>(obj);
+  DType dt;
+  if (!numpy_dtype_supported(arr.dtype(), dt))
+    throw cr::TypeError(cr::str("from_numpy: unsupported numpy dtype ", py::str(arr.dtype()).cast<std::string>(),
+                                "; supported: float32, float64, int64, bool"));
+  int64_t isz = (int64_t)cr::itemsize(dt);
+  Dims shape, strides;
+  bool ok = true;
+  int64_t min_off = 0, max_off = 0;
+  for (py::ssize_t i = 0; i < arr.ndim(); ++i) {
+    shape.push_back(arr.shape(i));
+    int64_t s = arr.strides(i);
+    if (s % isz != 0 || s < 0) ok = false;
+    strides.push_back(s / isz);
+    if (arr.shape(i) > 0) max_off += (arr.shape(i) - 1) * (s / isz);
+  }
+  (void)min_off;
+  if (!ok) {
+    // Negative or unaligned strides: keep a contiguous copy instead of a view.
+    py::array c = py::array::ensure(py::module_::import("numpy").attr("ascontiguousarray")(arr));
+    return from_numpy(c);
+  }
+  auto owner = gil_safe(py::reinterpret_borrow<py::object>(obj));
+  size_t nbytes = (size_t)((cr::numel_of(shape) == 0 ? 0 : max_off + 1) * isz);
+  auto storage = cr::Storage::wrap(const_cast<void*>(arr.data()), nbytes, owner);
+  auto impl = std::make_shared<cr::TensorImpl>(storage, shape, strides, 0, dt);
+  return Tensor(impl);
+}
+
+py::object to_numpy(const Tensor& t) {
+  static const char* fmt[4] = {"?", "q", "f", "d"};
+  (void)fmt;
+  py::dtype dt = t.dtype() == DType::Bool    ? py::dtype("bool")
+                 : t.dtype() == DType::Int64 ? py::dtype("int64")
+                 : t.dtype() == DType::Float32 ? py::dtype("float32")
+                                               : py::dtype("float64");
+  std::vector<py::ssize_t> shape(t.shape().begin(), t.shape().end()), strides;
+  int64_t isz = (int64_t)cr::itemsize(t.dtype());
+  for (auto s : t.strides()) strides.push_back(s * isz);
+  auto* keep = new std::shared_ptr<cr::Storage>(t.storage());
+  py::capsule base(keep, [](void* p) { delete static_cast<std::shared_ptr<cr::Storage>*>(p); });
+  return py::array(dt, shape, strides, t.raw_data(), base);
+}
+
+Tensor tensor_from_data(py::handle data, py::handle dtype) {
+  py::module_ np = py::module_::import("numpy");
+  DType want;
+  bool explicit_dtype = !dtype.is_none();
+  if (explicit_dtype) want = parse_dtype(dtype, DType::Float32);
+  if (is_tensor(data)) {
+    Tensor src = as_tensor_unchecked(data);
+    return cr::contiguous_copy_as(src, explicit_dtype ? want : src.dtype());
+  }
+  bool is_ndarray = py::isinstance<py::array>(data);
+  py::array arr;
+  try {
+    arr = py::array::ensure(np.attr("asarray")(data));
+  } catch (py::error_already_set& e) {
+    throw cr::TypeError(cr::str("tensor(): could not convert data of type ",
+                                py::str(py::type::of(data).attr("__name__")).cast<std::string>(),
+                                " to a tensor: ", e.what()));
+  }
+  if (!arr) throw cr::TypeError("tensor(): could not convert data to a tensor");
+  char kind = arr.dtype().kind();
+  DType natural;
+  if (kind == 'b') natural = DType::Bool;
+  else if (kind == 'i' || kind == 'u') natural = DType::Int64;
+  else if (kind == 'f') natural = (is_ndarray && arr.dtype().itemsize() == 8) ? DType::Float64 : DType::Float32;
+  else
+    throw cr::TypeError(cr::str("tensor(): unsupported element type ",
+                                py::str(arr.dtype()).cast<std::string>(),
+                                " (expected numbers or booleans, nested in lists of equal length)"));
+  DType target = explicit_dtype ? want : natural;
+  const char* np_name = target == DType::Bool ? "bool" : target == DType::Int64 ? "int64"
+                        : target == DType::Float32 ? "float32" : "float64";
+  py::array conv = py::array::ensure(np.attr("ascontiguousarray")(arr, np_name));
+  Tensor shared = from_numpy(conv);
+  return cr::contiguous_copy(shared);  // own the memory: tensor() never aliases its input
+}
+
+Tensor operand(py::handle o, const Tensor& like, const char* op) {
+  if (is_tensor(o)) return as_tensor_unchecked(o);
+  DType ld = like.defined() ? like.dtype() : DType::Float32;
+  if (PyBool_Check(o.ptr())) return cr::scalar_tensor(o.ptr() == Py_True ? 1.0 : 0.0, ld);
+  if (PyFloat_Check(o.ptr()))
+    return cr::scalar_tensor(PyFloat_AS_DOUBLE(o.ptr()), cr::is_floating(ld) ? ld : default_float_dtype());
+  if (PyLong_Check(o.ptr())) {
+    int overflow = 0;
+    long long v = PyLong_AsLongLongAndOverflow(o.ptr(), &overflow);
+    if (overflow) {
+      double dv = PyLong_AsDouble(o.ptr());
+      if (PyErr_Occurred()) { PyErr_Clear(); throw cr::ValueError(cr::str(op, ": integer operand is too large")); }
+      return cr::scalar_tensor(dv, cr::is_floating(ld) ? ld : DType::Float32);
+    }
+    DType dt = ld == DType::Bool ? DType::Int64 : ld;
+    Tensor t = Tensor::empty(Dims{}, dt);
+    cr::dispatch_all(dt, [&](auto tag) { using T = decltype(tag); *t.data<T>() = static_cast<T>(v); });
+    return t;
+  }
+  if (py::isinstance<py::array>(o) || PyList_Check(o.ptr()) || PyTuple_Check(o.ptr()) ||
+      py::hasattr(o, "__array__")) {
+    if (py::isinstance<py::array>(o) && py::reinterpret_borrow<py::array>(o).ndim() == 0) {
+      // NumPy scalars behave like Python numbers.
+      py::object item = o.attr("item")();
+      return operand(item, like, op);
+    }
+    return tensor_from_data(o, py::none());
+  }
+  if (PyNumber_Check(o.ptr()) && py::hasattr(o, "item")) return operand(o.attr("item")(), like, op);
+  throw cr::TypeError(cr::str(op, ": unsupported operand of type '",
+                              py::str(py::type::of(o).attr("__name__")).cast<std::string>(),
+                              "' (expected a Tensor, a number or an array)"));
+}
+
+// ---- shapes and dims -------------------------------------------------------------------------
+static int64_t as_int(py::handle o, const char* op) {
+  if (PyBool_Check(o.ptr()) || !(PyLong_Check(o.ptr()) || PyIndex_Check(o.ptr())))
+    throw cr::TypeError(cr::str(op, ": expected an integer size, got '",
+                                py::str(py::type::of(o).attr("__name__")).cast<std::string>(), "'"));
+  int overflow = 0;
+  py::object idx = py::reinterpret_steal<py::object>(PyNumber_Index(o.ptr()));
+  if (!idx) throw py::error_already_set();
+  long long v = PyLong_AsLongLongAndOverflow(idx.ptr(), &overflow);
+  if (overflow) throw cr::ValueError(cr::str(op, ": size is too large"));
+  return v;
+}
+
+Dims parse_shape(py::handle o, const char* op) {
+  Dims d;
+  if (PyLong_Check(o.ptr()) || PyIndex_Check(o.ptr())) { d.push_back(as_int(o, op)); return d; }
+  if (!py::isinstance<py::sequence>(o) || py::isinstance<py::str>(o))
+    throw cr::TypeError(cr::str(op, ": expected a shape (ints or a sequence of ints)"));
+  for (auto item : py::reinterpret_borrow<py::sequence>(o)) d.push_back(as_int(item, op));
+  return d;
+}
+
+Dims parse_shape_args(const py::args& args, const char* op) {
+  if (args.size() == 1 && !(PyLong_Check(args[0].ptr()) || PyIndex_Check(args[0].ptr())))
+    return parse_shape(args[0], op);
+  Dims d;
+  for (auto a : args) d.push_back(as_int(a, op));
+  return d;
+}
+
+std::vector<int64_t> parse_dims(py::handle o, const char* op) {
+  std::vector<int64_t> v;
+  if (o.is_none()) return v;
+  if (PyLong_Check(o.ptr()) || PyIndex_Check(o.ptr())) { v.push_back(as_int(o, op)); return v; }
+  if (!py::isinstance<py::sequence>(o)) throw cr::TypeError(cr::str(op, ": dim must be an int, a tuple of ints or None"));
+  for (auto item : py::reinterpret_borrow<py::sequence>(o)) v.push_back(as_int(item, op));
+  return v;
+}
+
+// ---- errors and dtypes -------------------------------------------------------------------------
+void register_errors(py::module_& m) {
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const cr::ShapeError& e) {
+      PyErr_SetString(PyExc_ValueError, e.what());
+    } catch (const cr::ValueError& e) {
+      PyErr_SetString(PyExc_ValueError, e.what());
+    } catch (const cr::TypeError& e) {
+      PyErr_SetString(PyExc_TypeError, e.what());
+    } catch (const cr::IndexError& e) {
+      PyErr_SetString(PyExc_IndexError, e.what());
+    } catch (const cr::AutogradError& e) {
+      PyErr_SetString(PyExc_RuntimeError, e.what());
+    }
+  });
+  py::class_<DTypeBox>(m, "dtype")
+      .def_property_readonly("is_floating_point", [](const DTypeBox& b) { return cr::is_floating(b.d); })
+      .def_property_readonly("itemsize", [](const DTypeBox& b) { return cr::itemsize(b.d); })
+      .def("__repr__", [](const DTypeBox& b) { return std::string("chainrule.") + kDTypeNames[(int)b.d]; })
+      .def("__reduce__", [](const DTypeBox& b) {
+        return py::make_tuple(py::module_::import("builtins").attr("getattr"),
+                              py::make_tuple(py::module_::import("chainrule"), kDTypeNames[(int)b.d]));
+      });
+  for (int i = 0; i < 4; ++i) {
+    g_dtypes[i] = new py::object(py::cast(DTypeBox{(DType)i}));  // leaked: lives as long as the module
+    m.attr(kDTypeNames[i]) = *g_dtypes[i];
+  }
+}
+
+}  // namespace crpy

@@ -1,0 +1,58 @@
+// Build facts for chainrule.show_config().
+#include <Eigen/Core>
+
+#include "bindings/common.h"
+
+#ifndef CHAINRULE_VERSION
+#define CHAINRULE_VERSION "0.0.0"
+#endif
+#ifndef CHAINRULE_ARCH_NAME
+#define CHAINRULE_ARCH_NAME ""
+#endif
+
+namespace crpy {
+
+void register_config(py::module_& m) {
+  m.def("_build_info", [] {
+    py::dict d;
+    d["version"] = CHAINRULE_VERSION;
+    d["eigen"] = cr::str(EIGEN_WORLD_VERSION, ".", EIGEN_MAJOR_VERSION, ".", EIGEN_MINOR_VERSION);
+#ifdef CHAINRULE_HAS_OPENMP
+    d["openmp"] = true;
+#else
+    d["openmp"] = false;
+#endif
+    d["arch"] = CHAINRULE_ARCH_NAME;
+    py::list simd;
+#ifdef __SSE4_2__
+    simd.append("SSE4.2");
+#endif
+#ifdef __AVX__
+    simd.append("AVX");
+#endif
+#ifdef __AVX2__
+    simd.append("AVX2");
+#endif
+#ifdef __FMA__
+    simd.append("FMA");
+#endif
+#ifdef __AVX512F__
+    simd.append("AVX-512F");
+#endif
+#ifdef __ARM_NEON
+    simd.append("NEON");
+#endif
+    d["simd"] = simd;
+    d["eigen_simd"] = Eigen::SimdInstructionSetsInUse();
+#if defined(__clang__)
+    d["compiler"] = cr::str("clang ", __clang_major__, ".", __clang_minor__);
+#elif defined(__GNUC__)
+    d["compiler"] = cr::str("gcc ", __GNUC__, ".", __GNUC_MINOR__);
+#else
+    d["compiler"] = "unknown";
+#endif
+    return d;
+  });
+}
+
+}  // namespace crpy

@@ -1,0 +1,229 @@
+// The Tensor class: construction, data access, autograd attributes, arithmetic operators.
+#include <pybind11/numpy.h>
+
+#include "bindings/common.h"
+#include "core/engine.h"
+#include "core/node.h"
+#include "ops/ops.h"
+
+namespace crpy {
+
+namespace {
+
+py::tuple shape_tuple(const Dims& d) {
+  py::tuple t(d.size());
+  for (size_t i = 0; i < d.size(); ++i) t[i] = py::int_(d[i]);
+  return t;
+}
+
+void set_requires_grad(const Tensor& t, bool on) {
+  if (!t.is_leaf())
+    throw cr::AutogradError(
+        "you can only change requires_grad flags of leaf variables. If you want to use a computed "
+        "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().");
+  if (on && !cr::is_floating(t.dtype()))
+    throw cr::AutogradError(cr::str("only Tensors of floating point dtype can require gradients (got ",
+                                    cr::dtype_name(t.dtype()), ")"));
+  t.impl()->requires_grad_ = on;
+}
+
+// Binary operator with a Python-number fast path for float tensors.
+template <class Op>
+py::object binop(const Tensor& self, py::handle other, const char* name, Op op) {
+  return py::cast(op(self, operand(other, self, name)));
+}
+
+}  // namespace
+
+void register_tensor(py::module_& m, PyTensorClass& cls) {
+  py::class_<cr::Node, std::shared_ptr<cr::Node>>(m, "Node")
+      .def("name", &cr::Node::name)
+      .def_property_readonly("next_functions", [](const cr::Node& n) {
+        py::tuple t(n.next_edges_.size());
+        for (size_t i = 0; i < n.next_edges_.size(); ++i)
+          t[i] = py::make_tuple(n.next_edges_[i].fn ? py::cast(n.next_edges_[i].fn) : py::none(),
+                                n.next_edges_[i].input_nr);
+        return t;
+      })
+      .def("__repr__", [](const cr::Node& n) {
+        return cr::str("<", n.name(), " object at ", (const void*)&n, ">");
+      });
+
+  cls.def(py::init([](py::object data) -> std::shared_ptr<cr::TensorImpl> {
+        if (is_tensor(data)) return cr::detach(as_tensor_unchecked(data)).ptr();
+        return tensor_from_data(data, py::none()).ptr();
+      }), py::arg("data"))
+      // --- geometry and data ---
+      .def_property_readonly("shape", [](const Tensor& t) { return shape_tuple(t.shape()); })
+      .def("size", [](const Tensor& t, py::object dim) -> py::object {
+        if (dim.is_none()) return shape_tuple(t.shape());
+        int64_t d = cr::wrap_dim(dim.cast<int64_t>(), t.dim(), "size");
+        return py::int_(t.dim() == 0 ? 1 : t.shape()[d]);
+      }, py::arg("dim") = py::none())
+      .def("stride", [](const Tensor& t, py::object dim) -> py::object {
+        if (dim.is_none()) return shape_tuple(t.strides());
+        int64_t d = cr::wrap_dim(dim.cast<int64_t>(), t.dim(), "stride");
+        return py::int_(t.dim() == 0 ? 1 : t.strides()[d]);
+      }, py::arg("dim") = py::none())
+      .def_property_readonly("ndim", [](const Tensor& t) { return t.dim(); })
+      .def("dim", [](const Tensor& t) { return t.dim(); })
+      .def("numel", [](const Tensor& t) { return t.numel(); })
+      .def("nelement", [](const Tensor& t) { return t.numel(); })
+      .def("__len__", [](const Tensor& t) {
+        if (t.dim() == 0) throw cr::TypeError("len() of a 0-d tensor");
+        return t.shape()[0];
+      })
+      .def_property_readonly("dtype", [](const Tensor& t) { return dtype_object(t.dtype()); })
+      .def("is_contiguous", [](const Tensor& t) { return t.is_contiguous(); })
+      .def("is_floating_point", [](const Tensor& t) { return cr::is_floating(t.dtype()); })
+      .def("storage_offset", [](const Tensor& t) { return t.offset(); })
+      .def("data_ptr", [](const Tensor& t) { return (uintptr_t)t.raw_data(); })
+      .def("element_size", [](const Tensor& t) { return cr::itemsize(t.dtype()); })
+      .def_property_readonly("_version", [](const Tensor& t) { return t.storage()->version(); })
+      .def_property_readonly("is_view", [](const Tensor& t) { return t.impl()->is_view_; })
+      .def_property_readonly("device", [](const Tensor&) { return py::str("cpu"); })
+      .def("item", [](const Tensor& t) -> py::object {
+        if (t.numel() != 1)
+          throw cr::ValueError(cr::str("a Tensor with ", t.numel(), " elements cannot be converted to a Python scalar"));
+        return cr::dispatch_all(t.dtype(), [&](auto tag) -> py::object {
+          using T = decltype(tag);
+          T v = *t.data<T>();
+          if constexpr (std::is_same_v<T, bool>) return py::bool_(v);
+          else if constexpr (std::is_same_v<T, int64_t>) return py::int_(v);
+          else return py::float_((double)v);
+        });
+      })
+      .def("numpy", [](const Tensor& t) {
+        if (t.requires_grad())
+          throw cr::AutogradError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.");
+        return to_numpy(t);
+      })
+      .def("__array__", [](const Tensor& t, py::object dtype, py::object copy) {
+        py::object a = to_numpy(cr::detach(t));
+        if (!dtype.is_none()) a = a.attr("astype")(dtype);
+        return a;
+      }, py::arg("dtype") = py::none(), py::arg("copy") = py::none())
+      // --- autograd attributes ---
+      .def_property("requires_grad", [](const Tensor& t) { return t.requires_grad(); }, &set_requires_grad)
+      .def("requires_grad_", [](const Tensor& t, bool on) { set_requires_grad(t, on); return t; },
+           py::arg("requires_grad") = true)
+      .def_property("grad",
+          [](const Tensor& t) -> Tensor { return Tensor(t.impl()->grad_); },
+          [](const Tensor& t, py::object g) {
+            if (g.is_none()) { t.impl()->grad_.reset(); return; }
+            if (!is_tensor(g)) throw cr::TypeError("assigned grad must be a Tensor or None");
+            Tensor gt = as_tensor_unchecked(g);
+            if (gt.shape() != t.shape())
+              throw cr::ShapeError(cr::str("assigned grad has shape ", gt.shape(), " but the tensor has shape ", t.shape()));
+            if (gt.dtype() != t.dtype())
+              throw cr::TypeError(cr::str("assigned grad has dtype ", cr::dtype_name(gt.dtype()),
+                                          " but the tensor has dtype ", cr::dtype_name(t.dtype())));
+            t.impl()->grad_ = gt.ptr();
+          })
+      .def_property_readonly("grad_fn", [](const Tensor& t) { return t.impl()->grad_fn_; })
+      .def_property_readonly("is_leaf", [](const Tensor& t) { return t.is_leaf(); })
+      .def_property_readonly("retains_grad", [](const Tensor& t) { return t.impl()->retains_grad_; })
+      .def("retain_grad", [](const Tensor& t) { cr::retain_grad(t); })
+      .def("detach", [](const Tensor& t) { return cr::detach(t); })
+      .def("detach_", [](const Tensor& t) {
+        auto* i = t.impl();
+        if (i->is_view_ && i->grad_fn_)
+          throw cr::AutogradError("detach_(): cannot detach a view in place; use detach() instead");
+        cr::release_node(std::move(i->grad_fn_));
+        i->requires_grad_ = false;
+        return t;
+      })
+      .def("_is_same", [](const Tensor& a, const Tensor& b) { return a.same(b); })
+      .def("__hash__", [](py::handle self) { return (py::ssize_t)(uintptr_t)self.ptr() >> 4; })
+      // --- conversions ---
+      .def("clone", [](const Tensor& t) { return cr::clone(t); })
+      .def("contiguous", [](const Tensor& t) { return cr::contiguous(t); })
+      .def("float", [](const Tensor& t) { return cr::to_dtype(t, DType::Float32); })
+      .def("double", [](const Tensor& t) { return cr::to_dtype(t, DType::Float64); })
+      .def("long", [](const Tensor& t) { return cr::to_dtype(t, DType::Int64); })
+      .def("bool", [](const Tensor& t) { return cr::to_dtype(t, DType::Bool); })
+      .def("to", [](const Tensor& t, py::object a, py::object dtype) {
+        // to(dtype), to(device_str), to(other_tensor), to("cpu", dtype=...)
+        py::object target = dtype.is_none() ? a : dtype;
+        if (target.is_none()) return t;
+        if (py::isinstance<py::str>(target)) {
+          std::string s = target.cast<std::string>();
+          if (s == "cpu") return t;
+        }
+        if (is_tensor(target)) return cr::to_dtype(t, as_tensor_unchecked(target).dtype());
+        return cr::to_dtype(t, parse_dtype(target, t.dtype()));
+      }, py::arg("dtype_or_device") = py::none(), py::arg("dtype") = py::none())
+      .def("type", [](const Tensor& t, py::object dtype) -> py::object {
+        if (dtype.is_none()) return py::str(std::string("chainrule.") + cr::dtype_name(t.dtype()));
+        return py::cast(cr::to_dtype(t, parse_dtype(dtype, t.dtype())));
+      }, py::arg("dtype") = py::none())
+      .def("__float__", [](const Tensor& t) { return cr::item_as_double(t); })
+      .def("__int__", [](const Tensor& t) { return (int64_t)cr::item_as_double(t); })
+      .def("__index__", [](const Tensor& t) {
+        if (t.dtype() != DType::Int64 && t.dtype() != DType::Bool)
+          throw cr::TypeError("only integer tensors of a single element can be converted to an index");
+        return (int64_t)cr::item_as_double(t);
+      })
+      .def("__bool__", [](const Tensor& t) {
+        if (t.numel() != 1)
+          throw cr::ValueError(cr::str("Boolean value of Tensor with ", t.numel(), " elements is ambiguous"));
+        return cr::item_as_double(t) != 0.0;
+      })
+      // --- arithmetic ---
+      .def("__add__", [](const Tensor& s, py::handle o) -> py::object {
+        if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype())) return py::cast(cr::add_scalar(s, PyFloat_AS_DOUBLE(o.ptr())));
+        return binop(s, o, "add", [](const Tensor& a, const Tensor& b) { return cr::add(a, b); });
+      }, py::is_operator())
+      .def("__radd__", [](const Tensor& s, py::handle o) -> py::object {
+        if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype())) return py::cast(cr::add_scalar(s, PyFloat_AS_DOUBLE(o.ptr())));
+        return binop(s, o, "add", [](const Tensor& a, const Tensor& b) { return cr::add(b, a); });
+      }, py::is_operator())
+      .def("__sub__", [](const Tensor& s, py::handle o) -> py::object {
+        if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype())) return py::cast(cr::add_scalar(s, -PyFloat_AS_DOUBLE(o.ptr())));
+        return binop(s, o, "sub", [](const Tensor& a, const Tensor& b) { return cr::sub(a, b); });
+      }, py::is_operator())
+      .def("__rsub__", [](const Tensor& s, py::handle o) -> py::object {
+        return binop(s, o, "sub", [](const Tensor& a, const Tensor& b) { return cr::sub(b, a); });
+      }, py::is_operator())
+      .def("__mul__", [](const Tensor& s, py::handle o) -> py::object {
+        if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype())) return py::cast(cr::mul_scalar(s, PyFloat_AS_DOUBLE(o.ptr())));
+        return binop(s, o, "mul", [](const Tensor& a, const Tensor& b) { return cr::mul(a, b); });
+      }, py::is_operator())
+      .def("__rmul__", [](const Tensor& s, py::handle o) -> py::object {
+        if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype())) return py::cast(cr::mul_scalar(s, PyFloat_AS_DOUBLE(o.ptr())));
+        return binop(s, o, "mul", [](const Tensor& a, const Tensor& b) { return cr::mul(b, a); });
+      }, py::is_operator())
+      .def("__truediv__", [](const Tensor& s, py::handle o) -> py::object {
+        return binop(s, o, "div", [](const Tensor& a, const Tensor& b) { return cr::div(a, b); });
+      }, py::is_operator())
+      .def("__rtruediv__", [](const Tensor& s, py::handle o) -> py::object {
+        return binop(s, o, "div", [](const Tensor& a, const Tensor& b) { return cr::div(b, a); });
+      }, py::is_operator())
+      .def("__neg__", [](const Tensor& s) { return cr::neg(s); })
+      .def("__pos__", [](const Tensor& s) { return s; })
+      .def("__matmul__", [](const Tensor& s, py::handle o) {
+        return cr::matmul(s, operand(o, s, "matmul"));
+      }, py::is_operator())
+      .def("__rmatmul__", [](const Tensor& s, py::handle o) {
+        return cr::matmul(operand(o, s, "matmul"), s);
+      }, py::is_operator())
+      .def_property_readonly("T", [](const Tensor& t) {
+        if (t.dim() < 2) return t;
+        std::vector<int64_t> p;
+        for (int64_t i = t.dim() - 1; i >= 0; --i) p.push_back(i);
+        return cr::permute(t, p);
+      })
+      .def_property_readonly("mT", [](const Tensor& t) {
+        if (t.dim() < 2) throw cr::ShapeError("tensor.mT is only supported on matrices or batches of matrices");
+        return cr::transpose(t, -2, -1);
+      });
+
+  m.def("from_numpy", [](py::handle a) { return from_numpy(a); });
+  m.def("_tensor", [](py::handle data, py::handle dtype, bool requires_grad) {
+    Tensor t = tensor_from_data(data, dtype);
+    if (requires_grad) set_requires_grad(t, true);
+    return t;
+  }, py::arg("data"), py::arg("dtype") = py::none(), py::arg("requires_grad") = false);
+}
+
+}  // namespace crpy

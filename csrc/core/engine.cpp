@@ -1,0 +1,407 @@
+#include "core/engine.h"
+
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <thread>
+#include <unordered_map>
+
+#include "core/parallel.h"
+#include "ops/ops.h"
+
+namespace cr {
+
+// Note [Engine]
+// 1. Discovery: an iterative DFS from a root node counts, for every reachable node, its incoming
+//    edges. Each incoming edge gets its own slot in the target's input buffer, numbered in DFS
+//    order, and the producer remembers which slot each of its edges writes (edge_slot).
+// 2. A node is ready when all its slots are filled. Its gradient per output is the sum of its
+//    slots in slot order. See Note [Determinism].
+// 3. Ready nodes run on the calling thread; when more than one thread is allowed and a node makes
+//    several large nodes ready at once, the extra ones go to a shared queue that pool workers
+//    serve. See Note [Threads].
+// 4. After a node runs, its saved tensors are freed unless keep_graph.
+//
+// Note [Determinism]
+// The schedule depends on thread timing, the arithmetic must not. Slots are numbered by the
+// (deterministic) discovery order and summed in that order, so a gradient is the same sum in the
+// same order for any thread count. Kernels keep their half of the bargain with fixed-size chunks
+// (core/parallel.h).
+//
+// Note [Threads]
+// Inter-op: a pool of get_num_threads() - 1 workers, shared by every backward call, runs
+// independent branches. Intra-op: OpenMP inside kernels. The two share the same cores, so a node
+// that runs while other branches are in flight is limited to one intra-op thread; a chain of big
+// nodes run alone keeps every thread for its kernels. Small nodes never leave the calling thread.
+
+namespace {
+
+constexpr int64_t kHandOffNumel = 16384;  // a branch smaller than this stays on its thread
+
+struct NodeTask {
+  int dependencies = 0;
+  std::vector<Tensor> slots;
+  std::vector<uint32_t> slot_output_nr;
+  std::vector<int32_t> edge_slot;
+  std::vector<std::pair<uint32_t, size_t>> captures;  // (output_nr, index into captured)
+  bool execute = true;
+};
+
+class GraphRoot final : public Node {
+ public:
+  explicit GraphRoot(TensorList grads) : grads_(std::move(grads)) {}
+  TensorList apply(TensorList&&) override { return std::move(grads_); }
+  std::string name() const override { return "GraphRoot"; }
+  TensorList grads_;
+};
+
+struct GraphTask {
+  std::unordered_map<Node*, NodeTask> nodes;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<Node*> queue;  // ready nodes handed to the pool
+  int outstanding = 0;      // ready or running nodes
+  std::exception_ptr error;
+  bool keep_graph = false;
+  bool create_graph = false;
+  bool capture_mode = false;
+  TensorList captured;
+  std::shared_ptr<Node> root;
+};
+
+// ---- worker pool ----------------------------------------------------------------------------
+class WorkerPool {
+ public:
+  static WorkerPool& get() {
+    static WorkerPool* pool = new WorkerPool();  // leaked on purpose: no joins at exit
+    return *pool;
+  }
+  void ensure(int workers) {
+    std::lock_guard<std::mutex> lock(mu_);
+    while ((int)threads_.size() < workers) {
+      threads_.emplace_back([this] { loop(); });
+      threads_.back().detach();
+    }
+  }
+  void post(const std::shared_ptr<GraphTask>& task) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      tasks_.push_back(task);
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  void loop();
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::weak_ptr<GraphTask>> tasks_;
+  std::vector<std::thread> threads_;
+};
+
+Tensor sum_slots(NodeTask& nt, uint32_t output_nr) {
+  Tensor acc;
+  for (size_t s = 0; s < nt.slots.size(); ++s) {
+    if (nt.slot_output_nr[s] != output_nr || !nt.slots[s].defined()) continue;
+    acc = acc.defined() ? add(acc, nt.slots[s]) : std::move(nt.slots[s]);
+  }
+  return acc;
+}
+
+// Makes a formula's output match what the receiving edge expects.
+Tensor validate(Tensor g, const Node& producer, const Node& target, uint32_t input_nr) {
+  const OutputMeta& meta = target.outputs_[input_nr];
+  if (g.shape() != meta.shape) {
+    try {
+      g = sum_to(g, meta.shape);
+    } catch (const ShapeError&) {
+      throw AutogradError(str("Function ", producer.name(), " returned a gradient of shape ",
+                              g.shape(), " for an input of shape ", meta.shape));
+    }
+  }
+  if (g.dtype() != meta.dtype) g = to_dtype(g, meta.dtype);
+  return g;
+}
+
+// Runs one ready node and delivers its outputs. Returns nodes made ready by it.
+void run_node(GraphTask& task, Node* node, std::vector<Node*>& ready) {
+  NodeTask* nt;
+  TensorList grads;
+  {
+    std::lock_guard<std::mutex> lock(task.mu);
+    nt = &task.nodes.at(node);
+  }
+  size_t nout = node->outputs_.size();
+  grads.resize(nout);
+  bool any = node == task.root.get();
+  for (uint32_t k = 0; k < nout; ++k) {
+    grads[k] = (nout == 1 && nt->slots.size() == 1) ? std::move(nt->slots[0]) : sum_slots(*nt, k);
+    any = any || grads[k].defined();
+  }
+  nt->slots.clear();
+  for (auto& [k, hook] : node->pre_hooks_) {
+    if (!grads[k].defined()) continue;
+    Tensor r = hook(grads[k]);
+    if (r.defined()) grads[k] = std::move(r);
+  }
+  for (auto& [k, idx] : nt->captures) task.captured[idx] = grads[k];
+
+  TensorList outs;
+  if (nt->execute && any) {
+    for (uint32_t k = 0; k < nout; ++k)
+      if (!grads[k].defined()) grads[k] = zeros(node->outputs_[k].shape, node->outputs_[k].dtype);
+    std::lock_guard<std::mutex> lock(node->mu_);
+    outs = node->apply(std::move(grads));
+    if (!task.keep_graph) node->release_saved();
+    if (outs.size() != node->next_edges_.size())
+      throw AutogradError(str("Function ", node->name(), " returned ", outs.size(),
+                              " gradients, expected ", node->next_edges_.size()));
+  }
+  const auto& edges = node->next_edges_;
+  for (size_t i = 0; i < outs.size(); ++i) {
+    if (outs[i].defined() && edges[i].fn)
+      outs[i] = validate(std::move(outs[i]), *node, *edges[i].fn, edges[i].input_nr);
+  }
+  std::lock_guard<std::mutex> lock(task.mu);
+  for (size_t i = 0; i < edges.size(); ++i) {
+    Node* target = edges[i].fn.get();
+    if (!target || nt->edge_slot[i] < 0) continue;
+    NodeTask& tt = task.nodes.at(target);
+    if (i < outs.size()) tt.slots[nt->edge_slot[i]] = std::move(outs[i]);
+    if (--tt.dependencies == 0) ready.push_back(target);
+  }
+}
+
+// Drives the task on this thread until no work is left for it. `local` holds nodes this thread
+// owns; big extra branches are handed to the pool.
+void drive(const std::shared_ptr<GraphTask>& task_ptr, std::vector<Node*> local, bool is_owner) {
+  GraphTask& task = *task_ptr;
+  bool pooled = get_num_threads() > 1;
+  std::vector<Node*> ready;
+  for (;;) {
+    Node* node = nullptr;
+    if (!local.empty()) {
+      node = local.back();
+      local.pop_back();
+    } else {
+      std::unique_lock<std::mutex> lock(task.mu);
+      if (!task.queue.empty()) {
+        node = task.queue.front();
+        task.queue.pop_front();
+      } else if (!is_owner || task.outstanding == 0) {
+        return;
+      } else {
+        task.cv.wait(lock, [&] { return !task.queue.empty() || task.outstanding == 0; });
+        continue;
+      }
+    }
+    ready.clear();
+    bool failed = false, concurrent = false;
+    {
+      std::unique_lock<std::mutex> lock(task.mu);
+      failed = task.error != nullptr;
+      concurrent = pooled && (!is_owner || task.outstanding > (int)local.size() + 1);
+    }
+    if (!failed) {
+      try {
+        IntraOpLimit limit(concurrent ? 1 : 0);
+        run_node(task, node, ready);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(task.mu);
+        if (!task.error) task.error = std::current_exception();
+        ready.clear();
+      }
+    }
+    // Keep the first ready node (and every small one) here; hand big extra branches out.
+    std::sort(ready.begin(), ready.end(),
+              [](Node* a, Node* b) { return a->sequence_nr_ < b->sequence_nr_; });
+    bool posted = false;
+    {
+      std::lock_guard<std::mutex> lock(task.mu);
+      task.outstanding += (int)ready.size() - 1;
+      for (size_t i = 0; i < ready.size(); ++i) {
+        Node* r = ready[i];
+        bool big = !r->outputs_.empty() && numel_of(r->outputs_[0].shape) >= kHandOffNumel;
+        if (pooled && i + 1 < ready.size() && big) {
+          task.queue.push_back(r);
+          posted = true;
+        } else {
+          local.push_back(r);
+        }
+      }
+      if (task.outstanding == 0) task.cv.notify_all();
+    }
+    if (posted) {
+      task.cv.notify_all();
+      WorkerPool::get().ensure(get_num_threads() - 1);
+      WorkerPool::get().post(task_ptr);
+    }
+  }
+}
+
+void WorkerPool::loop() {
+  GradMode::set_enabled(false);
+  for (;;) {
+    std::shared_ptr<GraphTask> task;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return !tasks_.empty(); });
+      task = tasks_.front().lock();
+      tasks_.pop_front();
+    }
+    if (!task) continue;
+    AutoGradMode mode(task->create_graph);
+    drive(task, {}, /*is_owner=*/false);
+  }
+}
+
+std::vector<Node*> discover(GraphTask& task) {
+  struct Frame { Node* node; size_t next; };
+  std::vector<Frame> stack;
+  std::vector<Node*> postorder;
+  Node* root = task.root.get();
+  task.nodes[root];
+  stack.push_back({root, 0});
+  while (!stack.empty()) {
+    Frame& f = stack.back();
+    NodeTask& nt = task.nodes[f.node];
+    const auto& edges = f.node->next_edges_;
+    if (f.next == 0) nt.edge_slot.assign(edges.size(), -1);
+    if (f.next == edges.size()) {
+      postorder.push_back(f.node);
+      stack.pop_back();
+      continue;
+    }
+    size_t i = f.next++;
+    Node* target = edges[i].fn.get();
+    if (!target) continue;
+    auto [it, inserted] = task.nodes.try_emplace(target);
+    NodeTask& tt = it->second;
+    nt.edge_slot[i] = (int32_t)tt.slots.size();
+    tt.slots.emplace_back();
+    tt.slot_output_nr.push_back(edges[i].input_nr);
+    tt.dependencies++;
+    if (inserted) stack.push_back({target, 0});  // invalidates f
+  }
+  return postorder;
+}
+
+// autograd.grad: only nodes on a path to a captured input run; AccumulateGrad never runs.
+void mark_needed(GraphTask& task, const std::vector<Node*>& postorder) {
+  std::unordered_map<Node*, bool> needed;
+  for (Node* n : postorder) {
+    NodeTask& nt = task.nodes[n];
+    bool exec = false;
+    for (const auto& e : n->next_edges_)
+      if (e.fn && needed[e.fn.get()]) exec = true;
+    nt.execute = exec;
+    needed[n] = exec || !nt.captures.empty();
+  }
+}
+
+}  // namespace
+
+TensorList run_backward(const TensorList& roots, const TensorList& grad_roots, bool keep_graph,
+                        bool create_graph, const TensorList& inputs, bool allow_unused) {
+  if (roots.size() != grad_roots.size())
+    throw ValueError(str("backward: got ", roots.size(), " tensors and ", grad_roots.size(), " gradients"));
+  auto task = std::make_shared<GraphTask>();
+  task->keep_graph = keep_graph;
+  task->create_graph = create_graph;
+  task->capture_mode = !inputs.empty();
+  TensorList seeds;
+  auto root = std::make_shared<GraphRoot>(TensorList{});
+  for (size_t i = 0; i < roots.size(); ++i) {
+    const Tensor& r = roots[i];
+    if (!r.requires_grad())
+      throw AutogradError(str("element ", i, " of tensors does not require grad and does not have a grad_fn"));
+    Tensor g = grad_roots[i];
+    if (!g.defined()) {
+      if (r.numel() != 1)
+        throw AutogradError(str("grad can be implicitly created only for scalar outputs (got a tensor of shape ",
+                                r.shape(), "); pass a gradient of the same shape"));
+      g = ones(r.shape(), r.dtype());
+    } else if (g.shape() != r.shape()) {
+      throw ShapeError(str("backward: gradient has shape ", g.shape(), " but the tensor has shape ", r.shape()));
+    } else if (g.dtype() != r.dtype()) {
+      g = to_dtype(g, r.dtype());
+    }
+    root->next_edges_.push_back(gradient_edge(r));
+    seeds.push_back(std::move(g));
+  }
+  root->grads_ = std::move(seeds);
+  task->root = root;
+
+  if (task->capture_mode) {
+    task->captured.resize(inputs.size());
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      if (!inputs[i].defined() || !inputs[i].requires_grad())
+        throw AutogradError(str("grad: input ", i, " does not require grad"));
+    }
+  }
+  std::vector<Node*> postorder = discover(*task);
+  if (task->capture_mode) {
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      Edge e = inputs[i].grad_fn() ? Edge{inputs[i].grad_fn(), inputs[i].output_nr()}
+                                   : Edge{inputs[i].impl()->grad_accumulator_.lock(), 0};
+      auto it = e.fn ? task->nodes.find(e.fn.get()) : task->nodes.end();
+      if (it == task->nodes.end()) {
+        if (!allow_unused)
+          throw AutogradError(str("One of the differentiated Tensors (input ", i,
+                                  ") appears to not have been used in the graph. Set allow_unused=True "
+                                  "if this is the desired behavior."));
+        continue;
+      }
+      it->second.captures.push_back({e.input_nr, i});
+    }
+    mark_needed(*task, postorder);
+  }
+
+  {
+    AutoGradMode mode(create_graph);
+    task->outstanding = 1;
+    drive(task, {task->root.get()}, /*is_owner=*/true);
+  }
+  // The pool may still hold a reference; wait until every in-flight node has finished.
+  {
+    std::unique_lock<std::mutex> lock(task->mu);
+    task->cv.wait(lock, [&] { return task->outstanding == 0; });
+  }
+  if (task->error) std::rethrow_exception(task->error);
+  if (!task->capture_mode) return {};
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (!task->captured[i].defined() && !allow_unused)
+      throw AutogradError(str("One of the differentiated Tensors (input ", i,
+                              ") appears to not have been used in the graph. Set allow_unused=True "
+                              "if this is the desired behavior."));
+  }
+  return std::move(task->captured);
+}
+
+void add_tensor_hook(const Tensor& t, TensorHook hook) {
+  if (!t.requires_grad())
+    throw AutogradError("cannot register a hook on a tensor that doesn't require gradient");
+  if (t.grad_fn()) {
+    t.grad_fn()->pre_hooks_.emplace_back(t.output_nr(), std::move(hook));
+  } else {
+    t.impl()->hooks_.push_back(std::move(hook));
+  }
+}
+
+void retain_grad(const Tensor& t) {
+  if (!t.requires_grad())
+    throw AutogradError("can't retain_grad on Tensor that has requires_grad=False");
+  if (t.is_leaf() || t.impl()->retains_grad_) return;
+  t.impl()->retains_grad_ = true;
+  std::weak_ptr<TensorImpl> weak = t.ptr();
+  t.grad_fn()->pre_hooks_.emplace_back(t.output_nr(), [weak](const Tensor& g) -> Tensor {
+    auto impl = weak.lock();
+    if (!impl) return Tensor();
+    std::lock_guard<std::mutex> lock(impl->grad_mu_);
+    if (!impl->grad_) impl->grad_ = (GradMode::is_enabled() ? g : contiguous_copy(detach(g))).ptr();
+    else impl->grad_ = add(Tensor(impl->grad_), g).ptr();
+    return Tensor();
+  });
+}
+
+}  // namespace cr

@@ -1,0 +1,176 @@
+#include "core/node.h"
+
+#include "ops/ops.h"
+
+namespace cr {
+
+namespace {
+std::atomic<uint64_t> g_sequence{0};
+}
+
+Node::Node() : sequence_nr_(g_sequence.fetch_add(1, std::memory_order_relaxed)) {}
+
+Node::~Node() {
+  for (auto& e : next_edges_) release_node(std::move(e.fn));
+}
+
+// Note [Iterative destruction]
+// A graph is a chain of shared_ptrs: node -> edge -> node, and node -> saved tensor -> grad_fn.
+// Letting destructors recurse would overflow the stack on a long chain, so every place that drops
+// a Node reference goes through release_node: the first call on a thread becomes the "drainer"
+// and frees nodes one at a time from a thread-local stack; nested calls only push.
+void release_node(std::shared_ptr<Node>&& n) {
+  if (!n) return;
+  thread_local std::vector<std::shared_ptr<Node>> pending;
+  thread_local bool draining = false;
+  if (n.use_count() > 1 && !draining) {
+    n.reset();
+    return;
+  }
+  pending.push_back(std::move(n));
+  if (draining) return;
+  draining = true;
+  while (!pending.empty()) {
+    std::shared_ptr<Node> x = std::move(pending.back());
+    pending.pop_back();
+    x.reset();
+  }
+  draining = false;
+}
+
+bool needs_grad(const TensorList& ts) {
+  if (!GradMode::is_enabled()) return false;
+  for (const auto& t : ts)
+    if (t.defined() && t.requires_grad()) return true;
+  return false;
+}
+
+std::shared_ptr<Node> grad_accumulator(const Tensor& leaf) {
+  auto* impl = leaf.impl();
+  std::lock_guard<std::mutex> lock(impl->grad_mu_);
+  if (auto acc = impl->grad_accumulator_.lock()) return acc;
+  auto acc = std::make_shared<AccumulateGrad>(leaf.ptr());
+  impl->grad_accumulator_ = acc;
+  return acc;
+}
+
+Edge gradient_edge(const Tensor& t) {
+  if (!t.defined() || !t.requires_grad()) return Edge{};
+  if (t.grad_fn()) return Edge{t.grad_fn(), t.output_nr()};
+  return Edge{grad_accumulator(t), 0};
+}
+
+static void mark_output(const std::shared_ptr<Node>& node, Tensor& out) {
+  auto* impl = out.impl();
+  impl->output_nr_ = (uint32_t)node->outputs_.size();
+  impl->grad_fn_ = node;
+  impl->requires_grad_ = true;
+  node->outputs_.push_back(OutputMeta{impl->sizes_, impl->dtype_});
+}
+
+void set_history(const std::shared_ptr<Node>& node, const TensorList& inputs, TensorList& outputs) {
+  node->next_edges_.reserve(inputs.size());
+  for (const auto& t : inputs) node->next_edges_.push_back(gradient_edge(t));
+  for (auto& o : outputs)
+    if (o.defined() && is_floating(o.dtype())) mark_output(node, o);
+}
+
+void set_history(const std::shared_ptr<Node>& node, const Tensor& in, Tensor& out) {
+  node->next_edges_.push_back(gradient_edge(in));
+  mark_output(node, out);
+}
+
+void set_history(const std::shared_ptr<Node>& node, const Tensor& a, const Tensor& b, Tensor& out) {
+  node->next_edges_.reserve(2);
+  node->next_edges_.push_back(gradient_edge(a));
+  node->next_edges_.push_back(gradient_edge(b));
+  mark_output(node, out);
+}
+
+// ---------------------------------------------------------------------------------------------
+AccumulateGrad::AccumulateGrad(std::shared_ptr<TensorImpl> leaf) : leaf_(std::move(leaf)) {
+  outputs_.push_back(OutputMeta{leaf_->sizes_, leaf_->dtype_});
+}
+
+TensorList AccumulateGrad::apply(TensorList&& grads) {
+  Tensor g = std::move(grads[0]);
+  if (!g.defined()) return {};
+  for (auto& hook : leaf_->hooks_) {
+    Tensor r = hook(g);
+    if (r.defined()) g = std::move(r);
+  }
+  std::lock_guard<std::mutex> lock(leaf_->grad_mu_);
+  auto& slot = leaf_->grad_;
+  if (GradMode::is_enabled()) {
+    // create_graph: keep the gradient's own history so it can be differentiated again.
+    slot = slot ? add(Tensor(slot), g).ptr() : g.ptr();
+    return {};
+  }
+  if (!slot) {
+    // Steal the buffer when nobody else can see it; otherwise keep a private copy, since later
+    // accumulation writes into it in place.
+    bool private_buffer = g.ptr().use_count() == 1 && g.storage().use_count() == 1 &&
+                          g.storage()->owns_memory() && g.is_contiguous() && !g.requires_grad();
+    slot = private_buffer ? g.ptr() : contiguous_copy(detach(g)).ptr();
+  } else {
+    Tensor acc(slot);
+    add_inplace_raw(acc, g);
+  }
+  return {};
+}
+
+TensorList NotDifferentiable::apply(TensorList&&) {
+  throw AutogradError(str("the derivative of '", op_, "' is not implemented"));
+}
+
+// ---------------------------------------------------------------------------------------------
+SavedTensor::SavedTensor(const Tensor& t, bool is_output) {
+  if (!t.defined()) return;
+  was_defined_ = true;
+  is_output_ = is_output;
+  requires_grad_ = t.requires_grad();
+  version_ = t.storage()->version();
+  output_nr_ = t.output_nr();
+  if (!is_output && t.is_leaf()) {
+    data_ = t.ptr();
+    is_leaf_ = true;
+  } else {
+    data_ = detach(t).ptr();
+    if (!is_output) grad_fn_ = t.grad_fn();
+  }
+}
+
+Tensor SavedTensor::unpack(const Node& owner) const {
+  if (!was_defined_) return Tensor();
+  if (released_)
+    throw AutogradError(
+        "Trying to backward through the graph a second time (or directly access saved tensors "
+        "after they have already been freed). Saved intermediate values of the graph are freed "
+        "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+        "backward through the graph a second time or if you need to access saved tensors after "
+        "calling backward.");
+  uint32_t now = data_->storage_->version();
+  if (now != version_)
+    throw AutogradError(str("one of the variables needed for gradient computation has been modified "
+                            "by an inplace operation: [", owner.name(), "] saved tensor of shape ",
+                            data_->sizes_, " (", dtype_name(data_->dtype_), ") is at version ", now,
+                            "; expected version ", version_,
+                            " instead. Use an out-of-place op or clone() before modifying it."));
+  if (is_leaf_ || !requires_grad_ || !GradMode::is_enabled()) return Tensor(data_);
+  // Gradient of a gradient: relink the saved value to the history it had when saved.
+  Tensor t = detach(Tensor(data_));
+  auto* impl = t.impl();
+  impl->requires_grad_ = true;
+  impl->output_nr_ = output_nr_;
+  impl->grad_fn_ = is_output_ ? const_cast<Node&>(owner).shared_from_this() : grad_fn_;
+  return t;
+}
+
+void SavedTensor::reset() {
+  if (!was_defined_) return;
+  released_ = true;
+  data_.reset();
+  release_node(std::move(grad_fn_));
+}
+
+}  // namespace cr

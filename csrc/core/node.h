@@ -1,0 +1,117 @@
+#pragma once
+// Node: one recorded operation. Edge: (node, input slot). SavedTensor: a tensor kept for backward,
+// checked against the storage's version counter when unpacked.
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/grad_mode.h"
+#include "core/tensor.h"
+
+namespace cr {
+
+struct Edge {
+  std::shared_ptr<Node> fn;
+  uint32_t input_nr = 0;
+  bool valid() const { return fn != nullptr; }
+};
+
+/// Shape and dtype of one forward output, so the engine can zero-fill a missing gradient.
+struct OutputMeta {
+  Dims shape;
+  DType dtype;
+};
+
+class Node : public std::enable_shared_from_this<Node> {
+ public:
+  Node();
+  virtual ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  /// grads_of_outputs -> grads_of_inputs (one per next_edges_ entry; undefined = no gradient).
+  virtual TensorList apply(TensorList&& grads) = 0;
+  /// PyTorch-style name, e.g. "MulBackward0".
+  virtual std::string name() const = 0;
+  /// Frees saved tensors (after a backward without retain_graph).
+  virtual void release_saved() {}
+
+  std::vector<Edge> next_edges_;
+  std::vector<OutputMeta> outputs_;
+  /// Hooks registered on non-leaf outputs: (output_nr, hook), run on the summed gradient.
+  std::vector<std::pair<uint32_t, TensorHook>> pre_hooks_;
+  /// Serializes apply() when several backward calls share this node.
+  std::mutex mu_;
+  /// Creation order; the engine prefers later nodes first, as PyTorch does.
+  uint64_t sequence_nr_;
+};
+
+/// The sink of a leaf that requires grad: adds incoming gradients into leaf.grad.
+class AccumulateGrad final : public Node {
+ public:
+  explicit AccumulateGrad(std::shared_ptr<TensorImpl> leaf);
+  TensorList apply(TensorList&& grads) override;
+  std::string name() const override { return "AccumulateGrad"; }
+  std::shared_ptr<TensorImpl> leaf_;
+};
+
+/// A node that raises when reached: for ops whose gradient is not implemented.
+class NotDifferentiable final : public Node {
+ public:
+  explicit NotDifferentiable(std::string op) : op_(std::move(op)) {}
+  TensorList apply(TensorList&&) override;
+  std::string name() const override { return "NotImplemented"; }
+  std::string op_;
+};
+
+void release_node(std::shared_ptr<Node>&& n);
+
+class SavedTensor {
+ public:
+  SavedTensor() = default;
+  /// Saves t for backward. Outputs of the saving node are kept without their grad_fn (that would
+  /// be a reference cycle node -> tensor -> node); unpack() relinks them.
+  SavedTensor(const Tensor& t, bool is_output);
+  SavedTensor(const SavedTensor&) = default;
+  SavedTensor& operator=(const SavedTensor&) = default;
+  ~SavedTensor() { release_node(std::move(grad_fn_)); }
+  /// Returns the saved tensor; RuntimeError if freed by an earlier backward or modified in place.
+  Tensor unpack(const Node& owner) const;
+  void reset();
+  bool defined() const { return was_defined_; }
+
+ private:
+  std::shared_ptr<TensorImpl> data_;
+  std::shared_ptr<Node> grad_fn_;  // non-leaf, non-output: history at save time
+  uint32_t version_ = 0;
+  uint32_t output_nr_ = 0;
+  bool requires_grad_ = false;
+  bool is_output_ = false;
+  bool is_leaf_ = false;
+  bool was_defined_ = false;
+  bool released_ = false;
+};
+
+/// The edge a gradient for `t` flows along: its grad_fn, or its leaf accumulator.
+Edge gradient_edge(const Tensor& t);
+/// The AccumulateGrad node of a leaf that requires grad (created once, then shared).
+std::shared_ptr<Node> grad_accumulator(const Tensor& leaf);
+
+/// True when an op on these inputs must record a node.
+inline bool needs_grad(const Tensor& a) { return GradMode::is_enabled() && a.requires_grad(); }
+inline bool needs_grad(const Tensor& a, const Tensor& b) {
+  return GradMode::is_enabled() && (a.requires_grad() || b.requires_grad());
+}
+bool needs_grad(const TensorList& ts);
+
+/// Wires a new node: edges to the inputs, then marks `outputs` as produced by it.
+void set_history(const std::shared_ptr<Node>& node, const TensorList& inputs, TensorList& outputs);
+void set_history(const std::shared_ptr<Node>& node, const Tensor& in, Tensor& out);
+void set_history(const std::shared_ptr<Node>& node, const Tensor& a, const Tensor& b, Tensor& out);
+
+/// Drops a node reference without recursing: destroying a million-node chain frees it iteratively.
+void release_node(std::shared_ptr<Node>&& n);
+
+}  // namespace cr

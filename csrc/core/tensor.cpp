@@ -1,0 +1,67 @@
+#include "core/tensor.h"
+
+#include <limits>
+#include "core/node.h"
+
+namespace cr {
+
+TensorImpl::~TensorImpl() { release_node(std::move(grad_fn_)); }
+
+bool TensorImpl::is_contiguous() const {
+  int64_t expected = 1;
+  for (size_t i = sizes_.size(); i-- > 0;) {
+    if (sizes_[i] == 1) continue;
+    if (strides_[i] != expected) return false;
+    expected *= sizes_[i];
+  }
+  return true;
+}
+
+Tensor Tensor::empty(const Dims& sizes, DType dtype) {
+  int64_t n = 1;
+  for (auto s : sizes) {
+    if (s < 0) throw ValueError(str("negative dimension ", s, " in shape ", sizes));
+    if (s > 0 && n > std::numeric_limits<int64_t>::max() / s)
+      throw ValueError(str("shape ", sizes, " has too many elements"));
+    n *= s;
+  }
+  size_t isz = itemsize(dtype);
+  if ((uint64_t)n > (uint64_t)(1ULL << 40) / isz)
+    throw ValueError(str("cannot allocate a tensor of shape ", sizes, " (", dtype_name(dtype),
+                         "): ", n, " elements exceed the 1 TiB limit"));
+  auto storage = Storage::allocate((size_t)n * isz);
+  return Tensor(std::make_shared<TensorImpl>(std::move(storage), sizes, contiguous_strides(sizes), 0, dtype));
+}
+
+Tensor detach(const Tensor& t) {
+  auto* s = t.impl();
+  auto impl = std::make_shared<TensorImpl>(s->storage_, s->sizes_, s->strides_, s->offset_, s->dtype_);
+  impl->is_view_ = s->is_view_;
+  return Tensor(std::move(impl));
+}
+
+Tensor make_view(const Tensor& t, Dims sizes, Dims strides, int64_t offset) {
+  auto impl = std::make_shared<TensorImpl>(t.storage(), std::move(sizes), std::move(strides), offset, t.dtype());
+  impl->is_view_ = true;
+  return Tensor(std::move(impl));
+}
+
+Tensor scalar_tensor(double v, DType dtype) {
+  Tensor t = Tensor::empty(Dims{}, dtype);
+  dispatch_all(dtype, [&](auto tag) {
+    using T = decltype(tag);
+    *t.data<T>() = static_cast<T>(v);
+  });
+  return t;
+}
+
+double item_as_double(const Tensor& t) {
+  if (t.numel() != 1)
+    throw ValueError(str("a Tensor with ", t.numel(), " elements cannot be converted to a scalar"));
+  return dispatch_all(t.dtype(), [&](auto tag) -> double {
+    using T = decltype(tag);
+    return static_cast<double>(*t.data<T>());
+  });
+}
+
+}  // namespace cr

@@ -1,0 +1,102 @@
+#pragma once
+// TensorImpl: storage + geometry + dtype, plus the autograd metadata (requires_grad, grad, grad_fn,
+// output_nr, hooks). Tensor: a nullable shared handle to a TensorImpl, the type every op takes.
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/dtype.h"
+#include "core/shape.h"
+#include "core/storage.h"
+
+namespace cr {
+
+class Node;
+class TensorImpl;
+class Tensor;
+using TensorList = std::vector<Tensor>;
+/// A gradient hook: returns a replacement gradient, or an undefined Tensor to keep the input.
+using TensorHook = std::function<Tensor(const Tensor&)>;
+
+class TensorImpl {
+ public:
+  TensorImpl(std::shared_ptr<Storage> storage, Dims sizes, Dims strides, int64_t offset, DType dtype)
+      : storage_(std::move(storage)), sizes_(std::move(sizes)), strides_(std::move(strides)),
+        offset_(offset), dtype_(dtype) {}
+  ~TensorImpl();
+  TensorImpl(const TensorImpl&) = delete;
+  TensorImpl& operator=(const TensorImpl&) = delete;
+
+  // --- data ---
+  std::shared_ptr<Storage> storage_;
+  Dims sizes_;
+  Dims strides_;      // in elements
+  int64_t offset_;    // in elements
+  DType dtype_;
+
+  // --- autograd ---
+  bool requires_grad_ = false;
+  bool retains_grad_ = false;
+  bool is_view_ = false;            // shares storage with a base produced by a view op
+  uint32_t output_nr_ = 0;
+  std::shared_ptr<Node> grad_fn_;   // null for leaves
+  std::shared_ptr<TensorImpl> grad_;
+  std::weak_ptr<Node> grad_accumulator_;  // leaves only; the AccumulateGrad node owns the leaf
+  std::vector<TensorHook> hooks_;         // leaf hooks; non-leaf hooks live on grad_fn
+  std::mutex grad_mu_;                    // serializes accumulation into grad_
+
+  int64_t numel() const { return numel_of(sizes_); }
+  int64_t dim() const { return (int64_t)sizes_.size(); }
+  bool is_leaf() const { return !grad_fn_; }
+  bool is_contiguous() const;
+  char* raw_data() const { return (char*)storage_->data() + offset_ * (int64_t)itemsize(dtype_); }
+};
+
+class Tensor {
+ public:
+  Tensor() = default;
+  Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
+
+  /// A fresh contiguous tensor; contents uninitialized. ValueError on negative or huge sizes.
+  static Tensor empty(const Dims& sizes, DType dtype);
+
+  bool defined() const { return impl_ != nullptr; }
+  TensorImpl* impl() const { return impl_.get(); }
+  const std::shared_ptr<TensorImpl>& ptr() const { return impl_; }
+
+  const Dims& shape() const { return impl_->sizes_; }
+  const Dims& strides() const { return impl_->strides_; }
+  int64_t size(int64_t d) const { return impl_->sizes_[d]; }
+  int64_t dim() const { return impl_->dim(); }
+  int64_t numel() const { return impl_->numel(); }
+  DType dtype() const { return impl_->dtype_; }
+  int64_t offset() const { return impl_->offset_; }
+  bool is_contiguous() const { return impl_->is_contiguous(); }
+  template <class T> T* data() const { return reinterpret_cast<T*>(impl_->raw_data()); }
+  char* raw_data() const { return impl_->raw_data(); }
+  const std::shared_ptr<Storage>& storage() const { return impl_->storage_; }
+
+  bool requires_grad() const { return impl_ && impl_->requires_grad_; }
+  const std::shared_ptr<Node>& grad_fn() const { return impl_->grad_fn_; }
+  uint32_t output_nr() const { return impl_->output_nr_; }
+  bool is_leaf() const { return impl_->is_leaf(); }
+
+  bool same(const Tensor& o) const { return impl_ == o.impl_; }
+
+ private:
+  std::shared_ptr<TensorImpl> impl_;
+};
+
+/// A new TensorImpl over the same storage and geometry with no autograd history.
+Tensor detach(const Tensor& t);
+/// A view over t's storage with the given geometry (no autograd history).
+Tensor make_view(const Tensor& t, Dims sizes, Dims strides, int64_t offset);
+/// A 0-dim tensor holding a scalar.
+Tensor scalar_tensor(double v, DType dtype);
+
+/// Reads element 0 as double (numel must be 1).
+double item_as_double(const Tensor& t);
+
+}  // namespace cr

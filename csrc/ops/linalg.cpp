@@ -1,0 +1,244 @@
+// Matrix products on Eigen's GEMM. See Note [Deterministic GEMM].
+#include "ops/linalg.h"
+
+#include <Eigen/Core>
+#include "core/node.h"
+#include "core/parallel.h"
+#include "ops/creation.h"
+#include "ops/shape.h"
+
+namespace cr {
+
+// Note [Deterministic GEMM]
+// Eigen is built with EIGEN_DONT_PARALLELIZE: its own threading picks block sizes from the thread
+// count, which would change the order of the k-sums. Instead the output is cut into panels of a
+// fixed width (kGemmPanel columns or rows, whichever dim is larger) and each panel is one
+// single-threaded Eigen product; panels are spread over the intra-op threads. A panel's result does
+// not depend on which thread ran it, so neither does the product.
+
+namespace {
+
+constexpr int64_t kGemmPanel = 256;
+constexpr double kParallelFlops = 4e6;
+
+template <class T>
+using RowMat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <class T>
+using ColMat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
+using Stride = Eigen::OuterStride<>;
+
+// A 2-D operand as an Eigen map; one of its strides must be 1 (row- or column-major).
+enum class Layout { Row, Col };
+struct Operand2D {
+  const char* ptr;
+  int64_t rows, cols, ld;
+  Layout layout;
+};
+
+// C[r0:r1, c0:c1] = A[r0:r1, :] * B[:, c0:c1], single-threaded.
+template <class T, class MA, class MB>
+void gemm_panel(const MA& A, const MB& B, T* C, int64_t m, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+  Eigen::Map<RowMat<T>, 0, Stride> Cm(C + r0 * m + c0, r1 - r0, c1 - c0, Stride(m));
+  Cm.noalias() = A.middleRows(r0, r1 - r0) * B.middleCols(c0, c1 - c0);
+}
+
+template <class T, class MA, class MB>
+void gemm_maps(const MA& A, const MB& B, T* C, int64_t n, int64_t k, int64_t m, bool threaded) {
+  if (n == 0 || m == 0) return;
+  if (k == 0) { std::fill(C, C + n * m, T(0)); return; }
+  double flops = 2.0 * (double)n * (double)k * (double)m;
+  bool split_cols = m >= n;
+  int64_t extent = split_cols ? m : n;
+  int64_t panels = (extent + kGemmPanel - 1) / kGemmPanel;
+  if (!threaded || flops < kParallelFlops || panels == 1) {
+    // Same panel cut as the threaded path, so thread count never changes the result.
+    for (int64_t p = 0; p < panels; ++p) {
+      int64_t b = p * kGemmPanel, e = std::min(extent, b + kGemmPanel);
+      if (split_cols) gemm_panel<T>(A, B, C, m, 0, n, b, e);
+      else gemm_panel<T>(A, B, C, m, b, e, 0, m);
+    }
+    return;
+  }
+  parallel_for(0, panels, 1, [&](int64_t pb, int64_t pe) {
+    for (int64_t p = pb; p < pe; ++p) {
+      int64_t b = p * kGemmPanel, e = std::min(extent, b + kGemmPanel);
+      if (split_cols) gemm_panel<T>(A, B, C, m, 0, n, b, e);
+      else gemm_panel<T>(A, B, C, m, b, e, 0, m);
+    }
+  });
+}
+
+template <class T>
+void gemm(const Operand2D& a, const Operand2D& b, T* C, int64_t n, int64_t k, int64_t m, bool threaded) {
+  const T* pa = (const T*)a.ptr;
+  const T* pb = (const T*)b.ptr;
+  using RM = Eigen::Map<const RowMat<T>, 0, Stride>;
+  using CM = Eigen::Map<const ColMat<T>, 0, Stride>;
+  if (a.layout == Layout::Row) {
+    RM A(pa, n, k, Stride(a.ld));
+    if (b.layout == Layout::Row) gemm_maps<T>(A, RM(pb, k, m, Stride(b.ld)), C, n, k, m, threaded);
+    else gemm_maps<T>(A, CM(pb, k, m, Stride(b.ld)), C, n, k, m, threaded);
+  } else {
+    CM A(pa, n, k, Stride(a.ld));
+    if (b.layout == Layout::Row) gemm_maps<T>(A, RM(pb, k, m, Stride(b.ld)), C, n, k, m, threaded);
+    else gemm_maps<T>(A, CM(pb, k, m, Stride(b.ld)), C, n, k, m, threaded);
+  }
+}
+
+// A 2-D view usable by Eigen: itself when one stride is 1, otherwise a contiguous copy.
+Tensor gemm_ready(const Tensor& t) {
+  const Dims& st = t.strides();
+  int64_t r = t.shape()[t.dim() - 2], c = t.shape()[t.dim() - 1];
+  int64_t s0 = st[t.dim() - 2], s1 = st[t.dim() - 1];
+  bool row = (s1 == 1 || c == 1) && (s0 >= c || r == 1);
+  bool col = (s0 == 1 || r == 1) && (s1 >= r || c == 1);
+  if (row || col) return t;
+  return contiguous_copy(t);
+}
+
+Operand2D operand(const Tensor& t, int64_t batch_offset) {
+  int64_t r = t.shape()[t.dim() - 2], c = t.shape()[t.dim() - 1];
+  int64_t s0 = t.strides()[t.dim() - 2], s1 = t.strides()[t.dim() - 1];
+  Operand2D op;
+  op.ptr = t.raw_data() + batch_offset * (int64_t)itemsize(t.dtype());
+  op.rows = r;
+  op.cols = c;
+  if ((s1 == 1 || c == 1) && (s0 >= c || r == 1)) {
+    op.layout = Layout::Row;
+    op.ld = r == 1 ? std::max<int64_t>(c, 1) : s0;
+  } else {
+    op.layout = Layout::Col;
+    op.ld = c == 1 ? std::max<int64_t>(r, 1) : s1;
+  }
+  return op;
+}
+
+Tensor mm(const Tensor& a, const Tensor& b);
+Tensor bmm(const Tensor& a, const Tensor& b);
+
+struct MmBackward final : Node {
+  SavedTensor a, b;
+  TensorList apply(TensorList&& g) override {
+    Tensor ga, gb;
+    if (next_edges_[0].valid()) ga = mm(g[0], transpose(b.unpack(*this), 0, 1));
+    if (next_edges_[1].valid()) gb = mm(transpose(a.unpack(*this), 0, 1), g[0]);
+    return {ga, gb};
+  }
+  void release_saved() override { a.reset(); b.reset(); }
+  std::string name() const override { return "MmBackward0"; }
+};
+
+struct BmmBackward final : Node {
+  SavedTensor a, b;
+  TensorList apply(TensorList&& g) override {
+    Tensor ga, gb;
+    if (next_edges_[0].valid()) ga = bmm(g[0], transpose(b.unpack(*this), 1, 2));
+    if (next_edges_[1].valid()) gb = bmm(transpose(a.unpack(*this), 1, 2), g[0]);
+    return {ga, gb};
+  }
+  void release_saved() override { a.reset(); b.reset(); }
+  std::string name() const override { return "BmmBackward0"; }
+};
+
+void check_dtypes(const Tensor& a, const Tensor& b, const char* op) {
+  if (a.dtype() != b.dtype())
+    throw TypeError(str(op, ": expected both operands to have the same dtype, got ", dtype_name(a.dtype()),
+                        " and ", dtype_name(b.dtype())));
+  if (a.dtype() == DType::Bool) throw TypeError(str(op, ": not implemented for bool tensors"));
+}
+
+template <class N>
+void record(const Tensor& a, const Tensor& b, Tensor& out) {
+  if (!needs_grad(a, b)) return;
+  auto n = std::make_shared<N>();
+  if (b.requires_grad()) n->a = SavedTensor(a, false);
+  if (a.requires_grad()) n->b = SavedTensor(b, false);
+  set_history(n, a, b, out);
+}
+
+Tensor mm(const Tensor& a0, const Tensor& b0) {
+  check_dtypes(a0, b0, "matmul");
+  int64_t n = a0.shape()[0], k = a0.shape()[1], m = b0.shape()[1];
+  if (b0.shape()[0] != k)
+    throw ShapeError(str("matmul: mat1 and mat2 shapes cannot be multiplied (", n, "x", k, " and ",
+                         b0.shape()[0], "x", m, ")"));
+  Tensor a = gemm_ready(a0), b = gemm_ready(b0);
+  Tensor out = Tensor::empty(Dims{n, m}, a.dtype());
+  dispatch_numeric(a.dtype(), "matmul", [&](auto tag) {
+    using T = decltype(tag);
+    gemm<T>(operand(a, 0), operand(b, 0), out.data<T>(), n, k, m, true);
+  });
+  record<MmBackward>(a0, b0, out);
+  return out;
+}
+
+Tensor bmm(const Tensor& a0, const Tensor& b0) {
+  check_dtypes(a0, b0, "matmul");
+  int64_t B = a0.shape()[0], n = a0.shape()[1], k = a0.shape()[2], m = b0.shape()[2];
+  if (b0.shape()[1] != k || b0.shape()[0] != B)
+    throw ShapeError(str("matmul: batch shapes cannot be multiplied (", a0.shape(), " and ", b0.shape(), ")"));
+  Tensor a = gemm_ready(a0), b = gemm_ready(b0);
+  Tensor out = Tensor::empty(Dims{B, n, m}, a.dtype());
+  dispatch_numeric(a.dtype(), "matmul", [&](auto tag) {
+    using T = decltype(tag);
+    T* C = out.data<T>();
+    bool per_batch_threads = B < intra_op_threads();
+    auto one = [&](int64_t i) {
+      gemm<T>(operand(a, i * a.strides()[0]), operand(b, i * b.strides()[0]), C + i * n * m, n, k, m,
+              per_batch_threads);
+    };
+    if (per_batch_threads) {
+      for (int64_t i = 0; i < B; ++i) one(i);
+    } else {
+      int64_t grain = std::max<int64_t>(1, (int64_t)(kParallelFlops / std::max(1.0, 2.0 * n * k * m)));
+      parallel_for(0, B, grain, [&](int64_t s, int64_t e) { for (int64_t i = s; i < e; ++i) one(i); });
+    }
+  });
+  record<BmmBackward>(a0, b0, out);
+  return out;
+}
+
+}  // namespace
+
+Tensor matmul(const Tensor& a, const Tensor& b) {
+  int64_t da = a.dim(), db = b.dim();
+  if (da == 0 || db == 0)
+    throw ShapeError(str("matmul: both arguments need at least 1 dimension, got shapes ", a.shape(), " and ", b.shape()));
+  if (da == 1 && db == 1) {
+    if (a.shape()[0] != b.shape()[0])
+      throw ShapeError(str("matmul: 1-D tensors of different sizes: ", a.shape(), " and ", b.shape()));
+    return reshape(mm(reshape(a, Dims{1, a.shape()[0]}), reshape(b, Dims{b.shape()[0], 1})), Dims{});
+  }
+  if (da == 2 && db == 2) return mm(a, b);
+  if (da == 1 && db == 2) {
+    if (a.shape()[0] != b.shape()[0])
+      throw ShapeError(str("matmul: shapes ", a.shape(), " and ", b.shape(), " cannot be multiplied"));
+    return reshape(mm(reshape(a, Dims{1, a.shape()[0]}), b), Dims{b.shape()[1]});
+  }
+  if (da == 2 && db == 1) {
+    if (a.shape()[1] != b.shape()[0])
+      throw ShapeError(str("matmul: shapes ", a.shape(), " and ", b.shape(), " cannot be multiplied"));
+    return reshape(mm(a, reshape(b, Dims{b.shape()[0], 1})), Dims{a.shape()[0]});
+  }
+  // Batched: promote 1-D operands, broadcast batch dims, run as one 3-D product.
+  Tensor A = da == 1 ? reshape(a, Dims{1, a.shape()[0]}) : a;
+  Tensor Bt = db == 1 ? reshape(b, Dims{b.shape()[0], 1}) : b;
+  int64_t n = A.shape()[A.dim() - 2], k = A.shape()[A.dim() - 1];
+  int64_t k2 = Bt.shape()[Bt.dim() - 2], m = Bt.shape()[Bt.dim() - 1];
+  if (k != k2)
+    throw ShapeError(str("matmul: shapes ", a.shape(), " and ", b.shape(), " cannot be multiplied (", k, " vs ", k2, ")"));
+  Dims ba(A.shape().begin(), A.shape().end() - 2), bb(Bt.shape().begin(), Bt.shape().end() - 2);
+  Dims batch = broadcast_shapes(ba, bb, "matmul");
+  int64_t B = numel_of(batch);
+  Dims ea = batch, eb = batch;
+  ea.push_back(n); ea.push_back(k);
+  eb.push_back(k); eb.push_back(m);
+  Tensor a3 = reshape(expand(A, ea), Dims{B, n, k});
+  Tensor b3 = reshape(expand(Bt, eb), Dims{B, k, m});
+  Dims out_shape = batch;
+  if (da > 1) out_shape.push_back(n);
+  if (db > 1) out_shape.push_back(m);
+  return reshape(bmm(a3, b3), out_shape);
+}
+
+}  // namespace cr

@@ -1,0 +1,8 @@
+#pragma once
+// Every op of the engine, by family. Each family header declares its ops; forward kernels and the
+// backward Nodes of a family live together in its .cpp.
+#include "ops/creation.h"
+#include "ops/elementwise.h"
+#include "ops/linalg.h"
+#include "ops/reduce.h"
+#include "ops/shape.h"

@@ -1,0 +1,76 @@
+"""Reverse-mode automatic differentiation: backward, grad, custom Functions, gradient checks."""
+from __future__ import annotations
+
+from typing import Optional, Sequence, Union
+
+from chainrule import _core
+from chainrule._core import Tensor
+from chainrule.autograd.grad_mode import enable_grad, no_grad, set_grad_enabled
+from chainrule.autograd.function import Function, FunctionCtx
+from chainrule.autograd.gradcheck import gradcheck, gradgradcheck
+
+__all__ = ["backward", "grad", "Function", "FunctionCtx", "gradcheck", "gradgradcheck",
+           "no_grad", "enable_grad", "set_grad_enabled"]
+
+_TensorOrTensors = Union[Tensor, Sequence[Tensor]]
+
+
+def _as_tuple(x):
+    if x is None:
+        return None
+    if isinstance(x, Tensor):
+        return (x,)
+    return tuple(x)
+
+
+def backward(tensors: _TensorOrTensors, grad_tensors=None, retain_graph: Optional[bool] = None,
+             create_graph: bool = False, inputs=None) -> None:
+    """Accumulates the gradients of ``tensors`` into the ``.grad`` of the leaves they depend on.
+
+    With ``inputs``, only those tensors' ``.grad`` is updated.
+    """
+    tensors = _as_tuple(tensors)
+    grads = _as_tuple(grad_tensors)
+    if grads is not None and len(grads) != len(tensors):
+        raise ValueError(f"backward: got {len(tensors)} tensors and {len(grads)} gradients")
+    if retain_graph is None:
+        retain_graph = create_graph
+    if inputs is not None:
+        inputs = _as_tuple(inputs)
+        if len(inputs) == 0:
+            raise RuntimeError("backward: 'inputs' argument cannot be empty")
+        results = _core._run_backward(tensors, grads, retain_graph, create_graph, inputs, True)
+        with no_grad():
+            for t, g in zip(inputs, results):
+                if g is None:
+                    continue
+                if t.grad is None:
+                    t.grad = g if create_graph else g.detach().clone()
+                else:
+                    t.grad = t.grad + g
+        return
+    _core._run_backward(tensors, grads, retain_graph, create_graph, None, False)
+
+
+def grad(outputs: _TensorOrTensors, inputs: _TensorOrTensors, grad_outputs=None,
+         retain_graph: Optional[bool] = None, create_graph: bool = False,
+         allow_unused: Optional[bool] = None, materialize_grads: bool = False):
+    """Returns the gradients of ``outputs`` w.r.t. ``inputs`` without touching any ``.grad``."""
+    outputs = _as_tuple(outputs)
+    single = isinstance(inputs, Tensor)
+    inputs = _as_tuple(inputs)
+    grads = _as_tuple(grad_outputs)
+    if grads is not None and len(grads) != len(outputs):
+        raise ValueError(f"grad: got {len(outputs)} outputs and {len(grads)} grad_outputs")
+    if retain_graph is None:
+        retain_graph = create_graph
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    if len(inputs) == 0:
+        raise RuntimeError("grad requires at least one input")
+    result = _core._run_backward(outputs, grads, retain_graph, create_graph, inputs, allow_unused)
+    if materialize_grads:
+        from chainrule import zeros
+
+        result = tuple(r if r is not None else zeros(*i.shape, dtype=i.dtype) for i, r in zip(inputs, result))
+    return tuple(result)
