@@ -75,8 +75,10 @@ void register_creation(py::module_& m, PyTensorClass& cls);
 void register_elementwise(py::module_& m, PyTensorClass& cls);
 void register_reduce(py::module_& m, PyTensorClass& cls);
 void register_shape(py::module_& m, PyTensorClass& cls);
+void register_index(py::module_& m, PyTensorClass& cls);
 void register_linalg(py::module_& m, PyTensorClass& cls);
 void register_nn(py::module_& m, PyTensorClass& cls);
+void register_norm(py::module_& m, PyTensorClass& cls);
 void register_autograd(py::module_& m, PyTensorClass& cls);
 void register_optim(py::module_& m, PyTensorClass& cls);
 

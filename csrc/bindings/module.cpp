@@ -11,8 +11,10 @@ PYBIND11_MODULE(_core, m) {
   crpy::register_elementwise(m, cls);
   crpy::register_reduce(m, cls);
   crpy::register_shape(m, cls);
+  crpy::register_index(m, cls);
   crpy::register_linalg(m, cls);
   crpy::register_nn(m, cls);
+  crpy::register_norm(m, cls);
   crpy::register_autograd(m, cls);
   crpy::register_optim(m, cls);
 }

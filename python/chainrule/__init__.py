@@ -3,35 +3,27 @@
 Conventional import: ``import chainrule as cr``. Names, signatures and semantics follow PyTorch.
 """
 from chainrule import _core
-from chainrule._core import (
-    Tensor,
-    bool,  # noqa: A004 - PyTorch's dtype names
-    dtype,
-    float32,
-    float64,
-    from_numpy,
-    get_num_threads,
-    int64,
-    is_grad_enabled,
-    set_num_threads,
-)
-from chainrule._tensor import (
-    tensor,
-    zeros,
-    ones,
-    empty,
-)
-from chainrule.autograd.grad_mode import enable_grad, no_grad, set_grad_enabled
-from chainrule import autograd
-from chainrule._config import show_config, __version__
+from chainrule._core import Tensor, dtype, float32, float64, int64
+from chainrule._core import bool  # noqa: A004 - PyTorch's dtype name
 
-float = float32  # noqa: A001 - PyTorch's alias
+# Every public function of the engine (add, exp, sum, matmul, cat, ...) is a chainrule function.
+_CORE_FUNCTIONS = [n for n in dir(_core) if not n.startswith("_") and n not in ("Tensor", "Node", "dtype")
+                   and callable(getattr(_core, n)) and not isinstance(getattr(_core, n), type)]
+globals().update({n: getattr(_core, n) for n in _CORE_FUNCTIONS})
+
+from chainrule._tensor import tensor, zeros, ones, empty  # noqa: E402
+from chainrule._creation import *  # noqa: E402,F401,F403
+from chainrule._creation import __all__ as _creation_all  # noqa: E402
+from chainrule.autograd.grad_mode import enable_grad, no_grad, set_grad_enabled  # noqa: E402
+from chainrule import autograd  # noqa: E402
+from chainrule._config import show_config, __version__  # noqa: E402
+
+float = float32  # noqa: A001 - PyTorch's aliases
 double = float64
 long = int64
 
-__all__ = [
-    "Tensor", "dtype", "float32", "float64", "int64", "bool", "float", "double", "long",
-    "tensor", "zeros", "ones", "empty", "from_numpy",
-    "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
-    "set_num_threads", "get_num_threads", "autograd", "show_config", "__version__",
-]
+__all__ = sorted(set(
+    ["Tensor", "dtype", "float32", "float64", "int64", "bool", "float", "double", "long",
+     "tensor", "zeros", "ones", "empty", "no_grad", "enable_grad", "set_grad_enabled",
+     "autograd", "show_config", "__version__"]
+    + _CORE_FUNCTIONS + list(_creation_all)))

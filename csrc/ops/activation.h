@@ -1,0 +1,7 @@
+#pragma once
+#include <vector>
+#include "core/tensor.h"
+
+namespace cr {
+
+}  // namespace cr

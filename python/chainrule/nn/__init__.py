@@ -1,0 +1,2 @@
+"""Neural-network building blocks."""
+from chainrule.nn import functional  # noqa: F401

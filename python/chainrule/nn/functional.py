@@ -1,0 +1,2 @@
+"""Functional forms of activations, softmax and losses (PyTorch's torch.nn.functional)."""
+from __future__ import annotations
