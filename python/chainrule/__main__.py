@@ -1,0 +1,3 @@
+from chainrule.demo import main
+
+main()
