@@ -359,3 +359,9 @@ def test_integer_inputs_to_float_ops_give_float32():
 def test_abs_of_bool_raises_type_error():
     with pytest.raises(TypeError, match="abs"):
         cr.abs(cr.tensor([True]))
+
+
+def test_clamp_tensor_bounds_equal_bounds_send_no_gradient_to_min():
+    x, lo, hi = leaf([0.0]), leaf([1.0]), leaf([1.0])
+    cr.clamp(x, lo, hi).sum().backward()
+    assert (x.grad.tolist(), lo.grad.tolist(), hi.grad.tolist()) == ([0.0], [0.0], [0.0])

@@ -614,7 +614,7 @@ struct ClampTensorBackward final : Node {
     }
     if (next_edges_[1].valid()) {
       Tensor m = compare(xv, lv, CmpOp::Lt);
-      if (hv.defined()) m = logical_and(m, compare(lv, hv, CmpOp::Le));
+      if (hv.defined()) m = logical_and(m, compare(lv, hv, CmpOp::Lt));  // PyTorch: no gradient to min when min == max
       gl = sum_to(where(m, g[0], zero), lo_shape);
     }
     if (next_edges_[2].valid()) {
