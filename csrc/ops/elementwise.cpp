@@ -1,10 +1,14 @@
-// Elementwise arithmetic: forward kernels and their backward Nodes.
+// Elementwise ops: arithmetic, unary math, pow, clamp, maximum/minimum, where, comparisons and
+// logic, and the in-place family. Forward kernels and their backward Nodes live side by side.
 #include "ops/elementwise.h"
 
+#include <cmath>
+#include <limits>
 #include "core/node.h"
 #include "ops/creation.h"
 #include "ops/loops.h"
 #include "ops/reduce.h"
+#include "ops/shape.h"
 
 namespace cr {
 
@@ -13,7 +17,29 @@ namespace {
 // The inputs in dtype `dt` (no autograd: callers record the node on the originals).
 inline Tensor as_dtype(const Tensor& t, DType dt) { return t.dtype() == dt ? t : contiguous_copy_as(t, dt); }
 
+inline int category(DType d) { return d == DType::Bool ? 0 : d == DType::Int64 ? 1 : 2; }
+
+/// Dtype for ops that only make sense on floats (exp, sin...): integers and bools give float32.
+inline DType float_dtype(DType d) { return is_floating(d) ? d : DType::Float32; }
+
+/// A 0-dim zero of g's dtype: where(mask, g, zero) broadcasts it.
+inline Tensor zero_of(const Tensor& g) { return scalar_tensor(0.0, g.dtype()); }
+
+/// t + s for any numeric dtype (add_scalar is float-only).
+inline Tensor plus_scalar(const Tensor& t, double s) {
+  return is_floating(t.dtype()) ? add_scalar(t, s) : add(t, scalar_tensor(s, t.dtype()));
+}
+
 }  // namespace
+
+DType result_type(const Tensor& a, const Tensor& b) {
+  bool za = a.dim() == 0, zb = b.dim() == 0;
+  if (za == zb) return promote(a.dtype(), b.dtype());
+  const Tensor& dimmed = za ? b : a;
+  const Tensor& zero = za ? a : b;
+  if (category(zero.dtype()) > category(dimmed.dtype())) return zero.dtype();
+  return dimmed.dtype();
+}
 
 template <class F>
 static Tensor binary_kernel(const Tensor& a0, const Tensor& b0, DType dt, const char* op, const F& f) {
@@ -25,7 +51,37 @@ static Tensor binary_kernel(const Tensor& a0, const Tensor& b0, DType dt, const 
   });
 }
 
-// ---- backward nodes -------------------------------------------------------------------------
+/// out = f(x) computed in floating dtype (integer inputs are converted to float32 first).
+template <class F>
+static Tensor float_unary_kernel(const Tensor& a, const char* op, const F& f) {
+  DType dt = float_dtype(a.dtype());
+  Tensor x = as_dtype(a, dt);
+  return dispatch_floating(dt, op, [&](auto tag) {
+    using T = decltype(tag);
+    return map_unary<T, T>(x, [&](T v) { return static_cast<T>(f(v)); });
+  });
+}
+
+/// In place: x[i] = f(x[i]) over a possibly strided tensor.
+template <class T, class F>
+static void update_unary(const Tensor& a, const F& f) {
+  if (a.is_contiguous()) {
+    T* x = a.data<T>();
+    parallel_for(0, a.numel(), kElementwiseGrain, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) x[i] = f(x[i]);
+    });
+    return;
+  }
+  for_each_strided<1>(a.shape(), {a.raw_data()}, {a.strides()}, {(int64_t)sizeof(T)},
+                      [&](std::array<char*, 1>& p, const std::array<int64_t, 1>& s, int64_t n) {
+                        for (int64_t i = 0; i < n; ++i) {
+                          T* x = (T*)(p[0] + i * s[0]);
+                          *x = f(*x);
+                        }
+                      });
+}
+
+// ---- backward nodes: arithmetic -------------------------------------------------------------
 namespace {
 
 struct AddBackward final : Node {
@@ -96,12 +152,13 @@ std::shared_ptr<N> binary_node(const Tensor& a, const Tensor& b) {
 
 }  // namespace
 
-// ---- forward --------------------------------------------------------------------------------
+// ---- forward: arithmetic ----------------------------------------------------------------------
 static Tensor add_impl(const Tensor& a, const Tensor& b, double alpha, const char* op) {
-  DType dt = promote(a.dtype(), b.dtype());
+  DType dt = result_type(a, b);
   Tensor out;
   if (alpha == 1.0) {
-    out = binary_kernel(a, b, dt, op, [](auto x, auto y) { return x + y; });
+    out = dt == DType::Bool ? binary_kernel(a, b, dt, op, [](auto x, auto y) { return x || y; })
+                            : binary_kernel(a, b, dt, op, [](auto x, auto y) { return x + y; });
   } else {
     if (dt == DType::Bool)
       throw TypeError("sub: subtraction of two bool tensors is not supported; use logical_xor or ~");
@@ -119,7 +176,7 @@ Tensor add(const Tensor& a, const Tensor& b) { return add_impl(a, b, 1.0, "add")
 Tensor sub(const Tensor& a, const Tensor& b) { return add_impl(a, b, -1.0, "sub"); }
 
 Tensor mul(const Tensor& a, const Tensor& b) {
-  DType dt = promote(a.dtype(), b.dtype());
+  DType dt = result_type(a, b);
   Tensor out = dt == DType::Bool ? binary_kernel(a, b, dt, "mul", [](auto x, auto y) { return x && y; })
                                  : binary_kernel(a, b, dt, "mul", [](auto x, auto y) { return x * y; });
   if (needs_grad(a, b) && is_floating(dt)) {
@@ -132,8 +189,7 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 }
 
 Tensor div(const Tensor& a, const Tensor& b) {
-  DType dt = promote(a.dtype(), b.dtype());
-  if (!is_floating(dt)) dt = DType::Float32;
+  DType dt = float_dtype(result_type(a, b));
   Tensor out = binary_kernel(a, b, dt, "div", [](auto x, auto y) { return x / y; });
   if (needs_grad(a, b)) {
     auto n = binary_node<DivBackward>(a, b);
@@ -193,6 +249,796 @@ void add_inplace_raw(const Tensor& acc, const Tensor& g) {
       update_binary<T>(acc, src, [](T x, T y) { return static_cast<T>(x + y); });
     }
   });
+}
+
+// ---- unary math --------------------------------------------------------------------------------
+namespace {
+
+/// A unary node whose gradient is formula(g, saved) with one saved tensor (input or output).
+template <class Formula>
+struct UnaryBackward final : Node {
+  SavedTensor saved;
+  const char* name_;
+  Formula formula_;
+  UnaryBackward(const char* name, Formula f) : name_(name), formula_(std::move(f)) {}
+  TensorList apply(TensorList&& g) override { return {formula_(g[0], saved.unpack(*this))}; }
+  void release_saved() override { saved.reset(); }
+  std::string name() const override { return name_; }
+};
+
+/// Records a unary node saving the input (save_output = false) or the output.
+template <class Formula>
+void record_unary(const Tensor& a, Tensor& out, const char* name, bool save_output, Formula f) {
+  if (!needs_grad(a) || !is_floating(out.dtype())) return;
+  auto n = std::make_shared<UnaryBackward<Formula>>(name, std::move(f));
+  if (!save_output) n->saved = SavedTensor(a, false);
+  set_history(n, a, out);
+  if (save_output) n->saved = SavedTensor(out, true);
+}
+
+struct ZeroGradBackward final : Node {
+  const char* name_;
+  explicit ZeroGradBackward(const char* n) : name_(n) {}
+  TensorList apply(TensorList&& g) override { return {zeros(g[0].shape(), g[0].dtype())}; }
+  std::string name() const override { return name_; }
+};
+
+}  // namespace
+
+Tensor exp(const Tensor& a) {
+  Tensor out = float_unary_kernel(a, "exp", [](auto x) { return std::exp(x); });
+  record_unary(a, out, "ExpBackward0", true, [](const Tensor& g, const Tensor& y) { return mul(g, y); });
+  return out;
+}
+
+Tensor log(const Tensor& a) {
+  Tensor out = float_unary_kernel(a, "log", [](auto x) { return std::log(x); });
+  record_unary(a, out, "LogBackward0", false, [](const Tensor& g, const Tensor& x) { return div(g, x); });
+  return out;
+}
+
+Tensor sqrt(const Tensor& a) {
+  Tensor out = float_unary_kernel(a, "sqrt", [](auto x) { return std::sqrt(x); });
+  // d sqrt(x) = 1 / (2 sqrt(x))
+  record_unary(a, out, "SqrtBackward0", true,
+               [](const Tensor& g, const Tensor& y) { return div(g, mul_scalar(y, 2.0)); });
+  return out;
+}
+
+Tensor rsqrt(const Tensor& a) {
+  Tensor out = float_unary_kernel(a, "rsqrt", [](auto x) { return decltype(x)(1) / std::sqrt(x); });
+  // d x^-1/2 = -1/2 x^-3/2 = -1/2 y^3
+  record_unary(a, out, "RsqrtBackward0", true, [](const Tensor& g, const Tensor& y) {
+    return mul(g, mul_scalar(mul(mul(y, y), y), -0.5));
+  });
+  return out;
+}
+
+Tensor sin(const Tensor& a) {
+  Tensor out = float_unary_kernel(a, "sin", [](auto x) { return std::sin(x); });
+  record_unary(a, out, "SinBackward0", false, [](const Tensor& g, const Tensor& x) { return mul(g, cos(x)); });
+  return out;
+}
+
+Tensor cos(const Tensor& a) {
+  Tensor out = float_unary_kernel(a, "cos", [](auto x) { return std::cos(x); });
+  record_unary(a, out, "CosBackward0", false,
+               [](const Tensor& g, const Tensor& x) { return neg(mul(g, sin(x))); });
+  return out;
+}
+
+Tensor erf(const Tensor& a) {
+  Tensor out = float_unary_kernel(a, "erf", [](auto x) { return std::erf(x); });
+  // d erf(x) = 2/sqrt(pi) exp(-x^2)
+  record_unary(a, out, "ErfBackward0", false, [](const Tensor& g, const Tensor& x) {
+    return mul(g, mul_scalar(exp(neg(mul(x, x))), M_2_SQRTPI));
+  });
+  return out;
+}
+
+Tensor reciprocal(const Tensor& a) {
+  Tensor out = float_unary_kernel(a, "reciprocal", [](auto x) { return decltype(x)(1) / x; });
+  // d (1/x) = -1/x^2 = -y^2
+  record_unary(a, out, "ReciprocalBackward0", true,
+               [](const Tensor& g, const Tensor& y) { return neg(mul(g, mul(y, y))); });
+  return out;
+}
+
+Tensor abs(const Tensor& a) {
+  Tensor out = dispatch_numeric(a.dtype(), "abs", [&](auto tag) {
+    using T = decltype(tag);
+    return map_unary<T, T>(a, [](T x) -> T {
+      if constexpr (std::is_floating_point_v<T>) return std::abs(x);  // abs(-0.0) == +0.0
+      else return x < 0 ? static_cast<T>(-x) : x;
+    });
+  });
+  // d|x| = sign(x); 0 at x == 0, as PyTorch.
+  record_unary(a, out, "AbsBackward0", false, [](const Tensor& g, const Tensor& x) { return mul(g, sign(x)); });
+  return out;
+}
+
+Tensor sign(const Tensor& a) {
+  Tensor out = dispatch_all(a.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    return map_unary<T, T>(a, [](T x) -> T {
+      if constexpr (std::is_same_v<T, bool>) return x;
+      else return static_cast<T>((T(0) < x) - (x < T(0)) + (x != x ? x : T(0)));  // NaN stays NaN
+    });
+  });
+  if (needs_grad(a)) set_history(std::make_shared<ZeroGradBackward>("SignBackward0"), a, out);
+  return out;
+}
+
+Tensor square(const Tensor& a) {
+  if (a.dtype() == DType::Bool) return mul(a, a);
+  Tensor out = dispatch_numeric(a.dtype(), "square", [&](auto tag) {
+    using T = decltype(tag);
+    return map_unary<T, T>(a, [](T x) { return static_cast<T>(x * x); });
+  });
+  record_unary(a, out, "PowBackward0", false,
+               [](const Tensor& g, const Tensor& x) { return mul(g, mul_scalar(x, 2.0)); });
+  return out;
+}
+
+// ---- pow ---------------------------------------------------------------------------------------
+namespace {
+
+struct PowBackward final : Node {
+  SavedTensor a, b, result;
+  Dims a_shape, b_shape;
+  TensorList apply(TensorList&& g) override {
+    Tensor av = a.unpack(*this), bv = b.unpack(*this);
+    Tensor ga, gb;
+    if (next_edges_[0].valid()) {
+      // d a^b / da = b a^(b-1); exactly 0 where b == 0 (so 0**0 gives 0, not nan), as PyTorch.
+      Tensor d = mul(g[0], mul(bv, pow(av, plus_scalar(bv, -1.0))));
+      ga = sum_to(where(compare_scalar(bv, 0.0, CmpOp::Eq), zero_of(d), d), a_shape);
+    }
+    if (next_edges_[1].valid()) {
+      // d a^b / db = a^b log(a); 0 where a == 0 and b >= 0 (the limit), as PyTorch.
+      Tensor d = mul(g[0], mul(result.unpack(*this), log(av)));
+      Tensor at_zero = logical_and(compare_scalar(av, 0.0, CmpOp::Eq), compare_scalar(bv, 0.0, CmpOp::Ge));
+      gb = sum_to(where(at_zero, zero_of(d), d), b_shape);
+    }
+    return {ga, gb};
+  }
+  void release_saved() override { a.reset(); b.reset(); result.reset(); }
+  std::string name() const override { return "PowBackward1"; }
+};
+
+struct PowScalarBackward final : Node {
+  SavedTensor a;
+  double e = 1.0;
+  TensorList apply(TensorList&& g) override {
+    if (e == 0.0) return {zeros(g[0].shape(), g[0].dtype())};
+    if (e == 1.0) return {g[0]};
+    Tensor x = a.unpack(*this);
+    if (e == 2.0) return {mul(g[0], mul_scalar(x, 2.0))};
+    return {mul(g[0], mul_scalar(pow_scalar(x, e - 1.0), e))};
+  }
+  void release_saved() override { a.reset(); }
+  std::string name() const override { return "PowBackward0"; }
+};
+
+int64_t int_pow(int64_t base, int64_t e) {
+  int64_t r = 1;
+  while (e > 0) {
+    if (e & 1) r = (int64_t)((uint64_t)r * (uint64_t)base);
+    base = (int64_t)((uint64_t)base * (uint64_t)base);
+    e >>= 1;
+  }
+  return r;
+}
+
+}  // namespace
+
+Tensor pow(const Tensor& a, const Tensor& b) {
+  DType dt = result_type(a, b);
+  if (dt == DType::Bool) dt = DType::Int64;
+  Dims shape = broadcast_shapes(a.shape(), b.shape(), "pow");
+  Tensor x = as_dtype(a, dt), y = as_dtype(b, dt);
+  Tensor out;
+  if (dt == DType::Int64) {
+    Tensor yc = y.is_contiguous() ? y : contiguous_copy(y);
+    const int64_t* e = yc.data<int64_t>();
+    for (int64_t i = 0, n = yc.numel(); i < n; ++i)
+      if (e[i] < 0) throw ValueError("pow: integers to negative integer powers are not allowed");
+    out = map_binary<int64_t, int64_t, int64_t>(x, y, shape, [](int64_t p, int64_t q) { return int_pow(p, q); });
+  } else {
+    out = dispatch_floating(dt, "pow", [&](auto tag) {
+      using T = decltype(tag);
+      return map_binary<T, T, T>(x, y, shape, [](T p, T q) { return std::pow(p, q); });
+    });
+  }
+  if (needs_grad(a, b) && is_floating(dt)) {
+    auto n = binary_node<PowBackward>(a, b);
+    n->a = SavedTensor(a, false);
+    n->b = SavedTensor(b, false);
+    set_history(n, a, b, out);
+    if (b.requires_grad()) n->result = SavedTensor(out, true);
+  }
+  return out;
+}
+
+Tensor pow_scalar(const Tensor& a, double e) {
+  DType dt = float_dtype(a.dtype());
+  Tensor x = as_dtype(a, dt);
+  Tensor out = dispatch_floating(dt, "pow", [&](auto tag) {
+    using T = decltype(tag);
+    if (e == 2.0) return map_unary<T, T>(x, [](T v) { return v * v; });
+    if (e == 1.0) return map_unary<T, T>(x, [](T v) { return v; });
+    if (e == 0.0) return map_unary<T, T>(x, [](T) { return T(1); });
+    if (e == 0.5) return map_unary<T, T>(x, [](T v) { return std::sqrt(v); });
+    if (e == 3.0) return map_unary<T, T>(x, [](T v) { return v * v * v; });
+    if (e == -1.0) return map_unary<T, T>(x, [](T v) { return T(1) / v; });
+    const T te = static_cast<T>(e);
+    return map_unary<T, T>(x, [te](T v) { return std::pow(v, te); });
+  });
+  if (needs_grad(a)) {
+    auto n = std::make_shared<PowScalarBackward>();
+    n->e = e;
+    if (e != 0.0 && e != 1.0) n->a = SavedTensor(a, false);
+    set_history(n, a, out);
+  }
+  return out;
+}
+
+// ---- where ---------------------------------------------------------------------------------------
+namespace {
+
+struct WhereBackward final : Node {
+  SavedTensor cond;
+  Dims a_shape, b_shape;
+  TensorList apply(TensorList&& g) override {
+    Tensor c = cond.unpack(*this);
+    Tensor ga, gb;
+    if (next_edges_[0].valid()) ga = sum_to(where(c, g[0], zero_of(g[0])), a_shape);
+    if (next_edges_[1].valid()) gb = sum_to(where(c, zero_of(g[0]), g[0]), b_shape);
+    return {ga, gb};
+  }
+  void release_saved() override { cond.reset(); }
+  std::string name() const override { return "WhereBackward0"; }
+};
+
+}  // namespace
+
+Tensor where(const Tensor& cond, const Tensor& a0, const Tensor& b0) {
+  if (cond.dtype() != DType::Bool)
+    throw TypeError(str("where: expected condition to be a bool tensor, got ", dtype_name(cond.dtype()),
+                        " (use cond != 0 or cond.bool())"));
+  DType dt = result_type(a0, b0);
+  Dims shape = broadcast_shapes(broadcast_shapes(cond.shape(), a0.shape(), "where"), b0.shape(), "where");
+  Tensor a = as_dtype(a0, dt), b = as_dtype(b0, dt);
+  Tensor out = Tensor::empty(shape, dt);
+  dispatch_all(dt, [&](auto tag) {
+    using T = decltype(tag);
+    for_each_strided<4>(shape, {out.raw_data(), cond.raw_data(), a.raw_data(), b.raw_data()},
+                        {out.strides(), broadcast_strides(cond, shape), broadcast_strides(a, shape),
+                         broadcast_strides(b, shape)},
+                        {(int64_t)sizeof(T), 1, (int64_t)sizeof(T), (int64_t)sizeof(T)},
+                        [&](std::array<char*, 4>& p, const std::array<int64_t, 4>& s, int64_t n) {
+                          T* y = (T*)p[0];
+                          for (int64_t i = 0; i < n; ++i)
+                            y[i] = *(const bool*)(p[1] + i * s[1]) ? *(const T*)(p[2] + i * s[2])
+                                                                   : *(const T*)(p[3] + i * s[3]);
+                        });
+  });
+  if (needs_grad(a0, b0) && is_floating(dt)) {
+    auto n = binary_node<WhereBackward>(a0, b0);
+    n->cond = SavedTensor(cond, false);
+    set_history(n, a0, b0, out);
+  }
+  return out;
+}
+
+// ---- maximum / minimum -------------------------------------------------------------------------
+namespace {
+
+template <bool IsMax>
+struct MaxMinBackward final : Node {
+  SavedTensor a, b;
+  Dims a_shape, b_shape;
+  TensorList apply(TensorList&& g) override {
+    Tensor av = a.unpack(*this), bv = b.unpack(*this);
+    const CmpOp win = IsMax ? CmpOp::Gt : CmpOp::Lt;
+    Tensor tie = compare(av, bv, CmpOp::Eq);
+    Tensor half_or_zero = where(tie, mul_scalar(g[0], 0.5), zero_of(g[0]));
+    Tensor ga, gb;
+    if (next_edges_[0].valid()) ga = sum_to(where(compare(av, bv, win), g[0], half_or_zero), a_shape);
+    if (next_edges_[1].valid()) gb = sum_to(where(compare(bv, av, win), g[0], half_or_zero), b_shape);
+    return {ga, gb};
+  }
+  void release_saved() override { a.reset(); b.reset(); }
+  std::string name() const override { return IsMax ? "MaximumBackward0" : "MinimumBackward0"; }
+};
+
+template <bool IsMax>
+Tensor max_min(const Tensor& a, const Tensor& b, const char* op) {
+  DType dt = result_type(a, b);
+  Tensor out = binary_kernel(a, b, dt, op, [](auto x, auto y) -> decltype(x) {
+    if (x != x) return x;  // NaN propagates, as PyTorch's maximum/minimum
+    if (y != y) return y;
+    if constexpr (IsMax) return x > y ? x : y;
+    else return x < y ? x : y;
+  });
+  if (needs_grad(a, b) && is_floating(dt)) {
+    auto n = binary_node<MaxMinBackward<IsMax>>(a, b);
+    n->a = SavedTensor(a, false);
+    n->b = SavedTensor(b, false);
+    set_history(n, a, b, out);
+  }
+  return out;
+}
+
+}  // namespace
+
+Tensor maximum(const Tensor& a, const Tensor& b) { return max_min<true>(a, b, "maximum"); }
+Tensor minimum(const Tensor& a, const Tensor& b) { return max_min<false>(a, b, "minimum"); }
+
+// ---- clamp -------------------------------------------------------------------------------------
+namespace {
+
+struct ClampBackward final : Node {
+  SavedTensor x;
+  std::optional<double> lo, hi;
+  TensorList apply(TensorList&& g) override {
+    Tensor xv = x.unpack(*this);
+    // Gradient passes where lo <= x <= hi (inclusive), as PyTorch.
+    Tensor mask;
+    if (lo) mask = compare_scalar(xv, *lo, CmpOp::Ge);
+    if (hi) {
+      Tensor m = compare_scalar(xv, *hi, CmpOp::Le);
+      mask = mask.defined() ? logical_and(mask, m) : m;
+    }
+    return {where(mask, g[0], zero_of(g[0]))};
+  }
+  void release_saved() override { x.reset(); }
+  std::string name() const override { return "ClampBackward1"; }
+};
+
+struct ClampTensorBackward final : Node {
+  SavedTensor x, lo, hi;
+  Dims x_shape, lo_shape, hi_shape;
+  TensorList apply(TensorList&& g) override {
+    Tensor xv = x.unpack(*this), lv = lo.unpack(*this), hv = hi.unpack(*this);
+    Tensor zero = zero_of(g[0]);
+    Tensor gx, gl, gh;
+    if (next_edges_[0].valid()) {
+      Tensor mask;
+      if (lv.defined()) mask = compare(xv, lv, CmpOp::Ge);
+      if (hv.defined()) {
+        Tensor m = compare(xv, hv, CmpOp::Le);
+        mask = mask.defined() ? logical_and(mask, m) : m;
+      }
+      gx = sum_to(where(mask, g[0], zero), x_shape);
+    }
+    if (next_edges_[1].valid()) {
+      Tensor m = compare(xv, lv, CmpOp::Lt);
+      if (hv.defined()) m = logical_and(m, compare(lv, hv, CmpOp::Lt));  // PyTorch: no gradient to min when min == max
+      gl = sum_to(where(m, g[0], zero), lo_shape);
+    }
+    if (next_edges_[2].valid()) {
+      Tensor m = compare(xv, hv, CmpOp::Gt);
+      if (lv.defined()) m = logical_or(m, compare(lv, hv, CmpOp::Gt));  // min > max gives max
+      gh = sum_to(where(m, g[0], zero), hi_shape);
+    }
+    return {gx, gl, gh};
+  }
+  void release_saved() override { x.reset(); lo.reset(); hi.reset(); }
+  std::string name() const override { return "ClampBackward0"; }
+};
+
+bool is_integral(double v) { return std::isfinite(v) && std::floor(v) == v; }
+
+}  // namespace
+
+Tensor clamp(const Tensor& a, std::optional<double> lo, std::optional<double> hi) {
+  if (!lo && !hi) throw ValueError("clamp: at least one of 'min' or 'max' must not be None");
+  if (a.dtype() == DType::Bool) throw TypeError("clamp: not implemented for dtype bool");
+  DType dt = a.dtype();
+  if (!is_floating(dt) && ((lo && !is_integral(*lo)) || (hi && !is_integral(*hi)))) dt = DType::Float32;
+  Tensor x = as_dtype(a, dt);
+  Tensor out = dispatch_numeric(dt, "clamp", [&](auto tag) {
+    using T = decltype(tag);
+    const bool has_lo = lo.has_value(), has_hi = hi.has_value();
+    const T l = has_lo ? static_cast<T>(*lo) : T(0), h = has_hi ? static_cast<T>(*hi) : T(0);
+    // NaN inputs stay NaN (every comparison with NaN is false); min > max gives max.
+    return map_unary<T, T>(x, [=](T v) {
+      if (has_lo) v = v < l ? l : v;
+      if (has_hi) v = v > h ? h : v;
+      return v;
+    });
+  });
+  if (needs_grad(a)) {
+    auto n = std::make_shared<ClampBackward>();
+    n->x = SavedTensor(a, false);
+    n->lo = lo;
+    n->hi = hi;
+    set_history(n, a, out);
+  }
+  return out;
+}
+
+Tensor clamp(const Tensor& a, const Tensor& lo, const Tensor& hi) {
+  if (!lo.defined() && !hi.defined()) throw ValueError("clamp: at least one of 'min' or 'max' must not be None");
+  if (a.dtype() == DType::Bool) throw TypeError("clamp: not implemented for dtype bool");
+  Tensor out;
+  {
+    NoGradGuard ng;
+    out = a;
+    if (lo.defined()) out = maximum(out, lo);
+    if (hi.defined()) out = minimum(out, hi);
+    if (out.same(a)) out = contiguous_copy(a);
+  }
+  TensorList ins{a, lo, hi};
+  if (needs_grad(ins) && is_floating(out.dtype())) {
+    auto n = std::make_shared<ClampTensorBackward>();
+    n->x = SavedTensor(a, false);
+    n->lo = SavedTensor(lo, false);
+    n->hi = SavedTensor(hi, false);
+    n->x_shape = a.shape();
+    if (lo.defined()) n->lo_shape = lo.shape();
+    if (hi.defined()) n->hi_shape = hi.shape();
+    TensorList outs{out};
+    set_history(n, ins, outs);
+    out = outs[0];
+  }
+  return out;
+}
+
+// ---- comparisons and logic ---------------------------------------------------------------------
+template <class T>
+static Tensor compare_typed(const Tensor& a, const Tensor& b, const Dims& shape, CmpOp op) {
+  switch (op) {
+    case CmpOp::Eq: return map_binary<T, T, bool>(a, b, shape, [](T x, T y) { return x == y; });
+    case CmpOp::Ne: return map_binary<T, T, bool>(a, b, shape, [](T x, T y) { return x != y; });
+    case CmpOp::Lt: return map_binary<T, T, bool>(a, b, shape, [](T x, T y) { return x < y; });
+    case CmpOp::Le: return map_binary<T, T, bool>(a, b, shape, [](T x, T y) { return x <= y; });
+    case CmpOp::Gt: return map_binary<T, T, bool>(a, b, shape, [](T x, T y) { return x > y; });
+    case CmpOp::Ge: break;
+  }
+  return map_binary<T, T, bool>(a, b, shape, [](T x, T y) { return x >= y; });
+}
+
+static const char* cmp_name(CmpOp op) {
+  static const char* names[] = {"eq", "ne", "lt", "le", "gt", "ge"};
+  return names[(int)op];
+}
+
+Tensor compare(const Tensor& a0, const Tensor& b0, CmpOp op) {
+  DType dt = result_type(a0, b0);
+  Dims shape = broadcast_shapes(a0.shape(), b0.shape(), cmp_name(op));
+  Tensor a = as_dtype(a0, dt), b = as_dtype(b0, dt);
+  return dispatch_all(dt, [&](auto tag) { return compare_typed<decltype(tag)>(a, b, shape, op); });
+}
+
+Tensor compare_scalar(const Tensor& a, double s, CmpOp op) {
+  if (!is_floating(a.dtype())) {
+    DType sd = is_integral(s) ? DType::Int64 : DType::Float32;
+    return compare(a, scalar_tensor(s, sd), op);
+  }
+  return dispatch_floating(a.dtype(), cmp_name(op), [&](auto tag) {
+    using T = decltype(tag);
+    const T v = static_cast<T>(s);
+    switch (op) {
+      case CmpOp::Eq: return map_unary<T, bool>(a, [v](T x) { return x == v; });
+      case CmpOp::Ne: return map_unary<T, bool>(a, [v](T x) { return x != v; });
+      case CmpOp::Lt: return map_unary<T, bool>(a, [v](T x) { return x < v; });
+      case CmpOp::Le: return map_unary<T, bool>(a, [v](T x) { return x <= v; });
+      case CmpOp::Gt: return map_unary<T, bool>(a, [v](T x) { return x > v; });
+      case CmpOp::Ge: break;
+    }
+    return map_unary<T, bool>(a, [v](T x) { return x >= v; });
+  });
+}
+
+Tensor logical_not(const Tensor& a) {
+  return dispatch_all(a.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    return map_unary<T, bool>(a, [](T x) { return !(x != T(0)); });
+  });
+}
+
+template <class F>
+static Tensor logical_binary(const Tensor& a0, const Tensor& b0, const char* op, const F& f) {
+  Dims shape = broadcast_shapes(a0.shape(), b0.shape(), op);
+  Tensor a = as_dtype(a0, DType::Bool), b = as_dtype(b0, DType::Bool);
+  return map_binary<bool, bool, bool>(a, b, shape, f);
+}
+
+Tensor logical_and(const Tensor& a, const Tensor& b) {
+  return logical_binary(a, b, "logical_and", [](bool x, bool y) { return x && y; });
+}
+Tensor logical_or(const Tensor& a, const Tensor& b) {
+  return logical_binary(a, b, "logical_or", [](bool x, bool y) { return x || y; });
+}
+Tensor logical_xor(const Tensor& a, const Tensor& b) {
+  return logical_binary(a, b, "logical_xor", [](bool x, bool y) { return x != y; });
+}
+
+static DType bitwise_dtype(const Tensor& a, const Tensor& b, const char* op) {
+  DType dt = result_type(a, b);
+  if (is_floating(dt))
+    throw TypeError(str(op, ": not implemented for floating point tensors (got ", dtype_name(a.dtype()),
+                        " and ", dtype_name(b.dtype()), "); use bool or int64 tensors"));
+  return dt;
+}
+
+Tensor bitwise_not(const Tensor& a) {
+  if (a.dtype() == DType::Bool) return logical_not(a);
+  if (a.dtype() != DType::Int64)
+    throw TypeError(str("bitwise_not (~): not implemented for dtype ", dtype_name(a.dtype()),
+                        "; use a bool or int64 tensor"));
+  return map_unary<int64_t, int64_t>(a, [](int64_t x) { return ~x; });
+}
+template <class F>
+static Tensor bitwise_kernel(const Tensor& a0, const Tensor& b0, const char* op, const F& f) {
+  DType dt = bitwise_dtype(a0, b0, op);
+  Dims shape = broadcast_shapes(a0.shape(), b0.shape(), op);
+  Tensor a = as_dtype(a0, dt), b = as_dtype(b0, dt);
+  if (dt == DType::Bool)
+    return map_binary<bool, bool, bool>(a, b, shape, [&](bool x, bool y) { return static_cast<bool>(f(x, y)); });
+  return map_binary<int64_t, int64_t, int64_t>(a, b, shape, f);
+}
+
+Tensor bitwise_and(const Tensor& a, const Tensor& b) {
+  return bitwise_kernel(a, b, "bitwise_and (&)", [](auto x, auto y) { return x & y; });
+}
+Tensor bitwise_or(const Tensor& a, const Tensor& b) {
+  return bitwise_kernel(a, b, "bitwise_or (|)", [](auto x, auto y) { return x | y; });
+}
+Tensor bitwise_xor(const Tensor& a, const Tensor& b) {
+  return bitwise_kernel(a, b, "bitwise_xor (^)", [](auto x, auto y) { return x ^ y; });
+}
+
+// ---- in-place ops ------------------------------------------------------------------------------
+// Note [In-place ops]
+// Every in-place write bumps the storage's version counter, which views and detached aliases
+// share, so a SavedTensor of any alias notices the write when backward unpacks it.
+// Autograd follows PyTorch:
+//  * grad mode on, self a leaf that requires grad: refused (its .grad would describe a value that
+//    no longer exists). Under no_grad it is allowed: that is how optimizers update parameters,
+//    and that path writes straight into self's memory without allocating.
+//  * grad mode on, self or `other` requires grad: the out-of-place result r is computed with
+//    autograd, its values are copied into self's memory, and self's history is rebased onto r
+//    (grad_fn, output_nr), so later ops differentiate through the new value. Formulas that save
+//    self (mul_, div_, clamp_) run on clone(self), whose memory the write does not touch.
+//  * the same on a view (is_view_) is refused: rebasing the base's history is not implemented.
+// Checks all run before the first write, so a failed call leaves self as it was.
+namespace {
+
+const char* torch_type_name(DType d) {
+  switch (d) {
+    case DType::Bool: return "Bool";
+    case DType::Int64: return "Long";
+    case DType::Float32: return "Float";
+    case DType::Float64: break;
+  }
+  return "Double";
+}
+
+bool can_cast(DType from, DType to) {
+  if (is_floating(from) && !is_floating(to)) return false;
+  if (from != DType::Bool && to == DType::Bool) return false;
+  return true;
+}
+
+void check_cast(DType result, const Tensor& self, const char* op) {
+  if (!can_cast(result, self.dtype()))
+    throw TypeError(str(op, ": result type ", torch_type_name(result), " can't be cast to the desired output type ",
+                        torch_type_name(self.dtype())));
+}
+
+/// ValueError when several elements of self share one memory location (e.g. an expanded view).
+void check_no_internal_overlap(const Tensor& self, const char* op) {
+  for (int64_t d = 0; d < self.dim(); ++d)
+    if (self.strides()[d] == 0 && self.shape()[d] > 1)
+      throw ValueError(str(op, ": unsupported operation: more than one element of the written-to tensor refers "
+                           "to a single memory location (shape ", self.shape(), "). Please clone() the tensor "
+                           "before performing the operation."));
+}
+
+void check_broadcast_to_self(const Tensor& self, const Tensor& other, const char* op) {
+  Dims bs = broadcast_shapes(self.shape(), other.shape(), op);
+  if (bs != self.shape())
+    throw ShapeError(str(op, ": output with shape ", self.shape(), " doesn't match the broadcast shape ", bs));
+}
+
+/// The autograd checks of Note [In-place ops]; true when the op must be recorded.
+bool record_inplace(const Tensor& self, const Tensor& other, const char* op) {
+  if (!GradMode::is_enabled() || !is_floating(self.dtype())) return false;
+  bool rec = self.requires_grad() || (other.defined() && other.requires_grad());
+  if (!rec) return false;
+  if (self.requires_grad() && self.is_leaf())
+    throw AutogradError(str(op, ": a leaf Variable that requires grad is being used in an in-place operation. "
+                            "Wrap the update in `with chainrule.no_grad():` or use an out-of-place op."));
+  if (self.impl()->is_view_)
+    throw AutogradError(str(op, ": in-place operation on a view of a tensor that requires grad is not "
+                            "supported; use clone() first (y = x.clone()) or an out-of-place op"));
+  return true;
+}
+
+/// Makes r (the out-of-place result, same shape as self) self's new value and history.
+void rebase_history(const Tensor& self, Tensor r, bool copy_values) {
+  if (r.dtype() != self.dtype()) r = to_dtype(r, self.dtype());
+  if (!r.grad_fn()) r = clone(r);
+  if (copy_values) copy_into(self, r);
+  self.storage()->bump_version();
+  TensorImpl* impl = self.impl();
+  std::shared_ptr<Node> old = std::move(impl->grad_fn_);
+  impl->grad_fn_ = r.grad_fn();
+  impl->output_nr_ = r.output_nr();
+  impl->requires_grad_ = true;
+  release_node(std::move(old));
+}
+
+/// `other` safe to read while self is written: a copy when it shares memory in another layout.
+Tensor unaliased(const Tensor& self, const Tensor& other) {
+  if (other.storage() != self.storage()) return other;
+  if (other.offset() == self.offset() && other.shape() == self.shape() && other.strides() == self.strides())
+    return other;
+  return contiguous_copy(other);
+}
+
+enum class Arith { Add, Mul, Div };
+
+const Tensor& arith_(const Tensor& self, const Tensor& other0, Arith kind, double alpha, const char* op) {
+  DType rt = result_type(self, other0);
+  if (kind == Arith::Div) rt = float_dtype(rt);
+  if (kind == Arith::Add && alpha != 1.0 && !is_floating(rt) && !is_integral(alpha))
+    throw TypeError(str(op, ": for integral input tensors, argument alpha must not be a floating point number"));
+  if (kind == Arith::Add && alpha != 1.0 && rt == DType::Bool)
+    throw TypeError(str(op, ": subtraction of bool tensors is not supported; use logical_xor or ~"));
+  check_cast(rt, self, op);
+  check_broadcast_to_self(self, other0, op);
+  check_no_internal_overlap(self, op);
+  // other scaled by alpha (add_/sub_), in its own dtype.
+  auto scaled = [&](const Tensor& o) {
+    if (alpha == 1.0) return o;
+    return is_floating(o.dtype()) ? mul_scalar(o, alpha) : mul(o, scalar_tensor(alpha, o.dtype()));
+  };
+  auto out_of_place = [&](const Tensor& s, const Tensor& o) {
+    switch (kind) {
+      case Arith::Add: return add(s, scaled(o));
+      case Arith::Mul: return mul(s, o);
+      case Arith::Div: break;
+    }
+    return div(s, o);
+  };
+  if (record_inplace(self, other0, op)) {
+    rebase_history(self, out_of_place(kind == Arith::Add ? self : clone(self), other0), true);
+    return self;
+  }
+  Tensor other = unaliased(self, other0);
+  if (rt == self.dtype() && other.dtype() == self.dtype() && self.dtype() != DType::Bool) {
+    dispatch_numeric(self.dtype(), op, [&](auto tag) {
+      using T = decltype(tag);
+      const T a = static_cast<T>(alpha);
+      switch (kind) {
+        case Arith::Add:
+          if (alpha == 1.0) update_binary<T>(self, other, [](T x, T y) { return static_cast<T>(x + y); });
+          else update_binary<T>(self, other, [a](T x, T y) { return static_cast<T>(x + a * y); });
+          break;
+        case Arith::Mul: update_binary<T>(self, other, [](T x, T y) { return static_cast<T>(x * y); }); break;
+        case Arith::Div: update_binary<T>(self, other, [](T x, T y) { return static_cast<T>(x / y); }); break;
+      }
+    });
+  } else {
+    Tensor r;
+    {
+      NoGradGuard ng;
+      r = out_of_place(self, other);
+    }
+    copy_into(self, r);
+  }
+  self.storage()->bump_version();
+  return self;
+}
+
+/// In-place unary update on the fast path: floating self, nothing to record, no overlap.
+template <class F>
+bool fast_unary_(const Tensor& self, const F& f) {
+  if (!is_floating(self.dtype()) || (GradMode::is_enabled() && self.requires_grad())) return false;
+  check_no_internal_overlap(self, "in-place op");
+  dispatch_floating(self.dtype(), "in-place op", [&](auto tag) {
+    using T = decltype(tag);
+    update_unary<T>(self, [&](T x) { return static_cast<T>(f(x)); });
+  });
+  self.storage()->bump_version();
+  return true;
+}
+
+}  // namespace
+
+const Tensor& add_(const Tensor& self, const Tensor& other, double alpha) {
+  return arith_(self, other, Arith::Add, alpha, "add_");
+}
+const Tensor& sub_(const Tensor& self, const Tensor& other, double alpha) {
+  return arith_(self, other, Arith::Add, -alpha, "sub_");
+}
+const Tensor& mul_(const Tensor& self, const Tensor& other) { return arith_(self, other, Arith::Mul, 1.0, "mul_"); }
+const Tensor& div_(const Tensor& self, const Tensor& other) { return arith_(self, other, Arith::Div, 1.0, "div_"); }
+
+const Tensor& add_scalar_(const Tensor& self, double s) {
+  if (fast_unary_(self, [s](auto x) { return x + static_cast<decltype(x)>(s); })) return self;
+  DType sd = is_floating(self.dtype()) ? self.dtype() : is_integral(s) ? DType::Int64 : DType::Float32;
+  return add_(self, scalar_tensor(s, sd), 1.0);
+}
+
+const Tensor& mul_scalar_(const Tensor& self, double s) {
+  if (fast_unary_(self, [s](auto x) { return x * static_cast<decltype(x)>(s); })) return self;
+  DType sd = is_floating(self.dtype()) ? self.dtype() : is_integral(s) ? DType::Int64 : DType::Float32;
+  return mul_(self, scalar_tensor(s, sd));
+}
+
+const Tensor& neg_(const Tensor& self) {
+  if (self.dtype() == DType::Bool)
+    throw TypeError("neg_: negation of a bool tensor is not supported; use logical_not or ~");
+  if (record_inplace(self, Tensor(), "neg_")) {
+    check_no_internal_overlap(self, "neg_");
+    rebase_history(self, neg(self), true);
+    return self;
+  }
+  check_no_internal_overlap(self, "neg_");
+  dispatch_numeric(self.dtype(), "neg_", [&](auto tag) {
+    using T = decltype(tag);
+    update_unary<T>(self, [](T x) { return static_cast<T>(-x); });
+  });
+  self.storage()->bump_version();
+  return self;
+}
+
+const Tensor& fill_(const Tensor& self, double value) {
+  check_no_internal_overlap(self, "fill_");
+  bool rec = record_inplace(self, Tensor(), "fill_");
+  Tensor history;
+  if (rec) history = mul_scalar(self, 0.0);  // the new value does not depend on the old one
+  dispatch_all(self.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T v = static_cast<T>(value);
+    update_unary<T>(self, [v](T) { return v; });
+  });
+  if (rec) rebase_history(self, history, false);
+  else self.storage()->bump_version();
+  return self;
+}
+
+const Tensor& zero_(const Tensor& self) { return fill_(self, 0.0); }
+
+const Tensor& clamp_(const Tensor& self, std::optional<double> lo, std::optional<double> hi) {
+  if (!lo && !hi) throw ValueError("clamp_: at least one of 'min' or 'max' must not be None");
+  if (self.dtype() == DType::Bool) throw TypeError("clamp_: not implemented for dtype bool");
+  if (!is_floating(self.dtype()) && ((lo && !is_integral(*lo)) || (hi && !is_integral(*hi))))
+    check_cast(DType::Float32, self, "clamp_");
+  check_no_internal_overlap(self, "clamp_");
+  if (record_inplace(self, Tensor(), "clamp_")) {
+    rebase_history(self, clamp(clone(self), lo, hi), true);
+    return self;
+  }
+  dispatch_numeric(self.dtype(), "clamp_", [&](auto tag) {
+    using T = decltype(tag);
+    const bool has_lo = lo.has_value(), has_hi = hi.has_value();
+    const T l = has_lo ? static_cast<T>(*lo) : T(0), h = has_hi ? static_cast<T>(*hi) : T(0);
+    update_unary<T>(self, [=](T v) {
+      if (has_lo) v = v < l ? l : v;
+      if (has_hi) v = v > h ? h : v;
+      return v;
+    });
+  });
+  self.storage()->bump_version();
+  return self;
+}
+
+const Tensor& copy_(const Tensor& self, const Tensor& src) {
+  check_broadcast_to_self(self, src, "copy_");
+  check_no_internal_overlap(self, "copy_");
+  if (record_inplace(self, src, "copy_")) {
+    rebase_history(self, clone(expand(to_dtype(src, self.dtype()), self.shape())), true);
+    return self;
+  }
+  copy_into(self, unaliased(self, src));
+  self.storage()->bump_version();
+  return self;
 }
 
 }  // namespace cr
