@@ -663,13 +663,23 @@ Tensor logsumexp(const Tensor& a0, const std::vector<int64_t>& dims, bool keepdi
 
 namespace {
 struct ProdBackward final : Node {
-  SavedTensor x;
+  SavedTensor x, out;
   std::vector<int64_t> rd;
   Dims in_shape, keep_shape;
   TensorList apply(TensorList&& g) override {
-    // d prod / dx_i = prod_{j != i} x_j, computed without dividing so zeros are handled: the
-    // product of everything before i times everything after i along the flattened reduced dims.
+    // With a zero in the input, d prod / dx_i = prod_{j != i} x_j is computed without dividing,
+    // from an r x r matrix per row (x with its diagonal set to 1): O(r^2), only on this path.
     Tensor xv = x.unpack(*this);
+    bool has_zero;
+    {
+      NoGradGuard ng;
+      has_zero = item_as_double(sum(to_dtype(detail::compare(xv, scalar_tensor(0.0, xv.dtype()), Cmp::Eq),
+                                             DType::Int64), {}, false)) > 0;
+    }
+    if (!has_zero) {  // the common case: prod / x_i
+      Tensor ov = out.unpack(*this);
+      return {mul(div(expand(reshape(ov, keep_shape), in_shape), xv), expand(reshape(g[0], keep_shape), in_shape))};
+    }
     std::vector<int64_t> perm;
     Dims moved;
     int64_t outer = 1, r = 1;
@@ -677,8 +687,6 @@ struct ProdBackward final : Node {
       if (std::find(rd.begin(), rd.end(), i) == rd.end()) { perm.push_back(i); outer *= xv.shape()[i]; moved.push_back(xv.shape()[i]); }
     for (auto d : rd) { perm.push_back(d); r *= xv.shape()[d]; moved.push_back(xv.shape()[d]); }
     Tensor rows = reshape(permute(xv, perm), Dims{outer, r});
-    // others[:, i] = sum over j != i in log space is unstable; use a small explicit product matrix
-    // M[j, i] = (j == i) ? 1 : x_j per element instead: prod_j where(eye, 1, x_j).
     Tensor eye = zeros(Dims{r, r}, xv.dtype());
     dispatch_floating(xv.dtype(), "prod", [&](auto tag) {
       using T = decltype(tag);
@@ -694,7 +702,7 @@ struct ProdBackward final : Node {
     o = permute(o, inv);
     return {mul(o, expand(reshape(g[0], keep_shape), in_shape))};
   }
-  void release_saved() override { x.reset(); }
+  void release_saved() override { x.reset(); out.reset(); }
   std::string name() const override { return "ProdBackward0"; }
 };
 }  // namespace
@@ -722,6 +730,7 @@ Tensor prod(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {
     n->in_shape = a.shape();
     n->keep_shape = rows.keep_shape;
     set_history(n, a, out);
+    n->out = SavedTensor(out, true);
   } else if (needs_grad(a)) {
     return clone(a);
   }
