@@ -3,9 +3,13 @@
 #include "ops/reduce.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include "core/node.h"
 #include "core/parallel.h"
 #include "ops/creation.h"
+#include "ops/elementwise.h"
+#include "ops/loops.h"
 #include "ops/shape.h"
 
 namespace cr {
@@ -162,6 +166,575 @@ Tensor sum_to(const Tensor& g, const Dims& shape) {
   }
   if (dims.empty()) return reshape(g, shape);
   return reshape(sum(g, dims, true), shape);
+}
+
+// ---- differentiable building blocks ---------------------------------------------------------
+namespace detail {
+namespace {
+
+Tensor as_dtype(const Tensor& t, DType dt) { return t.dtype() == dt ? t : contiguous_copy_as(t, dt); }
+
+template <class T>
+T sigmoid_of(T x) {
+  if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
+  T e = std::exp(x);
+  return e / (T(1) + e);
+}
+template <class T>
+T softplus_of(T x) { return std::max(x, T(0)) + std::log1p(std::exp(-std::abs(x))); }
+
+struct UnaryBackward final : Node {
+  Unary kind;
+  SavedTensor saved;  // the output for Exp/Sigmoid, the input otherwise
+  TensorList apply(TensorList&& g) override {
+    Tensor v = saved.unpack(*this);
+    switch (kind) {
+      case Unary::Exp: return {mul(g[0], v)};
+      case Unary::Log: return {div(g[0], v)};
+      case Unary::Abs: return {mul(g[0], sign(v))};
+      case Unary::Sigmoid: return {mul(g[0], mul(v, add_scalar(neg(v), 1.0)))};
+      case Unary::Softplus: return {mul(g[0], unary(v, Unary::Sigmoid))};
+    }
+    return {Tensor()};
+  }
+  void release_saved() override { saved.reset(); }
+  std::string name() const override {
+    switch (kind) {
+      case Unary::Exp: return "ExpBackward0";
+      case Unary::Log: return "LogBackward0";
+      case Unary::Abs: return "AbsBackward0";
+      case Unary::Sigmoid: return "SigmoidBackward0";
+      case Unary::Softplus: return "SoftplusBackward0";
+    }
+    return "UnaryBackward";
+  }
+};
+
+struct PowScalarBackward final : Node {
+  double p = 1.0;
+  bool zero_at_zero = false;
+  SavedTensor x;
+  TensorList apply(TensorList&& g) override {
+    Tensor xv = x.unpack(*this);
+    Tensor d = mul(g[0], mul_scalar(pow_scalar(xv, p - 1.0), p));
+    if (zero_at_zero) d = where(compare(xv, scalar_tensor(0.0, xv.dtype()), Cmp::Eq), scalar_tensor(0.0, d.dtype()), d);
+    return {d};
+  }
+  void release_saved() override { x.reset(); }
+  std::string name() const override { return "PowBackward0"; }
+};
+
+struct WhereBackward final : Node {
+  Tensor cond;  // bool constant, never part of a graph
+  Dims a_shape, b_shape;
+  TensorList apply(TensorList&& g) override {
+    Tensor zero = scalar_tensor(0.0, g[0].dtype());
+    Tensor ga, gb;
+    if (next_edges_[0].valid()) ga = sum_to(where(cond, g[0], zero), a_shape);
+    if (next_edges_[1].valid()) gb = sum_to(where(cond, zero, g[0]), b_shape);
+    return {ga, gb};
+  }
+  std::string name() const override { return "WhereBackward0"; }
+};
+
+}  // namespace
+
+Tensor unary(const Tensor& x0, Unary kind) {
+  Tensor x = is_floating(x0.dtype()) ? x0 : as_dtype(x0, DType::Float32);
+  Tensor out = dispatch_floating(x.dtype(), "unary", [&](auto tag) {
+    using T = decltype(tag);
+    switch (kind) {
+      case Unary::Exp: return map_unary<T, T>(x, [](T v) { return std::exp(v); });
+      case Unary::Log: return map_unary<T, T>(x, [](T v) { return std::log(v); });
+      case Unary::Abs: return map_unary<T, T>(x, [](T v) { return std::abs(v); });
+      case Unary::Sigmoid: return map_unary<T, T>(x, [](T v) { return sigmoid_of(v); });
+      case Unary::Softplus: break;
+    }
+    return map_unary<T, T>(x, [](T v) { return softplus_of(v); });
+  });
+  if (needs_grad(x0)) {
+    auto n = std::make_shared<UnaryBackward>();
+    n->kind = kind;
+    bool saves_output = kind == Unary::Exp || kind == Unary::Sigmoid;
+    if (!saves_output) n->saved = SavedTensor(x0, false);
+    set_history(n, x0, out);
+    if (saves_output) n->saved = SavedTensor(out, true);
+  }
+  return out;
+}
+
+Tensor pow_scalar(const Tensor& x, double p, bool zero_grad_at_zero) {
+  Tensor out = dispatch_floating(x.dtype(), "pow", [&](auto tag) {
+    using T = decltype(tag);
+    if (p == 2.0) return map_unary<T, T>(x, [](T v) { return v * v; });
+    if (p == 1.0) return map_unary<T, T>(x, [](T v) { return v; });
+    if (p == 0.5) return map_unary<T, T>(x, [](T v) { return std::sqrt(v); });
+    T pp = (T)p;
+    return map_unary<T, T>(x, [pp](T v) { return std::pow(v, pp); });
+  });
+  if (needs_grad(x)) {
+    auto n = std::make_shared<PowScalarBackward>();
+    n->p = p;
+    n->zero_at_zero = zero_grad_at_zero;
+    n->x = SavedTensor(x, false);
+    set_history(n, x, out);
+  }
+  return out;
+}
+
+Tensor where(const Tensor& cond0, const Tensor& a0, const Tensor& b0) {
+  DType dt = promote(a0.dtype(), b0.dtype());
+  Dims shape = broadcast_shapes(broadcast_shapes(cond0.shape(), a0.shape(), "where"), b0.shape(), "where");
+  Tensor c = as_dtype(cond0, DType::Bool), a = as_dtype(a0, dt), b = as_dtype(b0, dt);
+  Tensor out = Tensor::empty(shape, dt);
+  dispatch_all(dt, [&](auto tag) {
+    using T = decltype(tag);
+    const int64_t sz = (int64_t)sizeof(T);
+    for_each_strided<4>(shape, {out.raw_data(), c.raw_data(), a.raw_data(), b.raw_data()},
+                        {out.strides(), broadcast_strides(c, shape), broadcast_strides(a, shape),
+                         broadcast_strides(b, shape)},
+                        {sz, 1, sz, sz},
+                        [&](std::array<char*, 4>& p, const std::array<int64_t, 4>& s, int64_t n) {
+                          for (int64_t i = 0; i < n; ++i)
+                            *(T*)(p[0] + i * s[0]) = *(const bool*)(p[1] + i * s[1]) ? *(const T*)(p[2] + i * s[2])
+                                                                                      : *(const T*)(p[3] + i * s[3]);
+                        });
+  });
+  if (needs_grad(a0, b0) && is_floating(dt)) {
+    auto n = std::make_shared<WhereBackward>();
+    n->cond = c;
+    n->a_shape = a0.shape();
+    n->b_shape = b0.shape();
+    set_history(n, a0, b0, out);
+  }
+  return out;
+}
+
+Tensor compare(const Tensor& a0, const Tensor& b0, Cmp op) {
+  DType dt = promote(a0.dtype(), b0.dtype());
+  Dims shape = broadcast_shapes(a0.shape(), b0.shape(), "compare");
+  Tensor a = as_dtype(a0, dt), b = as_dtype(b0, dt);
+  return dispatch_all(dt, [&](auto tag) {
+    using T = decltype(tag);
+    switch (op) {
+      case Cmp::Eq: return map_binary<T, T, bool>(a, b, shape, [](T x, T y) { return x == y; });
+      case Cmp::Ne: return map_binary<T, T, bool>(a, b, shape, [](T x, T y) { return x != y; });
+      case Cmp::Lt: return map_binary<T, T, bool>(a, b, shape, [](T x, T y) { return x < y; });
+      case Cmp::Le: return map_binary<T, T, bool>(a, b, shape, [](T x, T y) { return x <= y; });
+      case Cmp::Gt: return map_binary<T, T, bool>(a, b, shape, [](T x, T y) { return x > y; });
+      case Cmp::Ge: break;
+    }
+    return map_binary<T, T, bool>(a, b, shape, [](T x, T y) { return x >= y; });
+  });
+}
+
+Tensor sign(const Tensor& x) {
+  return dispatch_floating(x.dtype(), "sign", [&](auto tag) {
+    using T = decltype(tag);
+    return map_unary<T, T>(x, [](T v) { return T((v > T(0)) - (v < T(0))); });
+  });
+}
+
+}  // namespace detail
+
+// ---- reductions beyond sum ------------------------------------------------------------------
+namespace {
+
+using detail::Cmp;
+
+// A tensor seen as [outer, r, inner] (contiguous), reducing the middle dim. One reduced dim is
+// used in place; several are permuted to the end and copied, so that r covers all of them.
+struct Rows {
+  Tensor x;
+  int64_t outer = 1, r = 1, inner = 1;
+  Dims keep_shape, out_shape;
+};
+
+Rows as_rows(const Tensor& a, const std::vector<int64_t>& rd, bool keepdim) {
+  NoGradGuard ng;
+  Rows rows;
+  rows.keep_shape = a.shape();
+  for (auto d : rd) rows.keep_shape[d] = 1;
+  for (int64_t i = 0; i < a.dim(); ++i)
+    if (keepdim || std::find(rd.begin(), rd.end(), i) == rd.end()) rows.out_shape.push_back(rows.keep_shape[i]);
+  if (rd.size() <= 1) {
+    rows.x = a.is_contiguous() ? a : contiguous_copy(a);
+    if (rd.empty()) return rows;  // 0-dim input
+    int64_t d = rd[0];
+    for (int64_t i = 0; i < d; ++i) rows.outer *= a.shape()[i];
+    rows.r = a.shape()[d];
+    for (int64_t i = d + 1; i < a.dim(); ++i) rows.inner *= a.shape()[i];
+    return rows;
+  }
+  std::vector<int64_t> perm;
+  for (int64_t i = 0; i < a.dim(); ++i)
+    if (std::find(rd.begin(), rd.end(), i) == rd.end()) { perm.push_back(i); rows.outer *= a.shape()[i]; }
+  for (auto d : rd) { perm.push_back(d); rows.r *= a.shape()[d]; }
+  Tensor p = permute(a, perm);
+  rows.x = p.is_contiguous() ? p : contiguous_copy(p);
+  return rows;
+}
+
+// Calls f(out_index, row_pointer, stride) for every (outer, inner) row; each row runs in
+// sequence on one thread, so results never depend on the thread count.
+template <class T, class F>
+void for_each_row(const Rows& rows, const F& f) {
+  const T* x = rows.x.data<T>();
+  int64_t total = rows.outer * rows.inner, inner = rows.inner, r = rows.r;
+  int64_t grain = std::max<int64_t>(1, 32768 / std::max<int64_t>(r, 1));
+  parallel_for(0, total, grain, [&](int64_t b, int64_t e) {
+    for (int64_t j = b; j < e; ++j) {
+      int64_t o = j / inner, i = j % inner;
+      f(j, x + o * r * inner + i, inner);
+    }
+  });
+}
+
+void check_nonempty(const Rows& rows, const Tensor& a, const char* op) {
+  if (rows.r == 0 && rows.outer * rows.inner > 0)
+    throw ValueError(str(op, "(): cannot reduce over a dimension of size 0 (input shape ", a.shape(),
+                         "); specify a non-empty dim"));
+  if (a.numel() == 0 && rows.outer * rows.inner == 0 && rows.r == 0)
+    throw ValueError(str(op, "(): cannot reduce a tensor with no elements (input shape ", a.shape(), ")"));
+}
+
+// Index of the extreme element of a row: the first one; NaN beats everything.
+template <class T, bool kMax>
+int64_t extreme_index(const T* p, int64_t n, int64_t stride) {
+  int64_t best = 0;
+  T bv = p[0];
+  if constexpr (std::is_floating_point_v<T>) {
+    if (std::isnan(bv)) return 0;
+  }
+  for (int64_t k = 1; k < n; ++k) {
+    T v = p[k * stride];
+    if constexpr (std::is_floating_point_v<T>) {
+      if (std::isnan(v)) return k;
+    }
+    if (kMax ? v > bv : v < bv) { bv = v; best = k; }
+  }
+  return best;
+}
+
+struct AminmaxBackward final : Node {
+  SavedTensor x, out;
+  Dims in_shape, keep_shape;
+  std::vector<int64_t> rd;
+  bool is_max = true;
+  TensorList apply(TensorList&& g) override {
+    Tensor xv = x.unpack(*this), ov = out.unpack(*this);
+    Tensor share;
+    {
+      NoGradGuard ng;
+      Tensor mask = to_dtype(detail::compare(xv, reshape(ov, keep_shape), Cmp::Eq), g[0].dtype());
+      share = div(mask, sum(mask, rd, true));  // ties split the gradient evenly
+    }
+    return {mul(share, expand(reshape(g[0], keep_shape), in_shape))};
+  }
+  void release_saved() override { x.reset(); out.reset(); }
+  std::string name() const override { return is_max ? "AmaxBackward0" : "AminBackward0"; }
+};
+
+// One-hot of `idx` (keepdim shape) along `dim` of `shape`, as a constant of dtype dt.
+Tensor onehot_along(const Tensor& idx, int64_t dim, const Dims& shape, DType dt) {
+  Tensor out = zeros(shape, dt);
+  int64_t outer = 1, r = shape[dim], inner = 1;
+  for (int64_t i = 0; i < dim; ++i) outer *= shape[i];
+  for (int64_t i = dim + 1; i < (int64_t)shape.size(); ++i) inner *= shape[i];
+  Tensor ic = idx.is_contiguous() ? idx : contiguous_copy(idx);
+  const int64_t* ip = ic.data<int64_t>();
+  dispatch_floating(dt, "max", [&](auto tag) {
+    using T = decltype(tag);
+    T* o = out.data<T>();
+    for (int64_t j = 0; j < outer * inner; ++j) {
+      int64_t oo = j / inner, i = j % inner;
+      o[oo * r * inner + ip[j] * inner + i] = T(1);
+    }
+  });
+  return out;
+}
+
+struct MaxDimBackward final : Node {
+  Tensor indices;  // int64, keepdim shape; never part of a graph
+  Dims in_shape, keep_shape;
+  int64_t dim = 0;
+  TensorList apply(TensorList&& g) override {
+    Tensor sel;
+    {
+      NoGradGuard ng;
+      sel = onehot_along(indices, dim, in_shape, g[0].dtype());
+    }
+    return {mul(sel, expand(reshape(g[0], keep_shape), in_shape))};
+  }
+  std::string name() const override { return "MaxBackward0"; }
+};
+
+Tensor aminmax(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim, bool is_max) {
+  const char* op = is_max ? "amax" : "amin";
+  std::vector<int64_t> rd = reduce_dims(dims, a.dim(), op);
+  Rows rows = as_rows(a, rd, keepdim);
+  check_nonempty(rows, a, op);
+  Tensor out = Tensor::empty(rows.out_shape, a.dtype());
+  dispatch_numeric(a.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    T* o = out.data<T>();
+    for_each_row<T>(rows, [&](int64_t j, const T* p, int64_t s) {
+      o[j] = p[(is_max ? extreme_index<T, true>(p, rows.r, s) : extreme_index<T, false>(p, rows.r, s)) * s];
+    });
+  });
+  if (needs_grad(a)) {
+    auto n = std::make_shared<AminmaxBackward>();
+    n->x = SavedTensor(a, false);
+    n->in_shape = a.shape();
+    n->keep_shape = rows.keep_shape;
+    n->rd = rd;
+    n->is_max = is_max;
+    set_history(n, a, out);
+    n->out = SavedTensor(out, true);
+  }
+  return out;
+}
+
+std::pair<Tensor, Tensor> minmax_dim(const Tensor& a, int64_t dim, bool keepdim, bool is_max) {
+  const char* op = is_max ? "max" : "min";
+  std::vector<int64_t> rd = reduce_dims({dim}, a.dim(), op);
+  Rows rows = as_rows(a, rd, keepdim);
+  check_nonempty(rows, a, op);
+  Tensor values = Tensor::empty(rows.out_shape, a.dtype());
+  Tensor indices = Tensor::empty(rows.out_shape, DType::Int64);
+  dispatch_numeric(a.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    T* v = values.data<T>();
+    int64_t* ix = indices.data<int64_t>();
+    for_each_row<T>(rows, [&](int64_t j, const T* p, int64_t s) {
+      int64_t k = is_max ? extreme_index<T, true>(p, rows.r, s) : extreme_index<T, false>(p, rows.r, s);
+      v[j] = p[k * s];
+      ix[j] = k;
+    });
+  });
+  if (needs_grad(a) && !rd.empty()) {
+    auto n = std::make_shared<MaxDimBackward>();
+    n->indices = make_view(indices, rows.keep_shape, contiguous_strides(rows.keep_shape), 0);
+    n->in_shape = a.shape();
+    n->keep_shape = rows.keep_shape;
+    n->dim = rd[0];
+    set_history(n, a, values);
+  } else if (needs_grad(a)) {
+    auto n = std::make_shared<AminmaxBackward>();  // 0-dim input: the value itself
+    n->x = SavedTensor(a, false);
+    n->is_max = is_max;
+    set_history(n, a, values);
+    n->out = SavedTensor(values, true);
+  }
+  return {values, indices};
+}
+
+Tensor arg_extreme(const Tensor& a, bool has_dim, int64_t dim, bool keepdim, bool is_max) {
+  const char* op = is_max ? "argmax" : "argmin";
+  Tensor x = a;
+  std::vector<int64_t> rd;
+  if (has_dim) {
+    rd = reduce_dims({dim}, a.dim(), op);
+  } else {
+    NoGradGuard ng;
+    x = reshape(a, Dims{a.numel()});
+    rd = {0};
+  }
+  Rows rows = as_rows(x, rd, keepdim);
+  if (a.numel() == 0 || (rows.r == 0 && rows.outer * rows.inner > 0))
+    throw ValueError(str(op, "(): expected a non-empty reduction (input shape ", a.shape(), ")"));
+  Tensor out = Tensor::empty(rows.out_shape, DType::Int64);
+  dispatch_numeric(a.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    int64_t* o = out.data<int64_t>();
+    for_each_row<T>(rows, [&](int64_t j, const T* p, int64_t s) {
+      o[j] = is_max ? extreme_index<T, true>(p, rows.r, s) : extreme_index<T, false>(p, rows.r, s);
+    });
+  });
+  if (!has_dim && keepdim) return reshape(out, Dims(a.dim(), 1));
+  return out;
+}
+
+struct LogsumexpBackward final : Node {
+  SavedTensor x, out;
+  Dims in_shape, keep_shape;
+  TensorList apply(TensorList&& g) override {
+    Tensor xv = x.unpack(*this), ov = out.unpack(*this);
+    // d lse / dx = exp(x - lse)
+    Tensor p = detail::unary(sub(xv, reshape(ov, keep_shape)), detail::Unary::Exp);
+    return {mul(p, expand(reshape(g[0], keep_shape), in_shape))};
+  }
+  void release_saved() override { x.reset(); out.reset(); }
+  std::string name() const override { return "LogsumexpBackward0"; }
+};
+
+double reduced_count(const Tensor& a, const std::vector<int64_t>& rd) {
+  double n = 1;
+  for (auto d : rd) n *= (double)a.shape()[d];
+  return n;
+}
+
+}  // namespace
+
+Tensor mean(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {
+  if (!is_floating(a.dtype()))
+    throw TypeError(str("mean(): could not infer output dtype. Input dtype must be either a floating point "
+                        "or complex dtype. Got: ", dtype_name(a.dtype()),
+                        " (convert first, e.g. x.float().mean() or mean(x, dtype=float32))"));
+  std::vector<int64_t> rd = reduce_dims(dims, a.dim(), "mean");
+  double n = reduced_count(a, rd);
+  Tensor s = sum(a, dims, keepdim);
+  return mul_scalar(s, 1.0 / n);
+}
+
+Tensor var(const Tensor& a, const std::vector<int64_t>& dims, double correction, bool keepdim) {
+  if (!is_floating(a.dtype()))
+    throw TypeError(str("var(): expected a floating point input, got ", dtype_name(a.dtype()),
+                        " (convert first, e.g. x.double())"));
+  std::vector<int64_t> rd = reduce_dims(dims, a.dim(), "var");
+  double n = reduced_count(a, rd);
+  Tensor d = sub(a, mean(a, dims, true));
+  Tensor ss = sum(mul(d, d), dims, keepdim);
+  return mul_scalar(ss, 1.0 / std::max(0.0, n - correction));
+}
+
+Tensor std_dev(const Tensor& a, const std::vector<int64_t>& dims, double correction, bool keepdim) {
+  return detail::pow_scalar(var(a, dims, correction, keepdim), 0.5, true);
+}
+
+Tensor amax(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) { return aminmax(a, dims, keepdim, true); }
+Tensor amin(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) { return aminmax(a, dims, keepdim, false); }
+std::pair<Tensor, Tensor> max_dim(const Tensor& a, int64_t dim, bool keepdim) { return minmax_dim(a, dim, keepdim, true); }
+std::pair<Tensor, Tensor> min_dim(const Tensor& a, int64_t dim, bool keepdim) { return minmax_dim(a, dim, keepdim, false); }
+Tensor argmax(const Tensor& a, bool has_dim, int64_t dim, bool keepdim) { return arg_extreme(a, has_dim, dim, keepdim, true); }
+Tensor argmin(const Tensor& a, bool has_dim, int64_t dim, bool keepdim) { return arg_extreme(a, has_dim, dim, keepdim, false); }
+
+Tensor norm(const Tensor& a, double p, const std::vector<int64_t>& dims, bool keepdim) {
+  if (!is_floating(a.dtype()))
+    throw TypeError(str("norm(): input dtype should be floating point, got ", dtype_name(a.dtype()),
+                        " (convert first, e.g. x.float())"));
+  using detail::Unary;
+  if (p == 2.0) return detail::pow_scalar(sum(mul(a, a), dims, keepdim), 0.5, true);
+  Tensor ab = detail::unary(a, Unary::Abs);
+  if (p == 1.0) return sum(ab, dims, keepdim);
+  if (std::isinf(p)) {
+    if (a.numel() == 0) return sum(ab, dims, keepdim);  // norm of nothing is 0, as PyTorch
+    return p > 0 ? amax(ab, dims, keepdim) : amin(ab, dims, keepdim);
+  }
+  if (p == 0.0) {
+    Tensor nz;
+    {
+      NoGradGuard ng;
+      nz = to_dtype(sum(to_dtype(detail::compare(a, scalar_tensor(0.0, a.dtype()), Cmp::Ne), DType::Int64), dims, keepdim),
+                    a.dtype());
+    }
+    return add(sum(mul_scalar(a, 0.0), dims, keepdim), nz);  // zero gradient, as PyTorch
+  }
+  return detail::pow_scalar(sum(detail::pow_scalar(ab, p), dims, keepdim), 1.0 / p, true);
+}
+
+Tensor logsumexp(const Tensor& a0, const std::vector<int64_t>& dims, bool keepdim) {
+  Tensor a = is_floating(a0.dtype()) ? a0 : to_dtype(a0, DType::Float32);
+  std::vector<int64_t> rd = reduce_dims(dims, a.dim(), "logsumexp");
+  Rows rows = as_rows(a, rd, keepdim);
+  Tensor out = Tensor::empty(rows.out_shape, a.dtype());
+  dispatch_floating(a.dtype(), "logsumexp", [&](auto tag) {
+    using T = decltype(tag);
+    T* o = out.data<T>();
+    for_each_row<T>(rows, [&](int64_t j, const T* p, int64_t s) {
+      T m = -std::numeric_limits<T>::infinity();
+      for (int64_t k = 0; k < rows.r; ++k) m = std::max(m, p[k * s]);
+      if (std::isinf(m)) m = T(0);
+      double acc = 0;
+      for (int64_t k = 0; k < rows.r; ++k) acc += std::exp((double)(p[k * s] - m));
+      o[j] = (T)(std::log(acc) + (double)m);
+    });
+  });
+  if (needs_grad(a)) {
+    auto n = std::make_shared<LogsumexpBackward>();
+    n->x = SavedTensor(a, false);
+    n->in_shape = a.shape();
+    n->keep_shape = rows.keep_shape;
+    set_history(n, a, out);
+    n->out = SavedTensor(out, true);
+  }
+  return out;
+}
+
+namespace {
+struct ProdBackward final : Node {
+  SavedTensor x, out;
+  std::vector<int64_t> rd;
+  Dims in_shape, keep_shape;
+  TensorList apply(TensorList&& g) override {
+    // With a zero in the input, d prod / dx_i = prod_{j != i} x_j is computed without dividing,
+    // from an r x r matrix per row (x with its diagonal set to 1): O(r^2), only on this path.
+    Tensor xv = x.unpack(*this);
+    bool has_zero;
+    {
+      NoGradGuard ng;
+      has_zero = item_as_double(sum(to_dtype(detail::compare(xv, scalar_tensor(0.0, xv.dtype()), Cmp::Eq),
+                                             DType::Int64), {}, false)) > 0;
+    }
+    if (!has_zero) {  // the common case: prod / x_i
+      Tensor ov = out.unpack(*this);
+      return {mul(div(expand(reshape(ov, keep_shape), in_shape), xv), expand(reshape(g[0], keep_shape), in_shape))};
+    }
+    std::vector<int64_t> perm;
+    Dims moved;
+    int64_t outer = 1, r = 1;
+    for (int64_t i = 0; i < xv.dim(); ++i)
+      if (std::find(rd.begin(), rd.end(), i) == rd.end()) { perm.push_back(i); outer *= xv.shape()[i]; moved.push_back(xv.shape()[i]); }
+    for (auto d : rd) { perm.push_back(d); r *= xv.shape()[d]; moved.push_back(xv.shape()[d]); }
+    Tensor rows = reshape(permute(xv, perm), Dims{outer, r});
+    Tensor eye = zeros(Dims{r, r}, xv.dtype());
+    dispatch_floating(xv.dtype(), "prod", [&](auto tag) {
+      using T = decltype(tag);
+      for (int64_t i = 0; i < r; ++i) eye.data<T>()[i * r + i] = T(1);
+    });
+    Tensor xr = expand(reshape(rows, Dims{outer, r, 1}), Dims{outer, r, r});
+    Tensor m = detail::where(detail::compare(eye, scalar_tensor(1.0, xv.dtype()), Cmp::Eq), scalar_tensor(1.0, xv.dtype()), xr);
+    Tensor others = prod(m, {1}, false);  // [outer, r]
+    // back to the input layout
+    Tensor o = reshape(others, moved);
+    std::vector<int64_t> inv(perm.size());
+    for (size_t i = 0; i < perm.size(); ++i) inv[perm[i]] = (int64_t)i;
+    o = permute(o, inv);
+    return {mul(o, expand(reshape(g[0], keep_shape), in_shape))};
+  }
+  void release_saved() override { x.reset(); out.reset(); }
+  std::string name() const override { return "ProdBackward0"; }
+};
+}  // namespace
+
+Tensor prod(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {
+  std::vector<int64_t> rd = reduce_dims(dims, a.dim(), "prod");
+  Rows rows = as_rows(a, rd, keepdim);
+  DType odt = a.dtype() == DType::Bool ? DType::Int64 : a.dtype();
+  Tensor x = rows.x.dtype() == odt ? rows.x : contiguous_copy_as(rows.x, odt);
+  rows.x = x;
+  Tensor out = Tensor::empty(rows.out_shape, odt);
+  dispatch_numeric(odt, "prod", [&](auto tag) {
+    using T = decltype(tag);
+    T* o = out.data<T>();
+    for_each_row<T>(rows, [&](int64_t j, const T* p, int64_t s) {
+      T acc = T(1);
+      for (int64_t k = 0; k < rows.r; ++k) acc *= p[k * s];
+      o[j] = acc;
+    });
+  });
+  if (needs_grad(a) && !rd.empty()) {
+    auto n = std::make_shared<ProdBackward>();
+    n->x = SavedTensor(a, false);
+    n->rd = rd;
+    n->in_shape = a.shape();
+    n->keep_shape = rows.keep_shape;
+    set_history(n, a, out);
+    n->out = SavedTensor(out, true);
+  } else if (needs_grad(a)) {
+    return clone(a);
+  }
+  return out;
 }
 
 }  // namespace cr

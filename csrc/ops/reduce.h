@@ -13,4 +13,44 @@ Tensor sum_to(const Tensor& g, const Dims& shape);
 /// Normalizes a dim list: wraps negatives, rejects duplicates; empty -> all dims.
 std::vector<int64_t> reduce_dims(const std::vector<int64_t>& dims, int64_t ndim, const char* op);
 
+/// Mean over `dims` (empty: all). TypeError for integer inputs, as PyTorch.
+Tensor mean(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim);
+/// Variance with Bessel-style `correction` (1 = unbiased, 0 = biased) over `dims` (empty: all).
+Tensor var(const Tensor& a, const std::vector<int64_t>& dims, double correction, bool keepdim);
+/// Standard deviation (named std_dev: `std` would shadow the std namespace inside cr).
+Tensor std_dev(const Tensor& a, const std::vector<int64_t>& dims, double correction, bool keepdim);
+/// Largest / smallest value over dims; the gradient is split evenly among ties.
+Tensor amax(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim);
+Tensor amin(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim);
+/// max/min along one dim: (values, indices); the gradient goes to the selected index (the first
+/// occurrence; NaN counts as the extreme value).
+std::pair<Tensor, Tensor> max_dim(const Tensor& a, int64_t dim, bool keepdim);
+std::pair<Tensor, Tensor> min_dim(const Tensor& a, int64_t dim, bool keepdim);
+/// Index (int64) of the first largest / smallest value; has_dim false flattens.
+Tensor argmax(const Tensor& a, bool has_dim, int64_t dim, bool keepdim);
+Tensor argmin(const Tensor& a, bool has_dim, int64_t dim, bool keepdim);
+/// Vector p-norm over dims (empty: all); p may be +-inf, 0, 1, 2 or any other real.
+Tensor norm(const Tensor& a, double p, const std::vector<int64_t>& dims, bool keepdim);
+/// log(sum(exp(a))) over dims, computed with the maximum subtracted first.
+Tensor logsumexp(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim);
+/// Product over dims (empty: all).
+Tensor prod(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim);
+
+// Differentiable building blocks used by the reduction and nn formulas. They are not public API:
+// the user-facing elementwise math lives in the elementwise family.
+namespace detail {
+enum class Unary { Exp, Log, Abs, Sigmoid, Softplus };
+/// exp / log / abs / sigmoid / softplus(x) = log(1 + exp(x)), each with a differentiable backward.
+Tensor unary(const Tensor& x, Unary kind);
+/// x ** p for a real p. With zero_grad_at_zero the gradient is 0 where x == 0 (norm/std roots).
+Tensor pow_scalar(const Tensor& x, double p, bool zero_grad_at_zero = false);
+/// cond ? a : b with broadcasting; differentiable in a and b.
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
+enum class Cmp { Eq, Ne, Lt, Le, Gt, Ge };
+/// Elementwise comparison -> bool tensor (no autograd).
+Tensor compare(const Tensor& a, const Tensor& b, Cmp op);
+/// sign(x) as a constant of x's dtype (no autograd).
+Tensor sign(const Tensor& x);
+}  // namespace detail
+
 }  // namespace cr

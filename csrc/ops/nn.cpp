@@ -1,0 +1,345 @@
+// Softmax family and losses. Forward passes are fused kernels where it pays (softmax, log_softmax);
+// losses are compositions of differentiable ops around them, so every loss has a second derivative.
+#include "ops/nn.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include "core/node.h"
+#include "core/parallel.h"
+#include "ops/creation.h"
+#include "ops/elementwise.h"
+#include "ops/reduce.h"
+#include "ops/shape.h"
+
+namespace cr {
+
+namespace {
+
+using detail::Cmp;
+using detail::Unary;
+
+// y = softmax(x) (or log_softmax) along dim, for contiguous x seen as [outer, r, inner].
+template <bool kLog>
+Tensor softmax_kernel(const Tensor& x0, int64_t d) {
+  Tensor x = x0.is_contiguous() ? x0 : contiguous_copy(x0);
+  Tensor y = Tensor::empty(x.shape(), x.dtype());
+  int64_t outer = 1, r = x.dim() ? x.shape()[d] : 1, inner = 1;
+  for (int64_t i = 0; i < d; ++i) outer *= x.shape()[i];
+  for (int64_t i = d + 1; i < x.dim(); ++i) inner *= x.shape()[i];
+  dispatch_floating(x.dtype(), kLog ? "log_softmax" : "softmax", [&](auto tag) {
+    using T = decltype(tag);
+    const T* xp = x.data<T>();
+    T* yp = y.data<T>();
+    int64_t grain = std::max<int64_t>(1, 32768 / std::max<int64_t>(r, 1));
+    parallel_for(0, outer * inner, grain, [&](int64_t b, int64_t e) {
+      for (int64_t j = b; j < e; ++j) {
+        int64_t base = (j / inner) * r * inner + j % inner;
+        const T* p = xp + base;
+        T* q = yp + base;
+        T m = -std::numeric_limits<T>::infinity();
+        for (int64_t k = 0; k < r; ++k) m = std::max(m, p[k * inner]);
+        double s = 0;
+        for (int64_t k = 0; k < r; ++k) s += std::exp((double)(p[k * inner] - m));
+        if constexpr (kLog) {
+          T lse = (T)std::log(s);
+          for (int64_t k = 0; k < r; ++k) q[k * inner] = p[k * inner] - m - lse;
+        } else {
+          for (int64_t k = 0; k < r; ++k) q[k * inner] = (T)(std::exp((double)(p[k * inner] - m)) / s);
+        }
+      }
+    });
+  });
+  return y;
+}
+
+struct SoftmaxBackward final : Node {
+  SavedTensor y;
+  int64_t dim = 0;
+  TensorList apply(TensorList&& g) override {
+    // dx = y * (g - sum(g * y))
+    Tensor yv = y.unpack(*this);
+    Tensor gy = mul(g[0], yv);
+    return {sub(gy, mul(yv, sum(gy, {dim}, true)))};
+  }
+  void release_saved() override { y.reset(); }
+  std::string name() const override { return "SoftmaxBackward0"; }
+};
+
+struct LogSoftmaxBackward final : Node {
+  SavedTensor y;
+  int64_t dim = 0;
+  TensorList apply(TensorList&& g) override {
+    // dx = g - exp(y) * sum(g)
+    Tensor yv = y.unpack(*this);
+    return {sub(g[0], mul(detail::unary(yv, Unary::Exp), sum(g[0], {dim}, true)))};
+  }
+  void release_saved() override { y.reset(); }
+  std::string name() const override { return "LogSoftmaxBackward0"; }
+};
+
+template <bool kLog, class N>
+Tensor softmax_impl(const Tensor& x, int64_t dim) {
+  const char* op = kLog ? "log_softmax" : "softmax";
+  if (!is_floating(x.dtype()))
+    throw TypeError(str(op, "(): expected a floating point input, got ", dtype_name(x.dtype()),
+                        " (pass dtype=chainrule.float32 or convert with .float())"));
+  int64_t d = wrap_dim(dim, x.dim(), op);
+  Tensor y = softmax_kernel<kLog>(x, d);
+  if (needs_grad(x)) {
+    auto n = std::make_shared<N>();
+    n->dim = d;
+    set_history(n, x, y);
+    n->y = SavedTensor(y, true);
+  }
+  return y;
+}
+
+Tensor reduce(const Tensor& loss, Reduction r) {
+  switch (r) {
+    case Reduction::None: return loss;
+    case Reduction::Sum: return sum_all(loss);
+    case Reduction::Mean: break;
+  }
+  return mean(loss, {}, false);
+}
+
+std::string shape_str(const Dims& d) { return str(d); }
+
+// Per-element class weights W (input's shape) for a class-index target: row i gets
+// (1 - ls) w[t_i] at its target and ls w[c] / C at every class c; ignored rows get 0. Returns the
+// mean-reduction denominator (sum of w[t_i] over rows that are not ignored) in `denom`.
+Tensor class_weights(const Tensor& input, const Tensor& target, const Tensor& weight, int64_t ignore_index,
+                     double ls, const char* op, double& denom) {
+  if (input.dim() == 0)
+    throw ShapeError(str(op, ": input must have at least 1 dimension (C,) or (N, C, ...), got a 0-dim tensor"));
+  if (!is_floating(input.dtype()))
+    throw TypeError(str(op, ": expected a floating point input, got ", dtype_name(input.dtype())));
+  if (target.dtype() != DType::Int64)
+    throw TypeError(str(op, ": expected target of dtype int64 (class indices), got ", dtype_name(target.dtype()),
+                        target.dtype() == DType::Bool ? "" :
+                        "; convert with target.long(), or for class probabilities pass a float target of the input's shape"));
+  int64_t cd = input.dim() == 1 ? 0 : 1;
+  int64_t C = input.shape()[cd];
+  Dims want;
+  for (int64_t i = 0; i < input.dim(); ++i)
+    if (i != cd) want.push_back(input.shape()[i]);
+  if (target.shape() != want)
+    throw ShapeError(str(op, ": target shape ", target.shape(), " does not match input shape ", input.shape(),
+                         " (expected target shape ", want, ")"));
+  Tensor w;
+  if (weight.defined()) {
+    if (weight.shape() != Dims{C})
+      throw ShapeError(str(op, ": weight should be a 1D tensor of size ", C, " (the number of classes), got shape ",
+                           weight.shape()));
+    w = contiguous_copy_as(weight, DType::Float64);
+  }
+  Tensor t = target.is_contiguous() ? target : contiguous_copy(target);
+  const int64_t* tp = t.data<int64_t>();
+  int64_t inner = 1;
+  for (int64_t i = cd + 1; i < input.dim(); ++i) inner *= input.shape()[i];
+  int64_t count = t.numel();
+  for (int64_t j = 0; j < count; ++j) {
+    int64_t v = tp[j];
+    if (v != ignore_index && (v < 0 || v >= C))
+      throw IndexError(str(op, ": target value ", v, " is out of bounds for ", C, " classes (expected in [0, ", C - 1,
+                           "] or ignore_index=", ignore_index, ")"));
+  }
+  Tensor W = zeros(input.shape(), input.dtype());
+  denom = 0;
+  const double* wp = w.defined() ? w.data<double>() : nullptr;
+  dispatch_floating(input.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    T* Wp = W.data<T>();
+    for (int64_t j = 0; j < count; ++j) {
+      int64_t v = tp[j];
+      if (v == ignore_index) continue;
+      int64_t base = (j / inner) * C * inner + j % inner;
+      double wt = wp ? wp[v] : 1.0;
+      Wp[base + v * inner] += (T)((1.0 - ls) * wt);
+      if (ls > 0)
+        for (int64_t c = 0; c < C; ++c) Wp[base + c * inner] += (T)(ls * (wp ? wp[c] : 1.0) / (double)C);
+      denom += wt;
+    }
+  });
+  return W;
+}
+
+Tensor class_index_loss(const Tensor& logp, const Tensor& target, const Tensor& weight, Reduction r,
+                        int64_t ignore_index, double ls, const char* op) {
+  double denom = 0;
+  Tensor W = class_weights(logp, target, weight, ignore_index, ls, op, denom);
+  int64_t cd = logp.dim() == 1 ? 0 : 1;
+  Tensor loss = neg(sum(mul(logp, W), {cd}, false));
+  if (r == Reduction::None) return loss;
+  Tensor total = sum_all(loss);
+  if (r == Reduction::Sum) return total;
+  return div(total, scalar_tensor(denom, total.dtype()));
+}
+
+void check_same_shape(const Tensor& a, const Tensor& b, const char* op) {
+  if (a.shape() != b.shape())
+    throw ShapeError(str(op, ": target size ", b.shape(), " must be the same as input size ", a.shape()));
+}
+
+void check_floating_target(const Tensor& t, const char* op) {
+  if (!is_floating(t.dtype()))
+    throw TypeError(str(op, ": expected a floating point target, got ", dtype_name(t.dtype()), " (convert with .float())"));
+}
+
+struct BinaryCrossEntropyBackward final : Node {
+  SavedTensor p, t;
+  TensorList apply(TensorList&& g) override {
+    Tensor pv = p.unpack(*this), tv = t.unpack(*this);
+    Tensor gp, gt;
+    if (next_edges_[0].valid()) {
+      // PyTorch's formula: g (p - t) / max(p (1 - p), 1e-12)
+      Tensor eps = scalar_tensor(1e-12, pv.dtype());
+      Tensor den = mul(add_scalar(neg(pv), 1.0), pv);
+      den = detail::where(detail::compare(den, eps, Cmp::Lt), eps, den);
+      gp = sum_to(div(mul(g[0], sub(pv, tv)), den), pv.shape());
+    }
+    if (next_edges_[1].valid()) {
+      // d/dt = log(1 - p) - log(p), each clamped to >= -100
+      Tensor lo = scalar_tensor(-100.0, pv.dtype());
+      auto clog = [&](const Tensor& v) {
+        Tensor l = detail::unary(v, Unary::Log);
+        return detail::where(detail::compare(l, lo, Cmp::Lt), lo, l);
+      };
+      gt = sum_to(mul(g[0], sub(clog(add_scalar(neg(pv), 1.0)), clog(pv))), tv.shape());
+    }
+    return {gp, gt};
+  }
+  void release_saved() override { p.reset(); t.reset(); }
+  std::string name() const override { return "BinaryCrossEntropyBackward0"; }
+};
+
+}  // namespace
+
+Tensor softmax(const Tensor& x, int64_t dim) { return softmax_impl<false, SoftmaxBackward>(x, dim); }
+Tensor log_softmax(const Tensor& x, int64_t dim) { return softmax_impl<true, LogSoftmaxBackward>(x, dim); }
+
+Reduction parse_reduction(const std::string& s, const char* op) {
+  if (s == "mean") return Reduction::Mean;
+  if (s == "sum") return Reduction::Sum;
+  if (s == "none") return Reduction::None;
+  throw ValueError(str(op, ": '", s, "' is not a valid value for reduction (expected 'none', 'mean' or 'sum')"));
+}
+
+Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight, Reduction r, int64_t ignore_index) {
+  return class_index_loss(input, target, weight, r, ignore_index, 0.0, "nll_loss");
+}
+
+Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight, Reduction r,
+                     int64_t ignore_index, double ls) {
+  const char* op = "cross_entropy";
+  if (ls < 0.0 || ls > 1.0)
+    throw ValueError(str(op, ": label_smoothing must be between 0.0 and 1.0, got ", ls));
+  if (input.dim() == 0)
+    throw ShapeError(str(op, ": input must have at least 1 dimension (C,) or (N, C, ...), got a 0-dim tensor"));
+  int64_t cd = input.dim() == 1 ? 0 : 1;
+  if (is_floating(target.dtype()) && target.shape() == input.shape()) {
+    // Class probabilities: loss = -sum_c w_c t'_c log_softmax(x)_c, t' = (1 - ls) t + ls / C.
+    int64_t C = input.shape()[cd];
+    Tensor lsm = log_softmax(input, cd);
+    Tensor t = ls > 0 ? add_scalar(mul_scalar(target, 1.0 - ls), ls / (double)C) : target;
+    if (weight.defined()) {
+      if (weight.shape() != Dims{C})
+        throw ShapeError(str(op, ": weight should be a 1D tensor of size ", C, ", got shape ", weight.shape()));
+      Dims ws(input.dim(), 1);
+      ws[cd] = C;
+      t = mul(t, reshape(weight, ws));
+    }
+    Tensor loss = neg(sum(mul(lsm, t), {cd}, false));
+    if (r == Reduction::None) return loss;
+    Tensor total = sum_all(loss);
+    if (r == Reduction::Sum) return total;
+    return mul_scalar(total, (double)C / (double)input.numel());
+  }
+  if (is_floating(target.dtype()))
+    throw TypeError(str(op, ": a floating point target must have the input's shape ", input.shape(),
+                        " (class probabilities), got ", target.shape(),
+                        "; for class indices use an int64 target (target.long())"));
+  if (!is_floating(input.dtype()))
+    throw TypeError(str(op, ": expected a floating point input, got ", dtype_name(input.dtype())));
+  return class_index_loss(log_softmax(input, cd), target, weight, r, ignore_index, ls, op);
+}
+
+Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction r) {
+  Tensor d = sub(input, target);
+  return reduce(mul(d, d), r);
+}
+
+Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction r) {
+  return reduce(detail::unary(sub(input, target), Unary::Abs), r);
+}
+
+Tensor huber_loss(const Tensor& input, const Tensor& target, Reduction r, double delta) {
+  if (!(delta > 0)) throw ValueError(str("huber_loss: delta must be positive, got ", delta));
+  Tensor d = sub(input, target);
+  Tensor ad = detail::unary(d, Unary::Abs);
+  Tensor quad = mul_scalar(mul(d, d), 0.5);
+  Tensor lin = mul_scalar(add_scalar(ad, -0.5 * delta), delta);
+  Tensor small = detail::compare(ad, scalar_tensor(delta, ad.dtype()), Cmp::Lt);
+  return reduce(detail::where(small, quad, lin), r);
+}
+
+Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, Reduction r, double beta) {
+  if (beta < 0) throw ValueError(str("smooth_l1_loss: beta must be non-negative, got ", beta));
+  if (beta == 0.0) return l1_loss(input, target, r);
+  Tensor d = sub(input, target);
+  Tensor ad = detail::unary(d, Unary::Abs);
+  Tensor quad = mul_scalar(mul(d, d), 0.5 / beta);
+  Tensor lin = add_scalar(ad, -0.5 * beta);
+  Tensor small = detail::compare(ad, scalar_tensor(beta, ad.dtype()), Cmp::Lt);
+  return reduce(detail::where(small, quad, lin), r);
+}
+
+Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target, const Tensor& weight,
+                                        const Tensor& pos_weight, Reduction r) {
+  const char* op = "binary_cross_entropy_with_logits";
+  check_same_shape(input, target, op);
+  check_floating_target(target, op);
+  if (!is_floating(input.dtype()))
+    throw TypeError(str(op, ": expected a floating point input, got ", dtype_name(input.dtype())));
+  Tensor sp = detail::unary(neg(input), Unary::Softplus);  // log(1 + exp(-x)), stable
+  Tensor coef = pos_weight.defined() ? add_scalar(mul(add_scalar(pos_weight, -1.0), target), 1.0) : Tensor();
+  Tensor loss = add(mul(add_scalar(neg(target), 1.0), input), coef.defined() ? mul(coef, sp) : sp);
+  if (weight.defined()) loss = mul(loss, weight);
+  return reduce(loss, r);
+}
+
+Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight, Reduction r) {
+  const char* op = "binary_cross_entropy";
+  check_same_shape(input, target, op);
+  check_floating_target(target, op);
+  if (!is_floating(input.dtype()))
+    throw TypeError(str(op, ": expected a floating point input, got ", dtype_name(input.dtype())));
+  DType dt = promote(input.dtype(), target.dtype());
+  Tensor p = contiguous_copy_as(input, dt), t = contiguous_copy_as(target, dt);
+  Tensor loss = Tensor::empty(input.shape(), dt);
+  dispatch_floating(dt, op, [&](auto tag) {
+    using T = decltype(tag);
+    const T* pp = p.data<T>();
+    const T* tp = t.data<T>();
+    T* lp = loss.data<T>();
+    for (int64_t i = 0; i < p.numel(); ++i) {
+      T pv = pp[i];
+      if (!(pv >= T(0) && pv <= T(1)))
+        throw ValueError(str(op, ": all elements of input should be between 0 and 1 (probabilities), got ", pv,
+                             "; use binary_cross_entropy_with_logits for logits"));
+      T lo = std::max<T>(std::log(pv), T(-100)), l1 = std::max<T>(std::log1p(-pv), T(-100));
+      lp[i] = -(tp[i] * lo + (T(1) - tp[i]) * l1);
+    }
+  });
+  if (needs_grad(input, target)) {
+    auto n = std::make_shared<BinaryCrossEntropyBackward>();
+    n->p = SavedTensor(input, false);
+    n->t = SavedTensor(target, false);
+    set_history(n, input, target, loss);
+  }
+  if (weight.defined()) loss = mul(loss, weight);
+  return reduce(loss, r);
+}
+
+}  // namespace cr
