@@ -1,4 +1,5 @@
 #pragma once
+#include "core/random.h"
 #include "core/tensor.h"
 
 namespace cr {
@@ -16,5 +17,21 @@ Tensor contiguous_copy(const Tensor& t);
 Tensor contiguous_copy_as(const Tensor& t, DType dtype);
 /// Writes src (broadcast) into dst's elements, converting dtype; no autograd, no version bump.
 void copy_into(const Tensor& dst, const Tensor& src);
+
+/// Values start, start + step, ... below end (above for step < 0): ceil((end - start) / step) of
+/// them. ValueError for step 0 or a step whose sign points away from end.
+Tensor arange(double start, double end, double step, DType dtype);
+/// `steps` evenly spaced values from start to end inclusive (PyTorch's symmetric formula).
+Tensor linspace(double start, double end, int64_t steps, DType dtype);
+/// n x m with ones on the diagonal.
+Tensor eye(int64_t n, int64_t m, DType dtype);
+
+// Random fills (in place, version bumped; float32/float64 except randint). `gen` null: default.
+void uniform_(const Tensor& t, double low, double high, Generator* gen);
+void normal_(const Tensor& t, double mean, double std, Generator* gen);
+/// Integers uniform in [low, high); any numeric dtype.
+void randint_(const Tensor& t, int64_t low, int64_t high, Generator* gen);
+/// A random permutation of 0..n-1 (int64 unless dtype says otherwise).
+Tensor randperm(int64_t n, DType dtype, Generator* gen);
 
 }  // namespace cr

@@ -5,6 +5,7 @@
 #include <numeric>
 #include "core/node.h"
 #include "ops/creation.h"
+#include "ops/index.h"
 #include "ops/reduce.h"
 
 namespace cr {
@@ -200,6 +201,299 @@ Tensor unsqueeze(const Tensor& a, int64_t dim) {
 Tensor contiguous(const Tensor& a) {
   if (a.is_contiguous()) return a;
   return clone(a);
+}
+
+Tensor flatten(const Tensor& a, int64_t start_dim, int64_t end_dim) {
+  if (a.dim() == 0) {
+    wrap_dim(start_dim, 0, "flatten");
+    wrap_dim(end_dim, 0, "flatten");
+    return reshape(a, Dims{1});
+  }
+  int64_t s = wrap_dim(start_dim, a.dim(), "flatten"), e = wrap_dim(end_dim, a.dim(), "flatten");
+  if (s > e) throw ValueError(str("flatten(): start_dim (", start_dim, ") cannot come after end_dim (", end_dim, ")"));
+  if (s == e) return a;
+  Dims sh;
+  for (int64_t d = 0; d < s; ++d) sh.push_back(a.shape()[d]);
+  int64_t m = 1;
+  for (int64_t d = s; d <= e; ++d) m *= a.shape()[d];
+  sh.push_back(m);
+  for (int64_t d = e + 1; d < a.dim(); ++d) sh.push_back(a.shape()[d]);
+  return reshape(a, sh);
+}
+
+Tensor squeeze(const Tensor& a, const std::vector<int64_t>& dims, bool all) {
+  std::vector<bool> drop((size_t)a.dim(), false);
+  if (all && dims.empty()) {
+    for (int64_t d = 0; d < a.dim(); ++d) drop[(size_t)d] = a.shape()[d] == 1;
+  } else {
+    for (auto d0 : dims) {
+      int64_t d = wrap_dim(d0, a.dim(), "squeeze");
+      if (a.dim() > 0 && a.shape()[d] == 1) drop[(size_t)d] = true;
+    }
+  }
+  Dims sh;
+  for (int64_t d = 0; d < a.dim(); ++d) if (!drop[(size_t)d]) sh.push_back(a.shape()[d]);
+  return reshape(a, sh);
+}
+
+Tensor broadcast_to(const Tensor& a, const Dims& shape) { return expand(a, shape); }
+
+namespace {
+
+struct CatBackward final : Node {
+  int64_t dim;
+  std::vector<int64_t> offsets, lengths;  // along dim; length -1: a skipped shape-[0] input
+  std::vector<DType> dtypes;
+  TensorList apply(TensorList&& g) override {
+    TensorList out(next_edges_.size());
+    for (size_t i = 0; i < out.size(); ++i) {
+      if (!next_edges_[i].valid()) continue;
+      if (lengths[i] < 0) { out[i] = zeros(Dims{0}, dtypes[i]); continue; }
+      Tensor gi = slice(g[0], dim, offsets[i], offsets[i] + lengths[i], 1);
+      out[i] = gi.dtype() == dtypes[i] ? gi : to_dtype(gi, dtypes[i]);
+    }
+    return out;
+  }
+  std::string name() const override { return "CatBackward0"; }
+};
+
+struct SplitBackward final : Node {
+  int64_t dim;
+  TensorList apply(TensorList&& g) override { return {cat(g, dim)}; }
+  std::string name() const override { return "SplitWithSizesBackward0"; }
+};
+
+struct UnbindBackward final : Node {
+  int64_t dim;
+  TensorList apply(TensorList&& g) override { return {stack(g, dim)}; }
+  std::string name() const override { return "UnbindBackward0"; }
+};
+
+struct FlipBackward final : Node {
+  std::vector<int64_t> dims;
+  TensorList apply(TensorList&& g) override { return {flip(g[0], dims)}; }
+  std::string name() const override { return "FlipBackward0"; }
+};
+
+}  // namespace
+
+Tensor cat(const TensorList& ts, int64_t dim0) {
+  if (ts.empty()) throw ValueError("cat(): expected a non-empty list of Tensors");
+  // PyTorch's legacy rule: 1-D empty tensors are skipped whatever the other shapes are.
+  auto skipped = [](const Tensor& t) { return t.dim() == 1 && t.shape()[0] == 0; };
+  int64_t ref = -1;
+  DType dt = ts[0].dtype();
+  for (size_t i = 0; i < ts.size(); ++i) {
+    if (!ts[i].defined()) throw TypeError(str("cat(): expected a Tensor at position ", i, ", got None"));
+    dt = promote(dt, ts[i].dtype());
+    if (ref < 0 && !skipped(ts[i])) ref = (int64_t)i;
+  }
+  if (ref < 0) return zeros(Dims{0}, dt);
+  const Tensor& r = ts[(size_t)ref];
+  if (r.dim() == 0)
+    throw ShapeError(str("cat(): zero-dimensional tensor (at position ", ref, ") cannot be concatenated"));
+  int64_t dim = wrap_dim(dim0, r.dim(), "cat");
+  auto shapes = [&] {
+    std::string s;
+    for (size_t i = 0; i < ts.size(); ++i) s += str(i ? ", " : "", ts[i].shape());
+    return s;
+  };
+  Dims out_shape = r.shape();
+  out_shape[dim] = 0;
+  for (size_t i = 0; i < ts.size(); ++i) {
+    const Tensor& t = ts[i];
+    if (skipped(t)) continue;
+    if (t.dim() != r.dim())
+      throw ShapeError(str("cat(): tensors must have the same number of dimensions: got ", r.dim(), " and ",
+                           t.dim(), " (tensor number ", i, "; shapes ", shapes(), ")"));
+    for (int64_t d = 0; d < r.dim(); ++d)
+      if (d != dim && t.shape()[d] != r.shape()[d])
+        throw ShapeError(str("cat(): sizes of tensors must match except in dimension ", dim, ". Expected size ",
+                             r.shape()[d], " but got size ", t.shape()[d], " for tensor number ", i,
+                             " in the list (shapes ", shapes(), ")"));
+    out_shape[dim] += t.shape()[dim];
+  }
+  Tensor out = Tensor::empty(out_shape, dt);
+  std::vector<int64_t> offsets(ts.size(), 0), lengths(ts.size(), -1);
+  std::vector<DType> dtypes(ts.size());
+  int64_t off = 0;
+  for (size_t i = 0; i < ts.size(); ++i) {
+    dtypes[i] = ts[i].dtype();
+    if (skipped(ts[i])) continue;
+    int64_t len = ts[i].shape()[dim];
+    offsets[i] = off;
+    lengths[i] = len;
+    if (len > 0) {
+      Dims sh = out_shape;
+      sh[dim] = len;
+      copy_into(make_view(out, sh, out.strides(), off * out.strides()[dim]), ts[i]);
+    }
+    off += len;
+  }
+  if (needs_grad(ts) && is_floating(dt)) {
+    auto n = std::make_shared<CatBackward>();
+    n->dim = dim;
+    n->offsets = std::move(offsets);
+    n->lengths = std::move(lengths);
+    n->dtypes = std::move(dtypes);
+    TensorList outs{out};
+    set_history(n, ts, outs);
+    out = outs[0];
+  }
+  return out;
+}
+
+Tensor stack(const TensorList& ts, int64_t dim0) {
+  if (ts.empty()) throw ValueError("stack(): expected a non-empty list of Tensors");
+  for (size_t i = 0; i < ts.size(); ++i) {
+    if (!ts[i].defined()) throw TypeError(str("stack(): expected a Tensor at position ", i, ", got None"));
+    if (ts[i].shape() != ts[0].shape())
+      throw ShapeError(str("stack(): expects each tensor to be equal size, but got ", ts[0].shape(),
+                           " at entry 0 and ", ts[i].shape(), " at entry ", i));
+  }
+  int64_t dim = wrap_dim(dim0, ts[0].dim() + 1, "stack");
+  TensorList us;
+  us.reserve(ts.size());
+  for (const auto& t : ts) us.push_back(unsqueeze(t, dim));
+  return cat(us, dim);
+}
+
+TensorList split_with_sizes(const Tensor& a, const std::vector<int64_t>& sizes, int64_t dim0) {
+  if (a.dim() == 0) throw ShapeError("split(): cannot split a 0-dim tensor");
+  int64_t dim = wrap_dim(dim0, a.dim(), "split");
+  int64_t total = 0;
+  for (auto s : sizes) {
+    if (s < 0) throw ValueError(str("split(): split sizes must be non-negative, got ", Dims(sizes)));
+    total += s;
+  }
+  if (total != a.shape()[dim])
+    throw ShapeError(str("split_with_sizes expects split_sizes to sum exactly to ", a.shape()[dim],
+                         " (input tensor's size at dimension ", dim, "), but got split_sizes=", Dims(sizes)));
+  TensorList outs;
+  int64_t off = 0;
+  for (auto s : sizes) {
+    Dims sh = a.shape();
+    sh[dim] = s;
+    outs.push_back(make_view(a, sh, a.strides(), a.offset() + off * a.strides()[dim]));
+    off += s;
+  }
+  if (needs_grad(a)) {
+    auto n = std::make_shared<SplitBackward>();
+    n->dim = dim;
+    set_history(n, TensorList{a}, outs);
+  }
+  return outs;
+}
+
+TensorList split(const Tensor& a, int64_t size, int64_t dim0) {
+  if (a.dim() == 0) throw ShapeError("split(): cannot split a 0-dim tensor");
+  int64_t dim = wrap_dim(dim0, a.dim(), "split");
+  int64_t n = a.shape()[dim];
+  if (size < 0) throw ValueError(str("split(): split_size must be non-negative, got ", size));
+  if (size == 0 && n > 0) throw ValueError(str("split(): split_size can only be 0 if dimension size is 0, but got dimension size of ", n));
+  std::vector<int64_t> sizes;
+  if (n == 0) sizes.push_back(0);
+  for (int64_t off = 0; off < n; off += size) sizes.push_back(std::min(size, n - off));
+  return split_with_sizes(a, sizes, dim);
+}
+
+TensorList chunk(const Tensor& a, int64_t chunks, int64_t dim0) {
+  if (chunks <= 0) throw ValueError(str("chunk(): chunks must be greater than 0, got ", chunks));
+  if (a.dim() == 0) throw ShapeError("chunk(): cannot chunk a 0-dim tensor");
+  int64_t dim = wrap_dim(dim0, a.dim(), "chunk");
+  int64_t n = a.shape()[dim];
+  return split(a, (n + chunks - 1) / chunks, dim);
+}
+
+Tensor narrow(const Tensor& a, int64_t dim0, int64_t start, int64_t length) {
+  if (a.dim() == 0) throw ShapeError("narrow(): cannot be applied to a 0-dim tensor");
+  int64_t dim = wrap_dim(dim0, a.dim(), "narrow");
+  int64_t n = a.shape()[dim];
+  if (start < -n || start > n)
+    throw IndexError(str("narrow(): start (", start, ") is out of range for dimension ", dim, " with size ", n));
+  if (start < 0) start += n;
+  if (length < 0) throw ValueError(str("narrow(): length must be non-negative, got ", length));
+  if (start + length > n)
+    throw ValueError(str("narrow(): start (", start, ") + length (", length, ") exceeds dimension size (", n, ")"));
+  return slice(a, dim, start, start + length, 1);
+}
+
+TensorList unbind(const Tensor& a, int64_t dim0) {
+  if (a.dim() == 0) throw ShapeError("unbind(): dimension specified as 0 but tensor has no dimensions");
+  int64_t dim = wrap_dim(dim0, a.dim(), "unbind");
+  Dims sh, st;
+  for (int64_t d = 0; d < a.dim(); ++d)
+    if (d != dim) { sh.push_back(a.shape()[d]); st.push_back(a.strides()[d]); }
+  TensorList outs;
+  for (int64_t i = 0; i < a.shape()[dim]; ++i) outs.push_back(make_view(a, sh, st, a.offset() + i * a.strides()[dim]));
+  if (needs_grad(a) && !outs.empty()) {
+    auto n = std::make_shared<UnbindBackward>();
+    n->dim = dim;
+    set_history(n, TensorList{a}, outs);
+  }
+  return outs;
+}
+
+Tensor movedim(const Tensor& a, const std::vector<int64_t>& src, const std::vector<int64_t>& dst) {
+  int64_t nd = a.dim();
+  if (src.size() != dst.size())
+    throw ValueError(str("movedim(): invalid source or destination dims: source (", Dims(src),
+                         ") and destination (", Dims(dst), ") must have the same number of elements"));
+  std::vector<int64_t> perm((size_t)nd, -1);
+  std::vector<bool> used((size_t)nd, false);
+  for (size_t i = 0; i < src.size(); ++i) {
+    int64_t s = wrap_dim(src[i], nd, "movedim"), d = wrap_dim(dst[i], nd, "movedim");
+    if (nd == 0) continue;
+    if (perm[(size_t)d] != -1 || used[(size_t)s])
+      throw ValueError("movedim(): repeated dim in source or destination");
+    perm[(size_t)d] = s;
+    used[(size_t)s] = true;
+  }
+  int64_t next = 0;
+  for (int64_t d = 0; d < nd; ++d) {
+    if (perm[(size_t)d] != -1) continue;
+    while (used[(size_t)next]) ++next;
+    perm[(size_t)d] = next;
+    used[(size_t)next] = true;
+  }
+  return permute(a, perm);
+}
+
+Tensor flip(const Tensor& a, const std::vector<int64_t>& dims) {
+  std::vector<int64_t> ds = reduce_dims(dims.empty() ? std::vector<int64_t>{} : dims, a.dim(), "flip");
+  if (dims.empty()) ds.clear();
+  Dims st = a.strides();
+  int64_t off = a.offset();
+  for (auto d : ds) {
+    if (a.shape()[d] > 0) off += (a.shape()[d] - 1) * st[d];
+    st[d] = -st[d];
+  }
+  Tensor out = contiguous_copy(make_view(a, a.shape(), st, off));
+  if (needs_grad(a)) {
+    auto n = std::make_shared<FlipBackward>();
+    n->dims = ds;
+    set_history(n, a, out);
+  }
+  return out;
+}
+
+Tensor repeat(const Tensor& a, const Dims& repeats) {
+  if ((int64_t)repeats.size() < a.dim())
+    throw ValueError(str("repeat(): number of dimensions of repeat dims (", repeats.size(),
+                         ") can not be smaller than number of dimensions of tensor (", a.dim(), ")"));
+  for (auto r : repeats)
+    if (r < 0) throw ValueError(str("repeat(): repeats must be non-negative, got ", repeats));
+  size_t n = repeats.size(), lead = n - (size_t)a.dim();
+  Dims inter, expanded, final_shape;
+  for (size_t i = 0; i < n; ++i) {
+    int64_t s = i < lead ? 1 : a.shape()[i - lead];
+    inter.push_back(1);
+    inter.push_back(s);
+    expanded.push_back(repeats[i]);
+    expanded.push_back(s);
+    final_shape.push_back(repeats[i] * s);
+  }
+  return reshape(expand(reshape(a, inter), expanded), final_shape);
 }
 
 }  // namespace cr

@@ -1,0 +1,677 @@
+// Indexing ops.
+//
+// Note [Indexing]
+// x[items] runs in up to three steps, each a differentiable op of its own:
+//   1. basic: ints, slices, None and Ellipsis give a view V of x (shared storage). Index tensors
+//      keep their dims in V, untouched. Backward: zeros of x's shape with the gradient written into
+//      the same view of them (BasicIndexBackward); the backward of that is basic indexing again.
+//   2. advanced: the dims of V that carry index tensors are permuted to the front (V') and the
+//      index tensors, broadcast to one shape B, pick rows of V': out[b, r] = V'[idx_1[b], ...,
+//      idx_k[b], r]. Backward adds the gradient rows back at the same positions (index_add
+//      semantics: repeated indices accumulate, in index order, so the result is deterministic).
+//   3. placement: as in PyTorch and NumPy, when the index tensors sit on adjacent dims, the B dims
+//      replace them in place (a permute); otherwise they lead the result.
+// Ints are applied as basic selects first, as PyTorch does (x[0, :, idx] has shape [n1, len(idx)]).
+#include "ops/index.h"
+
+#include <algorithm>
+#include <cstring>
+#include "core/node.h"
+#include "core/parallel.h"
+#include "ops/creation.h"
+#include "ops/loops.h"
+#include "ops/shape.h"
+
+namespace cr {
+
+namespace {
+
+struct Geometry {
+  Dims sizes, strides;
+  int64_t offset = 0;
+  std::vector<int64_t> adv_pos;  // dims of the view that carry an index tensor
+  TensorList adv;                // int64 index tensors (unwrapped, unchecked), one per adv_pos
+};
+
+// True-positions of a bool mask (contiguous copy), one int64 1-D tensor per mask dim.
+TensorList nonzero_columns(const Tensor& mask0) {
+  Tensor mask = mask0.is_contiguous() ? mask0 : contiguous_copy(mask0);
+  const bool* m = mask.data<bool>();
+  int64_t n = mask.numel(), count = 0;
+  for (int64_t i = 0; i < n; ++i) count += m[i] ? 1 : 0;
+  int64_t nd = mask.dim();
+  TensorList cols;
+  for (int64_t d = 0; d < nd; ++d) cols.push_back(Tensor::empty(Dims{count}, DType::Int64));
+  Dims idx((size_t)nd, 0);
+  int64_t k = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    if (m[i]) {
+      for (int64_t d = 0; d < nd; ++d) cols[(size_t)d].data<int64_t>()[k] = idx[(size_t)d];
+      ++k;
+    }
+    for (int64_t d = nd - 1; d >= 0; --d) {
+      if (++idx[(size_t)d] < mask.shape()[(size_t)d]) break;
+      idx[(size_t)d] = 0;
+    }
+  }
+  return cols;
+}
+
+// Applies the basic part of `items` to x's geometry. With want_adv, index tensors are converted
+// and recorded; without, they only keep their dims (used by backward, where only the view matters).
+void basic_geometry(const Tensor& x, const IndexList& items, bool want_adv, Geometry& g) {
+  const int64_t nd = x.dim();
+  int64_t consumed = 0, ellipses = 0;
+  for (const auto& it : items) {
+    if (it.kind == IndexItem::Int || it.kind == IndexItem::Slice) consumed += 1;
+    else if (it.kind == IndexItem::Tensor_) consumed += it.tensor.dtype() == DType::Bool ? it.tensor.dim() : 1;
+    else if (it.kind == IndexItem::Ellipsis) ++ellipses;
+  }
+  if (ellipses > 1) throw IndexError("an index can only have a single ellipsis ('...')");
+  if (consumed > nd)
+    throw IndexError(str("too many indices for tensor of dimension ", nd, " (got ", consumed, ")"));
+  const Dims& xs = x.shape();
+  const Dims& xst = x.strides();
+  g.sizes = Dims();
+  g.strides = Dims();
+  g.offset = x.offset();
+  int64_t d = 0;
+  for (size_t k = 0; k < items.size(); ++k) {
+    const IndexItem& it = items[k];
+    switch (it.kind) {
+      case IndexItem::Int: {
+        int64_t n = xs[(size_t)d], i = it.start;
+        if (i < -n || i >= n)
+          throw IndexError(str("index ", i, " is out of bounds for dimension ", d, " with size ", n));
+        if (i < 0) i += n;
+        g.offset += i * xst[(size_t)d];
+        ++d;
+        break;
+      }
+      case IndexItem::Slice: {
+        int64_t n = xs[(size_t)d];
+        if (it.step <= 0) throw ValueError("step must be greater than zero");
+        int64_t start = it.has_start ? it.start : 0, stop = it.has_stop ? it.stop : n;
+        if (start < 0) start += n;
+        if (stop < 0) stop += n;
+        start = std::min(std::max<int64_t>(start, 0), n);
+        stop = std::min(std::max<int64_t>(stop, 0), n);
+        int64_t len = stop > start ? (stop - start + it.step - 1) / it.step : 0;
+        g.offset += start * xst[(size_t)d];
+        g.sizes.push_back(len);
+        g.strides.push_back(xst[(size_t)d] * it.step);
+        ++d;
+        break;
+      }
+      case IndexItem::None:
+        g.sizes.push_back(1);
+        g.strides.push_back(0);
+        break;
+      case IndexItem::Ellipsis:
+        for (int64_t e = 0; e < nd - consumed; ++e, ++d) {
+          g.sizes.push_back(xs[(size_t)d]);
+          g.strides.push_back(xst[(size_t)d]);
+        }
+        break;
+      case IndexItem::Tensor_: {
+        const Tensor& t = it.tensor;
+        if (t.dtype() == DType::Bool && t.dim() == 0) {
+          // x[True] adds a dim of size 1, x[False] one of size 0 (picked by an index of that length).
+          g.sizes.push_back(1);
+          g.strides.push_back(0);
+          if (want_adv) {
+            Tensor i = zeros(Dims{*t.data<bool>() ? 1 : 0}, DType::Int64);
+            g.adv_pos.push_back((int64_t)g.sizes.size() - 1);
+            g.adv.push_back(i);
+          }
+          break;
+        }
+        if (t.dtype() == DType::Bool) {
+          for (int64_t j = 0; j < t.dim(); ++j) {
+            if (t.shape()[(size_t)j] != xs[(size_t)(d + j)]) {
+              Dims sub(xs.begin() + d, xs.begin() + d + t.dim());
+              throw IndexError(str("the shape of the mask ", t.shape(), " at index ", k,
+                                   " does not match the shape of the indexed tensor ", sub,
+                                   " (dims ", d, "..", d + t.dim() - 1, " of ", xs, ")"));
+            }
+          }
+          TensorList cols;
+          if (want_adv) cols = nonzero_columns(t);
+          for (int64_t j = 0; j < t.dim(); ++j, ++d) {
+            g.sizes.push_back(xs[(size_t)d]);
+            g.strides.push_back(xst[(size_t)d]);
+            if (want_adv) {
+              g.adv_pos.push_back((int64_t)g.sizes.size() - 1);
+              g.adv.push_back(cols[(size_t)j]);
+            }
+          }
+          break;
+        }
+        g.sizes.push_back(xs[(size_t)d]);
+        g.strides.push_back(xst[(size_t)d]);
+        if (want_adv) {
+          g.adv_pos.push_back((int64_t)g.sizes.size() - 1);
+          g.adv.push_back(t);
+        }
+        ++d;
+        break;
+      }
+    }
+  }
+  for (; d < nd; ++d) {
+    g.sizes.push_back(xs[(size_t)d]);
+    g.strides.push_back(xst[(size_t)d]);
+  }
+}
+
+Tensor basic_view_backward(const Tensor& g, const Dims& in_shape, const IndexList& items, const char* name);
+
+struct BasicIndexBackward final : Node {
+  Dims in_shape;
+  IndexList items;
+  const char* name_ = "SliceBackward0";
+  TensorList apply(TensorList&& g) override { return {basic_view_backward(g[0], in_shape, items, name_)}; }
+  std::string name() const override { return name_; }
+};
+
+// The view of x that the basic part of `items` names, recorded as a differentiable op.
+Tensor basic_view(const Tensor& x, const IndexList& items, const Geometry& geo, const char* name) {
+  Tensor out = make_view(x, geo.sizes, geo.strides, geo.offset);
+  if (needs_grad(x)) {
+    auto n = std::make_shared<BasicIndexBackward>();
+    n->in_shape = x.shape();
+    n->items = items;
+    n->name_ = name;
+    set_history(n, x, out);
+  }
+  return out;
+}
+
+struct BasicIndexBackwardBackward final : Node {
+  IndexList items;
+  const char* name_ = "SliceBackward0";
+  TensorList apply(TensorList&& g) override {
+    Geometry geo;
+    basic_geometry(g[0], items, false, geo);
+    return {basic_view(g[0], items, geo, name_)};
+  }
+  std::string name() const override { return str(name_, "Backward"); }
+};
+
+// zeros(in_shape) with g written into the view `items` names.
+Tensor basic_view_backward(const Tensor& g, const Dims& in_shape, const IndexList& items, const char* name) {
+  Tensor z = zeros(in_shape, g.dtype());
+  Geometry geo;
+  basic_geometry(z, items, false, geo);
+  copy_into(make_view(z, geo.sizes, geo.strides, geo.offset), g);
+  if (needs_grad(g)) {
+    auto n = std::make_shared<BasicIndexBackwardBackward>();
+    n->items = items;
+    n->name_ = name;
+    set_history(n, g, z);
+  }
+  return z;
+}
+
+// ---- advanced indexing on leading dims ------------------------------------------------------------
+
+// Element offsets (row-major order) of the trailing dims [k, ndim) of a tensor geometry.
+std::vector<int64_t> trailing_offsets(const Dims& sizes, const Dims& strides, size_t k) {
+  int64_t n = 1;
+  for (size_t d = k; d < sizes.size(); ++d) n *= sizes[d];
+  std::vector<int64_t> offs((size_t)n);
+  if (n == 0) return offs;
+  size_t nd = sizes.size() - k;
+  Dims idx(nd, 0);
+  int64_t cur = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    offs[(size_t)i] = cur;
+    for (size_t d = nd; d-- > 0;) {
+      cur += strides[k + d];
+      if (++idx[d] < sizes[k + d]) break;
+      cur -= strides[k + d] * sizes[k + d];
+      idx[d] = 0;
+    }
+  }
+  return offs;
+}
+
+// Offsets (in elements) of the rows that the index tensors (contiguous int64, wrapped, shape B) pick.
+std::vector<int64_t> row_offsets(const TensorList& idx, const Dims& strides) {
+  int64_t nb = idx.empty() ? 1 : idx[0].numel();
+  std::vector<int64_t> offs((size_t)nb, 0);
+  for (size_t j = 0; j < idx.size(); ++j) {
+    const int64_t* p = idx[j].data<int64_t>();
+    int64_t s = strides[j];
+    for (int64_t b = 0; b < nb; ++b) offs[(size_t)b] += p[b] * s;
+  }
+  return offs;
+}
+
+Tensor index_gather(const Tensor& src, const TensorList& idx);
+Tensor index_scatter_add(const Tensor& g, const Dims& src_shape, const TensorList& idx);
+
+struct IndexGatherBackward final : Node {
+  Dims src_shape;
+  TensorList idx;
+  TensorList apply(TensorList&& g) override { return {index_scatter_add(g[0], src_shape, idx)}; }
+  std::string name() const override { return "IndexBackward0"; }
+};
+struct IndexScatterAddBackward final : Node {
+  TensorList idx;
+  TensorList apply(TensorList&& g) override { return {index_gather(g[0], idx)}; }
+  std::string name() const override { return "IndexPutBackward0"; }
+};
+
+// out[b, r...] = src[idx_0[b], ..., idx_{k-1}[b], r...]; idx contiguous int64 of one shape B,
+// already wrapped and bounds-checked against src's leading dims.
+Tensor index_gather(const Tensor& src, const TensorList& idx) {
+  const size_t k = idx.size();
+  Dims out_shape = idx[0].shape();
+  for (size_t d = k; d < (size_t)src.dim(); ++d) out_shape.push_back(src.shape()[d]);
+  Tensor out = Tensor::empty(out_shape, src.dtype());
+  std::vector<int64_t> roff = trailing_offsets(src.shape(), src.strides(), k);
+  std::vector<int64_t> boff = row_offsets(idx, src.strides());
+  const int64_t nr = (int64_t)roff.size(), nb = (int64_t)boff.size();
+  dispatch_all(src.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T* s = src.data<T>();
+    T* o = out.data<T>();
+    bool contiguous_rows = true;
+    for (int64_t r = 0; r < nr; ++r) if (roff[(size_t)r] != r) { contiguous_rows = false; break; }
+    parallel_for(0, nb, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(nr, 1)), [&](int64_t b0, int64_t b1) {
+      for (int64_t b = b0; b < b1; ++b) {
+        const T* row = s + boff[(size_t)b];
+        T* dst = o + b * nr;
+        if (contiguous_rows) std::memcpy(dst, row, (size_t)nr * sizeof(T));
+        else for (int64_t r = 0; r < nr; ++r) dst[r] = row[roff[(size_t)r]];
+      }
+    });
+  });
+  if (needs_grad(src)) {
+    auto n = std::make_shared<IndexGatherBackward>();
+    n->src_shape = src.shape();
+    n->idx = idx;
+    set_history(n, src, out);
+  }
+  return out;
+}
+
+// zeros(src_shape) with g's rows added at the rows idx names, in index order (deterministic).
+Tensor index_scatter_add(const Tensor& g0, const Dims& src_shape, const TensorList& idx) {
+  Tensor out = zeros(src_shape, g0.dtype());
+  Tensor g = g0.is_contiguous() ? g0 : contiguous_copy(g0);
+  std::vector<int64_t> boff = row_offsets(idx, out.strides());
+  int64_t nr = 1;
+  for (size_t d = idx.size(); d < src_shape.size(); ++d) nr *= src_shape[d];
+  const int64_t nb = (int64_t)boff.size();
+  dispatch_all(g.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T* s = g.data<T>();
+    T* o = out.data<T>();
+    // Threads split the row elements; each walks every index in order, so sums never race and
+    // always add in the same order.
+    parallel_for(0, nr, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(nb, 1)), [&](int64_t r0, int64_t r1) {
+      for (int64_t b = 0; b < nb; ++b) {
+        T* dst = o + boff[(size_t)b];
+        const T* row = s + b * nr;
+        for (int64_t r = r0; r < r1; ++r) {
+          if constexpr (std::is_same_v<T, bool>) dst[r] = dst[r] || row[r];
+          else dst[r] += row[r];
+        }
+      }
+    });
+  });
+  if (needs_grad(g0)) {
+    auto n = std::make_shared<IndexScatterAddBackward>();
+    n->idx = idx;
+    set_history(n, g0, out);
+  }
+  return out;
+}
+
+// Broadcasts the index tensors to one shape, wraps negatives and checks bounds against `sizes`.
+TensorList prepare_indices(const TensorList& adv, const std::vector<int64_t>& sizes, const std::vector<int64_t>& dims_for_msg) {
+  Dims b = adv[0].shape();
+  for (size_t j = 1; j < adv.size(); ++j) {
+    try {
+      b = broadcast_shapes(b, adv[j].shape(), "index");
+    } catch (const ShapeError&) {
+      std::string shapes;
+      for (size_t i = 0; i < adv.size(); ++i) shapes += str(i ? ", " : "", adv[i].shape());
+      throw IndexError(str("shape mismatch: indexing tensors could not be broadcast together with shapes ", shapes));
+    }
+  }
+  TensorList out;
+  for (size_t j = 0; j < adv.size(); ++j) {
+    Tensor t = adv[j];
+    if (t.dtype() != DType::Int64)
+      throw IndexError(str("tensors used as indices must be long or bool tensors, got ", dtype_name(t.dtype())));
+    Tensor c = Tensor::empty(b, DType::Int64);
+    copy_into(c, t);
+    int64_t* p = c.data<int64_t>();
+    const int64_t n = sizes[j], cnt = c.numel();
+    for (int64_t i = 0; i < cnt; ++i) {
+      int64_t v = p[i];
+      if (v < -n || v >= n)
+        throw IndexError(str("index ", v, " is out of bounds for dimension ", dims_for_msg[j], " with size ", n));
+      if (v < 0) p[i] = v + n;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+const char* view_name(const IndexList& items) {
+  size_t n_int = 0, n_none = 0, n_other = 0;
+  for (const auto& it : items) {
+    if (it.kind == IndexItem::Int) ++n_int;
+    else if (it.kind == IndexItem::None) ++n_none;
+    else if (it.kind == IndexItem::Slice && (it.has_start || it.has_stop || it.step != 1)) ++n_other;
+  }
+  if (n_int == 1 && n_none == 0 && n_other == 0) return "SelectBackward0";
+  if (n_none == 1 && n_int == 0 && n_other == 0) return "UnsqueezeBackward0";
+  return "SliceBackward0";
+}
+
+// The layout of an advanced index: V' = permute(V, perm) has the indexed dims first; the result
+// [B, R] is permuted by `out_perm` (empty: identity) to place B.
+struct AdvancedPlan {
+  std::vector<int64_t> perm;  // empty: identity
+  std::vector<int64_t> out_perm;
+  TensorList idx;             // prepared index tensors (shape B)
+};
+
+AdvancedPlan plan_advanced(const Geometry& geo) {
+  AdvancedPlan p;
+  const size_t k = geo.adv_pos.size();
+  const int64_t nd = (int64_t)geo.sizes.size();
+  std::vector<int64_t> sizes;
+  for (auto pos : geo.adv_pos) sizes.push_back(geo.sizes[(size_t)pos]);
+  p.idx = prepare_indices(geo.adv, sizes, geo.adv_pos);
+  bool adjacent = true;
+  for (size_t j = 1; j < k; ++j) if (geo.adv_pos[j] != geo.adv_pos[j - 1] + 1) adjacent = false;
+  std::vector<int64_t> perm(geo.adv_pos.begin(), geo.adv_pos.end());
+  for (int64_t d = 0; d < nd; ++d)
+    if (std::find(geo.adv_pos.begin(), geo.adv_pos.end(), d) == geo.adv_pos.end()) perm.push_back(d);
+  bool identity = true;
+  for (int64_t d = 0; d < nd; ++d) if (perm[(size_t)d] != d) identity = false;
+  if (!identity) p.perm = perm;
+  int64_t first = geo.adv_pos[0];
+  if (adjacent && first > 0) {
+    const int64_t nb = p.idx[0].dim(), out_nd = nb + nd - (int64_t)k;
+    for (int64_t d = 0; d < first; ++d) p.out_perm.push_back(nb + d);
+    for (int64_t d = 0; d < nb; ++d) p.out_perm.push_back(d);
+    for (int64_t d = nb + first; d < out_nd; ++d) p.out_perm.push_back(d);
+  }
+  return p;
+}
+
+bool is_identity_view(const Tensor& x, const Geometry& geo) {
+  return geo.sizes == x.shape() && geo.strides == x.strides() && geo.offset == x.offset();
+}
+
+}  // namespace
+
+Tensor index(const Tensor& x, const IndexList& items) {
+  Geometry geo;
+  basic_geometry(x, items, true, geo);
+  Tensor v = (!geo.adv.empty() && is_identity_view(x, geo)) ? x : basic_view(x, items, geo, view_name(items));
+  if (geo.adv.empty()) return v;
+  AdvancedPlan plan = plan_advanced(geo);
+  if (!plan.perm.empty()) v = permute(v, plan.perm);
+  Tensor out = index_gather(v, plan.idx);
+  if (!plan.out_perm.empty()) out = permute(out, plan.out_perm);
+  return out;
+}
+
+void index_put_(const Tensor& x, const IndexList& items, const Tensor& value0) {
+  if (GradMode::is_enabled()) {
+    if (x.requires_grad() && x.is_leaf())
+      throw AutogradError("a leaf Variable that requires grad is being used in an in-place operation.");
+    if (x.requires_grad())
+      throw AutogradError("index assignment (x[i] = v) on a tensor that requires grad is not supported "
+                          "by chainrule's autograd; build the result out of place (cat, stack, where, "
+                          "masked_fill) or assign under no_grad()");
+    if (value0.requires_grad())
+      throw AutogradError("index assignment of a value that requires grad into a tensor that does not "
+                          "is not recorded by chainrule's autograd; assign value.detach(), or build the "
+                          "result out of place (cat, stack, where)");
+  }
+  NoGradGuard ng;
+  Geometry geo;
+  basic_geometry(x, items, true, geo);
+  Tensor v = make_view(x, geo.sizes, geo.strides, geo.offset);
+  // A value aliasing x (x[1:] = x[:-1]) is copied first, so the write never reads what it wrote.
+  Tensor value = value0.storage() == x.storage() ? contiguous_copy(value0) : value0;
+  auto fit = [&](const Dims& target) {
+    Tensor val = value;
+    while (val.dim() > (int64_t)target.size() && val.shape()[0] == 1) {
+      Dims s(val.shape().begin() + 1, val.shape().end());
+      val = make_view(val, s, Dims(val.strides().begin() + 1, val.strides().end()), val.offset());
+    }
+    Dims b;
+    bool ok = val.dim() <= (int64_t)target.size();
+    if (ok) {
+      try { b = broadcast_shapes(target, val.shape(), "setitem"); } catch (const ShapeError&) { ok = false; }
+    }
+    if (!ok || b != target)
+      throw ShapeError(str("setitem: shape mismatch: value tensor of shape ", value0.shape(),
+                           " cannot be broadcast to indexing result of shape ", target));
+    return make_view(val, target, broadcast_strides(val, target), val.offset());
+  };
+  if (geo.adv.empty()) {
+    copy_into(v, fit(geo.sizes));
+    x.storage()->bump_version();
+    return;
+  }
+  AdvancedPlan plan = plan_advanced(geo);
+  if (!plan.perm.empty()) v = permute(v, plan.perm);
+  // The result shape [B, R] permuted by out_perm; bring the value to [B, R].
+  Dims br = plan.idx[0].shape();
+  for (size_t d = plan.idx.size(); d < (size_t)v.dim(); ++d) br.push_back(v.shape()[d]);
+  Dims result_shape = br;
+  if (!plan.out_perm.empty())
+    for (size_t d = 0; d < br.size(); ++d) result_shape[d] = br[(size_t)plan.out_perm[d]];
+  Tensor val = fit(result_shape);
+  if (!plan.out_perm.empty()) {
+    std::vector<int64_t> inv(plan.out_perm.size());
+    for (size_t d = 0; d < inv.size(); ++d) inv[(size_t)plan.out_perm[d]] = (int64_t)d;
+    val = permute(val, inv);
+  }
+  Tensor src = contiguous_copy_as(val, x.dtype());
+  std::vector<int64_t> roff = trailing_offsets(v.shape(), v.strides(), plan.idx.size());
+  std::vector<int64_t> boff = row_offsets(plan.idx, v.strides());
+  const int64_t nr = (int64_t)roff.size(), nb = (int64_t)boff.size();
+  dispatch_all(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T* s = src.data<T>();
+    T* o = v.data<T>();
+    // Later indices win when repeated, as in a sequential loop; threads split the row elements.
+    parallel_for(0, nr, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(nb, 1)), [&](int64_t r0, int64_t r1) {
+      for (int64_t b = 0; b < nb; ++b)
+        for (int64_t r = r0; r < r1; ++r) o[boff[(size_t)b] + roff[(size_t)r]] = s[b * nr + r];
+    });
+  });
+  x.storage()->bump_version();
+}
+
+Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t stop, int64_t step) {
+  int64_t d = wrap_dim(dim, x.dim(), "slice");
+  if (x.dim() == 0) throw IndexError("slice() cannot be applied to a 0-dim tensor");
+  IndexList items((size_t)d, IndexItem::slice(false, 0, false, 0, 1));
+  items.push_back(IndexItem::slice(true, start, true, stop, step));
+  Geometry geo;
+  basic_geometry(x, items, false, geo);
+  return basic_view(x, items, geo, "SliceBackward0");
+}
+
+Tensor select(const Tensor& x, int64_t dim, int64_t i) {
+  if (x.dim() == 0) throw IndexError("select() cannot be applied to a 0-dim tensor");
+  int64_t d = wrap_dim(dim, x.dim(), "select");
+  IndexList items((size_t)d, IndexItem::slice(false, 0, false, 0, 1));
+  items.push_back(IndexItem::integer(i));
+  Geometry geo;
+  basic_geometry(x, items, false, geo);
+  return basic_view(x, items, geo, "SelectBackward0");
+}
+
+// ---- gather / scatter_add --------------------------------------------------------------------------
+namespace {
+
+struct GatherBackward final : Node {
+  Dims in_shape;
+  int64_t dim;
+  SavedTensor index;
+  TensorList apply(TensorList&& g) override {
+    return {scatter_add_into_zeros(g[0], in_shape, dim, index.unpack(*this))};
+  }
+  void release_saved() override { index.reset(); }
+  std::string name() const override { return "GatherBackward0"; }
+};
+struct ScatterAddBackward final : Node {
+  int64_t dim;
+  SavedTensor index;
+  TensorList apply(TensorList&& g) override { return {gather(g[0], dim, index.unpack(*this))}; }
+  void release_saved() override { index.reset(); }
+  std::string name() const override { return "ScatterAddBackward0"; }
+};
+
+// Calls f(linear position in index, offset into `other` with dim replaced by the index value)
+// over index in row-major order; `other` has geometry (sizes for bounds, strides).
+template <class F>
+void for_each_gather(const Tensor& index, int64_t dim, const Dims& other_sizes, const Dims& other_strides,
+                     const char* op, const F& f) {
+  const int64_t nd = index.dim(), n = index.numel();
+  if (n == 0) return;
+  Tensor idx = index.is_contiguous() ? index : contiguous_copy(index);
+  const int64_t* p = idx.data<int64_t>();
+  const int64_t lim = nd == 0 ? 1 : other_sizes[(size_t)dim];
+  Dims pos((size_t)nd, 0);
+  int64_t base = 0;  // offset of pos in `other`, without the dim term
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t v = p[i];
+    if (v < -lim || v >= lim)
+      throw IndexError(str(op, ": index ", v, " is out of bounds for dimension ", dim, " with size ", lim));
+    if (v < 0) v += lim;
+    f(i, base + (nd == 0 ? 0 : v * other_strides[(size_t)dim]));
+    for (int64_t d = nd - 1; d >= 0; --d) {
+      if (d != dim) base += other_strides[(size_t)d];
+      if (++pos[(size_t)d] < index.shape()[(size_t)d]) break;
+      if (d != dim) base -= other_strides[(size_t)d] * index.shape()[(size_t)d];
+      pos[(size_t)d] = 0;
+    }
+  }
+}
+
+void check_gather_shapes(const Dims& xs, int64_t dim, const Tensor& index, const char* op) {
+  if (index.dtype() != DType::Int64)
+    throw TypeError(str(op, "(): expected an int64 index tensor, got ", dtype_name(index.dtype())));
+  if (index.dim() != (int64_t)xs.size() && !(xs.empty() && index.dim() <= 1))
+    throw ShapeError(str(op, "(): index tensor must have the same number of dimensions as the input tensor (",
+                         index.dim(), " vs ", xs.size(), ")"));
+  for (int64_t d = 0; d < index.dim() && d < (int64_t)xs.size(); ++d)
+    if (d != dim && index.shape()[(size_t)d] > xs[(size_t)d])
+      throw ShapeError(str(op, "(): size does not match at dimension ", d, ": expected index ", index.shape(),
+                           " to be smaller than self ", xs, " apart from dimension ", dim));
+}
+
+}  // namespace
+
+Tensor gather(const Tensor& x, int64_t dim0, const Tensor& index) {
+  int64_t dim = wrap_dim(dim0, x.dim(), "gather");
+  check_gather_shapes(x.shape(), dim, index, "gather");
+  Tensor out = Tensor::empty(index.shape(), x.dtype());
+  dispatch_all(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T* s = x.data<T>();
+    T* o = out.data<T>();
+    for_each_gather(index, dim, x.shape(), x.strides(), "gather", [&](int64_t i, int64_t off) { o[i] = s[off]; });
+  });
+  if (needs_grad(x)) {
+    auto n = std::make_shared<GatherBackward>();
+    n->in_shape = x.shape();
+    n->dim = dim;
+    n->index = SavedTensor(index, false);
+    set_history(n, x, out);
+  }
+  return out;
+}
+
+Tensor scatter_add_into_zeros(const Tensor& src0, const Dims& shape, int64_t dim0, const Tensor& index) {
+  int64_t dim = wrap_dim(dim0, (int64_t)shape.size(), "scatter_add");
+  check_gather_shapes(shape, dim, index, "scatter_add");
+  Tensor out = zeros(shape, src0.dtype());
+  Tensor src = src0.is_contiguous() ? src0 : contiguous_copy(src0);
+  if (src.shape() != index.shape())
+    throw ShapeError(str("scatter_add(): src of shape ", src.shape(), " must match the index shape ", index.shape()));
+  dispatch_numeric(src.dtype(), "scatter_add", [&](auto tag) {
+    using T = decltype(tag);
+    const T* s = src.data<T>();
+    T* o = out.data<T>();
+    for_each_gather(index, dim, shape, out.strides(), "scatter_add", [&](int64_t i, int64_t off) { o[off] += s[i]; });
+  });
+  if (needs_grad(src0)) {
+    auto n = std::make_shared<ScatterAddBackward>();
+    n->dim = dim;
+    n->index = SavedTensor(index, false);
+    set_history(n, src0, out);
+  }
+  return out;
+}
+
+Tensor index_select(const Tensor& x, int64_t dim0, const Tensor& index) {
+  if (index.dtype() != DType::Int64)
+    throw TypeError(str("index_select(): expected an int64 index tensor, got ", dtype_name(index.dtype())));
+  if (index.dim() > 1)
+    throw ShapeError(str("index_select(): index is supposed to be a vector, got shape ", index.shape()));
+  if (x.dim() == 0) {
+    wrap_dim(dim0, 0, "index_select");
+    Tensor v = reshape(x, Dims{1});
+    return reshape(index_select(v, 0, index), Dims{});
+  }
+  int64_t dim = wrap_dim(dim0, x.dim(), "index_select");
+  Tensor idx = index.dim() == 0 ? reshape(index, Dims{1}) : index;
+  TensorList prepared = prepare_indices({idx}, {x.shape()[(size_t)dim]}, {dim});
+  std::vector<int64_t> perm{dim};
+  for (int64_t d = 0; d < x.dim(); ++d) if (d != dim) perm.push_back(d);
+  Tensor v = dim == 0 ? x : permute(x, perm);
+  Tensor out = index_gather(v, prepared);
+  if (dim == 0) return out;
+  std::vector<int64_t> back;
+  for (int64_t d = 1; d <= dim; ++d) back.push_back(d);
+  back.push_back(0);
+  for (int64_t d = dim + 1; d < x.dim(); ++d) back.push_back(d);
+  // back maps result position -> out dim: [1..dim, 0, dim+1..]
+  return permute(out, back);
+}
+
+// ---- masked_fill -----------------------------------------------------------------------------------
+namespace {
+struct MaskedFillBackward final : Node {
+  Tensor mask;
+  TensorList apply(TensorList&& g) override { return {masked_fill(g[0], mask, 0.0)}; }
+  std::string name() const override { return "MaskedFillBackward0"; }
+};
+}  // namespace
+
+Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
+  if (mask.dtype() != DType::Bool)
+    throw TypeError(str("masked_fill(): expected a bool mask, got ", dtype_name(mask.dtype())));
+  Dims b = broadcast_shapes(x.shape(), mask.shape(), "masked_fill");
+  if (b != x.shape())
+    throw ShapeError(str("masked_fill(): mask of shape ", mask.shape(), " cannot be broadcast to the input's shape ", x.shape()));
+  Tensor out = dispatch_all(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    T v = static_cast<T>(value);
+    return map_binary<T, bool, T>(x, mask, x.shape(), [v](T a, bool m) { return m ? v : a; });
+  });
+  if (needs_grad(x)) {
+    auto n = std::make_shared<MaskedFillBackward>();
+    n->mask = detach(mask);
+    set_history(n, x, out);
+  }
+  return out;
+}
+
+}  // namespace cr
