@@ -1,9 +1,25 @@
-// Fused normalization kernels (batch norm, layer norm).
+// Fused normalization kernels (batch norm, layer norm), with torch.nn.functional's signatures.
 #include "bindings/common.h"
 #include "ops/ops.h"
 
 namespace crpy {
 
-void register_norm(py::module_&, PyTensorClass&) {}
+void register_norm(py::module_& m, PyTensorClass&) {
+  m.def("batch_norm",
+        [](const Tensor& input, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
+           const Tensor& bias, bool training, double momentum, double eps) {
+          return cr::batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps);
+        },
+        py::arg("input"), py::arg("running_mean"), py::arg("running_var"), py::arg("weight") = py::none(),
+        py::arg("bias") = py::none(), py::arg("training") = false, py::arg("momentum") = 0.1,
+        py::arg("eps") = 1e-5,
+        "Batch normalization over (N, C, *) inputs; updates the running stats in place when training.");
+  m.def("layer_norm",
+        [](const Tensor& input, py::handle normalized_shape, const Tensor& weight, const Tensor& bias, double eps) {
+          return cr::layer_norm(input, parse_shape(normalized_shape, "layer_norm"), weight, bias, eps);
+        },
+        py::arg("input"), py::arg("normalized_shape"), py::arg("weight") = py::none(), py::arg("bias") = py::none(),
+        py::arg("eps") = 1e-5, "Layer normalization over the trailing normalized_shape dims.");
+}
 
 }  // namespace crpy
