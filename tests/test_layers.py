@@ -1,6 +1,5 @@
 """Layers built on chainrule.nn.functional and the random/indexing ops: Linear, activations,
 losses, Dropout, Embedding, Residual."""
-import math
 
 import numpy as np
 import pytest
