@@ -1,0 +1,387 @@
+// Fused normalization: batch norm and layer norm forward kernels and their backward Node.
+//
+// Note [Normalization statistics]
+// Mean and variance come from one deterministic pass: the elements of one channel (batch norm)
+// or one row (layer norm) are cut into chunks of kStatChunk elements; each chunk gives
+// (count, mean, M2) computed in double in two sweeps while it is in cache, and the chunks are
+// merged left to right with Chan et al.'s pairwise formula. The result depends on the shape only,
+// never on the thread count, and stays accurate when |mean| >> std (no sum-of-squares
+// cancellation).
+//
+// Note [Normalization backward]
+// With xhat = (x - mean) * invstd over a set S of n elements and y = xhat * w + b:
+//   grad_b = sum(g),  grad_w = sum(g * xhat)            (over everything but the param dims)
+//   grad_x = invstd * (gy - mean_S(gy) - xhat * mean_S(gy * xhat)),   gy = g * w.
+// The formula is written with differentiable ops. Under create_graph the statistics are
+// recomputed from x with differentiable ops as well, so the first derivative is an exact
+// differentiable function of (g, x, w) and second derivatives are right; a plain backward reuses
+// the statistics saved by the forward.
+#include "ops/norm.h"
+
+#include <cmath>
+#include <limits>
+
+#include "core/node.h"
+#include "core/parallel.h"
+#include "ops/creation.h"
+#include "ops/elementwise.h"
+#include "ops/loops.h"
+#include "ops/reduce.h"
+#include "ops/shape.h"
+
+namespace cr {
+
+namespace {
+
+constexpr int64_t kStatChunk = 4096;
+
+struct Moments {
+  double n = 0, mean = 0, m2 = 0;
+};
+
+inline Moments merge(const Moments& a, const Moments& b) {
+  if (a.n == 0) return b;
+  if (b.n == 0) return a;
+  Moments r;
+  r.n = a.n + b.n;
+  double d = b.mean - a.mean;
+  r.mean = a.mean + d * (b.n / r.n);
+  r.m2 = a.m2 + b.m2 + d * d * (a.n * b.n / r.n);
+  return r;
+}
+
+// Visits elements [b, e) of a set laid out as rows of `len` contiguous values `stride` apart,
+// one contiguous segment at a time: f(pointer, length).
+template <class T, class F>
+inline void for_segments(const T* base, int64_t len, int64_t stride, int64_t b, int64_t e, const F& f) {
+  int64_t k = b;
+  while (k < e) {
+    int64_t r = k / len, l = k % len;
+    int64_t n = std::min(len - l, e - k);
+    f(base + r * stride + l, n);
+    k += n;
+  }
+}
+
+template <class T>
+Moments chunk_moments(const T* base, int64_t len, int64_t stride, int64_t b, int64_t e) {
+  double s = 0;
+  for_segments(base, len, stride, b, e, [&](const T* p, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) s += (double)p[i];
+  });
+  Moments m;
+  m.n = (double)(e - b);
+  m.mean = s / m.n;
+  double m2 = 0;
+  for_segments(base, len, stride, b, e, [&](const T* p, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) { double d = (double)p[i] - m.mean; m2 += d * d; }
+  });
+  m.m2 = m2;
+  return m;
+}
+
+// Moments of `count` elements laid out as rows of `len` values `stride` apart. Note [Normalization statistics].
+template <class T>
+Moments moments(const T* base, int64_t len, int64_t stride, int64_t count) {
+  return parallel_reduce<Moments>(
+      0, count, kStatChunk, Moments{},
+      [&](int64_t b, int64_t e) { return chunk_moments(base, len, stride, b, e); }, merge);
+}
+
+struct RsqrtEpsBackward final : Node {
+  SavedTensor out;
+  TensorList apply(TensorList&& g) override {
+    Tensor o = out.unpack(*this);
+    // d/dv (v + eps)^(-1/2) = -1/2 * out^3
+    return {mul(g[0], mul_scalar(mul(mul(o, o), o), -0.5))};
+  }
+  void release_saved() override { out.reset(); }
+  std::string name() const override { return "RsqrtBackward0"; }
+};
+
+// Backward of the fused training-mode batch norm and of layer norm. Note [Normalization backward].
+struct NormBackward final : Node {
+  SavedTensor x, weight;
+  Tensor mean, invstd;            // stat_shape, no history
+  Dims x_shape, view_shape;       // x is viewed as view_shape ((N, C, L) or (M, D))
+  Dims param_view, param_shape;   // (1, C, 1) / (C) or (1, D) / normalized_shape
+  std::vector<int64_t> stat_dims, param_dims;
+  double count = 1, eps = 0;
+  bool has_weight = false, has_bias = false;
+  const char* name_ = "";
+
+  TensorList apply(TensorList&& g) override {
+    Tensor xv = reshape(x.unpack(*this), view_shape);
+    Tensor gv = reshape(g[0], view_shape);
+    Tensor mu = mean, rstd = invstd;
+    if (GradMode::is_enabled()) {
+      mu = mul_scalar(sum(xv, stat_dims, true), 1.0 / count);
+      Tensor xc = sub(xv, mu);
+      rstd = rsqrt_eps(mul_scalar(sum(mul(xc, xc), stat_dims, true), 1.0 / count), eps);
+    }
+    Tensor xhat = mul(sub(xv, mu), rstd);
+    Tensor gx, gw, gb;
+    if (next_edges_[0].valid()) {
+      Tensor gy = has_weight ? mul(gv, reshape(weight.unpack(*this), param_view)) : gv;
+      Tensor mean_gy = mul_scalar(sum(gy, stat_dims, true), 1.0 / count);
+      Tensor mean_gyx = mul_scalar(sum(mul(gy, xhat), stat_dims, true), 1.0 / count);
+      gx = reshape(mul(sub(sub(gy, mean_gy), mul(xhat, mean_gyx)), rstd), x_shape);
+    }
+    if (has_weight && next_edges_[1].valid())
+      gw = reshape(sum(mul(gv, xhat), param_dims, false), param_shape);
+    if (has_bias && next_edges_[2].valid()) gb = reshape(sum(gv, param_dims, false), param_shape);
+    return {gx, gw, gb};
+  }
+  void release_saved() override {
+    x.reset();
+    weight.reset();
+    mean = Tensor();
+    invstd = Tensor();
+  }
+  std::string name() const override { return name_; }
+};
+
+void check_param(const Tensor& p, const Tensor& input, int64_t numel, const char* op, const char* what,
+                 const char* expect) {
+  if (!p.defined()) return;
+  if (p.numel() != numel)
+    throw ShapeError(str(op, ": expected ", what, " to have ", numel, " elements (", expect, ") but got shape ",
+                         p.shape(), " for input of shape ", input.shape()));
+  if (p.dtype() != input.dtype())
+    throw TypeError(str(op, ": expected ", what, " to have dtype ", dtype_name(input.dtype()), " like the input, got ",
+                        dtype_name(p.dtype())));
+}
+
+// Contiguous, same-dtype data of an optional parameter (or null).
+template <class T>
+const T* param_data(const Tensor& p, Tensor& keep) {
+  if (!p.defined()) return nullptr;
+  keep = p.is_contiguous() ? p : contiguous_copy(p);
+  return keep.data<T>();
+}
+
+}  // namespace
+
+Tensor rsqrt_eps(const Tensor& v, double eps) {
+  Tensor out = dispatch_floating(v.dtype(), "rsqrt", [&](auto tag) {
+    using T = decltype(tag);
+    return map_unary<T, T>(v, [eps](T x) { return static_cast<T>(1.0 / std::sqrt((double)x + eps)); });
+  });
+  if (needs_grad(v)) {
+    auto n = std::make_shared<RsqrtEpsBackward>();
+    set_history(n, v, out);
+    n->out = SavedTensor(out, true);
+  }
+  return out;
+}
+
+// ---- batch norm -----------------------------------------------------------------------------
+static Tensor batch_norm_eval(const Tensor& input, const Tensor& running_mean, const Tensor& running_var,
+                              const Tensor& weight, const Tensor& bias, double eps, const Dims& param_view) {
+  // Plain differentiable elementwise math: (x - running_mean) * (w / sqrt(running_var + eps)) + b.
+  Tensor scale = rsqrt_eps(reshape(running_var, param_view), eps);
+  if (weight.defined()) scale = mul(scale, reshape(weight, param_view));
+  Tensor y = mul(sub(input, reshape(running_mean, param_view)), scale);
+  if (bias.defined()) y = add(y, reshape(bias, param_view));
+  return y;
+}
+
+Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor& running_var,
+                  const Tensor& weight, const Tensor& bias, bool training, double momentum, double eps) {
+  const char* op = "batch_norm";
+  if (!input.defined()) throw TypeError("batch_norm: input must be a Tensor");
+  if (input.dim() < 2)
+    throw ShapeError(str(op, ": expected input of shape (N, C, *) with at least 2 dims, got shape ", input.shape()));
+  if (!is_floating(input.dtype()))
+    throw TypeError(str(op, ": expected a floating point input (float32 or float64), got ", dtype_name(input.dtype())));
+  if (!(eps >= 0)) throw ValueError(str(op, ": eps must be non-negative, got ", eps));
+  const int64_t N = input.size(0), C = input.size(1);
+  int64_t L = 1;
+  for (int64_t d = 2; d < input.dim(); ++d) L *= input.size(d);
+  std::string expect = str("num_features C=", C, " of input shape ", input.shape());
+  check_param(weight, input, C, op, "weight", expect.c_str());
+  check_param(bias, input, C, op, "bias", expect.c_str());
+  for (const Tensor* r : {&running_mean, &running_var}) {
+    if (!r->defined()) continue;
+    const char* what = r == &running_mean ? "running_mean" : "running_var";
+    if (r->numel() != C)
+      throw ShapeError(str(op, ": expected ", what, " to have ", C, " elements (", expect, ") but got shape ",
+                           r->shape()));
+    if (!is_floating(r->dtype()))
+      throw TypeError(str(op, ": expected ", what, " to be a floating point tensor, got ", dtype_name(r->dtype())));
+  }
+  Dims param_view(input.dim(), 1);
+  param_view[1] = C;
+
+  if (!training) {
+    if (!running_mean.defined() || !running_var.defined())
+      throw ValueError("batch_norm: running_mean and running_var must be given when training=False");
+    return batch_norm_eval(input, running_mean, running_var, weight, bias, eps, param_view);
+  }
+  const int64_t count = N * L;
+  if (count <= 1)
+    throw ValueError(str("Expected more than 1 value per channel when training, got input size ", input.shape()));
+
+  Tensor x = input.is_contiguous() ? input : contiguous_copy(input);
+  Tensor out = Tensor::empty(input.shape(), input.dtype());
+  Tensor mean = Tensor::empty(Dims{1, C, 1}, input.dtype());
+  Tensor invstd = Tensor::empty(Dims{1, C, 1}, input.dtype());
+  std::vector<double> batch_mean((size_t)C), batch_var((size_t)C);
+  dispatch_floating(input.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    const T* xp = x.data<T>();
+    T* mp = mean.data<T>();
+    T* ip = invstd.data<T>();
+    // Channels in parallel; each channel's statistics are a fixed-chunk reduction (Note [Normalization statistics]).
+    parallel_for(0, C, std::max<int64_t>(1, 32768 / std::max<int64_t>(count, 1)), [&](int64_t b, int64_t e) {
+      for (int64_t c = b; c < e; ++c) {
+        Moments m = moments(xp + c * L, L, C * L, count);
+        batch_mean[(size_t)c] = m.mean;
+        batch_var[(size_t)c] = m.m2 / m.n;
+        mp[c] = (T)m.mean;
+        ip[c] = (T)(1.0 / std::sqrt(m.m2 / m.n + eps));
+      }
+    });
+    Tensor wk, bk;
+    const T* wp = param_data<T>(weight, wk);
+    const T* bp = param_data<T>(bias, bk);
+    T* op_ = out.data<T>();
+    parallel_for(0, N * C, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(L, 1)), [&](int64_t b, int64_t e) {
+      for (int64_t r = b; r < e; ++r) {
+        int64_t c = r % C;
+        T mu = mp[c];
+        T scale = wp ? (T)(ip[c] * wp[c]) : ip[c];
+        T shift = bp ? bp[c] : T(0);
+        const T* xr = xp + r * L;
+        T* yr = op_ + r * L;
+        for (int64_t l = 0; l < L; ++l) yr[l] = (xr[l] - mu) * scale + shift;
+      }
+    });
+  });
+
+  // Running statistics (in place, outside autograd): running = (1 - m) * running + m * batch.
+  if (running_mean.defined() || running_var.defined()) {
+    double unbias = (double)count / (double)(count - 1);
+    auto update = [&](const Tensor& r, const std::vector<double>& batch, double factor) {
+      if (!r.defined()) return;
+      Tensor old = contiguous_copy_as(r, DType::Float64);
+      Tensor upd = Tensor::empty(Dims{C}, DType::Float64);
+      const double* o = old.data<double>();
+      double* u = upd.data<double>();
+      for (int64_t c = 0; c < C; ++c) u[c] = (1.0 - momentum) * o[c] + momentum * batch[(size_t)c] * factor;
+      copy_into(r, reshape(upd, r.shape()));
+      r.storage()->bump_version();
+    };
+    update(running_mean, batch_mean, 1.0);
+    update(running_var, batch_var, unbias);
+  }
+
+  if (needs_grad({input, weight, bias})) {
+    auto n = std::make_shared<NormBackward>();
+    n->x = SavedTensor(input, false);
+    if (weight.defined()) n->weight = SavedTensor(weight, false);
+    n->mean = mean;
+    n->invstd = invstd;
+    n->x_shape = input.shape();
+    n->view_shape = Dims{N, C, L};
+    n->param_view = Dims{1, C, 1};
+    n->param_shape = weight.defined() ? weight.shape() : (bias.defined() ? bias.shape() : Dims{C});
+    n->stat_dims = {0, 2};
+    n->param_dims = {0, 2};
+    n->count = (double)count;
+    n->eps = eps;
+    n->has_weight = weight.defined();
+    n->has_bias = bias.defined();
+    n->name_ = "NativeBatchNormBackward0";
+    TensorList outs{out};
+    set_history(n, {input, weight, bias}, outs);
+    out = outs[0];
+  }
+  return out;
+}
+
+// ---- layer norm -----------------------------------------------------------------------------
+Tensor layer_norm(const Tensor& input, const Dims& normalized_shape, const Tensor& weight, const Tensor& bias,
+                  double eps) {
+  const char* op = "layer_norm";
+  if (!input.defined()) throw TypeError("layer_norm: input must be a Tensor");
+  if (!is_floating(input.dtype()))
+    throw TypeError(str(op, ": expected a floating point input (float32 or float64), got ", dtype_name(input.dtype())));
+  if (!(eps >= 0)) throw ValueError(str(op, ": eps must be non-negative, got ", eps));
+  const int64_t k = (int64_t)normalized_shape.size();
+  if (k == 0) throw ValueError("layer_norm: normalized_shape must have at least one dimension");
+  bool match = input.dim() >= k;
+  for (int64_t i = 0; match && i < k; ++i) match = input.size(input.dim() - k + i) == normalized_shape[i];
+  if (!match)
+    throw ShapeError(str(op, ": expected input with shape [*, ", normalized_shape, "] (trailing dims equal to ",
+                         "normalized_shape), but got input of shape ", input.shape()));
+  for (const Tensor* p : {&weight, &bias}) {
+    if (!p->defined()) continue;
+    const char* what = p == &weight ? "weight" : "bias";
+    if (p->shape() != normalized_shape)
+      throw ShapeError(str(op, ": expected ", what, " of shape ", normalized_shape, " (normalized_shape), got ",
+                           p->shape()));
+    if (p->dtype() != input.dtype())
+      throw TypeError(str(op, ": expected ", what, " to have dtype ", dtype_name(input.dtype()),
+                          " like the input, got ", dtype_name(p->dtype())));
+  }
+  const int64_t D = numel_of(normalized_shape);
+  const int64_t M = D == 0 ? 0 : input.numel() / D;
+  Tensor x = input.is_contiguous() ? input : contiguous_copy(input);
+  Tensor out = Tensor::empty(input.shape(), input.dtype());
+  Tensor mean = Tensor::empty(Dims{M, 1}, input.dtype());
+  Tensor invstd = Tensor::empty(Dims{M, 1}, input.dtype());
+  if (D > 0) {
+    dispatch_floating(input.dtype(), op, [&](auto tag) {
+      using T = decltype(tag);
+      const T* xp = x.data<T>();
+      T* mp = mean.data<T>();
+      T* ip = invstd.data<T>();
+      Tensor wk, bk;
+      const T* wp = param_data<T>(weight, wk);
+      const T* bp = param_data<T>(bias, bk);
+      T* yp = out.data<T>();
+      parallel_for(0, M, std::max<int64_t>(1, kElementwiseGrain / D), [&](int64_t b, int64_t e) {
+        for (int64_t r = b; r < e; ++r) {
+          const T* xr = xp + r * D;
+          Moments m = moments(xr, D, D, D);
+          T mu = (T)m.mean;
+          T rs = (T)(1.0 / std::sqrt(m.m2 / m.n + eps));
+          mp[r] = mu;
+          ip[r] = rs;
+          T* yr = yp + r * D;
+          for (int64_t d = 0; d < D; ++d) {
+            T v = (xr[d] - mu) * rs;
+            if (wp) v = v * wp[d];
+            if (bp) v = v + bp[d];
+            yr[d] = v;
+          }
+        }
+      });
+    });
+  }
+  if (needs_grad({input, weight, bias})) {
+    auto n = std::make_shared<NormBackward>();
+    n->x = SavedTensor(input, false);
+    if (weight.defined()) n->weight = SavedTensor(weight, false);
+    n->mean = mean;
+    n->invstd = invstd;
+    n->x_shape = input.shape();
+    n->view_shape = Dims{M, D};
+    n->param_view = Dims{1, D};
+    n->param_shape = normalized_shape;
+    n->stat_dims = {1};
+    n->param_dims = {0};
+    n->count = (double)std::max<int64_t>(D, 1);
+    n->eps = eps;
+    n->has_weight = weight.defined();
+    n->has_bias = bias.defined();
+    n->name_ = "NativeLayerNormBackward0";
+    TensorList outs{out};
+    set_history(n, {input, weight, bias}, outs);
+    out = outs[0];
+  }
+  return out;
+}
+
+}  // namespace cr
