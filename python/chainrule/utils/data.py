@@ -60,10 +60,17 @@ class Dataset:
         return ConcatDataset([self, other])
 
 
+def _from_array(a) -> Tensor:
+    """A tensor copy of a NumPy array, keeping 0-d arrays 0-d."""
+    a = np.asarray(a)
+    t = chainrule.tensor(a)
+    return t.reshape(()) if a.ndim == 0 else t
+
+
 def _take(t: Tensor, index):
     if hasattr(Tensor, "__getitem__"):
         return t[index]
-    return chainrule.tensor(np.asarray(t.detach())[index])
+    return _from_array(np.asarray(t.detach())[index])
 
 
 class TensorDataset(Dataset):
@@ -295,7 +302,7 @@ def default_collate(batch):
 def default_convert(data):
     """Converts one sample (no batching): NumPy arrays become tensors, containers recursively."""
     if isinstance(data, np.ndarray) and data.dtype.kind not in "OUS":
-        return chainrule.tensor(data)
+        return _from_array(data)
     if isinstance(data, collections.abc.Mapping):
         return {k: default_convert(v) for k, v in data.items()}
     if isinstance(data, tuple) and hasattr(data, "_fields"):
