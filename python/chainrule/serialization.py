@@ -17,12 +17,11 @@ executes code.
 """
 from __future__ import annotations
 
-import io
 import json
 import math
 import os
 import struct
-from typing import Any, BinaryIO, Dict, List, Tuple
+from typing import Any, Dict, List, Tuple
 
 import numpy as np
 

@@ -11,7 +11,7 @@ import math
 import types
 from bisect import bisect_right
 from collections import Counter
-from typing import Any, Callable, Dict, List
+from typing import Any, Dict, List
 
 from chainrule.optim.optimizer import Optimizer
 
