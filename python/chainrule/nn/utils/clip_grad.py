@@ -1,0 +1,43 @@
+"""Gradient clipping, as torch.nn.utils.clip_grad_norm_ / clip_grad_value_."""
+from __future__ import annotations
+
+import math
+
+from chainrule import _core
+from chainrule._core import Tensor
+
+
+def _grads(parameters):
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    return [p.grad for p in parameters if p.grad is not None]
+
+
+def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
+                    error_if_nonfinite: bool = False, foreach=None) -> Tensor:
+    """Scales the gradients of ``parameters`` in place so that their joint ``norm_type``-norm is
+    at most ``max_norm``; returns the norm before clipping as a 0-d tensor.
+
+    One C++ pass computes the norm over all gradients (accumulated in float64 over fixed chunks,
+    so it does not depend on the thread count), then one pass multiplies every gradient by
+    ``min(max_norm / (total + 1e-6), 1)``, as PyTorch does. ``foreach`` is accepted for
+    compatibility; the kernel always handles all gradients at once.
+    """
+    grads = _grads(parameters)
+    norm_type = float(norm_type)
+    max_norm = float(max_norm)
+    total = _core._total_norm(grads, norm_type)
+    if not grads:
+        return total
+    value = total.item()
+    if error_if_nonfinite and (math.isnan(value) or math.isinf(value)):
+        raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` is "
+                           "non-finite, so it cannot be clipped. To disable this error and scale the "
+                           "gradients by the non-finite norm anyway, set `error_if_nonfinite=False`")
+    _core._clip_by_total_norm_(grads, max_norm, total)
+    return total
+
+
+def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
+    """Clamps every gradient element of ``parameters`` to [-clip_value, clip_value] in place."""
+    _core._clamp_abs_(_grads(parameters), float(clip_value))

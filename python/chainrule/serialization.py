@@ -1,0 +1,246 @@
+"""chainrule.save / chainrule.load: checkpoints in the safetensors layout, never pickle.
+
+File layout (https://github.com/huggingface/safetensors):
+
+    8 bytes   little-endian u64 N: length of the header
+    N bytes   JSON header: {name: {"dtype": "F32"|"F64"|"I64"|"BOOL", "shape": [...],
+                                   "data_offsets": [begin, end]}, ..., "__metadata__": {str: str}}
+    rest      raw little-endian tensor data; offsets are relative to the start of this part
+
+Any nesting of dicts, lists and tuples holding tensors and plain values (int, float, str, bool,
+None) is saved: tensors become entries of the header (named after their path, so a flat
+``{name: tensor}`` state dict keeps its names and loads with ``safetensors.numpy.load_file``),
+and the structure, with the type of every key and value (an optimizer state dict's int keys stay
+ints), is a JSON string in ``__metadata__["chainrule"]``. ``load`` checks every size and offset
+against the file before allocating anything, rejects malformed files with ValueError and never
+executes code.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import struct
+from typing import Any, Dict, List, Tuple
+
+import numpy as np
+
+from chainrule import _core
+from chainrule._core import Tensor
+
+__all__ = ["save", "load"]
+
+_DTYPES = {"F32": np.dtype("<f4"), "F64": np.dtype("<f8"), "I64": np.dtype("<i8"), "BOOL": np.dtype("?")}
+_CODES = {_core.float32: "F32", _core.float64: "F64", _core.int64: "I64", _core.bool: "BOOL"}
+_META_KEY = "chainrule"
+_FORMAT_VERSION = 1
+_MAX_HEADER = 100 * 1024 * 1024  # the safetensors limit
+
+
+# ---- save ---------------------------------------------------------------------------------------
+class _Writer:
+    def __init__(self):
+        self.tensors: Dict[str, Tensor] = {}
+        self.by_id: Dict[int, str] = {}
+
+    def name_for(self, t: Tensor, path: str) -> str:
+        if id(t) in self.by_id:
+            return self.by_id[id(t)]
+        name = path or "tensor"
+        k = 1
+        while name in self.tensors or name == "__metadata__":
+            name = f"{path}#{k}"
+            k += 1
+        self.tensors[name] = t
+        self.by_id[id(t)] = name
+        return name
+
+    def encode(self, obj: Any, path: str) -> Any:
+        if isinstance(obj, Tensor):
+            node = {"T": self.name_for(obj, path)}
+            if obj.requires_grad:
+                node["g"] = True
+            return node
+        if obj is None or isinstance(obj, (bool, str)):
+            return obj
+        if isinstance(obj, int):
+            return int(obj)
+        if isinstance(obj, float):
+            return obj if math.isfinite(obj) else {"F": repr(obj)}
+        if isinstance(obj, (np.integer, np.floating, np.bool_)):
+            return self.encode(obj.item(), path)
+        if isinstance(obj, list):
+            return {"L": [self.encode(v, _join(path, i)) for i, v in enumerate(obj)]}
+        if isinstance(obj, tuple):
+            return {"U": [self.encode(v, _join(path, i)) for i, v in enumerate(obj)]}
+        if isinstance(obj, dict):
+            items = []
+            for k, v in obj.items():
+                if isinstance(k, Tensor) or isinstance(k, (list, dict)):
+                    raise TypeError(f"chainrule.save: dict keys must be plain values, got {type(k).__name__}")
+                items.append([self.encode(k, ""), self.encode(v, _join(path, k))])
+            return {"D": items}
+        if isinstance(obj, np.ndarray):
+            raise TypeError("chainrule.save: convert NumPy arrays to tensors first (chainrule.from_numpy)")
+        raise TypeError(f"chainrule.save: cannot save an object of type {type(obj).__name__}; supported are "
+                        "tensors, dicts, lists, tuples, int, float, str, bool and None")
+
+
+def _join(path: str, key: Any) -> str:
+    return f"{path}.{key}" if path else str(key)
+
+
+def save(obj: Any, f) -> None:
+    """Writes ``obj`` (a tensor, or dicts/lists/tuples of tensors and plain values) to the path or
+    binary file object ``f`` in the safetensors layout."""
+    w = _Writer()
+    structure = w.encode(obj, "")
+    header: Dict[str, Any] = {}
+    blobs: List[bytes] = []
+    offset = 0
+    for name, t in w.tensors.items():
+        code = _CODES.get(t.dtype)
+        if code is None:
+            raise TypeError(f"chainrule.save: unsupported dtype {t.dtype}")
+        arr = np.array(np.asarray(t.detach()), dtype=_DTYPES[code], order="C", copy=True)
+        data = arr.tobytes()
+        header[name] = {"dtype": code, "shape": list(arr.shape), "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    header["__metadata__"] = {"format": "pt", _META_KEY: json.dumps({"version": _FORMAT_VERSION, "root": structure},
+                                                                     separators=(",", ":"), allow_nan=False)}
+    raw = json.dumps(header, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    raw += b" " * (-len(raw) % 8)  # keep the data 8-byte aligned, as safetensors writers do
+    payload = [struct.pack("<Q", len(raw)), raw, *blobs]
+    if hasattr(f, "write"):
+        for part in payload:
+            f.write(part)
+        return
+    tmp = os.fspath(f) + ".tmp"
+    with open(tmp, "wb") as fh:
+        for part in payload:
+            fh.write(part)
+    os.replace(tmp, f)  # a crash mid-write never leaves a half-written checkpoint behind
+
+
+# ---- load ---------------------------------------------------------------------------------------
+def _bad(msg: str) -> ValueError:
+    return ValueError(f"chainrule.load: {msg}")
+
+
+def _read_all(f) -> bytes:
+    if hasattr(f, "read"):
+        return f.read()
+    with open(f, "rb") as fh:
+        return fh.read()
+
+
+def _parse(buf: bytes) -> Tuple[Dict[str, Tensor], Dict[str, str]]:
+    size = len(buf)
+    if size < 8:
+        raise _bad(f"file is truncated ({size} bytes; a header length needs 8)")
+    (n,) = struct.unpack("<Q", buf[:8])
+    if n > size - 8 or n > _MAX_HEADER:
+        raise _bad(f"header length {n} exceeds the file size ({size} bytes) or the 100 MB limit; "
+                   "the file is truncated or not a safetensors file")
+    try:
+        header = json.loads(buf[8:8 + n].decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        raise _bad(f"header is not valid JSON ({e.__class__.__name__})") from None
+    if not isinstance(header, dict):
+        raise _bad("header must be a JSON object")
+    meta = header.pop("__metadata__", None) or {}
+    if not isinstance(meta, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in meta.items()):
+        raise _bad("__metadata__ must map strings to strings")
+    data_start = 8 + n
+    data_len = size - data_start
+    spans = []
+    for name, info in header.items():
+        if not isinstance(info, dict) or set(info) - {"dtype", "shape", "data_offsets"} or len(info) != 3:
+            raise _bad(f"entry {name!r} must have exactly dtype, shape and data_offsets")
+        dt, shape, offs = info["dtype"], info["shape"], info["data_offsets"]
+        if dt not in _DTYPES:
+            raise _bad(f"entry {name!r} has unsupported dtype {dt!r} (expected one of {sorted(_DTYPES)})")
+        if not isinstance(shape, list) or not all(type(s) is int and s >= 0 for s in shape):
+            raise _bad(f"entry {name!r} has an invalid shape {shape!r}")
+        if (not isinstance(offs, list) or len(offs) != 2 or not all(type(o) is int for o in offs)
+                or not 0 <= offs[0] <= offs[1] <= data_len):
+            raise _bad(f"entry {name!r} has data_offsets {offs!r} outside the data section ({data_len} bytes)")
+        numel = math.prod(shape)
+        if numel * _DTYPES[dt].itemsize != offs[1] - offs[0]:
+            raise _bad(f"entry {name!r}: shape {shape} of {dt} needs {numel * _DTYPES[dt].itemsize} bytes but "
+                       f"data_offsets span {offs[1] - offs[0]}")
+        spans.append((offs[0], offs[1], name))
+    spans.sort()
+    for (b0, e0, n0), (b1, e1, n1) in zip(spans, spans[1:]):
+        if b1 < e0:
+            raise _bad(f"entries {n0!r} and {n1!r} overlap in the data section")
+    tensors = {}
+    for name, info in header.items():
+        dt = _DTYPES[info["dtype"]]
+        b, e = info["data_offsets"]
+        if dt == np.dtype("?"):
+            raw = np.frombuffer(buf, dtype=np.uint8, count=e - b, offset=data_start + b)
+            if raw.size and raw.max() > 1:
+                raise _bad(f"entry {name!r}: BOOL data holds bytes other than 0 and 1")
+        arr = np.frombuffer(buf, dtype=dt, count=(e - b) // dt.itemsize, offset=data_start + b)
+        arr = arr.astype(dt.newbyteorder("="), copy=True).reshape(info["shape"])
+        tensors[name] = _core.from_numpy(arr)  # arr is a private native-endian copy
+    return tensors, meta
+
+
+class _Reader:
+    def __init__(self, tensors: Dict[str, Tensor]):
+        self.tensors = tensors
+
+    def decode(self, node: Any) -> Any:
+        if node is None or isinstance(node, (bool, int, float, str)):
+            return node
+        if isinstance(node, dict) and len(node) in (1, 2):
+            if "T" in node:
+                name = node["T"]
+                if not isinstance(name, str) or name not in self.tensors:
+                    raise _bad(f"structure refers to a missing tensor {name!r}")
+                t = self.tensors[name]
+                if node.get("g") is True and t.is_floating_point() and not t.requires_grad:
+                    t.requires_grad_(True)
+                return t
+            if len(node) == 1:
+                (tag, v), = node.items()
+                if tag == "F" and v in ("nan", "inf", "-inf"):
+                    return float(v)
+                if tag in ("L", "U") and isinstance(v, list):
+                    items = [self.decode(x) for x in v]
+                    return items if tag == "L" else tuple(items)
+                if tag == "D" and isinstance(v, list):
+                    out = {}
+                    for kv in v:
+                        if not isinstance(kv, list) or len(kv) != 2:
+                            raise _bad("malformed dict entry in the structure")
+                        k = self.decode(kv[0])
+                        try:
+                            out[k] = self.decode(kv[1])
+                        except TypeError:
+                            raise _bad("unhashable dict key in the structure") from None
+                    return out
+        raise _bad(f"malformed structure node {str(node)[:80]!r}")
+
+
+def load(f, map_location=None, weights_only: bool = True) -> Any:
+    """Reads an object written by ``save`` (or any safetensors file with F32/F64/I64/BOOL
+    tensors, returned as ``{name: tensor}``). Raises ValueError for a truncated, corrupt or
+    malformed file. ``map_location`` and ``weights_only`` are accepted for compatibility: tensors
+    live on the CPU and no code is ever executed."""
+    tensors, meta = _parse(_read_all(f))
+    if _META_KEY not in meta:
+        return tensors
+    try:
+        doc = json.loads(meta[_META_KEY])
+    except (ValueError, RecursionError):
+        raise _bad("the chainrule structure in __metadata__ is not valid JSON") from None
+    if not isinstance(doc, dict) or "root" not in doc:
+        raise _bad("the chainrule structure in __metadata__ has no root")
+    try:
+        return _Reader(tensors).decode(doc["root"])
+    except RecursionError:
+        raise _bad("the structure is nested too deeply") from None
