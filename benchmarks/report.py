@@ -236,7 +236,9 @@ def workload_md(results, name, wl):
 def import_md(wl):
     lines = [f"### import: {wl['title']}", "", wl["description"], "",
              f"Bare interpreter: {wl['bare_python']['wall_s_median'] * 1e3:.1f} ms wall, "
-             f"{wl['bare_python']['rss_mib']:.1f} MiB RSS.", "",
+             f"{wl['bare_python']['rss_mib']:.1f} MiB RSS (min-max of its wall time: "
+             f"{min(wl['bare_python']['samples']) * 1e3:.1f}-{max(wl['bare_python']['samples']) * 1e3:.1f} ms; "
+             "import times within that spread of 0 are noise).", "",
              "| engine | module | import ms (median) | min | max | RSS after import MiB (delta) | installed MiB |",
              "|---|---|---|---|---|---|---|"]
     for r in wl["rows"]:

@@ -26,6 +26,23 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def prepare(engine, workload: str, data: dict):
+    """Sets up a workload and runs its checked first step -> (bench, checks).
+
+    A name the engine lacks (ImportError / AttributeError: an op or module not built yet) becomes
+    Unavailable("unavailable: <error>"), so that the report shows why instead of a number.
+    """
+    from benchmarks.engines import Unavailable
+
+    try:
+        bench = engine.setup(workload, data)
+        return bench, bench.check()
+    except Unavailable:
+        raise
+    except (ImportError, AttributeError) as e:
+        raise Unavailable(f"unavailable: {_reason(e)}") from None
+
+
 def main(engine_name: str) -> None:
     proto = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)
@@ -81,15 +98,10 @@ def main(engine_name: str) -> None:
                 data = load_data(req["data"]) if req.get("data") else {}
                 engine.quick = bool(req.get("quick"))
                 try:
-                    bench = engine.setup(req["workload"], data)
-                    checks = bench.check()
+                    bench, checks = prepare(engine, req["workload"], data)
                 except Unavailable as e:
                     bench = None
                     reply({"unavailable": str(e)})
-                    continue
-                except (ImportError, AttributeError) as e:
-                    bench = None
-                    reply({"unavailable": f"unavailable: {_reason(e)}"})
                     continue
                 # warm-up: at least two steps and warmup_s seconds; the last timings give t_step
                 times = []
