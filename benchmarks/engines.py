@@ -26,10 +26,13 @@ class Unavailable(Exception):
 
 
 class Bench:
-    def __init__(self, step, check, info=None):
+    """step() is timed; check() runs first; variants: extra {label: step} rows of the same engine."""
+
+    def __init__(self, step, check, info=None, variants=None):
         self.step = step
         self.check = check
         self.info = info or {}
+        self.variants = variants or {}
 
 
 def _rel_err(got, want):
@@ -231,9 +234,6 @@ class TorchLike(Engine):
         return Bench(step, check)
 
     # -- 6. Adam ------------------------------------------------------------------------------
-    def adam_kwargs(self):
-        return {}
-
     def setup_adam(self, d):
         Adam = self._optim().Adam
         params, grads = [], []
@@ -243,24 +243,29 @@ class TorchLike(Engine):
             (p * g).sum().backward()  # p.grad = g exactly, through the public API
             params.append(p)
             grads.append(g)
-        opt = Adam(params, lr=W.LR_ADAM, **self.adam_kwargs())
+        opt = Adam(params, lr=W.LR_ADAM)
+        variants = self.adam_variants(params)  # other configurations of the same optimizer
 
-        def step():
-            opt.step()
-
-        def check():
+        def first_step_err(step):
+            # first Adam step: m_hat = g, v_hat = g^2, so the update is lr * g / (|g| + eps)
             before = self.np(params[0])
             step()
-            after = self.np(params[0])
+            got = self.np(params[0]).astype(np.float64) - before
             g = d["g0"].astype(np.float64)
-            # first Adam step: m_hat = g, v_hat = g^2, so the update is lr * g / (|g| + eps)
-            want = -W.LR_ADAM * g / (np.abs(g) + 1e-8)
-            got = after.astype(np.float64) - before
-            return {"first_step_max_abs_err": float(np.abs(got - want).max()),
-                    "mean_abs_update": float(np.abs(got).mean()),
-                    "grad_matches": bool(np.array_equal(self.np(params[0].grad), d["g0"]))}
+            return float(np.abs(got - (-W.LR_ADAM * g / (np.abs(g) + 1e-8))).max()), float(np.abs(got).mean())
 
-        return Bench(step, check, self.adam_info(opt))
+        def check():
+            err, upd = first_step_err(opt.step)
+            out = {"first_step_max_abs_err": err, "mean_abs_update": upd,
+                   "grad_matches": bool(np.array_equal(self.np(params[0].grad), d["g0"]))}
+            for label, step in variants.items():
+                out[f"first_step_max_abs_err[{label}]"] = first_step_err(step)[0]
+            return out
+
+        return Bench(opt.step, check, self.adam_info(opt), variants)
+
+    def adam_variants(self, params):
+        return {}
 
     def adam_info(self, opt):
         return {}
@@ -285,14 +290,27 @@ class Torch(TorchLike):
         return self.mod.tensor(np.array(arr, copy=True), requires_grad=requires_grad)
 
     def info(self):
+        import re
         cfg = self.mod.__config__.show()
-        blas = [ln.strip() for ln in cfg.splitlines() if "BLAS" in ln or "MKL" in ln or "oneDNN" in ln]
-        return {"config": blas[:6], "parallel": self.mod.__config__.parallel_info().splitlines()[:4]}
+        par = self.mod.__config__.parallel_info()
+        blas = re.search(r"BLAS_INFO=(\w+)", cfg)
+        dnn = re.search(r"MKL-DNN (v[\d.]+)", cfg)
+        omp = re.search(r"(OpenMP [^\n]*)", par)
+        return {"blas": blas.group(1) if blas else "?", "onednn": dnn.group(1) if dnn else "?",
+                "parallel": omp.group(1).strip() if omp else "?"}
+
+    def adam_variants(self, params):
+        try:
+            fused = self.mod.optim.Adam(params, lr=W.LR_ADAM, fused=True)
+        except Exception:  # fused CPU Adam missing in this version
+            return {}
+        return {"fused=True": fused.step}
 
     def adam_info(self, opt):
         g = opt.param_groups[0]
-        return {"implementation": "torch.optim.Adam defaults (foreach={}, fused={}; on CPU this is "
-                                  "the per-tensor for-loop path)".format(g.get("foreach"), g.get("fused"))}
+        return {"implementation": "default row: torch.optim.Adam defaults (foreach={}, fused={}: on CPU "
+                                  "the per-tensor for-loop path); the fused=True row is PyTorch's fused "
+                                  "CPU kernel".format(g.get("foreach"), g.get("fused"))}
 
     def probe(self, name, reps):
         if name != "torch_mm":
@@ -656,9 +674,12 @@ class NumpyMachine(Engine):
         except Exception:  # pragma: no cover - older NumPy
             return {"blas": "unknown"}
 
+    threads = 1
+
     def set_threads(self, n):
         from threadpoolctl import threadpool_limits
         self._lim = threadpool_limits(limits=n)
+        self.threads = n
 
     def probe(self, name, reps):
         if name == "numpy_sgemm":
@@ -675,16 +696,25 @@ class NumpyMachine(Engine):
                 times.append(time.perf_counter() - t0)
             return {"times": times, "flop": 2 * n ** 3, "n": n}
         if name == "membw":
+            # np.copyto releases the GIL, so `threads` Python threads copy one slice each in parallel
+            from concurrent.futures import ThreadPoolExecutor
+            nt = self.threads
             src = np.ones(MEMBW_BYTES // 4, np.float32)
             dst = np.empty_like(src)
-            np.copyto(dst, src)
-            times = []
-            for _ in range(reps):
-                t0 = time.perf_counter()
-                np.copyto(dst, src)
-                times.append(time.perf_counter() - t0)
-            return {"times": times, "bytes": 2 * MEMBW_BYTES,
-                    "note": "np.copyto of a 400 MiB float32 array; bytes = read + write = 800 MiB"}
+            bounds = np.linspace(0, src.size, nt + 1).astype(int)
+            parts = [(dst[b:e], src[b:e]) for b, e in zip(bounds[:-1], bounds[1:])]
+            with ThreadPoolExecutor(nt) as pool:
+                def copy():
+                    list(pool.map(lambda pe: np.copyto(*pe), parts))
+                copy()
+                times = []
+                for _ in range(reps):
+                    t0 = time.perf_counter()
+                    copy()
+                    times.append(time.perf_counter() - t0)
+            return {"times": times, "bytes": 2 * MEMBW_BYTES, "threads": nt,
+                    "note": f"np.copyto of a 400 MiB float32 array in {nt} slices on {nt} threads; "
+                            "bytes = read + write = 800 MiB"}
         return super().probe(name, reps)
 
 

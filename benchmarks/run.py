@@ -160,7 +160,8 @@ def run_workload(name, args, workers, data_paths, log):
                          "traceback": res.get("traceback")})
             log(f"  {eng:10s} {status}: {reason}")
             continue
-        for v in wl.variants:
+        variants = wl.variants if name == "branchy" else [None] + list(res.get("variants") or [])
+        for v in variants:
             rows.append({"engine": eng, "variant": v, "status": "ok", "checks": res["checks"],
                          "info": res.get("info") or {}, "t_step_warmup": res["t_step"],
                          "setup_s": setup_s, "samples": []})
@@ -179,8 +180,10 @@ def run_workload(name, args, workers, data_paths, log):
             if r["engine"] != last_engine:
                 time.sleep(args.settle)
                 last_engine = r["engine"]
-            threads = r["variant"] if name == "branchy" else args.threads
-            res = workers[r["engine"]].ask({"cmd": "sample", "inner": r["inner"], "threads": threads})
+            branchy = name == "branchy"  # its variants are thread counts; others' are configurations
+            res = workers[r["engine"]].ask({"cmd": "sample", "inner": r["inner"],
+                                            "threads": r["variant"] if branchy else args.threads,
+                                            "variant": None if branchy else r["variant"]})
             if res.get("ok"):
                 r["samples"].append(res["t"])
             else:
@@ -194,8 +197,8 @@ def run_workload(name, args, workers, data_paths, log):
             s = stats(r["samples"])
             s.update({f"{k}_unit": v / wl.per_step_count * wl.scale for k, v in s.items() if k != "n"})
             r["stats"] = s
-            v = f" @{r['variant']}t" if r["variant"] is not None else ""
-            log(f"  {r['engine']:10s}{v:5s} {s['median_unit']:10.4g} {wl.unit}  "
+            v = "" if r["variant"] is None else f" @{r['variant']}t" if name == "branchy" else f" {r['variant']}"
+            log(f"  {r['engine'] + v:16s} {s['median_unit']:10.4g} {wl.unit}  "
                 f"({r['inner']}x{s['n']} steps)")
         elif r["status"] == "ok":
             r["status"], r["reason"] = "failed", "no samples"

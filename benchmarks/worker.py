@@ -7,7 +7,7 @@ Requests (one JSON object per line) and answers:
   {"cmd": "hello"}                                  -> {"ok", "version", "info"} | {"unavailable"}
   {"cmd": "setup", "workload", "data", "threads", "warmup_s", "warmup_min_steps", "quick"}
                                                     -> {"ok", "checks", "info", "t_step"} | {"unavailable"} | {"error"}
-  {"cmd": "sample", "inner", "threads"}             -> {"ok", "t"}   (seconds per step, mean of inner steps)
+  {"cmd": "sample", "inner", "threads", "variant"}  -> {"ok", "t"}   (seconds per step, mean of inner steps)
   {"cmd": "probe", "name", "reps", "threads"}       -> {"ok", ...probe result}
   {"cmd": "release"}                                -> {"ok"}   (drops the workload's tensors)
   {"cmd": "quit"}
@@ -64,6 +64,7 @@ def main(engine_name: str) -> None:
 
     bench = None
     threads = None
+    variant = None
 
     def set_threads(n):
         nonlocal threads
@@ -75,7 +76,7 @@ def main(engine_name: str) -> None:
 
     def run_step():
         t0 = time.perf_counter()
-        r = bench.step()
+        r = bench.variants[variant]() if variant is not None else bench.step()
         t = time.perf_counter() - t0
         return r if isinstance(r, float) else t
 
@@ -93,6 +94,7 @@ def main(engine_name: str) -> None:
                        "python": sys.version.split()[0]})
             elif cmd == "setup":
                 bench = None
+                variant = None
                 gc.collect()
                 set_threads(req.get("threads"))
                 data = load_data(req["data"]) if req.get("data") else {}
@@ -112,13 +114,18 @@ def main(engine_name: str) -> None:
                     if len(times) >= min_steps and sum(times) > 4 * warm_s:
                         break  # a slow engine: do not spend long warming up
                 reply({"ok": True, "checks": checks, "info": bench.info, "t_step": min(times[-3:]),
+                       "variants": list(bench.variants),
                        "warmup_steps": len(times)})
             elif cmd == "sample":
                 if bench is None:
                     reply({"error": "no workload set up"})
                     continue
-                if set_threads(req.get("threads")):
-                    run_step()  # untimed step after changing the thread count
+                changed = set_threads(req.get("threads"))
+                if req.get("variant") != variant:
+                    variant = req.get("variant")
+                    changed = True
+                if changed:
+                    run_step()  # untimed step after changing the thread count or the variant
                 inner = int(req.get("inner", 1))
                 total = 0.0
                 for _ in range(inner):

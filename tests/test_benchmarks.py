@@ -75,7 +75,8 @@ def test_quick_run_markdown_has_a_table_row_per_engine_for_every_workload(quick_
     assert [s.split(":", 1)[0] for s in sections] == WORKLOADS
     for s in sections:
         rows = [ln for ln in s.splitlines() if ln.startswith("| ")][1:]  # skip the header
-        assert {ln.split("|")[1].strip() for ln in rows} == set(ENGINES)  # branchy: one per thread count
+        # several rows per engine where it has variants: branchy's thread counts, torch's fused Adam
+        assert {ln.split("|")[1].split()[0] for ln in rows} == set(ENGINES)
         for ln in rows:
             assert ln.count("|") == rows[0].count("|"), ln  # reasons with '|' are escaped
 
