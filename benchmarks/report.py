@@ -150,16 +150,15 @@ def targets(results):
         floor = adam_floor_s(results)
         if not m and floor is None:
             m = "memory bandwidth probe failed"
+        goal = "faster than PyTorch (default Adam) and ≤ 1.2x the memory-bandwidth floor"
         if m:
-            out.append(_target("Adam step (10M params)", "faster than PyTorch and ≤ 1.2x the memory-bandwidth "
-                               "floor", None, False, m))
+            out.append(_target("Adam step (10M params)", goal, None, False, m))
         else:
             cr = median_s(results, "adam", "chainrule")
             th = median_s(results, "adam", "torch")
             fused = median_s(results, "adam", "torch", "fused=True")
             extra = f", torch (fused=True)/chainrule = {fused / cr:.2f}x" if fused else ""
-            out.append(_target("Adam step (10M params)", "faster than PyTorch (default Adam) and ≤ 1.2x the "
-                               "memory-bandwidth floor",
+            out.append(_target("Adam step (10M params)", goal,
                                f"torch/chainrule = {th / cr:.2f}x{extra}, chainrule/floor = {cr / floor:.2f}x "
                                f"(floor {floor * 1e3:.2f} ms)", cr < th and cr <= 1.2 * floor))
     if "branchy" in wl:
@@ -216,9 +215,13 @@ def workload_md(results, name, wl):
             cells.append(f"{W.ADAM_BYTES_PER_PARAM * W.ADAM_PARAMS / s['median'] / 1e9:.2f}")
             cells.append(f"{s['median'] / floor:.2f}x" if floor else "—")
         cells += [_ratio_cell(results, name, r), _cell(_checks_cell(r))]
-        if r.get("info"):
-            cells[-1] += _cell("; " + "; ".join(f"{k}: {v}" for k, v in r["info"].items()))
         lines.append("| " + " | ".join(cells) + " |")
+    notes = {}
+    for r in wl["rows"]:
+        for k, v in (r.get("info") or {}).items():
+            notes.setdefault(f"{r['engine']}, {k}: {v}", None)
+    if notes:
+        lines += [""] + [f"- {n}" for n in notes]
     if name == "branchy":
         v1, v2 = spec.variants[:2]
         lines += ["", f"Speed-up from {v1} to {v2} threads (backward time at {v1} / at {v2}):", ""]
@@ -266,7 +269,9 @@ def markdown(results):
     meta = results["meta"]
     m = meta["machine"]
     lines = ["# chainrule benchmarks", "",
-             f"Command: `{meta['command'].strip()}`  ", f"Started: {meta['started']}; took {meta.get('duration_s', 0):.0f} s"
+             f"Command: `{meta['command'].strip()}` (run from the repository root; it writes results.md, "
+             "results.json and results.png to --out, default benchmarks/out/; benchmarks/RESULTS.md is a "
+             "copy of one full run's results.md)  ", f"Started: {meta['started']}; took {meta.get('duration_s', 0):.0f} s"
              + (" (--quick: few, short samples; treat as a smoke test)" if meta["quick"] else ""), "",
              "## Machine and versions", "",
              f"- CPU: {m['cpu']}, {m['logical_cpus']} logical CPUs ({m['usable_cpus']} usable), "

@@ -342,7 +342,7 @@ def main(argv=None):
         log(f"inputs written in {time.perf_counter() - t0:.1f} s")
         workers = {}
         try:
-            for eng in args.engines:
+            for eng in (args.engines if timed_names else []):
                 w = Worker(eng, env, args.out)
                 hello = w.start()
                 workers[eng] = w
