@@ -260,7 +260,7 @@ def import_md(wl):
             continue
         s = r["stats"]
         lines.append(f"| {r['engine']} | {r['module']} | {s['median_unit']:.1f} | {s['min_unit']:.1f} | "
-                     f"{s['max_unit']:.1f} | {r['rss_mib']:.1f} (+{r['rss_delta_mib']:.1f}) | "
+                     f"{s['max_unit']:.1f} | {r['rss_mib']:.1f} ({r['rss_delta_mib']:+.1f}) | "
                      f"{_fmt(r['installed_mib'], 3)} |")
     return lines
 

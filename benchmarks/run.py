@@ -183,7 +183,8 @@ def run_workload(name, args, workers, data_paths, log):
             branchy = name == "branchy"  # its variants are thread counts; others' are configurations
             res = workers[r["engine"]].ask({"cmd": "sample", "inner": r["inner"],
                                             "threads": r["variant"] if branchy else args.threads,
-                                            "variant": None if branchy else r["variant"]})
+                                            "variant": None if branchy else r["variant"]},
+                                           timeout=max(60.0, 50 * r["inner"] * r["t_step_warmup"]))
             if res.get("ok"):
                 r["samples"].append(res["t"])
             else:
@@ -307,7 +308,7 @@ def run_import(args, env, log):
                "installed_mib": size["bytes"] / 2 ** 20 if size else None,
                "installed_path": size["path"] if size else None}
         rows.append(row)
-        log(f"  {k:10s} import {s['median_unit']:7.1f} ms, RSS +{row['rss_delta_mib']:.1f} MiB, "
+        log(f"  {k:10s} import {s['median_unit']:7.1f} ms, RSS {row['rss_delta_mib']:+.1f} MiB, "
             f"installed {row['installed_mib'] or float('nan'):.1f} MiB")
     wl = W.WORKLOADS["import"]
     return {"title": wl.title, "unit": wl.unit, "description": wl.description, "rows": rows,
