@@ -168,3 +168,22 @@ def test_report_flags_a_check_that_shows_no_parameter_update():
     report.check_status("mlp", wl)
     assert wl["rows"][0]["check_problems"] == ["parameters did not change"]
     assert any("differs from torch" in p for p in wl["rows"][1]["check_problems"])
+
+
+def test_engine_that_fails_to_import_is_reported_with_its_error_in_every_workload(tmp_path):
+    fake = tmp_path / "site" / "micrograd"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise ImportError('simulated missing micrograd')\n")
+    env = _env()
+    env["PYTHONPATH"] = os.pathsep.join([str(tmp_path / "site"), env["PYTHONPATH"]])
+    out = tmp_path / "out"
+    p = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--workloads", "chain,import",
+                        "--engines", "micrograd", "--out", str(out)], cwd=REPO, env=env,
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    res = json.loads((out / "results.json").read_text())
+    for name in ("chain", "import"):
+        (row,) = res["workloads"][name]["rows"]
+        assert row["status"] == "unavailable"
+        assert "simulated missing micrograd" in row["reason"]
+    assert "simulated missing micrograd" in (out / "results.md").read_text()
