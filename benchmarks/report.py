@@ -283,7 +283,7 @@ def markdown(results):
     for eng, h in meta["engines"].items():
         if h.get("ok"):
             info = h.get("info") or {}
-            detail = "; ".join(f"{k}: {v}" for k, v in info.items() if k in ("eigen", "openmp", "arch", "simd", "compiler", "blas"))
+            detail = "; ".join(f"{k}: {v}" for k, v in info.items() if k in ("eigen", "openmp", "arch", "simd", "compiler", "blas", "onednn", "parallel"))
             lines.append(f"- {eng} {h.get('version')}" + (f" ({detail})" if detail else ""))
         else:
             lines.append(f"- {eng}: {h.get('unavailable') or h.get('error')}")
