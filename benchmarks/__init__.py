@@ -1,0 +1,1 @@
+"""Benchmarks comparing chainrule with micrograd, HIPS autograd and PyTorch: ``python -m benchmarks``."""

@@ -1,0 +1,189 @@
+"""The benchmark harness: `python -m benchmarks --quick` runs end to end and reports every workload
+with either numbers or a reason; missing engine features are reported, not crashed on."""
+import json
+import os
+import subprocess
+import sys
+import types
+
+import numpy as np
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if REPO not in sys.path:
+    sys.path.insert(0, REPO)
+
+WORKLOADS = ["moons", "chain", "mlp", "matmul", "branchy", "adam", "import"]
+ENGINES = ["chainrule", "torch", "autograd", "micrograd"]
+
+
+def _env():
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [REPO, os.path.join(REPO, "python")] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    return env
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench")
+    p = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--out", str(out)], cwd=REPO,
+                       env=_env(), capture_output=True, text=True, timeout=600)
+    return p, out
+
+
+@pytest.mark.slow
+def test_quick_run_exits_zero_and_writes_json_markdown_png(quick_run):
+    p, out = quick_run
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    assert {"results.json", "results.md"} <= set(os.listdir(out))
+    if _has("matplotlib"):
+        assert (out / "results.png").stat().st_size > 0
+
+
+@pytest.mark.slow
+def test_quick_run_json_has_every_workload_and_engine_with_numbers_or_a_reason(quick_run):
+    p, out = quick_run
+    res = json.loads((out / "results.json").read_text())
+    assert set(res["workloads"]) == set(WORKLOADS)
+    assert res["meta"]["machine"]["cpu"] and res["meta"]["threads"] >= 1
+    for name, wl in res["workloads"].items():
+        assert {r["engine"] for r in wl["rows"]} == set(ENGINES), name
+        for r in wl["rows"]:
+            if r["status"] == "ok":
+                s = r["stats"]
+                assert s["n"] >= 2 and len(r["samples"]) == s["n"]
+                assert s["min"] <= s["median"] <= s["max"], (name, r["engine"])
+                assert name == "import" or s["min"] > 0  # import: a difference, can be noise below 0
+                if name != "import":
+                    assert r["checks"], (name, r["engine"])  # the work was verified, not just timed
+            else:
+                assert r["status"] in ("unavailable", "failed")
+                assert isinstance(r["reason"], str) and r["reason"], (name, r["engine"])
+    # the reference points each target is judged against
+    assert res["probes"]["membw"]["ok"] and res["probes"]["numpy_sgemm"]["ok"]
+    assert {t["status"] for t in res["targets"]} <= {"met", "missed", "not measured"}
+    assert len(res["targets"]) == 6
+
+
+@pytest.mark.slow
+def test_quick_run_markdown_has_a_table_row_per_engine_for_every_workload(quick_run):
+    p, out = quick_run
+    md = (out / "results.md").read_text()
+    assert "## Targets" in md and "## Machine and versions" in md
+    sections = md.split("\n### ")[1:]
+    assert [s.split(":", 1)[0] for s in sections] == WORKLOADS
+    for s in sections:
+        rows = [ln for ln in s.splitlines() if ln.startswith("| ")][1:]  # skip the header
+        # several rows per engine where it has variants: branchy's thread counts, torch's fused Adam
+        assert {ln.split("|")[1].split()[0] for ln in rows} == set(ENGINES)
+        for ln in rows:
+            assert ln.count("|") == rows[0].count("|"), ln  # reasons with '|' are escaped
+
+
+def test_micrograd_chain_reports_its_recursion_limit_instead_of_a_time():
+    pytest.importorskip("micrograd")
+    from benchmarks import workloads as W
+    from benchmarks.engines import Micrograd, Unavailable
+    from benchmarks.worker import prepare
+
+    with pytest.raises(Unavailable, match="RecursionError"):
+        prepare(Micrograd(), "chain", W.make_data("chain"))
+
+
+def _has(mod):
+    try:
+        __import__(mod)
+        return True
+    except ImportError:
+        return False
+
+
+def _fake_torchlike(monkeypatch, attrs):
+    """An engine whose module has only `attrs`: stands for a build where some names are missing."""
+    from benchmarks.engines import TorchLike
+
+    mod = types.ModuleType("fakecr")
+    for k, v in attrs.items():
+        setattr(mod, k, v)
+    monkeypatch.setitem(sys.modules, "fakecr", mod)
+
+    class Fake(TorchLike):
+        name = "fake"
+        module_name = "fakecr"
+
+    return Fake()
+
+
+def test_missing_optim_module_is_reported_as_unavailable_with_the_import_error(monkeypatch):
+    from benchmarks import workloads as W
+    from benchmarks.engines import Unavailable
+    from benchmarks.worker import prepare
+
+    eng = _fake_torchlike(monkeypatch, {"tensor": lambda a, requires_grad=False: np.array(a)})
+    with pytest.raises(Unavailable, match=r"^unavailable: ModuleNotFoundError: No module named 'fakecr\.nn'"):
+        prepare(eng, "mlp", W.make_data("mlp"))
+
+
+def test_missing_function_is_reported_as_unavailable_with_the_attribute_error(monkeypatch):
+    from benchmarks import workloads as W
+    from benchmarks.engines import Unavailable
+    from benchmarks.worker import prepare
+
+    eng = _fake_torchlike(monkeypatch, {"tensor": lambda a, requires_grad=False: np.array(a)})
+    with pytest.raises(Unavailable, match=r"^unavailable: AttributeError: .*'tanh'"):
+        prepare(eng, "branchy", W.make_data("branchy"))
+
+
+def test_report_shows_reason_rows_and_unmeasured_targets_without_numbers():
+    from benchmarks import report
+
+    results = {
+        "meta": {"command": "python -m benchmarks", "started": "now", "quick": True, "threads": 1,
+                 "repeats": 3, "target_sample_s": 0.01, "budget_per_row_s": 1.0, "thread_env": {},
+                 "machine": {"cpu": "cpu", "logical_cpus": 1, "usable_cpus": 1, "simd": [],
+                             "mem_total_gib": 1.0, "os": "Linux", "python": "3"},
+                 "engines": {"chainrule": {"unavailable": "unavailable: cannot import"}}},
+        "probes": {},
+        "workloads": {"mlp": {"title": "MLP", "unit": "ms/step", "description": "d", "rows": [
+            {"engine": "chainrule", "variant": None, "status": "unavailable",
+             "reason": "unavailable: AttributeError: no cross_entropy | here"},
+            {"engine": "torch", "variant": None, "status": "ok", "inner": 1,
+             "checks": {"loss0": 2.3, "W0_max_update": 0.1},
+             "stats": {"median": 0.01, "min": 0.009, "max": 0.02, "n": 3, "median_unit": 10.0,
+                       "min_unit": 9.0, "max_unit": 20.0}}]}}}
+    report.check_status("mlp", results["workloads"]["mlp"])
+    results["targets"] = report.targets(results)
+    md = report.markdown(results)
+    assert results["targets"][0]["status"] == "not measured"
+    assert "no cross_entropy \\| here" in md
+    assert "— (no chainrule timing)" in md
+
+
+def test_report_flags_a_check_that_shows_no_parameter_update():
+    from benchmarks import report
+
+    wl = {"rows": [{"engine": "torch", "status": "ok", "checks": {"loss0": 1.0, "W0_max_update": 0.0}},
+                   {"engine": "chainrule", "status": "ok", "checks": {"loss0": 1.5, "W0_max_update": 0.1}}]}
+    report.check_status("mlp", wl)
+    assert wl["rows"][0]["check_problems"] == ["parameters did not change"]
+    assert any("differs from torch" in p for p in wl["rows"][1]["check_problems"])
+
+
+def test_engine_that_fails_to_import_is_reported_with_its_error_in_every_workload(tmp_path):
+    fake = tmp_path / "site" / "micrograd"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise ImportError('simulated missing micrograd')\n")
+    env = _env()
+    env["PYTHONPATH"] = os.pathsep.join([str(tmp_path / "site"), env["PYTHONPATH"]])
+    out = tmp_path / "out"
+    p = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--workloads", "chain,import",
+                        "--engines", "micrograd", "--out", str(out)], cwd=REPO, env=env,
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    res = json.loads((out / "results.json").read_text())
+    for name in ("chain", "import"):
+        (row,) = res["workloads"][name]["rows"]
+        assert row["status"] == "unavailable"
+        assert "simulated missing micrograd" in row["reason"]
+    assert "simulated missing micrograd" in (out / "results.md").read_text()
