@@ -148,7 +148,8 @@ Tensor tensor_from_data(py::handle data, py::handle dtype) {
   DType target = explicit_dtype ? want : natural;
   const char* np_name = target == DType::Bool ? "bool" : target == DType::Int64 ? "int64"
                         : target == DType::Float32 ? "float32" : "float64";
-  py::array conv = py::array::ensure(np.attr("ascontiguousarray")(arr, np_name));
+  // ascontiguousarray would turn a 0-d array into shape (1,): keep the original shape.
+  py::array conv = py::array::ensure(np.attr("asarray")(arr, np_name, py::arg("order") = "C"));
   Tensor shared = from_numpy(conv);
   return cr::contiguous_copy(shared);  // own the memory: tensor() never aliases its input
 }

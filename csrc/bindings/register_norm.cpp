@@ -22,26 +22,6 @@ void register_norm(py::module_& m, PyTensorClass&) {
         py::arg("input"), py::arg("normalized_shape"), py::arg("weight") = py::none(), py::arg("bias") = py::none(),
         py::arg("eps") = 1e-5, "Layer normalization over the trailing normalized_shape dims.");
 
-  // Module.to(dtype) converts parameters in place while keeping their identity (PyTorch's
-  // `param.data = new`): `dst` takes over src's storage, geometry and dtype. This is the setter
-  // half of Tensor.data and belongs in register_tensor.cpp once that binds `data`.
-  m.def("_set_tensor_data", [](const Tensor& dst, const Tensor& src) {
-    if (!dst.defined() || !src.defined()) throw cr::TypeError("_set_tensor_data: expected two tensors");
-    auto* d = dst.impl();
-    auto* s = src.impl();
-    if (d->requires_grad_ && !cr::is_floating(s->dtype_))
-      throw cr::TypeError(cr::str("_set_tensor_data: a tensor that requires grad cannot take ", cr::dtype_name(s->dtype_),
-                                  " data"));
-    if (d->dtype_ != s->dtype_) {
-      d->grad_.reset();
-      d->grad_accumulator_.reset();
-    }
-    d->storage_ = s->storage_;
-    d->sizes_ = s->sizes_;
-    d->strides_ = s->strides_;
-    d->offset_ = s->offset_;
-    d->dtype_ = s->dtype_;
-  }, py::arg("dst"), py::arg("src"));
 }
 
 }  // namespace crpy

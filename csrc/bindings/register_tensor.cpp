@@ -100,7 +100,8 @@ void register_tensor(py::module_& m, PyTensorClass& cls) {
       })
       .def("__array__", [](const Tensor& t, py::object dtype, py::object copy) {
         py::object a = to_numpy(cr::detach(t));
-        if (!dtype.is_none()) a = a.attr("astype")(dtype);
+        if (!dtype.is_none()) a = a.attr("astype")(dtype, py::arg("copy") = copy.is_none() ? py::bool_(false) : copy);
+        else if (!copy.is_none() && copy.cast<bool>()) a = a.attr("copy")();
         return a;
       }, py::arg("dtype") = py::none(), py::arg("copy") = py::none())
       // --- autograd attributes ---
@@ -119,6 +120,25 @@ void register_tensor(py::module_& m, PyTensorClass& cls) {
               throw cr::TypeError(cr::str("assigned grad has dtype ", cr::dtype_name(gt.dtype()),
                                           " but the tensor has dtype ", cr::dtype_name(t.dtype())));
             t.impl()->grad_ = gt.ptr();
+          })
+      // `t.data`: the values without history; assigning swaps in another tensor's storage,
+      // geometry and dtype while keeping this object (how Module.to(dtype) keeps Parameters).
+      .def_property("data", [](const Tensor& t) { return cr::detach(t); },
+          [](const Tensor& dst, const Tensor& src) {
+            if (!src.defined()) throw cr::TypeError("data must be assigned a Tensor");
+            auto* d = dst.impl();
+            auto* s = src.impl();
+            if (d->requires_grad_ && !cr::is_floating(s->dtype_))
+              throw cr::TypeError(cr::str("a tensor that requires grad cannot take ", cr::dtype_name(s->dtype_), " data"));
+            if (d->dtype_ != s->dtype_ || d->sizes_ != s->sizes_) {
+              d->grad_.reset();
+              d->grad_accumulator_.reset();
+            }
+            d->storage_ = s->storage_;
+            d->sizes_ = s->sizes_;
+            d->strides_ = s->strides_;
+            d->offset_ = s->offset_;
+            d->dtype_ = s->dtype_;
           })
       .def_property_readonly("grad_fn", [](const Tensor& t) { return t.impl()->grad_fn_; })
       .def_property_readonly("is_leaf", [](const Tensor& t) { return t.is_leaf(); })

@@ -191,7 +191,7 @@ struct UnaryBackward final : Node {
     switch (kind) {
       case Unary::Exp: return {mul(g[0], v)};
       case Unary::Log: return {div(g[0], v)};
-      case Unary::Abs: return {mul(g[0], sign(v))};
+      case Unary::Abs: return {mul(g[0], detail::sign(v))};
       case Unary::Sigmoid: return {mul(g[0], mul(v, add_scalar(neg(v), 1.0)))};
       case Unary::Softplus: return {mul(g[0], unary(v, Unary::Sigmoid))};
     }
@@ -216,8 +216,8 @@ struct PowScalarBackward final : Node {
   SavedTensor x;
   TensorList apply(TensorList&& g) override {
     Tensor xv = x.unpack(*this);
-    Tensor d = mul(g[0], mul_scalar(pow_scalar(xv, p - 1.0), p));
-    if (zero_at_zero) d = where(compare(xv, scalar_tensor(0.0, xv.dtype()), Cmp::Eq), scalar_tensor(0.0, d.dtype()), d);
+    Tensor d = mul(g[0], mul_scalar(detail::pow_scalar(xv, p - 1.0), p));
+    if (zero_at_zero) d = detail::where(detail::compare(xv, scalar_tensor(0.0, xv.dtype()), Cmp::Eq), scalar_tensor(0.0, d.dtype()), d);
     return {d};
   }
   void release_saved() override { x.reset(); }
@@ -230,8 +230,8 @@ struct WhereBackward final : Node {
   TensorList apply(TensorList&& g) override {
     Tensor zero = scalar_tensor(0.0, g[0].dtype());
     Tensor ga, gb;
-    if (next_edges_[0].valid()) ga = sum_to(where(cond, g[0], zero), a_shape);
-    if (next_edges_[1].valid()) gb = sum_to(where(cond, zero, g[0]), b_shape);
+    if (next_edges_[0].valid()) ga = sum_to(detail::where(cond, g[0], zero), a_shape);
+    if (next_edges_[1].valid()) gb = sum_to(detail::where(cond, zero, g[0]), b_shape);
     return {ga, gb};
   }
   std::string name() const override { return "WhereBackward0"; }

@@ -16,6 +16,8 @@ from chainrule._creation import *  # noqa: E402,F401,F403
 from chainrule._creation import __all__ as _creation_all  # noqa: E402
 from chainrule.autograd.grad_mode import enable_grad, no_grad, set_grad_enabled  # noqa: E402
 from chainrule import autograd  # noqa: E402
+from chainrule import nn, optim, utils  # noqa: E402
+from chainrule.serialization import load, save  # noqa: E402
 from chainrule._config import show_config, __version__  # noqa: E402
 
 float = float32  # noqa: A001 - PyTorch's aliases
@@ -25,5 +27,5 @@ long = int64
 __all__ = sorted(set(
     ["Tensor", "dtype", "float32", "float64", "int64", "bool", "float", "double", "long",
      "tensor", "zeros", "ones", "empty", "no_grad", "enable_grad", "set_grad_enabled",
-     "autograd", "show_config", "__version__"]
+     "autograd", "nn", "optim", "utils", "save", "load", "show_config", "__version__"]
     + _CORE_FUNCTIONS + list(_creation_all)))

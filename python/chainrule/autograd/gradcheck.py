@@ -110,10 +110,14 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps: float = 1e-6, atol: float 
     wrt = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
 
     def first_order(*args):
-        xs, gos = args[:n_in], args[n_in:]
-        ys = _differentiable_outputs(fn, xs)
-        gs = grad(ys, [xs[i] for i in wrt], gos, create_graph=True, allow_unused=True)
-        return tuple(g for g in gs if g is not None)
+        # The numerical pass calls this under no_grad; the first-order gradients need a graph.
+        from chainrule.autograd.grad_mode import enable_grad
+
+        with enable_grad():
+            xs, gos = args[:n_in], args[n_in:]
+            ys = _differentiable_outputs(fn, xs)
+            gs = grad(ys, [xs[i] for i in wrt], gos, create_graph=True, allow_unused=True)
+            return tuple(g for g in gs if g is not None)
 
     return gradcheck(first_order, tuple(inputs) + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol,
                      raise_exception=raise_exception)

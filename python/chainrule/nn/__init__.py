@@ -1,8 +1,9 @@
 """Neural-network building blocks: Module and layers, Parameter, init, functional."""
 from chainrule.nn import functional  # noqa: F401
 from chainrule.nn import init  # noqa: F401
+from chainrule.nn import utils  # noqa: F401
 from chainrule.nn.modules import *  # noqa: F401,F403
 from chainrule.nn.modules import __all__ as _modules_all
 from chainrule.nn.parameter import Parameter
 
-__all__ = ["Parameter", "functional", "init"] + list(_modules_all)
+__all__ = ["Parameter", "functional", "init", "utils"] + list(_modules_all)

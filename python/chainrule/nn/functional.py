@@ -11,6 +11,7 @@ import numpy as np
 
 from chainrule import _core
 from chainrule._core import Tensor
+from chainrule._core import batch_norm, layer_norm  # noqa: F401 - fused C++ kernels
 
 __all__ = [
     "relu", "leaky_relu", "elu", "gelu", "silu", "sigmoid", "tanh", "softplus",
@@ -178,7 +179,7 @@ def linear(input: Tensor, weight: Tensor, bias=None) -> Tensor:
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zeroes each element with probability p and scales the rest by 1 / (1 - p) (training only).
 
-    The mask is drawn from NumPy's global generator (seed it with numpy.random.seed)."""
+    The mask comes from chainrule's generator, so manual_seed makes it reproducible."""
     if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     _no_inplace("dropout", inplace)
@@ -186,8 +187,8 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         return input
     if p == 1.0:
         return input * 0.0
-    keep = (np.random.random_sample(tuple(input.shape)) >= p).astype(np.asarray(input.detach()).dtype)
-    return input * _core._tensor(keep / (1.0 - p), input.dtype, False)
+    keep = _core.rand(*input.shape, dtype=input.dtype) >= p
+    return input * keep.to(input.dtype) * (1.0 / (1.0 - p))
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:

@@ -335,7 +335,7 @@ class Module:
                         grad = t.grad
                         new_grad = fn(grad) if grad is not None else None
                     if new is not t:
-                        _core._set_tensor_data(t, new.detach())
+                        t.data = new.detach()
                     if new_grad is not None and new_grad is not grad:
                         t.grad = new_grad.detach()
         return self
