@@ -8,6 +8,7 @@
 #include "core/node.h"
 #include "core/parallel.h"
 #include "ops/creation.h"
+#include "ops/activation.h"
 #include "ops/elementwise.h"
 #include "ops/reduce.h"
 #include "ops/shape.h"
@@ -16,8 +17,6 @@ namespace cr {
 
 namespace {
 
-using detail::Cmp;
-using detail::Unary;
 
 // y = softmax(x) (or log_softmax) along dim, for contiguous x seen as [outer, r, inner].
 template <bool kLog>
@@ -72,7 +71,7 @@ struct LogSoftmaxBackward final : Node {
   TensorList apply(TensorList&& g) override {
     // dx = g - exp(y) * sum(g)
     Tensor yv = y.unpack(*this);
-    return {sub(g[0], mul(detail::unary(yv, Unary::Exp), sum(g[0], {dim}, true)))};
+    return {sub(g[0], mul(exp(yv), sum(g[0], {dim}, true)))};
   }
   void release_saved() override { y.reset(); }
   std::string name() const override { return "LogSoftmaxBackward0"; }
@@ -196,15 +195,15 @@ struct BinaryCrossEntropyBackward final : Node {
       // PyTorch's formula: g (p - t) / max(p (1 - p), 1e-12)
       Tensor eps = scalar_tensor(1e-12, pv.dtype());
       Tensor den = mul(add_scalar(neg(pv), 1.0), pv);
-      den = detail::where(detail::compare(den, eps, Cmp::Lt), eps, den);
+      den = where(compare(den, eps, CmpOp::Lt), eps, den);
       gp = sum_to(div(mul(g[0], sub(pv, tv)), den), pv.shape());
     }
     if (next_edges_[1].valid()) {
       // d/dt = log(1 - p) - log(p), each clamped to >= -100
       Tensor lo = scalar_tensor(-100.0, pv.dtype());
       auto clog = [&](const Tensor& v) {
-        Tensor l = detail::unary(v, Unary::Log);
-        return detail::where(detail::compare(l, lo, Cmp::Lt), lo, l);
+        Tensor l = log(v);
+        return where(compare(l, lo, CmpOp::Lt), lo, l);
       };
       gt = sum_to(mul(g[0], sub(clog(add_scalar(neg(pv), 1.0)), clog(pv))), tv.shape());
     }
@@ -271,28 +270,28 @@ Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction r) {
 }
 
 Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction r) {
-  return reduce(detail::unary(sub(input, target), Unary::Abs), r);
+  return reduce(abs(sub(input, target)), r);
 }
 
 Tensor huber_loss(const Tensor& input, const Tensor& target, Reduction r, double delta) {
   if (!(delta > 0)) throw ValueError(str("huber_loss: delta must be positive, got ", delta));
   Tensor d = sub(input, target);
-  Tensor ad = detail::unary(d, Unary::Abs);
+  Tensor ad = abs(d);
   Tensor quad = mul_scalar(mul(d, d), 0.5);
   Tensor lin = mul_scalar(add_scalar(ad, -0.5 * delta), delta);
-  Tensor small = detail::compare(ad, scalar_tensor(delta, ad.dtype()), Cmp::Lt);
-  return reduce(detail::where(small, quad, lin), r);
+  Tensor small = compare(ad, scalar_tensor(delta, ad.dtype()), CmpOp::Lt);
+  return reduce(where(small, quad, lin), r);
 }
 
 Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, Reduction r, double beta) {
   if (beta < 0) throw ValueError(str("smooth_l1_loss: beta must be non-negative, got ", beta));
   if (beta == 0.0) return l1_loss(input, target, r);
   Tensor d = sub(input, target);
-  Tensor ad = detail::unary(d, Unary::Abs);
+  Tensor ad = abs(d);
   Tensor quad = mul_scalar(mul(d, d), 0.5 / beta);
   Tensor lin = add_scalar(ad, -0.5 * beta);
-  Tensor small = detail::compare(ad, scalar_tensor(beta, ad.dtype()), Cmp::Lt);
-  return reduce(detail::where(small, quad, lin), r);
+  Tensor small = compare(ad, scalar_tensor(beta, ad.dtype()), CmpOp::Lt);
+  return reduce(where(small, quad, lin), r);
 }
 
 Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target, const Tensor& weight,
@@ -302,7 +301,7 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
   check_floating_target(target, op);
   if (!is_floating(input.dtype()))
     throw TypeError(str(op, ": expected a floating point input, got ", dtype_name(input.dtype())));
-  Tensor sp = detail::unary(neg(input), Unary::Softplus);  // log(1 + exp(-x)), stable
+  Tensor sp = softplus(neg(input), 1.0, 20.0);  // log(1 + exp(-x)), stable
   Tensor coef = pos_weight.defined() ? add_scalar(mul(add_scalar(pos_weight, -1.0), target), 1.0) : Tensor();
   Tensor loss = add(mul(add_scalar(neg(target), 1.0), input), coef.defined() ? mul(coef, sp) : sp);
   if (weight.defined()) loss = mul(loss, weight);

@@ -169,46 +169,8 @@ Tensor sum_to(const Tensor& g, const Dims& shape) {
 }
 
 // ---- differentiable building blocks ---------------------------------------------------------
-namespace detail {
+// ---- x ** p with an optional zero gradient at 0 (the roots in std and norm) ----------------
 namespace {
-
-Tensor as_dtype(const Tensor& t, DType dt) { return t.dtype() == dt ? t : contiguous_copy_as(t, dt); }
-
-template <class T>
-T sigmoid_of(T x) {
-  if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
-  T e = std::exp(x);
-  return e / (T(1) + e);
-}
-template <class T>
-T softplus_of(T x) { return std::max(x, T(0)) + std::log1p(std::exp(-std::abs(x))); }
-
-struct UnaryBackward final : Node {
-  Unary kind;
-  SavedTensor saved;  // the output for Exp/Sigmoid, the input otherwise
-  TensorList apply(TensorList&& g) override {
-    Tensor v = saved.unpack(*this);
-    switch (kind) {
-      case Unary::Exp: return {mul(g[0], v)};
-      case Unary::Log: return {div(g[0], v)};
-      case Unary::Abs: return {mul(g[0], detail::sign(v))};
-      case Unary::Sigmoid: return {mul(g[0], mul(v, add_scalar(neg(v), 1.0)))};
-      case Unary::Softplus: return {mul(g[0], unary(v, Unary::Sigmoid))};
-    }
-    return {Tensor()};
-  }
-  void release_saved() override { saved.reset(); }
-  std::string name() const override {
-    switch (kind) {
-      case Unary::Exp: return "ExpBackward0";
-      case Unary::Log: return "LogBackward0";
-      case Unary::Abs: return "AbsBackward0";
-      case Unary::Sigmoid: return "SigmoidBackward0";
-      case Unary::Softplus: return "SoftplusBackward0";
-    }
-    return "UnaryBackward";
-  }
-};
 
 struct PowScalarBackward final : Node {
   double p = 1.0;
@@ -216,54 +178,17 @@ struct PowScalarBackward final : Node {
   SavedTensor x;
   TensorList apply(TensorList&& g) override {
     Tensor xv = x.unpack(*this);
-    Tensor d = mul(g[0], mul_scalar(detail::pow_scalar(xv, p - 1.0), p));
-    if (zero_at_zero) d = detail::where(detail::compare(xv, scalar_tensor(0.0, xv.dtype()), Cmp::Eq), scalar_tensor(0.0, d.dtype()), d);
+    Tensor d = mul(g[0], mul_scalar(pow_zero_safe(xv, p - 1.0), p));
+    if (zero_at_zero) d = where(compare_scalar(xv, 0.0, CmpOp::Eq), scalar_tensor(0.0, d.dtype()), d);
     return {d};
   }
   void release_saved() override { x.reset(); }
   std::string name() const override { return "PowBackward0"; }
 };
 
-struct WhereBackward final : Node {
-  Tensor cond;  // bool constant, never part of a graph
-  Dims a_shape, b_shape;
-  TensorList apply(TensorList&& g) override {
-    Tensor zero = scalar_tensor(0.0, g[0].dtype());
-    Tensor ga, gb;
-    if (next_edges_[0].valid()) ga = sum_to(detail::where(cond, g[0], zero), a_shape);
-    if (next_edges_[1].valid()) gb = sum_to(detail::where(cond, zero, g[0]), b_shape);
-    return {ga, gb};
-  }
-  std::string name() const override { return "WhereBackward0"; }
-};
-
 }  // namespace
 
-Tensor unary(const Tensor& x0, Unary kind) {
-  Tensor x = is_floating(x0.dtype()) ? x0 : as_dtype(x0, DType::Float32);
-  Tensor out = dispatch_floating(x.dtype(), "unary", [&](auto tag) {
-    using T = decltype(tag);
-    switch (kind) {
-      case Unary::Exp: return map_unary<T, T>(x, [](T v) { return std::exp(v); });
-      case Unary::Log: return map_unary<T, T>(x, [](T v) { return std::log(v); });
-      case Unary::Abs: return map_unary<T, T>(x, [](T v) { return std::abs(v); });
-      case Unary::Sigmoid: return map_unary<T, T>(x, [](T v) { return sigmoid_of(v); });
-      case Unary::Softplus: break;
-    }
-    return map_unary<T, T>(x, [](T v) { return softplus_of(v); });
-  });
-  if (needs_grad(x0)) {
-    auto n = std::make_shared<UnaryBackward>();
-    n->kind = kind;
-    bool saves_output = kind == Unary::Exp || kind == Unary::Sigmoid;
-    if (!saves_output) n->saved = SavedTensor(x0, false);
-    set_history(n, x0, out);
-    if (saves_output) n->saved = SavedTensor(out, true);
-  }
-  return out;
-}
-
-Tensor pow_scalar(const Tensor& x, double p, bool zero_grad_at_zero) {
+Tensor pow_zero_safe(const Tensor& x, double p, bool zero_grad_at_zero) {
   Tensor out = dispatch_floating(x.dtype(), "pow", [&](auto tag) {
     using T = decltype(tag);
     if (p == 2.0) return map_unary<T, T>(x, [](T v) { return v * v; });
@@ -282,65 +207,10 @@ Tensor pow_scalar(const Tensor& x, double p, bool zero_grad_at_zero) {
   return out;
 }
 
-Tensor where(const Tensor& cond0, const Tensor& a0, const Tensor& b0) {
-  DType dt = promote(a0.dtype(), b0.dtype());
-  Dims shape = broadcast_shapes(broadcast_shapes(cond0.shape(), a0.shape(), "where"), b0.shape(), "where");
-  Tensor c = as_dtype(cond0, DType::Bool), a = as_dtype(a0, dt), b = as_dtype(b0, dt);
-  Tensor out = Tensor::empty(shape, dt);
-  dispatch_all(dt, [&](auto tag) {
-    using T = decltype(tag);
-    const int64_t sz = (int64_t)sizeof(T);
-    for_each_strided<4>(shape, {out.raw_data(), c.raw_data(), a.raw_data(), b.raw_data()},
-                        {out.strides(), broadcast_strides(c, shape), broadcast_strides(a, shape),
-                         broadcast_strides(b, shape)},
-                        {sz, 1, sz, sz},
-                        [&](std::array<char*, 4>& p, const std::array<int64_t, 4>& s, int64_t n) {
-                          for (int64_t i = 0; i < n; ++i)
-                            *(T*)(p[0] + i * s[0]) = *(const bool*)(p[1] + i * s[1]) ? *(const T*)(p[2] + i * s[2])
-                                                                                      : *(const T*)(p[3] + i * s[3]);
-                        });
-  });
-  if (needs_grad(a0, b0) && is_floating(dt)) {
-    auto n = std::make_shared<WhereBackward>();
-    n->cond = c;
-    n->a_shape = a0.shape();
-    n->b_shape = b0.shape();
-    set_history(n, a0, b0, out);
-  }
-  return out;
-}
-
-Tensor compare(const Tensor& a0, const Tensor& b0, Cmp op) {
-  DType dt = promote(a0.dtype(), b0.dtype());
-  Dims shape = broadcast_shapes(a0.shape(), b0.shape(), "compare");
-  Tensor a = as_dtype(a0, dt), b = as_dtype(b0, dt);
-  return dispatch_all(dt, [&](auto tag) {
-    using T = decltype(tag);
-    switch (op) {
-      case Cmp::Eq: return map_binary<T, T, bool>(a, b, shape, [](T x, T y) { return x == y; });
-      case Cmp::Ne: return map_binary<T, T, bool>(a, b, shape, [](T x, T y) { return x != y; });
-      case Cmp::Lt: return map_binary<T, T, bool>(a, b, shape, [](T x, T y) { return x < y; });
-      case Cmp::Le: return map_binary<T, T, bool>(a, b, shape, [](T x, T y) { return x <= y; });
-      case Cmp::Gt: return map_binary<T, T, bool>(a, b, shape, [](T x, T y) { return x > y; });
-      case Cmp::Ge: break;
-    }
-    return map_binary<T, T, bool>(a, b, shape, [](T x, T y) { return x >= y; });
-  });
-}
-
-Tensor sign(const Tensor& x) {
-  return dispatch_floating(x.dtype(), "sign", [&](auto tag) {
-    using T = decltype(tag);
-    return map_unary<T, T>(x, [](T v) { return T((v > T(0)) - (v < T(0))); });
-  });
-}
-
-}  // namespace detail
 
 // ---- reductions beyond sum ------------------------------------------------------------------
 namespace {
 
-using detail::Cmp;
 
 // A tensor seen as [outer, r, inner] (contiguous), reducing the middle dim. One reduced dim is
 // used in place; several are permuted to the end and copied, so that r covers all of them.
@@ -426,7 +296,7 @@ struct AminmaxBackward final : Node {
     Tensor share;
     {
       NoGradGuard ng;
-      Tensor mask = to_dtype(detail::compare(xv, reshape(ov, keep_shape), Cmp::Eq), g[0].dtype());
+      Tensor mask = to_dtype(compare(xv, reshape(ov, keep_shape), CmpOp::Eq), g[0].dtype());
       share = div(mask, sum(mask, rd, true));  // ties split the gradient evenly
     }
     return {mul(share, expand(reshape(g[0], keep_shape), in_shape))};
@@ -561,7 +431,7 @@ struct LogsumexpBackward final : Node {
   TensorList apply(TensorList&& g) override {
     Tensor xv = x.unpack(*this), ov = out.unpack(*this);
     // d lse / dx = exp(x - lse)
-    Tensor p = detail::unary(sub(xv, reshape(ov, keep_shape)), detail::Unary::Exp);
+    Tensor p = exp(sub(xv, reshape(ov, keep_shape)));
     return {mul(p, expand(reshape(g[0], keep_shape), in_shape))};
   }
   void release_saved() override { x.reset(); out.reset(); }
@@ -599,7 +469,7 @@ Tensor var(const Tensor& a, const std::vector<int64_t>& dims, double correction,
 }
 
 Tensor std_dev(const Tensor& a, const std::vector<int64_t>& dims, double correction, bool keepdim) {
-  return detail::pow_scalar(var(a, dims, correction, keepdim), 0.5, true);
+  return pow_zero_safe(var(a, dims, correction, keepdim), 0.5, true);
 }
 
 Tensor amax(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) { return aminmax(a, dims, keepdim, true); }
@@ -613,9 +483,8 @@ Tensor norm(const Tensor& a, double p, const std::vector<int64_t>& dims, bool ke
   if (!is_floating(a.dtype()))
     throw TypeError(str("norm(): input dtype should be floating point, got ", dtype_name(a.dtype()),
                         " (convert first, e.g. x.float())"));
-  using detail::Unary;
-  if (p == 2.0) return detail::pow_scalar(sum(mul(a, a), dims, keepdim), 0.5, true);
-  Tensor ab = detail::unary(a, Unary::Abs);
+    if (p == 2.0) return pow_zero_safe(sum(mul(a, a), dims, keepdim), 0.5, true);
+  Tensor ab = abs(a);
   if (p == 1.0) return sum(ab, dims, keepdim);
   if (std::isinf(p)) {
     if (a.numel() == 0) return sum(ab, dims, keepdim);  // norm of nothing is 0, as PyTorch
@@ -625,12 +494,12 @@ Tensor norm(const Tensor& a, double p, const std::vector<int64_t>& dims, bool ke
     Tensor nz;
     {
       NoGradGuard ng;
-      nz = to_dtype(sum(to_dtype(detail::compare(a, scalar_tensor(0.0, a.dtype()), Cmp::Ne), DType::Int64), dims, keepdim),
+      nz = to_dtype(sum(to_dtype(compare(a, scalar_tensor(0.0, a.dtype()), CmpOp::Ne), DType::Int64), dims, keepdim),
                     a.dtype());
     }
     return add(sum(mul_scalar(a, 0.0), dims, keepdim), nz);  // zero gradient, as PyTorch
   }
-  return detail::pow_scalar(sum(detail::pow_scalar(ab, p), dims, keepdim), 1.0 / p, true);
+  return pow_zero_safe(sum(pow_zero_safe(ab, p), dims, keepdim), 1.0 / p, true);
 }
 
 Tensor logsumexp(const Tensor& a0, const std::vector<int64_t>& dims, bool keepdim) {
@@ -673,7 +542,7 @@ struct ProdBackward final : Node {
     bool has_zero;
     {
       NoGradGuard ng;
-      has_zero = item_as_double(sum(to_dtype(detail::compare(xv, scalar_tensor(0.0, xv.dtype()), Cmp::Eq),
+      has_zero = item_as_double(sum(to_dtype(compare(xv, scalar_tensor(0.0, xv.dtype()), CmpOp::Eq),
                                              DType::Int64), {}, false)) > 0;
     }
     if (!has_zero) {  // the common case: prod / x_i
@@ -693,7 +562,7 @@ struct ProdBackward final : Node {
       for (int64_t i = 0; i < r; ++i) eye.data<T>()[i * r + i] = T(1);
     });
     Tensor xr = expand(reshape(rows, Dims{outer, r, 1}), Dims{outer, r, r});
-    Tensor m = detail::where(detail::compare(eye, scalar_tensor(1.0, xv.dtype()), Cmp::Eq), scalar_tensor(1.0, xv.dtype()), xr);
+    Tensor m = where(compare(eye, scalar_tensor(1.0, xv.dtype()), CmpOp::Eq), scalar_tensor(1.0, xv.dtype()), xr);
     Tensor others = prod(m, {1}, false);  // [outer, r]
     // back to the input layout
     Tensor o = reshape(others, moved);

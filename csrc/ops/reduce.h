@@ -36,21 +36,7 @@ Tensor logsumexp(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim
 /// Product over dims (empty: all).
 Tensor prod(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim);
 
-// Differentiable building blocks used by the reduction and nn formulas. They are not public API:
-// the user-facing elementwise math lives in the elementwise family.
-namespace detail {
-enum class Unary { Exp, Log, Abs, Sigmoid, Softplus };
-/// exp / log / abs / sigmoid / softplus(x) = log(1 + exp(x)), each with a differentiable backward.
-Tensor unary(const Tensor& x, Unary kind);
-/// x ** p for a real p. With zero_grad_at_zero the gradient is 0 where x == 0 (norm/std roots).
-Tensor pow_scalar(const Tensor& x, double p, bool zero_grad_at_zero = false);
-/// cond ? a : b with broadcasting; differentiable in a and b.
-Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
-enum class Cmp { Eq, Ne, Lt, Le, Gt, Ge };
-/// Elementwise comparison -> bool tensor (no autograd).
-Tensor compare(const Tensor& a, const Tensor& b, Cmp op);
-/// sign(x) as a constant of x's dtype (no autograd).
-Tensor sign(const Tensor& x);
-}  // namespace detail
+/// x ** p; with zero_grad_at_zero the gradient is 0 where x == 0 (the roots in std and norm).
+Tensor pow_zero_safe(const Tensor& x, double p, bool zero_grad_at_zero = false);
 
 }  // namespace cr
