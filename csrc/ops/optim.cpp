@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 
 #include "core/parallel.h"
 #include "ops/creation.h"
@@ -95,6 +96,62 @@ template <class T> inline T maximum(T a, T b) {
   return a > b ? a : b;
 }
 
+// ---- Adam inner loop ---------------------------------------------------------------------------
+// The options are template parameters so that each variant is a branch-free loop over restrict
+// pointers that the compiler vectorizes; the step is bound by memory bandwidth.
+template <class T>
+struct AdamConsts {
+  T wd, decay, w1, beta2, one_minus_beta2, bc2_sqrt, eps, neg_step;
+};
+
+template <class T, bool kMaximize, int kWd, bool kAms, bool kLerpLow>
+void adam_loop(T* __restrict pp, const T* __restrict gp, T* __restrict mp, T* __restrict vp,
+               T* __restrict xp, int64_t lo, int64_t hi, const AdamConsts<T> c) {
+  for (int64_t k = lo; k < hi; ++k) {
+    T grad = kMaximize ? -gp[k] : gp[k];
+    T param = pp[k];
+    if constexpr (kWd == 2) param = param * c.decay;
+    if constexpr (kWd == 1) grad = grad + c.wd * param;
+    // torch.lerp's CPU formula, the branch on |weight| < 0.5 taken once for the whole loop
+    T m0 = mp[k];
+    T exp_avg = kLerpLow ? m0 + c.w1 * (grad - m0) : grad - (grad - m0) * (T(1) - c.w1);
+    T exp_avg_sq = vp[k] * c.beta2 + c.one_minus_beta2 * grad * grad;
+    mp[k] = exp_avg;
+    vp[k] = exp_avg_sq;
+    T second = exp_avg_sq;
+    if constexpr (kAms) second = xp[k] = maximum(xp[k], exp_avg_sq);
+    T denom = std::sqrt(second) / c.bc2_sqrt + c.eps;
+    pp[k] = param + c.neg_step * exp_avg / denom;
+  }
+}
+
+template <class T>
+void run_adam(T* pp, const T* gp, T* mp, T* vp, T* xp, int64_t n, const AdamConsts<T>& c, bool maximize,
+              int wd_mode, bool amsgrad) {
+  bool lerp_low = std::abs(c.w1) < T(0.5);
+  auto go = [&](auto mx, auto wd, auto ams, auto low) {
+    parallel_for(0, n, kGrain, [&](int64_t lo, int64_t hi) {
+      adam_loop<T, decltype(mx)::value, decltype(wd)::value, decltype(ams)::value, decltype(low)::value>(
+          pp, gp, mp, vp, xp, lo, hi, c);
+    });
+  };
+  auto with_low = [&](auto mx, auto wd, auto ams) {
+    if (lerp_low) go(mx, wd, ams, std::true_type{});
+    else go(mx, wd, ams, std::false_type{});
+  };
+  auto with_ams = [&](auto mx, auto wd) {
+    if (amsgrad) with_low(mx, wd, std::true_type{});
+    else with_low(mx, wd, std::false_type{});
+  };
+  auto with_wd = [&](auto mx) {
+    if (wd_mode == 0) with_ams(mx, std::integral_constant<int, 0>{});
+    else if (wd_mode == 1) with_ams(mx, std::integral_constant<int, 1>{});
+    else with_ams(mx, std::integral_constant<int, 2>{});
+  };
+  if (maximize) with_wd(std::true_type{});
+  else with_wd(std::false_type{});
+}
+
 }  // namespace
 
 void sgd_step(const TensorList& params, const TensorList& grads, const TensorList& bufs,
@@ -152,29 +209,18 @@ void adam_step(const TensorList& params, const TensorList& grads, const TensorLi
     Contig vmax(o.amsgrad ? max_exp_avg_sqs[i] : exp_avg_sqs[i]);
     dispatch_floating(params[i].dtype(), op, [&](auto tag) {
       using T = decltype(tag);
-      T* pp = p.data<T>(); const T* gp = g.data<T>(); T* mp = m.data<T>(); T* vp = v.data<T>();
-      T* xp = vmax.data<T>();
-      const T wd = T(o.weight_decay), decay = T(1 - o.lr * o.weight_decay);
-      const T w1 = T(1 - o.beta1), beta2 = T(o.beta2), one_minus_beta2 = T(1 - o.beta2);
-      const T bc2_sqrt = T(bias_correction2_sqrt), eps = T(o.eps), neg_step = T(-step_size);
-      parallel_for(0, params[i].numel(), kGrain, [&](int64_t lo, int64_t hi) {
-        for (int64_t k = lo; k < hi; ++k) {
-          T grad = o.maximize ? -gp[k] : gp[k];
-          T param = pp[k];
-          if (o.weight_decay != 0) {
-            if (o.decoupled_weight_decay) param = param * decay;
-            else grad = grad + wd * param;
-          }
-          T exp_avg = lerp(mp[k], grad, w1);
-          T exp_avg_sq = vp[k] * beta2 + one_minus_beta2 * grad * grad;
-          mp[k] = exp_avg;
-          vp[k] = exp_avg_sq;
-          T second = exp_avg_sq;
-          if (o.amsgrad) second = xp[k] = maximum(xp[k], exp_avg_sq);
-          T denom = std::sqrt(second) / bc2_sqrt + eps;
-          pp[k] = param + neg_step * exp_avg / denom;
-        }
-      });
+      AdamConsts<T> c;
+      c.wd = T(o.weight_decay);
+      c.decay = T(1 - o.lr * o.weight_decay);
+      c.w1 = T(1 - o.beta1);
+      c.beta2 = T(o.beta2);
+      c.one_minus_beta2 = T(1 - o.beta2);
+      c.bc2_sqrt = T(bias_correction2_sqrt);
+      c.eps = T(o.eps);
+      c.neg_step = T(-step_size);
+      int wd_mode = o.weight_decay == 0 ? 0 : (o.decoupled_weight_decay ? 2 : 1);
+      run_adam<T>(p.data<T>(), g.data<T>(), m.data<T>(), v.data<T>(), o.amsgrad ? vmax.data<T>() : nullptr,
+                  params[i].numel(), c, o.maximize, wd_mode, o.amsgrad);
     });
     m.finish(true); v.finish(true);
     if (o.amsgrad) vmax.finish(true);
