@@ -12,13 +12,19 @@ namespace cr {
 // Note [Deterministic GEMM]
 // Eigen is built with EIGEN_DONT_PARALLELIZE: its own threading picks block sizes from the thread
 // count, which would change the order of the k-sums. Instead the output is cut into panels of a
-// fixed width (kGemmPanel columns or rows, whichever dim is larger) and each panel is one
+// fixed width (gemm_panel_width() columns or rows, whichever dim is larger) and each panel is one
 // single-threaded Eigen product; panels are spread over the intra-op threads. A panel's result does
 // not depend on which thread ran it, so neither does the product.
 
 namespace {
 
-constexpr int64_t kGemmPanel = 256;
+// Panel width from the split extent alone (never from the thread count): wide enough that Eigen's
+// packing is amortized, narrow enough that a mid-sized product still has several panels to share.
+inline int64_t gemm_panel_width(int64_t extent) {
+  if (extent <= 256) return 64;
+  if (extent <= 1024) return 256;
+  return 512;
+}
 constexpr double kParallelFlops = 4e6;
 
 template <class T>
@@ -49,6 +55,7 @@ void gemm_maps(const MA& A, const MB& B, T* C, int64_t n, int64_t k, int64_t m, 
   double flops = 2.0 * (double)n * (double)k * (double)m;
   bool split_cols = m >= n;
   int64_t extent = split_cols ? m : n;
+  const int64_t kGemmPanel = gemm_panel_width(extent);
   int64_t panels = (extent + kGemmPanel - 1) / kGemmPanel;
   if (!threaded || flops < kParallelFlops || panels == 1) {
     // Same panel cut as the threaded path, so thread count never changes the result.
