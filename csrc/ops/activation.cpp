@@ -55,15 +55,39 @@ inline Tensor one_minus(const Tensor& t) { return add_scalar(neg(t), 1.0); }
 
 }  // namespace
 
+namespace {
+// relu_backward is linear in g with the mask fixed by y: its own gradient w.r.t. g is itself, and
+// y (a step function of the input) gets none, as in PyTorch's threshold_backward.
+struct ReluGradBackward final : Node {
+  SavedTensor y;
+  TensorList apply(TensorList&& g) override { return {relu_backward(g[0], y.unpack(*this)), Tensor()}; }
+  void release_saved() override { y.reset(); }
+  std::string name() const override { return "ThresholdBackwardBackward0"; }
+};
+}  // namespace
+
+Tensor relu_backward(const Tensor& g, const Tensor& y) {
+  Dims shape = broadcast_shapes(g.shape(), y.shape(), "relu_backward");
+  Tensor yv = y.dtype() == g.dtype() ? y : contiguous_copy_as(y, g.dtype());
+  Tensor out = dispatch_floating(g.dtype(), "relu_backward", [&](auto tag) {
+    using T = decltype(tag);
+    return map_binary<T, T, T>(g, yv, shape, [](T gv, T v) { return v > T(0) ? gv : T(0); });
+  });
+  if (needs_grad(g)) {
+    auto n = std::make_shared<ReluGradBackward>();
+    n->y = SavedTensor(y, false);
+    set_history(n, g, y, out);
+  }
+  return out;
+}
+
 Tensor relu(const Tensor& x) {
   if (x.dtype() == DType::Bool) throw TypeError("relu: not implemented for dtype bool");
   Tensor out = dispatch_numeric(x.dtype(), "relu", [&](auto tag) {
     using T = decltype(tag);
     return map_unary<T, T>(x, [](T v) { return v < T(0) ? T(0) : v; });  // NaN stays NaN
   });
-  record(x, out, "ReluBackward0", true, [](const Tensor& g, const Tensor& y) {
-    return where(compare_scalar(y, 0.0, CmpOp::Gt), g, zero_of(g));
-  });
+  record(x, out, "ReluBackward0", true, [](const Tensor& g, const Tensor& y) { return relu_backward(g, y); });
   return out;
 }
 

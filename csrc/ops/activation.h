@@ -7,6 +7,8 @@ namespace cr {
 // Activations: fused forward kernels; backward formulas written with differentiable ops, so
 // gradients of gradients work. Integer inputs give float32 (relu keeps integer dtypes).
 Tensor relu(const Tensor& x);
+/// g where y > 0, else 0: relu's gradient given its output y (differentiable in g).
+Tensor relu_backward(const Tensor& g, const Tensor& y);
 Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01);
 Tensor elu(const Tensor& x, double alpha = 1.0);
 /// approximate: "none" (exact, erf) or "tanh"; anything else is a ValueError.
