@@ -19,11 +19,13 @@ namespace cr {
 namespace {
 
 // Panel width from the split extent alone (never from the thread count): wide enough that Eigen's
-// packing is amortized, narrow enough that a mid-sized product still has several panels to share.
+// packing is amortized, narrow enough that a mid-sized product still has several panels to share,
+// and equal panels (rounded to 16) so that threads get balanced work.
 inline int64_t gemm_panel_width(int64_t extent) {
-  if (extent <= 256) return 64;
-  if (extent <= 1024) return 256;
-  return 512;
+  int64_t target = extent <= 256 ? 64 : extent <= 1024 ? 256 : 512;
+  int64_t panels = (extent + target - 1) / target;
+  int64_t width = (extent + panels - 1) / panels;
+  return (width + 15) / 16 * 16;
 }
 constexpr double kParallelFlops = 4e6;
 
@@ -55,24 +57,19 @@ void gemm_maps(const MA& A, const MB& B, T* C, int64_t n, int64_t k, int64_t m, 
   double flops = 2.0 * (double)n * (double)k * (double)m;
   bool split_cols = m >= n;
   int64_t extent = split_cols ? m : n;
-  const int64_t kGemmPanel = gemm_panel_width(extent);
-  int64_t panels = (extent + kGemmPanel - 1) / kGemmPanel;
-  if (!threaded || flops < kParallelFlops || panels == 1) {
-    // Same panel cut as the threaded path, so thread count never changes the result.
-    for (int64_t p = 0; p < panels; ++p) {
-      int64_t b = p * kGemmPanel, e = std::min(extent, b + kGemmPanel);
-      if (split_cols) gemm_panel<T>(A, B, C, m, 0, n, b, e);
-      else gemm_panel<T>(A, B, C, m, b, e, 0, m);
-    }
-    return;
-  }
-  parallel_for(0, panels, 1, [&](int64_t pb, int64_t pe) {
+  const int64_t width = gemm_panel_width(extent);
+  const int64_t panels = (extent + width - 1) / width;
+  auto run = [&](int64_t pb, int64_t pe) {
     for (int64_t p = pb; p < pe; ++p) {
-      int64_t b = p * kGemmPanel, e = std::min(extent, b + kGemmPanel);
+      int64_t b = p * width, e = std::min(extent, b + width);
       if (split_cols) gemm_panel<T>(A, B, C, m, 0, n, b, e);
       else gemm_panel<T>(A, B, C, m, b, e, 0, m);
     }
-  });
+  };
+  // The serial path makes the same panel cut as the threaded one, so thread count never changes
+  // the result.
+  if (!threaded || flops < kParallelFlops || panels == 1) run(0, panels);
+  else parallel_for(0, panels, 1, run);
 }
 
 template <class T>
