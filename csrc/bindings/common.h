@@ -3,19 +3,22 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <optional>
+
 #include "core/tensor.h"
 
 namespace py = pybind11;
 
-// cr::Tensor crosses the boundary as the Python Tensor object that owns its TensorImpl; an
-// undefined Tensor is None.
+// cr::Tensor crosses the boundary as the Python Tensor object that owns its TensorImpl. An
+// undefined Tensor is returned as None; None is NOT accepted as a Tensor argument (ops would get a
+// null tensor): optional tensor arguments are declared std::optional<Tensor>.
 namespace pybind11 {
 namespace detail {
 template <>
 struct type_caster<cr::Tensor> {
   PYBIND11_TYPE_CASTER(cr::Tensor, const_name("Tensor"));
   bool load(handle src, bool convert) {
-    if (src.is_none()) { value = cr::Tensor(); return true; }
+    if (src.is_none()) return false;  // pybind11's holder caster would yield a null pointer
     make_caster<std::shared_ptr<cr::TensorImpl>> inner;
     if (!inner.load(src, convert)) return false;
     value = cr::Tensor(cast_op<std::shared_ptr<cr::TensorImpl>>(inner));
@@ -41,6 +44,8 @@ using PyTensorClass = py::class_<cr::TensorImpl, std::shared_ptr<cr::TensorImpl>
 PyTypeObject* tensor_type();
 inline bool is_tensor(py::handle o) { return PyObject_TypeCheck(o.ptr(), tensor_type()); }
 inline Tensor as_tensor_unchecked(py::handle o) { return py::cast<Tensor>(o); }
+/// An optional tensor argument: undefined when None.
+inline Tensor opt(const std::optional<Tensor>& t) { return t ? *t : Tensor(); }
 
 /// A Python dtype object (chainrule.float32 ...) for a DType, and back. parse_dtype also takes
 /// NumPy dtypes and the Python types float/int/bool; None gives `fallback`.

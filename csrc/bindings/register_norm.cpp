@@ -7,17 +7,20 @@ namespace crpy {
 
 void register_norm(py::module_& m, PyTensorClass&) {
   m.def("batch_norm",
-        [](const Tensor& input, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
-           const Tensor& bias, bool training, double momentum, double eps) {
-          return cr::batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps);
+        [](const Tensor& input, const std::optional<Tensor>& running_mean, const std::optional<Tensor>& running_var,
+           const std::optional<Tensor>& weight, const std::optional<Tensor>& bias, bool training, double momentum,
+           double eps) {
+          return cr::batch_norm(input, opt(running_mean), opt(running_var), opt(weight), opt(bias), training,
+                                momentum, eps);
         },
         py::arg("input"), py::arg("running_mean"), py::arg("running_var"), py::arg("weight") = py::none(),
         py::arg("bias") = py::none(), py::arg("training") = false, py::arg("momentum") = 0.1,
         py::arg("eps") = 1e-5,
         "Batch normalization over (N, C, *) inputs; updates the running stats in place when training.");
   m.def("layer_norm",
-        [](const Tensor& input, py::handle normalized_shape, const Tensor& weight, const Tensor& bias, double eps) {
-          return cr::layer_norm(input, parse_shape(normalized_shape, "layer_norm"), weight, bias, eps);
+        [](const Tensor& input, py::handle normalized_shape, const std::optional<Tensor>& weight,
+           const std::optional<Tensor>& bias, double eps) {
+          return cr::layer_norm(input, parse_shape(normalized_shape, "layer_norm"), opt(weight), opt(bias), eps);
         },
         py::arg("input"), py::arg("normalized_shape"), py::arg("weight") = py::none(), py::arg("bias") = py::none(),
         py::arg("eps") = 1e-5, "Layer normalization over the trailing normalized_shape dims.");
