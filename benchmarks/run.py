@@ -63,8 +63,9 @@ def parse_args(argv=None):
     a.min_reps = 2 if a.quick else 3
     a.warmup_min_steps = 1 if a.quick else 2
     # pause before a sample when the previous one ran in another process, so that its OpenMP /
-    # BLAS threads have stopped spinning (libgomp spins ~1 ms; OpenBLAS yields for up to ~0.1 s)
-    a.settle = 0.02 if a.quick else 0.05
+    # BLAS threads have stopped spinning (libgomp spins ~1 ms; OpenBLAS keeps its threads busy for up
+    # to ~0.2 s after a call, which otherwise steals a core from the next engine's sample)
+    a.settle = 0.02 if a.quick else 0.25
     return a
 
 

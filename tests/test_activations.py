@@ -163,3 +163,9 @@ def test_activation_saving_output_does_not_leak_a_cycle():
     gc.collect()
     assert ref() is None
     assert node.name() == "SigmoidBackward0"
+
+
+@pytest.mark.parametrize("fn", [cr.tanh, cr.sigmoid, cr.relu])
+def test_fused_activation_gradients_are_differentiable_twice(fn):
+    x = cr.tensor([0.3, -0.7, 1.2, 2.5], dtype=cr.float64, requires_grad=True)
+    assert cr.autograd.gradgradcheck(lambda t: fn(t) * t, [x])

@@ -221,7 +221,7 @@ void drive(const std::shared_ptr<GraphTask>& task_ptr, std::vector<Node*> local,
       task.outstanding += (int)ready.size() - 1;
       for (size_t i = 0; i < ready.size(); ++i) {
         Node* r = ready[i];
-        bool big = !r->outputs_.empty() && numel_of(r->outputs_[0].shape) >= kHandOffNumel;
+        bool big = !r->cheap() && !r->outputs_.empty() && numel_of(r->outputs_[0].shape) >= kHandOffNumel;
         if (pooled && i + 1 < ready.size() && big) {
           task.queue.push_back(r);
           posted = true;

@@ -37,6 +37,8 @@ class Node : public std::enable_shared_from_this<Node> {
   virtual std::string name() const = 0;
   /// Frees saved tensors (after a backward without retain_graph).
   virtual void release_saved() {}
+  /// True for nodes whose work is trivial whatever their size (they never leave their thread).
+  virtual bool cheap() const { return false; }
 
   std::vector<Edge> next_edges_;
   std::vector<OutputMeta> outputs_;
@@ -54,6 +56,8 @@ class AccumulateGrad final : public Node {
   explicit AccumulateGrad(std::shared_ptr<TensorImpl> leaf);
   TensorList apply(TensorList&& grads) override;
   std::string name() const override { return "AccumulateGrad"; }
+  /// Usually steals the incoming buffer; accumulating is one pass, never worth a thread hand-off.
+  bool cheap() const override { return true; }
   std::shared_ptr<TensorImpl> leaf_;
 };
 

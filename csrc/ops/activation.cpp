@@ -8,6 +8,7 @@
 #include "ops/creation.h"
 #include "ops/elementwise.h"
 #include "ops/loops.h"
+#include "ops/reduce.h"
 
 namespace cr {
 
@@ -148,6 +149,63 @@ Tensor gelu(const Tensor& x, const std::string& approximate) {
   throw ValueError(str("gelu: approximate must be 'none' or 'tanh', got '", approximate, "'"));
 }
 
+// ---- fused gradients of sigmoid and tanh, themselves differentiable --------------------------
+namespace {
+
+// One pass over (g, y) instead of three or four elementwise ops; the Node differentiates the
+// formula in both g and y, so gradients of gradients still work.
+template <bool kTanh>
+Tensor act_grad_kernel(const Tensor& g, const Tensor& y, const char* op) {
+  Dims shape = broadcast_shapes(g.shape(), y.shape(), op);
+  Tensor yv = y.dtype() == g.dtype() ? y : contiguous_copy_as(y, g.dtype());
+  return dispatch_floating(g.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    return map_binary<T, T, T>(g, yv, shape, [](T gv, T v) {
+      return kTanh ? gv * (T(1) - v * v) : gv * (v * (T(1) - v));
+    });
+  });
+}
+
+template <bool kTanh>
+struct ActGradBackward final : Node {
+  SavedTensor g, y;
+  Dims g_shape, y_shape;
+  TensorList apply(TensorList&& gg) override {
+    Tensor gv = g.unpack(*this), yv = y.unpack(*this);
+    Tensor d_g, d_y;
+    // tanh: out = g (1 - y^2)   -> d/dg = 1 - y^2,   d/dy = -2 g y
+    // sigmoid: out = g y (1 - y) -> d/dg = y (1 - y), d/dy = g (1 - 2y)
+    if (next_edges_[0].valid())
+      d_g = sum_to(kTanh ? tanh_backward(gg[0], yv) : sigmoid_backward(gg[0], yv), g_shape);
+    if (next_edges_[1].valid()) {
+      Tensor dy = kTanh ? mul_scalar(mul(gv, yv), -2.0) : mul(gv, add_scalar(mul_scalar(yv, -2.0), 1.0));
+      d_y = sum_to(mul(gg[0], dy), y_shape);
+    }
+    return {d_g, d_y};
+  }
+  void release_saved() override { g.reset(); y.reset(); }
+  std::string name() const override { return kTanh ? "TanhBackwardBackward0" : "SigmoidBackwardBackward0"; }
+};
+
+template <bool kTanh>
+Tensor act_grad(const Tensor& g, const Tensor& y, const char* op) {
+  Tensor out = act_grad_kernel<kTanh>(g, y, op);
+  if (needs_grad(g, y)) {
+    auto n = std::make_shared<ActGradBackward<kTanh>>();
+    n->g_shape = g.shape();
+    n->y_shape = y.shape();
+    if (y.requires_grad()) n->g = SavedTensor(g, false);
+    n->y = SavedTensor(y, false);
+    set_history(n, g, y, out);
+  }
+  return out;
+}
+
+}  // namespace
+
+Tensor tanh_backward(const Tensor& g, const Tensor& y) { return act_grad<true>(g, y, "tanh_backward"); }
+Tensor sigmoid_backward(const Tensor& g, const Tensor& y) { return act_grad<false>(g, y, "sigmoid_backward"); }
+
 Tensor sigmoid(const Tensor& x) {
   Tensor out = float_map(x, "sigmoid", [](auto v) {
     using T = decltype(v);
@@ -155,15 +213,13 @@ Tensor sigmoid(const Tensor& x) {
     T e = std::exp(v);  // never overflows for v < 0
     return e / (T(1) + e);
   });
-  record(x, out, "SigmoidBackward0", true,
-         [](const Tensor& g, const Tensor& y) { return mul(g, mul(y, one_minus(y))); });
+  record(x, out, "SigmoidBackward0", true, [](const Tensor& g, const Tensor& y) { return sigmoid_backward(g, y); });
   return out;
 }
 
 Tensor tanh(const Tensor& x) {
   Tensor out = float_map(x, "tanh", [](auto v) { return std::tanh(v); });
-  record(x, out, "TanhBackward0", true,
-         [](const Tensor& g, const Tensor& y) { return mul(g, one_minus(mul(y, y))); });
+  record(x, out, "TanhBackward0", true, [](const Tensor& g, const Tensor& y) { return tanh_backward(g, y); });
   return out;
 }
 

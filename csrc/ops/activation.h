@@ -17,6 +17,10 @@ Tensor silu(const Tensor& x);
 /// 1 / (1 + exp(-x)), computed without overflow for large |x|.
 Tensor sigmoid(const Tensor& x);
 Tensor tanh(const Tensor& x);
+/// g * (1 - y^2) and g * y * (1 - y): the gradients of tanh and sigmoid from their output y,
+/// fused and differentiable in g and y.
+Tensor tanh_backward(const Tensor& g, const Tensor& y);
+Tensor sigmoid_backward(const Tensor& g, const Tensor& y);
 /// log(1 + exp(beta x)) / beta, and x itself where beta x > threshold.
 Tensor softplus(const Tensor& x, double beta = 1.0, double threshold = 20.0);
 
