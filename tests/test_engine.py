@@ -287,17 +287,33 @@ def test_memory_flat_over_many_training_iterations():
                 for line in f:
                     if line.startswith('VmRSS'):
                         return int(line.split()[1])
+        import chainrule.nn.functional as F
         rng = np.random.default_rng(0)
         x = cr.tensor(rng.standard_normal((32, 16)).astype(np.float32))
+        t = cr.tensor(rng.integers(0, 3, 32))
         w1 = cr.tensor(rng.standard_normal((16, 32)).astype(np.float32), requires_grad=True)
-        w2 = cr.tensor(rng.standard_normal((32, 1)).astype(np.float32), requires_grad=True)
+        w2 = cr.tensor(rng.standard_normal((32, 3)).astype(np.float32), requires_grad=True)
+        opt = cr.optim.Adam([w1, w2], lr=1e-3)
+
+        class Square(cr.autograd.Function):
+            @staticmethod
+            def forward(ctx, a):
+                ctx.save_for_backward(a)
+                return a * a
+
+            @staticmethod
+            def backward(ctx, g):
+                (a,) = ctx.saved_tensors
+                return 2.0 * a * g
+
         def step():
-            h = x @ w1
-            loss = ((h * h) @ w2).sum()
+            # ops that save their outputs (tanh, sigmoid, softmax) and a Python Function
+            h = (x @ w1).tanh()
+            h = Square.apply(h) + F.relu(h).sigmoid()
+            loss = F.cross_entropy(h @ w2, t)
+            opt.zero_grad()
             loss.backward()
-            with cr.no_grad():
-                w1.grad = None
-                w2.grad = None
+            opt.step()
         for _ in range(1000):
             step()
         gc.collect()

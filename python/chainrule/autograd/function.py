@@ -18,7 +18,10 @@ class FunctionCtx:
         for t in tensors:
             if t is not None and not isinstance(t, Tensor):
                 raise TypeError("save_for_backward can only save Tensors or None")
-        self._saved = tuple(t.detach() if isinstance(t, Tensor) else None for t in tensors)
+        # Inputs are kept with their history (so backward can itself be differentiated); outputs
+        # saved here are forward's raw results, which get their history only after forward
+        # returns, so no reference cycle node -> ctx -> output -> node can form.
+        self._saved = tuple(tensors)
         self._versions = tuple(t._version if isinstance(t, Tensor) else None for t in tensors)
 
     @property
