@@ -122,22 +122,16 @@ def _rebuild(arr, requires_grad):
 def _deepcopy(self, memo):
     if id(self) in memo:
         return memo[id(self)]
-    with _core_no_grad():
+    from chainrule.autograd.grad_mode import no_grad
+
+    with no_grad():
         out = self.clone()
-    out.requires_grad_(self.requires_grad) if self.is_leaf else None
+    if self.is_leaf:
+        out.requires_grad_(self.requires_grad)
     if self.grad is not None:
         out.grad = self.grad.clone()
     memo[id(self)] = out
     return out
-
-
-class _core_no_grad:
-    def __enter__(self):
-        self.prev = _core.is_grad_enabled()
-        _core._set_grad_enabled(False)
-
-    def __exit__(self, *exc):
-        _core._set_grad_enabled(self.prev)
 
 
 Tensor.backward = _backward
