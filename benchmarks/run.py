@@ -72,8 +72,11 @@ def parse_args(argv=None):
 def worker_env(threads: int) -> dict:
     env = dict(os.environ)
     paths = [REPO]
-    if os.path.isdir(os.path.join(REPO, "python", "chainrule")):
-        paths.append(os.path.join(REPO, "python"))  # the development tree, as the tests use it
+    src = os.path.join(REPO, "python", "chainrule")
+    if os.path.isdir(src) and any(f.startswith("_core") for f in os.listdir(src)):
+        # a development tree with its extension built in place (scripts/dev_build.sh); otherwise
+        # the installed package is used
+        paths.append(os.path.join(REPO, "python"))
     if env.get("PYTHONPATH"):
         paths.append(env["PYTHONPATH"])
     env["PYTHONPATH"] = os.pathsep.join(paths)

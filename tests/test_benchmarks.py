@@ -19,8 +19,11 @@ ENGINES = ["chainrule", "torch", "autograd", "micrograd"]
 
 def _env():
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        [REPO, os.path.join(REPO, "python")] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    paths = [REPO]
+    src = os.path.join(REPO, "python", "chainrule")
+    if any(f.startswith("_core") for f in os.listdir(src)):
+        paths.append(os.path.join(REPO, "python"))  # a development tree built in place
+    env["PYTHONPATH"] = os.pathsep.join(paths + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
     return env
 
 
@@ -39,6 +42,15 @@ def test_quick_run_exits_zero_and_writes_json_markdown_png(quick_run):
     assert {"results.json", "results.md"} <= set(os.listdir(out))
     if _has("matplotlib"):
         assert (out / "results.png").stat().st_size > 0
+
+
+@pytest.mark.slow
+def test_chainrule_itself_runs_every_workload(quick_run):
+    p, out = quick_run
+    res = json.loads((out / "results.json").read_text())
+    for name, wl in res["workloads"].items():
+        rows = [r for r in wl["rows"] if r["engine"] == "chainrule"]
+        assert rows and all(r["status"] == "ok" for r in rows), (name, rows)
 
 
 @pytest.mark.slow
