@@ -8,6 +8,7 @@
 #include "ops/creation.h"
 #include "ops/elementwise.h"
 #include "ops/loops.h"
+#include "ops/unary_node.h"
 #include "ops/reduce.h"
 
 namespace cr {
@@ -27,27 +28,6 @@ Tensor float_map(const Tensor& a, const char* op, const F& f) {
     using T = decltype(tag);
     return map_unary<T, T>(x, [&](T v) { return static_cast<T>(f(v)); });
   });
-}
-
-/// One-input node: grad_in = formula(grad_out, saved), saved being the input or the output.
-template <class Formula>
-struct ActBackward final : Node {
-  SavedTensor saved;
-  const char* name_;
-  Formula formula_;
-  ActBackward(const char* name, Formula f) : name_(name), formula_(std::move(f)) {}
-  TensorList apply(TensorList&& g) override { return {formula_(g[0], saved.unpack(*this))}; }
-  void release_saved() override { saved.reset(); }
-  std::string name() const override { return name_; }
-};
-
-template <class Formula>
-void record(const Tensor& x, Tensor& out, const char* name, bool save_output, Formula f) {
-  if (!needs_grad(x) || !is_floating(out.dtype())) return;
-  auto n = std::make_shared<ActBackward<Formula>>(name, std::move(f));
-  if (!save_output) n->saved = SavedTensor(x, false);
-  set_history(n, x, out);
-  if (save_output) n->saved = SavedTensor(out, true);
 }
 
 inline Tensor zero_of(const Tensor& g) { return scalar_tensor(0.0, g.dtype()); }
@@ -88,7 +68,7 @@ Tensor relu(const Tensor& x) {
     using T = decltype(tag);
     return map_unary<T, T>(x, [](T v) { return v < T(0) ? T(0) : v; });  // NaN stays NaN
   });
-  record(x, out, "ReluBackward0", true, [](const Tensor& g, const Tensor& y) { return relu_backward(g, y); });
+  record_unary(x, out, "ReluBackward0", true, [](const Tensor& g, const Tensor& y) { return relu_backward(g, y); });
   return out;
 }
 
@@ -97,7 +77,7 @@ Tensor leaky_relu(const Tensor& x, double slope) {
     using T = decltype(v);
     return v > T(0) ? v : v * static_cast<T>(slope);
   });
-  record(x, out, "LeakyReluBackward0", false, [slope](const Tensor& g, const Tensor& xv) {
+  record_unary(x, out, "LeakyReluBackward0", false, [slope](const Tensor& g, const Tensor& xv) {
     return where(compare_scalar(xv, 0.0, CmpOp::Gt), g, mul_scalar(g, slope));
   });
   return out;
@@ -109,7 +89,7 @@ Tensor elu(const Tensor& x, double alpha) {
     return v > T(0) ? v : static_cast<T>(alpha) * std::expm1(v);
   });
   // d/dx = 1 for x > 0, alpha * exp(x) otherwise.
-  record(x, out, "EluBackward0", false, [alpha](const Tensor& g, const Tensor& xv) {
+  record_unary(x, out, "EluBackward0", false, [alpha](const Tensor& g, const Tensor& xv) {
     return where(compare_scalar(xv, 0.0, CmpOp::Gt), g, mul(g, mul_scalar(exp(xv), alpha)));
   });
   return out;
@@ -122,7 +102,7 @@ Tensor gelu(const Tensor& x, const std::string& approximate) {
       return T(0.5) * v * (T(1) + std::erf(v * static_cast<T>(M_SQRT1_2)));
     });
     // d/dx = Phi(x) + x phi(x), Phi(x) = (1 + erf(x / sqrt 2)) / 2, phi(x) = exp(-x^2/2) / sqrt(2 pi)
-    record(x, out, "GeluBackward0", false, [](const Tensor& g, const Tensor& xv) {
+    record_unary(x, out, "GeluBackward0", false, [](const Tensor& g, const Tensor& xv) {
       Tensor cdf = mul_scalar(add_scalar(erf(mul_scalar(xv, M_SQRT1_2)), 1.0), 0.5);
       Tensor pdf = mul_scalar(exp(mul_scalar(mul(xv, xv), -0.5)), M_2_SQRTPI * M_SQRT1_2 * 0.5);
       return mul(g, add(cdf, mul(xv, pdf)));
@@ -136,7 +116,7 @@ Tensor gelu(const Tensor& x, const std::string& approximate) {
       return T(0.5) * v * (T(1) + std::tanh(inner));
     });
     // PyTorch's gelu_backward (tanh): 0.5 (1 + t) + 0.5 x (1 - t^2) kBeta (1 + 3 kKappa x^2).
-    record(x, out, "GeluBackward0", false, [](const Tensor& g, const Tensor& xv) {
+    record_unary(x, out, "GeluBackward0", false, [](const Tensor& g, const Tensor& xv) {
       Tensor x2 = mul(xv, xv);
       Tensor t = tanh(mul_scalar(add(xv, mul_scalar(mul(x2, xv), kKappa)), kBeta));
       Tensor left = mul_scalar(add_scalar(t, 1.0), 0.5);
@@ -213,13 +193,13 @@ Tensor sigmoid(const Tensor& x) {
     T e = std::exp(v);  // never overflows for v < 0
     return e / (T(1) + e);
   });
-  record(x, out, "SigmoidBackward0", true, [](const Tensor& g, const Tensor& y) { return sigmoid_backward(g, y); });
+  record_unary(x, out, "SigmoidBackward0", true, [](const Tensor& g, const Tensor& y) { return sigmoid_backward(g, y); });
   return out;
 }
 
 Tensor tanh(const Tensor& x) {
   Tensor out = float_map(x, "tanh", [](auto v) { return std::tanh(v); });
-  record(x, out, "TanhBackward0", true, [](const Tensor& g, const Tensor& y) { return tanh_backward(g, y); });
+  record_unary(x, out, "TanhBackward0", true, [](const Tensor& g, const Tensor& y) { return tanh_backward(g, y); });
   return out;
 }
 
@@ -229,7 +209,7 @@ Tensor silu(const Tensor& x) {
     return v / (T(1) + std::exp(-v));
   });
   // d/dx x s(x) = s (1 + x (1 - s))
-  record(x, out, "SiluBackward0", false, [](const Tensor& g, const Tensor& xv) {
+  record_unary(x, out, "SiluBackward0", false, [](const Tensor& g, const Tensor& xv) {
     Tensor s = sigmoid(xv);
     return mul(g, mul(s, add_scalar(mul(xv, one_minus(s)), 1.0)));
   });
@@ -243,7 +223,7 @@ Tensor softplus(const Tensor& x, double beta, double threshold) {
     return bx > static_cast<T>(threshold) ? v : std::log1p(std::exp(bx)) / static_cast<T>(beta);
   });
   // d/dx = sigmoid(beta x), and 1 in the linear region beta x > threshold.
-  record(x, out, "SoftplusBackward0", false, [beta, threshold](const Tensor& g, const Tensor& xv) {
+  record_unary(x, out, "SoftplusBackward0", false, [beta, threshold](const Tensor& g, const Tensor& xv) {
     Tensor bx = mul_scalar(xv, beta);
     return where(compare_scalar(bx, threshold, CmpOp::Gt), g, mul(g, sigmoid(bx)));
   });

@@ -7,6 +7,7 @@
 #include "core/node.h"
 #include "ops/creation.h"
 #include "ops/loops.h"
+#include "ops/unary_node.h"
 #include "ops/reduce.h"
 #include "ops/shape.h"
 
@@ -253,28 +254,6 @@ void add_inplace_raw(const Tensor& acc, const Tensor& g) {
 
 // ---- unary math --------------------------------------------------------------------------------
 namespace {
-
-/// A unary node whose gradient is formula(g, saved) with one saved tensor (input or output).
-template <class Formula>
-struct UnaryBackward final : Node {
-  SavedTensor saved;
-  const char* name_;
-  Formula formula_;
-  UnaryBackward(const char* name, Formula f) : name_(name), formula_(std::move(f)) {}
-  TensorList apply(TensorList&& g) override { return {formula_(g[0], saved.unpack(*this))}; }
-  void release_saved() override { saved.reset(); }
-  std::string name() const override { return name_; }
-};
-
-/// Records a unary node saving the input (save_output = false) or the output.
-template <class Formula>
-void record_unary(const Tensor& a, Tensor& out, const char* name, bool save_output, Formula f) {
-  if (!needs_grad(a) || !is_floating(out.dtype())) return;
-  auto n = std::make_shared<UnaryBackward<Formula>>(name, std::move(f));
-  if (!save_output) n->saved = SavedTensor(a, false);
-  set_history(n, a, out);
-  if (save_output) n->saved = SavedTensor(out, true);
-}
 
 struct ZeroGradBackward final : Node {
   const char* name_;
