@@ -132,3 +132,17 @@ def test_linear_default_init_bounds():
     for p in (lin.weight, lin.bias):
         _, _, lo, hi = _stats(p)
         assert -bound <= lo and hi <= bound
+
+
+@pytest.mark.parametrize("name", ["uniform_", "normal_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
+                                  "kaiming_normal_", "trunc_normal_", "orthogonal_"])
+def test_initializers_draw_from_the_given_generator(name):
+    fn = getattr(cr.nn.init, name)
+    a, b = cr.zeros(8, 6), cr.zeros(8, 6)
+    fn(a, generator=cr.Generator().manual_seed(7))
+    cr.manual_seed(123)  # the global generator must not matter
+    fn(b, generator=cr.Generator().manual_seed(7))
+    assert a.tolist() == b.tolist()
+    c = cr.zeros(8, 6)
+    fn(c, generator=cr.Generator().manual_seed(8))
+    assert a.tolist() != c.tolist()

@@ -25,19 +25,13 @@ __all__ = [
 def _copy_(dst: Tensor, src) -> Tensor:
     """dst[...] = src (a Tensor or array, broadcast, dtype converted), in place, outside autograd."""
     with no_grad():
-        if hasattr(dst, "copy_"):
-            dst.copy_(src if isinstance(src, Tensor) else _core._tensor(np.asarray(src), None, False))
-        else:
-            np.copyto(np.asarray(dst), np.asarray(src), casting="unsafe")
+        dst.copy_(src if isinstance(src, Tensor) else _core._tensor(np.asarray(src), None, False))
     return dst
 
 
 def _fill_(dst: Tensor, value) -> Tensor:
     with no_grad():
-        if hasattr(dst, "fill_"):
-            dst.fill_(value)
-        else:
-            np.asarray(dst)[...] = value
+        dst.fill_(value)
     return dst
 
 
@@ -98,7 +92,7 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> 
     if not a <= b:
         raise ValueError(f"uniform_: expected a <= b, got a={a}, b={b}")
     with no_grad():
-        _core._uniform_(tensor, float(a), float(b))
+        _core._uniform_(tensor, float(a), float(b), generator=generator)
     return tensor
 
 
@@ -108,7 +102,7 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None)
     if std < 0:
         raise ValueError(f"normal_: expected std >= 0, got {std}")
     with no_grad():
-        _core._normal_(tensor, float(mean), float(std))
+        _core._normal_(tensor, float(mean), float(std), generator=generator)
     return tensor
 
 
@@ -132,7 +126,7 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
     with no_grad():
         while todo.size:
             draw = _core._zeros(int(todo.size), dtype=_core.float64)
-            _core._normal_(draw, float(mean), float(std))
+            _core._normal_(draw, float(mean), float(std), generator=generator)
             vals = np.asarray(draw)
             ok = (vals >= a) & (vals <= b)
             out[todo[ok]] = vals[ok]
@@ -184,14 +178,14 @@ def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
     bound = math.sqrt(3.0) * std
-    return uniform_(tensor, -bound, bound)
+    return uniform_(tensor, -bound, bound, generator)
 
 
 def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
     """Glorot & Bengio (2010): N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
-    return normal_(tensor, 0.0, std)
+    return normal_(tensor, 0.0, std, generator)
 
 
 def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
@@ -202,7 +196,7 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in", nonline
     fan = _calculate_correct_fan(tensor, mode)
     gain = calculate_gain(nonlinearity, a)
     bound = math.sqrt(3.0) * gain / math.sqrt(fan)
-    return uniform_(tensor, -bound, bound)
+    return uniform_(tensor, -bound, bound, generator)
 
 
 def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
@@ -212,7 +206,7 @@ def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in", nonlinea
         return tensor
     fan = _calculate_correct_fan(tensor, mode)
     gain = calculate_gain(nonlinearity, a)
-    return normal_(tensor, 0.0, gain / math.sqrt(fan))
+    return normal_(tensor, 0.0, gain / math.sqrt(fan), generator)
 
 
 def orthogonal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
@@ -226,7 +220,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
     cols = tensor.numel() // rows
     draw = _core._zeros(rows, cols, dtype=_core.float64)
     with no_grad():
-        _core._normal_(draw, 0.0, 1.0)
+        _core._normal_(draw, 0.0, 1.0, generator=generator)
     flat = np.array(draw)
     if rows < cols:
         flat = flat.T
