@@ -1,5 +1,6 @@
 #include "core/engine.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -98,6 +99,15 @@ class WorkerPool {
   std::deque<std::weak_ptr<GraphTask>> tasks_;
   std::vector<std::thread> threads_;
 };
+
+// Elements a node handles: the larger of its gradients in and out.
+int64_t work_estimate(const Node& n) {
+  int64_t w = 0;
+  for (const auto& m : n.outputs_) w = std::max(w, numel_of(m.shape));
+  for (const auto& e : n.next_edges_)
+    if (e.fn && e.input_nr < e.fn->outputs_.size()) w = std::max(w, numel_of(e.fn->outputs_[e.input_nr].shape));
+  return w;
+}
 
 Tensor sum_slots(NodeTask& nt, uint32_t output_nr) {
   Tensor acc;
@@ -212,22 +222,33 @@ void drive(const std::shared_ptr<GraphTask>& task_ptr, std::vector<Node*> local,
         ready.clear();
       }
     }
-    // Keep the first ready node (and every small one) here; hand big extra branches out.
+    // When this node opened several branches and at least one has real work, keep the last big
+    // one here and hand the others to the pool (a small node can open a big branch: the sum that
+    // starts a branch has a scalar output). Accumulation nodes never leave. With a single ready
+    // node nothing changes hands, so a chain of ops stays on this thread.
     std::sort(ready.begin(), ready.end(),
               [](Node* a, Node* b) { return a->sequence_nr_ < b->sequence_nr_; });
+    int keep = -1;
+    if (pooled && ready.size() > 1)
+      for (size_t i = 0; i < ready.size(); ++i)
+        if (!ready[i]->cheap() && work_estimate(*ready[i]) >= kHandOffNumel) keep = (int)i;
     bool posted = false;
     {
       std::lock_guard<std::mutex> lock(task.mu);
       task.outstanding += (int)ready.size() - 1;
       for (size_t i = 0; i < ready.size(); ++i) {
         Node* r = ready[i];
-        bool big = !r->cheap() && !r->outputs_.empty() && numel_of(r->outputs_[0].shape) >= kHandOffNumel;
-        if (pooled && i + 1 < ready.size() && big) {
+        if (keep >= 0 && (int)i != keep && !r->cheap()) {
           task.queue.push_back(r);
           posted = true;
         } else {
           local.push_back(r);
         }
+      }
+      // the kept branch runs next
+      if (keep >= 0) {
+        auto it = std::find(local.begin(), local.end(), ready[keep]);
+        std::iter_swap(it, local.end() - 1);
       }
       if (task.outstanding == 0) task.cv.notify_all();
     }
