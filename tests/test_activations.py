@@ -169,3 +169,11 @@ def test_activation_saving_output_does_not_leak_a_cycle():
 def test_fused_activation_gradients_are_differentiable_twice(fn):
     x = cr.tensor([0.3, -0.7, 1.2, 2.5], dtype=cr.float64, requires_grad=True)
     assert cr.autograd.gradgradcheck(lambda t: fn(t) * t, [x])
+
+
+def test_relu_second_derivative_is_zero_not_an_error():
+    x = cr.tensor([-1.0, 0.5, 2.0], dtype=cr.float64, requires_grad=True)
+    (g,) = cr.autograd.grad(cr.relu(x).sum(), x, create_graph=True)
+    assert g.requires_grad
+    (gg,) = cr.autograd.grad(g.sum(), x)
+    assert gg.tolist() == [0.0, 0.0, 0.0]

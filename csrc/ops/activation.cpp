@@ -38,10 +38,16 @@ inline Tensor one_minus(const Tensor& t) { return add_scalar(neg(t), 1.0); }
 
 namespace {
 // relu_backward is linear in g with the mask fixed by y: its own gradient w.r.t. g is itself, and
-// y (a step function of the input) gets none, as in PyTorch's threshold_backward.
+// w.r.t. y (a step function of the input) it is zero, as in PyTorch's threshold_backward.
 struct ReluGradBackward final : Node {
   SavedTensor y;
-  TensorList apply(TensorList&& g) override { return {relu_backward(g[0], y.unpack(*this)), Tensor()}; }
+  TensorList apply(TensorList&& g) override {
+    Tensor yv = y.unpack(*this);
+    Tensor gg, gy;
+    if (next_edges_[0].valid()) gg = relu_backward(g[0], yv);
+    if (next_edges_[1].valid()) gy = zeros(yv.shape(), yv.dtype());  // the mask is piecewise constant
+    return {gg, gy};
+  }
   void release_saved() override { y.reset(); }
   std::string name() const override { return "ThresholdBackwardBackward0"; }
 };
@@ -54,7 +60,7 @@ Tensor relu_backward(const Tensor& g, const Tensor& y) {
     using T = decltype(tag);
     return map_binary<T, T, T>(g, yv, shape, [](T gv, T v) { return v > T(0) ? gv : T(0); });
   });
-  if (needs_grad(g)) {
+  if (needs_grad(g, y)) {
     auto n = std::make_shared<ReluGradBackward>();
     n->y = SavedTensor(y, false);
     set_history(n, g, y, out);
