@@ -355,20 +355,10 @@ class HipsAutograd(Engine):
             self.limiter.restore_original_limits()
         self.limiter = threadpool_limits(limits=n)
 
-    def setup_moons(self, d):
+    @staticmethod
+    def _sgd_bench(loss_fn, params):
+        """One plain SGD step on NumPy parameters with HIPS autograd's gradient of loss_fn."""
         from autograd import grad
-        anp = self.anp
-        X, y = d["X"], d["y"].reshape(-1, 1)
-        params = [d[k].copy() for i in range(3) for k in (f"W{i}", f"b{i}")]
-
-        def loss_fn(ps):
-            h = X
-            for i in range(3):
-                h = anp.dot(h, ps[2 * i]) + ps[2 * i + 1]
-                if i < 2:
-                    h = anp.maximum(h, 0)
-            data_loss = anp.mean(anp.maximum(1 - y * h, 0))
-            return data_loss + 1e-4 * sum(anp.sum(p * p) for p in ps)
 
         g_fn = grad(loss_fn)
         last = {}
@@ -388,6 +378,22 @@ class HipsAutograd(Engine):
                     "W0_max_update": float(np.abs(params[0] - w0).max())}
 
         return Bench(step, check)
+
+    def setup_moons(self, d):
+        anp = self.anp
+        X, y = d["X"], d["y"].reshape(-1, 1)
+        params = [d[k].copy() for i in range(3) for k in (f"W{i}", f"b{i}")]
+
+        def loss_fn(ps):
+            h = X
+            for i in range(3):
+                h = anp.dot(h, ps[2 * i]) + ps[2 * i + 1]
+                if i < 2:
+                    h = anp.maximum(h, 0)
+            data_loss = anp.mean(anp.maximum(1 - y * h, 0))
+            return data_loss + 1e-4 * sum(anp.sum(p * p) for p in ps)
+
+        return self._sgd_bench(loss_fn, params)
 
     def setup_chain(self, d):
         from autograd import grad
@@ -415,7 +421,6 @@ class HipsAutograd(Engine):
         return Bench(step, check)
 
     def setup_mlp(self, d):
-        from autograd import grad
         from autograd.scipy.special import logsumexp
         anp = self.anp
         X, y = d["X"], d["y"]
@@ -428,24 +433,7 @@ class HipsAutograd(Engine):
             logits = anp.dot(h, ps[4]) + ps[5]
             return anp.mean(logsumexp(logits, axis=1) - logits[rows, y])
 
-        g_fn = grad(loss_fn)
-        last = {}
-
-        def step():
-            gs = g_fn(params)
-            for p, g in zip(params, gs):
-                p -= W.LR_SGD * g
-            last["g0"] = gs[0]
-
-        def check():
-            loss0 = float(loss_fn(params))
-            w0 = params[0].copy()
-            step()
-            return {"loss0": loss0, "loss1": float(loss_fn(params)),
-                    "W0_grad_norm": float(np.linalg.norm(last["g0"])),
-                    "W0_max_update": float(np.abs(params[0] - w0).max())}
-
-        return Bench(step, check)
+        return self._sgd_bench(loss_fn, params)
 
     def setup_matmul(self, d):
         from autograd import make_vjp
