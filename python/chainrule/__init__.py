@@ -2,13 +2,20 @@
 
 Conventional import: ``import chainrule as cr``. Names, signatures and semantics follow PyTorch.
 """
+
 from chainrule import _core
 from chainrule._core import Tensor, dtype, float32, float64, int64
 from chainrule._core import bool  # noqa: A004 - PyTorch's dtype name
 
 # Every public function of the engine (add, exp, sum, matmul, cat, ...) is a chainrule function.
-_CORE_FUNCTIONS = [n for n in dir(_core) if not n.startswith("_") and n not in ("Tensor", "Node", "dtype")
-                   and callable(getattr(_core, n)) and not isinstance(getattr(_core, n), type)]
+_CORE_FUNCTIONS = [
+    n
+    for n in dir(_core)
+    if not n.startswith("_")
+    and n not in ("Tensor", "Node", "dtype")
+    and callable(getattr(_core, n))
+    and not isinstance(getattr(_core, n), type)
+]
 globals().update({n: getattr(_core, n) for n in _CORE_FUNCTIONS})
 
 from chainrule._tensor import tensor, zeros, ones, empty  # noqa: E402
@@ -24,8 +31,35 @@ float = float32  # noqa: A001 - PyTorch's aliases
 double = float64
 long = int64
 
-__all__ = sorted(set(
-    ["Tensor", "dtype", "float32", "float64", "int64", "bool", "float", "double", "long",
-     "tensor", "zeros", "ones", "empty", "no_grad", "enable_grad", "set_grad_enabled",
-     "autograd", "nn", "optim", "utils", "save", "load", "show_config", "__version__"]
-    + _CORE_FUNCTIONS + list(_creation_all)))
+__all__ = sorted(
+    set(
+        [
+            "Tensor",
+            "dtype",
+            "float32",
+            "float64",
+            "int64",
+            "bool",
+            "float",
+            "double",
+            "long",
+            "tensor",
+            "zeros",
+            "ones",
+            "empty",
+            "no_grad",
+            "enable_grad",
+            "set_grad_enabled",
+            "autograd",
+            "nn",
+            "optim",
+            "utils",
+            "save",
+            "load",
+            "show_config",
+            "__version__",
+        ]
+        + _CORE_FUNCTIONS
+        + list(_creation_all)
+    )
+)

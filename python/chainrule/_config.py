@@ -1,4 +1,5 @@
 """Build and runtime configuration."""
+
 from chainrule import _core
 
 __version__ = _core._build_info()["version"]

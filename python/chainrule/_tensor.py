@@ -3,6 +3,7 @@
 The hot paths (operators, ops, backward traversal) are C++; this module adds the methods where a
 Python implementation costs nothing that matters.
 """
+
 from __future__ import annotations
 
 import builtins
@@ -75,8 +76,16 @@ def _format_data(t: Tensor) -> str:
     elif arr.dtype.kind == "i":
         body = np.array2string(arr, separator=", ", prefix="tensor(", threshold=1000, edgeitems=3)
     else:
-        body = np.array2string(arr, separator=", ", prefix="tensor(", threshold=1000, edgeitems=3,
-                               precision=4, floatmode="maxprec_equal", suppress_small=False)
+        body = np.array2string(
+            arr,
+            separator=", ",
+            prefix="tensor(",
+            threshold=1000,
+            edgeitems=3,
+            precision=4,
+            floatmode="maxprec_equal",
+            suppress_small=False,
+        )
     return body
 
 

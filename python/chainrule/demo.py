@@ -6,6 +6,7 @@ An MLP 2 -> 16 -> 16 -> 1 (ReLU) learns to separate two interleaved half circles
 hinge loss plus L2 regularization, full-batch SGD with a decaying learning rate, exactly the setup
 of micrograd's demo notebook. It prints loss and accuracy as it trains.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,10 +28,12 @@ def make_moons(n: int, noise: float, seed: int):
     n_in = n - n_out
     outer = np.linspace(0, math.pi, n_out)
     inner = np.linspace(0, math.pi, n_in)
-    x = np.concatenate([
-        np.stack([np.cos(outer), np.sin(outer)], axis=1),
-        np.stack([1 - np.cos(inner), 1 - np.sin(inner) - 0.5], axis=1),
-    ])
+    x = np.concatenate(
+        [
+            np.stack([np.cos(outer), np.sin(outer)], axis=1),
+            np.stack([1 - np.cos(inner), 1 - np.sin(inner) - 0.5], axis=1),
+        ]
+    )
     y = np.concatenate([-np.ones(n_out), np.ones(n_in)])
     x += rng.normal(scale=noise, size=x.shape)
     perm = rng.permutation(n)
@@ -49,7 +52,9 @@ def hinge_loss(scores: cr.Tensor, y: cr.Tensor, model: nn.Module, alpha: float =
 
 
 def main(argv=None) -> float:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--points", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1)
@@ -77,8 +82,10 @@ def main(argv=None) -> float:
         if step % args.every == 0 or step == args.steps - 1:
             print(f"step {step:4d}  loss {loss.item():.4f}  accuracy {acc * 100:5.1f}%")
     elapsed = time.perf_counter() - start
-    print(f"trained {args.steps} steps in {elapsed:.3f} s ({elapsed / args.steps * 1e3:.2f} ms/step); "
-          f"final accuracy {acc * 100:.1f}%")
+    print(
+        f"trained {args.steps} steps in {elapsed:.3f} s ({elapsed / args.steps * 1e3:.2f} ms/step); "
+        f"final accuracy {acc * 100:.1f}%"
+    )
     return acc
 
 

@@ -15,6 +15,7 @@ ints), is a JSON string in ``__metadata__["chainrule"]``. ``load`` checks every 
 against the file before allocating anything, rejects malformed files with ValueError and never
 executes code.
 """
+
 from __future__ import annotations
 
 import json
@@ -82,8 +83,10 @@ class _Writer:
             return {"D": items}
         if isinstance(obj, np.ndarray):
             raise TypeError("chainrule.save: convert NumPy arrays to tensors first (chainrule.from_numpy)")
-        raise TypeError(f"chainrule.save: cannot save an object of type {type(obj).__name__}; supported are "
-                        "tensors, dicts, lists, tuples, int, float, str, bool and None")
+        raise TypeError(
+            f"chainrule.save: cannot save an object of type {type(obj).__name__}; supported are "
+            "tensors, dicts, lists, tuples, int, float, str, bool and None"
+        )
 
 
 def _join(path: str, key: Any) -> str:
@@ -107,8 +110,12 @@ def save(obj: Any, f) -> None:
         header[name] = {"dtype": code, "shape": list(arr.shape), "data_offsets": [offset, offset + len(data)]}
         blobs.append(data)
         offset += len(data)
-    header["__metadata__"] = {"format": "pt", _META_KEY: json.dumps({"version": _FORMAT_VERSION, "root": structure},
-                                                                     separators=(",", ":"), allow_nan=False)}
+    header["__metadata__"] = {
+        "format": "pt",
+        _META_KEY: json.dumps(
+            {"version": _FORMAT_VERSION, "root": structure}, separators=(",", ":"), allow_nan=False
+        ),
+    }
     raw = json.dumps(header, separators=(",", ":"), allow_nan=False).encode("utf-8")
     raw += b" " * (-len(raw) % 8)  # keep the data 8-byte aligned, as safetensors writers do
     payload = [struct.pack("<Q", len(raw)), raw, *blobs]
@@ -141,16 +148,20 @@ def _parse(buf: bytes) -> Tuple[Dict[str, Tensor], Dict[str, str]]:
         raise _bad(f"file is truncated ({size} bytes; a header length needs 8)")
     (n,) = struct.unpack("<Q", buf[:8])
     if n > size - 8 or n > _MAX_HEADER:
-        raise _bad(f"header length {n} exceeds the file size ({size} bytes) or the 100 MB limit; "
-                   "the file is truncated or not a safetensors file")
+        raise _bad(
+            f"header length {n} exceeds the file size ({size} bytes) or the 100 MB limit; "
+            "the file is truncated or not a safetensors file"
+        )
     try:
-        header = json.loads(buf[8:8 + n].decode("utf-8"))
+        header = json.loads(buf[8 : 8 + n].decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as e:
         raise _bad(f"header is not valid JSON ({e.__class__.__name__})") from None
     if not isinstance(header, dict):
         raise _bad("header must be a JSON object")
     meta = header.pop("__metadata__", None) or {}
-    if not isinstance(meta, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in meta.items()):
+    if not isinstance(meta, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in meta.items()
+    ):
         raise _bad("__metadata__ must map strings to strings")
     data_start = 8 + n
     data_len = size - data_start
@@ -163,13 +174,21 @@ def _parse(buf: bytes) -> Tuple[Dict[str, Tensor], Dict[str, str]]:
             raise _bad(f"entry {name!r} has unsupported dtype {dt!r} (expected one of {sorted(_DTYPES)})")
         if not isinstance(shape, list) or not all(type(s) is int and s >= 0 for s in shape):
             raise _bad(f"entry {name!r} has an invalid shape {shape!r}")
-        if (not isinstance(offs, list) or len(offs) != 2 or not all(type(o) is int for o in offs)
-                or not 0 <= offs[0] <= offs[1] <= data_len):
-            raise _bad(f"entry {name!r} has data_offsets {offs!r} outside the data section ({data_len} bytes)")
+        if (
+            not isinstance(offs, list)
+            or len(offs) != 2
+            or not all(type(o) is int for o in offs)
+            or not 0 <= offs[0] <= offs[1] <= data_len
+        ):
+            raise _bad(
+                f"entry {name!r} has data_offsets {offs!r} outside the data section ({data_len} bytes)"
+            )
         numel = math.prod(shape)
         if numel * _DTYPES[dt].itemsize != offs[1] - offs[0]:
-            raise _bad(f"entry {name!r}: shape {shape} of {dt} needs {numel * _DTYPES[dt].itemsize} bytes but "
-                       f"data_offsets span {offs[1] - offs[0]}")
+            raise _bad(
+                f"entry {name!r}: shape {shape} of {dt} needs {numel * _DTYPES[dt].itemsize} bytes but "
+                f"data_offsets span {offs[1] - offs[0]}"
+            )
         spans.append((offs[0], offs[1], name))
     spans.sort()
     for (b0, e0, n0), (b1, e1, n1) in zip(spans, spans[1:]):
@@ -206,7 +225,7 @@ class _Reader:
                     t.requires_grad_(True)
                 return t
             if len(node) == 1:
-                (tag, v), = node.items()
+                ((tag, v),) = node.items()
                 if tag == "F" and v in ("nan", "inf", "-inf"):
                     return float(v)
                 if tag in ("L", "U") and isinstance(v, list):

@@ -1,4 +1,5 @@
 """Reverse-mode automatic differentiation: backward, grad, custom Functions, gradient checks."""
+
 from __future__ import annotations
 
 from typing import Optional, Sequence, Union
@@ -9,8 +10,17 @@ from chainrule.autograd.grad_mode import enable_grad, no_grad, set_grad_enabled
 from chainrule.autograd.function import Function, FunctionCtx
 from chainrule.autograd.gradcheck import gradcheck, gradgradcheck
 
-__all__ = ["backward", "grad", "Function", "FunctionCtx", "gradcheck", "gradgradcheck",
-           "no_grad", "enable_grad", "set_grad_enabled"]
+__all__ = [
+    "backward",
+    "grad",
+    "Function",
+    "FunctionCtx",
+    "gradcheck",
+    "gradgradcheck",
+    "no_grad",
+    "enable_grad",
+    "set_grad_enabled",
+]
 
 _TensorOrTensors = Union[Tensor, Sequence[Tensor]]
 
@@ -23,8 +33,13 @@ def _as_tuple(x):
     return tuple(x)
 
 
-def backward(tensors: _TensorOrTensors, grad_tensors=None, retain_graph: Optional[bool] = None,
-             create_graph: bool = False, inputs=None) -> None:
+def backward(
+    tensors: _TensorOrTensors,
+    grad_tensors=None,
+    retain_graph: Optional[bool] = None,
+    create_graph: bool = False,
+    inputs=None,
+) -> None:
     """Accumulates the gradients of ``tensors`` into the ``.grad`` of the leaves they depend on.
 
     With ``inputs``, only those tensors' ``.grad`` is updated.
@@ -52,9 +67,15 @@ def backward(tensors: _TensorOrTensors, grad_tensors=None, retain_graph: Optiona
     _core._run_backward(tensors, grads, retain_graph, create_graph, None, False)
 
 
-def grad(outputs: _TensorOrTensors, inputs: _TensorOrTensors, grad_outputs=None,
-         retain_graph: Optional[bool] = None, create_graph: bool = False,
-         allow_unused: Optional[bool] = None, materialize_grads: bool = False):
+def grad(
+    outputs: _TensorOrTensors,
+    inputs: _TensorOrTensors,
+    grad_outputs=None,
+    retain_graph: Optional[bool] = None,
+    create_graph: bool = False,
+    allow_unused: Optional[bool] = None,
+    materialize_grads: bool = False,
+):
     """Returns the gradients of ``outputs`` w.r.t. ``inputs`` without touching any ``.grad``."""
     outputs = _as_tuple(outputs)
     single = isinstance(inputs, Tensor)

@@ -1,4 +1,5 @@
 """User-defined differentiable operations written in Python."""
+
 from __future__ import annotations
 
 from chainrule import _core
@@ -30,7 +31,8 @@ class FunctionCtx:
             raise RuntimeError(
                 "Trying to backward through the graph a second time (or directly access saved "
                 "tensors after they have already been freed). Specify retain_graph=True if you "
-                "need to backward through the graph a second time.")
+                "need to backward through the graph a second time."
+            )
         if self._saved is None:
             return ()
         for t, v in zip(self._saved, self._versions):
@@ -38,7 +40,8 @@ class FunctionCtx:
                 raise RuntimeError(
                     "one of the variables needed for gradient computation has been modified by an "
                     f"inplace operation: a tensor saved by {type(self).__name__} is at version "
-                    f"{t._version}; expected version {v} instead.")
+                    f"{t._version}; expected version {v} instead."
+                )
         return self._saved
 
     def set_materialize_grads(self, value: bool):
@@ -95,12 +98,14 @@ class Function:
                 result = result + (None,) * (n_args - len(result))
             if len(result) != n_args:
                 raise RuntimeError(
-                    f"{cls.__name__}.backward returned {len(result)} gradients, expected {n_args}")
+                    f"{cls.__name__}.backward returned {len(result)} gradients, expected {n_args}"
+                )
             return tuple(result[i] for i in tensor_positions)
 
         inputs = [args[i] for i in tensor_positions]
         tensor_outs = [o if isinstance(o, Tensor) else None for o in outs]
-        linked = _core._make_function_node(f"{cls.__name__}Backward", run_backward, ctx._release,
-                                           inputs, tensor_outs)
+        linked = _core._make_function_node(
+            f"{cls.__name__}Backward", run_backward, ctx._release, inputs, tensor_outs
+        )
         result = tuple(l if isinstance(o, Tensor) else o for o, l in zip(outs, linked))
         return result[0] if single else result

@@ -1,5 +1,6 @@
 """no_grad / enable_grad / set_grad_enabled: context managers and decorators over the engine's
 thread-local grad mode."""
+
 from __future__ import annotations
 
 import functools

@@ -1,4 +1,5 @@
 """Finite-difference checks of analytical gradients (first and second order)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -35,9 +36,15 @@ def _numerical_jacobian(fn, inputs, wrt, eps):
                 idx = np.unravel_index(j, arr.shape) if arr.ndim else ()
                 orig = arr[idx].item() if arr.ndim else arr.item()
                 arr[idx] = orig + eps
-                plus = [o.detach().numpy().astype(np.float64).reshape(-1).copy() for o in _differentiable_outputs(fn, inputs)]
+                plus = [
+                    o.detach().numpy().astype(np.float64).reshape(-1).copy()
+                    for o in _differentiable_outputs(fn, inputs)
+                ]
                 arr[idx] = orig - eps
-                minus = [o.detach().numpy().astype(np.float64).reshape(-1).copy() for o in _differentiable_outputs(fn, inputs)]
+                minus = [
+                    o.detach().numpy().astype(np.float64).reshape(-1).copy()
+                    for o in _differentiable_outputs(fn, inputs)
+                ]
                 arr[idx] = orig
                 for m in range(len(outs)):
                     jac[k][m][j, :] = (plus[m] - minus[m]) / (2 * eps)
@@ -62,8 +69,15 @@ def _analytical_jacobian(fn, inputs, wrt):
     return jac
 
 
-def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
-              raise_exception: bool = True, **_ignored) -> bool:
+def gradcheck(
+    fn,
+    inputs,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+    **_ignored,
+) -> bool:
     """Compares gradients from backward with central differences, for every input that requires
     grad. Inputs should be float64 (float32 is too coarse for finite differences)."""
     inputs = _as_tuple(inputs)
@@ -74,8 +88,9 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
         if inputs[i].dtype != _core.float64:
             import warnings
 
-            warnings.warn("gradcheck: input is not float64; the check may fail from rounding alone",
-                          stacklevel=2)
+            warnings.warn(
+                "gradcheck: input is not float64; the check may fail from rounding alone", stacklevel=2
+            )
     numerical = _numerical_jacobian(fn, inputs, wrt, eps)
     analytical = _analytical_jacobian(fn, inputs, wrt)
     for k, i in enumerate(wrt):
@@ -86,13 +101,22 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
                     diff = np.abs(a - n).max()
                     raise GradcheckError(
                         f"Jacobian mismatch for output {m} with respect to input {i} "
-                        f"(max abs difference {diff:.3g}),\nnumerical:\n{n}\nanalytical:\n{a}")
+                        f"(max abs difference {diff:.3g}),\nnumerical:\n{n}\nanalytical:\n{a}"
+                    )
                 return False
     return True
 
 
-def gradgradcheck(fn, inputs, grad_outputs=None, eps: float = 1e-6, atol: float = 1e-5,
-                  rtol: float = 1e-3, raise_exception: bool = True, **_ignored) -> bool:
+def gradgradcheck(
+    fn,
+    inputs,
+    grad_outputs=None,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+    **_ignored,
+) -> bool:
     """Checks second derivatives: gradcheck applied to the function that maps the inputs (and the
     output gradients) to the first-order gradients computed with create_graph=True."""
     from chainrule.autograd import grad
@@ -103,7 +127,8 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps: float = 1e-6, atol: float 
     if grad_outputs is None:
         grad_outputs = tuple(
             _core._tensor(rng.standard_normal(o.shape) if o.ndim else rng.standard_normal(), o.dtype, True)
-            for o in outs)
+            for o in outs
+        )
     else:
         grad_outputs = _as_tuple(grad_outputs)
     n_in = len(inputs)
@@ -119,5 +144,11 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps: float = 1e-6, atol: float 
             gs = grad(ys, [xs[i] for i in wrt], gos, create_graph=True, allow_unused=True)
             return tuple(g for g in gs if g is not None)
 
-    return gradcheck(first_order, tuple(inputs) + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol,
-                     raise_exception=raise_exception)
+    return gradcheck(
+        first_order,
+        tuple(inputs) + tuple(grad_outputs),
+        eps=eps,
+        atol=atol,
+        rtol=rtol,
+        raise_exception=raise_exception,
+    )

@@ -1,4 +1,5 @@
 """Neural-network building blocks: Module and layers, Parameter, init, functional."""
+
 from chainrule.nn import functional  # noqa: F401
 from chainrule.nn import init  # noqa: F401
 from chainrule.nn import utils  # noqa: F401

@@ -3,6 +3,7 @@
 Every function keeps PyTorch's name, signature and semantics and calls one engine entry point;
 the engine does the work (and the autograd) in C++.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -14,11 +15,28 @@ from chainrule._core import Tensor
 from chainrule._core import batch_norm, layer_norm  # noqa: F401 - fused C++ kernels
 
 __all__ = [
-    "relu", "leaky_relu", "elu", "gelu", "silu", "sigmoid", "tanh", "softplus",
-    "softmax", "log_softmax", "logsumexp",
-    "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "cross_entropy", "nll_loss",
-    "binary_cross_entropy", "binary_cross_entropy_with_logits",
-    "linear", "dropout", "one_hot",
+    "relu",
+    "leaky_relu",
+    "elu",
+    "gelu",
+    "silu",
+    "sigmoid",
+    "tanh",
+    "softplus",
+    "softmax",
+    "log_softmax",
+    "logsumexp",
+    "mse_loss",
+    "l1_loss",
+    "huber_loss",
+    "smooth_l1_loss",
+    "cross_entropy",
+    "nll_loss",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "linear",
+    "dropout",
+    "one_hot",
 ]
 
 
@@ -74,8 +92,11 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 
 # ---- softmax family --------------------------------------------------------------------------
 def _softmax_dim(name, ndim):
-    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
-                  "as an argument.", stacklevel=3)
+    warnings.warn(
+        f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
+        "as an argument.",
+        stacklevel=3,
+    )
     return 0 if ndim in (0, 1, 3) else 1
 
 
@@ -111,12 +132,17 @@ def _legacy_reduction(size_average, reduce, reduction):
 
 def _warn_broadcast(name, input, target):
     if isinstance(target, Tensor) and tuple(target.shape) != tuple(input.shape):
-        warnings.warn(f"{name}: using a target size ({tuple(target.shape)}) that is different to the input size "
-                      f"({tuple(input.shape)}). This will likely lead to incorrect results due to broadcasting. "
-                      "Please ensure they have the same size.", stacklevel=3)
+        warnings.warn(
+            f"{name}: using a target size ({tuple(target.shape)}) that is different to the input size "
+            f"({tuple(input.shape)}). This will likely lead to incorrect results due to broadcasting. "
+            "Please ensure they have the same size.",
+            stacklevel=3,
+        )
 
 
-def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+def mse_loss(
+    input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean"
+) -> Tensor:
     """Mean squared error (input - target)**2, reduced."""
     _warn_broadcast("mse_loss", input, target)
     return _core._mse_loss(input, target, _legacy_reduction(size_average, reduce, reduction))
@@ -134,39 +160,75 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     return _core._huber_loss(input, target, reduction, float(delta))
 
 
-def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
-                   beta: float = 1.0) -> Tensor:
+def smooth_l1_loss(
+    input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0
+) -> Tensor:
     """0.5 d**2 / beta where |d| < beta, |d| - 0.5 beta elsewhere (beta=0: l1_loss)."""
     _warn_broadcast("smooth_l1_loss", input, target)
-    return _core._smooth_l1_loss(input, target, _legacy_reduction(size_average, reduce, reduction), float(beta))
+    return _core._smooth_l1_loss(
+        input, target, _legacy_reduction(size_average, reduce, reduction), float(beta)
+    )
 
 
-def cross_entropy(input: Tensor, target: Tensor, weight=None, size_average=None, ignore_index: int = -100,
-                  reduce=None, reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+def cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight=None,
+    size_average=None,
+    ignore_index: int = -100,
+    reduce=None,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
     """log_softmax over the class dim (1, or 0 for an input of shape (C,)) then the negative
     log-likelihood of the target: int64 class indices, or class probabilities of the input's shape."""
-    return _core._cross_entropy(input, target, weight, _legacy_reduction(size_average, reduce, reduction),
-                                int(ignore_index), float(label_smoothing))
+    return _core._cross_entropy(
+        input,
+        target,
+        weight,
+        _legacy_reduction(size_average, reduce, reduction),
+        int(ignore_index),
+        float(label_smoothing),
+    )
 
 
-def nll_loss(input: Tensor, target: Tensor, weight=None, size_average=None, ignore_index: int = -100,
-             reduce=None, reduction: str = "mean") -> Tensor:
+def nll_loss(
+    input: Tensor,
+    target: Tensor,
+    weight=None,
+    size_average=None,
+    ignore_index: int = -100,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
     """-input[n, target[n]] (times weight[target[n]]), reduced; mean divides by the summed weights."""
-    return _core._nll_loss(input, target, weight, _legacy_reduction(size_average, reduce, reduction),
-                           int(ignore_index))
+    return _core._nll_loss(
+        input, target, weight, _legacy_reduction(size_average, reduce, reduction), int(ignore_index)
+    )
 
 
-def binary_cross_entropy(input: Tensor, target: Tensor, weight=None, size_average=None, reduce=None,
-                         reduction: str = "mean") -> Tensor:
+def binary_cross_entropy(
+    input: Tensor, target: Tensor, weight=None, size_average=None, reduce=None, reduction: str = "mean"
+) -> Tensor:
     """-(t log p + (1 - t) log(1 - p)) with each log clamped to >= -100; input holds probabilities."""
-    return _core._binary_cross_entropy(input, target, weight, _legacy_reduction(size_average, reduce, reduction))
+    return _core._binary_cross_entropy(
+        input, target, weight, _legacy_reduction(size_average, reduce, reduction)
+    )
 
 
-def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight=None, size_average=None, reduce=None,
-                                     reduction: str = "mean", pos_weight=None) -> Tensor:
+def binary_cross_entropy_with_logits(
+    input: Tensor,
+    target: Tensor,
+    weight=None,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+    pos_weight=None,
+) -> Tensor:
     """Sigmoid + binary cross entropy in one stable expression (no overflow for large logits)."""
-    return _core._binary_cross_entropy_with_logits(input, target, weight, pos_weight,
-                                                   _legacy_reduction(size_average, reduce, reduction))
+    return _core._binary_cross_entropy_with_logits(
+        input, target, weight, pos_weight, _legacy_reduction(size_average, reduce, reduction)
+    )
 
 
 # ---- layers as functions ---------------------------------------------------------------------

@@ -4,6 +4,7 @@ Every initializer fills its tensor in place under no_grad and returns it. Random
 chainrule's global generator (``_core._uniform_`` / ``_core._normal_``), so ``chainrule.manual_seed``
 makes them reproducible.
 """
+
 from __future__ import annotations
 
 import math
@@ -16,8 +17,20 @@ from chainrule._core import Tensor
 from chainrule.autograd.grad_mode import no_grad
 
 __all__ = [
-    "calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_",
-    "dirac_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_",
+    "calculate_gain",
+    "uniform_",
+    "normal_",
+    "trunc_normal_",
+    "constant_",
+    "ones_",
+    "zeros_",
+    "eye_",
+    "dirac_",
+    "xavier_uniform_",
+    "xavier_normal_",
+    "kaiming_uniform_",
+    "kaiming_normal_",
+    "orthogonal_",
 ]
 
 
@@ -39,8 +52,15 @@ def _fill_(dst: Tensor, value) -> Tensor:
 def calculate_gain(nonlinearity: str, param=None) -> float:
     """The recommended gain for a nonlinearity (PyTorch's table):
     linear/conv/sigmoid 1, tanh 5/3, relu sqrt(2), leaky_relu sqrt(2 / (1 + slope^2)), selu 3/4."""
-    linear_fns = ["linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
-                  "conv_transpose3d"]
+    linear_fns = [
+        "linear",
+        "conv1d",
+        "conv2d",
+        "conv3d",
+        "conv_transpose1d",
+        "conv_transpose2d",
+        "conv_transpose3d",
+    ]
     if nonlinearity in linear_fns or nonlinearity == "sigmoid":
         return 1.0
     if nonlinearity == "tanh":
@@ -54,7 +74,7 @@ def calculate_gain(nonlinearity: str, param=None) -> float:
             negative_slope = float(param)
         else:
             raise ValueError(f"negative_slope {param} not a valid number")
-        return math.sqrt(2.0 / (1 + negative_slope ** 2))
+        return math.sqrt(2.0 / (1 + negative_slope**2))
     if nonlinearity == "selu":
         return 3.0 / 4
     raise ValueError(f"Unsupported nonlinearity {nonlinearity}")
@@ -62,8 +82,10 @@ def calculate_gain(nonlinearity: str, param=None) -> float:
 
 def _calculate_fan_in_and_fan_out(tensor: Tensor):
     if tensor.dim() < 2:
-        raise ValueError("Fan in and fan out can not be computed for tensor with fewer than 2 dimensions "
-                         f"(got shape {tuple(tensor.shape)})")
+        raise ValueError(
+            "Fan in and fan out can not be computed for tensor with fewer than 2 dimensions "
+            f"(got shape {tuple(tensor.shape)})"
+        )
     receptive = 1
     for s in tuple(tensor.shape)[2:]:
         receptive *= s
@@ -106,8 +128,9 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None)
     return tensor
 
 
-def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
-                  generator=None) -> Tensor:
+def trunc_normal_(
+    tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0, generator=None
+) -> Tensor:
     """Fills with N(mean, std^2) truncated to [a, b] (exact, by rejection: out-of-range draws are
     redrawn from the global generator until every value lies in [a, b])."""
     _check_float(tensor, "trunc_normal_")
@@ -118,8 +141,10 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
     phi = lambda z: 0.5 * (1.0 + math.erf(z / math.sqrt(2.0)))  # noqa: E731
     accept = phi((b - mean) / std) - phi((a - mean) / std)
     if accept < 1e-4:
-        raise ValueError(f"trunc_normal_: [a, b] = [{a}, {b}] holds only {accept:.2g} of N({mean}, {std}^2); "
-                         "choose bounds closer to the mean")
+        raise ValueError(
+            f"trunc_normal_: [a, b] = [{a}, {b}] holds only {accept:.2g} of N({mean}, {std}^2); "
+            "choose bounds closer to the mean"
+        )
     n = tensor.numel()
     out = np.empty(n, dtype=np.float64)
     todo = np.arange(n)
@@ -160,7 +185,9 @@ def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
     """Fills a 3/4/5-D convolution weight with the Dirac delta (identity convolution), per group."""
     dims = tensor.dim()
     if dims not in (3, 4, 5):
-        raise ValueError(f"Only tensors with 3, 4, or 5 dimensions are supported (got shape {tuple(tensor.shape)})")
+        raise ValueError(
+            f"Only tensors with 3, 4, or 5 dimensions are supported (got shape {tuple(tensor.shape)})"
+        )
     sizes = tuple(tensor.shape)
     if sizes[0] % groups != 0:
         raise ValueError(f"dim 0 ({sizes[0]}) must be divisible by groups ({groups})")
@@ -188,8 +215,9 @@ def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
     return normal_(tensor, 0.0, std, generator)
 
 
-def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
-                     generator=None) -> Tensor:
+def kaiming_uniform_(
+    tensor: Tensor, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu", generator=None
+) -> Tensor:
     """He et al. (2015): U(-bound, bound) with bound = gain * sqrt(3 / fan)."""
     if tensor.numel() == 0:
         return tensor
@@ -199,8 +227,9 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in", nonline
     return uniform_(tensor, -bound, bound, generator)
 
 
-def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
-                    generator=None) -> Tensor:
+def kaiming_normal_(
+    tensor: Tensor, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu", generator=None
+) -> Tensor:
     """He et al. (2015): N(0, std^2) with std = gain / sqrt(fan)."""
     if tensor.numel() == 0:
         return tensor
@@ -213,7 +242,9 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
     """Saxe et al. (2013): a (semi-)orthogonal matrix from the QR decomposition of a standard normal
     draw, with the signs of R's diagonal folded into Q (so the result is uniformly distributed)."""
     if tensor.dim() < 2:
-        raise ValueError(f"Only tensors with 2 or more dimensions are supported (got shape {tuple(tensor.shape)})")
+        raise ValueError(
+            f"Only tensors with 2 or more dimensions are supported (got shape {tuple(tensor.shape)})"
+        )
     if tensor.numel() == 0:
         return tensor
     rows = tensor.shape[0]

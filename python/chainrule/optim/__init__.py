@@ -1,4 +1,5 @@
 """Optimizers (fused multi-tensor C++ steps) and learning-rate schedulers, as torch.optim."""
+
 from chainrule.optim.optimizer import Optimizer
 from chainrule.optim.sgd import SGD
 from chainrule.optim.adam import Adam

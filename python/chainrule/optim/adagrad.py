@@ -1,4 +1,5 @@
 """Adagrad."""
+
 from __future__ import annotations
 
 from chainrule import _core
@@ -13,10 +14,25 @@ class Adagrad(Optimizer):
         clr = lr / (1 + (t - 1) * lr_decay);  s = s + g * g;  p = p - clr * g / (sqrt(s) + eps)
     """
 
-    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
-                 eps=1e-10, *, maximize=False):
-        defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
-                        initial_accumulator_value=initial_accumulator_value, maximize=maximize)
+    def __init__(
+        self,
+        params,
+        lr=1e-2,
+        lr_decay=0,
+        weight_decay=0,
+        initial_accumulator_value=0,
+        eps=1e-10,
+        *,
+        maximize=False,
+    ):
+        defaults = dict(
+            lr=lr,
+            lr_decay=lr_decay,
+            eps=eps,
+            weight_decay=weight_decay,
+            initial_accumulator_value=initial_accumulator_value,
+            maximize=maximize,
+        )
         super().__init__(params, defaults)
         for group in self.param_groups:
             for p in group["params"]:
@@ -48,5 +64,14 @@ class Adagrad(Optimizer):
             state = self._init_state(p, group)
             sums.append(state["sum"])
             steps.append(state["step"])
-        _core._adagrad_step(params, grads, sums, steps, float(group["lr"]), float(group["lr_decay"]),
-                            float(group["weight_decay"]), float(group["eps"]), bool(group["maximize"]))
+        _core._adagrad_step(
+            params,
+            grads,
+            sums,
+            steps,
+            float(group["lr"]),
+            float(group["lr_decay"]),
+            float(group["weight_decay"]),
+            float(group["eps"]),
+            bool(group["maximize"]),
+        )

@@ -1,4 +1,5 @@
 """Adam."""
+
 from __future__ import annotations
 
 from chainrule import _core
@@ -33,10 +34,12 @@ class Adam(Optimizer):
 
     _decoupled = False
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                 amsgrad=False, *, maximize=False):
-        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                        amsgrad=amsgrad, maximize=maximize)
+    def __init__(
+        self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *, maximize=False
+    ):
+        defaults = dict(
+            lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize
+        )
         super().__init__(params, defaults)
 
     def _validate_group(self, g):
@@ -61,6 +64,19 @@ class Adam(Optimizer):
             if amsgrad:
                 max_sqs.append(state["max_exp_avg_sq"])
         beta1, beta2 = group["betas"]
-        _core._adam_step(params, grads, exp_avgs, exp_avg_sqs, max_sqs, steps, float(group["lr"]),
-                         float(beta1), float(beta2), float(group["eps"]), float(group["weight_decay"]),
-                         amsgrad, bool(group["maximize"]), self._decoupled)
+        _core._adam_step(
+            params,
+            grads,
+            exp_avgs,
+            exp_avg_sqs,
+            max_sqs,
+            steps,
+            float(group["lr"]),
+            float(beta1),
+            float(beta2),
+            float(group["eps"]),
+            float(group["weight_decay"]),
+            amsgrad,
+            bool(group["maximize"]),
+            self._decoupled,
+        )

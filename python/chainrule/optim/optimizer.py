@@ -1,4 +1,5 @@
 """Optimizer base class with PyTorch's semantics (param groups, state, state_dict)."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -36,8 +37,10 @@ class Optimizer:
         self.state: Dict[Any, Dict[str, Any]] = defaultdict(dict)
         self.param_groups: List[Dict[str, Any]] = []
         if isinstance(params, Tensor):
-            raise TypeError("params argument given to the optimizer should be an iterable of Tensors "
-                            "or dicts, but got " + type(params).__name__)
+            raise TypeError(
+                "params argument given to the optimizer should be an iterable of Tensors "
+                "or dicts, but got " + type(params).__name__
+            )
         param_groups = list(params)
         if len(param_groups) == 0:
             raise ValueError("optimizer got an empty parameter list")
@@ -55,22 +58,26 @@ class Optimizer:
         if isinstance(params, Tensor):
             params = [params]
         elif isinstance(params, set):
-            raise TypeError("optimizer parameters need to be organized in ordered collections, but "
-                            "the ordering of tensors in sets will change between runs. Please use a list instead.")
+            raise TypeError(
+                "optimizer parameters need to be organized in ordered collections, but "
+                "the ordering of tensors in sets will change between runs. Please use a list instead."
+            )
         else:
             params = list(params)
         for p in params:
             if not isinstance(p, Tensor):
-                raise TypeError("optimizer can only optimize Tensors, but one of the params is "
-                                + type(p).__name__)
+                raise TypeError(
+                    "optimizer can only optimize Tensors, but one of the params is " + type(p).__name__
+                )
             if not p.is_leaf:
                 raise ValueError("can't optimize a non-leaf Tensor")
         group = dict(param_group)
         group["params"] = params
         for name, default in self.defaults.items():
             if default is required and name not in group:
-                raise ValueError("parameter group didn't specify a value of required optimization "
-                                 f"parameter {name}")
+                raise ValueError(
+                    f"parameter group didn't specify a value of required optimization parameter {name}"
+                )
             group.setdefault(name, default)
         if len({id(p) for p in params}) != len(params):
             raise ValueError("optimizer contains a parameter group with duplicate parameters")
@@ -146,8 +153,10 @@ class Optimizer:
         if len(groups) != len(saved_groups):
             raise ValueError("loaded state dict has a different number of parameter groups")
         if any(len(g["params"]) != len(s["params"]) for g, s in zip(groups, saved_groups)):
-            raise ValueError("loaded state dict contains a parameter group that doesn't match the "
-                             "size of optimizer's group")
+            raise ValueError(
+                "loaded state dict contains a parameter group that doesn't match the "
+                "size of optimizer's group"
+            )
         id_map = {}
         for g, s in zip(groups, saved_groups):
             for old, p in zip(s["params"], g["params"]):
@@ -210,7 +219,9 @@ def _cast_state(param: Tensor, name: str, value):
             v = v.to(param.dtype)
         out = v.clone()
         if tuple(out.shape) != tuple(param.shape):
-            raise ValueError(f"loaded state '{name}' has shape {tuple(out.shape)} but its parameter "
-                             f"has shape {tuple(param.shape)}")
+            raise ValueError(
+                f"loaded state '{name}' has shape {tuple(out.shape)} but its parameter "
+                f"has shape {tuple(param.shape)}"
+            )
         return out
     return deepcopy(value)

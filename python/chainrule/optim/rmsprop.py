@@ -1,4 +1,5 @@
 """RMSprop."""
+
 from __future__ import annotations
 
 from chainrule import _core
@@ -14,10 +15,27 @@ class RMSprop(Optimizer):
         b = momentum * b + g / (avg + eps);  p = p - lr * b   (without momentum: p -= lr * g / (avg + eps))
     """
 
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
-                 centered=False, *, maximize=False):
-        defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
-                        centered=centered, maximize=maximize)
+    def __init__(
+        self,
+        params,
+        lr=1e-2,
+        alpha=0.99,
+        eps=1e-8,
+        weight_decay=0,
+        momentum=0,
+        centered=False,
+        *,
+        maximize=False,
+    ):
+        defaults = dict(
+            lr=lr,
+            alpha=alpha,
+            eps=eps,
+            weight_decay=weight_decay,
+            momentum=momentum,
+            centered=centered,
+            maximize=maximize,
+        )
         super().__init__(params, defaults)
 
     def _validate_group(self, g):
@@ -50,6 +68,18 @@ class RMSprop(Optimizer):
                 bufs.append(state.setdefault("momentum_buffer", self._zeros_like(p)))
             if centered:
                 grad_avgs.append(state.setdefault("grad_avg", self._zeros_like(p)))
-        _core._rmsprop_step(params, grads, square_avgs, grad_avgs, bufs, steps, float(group["lr"]),
-                            float(group["alpha"]), float(group["eps"]), float(group["weight_decay"]),
-                            momentum, centered, bool(group["maximize"]))
+        _core._rmsprop_step(
+            params,
+            grads,
+            square_avgs,
+            grad_avgs,
+            bufs,
+            steps,
+            float(group["lr"]),
+            float(group["alpha"]),
+            float(group["eps"]),
+            float(group["weight_decay"]),
+            momentum,
+            centered,
+            bool(group["maximize"]),
+        )

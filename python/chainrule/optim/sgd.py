@@ -1,4 +1,5 @@
 """Stochastic gradient descent."""
+
 from __future__ import annotations
 
 from chainrule import _core
@@ -14,10 +15,17 @@ class SGD(Optimizer):
         g = g + momentum * b if nesterov else b;  p = p - lr * g
     """
 
-    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
-                 maximize=False):
-        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                        nesterov=nesterov, maximize=maximize)
+    def __init__(
+        self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *, maximize=False
+    ):
+        defaults = dict(
+            lr=lr,
+            momentum=momentum,
+            dampening=dampening,
+            weight_decay=weight_decay,
+            nesterov=nesterov,
+            maximize=maximize,
+        )
         super().__init__(params, defaults)
 
     def _validate_group(self, g):
@@ -40,6 +48,15 @@ class SGD(Optimizer):
                 if buf is None:
                     buf = state["momentum_buffer"] = self._zeros_like(p)
                 bufs.append(buf)
-        _core._sgd_step(params, grads, bufs, fresh, float(group["lr"]), float(group["momentum"]),
-                        float(group["dampening"]), float(group["weight_decay"]),
-                        bool(group["nesterov"]), bool(group["maximize"]))
+        _core._sgd_step(
+            params,
+            grads,
+            bufs,
+            fresh,
+            float(group["lr"]),
+            float(group["momentum"]),
+            float(group["dampening"]),
+            float(group["weight_decay"]),
+            bool(group["nesterov"]),
+            bool(group["maximize"]),
+        )

@@ -5,6 +5,7 @@ global generator when none is given, so ``chainrule.manual_seed(s)`` before iter
 order). A ``numpy.random.Generator`` is accepted as ``generator`` too. Where the engine has no
 ``randperm``, a NumPy generator seeded from chainrule's global seed is used instead.
 """
+
 from __future__ import annotations
 
 import collections.abc
@@ -17,9 +18,20 @@ import chainrule
 from chainrule import _core
 from chainrule._core import Tensor
 
-__all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "Sampler", "SequentialSampler",
-           "RandomSampler", "SubsetRandomSampler", "BatchSampler", "DataLoader", "default_collate",
-           "random_split"]
+__all__ = [
+    "Dataset",
+    "TensorDataset",
+    "Subset",
+    "ConcatDataset",
+    "Sampler",
+    "SequentialSampler",
+    "RandomSampler",
+    "SubsetRandomSampler",
+    "BatchSampler",
+    "DataLoader",
+    "default_collate",
+    "random_split",
+]
 
 
 # ---- random permutations -----------------------------------------------------------------------
@@ -140,20 +152,26 @@ def random_split(dataset, lengths: Sequence, generator=None) -> List[Subset]:
     """Splits ``dataset`` into non-overlapping random subsets of the given lengths, or of the
     given fractions (summing to 1; remainders go round-robin to the first subsets)."""
     n = len(dataset)
-    if math.isclose(sum(lengths), 1) and sum(lengths) <= 1 and all(0 <= f <= 1 for f in lengths) \
-            and any(isinstance(f, float) for f in lengths):
+    if (
+        math.isclose(sum(lengths), 1)
+        and sum(lengths) <= 1
+        and all(0 <= f <= 1 for f in lengths)
+        and any(isinstance(f, float) for f in lengths)
+    ):
         counts = [int(math.floor(n * f)) for f in lengths]
         for i in range(n - sum(counts)):
             counts[i % len(counts)] += 1
         lengths = counts
     if any(int(x) != x or x < 0 for x in lengths):
-        raise ValueError(f"lengths must be non-negative integers or fractions summing to 1, got {list(lengths)}")
+        raise ValueError(
+            f"lengths must be non-negative integers or fractions summing to 1, got {list(lengths)}"
+        )
     if sum(lengths) != n:
         raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
     perm = _randperm(n, generator)
     out, offset = [], 0
     for length in lengths:
-        out.append(Subset(dataset, perm[offset:offset + int(length)]))
+        out.append(Subset(dataset, perm[offset : offset + int(length)]))
         offset += int(length)
     return out
 
@@ -180,13 +198,17 @@ class SequentialSampler(Sampler):
 class RandomSampler(Sampler):
     """A fresh random permutation at every iteration (or ``num_samples`` draws with replacement)."""
 
-    def __init__(self, data_source, replacement: bool = False, num_samples: Optional[int] = None, generator=None):
+    def __init__(
+        self, data_source, replacement: bool = False, num_samples: Optional[int] = None, generator=None
+    ):
         self.data_source = data_source
         self.replacement = replacement
         self._num_samples = num_samples
         self.generator = generator
         if not isinstance(self.num_samples, int) or self.num_samples <= 0:
-            raise ValueError(f"num_samples should be a positive integer value, but got num_samples={self.num_samples}")
+            raise ValueError(
+                f"num_samples should be a positive integer value, but got num_samples={self.num_samples}"
+            )
 
     @property
     def num_samples(self) -> int:
@@ -230,7 +252,9 @@ class BatchSampler(Sampler):
 
     def __init__(self, sampler, batch_size: int, drop_last: bool):
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
-            raise ValueError(f"batch_size should be a positive integer value, but got batch_size={batch_size}")
+            raise ValueError(
+                f"batch_size should be a positive integer value, but got batch_size={batch_size}"
+            )
         self.sampler, self.batch_size, self.drop_last = sampler, batch_size, drop_last
 
     def __iter__(self):
@@ -269,8 +293,10 @@ def default_collate(batch):
         return _stack(batch)
     if isinstance(elem, np.ndarray):
         if elem.dtype.kind in "OUS":
-            raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts or "
-                            f"lists; found array of dtype {elem.dtype}")
+            raise TypeError(
+                f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts or "
+                f"lists; found array of dtype {elem.dtype}"
+            )
         return chainrule.tensor(np.stack(batch))
     if isinstance(elem, np.generic):
         return chainrule.tensor(np.array(batch))
@@ -295,8 +321,10 @@ def default_collate(batch):
         if any(len(e) != size for e in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
         return [default_collate(list(s)) for s in zip(*batch)]
-    raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; "
-                    f"found {type(elem).__name__}")
+    raise TypeError(
+        f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; "
+        f"found {type(elem).__name__}"
+    )
 
 
 def default_convert(data):
@@ -318,19 +346,35 @@ class DataLoader:
     not collated). Loading happens in the calling process; ``num_workers`` and ``pin_memory``
     are accepted for compatibility and ignored."""
 
-    def __init__(self, dataset, batch_size: Optional[int] = 1, shuffle: Optional[bool] = None,
-                 sampler=None, batch_sampler=None, num_workers: int = 0,
-                 collate_fn: Optional[Callable] = None, pin_memory: bool = False, drop_last: bool = False,
-                 timeout: float = 0, worker_init_fn=None, generator=None, **kwargs: Any):
+    def __init__(
+        self,
+        dataset,
+        batch_size: Optional[int] = 1,
+        shuffle: Optional[bool] = None,
+        sampler=None,
+        batch_sampler=None,
+        num_workers: int = 0,
+        collate_fn: Optional[Callable] = None,
+        pin_memory: bool = False,
+        drop_last: bool = False,
+        timeout: float = 0,
+        worker_init_fn=None,
+        generator=None,
+        **kwargs: Any,
+    ):
         if sampler is not None and shuffle:
             raise ValueError("sampler option is mutually exclusive with shuffle")
         if batch_sampler is not None:
             if batch_size != 1 or shuffle or sampler is not None or drop_last:
-                raise ValueError("batch_sampler option is mutually exclusive with batch_size, shuffle, "
-                                 "sampler, and drop_last")
+                raise ValueError(
+                    "batch_sampler option is mutually exclusive with batch_size, shuffle, "
+                    "sampler, and drop_last"
+                )
             batch_size, drop_last = None, False
         elif batch_size is None and drop_last:
-            raise ValueError("batch_size=None option disables auto-batching and is mutually exclusive with drop_last")
+            raise ValueError(
+                "batch_size=None option disables auto-batching and is mutually exclusive with drop_last"
+            )
         if sampler is None:
             sampler = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
         if batch_size is not None and batch_sampler is None:
@@ -342,8 +386,11 @@ class DataLoader:
         self.batch_sampler = batch_sampler
         self.num_workers = num_workers
         self.generator = generator
-        self.collate_fn = collate_fn if collate_fn is not None else (
-            default_collate if batch_sampler is not None else default_convert)
+        self.collate_fn = (
+            collate_fn
+            if collate_fn is not None
+            else (default_collate if batch_sampler is not None else default_convert)
+        )
 
     def __iter__(self):
         if self.batch_sampler is None:

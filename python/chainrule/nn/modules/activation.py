@@ -1,4 +1,5 @@
 """Activation modules: thin wrappers over chainrule.nn.functional."""
+
 from __future__ import annotations
 
 from typing import Optional

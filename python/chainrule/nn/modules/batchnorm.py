@@ -1,4 +1,5 @@
 """BatchNorm1d / BatchNorm2d over the fused batch_norm kernel (csrc/ops/norm.cpp)."""
+
 from __future__ import annotations
 
 from typing import Optional
@@ -16,8 +17,18 @@ class _BatchNorm(Module):
     _expected_dims: tuple = ()
     _expected_text = ""
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: Optional[float] = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, device=None, dtype=None, *, bias: bool = True):
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: Optional[float] = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        device=None,
+        dtype=None,
+        *,
+        bias: bool = True,
+    ):
         super().__init__()
         if num_features <= 0:
             raise ValueError(f"{type(self).__name__}: num_features must be positive, got {num_features}")
@@ -59,11 +70,15 @@ class _BatchNorm(Module):
 
     def _check_input_dim(self, input) -> None:
         if input.dim() not in self._expected_dims:
-            raise ValueError(f"{type(self).__name__}: expected {self._expected_text} input, got input of shape "
-                             f"{tuple(input.shape)} ({input.dim()}D)")
+            raise ValueError(
+                f"{type(self).__name__}: expected {self._expected_text} input, got input of shape "
+                f"{tuple(input.shape)} ({input.dim()}D)"
+            )
         if input.shape[1] != self.num_features:
-            raise ValueError(f"{type(self).__name__}: expected input with num_features={self.num_features} "
-                             f"channels at dim 1, got input of shape {tuple(input.shape)}")
+            raise ValueError(
+                f"{type(self).__name__}: expected input with num_features={self.num_features} "
+                f"channels at dim 1, got input of shape {tuple(input.shape)}"
+            )
 
     def forward(self, input):
         self._check_input_dim(input)
@@ -75,16 +90,25 @@ class _BatchNorm(Module):
         # Batch statistics in training, and in eval when no running stats are kept.
         bn_training = self.training or (self.running_mean is None and self.running_var is None)
         use_running = not self.training or self.track_running_stats
-        out = _core.batch_norm(input, self.running_mean if use_running else None,
-                               self.running_var if use_running else None, self.weight, self.bias,
-                               bn_training, factor, self.eps)
+        out = _core.batch_norm(
+            input,
+            self.running_mean if use_running else None,
+            self.running_var if use_running else None,
+            self.weight,
+            self.bias,
+            bn_training,
+            factor,
+            self.eps,
+        )
         if tracked is not None:
             init._fill_(self.num_batches_tracked, tracked)
         return out
 
     def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+            f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}"
+        )
 
 
 class BatchNorm1d(_BatchNorm):

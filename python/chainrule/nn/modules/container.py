@@ -1,4 +1,5 @@
 """Containers: Sequential, ModuleList, ModuleDict."""
+
 from __future__ import annotations
 
 import operator
@@ -123,8 +124,9 @@ class ModuleList(Module):
 
     def extend(self, modules: Iterable[Module]) -> "ModuleList":
         if isinstance(modules, Module) or not hasattr(modules, "__iter__"):
-            raise TypeError("ModuleList.extend should be called with an iterable, but got "
-                            + type(modules).__name__)
+            raise TypeError(
+                "ModuleList.extend should be called with an iterable, but got " + type(modules).__name__
+            )
         for m in modules:
             self.append(m)
         return self

@@ -1,4 +1,5 @@
 """Flatten: merges a range of dims into one."""
+
 from __future__ import annotations
 
 from chainrule.nn.modules.module import Module
@@ -20,16 +21,20 @@ class Flatten(Module):
         s = self.start_dim + nd if self.start_dim < 0 else self.start_dim
         e = self.end_dim + nd if self.end_dim < 0 else self.end_dim
         if not (0 <= s < nd and 0 <= e < nd):
-            raise IndexError(f"Flatten: dims start_dim={self.start_dim}, end_dim={self.end_dim} are out of range "
-                             f"for input of shape {shape}")
+            raise IndexError(
+                f"Flatten: dims start_dim={self.start_dim}, end_dim={self.end_dim} are out of range "
+                f"for input of shape {shape}"
+            )
         if s > e:
-            raise ValueError(f"Flatten: start_dim ({self.start_dim}) cannot come after end_dim ({self.end_dim})")
+            raise ValueError(
+                f"Flatten: start_dim ({self.start_dim}) cannot come after end_dim ({self.end_dim})"
+            )
         if not shape:
             return input.reshape(1)
         merged = 1
-        for d in shape[s:e + 1]:
+        for d in shape[s : e + 1]:
             merged *= d
-        return input.reshape(shape[:s] + (merged,) + shape[e + 1:])
+        return input.reshape(shape[:s] + (merged,) + shape[e + 1 :])
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"

@@ -1,4 +1,5 @@
 """Linear and Identity."""
+
 from __future__ import annotations
 
 import math
@@ -31,8 +32,10 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None, dtype=None):
         super().__init__()
         if in_features < 0 or out_features < 0:
-            raise ValueError(f"Linear: features must be non-negative, got in_features={in_features}, "
-                             f"out_features={out_features}")
+            raise ValueError(
+                f"Linear: features must be non-negative, got in_features={in_features}, "
+                f"out_features={out_features}"
+            )
         self.in_features = in_features
         self.out_features = out_features
         self.weight = Parameter(_core._empty(out_features, in_features, dtype=dtype))
@@ -51,12 +54,16 @@ class Linear(Module):
 
     def forward(self, input):
         if input.ndim == 0 or input.shape[-1] != self.in_features:
-            raise ValueError(f"Linear: expected input with last dim in_features={self.in_features}, "
-                             f"got input of shape {tuple(input.shape)}")
+            raise ValueError(
+                f"Linear: expected input with last dim in_features={self.in_features}, "
+                f"got input of shape {tuple(input.shape)}"
+            )
         out = input @ self.weight.T
         if self.bias is not None:
             out = out + self.bias
         return out
 
     def extra_repr(self) -> str:
-        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+        )

@@ -1,4 +1,5 @@
 """Module: the base class of every layer, with PyTorch's registration, state_dict and hook rules."""
+
 from __future__ import annotations
 
 import itertools
@@ -86,7 +87,9 @@ class Module:
     forward: Callable[..., Any]
 
     def forward(self, *args, **kwargs):  # noqa: F811 - the documented override point
-        raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
+        raise NotImplementedError(
+            f'Module [{type(self).__name__}] is missing the required "forward" function'
+        )
 
     # ---- registration ------------------------------------------------------------------------
     def _require_init(self, what: str) -> None:
@@ -101,8 +104,9 @@ class Module:
         if hasattr(self, name) and name not in self._buffers:
             raise KeyError(f"attribute '{name}' already exists")
         if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
-                            "(Tensor or None required)")
+            raise TypeError(
+                f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' (Tensor or None required)"
+            )
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers_set.discard(name)
@@ -116,12 +120,16 @@ class Module:
         if hasattr(self, name) and name not in self._parameters:
             raise KeyError(f"attribute '{name}' already exists")
         if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
-                            "(chainrule.nn.Parameter or None required)")
+            raise TypeError(
+                f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
+                "(chainrule.nn.Parameter or None required)"
+            )
         if param is not None and param.grad_fn is not None:
-            raise ValueError(f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters must be "
-                             "created explicitly; to express '{name}' as a function of another Tensor, compute "
-                             "the value in the forward() method.")
+            raise ValueError(
+                f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters must be "
+                "created explicitly; to express '{name}' as a function of another Tensor, compute "
+                "the value in the forward() method."
+            )
         self._parameters[name] = param
 
     def add_module(self, name: str, module: Optional["Module"]) -> None:
@@ -182,8 +190,10 @@ class Module:
             self.register_parameter(name, value)
         elif params is not None and name in params:
             if value is not None:
-                raise TypeError(f"cannot assign '{type(value).__name__}' as parameter '{name}' "
-                                "(chainrule.nn.Parameter or None expected)")
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as parameter '{name}' "
+                    "(chainrule.nn.Parameter or None expected)"
+                )
             self.register_parameter(name, value)
         else:
             modules = d.get("_modules")
@@ -194,15 +204,19 @@ class Module:
                 modules[name] = value
             elif modules is not None and name in modules:
                 if value is not None:
-                    raise TypeError(f"cannot assign '{type(value).__name__}' as child module '{name}' "
-                                    "(chainrule.nn.Module or None expected)")
+                    raise TypeError(
+                        f"cannot assign '{type(value).__name__}' as child module '{name}' "
+                        "(chainrule.nn.Module or None expected)"
+                    )
                 modules[name] = value
             else:
                 buffers = d.get("_buffers")
                 if buffers is not None and name in buffers:
                     if value is not None and not isinstance(value, Tensor):
-                        raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' "
-                                        "(Tensor or None expected)")
+                        raise TypeError(
+                            f"cannot assign '{type(value).__name__}' as buffer '{name}' "
+                            "(Tensor or None expected)"
+                        )
                     buffers[name] = value
                 else:
                     object.__setattr__(self, name, value)
@@ -233,8 +247,11 @@ class Module:
     # ---- traversal ---------------------------------------------------------------------------
     def _named_members(self, get_members, prefix="", recurse=True, remove_duplicate=True):
         memo: Set[int] = set()
-        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse \
+        modules = (
+            self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+            if recurse
             else [(prefix, self)]
+        )
         for module_prefix, module in modules:
             for k, v in get_members(module):
                 if v is None or (remove_duplicate and id(v) in memo):
@@ -243,8 +260,9 @@ class Module:
                     memo.add(id(v))
                 yield (module_prefix + ("." if module_prefix else "") + k, v)
 
-    def named_parameters(self, prefix: str = "", recurse: bool = True,
-                         remove_duplicate: bool = True) -> Iterator[Tuple[str, Parameter]]:
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[Tuple[str, Parameter]]:
         """(name, parameter) pairs, each shared parameter once (under its first name)."""
         yield from self._named_members(lambda m: m._parameters.items(), prefix, recurse, remove_duplicate)
 
@@ -252,8 +270,9 @@ class Module:
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
-    def named_buffers(self, prefix: str = "", recurse: bool = True,
-                      remove_duplicate: bool = True) -> Iterator[Tuple[str, Tensor]]:
+    def named_buffers(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[Tuple[str, Tensor]]:
         yield from self._named_members(lambda m: m._buffers.items(), prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
@@ -271,8 +290,9 @@ class Module:
         for _, m in self.named_children():
             yield m
 
-    def named_modules(self, memo: Optional[Set[int]] = None, prefix: str = "",
-                      remove_duplicate: bool = True) -> Iterator[Tuple[str, "Module"]]:
+    def named_modules(
+        self, memo: Optional[Set[int]] = None, prefix: str = "", remove_duplicate: bool = True
+    ) -> Iterator[Tuple[str, "Module"]]:
         """(dotted name, module) for this module and every descendant, depth first."""
         if memo is None:
             memo = set()
@@ -423,7 +443,9 @@ class Module:
             if b is not None and name not in self._non_persistent_buffers_set:
                 destination[prefix + name] = b if keep_vars else b.detach()
 
-    def state_dict(self, *args, destination=None, prefix: str = "", keep_vars: bool = False) -> Dict[str, Tensor]:
+    def state_dict(
+        self, *args, destination=None, prefix: str = "", keep_vars: bool = False
+    ) -> Dict[str, Tensor]:
         """An ordered dict of every parameter and persistent buffer under PyTorch's dotted keys
         ("0.weight", "bn.running_mean"...). Values share memory with the module (detached unless
         keep_vars)."""
@@ -461,19 +483,27 @@ class Module:
             if isinstance(src, np.ndarray):
                 src = _core._tensor(src, None, False)
             if not isinstance(src, Tensor):
-                raise TypeError(f'While copying the parameter named "{key}", expected Tensor from checkpoint '
-                                f"but received {type(src).__name__}")
+                raise TypeError(
+                    f'While copying the parameter named "{key}", expected Tensor from checkpoint '
+                    f"but received {type(src).__name__}"
+                )
             if tuple(src.shape) != tuple(dst.shape):
-                raise ValueError(f"size mismatch for {key}: copying a param with shape {tuple(src.shape)} from "
-                                 f"checkpoint, the shape in current model is {tuple(dst.shape)}.")
+                raise ValueError(
+                    f"size mismatch for {key}: copying a param with shape {tuple(src.shape)} from "
+                    f"checkpoint, the shape in current model is {tuple(dst.shape)}."
+                )
             pairs.append((dst, src))
         if strict and (missing or unexpected):
             msgs = []
             if missing:
                 msgs.append("Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ". ")
             if unexpected:
-                msgs.append("Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ". ")
-            raise RuntimeError(f"Error(s) in loading state_dict for {self._get_name()}:\n\t" + "\n\t".join(msgs))
+                msgs.append(
+                    "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ". "
+                )
+            raise RuntimeError(
+                f"Error(s) in loading state_dict for {self._get_name()}:\n\t" + "\n\t".join(msgs)
+            )
         with no_grad():
             for dst, src in pairs:
                 _copy_(dst, src)

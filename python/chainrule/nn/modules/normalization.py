@@ -1,4 +1,5 @@
 """LayerNorm over the fused layer_norm kernel (csrc/ops/norm.cpp)."""
+
 from __future__ import annotations
 
 import numbers
@@ -15,8 +16,15 @@ class LayerNorm(Module):
     """Layer normalization (Ba et al., 2016) over the trailing ``normalized_shape`` dims, with an
     elementwise weight (ones) and bias (zeros) of that shape when ``elementwise_affine``."""
 
-    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True,
-                 device=None, dtype=None):
+    def __init__(
+        self,
+        normalized_shape,
+        eps: float = 1e-5,
+        elementwise_affine: bool = True,
+        bias: bool = True,
+        device=None,
+        dtype=None,
+    ):
         super().__init__()
         if isinstance(normalized_shape, numbers.Integral):
             normalized_shape = (normalized_shape,)
@@ -43,5 +51,7 @@ class LayerNorm(Module):
         return _core.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
-        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
-                f"bias={self.bias is not None}")
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+            f"bias={self.bias is not None}"
+        )

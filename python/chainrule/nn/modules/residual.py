@@ -1,4 +1,5 @@
 """Residual: a skip connection around a module."""
+
 from __future__ import annotations
 
 from typing import Optional
@@ -15,8 +16,14 @@ class Residual(Module):
     projection as Linear(a, b, bias=False). The wrapped module is ``.fn``, the projection
     ``.projection`` (None for the identity)."""
 
-    def __init__(self, fn: Module, projection: Optional[Module] = None, *, in_features: Optional[int] = None,
-                 out_features: Optional[int] = None):
+    def __init__(
+        self,
+        fn: Module,
+        projection: Optional[Module] = None,
+        *,
+        in_features: Optional[int] = None,
+        out_features: Optional[int] = None,
+    ):
         super().__init__()
         if not callable(fn):
             raise TypeError(f"Residual: fn must be a Module or callable, got {type(fn).__name__}")
@@ -37,7 +44,9 @@ class Residual(Module):
                 raise ValueError(
                     f"Residual: fn maps shape {tuple(x.shape)} to {tuple(y.shape)}, so x cannot be added to "
                     "fn(x); pass projection=<module mapping x to fn(x)'s shape> or "
-                    "in_features=/out_features= to add a Linear projection")
-            raise ValueError(f"Residual: projection gives shape {tuple(shortcut.shape)} but fn gives "
-                             f"{tuple(y.shape)}")
+                    "in_features=/out_features= to add a Linear projection"
+                )
+            raise ValueError(
+                f"Residual: projection gives shape {tuple(shortcut.shape)} but fn gives {tuple(y.shape)}"
+            )
         return shortcut + y

@@ -1,4 +1,5 @@
 """Embedding: a lookup table of learnable vectors."""
+
 from __future__ import annotations
 
 from typing import Optional
@@ -18,14 +19,23 @@ class Embedding(Module):
     """weight[input]: (*,) int64 indices -> (*, embedding_dim). weight ~ N(0, 1) initially; the row
     at padding_idx starts at zero and receives no gradient."""
 
-    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: Optional[int] = None,
-                 _weight=None, device=None, dtype=None):
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        padding_idx: Optional[int] = None,
+        _weight=None,
+        device=None,
+        dtype=None,
+    ):
         super().__init__()
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError(f"Padding_idx must be within num_embeddings ({num_embeddings}), got {padding_idx}")
+                raise ValueError(
+                    f"Padding_idx must be within num_embeddings ({num_embeddings}), got {padding_idx}"
+                )
             if padding_idx < 0:
                 padding_idx += num_embeddings
         self.padding_idx = padding_idx
@@ -34,8 +44,10 @@ class Embedding(Module):
             self.reset_parameters()
         else:
             if tuple(_weight.shape) != (num_embeddings, embedding_dim):
-                raise ValueError(f"Embedding: _weight has shape {tuple(_weight.shape)}, expected "
-                                 f"{(num_embeddings, embedding_dim)}")
+                raise ValueError(
+                    f"Embedding: _weight has shape {tuple(_weight.shape)}, expected "
+                    f"{(num_embeddings, embedding_dim)}"
+                )
             self.weight = Parameter(_weight)
 
     def reset_parameters(self) -> None:
@@ -46,7 +58,9 @@ class Embedding(Module):
             init._copy_(self.weight, rows)
 
     @classmethod
-    def from_pretrained(cls, embeddings, freeze: bool = True, padding_idx: Optional[int] = None) -> "Embedding":
+    def from_pretrained(
+        cls, embeddings, freeze: bool = True, padding_idx: Optional[int] = None
+    ) -> "Embedding":
         if embeddings.dim() != 2:
             raise ValueError("Embeddings parameter is expected to be 2-dimensional")
         rows, cols = embeddings.shape

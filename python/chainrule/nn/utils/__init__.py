@@ -1,4 +1,5 @@
 """Training utilities: gradient clipping and parameter/vector conversion."""
+
 from chainrule.nn.utils.clip_grad import clip_grad_norm_, clip_grad_value_
 from chainrule.nn.utils.convert_parameters import parameters_to_vector, vector_to_parameters
 

@@ -1,4 +1,5 @@
 """Gradient clipping, as torch.nn.utils.clip_grad_norm_ / clip_grad_value_."""
+
 from __future__ import annotations
 
 import math
@@ -13,8 +14,9 @@ def _grads(parameters):
     return [p.grad for p in parameters if p.grad is not None]
 
 
-def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
-                    error_if_nonfinite: bool = False, foreach=None) -> Tensor:
+def clip_grad_norm_(
+    parameters, max_norm: float, norm_type: float = 2.0, error_if_nonfinite: bool = False, foreach=None
+) -> Tensor:
     """Scales the gradients of ``parameters`` in place so that their joint ``norm_type``-norm is
     at most ``max_norm``; returns the norm before clipping as a 0-d tensor.
 
@@ -31,9 +33,11 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
         return total
     value = total.item()
     if error_if_nonfinite and (math.isnan(value) or math.isinf(value)):
-        raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` is "
-                           "non-finite, so it cannot be clipped. To disable this error and scale the "
-                           "gradients by the non-finite norm anyway, set `error_if_nonfinite=False`")
+        raise RuntimeError(
+            f"The total norm of order {norm_type} for gradients from `parameters` is "
+            "non-finite, so it cannot be clipped. To disable this error and scale the "
+            "gradients by the non-finite norm anyway, set `error_if_nonfinite=False`"
+        )
     _core._clip_by_total_norm_(grads, max_norm, total)
     return total
 

@@ -1,4 +1,5 @@
 """Flattening parameters to one vector and back, as torch.nn.utils."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -27,8 +28,9 @@ def parameters_to_vector(parameters) -> Tensor:
         return cat([p.reshape(-1) for p in params])
     arrays = [np.asarray(p.detach()).reshape(-1) for p in params]
     dtype = np.result_type(*arrays) if arrays else np.float32
-    return chainrule.tensor(np.concatenate(arrays).astype(dtype, copy=False) if arrays
-                            else np.zeros(0, dtype))
+    return chainrule.tensor(
+        np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.zeros(0, dtype)
+    )
 
 
 def vector_to_parameters(vec: Tensor, parameters) -> None:
