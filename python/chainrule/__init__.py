@@ -3,9 +3,17 @@
 Conventional import: ``import chainrule as cr``. Names, signatures and semantics follow PyTorch.
 """
 
+from typing import TYPE_CHECKING
+
 from chainrule import _core
-from chainrule._core import Tensor, dtype, float32, float64, int64
-from chainrule._core import bool  # noqa: A004 - PyTorch's dtype name
+from chainrule._core import (
+    Tensor,
+    bool,  # PyTorch's dtype name; shadows the builtin in this module only
+    dtype,
+    float32,
+    float64,
+    int64,
+)
 
 # Every public function of the engine (add, exp, sum, matmul, cat, ...) is a chainrule function.
 _CORE_FUNCTIONS = [
@@ -17,49 +25,52 @@ _CORE_FUNCTIONS = [
     and not isinstance(getattr(_core, n), type)
 ]
 globals().update({n: getattr(_core, n) for n in _CORE_FUNCTIONS})
+if TYPE_CHECKING:
+    # What type checkers see of the line above: the engine's functions as the stub _core.pyi lists them.
+    from chainrule._core import *  # noqa: F403
 
+# Order matters: Tensor's Python-side methods (_tensor) are attached before the subpackages load.
+# isort: off
 from chainrule._tensor import tensor, zeros, ones, empty  # noqa: E402
-from chainrule._creation import *  # noqa: E402,F401,F403
+from chainrule._creation import *  # noqa: E402, F403
 from chainrule._creation import __all__ as _creation_all  # noqa: E402
 from chainrule.autograd.grad_mode import enable_grad, no_grad, set_grad_enabled  # noqa: E402
 from chainrule import autograd  # noqa: E402
 from chainrule import nn, optim, utils  # noqa: E402
 from chainrule.serialization import load, save  # noqa: E402
 from chainrule._config import show_config, __version__  # noqa: E402
+# isort: on
 
-float = float32  # noqa: A001 - PyTorch's aliases
+float = float32  # PyTorch's aliases, shadowing the builtins in this module only
 double = float64
 long = int64
 
-__all__ = sorted(
-    set(
-        [
-            "Tensor",
-            "dtype",
-            "float32",
-            "float64",
-            "int64",
-            "bool",
-            "float",
-            "double",
-            "long",
-            "tensor",
-            "zeros",
-            "ones",
-            "empty",
-            "no_grad",
-            "enable_grad",
-            "set_grad_enabled",
-            "autograd",
-            "nn",
-            "optim",
-            "utils",
-            "save",
-            "load",
-            "show_config",
-            "__version__",
-        ]
-        + _CORE_FUNCTIONS
-        + list(_creation_all)
-    )
-)
+__all__ = [
+    "Tensor",
+    "dtype",
+    "float32",
+    "float64",
+    "int64",
+    "bool",
+    "float",
+    "double",
+    "long",
+    "tensor",
+    "zeros",
+    "ones",
+    "empty",
+    "no_grad",
+    "enable_grad",
+    "set_grad_enabled",
+    "autograd",
+    "nn",
+    "optim",
+    "utils",
+    "save",
+    "load",
+    "show_config",
+    "__version__",
+]
+__all__ += _CORE_FUNCTIONS
+__all__ += _creation_all
+__all__ = sorted(set(__all__))

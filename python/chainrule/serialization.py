@@ -22,7 +22,7 @@ import json
 import math
 import os
 import struct
-from typing import Any, Dict, List, Tuple
+from typing import Any
 
 import numpy as np
 
@@ -41,8 +41,8 @@ _MAX_HEADER = 100 * 1024 * 1024  # the safetensors limit
 # ---- save ---------------------------------------------------------------------------------------
 class _Writer:
     def __init__(self):
-        self.tensors: Dict[str, Tensor] = {}
-        self.by_id: Dict[int, str] = {}
+        self.tensors: dict[str, Tensor] = {}
+        self.by_id: dict[int, str] = {}
 
     def name_for(self, t: Tensor, path: str) -> str:
         if id(t) in self.by_id:
@@ -98,8 +98,8 @@ def save(obj: Any, f) -> None:
     binary file object ``f`` in the safetensors layout."""
     w = _Writer()
     structure = w.encode(obj, "")
-    header: Dict[str, Any] = {}
-    blobs: List[bytes] = []
+    header: dict[str, Any] = {}
+    blobs: list[bytes] = []
     offset = 0
     for name, t in w.tensors.items():
         code = _CODES.get(t.dtype)
@@ -142,7 +142,7 @@ def _read_all(f) -> bytes:
         return fh.read()
 
 
-def _parse(buf: bytes) -> Tuple[Dict[str, Tensor], Dict[str, str]]:
+def _parse(buf: bytes) -> tuple[dict[str, Tensor], dict[str, str]]:
     size = len(buf)
     if size < 8:
         raise _bad(f"file is truncated ({size} bytes; a header length needs 8)")
@@ -191,7 +191,7 @@ def _parse(buf: bytes) -> Tuple[Dict[str, Tensor], Dict[str, str]]:
             )
         spans.append((offs[0], offs[1], name))
     spans.sort()
-    for (b0, e0, n0), (b1, e1, n1) in zip(spans, spans[1:]):
+    for (_, e0, n0), (b1, _, n1) in zip(spans, spans[1:]):
         if b1 < e0:
             raise _bad(f"entries {n0!r} and {n1!r} overlap in the data section")
     tensors = {}
@@ -209,7 +209,7 @@ def _parse(buf: bytes) -> Tuple[Dict[str, Tensor], Dict[str, str]]:
 
 
 class _Reader:
-    def __init__(self, tensors: Dict[str, Tensor]):
+    def __init__(self, tensors: dict[str, Tensor]):
         self.tensors = tensors
 
     def decode(self, node: Any) -> Any:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Optional, Sequence, Union
+from collections.abc import Sequence
+from typing import Union
 
 from chainrule import _core
 from chainrule._core import Tensor
-from chainrule.autograd.grad_mode import enable_grad, no_grad, set_grad_enabled
 from chainrule.autograd.function import Function, FunctionCtx
+from chainrule.autograd.grad_mode import enable_grad, no_grad, set_grad_enabled
 from chainrule.autograd.gradcheck import gradcheck, gradgradcheck
 
 __all__ = [
@@ -36,7 +37,7 @@ def _as_tuple(x):
 def backward(
     tensors: _TensorOrTensors,
     grad_tensors=None,
-    retain_graph: Optional[bool] = None,
+    retain_graph: bool | None = None,
     create_graph: bool = False,
     inputs=None,
 ) -> None:
@@ -71,14 +72,13 @@ def grad(
     outputs: _TensorOrTensors,
     inputs: _TensorOrTensors,
     grad_outputs=None,
-    retain_graph: Optional[bool] = None,
+    retain_graph: bool | None = None,
     create_graph: bool = False,
-    allow_unused: Optional[bool] = None,
+    allow_unused: bool | None = None,
     materialize_grads: bool = False,
 ):
     """Returns the gradients of ``outputs`` w.r.t. ``inputs`` without touching any ``.grad``."""
     outputs = _as_tuple(outputs)
-    single = isinstance(inputs, Tensor)
     inputs = _as_tuple(inputs)
     grads = _as_tuple(grad_outputs)
     if grads is not None and len(grads) != len(outputs):

@@ -107,5 +107,5 @@ class Function:
         linked = _core._make_function_node(
             f"{cls.__name__}Backward", run_backward, ctx._release, inputs, tensor_outs
         )
-        result = tuple(l if isinstance(o, Tensor) else o for o, l in zip(outs, linked))
+        result = tuple(lo if isinstance(o, Tensor) else o for o, lo in zip(outs, linked))
         return result[0] if single else result

@@ -1,9 +1,7 @@
 """Neural-network building blocks: Module and layers, Parameter, init, functional."""
 
-from chainrule.nn import functional  # noqa: F401
-from chainrule.nn import init  # noqa: F401
-from chainrule.nn import utils  # noqa: F401
-from chainrule.nn.modules import *  # noqa: F401,F403
+from chainrule.nn import functional, init, utils
+from chainrule.nn.modules import *  # noqa: F403
 from chainrule.nn.modules import __all__ as _modules_all
 from chainrule.nn.parameter import Parameter
 

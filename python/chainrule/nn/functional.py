@@ -12,7 +12,8 @@ import numpy as np
 
 from chainrule import _core
 from chainrule._core import Tensor
-from chainrule._core import batch_norm, layer_norm  # noqa: F401 - fused C++ kernels
+from chainrule._core import batch_norm as batch_norm  # fused C++ kernels, re-exported
+from chainrule._core import layer_norm as layer_norm
 
 __all__ = [
     "relu",

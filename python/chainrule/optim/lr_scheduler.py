@@ -12,7 +12,7 @@ import math
 import types
 from bisect import bisect_right
 from collections import Counter
-from typing import Any, Dict, List
+from typing import Any
 
 from chainrule.optim.optimizer import Optimizer
 
@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 
-def _group_lrs(optimizer) -> List[float]:
+def _group_lrs(optimizer) -> list[float]:
     return [group["lr"] for group in optimizer.param_groups]
 
 
@@ -76,10 +76,10 @@ class LRScheduler:
         finally:
             self._is_initial = False
 
-    def get_lr(self) -> List[float]:  # pragma: no cover - abstract
+    def get_lr(self) -> list[float]:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def get_last_lr(self) -> List[float]:
+    def get_last_lr(self) -> list[float]:
         """The learning rates set by the last ``step()``, one per param group."""
         return self._last_lr
 
@@ -100,11 +100,11 @@ class LRScheduler:
             group["lr"] = lr
         self._last_lr = _group_lrs(self.optimizer)
 
-    def state_dict(self) -> Dict[str, Any]:
+    def state_dict(self) -> dict[str, Any]:
         """Every attribute except the optimizer."""
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
-    def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.__dict__.update(state_dict)
 
 

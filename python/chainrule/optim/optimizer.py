@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from copy import deepcopy
-from typing import Any, Callable, Dict, Iterable, List, Optional
+from typing import Any, Callable
 
 from chainrule import _core
 from chainrule._core import Tensor
@@ -32,10 +33,10 @@ class Optimizer:
     runs one fused C++ kernel over all parameters of the group that have a gradient.
     """
 
-    def __init__(self, params: Iterable, defaults: Dict[str, Any]):
+    def __init__(self, params: Iterable, defaults: dict[str, Any]):
         self.defaults = defaults
-        self.state: Dict[Any, Dict[str, Any]] = defaultdict(dict)
-        self.param_groups: List[Dict[str, Any]] = []
+        self.state: dict[Any, dict[str, Any]] = defaultdict(dict)
+        self.param_groups: list[dict[str, Any]] = []
         if isinstance(params, Tensor):
             raise TypeError(
                 "params argument given to the optimizer should be an iterable of Tensors "
@@ -50,7 +51,7 @@ class Optimizer:
             self.add_param_group(group)
 
     # ---- groups ----------------------------------------------------------------------------
-    def add_param_group(self, param_group: Dict[str, Any]) -> None:
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Adds a group of parameters with its own hyperparameters (defaults fill the rest)."""
         if not isinstance(param_group, dict):
             raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
@@ -87,7 +88,7 @@ class Optimizer:
         self._validate_group(group)
         self.param_groups.append(group)
 
-    def _validate_group(self, group: Dict[str, Any]) -> None:
+    def _validate_group(self, group: dict[str, Any]) -> None:
         """Raises ValueError for invalid hyperparameters (subclasses check theirs)."""
 
     # ---- steps ---------------------------------------------------------------------------
@@ -110,7 +111,7 @@ class Optimizer:
         if to_zero:
             _core._zero_(to_zero)
 
-    def step(self, closure: Optional[Callable[[], Any]] = None):
+    def step(self, closure: Callable[[], Any] | None = None):
         """Performs one update of every parameter group; ``closure`` (re-evaluating the model with
         grad enabled and returning the loss) runs first and its loss is returned."""
         loss = None
@@ -127,10 +128,10 @@ class Optimizer:
         raise NotImplementedError
 
     # ---- state dict ------------------------------------------------------------------------
-    def state_dict(self) -> Dict[str, Any]:
+    def state_dict(self) -> dict[str, Any]:
         """``{"state": {param_index: {...}}, "param_groups": [{..., "params": [indices]}]}``, with
         parameters numbered in group order as PyTorch does; state tensors are copies."""
-        index: Dict[int, int] = {}
+        index: dict[int, int] = {}
         groups = []
         for group in self.param_groups:
             packed = {k: v for k, v in group.items() if k != "params"}
@@ -145,7 +146,7 @@ class Optimizer:
                     state[index[id(p)]] = {k: _copy_value(v) for k, v in self.state[p].items()}
         return {"state": state, "param_groups": groups}
 
-    def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restores state and hyperparameters saved by ``state_dict`` (tensors are copied and cast
         to each parameter's dtype, except the step counters)."""
         groups = self.param_groups
@@ -161,7 +162,7 @@ class Optimizer:
         for g, s in zip(groups, saved_groups):
             for old, p in zip(s["params"], g["params"]):
                 id_map[old] = p
-        new_state: Dict[Any, Dict[str, Any]] = defaultdict(dict)
+        new_state: dict[Any, dict[str, Any]] = defaultdict(dict)
         for k, v in state_dict["state"].items():
             if k in id_map:
                 p = id_map[k]

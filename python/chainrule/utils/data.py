@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import collections.abc
 import math
-from typing import Any, Callable, Iterator, List, Optional, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any, Callable
 
 import numpy as np
 
@@ -46,7 +47,7 @@ def _global_seed() -> int:
     return 0
 
 
-def _randperm(n: int, generator=None) -> List[int]:
+def _randperm(n: int, generator=None) -> list[int]:
     """A random permutation of range(n) as a list of ints."""
     if isinstance(generator, np.random.Generator):
         return generator.permutation(n).tolist()
@@ -68,7 +69,7 @@ class Dataset:
     def __getitem__(self, index):
         raise NotImplementedError("Subclasses of Dataset should implement __getitem__.")
 
-    def __add__(self, other: "Dataset") -> "ConcatDataset":
+    def __add__(self, other: Dataset) -> ConcatDataset:
         return ConcatDataset([self, other])
 
 
@@ -148,7 +149,7 @@ class ConcatDataset(Dataset):
         return self.datasets[d][idx - start]
 
 
-def random_split(dataset, lengths: Sequence, generator=None) -> List[Subset]:
+def random_split(dataset, lengths: Sequence, generator=None) -> list[Subset]:
     """Splits ``dataset`` into non-overlapping random subsets of the given lengths, or of the
     given fractions (summing to 1; remainders go round-robin to the first subsets)."""
     n = len(dataset)
@@ -199,7 +200,7 @@ class RandomSampler(Sampler):
     """A fresh random permutation at every iteration (or ``num_samples`` draws with replacement)."""
 
     def __init__(
-        self, data_source, replacement: bool = False, num_samples: Optional[int] = None, generator=None
+        self, data_source, replacement: bool = False, num_samples: int | None = None, generator=None
     ):
         self.data_source = data_source
         self.replacement = replacement
@@ -218,7 +219,7 @@ class RandomSampler(Sampler):
         n = len(self.data_source)
         if self.replacement:
             # Uniform draws built from permutations keep one source of randomness.
-            out: List[int] = []
+            out: list[int] = []
             while len(out) < self.num_samples:
                 out.extend(i % n for i in _randperm(n, self.generator))
             return iter(out[: self.num_samples])
@@ -274,7 +275,7 @@ class BatchSampler(Sampler):
 
 
 # ---- collation ---------------------------------------------------------------------------------
-def _stack(tensors: List[Tensor]) -> Tensor:
+def _stack(tensors: list[Tensor]) -> Tensor:
     stack = getattr(chainrule, "stack", None)
     if stack is not None:
         return stack(tensors)
@@ -349,12 +350,12 @@ class DataLoader:
     def __init__(
         self,
         dataset,
-        batch_size: Optional[int] = 1,
-        shuffle: Optional[bool] = None,
+        batch_size: int | None = 1,
+        shuffle: bool | None = None,
         sampler=None,
         batch_sampler=None,
         num_workers: int = 0,
-        collate_fn: Optional[Callable] = None,
+        collate_fn: Callable | None = None,
         pin_memory: bool = False,
         drop_last: bool = False,
         timeout: float = 0,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 from chainrule.nn import functional as F
 from chainrule.nn.modules.module import Module
 
@@ -100,7 +98,7 @@ class Softplus(Module):
 
 
 class Softmax(Module):
-    def __init__(self, dim: Optional[int] = None):
+    def __init__(self, dim: int | None = None):
         super().__init__()
         self.dim = dim
 
@@ -112,7 +110,7 @@ class Softmax(Module):
 
 
 class LogSoftmax(Module):
-    def __init__(self, dim: Optional[int] = None):
+    def __init__(self, dim: int | None = None):
         super().__init__()
         self.dim = dim
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import itertools
 from collections import OrderedDict, namedtuple
-from typing import Any, Callable, Dict, Iterator, Optional, Set, Tuple
+from collections.abc import Iterator
+from typing import Any, Callable
 
 import numpy as np
 
@@ -53,7 +54,7 @@ def _addindent(s: str, num_spaces: int) -> str:
     return first + "\n" + "\n".join(" " * num_spaces + line for line in lines)
 
 
-def _check_name(module: "Module", name, kind: str) -> None:
+def _check_name(module: Module, name, kind: str) -> None:
     if not isinstance(name, str):
         raise TypeError(f"{kind} name should be a string. Got {type(name).__name__}")
     if name == "":
@@ -86,7 +87,7 @@ class Module:
 
     forward: Callable[..., Any]
 
-    def forward(self, *args, **kwargs):  # noqa: F811 - the documented override point
+    def forward(self, *args, **kwargs):
         raise NotImplementedError(
             f'Module [{type(self).__name__}] is missing the required "forward" function'
         )
@@ -96,7 +97,7 @@ class Module:
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"cannot assign {what} before Module.__init__() call")
 
-    def register_buffer(self, name: str, tensor: Optional[Tensor], persistent: bool = True) -> None:
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Registers a tensor that is state but not a parameter (e.g. BatchNorm's running_mean).
         Persistent buffers are part of state_dict()."""
         self._require_init("buffer")
@@ -113,7 +114,7 @@ class Module:
         else:
             self._non_persistent_buffers_set.add(name)
 
-    def register_parameter(self, name: str, param: Optional[Parameter]) -> None:
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Registers a Parameter (or None, a declared but absent parameter such as a missing bias)."""
         self._require_init("parameters")
         _check_name(self, name, "parameter")
@@ -132,7 +133,7 @@ class Module:
             )
         self._parameters[name] = param
 
-    def add_module(self, name: str, module: Optional["Module"]) -> None:
+    def add_module(self, name: str, module: Module | None) -> None:
         """Registers a child module under ``name``."""
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
@@ -144,7 +145,7 @@ class Module:
 
     register_module = add_module
 
-    def get_submodule(self, target: str) -> "Module":
+    def get_submodule(self, target: str) -> Module:
         """The submodule at a dotted path ("encoder.layers.0"); "" is the module itself."""
         if target == "":
             return self
@@ -246,7 +247,7 @@ class Module:
 
     # ---- traversal ---------------------------------------------------------------------------
     def _named_members(self, get_members, prefix="", recurse=True, remove_duplicate=True):
-        memo: Set[int] = set()
+        memo: set[int] = set()
         modules = (
             self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
             if recurse
@@ -262,7 +263,7 @@ class Module:
 
     def named_parameters(
         self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
-    ) -> Iterator[Tuple[str, Parameter]]:
+    ) -> Iterator[tuple[str, Parameter]]:
         """(name, parameter) pairs, each shared parameter once (under its first name)."""
         yield from self._named_members(lambda m: m._parameters.items(), prefix, recurse, remove_duplicate)
 
@@ -272,27 +273,27 @@ class Module:
 
     def named_buffers(
         self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
-    ) -> Iterator[Tuple[str, Tensor]]:
+    ) -> Iterator[tuple[str, Tensor]]:
         yield from self._named_members(lambda m: m._buffers.items(), prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
-    def named_children(self) -> Iterator[Tuple[str, "Module"]]:
-        memo: Set[int] = set()
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        memo: set[int] = set()
         for name, module in self._modules.items():
             if module is not None and id(module) not in memo:
                 memo.add(id(module))
                 yield name, module
 
-    def children(self) -> Iterator["Module"]:
+    def children(self) -> Iterator[Module]:
         for _, m in self.named_children():
             yield m
 
     def named_modules(
-        self, memo: Optional[Set[int]] = None, prefix: str = "", remove_duplicate: bool = True
-    ) -> Iterator[Tuple[str, "Module"]]:
+        self, memo: set[int] | None = None, prefix: str = "", remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Module]]:
         """(dotted name, module) for this module and every descendant, depth first."""
         if memo is None:
             memo = set()
@@ -307,12 +308,12 @@ class Module:
             sub = prefix + ("." if prefix else "") + name
             yield from module.named_modules(memo, sub, remove_duplicate)
 
-    def modules(self) -> Iterator["Module"]:
+    def modules(self) -> Iterator[Module]:
         for _, m in self.named_modules():
             yield m
 
     # ---- modes and gradients -----------------------------------------------------------------
-    def train(self, mode: bool = True) -> "Module":
+    def train(self, mode: bool = True) -> Module:
         """Sets training mode on this module and every descendant (Dropout, BatchNorm obey it)."""
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
@@ -321,10 +322,10 @@ class Module:
             m.train(mode)
         return self
 
-    def eval(self) -> "Module":
+    def eval(self) -> Module:
         return self.train(False)
 
-    def requires_grad_(self, requires_grad: bool = True) -> "Module":
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
@@ -342,7 +343,7 @@ class Module:
                 p.grad = _core._zeros(*p.shape, dtype=p.dtype)
 
     # ---- conversion --------------------------------------------------------------------------
-    def _apply(self, fn: Callable[[Tensor], Tensor]) -> "Module":
+    def _apply(self, fn: Callable[[Tensor], Tensor]) -> Module:
         """Applies fn to every parameter, gradient and buffer, keeping each tensor object (its data
         is swapped in place, as PyTorch's ``param.data = fn(param)``)."""
         for module in self.modules():
@@ -360,14 +361,14 @@ class Module:
                         t.grad = new_grad.detach()
         return self
 
-    def apply(self, fn: Callable[["Module"], None]) -> "Module":
+    def apply(self, fn: Callable[[Module], None]) -> Module:
         """Calls fn on every submodule (children first) and then on this module."""
         for m in self.children():
             m.apply(fn)
         fn(self)
         return self
 
-    def to(self, *args, **kwargs) -> "Module":
+    def to(self, *args, **kwargs) -> Module:
         """to(dtype), to("cpu"), to(tensor) or to("cpu", dtype): floating parameters and buffers
         take the dtype, in place (Parameter objects are kept)."""
         dtype = kwargs.pop("dtype", None)
@@ -391,16 +392,16 @@ class Module:
             raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}")
         return self._apply(lambda t: t.to(dtype) if t.is_floating_point() and t.dtype != dtype else t)
 
-    def float(self) -> "Module":
+    def float(self) -> Module:
         return self.to(_core.float32)
 
-    def double(self) -> "Module":
+    def double(self) -> Module:
         return self.to(_core.float64)
 
-    def cpu(self) -> "Module":
+    def cpu(self) -> Module:
         return self
 
-    def type(self, dst_type) -> "Module":
+    def type(self, dst_type) -> Module:
         return self._apply(lambda t: t.to(dst_type))
 
     # ---- hooks and calling -------------------------------------------------------------------
@@ -445,7 +446,7 @@ class Module:
 
     def state_dict(
         self, *args, destination=None, prefix: str = "", keep_vars: bool = False
-    ) -> Dict[str, Tensor]:
+    ) -> dict[str, Tensor]:
         """An ordered dict of every parameter and persistent buffer under PyTorch's dotted keys
         ("0.weight", "bn.running_mean"...). Values share memory with the module (detached unless
         keep_vars)."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 from chainrule.nn.modules.linear import Linear
 from chainrule.nn.modules.module import Module
 
@@ -19,10 +17,10 @@ class Residual(Module):
     def __init__(
         self,
         fn: Module,
-        projection: Optional[Module] = None,
+        projection: Module | None = None,
         *,
-        in_features: Optional[int] = None,
-        out_features: Optional[int] = None,
+        in_features: int | None = None,
+        out_features: int | None = None,
     ):
         super().__init__()
         if not callable(fn):

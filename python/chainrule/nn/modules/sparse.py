@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 
 import chainrule
@@ -23,7 +21,7 @@ class Embedding(Module):
         self,
         num_embeddings: int,
         embedding_dim: int,
-        padding_idx: Optional[int] = None,
+        padding_idx: int | None = None,
         _weight=None,
         device=None,
         dtype=None,
@@ -58,9 +56,7 @@ class Embedding(Module):
             init._copy_(self.weight, rows)
 
     @classmethod
-    def from_pretrained(
-        cls, embeddings, freeze: bool = True, padding_idx: Optional[int] = None
-    ) -> "Embedding":
+    def from_pretrained(cls, embeddings, freeze: bool = True, padding_idx: int | None = None) -> Embedding:
         if embeddings.dim() != 2:
             raise ValueError("Embeddings parameter is expected to be 2-dimensional")
         rows, cols = embeddings.shape
