@@ -1,6 +1,7 @@
 // Autograd entry points: backward/grad, grad mode, hooks, thread count, Python-defined Functions.
 #include "bindings/common.h"
-#include "core/engine.h"
+#include "autograd/engine.h"
+#include "autograd/hooks.h"
 #include "core/node.h"
 #include "core/parallel.h"
 #include "ops/ops.h"

@@ -2,7 +2,8 @@
 #include <pybind11/numpy.h>
 
 #include "bindings/common.h"
-#include "core/engine.h"
+#include "autograd/engine.h"
+#include "autograd/hooks.h"
 #include "core/node.h"
 #include "ops/ops.h"
 

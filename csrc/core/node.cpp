@@ -1,7 +1,5 @@
 #include "core/node.h"
 
-#include "ops/ops.h"
-
 namespace cr {
 
 namespace {
@@ -49,7 +47,7 @@ std::shared_ptr<Node> grad_accumulator(const Tensor& leaf) {
   auto* impl = leaf.impl();
   std::lock_guard<std::mutex> lock(impl->grad_mu_);
   if (auto acc = impl->grad_accumulator_.lock()) return acc;
-  auto acc = std::make_shared<AccumulateGrad>(leaf.ptr());
+  auto acc = make_grad_accumulator(leaf.ptr());
   impl->grad_accumulator_ = acc;
   return acc;
 }
@@ -60,7 +58,7 @@ Edge gradient_edge(const Tensor& t) {
   return Edge{grad_accumulator(t), 0};
 }
 
-static void mark_output(const std::shared_ptr<Node>& node, Tensor& out) {
+void add_output(const std::shared_ptr<Node>& node, Tensor& out) {
   auto* impl = out.impl();
   impl->output_nr_ = (uint32_t)node->outputs_.size();
   impl->grad_fn_ = node;
@@ -72,55 +70,19 @@ void set_history(const std::shared_ptr<Node>& node, const TensorList& inputs, Te
   node->next_edges_.reserve(inputs.size());
   for (const auto& t : inputs) node->next_edges_.push_back(gradient_edge(t));
   for (auto& o : outputs)
-    if (o.defined() && is_floating(o.dtype())) mark_output(node, o);
+    if (o.defined() && is_floating(o.dtype())) add_output(node, o);
 }
 
 void set_history(const std::shared_ptr<Node>& node, const Tensor& in, Tensor& out) {
   node->next_edges_.push_back(gradient_edge(in));
-  mark_output(node, out);
+  add_output(node, out);
 }
 
 void set_history(const std::shared_ptr<Node>& node, const Tensor& a, const Tensor& b, Tensor& out) {
   node->next_edges_.reserve(2);
   node->next_edges_.push_back(gradient_edge(a));
   node->next_edges_.push_back(gradient_edge(b));
-  mark_output(node, out);
-}
-
-// ---------------------------------------------------------------------------------------------
-AccumulateGrad::AccumulateGrad(std::shared_ptr<TensorImpl> leaf) : leaf_(std::move(leaf)) {
-  outputs_.push_back(OutputMeta{leaf_->sizes_, leaf_->dtype_});
-}
-
-TensorList AccumulateGrad::apply(TensorList&& grads) {
-  Tensor g = std::move(grads[0]);
-  if (!g.defined()) return {};
-  for (auto& hook : leaf_->hooks_) {
-    Tensor r = hook(g);
-    if (r.defined()) g = std::move(r);
-  }
-  std::lock_guard<std::mutex> lock(leaf_->grad_mu_);
-  auto& slot = leaf_->grad_;
-  if (GradMode::is_enabled()) {
-    // create_graph: keep the gradient's own history so it can be differentiated again.
-    slot = slot ? add(Tensor(slot), g).ptr() : g.ptr();
-    return {};
-  }
-  if (!slot) {
-    // Steal the buffer when nobody else can see it; otherwise keep a private copy, since later
-    // accumulation writes into it in place.
-    bool private_buffer = g.ptr().use_count() == 1 && g.storage().use_count() == 1 &&
-                          g.storage()->owns_memory() && g.is_contiguous() && !g.requires_grad();
-    slot = private_buffer ? g.ptr() : contiguous_copy(detach(g)).ptr();
-  } else {
-    Tensor acc(slot);
-    add_inplace_raw(acc, g);
-  }
-  return {};
-}
-
-TensorList NotDifferentiable::apply(TensorList&&) {
-  throw AutogradError(str("the derivative of '", op_, "' is not implemented"));
+  add_output(node, out);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -50,26 +50,7 @@ class Node : public std::enable_shared_from_this<Node> {
   uint64_t sequence_nr_;
 };
 
-/// The sink of a leaf that requires grad: adds incoming gradients into leaf.grad.
-class AccumulateGrad final : public Node {
- public:
-  explicit AccumulateGrad(std::shared_ptr<TensorImpl> leaf);
-  TensorList apply(TensorList&& grads) override;
-  std::string name() const override { return "AccumulateGrad"; }
-  /// Usually steals the incoming buffer; accumulating is one pass, never worth a thread hand-off.
-  bool cheap() const override { return true; }
-  std::shared_ptr<TensorImpl> leaf_;
-};
-
-/// A node that raises when reached: for ops whose gradient is not implemented.
-class NotDifferentiable final : public Node {
- public:
-  explicit NotDifferentiable(std::string op) : op_(std::move(op)) {}
-  TensorList apply(TensorList&&) override;
-  std::string name() const override { return "NotImplemented"; }
-  std::string op_;
-};
-
+/// Drops a node reference without recursing: destroying a million-node chain frees it iteratively.
 void release_node(std::shared_ptr<Node>&& n);
 
 class SavedTensor {
@@ -100,8 +81,11 @@ class SavedTensor {
 
 /// The edge a gradient for `t` flows along: its grad_fn, or its leaf accumulator.
 Edge gradient_edge(const Tensor& t);
-/// The AccumulateGrad node of a leaf that requires grad (created once, then shared).
+/// The gradient sink of a leaf that requires grad (created once, then shared).
 std::shared_ptr<Node> grad_accumulator(const Tensor& leaf);
+/// Makes the sink node for a leaf. The core only needs the interface; autograd's AccumulateGrad
+/// (autograd/accumulate_grad.cpp) defines it.
+std::shared_ptr<Node> make_grad_accumulator(std::shared_ptr<TensorImpl> leaf);
 
 /// True when an op on these inputs must record a node.
 inline bool needs_grad(const Tensor& a) { return GradMode::is_enabled() && a.requires_grad(); }
@@ -114,8 +98,7 @@ bool needs_grad(const TensorList& ts);
 void set_history(const std::shared_ptr<Node>& node, const TensorList& inputs, TensorList& outputs);
 void set_history(const std::shared_ptr<Node>& node, const Tensor& in, Tensor& out);
 void set_history(const std::shared_ptr<Node>& node, const Tensor& a, const Tensor& b, Tensor& out);
-
-/// Drops a node reference without recursing: destroying a million-node chain frees it iteratively.
-void release_node(std::shared_ptr<Node>&& n);
+/// Marks `out` as the node's next output (grad_fn, output_nr, requires_grad).
+void add_output(const std::shared_ptr<Node>& node, Tensor& out);
 
 }  // namespace cr

@@ -7,7 +7,7 @@
 #include "core/node.h"
 #include "ops/creation.h"
 #include "ops/loops.h"
-#include "ops/unary_node.h"
+#include "ops/derivatives.h"
 #include "ops/reduce.h"
 #include "ops/shape.h"
 
@@ -23,8 +23,6 @@ inline int category(DType d) { return d == DType::Bool ? 0 : d == DType::Int64 ?
 /// Dtype for ops that only make sense on floats (exp, sin...): integers and bools give float32.
 inline DType float_dtype(DType d) { return is_floating(d) ? d : DType::Float32; }
 
-/// A 0-dim zero of g's dtype: where(mask, g, zero) broadcasts it.
-inline Tensor zero_of(const Tensor& g) { return scalar_tensor(0.0, g.dtype()); }
 
 /// t + s for any numeric dtype (add_scalar is float-only).
 inline Tensor plus_scalar(const Tensor& t, double s) {
@@ -82,74 +80,152 @@ static void update_unary(const Tensor& a, const F& f) {
                       });
 }
 
-// ---- backward nodes: arithmetic -------------------------------------------------------------
+// ---- derivatives (Note [Derivatives table]) ----------------------------------------------------
 namespace {
 
-struct AddBackward final : Node {
-  Dims a_shape, b_shape;
-  double alpha = 1.0;  // d/db of a + alpha * b
-  TensorList apply(TensorList&& g) override {
-    Tensor ga, gb;
-    if (next_edges_[0].valid()) ga = sum_to(g[0], a_shape);
-    if (next_edges_[1].valid()) gb = sum_to(alpha == 1.0 ? g[0] : mul_scalar(g[0], alpha), b_shape);
-    return {ga, gb};
-  }
-  std::string name() const override { return alpha == 1.0 ? "AddBackward0" : "SubBackward0"; }
-};
+struct Alpha { double alpha = 1.0; };
+struct Scalar { double s = 0.0; };
+struct Bounds { std::optional<double> lo, hi; };
 
-struct MulBackward final : Node {
-  SavedTensor a, b;
-  Dims a_shape, b_shape;
-  TensorList apply(TensorList&& g) override {
-    Tensor ga, gb;
-    if (next_edges_[0].valid()) ga = sum_to(mul(g[0], b.unpack(*this)), a_shape);
-    if (next_edges_[1].valid()) gb = sum_to(mul(g[0], a.unpack(*this)), b_shape);
-    return {ga, gb};
-  }
-  void release_saved() override { a.reset(); b.reset(); }
-  std::string name() const override { return "MulBackward0"; }
-};
+// self + alpha * other
+const Derivative<2, 0, Alpha> add_grad{"AddBackward0", {"self", "other"},
+    {[](const auto& d) { return d.grad; },
+     [](const auto& d) { return d.attrs.alpha == 1.0 ? d.grad : d.grad * d.attrs.alpha; }}};
+// self - alpha * other
+const Derivative<2, 0, Alpha> sub_grad{"SubBackward0", {"self", "other"},
+    {[](const auto& d) { return d.grad; },
+     [](const auto& d) { return d.grad * -d.attrs.alpha; }}};
+// self * other
+const Derivative<2, 2> mul_grad{"MulBackward0", {"self", "other"},
+    {[](const auto& d) { return d.grad * d.saved[1]; },
+     [](const auto& d) { return d.grad * d.saved[0]; }},
+    {{{"self", for_grad_of(1)}, {"other", for_grad_of(0)}}}};
+// self / other
+const Derivative<2, 2> div_grad{"DivBackward0", {"self", "other"},
+    {[](const auto& d) { return d.grad / d.saved[1]; },
+     [](const auto& d) { return -d.grad * d.saved[0] / (d.saved[1] * d.saved[1]); }},
+    {{{"self", for_grad_of(1)}, {"other", kAllGrads}}}};
+// -self
+const Derivative<1> neg_grad{"NegBackward0", {"self"}, {[](const auto& d) { return -d.grad; }}};
+// self * s, self + s (a Python number)
+const Derivative<1, 0, Scalar> mul_scalar_grad{"MulBackward1", {"self"},
+    {[](const auto& d) { return d.grad * d.attrs.s; }}};
+const Derivative<1> add_scalar_grad{"AddBackward1", {"self"}, {[](const auto& d) { return d.grad; }}};
 
-struct DivBackward final : Node {
-  SavedTensor a, b;
-  Dims a_shape, b_shape;
-  TensorList apply(TensorList&& g) override {
-    Tensor bv = b.unpack(*this);
-    Tensor ga, gb;
-    if (next_edges_[0].valid()) ga = sum_to(div(g[0], bv), a_shape);
-    if (next_edges_[1].valid()) {
-      // d(a/b)/db = -a / b^2
-      gb = sum_to(neg(div(mul(g[0], a.unpack(*this)), mul(bv, bv))), b_shape);
-    }
-    return {ga, gb};
-  }
-  void release_saved() override { a.reset(); b.reset(); }
-  std::string name() const override { return "DivBackward0"; }
-};
+// Unary math. `result` is the op's output, saved when the formula is cheaper in it.
+const Derivative<1, 1> exp_grad{"ExpBackward0", {"self"},
+    {[](const auto& d) { return d.grad * d.saved[0]; }}, {{{"result"}}}};
+const Derivative<1, 1> log_grad{"LogBackward0", {"self"},
+    {[](const auto& d) { return d.grad / d.saved[0]; }}, {{{"self"}}}};
+const Derivative<1, 1> sqrt_grad{"SqrtBackward0", {"self"},
+    {[](const auto& d) { return d.grad / (d.saved[0] * 2.0); }}, {{{"result"}}}};
+// d x^-1/2 = -1/2 x^-3/2 = -1/2 y^3
+const Derivative<1, 1> rsqrt_grad{"RsqrtBackward0", {"self"},
+    {[](const auto& d) {
+      const Tensor& y = d.saved[0];
+      return d.grad * (y * y * y * -0.5);
+    }},
+    {{{"result"}}}};
+const Derivative<1, 1> sin_grad{"SinBackward0", {"self"},
+    {[](const auto& d) { return d.grad * cos(d.saved[0]); }}, {{{"self"}}}};
+const Derivative<1, 1> cos_grad{"CosBackward0", {"self"},
+    {[](const auto& d) { return -(d.grad * sin(d.saved[0])); }}, {{{"self"}}}};
+// d erf(x) = 2/sqrt(pi) exp(-x^2)
+const Derivative<1, 1> erf_grad{"ErfBackward0", {"self"},
+    {[](const auto& d) {
+      const Tensor& x = d.saved[0];
+      return d.grad * (exp(-(x * x)) * M_2_SQRTPI);
+    }},
+    {{{"self"}}}};
+// d (1/x) = -1/x^2 = -y^2
+const Derivative<1, 1> reciprocal_grad{"ReciprocalBackward0", {"self"},
+    {[](const auto& d) { return -(d.grad * (d.saved[0] * d.saved[0])); }}, {{{"result"}}}};
+// d|x| = sign(x): 0 at x == 0, as PyTorch
+const Derivative<1, 1> abs_grad{"AbsBackward0", {"self"},
+    {[](const auto& d) { return d.grad * sign(d.saved[0]); }}, {{{"self"}}}};
+const Derivative<1> sign_grad{"SignBackward0", {"self"},
+    {[](const auto& d) { return zeros(d.grad.shape(), d.grad.dtype()); }}};
+const Derivative<1, 1> square_grad{"PowBackward0", {"self"},
+    {[](const auto& d) { return d.grad * (d.saved[0] * 2.0); }}, {{{"self"}}}};
 
-struct NegBackward final : Node {
-  TensorList apply(TensorList&& g) override { return {neg(g[0])}; }
-  std::string name() const override { return "NegBackward0"; }
-};
+// self ** exponent, both tensors
+const Derivative<2, 3> pow_grad{"PowBackward1", {"self", "exponent"},
+    {[](const auto& d) {
+       // b a^(b-1); exactly 0 where b == 0 (so 0**0 gives 0, not nan), as PyTorch
+       const Tensor &a = d.saved[0], &b = d.saved[1];
+       Tensor g = d.grad * (b * pow(a, plus_scalar(b, -1.0)));
+       return where(eq(b, 0.0), zero_like_scalar(g), g);
+     },
+     [](const auto& d) {
+       // a^b log(a); 0 where a == 0 and b >= 0 (the limit), as PyTorch
+       const Tensor &a = d.saved[0], &b = d.saved[1], &result = d.saved[2];
+       Tensor g = d.grad * (result * log(a));
+       return where(eq(a, 0.0) & (b >= 0.0), zero_like_scalar(g), g);
+     }},
+    {{{"self"}, {"exponent"}, {"result", for_grad_of(1)}}}};
+// self ** e, e a Python number
+struct Exponent { double e = 1.0; };
+const Derivative<1, 1, Exponent> pow_scalar_grad{"PowBackward0", {"self"},
+    {[](const auto& d) {
+      const double e = d.attrs.e;
+      if (e == 0.0) return zeros(d.grad.shape(), d.grad.dtype());
+      if (e == 1.0) return d.grad;
+      const Tensor& x = d.saved[0];
+      if (e == 2.0) return d.grad * (x * 2.0);
+      return d.grad * (pow_scalar(x, e - 1.0) * e);
+    }},
+    {{{"self"}}}};
 
-struct MulScalarBackward final : Node {
-  double s;
-  TensorList apply(TensorList&& g) override { return {mul_scalar(g[0], s)}; }
-  std::string name() const override { return "MulBackward1"; }
-};
+// where(condition, self, other)
+const Derivative<2, 1> where_grad{"WhereBackward0", {"self", "other"},
+    {[](const auto& d) { return keep_where(d.saved[0], d.grad); },
+     [](const auto& d) { return where(d.saved[0], zero_like_scalar(d.grad), d.grad); }},
+    {{{"condition"}}}};
 
-struct AddScalarBackward final : Node {
-  TensorList apply(TensorList&& g) override { return {std::move(g[0])}; }
-  std::string name() const override { return "AddBackward1"; }
-};
-
-template <class N>
-std::shared_ptr<N> binary_node(const Tensor& a, const Tensor& b) {
-  auto n = std::make_shared<N>();
-  n->a_shape = a.shape();
-  n->b_shape = b.shape();
-  return n;
+// maximum/minimum: the larger (smaller) input gets the gradient; ties send half to each.
+template <bool IsMax>
+Tensor max_min_grad(const Tensor& grad, const Tensor& mine, const Tensor& theirs) {
+  Tensor half_or_zero = keep_where(eq(mine, theirs), grad * 0.5);
+  return where(IsMax ? mine > theirs : mine < theirs, grad, half_or_zero);
 }
+const Derivative<2, 2> maximum_grad{"MaximumBackward0", {"self", "other"},
+    {[](const auto& d) { return max_min_grad<true>(d.grad, d.saved[0], d.saved[1]); },
+     [](const auto& d) { return max_min_grad<true>(d.grad, d.saved[1], d.saved[0]); }},
+    {{{"self"}, {"other"}}}};
+const Derivative<2, 2> minimum_grad{"MinimumBackward0", {"self", "other"},
+    {[](const auto& d) { return max_min_grad<false>(d.grad, d.saved[0], d.saved[1]); },
+     [](const auto& d) { return max_min_grad<false>(d.grad, d.saved[1], d.saved[0]); }},
+    {{{"self"}, {"other"}}}};
+
+// clamp(self, min, max) with number bounds: the gradient passes where min <= x <= max.
+const Derivative<1, 1, Bounds> clamp_grad{"ClampBackward1", {"self"},
+    {[](const auto& d) {
+      const Tensor& x = d.saved[0];
+      const Bounds& b = d.attrs;
+      Tensor inside = b.lo && b.hi ? (x >= *b.lo) & (x <= *b.hi) : b.lo ? x >= *b.lo : x <= *b.hi;
+      return keep_where(inside, d.grad);
+    }},
+    {{{"self"}}}};
+// clamp(self, min, max) with tensor bounds (either may be absent).
+const Derivative<3, 3> clamp_tensor_grad{"ClampBackward0", {"self", "min", "max"},
+    {[](const auto& d) {
+       const Tensor &x = d.saved[0], &lo = d.saved[1], &hi = d.saved[2];
+       Tensor inside = lo.defined() && hi.defined() ? (x >= lo) & (x <= hi) : lo.defined() ? x >= lo : x <= hi;
+       return keep_where(inside, d.grad);
+     },
+     [](const auto& d) {
+       const Tensor &x = d.saved[0], &lo = d.saved[1], &hi = d.saved[2];
+       Tensor below = x < lo;
+       if (hi.defined()) below = below & (lo < hi);  // PyTorch: no gradient to min when min == max
+       return keep_where(below, d.grad);
+     },
+     [](const auto& d) {
+       const Tensor &x = d.saved[0], &lo = d.saved[1], &hi = d.saved[2];
+       Tensor above = x > hi;
+       if (lo.defined()) above = above | (lo > hi);  // min > max gives max
+       return keep_where(above, d.grad);
+     }},
+    {{{"self"}, {"min"}, {"max"}}}};
 
 }  // namespace
 
@@ -165,11 +241,7 @@ static Tensor add_impl(const Tensor& a, const Tensor& b, double alpha, const cha
       throw TypeError("sub: subtraction of two bool tensors is not supported; use logical_xor or ~");
     out = binary_kernel(a, b, dt, op, [](auto x, auto y) { return x - y; });
   }
-  if (needs_grad(a, b) && is_floating(dt)) {
-    auto n = binary_node<AddBackward>(a, b);
-    n->alpha = alpha;
-    set_history(n, a, b, out);
-  }
+  if (auto* n = record(alpha == 1.0 ? add_grad : sub_grad, {a, b}, out)) n->attrs.alpha = alpha == 1.0 ? 1.0 : -alpha;
   return out;
 }
 
@@ -180,24 +252,14 @@ Tensor mul(const Tensor& a, const Tensor& b) {
   DType dt = result_type(a, b);
   Tensor out = dt == DType::Bool ? binary_kernel(a, b, dt, "mul", [](auto x, auto y) { return x && y; })
                                  : binary_kernel(a, b, dt, "mul", [](auto x, auto y) { return x * y; });
-  if (needs_grad(a, b) && is_floating(dt)) {
-    auto n = binary_node<MulBackward>(a, b);
-    if (b.requires_grad()) n->a = SavedTensor(a, false);
-    if (a.requires_grad()) n->b = SavedTensor(b, false);
-    set_history(n, a, b, out);
-  }
+  record(mul_grad, {a, b}, out, {a, b});
   return out;
 }
 
 Tensor div(const Tensor& a, const Tensor& b) {
   DType dt = float_dtype(result_type(a, b));
   Tensor out = binary_kernel(a, b, dt, "div", [](auto x, auto y) { return x / y; });
-  if (needs_grad(a, b)) {
-    auto n = binary_node<DivBackward>(a, b);
-    if (b.requires_grad()) n->a = SavedTensor(a, false);
-    n->b = SavedTensor(b, false);
-    set_history(n, a, b, out);
-  }
+  record(div_grad, {a, b}, out, {a, b});
   return out;
 }
 
@@ -208,7 +270,7 @@ Tensor neg(const Tensor& a) {
     using T = decltype(tag);
     return map_unary<T, T>(a, [](T x) { return static_cast<T>(-x); });
   });
-  if (needs_grad(a)) set_history(std::make_shared<NegBackward>(), a, out);
+  record(neg_grad, {a}, out);
   return out;
 }
 
@@ -218,11 +280,7 @@ Tensor mul_scalar(const Tensor& a, double s) {
     T v = static_cast<T>(s);
     return map_unary<T, T>(a, [v](T x) { return x * v; });
   });
-  if (needs_grad(a)) {
-    auto n = std::make_shared<MulScalarBackward>();
-    n->s = s;
-    set_history(n, a, out);
-  }
+  if (auto* n = record(mul_scalar_grad, {a}, out)) n->attrs.s = s;
   return out;
 }
 
@@ -232,7 +290,7 @@ Tensor add_scalar(const Tensor& a, double s) {
     T v = static_cast<T>(s);
     return map_unary<T, T>(a, [v](T x) { return x + v; });
   });
-  if (needs_grad(a)) set_history(std::make_shared<AddScalarBackward>(), a, out);
+  record(add_scalar_grad, {a}, out);
   return out;
 }
 
@@ -253,73 +311,55 @@ void add_inplace_raw(const Tensor& acc, const Tensor& g) {
 }
 
 // ---- unary math --------------------------------------------------------------------------------
-namespace {
-
-struct ZeroGradBackward final : Node {
-  const char* name_;
-  explicit ZeroGradBackward(const char* n) : name_(n) {}
-  TensorList apply(TensorList&& g) override { return {zeros(g[0].shape(), g[0].dtype())}; }
-  std::string name() const override { return name_; }
-};
-
-}  // namespace
-
 Tensor exp(const Tensor& a) {
   Tensor out = float_unary_kernel(a, "exp", [](auto x) { return std::exp(x); });
-  record_unary(a, out, "ExpBackward0", true, [](const Tensor& g, const Tensor& y) { return mul(g, y); });
+  record(exp_grad, {a}, out, {output(out)});
   return out;
 }
 
 Tensor log(const Tensor& a) {
   Tensor out = float_unary_kernel(a, "log", [](auto x) { return std::log(x); });
-  record_unary(a, out, "LogBackward0", false, [](const Tensor& g, const Tensor& x) { return div(g, x); });
+  record(log_grad, {a}, out, {a});
   return out;
 }
 
 Tensor sqrt(const Tensor& a) {
   Tensor out = float_unary_kernel(a, "sqrt", [](auto x) { return std::sqrt(x); });
   // d sqrt(x) = 1 / (2 sqrt(x))
-  record_unary(a, out, "SqrtBackward0", true,
-               [](const Tensor& g, const Tensor& y) { return div(g, mul_scalar(y, 2.0)); });
+  record(sqrt_grad, {a}, out, {output(out)});
   return out;
 }
 
 Tensor rsqrt(const Tensor& a) {
   Tensor out = float_unary_kernel(a, "rsqrt", [](auto x) { return decltype(x)(1) / std::sqrt(x); });
   // d x^-1/2 = -1/2 x^-3/2 = -1/2 y^3
-  record_unary(a, out, "RsqrtBackward0", true, [](const Tensor& g, const Tensor& y) {
-    return mul(g, mul_scalar(mul(mul(y, y), y), -0.5));
-  });
+  record(rsqrt_grad, {a}, out, {output(out)});
   return out;
 }
 
 Tensor sin(const Tensor& a) {
   Tensor out = float_unary_kernel(a, "sin", [](auto x) { return std::sin(x); });
-  record_unary(a, out, "SinBackward0", false, [](const Tensor& g, const Tensor& x) { return mul(g, cos(x)); });
+  record(sin_grad, {a}, out, {a});
   return out;
 }
 
 Tensor cos(const Tensor& a) {
   Tensor out = float_unary_kernel(a, "cos", [](auto x) { return std::cos(x); });
-  record_unary(a, out, "CosBackward0", false,
-               [](const Tensor& g, const Tensor& x) { return neg(mul(g, sin(x))); });
+  record(cos_grad, {a}, out, {a});
   return out;
 }
 
 Tensor erf(const Tensor& a) {
   Tensor out = float_unary_kernel(a, "erf", [](auto x) { return std::erf(x); });
   // d erf(x) = 2/sqrt(pi) exp(-x^2)
-  record_unary(a, out, "ErfBackward0", false, [](const Tensor& g, const Tensor& x) {
-    return mul(g, mul_scalar(exp(neg(mul(x, x))), M_2_SQRTPI));
-  });
+  record(erf_grad, {a}, out, {a});
   return out;
 }
 
 Tensor reciprocal(const Tensor& a) {
   Tensor out = float_unary_kernel(a, "reciprocal", [](auto x) { return decltype(x)(1) / x; });
   // d (1/x) = -1/x^2 = -y^2
-  record_unary(a, out, "ReciprocalBackward0", true,
-               [](const Tensor& g, const Tensor& y) { return neg(mul(g, mul(y, y))); });
+  record(reciprocal_grad, {a}, out, {output(out)});
   return out;
 }
 
@@ -332,7 +372,7 @@ Tensor abs(const Tensor& a) {
     });
   });
   // d|x| = sign(x); 0 at x == 0, as PyTorch.
-  record_unary(a, out, "AbsBackward0", false, [](const Tensor& g, const Tensor& x) { return mul(g, sign(x)); });
+  record(abs_grad, {a}, out, {a});
   return out;
 }
 
@@ -344,7 +384,7 @@ Tensor sign(const Tensor& a) {
       else return static_cast<T>((T(0) < x) - (x < T(0)) + (x != x ? x : T(0)));  // NaN stays NaN
     });
   });
-  if (needs_grad(a)) set_history(std::make_shared<ZeroGradBackward>("SignBackward0"), a, out);
+  record(sign_grad, {a}, out);
   return out;
 }
 
@@ -354,50 +394,12 @@ Tensor square(const Tensor& a) {
     using T = decltype(tag);
     return map_unary<T, T>(a, [](T x) { return static_cast<T>(x * x); });
   });
-  record_unary(a, out, "PowBackward0", false,
-               [](const Tensor& g, const Tensor& x) { return mul(g, mul_scalar(x, 2.0)); });
+  record(square_grad, {a}, out, {a});
   return out;
 }
 
 // ---- pow ---------------------------------------------------------------------------------------
 namespace {
-
-struct PowBackward final : Node {
-  SavedTensor a, b, result;
-  Dims a_shape, b_shape;
-  TensorList apply(TensorList&& g) override {
-    Tensor av = a.unpack(*this), bv = b.unpack(*this);
-    Tensor ga, gb;
-    if (next_edges_[0].valid()) {
-      // d a^b / da = b a^(b-1); exactly 0 where b == 0 (so 0**0 gives 0, not nan), as PyTorch.
-      Tensor d = mul(g[0], mul(bv, pow(av, plus_scalar(bv, -1.0))));
-      ga = sum_to(where(compare_scalar(bv, 0.0, CmpOp::Eq), zero_of(d), d), a_shape);
-    }
-    if (next_edges_[1].valid()) {
-      // d a^b / db = a^b log(a); 0 where a == 0 and b >= 0 (the limit), as PyTorch.
-      Tensor d = mul(g[0], mul(result.unpack(*this), log(av)));
-      Tensor at_zero = logical_and(compare_scalar(av, 0.0, CmpOp::Eq), compare_scalar(bv, 0.0, CmpOp::Ge));
-      gb = sum_to(where(at_zero, zero_of(d), d), b_shape);
-    }
-    return {ga, gb};
-  }
-  void release_saved() override { a.reset(); b.reset(); result.reset(); }
-  std::string name() const override { return "PowBackward1"; }
-};
-
-struct PowScalarBackward final : Node {
-  SavedTensor a;
-  double e = 1.0;
-  TensorList apply(TensorList&& g) override {
-    if (e == 0.0) return {zeros(g[0].shape(), g[0].dtype())};
-    if (e == 1.0) return {g[0]};
-    Tensor x = a.unpack(*this);
-    if (e == 2.0) return {mul(g[0], mul_scalar(x, 2.0))};
-    return {mul(g[0], mul_scalar(pow_scalar(x, e - 1.0), e))};
-  }
-  void release_saved() override { a.reset(); }
-  std::string name() const override { return "PowBackward0"; }
-};
 
 int64_t int_pow(int64_t base, int64_t e) {
   int64_t r = 1;
@@ -429,13 +431,7 @@ Tensor pow(const Tensor& a, const Tensor& b) {
       return map_binary<T, T, T>(x, y, shape, [](T p, T q) { return std::pow(p, q); });
     });
   }
-  if (needs_grad(a, b) && is_floating(dt)) {
-    auto n = binary_node<PowBackward>(a, b);
-    n->a = SavedTensor(a, false);
-    n->b = SavedTensor(b, false);
-    set_history(n, a, b, out);
-    if (b.requires_grad()) n->result = SavedTensor(out, true);
-  }
+  record(pow_grad, {a, b}, out, {a, b, output(out)});
   return out;
 }
 
@@ -453,34 +449,11 @@ Tensor pow_scalar(const Tensor& a, double e) {
     const T te = static_cast<T>(e);
     return map_unary<T, T>(x, [te](T v) { return std::pow(v, te); });
   });
-  if (needs_grad(a)) {
-    auto n = std::make_shared<PowScalarBackward>();
-    n->e = e;
-    if (e != 0.0 && e != 1.0) n->a = SavedTensor(a, false);
-    set_history(n, a, out);
-  }
+  if (auto* n = record(pow_scalar_grad, {a}, out, {e == 0.0 || e == 1.0 ? Save() : Save(a)})) n->attrs.e = e;
   return out;
 }
 
 // ---- where ---------------------------------------------------------------------------------------
-namespace {
-
-struct WhereBackward final : Node {
-  SavedTensor cond;
-  Dims a_shape, b_shape;
-  TensorList apply(TensorList&& g) override {
-    Tensor c = cond.unpack(*this);
-    Tensor ga, gb;
-    if (next_edges_[0].valid()) ga = sum_to(where(c, g[0], zero_of(g[0])), a_shape);
-    if (next_edges_[1].valid()) gb = sum_to(where(c, zero_of(g[0]), g[0]), b_shape);
-    return {ga, gb};
-  }
-  void release_saved() override { cond.reset(); }
-  std::string name() const override { return "WhereBackward0"; }
-};
-
-}  // namespace
-
 Tensor where(const Tensor& cond, const Tensor& a0, const Tensor& b0) {
   if (cond.dtype() != DType::Bool)
     throw TypeError(str("where: expected condition to be a bool tensor, got ", dtype_name(cond.dtype()),
@@ -502,34 +475,12 @@ Tensor where(const Tensor& cond, const Tensor& a0, const Tensor& b0) {
                                                                    : *(const T*)(p[3] + i * s[3]);
                         });
   });
-  if (needs_grad(a0, b0) && is_floating(dt)) {
-    auto n = binary_node<WhereBackward>(a0, b0);
-    n->cond = SavedTensor(cond, false);
-    set_history(n, a0, b0, out);
-  }
+  record(where_grad, {a0, b0}, out, {cond});
   return out;
 }
 
 // ---- maximum / minimum -------------------------------------------------------------------------
 namespace {
-
-template <bool IsMax>
-struct MaxMinBackward final : Node {
-  SavedTensor a, b;
-  Dims a_shape, b_shape;
-  TensorList apply(TensorList&& g) override {
-    Tensor av = a.unpack(*this), bv = b.unpack(*this);
-    const CmpOp win = IsMax ? CmpOp::Gt : CmpOp::Lt;
-    Tensor tie = compare(av, bv, CmpOp::Eq);
-    Tensor half_or_zero = where(tie, mul_scalar(g[0], 0.5), zero_of(g[0]));
-    Tensor ga, gb;
-    if (next_edges_[0].valid()) ga = sum_to(where(compare(av, bv, win), g[0], half_or_zero), a_shape);
-    if (next_edges_[1].valid()) gb = sum_to(where(compare(bv, av, win), g[0], half_or_zero), b_shape);
-    return {ga, gb};
-  }
-  void release_saved() override { a.reset(); b.reset(); }
-  std::string name() const override { return IsMax ? "MaximumBackward0" : "MinimumBackward0"; }
-};
 
 template <bool IsMax>
 Tensor max_min(const Tensor& a, const Tensor& b, const char* op) {
@@ -540,12 +491,7 @@ Tensor max_min(const Tensor& a, const Tensor& b, const char* op) {
     if constexpr (IsMax) return x > y ? x : y;
     else return x < y ? x : y;
   });
-  if (needs_grad(a, b) && is_floating(dt)) {
-    auto n = binary_node<MaxMinBackward<IsMax>>(a, b);
-    n->a = SavedTensor(a, false);
-    n->b = SavedTensor(b, false);
-    set_history(n, a, b, out);
-  }
+  record(IsMax ? maximum_grad : minimum_grad, {a, b}, out, {a, b});
   return out;
 }
 
@@ -556,56 +502,6 @@ Tensor minimum(const Tensor& a, const Tensor& b) { return max_min<false>(a, b, "
 
 // ---- clamp -------------------------------------------------------------------------------------
 namespace {
-
-struct ClampBackward final : Node {
-  SavedTensor x;
-  std::optional<double> lo, hi;
-  TensorList apply(TensorList&& g) override {
-    Tensor xv = x.unpack(*this);
-    // Gradient passes where lo <= x <= hi (inclusive), as PyTorch.
-    Tensor mask;
-    if (lo) mask = compare_scalar(xv, *lo, CmpOp::Ge);
-    if (hi) {
-      Tensor m = compare_scalar(xv, *hi, CmpOp::Le);
-      mask = mask.defined() ? logical_and(mask, m) : m;
-    }
-    return {where(mask, g[0], zero_of(g[0]))};
-  }
-  void release_saved() override { x.reset(); }
-  std::string name() const override { return "ClampBackward1"; }
-};
-
-struct ClampTensorBackward final : Node {
-  SavedTensor x, lo, hi;
-  Dims x_shape, lo_shape, hi_shape;
-  TensorList apply(TensorList&& g) override {
-    Tensor xv = x.unpack(*this), lv = lo.unpack(*this), hv = hi.unpack(*this);
-    Tensor zero = zero_of(g[0]);
-    Tensor gx, gl, gh;
-    if (next_edges_[0].valid()) {
-      Tensor mask;
-      if (lv.defined()) mask = compare(xv, lv, CmpOp::Ge);
-      if (hv.defined()) {
-        Tensor m = compare(xv, hv, CmpOp::Le);
-        mask = mask.defined() ? logical_and(mask, m) : m;
-      }
-      gx = sum_to(where(mask, g[0], zero), x_shape);
-    }
-    if (next_edges_[1].valid()) {
-      Tensor m = compare(xv, lv, CmpOp::Lt);
-      if (hv.defined()) m = logical_and(m, compare(lv, hv, CmpOp::Lt));  // PyTorch: no gradient to min when min == max
-      gl = sum_to(where(m, g[0], zero), lo_shape);
-    }
-    if (next_edges_[2].valid()) {
-      Tensor m = compare(xv, hv, CmpOp::Gt);
-      if (lv.defined()) m = logical_or(m, compare(lv, hv, CmpOp::Gt));  // min > max gives max
-      gh = sum_to(where(m, g[0], zero), hi_shape);
-    }
-    return {gx, gl, gh};
-  }
-  void release_saved() override { x.reset(); lo.reset(); hi.reset(); }
-  std::string name() const override { return "ClampBackward0"; }
-};
 
 bool is_integral(double v) { return std::isfinite(v) && std::floor(v) == v; }
 
@@ -628,13 +524,7 @@ Tensor clamp(const Tensor& a, std::optional<double> lo, std::optional<double> hi
       return v;
     });
   });
-  if (needs_grad(a)) {
-    auto n = std::make_shared<ClampBackward>();
-    n->x = SavedTensor(a, false);
-    n->lo = lo;
-    n->hi = hi;
-    set_history(n, a, out);
-  }
+  if (auto* n = record(clamp_grad, {a}, out, {a})) n->attrs = Bounds{lo, hi};
   return out;
 }
 
@@ -649,19 +539,7 @@ Tensor clamp(const Tensor& a, const Tensor& lo, const Tensor& hi) {
     if (hi.defined()) out = minimum(out, hi);
     if (out.same(a)) out = contiguous_copy(a);
   }
-  TensorList ins{a, lo, hi};
-  if (needs_grad(ins) && is_floating(out.dtype())) {
-    auto n = std::make_shared<ClampTensorBackward>();
-    n->x = SavedTensor(a, false);
-    n->lo = SavedTensor(lo, false);
-    n->hi = SavedTensor(hi, false);
-    n->x_shape = a.shape();
-    if (lo.defined()) n->lo_shape = lo.shape();
-    if (hi.defined()) n->hi_shape = hi.shape();
-    TensorList outs{out};
-    set_history(n, ins, outs);
-    out = outs[0];
-  }
+  record(clamp_tensor_grad, {a, lo, hi}, out, {a, lo, hi});
   return out;
 }
 

@@ -11,9 +11,4 @@ namespace cr {
 TensorList run_backward(const TensorList& roots, const TensorList& grad_roots, bool keep_graph,
                         bool create_graph, const TensorList& inputs, bool allow_unused);
 
-/// Runs a hook on a non-leaf tensor's gradient (registered on its grad_fn).
-void add_tensor_hook(const Tensor& t, TensorHook hook);
-/// Makes a non-leaf tensor keep its .grad after backward.
-void retain_grad(const Tensor& t);
-
 }  // namespace cr

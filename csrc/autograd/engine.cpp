@@ -1,4 +1,4 @@
-#include "core/engine.h"
+#include "autograd/engine.h"
 
 #include <algorithm>
 #include <condition_variable>
@@ -7,8 +7,11 @@
 #include <thread>
 #include <unordered_map>
 
+#include "autograd/graph_root.h"
 #include "core/parallel.h"
-#include "ops/ops.h"
+#include "ops/creation.h"
+#include "ops/elementwise.h"
+#include "ops/reduce.h"
 
 namespace cr {
 
@@ -46,14 +49,6 @@ struct NodeTask {
   std::vector<int32_t> edge_slot;
   std::vector<std::pair<uint32_t, size_t>> captures;  // (output_nr, index into captured)
   bool execute = true;
-};
-
-class GraphRoot final : public Node {
- public:
-  explicit GraphRoot(TensorList grads) : grads_(std::move(grads)) {}
-  TensorList apply(TensorList&&) override { return std::move(grads_); }
-  std::string name() const override { return "GraphRoot"; }
-  TensorList grads_;
 };
 
 struct GraphTask {
@@ -397,32 +392,6 @@ TensorList run_backward(const TensorList& roots, const TensorList& grad_roots, b
                               "if this is the desired behavior."));
   }
   return std::move(task->captured);
-}
-
-void add_tensor_hook(const Tensor& t, TensorHook hook) {
-  if (!t.requires_grad())
-    throw AutogradError("cannot register a hook on a tensor that doesn't require gradient");
-  if (t.grad_fn()) {
-    t.grad_fn()->pre_hooks_.emplace_back(t.output_nr(), std::move(hook));
-  } else {
-    t.impl()->hooks_.push_back(std::move(hook));
-  }
-}
-
-void retain_grad(const Tensor& t) {
-  if (!t.requires_grad())
-    throw AutogradError("can't retain_grad on Tensor that has requires_grad=False");
-  if (t.is_leaf() || t.impl()->retains_grad_) return;
-  t.impl()->retains_grad_ = true;
-  std::weak_ptr<TensorImpl> weak = t.ptr();
-  t.grad_fn()->pre_hooks_.emplace_back(t.output_nr(), [weak](const Tensor& g) -> Tensor {
-    auto impl = weak.lock();
-    if (!impl) return Tensor();
-    std::lock_guard<std::mutex> lock(impl->grad_mu_);
-    if (!impl->grad_) impl->grad_ = (GradMode::is_enabled() ? g : contiguous_copy(detach(g))).ptr();
-    else impl->grad_ = add(Tensor(impl->grad_), g).ptr();
-    return Tensor();
-  });
 }
 
 }  // namespace cr

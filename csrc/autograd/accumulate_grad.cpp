@@ -1,0 +1,47 @@
+#include "autograd/accumulate_grad.h"
+
+#include "ops/creation.h"
+#include "ops/elementwise.h"
+
+namespace cr {
+
+std::shared_ptr<Node> make_grad_accumulator(std::shared_ptr<TensorImpl> leaf) {
+  return std::make_shared<AccumulateGrad>(std::move(leaf));
+}
+
+AccumulateGrad::AccumulateGrad(std::shared_ptr<TensorImpl> leaf) : leaf_(std::move(leaf)) {
+  outputs_.push_back(OutputMeta{leaf_->sizes_, leaf_->dtype_});
+}
+
+TensorList AccumulateGrad::apply(TensorList&& grads) {
+  Tensor g = std::move(grads[0]);
+  if (!g.defined()) return {};
+  for (auto& hook : leaf_->hooks_) {
+    Tensor r = hook(g);
+    if (r.defined()) g = std::move(r);
+  }
+  accumulate_into_grad(*leaf_, g);
+  return {};
+}
+
+void accumulate_into_grad(TensorImpl& t, const Tensor& g) {
+  std::lock_guard<std::mutex> lock(t.grad_mu_);
+  auto& slot = t.grad_;
+  if (GradMode::is_enabled()) {
+    // create_graph: keep the gradient's own history so it can be differentiated again.
+    slot = slot ? add(Tensor(slot), g).ptr() : g.ptr();
+    return;
+  }
+  if (!slot) {
+    // Steal the buffer when nobody else can see it; otherwise keep a private copy, since later
+    // accumulation writes into it in place.
+    bool private_buffer = g.ptr().use_count() == 1 && g.storage().use_count() == 1 &&
+                          g.storage()->owns_memory() && g.is_contiguous() && !g.requires_grad();
+    slot = private_buffer ? g.ptr() : contiguous_copy(detach(g)).ptr();
+  } else {
+    Tensor acc(slot);
+    add_inplace_raw(acc, g);
+  }
+}
+
+}  // namespace cr

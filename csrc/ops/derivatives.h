@@ -1,0 +1,242 @@
+#pragma once
+// The derivatives table: how a differentiable op declares its backward, and the one generic Node
+// that runs every declaration.
+//
+// Note [Derivatives table]
+// Each differentiable op is declared once, in its family's .cpp file next to its kernel, as a
+// `Derivative<inputs, saved, Attrs>`:
+//
+//   // self * other
+//   const Derivative<2, 2> mul_grad{"MulBackward0", {"self", "other"},
+//       {[](const auto& d) { return d.grad * d.saved[1]; },     // d/dself  = grad * other
+//        [](const auto& d) { return d.grad * d.saved[0]; }},    // d/dother = grad * self
+//       {{{"self", for_grad_of(1)}, {"other", for_grad_of(0)}}}};
+//
+// that is: the grad_fn name PyTorch uses, the inputs' names, one formula per input, and what is
+// saved (with the inputs whose formulas read it: `self` is kept only when `other` needs a
+// gradient). The forward records it with one call after computing its output:
+//
+//   record(mul_grad, {a, b}, out, {a, b});
+//
+// FormulaNode does the rest: it keeps the saved tensors (outputs without a reference cycle, see
+// SavedTensor), releases them after backward, runs only the formulas of inputs that need a
+// gradient, and sums broadcast gradients back to each input's shape. Formulas are written with
+// the Tensor operators of ops/operators.h and other differentiable ops, so create_graph works;
+// a fused backward kernel (relu, tanh, sigmoid, the norms) is called from its formula and has its
+// own table entry for the gradient of the gradient. Non-tensor arguments (dims, scalars) live in
+// the entry's Attrs struct, filled through the node record() returns.
+//
+// Genuinely special nodes, written by hand: AccumulateGrad and GraphRoot (autograd/), the node of a
+// Python autograd.Function (bindings/register_autograd.cpp), which call back into their owners
+// rather than compute a formula.
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/node.h"
+#include "ops/operators.h"
+#include "ops/reduce.h"
+
+namespace cr {
+
+/// Attributes of an op that has none.
+struct NoAttrs {};
+
+/// What a gradient formula sees.
+template <size_t NSaved, class Attrs>
+struct GradArgs {
+  const Tensor& grad;                        ///< d loss / d output 0
+  const TensorList& grads;                   ///< d loss / d every output (zeros where unused)
+  const std::array<Tensor, NSaved>& saved;   ///< the saved tensors, in the entry's `saves` order
+  const Attrs& attrs;                        ///< the op's non-tensor arguments
+  const Node& node;
+  /// Shape of input i, as its edge records it (valid in that input's own formula).
+  const Dims& input_shape(size_t i) const {
+    const Edge& e = node.next_edges_[i];
+    return e.fn->outputs_[e.input_nr].shape;
+  }
+};
+
+/// One saved tensor: its name (for messages and graph views) and the inputs whose formulas read
+/// it, as a bit mask. A tensor is saved only when one of those inputs needs a gradient.
+struct SavedSlot {
+  const char* name;
+  uint32_t needed_by = ~0u;
+};
+/// `needed_by` for the formulas of the listed inputs.
+constexpr uint32_t for_grad_of(int i) { return 1u << i; }
+constexpr uint32_t for_grad_of(int i, int j) { return (1u << i) | (1u << j); }
+constexpr uint32_t kAllGrads = ~0u;
+
+/// A differentiable op with NIn tensor inputs: its grad_fn name, the names of its inputs, one
+/// formula per input (nullptr: never differentiable in that input) and what it saves.
+template <size_t NIn, size_t NSaved = 0, class Attrs = NoAttrs>
+struct Derivative {
+  static constexpr size_t kInputs = NIn;
+  static constexpr size_t kSaved = NSaved;
+  using AttrsType = Attrs;
+  using Args = GradArgs<NSaved, Attrs>;
+  using Formula = Tensor (*)(const Args&);
+  const char* name;
+  std::array<const char*, NIn> inputs;
+  std::array<Formula, NIn> grads;
+  std::array<SavedSlot, NSaved> saves{};
+};
+
+/// A differentiable op with any number of inputs sharing one formula, called with the input's
+/// index (cat, stack).
+template <class Attrs>
+struct VariadicDerivative {
+  using AttrsType = Attrs;
+  using Args = GradArgs<0, Attrs>;
+  using Formula = Tensor (*)(const Args&, size_t input);
+  const char* name;
+  Formula grad;
+};
+
+/// A gradient reduced to the shape of the input its edge leads to (broadcasting's inverse).
+inline Tensor reduce_to_input(Tensor g, const Edge& e) {
+  if (!g.defined()) return g;
+  const Dims& shape = e.fn->outputs_[e.input_nr].shape;
+  return g.shape() == shape ? g : sum_to(g, shape);
+}
+
+/// The Node of every table entry: owns the saved tensors and the attributes, releases them,
+/// skips inputs that need no gradient and sums broadcast gradients back to each input's shape.
+template <class Def>
+class FormulaNode final : public Node {
+ public:
+  explicit FormulaNode(const Def& def) : def_(def) {}
+
+  TensorList apply(TensorList&& grads) override {
+    std::array<Tensor, Def::kSaved> saved;
+    for (size_t j = 0; j < Def::kSaved; ++j) saved[j] = saved_[j].unpack(*this);
+    typename Def::Args args{grads[0], grads, saved, attrs, *this};
+    TensorList out(Def::kInputs);
+    for (size_t i = 0; i < Def::kInputs; ++i) {
+      if (next_edges_[i].valid() && def_.grads[i]) out[i] = reduce_to_input(def_.grads[i](args), next_edges_[i]);
+    }
+    return out;
+  }
+  void release_saved() override {
+    for (auto& s : saved_) s.reset();
+  }
+  std::string name() const override { return def_.name; }
+
+  const Def& def_;
+  std::array<SavedTensor, Def::kSaved> saved_;
+  typename Def::AttrsType attrs{};
+};
+
+template <class Attrs>
+class VariadicFormulaNode final : public Node {
+ public:
+  using Def = VariadicDerivative<Attrs>;
+  explicit VariadicFormulaNode(const Def& def) : def_(def) {}
+
+  TensorList apply(TensorList&& grads) override {
+    std::array<Tensor, 0> saved;
+    typename Def::Args args{grads[0], grads, saved, attrs, *this};
+    TensorList out(next_edges_.size());
+    for (size_t i = 0; i < out.size(); ++i)
+      if (next_edges_[i].valid()) out[i] = reduce_to_input(def_.grad(args, i), next_edges_[i]);
+    return out;
+  }
+  std::string name() const override { return def_.name; }
+
+  const Def& def_;
+  Attrs attrs{};
+};
+
+/// An input of a recorded op (a reference, no copy).
+struct In {
+  In(const Tensor& t) : t(&t) {}  // NOLINT: implicit on purpose, so inputs are written {a, b}
+  const Tensor* t;
+};
+/// A tensor to save: an input (or any other tensor) as is, or an output of the op (`output(y)`).
+struct Save {
+  Save() = default;
+  Save(const Tensor& t) : t(&t) {}  // NOLINT: implicit on purpose
+  const Tensor* t = nullptr;
+  bool is_output = false;
+};
+inline Save output(const Tensor& t) {
+  Save s(t);
+  s.is_output = true;
+  return s;
+}
+
+namespace detail {
+
+template <size_t N>
+uint32_t grad_mask(const std::array<In, N>& in) {
+  if (!GradMode::is_enabled()) return 0;
+  uint32_t mask = 0;
+  for (size_t i = 0; i < N; ++i)
+    if (in[i].t->defined() && in[i].t->requires_grad()) mask |= 1u << i;
+  return mask;
+}
+
+template <class Node_, size_t N>
+Node_* wire(std::shared_ptr<Node_> n, const std::array<In, N>& in, Tensor* outs, size_t nout) {
+  n->next_edges_.reserve(N);
+  for (const In& i : in) n->next_edges_.push_back(gradient_edge(*i.t));
+  for (size_t k = 0; k < nout; ++k)
+    if (outs[k].defined() && is_floating(outs[k].dtype())) add_output(n, outs[k]);
+  return n.get();  // the outputs own the node now
+}
+
+template <class Def, size_t NSaved>
+void save_all(FormulaNode<Def>* n, const std::array<Save, NSaved>& saves, uint32_t mask) {
+  for (size_t j = 0; j < NSaved; ++j)
+    if (saves[j].t && (n->def_.saves[j].needed_by & mask)) n->saved_[j] = SavedTensor(*saves[j].t, saves[j].is_output);
+}
+
+inline bool any_floating(const TensorList& outs) {
+  for (const auto& o : outs)
+    if (o.defined() && is_floating(o.dtype())) return true;
+  return false;
+}
+
+}  // namespace detail
+
+/// Records `out = op(inputs)` when some input needs a gradient and the output is floating:
+/// wires the node, then saves `saves` (outputs after they are marked). Returns the node, so the
+/// caller can fill its attributes, or nullptr when nothing was recorded.
+template <size_t NIn, size_t NSaved, class Attrs>
+FormulaNode<Derivative<NIn, NSaved, Attrs>>* record(const Derivative<NIn, NSaved, Attrs>& d,
+                                                    const std::array<In, NIn>& inputs, Tensor& out,
+                                                    const std::array<Save, NSaved>& saves = {}) {
+  uint32_t mask = detail::grad_mask(inputs);
+  if (!mask || !is_floating(out.dtype())) return nullptr;
+  auto* n = detail::wire(std::make_shared<FormulaNode<Derivative<NIn, NSaved, Attrs>>>(d), inputs, &out, 1);
+  detail::save_all(n, saves, mask);
+  return n;
+}
+
+/// The same for an op with several outputs.
+template <size_t NIn, size_t NSaved, class Attrs>
+FormulaNode<Derivative<NIn, NSaved, Attrs>>* record(const Derivative<NIn, NSaved, Attrs>& d,
+                                                    const std::array<In, NIn>& inputs, TensorList& outs,
+                                                    const std::array<Save, NSaved>& saves = {}) {
+  uint32_t mask = detail::grad_mask(inputs);
+  if (!mask || !detail::any_floating(outs)) return nullptr;
+  auto* n = detail::wire(std::make_shared<FormulaNode<Derivative<NIn, NSaved, Attrs>>>(d), inputs, outs.data(),
+                         outs.size());
+  detail::save_all(n, saves, mask);
+  return n;
+}
+
+/// Records `out = op(inputs...)` for an op with any number of inputs.
+template <class Attrs>
+VariadicFormulaNode<Attrs>* record(const VariadicDerivative<Attrs>& d, const TensorList& inputs, Tensor& out) {
+  if (!needs_grad(inputs) || !is_floating(out.dtype())) return nullptr;
+  auto n = std::make_shared<VariadicFormulaNode<Attrs>>(d);
+  n->next_edges_.reserve(inputs.size());
+  for (const auto& t : inputs) n->next_edges_.push_back(gradient_edge(t));
+  add_output(n, out);
+  return n.get();
+}
+
+}  // namespace cr
