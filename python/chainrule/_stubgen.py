@@ -1,0 +1,112 @@
+"""Writes ``_core.pyi``, the type stub of the C++ extension, from the imported module.
+
+``python scripts/gen_stubs.py`` regenerates ``python/chainrule/_core.pyi``; tests/test_stubs.py
+regenerates it again and fails when the shipped stub differs, so a change to the bindings (or to
+the Tensor methods that ``chainrule/_tensor.py`` adds in Python, which the stub includes because
+it describes ``chainrule._core`` as ``import chainrule`` leaves it) shows up as a failing test.
+
+pybind11-stubgen reads the signatures; the fixes below make its output valid for mypy:
+
+- an annotation pybind11 printed as a C++ type (it prints ``...`` for those) becomes typing.Any;
+- ``self`` is never annotated (some bindings name another type there), ``*args`` and ``**kwargs``
+  always are (typing.Any where pybind11 gives no type);
+- a parameter named after a Python keyword (Tensor.uniform_'s ``from``) cannot be passed by name,
+  so it becomes the positional-only ``from_``;
+- a builtin type that the module shadows (``chainrule._core.bool``; the Tensor methods ``bool``,
+  ``float``) is written ``builtins.bool``, ``builtins.float`` in annotations.
+
+The output depends only on the imported module, never on the time or the machine.
+"""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+HEADER = "# Generated from the built extension by `python scripts/gen_stubs.py`; do not edit.\n"
+STUB_NAME = "_core.pyi"
+
+
+def generate(module: ModuleType | None = None) -> str:
+    """The text of the stub for ``module`` (default: the imported ``chainrule._core``)."""
+    from pybind11_stubgen import Printer, arg_parser, stub_parser_from_args
+    from pybind11_stubgen.structs import Import, InvalidExpression, QualifiedName, ResolvedType
+
+    if module is None:
+        from chainrule import _core as module
+    parser = stub_parser_from_args(arg_parser().parse_args([module.__name__]))
+    stub = parser.handle_module(QualifiedName.from_str(module.__name__), module)
+    if stub is None:
+        raise RuntimeError(f"pybind11-stubgen could not parse {module.__name__}")
+    parser.finalize()
+
+    shadowed = _shadowed_builtin_types(stub)
+    for cls in stub.classes:
+        for method in cls.methods:
+            _fix_arguments(method.function, is_method=True)
+        for prop in cls.properties:
+            for accessor in (prop.getter, prop.setter):
+                if accessor is not None:
+                    _fix_arguments(accessor, is_method=True)
+    for func in stub.functions:
+        _fix_arguments(func, is_method=False)
+    if shadowed:
+        stub.imports.add(Import(name=None, origin=QualifiedName.from_str("builtins")))
+
+    class _Printer(Printer):
+        def print_annotation(self, annotation: Any) -> str:
+            if isinstance(annotation, InvalidExpression):
+                return "typing.Any"
+            return super().print_annotation(annotation)
+
+        def print_type(self, type_: ResolvedType) -> str:
+            if len(type_.name) == 1 and type_.name[0] in shadowed:
+                type_ = ResolvedType(QualifiedName(("builtins", *type_.name)), type_.parameters)
+            return super().print_type(type_)
+
+    stub.imports.add(Import(name=None, origin=QualifiedName.from_str("typing")))
+    lines = _Printer(invalid_expr_as_ellipses=True).print_module(stub)
+    return HEADER + "\n".join(lines) + "\n"
+
+
+def stub_path(package_dir: str | Path) -> Path:
+    """Where the stub lives in a package directory (the source tree's or an installed one)."""
+    return Path(package_dir) / STUB_NAME
+
+
+def write(package_dir: str | Path, module: ModuleType | None = None) -> Path:
+    """Writes the stub of ``module`` into ``package_dir`` and returns its path."""
+    path = stub_path(package_dir)
+    text = generate(module)
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        f.write(text)
+    return path
+
+
+def _shadowed_builtin_types(stub: Any) -> set[str]:
+    """Builtin types whose name the stub also defines, at module or class level."""
+    names = {f.name for f in stub.functions} | {a.name for a in stub.attributes}
+    names |= {c.name for c in stub.classes}
+    for cls in stub.classes:
+        names |= {m.function.name for m in cls.methods} | {p.name for p in cls.properties}
+        names |= {f.attribute.name for f in cls.fields}
+    return {n for n in names if isinstance(getattr(builtins, n, None), type)}
+
+
+def _fix_arguments(func: Any, is_method: bool) -> None:
+    from pybind11_stubgen.structs import QualifiedName, ResolvedType
+
+    args = func.args
+    if is_method and args and args[0].name == "self":
+        args[0].annotation = None
+    for i, arg in enumerate(args):
+        if arg.annotation is None and (arg.variadic or arg.kw_variadic):
+            arg.annotation = ResolvedType(QualifiedName.from_str("typing.Any"))
+        if arg.name is not None and keyword.iskeyword(arg.name):
+            arg.name = f"{arg.name}_"
+            if not any(a.variadic or a.kw_only for a in args[:i]):
+                for earlier in args[: i + 1]:
+                    earlier.pos_only = True
