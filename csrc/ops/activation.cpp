@@ -8,7 +8,7 @@
 #include "ops/creation.h"
 #include "ops/elementwise.h"
 #include "ops/loops.h"
-#include "ops/unary_node.h"
+#include "ops/derivatives.h"
 #include "ops/reduce.h"
 
 namespace cr {
@@ -30,27 +30,84 @@ Tensor float_map(const Tensor& a, const char* op, const F& f) {
   });
 }
 
-inline Tensor zero_of(const Tensor& g) { return scalar_tensor(0.0, g.dtype()); }
-/// 1 - t
-inline Tensor one_minus(const Tensor& t) { return add_scalar(neg(t), 1.0); }
-
 }  // namespace
 
+// ---- derivatives (Note [Derivatives table]) ----------------------------------------------------
 namespace {
-// relu_backward is linear in g with the mask fixed by y: its own gradient w.r.t. g is itself, and
-// w.r.t. y (a step function of the input) it is zero, as in PyTorch's threshold_backward.
-struct ReluGradBackward final : Node {
-  SavedTensor y;
-  TensorList apply(TensorList&& g) override {
-    Tensor yv = y.unpack(*this);
-    Tensor gg, gy;
-    if (next_edges_[0].valid()) gg = relu_backward(g[0], yv);
-    if (next_edges_[1].valid()) gy = zeros(yv.shape(), yv.dtype());  // the mask is piecewise constant
-    return {gg, gy};
-  }
-  void release_saved() override { y.reset(); }
-  std::string name() const override { return "ThresholdBackwardBackward0"; }
-};
+
+struct Slope { double slope = 0.01; };
+struct Alpha { double alpha = 1.0; };
+struct Softplus { double beta = 1.0, threshold = 20.0; };
+
+// relu saves its output: the mask y > 0 is the same as x > 0, and the output is already there.
+const Derivative<1, 1> relu_grad{"ReluBackward0", {"self"},
+    {[](const auto& d) { return relu_backward(d.grad, d.saved[0]); }}, {{{"result"}}}};
+// relu_backward(grad, y) is linear in grad with the mask fixed by y: its gradient w.r.t. grad is
+// itself, and w.r.t. y (a step function of the input) zero, as PyTorch's threshold_backward.
+const Derivative<2, 1> relu_backward_grad{"ThresholdBackwardBackward0", {"grad_output", "self"},
+    {[](const auto& d) { return relu_backward(d.grad, d.saved[0]); },
+     [](const auto& d) { return zeros(d.saved[0].shape(), d.saved[0].dtype()); }},
+    {{{"self"}}}};
+const Derivative<1, 1, Slope> leaky_relu_grad{"LeakyReluBackward0", {"self"},
+    {[](const auto& d) { return where(d.saved[0] > 0.0, d.grad, d.grad * d.attrs.slope); }}, {{{"self"}}}};
+// d/dx = 1 for x > 0, alpha * exp(x) otherwise
+const Derivative<1, 1, Alpha> elu_grad{"EluBackward0", {"self"},
+    {[](const auto& d) {
+      const Tensor& x = d.saved[0];
+      return where(x > 0.0, d.grad, d.grad * (exp(x) * d.attrs.alpha));
+    }},
+    {{{"self"}}}};
+// d/dx = Phi(x) + x phi(x), Phi(x) = (1 + erf(x / sqrt 2)) / 2, phi(x) = exp(-x^2/2) / sqrt(2 pi)
+const Derivative<1, 1> gelu_grad{"GeluBackward0", {"self"},
+    {[](const auto& d) {
+      const Tensor& x = d.saved[0];
+      Tensor cdf = (erf(x * M_SQRT1_2) + 1.0) * 0.5;
+      Tensor pdf = exp(x * x * -0.5) * (M_2_SQRTPI * M_SQRT1_2 * 0.5);
+      return d.grad * (cdf + x * pdf);
+    }},
+    {{{"self"}}}};
+// PyTorch's gelu_backward (tanh): 0.5 (1 + t) + 0.5 x (1 - t^2) kBeta (1 + 3 kKappa x^2)
+const Derivative<1, 1> gelu_tanh_grad{"GeluBackward0", {"self"},
+    {[](const auto& d) {
+      const Tensor& x = d.saved[0];
+      Tensor x2 = x * x;
+      Tensor t = tanh((x + x2 * x * kKappa) * kBeta);
+      Tensor left = (t + 1.0) * 0.5;
+      Tensor right = x * (0.5 * kBeta) * ((1.0 - t * t) * (x2 * (3.0 * kKappa) + 1.0));
+      return d.grad * (left + right);
+    }},
+    {{{"self"}}}};
+// sigmoid and tanh save their output and call the fused gradient kernels below.
+const Derivative<1, 1> sigmoid_grad{"SigmoidBackward0", {"self"},
+    {[](const auto& d) { return sigmoid_backward(d.grad, d.saved[0]); }}, {{{"result"}}}};
+const Derivative<1, 1> tanh_grad{"TanhBackward0", {"self"},
+    {[](const auto& d) { return tanh_backward(d.grad, d.saved[0]); }}, {{{"result"}}}};
+// tanh_backward(g, y) = g (1 - y^2):   d/dg = 1 - y^2,   d/dy = -2 g y
+const Derivative<2, 2> tanh_backward_grad{"TanhBackwardBackward0", {"grad_output", "output"},
+    {[](const auto& d) { return tanh_backward(d.grad, d.saved[1]); },
+     [](const auto& d) { return d.grad * (d.saved[0] * d.saved[1] * -2.0); }},
+    {{{"grad_output", for_grad_of(1)}, {"output"}}}};
+// sigmoid_backward(g, y) = g y (1 - y):   d/dg = y (1 - y),   d/dy = g (1 - 2y)
+const Derivative<2, 2> sigmoid_backward_grad{"SigmoidBackwardBackward0", {"grad_output", "output"},
+    {[](const auto& d) { return sigmoid_backward(d.grad, d.saved[1]); },
+     [](const auto& d) { return d.grad * (d.saved[0] * (d.saved[1] * -2.0 + 1.0)); }},
+    {{{"grad_output", for_grad_of(1)}, {"output"}}}};
+// d/dx x s(x) = s (1 + x (1 - s))
+const Derivative<1, 1> silu_grad{"SiluBackward0", {"self"},
+    {[](const auto& d) {
+      const Tensor& x = d.saved[0];
+      Tensor s = sigmoid(x);
+      return d.grad * (s * (x * (1.0 - s) + 1.0));
+    }},
+    {{{"self"}}}};
+// d/dx = sigmoid(beta x), and 1 in the linear region beta x > threshold
+const Derivative<1, 1, Softplus> softplus_grad{"SoftplusBackward0", {"self"},
+    {[](const auto& d) {
+      Tensor bx = d.saved[0] * d.attrs.beta;
+      return where(bx > d.attrs.threshold, d.grad, d.grad * sigmoid(bx));
+    }},
+    {{{"self"}}}};
+
 }  // namespace
 
 Tensor relu_backward(const Tensor& g, const Tensor& y) {
@@ -60,11 +117,7 @@ Tensor relu_backward(const Tensor& g, const Tensor& y) {
     using T = decltype(tag);
     return map_binary<T, T, T>(g, yv, shape, [](T gv, T v) { return v > T(0) ? gv : T(0); });
   });
-  if (needs_grad(g, y)) {
-    auto n = std::make_shared<ReluGradBackward>();
-    n->y = SavedTensor(y, false);
-    set_history(n, g, y, out);
-  }
+  record(relu_backward_grad, {g, y}, out, {y});
   return out;
 }
 
@@ -74,7 +127,7 @@ Tensor relu(const Tensor& x) {
     using T = decltype(tag);
     return map_unary<T, T>(x, [](T v) { return v < T(0) ? T(0) : v; });  // NaN stays NaN
   });
-  record_unary(x, out, "ReluBackward0", true, [](const Tensor& g, const Tensor& y) { return relu_backward(g, y); });
+  record(relu_grad, {x}, out, {output(out)});
   return out;
 }
 
@@ -83,9 +136,7 @@ Tensor leaky_relu(const Tensor& x, double slope) {
     using T = decltype(v);
     return v > T(0) ? v : v * static_cast<T>(slope);
   });
-  record_unary(x, out, "LeakyReluBackward0", false, [slope](const Tensor& g, const Tensor& xv) {
-    return where(compare_scalar(xv, 0.0, CmpOp::Gt), g, mul_scalar(g, slope));
-  });
+  if (auto* n = record(leaky_relu_grad, {x}, out, {x})) n->attrs.slope = slope;
   return out;
 }
 
@@ -95,9 +146,7 @@ Tensor elu(const Tensor& x, double alpha) {
     return v > T(0) ? v : static_cast<T>(alpha) * std::expm1(v);
   });
   // d/dx = 1 for x > 0, alpha * exp(x) otherwise.
-  record_unary(x, out, "EluBackward0", false, [alpha](const Tensor& g, const Tensor& xv) {
-    return where(compare_scalar(xv, 0.0, CmpOp::Gt), g, mul(g, mul_scalar(exp(xv), alpha)));
-  });
+  if (auto* n = record(elu_grad, {x}, out, {x})) n->attrs.alpha = alpha;
   return out;
 }
 
@@ -108,11 +157,7 @@ Tensor gelu(const Tensor& x, const std::string& approximate) {
       return T(0.5) * v * (T(1) + std::erf(v * static_cast<T>(M_SQRT1_2)));
     });
     // d/dx = Phi(x) + x phi(x), Phi(x) = (1 + erf(x / sqrt 2)) / 2, phi(x) = exp(-x^2/2) / sqrt(2 pi)
-    record_unary(x, out, "GeluBackward0", false, [](const Tensor& g, const Tensor& xv) {
-      Tensor cdf = mul_scalar(add_scalar(erf(mul_scalar(xv, M_SQRT1_2)), 1.0), 0.5);
-      Tensor pdf = mul_scalar(exp(mul_scalar(mul(xv, xv), -0.5)), M_2_SQRTPI * M_SQRT1_2 * 0.5);
-      return mul(g, add(cdf, mul(xv, pdf)));
-    });
+    record(gelu_grad, {x}, out, {x});
     return out;
   }
   if (approximate == "tanh") {
@@ -122,14 +167,7 @@ Tensor gelu(const Tensor& x, const std::string& approximate) {
       return T(0.5) * v * (T(1) + std::tanh(inner));
     });
     // PyTorch's gelu_backward (tanh): 0.5 (1 + t) + 0.5 x (1 - t^2) kBeta (1 + 3 kKappa x^2).
-    record_unary(x, out, "GeluBackward0", false, [](const Tensor& g, const Tensor& xv) {
-      Tensor x2 = mul(xv, xv);
-      Tensor t = tanh(mul_scalar(add(xv, mul_scalar(mul(x2, xv), kKappa)), kBeta));
-      Tensor left = mul_scalar(add_scalar(t, 1.0), 0.5);
-      Tensor right = mul(mul_scalar(xv, 0.5 * kBeta),
-                         mul(one_minus(mul(t, t)), add_scalar(mul_scalar(x2, 3.0 * kKappa), 1.0)));
-      return mul(g, add(left, right));
-    });
+    record(gelu_tanh_grad, {x}, out, {x});
     return out;
   }
   throw ValueError(str("gelu: approximate must be 'none' or 'tanh', got '", approximate, "'"));
@@ -152,45 +190,18 @@ Tensor act_grad_kernel(const Tensor& g, const Tensor& y, const char* op) {
   });
 }
 
-template <bool kTanh>
-struct ActGradBackward final : Node {
-  SavedTensor g, y;
-  Dims g_shape, y_shape;
-  TensorList apply(TensorList&& gg) override {
-    Tensor gv = g.unpack(*this), yv = y.unpack(*this);
-    Tensor d_g, d_y;
-    // tanh: out = g (1 - y^2)   -> d/dg = 1 - y^2,   d/dy = -2 g y
-    // sigmoid: out = g y (1 - y) -> d/dg = y (1 - y), d/dy = g (1 - 2y)
-    if (next_edges_[0].valid())
-      d_g = sum_to(kTanh ? tanh_backward(gg[0], yv) : sigmoid_backward(gg[0], yv), g_shape);
-    if (next_edges_[1].valid()) {
-      Tensor dy = kTanh ? mul_scalar(mul(gv, yv), -2.0) : mul(gv, add_scalar(mul_scalar(yv, -2.0), 1.0));
-      d_y = sum_to(mul(gg[0], dy), y_shape);
-    }
-    return {d_g, d_y};
-  }
-  void release_saved() override { g.reset(); y.reset(); }
-  std::string name() const override { return kTanh ? "TanhBackwardBackward0" : "SigmoidBackwardBackward0"; }
-};
-
-template <bool kTanh>
-Tensor act_grad(const Tensor& g, const Tensor& y, const char* op) {
-  Tensor out = act_grad_kernel<kTanh>(g, y, op);
-  if (needs_grad(g, y)) {
-    auto n = std::make_shared<ActGradBackward<kTanh>>();
-    n->g_shape = g.shape();
-    n->y_shape = y.shape();
-    if (y.requires_grad()) n->g = SavedTensor(g, false);
-    n->y = SavedTensor(y, false);
-    set_history(n, g, y, out);
-  }
-  return out;
-}
-
 }  // namespace
 
-Tensor tanh_backward(const Tensor& g, const Tensor& y) { return act_grad<true>(g, y, "tanh_backward"); }
-Tensor sigmoid_backward(const Tensor& g, const Tensor& y) { return act_grad<false>(g, y, "sigmoid_backward"); }
+Tensor tanh_backward(const Tensor& g, const Tensor& y) {
+  Tensor out = act_grad_kernel<true>(g, y, "tanh_backward");
+  record(tanh_backward_grad, {g, y}, out, {g, y});
+  return out;
+}
+Tensor sigmoid_backward(const Tensor& g, const Tensor& y) {
+  Tensor out = act_grad_kernel<false>(g, y, "sigmoid_backward");
+  record(sigmoid_backward_grad, {g, y}, out, {g, y});
+  return out;
+}
 
 Tensor sigmoid(const Tensor& x) {
   Tensor out = float_map(x, "sigmoid", [](auto v) {
@@ -199,13 +210,13 @@ Tensor sigmoid(const Tensor& x) {
     T e = std::exp(v);  // never overflows for v < 0
     return e / (T(1) + e);
   });
-  record_unary(x, out, "SigmoidBackward0", true, [](const Tensor& g, const Tensor& y) { return sigmoid_backward(g, y); });
+  record(sigmoid_grad, {x}, out, {output(out)});
   return out;
 }
 
 Tensor tanh(const Tensor& x) {
   Tensor out = float_map(x, "tanh", [](auto v) { return std::tanh(v); });
-  record_unary(x, out, "TanhBackward0", true, [](const Tensor& g, const Tensor& y) { return tanh_backward(g, y); });
+  record(tanh_grad, {x}, out, {output(out)});
   return out;
 }
 
@@ -215,10 +226,7 @@ Tensor silu(const Tensor& x) {
     return v / (T(1) + std::exp(-v));
   });
   // d/dx x s(x) = s (1 + x (1 - s))
-  record_unary(x, out, "SiluBackward0", false, [](const Tensor& g, const Tensor& xv) {
-    Tensor s = sigmoid(xv);
-    return mul(g, mul(s, add_scalar(mul(xv, one_minus(s)), 1.0)));
-  });
+  record(silu_grad, {x}, out, {x});
   return out;
 }
 
@@ -229,10 +237,7 @@ Tensor softplus(const Tensor& x, double beta, double threshold) {
     return bx > static_cast<T>(threshold) ? v : std::log1p(std::exp(bx)) / static_cast<T>(beta);
   });
   // d/dx = sigmoid(beta x), and 1 in the linear region beta x > threshold.
-  record_unary(x, out, "SoftplusBackward0", false, [beta, threshold](const Tensor& g, const Tensor& xv) {
-    Tensor bx = mul_scalar(xv, beta);
-    return where(compare_scalar(bx, threshold, CmpOp::Gt), g, mul(g, sigmoid(bx)));
-  });
+  if (auto* n = record(softplus_grad, {x}, out, {x})) n->attrs = Softplus{beta, threshold};
   return out;
 }
 

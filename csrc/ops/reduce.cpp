@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include "core/node.h"
+#include "ops/derivatives.h"
 #include "core/parallel.h"
 #include "ops/creation.h"
 #include "ops/elementwise.h"
@@ -84,13 +84,15 @@ Tensor sum_one_dim(const Tensor& x, int64_t d) {
   return out;
 }
 
-struct SumBackward final : Node {
-  Dims in_shape, keep_shape;
-  TensorList apply(TensorList&& g) override {
-    return {expand(reshape(g[0], keep_shape), in_shape)};
-  }
-  std::string name() const override { return "SumBackward1"; }
-};
+/// A reduction's output gradient spread back over the input: reshaped to the keepdim shape, then
+/// expanded to the input's shape.
+inline Tensor unreduce(const Tensor& g, const Dims& keep_shape, const Dims& in_shape) {
+  return expand(reshape(g, keep_shape), in_shape);
+}
+
+struct KeepShape { Dims keep_shape; };
+const Derivative<1, 0, KeepShape> sum_grad{"SumBackward1", {"self"},
+    {[](const auto& d) { return unreduce(d.grad, d.attrs.keep_shape, d.input_shape(0)); }}};
 
 }  // namespace
 
@@ -141,12 +143,7 @@ Tensor sum(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {
       out = detach(out);
     }
   }
-  if (needs_grad(a)) {
-    auto n = std::make_shared<SumBackward>();
-    n->in_shape = a.shape();
-    n->keep_shape = keep_shape;
-    set_history(n, a, out);
-  }
+  if (auto* n = record(sum_grad, {a}, out)) n->attrs.keep_shape = std::move(keep_shape);
   return out;
 }
 
@@ -172,19 +169,14 @@ Tensor sum_to(const Tensor& g, const Dims& shape) {
 // ---- x ** p with an optional zero gradient at 0 (the roots in std and norm) ----------------
 namespace {
 
-struct PowScalarBackward final : Node {
-  double p = 1.0;
-  bool zero_at_zero = false;
-  SavedTensor x;
-  TensorList apply(TensorList&& g) override {
-    Tensor xv = x.unpack(*this);
-    Tensor d = mul(g[0], mul_scalar(pow_zero_safe(xv, p - 1.0), p));
-    if (zero_at_zero) d = where(compare_scalar(xv, 0.0, CmpOp::Eq), scalar_tensor(0.0, d.dtype()), d);
-    return {d};
-  }
-  void release_saved() override { x.reset(); }
-  std::string name() const override { return "PowBackward0"; }
-};
+struct PowAttrs { double p = 1.0; bool zero_at_zero = false; };
+const Derivative<1, 1, PowAttrs> pow_zero_safe_grad{"PowBackward0", {"self"},
+    {[](const auto& d) {
+      const Tensor& x = d.saved[0];
+      Tensor g = d.grad * (pow_zero_safe(x, d.attrs.p - 1.0) * d.attrs.p);
+      return d.attrs.zero_at_zero ? where(eq(x, 0.0), zero_like_scalar(g), g) : g;
+    }},
+    {{{"self"}}}};
 
 }  // namespace
 
@@ -197,13 +189,7 @@ Tensor pow_zero_safe(const Tensor& x, double p, bool zero_grad_at_zero) {
     T pp = (T)p;
     return map_unary<T, T>(x, [pp](T v) { return std::pow(v, pp); });
   });
-  if (needs_grad(x)) {
-    auto n = std::make_shared<PowScalarBackward>();
-    n->p = p;
-    n->zero_at_zero = zero_grad_at_zero;
-    n->x = SavedTensor(x, false);
-    set_history(n, x, out);
-  }
+  if (auto* n = record(pow_zero_safe_grad, {x}, out, {x})) n->attrs = PowAttrs{p, zero_grad_at_zero};
   return out;
 }
 
@@ -286,24 +272,20 @@ int64_t extreme_index(const T* p, int64_t n, int64_t stride) {
   return best;
 }
 
-struct AminmaxBackward final : Node {
-  SavedTensor x, out;
-  Dims in_shape, keep_shape;
-  std::vector<int64_t> rd;
-  bool is_max = true;
-  TensorList apply(TensorList&& g) override {
-    Tensor xv = x.unpack(*this), ov = out.unpack(*this);
-    Tensor share;
-    {
-      NoGradGuard ng;
-      Tensor mask = to_dtype(compare(xv, reshape(ov, keep_shape), CmpOp::Eq), g[0].dtype());
-      share = div(mask, sum(mask, rd, true));  // ties split the gradient evenly
-    }
-    return {mul(share, expand(reshape(g[0], keep_shape), in_shape))};
+// amax/amin: ties split the gradient evenly.
+struct ReducedDims { Dims keep_shape; std::vector<int64_t> dims; };
+Tensor amax_amin_backward(const GradArgs<2, ReducedDims>& d) {
+  const Tensor &x = d.saved[0], &result = d.saved[1];
+  Tensor share;
+  {
+    NoGradGuard ng;
+    Tensor mask = to_dtype(eq(x, reshape(result, d.attrs.keep_shape)), d.grad.dtype());
+    share = mask / sum(mask, d.attrs.dims, true);
   }
-  void release_saved() override { x.reset(); out.reset(); }
-  std::string name() const override { return is_max ? "AmaxBackward0" : "AminBackward0"; }
-};
+  return share * unreduce(d.grad, d.attrs.keep_shape, d.input_shape(0));
+}
+const Derivative<1, 2, ReducedDims> amax_grad{"AmaxBackward0", {"self"}, {amax_amin_backward}, {{{"self"}, {"result"}}}};
+const Derivative<1, 2, ReducedDims> amin_grad{"AminBackward0", {"self"}, {amax_amin_backward}, {{{"self"}, {"result"}}}};
 
 // One-hot of `idx` (keepdim shape) along `dim` of `shape`, as a constant of dtype dt.
 Tensor onehot_along(const Tensor& idx, int64_t dim, const Dims& shape, DType dt) {
@@ -324,20 +306,22 @@ Tensor onehot_along(const Tensor& idx, int64_t dim, const Dims& shape, DType dt)
   return out;
 }
 
-struct MaxDimBackward final : Node {
+// max/min along a dim: the gradient goes to the selected index.
+struct Selected {
   Tensor indices;  // int64, keepdim shape; never part of a graph
-  Dims in_shape, keep_shape;
+  Dims keep_shape;
   int64_t dim = 0;
-  TensorList apply(TensorList&& g) override {
-    Tensor sel;
-    {
-      NoGradGuard ng;
-      sel = onehot_along(indices, dim, in_shape, g[0].dtype());
-    }
-    return {mul(sel, expand(reshape(g[0], keep_shape), in_shape))};
-  }
-  std::string name() const override { return "MaxBackward0"; }
 };
+const Derivative<1, 0, Selected> max_dim_grad{"MaxBackward0", {"self"},
+    {[](const auto& d) {
+      const Dims& in_shape = d.input_shape(0);
+      Tensor sel;
+      {
+        NoGradGuard ng;
+        sel = onehot_along(d.attrs.indices, d.attrs.dim, in_shape, d.grad.dtype());
+      }
+      return sel * unreduce(d.grad, d.attrs.keep_shape, in_shape);
+    }}};
 
 Tensor aminmax(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim, bool is_max) {
   const char* op = is_max ? "amax" : "amin";
@@ -352,16 +336,8 @@ Tensor aminmax(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim, 
       o[j] = p[(is_max ? extreme_index<T, true>(p, rows.r, s) : extreme_index<T, false>(p, rows.r, s)) * s];
     });
   });
-  if (needs_grad(a)) {
-    auto n = std::make_shared<AminmaxBackward>();
-    n->x = SavedTensor(a, false);
-    n->in_shape = a.shape();
-    n->keep_shape = rows.keep_shape;
-    n->rd = rd;
-    n->is_max = is_max;
-    set_history(n, a, out);
-    n->out = SavedTensor(out, true);
-  }
+  if (auto* n = record(is_max ? amax_grad : amin_grad, {a}, out, {a, output(out)}))
+    n->attrs = ReducedDims{rows.keep_shape, rd};
   return out;
 }
 
@@ -382,19 +358,11 @@ std::pair<Tensor, Tensor> minmax_dim(const Tensor& a, int64_t dim, bool keepdim,
       ix[j] = k;
     });
   });
-  if (needs_grad(a) && !rd.empty()) {
-    auto n = std::make_shared<MaxDimBackward>();
-    n->indices = make_view(indices, rows.keep_shape, contiguous_strides(rows.keep_shape), 0);
-    n->in_shape = a.shape();
-    n->keep_shape = rows.keep_shape;
-    n->dim = rd[0];
-    set_history(n, a, values);
-  } else if (needs_grad(a)) {
-    auto n = std::make_shared<AminmaxBackward>();  // 0-dim input: the value itself
-    n->x = SavedTensor(a, false);
-    n->is_max = is_max;
-    set_history(n, a, values);
-    n->out = SavedTensor(values, true);
+  if (!rd.empty()) {
+    if (auto* n = record(max_dim_grad, {a}, values))
+      n->attrs = Selected{make_view(indices, rows.keep_shape, contiguous_strides(rows.keep_shape), 0), rows.keep_shape, rd[0]};
+  } else {
+    record(is_max ? amax_grad : amin_grad, {a}, values, {a, output(values)});  // 0-dim input: the value itself
   }
   return {values, indices};
 }
@@ -425,18 +393,14 @@ Tensor arg_extreme(const Tensor& a, bool has_dim, int64_t dim, bool keepdim, boo
   return out;
 }
 
-struct LogsumexpBackward final : Node {
-  SavedTensor x, out;
-  Dims in_shape, keep_shape;
-  TensorList apply(TensorList&& g) override {
-    Tensor xv = x.unpack(*this), ov = out.unpack(*this);
-    // d lse / dx = exp(x - lse)
-    Tensor p = exp(sub(xv, reshape(ov, keep_shape)));
-    return {mul(p, expand(reshape(g[0], keep_shape), in_shape))};
-  }
-  void release_saved() override { x.reset(); out.reset(); }
-  std::string name() const override { return "LogsumexpBackward0"; }
-};
+// d lse / dx = exp(x - lse)
+const Derivative<1, 2, KeepShape> logsumexp_grad{"LogsumexpBackward0", {"self"},
+    {[](const auto& d) {
+      const Tensor &x = d.saved[0], &result = d.saved[1];
+      const Dims& keep = d.attrs.keep_shape;
+      return exp(x - reshape(result, keep)) * unreduce(d.grad, keep, d.input_shape(0));
+    }},
+    {{{"self"}, {"result"}}}};
 
 double reduced_count(const Tensor& a, const std::vector<int64_t>& rd) {
   double n = 1;
@@ -483,7 +447,7 @@ Tensor norm(const Tensor& a, double p, const std::vector<int64_t>& dims, bool ke
   if (!is_floating(a.dtype()))
     throw TypeError(str("norm(): input dtype should be floating point, got ", dtype_name(a.dtype()),
                         " (convert first, e.g. x.float())"));
-    if (p == 2.0) return pow_zero_safe(sum(mul(a, a), dims, keepdim), 0.5, true);
+  if (p == 2.0) return pow_zero_safe(sum(mul(a, a), dims, keepdim), 0.5, true);
   Tensor ab = abs(a);
   if (p == 1.0) return sum(ab, dims, keepdim);
   if (std::isinf(p)) {
@@ -519,61 +483,47 @@ Tensor logsumexp(const Tensor& a0, const std::vector<int64_t>& dims, bool keepdi
       o[j] = (T)(std::log(acc) + (double)m);
     });
   });
-  if (needs_grad(a)) {
-    auto n = std::make_shared<LogsumexpBackward>();
-    n->x = SavedTensor(a, false);
-    n->in_shape = a.shape();
-    n->keep_shape = rows.keep_shape;
-    set_history(n, a, out);
-    n->out = SavedTensor(out, true);
-  }
+  if (auto* n = record(logsumexp_grad, {a}, out, {a, output(out)})) n->attrs.keep_shape = rows.keep_shape;
   return out;
 }
 
 namespace {
-struct ProdBackward final : Node {
-  SavedTensor x, out;
-  std::vector<int64_t> rd;
-  Dims in_shape, keep_shape;
-  TensorList apply(TensorList&& g) override {
-    // With a zero in the input, d prod / dx_i = prod_{j != i} x_j is computed without dividing,
-    // from an r x r matrix per row (x with its diagonal set to 1): O(r^2), only on this path.
-    Tensor xv = x.unpack(*this);
-    bool has_zero;
-    {
-      NoGradGuard ng;
-      has_zero = item_as_double(sum(to_dtype(compare(xv, scalar_tensor(0.0, xv.dtype()), CmpOp::Eq),
-                                             DType::Int64), {}, false)) > 0;
-    }
-    if (!has_zero) {  // the common case: prod / x_i
-      Tensor ov = out.unpack(*this);
-      return {mul(div(expand(reshape(ov, keep_shape), in_shape), xv), expand(reshape(g[0], keep_shape), in_shape))};
-    }
-    std::vector<int64_t> perm;
-    Dims moved;
-    int64_t outer = 1, r = 1;
-    for (int64_t i = 0; i < xv.dim(); ++i)
-      if (std::find(rd.begin(), rd.end(), i) == rd.end()) { perm.push_back(i); outer *= xv.shape()[i]; moved.push_back(xv.shape()[i]); }
-    for (auto d : rd) { perm.push_back(d); r *= xv.shape()[d]; moved.push_back(xv.shape()[d]); }
-    Tensor rows = reshape(permute(xv, perm), Dims{outer, r});
-    Tensor eye = zeros(Dims{r, r}, xv.dtype());
-    dispatch_floating(xv.dtype(), "prod", [&](auto tag) {
-      using T = decltype(tag);
-      for (int64_t i = 0; i < r; ++i) eye.data<T>()[i * r + i] = T(1);
-    });
-    Tensor xr = expand(reshape(rows, Dims{outer, r, 1}), Dims{outer, r, r});
-    Tensor m = where(compare(eye, scalar_tensor(1.0, xv.dtype()), CmpOp::Eq), scalar_tensor(1.0, xv.dtype()), xr);
-    Tensor others = prod(m, {1}, false);  // [outer, r]
-    // back to the input layout
-    Tensor o = reshape(others, moved);
-    std::vector<int64_t> inv(perm.size());
-    for (size_t i = 0; i < perm.size(); ++i) inv[perm[i]] = (int64_t)i;
-    o = permute(o, inv);
-    return {mul(o, expand(reshape(g[0], keep_shape), in_shape))};
+// d prod / dx_i = prod / x_i. With a zero in the input, prod_{j != i} x_j is computed without
+// dividing, from an r x r matrix per row (x with its diagonal set to 1): O(r^2), only on that path.
+Tensor prod_backward(const GradArgs<2, ReducedDims>& d) {
+  const Tensor& xv = d.saved[0];
+  const Dims& in_shape = d.input_shape(0);
+  const Dims& keep_shape = d.attrs.keep_shape;
+  const std::vector<int64_t>& rd = d.attrs.dims;
+  bool has_zero;
+  {
+    NoGradGuard ng;
+    has_zero = item_as_double(sum(to_dtype(eq(xv, 0.0), DType::Int64), {}, false)) > 0;
   }
-  void release_saved() override { x.reset(); out.reset(); }
-  std::string name() const override { return "ProdBackward0"; }
-};
+  if (!has_zero) return unreduce(d.saved[1], keep_shape, in_shape) / xv * unreduce(d.grad, keep_shape, in_shape);
+  std::vector<int64_t> perm;
+  Dims moved;
+  int64_t outer = 1, r = 1;
+  for (int64_t i = 0; i < xv.dim(); ++i)
+    if (std::find(rd.begin(), rd.end(), i) == rd.end()) { perm.push_back(i); outer *= xv.shape()[i]; moved.push_back(xv.shape()[i]); }
+  for (auto k : rd) { perm.push_back(k); r *= xv.shape()[k]; moved.push_back(xv.shape()[k]); }
+  Tensor rows = reshape(permute(xv, perm), Dims{outer, r});
+  Tensor eye = zeros(Dims{r, r}, xv.dtype());
+  dispatch_floating(xv.dtype(), "prod", [&](auto tag) {
+    using T = decltype(tag);
+    for (int64_t i = 0; i < r; ++i) eye.data<T>()[i * r + i] = T(1);
+  });
+  Tensor xr = expand(reshape(rows, Dims{outer, r, 1}), Dims{outer, r, r});
+  Tensor m = where(compare(eye, scalar_tensor(1.0, xv.dtype()), CmpOp::Eq), scalar_tensor(1.0, xv.dtype()), xr);
+  Tensor others = prod(m, {1}, false);  // [outer, r]
+  // back to the input layout
+  Tensor o = reshape(others, moved);
+  std::vector<int64_t> inv(perm.size());
+  for (size_t i = 0; i < perm.size(); ++i) inv[perm[i]] = (int64_t)i;
+  o = permute(o, inv);
+  return o * unreduce(d.grad, keep_shape, in_shape);
+}
+const Derivative<1, 2, ReducedDims> prod_grad{"ProdBackward0", {"self"}, {prod_backward}, {{{"self"}, {"result"}}}};
 }  // namespace
 
 Tensor prod(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {
@@ -592,14 +542,8 @@ Tensor prod(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {
       o[j] = acc;
     });
   });
-  if (needs_grad(a) && !rd.empty()) {
-    auto n = std::make_shared<ProdBackward>();
-    n->x = SavedTensor(a, false);
-    n->rd = rd;
-    n->in_shape = a.shape();
-    n->keep_shape = rows.keep_shape;
-    set_history(n, a, out);
-    n->out = SavedTensor(out, true);
+  if (!rd.empty()) {
+    if (auto* n = record(prod_grad, {a}, out, {a, output(out)})) n->attrs = ReducedDims{rows.keep_shape, rd};
   } else if (needs_grad(a)) {
     return clone(a);
   }
