@@ -2,9 +2,9 @@
 #include "ops/linalg.h"
 
 #include <Eigen/Core>
-#include "core/node.h"
 #include "core/parallel.h"
 #include "ops/creation.h"
+#include "ops/derivatives.h"
 #include "ops/shape.h"
 
 namespace cr {
@@ -120,44 +120,21 @@ Operand2D operand(const Tensor& t, int64_t batch_offset) {
 Tensor mm(const Tensor& a, const Tensor& b);
 Tensor bmm(const Tensor& a, const Tensor& b);
 
-struct MmBackward final : Node {
-  SavedTensor a, b;
-  TensorList apply(TensorList&& g) override {
-    Tensor ga, gb;
-    if (next_edges_[0].valid()) ga = mm(g[0], transpose(b.unpack(*this), 0, 1));
-    if (next_edges_[1].valid()) gb = mm(transpose(a.unpack(*this), 0, 1), g[0]);
-    return {ga, gb};
-  }
-  void release_saved() override { a.reset(); b.reset(); }
-  std::string name() const override { return "MmBackward0"; }
-};
-
-struct BmmBackward final : Node {
-  SavedTensor a, b;
-  TensorList apply(TensorList&& g) override {
-    Tensor ga, gb;
-    if (next_edges_[0].valid()) ga = bmm(g[0], transpose(b.unpack(*this), 1, 2));
-    if (next_edges_[1].valid()) gb = bmm(transpose(a.unpack(*this), 1, 2), g[0]);
-    return {ga, gb};
-  }
-  void release_saved() override { a.reset(); b.reset(); }
-  std::string name() const override { return "BmmBackward0"; }
-};
+// self @ mat2 for matrices and for batches of matrices (the last two dims).
+const Derivative<2, 2> mm_grad{"MmBackward0", {"self", "mat2"},
+    {[](const auto& d) { return mm(d.grad, transpose(d.saved[1], 0, 1)); },
+     [](const auto& d) { return mm(transpose(d.saved[0], 0, 1), d.grad); }},
+    {{{"self", for_grad_of(1)}, {"mat2", for_grad_of(0)}}}};
+const Derivative<2, 2> bmm_grad{"BmmBackward0", {"self", "mat2"},
+    {[](const auto& d) { return bmm(d.grad, transpose(d.saved[1], 1, 2)); },
+     [](const auto& d) { return bmm(transpose(d.saved[0], 1, 2), d.grad); }},
+    {{{"self", for_grad_of(1)}, {"mat2", for_grad_of(0)}}}};
 
 void check_dtypes(const Tensor& a, const Tensor& b, const char* op) {
   if (a.dtype() != b.dtype())
     throw TypeError(str(op, ": expected both operands to have the same dtype, got ", dtype_name(a.dtype()),
                         " and ", dtype_name(b.dtype())));
   if (a.dtype() == DType::Bool) throw TypeError(str(op, ": not implemented for bool tensors"));
-}
-
-template <class N>
-void record(const Tensor& a, const Tensor& b, Tensor& out) {
-  if (!needs_grad(a, b)) return;
-  auto n = std::make_shared<N>();
-  if (b.requires_grad()) n->a = SavedTensor(a, false);
-  if (a.requires_grad()) n->b = SavedTensor(b, false);
-  set_history(n, a, b, out);
 }
 
 Tensor mm(const Tensor& a0, const Tensor& b0) {
@@ -172,7 +149,7 @@ Tensor mm(const Tensor& a0, const Tensor& b0) {
     using T = decltype(tag);
     gemm<T>(operand(a, 0), operand(b, 0), out.data<T>(), n, k, m, true);
   });
-  record<MmBackward>(a0, b0, out);
+  record(mm_grad, {a0, b0}, out, {a0, b0});
   return out;
 }
 
@@ -198,7 +175,7 @@ Tensor bmm(const Tensor& a0, const Tensor& b0) {
       parallel_for(0, B, grain, [&](int64_t s, int64_t e) { for (int64_t i = s; i < e; ++i) one(i); });
     }
   });
-  record<BmmBackward>(a0, b0, out);
+  record(bmm_grad, {a0, b0}, out, {a0, b0});
   return out;
 }
 

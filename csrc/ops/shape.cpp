@@ -3,8 +3,8 @@
 
 #include <algorithm>
 #include <numeric>
-#include "core/node.h"
 #include "ops/creation.h"
+#include "ops/derivatives.h"
 #include "ops/index.h"
 #include "ops/reduce.h"
 
@@ -63,31 +63,19 @@ bool view_strides(const Dims& sizes, const Dims& strides, const Dims& shape, Dim
   return view_d == -1;
 }
 
-struct ViewBackward final : Node {
-  Dims in_shape;
-  TensorList apply(TensorList&& g) override { return {reshape(g[0], in_shape)}; }
-  std::string name() const override { return "ViewBackward0"; }
-};
-struct ExpandBackward final : Node {
-  Dims in_shape;
-  TensorList apply(TensorList&& g) override { return {sum_to(g[0], in_shape)}; }
-  std::string name() const override { return "ExpandBackward0"; }
-};
-struct TransposeBackward final : Node {
-  int64_t d0, d1;
-  TensorList apply(TensorList&& g) override { return {transpose(g[0], d0, d1)}; }
-  std::string name() const override { return "TransposeBackward0"; }
-};
-struct PermuteBackward final : Node {
-  std::vector<int64_t> inverse;
-  TensorList apply(TensorList&& g) override { return {permute(g[0], inverse)}; }
-  std::string name() const override { return "PermuteBackward0"; }
-};
-
-Tensor record_view(Tensor out, const Tensor& in, std::shared_ptr<Node> node) {
-  if (needs_grad(in)) set_history(node, in, out);
-  return out;
-}
+// Views and layout changes: the gradient goes back through the inverse layout change.
+const Derivative<1> view_grad{"ViewBackward0", {"self"},
+    {[](const auto& d) { return reshape(d.grad, d.input_shape(0)); }}};
+const Derivative<1> expand_grad{"ExpandBackward0", {"self"},
+    {[](const auto& d) { return sum_to(d.grad, d.input_shape(0)); }}};
+struct TwoDims { int64_t d0 = 0, d1 = 0; };
+const Derivative<1, 0, TwoDims> transpose_grad{"TransposeBackward0", {"self"},
+    {[](const auto& d) { return transpose(d.grad, d.attrs.d0, d.attrs.d1); }}};
+struct DimList { std::vector<int64_t> dims; };
+const Derivative<1, 0, DimList> permute_grad{"PermuteBackward0", {"self"},  // dims: the inverse permutation
+    {[](const auto& d) { return permute(d.grad, d.attrs.dims); }}};
+const Derivative<1, 0, DimList> flip_grad{"FlipBackward0", {"self"},
+    {[](const auto& d) { return flip(d.grad, d.attrs.dims); }}};
 
 }  // namespace
 
@@ -100,9 +88,8 @@ Tensor view(const Tensor& a, const Dims& shape0) {
                          "subspaces); use .reshape(...) instead"));
   Tensor out = make_view(a, shape, st, a.offset());
   if (!needs_grad(a)) return out;
-  auto n = std::make_shared<ViewBackward>();
-  n->in_shape = a.shape();
-  return record_view(out, a, n);
+  record(view_grad, {a}, out);
+  return out;
 }
 
 Tensor reshape(const Tensor& a, const Dims& shape0) {
@@ -110,18 +97,16 @@ Tensor reshape(const Tensor& a, const Dims& shape0) {
   if (shape == a.shape()) {
     Tensor out = make_view(a, a.shape(), a.strides(), a.offset());
     if (!needs_grad(a)) return out;
-    auto n = std::make_shared<ViewBackward>();
-    n->in_shape = a.shape();
-    return record_view(out, a, n);
+    record(view_grad, {a}, out);
+    return out;
   }
   Dims st;
   Tensor out = view_strides(a.shape(), a.strides(), shape, st)
                    ? make_view(a, shape, st, a.offset())
                    : [&] { Tensor c = contiguous_copy(a); return make_view(c, shape, contiguous_strides(shape), 0); }();
   if (!needs_grad(a)) return out;
-  auto n = std::make_shared<ViewBackward>();
-  n->in_shape = a.shape();
-  return record_view(out, a, n);
+  record(view_grad, {a}, out);
+  return out;
 }
 
 Tensor expand(const Tensor& a, const Dims& shape0) {
@@ -146,9 +131,8 @@ Tensor expand(const Tensor& a, const Dims& shape0) {
   if (shape == a.shape()) return a;
   Tensor out = make_view(a, shape, st, a.offset());
   if (!needs_grad(a)) return out;
-  auto n = std::make_shared<ExpandBackward>();
-  n->in_shape = a.shape();
-  return record_view(out, a, n);
+  record(expand_grad, {a}, out);
+  return out;
 }
 
 Tensor transpose(const Tensor& a, int64_t d0, int64_t d1) {
@@ -161,10 +145,8 @@ Tensor transpose(const Tensor& a, int64_t d0, int64_t d1) {
   std::swap(st[d0], st[d1]);
   Tensor out = make_view(a, sh, st, a.offset());
   if (!needs_grad(a)) return out;
-  auto n = std::make_shared<TransposeBackward>();
-  n->d0 = d0;
-  n->d1 = d1;
-  return record_view(out, a, n);
+  if (auto* n = record(transpose_grad, {a}, out)) n->attrs = TwoDims{d0, d1};
+  return out;
 }
 
 Tensor permute(const Tensor& a, const std::vector<int64_t>& dims) {
@@ -185,9 +167,8 @@ Tensor permute(const Tensor& a, const std::vector<int64_t>& dims) {
   }
   Tensor out = make_view(a, sh, st, a.offset());
   if (!needs_grad(a)) return out;
-  auto n = std::make_shared<PermuteBackward>();
-  n->inverse = inverse;
-  return record_view(out, a, n);
+  if (auto* n = record(permute_grad, {a}, out)) n->attrs.dims = std::move(inverse);
+  return out;
 }
 
 Tensor unsqueeze(const Tensor& a, int64_t dim) {
@@ -240,40 +221,24 @@ Tensor broadcast_to(const Tensor& a, const Dims& shape) { return expand(a, shape
 
 namespace {
 
-struct CatBackward final : Node {
-  int64_t dim;
+// cat: each input gets its slice of the gradient (in its own dtype).
+struct CatAttrs {
+  int64_t dim = 0;
   std::vector<int64_t> offsets, lengths;  // along dim; length -1: a skipped shape-[0] input
   std::vector<DType> dtypes;
-  TensorList apply(TensorList&& g) override {
-    TensorList out(next_edges_.size());
-    for (size_t i = 0; i < out.size(); ++i) {
-      if (!next_edges_[i].valid()) continue;
-      if (lengths[i] < 0) { out[i] = zeros(Dims{0}, dtypes[i]); continue; }
-      Tensor gi = slice(g[0], dim, offsets[i], offsets[i] + lengths[i], 1);
-      out[i] = gi.dtype() == dtypes[i] ? gi : to_dtype(gi, dtypes[i]);
-    }
-    return out;
-  }
-  std::string name() const override { return "CatBackward0"; }
 };
-
-struct SplitBackward final : Node {
-  int64_t dim;
-  TensorList apply(TensorList&& g) override { return {cat(g, dim)}; }
-  std::string name() const override { return "SplitWithSizesBackward0"; }
-};
-
-struct UnbindBackward final : Node {
-  int64_t dim;
-  TensorList apply(TensorList&& g) override { return {stack(g, dim)}; }
-  std::string name() const override { return "UnbindBackward0"; }
-};
-
-struct FlipBackward final : Node {
-  std::vector<int64_t> dims;
-  TensorList apply(TensorList&& g) override { return {flip(g[0], dims)}; }
-  std::string name() const override { return "FlipBackward0"; }
-};
+const VariadicDerivative<CatAttrs> cat_grad{"CatBackward0", [](const auto& d, size_t i) {
+  const CatAttrs& a = d.attrs;
+  if (a.lengths[i] < 0) return zeros(Dims{0}, a.dtypes[i]);
+  Tensor gi = slice(d.grad, a.dim, a.offsets[i], a.offsets[i] + a.lengths[i], 1);
+  return gi.dtype() == a.dtypes[i] ? gi : to_dtype(gi, a.dtypes[i]);
+}};
+// split and unbind: the outputs' gradients put back together.
+struct Dim { int64_t dim = 0; };
+const Derivative<1, 0, Dim> split_grad{"SplitWithSizesBackward0", {"self"},
+    {[](const auto& d) { return cat(d.grads, d.attrs.dim); }}};
+const Derivative<1, 0, Dim> unbind_grad{"UnbindBackward0", {"self"},
+    {[](const auto& d) { return stack(d.grads, d.attrs.dim); }}};
 
 }  // namespace
 
@@ -330,16 +295,7 @@ Tensor cat(const TensorList& ts, int64_t dim0) {
     }
     off += len;
   }
-  if (needs_grad(ts) && is_floating(dt)) {
-    auto n = std::make_shared<CatBackward>();
-    n->dim = dim;
-    n->offsets = std::move(offsets);
-    n->lengths = std::move(lengths);
-    n->dtypes = std::move(dtypes);
-    TensorList outs{out};
-    set_history(n, ts, outs);
-    out = outs[0];
-  }
+  if (auto* n = record(cat_grad, ts, out)) n->attrs = CatAttrs{dim, std::move(offsets), std::move(lengths), std::move(dtypes)};
   return out;
 }
 
@@ -377,11 +333,7 @@ TensorList split_with_sizes(const Tensor& a, const std::vector<int64_t>& sizes, 
     outs.push_back(make_view(a, sh, a.strides(), a.offset() + off * a.strides()[dim]));
     off += s;
   }
-  if (needs_grad(a)) {
-    auto n = std::make_shared<SplitBackward>();
-    n->dim = dim;
-    set_history(n, TensorList{a}, outs);
-  }
+  if (auto* n = record(split_grad, {a}, outs)) n->attrs.dim = dim;
   return outs;
 }
 
@@ -426,11 +378,7 @@ TensorList unbind(const Tensor& a, int64_t dim0) {
     if (d != dim) { sh.push_back(a.shape()[d]); st.push_back(a.strides()[d]); }
   TensorList outs;
   for (int64_t i = 0; i < a.shape()[dim]; ++i) outs.push_back(make_view(a, sh, st, a.offset() + i * a.strides()[dim]));
-  if (needs_grad(a) && !outs.empty()) {
-    auto n = std::make_shared<UnbindBackward>();
-    n->dim = dim;
-    set_history(n, TensorList{a}, outs);
-  }
+  if (auto* n = record(unbind_grad, {a}, outs)) n->attrs.dim = dim;
   return outs;
 }
 
@@ -469,11 +417,7 @@ Tensor flip(const Tensor& a, const std::vector<int64_t>& dims) {
     st[d] = -st[d];
   }
   Tensor out = contiguous_copy(make_view(a, a.shape(), st, off));
-  if (needs_grad(a)) {
-    auto n = std::make_shared<FlipBackward>();
-    n->dims = ds;
-    set_history(n, a, out);
-  }
+  if (auto* n = record(flip_grad, {a}, out)) n->attrs.dims = std::move(ds);
   return out;
 }
 
