@@ -16,9 +16,9 @@
 
 #include <algorithm>
 #include <cstring>
-#include "core/node.h"
 #include "core/parallel.h"
 #include "ops/creation.h"
+#include "ops/derivatives.h"
 #include "ops/loops.h"
 #include "ops/shape.h"
 
@@ -164,52 +164,49 @@ void basic_geometry(const Tensor& x, const IndexList& items, bool want_adv, Geom
   }
 }
 
-Tensor basic_view_backward(const Tensor& g, const Dims& in_shape, const IndexList& items, const char* name);
-
-struct BasicIndexBackward final : Node {
-  Dims in_shape;
+// A basic-index view (slices, ints, None, Ellipsis) and its gradient, itself differentiable.
+// PyTorch names the node after the view: SelectBackward0 for one int, UnsqueezeBackward0 for one
+// None, SliceBackward0 otherwise.
+enum ViewKind { kSlice, kSelect, kUnsqueeze };
+struct IndexView {
   IndexList items;
-  const char* name_ = "SliceBackward0";
-  TensorList apply(TensorList&& g) override { return {basic_view_backward(g[0], in_shape, items, name_)}; }
-  std::string name() const override { return name_; }
+  ViewKind kind = kSlice;
 };
+Tensor basic_view(const Tensor& x, const IndexList& items, const Geometry& geo, ViewKind kind);
+Tensor basic_view_backward(const Tensor& g, const Dims& in_shape, const IndexList& items, ViewKind kind);
+
+Tensor index_view_grad(const GradArgs<0, IndexView>& d) {
+  return basic_view_backward(d.grad, d.input_shape(0), d.attrs.items, d.attrs.kind);
+}
+// The gradient of the gradient: the same view of the incoming gradient.
+Tensor index_view_grad_grad(const GradArgs<0, IndexView>& d) {
+  Geometry geo;
+  basic_geometry(d.grad, d.attrs.items, false, geo);
+  return basic_view(d.grad, d.attrs.items, geo, d.attrs.kind);
+}
+const Derivative<1, 0, IndexView> index_view_grads[] = {
+    {"SliceBackward0", {"self"}, {index_view_grad}},
+    {"SelectBackward0", {"self"}, {index_view_grad}},
+    {"UnsqueezeBackward0", {"self"}, {index_view_grad}}};
+const Derivative<1, 0, IndexView> index_view_grad_grads[] = {
+    {"SliceBackward0Backward", {"grad_output"}, {index_view_grad_grad}},
+    {"SelectBackward0Backward", {"grad_output"}, {index_view_grad_grad}},
+    {"UnsqueezeBackward0Backward", {"grad_output"}, {index_view_grad_grad}}};
 
 // The view of x that the basic part of `items` names, recorded as a differentiable op.
-Tensor basic_view(const Tensor& x, const IndexList& items, const Geometry& geo, const char* name) {
+Tensor basic_view(const Tensor& x, const IndexList& items, const Geometry& geo, ViewKind kind) {
   Tensor out = make_view(x, geo.sizes, geo.strides, geo.offset);
-  if (needs_grad(x)) {
-    auto n = std::make_shared<BasicIndexBackward>();
-    n->in_shape = x.shape();
-    n->items = items;
-    n->name_ = name;
-    set_history(n, x, out);
-  }
+  if (auto* n = record(index_view_grads[kind], {x}, out)) n->attrs = IndexView{items, kind};
   return out;
 }
 
-struct BasicIndexBackwardBackward final : Node {
-  IndexList items;
-  const char* name_ = "SliceBackward0";
-  TensorList apply(TensorList&& g) override {
-    Geometry geo;
-    basic_geometry(g[0], items, false, geo);
-    return {basic_view(g[0], items, geo, name_)};
-  }
-  std::string name() const override { return str(name_, "Backward"); }
-};
-
 // zeros(in_shape) with g written into the view `items` names.
-Tensor basic_view_backward(const Tensor& g, const Dims& in_shape, const IndexList& items, const char* name) {
+Tensor basic_view_backward(const Tensor& g, const Dims& in_shape, const IndexList& items, ViewKind kind) {
   Tensor z = zeros(in_shape, g.dtype());
   Geometry geo;
   basic_geometry(z, items, false, geo);
   copy_into(make_view(z, geo.sizes, geo.strides, geo.offset), g);
-  if (needs_grad(g)) {
-    auto n = std::make_shared<BasicIndexBackwardBackward>();
-    n->items = items;
-    n->name_ = name;
-    set_history(n, g, z);
-  }
+  if (auto* n = record(index_view_grad_grads[kind], {g}, z)) n->attrs = IndexView{items, kind};
   return z;
 }
 
@@ -251,17 +248,12 @@ std::vector<int64_t> row_offsets(const TensorList& idx, const Dims& strides) {
 Tensor index_gather(const Tensor& src, const TensorList& idx);
 Tensor index_scatter_add(const Tensor& g, const Dims& src_shape, const TensorList& idx);
 
-struct IndexGatherBackward final : Node {
-  Dims src_shape;
-  TensorList idx;
-  TensorList apply(TensorList&& g) override { return {index_scatter_add(g[0], src_shape, idx)}; }
-  std::string name() const override { return "IndexBackward0"; }
-};
-struct IndexScatterAddBackward final : Node {
-  TensorList idx;
-  TensorList apply(TensorList&& g) override { return {index_gather(g[0], idx)}; }
-  std::string name() const override { return "IndexPutBackward0"; }
-};
+// Advanced indexing: gather rows, and its gradient, scatter-add them back (itself differentiable).
+struct Indices { TensorList idx; };  // prepared: contiguous int64, wrapped, one shape
+const Derivative<1, 0, Indices> index_grad{"IndexBackward0", {"self"},
+    {[](const auto& d) { return index_scatter_add(d.grad, d.input_shape(0), d.attrs.idx); }}};
+const Derivative<1, 0, Indices> index_put_grad{"IndexPutBackward0", {"values"},
+    {[](const auto& d) { return index_gather(d.grad, d.attrs.idx); }}};
 
 // out[b, r...] = src[idx_0[b], ..., idx_{k-1}[b], r...]; idx contiguous int64 of one shape B,
 // already wrapped and bounds-checked against src's leading dims.
@@ -288,12 +280,7 @@ Tensor index_gather(const Tensor& src, const TensorList& idx) {
       }
     });
   });
-  if (needs_grad(src)) {
-    auto n = std::make_shared<IndexGatherBackward>();
-    n->src_shape = src.shape();
-    n->idx = idx;
-    set_history(n, src, out);
-  }
+  if (auto* n = record(index_grad, {src}, out)) n->attrs.idx = idx;
   return out;
 }
 
@@ -322,11 +309,7 @@ Tensor index_scatter_add(const Tensor& g0, const Dims& src_shape, const TensorLi
       }
     });
   });
-  if (needs_grad(g0)) {
-    auto n = std::make_shared<IndexScatterAddBackward>();
-    n->idx = idx;
-    set_history(n, g0, out);
-  }
+  if (auto* n = record(index_put_grad, {g0}, out)) n->attrs.idx = idx;
   return out;
 }
 
@@ -362,16 +345,16 @@ TensorList prepare_indices(const TensorList& adv, const std::vector<int64_t>& si
   return out;
 }
 
-const char* view_name(const IndexList& items) {
+ViewKind view_kind(const IndexList& items) {
   size_t n_int = 0, n_none = 0, n_other = 0;
   for (const auto& it : items) {
     if (it.kind == IndexItem::Int) ++n_int;
     else if (it.kind == IndexItem::None) ++n_none;
     else if (it.kind == IndexItem::Slice && (it.has_start || it.has_stop || it.step != 1)) ++n_other;
   }
-  if (n_int == 1 && n_none == 0 && n_other == 0) return "SelectBackward0";
-  if (n_none == 1 && n_int == 0 && n_other == 0) return "UnsqueezeBackward0";
-  return "SliceBackward0";
+  if (n_int == 1 && n_none == 0 && n_other == 0) return kSelect;
+  if (n_none == 1 && n_int == 0 && n_other == 0) return kUnsqueeze;
+  return kSlice;
 }
 
 // The layout of an advanced index: V' = permute(V, perm) has the indexed dims first; the result
@@ -416,7 +399,7 @@ bool is_identity_view(const Tensor& x, const Geometry& geo) {
 Tensor index(const Tensor& x, const IndexList& items) {
   Geometry geo;
   basic_geometry(x, items, true, geo);
-  Tensor v = (!geo.adv.empty() && is_identity_view(x, geo)) ? x : basic_view(x, items, geo, view_name(items));
+  Tensor v = (!geo.adv.empty() && is_identity_view(x, geo)) ? x : basic_view(x, items, geo, view_kind(items));
   if (geo.adv.empty()) return v;
   AdvancedPlan plan = plan_advanced(geo);
   if (!plan.perm.empty()) v = permute(v, plan.perm);
@@ -503,7 +486,7 @@ Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t stop, int64_t 
   items.push_back(IndexItem::slice(true, start, true, stop, step));
   Geometry geo;
   basic_geometry(x, items, false, geo);
-  return basic_view(x, items, geo, "SliceBackward0");
+  return basic_view(x, items, geo, kSlice);
 }
 
 Tensor select(const Tensor& x, int64_t dim, int64_t i) {
@@ -513,29 +496,18 @@ Tensor select(const Tensor& x, int64_t dim, int64_t i) {
   items.push_back(IndexItem::integer(i));
   Geometry geo;
   basic_geometry(x, items, false, geo);
-  return basic_view(x, items, geo, "SelectBackward0");
+  return basic_view(x, items, geo, kSelect);
 }
 
 // ---- gather / scatter_add --------------------------------------------------------------------------
 namespace {
 
-struct GatherBackward final : Node {
-  Dims in_shape;
-  int64_t dim;
-  SavedTensor index;
-  TensorList apply(TensorList&& g) override {
-    return {scatter_add_into_zeros(g[0], in_shape, dim, index.unpack(*this))};
-  }
-  void release_saved() override { index.reset(); }
-  std::string name() const override { return "GatherBackward0"; }
-};
-struct ScatterAddBackward final : Node {
-  int64_t dim;
-  SavedTensor index;
-  TensorList apply(TensorList&& g) override { return {gather(g[0], dim, index.unpack(*this))}; }
-  void release_saved() override { index.reset(); }
-  std::string name() const override { return "ScatterAddBackward0"; }
-};
+struct Dim { int64_t dim = 0; };
+const Derivative<1, 1, Dim> gather_grad{"GatherBackward0", {"self"},
+    {[](const auto& d) { return scatter_add_into_zeros(d.grad, d.input_shape(0), d.attrs.dim, d.saved[0]); }},
+    {{{"index"}}}};
+const Derivative<1, 1, Dim> scatter_add_grad{"ScatterAddBackward0", {"src"},
+    {[](const auto& d) { return gather(d.grad, d.attrs.dim, d.saved[0]); }}, {{{"index"}}}};
 
 // Calls f(linear position in index, offset into `other` with dim replaced by the index value)
 // over index in row-major order; `other` has geometry (sizes for bounds, strides).
@@ -588,13 +560,7 @@ Tensor gather(const Tensor& x, int64_t dim0, const Tensor& index) {
     T* o = out.data<T>();
     for_each_gather(index, dim, x.shape(), x.strides(), "gather", [&](int64_t i, int64_t off) { o[i] = s[off]; });
   });
-  if (needs_grad(x)) {
-    auto n = std::make_shared<GatherBackward>();
-    n->in_shape = x.shape();
-    n->dim = dim;
-    n->index = SavedTensor(index, false);
-    set_history(n, x, out);
-  }
+  if (auto* n = record(gather_grad, {x}, out, {index})) n->attrs.dim = dim;
   return out;
 }
 
@@ -611,12 +577,7 @@ Tensor scatter_add_into_zeros(const Tensor& src0, const Dims& shape, int64_t dim
     T* o = out.data<T>();
     for_each_gather(index, dim, shape, out.strides(), "scatter_add", [&](int64_t i, int64_t off) { o[off] += s[i]; });
   });
-  if (needs_grad(src0)) {
-    auto n = std::make_shared<ScatterAddBackward>();
-    n->dim = dim;
-    n->index = SavedTensor(index, false);
-    set_history(n, src0, out);
-  }
+  if (auto* n = record(scatter_add_grad, {src0}, out, {index})) n->attrs.dim = dim;
   return out;
 }
 
@@ -648,11 +609,9 @@ Tensor index_select(const Tensor& x, int64_t dim0, const Tensor& index) {
 
 // ---- masked_fill -----------------------------------------------------------------------------------
 namespace {
-struct MaskedFillBackward final : Node {
-  Tensor mask;
-  TensorList apply(TensorList&& g) override { return {masked_fill(g[0], mask, 0.0)}; }
-  std::string name() const override { return "MaskedFillBackward0"; }
-};
+struct Mask { Tensor mask; };  // detached: never part of a graph
+const Derivative<1, 0, Mask> masked_fill_grad{"MaskedFillBackward0", {"self"},
+    {[](const auto& d) { return masked_fill(d.grad, d.attrs.mask, 0.0); }}};
 }  // namespace
 
 Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
@@ -666,11 +625,7 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
     T v = static_cast<T>(value);
     return map_binary<T, bool, T>(x, mask, x.shape(), [v](T a, bool m) { return m ? v : a; });
   });
-  if (needs_grad(x)) {
-    auto n = std::make_shared<MaskedFillBackward>();
-    n->mask = detach(mask);
-    set_history(n, x, out);
-  }
+  if (auto* n = record(masked_fill_grad, {x}, out)) n->attrs.mask = detach(mask);
   return out;
 }
 
