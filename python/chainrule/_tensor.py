@@ -7,6 +7,8 @@ Python implementation costs nothing that matters.
 from __future__ import annotations
 
 import builtins
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, SupportsIndex
 
 import numpy as np
 
@@ -14,7 +16,9 @@ from chainrule import _core
 from chainrule._core import Tensor
 
 
-def tensor(data, dtype=None, requires_grad=False, device=None) -> Tensor:
+def tensor(
+    data: Any, dtype: _core.dtype | None = None, requires_grad: bool = False, device: Any = None
+) -> Tensor:
     """Copies ``data`` (nested lists, numbers, NumPy arrays, tensors) into a new tensor.
 
     Python floats become float32, ints int64, bools bool; NumPy arrays keep their dtype.
@@ -22,27 +26,56 @@ def tensor(data, dtype=None, requires_grad=False, device=None) -> Tensor:
     return _core._tensor(data, dtype, requires_grad)
 
 
-def _factory(core_fn):
-    def make(*size, dtype=None, requires_grad=False, device=None, out=None):
-        t = core_fn(*size, dtype=dtype)
-        if requires_grad:
-            t.requires_grad_(True)
-        return t
+def _make(
+    core_fn: Callable[..., Tensor], size: tuple[Any, ...], dtype: _core.dtype | None, requires_grad: bool
+) -> Tensor:
+    t = core_fn(*size, dtype=dtype)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
 
-    return make
+
+def zeros(
+    *size: SupportsIndex | Sequence[SupportsIndex],
+    dtype: _core.dtype | None = None,
+    requires_grad: bool = False,
+    device: Any = None,
+    out: Any = None,
+) -> Tensor:
+    """A tensor filled with 0 (float32 unless dtype is given)."""
+    return _make(_core._zeros, size, dtype, requires_grad)
 
 
-zeros = _factory(_core._zeros)
-ones = _factory(_core._ones)
-empty = _factory(_core._empty)
-zeros.__name__, ones.__name__, empty.__name__ = "zeros", "ones", "empty"
-zeros.__doc__ = "A tensor filled with 0 (float32 unless dtype is given)."
-ones.__doc__ = "A tensor filled with 1 (float32 unless dtype is given)."
-empty.__doc__ = "A new tensor; chainrule fills it with 0 so that no stale memory is ever exposed."
+def ones(
+    *size: SupportsIndex | Sequence[SupportsIndex],
+    dtype: _core.dtype | None = None,
+    requires_grad: bool = False,
+    device: Any = None,
+    out: Any = None,
+) -> Tensor:
+    """A tensor filled with 1 (float32 unless dtype is given)."""
+    return _make(_core._ones, size, dtype, requires_grad)
+
+
+def empty(
+    *size: SupportsIndex | Sequence[SupportsIndex],
+    dtype: _core.dtype | None = None,
+    requires_grad: bool = False,
+    device: Any = None,
+    out: Any = None,
+) -> Tensor:
+    """A new tensor; chainrule fills it with 0 so that no stale memory is ever exposed."""
+    return _make(_core._empty, size, dtype, requires_grad)
 
 
 # ---- autograd ----------------------------------------------------------------------------------
-def _backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+def _backward(
+    self: Tensor,
+    gradient: Tensor | None = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    inputs: Tensor | Sequence[Tensor] | None = None,
+) -> None:
     """Computes the gradient of this tensor w.r.t. graph leaves and accumulates it into ``.grad``."""
     from chainrule.autograd import backward
 
@@ -52,14 +85,14 @@ def _backward(self, gradient=None, retain_graph=None, create_graph=False, inputs
 class RemovableHandle:
     """Returned by ``register_hook``; ``remove()`` disables the hook."""
 
-    def __init__(self, flag):
+    def __init__(self, flag: _core._HookFlag) -> None:
         self._flag = flag
 
     def remove(self) -> None:
         self._flag.disable()
 
 
-def _register_hook(self, hook):
+def _register_hook(self: Tensor, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
     """Registers ``hook(grad) -> Tensor or None`` to run when this tensor's gradient is computed."""
     if not callable(hook):
         raise TypeError("register_hook expects a callable")
@@ -89,9 +122,9 @@ def _format_data(t: Tensor) -> str:
     return body
 
 
-def _repr(self) -> str:
+def _repr(self: Tensor) -> str:
     body = _format_data(self)
-    extras = []
+    extras: list[str] = []
     if self.numel() == 0 and self.ndim > 1:
         extras.append(f"size={tuple(self.shape)}")
     if self.dtype not in (_core.float32, _core.int64, _core.bool) or (
@@ -107,28 +140,28 @@ def _repr(self) -> str:
     return "tensor(" + body + ")"
 
 
-def _iter(self):
+def _iter(self: Tensor) -> Iterator[Tensor]:
     if self.ndim == 0:
         raise TypeError("iteration over a 0-d tensor")
     for i in builtins.range(self.shape[0]):
         yield self[i]
 
 
-def _format(self, spec):
+def _format(self: Tensor, spec: str) -> str:
     if self.ndim == 0:
         return format(self.item(), spec)
     return format(repr(self), spec)
 
 
-def _reduce(self):
+def _reduce(self: Tensor) -> tuple[Any, ...]:
     return (_rebuild, (np.array(self.detach()), self.requires_grad))
 
 
-def _rebuild(arr, requires_grad):
+def _rebuild(arr: np.ndarray, requires_grad: bool) -> Tensor:
     return tensor(arr, requires_grad=requires_grad)
 
 
-def _deepcopy(self, memo):
+def _deepcopy(self: Tensor, memo: dict[int, Any]) -> Tensor:
     if id(self) in memo:
         return memo[id(self)]
     from chainrule.autograd.grad_mode import no_grad
@@ -143,13 +176,23 @@ def _deepcopy(self, memo):
     return out
 
 
-Tensor.backward = _backward
-Tensor.register_hook = _register_hook
-Tensor.tolist = lambda self: np.asarray(self).tolist()
-Tensor.__repr__ = _repr
-Tensor.__str__ = _repr
-Tensor.__iter__ = _iter
-Tensor.__format__ = _format
-Tensor.__reduce__ = _reduce
-Tensor.__deepcopy__ = _deepcopy
+def _tolist(self: Tensor) -> Any:
+    """The data as (nested) Python lists of numbers; a 0-d tensor gives a number."""
+    return np.asarray(self).tolist()
+
+
+# _core.pyi declares these as Tensor methods: the stub is generated from the class as patched here.
+_PYTHON_METHODS: dict[str, Callable[..., Any]] = {
+    "backward": _backward,
+    "register_hook": _register_hook,
+    "tolist": _tolist,
+    "__repr__": _repr,
+    "__str__": _repr,
+    "__iter__": _iter,
+    "__format__": _format,
+    "__reduce__": _reduce,
+    "__deepcopy__": _deepcopy,
+}
+for _name, _method in _PYTHON_METHODS.items():
+    setattr(Tensor, _name, _method)
 Tensor.__array_priority__ = 1000
