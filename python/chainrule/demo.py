@@ -21,7 +21,7 @@ import chainrule.nn.functional as F
 import chainrule.optim as optim
 
 
-def make_moons(n: int, noise: float, seed: int):
+def make_moons(n: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaving half circles (the layout of scikit-learn's make_moons), labels in {-1, 1}."""
     rng = np.random.default_rng(seed)
     n_out = n // 2
@@ -44,14 +44,16 @@ def build_model() -> nn.Module:
     return nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 1))
 
 
-def hinge_loss(scores: cr.Tensor, y: cr.Tensor, model: nn.Module, alpha: float = 1e-4):
+def hinge_loss(
+    scores: cr.Tensor, y: cr.Tensor, model: nn.Module, alpha: float = 1e-4
+) -> tuple[cr.Tensor, cr.Tensor]:
     data_loss = F.relu(1.0 - y * scores).mean()
     reg_loss = alpha * sum((p * p).sum() for p in model.parameters())
     accuracy = ((scores > 0) == (y > 0)).float().mean()
     return data_loss + reg_loss, accuracy
 
 
-def main(argv=None) -> float:
+def main(argv: list[str] | None = None) -> float:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

@@ -22,7 +22,7 @@ import json
 import math
 import os
 import struct
-from typing import Any
+from typing import IO, Any, Union
 
 import numpy as np
 
@@ -31,16 +31,24 @@ from chainrule._core import Tensor
 
 __all__ = ["save", "load"]
 
-_DTYPES = {"F32": np.dtype("<f4"), "F64": np.dtype("<f8"), "I64": np.dtype("<i8"), "BOOL": np.dtype("?")}
+_DTYPES: dict[str, np.dtype[Any]] = {
+    "F32": np.dtype("<f4"),
+    "F64": np.dtype("<f8"),
+    "I64": np.dtype("<i8"),
+    "BOOL": np.dtype("?"),
+}
 _CODES = {_core.float32: "F32", _core.float64: "F64", _core.int64: "I64", _core.bool: "BOOL"}
 _META_KEY = "chainrule"
 _FORMAT_VERSION = 1
 _MAX_HEADER = 100 * 1024 * 1024  # the safetensors limit
 
+# A path, or a binary file object (written to by save, read from by load).
+FileLike = Union[str, "os.PathLike[str]", IO[bytes]]
+
 
 # ---- save ---------------------------------------------------------------------------------------
 class _Writer:
-    def __init__(self):
+    def __init__(self) -> None:
         self.tensors: dict[str, Tensor] = {}
         self.by_id: dict[int, str] = {}
 
@@ -58,7 +66,7 @@ class _Writer:
 
     def encode(self, obj: Any, path: str) -> Any:
         if isinstance(obj, Tensor):
-            node = {"T": self.name_for(obj, path)}
+            node: dict[str, Any] = {"T": self.name_for(obj, path)}
             if obj.requires_grad:
                 node["g"] = True
             return node
@@ -93,7 +101,7 @@ def _join(path: str, key: Any) -> str:
     return f"{path}.{key}" if path else str(key)
 
 
-def save(obj: Any, f) -> None:
+def save(obj: Any, f: FileLike) -> None:
     """Writes ``obj`` (a tensor, or dicts/lists/tuples of tensors and plain values) to the path or
     binary file object ``f`` in the safetensors layout."""
     w = _Writer()
@@ -135,7 +143,7 @@ def _bad(msg: str) -> ValueError:
     return ValueError(f"chainrule.load: {msg}")
 
 
-def _read_all(f) -> bytes:
+def _read_all(f: FileLike) -> bytes:
     if hasattr(f, "read"):
         return f.read()
     with open(f, "rb") as fh:
@@ -197,12 +205,12 @@ def _parse(buf: bytes) -> tuple[dict[str, Tensor], dict[str, str]]:
     tensors = {}
     for name, info in header.items():
         dt = _DTYPES[info["dtype"]]
-        b, e = info["data_offsets"]
+        begin, end = info["data_offsets"]
         if dt == np.dtype("?"):
-            raw = np.frombuffer(buf, dtype=np.uint8, count=e - b, offset=data_start + b)
+            raw = np.frombuffer(buf, dtype=np.uint8, count=end - begin, offset=data_start + begin)
             if raw.size and raw.max() > 1:
                 raise _bad(f"entry {name!r}: BOOL data holds bytes other than 0 and 1")
-        arr = np.frombuffer(buf, dtype=dt, count=(e - b) // dt.itemsize, offset=data_start + b)
+        arr = np.frombuffer(buf, dtype=dt, count=(end - begin) // dt.itemsize, offset=data_start + begin)
         arr = arr.astype(dt.newbyteorder("="), copy=True).reshape(info["shape"])
         tensors[name] = _core.from_numpy(arr)  # arr is a private native-endian copy
     return tensors, meta
@@ -245,7 +253,7 @@ class _Reader:
         raise _bad(f"malformed structure node {str(node)[:80]!r}")
 
 
-def load(f, map_location=None, weights_only: bool = True) -> Any:
+def load(f: FileLike, map_location: Any = None, weights_only: bool = True) -> Any:
     """Reads an object written by ``save`` (or any safetensors file with F32/F64/I64/BOOL
     tensors, returned as ``{name: tensor}``). Raises ValueError for a truncated, corrupt or
     malformed file. ``map_location`` and ``weights_only`` are accepted for compatibility: tensors

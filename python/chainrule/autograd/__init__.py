@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Union
+from typing import Any, Union
 
 from chainrule import _core
 from chainrule._core import Tensor
@@ -26,7 +26,7 @@ __all__ = [
 _TensorOrTensors = Union[Tensor, Sequence[Tensor]]
 
 
-def _as_tuple(x):
+def _as_tuple(x: Any) -> Any:
     if x is None:
         return None
     if isinstance(x, Tensor):
@@ -36,10 +36,10 @@ def _as_tuple(x):
 
 def backward(
     tensors: _TensorOrTensors,
-    grad_tensors=None,
+    grad_tensors: _TensorOrTensors | None = None,
     retain_graph: bool | None = None,
     create_graph: bool = False,
-    inputs=None,
+    inputs: _TensorOrTensors | None = None,
 ) -> None:
     """Accumulates the gradients of ``tensors`` into the ``.grad`` of the leaves they depend on.
 
@@ -71,12 +71,12 @@ def backward(
 def grad(
     outputs: _TensorOrTensors,
     inputs: _TensorOrTensors,
-    grad_outputs=None,
+    grad_outputs: _TensorOrTensors | None = None,
     retain_graph: bool | None = None,
     create_graph: bool = False,
     allow_unused: bool | None = None,
     materialize_grads: bool = False,
-):
+) -> tuple[Tensor | None, ...]:
     """Returns the gradients of ``outputs`` w.r.t. ``inputs`` without touching any ``.grad``."""
     outputs = _as_tuple(outputs)
     inputs = _as_tuple(inputs)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from chainrule import _core
 from chainrule._core import Tensor
 
@@ -9,13 +11,13 @@ from chainrule._core import Tensor
 class FunctionCtx:
     """The ``ctx`` passed to ``forward`` and ``backward``: saves tensors and any other state."""
 
-    def __init__(self):
-        self._saved = None
+    def __init__(self) -> None:
+        self._saved: tuple[Tensor | None, ...] | None = None
         self._released = False
-        self.needs_input_grad = ()
+        self.needs_input_grad: tuple[bool, ...] = ()
         self.materialize_grads = True
 
-    def save_for_backward(self, *tensors):
+    def save_for_backward(self, *tensors: Tensor | None) -> None:
         for t in tensors:
             if t is not None and not isinstance(t, Tensor):
                 raise TypeError("save_for_backward can only save Tensors or None")
@@ -26,7 +28,7 @@ class FunctionCtx:
         self._versions = tuple(t._version if isinstance(t, Tensor) else None for t in tensors)
 
     @property
-    def saved_tensors(self):
+    def saved_tensors(self) -> tuple[Any, ...]:
         if self._released:
             raise RuntimeError(
                 "Trying to backward through the graph a second time (or directly access saved "
@@ -44,16 +46,16 @@ class FunctionCtx:
                 )
         return self._saved
 
-    def set_materialize_grads(self, value: bool):
+    def set_materialize_grads(self, value: bool) -> None:
         self.materialize_grads = value
 
-    def mark_non_differentiable(self, *tensors):
+    def mark_non_differentiable(self, *tensors: Tensor) -> None:
         pass
 
-    def mark_dirty(self, *tensors):
+    def mark_dirty(self, *tensors: Tensor) -> None:
         pass
 
-    def _release(self):
+    def _release(self) -> None:
         self._saved = None
         self._released = True
 
@@ -66,15 +68,15 @@ class Function:
     """
 
     @staticmethod
-    def forward(ctx, *args, **kwargs):
+    def forward(ctx: Any, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError("Function subclasses must implement forward")
 
     @staticmethod
-    def backward(ctx, *grad_outputs):
+    def backward(ctx: Any, *grad_outputs: Any) -> Any:
         raise NotImplementedError("Function subclasses must implement backward")
 
     @classmethod
-    def apply(cls, *args):
+    def apply(cls, *args: Any) -> Any:
         ctx = FunctionCtx()
         tensor_positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
@@ -90,7 +92,7 @@ class Function:
             return outputs
         n_args = len(args)
 
-        def run_backward(*grads):
+        def run_backward(*grads: Any) -> tuple[Any, ...]:
             result = cls.backward(ctx, *grads)
             if not isinstance(result, tuple):
                 result = (result,)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any, Callable
+
 import numpy as np
 
 from chainrule import _core
@@ -12,16 +15,18 @@ class GradcheckError(RuntimeError):
     """Raised by gradcheck when an analytical gradient disagrees with the numerical one."""
 
 
-def _as_tuple(x):
+def _as_tuple(x: Any) -> tuple[Any, ...]:
     return (x,) if isinstance(x, Tensor) else tuple(x)
 
 
-def _differentiable_outputs(fn, inputs):
+def _differentiable_outputs(fn: Callable[..., Any], inputs: Sequence[Any]) -> tuple[Tensor, ...]:
     out = fn(*inputs)
     return tuple(o for o in _as_tuple(out) if isinstance(o, Tensor) and o.dtype.is_floating_point)
 
 
-def _numerical_jacobian(fn, inputs, wrt, eps):
+def _numerical_jacobian(
+    fn: Callable[..., Any], inputs: Sequence[Any], wrt: list[int], eps: float
+) -> list[list[np.ndarray]]:
     """Central differences: one column per perturbed element of each input in ``wrt``."""
     from chainrule.autograd.grad_mode import no_grad
 
@@ -52,7 +57,9 @@ def _numerical_jacobian(fn, inputs, wrt, eps):
     return jac
 
 
-def _analytical_jacobian(fn, inputs, wrt):
+def _analytical_jacobian(
+    fn: Callable[..., Any], inputs: Sequence[Any], wrt: list[int]
+) -> list[list[np.ndarray]]:
     from chainrule.autograd import grad
 
     outs = _differentiable_outputs(fn, inputs)
@@ -70,13 +77,13 @@ def _analytical_jacobian(fn, inputs, wrt):
 
 
 def gradcheck(
-    fn,
-    inputs,
+    fn: Callable[..., Any],
+    inputs: Any,
     eps: float = 1e-6,
     atol: float = 1e-5,
     rtol: float = 1e-3,
     raise_exception: bool = True,
-    **_ignored,
+    **_ignored: Any,
 ) -> bool:
     """Compares gradients from backward with central differences, for every input that requires
     grad. Inputs should be float64 (float32 is too coarse for finite differences)."""
@@ -108,14 +115,14 @@ def gradcheck(
 
 
 def gradgradcheck(
-    fn,
-    inputs,
-    grad_outputs=None,
+    fn: Callable[..., Any],
+    inputs: Any,
+    grad_outputs: Any = None,
     eps: float = 1e-6,
     atol: float = 1e-5,
     rtol: float = 1e-3,
     raise_exception: bool = True,
-    **_ignored,
+    **_ignored: Any,
 ) -> bool:
     """Checks second derivatives: gradcheck applied to the function that maps the inputs (and the
     output gradients) to the first-order gradients computed with create_graph=True."""
@@ -134,7 +141,7 @@ def gradgradcheck(
     n_in = len(inputs)
     wrt = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
 
-    def first_order(*args):
+    def first_order(*args: Any) -> tuple[Tensor, ...]:
         # The numerical pass calls this under no_grad; the first-order gradients need a graph.
         from chainrule.autograd.grad_mode import enable_grad
 

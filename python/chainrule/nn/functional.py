@@ -7,6 +7,7 @@ the engine does the work (and the autograd) in C++.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -42,7 +43,7 @@ __all__ = [
 
 
 # ---- activations (the engine's activation kernels; looked up at call time) -----------------------
-def _no_inplace(name, inplace):
+def _no_inplace(name: str, inplace: bool) -> None:
     if inplace:
         raise NotImplementedError(f"{name}(inplace=True) is not supported; use inplace=False")
 
@@ -92,7 +93,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 
 
 # ---- softmax family --------------------------------------------------------------------------
-def _softmax_dim(name, ndim):
+def _softmax_dim(name: str, ndim: int) -> int:
     warnings.warn(
         f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
         "as an argument.",
@@ -101,27 +102,31 @@ def _softmax_dim(name, ndim):
     return 0 if ndim in (0, 1, 3) else 1
 
 
-def softmax(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
+def softmax(
+    input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: _core.dtype | None = None
+) -> Tensor:
     """exp(input) / sum(exp(input)) along dim, computed stably (the maximum is subtracted first)."""
     if dim is None:
         dim = _softmax_dim("softmax", input.ndim)
     return _core.softmax(input, dim, dtype)
 
 
-def log_softmax(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
+def log_softmax(
+    input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: _core.dtype | None = None
+) -> Tensor:
     """input - logsumexp(input) along dim, computed stably."""
     if dim is None:
         dim = _softmax_dim("log_softmax", input.ndim)
     return _core.log_softmax(input, dim, dtype)
 
 
-def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
+def logsumexp(input: Tensor, dim: int | Sequence[int], keepdim: bool = False) -> Tensor:
     """log(sum(exp(input))) over dim, computed stably."""
     return _core.logsumexp(input, dim, keepdim)
 
 
 # ---- losses ----------------------------------------------------------------------------------
-def _legacy_reduction(size_average, reduce, reduction):
+def _legacy_reduction(size_average: bool | None, reduce: bool | None, reduction: str) -> str:
     if size_average is None and reduce is None:
         return reduction
     size_average = True if size_average is None else size_average
@@ -131,7 +136,7 @@ def _legacy_reduction(size_average, reduce, reduction):
     return "mean" if size_average else "sum"
 
 
-def _warn_broadcast(name, input, target):
+def _warn_broadcast(name: str, input: Tensor, target: Tensor) -> None:
     if isinstance(target, Tensor) and tuple(target.shape) != tuple(input.shape):
         warnings.warn(
             f"{name}: using a target size ({tuple(target.shape)}) that is different to the input size "
@@ -142,14 +147,24 @@ def _warn_broadcast(name, input, target):
 
 
 def mse_loss(
-    input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean"
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
 ) -> Tensor:
     """Mean squared error (input - target)**2, reduced."""
     _warn_broadcast("mse_loss", input, target)
     return _core._mse_loss(input, target, _legacy_reduction(size_average, reduce, reduction))
 
 
-def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+def l1_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
     """Mean absolute error |input - target|, reduced."""
     _warn_broadcast("l1_loss", input, target)
     return _core._l1_loss(input, target, _legacy_reduction(size_average, reduce, reduction))
@@ -162,7 +177,12 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
 
 
 def smooth_l1_loss(
-    input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    beta: float = 1.0,
 ) -> Tensor:
     """0.5 d**2 / beta where |d| < beta, |d| - 0.5 beta elsewhere (beta=0: l1_loss)."""
     _warn_broadcast("smooth_l1_loss", input, target)
@@ -174,10 +194,10 @@ def smooth_l1_loss(
 def cross_entropy(
     input: Tensor,
     target: Tensor,
-    weight=None,
-    size_average=None,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
     ignore_index: int = -100,
-    reduce=None,
+    reduce: bool | None = None,
     reduction: str = "mean",
     label_smoothing: float = 0.0,
 ) -> Tensor:
@@ -196,10 +216,10 @@ def cross_entropy(
 def nll_loss(
     input: Tensor,
     target: Tensor,
-    weight=None,
-    size_average=None,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
     ignore_index: int = -100,
-    reduce=None,
+    reduce: bool | None = None,
     reduction: str = "mean",
 ) -> Tensor:
     """-input[n, target[n]] (times weight[target[n]]), reduced; mean divides by the summed weights."""
@@ -209,7 +229,12 @@ def nll_loss(
 
 
 def binary_cross_entropy(
-    input: Tensor, target: Tensor, weight=None, size_average=None, reduce=None, reduction: str = "mean"
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
 ) -> Tensor:
     """-(t log p + (1 - t) log(1 - p)) with each log clamped to >= -100; input holds probabilities."""
     return _core._binary_cross_entropy(
@@ -220,11 +245,11 @@ def binary_cross_entropy(
 def binary_cross_entropy_with_logits(
     input: Tensor,
     target: Tensor,
-    weight=None,
-    size_average=None,
-    reduce=None,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
     reduction: str = "mean",
-    pos_weight=None,
+    pos_weight: Tensor | None = None,
 ) -> Tensor:
     """Sigmoid + binary cross entropy in one stable expression (no overflow for large logits)."""
     return _core._binary_cross_entropy_with_logits(
@@ -233,7 +258,7 @@ def binary_cross_entropy_with_logits(
 
 
 # ---- layers as functions ---------------------------------------------------------------------
-def linear(input: Tensor, weight: Tensor, bias=None) -> Tensor:
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """input @ weight.T + bias."""
     out = _core.matmul(input, _core.transpose(weight, 0, 1) if weight.ndim == 2 else weight)
     return out if bias is None else out + bias

@@ -11,6 +11,7 @@ import math
 import numbers
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from chainrule import _core
 from chainrule._core import Tensor
@@ -35,21 +36,21 @@ __all__ = [
 
 
 # ---- in-place writes ---------------------------------------------------------------------------
-def _copy_(dst: Tensor, src) -> Tensor:
+def _copy_(dst: Tensor, src: Tensor | ArrayLike) -> Tensor:
     """dst[...] = src (a Tensor or array, broadcast, dtype converted), in place, outside autograd."""
     with no_grad():
         dst.copy_(src if isinstance(src, Tensor) else _core._tensor(np.asarray(src), None, False))
     return dst
 
 
-def _fill_(dst: Tensor, value) -> Tensor:
+def _fill_(dst: Tensor, value: float) -> Tensor:
     with no_grad():
         dst.fill_(value)
     return dst
 
 
 # ---- gains and fans ----------------------------------------------------------------------------
-def calculate_gain(nonlinearity: str, param=None) -> float:
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     """The recommended gain for a nonlinearity (PyTorch's table):
     linear/conv/sigmoid 1, tanh 5/3, relu sqrt(2), leaky_relu sqrt(2 / (1 + slope^2)), selu 3/4."""
     linear_fns = [
@@ -80,7 +81,7 @@ def calculate_gain(nonlinearity: str, param=None) -> float:
     raise ValueError(f"Unsupported nonlinearity {nonlinearity}")
 
 
-def _calculate_fan_in_and_fan_out(tensor: Tensor):
+def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
     if tensor.dim() < 2:
         raise ValueError(
             "Fan in and fan out can not be computed for tensor with fewer than 2 dimensions "
@@ -108,7 +109,9 @@ def _check_float(tensor: Tensor, fn: str) -> None:
 
 
 # ---- basic fills -------------------------------------------------------------------------------
-def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
+def uniform_(
+    tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: _core.Generator | None = None
+) -> Tensor:
     """Fills with values drawn from U(a, b)."""
     _check_float(tensor, "uniform_")
     if not a <= b:
@@ -118,7 +121,9 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> 
     return tensor
 
 
-def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
+def normal_(
+    tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: _core.Generator | None = None
+) -> Tensor:
     """Fills with values drawn from N(mean, std^2)."""
     _check_float(tensor, "normal_")
     if std < 0:
@@ -129,7 +134,12 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None)
 
 
 def trunc_normal_(
-    tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0, generator=None
+    tensor: Tensor,
+    mean: float = 0.0,
+    std: float = 1.0,
+    a: float = -2.0,
+    b: float = 2.0,
+    generator: _core.Generator | None = None,
 ) -> Tensor:
     """Fills with N(mean, std^2) truncated to [a, b] (exact, by rejection: out-of-range draws are
     redrawn from the global generator until every value lies in [a, b])."""
@@ -200,7 +210,7 @@ def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
 
 
 # ---- scaled initializers -----------------------------------------------------------------------
-def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
+def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: _core.Generator | None = None) -> Tensor:
     """Glorot & Bengio (2010): U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out))."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
@@ -208,7 +218,7 @@ def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor
     return uniform_(tensor, -bound, bound, generator)
 
 
-def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
+def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: _core.Generator | None = None) -> Tensor:
     """Glorot & Bengio (2010): N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
@@ -216,7 +226,11 @@ def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
 
 
 def kaiming_uniform_(
-    tensor: Tensor, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu", generator=None
+    tensor: Tensor,
+    a: float = 0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    generator: _core.Generator | None = None,
 ) -> Tensor:
     """He et al. (2015): U(-bound, bound) with bound = gain * sqrt(3 / fan)."""
     if tensor.numel() == 0:
@@ -228,7 +242,11 @@ def kaiming_uniform_(
 
 
 def kaiming_normal_(
-    tensor: Tensor, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu", generator=None
+    tensor: Tensor,
+    a: float = 0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    generator: _core.Generator | None = None,
 ) -> Tensor:
     """He et al. (2015): N(0, std^2) with std = gain / sqrt(fan)."""
     if tensor.numel() == 0:
@@ -238,7 +256,7 @@ def kaiming_normal_(
     return normal_(tensor, 0.0, gain / math.sqrt(fan), generator)
 
 
-def orthogonal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
+def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: _core.Generator | None = None) -> Tensor:
     """Saxe et al. (2013): a (semi-)orthogonal matrix from the QR decomposition of a standard normal
     draw, with the signs of R's diagonal folded into Q (so the result is uniformly distributed)."""
     if tensor.dim() < 2:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from chainrule import _core
@@ -28,7 +30,7 @@ class Parameter(Tensor):
 
     __str__ = __repr__
 
-    def __deepcopy__(self, memo):
+    def __deepcopy__(self, memo: dict[int, Any]) -> Parameter:
         if id(self) in memo:
             return memo[id(self)]
         out = Parameter(self.detach().clone(), self.requires_grad)
@@ -37,9 +39,9 @@ class Parameter(Tensor):
         memo[id(self)] = out
         return out
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild_parameter, (np.array(self.detach()), self.requires_grad))
 
 
-def _rebuild_parameter(arr, requires_grad):
+def _rebuild_parameter(arr: np.ndarray, requires_grad: bool) -> Parameter:
     return Parameter(_core._tensor(arr, None, False), requires_grad)

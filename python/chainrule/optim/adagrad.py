@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from chainrule import _core
-from chainrule.optim.optimizer import Optimizer
+from chainrule._core import Tensor
+from chainrule.optim.optimizer import Optimizer, ParamsT
 
 
 class Adagrad(Optimizer):
@@ -16,15 +19,15 @@ class Adagrad(Optimizer):
 
     def __init__(
         self,
-        params,
-        lr=1e-2,
-        lr_decay=0,
-        weight_decay=0,
-        initial_accumulator_value=0,
-        eps=1e-10,
+        params: ParamsT,
+        lr: float = 1e-2,
+        lr_decay: float = 0,
+        weight_decay: float = 0,
+        initial_accumulator_value: float = 0,
+        eps: float = 1e-10,
         *,
-        maximize=False,
-    ):
+        maximize: bool = False,
+    ) -> None:
         defaults = dict(
             lr=lr,
             lr_decay=lr_decay,
@@ -38,7 +41,7 @@ class Adagrad(Optimizer):
             for p in group["params"]:
                 self._init_state(p, group)
 
-    def _init_state(self, p, group):
+    def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         state = self.state[p]
         if not state:
             state["step"] = self._step_counter()
@@ -46,7 +49,7 @@ class Adagrad(Optimizer):
             state["sum"] = _core._zeros(*p.shape, dtype=p.dtype) + init if init != 0 else self._zeros_like(p)
         return state
 
-    def _validate_group(self, g):
+    def _validate_group(self, g: dict[str, Any]) -> None:
         if not 0.0 <= g["lr"]:
             raise ValueError(f"Invalid learning rate: {g['lr']}")
         if not 0.0 <= g["lr_decay"]:
@@ -58,7 +61,7 @@ class Adagrad(Optimizer):
         if not 0.0 <= g["eps"]:
             raise ValueError(f"Invalid epsilon value: {g['eps']}")
 
-    def _step_group(self, group, params, grads):
+    def _step_group(self, group: dict[str, Any], params: list[Tensor], grads: list[Tensor]) -> None:
         sums, steps = [], []
         for p in params:
             state = self._init_state(p, group)

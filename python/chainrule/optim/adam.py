@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from chainrule import _core
-from chainrule.optim.optimizer import Optimizer
+from chainrule._core import Tensor
+from chainrule.optim.optimizer import Optimizer, ParamsT
 
 
-def _check_adam_args(g):
+def _check_adam_args(g: dict[str, Any]) -> None:
     if not 0.0 <= g["lr"]:
         raise ValueError(f"Invalid learning rate: {g['lr']}")
     if not 0.0 <= g["eps"]:
@@ -35,17 +38,25 @@ class Adam(Optimizer):
     _decoupled = False
 
     def __init__(
-        self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *, maximize=False
-    ):
+        self,
+        params: ParamsT,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
         defaults = dict(
             lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize
         )
         super().__init__(params, defaults)
 
-    def _validate_group(self, g):
+    def _validate_group(self, g: dict[str, Any]) -> None:
         _check_adam_args(g)
 
-    def _step_group(self, group, params, grads):
+    def _step_group(self, group: dict[str, Any], params: list[Tensor], grads: list[Tensor]) -> None:
         amsgrad = bool(group["amsgrad"])
         exp_avgs, exp_avg_sqs, max_sqs, steps = [], [], [], []
         for p in params:

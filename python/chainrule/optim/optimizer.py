@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from copy import deepcopy
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Union
 
 from chainrule import _core
 from chainrule._core import Tensor
@@ -18,8 +18,14 @@ class _RequiredParameter:
 
 required = _RequiredParameter()
 
+# What optimizers take as ``params``: tensors, or dicts of per-group hyperparameters with "params".
+ParamsT = Union[Iterable[Tensor], Iterable[dict[str, Any]]]
 
-def _enable_grad():
+if TYPE_CHECKING:
+    from chainrule.autograd.grad_mode import enable_grad
+
+
+def _enable_grad() -> enable_grad:
     from chainrule.autograd.grad_mode import enable_grad
 
     return enable_grad()
@@ -33,7 +39,7 @@ class Optimizer:
     runs one fused C++ kernel over all parameters of the group that have a gradient.
     """
 
-    def __init__(self, params: Iterable, defaults: dict[str, Any]):
+    def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         self.defaults = defaults
         self.state: dict[Any, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
@@ -42,7 +48,7 @@ class Optimizer:
                 "params argument given to the optimizer should be an iterable of Tensors "
                 "or dicts, but got " + type(params).__name__
             )
-        param_groups = list(params)
+        param_groups: list[Any] = list(params)
         if len(param_groups) == 0:
             raise ValueError("optimizer got an empty parameter list")
         if not isinstance(param_groups[0], dict):
@@ -111,7 +117,7 @@ class Optimizer:
         if to_zero:
             _core._zero_(to_zero)
 
-    def step(self, closure: Callable[[], Any] | None = None):
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Performs one update of every parameter group; ``closure`` (re-evaluating the model with
         grad enabled and returning the loss) runs first and its loss is returned."""
         loss = None
@@ -124,7 +130,9 @@ class Optimizer:
                 self._step_group(group, params, [p.grad for p in params])
         return loss
 
-    def _step_group(self, group, params, grads) -> None:  # pragma: no cover - abstract
+    def _step_group(
+        self, group: dict[str, Any], params: list[Tensor], grads: list[Tensor]
+    ) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
     # ---- state dict ------------------------------------------------------------------------
@@ -179,10 +187,10 @@ class Optimizer:
         self.state = new_state
         self.param_groups = new_groups
 
-    def __getstate__(self):
+    def __getstate__(self) -> dict[str, Any]:
         return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
 
-    def __setstate__(self, state):
+    def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
 
     def __repr__(self) -> str:
@@ -205,13 +213,13 @@ class Optimizer:
         return _core._zeros(dtype=_core.float32)
 
 
-def _copy_value(v):
+def _copy_value(v: Any) -> Any:
     if isinstance(v, Tensor):
         return v.detach().clone()
     return deepcopy(v)
 
 
-def _cast_state(param: Tensor, name: str, value):
+def _cast_state(param: Tensor, name: str, value: Any) -> Any:
     if isinstance(value, Tensor):
         if name == "step":
             return value.detach().clone()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from chainrule import _core
-from chainrule.optim.optimizer import Optimizer
+from chainrule._core import Tensor
+from chainrule.optim.optimizer import Optimizer, ParamsT
 
 
 class RMSprop(Optimizer):
@@ -17,16 +20,16 @@ class RMSprop(Optimizer):
 
     def __init__(
         self,
-        params,
-        lr=1e-2,
-        alpha=0.99,
-        eps=1e-8,
-        weight_decay=0,
-        momentum=0,
-        centered=False,
+        params: ParamsT,
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        momentum: float = 0,
+        centered: bool = False,
         *,
-        maximize=False,
-    ):
+        maximize: bool = False,
+    ) -> None:
         defaults = dict(
             lr=lr,
             alpha=alpha,
@@ -38,7 +41,7 @@ class RMSprop(Optimizer):
         )
         super().__init__(params, defaults)
 
-    def _validate_group(self, g):
+    def _validate_group(self, g: dict[str, Any]) -> None:
         if not 0.0 <= g["lr"]:
             raise ValueError(f"Invalid learning rate: {g['lr']}")
         if not 0.0 <= g["eps"]:
@@ -50,7 +53,7 @@ class RMSprop(Optimizer):
         if not 0.0 <= g["alpha"]:
             raise ValueError(f"Invalid alpha value: {g['alpha']}")
 
-    def _step_group(self, group, params, grads):
+    def _step_group(self, group: dict[str, Any], params: list[Tensor], grads: list[Tensor]) -> None:
         centered, momentum = bool(group["centered"]), float(group["momentum"])
         square_avgs, grad_avgs, bufs, steps = [], [], [], []
         for p in params:

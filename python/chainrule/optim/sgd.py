@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from chainrule import _core
-from chainrule.optim.optimizer import Optimizer
+from chainrule._core import Tensor
+from chainrule.optim.optimizer import Optimizer, ParamsT
 
 
 class SGD(Optimizer):
@@ -16,8 +19,16 @@ class SGD(Optimizer):
     """
 
     def __init__(
-        self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *, maximize=False
-    ):
+        self,
+        params: ParamsT,
+        lr: float = 1e-3,
+        momentum: float = 0,
+        dampening: float = 0,
+        weight_decay: float = 0,
+        nesterov: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
         defaults = dict(
             lr=lr,
             momentum=momentum,
@@ -28,7 +39,7 @@ class SGD(Optimizer):
         )
         super().__init__(params, defaults)
 
-    def _validate_group(self, g):
+    def _validate_group(self, g: dict[str, Any]) -> None:
         if g["lr"] < 0.0:
             raise ValueError(f"Invalid learning rate: {g['lr']}")
         if g["momentum"] < 0.0:
@@ -38,7 +49,7 @@ class SGD(Optimizer):
         if g["nesterov"] and (g["momentum"] <= 0 or g["dampening"] != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
 
-    def _step_group(self, group, params, grads):
+    def _step_group(self, group: dict[str, Any], params: list[Tensor], grads: list[Tensor]) -> None:
         bufs, fresh = [], []
         if group["momentum"] != 0:
             for p in params:

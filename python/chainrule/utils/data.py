@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import collections.abc
 import math
-from collections.abc import Iterator, Sequence
-from typing import Any, Callable
+from collections.abc import Iterable, Iterator, Sequence, Sized
+from typing import TYPE_CHECKING, Any, Callable, Union, cast
 
 import numpy as np
 
@@ -35,8 +35,11 @@ __all__ = [
 ]
 
 
+# A chainrule.Generator, a numpy.random.Generator, or None for chainrule's global generator.
+GeneratorLike = Union[_core.Generator, np.random.Generator, None]
+
 # ---- random permutations -----------------------------------------------------------------------
-_fallback = {"seed": None, "rng": None}
+_fallback: dict[str, Any] = {"seed": None, "rng": None}
 
 
 def _global_seed() -> int:
@@ -47,7 +50,7 @@ def _global_seed() -> int:
     return 0
 
 
-def _randperm(n: int, generator=None) -> list[int]:
+def _randperm(n: int, generator: GeneratorLike = None) -> list[int]:
     """A random permutation of range(n) as a list of ints."""
     if isinstance(generator, np.random.Generator):
         return generator.permutation(n).tolist()
@@ -66,21 +69,25 @@ def _randperm(n: int, generator=None) -> list[int]:
 class Dataset:
     """A map-style dataset: implement ``__getitem__(index)`` and ``__len__()``."""
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Any) -> Any:
         raise NotImplementedError("Subclasses of Dataset should implement __getitem__.")
+
+    if TYPE_CHECKING:
+
+        def __len__(self) -> int: ...
 
     def __add__(self, other: Dataset) -> ConcatDataset:
         return ConcatDataset([self, other])
 
 
-def _from_array(a) -> Tensor:
+def _from_array(a: Any) -> Tensor:
     """A tensor copy of a NumPy array, keeping 0-d arrays 0-d."""
     a = np.asarray(a)
     t = chainrule.tensor(a)
     return t.reshape(()) if a.ndim == 0 else t
 
 
-def _take(t: Tensor, index):
+def _take(t: Tensor, index: Any) -> Tensor:
     if hasattr(Tensor, "__getitem__"):
         return t[index]
     return _from_array(np.asarray(t.detach())[index])
@@ -89,7 +96,7 @@ def _take(t: Tensor, index):
 class TensorDataset(Dataset):
     """Samples are tuples of rows of the given tensors (all with the same first dimension)."""
 
-    def __init__(self, *tensors: Tensor):
+    def __init__(self, *tensors: Tensor) -> None:
         if not tensors:
             raise ValueError("TensorDataset needs at least one tensor")
         for t in tensors:
@@ -102,7 +109,7 @@ class TensorDataset(Dataset):
             raise ValueError(f"Size mismatch between tensors: first dimensions are {sizes}")
         self.tensors = tensors
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Any) -> tuple[Tensor, ...]:
         return tuple(_take(t, index) for t in self.tensors)
 
     def __len__(self) -> int:
@@ -112,11 +119,11 @@ class TensorDataset(Dataset):
 class Subset(Dataset):
     """The elements of ``dataset`` at ``indices``."""
 
-    def __init__(self, dataset, indices: Sequence[int]):
-        self.dataset = dataset
+    def __init__(self, dataset: Dataset | Sequence[Any], indices: Sequence[int]) -> None:
+        self.dataset: Any = dataset
         self.indices = indices
 
-    def __getitem__(self, idx):
+    def __getitem__(self, idx: int | list[int]) -> Any:
         if isinstance(idx, list):
             return self.dataset[[self.indices[i] for i in idx]]
         return self.dataset[self.indices[idx]]
@@ -128,7 +135,7 @@ class Subset(Dataset):
 class ConcatDataset(Dataset):
     """Several datasets one after another."""
 
-    def __init__(self, datasets):
+    def __init__(self, datasets: Iterable[Dataset | Sequence[Any]]) -> None:
         self.datasets = list(datasets)
         if not self.datasets:
             raise ValueError("datasets should not be an empty iterable")
@@ -137,7 +144,7 @@ class ConcatDataset(Dataset):
     def __len__(self) -> int:
         return self.cumulative_sizes[-1]
 
-    def __getitem__(self, idx):
+    def __getitem__(self, idx: int) -> Any:
         if idx < 0:
             if -idx > len(self):
                 raise ValueError("absolute value of index should not exceed dataset length")
@@ -149,7 +156,9 @@ class ConcatDataset(Dataset):
         return self.datasets[d][idx - start]
 
 
-def random_split(dataset, lengths: Sequence, generator=None) -> list[Subset]:
+def random_split(
+    dataset: Dataset | Sequence[Any], lengths: Sequence[float], generator: GeneratorLike = None
+) -> list[Subset]:
     """Splits ``dataset`` into non-overlapping random subsets of the given lengths, or of the
     given fractions (summing to 1; remainders go round-robin to the first subsets)."""
     n = len(dataset)
@@ -186,10 +195,10 @@ class Sampler:
 
 
 class SequentialSampler(Sampler):
-    def __init__(self, data_source):
+    def __init__(self, data_source: Sized) -> None:
         self.data_source = data_source
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[int]:
         return iter(range(len(self.data_source)))
 
     def __len__(self) -> int:
@@ -200,8 +209,12 @@ class RandomSampler(Sampler):
     """A fresh random permutation at every iteration (or ``num_samples`` draws with replacement)."""
 
     def __init__(
-        self, data_source, replacement: bool = False, num_samples: int | None = None, generator=None
-    ):
+        self,
+        data_source: Sized,
+        replacement: bool = False,
+        num_samples: int | None = None,
+        generator: GeneratorLike = None,
+    ) -> None:
         self.data_source = data_source
         self.replacement = replacement
         self._num_samples = num_samples
@@ -215,7 +228,7 @@ class RandomSampler(Sampler):
     def num_samples(self) -> int:
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[int]:
         n = len(self.data_source)
         if self.replacement:
             # Uniform draws built from permutations keep one source of randomness.
@@ -237,11 +250,11 @@ class RandomSampler(Sampler):
 class SubsetRandomSampler(Sampler):
     """The given indices in random order."""
 
-    def __init__(self, indices: Sequence[int], generator=None):
+    def __init__(self, indices: Sequence[int], generator: GeneratorLike = None) -> None:
         self.indices = indices
         self.generator = generator
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[int]:
         return iter([self.indices[i] for i in _randperm(len(self.indices), self.generator)])
 
     def __len__(self) -> int:
@@ -251,15 +264,15 @@ class SubsetRandomSampler(Sampler):
 class BatchSampler(Sampler):
     """Groups the indices of ``sampler`` into lists of ``batch_size``."""
 
-    def __init__(self, sampler, batch_size: int, drop_last: bool):
+    def __init__(self, sampler: Sampler | Iterable[int], batch_size: int, drop_last: bool) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
             raise ValueError(
                 f"batch_size should be a positive integer value, but got batch_size={batch_size}"
             )
         self.sampler, self.batch_size, self.drop_last = sampler, batch_size, drop_last
 
-    def __iter__(self):
-        batch = []
+    def __iter__(self) -> Iterator[list[int]]:  # type: ignore[override]  # batches, not indices
+        batch: list[int] = []
         for idx in self.sampler:
             batch.append(idx)
             if len(batch) == self.batch_size:
@@ -269,13 +282,14 @@ class BatchSampler(Sampler):
             yield batch
 
     def __len__(self) -> int:
+        n = len(cast(Sized, self.sampler))  # needs a sampler with a length
         if self.drop_last:
-            return len(self.sampler) // self.batch_size
-        return (len(self.sampler) + self.batch_size - 1) // self.batch_size
+            return n // self.batch_size
+        return (n + self.batch_size - 1) // self.batch_size
 
 
 # ---- collation ---------------------------------------------------------------------------------
-def _stack(tensors: list[Tensor]) -> Tensor:
+def _stack(tensors: Sequence[Tensor]) -> Tensor:
     stack = getattr(chainrule, "stack", None)
     if stack is not None:
         return stack(tensors)
@@ -285,7 +299,7 @@ def _stack(tensors: list[Tensor]) -> Tensor:
     return chainrule.tensor(np.stack([np.asarray(t.detach()) for t in tensors]))
 
 
-def default_collate(batch):
+def default_collate(batch: Sequence[Any]) -> Any:
     """Merges a list of samples into a batch: tensors, NumPy arrays and numbers are stacked into
     tensors (Python floats as float64, ints as int64, as PyTorch does); dicts, tuples, lists and
     namedtuples are collated field by field; strings stay lists."""
@@ -311,8 +325,9 @@ def default_collate(batch):
         return batch
     if isinstance(elem, collections.abc.Mapping):
         collated = {key: default_collate([d[key] for d in batch]) for key in elem}
+        mapping_type: Any = type(elem)
         try:
-            return type(elem)(collated)
+            return mapping_type(collated)
         except TypeError:  # a Mapping type that cannot be built from a dict
             return collated
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):
@@ -328,7 +343,7 @@ def default_collate(batch):
     )
 
 
-def default_convert(data):
+def default_convert(data: Any) -> Any:
     """Converts one sample (no batching): NumPy arrays become tensors, containers recursively."""
     if isinstance(data, np.ndarray) and data.dtype.kind not in "OUS":
         return _from_array(data)
@@ -349,20 +364,20 @@ class DataLoader:
 
     def __init__(
         self,
-        dataset,
+        dataset: Dataset | Sequence[Any],
         batch_size: int | None = 1,
         shuffle: bool | None = None,
-        sampler=None,
-        batch_sampler=None,
+        sampler: Sampler | Iterable[Any] | None = None,
+        batch_sampler: Sampler | Iterable[list[int]] | None = None,
         num_workers: int = 0,
-        collate_fn: Callable | None = None,
+        collate_fn: Callable[[Any], Any] | None = None,
         pin_memory: bool = False,
         drop_last: bool = False,
         timeout: float = 0,
-        worker_init_fn=None,
-        generator=None,
+        worker_init_fn: Callable[[int], None] | None = None,
+        generator: GeneratorLike = None,
         **kwargs: Any,
-    ):
+    ) -> None:
         if sampler is not None and shuffle:
             raise ValueError("sampler option is mutually exclusive with shuffle")
         if batch_sampler is not None:
@@ -383,8 +398,8 @@ class DataLoader:
         self.dataset = dataset
         self.batch_size = batch_size
         self.drop_last = drop_last
-        self.sampler = sampler
-        self.batch_sampler = batch_sampler
+        self.sampler: Iterable[Any] = sampler
+        self.batch_sampler: Iterable[Any] | None = batch_sampler
         self.num_workers = num_workers
         self.generator = generator
         self.collate_fn = (
@@ -393,7 +408,7 @@ class DataLoader:
             else (default_collate if batch_sampler is not None else default_convert)
         )
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         if self.batch_sampler is None:
             for idx in self.sampler:
                 yield self.collate_fn(self.dataset[idx])
@@ -403,5 +418,5 @@ class DataLoader:
 
     def __len__(self) -> int:
         if self.batch_sampler is None:
-            return len(self.sampler)
-        return len(self.batch_sampler)
+            return len(cast(Sized, self.sampler))
+        return len(cast(Sized, self.batch_sampler))

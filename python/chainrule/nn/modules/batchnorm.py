@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from chainrule import _core
+from chainrule._core import Tensor
 from chainrule.nn import init
 from chainrule.nn.modules.module import Module
 from chainrule.nn.parameter import Parameter
@@ -22,8 +25,8 @@ class _BatchNorm(Module):
         momentum: float | None = 0.1,
         affine: bool = True,
         track_running_stats: bool = True,
-        device=None,
-        dtype=None,
+        device: Any = None,
+        dtype: _core.dtype | None = None,
         *,
         bias: bool = True,
     ):
@@ -66,7 +69,7 @@ class _BatchNorm(Module):
             if self.bias is not None:
                 init.zeros_(self.bias)
 
-    def _check_input_dim(self, input) -> None:
+    def _check_input_dim(self, input: Tensor) -> None:
         if input.dim() not in self._expected_dims:
             raise ValueError(
                 f"{type(self).__name__}: expected {self._expected_text} input, got input of shape "
@@ -78,7 +81,7 @@ class _BatchNorm(Module):
                 f"channels at dim 1, got input of shape {tuple(input.shape)}"
             )
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         self._check_input_dim(input)
         factor = 0.0 if self.momentum is None else self.momentum
         tracked = None

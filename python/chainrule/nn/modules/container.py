@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import operator
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
+from typing import Any, SupportsIndex, cast, overload
 
 from chainrule.nn.modules.module import Module, _addindent
 
 __all__ = ["Sequential", "ModuleList", "ModuleDict"]
 
 
-def _index(idx, n: int, what: str) -> int:
+def _submodules(container: Module) -> ValuesView[Module]:
+    # A container's own API never registers None (Module.add_module allows it for optional layers).
+    return cast("ValuesView[Module]", container._modules.values())
+
+
+def _index(idx: SupportsIndex, n: int, what: str) -> int:
     idx = operator.index(idx)
     if not -n <= idx < n:
         raise IndexError(f"index {idx} is out of range for {what} of length {n}")
@@ -21,7 +27,13 @@ def _index(idx, n: int, what: str) -> int:
 class Sequential(Module):
     """Chains modules: forward(x) = m_n(...m_1(x)). Takes modules positionally or one OrderedDict."""
 
-    def __init__(self, *args):
+    @overload
+    def __init__(self, *args: Module) -> None: ...
+
+    @overload
+    def __init__(self, arg: OrderedDict[str, Module], /) -> None: ...
+
+    def __init__(self, *args: Any) -> None:
         super().__init__()
         if len(args) == 1 and isinstance(args[0], OrderedDict):
             for key, module in args[0].items():
@@ -30,16 +42,23 @@ class Sequential(Module):
             for idx, module in enumerate(args):
                 self.add_module(str(idx), module)
 
-    def __getitem__(self, idx):
-        if isinstance(idx, slice):
-            return type(self)(OrderedDict(list(self._modules.items())[idx]))
-        return list(self._modules.values())[_index(idx, len(self), "Sequential")]
+    @overload
+    def __getitem__(self, idx: slice) -> Sequential: ...
 
-    def __setitem__(self, idx, module: Module) -> None:
+    @overload
+    def __getitem__(self, idx: SupportsIndex) -> Module: ...
+
+    def __getitem__(self, idx: slice | SupportsIndex) -> Sequential | Module:
+        if isinstance(idx, slice):
+            items = cast("ItemsView[str, Module]", self._modules.items())
+            return type(self)(OrderedDict(list(items)[idx]))
+        return list(_submodules(self))[_index(idx, len(self), "Sequential")]
+
+    def __setitem__(self, idx: SupportsIndex, module: Module) -> None:
         key = list(self._modules.keys())[_index(idx, len(self), "Sequential")]
         setattr(self, key, module)
 
-    def __delitem__(self, idx) -> None:
+    def __delitem__(self, idx: slice | SupportsIndex) -> None:
         if isinstance(idx, slice):
             for key in list(self._modules.keys())[idx]:
                 delattr(self, key)
@@ -52,7 +71,7 @@ class Sequential(Module):
         return len(self._modules)
 
     def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
+        return iter(_submodules(self))
 
     def append(self, module: Module) -> Sequential:
         self.add_module(str(len(self)), module)
@@ -76,7 +95,7 @@ class Sequential(Module):
         self.__dict__["_modules"] = OrderedDict((str(i), m) for i, m in enumerate(mods))
         return self
 
-    def forward(self, input):
+    def forward(self, input: Any) -> Any:
         for module in self:
             input = module(input)
         return input
@@ -85,20 +104,26 @@ class Sequential(Module):
 class ModuleList(Module):
     """A list of modules, registered so that parameters() and state_dict() see them."""
 
-    def __init__(self, modules: Iterable[Module] | None = None):
+    def __init__(self, modules: Iterable[Module] | None = None) -> None:
         super().__init__()
         if modules is not None:
             self.extend(modules)
 
-    def __getitem__(self, idx):
-        if isinstance(idx, slice):
-            return type(self)(list(self._modules.values())[idx])
-        return self._modules[str(_index(idx, len(self), "ModuleList"))]
+    @overload
+    def __getitem__(self, idx: slice) -> ModuleList: ...
 
-    def __setitem__(self, idx, module: Module) -> None:
+    @overload
+    def __getitem__(self, idx: SupportsIndex) -> Module: ...
+
+    def __getitem__(self, idx: slice | SupportsIndex) -> ModuleList | Module:
+        if isinstance(idx, slice):
+            return type(self)(list(_submodules(self))[idx])
+        return cast(Module, self._modules[str(_index(idx, len(self), "ModuleList"))])
+
+    def __setitem__(self, idx: SupportsIndex, module: Module) -> None:
         setattr(self, str(_index(idx, len(self), "ModuleList")), module)
 
-    def __delitem__(self, idx) -> None:
+    def __delitem__(self, idx: slice | SupportsIndex) -> None:
         if isinstance(idx, slice):
             for k in range(len(self._modules))[idx]:
                 delattr(self, str(k))
@@ -110,7 +135,7 @@ class ModuleList(Module):
         return len(self._modules)
 
     def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
+        return iter(_submodules(self))
 
     def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
         return self.extend(modules)
@@ -132,7 +157,7 @@ class ModuleList(Module):
         return self
 
     def insert(self, index: int, module: Module) -> None:
-        mods = list(self._modules.values())
+        mods = list(_submodules(self))
         mods.insert(index, module)
         self.__dict__["_modules"] = OrderedDict()
         for m in mods:
@@ -143,7 +168,8 @@ class ModuleList(Module):
         reprs = [repr(m) for m in self]
         if not reprs:
             return self._get_name() + "()"
-        lines, start = [], 0
+        lines: list[str] = []
+        start = 0
         for i in range(1, len(reprs) + 1):
             if i == len(reprs) or reprs[i] != reprs[start]:
                 body = _addindent(reprs[start], 2)
@@ -154,20 +180,20 @@ class ModuleList(Module):
                 start = i
         return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
-    def forward(self, *args, **kwargs):
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError("ModuleList is a container; call its modules, not the list")
 
 
 class ModuleDict(Module):
     """An ordered dict of modules, registered under their keys."""
 
-    def __init__(self, modules: Mapping[str, Module] | None = None):
+    def __init__(self, modules: Mapping[str, Module] | None = None) -> None:
         super().__init__()
         if modules is not None:
             self.update(modules)
 
     def __getitem__(self, key: str) -> Module:
-        return self._modules[key]
+        return cast(Module, self._modules[key])
 
     def __setitem__(self, key: str, module: Module) -> None:
         self.add_module(key, module)
@@ -192,20 +218,20 @@ class ModuleDict(Module):
         del self[key]
         return v
 
-    def keys(self):
+    def keys(self) -> KeysView[str]:
         return self._modules.keys()
 
-    def items(self):
-        return self._modules.items()
+    def items(self) -> ItemsView[str, Module]:
+        return cast("ItemsView[str, Module]", self._modules.items())
 
-    def values(self):
-        return self._modules.values()
+    def values(self) -> ValuesView[Module]:
+        return _submodules(self)
 
-    def update(self, modules) -> None:
+    def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
         items = modules.items() if isinstance(modules, Mapping) else modules
         for entry in items:
             key, module = entry
             self[key] = module
 
-    def forward(self, *args, **kwargs):
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError("ModuleDict is a container; call its modules, not the dict")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import chainrule
+from chainrule._core import Tensor
 from chainrule.nn.modules.module import Module
 
 __all__ = ["Dropout"]
@@ -19,7 +20,7 @@ class Dropout(Module):
         self.p = p
         self.inplace = inplace
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         if not self.training or self.p == 0.0:
             return input
         if self.p == 1.0:

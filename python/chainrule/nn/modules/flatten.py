@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from chainrule._core import Tensor
 from chainrule.nn.modules.module import Module
 
 __all__ = ["Flatten"]
@@ -15,7 +16,7 @@ class Flatten(Module):
         self.start_dim = start_dim
         self.end_dim = end_dim
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         shape = tuple(input.shape)
         nd = max(len(shape), 1)
         s = self.start_dim + nd if self.start_dim < 0 else self.start_dim

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import itertools
 from collections import OrderedDict, namedtuple
-from collections.abc import Iterator
-from typing import Any, Callable
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Protocol, TypeVar
 
 import numpy as np
 
@@ -17,9 +17,20 @@ from chainrule.nn.parameter import Parameter
 
 __all__ = ["Module", "RemovableHandle"]
 
+_M = TypeVar("_M", bound="Module")
+
+if TYPE_CHECKING:
+    from typing_extensions import ParamSpec
+
+    _P = ParamSpec("_P")
+    _R_co = TypeVar("_R_co", covariant=True)
+
+    class _Forward(Protocol[_P, _R_co]):
+        def forward(self, *args: _P.args, **kwargs: _P.kwargs) -> _R_co: ...
+
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
-    def __repr__(self):
+    def __repr__(self) -> str:
         if not self.missing_keys and not self.unexpected_keys:
             return "<All keys matched successfully>"
         return super().__repr__()
@@ -32,17 +43,17 @@ class RemovableHandle:
 
     _next_id = itertools.count()
 
-    def __init__(self, hooks_dict: dict):
+    def __init__(self, hooks_dict: dict[int, Any]) -> None:
         self._hooks_dict = hooks_dict
         self.id = next(RemovableHandle._next_id)
 
     def remove(self) -> None:
         self._hooks_dict.pop(self.id, None)
 
-    def __enter__(self):
+    def __enter__(self) -> RemovableHandle:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.remove()
 
 
@@ -54,13 +65,17 @@ def _addindent(s: str, num_spaces: int) -> str:
     return first + "\n" + "\n".join(" " * num_spaces + line for line in lines)
 
 
-def _check_name(module: Module, name, kind: str) -> None:
+def _check_name(module: Module, name: object, kind: str) -> None:
     if not isinstance(name, str):
         raise TypeError(f"{kind} name should be a string. Got {type(name).__name__}")
     if name == "":
         raise KeyError(f'{kind} name can\'t be empty string ""')
     if "." in name:
         raise KeyError(f'{kind} name can\'t contain ".", got: {name}')
+
+
+def _forward_unimplemented(self: Module, *args: Any, **kwargs: Any) -> Any:
+    raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
 
 class Module:
@@ -72,8 +87,15 @@ class Module:
 
     training: bool
     _version: int = 1
+    # Set through __dict__ in __init__, so that __setattr__ can rely on them.
+    _parameters: dict[str, Parameter | None]
+    _buffers: dict[str, Tensor | None]
+    _non_persistent_buffers_set: set[str]
+    _modules: dict[str, Module | None]
+    _forward_hooks: OrderedDict[int, Callable[..., Any]]
+    _forward_pre_hooks: OrderedDict[int, Callable[..., Any]]
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         if args or kwargs:
             raise TypeError(f"{type(self).__name__}.__init__() got unexpected arguments")
         d = self.__dict__
@@ -85,12 +107,9 @@ class Module:
         d["_forward_hooks"] = OrderedDict()
         d["_forward_pre_hooks"] = OrderedDict()
 
-    forward: Callable[..., Any]
-
-    def forward(self, *args, **kwargs):
-        raise NotImplementedError(
-            f'Module [{type(self).__name__}] is missing the required "forward" function'
-        )
+    # Subclasses override forward with their own signature, which calling the module then has
+    # (see __call__); a plain Callable attribute lets them narrow it, as in PyTorch.
+    forward: Callable[..., Any] = _forward_unimplemented
 
     # ---- registration ------------------------------------------------------------------------
     def _require_init(self, what: str) -> None:
@@ -158,14 +177,16 @@ class Module:
                 raise AttributeError(f"`{item}` is not an nn.Module")
         return mod
 
-    def get_parameter(self, target: str) -> Parameter:
+    def get_parameter(self, target: str) -> Parameter | None:
+        """The parameter at a dotted path ("0.weight"); None for one registered as None."""
         module_path, _, name = target.rpartition(".")
         mod = self.get_submodule(module_path)
         if name not in mod._parameters:
             raise AttributeError(f"{mod._get_name()} has no parameter `{name}`")
         return mod._parameters[name]
 
-    def get_buffer(self, target: str) -> Tensor:
+    def get_buffer(self, target: str) -> Tensor | None:
+        """The buffer at a dotted path ("bn.running_mean"); None for one registered as None."""
         module_path, _, name = target.rpartition(".")
         mod = self.get_submodule(module_path)
         if name not in mod._buffers:
@@ -176,7 +197,7 @@ class Module:
         d = self.__dict__
         params = d.get("_parameters")
 
-        def remove_from(*dicts):
+        def remove_from(*dicts: Any) -> None:
             for dd in dicts:
                 if name in dd:
                     if isinstance(dd, set):
@@ -241,12 +262,18 @@ class Module:
         else:
             object.__delattr__(self, name)
 
-    def __dir__(self):
+    def __dir__(self) -> list[str]:
         keys = list(super().__dir__()) + list(self._parameters) + list(self._modules) + list(self._buffers)
         return sorted(k for k in set(keys) if not k[0].isdigit())
 
     # ---- traversal ---------------------------------------------------------------------------
-    def _named_members(self, get_members, prefix="", recurse=True, remove_duplicate=True):
+    def _named_members(
+        self,
+        get_members: Callable[[Module], Any],
+        prefix: str = "",
+        recurse: bool = True,
+        remove_duplicate: bool = True,
+    ) -> Iterator[tuple[str, Any]]:
         memo: set[int] = set()
         modules = (
             self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
@@ -313,7 +340,7 @@ class Module:
             yield m
 
     # ---- modes and gradients -----------------------------------------------------------------
-    def train(self, mode: bool = True) -> Module:
+    def train(self: _M, mode: bool = True) -> _M:
         """Sets training mode on this module and every descendant (Dropout, BatchNorm obey it)."""
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
@@ -322,10 +349,10 @@ class Module:
             m.train(mode)
         return self
 
-    def eval(self) -> Module:
+    def eval(self: _M) -> _M:
         return self.train(False)
 
-    def requires_grad_(self, requires_grad: bool = True) -> Module:
+    def requires_grad_(self: _M, requires_grad: bool = True) -> _M:
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
@@ -343,7 +370,7 @@ class Module:
                 p.grad = _core._zeros(*p.shape, dtype=p.dtype)
 
     # ---- conversion --------------------------------------------------------------------------
-    def _apply(self, fn: Callable[[Tensor], Tensor]) -> Module:
+    def _apply(self: _M, fn: Callable[[Tensor], Tensor]) -> _M:
         """Applies fn to every parameter, gradient and buffer, keeping each tensor object (its data
         is swapped in place, as PyTorch's ``param.data = fn(param)``)."""
         for module in self.modules():
@@ -361,14 +388,14 @@ class Module:
                         t.grad = new_grad.detach()
         return self
 
-    def apply(self, fn: Callable[[Module], None]) -> Module:
+    def apply(self: _M, fn: Callable[[Module], None]) -> _M:
         """Calls fn on every submodule (children first) and then on this module."""
         for m in self.children():
             m.apply(fn)
         fn(self)
         return self
 
-    def to(self, *args, **kwargs) -> Module:
+    def to(self: _M, *args: Any, **kwargs: Any) -> _M:
         """to(dtype), to("cpu"), to(tensor) or to("cpu", dtype): floating parameters and buffers
         take the dtype, in place (Parameter objects are kept)."""
         dtype = kwargs.pop("dtype", None)
@@ -392,20 +419,22 @@ class Module:
             raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}")
         return self._apply(lambda t: t.to(dtype) if t.is_floating_point() and t.dtype != dtype else t)
 
-    def float(self) -> Module:
+    def float(self: _M) -> _M:
         return self.to(_core.float32)
 
-    def double(self) -> Module:
+    def double(self: _M) -> _M:
         return self.to(_core.float64)
 
-    def cpu(self) -> Module:
+    def cpu(self: _M) -> _M:
         return self
 
-    def type(self, dst_type) -> Module:
+    def type(self: _M, dst_type: _core.dtype) -> _M:
         return self._apply(lambda t: t.to(dst_type))
 
     # ---- hooks and calling -------------------------------------------------------------------
-    def register_forward_pre_hook(self, hook, *, prepend: bool = False) -> RemovableHandle:
+    def register_forward_pre_hook(
+        self, hook: Callable[[Module, tuple[Any, ...]], Any], *, prepend: bool = False
+    ) -> RemovableHandle:
         """hook(module, args) -> None or new args, run before forward."""
         handle = RemovableHandle(self._forward_pre_hooks)
         self._forward_pre_hooks[handle.id] = hook
@@ -413,7 +442,9 @@ class Module:
             self._forward_pre_hooks.move_to_end(handle.id, last=False)
         return handle
 
-    def register_forward_hook(self, hook, *, prepend: bool = False) -> RemovableHandle:
+    def register_forward_hook(
+        self, hook: Callable[[Module, tuple[Any, ...], Any], Any], *, prepend: bool = False
+    ) -> RemovableHandle:
         """hook(module, args, output) -> None or a replacement output, run after forward."""
         handle = RemovableHandle(self._forward_hooks)
         self._forward_hooks[handle.id] = hook
@@ -421,7 +452,7 @@ class Module:
             self._forward_hooks.move_to_end(handle.id, last=False)
         return handle
 
-    def __call__(self, *args, **kwargs):
+    def _call_impl(self, *args: Any, **kwargs: Any) -> Any:
         if self._forward_pre_hooks:
             for hook in list(self._forward_pre_hooks.values()):
                 result = hook(self, args)
@@ -435,8 +466,15 @@ class Module:
                     out = result
         return out
 
+    if TYPE_CHECKING:
+        # Calling a module has the signature of its forward: model(x) is a Tensor when forward says so.
+        def __call__(self: _Forward[_P, _R_co], *args: _P.args, **kwargs: _P.kwargs) -> _R_co: ...
+
+    else:
+        __call__ = _call_impl
+
     # ---- state dict --------------------------------------------------------------------------
-    def _save_to_state_dict(self, destination, prefix, keep_vars):
+    def _save_to_state_dict(self, destination: dict[str, Tensor], prefix: str, keep_vars: bool) -> None:
         for name, p in self._parameters.items():
             if p is not None:
                 destination[prefix + name] = p if keep_vars else p.detach()
@@ -445,7 +483,11 @@ class Module:
                 destination[prefix + name] = b if keep_vars else b.detach()
 
     def state_dict(
-        self, *args, destination=None, prefix: str = "", keep_vars: bool = False
+        self,
+        *args: Any,
+        destination: dict[str, Tensor] | None = None,
+        prefix: str = "",
+        keep_vars: bool = False,
     ) -> dict[str, Tensor]:
         """An ordered dict of every parameter and persistent buffer under PyTorch's dotted keys
         ("0.weight", "bn.running_mean"...). Values share memory with the module (detached unless
@@ -464,7 +506,9 @@ class Module:
                 module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
         return destination
 
-    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False) -> _IncompatibleKeys:
+    def load_state_dict(
+        self, state_dict: Mapping[str, Any], strict: bool = True, assign: bool = False
+    ) -> _IncompatibleKeys:
         """Copies values from state_dict into the parameters and buffers (in place, under no_grad).
 
         Returns (missing_keys, unexpected_keys). With strict, either being non-empty raises

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from chainrule._core import Tensor
 from chainrule.nn.modules.linear import Linear
 from chainrule.nn.modules.module import Module
 
@@ -29,12 +30,17 @@ class Residual(Module):
             raise ValueError("Residual: give either projection or in_features/out_features, not both")
         if (in_features is None) != (out_features is None):
             raise ValueError("Residual: in_features and out_features must be given together")
-        if projection is None and in_features is not None and in_features != out_features:
+        if (
+            projection is None
+            and in_features is not None
+            and out_features is not None
+            and in_features != out_features
+        ):
             projection = Linear(in_features, out_features, bias=False)
         self.fn = fn
         self.projection = projection
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         y = self.fn(x)
         shortcut = x if self.projection is None else self.projection(x)
         if tuple(shortcut.shape) != tuple(y.shape):

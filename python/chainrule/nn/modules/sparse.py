@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 import chainrule
 from chainrule import _core
+from chainrule._core import Tensor
 from chainrule.nn import init
 from chainrule.nn.modules.module import Module
 from chainrule.nn.parameter import Parameter
@@ -22,9 +25,9 @@ class Embedding(Module):
         num_embeddings: int,
         embedding_dim: int,
         padding_idx: int | None = None,
-        _weight=None,
-        device=None,
-        dtype=None,
+        _weight: Tensor | None = None,
+        device: Any = None,
+        dtype: _core.dtype | None = None,
     ):
         super().__init__()
         self.num_embeddings = num_embeddings
@@ -56,7 +59,9 @@ class Embedding(Module):
             init._copy_(self.weight, rows)
 
     @classmethod
-    def from_pretrained(cls, embeddings, freeze: bool = True, padding_idx: int | None = None) -> Embedding:
+    def from_pretrained(
+        cls, embeddings: Tensor, freeze: bool = True, padding_idx: int | None = None
+    ) -> Embedding:
         if embeddings.dim() != 2:
             raise ValueError("Embeddings parameter is expected to be 2-dimensional")
         rows, cols = embeddings.shape
@@ -64,7 +69,7 @@ class Embedding(Module):
         emb.weight.requires_grad_(not freeze)
         return emb
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         if input.dtype != chainrule.int64:
             raise TypeError(f"Embedding: expected int64 indices, got {input.dtype}")
         flat = input.reshape(-1)

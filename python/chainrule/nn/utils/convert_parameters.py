@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 
 import chainrule
@@ -9,7 +11,7 @@ from chainrule import _core
 from chainrule._core import Tensor
 
 
-def _as_list(parameters):
+def _as_list(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
     if isinstance(parameters, Tensor):
         return [parameters]
     params = list(parameters)
@@ -19,7 +21,7 @@ def _as_list(parameters):
     return params
 
 
-def parameters_to_vector(parameters) -> Tensor:
+def parameters_to_vector(parameters: Tensor | Iterable[Tensor]) -> Tensor:
     """All parameters flattened and concatenated into one 1-d tensor (differentiable when
     chainrule.cat is available)."""
     params = _as_list(parameters)
@@ -33,7 +35,7 @@ def parameters_to_vector(parameters) -> Tensor:
     )
 
 
-def vector_to_parameters(vec: Tensor, parameters) -> None:
+def vector_to_parameters(vec: Tensor, parameters: Tensor | Iterable[Tensor]) -> None:
     """Copies consecutive slices of the 1-d ``vec`` into ``parameters`` in place."""
     if not isinstance(vec, Tensor):
         raise TypeError(f"expected torch.Tensor, but got: {type(vec).__name__}")
