@@ -2,7 +2,7 @@
 
 #include <cmath>
 #include <cstring>
-#include "core/node.h"
+#include "ops/derivatives.h"
 #include "ops/loops.h"
 #include "ops/shape.h"
 
@@ -73,32 +73,23 @@ Tensor contiguous_copy(const Tensor& t) {
 }
 
 namespace {
-struct ToCopyBackward final : Node {
-  DType src_dtype;
-  TensorList apply(TensorList&& g) override { return {to_dtype(g[0], src_dtype)}; }
-  std::string name() const override { return "ToCopyBackward0"; }
-};
-struct CloneBackward final : Node {
-  TensorList apply(TensorList&& g) override { return {std::move(g[0])}; }
-  std::string name() const override { return "CloneBackward0"; }
-};
+struct SourceDtype { DType dtype = DType::Float32; };
+const Derivative<1, 0, SourceDtype> to_copy_grad{"ToCopyBackward0", {"self"},
+    {[](const auto& d) { return to_dtype(d.grad, d.attrs.dtype); }}};
+const Derivative<1> clone_grad{"CloneBackward0", {"self"}, {[](const auto& d) { return d.grad; }}};
 }  // namespace
 
 Tensor to_dtype(const Tensor& t, DType dtype) {
   if (t.dtype() == dtype) return t;
   Tensor out = Tensor::empty(t.shape(), dtype);
   copy_into(out, t);
-  if (needs_grad(t) && is_floating(dtype)) {
-    auto node = std::make_shared<ToCopyBackward>();
-    node->src_dtype = t.dtype();
-    set_history(node, t, out);
-  }
+  if (auto* n = record(to_copy_grad, {t}, out)) n->attrs.dtype = t.dtype();
   return out;
 }
 
 Tensor clone(const Tensor& t) {
   Tensor out = contiguous_copy(t);
-  if (needs_grad(t)) set_history(std::make_shared<CloneBackward>(), t, out);
+  record(clone_grad, {t}, out);
   return out;
 }
 

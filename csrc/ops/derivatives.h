@@ -51,6 +51,8 @@ struct GradArgs {
   const std::array<Tensor, NSaved>& saved;   ///< the saved tensors, in the entry's `saves` order
   const Attrs& attrs;                        ///< the op's non-tensor arguments
   const Node& node;
+  /// True when input i needs a gradient (for joint formulas, which compute several at once).
+  bool needs(size_t i) const { return node.next_edges_[i].valid(); }
   /// Shape of input i, as its edge records it (valid in that input's own formula).
   const Dims& input_shape(size_t i) const {
     const Edge& e = node.next_edges_[i];
@@ -70,7 +72,10 @@ constexpr uint32_t for_grad_of(int i, int j) { return (1u << i) | (1u << j); }
 constexpr uint32_t kAllGrads = ~0u;
 
 /// A differentiable op with NIn tensor inputs: its grad_fn name, the names of its inputs, one
-/// formula per input (nullptr: never differentiable in that input) and what it saves.
+/// formula per input (nullptr: never differentiable in that input) and what it saves. Ops whose
+/// input gradients share most of their work (the norms) give one `joint` formula instead, which
+/// returns every input's gradient at once (undefined where !needs(i)), as PyTorch's
+/// derivatives.yaml does with an output mask.
 template <size_t NIn, size_t NSaved = 0, class Attrs = NoAttrs>
 struct Derivative {
   static constexpr size_t kInputs = NIn;
@@ -78,10 +83,12 @@ struct Derivative {
   using AttrsType = Attrs;
   using Args = GradArgs<NSaved, Attrs>;
   using Formula = Tensor (*)(const Args&);
+  using JointFormula = TensorList (*)(const Args&);
   const char* name;
   std::array<const char*, NIn> inputs;
   std::array<Formula, NIn> grads;
   std::array<SavedSlot, NSaved> saves{};
+  JointFormula joint = nullptr;
 };
 
 /// A differentiable op with any number of inputs sharing one formula, called with the input's
@@ -114,6 +121,12 @@ class FormulaNode final : public Node {
     for (size_t j = 0; j < Def::kSaved; ++j) saved[j] = saved_[j].unpack(*this);
     typename Def::Args args{grads[0], grads, saved, attrs, *this};
     TensorList out(Def::kInputs);
+    if (def_.joint) {
+      TensorList all = def_.joint(args);
+      for (size_t i = 0; i < Def::kInputs; ++i)
+        if (next_edges_[i].valid()) out[i] = reduce_to_input(std::move(all[i]), next_edges_[i]);
+      return out;
+    }
     for (size_t i = 0; i < Def::kInputs; ++i) {
       if (next_edges_[i].valid() && def_.grads[i]) out[i] = reduce_to_input(def_.grads[i](args), next_edges_[i]);
     }

@@ -337,6 +337,15 @@ Tensor rsqrt(const Tensor& a) {
   return out;
 }
 
+Tensor rsqrt_eps(const Tensor& v, double eps) {
+  Tensor out = dispatch_floating(v.dtype(), "rsqrt", [&](auto tag) {
+    using T = decltype(tag);
+    return map_unary<T, T>(v, [eps](T x) { return static_cast<T>(1.0 / std::sqrt((double)x + eps)); });
+  });
+  record(rsqrt_grad, {v}, out, {output(out)});  // d/dv (v + eps)^(-1/2) = -1/2 out^3, as rsqrt
+  return out;
+}
+
 Tensor sin(const Tensor& a) {
   Tensor out = float_unary_kernel(a, "sin", [](auto x) { return std::sin(x); });
   record(sin_grad, {a}, out, {a});

@@ -27,6 +27,8 @@ Tensor exp(const Tensor& a);
 Tensor log(const Tensor& a);
 Tensor sqrt(const Tensor& a);
 Tensor rsqrt(const Tensor& a);
+/// 1 / sqrt(v + eps) for a floating v, in one pass (the normalization formulas use it).
+Tensor rsqrt_eps(const Tensor& v, double eps);
 Tensor sin(const Tensor& a);
 Tensor cos(const Tensor& a);
 Tensor erf(const Tensor& a);

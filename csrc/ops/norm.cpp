@@ -21,9 +21,9 @@
 #include <cmath>
 #include <limits>
 
-#include "core/node.h"
 #include "core/parallel.h"
 #include "ops/creation.h"
+#include "ops/derivatives.h"
 #include "ops/elementwise.h"
 #include "ops/loops.h"
 #include "ops/reduce.h"
@@ -88,58 +88,43 @@ Moments moments(const T* base, int64_t len, int64_t stride, int64_t count) {
       [&](int64_t b, int64_t e) { return chunk_moments(base, len, stride, b, e); }, merge);
 }
 
-struct RsqrtEpsBackward final : Node {
-  SavedTensor out;
-  TensorList apply(TensorList&& g) override {
-    Tensor o = out.unpack(*this);
-    // d/dv (v + eps)^(-1/2) = -1/2 * out^3
-    return {mul(g[0], mul_scalar(mul(mul(o, o), o), -0.5))};
-  }
-  void release_saved() override { out.reset(); }
-  std::string name() const override { return "RsqrtBackward0"; }
-};
-
 // Backward of the fused training-mode batch norm and of layer norm. Note [Normalization backward].
-struct NormBackward final : Node {
-  SavedTensor x, weight;
-  Tensor mean, invstd;            // stat_shape, no history
-  Dims x_shape, view_shape;       // x is viewed as view_shape ((N, C, L) or (M, D))
-  Dims param_view, param_shape;   // (1, C, 1) / (C) or (1, D) / normalized_shape
+// x is viewed as view_shape ((N, C, L) or (M, D)); the statistics reduce stat_dims, the parameter
+// gradients param_dims; weight is viewed as param_view ((1, C, 1) or (1, D)).
+struct NormAttrs {
+  Dims view_shape, param_view;
   std::vector<int64_t> stat_dims, param_dims;
   double count = 1, eps = 0;
-  bool has_weight = false, has_bias = false;
-  const char* name_ = "";
-
-  TensorList apply(TensorList&& g) override {
-    Tensor xv = reshape(x.unpack(*this), view_shape);
-    Tensor gv = reshape(g[0], view_shape);
-    Tensor mu = mean, rstd = invstd;
-    if (GradMode::is_enabled()) {
-      mu = mul_scalar(sum(xv, stat_dims, true), 1.0 / count);
-      Tensor xc = sub(xv, mu);
-      rstd = rsqrt_eps(mul_scalar(sum(mul(xc, xc), stat_dims, true), 1.0 / count), eps);
-    }
-    Tensor xhat = mul(sub(xv, mu), rstd);
-    Tensor gx, gw, gb;
-    if (next_edges_[0].valid()) {
-      Tensor gy = has_weight ? mul(gv, reshape(weight.unpack(*this), param_view)) : gv;
-      Tensor mean_gy = mul_scalar(sum(gy, stat_dims, true), 1.0 / count);
-      Tensor mean_gyx = mul_scalar(sum(mul(gy, xhat), stat_dims, true), 1.0 / count);
-      gx = reshape(mul(sub(sub(gy, mean_gy), mul(xhat, mean_gyx)), rstd), x_shape);
-    }
-    if (has_weight && next_edges_[1].valid())
-      gw = reshape(sum(mul(gv, xhat), param_dims, false), param_shape);
-    if (has_bias && next_edges_[2].valid()) gb = reshape(sum(gv, param_dims, false), param_shape);
-    return {gx, gw, gb};
-  }
-  void release_saved() override {
-    x.reset();
-    weight.reset();
-    mean = Tensor();
-    invstd = Tensor();
-  }
-  std::string name() const override { return name_; }
+  bool has_weight = false;
 };
+
+TensorList norm_backward(const GradArgs<4, NormAttrs>& d) {
+  const NormAttrs& a = d.attrs;
+  const double inv_n = 1.0 / a.count;
+  Tensor x = reshape(d.saved[0], a.view_shape), g = reshape(d.grad, a.view_shape);
+  Tensor mu = d.saved[2], rstd = d.saved[3];
+  if (GradMode::is_enabled()) {  // create_graph: the statistics again, with their history
+    mu = sum(x, a.stat_dims, true) * inv_n;
+    Tensor xc = x - mu;
+    rstd = rsqrt_eps(sum(xc * xc, a.stat_dims, true) * inv_n, a.eps);
+  }
+  Tensor xhat = (x - mu) * rstd;
+  TensorList grads(3);
+  if (d.needs(0)) {
+    Tensor gy = a.has_weight ? g * reshape(d.saved[1], a.param_view) : g;
+    Tensor mean_gy = sum(gy, a.stat_dims, true) * inv_n;
+    Tensor mean_gyx = sum(gy * xhat, a.stat_dims, true) * inv_n;
+    grads[0] = reshape((gy - mean_gy - xhat * mean_gyx) * rstd, d.input_shape(0));
+  }
+  if (d.needs(1)) grads[1] = reshape(sum(g * xhat, a.param_dims, false), d.input_shape(1));
+  if (d.needs(2)) grads[2] = reshape(sum(g, a.param_dims, false), d.input_shape(2));
+  return grads;
+}
+const std::array<SavedSlot, 4> kNormSaves{{{"input"}, {"weight"}, {"mean"}, {"invstd"}}};
+const Derivative<3, 4, NormAttrs> batch_norm_grad{
+    "NativeBatchNormBackward0", {"input", "weight", "bias"}, {}, kNormSaves, norm_backward};
+const Derivative<3, 4, NormAttrs> layer_norm_grad{
+    "NativeLayerNormBackward0", {"input", "weight", "bias"}, {}, kNormSaves, norm_backward};
 
 void check_param(const Tensor& p, const Tensor& input, int64_t numel, const char* op, const char* what,
                  const char* expect) {
@@ -161,19 +146,6 @@ const T* param_data(const Tensor& p, Tensor& keep) {
 }
 
 }  // namespace
-
-Tensor rsqrt_eps(const Tensor& v, double eps) {
-  Tensor out = dispatch_floating(v.dtype(), "rsqrt", [&](auto tag) {
-    using T = decltype(tag);
-    return map_unary<T, T>(v, [eps](T x) { return static_cast<T>(1.0 / std::sqrt((double)x + eps)); });
-  });
-  if (needs_grad(v)) {
-    auto n = std::make_shared<RsqrtEpsBackward>();
-    set_history(n, v, out);
-    n->out = SavedTensor(out, true);
-  }
-  return out;
-}
 
 // ---- batch norm -----------------------------------------------------------------------------
 static Tensor batch_norm_eval(const Tensor& input, const Tensor& running_mean, const Tensor& running_var,
@@ -276,27 +248,8 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
     update(running_var, batch_var, unbias);
   }
 
-  if (needs_grad({input, weight, bias})) {
-    auto n = std::make_shared<NormBackward>();
-    n->x = SavedTensor(input, false);
-    if (weight.defined()) n->weight = SavedTensor(weight, false);
-    n->mean = mean;
-    n->invstd = invstd;
-    n->x_shape = input.shape();
-    n->view_shape = Dims{N, C, L};
-    n->param_view = Dims{1, C, 1};
-    n->param_shape = weight.defined() ? weight.shape() : (bias.defined() ? bias.shape() : Dims{C});
-    n->stat_dims = {0, 2};
-    n->param_dims = {0, 2};
-    n->count = (double)count;
-    n->eps = eps;
-    n->has_weight = weight.defined();
-    n->has_bias = bias.defined();
-    n->name_ = "NativeBatchNormBackward0";
-    TensorList outs{out};
-    set_history(n, {input, weight, bias}, outs);
-    out = outs[0];
-  }
+  if (auto* n = record(batch_norm_grad, {input, weight, bias}, out, {input, weight, mean, invstd}))
+    n->attrs = NormAttrs{Dims{N, C, L}, Dims{1, C, 1}, {0, 2}, {0, 2}, (double)count, eps, weight.defined()};
   return out;
 }
 
@@ -360,27 +313,8 @@ Tensor layer_norm(const Tensor& input, const Dims& normalized_shape, const Tenso
       });
     });
   }
-  if (needs_grad({input, weight, bias})) {
-    auto n = std::make_shared<NormBackward>();
-    n->x = SavedTensor(input, false);
-    if (weight.defined()) n->weight = SavedTensor(weight, false);
-    n->mean = mean;
-    n->invstd = invstd;
-    n->x_shape = input.shape();
-    n->view_shape = Dims{M, D};
-    n->param_view = Dims{1, D};
-    n->param_shape = normalized_shape;
-    n->stat_dims = {1};
-    n->param_dims = {0};
-    n->count = (double)std::max<int64_t>(D, 1);
-    n->eps = eps;
-    n->has_weight = weight.defined();
-    n->has_bias = bias.defined();
-    n->name_ = "NativeLayerNormBackward0";
-    TensorList outs{out};
-    set_history(n, {input, weight, bias}, outs);
-    out = outs[0];
-  }
+  if (auto* n = record(layer_norm_grad, {input, weight, bias}, out, {input, weight, mean, invstd}))
+    n->attrs = NormAttrs{Dims{M, D}, Dims{1, D}, {1}, {0}, (double)std::max<int64_t>(D, 1), eps, weight.defined()};
   return out;
 }
 

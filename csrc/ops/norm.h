@@ -19,7 +19,4 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
 Tensor layer_norm(const Tensor& input, const Dims& normalized_shape, const Tensor& weight,
                   const Tensor& bias, double eps);
 
-/// 1 / sqrt(v + eps), differentiable to any order (used by the normalization formulas).
-Tensor rsqrt_eps(const Tensor& v, double eps);
-
 }  // namespace cr
