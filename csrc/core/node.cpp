@@ -73,18 +73,6 @@ void set_history(const std::shared_ptr<Node>& node, const TensorList& inputs, Te
     if (o.defined() && is_floating(o.dtype())) add_output(node, o);
 }
 
-void set_history(const std::shared_ptr<Node>& node, const Tensor& in, Tensor& out) {
-  node->next_edges_.push_back(gradient_edge(in));
-  add_output(node, out);
-}
-
-void set_history(const std::shared_ptr<Node>& node, const Tensor& a, const Tensor& b, Tensor& out) {
-  node->next_edges_.reserve(2);
-  node->next_edges_.push_back(gradient_edge(a));
-  node->next_edges_.push_back(gradient_edge(b));
-  add_output(node, out);
-}
-
 // ---------------------------------------------------------------------------------------------
 SavedTensor::SavedTensor(const Tensor& t, bool is_output) {
   if (!t.defined()) return;

@@ -96,8 +96,6 @@ bool needs_grad(const TensorList& ts);
 
 /// Wires a new node: edges to the inputs, then marks `outputs` as produced by it.
 void set_history(const std::shared_ptr<Node>& node, const TensorList& inputs, TensorList& outputs);
-void set_history(const std::shared_ptr<Node>& node, const Tensor& in, Tensor& out);
-void set_history(const std::shared_ptr<Node>& node, const Tensor& a, const Tensor& b, Tensor& out);
 /// Marks `out` as the node's next output (grad_fn, output_nr, requires_grad).
 void add_output(const std::shared_ptr<Node>& node, Tensor& out);
 

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include "core/node.h"
+#include "ops/derivatives.h"
 #include "core/parallel.h"
 #include "ops/creation.h"
 #include "ops/activation.h"
@@ -52,32 +52,21 @@ Tensor softmax_kernel(const Tensor& x0, int64_t d) {
   return y;
 }
 
-struct SoftmaxBackward final : Node {
-  SavedTensor y;
-  int64_t dim = 0;
-  TensorList apply(TensorList&& g) override {
-    // dx = y * (g - sum(g * y))
-    Tensor yv = y.unpack(*this);
-    Tensor gy = mul(g[0], yv);
-    return {sub(gy, mul(yv, sum(gy, {dim}, true)))};
-  }
-  void release_saved() override { y.reset(); }
-  std::string name() const override { return "SoftmaxBackward0"; }
-};
+struct Dim { int64_t dim = 0; };
+// softmax saves its output y: dx = y * (g - sum(g * y))
+const Derivative<1, 1, Dim> softmax_grad{"SoftmaxBackward0", {"self"},
+    {[](const auto& d) {
+      const Tensor& y = d.saved[0];
+      Tensor gy = d.grad * y;
+      return gy - y * sum(gy, {d.attrs.dim}, true);
+    }},
+    {{{"result"}}}};
+// log_softmax saves its output y: dx = g - exp(y) * sum(g)
+const Derivative<1, 1, Dim> log_softmax_grad{"LogSoftmaxBackward0", {"self"},
+    {[](const auto& d) { return d.grad - exp(d.saved[0]) * sum(d.grad, {d.attrs.dim}, true); }},
+    {{{"result"}}}};
 
-struct LogSoftmaxBackward final : Node {
-  SavedTensor y;
-  int64_t dim = 0;
-  TensorList apply(TensorList&& g) override {
-    // dx = g - exp(y) * sum(g)
-    Tensor yv = y.unpack(*this);
-    return {sub(g[0], mul(exp(yv), sum(g[0], {dim}, true)))};
-  }
-  void release_saved() override { y.reset(); }
-  std::string name() const override { return "LogSoftmaxBackward0"; }
-};
-
-template <bool kLog, class N>
+template <bool kLog>
 Tensor softmax_impl(const Tensor& x, int64_t dim) {
   const char* op = kLog ? "log_softmax" : "softmax";
   if (!is_floating(x.dtype()))
@@ -85,12 +74,7 @@ Tensor softmax_impl(const Tensor& x, int64_t dim) {
                         " (pass dtype=chainrule.float32 or convert with .float())"));
   int64_t d = wrap_dim(dim, x.dim(), op);
   Tensor y = softmax_kernel<kLog>(x, d);
-  if (needs_grad(x)) {
-    auto n = std::make_shared<N>();
-    n->dim = d;
-    set_history(n, x, y);
-    n->y = SavedTensor(y, true);
-  }
+  if (auto* n = record(kLog ? log_softmax_grad : softmax_grad, {x}, y, {output(y)})) n->attrs.dim = d;
   return y;
 }
 
@@ -186,37 +170,31 @@ void check_floating_target(const Tensor& t, const char* op) {
     throw TypeError(str(op, ": expected a floating point target, got ", dtype_name(t.dtype()), " (convert with .float())"));
 }
 
-struct BinaryCrossEntropyBackward final : Node {
-  SavedTensor p, t;
-  TensorList apply(TensorList&& g) override {
-    Tensor pv = p.unpack(*this), tv = t.unpack(*this);
-    Tensor gp, gt;
-    if (next_edges_[0].valid()) {
-      // PyTorch's formula: g (p - t) / max(p (1 - p), 1e-12)
-      Tensor eps = scalar_tensor(1e-12, pv.dtype());
-      Tensor den = mul(add_scalar(neg(pv), 1.0), pv);
-      den = where(compare(den, eps, CmpOp::Lt), eps, den);
-      gp = sum_to(div(mul(g[0], sub(pv, tv)), den), pv.shape());
-    }
-    if (next_edges_[1].valid()) {
-      // d/dt = log(1 - p) - log(p), each clamped to >= -100
-      Tensor lo = scalar_tensor(-100.0, pv.dtype());
-      auto clog = [&](const Tensor& v) {
-        Tensor l = log(v);
-        return where(compare(l, lo, CmpOp::Lt), lo, l);
-      };
-      gt = sum_to(mul(g[0], sub(clog(add_scalar(neg(pv), 1.0)), clog(pv))), tv.shape());
-    }
-    return {gp, gt};
-  }
-  void release_saved() override { p.reset(); t.reset(); }
-  std::string name() const override { return "BinaryCrossEntropyBackward0"; }
-};
+// binary_cross_entropy(p, t), elementwise
+const Derivative<2, 2> binary_cross_entropy_grad{"BinaryCrossEntropyBackward0", {"self", "target"},
+    {[](const auto& d) {
+       // PyTorch's formula: g (p - t) / max(p (1 - p), 1e-12)
+       const Tensor &p = d.saved[0], &t = d.saved[1];
+       Tensor eps = scalar_tensor(1e-12, p.dtype());
+       Tensor den = (1.0 - p) * p;
+       return d.grad * (p - t) / where(den < eps, eps, den);
+     },
+     [](const auto& d) {
+       // d/dt = log(1 - p) - log(p), each clamped to >= -100
+       const Tensor& p = d.saved[0];
+       Tensor lo = scalar_tensor(-100.0, p.dtype());
+       auto clamped_log = [&](const Tensor& v) {
+         Tensor l = log(v);
+         return where(l < lo, lo, l);
+       };
+       return d.grad * (clamped_log(1.0 - p) - clamped_log(p));
+     }},
+    {{{"self"}, {"target", for_grad_of(0)}}}};
 
 }  // namespace
 
-Tensor softmax(const Tensor& x, int64_t dim) { return softmax_impl<false, SoftmaxBackward>(x, dim); }
-Tensor log_softmax(const Tensor& x, int64_t dim) { return softmax_impl<true, LogSoftmaxBackward>(x, dim); }
+Tensor softmax(const Tensor& x, int64_t dim) { return softmax_impl<false>(x, dim); }
+Tensor log_softmax(const Tensor& x, int64_t dim) { return softmax_impl<true>(x, dim); }
 
 Reduction parse_reduction(const std::string& s, const char* op) {
   if (s == "mean") return Reduction::Mean;
@@ -331,12 +309,7 @@ Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Ten
       lp[i] = -(tp[i] * lo + (T(1) - tp[i]) * l1);
     }
   });
-  if (needs_grad(input, target)) {
-    auto n = std::make_shared<BinaryCrossEntropyBackward>();
-    n->p = SavedTensor(input, false);
-    n->t = SavedTensor(target, false);
-    set_history(n, input, target, loss);
-  }
+  record(binary_cross_entropy_grad, {input, target}, loss, {input, target});
   if (weight.defined()) loss = mul(loss, weight);
   return reduce(loss, r);
 }
