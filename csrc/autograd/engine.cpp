@@ -7,6 +7,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "autograd/accumulate_grad.h"
 #include "autograd/graph_root.h"
 #include "core/parallel.h"
 #include "ops/creation.h"
@@ -49,6 +50,7 @@ struct NodeTask {
   std::vector<int32_t> edge_slot;
   std::vector<std::pair<uint32_t, size_t>> captures;  // (output_nr, index into captured)
   bool execute = true;
+  bool target = false;  // backward(inputs=): a leaf's AccumulateGrad that must run
 };
 
 struct GraphTask {
@@ -302,12 +304,13 @@ std::vector<Node*> discover(GraphTask& task) {
   return postorder;
 }
 
-// autograd.grad: only nodes on a path to a captured input run; AccumulateGrad never runs.
+// autograd.grad and backward(inputs=): only nodes on a path to a captured input or a target
+// AccumulateGrad run; no other AccumulateGrad does.
 void mark_needed(GraphTask& task, const std::vector<Node*>& postorder) {
   std::unordered_map<Node*, bool> needed;
   for (Node* n : postorder) {
     NodeTask& nt = task.nodes[n];
-    bool exec = false;
+    bool exec = nt.target;
     for (const auto& e : n->next_edges_)
       if (e.fn && needed[e.fn.get()]) exec = true;
     nt.execute = exec;
@@ -318,7 +321,7 @@ void mark_needed(GraphTask& task, const std::vector<Node*>& postorder) {
 }  // namespace
 
 TensorList run_backward(const TensorList& roots, const TensorList& grad_roots, bool keep_graph,
-                        bool create_graph, const TensorList& inputs, bool allow_unused) {
+                        bool create_graph, const TensorList& inputs, bool allow_unused, bool accumulate) {
   if (roots.size() != grad_roots.size())
     throw ValueError(str("backward: got ", roots.size(), " tensors and ", grad_roots.size(), " gradients"));
   auto task = std::make_shared<GraphTask>();
@@ -362,13 +365,14 @@ TensorList run_backward(const TensorList& roots, const TensorList& grad_roots, b
                                    : Edge{inputs[i].impl()->grad_accumulator_.lock(), 0};
       auto it = e.fn ? task->nodes.find(e.fn.get()) : task->nodes.end();
       if (it == task->nodes.end()) {
-        if (!allow_unused)
+        if (!allow_unused && !accumulate)
           throw AutogradError(str("One of the differentiated Tensors (input ", i,
                                   ") appears to not have been used in the graph. Set allow_unused=True "
                                   "if this is the desired behavior."));
         continue;
       }
-      it->second.captures.push_back({e.input_nr, i});
+      if (accumulate && inputs[i].is_leaf()) it->second.target = true;  // its AccumulateGrad runs, hooks and all
+      else it->second.captures.push_back({e.input_nr, i});
     }
     mark_needed(*task, postorder);
   }
@@ -385,6 +389,13 @@ TensorList run_backward(const TensorList& roots, const TensorList& grad_roots, b
   }
   if (task->error) std::rethrow_exception(task->error);
   if (!task->capture_mode) return {};
+  if (accumulate) {
+    // Non-leaf inputs keep their gradient in .grad, as PyTorch does.
+    AutoGradMode mode(create_graph);
+    for (size_t i = 0; i < inputs.size(); ++i)
+      if (task->captured[i].defined()) accumulate_into_grad(*inputs[i].impl(), task->captured[i]);
+    return {};
+  }
   for (size_t i = 0; i < inputs.size(); ++i) {
     if (!task->captured[i].defined() && !allow_unused)
       throw AutogradError(str("One of the differentiated Tensors (input ", i,

@@ -7,8 +7,12 @@ namespace cr {
 /// Backward from `roots` seeded with `grad_roots` (undefined: ones for a scalar root).
 /// With empty `inputs`, gradients accumulate into the .grad of every leaf reached and the result is
 /// empty. With `inputs`, nothing accumulates: the gradient of each input is returned instead
-/// (undefined where unused and allow_unused; RuntimeError otherwise).
+/// (undefined where unused and allow_unused; RuntimeError otherwise). With `inputs` and
+/// `accumulate` (backward(inputs=...)), gradients accumulate into the .grad of those inputs only:
+/// a leaf's through its AccumulateGrad (so its hooks run), a non-leaf's directly; unused inputs
+/// are skipped and nothing is returned.
 TensorList run_backward(const TensorList& roots, const TensorList& grad_roots, bool keep_graph,
-                        bool create_graph, const TensorList& inputs, bool allow_unused);
+                        bool create_graph, const TensorList& inputs, bool allow_unused,
+                        bool accumulate = false);
 
 }  // namespace cr

@@ -74,6 +74,7 @@ std::vector<int64_t> parse_dims(py::handle o, const char* op);
 std::shared_ptr<py::object> gil_safe(py::object o);
 
 void register_errors(py::module_& m);
+void register_dtypes(py::module_& m);
 void register_config(py::module_& m);
 void register_tensor(py::module_& m, PyTensorClass& cls);
 void register_creation(py::module_& m, PyTensorClass& cls);

@@ -228,22 +228,7 @@ std::vector<int64_t> parse_dims(py::handle o, const char* op) {
 }
 
 // ---- errors and dtypes -------------------------------------------------------------------------
-void register_errors(py::module_& m) {
-  py::register_exception_translator([](std::exception_ptr p) {
-    try {
-      if (p) std::rethrow_exception(p);
-    } catch (const cr::ShapeError& e) {
-      PyErr_SetString(PyExc_ValueError, e.what());
-    } catch (const cr::ValueError& e) {
-      PyErr_SetString(PyExc_ValueError, e.what());
-    } catch (const cr::TypeError& e) {
-      PyErr_SetString(PyExc_TypeError, e.what());
-    } catch (const cr::IndexError& e) {
-      PyErr_SetString(PyExc_IndexError, e.what());
-    } catch (const cr::AutogradError& e) {
-      PyErr_SetString(PyExc_RuntimeError, e.what());
-    }
-  });
+void register_dtypes(py::module_& m) {
   py::class_<DTypeBox>(m, "dtype")
       .def_property_readonly("is_floating_point", [](const DTypeBox& b) { return cr::is_floating(b.d); })
       .def_property_readonly("itemsize", [](const DTypeBox& b) { return cr::itemsize(b.d); })

@@ -5,6 +5,7 @@ PYBIND11_MODULE(_core, m) {
   m.doc() = "chainrule's C++ engine";
   auto cls = crpy::PyTensorClass(m, "Tensor");
   crpy::register_errors(m);
+  crpy::register_dtypes(m);
   crpy::register_config(m);
   crpy::register_tensor(m, cls);
   crpy::register_creation(m, cls);

@@ -43,11 +43,12 @@ cr::TensorHook python_hook(py::function fn, std::shared_ptr<HookFlag> alive) {
   };
 }
 
-// A Node whose backward is a Python callable (chainrule.autograd.Function).
+// A Node whose backward is a Python callable (chainrule.autograd.Function). The tensors its ctx
+// saved are SavedTensors like any other node's: version-checked when unpacked, freed after backward.
 class PyFunctionNode final : public cr::Node {
  public:
   std::shared_ptr<py::object> backward_;  // callable(*grads) -> tuple, one entry per forward input
-  std::shared_ptr<py::object> release_;   // callable() dropping ctx's saved tensors
+  std::vector<cr::SavedTensor> saved_;
   std::string name_;
   TensorList apply(TensorList&& grads) override {
     py::gil_scoped_acquire gil;
@@ -70,18 +71,30 @@ class PyFunctionNode final : public cr::Node {
     return out;
   }
   void release_saved() override {
-    if (!release_) return;
-    py::gil_scoped_acquire gil;
-    (*release_)();
+    for (auto& s : saved_) s.reset();
   }
   std::string name() const override { return name_; }
+};
+
+/// ctx's view of its node's saved tensors. Weak, so that node -> backward -> ctx -> node is no cycle.
+struct SavedTensorsHandle {
+  std::weak_ptr<PyFunctionNode> node;
+  py::tuple unpack() const {
+    auto n = node.lock();
+    if (!n)
+      throw cr::AutogradError("Trying to backward through the graph a second time (or directly access saved "
+                              "tensors after they have already been freed).");
+    py::tuple t(n->saved_.size());
+    for (size_t i = 0; i < n->saved_.size(); ++i) t[i] = py::cast(n->saved_[i].unpack(*n));
+    return t;
+  }
 };
 
 }  // namespace
 
 void register_autograd(py::module_& m, PyTensorClass& cls) {
   m.def("_run_backward", [](py::object tensors, py::object grads, bool keep_graph, bool create_graph,
-                            py::object inputs, bool allow_unused) {
+                            py::object inputs, bool allow_unused, bool accumulate) {
     TensorList roots = as_tensor_list(tensors, "backward");
     TensorList seeds = as_tensor_list(grads, "backward");
     if (seeds.empty()) seeds.resize(roots.size());
@@ -89,12 +102,13 @@ void register_autograd(py::module_& m, PyTensorClass& cls) {
     TensorList result;
     {
       py::gil_scoped_release nogil;
-      result = cr::run_backward(roots, seeds, keep_graph, create_graph, ins, allow_unused);
+      result = cr::run_backward(roots, seeds, keep_graph, create_graph, ins, allow_unused, accumulate);
     }
     py::tuple t(result.size());
     for (size_t i = 0; i < result.size(); ++i) t[i] = py::cast(result[i]);
     return t;
-  });
+  }, py::arg("tensors"), py::arg("grad_tensors"), py::arg("keep_graph"), py::arg("create_graph"),
+     py::arg("inputs"), py::arg("allow_unused"), py::arg("accumulate") = false);
 
   m.def("is_grad_enabled", [] { return cr::GradMode::is_enabled(); });
   m.def("_set_grad_enabled", [](bool on) { cr::GradMode::set_enabled(on); });
@@ -119,20 +133,36 @@ void register_autograd(py::module_& m, PyTensorClass& cls) {
       .def(py::init([] { return std::make_shared<HookFlag>(); }))
       .def("disable", [](HookFlag& f) { f.alive = false; });
 
-  m.def("_make_function_node", [](const std::string& name, py::function backward, py::function release,
-                                  py::object inputs, py::object outputs) {
+  py::class_<SavedTensorsHandle>(m, "_SavedTensorsHandle").def("unpack", &SavedTensorsHandle::unpack);
+  // Wires a Function's node: edges to `inputs`, outputs linked (detached aliases, or for outputs
+  // marked dirty the modified input itself, whose history is rebased), the ctx's saved tensors kept
+  // as SavedTensors (outputs without a reference cycle). Returns (linked outputs, saved handle).
+  m.def("_make_function_node", [](const std::string& name, py::function backward, py::object inputs,
+                                  py::object outputs, py::object saved, std::vector<bool> dirty) {
     TensorList ins = as_tensor_list(inputs, "Function");
     TensorList outs = as_tensor_list(outputs, "Function");
+    TensorList to_save = as_tensor_list(saved, "save_for_backward");
     auto node = std::make_shared<PyFunctionNode>();
     node->name_ = name;
     node->backward_ = gil_safe(std::move(backward));
-    node->release_ = gil_safe(std::move(release));
     TensorList linked;
-    for (auto& o : outs) linked.push_back(o.defined() ? cr::detach(o) : o);
+    for (size_t k = 0; k < outs.size(); ++k) {
+      const Tensor& o = outs[k];
+      bool is_dirty = k < dirty.size() && dirty[k] && o.defined();
+      if (is_dirty && o.requires_grad() && o.is_leaf())
+        throw cr::AutogradError(cr::str(name, ": a leaf Variable that requires grad has been used in an in-place "
+                                        "operation (marked dirty)."));
+      linked.push_back(!o.defined() || is_dirty ? o : cr::detach(o));
+    }
     cr::set_history(node, ins, linked);
+    for (const Tensor& t : to_save) {
+      size_t k = 0;
+      while (k < outs.size() && !(outs[k].defined() && outs[k].same(t))) ++k;
+      node->saved_.push_back(k < outs.size() ? cr::SavedTensor(linked[k], true) : cr::SavedTensor(t, false));
+    }
     py::tuple t(linked.size());
     for (size_t i = 0; i < linked.size(); ++i) t[i] = py::cast(linked[i]);
-    return t;
+    return py::make_tuple(t, SavedTensorsHandle{node});
   });
 }
 

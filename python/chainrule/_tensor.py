@@ -35,6 +35,29 @@ def _make(
     return t
 
 
+def _write_out(name: str, result: Tensor, out: Any) -> Tensor:
+    """``out=``: writes the result into ``out`` (same shape and dtype; chainrule never resizes) and
+    returns ``out``, as PyTorch does; out= is not differentiable."""
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if out.requires_grad:
+        raise RuntimeError(
+            f"{name}(): functions with out=... arguments don't support automatic differentiation, "
+            "but one of the arguments requires grad."
+        )
+    if tuple(out.shape) != tuple(result.shape):
+        raise _core.ShapeError(
+            f"{name}(): out= has shape {tuple(out.shape)} but the result has shape "
+            f"{tuple(result.shape)}; chainrule does not resize out= tensors"
+        )
+    if out.dtype != result.dtype:
+        raise _core.DTypeError(
+            f"{name}(): expected out= to have dtype {result.dtype}, got {out.dtype}"
+        )
+    out.copy_(result)
+    return out
+
+
 def zeros(
     *size: SupportsIndex | Sequence[SupportsIndex],
     dtype: _core.dtype | None = None,
@@ -43,6 +66,8 @@ def zeros(
     out: Any = None,
 ) -> Tensor:
     """A tensor filled with 0 (float32 unless dtype is given)."""
+    if out is not None:
+        return _write_out("zeros", _make(_core._zeros, size, dtype if dtype is not None else out.dtype, False), out)
     return _make(_core._zeros, size, dtype, requires_grad)
 
 
@@ -54,6 +79,8 @@ def ones(
     out: Any = None,
 ) -> Tensor:
     """A tensor filled with 1 (float32 unless dtype is given)."""
+    if out is not None:
+        return _write_out("ones", _make(_core._ones, size, dtype if dtype is not None else out.dtype, False), out)
     return _make(_core._ones, size, dtype, requires_grad)
 
 
@@ -65,6 +92,8 @@ def empty(
     out: Any = None,
 ) -> Tensor:
     """A new tensor; chainrule fills it with 0 so that no stale memory is ever exposed."""
+    if out is not None:
+        return _write_out("empty", _make(_core._empty, size, dtype if dtype is not None else out.dtype, False), out)
     return _make(_core._empty, size, dtype, requires_grad)
 
 

@@ -55,15 +55,8 @@ def backward(
         inputs = _as_tuple(inputs)
         if len(inputs) == 0:
             raise RuntimeError("backward: 'inputs' argument cannot be empty")
-        results = _core._run_backward(tensors, grads, retain_graph, create_graph, inputs, True)
-        with no_grad():
-            for t, g in zip(inputs, results):
-                if g is None:
-                    continue
-                if t.grad is None:
-                    t.grad = g if create_graph else g.detach().clone()
-                else:
-                    t.grad = t.grad + g
+        # Only these inputs' .grad is updated, through the engine's AccumulateGrad (hooks run).
+        _core._run_backward(tensors, grads, retain_graph, create_graph, inputs, True, True)
         return
     _core._run_backward(tensors, grads, retain_graph, create_graph, None, False)
 

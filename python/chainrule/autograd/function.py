@@ -12,8 +12,10 @@ class FunctionCtx:
     """The ``ctx`` passed to ``forward`` and ``backward``: saves tensors and any other state."""
 
     def __init__(self) -> None:
-        self._saved: tuple[Tensor | None, ...] | None = None
-        self._released = False
+        self._saved: tuple[Tensor | None, ...] = ()
+        self._handle: Any = None  # the node's saved tensors, once the node exists
+        self._non_differentiable: tuple[Tensor, ...] = ()
+        self._dirty: tuple[Tensor, ...] = ()
         self.needs_input_grad: tuple[bool, ...] = ()
         self.materialize_grads = True
 
@@ -21,43 +23,28 @@ class FunctionCtx:
         for t in tensors:
             if t is not None and not isinstance(t, Tensor):
                 raise TypeError("save_for_backward can only save Tensors or None")
-        # Inputs are kept with their history (so backward can itself be differentiated); outputs
-        # saved here are forward's raw results, which get their history only after forward
-        # returns, so no reference cycle node -> ctx -> output -> node can form.
         self._saved = tuple(tensors)
-        self._versions = tuple(t._version if isinstance(t, Tensor) else None for t in tensors)
 
     @property
     def saved_tensors(self) -> tuple[Any, ...]:
-        if self._released:
-            raise RuntimeError(
-                "Trying to backward through the graph a second time (or directly access saved "
-                "tensors after they have already been freed). Specify retain_graph=True if you "
-                "need to backward through the graph a second time."
-            )
-        if self._saved is None:
-            return ()
-        for t, v in zip(self._saved, self._versions):
-            if t is not None and t._version != v:
-                raise RuntimeError(
-                    "one of the variables needed for gradient computation has been modified by an "
-                    f"inplace operation: a tensor saved by {type(self).__name__} is at version "
-                    f"{t._version}; expected version {v} instead."
-                )
+        """The saved tensors. In backward they come from the node, which checks each against the
+        version it had when saved (an in-place change in between raises) and has freed them after
+        a backward without ``retain_graph``."""
+        if self._handle is not None:
+            return tuple(self._handle.unpack())
         return self._saved
 
     def set_materialize_grads(self, value: bool) -> None:
         self.materialize_grads = value
 
     def mark_non_differentiable(self, *tensors: Tensor) -> None:
-        pass
+        """Marks outputs that get no gradient: they are returned with ``requires_grad=False``."""
+        self._non_differentiable = tuple(tensors)
 
     def mark_dirty(self, *tensors: Tensor) -> None:
-        pass
-
-    def _release(self) -> None:
-        self._saved = None
-        self._released = True
+        """Marks inputs that forward modified in place (and returns): their history is rebased
+        onto this Function's node."""
+        self._dirty = tuple(tensors)
 
 
 class Function:
@@ -104,10 +91,15 @@ class Function:
                 )
             return tuple(result[i] for i in tensor_positions)
 
+        def differentiable(o: Any) -> bool:
+            return isinstance(o, Tensor) and not any(o is t for t in ctx._non_differentiable)
+
         inputs = [args[i] for i in tensor_positions]
-        tensor_outs = [o if isinstance(o, Tensor) else None for o in outs]
-        linked = _core._make_function_node(
-            f"{cls.__name__}Backward", run_backward, ctx._release, inputs, tensor_outs
+        tensor_outs = [o if differentiable(o) else None for o in outs]
+        dirty = [any(o is t for t in ctx._dirty) for o in outs]
+        linked, ctx._handle = _core._make_function_node(
+            f"{cls.__name__}Backward", run_backward, inputs, tensor_outs, ctx._saved, dirty
         )
-        result = tuple(lo if isinstance(o, Tensor) else o for o, lo in zip(outs, linked))
+        ctx._saved = ()
+        result = tuple(lo if differentiable(o) else o for o, lo in zip(outs, linked))
         return result[0] if single else result
