@@ -1174,11 +1174,6 @@ ERROR_INPUTS = {
     "_binary_cross_entropy": _err_bce,
 }
 
-_INT_ALPHA = XFail(
-    "errors", "a float alpha with integer tensors is truncated to an integer without a word "
-    "(add(tensor([1, 2, 3]), tensor([1, 2, 3]), alpha=0.5) gives [1, 2, 3]); PyTorch refuses it",
-    sample="float_alpha_with_integer_tensors")
-
 _NEGATIVE_INDEX = XFail(
     "errors", "a negative index counts from the end (gather/index_select with -1 take the last "
     "element); PyTorch raises 'index out of range'", sample="negative_index")
@@ -1245,13 +1240,13 @@ OP_DB: list[OpInfo] = [
     _unary_row("leaky_relu", F, ref=_nn("leaky_relu"), ref_dtypes=FLOATS,
                kwargs_sets=({}, {"negative_slope": 0.2})),
     # ---- elementwise, two inputs ----
-    _binary_row("add", FMI, extra=(_alpha_samples,), operator=operator.add, inplace_operator=operator.iadd,
-                xfails=(_INT_ALPHA,)),
-    _binary_row("sub", FMI, dtypes=NUMERIC, extra=(_alpha_samples,), operator=operator.sub,
-                inplace_operator=operator.isub, xfails=(_INT_ALPHA,),
+    _binary_row("add", FMI, extra=(_alpha_samples,), operator=operator.add, inplace_operator=operator.iadd),
+    _binary_row("sub", FMI, dtypes=NUMERIC, extra=(_alpha_samples,), aliases=("subtract",), operator=operator.sub,
+                inplace_operator=operator.isub,
                 note="PyTorch refuses any bool operand of sub; chainrule only two bool ones"),
-    _binary_row("mul", FMI, operator=operator.mul, inplace_operator=operator.imul),
-    _binary_row("div", FMI, rule=promote_floating(0, 1), rhs=positive(), operator=operator.truediv,
+    _binary_row("mul", FMI, aliases=("multiply",), operator=operator.mul, inplace_operator=operator.imul),
+    _binary_row("div", FMI, rule=promote_floating(0, 1), rhs=positive(), aliases=("divide", "true_divide"),
+                operator=operator.truediv,
                 inplace_operator=operator.itruediv),
     OpInfo("pow", FM, _pow_samples, dtypes=ALL_DTYPES, ref_dtypes=NUMERIC, dtype_rule=_pow_rule,
            operator=operator.pow,
@@ -1268,11 +1263,11 @@ OP_DB: list[OpInfo] = [
     _binary_row("hypot", FMI, dtypes=FLOATS, rule=promote(0, 1), requires="hypot", scalar=False),
     # ---- comparisons and logic ----
     _binary_row("eq", rule=const("bool"), grad=False, operator=operator.eq),
-    _binary_row("ne", rule=const("bool"), grad=False, operator=operator.ne),
+    _binary_row("ne", rule=const("bool"), grad=False, aliases=("not_equal",), operator=operator.ne),
     _binary_row("lt", rule=const("bool"), grad=False, aliases=("less",), operator=operator.lt),
-    _binary_row("le", rule=const("bool"), grad=False, operator=operator.le),
+    _binary_row("le", rule=const("bool"), grad=False, aliases=("less_equal",), operator=operator.le),
     _binary_row("gt", rule=const("bool"), grad=False, aliases=("greater",), operator=operator.gt),
-    _binary_row("ge", rule=const("bool"), grad=False, operator=operator.ge),
+    _binary_row("ge", rule=const("bool"), grad=False, aliases=("greater_equal",), operator=operator.ge),
     _binary_row("logical_and", rule=const("bool"), grad=False, scalar=False),
     _binary_row("logical_or", rule=const("bool"), grad=False, scalar=False),
     _binary_row("logical_xor", rule=const("bool"), grad=False, scalar=False),
@@ -1381,7 +1376,7 @@ OP_DB: list[OpInfo] = [
     OpInfo("transpose", FM, _shape_samples(
         ("2d", (3, 4), None, (0, 1), {}), ("neg", (2, 3, 4), None, (-1, 0), {}),
         ("same_dim", (3, 4), None, (1, 1), {}), ("transposed", (3, 4), "T", (0, 1), {}),
-        ("empty", (0, 3), None, (0, 1), {})), dtypes=ALL_DTYPES),
+        ("empty", (0, 3), None, (0, 1), {})), dtypes=ALL_DTYPES, aliases=("swapaxes", "swapdims")),
     # ---- indexing ----
     OpInfo("gather", FM, _gather_samples, dtypes=ALL_DTYPES, xfails=(_NEGATIVE_INDEX,)),
     OpInfo("index_select", FM, _index_select_samples, dtypes=ALL_DTYPES, xfails=(_NEGATIVE_INDEX,)),
@@ -1392,9 +1387,9 @@ OP_DB: list[OpInfo] = [
                          "dim cannot be left out (PyTorch then indexes the flattened input): TypeError, "
                          "incompatible function arguments", sample="no_dim"))),
     # ---- Tensor-only ops ----
-    OpInfo("clone", M, _conversion_samples, dtypes=ALL_DTYPES),
+    OpInfo("clone", FM, _conversion_samples, dtypes=ALL_DTYPES),
     OpInfo("contiguous", M, _conversion_samples, dtypes=ALL_DTYPES),
-    OpInfo("detach", MI, _conversion_samples, dtypes=ALL_DTYPES, supports_grad=False),
+    OpInfo("detach", FMI, _conversion_samples, dtypes=ALL_DTYPES, supports_grad=False),
     OpInfo("expand", M, _shape_samples(
         ("row", (4,), None, (3, 4), {}), ("col", (3, 1), None, (2, 3, 5), {}),
         ("minus_one", (3, 1), None, (-1, 4), {}), ("0d", (), None, (2,), {}),
@@ -1457,10 +1452,10 @@ EXPECTED_REGISTRY: dict[str, tuple[tuple, tuple]] = {
     "sigmoid": (FM, ()), "erf": (FM, ()), "reciprocal": (FM, ()), "square": (FM, ()), "relu": (FM, ()),
     "sign": (FM, ()), "logical_not": (FM, ()), "bitwise_not": (FM, ()),
     "elu": (F, ()), "gelu": (F, ()), "silu": (F, ()), "softplus": (F, ()), "leaky_relu": (F, ()),
-    "add": (FMI, ()), "sub": (FMI, ()), "mul": (FMI, ()), "div": (FMI, ()), "pow": (FM, ()),
+    "add": (FMI, ()), "sub": (FMI, ("subtract",)), "mul": (FMI, ("multiply",)), "div": (FMI, ("divide", "true_divide")), "pow": (FM, ()),
     "maximum": (FM, ()), "minimum": (FM, ()),
-    "eq": (FM, ()), "ne": (FM, ()), "lt": (FM, ("less",)), "le": (FM, ()), "gt": (FM, ("greater",)),
-    "ge": (FM, ()), "logical_and": (FM, ()), "logical_or": (FM, ()), "logical_xor": (FM, ()),
+    "eq": (FM, ()), "ne": (FM, ("not_equal",)), "lt": (FM, ("less",)), "le": (FM, ("less_equal",)), "gt": (FM, ("greater",)),
+    "ge": (FM, ("greater_equal",)), "logical_and": (FM, ()), "logical_or": (FM, ()), "logical_xor": (FM, ()),
     "bitwise_and": (FM, ()), "bitwise_or": (FM, ()), "bitwise_xor": (FM, ()),
     "where": (FM, ()), "clamp": (FMI, ("clip",)), "masked_fill": (FM, ()),
     "sum": (FM, ()), "mean": (FM, ()), "prod": (FM, ()), "amax": (FM, ()), "amin": (FM, ()),
@@ -1471,9 +1466,9 @@ EXPECTED_REGISTRY: dict[str, tuple[tuple, tuple]] = {
     "broadcast_to": (FM, ()), "cat": (F, ("concat", "concatenate")), "stack": (F, ()),
     "chunk": (FM, ()), "split": (FM, ()), "unbind": (FM, ()), "flatten": (FM, ()), "flip": (FM, ()),
     "movedim": (FM, ("moveaxis",)), "narrow": (FM, ()), "permute": (FM, ()), "reshape": (FM, ()),
-    "select": (FM, ()), "squeeze": (FM, ()), "unsqueeze": (FM, ()), "transpose": (FM, ()),
+    "select": (FM, ()), "squeeze": (FM, ()), "unsqueeze": (FM, ()), "transpose": (FM, ("swapaxes", "swapdims")),
     "gather": (FM, ()), "index_select": (FM, ()), "take_along_dim": (FM, ()),
-    "clone": (M, ()), "contiguous": (M, ()), "detach": (MI, ()), "expand": (M, ()),
+    "clone": (FM, ()), "contiguous": (M, ()), "detach": (FMI, ()), "expand": (M, ()),
     "expand_as": (M, ()), "view": (M, ()), "view_as": (M, ()), "reshape_as": (M, ()),
     "repeat": (M, ()), "to": (M, ()), "float": (M, ()), "double": (M, ()), "long": (M, ()),
     "bool": (M, ()), "fill": (I, ()), "zero": (I, ()), "copy": (I, ()),
@@ -1492,7 +1487,8 @@ NOT_OPS = frozenset("""
     empty_like zeros_like ones_like full_like from_numpy _tensor _zeros _ones _empty
     manual_seed seed set_num_threads get_num_threads initial_seed get_rng_state set_rng_state
     is_grad_enabled _set_grad_enabled _build_info _has_openmp default_generator
-    _run_backward _make_function_node Node _HookFlag
+    _run_backward _make_function_node Node _HookFlag _SavedTensorsHandle _op_registry
+    ShapeError DTypeError IndexingError ArgumentError AutogradError
     _sgd_step _adam_step _rmsprop_step _adagrad_step _clip_by_total_norm_ _total_norm _clamp_abs_
     _copy_from_flat_ _zero_ _normal_ _uniform_
     Tensor dtype Generator float32 float64 int64 bool

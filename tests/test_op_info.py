@@ -491,10 +491,9 @@ def test_error_inputs(op, xf):
     _report(failures, f"error inputs of {op.name}")
 
 
-@pytest.mark.xfail(strict=True, reason="DESIGN.md: chainrule's ValueError/TypeError/IndexError also subclass "
-                   "RuntimeError so that code ported from PyTorch (except RuntimeError) still catches them; "
-                   "they are the plain built-in classes")
 def test_errors_are_also_runtime_errors():
+    """chainrule's ShapeError/DTypeError/IndexingError subclass both the specific Python class and
+    RuntimeError, so `except ValueError` and PyTorch-style `except RuntimeError` both work."""
     x = cr.zeros(3, 4)
     for call in (lambda: cr.add(x, cr.zeros(3, 5)), lambda: cr.sum(x, 2), lambda: cr.where(x, x, x)):
         with pytest.raises(RuntimeError):

@@ -1,5 +1,6 @@
-// Wires the extension module: one register_<concept> per file, called in dependency order.
-#include "bindings/common.h"
+// Wires the extension module: the Tensor class and its infrastructure first, then every family's
+// table of ops through one OpRegistry (bindings/op_registry.h), then autograd and the optimizers.
+#include "bindings/op_registry.h"
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "chainrule's C++ engine";
@@ -9,13 +10,27 @@ PYBIND11_MODULE(_core, m) {
   crpy::register_config(m);
   crpy::register_tensor(m, cls);
   crpy::register_creation(m, cls);
-  crpy::register_elementwise(m, cls);
-  crpy::register_reduce(m, cls);
-  crpy::register_shape(m, cls);
-  crpy::register_index(m, cls);
-  crpy::register_linalg(m, cls);
-  crpy::register_nn(m, cls);
-  crpy::register_norm(m, cls);
+
+  crpy::OpRegistry ops(m, cls);
+  crpy::register_tensor_ops(ops);
+  crpy::register_elementwise(ops);
+  crpy::register_reduce(ops);
+  crpy::register_shape(ops);
+  crpy::register_index(ops);
+  crpy::register_linalg(ops);
+  crpy::register_nn(ops);
+  crpy::register_norm(ops);
+  // chainrule._core._op_registry(): [(name, variants, aliases)], for the tests' OpInfo table.
+  py::list rows;
+  for (const auto& r : ops.rows()) {
+    py::list variants;
+    if (r.variants & crpy::kFunction) variants.append("function");
+    if (r.variants & crpy::kMethod) variants.append("method");
+    if (r.variants & crpy::kInplace) variants.append("inplace");
+    rows.append(py::make_tuple(r.name, py::tuple(variants), py::tuple(py::cast(r.aliases))));
+  }
+  m.def("_op_registry", [rows]() { return rows; }, "The op registry: (name, variants, aliases) per op.");
+
   crpy::register_autograd(m, cls);
   crpy::register_optim(m, cls);
 }

@@ -2,7 +2,7 @@
 // methods and the operators not bound with the Tensor class itself.
 #include <pybind11/numpy.h>
 
-#include "bindings/common.h"
+#include "bindings/op_registry.h"
 #include "core/grad_mode.h"
 #include "ops/ops.h"
 
@@ -100,120 +100,183 @@ const Tensor& div_obj_(const Tensor& self, py::handle other) {
   return cr::div_(self, operand(other, self, "div_"));
 }
 
+Tensor add_obj(py::handle a, py::handle b, double alpha) {
+  Tensor ta = first_operand(a, b, "add");
+  return cr::add(ta, operand(b, ta, "add"), alpha);
+}
+Tensor sub_obj(py::handle a, py::handle b, double alpha) {
+  Tensor ta = first_operand(a, b, "sub");
+  return cr::sub(ta, operand(b, ta, "sub"), alpha);
+}
+Tensor mul_obj(py::handle a, py::handle b) {
+  Tensor ta = first_operand(a, b, "mul");
+  return cr::mul(ta, operand(b, ta, "mul"));
+}
+Tensor div_obj(py::handle a, py::handle b) {
+  Tensor ta = first_operand(a, b, "div");
+  return cr::div(ta, operand(b, ta, "div"));
+}
+Tensor pow_any(py::handle input, py::handle exponent) {
+  if (is_tensor(input)) return pow_obj(as_tensor_unchecked(input), exponent);
+  if (!is_tensor(exponent)) throw cr::TypeError("pow: expected at least one Tensor argument");
+  Tensor e = as_tensor_unchecked(exponent);
+  return cr::pow(operand(input, e, "pow"), e);
+}
+
+const Tensor& fill_obj_(const Tensor& s, py::handle v) {
+  double d;
+  if (is_tensor(v)) {
+    Tensor t = as_tensor_unchecked(v);
+    if (t.dim() != 0)
+      throw cr::ShapeError(cr::str("fill_: only supports 0-dimension value tensor but got tensor with ", t.dim(), " dimensions"));
+    d = cr::item_as_double(t);
+  } else if (!py_number(v, d)) {
+    if (!PyNumber_Check(v.ptr())) throw cr::TypeError("fill_: value must be a number");
+    d = py::float_(py::reinterpret_borrow<py::object>(v)).cast<double>();
+  }
+  return cr::fill_(s, d);
+}
+
+const Tensor& clamp_obj_(const Tensor& s, py::handle lo, py::handle hi) {
+  return cr::clamp_(s, opt_number(lo, "clamp_", "min"), opt_number(hi, "clamp_", "max"));
+}
+
+/// A binary op whose second operand may be a Python number or array (converted like `self`).
+template <Tensor (*F)(const Tensor&, const Tensor&)>
+Tensor with_operand(const Tensor& a, py::handle b) {
+  return F(a, operand(b, a, "binary op"));
+}
+template <CmpOp Op>
+Tensor compare_op(const Tensor& a, py::handle b) {
+  static const char* names[] = {"eq", "ne", "lt", "le", "gt", "ge"};
+  return compare_obj(a, b, Op, names[(int)Op]);
+}
+
 }  // namespace
 
-void register_elementwise(py::module_& m, PyTensorClass& cls) {
-  // ---- arithmetic ----
-  m.def("add", [](py::handle a, py::handle b, double alpha) {
-    Tensor ta = first_operand(a, b, "add");
-    Tensor tb = operand(b, ta, "add");
-    if (alpha == 1.0) return cr::add(ta, tb);
-    return cr::add(ta, cr::is_floating(tb.dtype()) ? cr::mul_scalar(tb, alpha) : cr::mul(tb, cr::scalar_tensor(alpha, tb.dtype())));
-  }, py::arg("input"), py::arg("other"), py::kw_only(), py::arg("alpha") = 1.0);
-  m.def("sub", [](py::handle a, py::handle b, double alpha) {
-    Tensor ta = first_operand(a, b, "sub");
-    Tensor tb = operand(b, ta, "sub");
-    if (alpha == 1.0) return cr::sub(ta, tb);
-    return cr::sub(ta, cr::is_floating(tb.dtype()) ? cr::mul_scalar(tb, alpha) : cr::mul(tb, cr::scalar_tensor(alpha, tb.dtype())));
-  }, py::arg("input"), py::arg("other"), py::kw_only(), py::arg("alpha") = 1.0);
-  m.def("mul", [](py::handle a, py::handle b) {
-    Tensor ta = first_operand(a, b, "mul");
-    return cr::mul(ta, operand(b, ta, "mul"));
-  }, py::arg("input"), py::arg("other"));
-  m.def("div", [](py::handle a, py::handle b) {
-    Tensor ta = first_operand(a, b, "div");
-    return cr::div(ta, operand(b, ta, "div"));
-  }, py::arg("input"), py::arg("other"));
-  cls.def("add", [](const Tensor& s, py::handle o, double alpha) {
-    Tensor to = operand(o, s, "add");
-    if (alpha == 1.0) return cr::add(s, to);
-    return cr::add(s, cr::is_floating(to.dtype()) ? cr::mul_scalar(to, alpha) : cr::mul(to, cr::scalar_tensor(alpha, to.dtype())));
-  }, py::arg("other"), py::kw_only(), py::arg("alpha") = 1.0);
-  cls.def("sub", [](const Tensor& s, py::handle o, double alpha) {
-    Tensor to = operand(o, s, "sub");
-    if (alpha == 1.0) return cr::sub(s, to);
-    return cr::sub(s, cr::is_floating(to.dtype()) ? cr::mul_scalar(to, alpha) : cr::mul(to, cr::scalar_tensor(alpha, to.dtype())));
-  }, py::arg("other"), py::kw_only(), py::arg("alpha") = 1.0);
-  cls.def("mul", [](const Tensor& s, py::handle o) { return cr::mul(s, operand(o, s, "mul")); }, py::arg("other"));
-  cls.def("div", [](const Tensor& s, py::handle o) { return cr::div(s, operand(o, s, "div")); }, py::arg("other"));
+void register_elementwise(OpRegistry& reg) {
+  const unsigned FM = kFunction | kMethod;
+  const auto input = py::arg("input"), other = py::arg("other");
 
-  // ---- unary math: chainrule.f(input) and Tensor.f() ----
+  // ---- arithmetic ----
+  reg.op("add", FM, &add_obj, "add(input, other, *, alpha=1) -> Tensor\n\ninput + alpha * other, broadcasting.",
+         input, other, py::kw_only(), py::arg("alpha") = 1.0)
+      .inplace([](const Tensor& s, py::handle o, double alpha) { return add_obj_(s, o, alpha, "add_"); },
+               "In-place add.", other, py::kw_only(), py::arg("alpha") = 1.0);
+  reg.op("sub", FM, &sub_obj, "sub(input, other, *, alpha=1) -> Tensor\n\ninput - alpha * other, broadcasting.",
+         input, other, py::kw_only(), py::arg("alpha") = 1.0)
+      .inplace([](const Tensor& s, py::handle o, double alpha) { return add_obj_(s, o, -alpha, "sub_"); },
+               "In-place sub.", other, py::kw_only(), py::arg("alpha") = 1.0)
+      .alias("subtract");
+  reg.op("mul", FM, &mul_obj, "mul(input, other) -> Tensor\n\nElementwise product, broadcasting.", input, other)
+      .inplace(&mul_obj_, "In-place mul.", other)
+      .alias("multiply");
+  reg.op("div", FM, &div_obj, "div(input, other) -> Tensor\n\nTrue division (integers give float32), broadcasting.",
+         input, other)
+      .inplace(&div_obj_, "In-place div.", other)
+      .alias("divide")
+      .alias("true_divide");
+  reg.op("neg", FM, &cr::neg, "neg(input) -> Tensor\n\n-input.", input)
+      .inplace([](const Tensor& s) { return cr::neg_(s); }, "In-place neg.")
+      .alias("negative");
+
+  // ---- unary math ----
   using Unary = Tensor (*)(const Tensor&);
-  const std::pair<const char*, Unary> unary[] = {
-      {"neg", &cr::neg}, {"exp", &cr::exp}, {"log", &cr::log}, {"sqrt", &cr::sqrt},
-      {"rsqrt", &cr::rsqrt}, {"abs", &cr::abs}, {"sign", &cr::sign}, {"sin", &cr::sin},
-      {"cos", &cr::cos}, {"erf", &cr::erf}, {"square", &cr::square}, {"reciprocal", &cr::reciprocal},
-      {"logical_not", &cr::logical_not}, {"bitwise_not", &cr::bitwise_not},
-      {"relu", &cr::relu}, {"sigmoid", &cr::sigmoid}, {"tanh", &cr::tanh}, {"silu", &cr::silu},
+  const std::tuple<const char*, Unary, const char*> unary[] = {
+      {"exp", &cr::exp, "exp(input) -> Tensor\n\ne ** input."},
+      {"log", &cr::log, "log(input) -> Tensor\n\nNatural logarithm."},
+      {"sqrt", &cr::sqrt, "sqrt(input) -> Tensor\n\nSquare root."},
+      {"rsqrt", &cr::rsqrt, "rsqrt(input) -> Tensor\n\n1 / sqrt(input)."},
+      {"sign", &cr::sign, "sign(input) -> Tensor\n\n-1, 0 or 1 (gradient zero)."},
+      {"sin", &cr::sin, "sin(input) -> Tensor\n\nSine."},
+      {"cos", &cr::cos, "cos(input) -> Tensor\n\nCosine."},
+      {"erf", &cr::erf, "erf(input) -> Tensor\n\nGauss error function."},
+      {"square", &cr::square, "square(input) -> Tensor\n\ninput * input."},
+      {"reciprocal", &cr::reciprocal, "reciprocal(input) -> Tensor\n\n1 / input."},
+      {"logical_not", &cr::logical_not, "logical_not(input) -> Tensor\n\nElementwise not, as bool."},
+      {"bitwise_not", &cr::bitwise_not, "bitwise_not(input) -> Tensor\n\n~input for bool and int64 tensors."},
+      {"relu", &cr::relu, "relu(input) -> Tensor\n\nmax(input, 0)."},
+      {"sigmoid", &cr::sigmoid, "sigmoid(input) -> Tensor\n\n1 / (1 + exp(-input))."},
+      {"tanh", &cr::tanh, "tanh(input) -> Tensor\n\nHyperbolic tangent."},
   };
-  for (const auto& [name, fn] : unary) {
-    m.def(name, fn, py::arg("input"));
-    if (std::string(name) != "silu") cls.def(name, fn);
-  }
-  m.def("negative", &cr::neg, py::arg("input"));
-  m.def("absolute", &cr::abs, py::arg("input"));
-  cls.def("__abs__", &cr::abs);
-  cls.def("__invert__", &cr::bitwise_not);
+  for (const auto& [name, fn, doc] : unary) reg.op(name, FM, fn, doc, input);
+  reg.op("abs", FM, &cr::abs, "abs(input) -> Tensor\n\n|input| (int64 stays int64).", input).alias("absolute");
 
   // ---- pow ----
-  m.def("pow", [](py::handle input, py::handle exponent) -> Tensor {
-    if (is_tensor(input)) return pow_obj(as_tensor_unchecked(input), exponent);
-    if (!is_tensor(exponent)) throw cr::TypeError("pow: expected at least one Tensor argument");
-    Tensor e = as_tensor_unchecked(exponent);
-    return cr::pow(operand(input, e, "pow"), e);
-  }, py::arg("input"), py::arg("exponent"));
-  cls.def("pow", &pow_obj, py::arg("exponent"));
-  cls.def("__pow__", [](const Tensor& s, py::handle e) { return pow_obj(s, e); }, py::is_operator());
-  cls.def("__rpow__", [](const Tensor& s, py::handle b) { return cr::pow(operand(b, s, "pow"), s); }, py::is_operator());
+  reg.op("pow", FM, &pow_any, "pow(input, exponent) -> Tensor\n\ninput ** exponent; either may be a number.",
+         input, py::arg("exponent"));
 
   // ---- clamp / maximum / minimum / where ----
-  m.def("clamp", &clamp_obj, py::arg("input"), py::arg("min") = py::none(), py::arg("max") = py::none());
-  m.def("clip", &clamp_obj, py::arg("input"), py::arg("min") = py::none(), py::arg("max") = py::none());
-  cls.def("clamp", &clamp_obj, py::arg("min") = py::none(), py::arg("max") = py::none());
-  cls.def("clip", &clamp_obj, py::arg("min") = py::none(), py::arg("max") = py::none());
-  m.def("maximum", [](const Tensor& a, py::handle b) { return cr::maximum(a, operand(b, a, "maximum")); },
-        py::arg("input"), py::arg("other"));
-  m.def("minimum", [](const Tensor& a, py::handle b) { return cr::minimum(a, operand(b, a, "minimum")); },
-        py::arg("input"), py::arg("other"));
-  cls.def("maximum", [](const Tensor& a, py::handle b) { return cr::maximum(a, operand(b, a, "maximum")); },
-          py::arg("other"));
-  cls.def("minimum", [](const Tensor& a, py::handle b) { return cr::minimum(a, operand(b, a, "minimum")); },
-          py::arg("other"));
-  m.def("where", &where_obj, py::arg("condition"), py::arg("input"), py::arg("other"));
-  cls.def("where", [](const Tensor& self, const Tensor& cond, py::handle other) {
-    return cr::where(cond, self, operand(other, self, "where"));
-  }, py::arg("condition"), py::arg("other"));
+  reg.op("clamp", FM, &clamp_obj, "clamp(input, min=None, max=None) -> Tensor\n\nBounds (numbers or tensors) applied "
+         "elementwise; min > max gives max.", input, py::arg("min") = py::none(), py::arg("max") = py::none())
+      .inplace(&clamp_obj_, "In-place clamp with number bounds.", py::arg("min") = py::none(), py::arg("max") = py::none())
+      .alias("clip");
+  reg.op("maximum", FM, &with_operand<&cr::maximum>, "maximum(input, other) -> Tensor\n\nElementwise max; NaN "
+         "propagates; ties split the gradient.", input, other);
+  reg.op("minimum", FM, &with_operand<&cr::minimum>, "minimum(input, other) -> Tensor\n\nElementwise min; NaN "
+         "propagates; ties split the gradient.", input, other);
+  reg.op("where", kFunction, &where_obj, "where(condition, input, other) -> Tensor\n\ninput where condition, else other.",
+         py::arg("condition"), input, other)
+      .method([](const Tensor& self, const Tensor& cond, py::handle o) {
+        return cr::where(cond, self, operand(o, self, "where"));
+      }, "self.where(condition, other): self where condition, else other.", py::arg("condition"), other);
 
   // ---- comparisons (bool results) ----
+  reg.op("eq", FM, &compare_op<CmpOp::Eq>, "eq(input, other) -> Tensor\n\ninput == other, as bool.", input, other);
+  reg.op("ne", FM, &compare_op<CmpOp::Ne>, "ne(input, other) -> Tensor\n\ninput != other, as bool.", input, other)
+      .alias("not_equal");
+  reg.op("lt", FM, &compare_op<CmpOp::Lt>, "lt(input, other) -> Tensor\n\ninput < other, as bool.", input, other)
+      .alias("less");
+  reg.op("le", FM, &compare_op<CmpOp::Le>, "le(input, other) -> Tensor\n\ninput <= other, as bool.", input, other)
+      .alias("less_equal");
+  reg.op("gt", FM, &compare_op<CmpOp::Gt>, "gt(input, other) -> Tensor\n\ninput > other, as bool.", input, other)
+      .alias("greater");
+  reg.op("ge", FM, &compare_op<CmpOp::Ge>, "ge(input, other) -> Tensor\n\ninput >= other, as bool.", input, other)
+      .alias("greater_equal");
+
+  // ---- logic ----
+  reg.op("logical_and", FM, &with_operand<&cr::logical_and>, "logical_and(input, other) -> Tensor\n\nElementwise and, as bool.", input, other);
+  reg.op("logical_or", FM, &with_operand<&cr::logical_or>, "logical_or(input, other) -> Tensor\n\nElementwise or, as bool.", input, other);
+  reg.op("logical_xor", FM, &with_operand<&cr::logical_xor>, "logical_xor(input, other) -> Tensor\n\nElementwise xor, as bool.", input, other);
+  reg.op("bitwise_and", FM, &with_operand<&cr::bitwise_and>, "bitwise_and(input, other) -> Tensor\n\ninput & other (bool, int64).", input, other);
+  reg.op("bitwise_or", FM, &with_operand<&cr::bitwise_or>, "bitwise_or(input, other) -> Tensor\n\ninput | other (bool, int64).", input, other);
+  reg.op("bitwise_xor", FM, &with_operand<&cr::bitwise_xor>, "bitwise_xor(input, other) -> Tensor\n\ninput ^ other (bool, int64).", input, other);
+
+  // ---- activations (nn.functional calls these) ----
+  reg.op("silu", kFunction, &cr::silu, "silu(input) -> Tensor\n\ninput * sigmoid(input).", input);
+  reg.op("leaky_relu", kFunction, &cr::leaky_relu, "leaky_relu(input, negative_slope=0.01) -> Tensor",
+         input, py::arg("negative_slope") = 0.01);
+  reg.op("elu", kFunction, &cr::elu, "elu(input, alpha=1.0) -> Tensor", input, py::arg("alpha") = 1.0);
+  reg.op("gelu", kFunction, &cr::gelu, "gelu(input, approximate='none') -> Tensor\n\n'none' (erf) or 'tanh'.",
+         input, py::arg("approximate") = "none");
+  reg.op("softplus", kFunction, &cr::softplus, "softplus(input, beta=1.0, threshold=20.0) -> Tensor\n\n"
+         "log(1 + exp(beta * input)) / beta; linear above threshold.",
+         input, py::arg("beta") = 1.0, py::arg("threshold") = 20.0);
+
+  // ---- in-place only ----
+  reg.inplace_only("zero", [](const Tensor& s) { return cr::zero_(s); }, "Fills self with 0.");
+  reg.inplace_only("fill", &fill_obj_, "Fills self with a number (or a 0-dim tensor's value).", py::arg("value"));
+  reg.inplace_only("copy", [](const Tensor& s, py::handle src) { return cr::copy_(s, operand(src, s, "copy_")); },
+                   "Copies src (broadcast, converted) into self.", py::arg("src"));
+
+  // ---- Python operators (not ops of their own: they call the rows above) ----
+  PyTensorClass& cls = reg.tensor_class();
+  cls.def("__abs__", &cr::abs);
+  cls.def("__invert__", &cr::bitwise_not);
+  cls.def("__pow__", [](const Tensor& s, py::handle e) { return pow_obj(s, e); }, py::is_operator());
+  cls.def("__rpow__", [](const Tensor& s, py::handle b) { return cr::pow(operand(b, s, "pow"), s); }, py::is_operator());
   const std::pair<const char*, CmpOp> cmps[] = {{"eq", CmpOp::Eq}, {"ne", CmpOp::Ne}, {"lt", CmpOp::Lt},
                                                 {"le", CmpOp::Le}, {"gt", CmpOp::Gt}, {"ge", CmpOp::Ge}};
   for (const auto& [name, op] : cmps) {
     const CmpOp o = op;
     const char* nm = name;
-    m.def(name, [o, nm](const Tensor& a, py::handle b) { return compare_obj(a, b, o, nm); },
-          py::arg("input"), py::arg("other"));
-    cls.def(name, [o, nm](const Tensor& a, py::handle b) { return compare_obj(a, b, o, nm); }, py::arg("other"));
     std::string dunder = std::string("__") + name + "__";
     cls.def(dunder.c_str(), [o, nm](const Tensor& a, py::handle b) -> py::object {
       if (!operand_like(b)) return not_implemented();  // t == None is False, as in Python
       return py::cast(compare_obj(a, b, o, nm));
     }, py::is_operator());
   }
-  m.def("greater", [](const Tensor& a, py::handle b) { return compare_obj(a, b, CmpOp::Gt, "gt"); }, py::arg("input"), py::arg("other"));
-  m.def("less", [](const Tensor& a, py::handle b) { return compare_obj(a, b, CmpOp::Lt, "lt"); }, py::arg("input"), py::arg("other"));
-
-  // ---- logic ----
   using Binary = Tensor (*)(const Tensor&, const Tensor&);
-  const std::pair<const char*, Binary> logic[] = {
-      {"logical_and", &cr::logical_and}, {"logical_or", &cr::logical_or}, {"logical_xor", &cr::logical_xor},
-      {"bitwise_and", &cr::bitwise_and}, {"bitwise_or", &cr::bitwise_or}, {"bitwise_xor", &cr::bitwise_xor}};
-  for (const auto& [name, fn] : logic) {
-    Binary f = fn;
-    const char* nm = name;
-    m.def(name, [f, nm](const Tensor& a, py::handle b) { return f(a, operand(b, a, nm)); },
-          py::arg("input"), py::arg("other"));
-    cls.def(name, [f, nm](const Tensor& a, py::handle b) { return f(a, operand(b, a, nm)); }, py::arg("other"));
-  }
   const std::pair<const char*, Binary> bit_ops[] = {
       {"and", &cr::bitwise_and}, {"or", &cr::bitwise_or}, {"xor", &cr::bitwise_xor}};
   for (const auto& [name, fn] : bit_ops) {
@@ -224,46 +287,10 @@ void register_elementwise(py::module_& m, PyTensorClass& cls) {
     cls.def(rop.c_str(), [f](const Tensor& a, py::handle b) { return f(operand(b, a, "bitwise op"), a); },
             py::is_operator());
   }
-
-  // ---- activations (nn.functional calls these) ----
-  m.def("leaky_relu", &cr::leaky_relu, py::arg("input"), py::arg("negative_slope") = 0.01);
-  m.def("elu", &cr::elu, py::arg("input"), py::arg("alpha") = 1.0);
-  m.def("gelu", &cr::gelu, py::arg("input"), py::arg("approximate") = "none");
-  m.def("softplus", &cr::softplus, py::arg("input"), py::arg("beta") = 1.0, py::arg("threshold") = 20.0);
-
-  // ---- in-place (return self: the same Python object) ----
-  cls.def("add_", [](const Tensor& s, py::handle o, double alpha) { return add_obj_(s, o, alpha, "add_"); },
-          py::arg("other"), py::kw_only(), py::arg("alpha") = 1.0);
-  cls.def("sub_", [](const Tensor& s, py::handle o, double alpha) { return add_obj_(s, o, -alpha, "sub_"); },
-          py::arg("other"), py::kw_only(), py::arg("alpha") = 1.0);
-  cls.def("mul_", &mul_obj_, py::arg("other"));
-  cls.def("div_", &div_obj_, py::arg("other"));
   cls.def("__iadd__", [](const Tensor& s, py::handle o) { return add_obj_(s, o, 1.0, "add_"); }, py::is_operator());
   cls.def("__isub__", [](const Tensor& s, py::handle o) { return add_obj_(s, o, -1.0, "sub_"); }, py::is_operator());
   cls.def("__imul__", &mul_obj_, py::is_operator());
   cls.def("__itruediv__", &div_obj_, py::is_operator());
-  cls.def("neg_", [](const Tensor& s) { return cr::neg_(s); });
-  cls.def("zero_", [](const Tensor& s) { return cr::zero_(s); });
-  cls.def("fill_", [](const Tensor& s, py::handle v) {
-    double d;
-    if (is_tensor(v)) {
-      Tensor t = as_tensor_unchecked(v);
-      if (t.dim() != 0)
-        throw cr::ShapeError(cr::str("fill_: only supports 0-dimension value tensor but got tensor with ", t.dim(), " dimensions"));
-      d = cr::item_as_double(t);
-    } else if (!py_number(v, d)) {
-      if (!PyNumber_Check(v.ptr())) throw cr::TypeError("fill_: value must be a number");
-      d = py::float_(py::reinterpret_borrow<py::object>(v)).cast<double>();
-    }
-    return cr::fill_(s, d);
-  }, py::arg("value"));
-  auto clamp_ = [](const Tensor& s, py::handle lo, py::handle hi) {
-    return cr::clamp_(s, opt_number(lo, "clamp_", "min"), opt_number(hi, "clamp_", "max"));
-  };
-  cls.def("clamp_", clamp_, py::arg("min") = py::none(), py::arg("max") = py::none());
-  cls.def("clip_", clamp_, py::arg("min") = py::none(), py::arg("max") = py::none());
-  cls.def("copy_", [](const Tensor& s, py::handle src) { return cr::copy_(s, operand(src, s, "copy_")); },
-          py::arg("src"));
 }
 
 }  // namespace crpy

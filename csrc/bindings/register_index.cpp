@@ -1,7 +1,7 @@
 // Indexing: __getitem__, __setitem__, gather, index_select, masked_fill.
 #include <pybind11/numpy.h>
 
-#include "bindings/common.h"
+#include "bindings/op_registry.h"
 #include "core/node.h"
 #include "ops/ops.h"
 
@@ -111,29 +111,32 @@ double fill_value(py::handle v, const char* op) {
 
 }  // namespace
 
-void register_index(py::module_& m, PyTensorClass& cls) {
+void register_index(OpRegistry& reg) {
+  const unsigned FM = kFunction | kMethod;
+  const auto input = py::arg("input");
+  PyTensorClass& cls = reg.tensor_class();
   cls.def("__getitem__", [](const Tensor& t, py::handle key) { return cr::index(t, parse_index(key)); });
   cls.def("__setitem__", [](const Tensor& t, py::handle key, py::handle value) {
     cr::IndexList items = parse_index(key);
     cr::index_put_(t, items, operand(value, t, "setitem"));
   });
 
-  auto gather = [](const Tensor& t, int64_t dim, py::handle index) { return cr::gather(t, dim, index_tensor(index, "gather")); };
-  m.def("gather", gather, py::arg("input"), py::arg("dim"), py::arg("index"));
-  cls.def("gather", gather, py::arg("dim"), py::arg("index"));
-  auto take_along_dim = [](const Tensor& t, py::handle index, int64_t dim) { return cr::gather(t, dim, index_tensor(index, "take_along_dim")); };
-  m.def("take_along_dim", take_along_dim, py::arg("input"), py::arg("indices"), py::arg("dim"));
-  cls.def("take_along_dim", take_along_dim, py::arg("indices"), py::arg("dim"));
-  auto index_select = [](const Tensor& t, int64_t dim, py::handle index) {
+  reg.op("gather", FM, [](const Tensor& t, int64_t dim, py::handle index) {
+    return cr::gather(t, dim, index_tensor(index, "gather"));
+  }, "gather(input, dim, index) -> Tensor\n\nout[i][j] = input[index[i][j]][j] (for dim 0), and so on.", input,
+         py::arg("dim"), py::arg("index"));
+  reg.op("take_along_dim", FM, [](const Tensor& t, py::handle index, int64_t dim) {
+    return cr::gather(t, dim, index_tensor(index, "take_along_dim"));
+  }, "take_along_dim(input, indices, dim) -> Tensor\n\nValues at indices along dim.", input, py::arg("indices"),
+         py::arg("dim"));
+  reg.op("index_select", FM, [](const Tensor& t, int64_t dim, py::handle index) {
     return cr::index_select(t, dim, index_tensor(index, "index_select"));
-  };
-  m.def("index_select", index_select, py::arg("input"), py::arg("dim"), py::arg("index"));
-  cls.def("index_select", index_select, py::arg("dim"), py::arg("index"));
-  auto masked_fill = [](const Tensor& t, py::handle mask, py::handle value) {
+  }, "index_select(input, dim, index) -> Tensor\n\nThe entries of input at `index` (a vector) along dim.", input,
+         py::arg("dim"), py::arg("index"));
+  reg.op("masked_fill", FM, [](const Tensor& t, py::handle mask, py::handle value) {
     return cr::masked_fill(t, index_tensor(mask, "masked_fill"), fill_value(value, "masked_fill"));
-  };
-  m.def("masked_fill", masked_fill, py::arg("input"), py::arg("mask"), py::arg("value"));
-  cls.def("masked_fill", masked_fill, py::arg("mask"), py::arg("value"));
+  }, "masked_fill(input, mask, value) -> Tensor\n\ninput with value where mask (bool, broadcast) is True.", input,
+         py::arg("mask"), py::arg("value"));
 }
 
 }  // namespace crpy

@@ -1,6 +1,6 @@
 // Neural-network ops: softmax family and losses (torch.nn.functional names live in
 // python/chainrule/nn/functional.py; the engine entry points here are underscored).
-#include "bindings/common.h"
+#include "bindings/op_registry.h"
 #include "ops/ops.h"
 
 namespace crpy {
@@ -17,52 +17,55 @@ Tensor softmax_arg(const Tensor& t, py::handle dtype) {
 
 }  // namespace
 
-void register_nn(py::module_& m, PyTensorClass& cls) {
-  auto softmax = [](const Tensor& t, int64_t dim, py::handle dtype) { return cr::softmax(softmax_arg(t, dtype), dim); };
-  auto log_softmax = [](const Tensor& t, int64_t dim, py::handle dtype) {
+void register_nn(OpRegistry& reg) {
+  const unsigned FM = kFunction | kMethod;
+  const auto input = py::arg("input"), target = py::arg("target");
+  const auto reduction = py::arg("reduction") = "mean";
+  reg.op("softmax", FM, [](const Tensor& t, int64_t dim, py::handle dtype) { return cr::softmax(softmax_arg(t, dtype), dim); },
+         "softmax(input, dim, dtype=None) -> Tensor\n\nexp(input) normalized to sum to 1 along dim.", input,
+         py::arg("dim"), py::arg("dtype") = py::none());
+  reg.op("log_softmax", FM, [](const Tensor& t, int64_t dim, py::handle dtype) {
     return cr::log_softmax(softmax_arg(t, dtype), dim);
-  };
-  m.def("softmax", softmax, py::arg("input"), py::arg("dim"), py::arg("dtype") = py::none());
-  m.def("log_softmax", log_softmax, py::arg("input"), py::arg("dim"), py::arg("dtype") = py::none());
-  cls.def("softmax", softmax, py::arg("dim"), py::arg("dtype") = py::none());
-  cls.def("log_softmax", log_softmax, py::arg("dim"), py::arg("dtype") = py::none());
+  }, "log_softmax(input, dim, dtype=None) -> Tensor\n\nlog(softmax(input, dim)), computed stably.", input,
+         py::arg("dim"), py::arg("dtype") = py::none());
 
-  m.def("_nll_loss", [](const Tensor& input, const Tensor& target, py::handle weight, const std::string& reduction,
-                        int64_t ignore_index) {
-    return cr::nll_loss(input, target, opt_tensor(weight, input, "nll_loss"), cr::parse_reduction(reduction, "nll_loss"),
-                        ignore_index);
-  });
-  m.def("_cross_entropy", [](const Tensor& input, py::handle target, py::handle weight, const std::string& reduction,
-                             int64_t ignore_index, double label_smoothing) {
+  // Losses: nn.functional's names call these (they parse the legacy size_average/reduce arguments).
+  reg.op("_nll_loss", kFunction, [](const Tensor& x, const Tensor& t, py::handle weight, const std::string& r,
+                                    int64_t ignore_index) {
+    return cr::nll_loss(x, t, opt_tensor(weight, x, "nll_loss"), cr::parse_reduction(r, "nll_loss"), ignore_index);
+  }, "Negative log likelihood of class-index targets.", input, target, py::arg("weight") = py::none(), reduction,
+         py::arg("ignore_index") = -100);
+  reg.op("_cross_entropy", kFunction, [](const Tensor& x, py::handle target, py::handle weight, const std::string& r,
+                                         int64_t ignore_index, double label_smoothing) {
     Tensor t = operand(target, Tensor(), "cross_entropy");
-    return cr::cross_entropy(input, t, opt_tensor(weight, input, "cross_entropy"),
-                             cr::parse_reduction(reduction, "cross_entropy"), ignore_index, label_smoothing);
-  });
-  m.def("_mse_loss", [](const Tensor& input, py::handle target, const std::string& reduction) {
-    return cr::mse_loss(input, operand(target, input, "mse_loss"), cr::parse_reduction(reduction, "mse_loss"));
-  });
-  m.def("_l1_loss", [](const Tensor& input, py::handle target, const std::string& reduction) {
-    return cr::l1_loss(input, operand(target, input, "l1_loss"), cr::parse_reduction(reduction, "l1_loss"));
-  });
-  m.def("_huber_loss", [](const Tensor& input, py::handle target, const std::string& reduction, double delta) {
-    return cr::huber_loss(input, operand(target, input, "huber_loss"), cr::parse_reduction(reduction, "huber_loss"), delta);
-  });
-  m.def("_smooth_l1_loss", [](const Tensor& input, py::handle target, const std::string& reduction, double beta) {
-    return cr::smooth_l1_loss(input, operand(target, input, "smooth_l1_loss"),
-                              cr::parse_reduction(reduction, "smooth_l1_loss"), beta);
-  });
-  m.def("_binary_cross_entropy_with_logits", [](const Tensor& input, py::handle target, py::handle weight,
-                                                py::handle pos_weight, const std::string& reduction) {
+    return cr::cross_entropy(x, t, opt_tensor(weight, x, "cross_entropy"), cr::parse_reduction(r, "cross_entropy"),
+                             ignore_index, label_smoothing);
+  }, "Cross entropy of logits with class-index or probability targets.", input, target, py::arg("weight") = py::none(),
+         reduction, py::arg("ignore_index") = -100, py::arg("label_smoothing") = 0.0);
+  reg.op("_mse_loss", kFunction, [](const Tensor& x, py::handle t, const std::string& r) {
+    return cr::mse_loss(x, operand(t, x, "mse_loss"), cr::parse_reduction(r, "mse_loss"));
+  }, "Mean squared error.", input, target, reduction);
+  reg.op("_l1_loss", kFunction, [](const Tensor& x, py::handle t, const std::string& r) {
+    return cr::l1_loss(x, operand(t, x, "l1_loss"), cr::parse_reduction(r, "l1_loss"));
+  }, "Mean absolute error.", input, target, reduction);
+  reg.op("_huber_loss", kFunction, [](const Tensor& x, py::handle t, const std::string& r, double delta) {
+    return cr::huber_loss(x, operand(t, x, "huber_loss"), cr::parse_reduction(r, "huber_loss"), delta);
+  }, "Huber loss: quadratic below delta, linear above.", input, target, reduction, py::arg("delta") = 1.0);
+  reg.op("_smooth_l1_loss", kFunction, [](const Tensor& x, py::handle t, const std::string& r, double beta) {
+    return cr::smooth_l1_loss(x, operand(t, x, "smooth_l1_loss"), cr::parse_reduction(r, "smooth_l1_loss"), beta);
+  }, "Smooth L1 loss (Huber divided by beta).", input, target, reduction, py::arg("beta") = 1.0);
+  reg.op("_binary_cross_entropy_with_logits", kFunction, [](const Tensor& x, py::handle t, py::handle weight,
+                                                            py::handle pos_weight, const std::string& r) {
     const char* op = "binary_cross_entropy_with_logits";
-    return cr::binary_cross_entropy_with_logits(input, operand(target, input, op), opt_tensor(weight, input, op),
-                                                opt_tensor(pos_weight, input, op), cr::parse_reduction(reduction, op));
-  });
-  m.def("_binary_cross_entropy", [](const Tensor& input, py::handle target, py::handle weight,
-                                    const std::string& reduction) {
+    return cr::binary_cross_entropy_with_logits(x, operand(t, x, op), opt_tensor(weight, x, op),
+                                                opt_tensor(pos_weight, x, op), cr::parse_reduction(r, op));
+  }, "Binary cross entropy of logits, computed stably.", input, target, py::arg("weight") = py::none(),
+         py::arg("pos_weight") = py::none(), reduction);
+  reg.op("_binary_cross_entropy", kFunction, [](const Tensor& x, py::handle t, py::handle weight, const std::string& r) {
     const char* op = "binary_cross_entropy";
-    return cr::binary_cross_entropy(input, operand(target, input, op), opt_tensor(weight, input, op),
-                                    cr::parse_reduction(reduction, op));
-  });
+    return cr::binary_cross_entropy(x, operand(t, x, op), opt_tensor(weight, x, op), cr::parse_reduction(r, op));
+  }, "Binary cross entropy of probabilities (logs clamped to >= -100).", input, target, py::arg("weight") = py::none(),
+         reduction);
 }
 
 }  // namespace crpy

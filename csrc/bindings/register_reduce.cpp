@@ -1,7 +1,7 @@
 // Reductions.
 #include <cmath>
 
-#include "bindings/common.h"
+#include "bindings/op_registry.h"
 #include "ops/ops.h"
 
 namespace crpy {
@@ -54,106 +54,92 @@ void reject_tensor_dim(py::handle dim, const char* op, const char* other) {
                                 "; use chainrule.", other, "(input, other)"));
 }
 
+Tensor sum_obj(const Tensor& t, py::object dim, bool keepdim, py::object dtype) {
+  Tensor x = with_dtype(t, dtype);
+  if (dim.is_none()) return cr::sum(x, {}, false);
+  return cr::sum(x, parse_dims(dim, "sum"), keepdim);
+}
+Tensor mean_obj(const Tensor& t, py::object dim, bool keepdim, py::object dtype) {
+  Tensor x = with_dtype(t, dtype);
+  if (dim.is_none()) return cr::mean(x, {}, false);
+  return cr::mean(x, parse_dims(dim, "mean"), keepdim);
+}
+Tensor var_obj(const Tensor& t, py::handle dim, py::handle unbiased, bool keepdim, py::handle correction) {
+  double c = correction_of(dim, unbiased, correction, "var");
+  return cr::var(t, parse_dims(dim, "var"), c, dim.is_none() ? false : keepdim);
+}
+Tensor std_obj(const Tensor& t, py::handle dim, py::handle unbiased, bool keepdim, py::handle correction) {
+  double c = correction_of(dim, unbiased, correction, "std");
+  return cr::std_dev(t, parse_dims(dim, "std"), c, dim.is_none() ? false : keepdim);
+}
+template <bool IsMax>
+py::object max_min_obj(const Tensor& t, py::handle dim, bool keepdim) {
+  static py::object type = return_type(IsMax ? "max" : "min");
+  reject_tensor_dim(dim, IsMax ? "max" : "min", IsMax ? "maximum" : "minimum");
+  if (dim.is_none()) return py::cast(IsMax ? cr::amax(t, {}, false) : cr::amin(t, {}, false));
+  int64_t d = parse_dims(dim, IsMax ? "max" : "min").at(0);
+  auto r = IsMax ? cr::max_dim(t, d, keepdim) : cr::min_dim(t, d, keepdim);
+  return type(r.first, r.second);
+}
+template <bool IsMax>
+Tensor amax_amin_obj(const Tensor& t, py::handle dim, bool keepdim) {
+  return IsMax ? cr::amax(t, parse_dims(dim, "amax"), keepdim) : cr::amin(t, parse_dims(dim, "amin"), keepdim);
+}
+template <bool IsMax>
+Tensor argmax_argmin_obj(const Tensor& t, py::handle dim, bool keepdim) {
+  bool has_dim = !dim.is_none();
+  int64_t d = has_dim ? py::cast<int64_t>(dim) : 0;
+  return IsMax ? cr::argmax(t, has_dim, d, keepdim) : cr::argmin(t, has_dim, d, keepdim);
+}
+Tensor norm_obj(const Tensor& t, py::handle p, py::handle dim, bool keepdim, py::handle dtype) {
+  return cr::norm(with_dtype(t, dtype), parse_p(p), parse_dims(dim, "norm"), keepdim);
+}
+Tensor logsumexp_obj(const Tensor& t, py::handle dim, bool keepdim) {
+  return cr::logsumexp(t, parse_dims(dim, "logsumexp"), keepdim);
+}
+Tensor prod_obj(const Tensor& t, py::handle dim, bool keepdim, py::handle dtype) {
+  Tensor x = with_dtype(t, dtype);
+  if (dim.is_none()) return cr::prod(x, {}, false);
+  return cr::prod(x, {py::cast<int64_t>(dim)}, keepdim);
+}
+
 }  // namespace
 
-void register_reduce(py::module_& m, PyTensorClass& cls) {
-  auto sum = [](const Tensor& t, py::object dim, bool keepdim, py::object dtype) {
-    Tensor x = with_dtype(t, dtype);
-    if (dim.is_none()) return cr::sum(x, {}, false);
-    return cr::sum(x, parse_dims(dim, "sum"), keepdim);
-  };
-  m.def("sum", sum, py::arg("input"), py::arg("dim") = py::none(), py::arg("keepdim") = false, py::kw_only(),
-        py::arg("dtype") = py::none());
-  cls.def("sum", sum, py::arg("dim") = py::none(), py::arg("keepdim") = false, py::kw_only(),
-          py::arg("dtype") = py::none());
-
-  auto mean = [](const Tensor& t, py::object dim, bool keepdim, py::object dtype) {
-    Tensor x = with_dtype(t, dtype);
-    if (dim.is_none()) return cr::mean(x, {}, false);
-    return cr::mean(x, parse_dims(dim, "mean"), keepdim);
-  };
-  m.def("mean", mean, py::arg("input"), py::arg("dim") = py::none(), py::arg("keepdim") = false, py::kw_only(),
-        py::arg("dtype") = py::none());
-  cls.def("mean", mean, py::arg("dim") = py::none(), py::arg("keepdim") = false, py::kw_only(),
-          py::arg("dtype") = py::none());
-
-  auto var = [](const Tensor& t, py::handle dim, py::handle unbiased, bool keepdim, py::handle correction) {
-    double c = correction_of(dim, unbiased, correction, "var");
-    return cr::var(t, parse_dims(dim, "var"), c, dim.is_none() ? false : keepdim);
-  };
-  auto stdf = [](const Tensor& t, py::handle dim, py::handle unbiased, bool keepdim, py::handle correction) {
-    double c = correction_of(dim, unbiased, correction, "std");
-    return cr::std_dev(t, parse_dims(dim, "std"), c, dim.is_none() ? false : keepdim);
-  };
-  for (auto [name, fn] : {std::make_pair("var", +var), std::make_pair("std", +stdf)}) {
-    m.def(name, fn, py::arg("input"), py::arg("dim") = py::none(), py::arg("unbiased") = py::none(),
-          py::arg("keepdim") = false, py::kw_only(), py::arg("correction") = py::none());
-    cls.def(name, fn, py::arg("dim") = py::none(), py::arg("unbiased") = py::none(), py::arg("keepdim") = false,
-            py::kw_only(), py::arg("correction") = py::none());
-  }
-
-  static py::object max_type = return_type("max");
-  static py::object min_type = return_type("min");
-  auto max = [](const Tensor& t, py::handle dim, bool keepdim) -> py::object {
-    reject_tensor_dim(dim, "max", "maximum");
-    if (dim.is_none()) return py::cast(cr::amax(t, {}, false));
-    auto r = cr::max_dim(t, parse_dims(dim, "max").at(0), keepdim);
-    return max_type(r.first, r.second);
-  };
-  auto min = [](const Tensor& t, py::handle dim, bool keepdim) -> py::object {
-    reject_tensor_dim(dim, "min", "minimum");
-    if (dim.is_none()) return py::cast(cr::amin(t, {}, false));
-    auto r = cr::min_dim(t, parse_dims(dim, "min").at(0), keepdim);
-    return min_type(r.first, r.second);
-  };
-  for (auto [name, fn] : {std::make_pair("max", +max), std::make_pair("min", +min)}) {
-    m.def(name, fn, py::arg("input"), py::arg("dim") = py::none(), py::arg("keepdim") = false);
-    cls.def(name, fn, py::arg("dim") = py::none(), py::arg("keepdim") = false);
-  }
-
-  auto amax = [](const Tensor& t, py::handle dim, bool keepdim) { return cr::amax(t, parse_dims(dim, "amax"), keepdim); };
-  auto amin = [](const Tensor& t, py::handle dim, bool keepdim) { return cr::amin(t, parse_dims(dim, "amin"), keepdim); };
-  for (auto [name, fn] : {std::make_pair("amax", +amax), std::make_pair("amin", +amin)}) {
-    m.def(name, fn, py::arg("input"), py::arg("dim") = py::tuple(), py::arg("keepdim") = false);
-    cls.def(name, fn, py::arg("dim") = py::tuple(), py::arg("keepdim") = false);
-  }
-
-  auto argmax = [](const Tensor& t, py::handle dim, bool keepdim) {
-    if (dim.is_none()) return cr::argmax(t, false, 0, keepdim);
-    return cr::argmax(t, true, py::cast<int64_t>(dim), keepdim);
-  };
-  auto argmin = [](const Tensor& t, py::handle dim, bool keepdim) {
-    if (dim.is_none()) return cr::argmin(t, false, 0, keepdim);
-    return cr::argmin(t, true, py::cast<int64_t>(dim), keepdim);
-  };
-  for (auto [name, fn] : {std::make_pair("argmax", +argmax), std::make_pair("argmin", +argmin)}) {
-    m.def(name, fn, py::arg("input"), py::arg("dim") = py::none(), py::arg("keepdim") = false);
-    cls.def(name, fn, py::arg("dim") = py::none(), py::arg("keepdim") = false);
-  }
-
-  auto norm = [](const Tensor& t, py::handle p, py::handle dim, bool keepdim, py::handle dtype) {
-    return cr::norm(with_dtype(t, dtype), parse_p(p), parse_dims(dim, "norm"), keepdim);
-  };
-  m.def("norm", norm, py::arg("input"), py::arg("p") = "fro", py::arg("dim") = py::none(),
-        py::arg("keepdim") = false, py::arg("dtype") = py::none());
-  cls.def("norm", norm, py::arg("p") = 2, py::arg("dim") = py::none(), py::arg("keepdim") = false,
-          py::arg("dtype") = py::none());
-
-  auto logsumexp = [](const Tensor& t, py::handle dim, bool keepdim) {
-    return cr::logsumexp(t, parse_dims(dim, "logsumexp"), keepdim);
-  };
-  m.def("logsumexp", logsumexp, py::arg("input"), py::arg("dim"), py::arg("keepdim") = false);
-  cls.def("logsumexp", logsumexp, py::arg("dim"), py::arg("keepdim") = false);
-
-  auto prod = [](const Tensor& t, py::handle dim, bool keepdim, py::handle dtype) {
-    Tensor x = with_dtype(t, dtype);
-    if (dim.is_none()) return cr::prod(x, {}, false);
-    return cr::prod(x, {py::cast<int64_t>(dim)}, keepdim);
-  };
-  m.def("prod", prod, py::arg("input"), py::arg("dim") = py::none(), py::arg("keepdim") = false, py::kw_only(),
-        py::arg("dtype") = py::none());
-  cls.def("prod", prod, py::arg("dim") = py::none(), py::arg("keepdim") = false, py::kw_only(),
-          py::arg("dtype") = py::none());
+void register_reduce(OpRegistry& reg) {
+  const unsigned FM = kFunction | kMethod;
+  const auto input = py::arg("input");
+  const auto dim_none = py::arg("dim") = py::none();
+  const auto keepdim = py::arg("keepdim") = false;
+  const auto dtype = py::arg("dtype") = py::none();
+  reg.op("sum", FM, &sum_obj, "sum(input, dim=None, keepdim=False, *, dtype=None) -> Tensor\n\nSum over dim "
+         "(all dims when None); bool and int64 sum to int64.", input, dim_none, keepdim, py::kw_only(), dtype);
+  reg.op("mean", FM, &mean_obj, "mean(input, dim=None, keepdim=False, *, dtype=None) -> Tensor\n\nMean over dim "
+         "(floating inputs only).", input, dim_none, keepdim, py::kw_only(), dtype);
+  reg.op("var", FM, &var_obj, "var(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor\n\n"
+         "Variance with Bessel's correction (1 by default).", input, dim_none, py::arg("unbiased") = py::none(),
+         keepdim, py::kw_only(), py::arg("correction") = py::none());
+  reg.op("std", FM, &std_obj, "std(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor\n\n"
+         "Standard deviation (the square root of var).", input, dim_none, py::arg("unbiased") = py::none(),
+         keepdim, py::kw_only(), py::arg("correction") = py::none());
+  reg.op("max", FM, &max_min_obj<true>, "max(input, dim=None, keepdim=False)\n\nThe largest value, or (values, "
+         "indices) along dim.", input, dim_none, keepdim);
+  reg.op("min", FM, &max_min_obj<false>, "min(input, dim=None, keepdim=False)\n\nThe smallest value, or (values, "
+         "indices) along dim.", input, dim_none, keepdim);
+  reg.op("amax", FM, &amax_amin_obj<true>, "amax(input, dim=(), keepdim=False) -> Tensor\n\nLargest values over dims; "
+         "ties share the gradient.", input, py::arg("dim") = py::tuple(), keepdim);
+  reg.op("amin", FM, &amax_amin_obj<false>, "amin(input, dim=(), keepdim=False) -> Tensor\n\nSmallest values over "
+         "dims; ties share the gradient.", input, py::arg("dim") = py::tuple(), keepdim);
+  reg.op("argmax", FM, &argmax_argmin_obj<true>, "argmax(input, dim=None, keepdim=False) -> Tensor\n\nIndex of the "
+         "first largest value (of the flattened input when dim is None).", input, dim_none, keepdim);
+  reg.op("argmin", FM, &argmax_argmin_obj<false>, "argmin(input, dim=None, keepdim=False) -> Tensor\n\nIndex of the "
+         "first smallest value.", input, dim_none, keepdim);
+  reg.op("norm", kFunction, &norm_obj, "norm(input, p='fro', dim=None, keepdim=False, dtype=None) -> Tensor\n\n"
+         "Vector p-norm over dim.", input, py::arg("p") = "fro", dim_none, keepdim, dtype)
+      .method(&norm_obj, "Vector p-norm over dim.", py::arg("p") = 2, dim_none, keepdim, dtype);
+  reg.op("logsumexp", FM, &logsumexp_obj, "logsumexp(input, dim, keepdim=False) -> Tensor\n\nlog(sum(exp(input))), "
+         "computed stably.", input, py::arg("dim"), keepdim);
+  reg.op("prod", FM, &prod_obj, "prod(input, dim=None, keepdim=False, *, dtype=None) -> Tensor\n\nProduct over dim.",
+         input, dim_none, keepdim, py::kw_only(), dtype);
 }
 
 }  // namespace crpy

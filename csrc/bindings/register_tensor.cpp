@@ -1,7 +1,7 @@
 // The Tensor class: construction, data access, autograd attributes, arithmetic operators.
 #include <pybind11/numpy.h>
 
-#include "bindings/common.h"
+#include "bindings/op_registry.h"
 #include "autograd/engine.h"
 #include "autograd/hooks.h"
 #include "core/node.h"
@@ -145,35 +145,8 @@ void register_tensor(py::module_& m, PyTensorClass& cls) {
       .def_property_readonly("is_leaf", [](const Tensor& t) { return t.is_leaf(); })
       .def_property_readonly("retains_grad", [](const Tensor& t) { return t.impl()->retains_grad_; })
       .def("retain_grad", [](const Tensor& t) { cr::retain_grad(t); })
-      .def("detach", [](const Tensor& t) { return cr::detach(t); })
-      .def("detach_", [](const Tensor& t) {
-        auto* i = t.impl();
-        if (i->is_view_ && i->grad_fn_)
-          throw cr::AutogradError("detach_(): cannot detach a view in place; use detach() instead");
-        cr::release_node(std::move(i->grad_fn_));
-        i->requires_grad_ = false;
-        return t;
-      })
       .def("_is_same", [](const Tensor& a, const Tensor& b) { return a.same(b); })
       .def("__hash__", [](py::handle self) { return (py::ssize_t)(uintptr_t)self.ptr() >> 4; })
-      // --- conversions ---
-      .def("clone", [](const Tensor& t) { return cr::clone(t); })
-      .def("contiguous", [](const Tensor& t) { return cr::contiguous(t); })
-      .def("float", [](const Tensor& t) { return cr::to_dtype(t, DType::Float32); })
-      .def("double", [](const Tensor& t) { return cr::to_dtype(t, DType::Float64); })
-      .def("long", [](const Tensor& t) { return cr::to_dtype(t, DType::Int64); })
-      .def("bool", [](const Tensor& t) { return cr::to_dtype(t, DType::Bool); })
-      .def("to", [](const Tensor& t, py::object a, py::object dtype) {
-        // to(dtype), to(device_str), to(other_tensor), to("cpu", dtype=...)
-        py::object target = dtype.is_none() ? a : dtype;
-        if (target.is_none()) return t;
-        if (py::isinstance<py::str>(target)) {
-          std::string s = target.cast<std::string>();
-          if (s == "cpu") return t;
-        }
-        if (is_tensor(target)) return cr::to_dtype(t, as_tensor_unchecked(target).dtype());
-        return cr::to_dtype(t, parse_dtype(target, t.dtype()));
-      }, py::arg("dtype_or_device") = py::none(), py::arg("dtype") = py::none())
       .def("type", [](const Tensor& t, py::object dtype) -> py::object {
         if (dtype.is_none()) return py::str(std::string("chainrule.") + cr::dtype_name(t.dtype()));
         return py::cast(cr::to_dtype(t, parse_dtype(dtype, t.dtype())));
@@ -245,6 +218,46 @@ void register_tensor(py::module_& m, PyTensorClass& cls) {
     if (requires_grad) set_requires_grad(t, true);
     return t;
   }, py::arg("data"), py::arg("dtype") = py::none(), py::arg("requires_grad") = false);
+}
+
+// Ops that exist as Tensor methods only (PyTorch's clone is also a function).
+void register_tensor_ops(OpRegistry& reg) {
+  const auto self = py::arg("input");
+  reg.op("clone", kFunction | kMethod, [](const Tensor& t) { return cr::clone(t); },
+         "clone(input) -> Tensor\n\nA differentiable copy.", self);
+  reg.op("contiguous", kMethod, [](const Tensor& t) { return cr::contiguous(t); },
+         "self.contiguous(): self when already contiguous, else a contiguous copy.", self);
+  reg.op("detach", kFunction | kMethod, [](const Tensor& t) { return cr::detach(t); },
+         "detach(input) -> Tensor\n\nA new tensor sharing the data, without history.", self)
+      .inplace([](const Tensor& t) {
+        auto* i = t.impl();
+        if (i->is_view_ && i->grad_fn_)
+          throw cr::AutogradError("detach_(): cannot detach a view in place; use detach() instead");
+        cr::release_node(std::move(i->grad_fn_));
+        i->requires_grad_ = false;
+        return t;
+      }, "Removes self's history in place.");
+  const std::tuple<const char*, DType, const char*> casts[] = {
+      {"float", DType::Float32, "self.float(): converted to float32."},
+      {"double", DType::Float64, "self.double(): converted to float64."},
+      {"long", DType::Int64, "self.long(): converted to int64."},
+      {"bool", DType::Bool, "self.bool(): converted to bool."}};
+  for (const auto& [name, dt, doc] : casts) {
+    const DType d = dt;
+    reg.op(name, kMethod, [d](const Tensor& t) { return cr::to_dtype(t, d); }, doc, self);
+  }
+  reg.op("to", kMethod, [](const Tensor& t, py::object a, py::object dtype) {
+    // to(dtype), to(device_str), to(other_tensor), to("cpu", dtype=...)
+    py::object target = dtype.is_none() ? a : dtype;
+    if (target.is_none()) return t;
+    if (py::isinstance<py::str>(target)) {
+      std::string s = target.cast<std::string>();
+      if (s == "cpu") return t;
+    }
+    if (is_tensor(target)) return cr::to_dtype(t, as_tensor_unchecked(target).dtype());
+    return cr::to_dtype(t, parse_dtype(target, t.dtype()));
+  }, "self.to(dtype) / to(device) / to(other): converted to a dtype (the only device is 'cpu').", self,
+         py::arg("dtype_or_device") = py::none(), py::arg("dtype") = py::none());
 }
 
 }  // namespace crpy

@@ -230,23 +230,29 @@ const Derivative<3, 3> clamp_tensor_grad{"ClampBackward0", {"self", "min", "max"
 }  // namespace
 
 // ---- forward: arithmetic ----------------------------------------------------------------------
-static Tensor add_impl(const Tensor& a, const Tensor& b, double alpha, const char* op) {
+// a + alpha * b (a - alpha * b for sub) in one pass.
+static Tensor add_impl(const Tensor& a, const Tensor& b, double alpha, bool is_sub) {
+  const char* op = is_sub ? "sub" : "add";
   DType dt = result_type(a, b);
+  if (dt == DType::Bool && is_sub)
+    throw TypeError("sub: subtraction of two bool tensors is not supported; use logical_xor or ~");
+  if (dt == DType::Bool && alpha != 1.0)
+    throw TypeError(str(op, ": boolean alpha only supported for boolean results (got alpha=", alpha, ")"));
+  if (!is_floating(dt) && !(std::isfinite(alpha) && std::floor(alpha) == alpha))
+    throw TypeError(str(op, ": for integral input tensors, argument alpha must not be a floating point number"));
+  const double scale = is_sub ? -alpha : alpha;
   Tensor out;
-  if (alpha == 1.0) {
-    out = dt == DType::Bool ? binary_kernel(a, b, dt, op, [](auto x, auto y) { return x || y; })
-                            : binary_kernel(a, b, dt, op, [](auto x, auto y) { return x + y; });
-  } else {
-    if (dt == DType::Bool)
-      throw TypeError("sub: subtraction of two bool tensors is not supported; use logical_xor or ~");
-    out = binary_kernel(a, b, dt, op, [](auto x, auto y) { return x - y; });
-  }
-  if (auto* n = record(alpha == 1.0 ? add_grad : sub_grad, {a, b}, out)) n->attrs.alpha = alpha == 1.0 ? 1.0 : -alpha;
+  if (dt == DType::Bool) out = binary_kernel(a, b, dt, op, [](auto x, auto y) { return x || y; });
+  else if (scale == 1.0) out = binary_kernel(a, b, dt, op, [](auto x, auto y) { return x + y; });
+  else if (scale == -1.0) out = binary_kernel(a, b, dt, op, [](auto x, auto y) { return x - y; });
+  else
+    out = binary_kernel(a, b, dt, op, [scale](auto x, auto y) { return x + static_cast<decltype(x)>(scale) * y; });
+  if (auto* n = record(is_sub ? sub_grad : add_grad, {a, b}, out)) n->attrs.alpha = alpha;
   return out;
 }
 
-Tensor add(const Tensor& a, const Tensor& b) { return add_impl(a, b, 1.0, "add"); }
-Tensor sub(const Tensor& a, const Tensor& b) { return add_impl(a, b, -1.0, "sub"); }
+Tensor add(const Tensor& a, const Tensor& b, double alpha) { return add_impl(a, b, alpha, false); }
+Tensor sub(const Tensor& a, const Tensor& b, double alpha) { return add_impl(a, b, alpha, true); }
 
 Tensor mul(const Tensor& a, const Tensor& b) {
   DType dt = result_type(a, b);

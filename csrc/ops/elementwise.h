@@ -10,8 +10,9 @@ namespace cr {
 DType result_type(const Tensor& a, const Tensor& b);
 
 // Arithmetic with broadcasting and type promotion (bool < int64 < float32 < float64).
-Tensor add(const Tensor& a, const Tensor& b);
-Tensor sub(const Tensor& a, const Tensor& b);
+/// a + alpha * b and a - alpha * b, one pass (PyTorch's alpha=; integral inputs need an integral alpha).
+Tensor add(const Tensor& a, const Tensor& b, double alpha = 1.0);
+Tensor sub(const Tensor& a, const Tensor& b, double alpha = 1.0);
 Tensor mul(const Tensor& a, const Tensor& b);
 Tensor div(const Tensor& a, const Tensor& b);  // true division: integer inputs give float32
 Tensor neg(const Tensor& a);

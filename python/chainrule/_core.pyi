@@ -4,12 +4,17 @@ chainrule's C++ engine
 """
 from __future__ import annotations
 import builtins
+from chainrule import ArgumentError
+from chainrule import AutogradError
+from chainrule import DTypeError
+from chainrule import IndexingError
+from chainrule import ShapeError
 import chainrule._tensor
 import collections.abc
 import numpy
 import types
 import typing
-__all__: list[str] = ['Generator', 'Node', 'Tensor', 'abs', 'absolute', 'add', 'amax', 'amin', 'arange', 'argmax', 'argmin', 'batch_norm', 'bitwise_and', 'bitwise_not', 'bitwise_or', 'bitwise_xor', 'bool', 'broadcast_to', 'cat', 'chunk', 'clamp', 'clip', 'concat', 'concatenate', 'cos', 'default_generator', 'div', 'dtype', 'elu', 'empty_like', 'eq', 'erf', 'exp', 'eye', 'flatten', 'flip', 'float32', 'float64', 'from_numpy', 'full', 'full_like', 'gather', 'ge', 'gelu', 'get_num_threads', 'get_rng_state', 'greater', 'gt', 'index_select', 'initial_seed', 'int64', 'is_grad_enabled', 'layer_norm', 'le', 'leaky_relu', 'less', 'linspace', 'log', 'log_softmax', 'logical_and', 'logical_not', 'logical_or', 'logical_xor', 'logsumexp', 'lt', 'manual_seed', 'masked_fill', 'matmul', 'max', 'maximum', 'mean', 'min', 'minimum', 'moveaxis', 'movedim', 'mul', 'narrow', 'ne', 'neg', 'negative', 'norm', 'ones_like', 'permute', 'pow', 'prod', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'randperm', 'reciprocal', 'relu', 'reshape', 'rsqrt', 'seed', 'select', 'set_num_threads', 'set_rng_state', 'sigmoid', 'sign', 'silu', 'sin', 'softmax', 'softplus', 'split', 'sqrt', 'square', 'squeeze', 'stack', 'std', 'sub', 'sum', 'take_along_dim', 'tanh', 'transpose', 'unbind', 'unsqueeze', 'var', 'where', 'zeros_like']
+__all__: list[str] = ['ArgumentError', 'AutogradError', 'DTypeError', 'Generator', 'IndexingError', 'Node', 'ShapeError', 'Tensor', 'abs', 'absolute', 'add', 'amax', 'amin', 'arange', 'argmax', 'argmin', 'batch_norm', 'bitwise_and', 'bitwise_not', 'bitwise_or', 'bitwise_xor', 'bool', 'broadcast_to', 'cat', 'chunk', 'clamp', 'clip', 'clone', 'concat', 'concatenate', 'cos', 'default_generator', 'detach', 'div', 'divide', 'dtype', 'elu', 'empty_like', 'eq', 'erf', 'exp', 'eye', 'flatten', 'flip', 'float32', 'float64', 'from_numpy', 'full', 'full_like', 'gather', 'ge', 'gelu', 'get_num_threads', 'get_rng_state', 'greater', 'greater_equal', 'gt', 'index_select', 'initial_seed', 'int64', 'is_grad_enabled', 'layer_norm', 'le', 'leaky_relu', 'less', 'less_equal', 'linspace', 'log', 'log_softmax', 'logical_and', 'logical_not', 'logical_or', 'logical_xor', 'logsumexp', 'lt', 'manual_seed', 'masked_fill', 'matmul', 'max', 'maximum', 'mean', 'min', 'minimum', 'moveaxis', 'movedim', 'mul', 'multiply', 'narrow', 'ne', 'neg', 'negative', 'norm', 'not_equal', 'ones_like', 'permute', 'pow', 'prod', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'randperm', 'reciprocal', 'relu', 'reshape', 'rsqrt', 'seed', 'select', 'set_num_threads', 'set_rng_state', 'sigmoid', 'sign', 'silu', 'sin', 'softmax', 'softplus', 'split', 'sqrt', 'square', 'squeeze', 'stack', 'std', 'sub', 'subtract', 'sum', 'swapaxes', 'swapdims', 'take_along_dim', 'tanh', 'transpose', 'true_divide', 'unbind', 'unsqueeze', 'var', 'where', 'zeros_like']
 class Tensor:
     __array_priority__: typing.ClassVar[int] = 1000
     data: Tensor
@@ -115,95 +120,257 @@ class Tensor:
     def _register_hook(self, arg0: collections.abc.Callable, arg1: typing.Any) -> None:
         ...
     def abs(self) -> Tensor:
-        ...
+        """
+        abs(input) -> Tensor
+        
+        |input| (int64 stays int64).
+        """
+    def absolute(self) -> Tensor:
+        """
+        abs(input) -> Tensor
+        
+        |input| (int64 stays int64).
+        """
     def add(self, other: typing.Any, *, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
-        ...
+        """
+        add(input, other, *, alpha=1) -> Tensor
+        
+        input + alpha * other, broadcasting.
+        """
     def add_(self, other: typing.Any, *, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
-        ...
+        """
+        In-place add.
+        """
     def amax(self, dim: typing.Any = (), keepdim: builtins.bool = False) -> Tensor:
-        ...
+        """
+        amax(input, dim=(), keepdim=False) -> Tensor
+        
+        Largest values over dims; ties share the gradient.
+        """
     def amin(self, dim: typing.Any = (), keepdim: builtins.bool = False) -> Tensor:
-        ...
+        """
+        amin(input, dim=(), keepdim=False) -> Tensor
+        
+        Smallest values over dims; ties share the gradient.
+        """
     def argmax(self, dim: typing.Any = None, keepdim: builtins.bool = False) -> Tensor:
-        ...
+        """
+        argmax(input, dim=None, keepdim=False) -> Tensor
+        
+        Index of the first largest value (of the flattened input when dim is None).
+        """
     def argmin(self, dim: typing.Any = None, keepdim: builtins.bool = False) -> Tensor:
-        ...
+        """
+        argmin(input, dim=None, keepdim=False) -> Tensor
+        
+        Index of the first smallest value.
+        """
     def backward(self, gradient: Tensor | None = None, retain_graph: builtins.bool | None = None, create_graph: builtins.bool = False, inputs: Tensor | typing.Sequence[Tensor] | None = None) -> None:
         """
         Computes the gradient of this tensor w.r.t. graph leaves and accumulates it into ``.grad``.
         """
     def bitwise_and(self, other: typing.Any) -> Tensor:
-        ...
+        """
+        bitwise_and(input, other) -> Tensor
+        
+        input & other (bool, int64).
+        """
     def bitwise_not(self) -> Tensor:
-        ...
+        """
+        bitwise_not(input) -> Tensor
+        
+        ~input for bool and int64 tensors.
+        """
     def bitwise_or(self, other: typing.Any) -> Tensor:
-        ...
+        """
+        bitwise_or(input, other) -> Tensor
+        
+        input | other (bool, int64).
+        """
     def bitwise_xor(self, other: typing.Any) -> Tensor:
-        ...
+        """
+        bitwise_xor(input, other) -> Tensor
+        
+        input ^ other (bool, int64).
+        """
     def bool(self) -> Tensor:
-        ...
+        """
+        self.bool(): converted to bool.
+        """
     def broadcast_to(self, size: typing.Any) -> Tensor:
-        ...
+        """
+        broadcast_to(input, size) -> Tensor
+        
+        A broadcast view.
+        """
     def chunk(self, chunks: typing.SupportsInt | typing.SupportsIndex, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
-        ...
+        """
+        chunk(input, chunks, dim=0)
+        
+        At most `chunks` views of (nearly) equal size along dim.
+        """
     def clamp(self, min: typing.Any = None, max: typing.Any = None) -> Tensor:
-        ...
+        """
+        clamp(input, min=None, max=None) -> Tensor
+        
+        Bounds (numbers or tensors) applied elementwise; min > max gives max.
+        """
     def clamp_(self, min: typing.Any = None, max: typing.Any = None) -> Tensor:
-        ...
+        """
+        In-place clamp with number bounds.
+        """
     def clip(self, min: typing.Any = None, max: typing.Any = None) -> Tensor:
-        ...
+        """
+        clamp(input, min=None, max=None) -> Tensor
+        
+        Bounds (numbers or tensors) applied elementwise; min > max gives max.
+        """
     def clip_(self, min: typing.Any = None, max: typing.Any = None) -> Tensor:
-        ...
+        """
+        In-place clamp with number bounds.
+        """
     def clone(self) -> Tensor:
-        ...
+        """
+        clone(input) -> Tensor
+        
+        A differentiable copy.
+        """
     def contiguous(self) -> Tensor:
-        ...
+        """
+        self.contiguous(): self when already contiguous, else a contiguous copy.
+        """
     def copy_(self, src: typing.Any) -> Tensor:
-        ...
+        """
+        Copies src (broadcast, converted) into self.
+        """
     def cos(self) -> Tensor:
-        ...
+        """
+        cos(input) -> Tensor
+        
+        Cosine.
+        """
     def data_ptr(self) -> int:
         ...
     def detach(self) -> Tensor:
-        ...
+        """
+        detach(input) -> Tensor
+        
+        A new tensor sharing the data, without history.
+        """
     def detach_(self) -> Tensor:
-        ...
+        """
+        Removes self's history in place.
+        """
     def dim(self) -> int:
         ...
     def div(self, other: typing.Any) -> Tensor:
-        ...
+        """
+        div(input, other) -> Tensor
+        
+        True division (integers give float32), broadcasting.
+        """
     def div_(self, other: typing.Any) -> Tensor:
-        ...
+        """
+        In-place div.
+        """
+    def divide(self, other: typing.Any) -> Tensor:
+        """
+        div(input, other) -> Tensor
+        
+        True division (integers give float32), broadcasting.
+        """
+    def divide_(self, other: typing.Any) -> Tensor:
+        """
+        In-place div.
+        """
     def double(self) -> Tensor:
-        ...
+        """
+        self.double(): converted to float64.
+        """
     def element_size(self) -> int:
         ...
     def eq(self, other: typing.Any) -> Tensor:
-        ...
+        """
+        eq(input, other) -> Tensor
+        
+        input == other, as bool.
+        """
     def erf(self) -> Tensor:
-        ...
+        """
+        erf(input) -> Tensor
+        
+        Gauss error function.
+        """
     def exp(self) -> Tensor:
-        ...
+        """
+        exp(input) -> Tensor
+        
+        e ** input.
+        """
     def expand(self, *args: typing.Any) -> Tensor:
-        ...
+        """
+        self.expand(*sizes) -> Tensor
+        
+        A broadcast view; -1 keeps a size.
+        """
     def expand_as(self, other: Tensor) -> Tensor:
-        ...
+        """
+        self.expand_as(other): self broadcast to other's shape.
+        """
     def fill_(self, value: typing.Any) -> Tensor:
-        ...
+        """
+        Fills self with a number (or a 0-dim tensor's value).
+        """
     def flatten(self, start_dim: typing.SupportsInt | typing.SupportsIndex = 0, end_dim: typing.SupportsInt | typing.SupportsIndex = -1) -> Tensor:
-        ...
+        """
+        flatten(input, start_dim=0, end_dim=-1) -> Tensor
+        
+        Merges dims start_dim..end_dim.
+        """
     def flip(self, *args: typing.Any) -> Tensor:
-        ...
+        """
+        self.flip(*dims)
+        """
     def float(self) -> Tensor:
-        ...
+        """
+        self.float(): converted to float32.
+        """
     def gather(self, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any) -> Tensor:
-        ...
+        """
+        gather(input, dim, index) -> Tensor
+        
+        out[i][j] = input[index[i][j]][j] (for dim 0), and so on.
+        """
     def ge(self, other: typing.Any) -> Tensor:
-        ...
+        """
+        ge(input, other) -> Tensor
+        
+        input >= other, as bool.
+        """
+    def greater(self, other: typing.Any) -> Tensor:
+        """
+        gt(input, other) -> Tensor
+        
+        input > other, as bool.
+        """
+    def greater_equal(self, other: typing.Any) -> Tensor:
+        """
+        ge(input, other) -> Tensor
+        
+        input >= other, as bool.
+        """
     def gt(self, other: typing.Any) -> Tensor:
-        ...
+        """
+        gt(input, other) -> Tensor
+        
+        input > other, as bool.
+        """
     def index_select(self, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any) -> Tensor:
-        ...
+        """
+        index_select(input, dim, index) -> Tensor
+        
+        The entries of input at `index` (a vector) along dim.
+        """
     def is_contiguous(self) -> builtins.bool:
         ...
     def is_floating_point(self) -> builtins.bool:
@@ -211,55 +378,181 @@ class Tensor:
     def item(self) -> typing.Any:
         ...
     def le(self, other: typing.Any) -> Tensor:
-        ...
+        """
+        le(input, other) -> Tensor
+        
+        input <= other, as bool.
+        """
+    def less(self, other: typing.Any) -> Tensor:
+        """
+        lt(input, other) -> Tensor
+        
+        input < other, as bool.
+        """
+    def less_equal(self, other: typing.Any) -> Tensor:
+        """
+        le(input, other) -> Tensor
+        
+        input <= other, as bool.
+        """
     def log(self) -> Tensor:
-        ...
+        """
+        log(input) -> Tensor
+        
+        Natural logarithm.
+        """
     def log_softmax(self, dim: typing.SupportsInt | typing.SupportsIndex, dtype: typing.Any = None) -> Tensor:
-        ...
+        """
+        log_softmax(input, dim, dtype=None) -> Tensor
+        
+        log(softmax(input, dim)), computed stably.
+        """
     def logical_and(self, other: typing.Any) -> Tensor:
-        ...
+        """
+        logical_and(input, other) -> Tensor
+        
+        Elementwise and, as bool.
+        """
     def logical_not(self) -> Tensor:
-        ...
+        """
+        logical_not(input) -> Tensor
+        
+        Elementwise not, as bool.
+        """
     def logical_or(self, other: typing.Any) -> Tensor:
-        ...
+        """
+        logical_or(input, other) -> Tensor
+        
+        Elementwise or, as bool.
+        """
     def logical_xor(self, other: typing.Any) -> Tensor:
-        ...
+        """
+        logical_xor(input, other) -> Tensor
+        
+        Elementwise xor, as bool.
+        """
     def logsumexp(self, dim: typing.Any, keepdim: builtins.bool = False) -> Tensor:
-        ...
+        """
+        logsumexp(input, dim, keepdim=False) -> Tensor
+        
+        log(sum(exp(input))), computed stably.
+        """
     def long(self) -> Tensor:
-        ...
+        """
+        self.long(): converted to int64.
+        """
     def lt(self, other: typing.Any) -> Tensor:
-        ...
+        """
+        lt(input, other) -> Tensor
+        
+        input < other, as bool.
+        """
     def masked_fill(self, mask: typing.Any, value: typing.Any) -> Tensor:
-        ...
-    def matmul(self, arg0: Tensor) -> Tensor:
-        ...
+        """
+        masked_fill(input, mask, value) -> Tensor
+        
+        input with value where mask (bool, broadcast) is True.
+        """
+    def matmul(self, other: Tensor) -> Tensor:
+        """
+        matmul(input, other) -> Tensor
+        
+        Matrix product with NumPy's rules for 1-d and batched operands.
+        """
     def max(self, dim: typing.Any = None, keepdim: builtins.bool = False) -> typing.Any:
-        ...
+        """
+        max(input, dim=None, keepdim=False)
+        
+        The largest value, or (values, indices) along dim.
+        """
     def maximum(self, other: typing.Any) -> Tensor:
-        ...
+        """
+        maximum(input, other) -> Tensor
+        
+        Elementwise max; NaN propagates; ties split the gradient.
+        """
     def mean(self, dim: typing.Any = None, keepdim: builtins.bool = False, *, dtype: typing.Any = None) -> Tensor:
-        ...
+        """
+        mean(input, dim=None, keepdim=False, *, dtype=None) -> Tensor
+        
+        Mean over dim (floating inputs only).
+        """
     def min(self, dim: typing.Any = None, keepdim: builtins.bool = False) -> typing.Any:
-        ...
+        """
+        min(input, dim=None, keepdim=False)
+        
+        The smallest value, or (values, indices) along dim.
+        """
     def minimum(self, other: typing.Any) -> Tensor:
-        ...
+        """
+        minimum(input, other) -> Tensor
+        
+        Elementwise min; NaN propagates; ties split the gradient.
+        """
     def moveaxis(self, source: typing.Any, destination: typing.Any) -> Tensor:
-        ...
+        """
+        movedim(input, source, destination) -> Tensor
+        
+        A view with dims moved.
+        """
     def movedim(self, source: typing.Any, destination: typing.Any) -> Tensor:
-        ...
+        """
+        movedim(input, source, destination) -> Tensor
+        
+        A view with dims moved.
+        """
     def mul(self, other: typing.Any) -> Tensor:
-        ...
+        """
+        mul(input, other) -> Tensor
+        
+        Elementwise product, broadcasting.
+        """
     def mul_(self, other: typing.Any) -> Tensor:
-        ...
+        """
+        In-place mul.
+        """
+    def multiply(self, other: typing.Any) -> Tensor:
+        """
+        mul(input, other) -> Tensor
+        
+        Elementwise product, broadcasting.
+        """
+    def multiply_(self, other: typing.Any) -> Tensor:
+        """
+        In-place mul.
+        """
     def narrow(self, dim: typing.SupportsInt | typing.SupportsIndex, start: typing.SupportsInt | typing.SupportsIndex, length: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
-        ...
+        """
+        narrow(input, dim, start, length) -> Tensor
+        
+        A view of length entries from start along dim.
+        """
     def ne(self, other: typing.Any) -> Tensor:
-        ...
+        """
+        ne(input, other) -> Tensor
+        
+        input != other, as bool.
+        """
     def neg(self) -> Tensor:
-        ...
+        """
+        neg(input) -> Tensor
+        
+        -input.
+        """
     def neg_(self) -> Tensor:
-        ...
+        """
+        In-place neg.
+        """
+    def negative(self) -> Tensor:
+        """
+        neg(input) -> Tensor
+        
+        -input.
+        """
+    def negative_(self) -> Tensor:
+        """
+        In-place neg.
+        """
     def nelement(self) -> int:
         ...
     def new_empty(self, *args: typing.Any, size: typing.Any = None, dtype: typing.Any = None, requires_grad: builtins.bool = False, device: typing.Any = None) -> Tensor:
@@ -273,101 +566,255 @@ class Tensor:
     def new_zeros(self, *args: typing.Any, size: typing.Any = None, dtype: typing.Any = None, requires_grad: builtins.bool = False, device: typing.Any = None) -> Tensor:
         ...
     def norm(self, p: typing.Any = 2, dim: typing.Any = None, keepdim: builtins.bool = False, dtype: typing.Any = None) -> Tensor:
-        ...
+        """
+        Vector p-norm over dim.
+        """
     def normal_(self, mean: typing.SupportsFloat | typing.SupportsIndex = 0.0, std: typing.SupportsFloat | typing.SupportsIndex = 1.0, *, generator: typing.Any = None) -> Tensor:
         ...
+    def not_equal(self, other: typing.Any) -> Tensor:
+        """
+        ne(input, other) -> Tensor
+        
+        input != other, as bool.
+        """
     def numel(self) -> int:
         ...
     def numpy(self) -> typing.Any:
         ...
     def permute(self, *args: typing.Any) -> Tensor:
-        ...
+        """
+        self.permute(*dims)
+        """
     def pow(self, exponent: typing.Any) -> Tensor:
-        ...
+        """
+        pow(input, exponent) -> Tensor
+        
+        input ** exponent; either may be a number.
+        """
     def prod(self, dim: typing.Any = None, keepdim: builtins.bool = False, *, dtype: typing.Any = None) -> Tensor:
-        ...
+        """
+        prod(input, dim=None, keepdim=False, *, dtype=None) -> Tensor
+        
+        Product over dim.
+        """
     def reciprocal(self) -> Tensor:
-        ...
+        """
+        reciprocal(input) -> Tensor
+        
+        1 / input.
+        """
     def register_hook(self, hook: typing.Callable[[Tensor], Tensor | None]) -> chainrule._tensor.RemovableHandle:
         """
         Registers ``hook(grad) -> Tensor or None`` to run when this tensor's gradient is computed.
         """
     def relu(self) -> Tensor:
-        ...
+        """
+        relu(input) -> Tensor
+        
+        max(input, 0).
+        """
     def repeat(self, *args: typing.Any) -> Tensor:
-        ...
+        """
+        self.repeat(*sizes) -> Tensor
+        
+        Tiles self along each dim.
+        """
     def requires_grad_(self, requires_grad: builtins.bool = True) -> Tensor:
         ...
     def reshape(self, *args: typing.Any) -> Tensor:
-        ...
+        """
+        self.reshape(*shape)
+        """
     def reshape_as(self, other: Tensor) -> Tensor:
-        ...
+        """
+        self.reshape_as(other): reshaped to other's shape.
+        """
     def retain_grad(self) -> None:
         ...
     def rsqrt(self) -> Tensor:
-        ...
+        """
+        rsqrt(input) -> Tensor
+        
+        1 / sqrt(input).
+        """
     def select(self, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
-        ...
+        """
+        select(input, dim, index) -> Tensor
+        
+        The view input[..., index, ...] along dim.
+        """
     def sigmoid(self) -> Tensor:
-        ...
+        """
+        sigmoid(input) -> Tensor
+        
+        1 / (1 + exp(-input)).
+        """
     def sign(self) -> Tensor:
-        ...
+        """
+        sign(input) -> Tensor
+        
+        -1, 0 or 1 (gradient zero).
+        """
     def sin(self) -> Tensor:
-        ...
+        """
+        sin(input) -> Tensor
+        
+        Sine.
+        """
     def size(self, dim: typing.Any = None) -> typing.Any:
         ...
     def softmax(self, dim: typing.SupportsInt | typing.SupportsIndex, dtype: typing.Any = None) -> Tensor:
-        ...
+        """
+        softmax(input, dim, dtype=None) -> Tensor
+        
+        exp(input) normalized to sum to 1 along dim.
+        """
     def split(self, split_size: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
-        ...
+        """
+        self.split(split_size, dim=0)
+        """
     def sqrt(self) -> Tensor:
-        ...
+        """
+        sqrt(input) -> Tensor
+        
+        Square root.
+        """
     def square(self) -> Tensor:
-        ...
+        """
+        square(input) -> Tensor
+        
+        input * input.
+        """
     def squeeze(self, dim: typing.Any = None) -> Tensor:
-        ...
+        """
+        squeeze(input, dim=None) -> Tensor
+        
+        Removes size-1 dims (all, or those in dim).
+        """
     def std(self, dim: typing.Any = None, unbiased: typing.Any = None, keepdim: builtins.bool = False, *, correction: typing.Any = None) -> Tensor:
-        ...
+        """
+        std(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor
+        
+        Standard deviation (the square root of var).
+        """
     def storage_offset(self) -> int:
         ...
     def stride(self, dim: typing.Any = None) -> typing.Any:
         ...
     def sub(self, other: typing.Any, *, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
-        ...
+        """
+        sub(input, other, *, alpha=1) -> Tensor
+        
+        input - alpha * other, broadcasting.
+        """
     def sub_(self, other: typing.Any, *, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
-        ...
+        """
+        In-place sub.
+        """
+    def subtract(self, other: typing.Any, *, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
+        """
+        sub(input, other, *, alpha=1) -> Tensor
+        
+        input - alpha * other, broadcasting.
+        """
+    def subtract_(self, other: typing.Any, *, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
+        """
+        In-place sub.
+        """
     def sum(self, dim: typing.Any = None, keepdim: builtins.bool = False, *, dtype: typing.Any = None) -> Tensor:
-        ...
+        """
+        sum(input, dim=None, keepdim=False, *, dtype=None) -> Tensor
+        
+        Sum over dim (all dims when None); bool and int64 sum to int64.
+        """
+    def swapaxes(self, dim0: typing.SupportsInt | typing.SupportsIndex, dim1: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+        """
+        transpose(input, dim0, dim1) -> Tensor
+        
+        A view with two dims swapped.
+        """
+    def swapdims(self, dim0: typing.SupportsInt | typing.SupportsIndex, dim1: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+        """
+        transpose(input, dim0, dim1) -> Tensor
+        
+        A view with two dims swapped.
+        """
     def take_along_dim(self, indices: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
-        ...
+        """
+        take_along_dim(input, indices, dim) -> Tensor
+        
+        Values at indices along dim.
+        """
     def tanh(self) -> Tensor:
-        ...
+        """
+        tanh(input) -> Tensor
+        
+        Hyperbolic tangent.
+        """
     def to(self, dtype_or_device: typing.Any = None, dtype: typing.Any = None) -> Tensor:
-        ...
+        """
+        self.to(dtype) / to(device) / to(other): converted to a dtype (the only device is 'cpu').
+        """
     def tolist(self) -> typing.Any:
         """
         The data as (nested) Python lists of numbers; a 0-d tensor gives a number.
         """
-    def transpose(self, arg0: typing.SupportsInt | typing.SupportsIndex, arg1: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
-        ...
+    def transpose(self, dim0: typing.SupportsInt | typing.SupportsIndex, dim1: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+        """
+        transpose(input, dim0, dim1) -> Tensor
+        
+        A view with two dims swapped.
+        """
+    def true_divide(self, other: typing.Any) -> Tensor:
+        """
+        div(input, other) -> Tensor
+        
+        True division (integers give float32), broadcasting.
+        """
+    def true_divide_(self, other: typing.Any) -> Tensor:
+        """
+        In-place div.
+        """
     def type(self, dtype: typing.Any = None) -> typing.Any:
         ...
     def unbind(self, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
-        ...
+        """
+        unbind(input, dim=0)
+        
+        The views input[..., i, ...] for every i along dim.
+        """
     def uniform_(self, from_: typing.SupportsFloat | typing.SupportsIndex = 0.0, /, to: typing.SupportsFloat | typing.SupportsIndex = 1.0, *, generator: typing.Any = None) -> Tensor:
         ...
-    def unsqueeze(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
-        ...
+    def unsqueeze(self, dim: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+        """
+        unsqueeze(input, dim) -> Tensor
+        
+        A view with a size-1 dim inserted.
+        """
     def var(self, dim: typing.Any = None, unbiased: typing.Any = None, keepdim: builtins.bool = False, *, correction: typing.Any = None) -> Tensor:
-        ...
+        """
+        var(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor
+        
+        Variance with Bessel's correction (1 by default).
+        """
     def view(self, *args: typing.Any) -> Tensor:
-        ...
+        """
+        self.view(*shape) -> Tensor
+        
+        A view with another shape (ShapeError when the strides don't allow it).
+        """
     def view_as(self, other: Tensor) -> Tensor:
-        ...
+        """
+        self.view_as(other): a view with other's shape.
+        """
     def where(self, condition: Tensor, other: typing.Any) -> Tensor:
-        ...
+        """
+        self.where(condition, other): self where condition, else other.
+        """
     def zero_(self) -> Tensor:
-        ...
+        """
+        Fills self with 0.
+        """
     @property
     def T(self) -> Tensor:
         ...
@@ -447,14 +894,21 @@ class _HookFlag:
         ...
     def disable(self) -> None:
         ...
+class _SavedTensorsHandle:
+    def unpack(self) -> tuple:
+        ...
 def _adagrad_step(params: collections.abc.Sequence[Tensor], grads: collections.abc.Sequence[Tensor], sums: collections.abc.Sequence[Tensor], steps: collections.abc.Sequence[Tensor], lr: typing.SupportsFloat | typing.SupportsIndex, lr_decay: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex, maximize: builtins.bool) -> None:
     ...
 def _adam_step(params: collections.abc.Sequence[Tensor], grads: collections.abc.Sequence[Tensor], exp_avgs: collections.abc.Sequence[Tensor], exp_avg_sqs: collections.abc.Sequence[Tensor], max_exp_avg_sqs: collections.abc.Sequence[Tensor], steps: collections.abc.Sequence[Tensor], lr: typing.SupportsFloat | typing.SupportsIndex, beta1: typing.SupportsFloat | typing.SupportsIndex, beta2: typing.SupportsFloat | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, amsgrad: builtins.bool, maximize: builtins.bool, decoupled_weight_decay: builtins.bool) -> None:
     ...
-def _binary_cross_entropy(arg0: Tensor, arg1: typing.Any, arg2: typing.Any, arg3: str) -> Tensor:
-    ...
-def _binary_cross_entropy_with_logits(arg0: Tensor, arg1: typing.Any, arg2: typing.Any, arg3: typing.Any, arg4: str) -> Tensor:
-    ...
+def _binary_cross_entropy(input: Tensor, target: typing.Any, weight: typing.Any = None, reduction: str = 'mean') -> Tensor:
+    """
+    Binary cross entropy of probabilities (logs clamped to >= -100).
+    """
+def _binary_cross_entropy_with_logits(input: Tensor, target: typing.Any, weight: typing.Any = None, pos_weight: typing.Any = None, reduction: str = 'mean') -> Tensor:
+    """
+    Binary cross entropy of logits, computed stably.
+    """
 def _build_info() -> dict:
     ...
 def _clamp_abs_(tensors: collections.abc.Sequence[Tensor], clip_value: typing.SupportsFloat | typing.SupportsIndex) -> None:
@@ -463,36 +917,52 @@ def _clip_by_total_norm_(tensors: collections.abc.Sequence[Tensor], max_norm: ty
     ...
 def _copy_from_flat_(vec: Tensor, parameters: collections.abc.Sequence[Tensor]) -> None:
     ...
-def _cross_entropy(arg0: Tensor, arg1: typing.Any, arg2: typing.Any, arg3: str, arg4: typing.SupportsInt | typing.SupportsIndex, arg5: typing.SupportsFloat | typing.SupportsIndex) -> Tensor:
-    ...
+def _cross_entropy(input: Tensor, target: typing.Any, weight: typing.Any = None, reduction: str = 'mean', ignore_index: typing.SupportsInt | typing.SupportsIndex = -100, label_smoothing: typing.SupportsFloat | typing.SupportsIndex = 0.0) -> Tensor:
+    """
+    Cross entropy of logits with class-index or probability targets.
+    """
 def _empty(*args: typing.Any, dtype: typing.Any = None) -> Tensor:
     ...
 def _has_openmp() -> builtins.bool:
     ...
-def _huber_loss(arg0: Tensor, arg1: typing.Any, arg2: str, arg3: typing.SupportsFloat | typing.SupportsIndex) -> Tensor:
+def _huber_loss(input: Tensor, target: typing.Any, reduction: str = 'mean', delta: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
+    """
+    Huber loss: quadratic below delta, linear above.
+    """
+def _l1_loss(input: Tensor, target: typing.Any, reduction: str = 'mean') -> Tensor:
+    """
+    Mean absolute error.
+    """
+def _make_function_node(arg0: str, arg1: collections.abc.Callable, arg2: typing.Any, arg3: typing.Any, arg4: typing.Any, arg5: collections.abc.Sequence[builtins.bool]) -> tuple[tuple, _SavedTensorsHandle]:
     ...
-def _l1_loss(arg0: Tensor, arg1: typing.Any, arg2: str) -> Tensor:
-    ...
-def _make_function_node(arg0: str, arg1: collections.abc.Callable, arg2: collections.abc.Callable, arg3: typing.Any, arg4: typing.Any) -> tuple:
-    ...
-def _mse_loss(arg0: Tensor, arg1: typing.Any, arg2: str) -> Tensor:
-    ...
-def _nll_loss(arg0: Tensor, arg1: Tensor, arg2: typing.Any, arg3: str, arg4: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
-    ...
+def _mse_loss(input: Tensor, target: typing.Any, reduction: str = 'mean') -> Tensor:
+    """
+    Mean squared error.
+    """
+def _nll_loss(input: Tensor, target: Tensor, weight: typing.Any = None, reduction: str = 'mean', ignore_index: typing.SupportsInt | typing.SupportsIndex = -100) -> Tensor:
+    """
+    Negative log likelihood of class-index targets.
+    """
 def _normal_(tensor: Tensor, mean: typing.SupportsFloat | typing.SupportsIndex = 0.0, std: typing.SupportsFloat | typing.SupportsIndex = 1.0, generator: typing.Any = None) -> Tensor:
     ...
 def _ones(*args: typing.Any, dtype: typing.Any = None) -> Tensor:
     ...
+def _op_registry() -> list:
+    """
+    The op registry: (name, variants, aliases) per op.
+    """
 def _rmsprop_step(params: collections.abc.Sequence[Tensor], grads: collections.abc.Sequence[Tensor], square_avgs: collections.abc.Sequence[Tensor], grad_avgs: collections.abc.Sequence[Tensor], momentum_buffers: collections.abc.Sequence[Tensor], steps: collections.abc.Sequence[Tensor], lr: typing.SupportsFloat | typing.SupportsIndex, alpha: typing.SupportsFloat | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, momentum: typing.SupportsFloat | typing.SupportsIndex, centered: builtins.bool, maximize: builtins.bool) -> None:
     ...
-def _run_backward(arg0: typing.Any, arg1: typing.Any, arg2: builtins.bool, arg3: builtins.bool, arg4: typing.Any, arg5: builtins.bool) -> tuple:
+def _run_backward(tensors: typing.Any, grad_tensors: typing.Any, keep_graph: builtins.bool, create_graph: builtins.bool, inputs: typing.Any, allow_unused: builtins.bool, accumulate: builtins.bool = False) -> tuple:
     ...
 def _set_grad_enabled(arg0: builtins.bool) -> None:
     ...
 def _sgd_step(params: collections.abc.Sequence[Tensor], grads: collections.abc.Sequence[Tensor], momentum_buffers: collections.abc.Sequence[Tensor], fresh: collections.abc.Sequence[builtins.bool], lr: typing.SupportsFloat | typing.SupportsIndex, momentum: typing.SupportsFloat | typing.SupportsIndex, dampening: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, nesterov: builtins.bool, maximize: builtins.bool) -> None:
     ...
-def _smooth_l1_loss(arg0: Tensor, arg1: typing.Any, arg2: str, arg3: typing.SupportsFloat | typing.SupportsIndex) -> Tensor:
-    ...
+def _smooth_l1_loss(input: Tensor, target: typing.Any, reduction: str = 'mean', beta: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
+    """
+    Smooth L1 loss (Huber divided by beta).
+    """
 def _tensor(data: typing.Any, dtype: typing.Any = None, requires_grad: builtins.bool = False) -> Tensor:
     ...
 def _total_norm(tensors: collections.abc.Sequence[Tensor], norm_type: typing.SupportsFloat | typing.SupportsIndex) -> Tensor:
@@ -504,67 +974,189 @@ def _zero_(tensors: collections.abc.Sequence[Tensor]) -> None:
 def _zeros(*args: typing.Any, dtype: typing.Any = None) -> Tensor:
     ...
 def abs(input: Tensor) -> Tensor:
-    ...
+    """
+    abs(input) -> Tensor
+    
+    |input| (int64 stays int64).
+    """
 def absolute(input: Tensor) -> Tensor:
-    ...
+    """
+    abs(input) -> Tensor
+    
+    |input| (int64 stays int64).
+    """
 def add(input: typing.Any, other: typing.Any, *, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
-    ...
+    """
+    add(input, other, *, alpha=1) -> Tensor
+    
+    input + alpha * other, broadcasting.
+    """
 def amax(input: Tensor, dim: typing.Any = (), keepdim: builtins.bool = False) -> Tensor:
-    ...
+    """
+    amax(input, dim=(), keepdim=False) -> Tensor
+    
+    Largest values over dims; ties share the gradient.
+    """
 def amin(input: Tensor, dim: typing.Any = (), keepdim: builtins.bool = False) -> Tensor:
-    ...
+    """
+    amin(input, dim=(), keepdim=False) -> Tensor
+    
+    Smallest values over dims; ties share the gradient.
+    """
 def arange(start: typing.Any, end: typing.Any = None, step: typing.Any = None, *, dtype: typing.Any = None, requires_grad: builtins.bool = False, device: typing.Any = None) -> Tensor:
     ...
 def argmax(input: Tensor, dim: typing.Any = None, keepdim: builtins.bool = False) -> Tensor:
-    ...
+    """
+    argmax(input, dim=None, keepdim=False) -> Tensor
+    
+    Index of the first largest value (of the flattened input when dim is None).
+    """
 def argmin(input: Tensor, dim: typing.Any = None, keepdim: builtins.bool = False) -> Tensor:
-    ...
+    """
+    argmin(input, dim=None, keepdim=False) -> Tensor
+    
+    Index of the first smallest value.
+    """
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None, weight: Tensor | None = None, bias: Tensor | None = None, training: builtins.bool = False, momentum: typing.SupportsFloat | typing.SupportsIndex = 0.1, eps: typing.SupportsFloat | typing.SupportsIndex = 1e-05) -> Tensor:
     """
+    batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-05) -> Tensor
+    
     Batch normalization over (N, C, *) inputs; updates the running stats in place when training.
     """
 def bitwise_and(input: Tensor, other: typing.Any) -> Tensor:
-    ...
+    """
+    bitwise_and(input, other) -> Tensor
+    
+    input & other (bool, int64).
+    """
 def bitwise_not(input: Tensor) -> Tensor:
-    ...
+    """
+    bitwise_not(input) -> Tensor
+    
+    ~input for bool and int64 tensors.
+    """
 def bitwise_or(input: Tensor, other: typing.Any) -> Tensor:
-    ...
+    """
+    bitwise_or(input, other) -> Tensor
+    
+    input | other (bool, int64).
+    """
 def bitwise_xor(input: Tensor, other: typing.Any) -> Tensor:
-    ...
+    """
+    bitwise_xor(input, other) -> Tensor
+    
+    input ^ other (bool, int64).
+    """
 def broadcast_to(input: Tensor, size: typing.Any) -> Tensor:
-    ...
+    """
+    broadcast_to(input, size) -> Tensor
+    
+    A broadcast view.
+    """
 def cat(tensors: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
-    ...
+    """
+    cat(tensors, dim=0) -> Tensor
+    
+    Concatenation along dim, with dtype promotion.
+    """
 def chunk(input: Tensor, chunks: typing.SupportsInt | typing.SupportsIndex, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
-    ...
+    """
+    chunk(input, chunks, dim=0)
+    
+    At most `chunks` views of (nearly) equal size along dim.
+    """
 def clamp(input: Tensor, min: typing.Any = None, max: typing.Any = None) -> Tensor:
-    ...
+    """
+    clamp(input, min=None, max=None) -> Tensor
+    
+    Bounds (numbers or tensors) applied elementwise; min > max gives max.
+    """
 def clip(input: Tensor, min: typing.Any = None, max: typing.Any = None) -> Tensor:
-    ...
+    """
+    clamp(input, min=None, max=None) -> Tensor
+    
+    Bounds (numbers or tensors) applied elementwise; min > max gives max.
+    """
+def clone(input: Tensor) -> Tensor:
+    """
+    clone(input) -> Tensor
+    
+    A differentiable copy.
+    """
 def concat(tensors: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
-    ...
+    """
+    cat(tensors, dim=0) -> Tensor
+    
+    Concatenation along dim, with dtype promotion.
+    """
 def concatenate(tensors: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
-    ...
+    """
+    cat(tensors, dim=0) -> Tensor
+    
+    Concatenation along dim, with dtype promotion.
+    """
 def cos(input: Tensor) -> Tensor:
-    ...
+    """
+    cos(input) -> Tensor
+    
+    Cosine.
+    """
+def detach(input: Tensor) -> Tensor:
+    """
+    detach(input) -> Tensor
+    
+    A new tensor sharing the data, without history.
+    """
 def div(input: typing.Any, other: typing.Any) -> Tensor:
-    ...
+    """
+    div(input, other) -> Tensor
+    
+    True division (integers give float32), broadcasting.
+    """
+def divide(input: typing.Any, other: typing.Any) -> Tensor:
+    """
+    div(input, other) -> Tensor
+    
+    True division (integers give float32), broadcasting.
+    """
 def elu(input: Tensor, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
-    ...
+    """
+    elu(input, alpha=1.0) -> Tensor
+    """
 def empty_like(input: Tensor, *, dtype: typing.Any = None, requires_grad: builtins.bool = False, generator: typing.Any = None, device: typing.Any = None) -> Tensor:
     ...
 def eq(input: Tensor, other: typing.Any) -> Tensor:
-    ...
+    """
+    eq(input, other) -> Tensor
+    
+    input == other, as bool.
+    """
 def erf(input: Tensor) -> Tensor:
-    ...
+    """
+    erf(input) -> Tensor
+    
+    Gauss error function.
+    """
 def exp(input: Tensor) -> Tensor:
-    ...
+    """
+    exp(input) -> Tensor
+    
+    e ** input.
+    """
 def eye(n: typing.Any, m: typing.Any = None, *, dtype: typing.Any = None, requires_grad: builtins.bool = False, device: typing.Any = None) -> Tensor:
     ...
 def flatten(input: Tensor, start_dim: typing.SupportsInt | typing.SupportsIndex = 0, end_dim: typing.SupportsInt | typing.SupportsIndex = -1) -> Tensor:
-    ...
+    """
+    flatten(input, start_dim=0, end_dim=-1) -> Tensor
+    
+    Merges dims start_dim..end_dim.
+    """
 def flip(input: Tensor, dims: typing.Any) -> Tensor:
-    ...
+    """
+    flip(input, dims) -> Tensor
+    
+    A copy reversed along dims.
+    """
 def from_numpy(arg0: typing.Any) -> Tensor:
     ...
 def full(size: typing.Any, fill_value: typing.Any, *, dtype: typing.Any = None, requires_grad: builtins.bool = False, device: typing.Any = None) -> Tensor:
@@ -572,93 +1164,257 @@ def full(size: typing.Any, fill_value: typing.Any, *, dtype: typing.Any = None, 
 def full_like(input: Tensor, fill_value: typing.Any, *, dtype: typing.Any = None, requires_grad: builtins.bool = False, device: typing.Any = None) -> Tensor:
     ...
 def gather(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any) -> Tensor:
-    ...
+    """
+    gather(input, dim, index) -> Tensor
+    
+    out[i][j] = input[index[i][j]][j] (for dim 0), and so on.
+    """
 def ge(input: Tensor, other: typing.Any) -> Tensor:
-    ...
+    """
+    ge(input, other) -> Tensor
+    
+    input >= other, as bool.
+    """
 def gelu(input: Tensor, approximate: str = 'none') -> Tensor:
-    ...
+    """
+    gelu(input, approximate='none') -> Tensor
+    
+    'none' (erf) or 'tanh'.
+    """
 def get_num_threads() -> int:
     ...
 def get_rng_state() -> typing.Any:
     ...
 def greater(input: Tensor, other: typing.Any) -> Tensor:
-    ...
+    """
+    gt(input, other) -> Tensor
+    
+    input > other, as bool.
+    """
+def greater_equal(input: Tensor, other: typing.Any) -> Tensor:
+    """
+    ge(input, other) -> Tensor
+    
+    input >= other, as bool.
+    """
 def gt(input: Tensor, other: typing.Any) -> Tensor:
-    ...
+    """
+    gt(input, other) -> Tensor
+    
+    input > other, as bool.
+    """
 def index_select(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any) -> Tensor:
-    ...
+    """
+    index_select(input, dim, index) -> Tensor
+    
+    The entries of input at `index` (a vector) along dim.
+    """
 def initial_seed() -> int:
     ...
 def is_grad_enabled() -> builtins.bool:
     ...
 def layer_norm(input: Tensor, normalized_shape: typing.Any, weight: Tensor | None = None, bias: Tensor | None = None, eps: typing.SupportsFloat | typing.SupportsIndex = 1e-05) -> Tensor:
     """
+    layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05) -> Tensor
+    
     Layer normalization over the trailing normalized_shape dims.
     """
 def le(input: Tensor, other: typing.Any) -> Tensor:
-    ...
+    """
+    le(input, other) -> Tensor
+    
+    input <= other, as bool.
+    """
 def leaky_relu(input: Tensor, negative_slope: typing.SupportsFloat | typing.SupportsIndex = 0.01) -> Tensor:
-    ...
+    """
+    leaky_relu(input, negative_slope=0.01) -> Tensor
+    """
 def less(input: Tensor, other: typing.Any) -> Tensor:
-    ...
+    """
+    lt(input, other) -> Tensor
+    
+    input < other, as bool.
+    """
+def less_equal(input: Tensor, other: typing.Any) -> Tensor:
+    """
+    le(input, other) -> Tensor
+    
+    input <= other, as bool.
+    """
 def linspace(start: typing.Any, end: typing.Any, steps: typing.Any, *, dtype: typing.Any = None, requires_grad: builtins.bool = False, device: typing.Any = None) -> Tensor:
     ...
 def log(input: Tensor) -> Tensor:
-    ...
+    """
+    log(input) -> Tensor
+    
+    Natural logarithm.
+    """
 def log_softmax(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, dtype: typing.Any = None) -> Tensor:
-    ...
+    """
+    log_softmax(input, dim, dtype=None) -> Tensor
+    
+    log(softmax(input, dim)), computed stably.
+    """
 def logical_and(input: Tensor, other: typing.Any) -> Tensor:
-    ...
+    """
+    logical_and(input, other) -> Tensor
+    
+    Elementwise and, as bool.
+    """
 def logical_not(input: Tensor) -> Tensor:
-    ...
+    """
+    logical_not(input) -> Tensor
+    
+    Elementwise not, as bool.
+    """
 def logical_or(input: Tensor, other: typing.Any) -> Tensor:
-    ...
+    """
+    logical_or(input, other) -> Tensor
+    
+    Elementwise or, as bool.
+    """
 def logical_xor(input: Tensor, other: typing.Any) -> Tensor:
-    ...
+    """
+    logical_xor(input, other) -> Tensor
+    
+    Elementwise xor, as bool.
+    """
 def logsumexp(input: Tensor, dim: typing.Any, keepdim: builtins.bool = False) -> Tensor:
-    ...
+    """
+    logsumexp(input, dim, keepdim=False) -> Tensor
+    
+    log(sum(exp(input))), computed stably.
+    """
 def lt(input: Tensor, other: typing.Any) -> Tensor:
-    ...
+    """
+    lt(input, other) -> Tensor
+    
+    input < other, as bool.
+    """
 def manual_seed(seed: typing.Any) -> Generator:
     ...
 def masked_fill(input: Tensor, mask: typing.Any, value: typing.Any) -> Tensor:
-    ...
-def matmul(arg0: Tensor, arg1: Tensor) -> Tensor:
-    ...
+    """
+    masked_fill(input, mask, value) -> Tensor
+    
+    input with value where mask (bool, broadcast) is True.
+    """
+def matmul(input: Tensor, other: Tensor) -> Tensor:
+    """
+    matmul(input, other) -> Tensor
+    
+    Matrix product with NumPy's rules for 1-d and batched operands.
+    """
 def max(input: Tensor, dim: typing.Any = None, keepdim: builtins.bool = False) -> typing.Any:
-    ...
+    """
+    max(input, dim=None, keepdim=False)
+    
+    The largest value, or (values, indices) along dim.
+    """
 def maximum(input: Tensor, other: typing.Any) -> Tensor:
-    ...
+    """
+    maximum(input, other) -> Tensor
+    
+    Elementwise max; NaN propagates; ties split the gradient.
+    """
 def mean(input: Tensor, dim: typing.Any = None, keepdim: builtins.bool = False, *, dtype: typing.Any = None) -> Tensor:
-    ...
+    """
+    mean(input, dim=None, keepdim=False, *, dtype=None) -> Tensor
+    
+    Mean over dim (floating inputs only).
+    """
 def min(input: Tensor, dim: typing.Any = None, keepdim: builtins.bool = False) -> typing.Any:
-    ...
+    """
+    min(input, dim=None, keepdim=False)
+    
+    The smallest value, or (values, indices) along dim.
+    """
 def minimum(input: Tensor, other: typing.Any) -> Tensor:
-    ...
+    """
+    minimum(input, other) -> Tensor
+    
+    Elementwise min; NaN propagates; ties split the gradient.
+    """
 def moveaxis(input: Tensor, source: typing.Any, destination: typing.Any) -> Tensor:
-    ...
+    """
+    movedim(input, source, destination) -> Tensor
+    
+    A view with dims moved.
+    """
 def movedim(input: Tensor, source: typing.Any, destination: typing.Any) -> Tensor:
-    ...
+    """
+    movedim(input, source, destination) -> Tensor
+    
+    A view with dims moved.
+    """
 def mul(input: typing.Any, other: typing.Any) -> Tensor:
-    ...
+    """
+    mul(input, other) -> Tensor
+    
+    Elementwise product, broadcasting.
+    """
+def multiply(input: typing.Any, other: typing.Any) -> Tensor:
+    """
+    mul(input, other) -> Tensor
+    
+    Elementwise product, broadcasting.
+    """
 def narrow(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, start: typing.SupportsInt | typing.SupportsIndex, length: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
-    ...
+    """
+    narrow(input, dim, start, length) -> Tensor
+    
+    A view of length entries from start along dim.
+    """
 def ne(input: Tensor, other: typing.Any) -> Tensor:
-    ...
+    """
+    ne(input, other) -> Tensor
+    
+    input != other, as bool.
+    """
 def neg(input: Tensor) -> Tensor:
-    ...
+    """
+    neg(input) -> Tensor
+    
+    -input.
+    """
 def negative(input: Tensor) -> Tensor:
-    ...
+    """
+    neg(input) -> Tensor
+    
+    -input.
+    """
 def norm(input: Tensor, p: typing.Any = 'fro', dim: typing.Any = None, keepdim: builtins.bool = False, dtype: typing.Any = None) -> Tensor:
-    ...
+    """
+    norm(input, p='fro', dim=None, keepdim=False, dtype=None) -> Tensor
+    
+    Vector p-norm over dim.
+    """
+def not_equal(input: Tensor, other: typing.Any) -> Tensor:
+    """
+    ne(input, other) -> Tensor
+    
+    input != other, as bool.
+    """
 def ones_like(input: Tensor, *, dtype: typing.Any = None, requires_grad: builtins.bool = False, generator: typing.Any = None, device: typing.Any = None) -> Tensor:
     ...
-def permute(arg0: Tensor, arg1: typing.Any) -> Tensor:
-    ...
+def permute(input: Tensor, dims: typing.Any) -> Tensor:
+    """
+    permute(input, dims) -> Tensor
+    
+    A view with the dims reordered.
+    """
 def pow(input: typing.Any, exponent: typing.Any) -> Tensor:
-    ...
+    """
+    pow(input, exponent) -> Tensor
+    
+    input ** exponent; either may be a number.
+    """
 def prod(input: Tensor, dim: typing.Any = None, keepdim: builtins.bool = False, *, dtype: typing.Any = None) -> Tensor:
-    ...
+    """
+    prod(input, dim=None, keepdim=False, *, dtype=None) -> Tensor
+    
+    Product over dim.
+    """
 def rand(*args: typing.Any, size: typing.Any = None, generator: typing.Any = None, dtype: typing.Any = None, requires_grad: builtins.bool = False, device: typing.Any = None) -> Tensor:
     ...
 def rand_like(input: Tensor, *, dtype: typing.Any = None, requires_grad: builtins.bool = False, generator: typing.Any = None, device: typing.Any = None) -> Tensor:
@@ -674,63 +1430,191 @@ def randn_like(input: Tensor, *, dtype: typing.Any = None, requires_grad: builti
 def randperm(n: typing.Any, *, generator: typing.Any = None, dtype: typing.Any = None, requires_grad: builtins.bool = False, device: typing.Any = None) -> Tensor:
     ...
 def reciprocal(input: Tensor) -> Tensor:
-    ...
+    """
+    reciprocal(input) -> Tensor
+    
+    1 / input.
+    """
 def relu(input: Tensor) -> Tensor:
-    ...
-def reshape(arg0: Tensor, arg1: typing.Any) -> Tensor:
-    ...
+    """
+    relu(input) -> Tensor
+    
+    max(input, 0).
+    """
+def reshape(input: Tensor, shape: typing.Any) -> Tensor:
+    """
+    reshape(input, shape) -> Tensor
+    
+    A view when the layout allows, else a copy; one size may be -1.
+    """
 def rsqrt(input: Tensor) -> Tensor:
-    ...
+    """
+    rsqrt(input) -> Tensor
+    
+    1 / sqrt(input).
+    """
 def seed() -> int:
     ...
 def select(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
-    ...
+    """
+    select(input, dim, index) -> Tensor
+    
+    The view input[..., index, ...] along dim.
+    """
 def set_num_threads(arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
     ...
 def set_rng_state(new_state: Tensor) -> None:
     ...
 def sigmoid(input: Tensor) -> Tensor:
-    ...
+    """
+    sigmoid(input) -> Tensor
+    
+    1 / (1 + exp(-input)).
+    """
 def sign(input: Tensor) -> Tensor:
-    ...
+    """
+    sign(input) -> Tensor
+    
+    -1, 0 or 1 (gradient zero).
+    """
 def silu(input: Tensor) -> Tensor:
-    ...
+    """
+    silu(input) -> Tensor
+    
+    input * sigmoid(input).
+    """
 def sin(input: Tensor) -> Tensor:
-    ...
+    """
+    sin(input) -> Tensor
+    
+    Sine.
+    """
 def softmax(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, dtype: typing.Any = None) -> Tensor:
-    ...
+    """
+    softmax(input, dim, dtype=None) -> Tensor
+    
+    exp(input) normalized to sum to 1 along dim.
+    """
 def softplus(input: Tensor, beta: typing.SupportsFloat | typing.SupportsIndex = 1.0, threshold: typing.SupportsFloat | typing.SupportsIndex = 20.0) -> Tensor:
-    ...
+    """
+    softplus(input, beta=1.0, threshold=20.0) -> Tensor
+    
+    log(1 + exp(beta * input)) / beta; linear above threshold.
+    """
 def split(tensor: Tensor, split_size_or_sections: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
-    ...
+    """
+    split(tensor, split_size_or_sections, dim=0)
+    
+    Views of consecutive pieces along dim (a size, or a list of sizes).
+    """
 def sqrt(input: Tensor) -> Tensor:
-    ...
+    """
+    sqrt(input) -> Tensor
+    
+    Square root.
+    """
 def square(input: Tensor) -> Tensor:
-    ...
+    """
+    square(input) -> Tensor
+    
+    input * input.
+    """
 def squeeze(input: Tensor, dim: typing.Any = None) -> Tensor:
-    ...
+    """
+    squeeze(input, dim=None) -> Tensor
+    
+    Removes size-1 dims (all, or those in dim).
+    """
 def stack(tensors: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
-    ...
+    """
+    stack(tensors, dim=0) -> Tensor
+    
+    Joins same-shaped tensors along a new dim.
+    """
 def std(input: Tensor, dim: typing.Any = None, unbiased: typing.Any = None, keepdim: builtins.bool = False, *, correction: typing.Any = None) -> Tensor:
-    ...
+    """
+    std(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor
+    
+    Standard deviation (the square root of var).
+    """
 def sub(input: typing.Any, other: typing.Any, *, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
-    ...
+    """
+    sub(input, other, *, alpha=1) -> Tensor
+    
+    input - alpha * other, broadcasting.
+    """
+def subtract(input: typing.Any, other: typing.Any, *, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
+    """
+    sub(input, other, *, alpha=1) -> Tensor
+    
+    input - alpha * other, broadcasting.
+    """
 def sum(input: Tensor, dim: typing.Any = None, keepdim: builtins.bool = False, *, dtype: typing.Any = None) -> Tensor:
-    ...
+    """
+    sum(input, dim=None, keepdim=False, *, dtype=None) -> Tensor
+    
+    Sum over dim (all dims when None); bool and int64 sum to int64.
+    """
+def swapaxes(input: Tensor, dim0: typing.SupportsInt | typing.SupportsIndex, dim1: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+    """
+    transpose(input, dim0, dim1) -> Tensor
+    
+    A view with two dims swapped.
+    """
+def swapdims(input: Tensor, dim0: typing.SupportsInt | typing.SupportsIndex, dim1: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+    """
+    transpose(input, dim0, dim1) -> Tensor
+    
+    A view with two dims swapped.
+    """
 def take_along_dim(input: Tensor, indices: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
-    ...
+    """
+    take_along_dim(input, indices, dim) -> Tensor
+    
+    Values at indices along dim.
+    """
 def tanh(input: Tensor) -> Tensor:
-    ...
-def transpose(arg0: Tensor, arg1: typing.SupportsInt | typing.SupportsIndex, arg2: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
-    ...
+    """
+    tanh(input) -> Tensor
+    
+    Hyperbolic tangent.
+    """
+def transpose(input: Tensor, dim0: typing.SupportsInt | typing.SupportsIndex, dim1: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+    """
+    transpose(input, dim0, dim1) -> Tensor
+    
+    A view with two dims swapped.
+    """
+def true_divide(input: typing.Any, other: typing.Any) -> Tensor:
+    """
+    div(input, other) -> Tensor
+    
+    True division (integers give float32), broadcasting.
+    """
 def unbind(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
-    ...
-def unsqueeze(arg0: Tensor, arg1: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
-    ...
+    """
+    unbind(input, dim=0)
+    
+    The views input[..., i, ...] for every i along dim.
+    """
+def unsqueeze(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+    """
+    unsqueeze(input, dim) -> Tensor
+    
+    A view with a size-1 dim inserted.
+    """
 def var(input: Tensor, dim: typing.Any = None, unbiased: typing.Any = None, keepdim: builtins.bool = False, *, correction: typing.Any = None) -> Tensor:
-    ...
+    """
+    var(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor
+    
+    Variance with Bessel's correction (1 by default).
+    """
 def where(condition: Tensor, input: typing.Any, other: typing.Any) -> Tensor:
-    ...
+    """
+    where(condition, input, other) -> Tensor
+    
+    input where condition, else other.
+    """
 def zeros_like(input: Tensor, *, dtype: typing.Any = None, requires_grad: builtins.bool = False, generator: typing.Any = None, device: typing.Any = None) -> Tensor:
     ...
 bool: dtype

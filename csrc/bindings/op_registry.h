@@ -1,0 +1,119 @@
+#pragma once
+// The op registry: one row per op, {name, function, variants, docstring, Python arguments}. Each
+// family's register_<family>.cpp is a table of rows; module.cpp hands every family the registry,
+// which binds each row as a module function (chainrule.<name>), a Tensor method (Tensor.<name>,
+// the same function with self in place of the first argument) and/or an in-place method
+// (Tensor.<name>_), under its aliases too. chainrule._core._op_registry() lists the rows, so the
+// tests' OpInfo table can check that every op has a row.
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "bindings/common.h"
+
+namespace crpy {
+
+enum Variant : unsigned { kFunction = 1u, kMethod = 2u, kInplace = 4u };
+
+struct OpRow {
+  std::string name;
+  unsigned variants = 0;
+  std::vector<std::string> aliases;
+};
+
+class OpRegistry {
+ public:
+  OpRegistry(py::module_& m, PyTensorClass& cls) : m_(m), cls_(cls) {}
+
+  /// A row under construction: add its in-place variant and aliases.
+  class Row {
+   public:
+    Row(OpRegistry& reg, size_t index, std::function<void(const char*)> bind)
+        : reg_(reg), index_(index), bind_(std::move(bind)) {}
+    /// Binds Tensor.<name>_ : `fn` takes self first; `args` name the arguments after self.
+    template <class F, class... Args>
+    Row& inplace(F fn, const char* doc, const Args&... args) {
+      PyTensorClass& cls = reg_.cls_;
+      bind_inplace_ = [&cls, fn, doc, args...](const std::string& n) { cls.def((n + "_").c_str(), fn, doc, args...); };
+      OpRow& row = reg_.rows_[index_];
+      bind_inplace_(row.name);
+      row.variants |= kInplace;
+      return *this;
+    }
+    /// The method, when its signature differs from the function's (x.where(cond, y) vs
+    /// where(cond, x, y), x.reshape(*shape) vs reshape(x, shape)).
+    template <class F, class... Args>
+    Row& method(F fn, const char* doc, const Args&... args) {
+      PyTensorClass& cls = reg_.cls_;
+      auto bind_method = [&cls, fn, doc, args...](const char* n) { cls.def(n, fn, doc, args...); };
+      OpRow& row = reg_.rows_[index_];
+      bind_method(row.name.c_str());
+      row.variants |= kMethod;
+      auto prev = bind_;
+      bind_ = [prev, bind_method](const char* n) {
+        prev(n);
+        bind_method(n);
+      };
+      return *this;
+    }
+    /// Every variant bound so far, under another name too (clip for clamp, absolute for abs).
+    Row& alias(const char* name) {
+      bind_(name);
+      if (bind_inplace_) bind_inplace_(name);
+      reg_.rows_[index_].aliases.emplace_back(name);
+      return *this;
+    }
+
+   private:
+    OpRegistry& reg_;
+    size_t index_;
+    std::function<void(const char*)> bind_;
+    std::function<void(const std::string&)> bind_inplace_;
+  };
+
+  /// chainrule.<name>(input, args...) and/or Tensor.<name>(args...): `fn`'s first parameter is the
+  /// input (self for the method), `input` its Python name; `args` name the rest, as in PyTorch.
+  template <class F, class... Args>
+  Row op(const char* name, unsigned variants, F fn, const char* doc, py::arg input, const Args&... args) {
+    py::module_& m = m_;
+    PyTensorClass& cls = cls_;
+    auto bind = [&m, &cls, variants, fn, doc, input, args...](const char* n) {
+      if (variants & kFunction) m.def(n, fn, doc, input, args...);
+      if (variants & kMethod) cls.def(n, fn, doc, args...);
+    };
+    bind(name);
+    rows_.push_back(OpRow{name, variants & (kFunction | kMethod), {}});
+    return Row(*this, rows_.size() - 1, bind);
+  }
+
+  /// An op whose first argument is not one tensor (cat's sequence): a module function only.
+  template <class F, class... Args>
+  Row function(const char* name, F fn, const char* doc, const Args&... args) {
+    py::module_& m = m_;
+    auto bind = [&m, fn, doc, args...](const char* n) { m.def(n, fn, doc, args...); };
+    bind(name);
+    rows_.push_back(OpRow{name, kFunction, {}});
+    return Row(*this, rows_.size() - 1, bind);
+  }
+
+  /// An op that exists only as an in-place method (fill_, zero_, copy_): Tensor.<name>_.
+  template <class F, class... Args>
+  Row inplace_only(const char* name, F fn, const char* doc, const Args&... args) {
+    rows_.push_back(OpRow{name, 0, {}});
+    Row row(*this, rows_.size() - 1, [](const char*) {});
+    row.inplace(fn, doc, args...);
+    return row;
+  }
+
+  const std::vector<OpRow>& rows() const { return rows_; }
+  py::module_& module() { return m_; }
+  PyTensorClass& tensor_class() { return cls_; }
+
+ private:
+  py::module_& m_;
+  PyTensorClass& cls_;
+  std::vector<OpRow> rows_;
+};
+
+}  // namespace crpy
