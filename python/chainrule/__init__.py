@@ -7,6 +7,11 @@ from typing import TYPE_CHECKING
 
 from chainrule import _core
 from chainrule._core import (
+    ArgumentError,
+    AutogradError,
+    DTypeError,
+    IndexingError,
+    ShapeError,
     Tensor,
     bool,  # PyTorch's dtype name; shadows the builtin in this module only
     dtype,
@@ -46,6 +51,12 @@ double = float64
 long = int64
 
 __all__ = [
+    # Exceptions: each also subclasses RuntimeError, so PyTorch-style `except RuntimeError` works.
+    "ShapeError",  # (ValueError, RuntimeError): shapes that do not fit
+    "DTypeError",  # (TypeError, RuntimeError): a dtype or argument type the op does not accept
+    "IndexingError",  # (IndexError, RuntimeError): an index or dim out of range
+    "ArgumentError",  # (ValueError, RuntimeError): another bad argument value
+    "AutogradError",  # (RuntimeError): backward twice, a saved tensor modified in place, ...
     "Tensor",
     "dtype",
     "float32",

@@ -4,11 +4,11 @@ chainrule's C++ engine
 """
 from __future__ import annotations
 import builtins
-from chainrule import ArgumentError
-from chainrule import AutogradError
-from chainrule import DTypeError
-from chainrule import IndexingError
-from chainrule import ShapeError
+class ArgumentError(ValueError, RuntimeError): ...
+class AutogradError(RuntimeError): ...
+class DTypeError(TypeError, RuntimeError): ...
+class IndexingError(IndexError, RuntimeError): ...
+class ShapeError(ValueError, RuntimeError): ...
 import chainrule._tensor
 import collections.abc
 import numpy

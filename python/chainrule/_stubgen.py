@@ -89,7 +89,22 @@ def generate(module: ModuleType | None = None) -> str:
 
     stub.imports.add(Import(name=None, origin=QualifiedName.from_str("typing")))
     lines = _Printer(invalid_expr_as_ellipses=True).print_module(stub)
-    return HEADER + "\n".join(lines) + "\n"
+    return HEADER + "\n".join(_define_exceptions(lines, module)) + "\n"
+
+
+def _define_exceptions(lines: list[str], module: ModuleType) -> list[str]:
+    """The engine's exception classes are named chainrule.X, which pybind11-stubgen writes as
+    ``from chainrule import X`` (a cycle for type checkers); define them in the stub instead."""
+    out = []
+    for line in lines:
+        prefix = "from chainrule import "
+        cls = getattr(module, line[len(prefix) :], None) if line.startswith(prefix) else None
+        if isinstance(cls, type) and issubclass(cls, BaseException):
+            bases = ", ".join(b.__name__ for b in cls.__bases__)
+            out.append(f"class {cls.__name__}({bases}): ...")
+        else:
+            out.append(line)
+    return out
 
 
 def stub_path(package_dir: str | Path) -> Path:

@@ -51,9 +51,7 @@ def _write_out(name: str, result: Tensor, out: Any) -> Tensor:
             f"{tuple(result.shape)}; chainrule does not resize out= tensors"
         )
     if out.dtype != result.dtype:
-        raise _core.DTypeError(
-            f"{name}(): expected out= to have dtype {result.dtype}, got {out.dtype}"
-        )
+        raise _core.DTypeError(f"{name}(): expected out= to have dtype {result.dtype}, got {out.dtype}")
     out.copy_(result)
     return out
 
@@ -67,7 +65,7 @@ def zeros(
 ) -> Tensor:
     """A tensor filled with 0 (float32 unless dtype is given)."""
     if out is not None:
-        return _write_out("zeros", _make(_core._zeros, size, dtype if dtype is not None else out.dtype, False), out)
+        return _write_out("zeros", _make(_core._zeros, size, dtype or out.dtype, False), out)
     return _make(_core._zeros, size, dtype, requires_grad)
 
 
@@ -80,7 +78,7 @@ def ones(
 ) -> Tensor:
     """A tensor filled with 1 (float32 unless dtype is given)."""
     if out is not None:
-        return _write_out("ones", _make(_core._ones, size, dtype if dtype is not None else out.dtype, False), out)
+        return _write_out("ones", _make(_core._ones, size, dtype or out.dtype, False), out)
     return _make(_core._ones, size, dtype, requires_grad)
 
 
@@ -93,7 +91,7 @@ def empty(
 ) -> Tensor:
     """A new tensor; chainrule fills it with 0 so that no stale memory is ever exposed."""
     if out is not None:
-        return _write_out("empty", _make(_core._empty, size, dtype if dtype is not None else out.dtype, False), out)
+        return _write_out("empty", _make(_core._empty, size, dtype or out.dtype, False), out)
     return _make(_core._empty, size, dtype, requires_grad)
 
 
