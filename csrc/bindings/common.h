@@ -87,6 +87,7 @@ void register_index(OpRegistry& reg);
 void register_linalg(OpRegistry& reg);
 void register_nn(OpRegistry& reg);
 void register_norm(OpRegistry& reg);
+void register_table(OpRegistry& reg);
 void register_autograd(py::module_& m, PyTensorClass& cls);
 void register_optim(py::module_& m, PyTensorClass& cls);
 

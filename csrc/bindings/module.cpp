@@ -20,6 +20,7 @@ PYBIND11_MODULE(_core, m) {
   crpy::register_linalg(ops);
   crpy::register_nn(ops);
   crpy::register_norm(ops);
+  crpy::register_table(ops);
   // chainrule._core._op_registry(): [(name, variants, aliases)], for the tests' OpInfo table.
   py::list rows;
   for (const auto& r : ops.rows()) {

@@ -11,10 +11,13 @@
 #include <vector>
 
 #include "bindings/common.h"
+#include "ops/op_table.h"
 
 namespace crpy {
 
-enum Variant : unsigned { kFunction = 1u, kMethod = 2u, kInplace = 4u };
+using cr::kFunction;
+using cr::kInplace;
+using cr::kMethod;
 
 struct OpRow {
   std::string name;

@@ -7,6 +7,7 @@
 #include "core/node.h"
 #include "ops/creation.h"
 #include "ops/loops.h"
+#include "ops/op_table.h"
 #include "ops/derivatives.h"
 #include "ops/reduce.h"
 #include "ops/shape.h"
@@ -821,6 +822,46 @@ bool fast_unary_(const Tensor& self, const F& f) {
 }
 
 }  // namespace
+
+const Tensor& assign_binary_(const Tensor& self, const Tensor& other, Tensor (*f)(const Tensor&, const Tensor&),
+                             const char* op) {
+  check_broadcast_to_self(self, other, op);
+  check_no_internal_overlap(self, op);
+  if (record_inplace(self, other, op)) {
+    Tensor r = f(clone(self), other);
+    check_cast(r.dtype(), self, op);
+    rebase_history(self, r, true);
+    return self;
+  }
+  Tensor r;
+  {
+    NoGradGuard ng;
+    r = f(self, unaliased(self, other));
+  }
+  check_cast(r.dtype(), self, op);
+  copy_into(self, r);
+  self.storage()->bump_version();
+  return self;
+}
+
+const Tensor& assign_unary_(const Tensor& self, Tensor (*f)(const Tensor&), const char* op) {
+  check_no_internal_overlap(self, op);
+  if (record_inplace(self, Tensor(), op)) {
+    Tensor r = f(clone(self));
+    check_cast(r.dtype(), self, op);
+    rebase_history(self, r, true);
+    return self;
+  }
+  Tensor r;
+  {
+    NoGradGuard ng;
+    r = f(self);
+  }
+  check_cast(r.dtype(), self, op);
+  copy_into(self, r);
+  self.storage()->bump_version();
+  return self;
+}
 
 const Tensor& add_(const Tensor& self, const Tensor& other, double alpha) {
   return arith_(self, other, Arith::Add, alpha, "add_");
