@@ -1440,49 +1440,6 @@ for _op in OP_DB:
     OPS_BY_NAME.setdefault(_op.name, []).append(_op)
 
 
-# ---- the op registry, as derived from today's bindings ------------------------------------------------
-# Until chainrule._core._op_registry() exists, this is the list the table is checked against. It
-# is every public function of chainrule._core that takes a tensor, the internal loss ops, and the
-# Tensor-only methods that are ops (in-place-only ones under their name without the underscore).
-# Aliases are not registry names: they appear in their op's row.
-EXPECTED_REGISTRY: dict[str, tuple[tuple, tuple]] = {
-    # name: (variants, aliases)
-    "abs": (FM, ("absolute",)), "neg": (FMI, ("negative",)), "exp": (FM, ()), "log": (FM, ()),
-    "sqrt": (FM, ()), "rsqrt": (FM, ()), "sin": (FM, ()), "cos": (FM, ()), "tanh": (FM, ()),
-    "sigmoid": (FM, ()), "erf": (FM, ()), "reciprocal": (FM, ()), "square": (FM, ()), "relu": (FM, ()),
-    "sign": (FM, ()), "logical_not": (FM, ()), "bitwise_not": (FM, ()),
-    "elu": (F, ()), "gelu": (F, ()), "silu": (F, ()), "softplus": (F, ()), "leaky_relu": (F, ()),
-    "add": (FMI, ()), "sub": (FMI, ("subtract",)), "mul": (FMI, ("multiply",)),
-    "div": (FMI, ("divide", "true_divide")), "pow": (FM, ()),
-    "maximum": (FM, ()), "minimum": (FM, ()),
-    "eq": (FM, ()), "ne": (FM, ("not_equal",)), "lt": (FM, ("less",)), "le": (FM, ("less_equal",)),
-    "gt": (FM, ("greater",)),
-    "ge": (FM, ("greater_equal",)), "logical_and": (FM, ()), "logical_or": (FM, ()), "logical_xor": (FM, ()),
-    "bitwise_and": (FM, ()), "bitwise_or": (FM, ()), "bitwise_xor": (FM, ()),
-    "where": (FM, ()), "clamp": (FMI, ("clip",)), "masked_fill": (FM, ()),
-    "sum": (FM, ()), "mean": (FM, ()), "prod": (FM, ()), "amax": (FM, ()), "amin": (FM, ()),
-    "max": (FM, ()), "min": (FM, ()), "argmax": (FM, ()), "argmin": (FM, ()), "std": (FM, ()),
-    "var": (FM, ()), "norm": (FM, ()), "logsumexp": (FM, ()), "softmax": (FM, ()),
-    "log_softmax": (FM, ()),
-    "matmul": (FM, ()), "batch_norm": (F, ()), "layer_norm": (F, ()),
-    "broadcast_to": (FM, ()), "cat": (F, ("concat", "concatenate")), "stack": (F, ()),
-    "chunk": (FM, ()), "split": (FM, ()), "unbind": (FM, ()), "flatten": (FM, ()), "flip": (FM, ()),
-    "movedim": (FM, ("moveaxis",)), "narrow": (FM, ()), "permute": (FM, ()), "reshape": (FM, ()),
-    "select": (FM, ()), "squeeze": (FM, ()), "unsqueeze": (FM, ()),
-    "transpose": (FM, ("swapaxes", "swapdims")),
-    "gather": (FM, ()), "index_select": (FM, ()), "take_along_dim": (FM, ()),
-    "clone": (FM, ()), "contiguous": (M, ()), "detach": (FMI, ()), "expand": (M, ()),
-    "expand_as": (M, ()), "view": (M, ()), "view_as": (M, ()), "reshape_as": (M, ()),
-    "repeat": (M, ()), "to": (M, ()), "float": (M, ()), "double": (M, ()), "long": (M, ()),
-    "bool": (M, ()), "fill": (I, ()), "zero": (I, ()), "copy": (I, ()),
-    "_mse_loss": (F, ()), "_l1_loss": (F, ()), "_huber_loss": (F, ()), "_smooth_l1_loss": (F, ()),
-    "_cross_entropy": (F, ()), "_nll_loss": (F, ()), "_binary_cross_entropy": (F, ()),
-    "_binary_cross_entropy_with_logits": (F, ()),
-}
-
-# Rows for ops that are not bound yet; each one's row names the attribute it waits for.
-PENDING_OPS = {"atan2": (FMI, ()), "hypot": (FMI, ())}
-
 # Names of chainrule._core that are not ops (no rows): creation, random numbers and
 # configuration, autograd internals, fused optimizer steps, dtypes and classes.
 NOT_OPS = frozenset("""
