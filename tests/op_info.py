@@ -1258,9 +1258,8 @@ OP_DB: list[OpInfo] = [
                 note="chainrule also takes a Python number as other; PyTorch wants a tensor"),
     _binary_row("minimum", FM, no_ref_samples=("scalar_other",),
                 note="chainrule also takes a Python number as other; PyTorch wants a tensor"),
-    _binary_row("atan2", FMI, dtypes=ALL_DTYPES, rule=promote_floating(0, 1), requires="atan2",
-                scalar=False),
-    _binary_row("hypot", FMI, dtypes=FLOATS, rule=promote(0, 1), requires="hypot", scalar=False),
+    _binary_row("atan2", FMI, dtypes=ALL_DTYPES, rule=promote_floating(0, 1), scalar=False),
+    _binary_row("hypot", FMI, dtypes=FLOATS, rule=promote(0, 1), scalar=False),
     # ---- comparisons and logic ----
     _binary_row("eq", rule=const("bool"), grad=False, operator=operator.eq),
     _binary_row("ne", rule=const("bool"), grad=False, aliases=("not_equal",), operator=operator.ne),

@@ -469,6 +469,40 @@ Tensor pow_scalar(const Tensor& a, double e) {
   return out;
 }
 
+// ---- atan2, hypot -------------------------------------------------------------------------------
+// Each is a kernel, its derivatives-table entry and its op-table line: the whole op.
+
+/// atan2(self, other): the angle of the point (other, self); integer inputs give float32.
+Tensor atan2(const Tensor& a, const Tensor& b);
+const Derivative<2, 2> atan2_grad{"Atan2Backward0", {"self", "other"},
+    {[](const auto& d) { const Tensor &y = d.saved[0], &x = d.saved[1]; return d.grad * x / (x * x + y * y); },
+     [](const auto& d) { const Tensor &y = d.saved[0], &x = d.saved[1]; return -d.grad * y / (x * x + y * y); }},
+    {{{"self"}, {"other"}}}};
+Tensor atan2(const Tensor& a, const Tensor& b) {
+  Tensor out = binary_kernel(a, b, float_dtype(result_type(a, b)), "atan2", [](auto y, auto x) { return std::atan2(y, x); });
+  record(atan2_grad, {a, b}, out, {a, b});
+  return out;
+}
+CR_OP(atan2, atan2, kFunction | kMethod | kInplace,
+      "atan2(input, other) -> Tensor\n\nThe angle of the point (other, input), in (-pi, pi], elementwise.");
+
+/// hypot(self, other) = sqrt(self^2 + other^2) without overflow; floating inputs only, as PyTorch.
+Tensor hypot(const Tensor& a, const Tensor& b);
+const Derivative<2, 3> hypot_grad{"HypotBackward0", {"self", "other"},
+    {[](const auto& d) { return d.grad * d.saved[0] / d.saved[2]; },
+     [](const auto& d) { return d.grad * d.saved[1] / d.saved[2]; }},
+    {{{"self", for_grad_of(0)}, {"other", for_grad_of(1)}, {"result"}}}};
+Tensor hypot(const Tensor& a, const Tensor& b) {
+  DType dt = result_type(a, b);
+  if (!is_floating(dt))
+    throw TypeError(str("hypot: not implemented for ", dtype_name(dt), " tensors; convert with .float()"));
+  Tensor out = binary_kernel(a, b, dt, "hypot", [](auto x, auto y) { return std::hypot(x, y); });
+  record(hypot_grad, {a, b}, out, {a, b, output(out)});
+  return out;
+}
+CR_OP(hypot, hypot, kFunction | kMethod | kInplace,
+      "hypot(input, other) -> Tensor\n\nsqrt(input**2 + other**2) elementwise, without overflow.");
+
 // ---- where ---------------------------------------------------------------------------------------
 Tensor where(const Tensor& cond, const Tensor& a0, const Tensor& b0) {
   if (cond.dtype() != DType::Bool)

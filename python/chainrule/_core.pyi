@@ -14,7 +14,7 @@ import collections.abc
 import numpy
 import types
 import typing
-__all__: list[str] = ['ArgumentError', 'AutogradError', 'DTypeError', 'Generator', 'IndexingError', 'Node', 'ShapeError', 'Tensor', 'abs', 'absolute', 'add', 'amax', 'amin', 'arange', 'argmax', 'argmin', 'batch_norm', 'bitwise_and', 'bitwise_not', 'bitwise_or', 'bitwise_xor', 'bool', 'broadcast_to', 'cat', 'chunk', 'clamp', 'clip', 'clone', 'concat', 'concatenate', 'cos', 'default_generator', 'detach', 'div', 'divide', 'dtype', 'elu', 'empty_like', 'eq', 'erf', 'exp', 'eye', 'flatten', 'flip', 'float32', 'float64', 'from_numpy', 'full', 'full_like', 'gather', 'ge', 'gelu', 'get_num_threads', 'get_rng_state', 'greater', 'greater_equal', 'gt', 'index_select', 'initial_seed', 'int64', 'is_grad_enabled', 'layer_norm', 'le', 'leaky_relu', 'less', 'less_equal', 'linspace', 'log', 'log_softmax', 'logical_and', 'logical_not', 'logical_or', 'logical_xor', 'logsumexp', 'lt', 'manual_seed', 'masked_fill', 'matmul', 'max', 'maximum', 'mean', 'min', 'minimum', 'moveaxis', 'movedim', 'mul', 'multiply', 'narrow', 'ne', 'neg', 'negative', 'norm', 'not_equal', 'ones_like', 'permute', 'pow', 'prod', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'randperm', 'reciprocal', 'relu', 'reshape', 'rsqrt', 'seed', 'select', 'set_num_threads', 'set_rng_state', 'sigmoid', 'sign', 'silu', 'sin', 'softmax', 'softplus', 'split', 'sqrt', 'square', 'squeeze', 'stack', 'std', 'sub', 'subtract', 'sum', 'swapaxes', 'swapdims', 'take_along_dim', 'tanh', 'transpose', 'true_divide', 'unbind', 'unsqueeze', 'var', 'where', 'zeros_like']
+__all__: list[str] = ['ArgumentError', 'AutogradError', 'DTypeError', 'Generator', 'IndexingError', 'Node', 'ShapeError', 'Tensor', 'abs', 'absolute', 'add', 'amax', 'amin', 'arange', 'argmax', 'argmin', 'atan2', 'batch_norm', 'bitwise_and', 'bitwise_not', 'bitwise_or', 'bitwise_xor', 'bool', 'broadcast_to', 'cat', 'chunk', 'clamp', 'clip', 'clone', 'concat', 'concatenate', 'cos', 'default_generator', 'detach', 'div', 'divide', 'dtype', 'elu', 'empty_like', 'eq', 'erf', 'exp', 'eye', 'flatten', 'flip', 'float32', 'float64', 'from_numpy', 'full', 'full_like', 'gather', 'ge', 'gelu', 'get_num_threads', 'get_rng_state', 'greater', 'greater_equal', 'gt', 'hypot', 'index_select', 'initial_seed', 'int64', 'is_grad_enabled', 'layer_norm', 'le', 'leaky_relu', 'less', 'less_equal', 'linspace', 'log', 'log_softmax', 'logical_and', 'logical_not', 'logical_or', 'logical_xor', 'logsumexp', 'lt', 'manual_seed', 'masked_fill', 'matmul', 'max', 'maximum', 'mean', 'min', 'minimum', 'moveaxis', 'movedim', 'mul', 'multiply', 'narrow', 'ne', 'neg', 'negative', 'norm', 'not_equal', 'ones_like', 'permute', 'pow', 'prod', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'randperm', 'reciprocal', 'relu', 'reshape', 'rsqrt', 'seed', 'select', 'set_num_threads', 'set_rng_state', 'sigmoid', 'sign', 'silu', 'sin', 'softmax', 'softplus', 'split', 'sqrt', 'square', 'squeeze', 'stack', 'std', 'sub', 'subtract', 'sum', 'swapaxes', 'swapdims', 'take_along_dim', 'tanh', 'transpose', 'true_divide', 'unbind', 'unsqueeze', 'var', 'where', 'zeros_like']
 class Tensor:
     __array_priority__: typing.ClassVar[int] = 1000
     data: Tensor
@@ -164,6 +164,18 @@ class Tensor:
         argmin(input, dim=None, keepdim=False) -> Tensor
         
         Index of the first smallest value.
+        """
+    def atan2(self, other: typing.Any) -> Tensor:
+        """
+        atan2(input, other) -> Tensor
+        
+        The angle of the point (other, input), in (-pi, pi], elementwise.
+        """
+    def atan2_(self, other: typing.Any) -> Tensor:
+        """
+        atan2(input, other) -> Tensor
+        
+        The angle of the point (other, input), in (-pi, pi], elementwise.
         """
     def backward(self, gradient: Tensor | None = None, retain_graph: builtins.bool | None = None, create_graph: builtins.bool = False, inputs: Tensor | typing.Sequence[Tensor] | None = None) -> None:
         """
@@ -364,6 +376,18 @@ class Tensor:
         gt(input, other) -> Tensor
         
         input > other, as bool.
+        """
+    def hypot(self, other: typing.Any) -> Tensor:
+        """
+        hypot(input, other) -> Tensor
+        
+        sqrt(input**2 + other**2) elementwise, without overflow.
+        """
+    def hypot_(self, other: typing.Any) -> Tensor:
+        """
+        hypot(input, other) -> Tensor
+        
+        sqrt(input**2 + other**2) elementwise, without overflow.
         """
     def index_select(self, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any) -> Tensor:
         """
@@ -1017,6 +1041,12 @@ def argmin(input: Tensor, dim: typing.Any = None, keepdim: builtins.bool = False
     
     Index of the first smallest value.
     """
+def atan2(input: typing.Any, other: typing.Any) -> Tensor:
+    """
+    atan2(input, other) -> Tensor
+    
+    The angle of the point (other, input), in (-pi, pi], elementwise.
+    """
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None, weight: Tensor | None = None, bias: Tensor | None = None, training: builtins.bool = False, momentum: typing.SupportsFloat | typing.SupportsIndex = 0.1, eps: typing.SupportsFloat | typing.SupportsIndex = 1e-05) -> Tensor:
     """
     batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-05) -> Tensor
@@ -1202,6 +1232,12 @@ def gt(input: Tensor, other: typing.Any) -> Tensor:
     gt(input, other) -> Tensor
     
     input > other, as bool.
+    """
+def hypot(input: typing.Any, other: typing.Any) -> Tensor:
+    """
+    hypot(input, other) -> Tensor
+    
+    sqrt(input**2 + other**2) elementwise, without overflow.
     """
 def index_select(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any) -> Tensor:
     """
