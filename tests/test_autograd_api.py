@@ -136,8 +136,6 @@ def test_backward_inputs_matches_torch(torch):
     assert cfired == tfired == []
 
 
-@pytest.mark.xfail(strict=True, reason="a non-leaf listed in backward(inputs=) does not go on retaining "
-                   "its grad (PyTorch calls retain_grad() on it, so later backward calls accumulate)")
 def test_backward_inputs_non_leaf_keeps_retaining_grad():
     x = cr.tensor([1.0, 2.0], requires_grad=True)
     h = x * 2.0
@@ -296,8 +294,6 @@ def test_mark_non_differentiable_integer_indices_output():
     np.testing.assert_array_equal(to_np(x.grad), [[2.0, 0.0, 0.0], [0.0, 7.0, 0.0]])
 
 
-@pytest.mark.xfail(strict=True, reason="Function.backward receives no gradient slot for an output "
-                   "marked non-differentiable (PyTorch passes one gradient per forward output)")
 def test_function_backward_gets_one_gradient_per_output_with_non_differentiable_output():
     x = cr.tensor([1.0, 2.0], requires_grad=True)
     a, _ = PairWithNonDifferentiable.apply(x)

@@ -18,8 +18,8 @@ class AccumulateGrad final : public Node {
   std::shared_ptr<TensorImpl> leaf_;
 };
 
-/// Adds g into t.grad the way AccumulateGrad does (steal the buffer when private, else copy; with
-/// grad mode on, keep g's history). Used for non-leaf tensors that retain their gradient.
+/// Adds g into t.grad (steals g's buffer when nobody else can see it, else copies; later gradients add
+/// in place; with grad mode on, keeps g's history).
 void accumulate_into_grad(TensorImpl& t, const Tensor& g);
 
 }  // namespace cr

@@ -7,8 +7,8 @@
 #include <thread>
 #include <unordered_map>
 
-#include "autograd/accumulate_grad.h"
 #include "autograd/graph_root.h"
+#include "autograd/hooks.h"
 #include "core/parallel.h"
 #include "ops/creation.h"
 #include "ops/elementwise.h"
@@ -102,7 +102,8 @@ int64_t work_estimate(const Node& n) {
   int64_t w = 0;
   for (const auto& m : n.outputs_) w = std::max(w, numel_of(m.shape));
   for (const auto& e : n.next_edges_)
-    if (e.fn && e.input_nr < e.fn->outputs_.size()) w = std::max(w, numel_of(e.fn->outputs_[e.input_nr].shape));
+    if (e.fn && e.input_nr < e.fn->outputs_.size())
+      w = std::max(w, numel_of(e.fn->outputs_[e.input_nr].shape));
   return w;
 }
 
@@ -122,8 +123,8 @@ Tensor validate(Tensor g, const Node& producer, const Node& target, uint32_t inp
     try {
       g = sum_to(g, meta.shape);
     } catch (const ShapeError&) {
-      throw AutogradError(str("Function ", producer.name(), " returned a gradient of shape ",
-                              g.shape(), " for an input of shape ", meta.shape));
+      throw AutogradError(str("Function ", producer.name(), " returned a gradient of shape ", g.shape(),
+                              " for an input of shape ", meta.shape));
     }
   }
   if (g.dtype() != meta.dtype) g = to_dtype(g, meta.dtype);
@@ -161,8 +162,8 @@ void run_node(GraphTask& task, Node* node, std::vector<Node*>& ready) {
     outs = node->apply(std::move(grads));
     if (!task.keep_graph) node->release_saved();
     if (outs.size() != node->next_edges_.size())
-      throw AutogradError(str("Function ", node->name(), " returned ", outs.size(),
-                              " gradients, expected ", node->next_edges_.size()));
+      throw AutogradError(str("Function ", node->name(), " returned ", outs.size(), " gradients, expected ",
+                              node->next_edges_.size()));
   }
   const auto& edges = node->next_edges_;
   for (size_t i = 0; i < outs.size(); ++i) {
@@ -223,8 +224,7 @@ void drive(const std::shared_ptr<GraphTask>& task_ptr, std::vector<Node*> local,
     // one here and hand the others to the pool (a small node can open a big branch: the sum that
     // starts a branch has a scalar output). Accumulation nodes never leave. With a single ready
     // node nothing changes hands, so a chain of ops stays on this thread.
-    std::sort(ready.begin(), ready.end(),
-              [](Node* a, Node* b) { return a->sequence_nr_ < b->sequence_nr_; });
+    std::sort(ready.begin(), ready.end(), [](Node* a, Node* b) { return a->sequence_nr_ < b->sequence_nr_; });
     int keep = -1;
     if (pooled && ready.size() > 1)
       for (size_t i = 0; i < ready.size(); ++i)
@@ -274,7 +274,10 @@ void WorkerPool::loop() {
 }
 
 std::vector<Node*> discover(GraphTask& task) {
-  struct Frame { Node* node; size_t next; };
+  struct Frame {
+    Node* node;
+    size_t next;
+  };
   std::vector<Frame> stack;
   std::vector<Node*> postorder;
   Node* root = task.root.get();
@@ -333,15 +336,18 @@ TensorList run_backward(const TensorList& roots, const TensorList& grad_roots, b
   for (size_t i = 0; i < roots.size(); ++i) {
     const Tensor& r = roots[i];
     if (!r.requires_grad())
-      throw AutogradError(str("element ", i, " of tensors does not require grad and does not have a grad_fn"));
+      throw AutogradError(
+          str("element ", i, " of tensors does not require grad and does not have a grad_fn"));
     Tensor g = grad_roots[i];
     if (!g.defined()) {
       if (r.numel() != 1)
-        throw AutogradError(str("grad can be implicitly created only for scalar outputs (got a tensor of shape ",
-                                r.shape(), "); pass a gradient of the same shape"));
+        throw AutogradError(
+            str("grad can be implicitly created only for scalar outputs (got a tensor of shape ", r.shape(),
+                "); pass a gradient of the same shape"));
       g = ones(r.shape(), r.dtype());
     } else if (g.shape() != r.shape()) {
-      throw ShapeError(str("backward: gradient has shape ", g.shape(), " but the tensor has shape ", r.shape()));
+      throw ShapeError(
+          str("backward: gradient has shape ", g.shape(), " but the tensor has shape ", r.shape()));
     } else if (g.dtype() != r.dtype()) {
       g = to_dtype(g, r.dtype());
     }
@@ -371,8 +377,14 @@ TensorList run_backward(const TensorList& roots, const TensorList& grad_roots, b
                                   "if this is the desired behavior."));
         continue;
       }
-      if (accumulate && inputs[i].is_leaf()) it->second.target = true;  // its AccumulateGrad runs, hooks and all
-      else it->second.captures.push_back({e.input_nr, i});
+      if (accumulate && inputs[i].is_leaf()) {
+        it->second.target = true;  // its AccumulateGrad runs, hooks and all
+        continue;
+      }
+      // A non-leaf input keeps its .grad from now on (retain_grad, as PyTorch); the capture only
+      // makes the nodes on its path run.
+      if (accumulate) retain_grad(inputs[i]);
+      it->second.captures.push_back({e.input_nr, i});
     }
     mark_needed(*task, postorder);
   }
@@ -389,13 +401,7 @@ TensorList run_backward(const TensorList& roots, const TensorList& grad_roots, b
   }
   if (task->error) std::rethrow_exception(task->error);
   if (!task->capture_mode) return {};
-  if (accumulate) {
-    // Non-leaf inputs keep their gradient in .grad, as PyTorch does.
-    AutoGradMode mode(create_graph);
-    for (size_t i = 0; i < inputs.size(); ++i)
-      if (task->captured[i].defined()) accumulate_into_grad(*inputs[i].impl(), task->captured[i]);
-    return {};
-  }
+  if (accumulate) return {};  // leaves: their AccumulateGrad ran; non-leaves: their retain_grad hook
   for (size_t i = 0; i < inputs.size(); ++i) {
     if (!task->captured[i].defined() && !allow_unused)
       throw AutogradError(str("One of the differentiated Tensors (input ", i,

@@ -46,15 +46,18 @@ DType parse_dtype(py::handle o, DType fallback) {
     if (kind == 'f' && nd.itemsize() == 8) return DType::Float64;
     if (kind == 'i' && nd.itemsize() == 8) return DType::Int64;
     if (kind == 'b') return DType::Bool;
-  } catch (py::error_already_set&) {
-  }
+  } catch (py::error_already_set&) {}
   throw cr::TypeError(cr::str("unsupported dtype ", py::repr(o).cast<std::string>(),
                               " (use chainrule.float32, float64, int64 or bool)"));
 }
 
 std::shared_ptr<py::object> gil_safe(py::object o) {
   return std::shared_ptr<py::object>(new py::object(std::move(o)), [](py::object* p) {
-    if (!Py_IsInitialized()) { p->release(); delete p; return; }
+    if (!Py_IsInitialized()) {
+      p->release();
+      delete p;
+      return;
+    }
     py::gil_scoped_acquire gil;
     delete p;
   });
@@ -64,10 +67,22 @@ std::shared_ptr<py::object> gil_safe(py::object o) {
 static bool numpy_dtype_supported(const py::dtype& dt, DType& out) {
   char kind = dt.kind();
   if (!dt.attr("isnative").cast<bool>()) return false;
-  if (kind == 'f' && dt.itemsize() == 4) { out = DType::Float32; return true; }
-  if (kind == 'f' && dt.itemsize() == 8) { out = DType::Float64; return true; }
-  if (kind == 'i' && dt.itemsize() == 8) { out = DType::Int64; return true; }
-  if (kind == 'b' && dt.itemsize() == 1) { out = DType::Bool; return true; }
+  if (kind == 'f' && dt.itemsize() == 4) {
+    out = DType::Float32;
+    return true;
+  }
+  if (kind == 'f' && dt.itemsize() == 8) {
+    out = DType::Float64;
+    return true;
+  }
+  if (kind == 'i' && dt.itemsize() == 8) {
+    out = DType::Int64;
+    return true;
+  }
+  if (kind == 'b' && dt.itemsize() == 1) {
+    out = DType::Bool;
+    return true;
+  }
   return false;
 }
 
@@ -76,7 +91,8 @@ Tensor from_numpy(py::handle obj) {
   py::array arr = py::reinterpret_borrow<py::array>(obj);
   DType dt;
   if (!numpy_dtype_supported(arr.dtype(), dt))
-    throw cr::TypeError(cr::str("from_numpy: unsupported numpy dtype ", py::str(arr.dtype()).cast<std::string>(),
+    throw cr::TypeError(cr::str("from_numpy: unsupported numpy dtype ",
+                                py::str(arr.dtype()).cast<std::string>(),
                                 "; supported: float32, float64, int64, bool"));
   int64_t isz = (int64_t)cr::itemsize(dt);
   Dims shape, strides;
@@ -105,8 +121,8 @@ Tensor from_numpy(py::handle obj) {
 py::object to_numpy(const Tensor& t) {
   static const char* fmt[4] = {"?", "q", "f", "d"};
   (void)fmt;
-  py::dtype dt = t.dtype() == DType::Bool    ? py::dtype("bool")
-                 : t.dtype() == DType::Int64 ? py::dtype("int64")
+  py::dtype dt = t.dtype() == DType::Bool      ? py::dtype("bool")
+                 : t.dtype() == DType::Int64   ? py::dtype("int64")
                  : t.dtype() == DType::Float32 ? py::dtype("float32")
                                                : py::dtype("float64");
   std::vector<py::ssize_t> shape(t.shape().begin(), t.shape().end()), strides;
@@ -140,14 +156,17 @@ Tensor tensor_from_data(py::handle data, py::handle dtype) {
   DType natural;
   if (kind == 'b') natural = DType::Bool;
   else if (kind == 'i' || kind == 'u') natural = DType::Int64;
-  else if (kind == 'f') natural = (is_ndarray && arr.dtype().itemsize() == 8) ? DType::Float64 : DType::Float32;
+  else if (kind == 'f')
+    natural = (is_ndarray && arr.dtype().itemsize() == 8) ? DType::Float64 : DType::Float32;
   else
     throw cr::TypeError(cr::str("tensor(): unsupported element type ",
                                 py::str(arr.dtype()).cast<std::string>(),
                                 " (expected numbers or booleans, nested in lists of equal length)"));
   DType target = explicit_dtype ? want : natural;
-  const char* np_name = target == DType::Bool ? "bool" : target == DType::Int64 ? "int64"
-                        : target == DType::Float32 ? "float32" : "float64";
+  const char* np_name = target == DType::Bool      ? "bool"
+                        : target == DType::Int64   ? "int64"
+                        : target == DType::Float32 ? "float32"
+                                                   : "float64";
   // ascontiguousarray would turn a 0-d array into shape (1,): keep the original shape.
   py::array conv = py::array::ensure(np.attr("asarray")(arr, np_name, py::arg("order") = "C"));
   Tensor shared = from_numpy(conv);
@@ -165,12 +184,18 @@ Tensor operand(py::handle o, const Tensor& like, const char* op) {
     long long v = PyLong_AsLongLongAndOverflow(o.ptr(), &overflow);
     if (overflow) {
       double dv = PyLong_AsDouble(o.ptr());
-      if (PyErr_Occurred()) { PyErr_Clear(); throw cr::ValueError(cr::str(op, ": integer operand is too large")); }
+      if (PyErr_Occurred()) {
+        PyErr_Clear();
+        throw cr::ValueError(cr::str(op, ": integer operand is too large"));
+      }
       return cr::scalar_tensor(dv, cr::is_floating(ld) ? ld : DType::Float32);
     }
     DType dt = ld == DType::Bool ? DType::Int64 : ld;
     Tensor t = Tensor::empty(Dims{}, dt);
-    cr::dispatch_all(dt, [&](auto tag) { using T = decltype(tag); *t.data<T>() = static_cast<T>(v); });
+    cr::dispatch_all(dt, [&](auto tag) {
+      using T = decltype(tag);
+      *t.data<T>() = static_cast<T>(v);
+    });
     return t;
   }
   if (py::isinstance<py::array>(o) || PyList_Check(o.ptr()) || PyTuple_Check(o.ptr()) ||
@@ -203,7 +228,10 @@ static int64_t as_int(py::handle o, const char* op) {
 
 Dims parse_shape(py::handle o, const char* op) {
   Dims d;
-  if (PyLong_Check(o.ptr()) || PyIndex_Check(o.ptr())) { d.push_back(as_int(o, op)); return d; }
+  if (PyLong_Check(o.ptr()) || PyIndex_Check(o.ptr())) {
+    d.push_back(as_int(o, op));
+    return d;
+  }
   if (!py::isinstance<py::sequence>(o) || py::isinstance<py::str>(o))
     throw cr::TypeError(cr::str(op, ": expected a shape (ints or a sequence of ints)"));
   for (auto item : py::reinterpret_borrow<py::sequence>(o)) d.push_back(as_int(item, op));
@@ -221,8 +249,12 @@ Dims parse_shape_args(const py::args& args, const char* op) {
 std::vector<int64_t> parse_dims(py::handle o, const char* op) {
   std::vector<int64_t> v;
   if (o.is_none()) return v;
-  if (PyLong_Check(o.ptr()) || PyIndex_Check(o.ptr())) { v.push_back(as_int(o, op)); return v; }
-  if (!py::isinstance<py::sequence>(o)) throw cr::TypeError(cr::str(op, ": dim must be an int, a tuple of ints or None"));
+  if (PyLong_Check(o.ptr()) || PyIndex_Check(o.ptr())) {
+    v.push_back(as_int(o, op));
+    return v;
+  }
+  if (!py::isinstance<py::sequence>(o))
+    throw cr::TypeError(cr::str(op, ": dim must be an int, a tuple of ints or None"));
   for (auto item : py::reinterpret_borrow<py::sequence>(o)) v.push_back(as_int(item, op));
   return v;
 }

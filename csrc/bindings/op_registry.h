@@ -38,7 +38,9 @@ class OpRegistry {
     template <class F, class... Args>
     Row& inplace(F fn, const char* doc, const Args&... args) {
       PyTensorClass& cls = reg_.cls_;
-      bind_inplace_ = [&cls, fn, doc, args...](const std::string& n) { cls.def((n + "_").c_str(), fn, doc, args...); };
+      bind_inplace_ = [&cls, fn, doc, args...](const std::string& n) {
+        cls.def((n + "_").c_str(), fn, doc, args...);
+      };
       OpRow& row = reg_.rows_[index_];
       bind_inplace_(row.name);
       row.variants |= kInplace;

@@ -1,7 +1,7 @@
 // Autograd entry points: backward/grad, grad mode, hooks, thread count, Python-defined Functions.
-#include "bindings/common.h"
 #include "autograd/engine.h"
 #include "autograd/hooks.h"
+#include "bindings/common.h"
 #include "core/node.h"
 #include "core/parallel.h"
 #include "ops/ops.h"
@@ -16,17 +16,25 @@ namespace {
 
 TensorList as_tensor_list(py::handle seq, const char* what) {
   TensorList out;
-  if (is_tensor(seq)) { out.push_back(as_tensor_unchecked(seq)); return out; }
+  if (is_tensor(seq)) {
+    out.push_back(as_tensor_unchecked(seq));
+    return out;
+  }
   if (seq.is_none()) return out;
   for (auto item : py::reinterpret_borrow<py::iterable>(seq)) {
-    if (item.is_none()) { out.emplace_back(); continue; }
+    if (item.is_none()) {
+      out.emplace_back();
+      continue;
+    }
     if (!is_tensor(item)) throw cr::TypeError(cr::str(what, ": expected a sequence of Tensors"));
     out.push_back(as_tensor_unchecked(item));
   }
   return out;
 }
 
-struct HookFlag { bool alive = true; };
+struct HookFlag {
+  bool alive = true;
+};
 
 cr::TensorHook python_hook(py::function fn, std::shared_ptr<HookFlag> alive) {
   auto holder = gil_safe(std::move(fn));
@@ -38,7 +46,8 @@ cr::TensorHook python_hook(py::function fn, std::shared_ptr<HookFlag> alive) {
     if (!is_tensor(r)) throw cr::TypeError("a gradient hook must return a Tensor or None");
     Tensor out = as_tensor_unchecked(r);
     if (out.shape() != g.shape())
-      throw cr::ShapeError(cr::str("hook returned a gradient of shape ", out.shape(), ", expected ", g.shape()));
+      throw cr::ShapeError(
+          cr::str("hook returned a gradient of shape ", out.shape(), ", expected ", g.shape()));
     return out;
   };
 }
@@ -82,8 +91,9 @@ struct SavedTensorsHandle {
   py::tuple unpack() const {
     auto n = node.lock();
     if (!n)
-      throw cr::AutogradError("Trying to backward through the graph a second time (or directly access saved "
-                              "tensors after they have already been freed).");
+      throw cr::AutogradError(
+          "Trying to backward through the graph a second time (or directly access saved "
+          "tensors after they have already been freed).");
     py::tuple t(n->saved_.size());
     for (size_t i = 0; i < n->saved_.size(); ++i) t[i] = py::cast(n->saved_[i].unpack(*n));
     return t;
@@ -93,28 +103,32 @@ struct SavedTensorsHandle {
 }  // namespace
 
 void register_autograd(py::module_& m, PyTensorClass& cls) {
-  m.def("_run_backward", [](py::object tensors, py::object grads, bool keep_graph, bool create_graph,
-                            py::object inputs, bool allow_unused, bool accumulate) {
-    TensorList roots = as_tensor_list(tensors, "backward");
-    TensorList seeds = as_tensor_list(grads, "backward");
-    if (seeds.empty()) seeds.resize(roots.size());
-    TensorList ins = as_tensor_list(inputs, "grad");
-    TensorList result;
-    {
-      py::gil_scoped_release nogil;
-      result = cr::run_backward(roots, seeds, keep_graph, create_graph, ins, allow_unused, accumulate);
-    }
-    py::tuple t(result.size());
-    for (size_t i = 0; i < result.size(); ++i) t[i] = py::cast(result[i]);
-    return t;
-  }, py::arg("tensors"), py::arg("grad_tensors"), py::arg("keep_graph"), py::arg("create_graph"),
-     py::arg("inputs"), py::arg("allow_unused"), py::arg("accumulate") = false);
+  m.def(
+      "_run_backward",
+      [](py::object tensors, py::object grads, bool keep_graph, bool create_graph, py::object inputs,
+         bool allow_unused, bool accumulate) {
+        TensorList roots = as_tensor_list(tensors, "backward");
+        TensorList seeds = as_tensor_list(grads, "backward");
+        if (seeds.empty()) seeds.resize(roots.size());
+        TensorList ins = as_tensor_list(inputs, "grad");
+        TensorList result;
+        {
+          py::gil_scoped_release nogil;
+          result = cr::run_backward(roots, seeds, keep_graph, create_graph, ins, allow_unused, accumulate);
+        }
+        py::tuple t(result.size());
+        for (size_t i = 0; i < result.size(); ++i) t[i] = py::cast(result[i]);
+        return t;
+      },
+      py::arg("tensors"), py::arg("grad_tensors"), py::arg("keep_graph"), py::arg("create_graph"),
+      py::arg("inputs"), py::arg("allow_unused"), py::arg("accumulate") = false);
 
   m.def("is_grad_enabled", [] { return cr::GradMode::is_enabled(); });
   m.def("_set_grad_enabled", [](bool on) { cr::GradMode::set_enabled(on); });
 
   m.def("set_num_threads", [](int n) {
-    if (n < 1) throw cr::ValueError(cr::str("set_num_threads: expected a positive number of threads, got ", n));
+    if (n < 1)
+      throw cr::ValueError(cr::str("set_num_threads: expected a positive number of threads, got ", n));
     cr::set_num_threads(n);
   });
   m.def("get_num_threads", [] { return cr::get_num_threads(); });
@@ -150,7 +164,8 @@ void register_autograd(py::module_& m, PyTensorClass& cls) {
       const Tensor& o = outs[k];
       bool is_dirty = k < dirty.size() && dirty[k] && o.defined();
       if (is_dirty && o.requires_grad() && o.is_leaf())
-        throw cr::AutogradError(cr::str(name, ": a leaf Variable that requires grad has been used in an in-place "
+        throw cr::AutogradError(cr::str(name,
+                                        ": a leaf Variable that requires grad has been used in an in-place "
                                         "operation (marked dirty)."));
       linked.push_back(!o.defined() || is_dirty ? o : cr::detach(o));
     }

@@ -22,7 +22,8 @@ cr::Generator* as_generator(py::handle g) {
 
 uint64_t as_seed(py::handle s) {
   if (PyBool_Check(s.ptr()) || !PyIndex_Check(s.ptr()))
-    throw cr::TypeError(cr::str("seed must be an integer, got ", py::str(py::type::of(s).attr("__name__")).cast<std::string>()));
+    throw cr::TypeError(cr::str("seed must be an integer, got ",
+                                py::str(py::type::of(s).attr("__name__")).cast<std::string>()));
   py::object i = py::reinterpret_steal<py::object>(PyNumber_Index(s.ptr()));
   if (!i) throw py::error_already_set();
   // Negative and huge seeds wrap modulo 2^64, as in PyTorch.
@@ -43,7 +44,8 @@ Tensor finish(Tensor t, bool requires_grad) {
 
 Dims size_from(const py::args& args, py::handle size, const char* op) {
   if (!size.is_none()) {
-    if (args.size() > 0) throw cr::TypeError(cr::str(op, "(): size given both positionally and as a keyword"));
+    if (args.size() > 0)
+      throw cr::TypeError(cr::str(op, "(): size given both positionally and as a keyword"));
     return parse_shape(size, op);
   }
   return parse_shape_args(args, op);
@@ -68,18 +70,22 @@ double number(py::handle o, const char* op, bool& is_float, bool* is_bool = null
     if (!i) throw py::error_already_set();
     return PyLong_AsDouble(i.ptr());
   }
-  if (PyFloat_Check(o.ptr()) || (PyNumber_Check(o.ptr()) && py::hasattr(o, "__float__") && !py::isinstance<py::str>(o))) {
+  if (PyFloat_Check(o.ptr()) ||
+      (PyNumber_Check(o.ptr()) && py::hasattr(o, "__float__") && !py::isinstance<py::str>(o))) {
     is_float = true;
     if (py::hasattr(o, "dtype")) {
       char kind = py::dtype(o.attr("dtype")).kind();
-      if (kind == 'b') { is_float = false; if (is_bool) *is_bool = true; }
-      else if (kind == 'i' || kind == 'u') is_float = false;
+      if (kind == 'b') {
+        is_float = false;
+        if (is_bool) *is_bool = true;
+      } else if (kind == 'i' || kind == 'u') is_float = false;
       else if (kind == 'c') throw cr::TypeError(cr::str(op, "(): complex numbers are not supported"));
     }
     if (PyComplex_Check(o.ptr())) throw cr::TypeError(cr::str(op, "(): complex numbers are not supported"));
     return py::cast<double>(py::float_(py::reinterpret_borrow<py::object>(o)));
   }
-  throw cr::TypeError(cr::str(op, "(): expected a number, got ", py::str(py::type::of(o).attr("__name__")).cast<std::string>()));
+  throw cr::TypeError(cr::str(op, "(): expected a number, got ",
+                              py::str(py::type::of(o).attr("__name__")).cast<std::string>()));
 }
 
 int64_t int_arg(py::handle o, const char* op, const char* what) {
@@ -109,63 +115,88 @@ DType float_dtype(py::handle dtype, const char* op) {
 
 void check_inplace(const Tensor& t, const char* op) {
   if (cr::GradMode::is_enabled() && t.requires_grad())
-    throw cr::AutogradError(t.is_leaf() ? "a leaf Variable that requires grad is being used in an in-place operation."
-                                        : cr::str(op, ": in-place fill of a tensor that requires grad is not supported"));
+    throw cr::AutogradError(
+        t.is_leaf() ? "a leaf Variable that requires grad is being used in an in-place operation."
+                    : cr::str(op, ": in-place fill of a tensor that requires grad is not supported"));
 }
 
 }  // namespace
 
 void register_creation(py::module_& m, PyTensorClass& cls) {
-  m.def("_zeros", [](py::args shape, py::object dtype) {
-    return cr::zeros(parse_shape_args(shape, "zeros"), parse_dtype(dtype, DType::Float32));
-  }, py::kw_only(), py::arg("dtype") = py::none());
-  m.def("_ones", [](py::args shape, py::object dtype) {
-    return cr::ones(parse_shape_args(shape, "ones"), parse_dtype(dtype, DType::Float32));
-  }, py::kw_only(), py::arg("dtype") = py::none());
-  m.def("_empty", [](py::args shape, py::object dtype) {
-    return cr::zeros(parse_shape_args(shape, "empty"), parse_dtype(dtype, DType::Float32));
-  }, py::kw_only(), py::arg("dtype") = py::none());
+  m.def(
+      "_zeros",
+      [](py::args shape, py::object dtype) {
+        return cr::zeros(parse_shape_args(shape, "zeros"), parse_dtype(dtype, DType::Float32));
+      },
+      py::kw_only(), py::arg("dtype") = py::none());
+  m.def(
+      "_ones",
+      [](py::args shape, py::object dtype) {
+        return cr::ones(parse_shape_args(shape, "ones"), parse_dtype(dtype, DType::Float32));
+      },
+      py::kw_only(), py::arg("dtype") = py::none());
+  m.def(
+      "_empty",
+      [](py::args shape, py::object dtype) {
+        return cr::zeros(parse_shape_args(shape, "empty"), parse_dtype(dtype, DType::Float32));
+      },
+      py::kw_only(), py::arg("dtype") = py::none());
 
   // --- generators ---
   py::class_<cr::Generator, GenPtr>(m, "Generator")
-      .def(py::init([](py::object) { return std::make_shared<cr::Generator>(); }), py::arg("device") = py::none())
-      .def("manual_seed", [](py::object self, py::handle seed) {
-        self.cast<cr::Generator&>().manual_seed(as_seed(seed));
-        return self;
-      }, py::arg("seed"))
+      .def(py::init([](py::object) { return std::make_shared<cr::Generator>(); }),
+           py::arg("device") = py::none())
+      .def(
+          "manual_seed",
+          [](py::object self, py::handle seed) {
+            self.cast<cr::Generator&>().manual_seed(as_seed(seed));
+            return self;
+          },
+          py::arg("seed"))
       .def("initial_seed", &cr::Generator::initial_seed)
       .def("seed", &cr::Generator::seed)
-      .def("get_state", [](const cr::Generator& g) {
-        uint64_t s, o;
-        g.get_state(s, o);
-        Tensor t = Tensor::empty(Dims{2}, DType::Int64);
-        t.data<int64_t>()[0] = (int64_t)s;
-        t.data<int64_t>()[1] = (int64_t)o;
-        return t;
-      })
-      .def("set_state", [](cr::Generator& g, const Tensor& st) {
-        if (st.dtype() != DType::Int64 || st.numel() != 2)
-          throw cr::TypeError("set_state(): expected the int64 tensor returned by get_state()");
-        Tensor c = cr::contiguous_copy(st);
-        g.set_state((uint64_t)c.data<int64_t>()[0], (uint64_t)c.data<int64_t>()[1]);
-      }, py::arg("new_state"))
+      .def("get_state",
+           [](const cr::Generator& g) {
+             uint64_t s, o;
+             g.get_state(s, o);
+             Tensor t = Tensor::empty(Dims{2}, DType::Int64);
+             t.data<int64_t>()[0] = (int64_t)s;
+             t.data<int64_t>()[1] = (int64_t)o;
+             return t;
+           })
+      .def(
+          "set_state",
+          [](cr::Generator& g, const Tensor& st) {
+            if (st.dtype() != DType::Int64 || st.numel() != 2)
+              throw cr::TypeError("set_state(): expected the int64 tensor returned by get_state()");
+            Tensor c = cr::contiguous_copy(st);
+            g.set_state((uint64_t)c.data<int64_t>()[0], (uint64_t)c.data<int64_t>()[1]);
+          },
+          py::arg("new_state"))
       .def_property_readonly("device", [](const cr::Generator&) { return py::str("cpu"); });
   m.attr("default_generator") = py::cast(cr::default_generator());
-  m.def("manual_seed", [](py::handle seed) {
-    cr::default_generator()->manual_seed(as_seed(seed));
-    return cr::default_generator();
-  }, py::arg("seed"));
+  m.def(
+      "manual_seed",
+      [](py::handle seed) {
+        cr::default_generator()->manual_seed(as_seed(seed));
+        return cr::default_generator();
+      },
+      py::arg("seed"));
   m.def("initial_seed", [] { return cr::default_generator()->initial_seed(); });
   m.def("seed", [] { return cr::default_generator()->seed(); });
-  m.def("get_rng_state", [] { return py::module_::import("chainrule").attr("default_generator").attr("get_state")(); });
-  m.def("set_rng_state", [](const Tensor& st) {
-    py::module_::import("chainrule").attr("default_generator").attr("set_state")(st);
-  }, py::arg("new_state"));
+  m.def("get_rng_state",
+        [] { return py::module_::import("chainrule").attr("default_generator").attr("get_state")(); });
+  m.def(
+      "set_rng_state",
+      [](const Tensor& st) {
+        py::module_::import("chainrule").attr("default_generator").attr("set_state")(st);
+      },
+      py::arg("new_state"));
 
   // --- random factories ---
   auto rand_like_sig = [](bool normal, const char* op) {
-    return [normal, op](py::args args, py::object size, py::object generator, py::object dtype, bool requires_grad,
-                        py::object) {
+    return [normal, op](py::args args, py::object size, py::object generator, py::object dtype,
+                        bool requires_grad, py::object) {
       Dims shape = size_from(args, size, op);
       Tensor t = Tensor::empty(shape, float_dtype(dtype, op));
       return finish(rand_fill(t, normal, as_generator(generator)), requires_grad);
@@ -177,147 +208,211 @@ void register_creation(py::module_& m, PyTensorClass& cls) {
   m.def("randn", rand_like_sig(true, "randn"), py::kw_only(), py::arg("size") = py::none(),
         py::arg("generator") = py::none(), py::arg("dtype") = py::none(), py::arg("requires_grad") = false,
         py::arg("device") = py::none());
-  m.def("randint", [](py::args args, py::object size, py::object generator, py::object dtype, bool requires_grad,
-                      py::object) {
-    int64_t low = 0, high;
-    py::object shape_o = size;
-    size_t nums = args.size();
-    if (size.is_none()) {
-      if (nums < 2) throw cr::TypeError("randint(): expected randint(high, size) or randint(low, high, size)");
-      shape_o = args[nums - 1];
-      --nums;
-    }
-    if (nums == 1) high = int_arg(args[0], "randint", "high");
-    else if (nums == 2) { low = int_arg(args[0], "randint", "low"); high = int_arg(args[1], "randint", "high"); }
-    else throw cr::TypeError("randint(): expected randint(high, size) or randint(low, high, size)");
-    Tensor t = Tensor::empty(parse_shape(shape_o, "randint"), parse_dtype(dtype, DType::Int64));
-    cr::randint_(t, low, high, as_generator(generator));
-    return finish(t, requires_grad);
-  }, py::kw_only(), py::arg("size") = py::none(), py::arg("generator") = py::none(), py::arg("dtype") = py::none(),
-     py::arg("requires_grad") = false, py::arg("device") = py::none());
-  m.def("randperm", [](py::handle n, py::object generator, py::object dtype, bool requires_grad, py::object) {
-    return finish(cr::randperm(int_arg(n, "randperm", "n"), parse_dtype(dtype, DType::Int64), as_generator(generator)),
-                  requires_grad);
-  }, py::arg("n"), py::kw_only(), py::arg("generator") = py::none(), py::arg("dtype") = py::none(),
-     py::arg("requires_grad") = false, py::arg("device") = py::none());
+  m.def(
+      "randint",
+      [](py::args args, py::object size, py::object generator, py::object dtype, bool requires_grad,
+         py::object) {
+        int64_t low = 0, high;
+        py::object shape_o = size;
+        size_t nums = args.size();
+        if (size.is_none()) {
+          if (nums < 2)
+            throw cr::TypeError("randint(): expected randint(high, size) or randint(low, high, size)");
+          shape_o = args[nums - 1];
+          --nums;
+        }
+        if (nums == 1) high = int_arg(args[0], "randint", "high");
+        else if (nums == 2) {
+          low = int_arg(args[0], "randint", "low");
+          high = int_arg(args[1], "randint", "high");
+        } else throw cr::TypeError("randint(): expected randint(high, size) or randint(low, high, size)");
+        Tensor t = Tensor::empty(parse_shape(shape_o, "randint"), parse_dtype(dtype, DType::Int64));
+        cr::randint_(t, low, high, as_generator(generator));
+        return finish(t, requires_grad);
+      },
+      py::kw_only(), py::arg("size") = py::none(), py::arg("generator") = py::none(),
+      py::arg("dtype") = py::none(), py::arg("requires_grad") = false, py::arg("device") = py::none());
+  m.def(
+      "randperm",
+      [](py::handle n, py::object generator, py::object dtype, bool requires_grad, py::object) {
+        return finish(cr::randperm(int_arg(n, "randperm", "n"), parse_dtype(dtype, DType::Int64),
+                                   as_generator(generator)),
+                      requires_grad);
+      },
+      py::arg("n"), py::kw_only(), py::arg("generator") = py::none(), py::arg("dtype") = py::none(),
+      py::arg("requires_grad") = false, py::arg("device") = py::none());
 
   // --- deterministic factories ---
-  m.def("full", [](py::handle size, py::handle value, py::object dtype, bool requires_grad, py::object) {
-    bool is_float = false, is_bool = false;
-    double v = number(value, "full", is_float, &is_bool);
-    DType natural = is_bool ? DType::Bool : is_float ? DType::Float32 : DType::Int64;
-    return finish(cr::full(parse_shape(size, "full"), v, parse_dtype(dtype, natural)), requires_grad);
-  }, py::arg("size"), py::arg("fill_value"), py::kw_only(), py::arg("dtype") = py::none(),
-     py::arg("requires_grad") = false, py::arg("device") = py::none());
-  m.def("arange", [](py::handle a, py::handle b, py::handle c, py::object dtype, bool requires_grad, py::object) {
-    bool f1 = false, f2 = false, f3 = false;
-    double start = 0, end, step = 1;
-    if (b.is_none()) { end = number(a, "arange", f1); }
-    else { start = number(a, "arange", f1); end = number(b, "arange", f2); }
-    if (!c.is_none()) step = number(c, "arange", f3);
-    DType natural = (f1 || f2 || f3) ? DType::Float32 : DType::Int64;
-    return finish(cr::arange(start, end, step, parse_dtype(dtype, natural)), requires_grad);
-  }, py::arg("start"), py::arg("end") = py::none(), py::arg("step") = py::none(), py::kw_only(),
-     py::arg("dtype") = py::none(), py::arg("requires_grad") = false, py::arg("device") = py::none());
-  m.def("linspace", [](py::handle a, py::handle b, py::handle steps, py::object dtype, bool requires_grad, py::object) {
-    bool f = false;
-    double start = number(a, "linspace", f), end = number(b, "linspace", f);
-    return finish(cr::linspace(start, end, int_arg(steps, "linspace", "steps"), parse_dtype(dtype, DType::Float32)),
-                  requires_grad);
-  }, py::arg("start"), py::arg("end"), py::arg("steps"), py::kw_only(), py::arg("dtype") = py::none(),
-     py::arg("requires_grad") = false, py::arg("device") = py::none());
-  m.def("eye", [](py::handle n, py::handle mo, py::object dtype, bool requires_grad, py::object) {
-    int64_t nn = int_arg(n, "eye", "n");
-    int64_t mm = mo.is_none() ? nn : int_arg(mo, "eye", "m");
-    return finish(cr::eye(nn, mm, parse_dtype(dtype, DType::Float32)), requires_grad);
-  }, py::arg("n"), py::arg("m") = py::none(), py::kw_only(), py::arg("dtype") = py::none(),
-     py::arg("requires_grad") = false, py::arg("device") = py::none());
+  m.def(
+      "full",
+      [](py::handle size, py::handle value, py::object dtype, bool requires_grad, py::object) {
+        bool is_float = false, is_bool = false;
+        double v = number(value, "full", is_float, &is_bool);
+        DType natural = is_bool ? DType::Bool : is_float ? DType::Float32 : DType::Int64;
+        return finish(cr::full(parse_shape(size, "full"), v, parse_dtype(dtype, natural)), requires_grad);
+      },
+      py::arg("size"), py::arg("fill_value"), py::kw_only(), py::arg("dtype") = py::none(),
+      py::arg("requires_grad") = false, py::arg("device") = py::none());
+  m.def(
+      "arange",
+      [](py::handle a, py::handle b, py::handle c, py::object dtype, bool requires_grad, py::object) {
+        bool f1 = false, f2 = false, f3 = false;
+        double start = 0, end, step = 1;
+        if (b.is_none()) {
+          end = number(a, "arange", f1);
+        } else {
+          start = number(a, "arange", f1);
+          end = number(b, "arange", f2);
+        }
+        if (!c.is_none()) step = number(c, "arange", f3);
+        DType natural = (f1 || f2 || f3) ? DType::Float32 : DType::Int64;
+        return finish(cr::arange(start, end, step, parse_dtype(dtype, natural)), requires_grad);
+      },
+      py::arg("start"), py::arg("end") = py::none(), py::arg("step") = py::none(), py::kw_only(),
+      py::arg("dtype") = py::none(), py::arg("requires_grad") = false, py::arg("device") = py::none());
+  m.def(
+      "linspace",
+      [](py::handle a, py::handle b, py::handle steps, py::object dtype, bool requires_grad, py::object) {
+        bool f = false;
+        double start = number(a, "linspace", f), end = number(b, "linspace", f);
+        return finish(
+            cr::linspace(start, end, int_arg(steps, "linspace", "steps"), parse_dtype(dtype, DType::Float32)),
+            requires_grad);
+      },
+      py::arg("start"), py::arg("end"), py::arg("steps"), py::kw_only(), py::arg("dtype") = py::none(),
+      py::arg("requires_grad") = false, py::arg("device") = py::none());
+  m.def(
+      "eye",
+      [](py::handle n, py::handle mo, py::object dtype, bool requires_grad, py::object) {
+        int64_t nn = int_arg(n, "eye", "n");
+        int64_t mm = mo.is_none() ? nn : int_arg(mo, "eye", "m");
+        return finish(cr::eye(nn, mm, parse_dtype(dtype, DType::Float32)), requires_grad);
+      },
+      py::arg("n"), py::arg("m") = py::none(), py::kw_only(), py::arg("dtype") = py::none(),
+      py::arg("requires_grad") = false, py::arg("device") = py::none());
 
   // --- *_like ---
   auto like = [&m](const char* name, int kind) {
     // kind: 0 zeros, 1 ones, 2 rand, 3 randn, 4 empty
-    m.def(name, [kind, name](const Tensor& t, py::object dtype, bool requires_grad, py::object generator, py::object) {
-      DType d = parse_dtype(dtype, t.dtype());
-      Tensor out;
-      if (kind == 0 || kind == 4) out = cr::zeros(t.shape(), d);
-      else if (kind == 1) out = cr::ones(t.shape(), d);
-      else {
-        if (!cr::is_floating(d))
-          throw cr::TypeError(cr::str(name, "(): expected a floating point dtype, got ", cr::dtype_name(d)));
-        out = rand_fill(Tensor::empty(t.shape(), d), kind == 3, as_generator(generator));
-      }
-      return finish(out, requires_grad);
-    }, py::arg("input"), py::kw_only(), py::arg("dtype") = py::none(), py::arg("requires_grad") = false,
-       py::arg("generator") = py::none(), py::arg("device") = py::none());
+    m.def(
+        name,
+        [kind, name](const Tensor& t, py::object dtype, bool requires_grad, py::object generator,
+                     py::object) {
+          DType d = parse_dtype(dtype, t.dtype());
+          Tensor out;
+          if (kind == 0 || kind == 4) out = cr::zeros(t.shape(), d);
+          else if (kind == 1) out = cr::ones(t.shape(), d);
+          else {
+            if (!cr::is_floating(d))
+              throw cr::TypeError(
+                  cr::str(name, "(): expected a floating point dtype, got ", cr::dtype_name(d)));
+            out = rand_fill(Tensor::empty(t.shape(), d), kind == 3, as_generator(generator));
+          }
+          return finish(out, requires_grad);
+        },
+        py::arg("input"), py::kw_only(), py::arg("dtype") = py::none(), py::arg("requires_grad") = false,
+        py::arg("generator") = py::none(), py::arg("device") = py::none());
   };
   like("zeros_like", 0);
   like("ones_like", 1);
   like("rand_like", 2);
   like("randn_like", 3);
   like("empty_like", 4);
-  m.def("full_like", [](const Tensor& t, py::handle value, py::object dtype, bool requires_grad, py::object) {
-    bool f = false;
-    double v = number(value, "full_like", f);
-    return finish(cr::full(t.shape(), v, parse_dtype(dtype, t.dtype())), requires_grad);
-  }, py::arg("input"), py::arg("fill_value"), py::kw_only(), py::arg("dtype") = py::none(),
-     py::arg("requires_grad") = false, py::arg("device") = py::none());
-  m.def("randint_like", [](const Tensor& t, py::handle a, py::handle b, py::object dtype, bool requires_grad,
-                           py::object generator, py::object) {
-    int64_t low = 0, high;
-    if (b.is_none()) high = int_arg(a, "randint_like", "high");
-    else { low = int_arg(a, "randint_like", "low"); high = int_arg(b, "randint_like", "high"); }
-    Tensor out = Tensor::empty(t.shape(), parse_dtype(dtype, t.dtype()));
-    cr::randint_(out, low, high, as_generator(generator));
-    return finish(out, requires_grad);
-  }, py::arg("input"), py::arg("low"), py::arg("high") = py::none(), py::kw_only(), py::arg("dtype") = py::none(),
-     py::arg("requires_grad") = false, py::arg("generator") = py::none(), py::arg("device") = py::none());
+  m.def(
+      "full_like",
+      [](const Tensor& t, py::handle value, py::object dtype, bool requires_grad, py::object) {
+        bool f = false;
+        double v = number(value, "full_like", f);
+        return finish(cr::full(t.shape(), v, parse_dtype(dtype, t.dtype())), requires_grad);
+      },
+      py::arg("input"), py::arg("fill_value"), py::kw_only(), py::arg("dtype") = py::none(),
+      py::arg("requires_grad") = false, py::arg("device") = py::none());
+  m.def(
+      "randint_like",
+      [](const Tensor& t, py::handle a, py::handle b, py::object dtype, bool requires_grad,
+         py::object generator, py::object) {
+        int64_t low = 0, high;
+        if (b.is_none()) high = int_arg(a, "randint_like", "high");
+        else {
+          low = int_arg(a, "randint_like", "low");
+          high = int_arg(b, "randint_like", "high");
+        }
+        Tensor out = Tensor::empty(t.shape(), parse_dtype(dtype, t.dtype()));
+        cr::randint_(out, low, high, as_generator(generator));
+        return finish(out, requires_grad);
+      },
+      py::arg("input"), py::arg("low"), py::arg("high") = py::none(), py::kw_only(),
+      py::arg("dtype") = py::none(), py::arg("requires_grad") = false, py::arg("generator") = py::none(),
+      py::arg("device") = py::none());
 
   // --- Tensor.new_* ---
   auto new_fill = [&cls](const char* name, int kind) {
-    cls.def(name, [kind, name](const Tensor& t, py::args args, py::object size, py::object dtype, bool requires_grad,
-                               py::object) {
-      Dims shape = size_from(args, size, name);
-      DType d = parse_dtype(dtype, t.dtype());
-      return finish(kind == 1 ? cr::ones(shape, d) : cr::zeros(shape, d), requires_grad);
-    }, py::kw_only(), py::arg("size") = py::none(), py::arg("dtype") = py::none(), py::arg("requires_grad") = false,
-       py::arg("device") = py::none());
+    cls.def(
+        name,
+        [kind, name](const Tensor& t, py::args args, py::object size, py::object dtype, bool requires_grad,
+                     py::object) {
+          Dims shape = size_from(args, size, name);
+          DType d = parse_dtype(dtype, t.dtype());
+          return finish(kind == 1 ? cr::ones(shape, d) : cr::zeros(shape, d), requires_grad);
+        },
+        py::kw_only(), py::arg("size") = py::none(), py::arg("dtype") = py::none(),
+        py::arg("requires_grad") = false, py::arg("device") = py::none());
   };
   new_fill("new_zeros", 0);
   new_fill("new_ones", 1);
   new_fill("new_empty", 0);
-  cls.def("new_full", [](const Tensor& t, py::handle size, py::handle value, py::object dtype, bool requires_grad,
-                         py::object) {
-    bool f = false;
-    double v = number(value, "new_full", f);
-    return finish(cr::full(parse_shape(size, "new_full"), v, parse_dtype(dtype, t.dtype())), requires_grad);
-  }, py::arg("size"), py::arg("fill_value"), py::kw_only(), py::arg("dtype") = py::none(),
-     py::arg("requires_grad") = false, py::arg("device") = py::none());
-  cls.def("new_tensor", [](const Tensor& t, py::handle data, py::object dtype, bool requires_grad, py::object) {
-    Tensor out = tensor_from_data(data, dtype.is_none() ? dtype_object(t.dtype()) : dtype);
-    return finish(out, requires_grad);
-  }, py::arg("data"), py::kw_only(), py::arg("dtype") = py::none(), py::arg("requires_grad") = false,
-     py::arg("device") = py::none());
+  cls.def(
+      "new_full",
+      [](const Tensor& t, py::handle size, py::handle value, py::object dtype, bool requires_grad,
+         py::object) {
+        bool f = false;
+        double v = number(value, "new_full", f);
+        return finish(cr::full(parse_shape(size, "new_full"), v, parse_dtype(dtype, t.dtype())),
+                      requires_grad);
+      },
+      py::arg("size"), py::arg("fill_value"), py::kw_only(), py::arg("dtype") = py::none(),
+      py::arg("requires_grad") = false, py::arg("device") = py::none());
+  cls.def(
+      "new_tensor",
+      [](const Tensor& t, py::handle data, py::object dtype, bool requires_grad, py::object) {
+        Tensor out = tensor_from_data(data, dtype.is_none() ? dtype_object(t.dtype()) : dtype);
+        return finish(out, requires_grad);
+      },
+      py::arg("data"), py::kw_only(), py::arg("dtype") = py::none(), py::arg("requires_grad") = false,
+      py::arg("device") = py::none());
 
   // --- in-place random fills ---
   // Internal helpers for initializers (no autograd check: callers run under no_grad).
-  m.def("_uniform_", [](const Tensor& t, double a, double b, py::object generator) {
-    cr::uniform_(t, a, b, as_generator(generator));
-    return t;
-  }, py::arg("tensor"), py::arg("a") = 0.0, py::arg("b") = 1.0, py::arg("generator") = py::none());
-  m.def("_normal_", [](const Tensor& t, double mean, double std, py::object generator) {
-    cr::normal_(t, mean, std, as_generator(generator));
-    return t;
-  }, py::arg("tensor"), py::arg("mean") = 0.0, py::arg("std") = 1.0, py::arg("generator") = py::none());
-  cls.def("uniform_", [](const Tensor& t, double a, double b, py::object generator) {
-    check_inplace(t, "uniform_");
-    cr::uniform_(t, a, b, as_generator(generator));
-    return t;
-  }, py::arg("from") = 0.0, py::arg("to") = 1.0, py::kw_only(), py::arg("generator") = py::none());
-  cls.def("normal_", [](const Tensor& t, double mean, double std, py::object generator) {
-    check_inplace(t, "normal_");
-    cr::normal_(t, mean, std, as_generator(generator));
-    return t;
-  }, py::arg("mean") = 0.0, py::arg("std") = 1.0, py::kw_only(), py::arg("generator") = py::none());
+  m.def(
+      "_uniform_",
+      [](const Tensor& t, double a, double b, py::object generator) {
+        cr::uniform_(t, a, b, as_generator(generator));
+        return t;
+      },
+      py::arg("tensor"), py::arg("a") = 0.0, py::arg("b") = 1.0, py::arg("generator") = py::none());
+  m.def(
+      "_normal_",
+      [](const Tensor& t, double mean, double std, py::object generator) {
+        cr::normal_(t, mean, std, as_generator(generator));
+        return t;
+      },
+      py::arg("tensor"), py::arg("mean") = 0.0, py::arg("std") = 1.0, py::arg("generator") = py::none());
+  cls.def(
+      "uniform_",
+      [](const Tensor& t, double a, double b, py::object generator) {
+        check_inplace(t, "uniform_");
+        cr::uniform_(t, a, b, as_generator(generator));
+        return t;
+      },
+      py::arg("from") = 0.0, py::arg("to") = 1.0, py::kw_only(), py::arg("generator") = py::none());
+  cls.def(
+      "normal_",
+      [](const Tensor& t, double mean, double std, py::object generator) {
+        check_inplace(t, "normal_");
+        cr::normal_(t, mean, std, as_generator(generator));
+        return t;
+      },
+      py::arg("mean") = 0.0, py::arg("std") = 1.0, py::kw_only(), py::arg("generator") = py::none());
 }
 
 }  // namespace crpy

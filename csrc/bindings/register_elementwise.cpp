@@ -14,7 +14,10 @@ using cr::CmpOp;
 
 /// A Python int or float (bool included), read as a double. NumPy scalars go through operand().
 inline bool py_number(py::handle o, double& v) {
-  if (PyFloat_Check(o.ptr())) { v = PyFloat_AS_DOUBLE(o.ptr()); return true; }
+  if (PyFloat_Check(o.ptr())) {
+    v = PyFloat_AS_DOUBLE(o.ptr());
+    return true;
+  }
   if (PyLong_Check(o.ptr())) {
     int overflow = 0;
     long long i = PyLong_AsLongLongAndOverflow(o.ptr(), &overflow);
@@ -50,7 +53,8 @@ Tensor compare_obj(const Tensor& self, py::handle other, CmpOp op, const char* n
 Tensor pow_obj(const Tensor& self, py::handle e) {
   double v;
   if (PyFloat_Check(e.ptr())) return cr::pow_scalar(self, PyFloat_AS_DOUBLE(e.ptr()));
-  if (!PyBool_Check(e.ptr()) && cr::is_floating(self.dtype()) && py_number(e, v)) return cr::pow_scalar(self, v);
+  if (!PyBool_Check(e.ptr()) && cr::is_floating(self.dtype()) && py_number(e, v))
+    return cr::pow_scalar(self, v);
   return cr::pow(self, operand(e, self, "pow"));
 }
 
@@ -76,7 +80,8 @@ std::optional<double> opt_number(py::handle o, const char* op, const char* which
   if (o.is_none()) return std::nullopt;
   double v;
   if (py_number(o, v)) return v;
-  if (PyNumber_Check(o.ptr()) && !is_tensor(o)) return py::float_(py::reinterpret_borrow<py::object>(o)).cast<double>();
+  if (PyNumber_Check(o.ptr()) && !is_tensor(o))
+    return py::float_(py::reinterpret_borrow<py::object>(o)).cast<double>();
   throw cr::TypeError(cr::str(op, ": '", which, "' must be a number or None"));
 }
 
@@ -128,7 +133,8 @@ const Tensor& fill_obj_(const Tensor& s, py::handle v) {
   if (is_tensor(v)) {
     Tensor t = as_tensor_unchecked(v);
     if (t.dim() != 0)
-      throw cr::ShapeError(cr::str("fill_: only supports 0-dimension value tensor but got tensor with ", t.dim(), " dimensions"));
+      throw cr::ShapeError(cr::str("fill_: only supports 0-dimension value tensor but got tensor with ",
+                                   t.dim(), " dimensions"));
     d = cr::item_as_double(t);
   } else if (!py_number(v, d)) {
     if (!PyNumber_Check(v.ptr())) throw cr::TypeError("fill_: value must be a number");
@@ -159,20 +165,23 @@ void register_elementwise(OpRegistry& reg) {
   const auto input = py::arg("input"), other = py::arg("other");
 
   // ---- arithmetic ----
-  reg.op("add", FM, &add_obj, "add(input, other, *, alpha=1) -> Tensor\n\ninput + alpha * other, broadcasting.",
-         input, other, py::kw_only(), py::arg("alpha") = 1.0)
+  reg.op("add", FM, &add_obj,
+         "add(input, other, *, alpha=1) -> Tensor\n\ninput + alpha * other, broadcasting.", input, other,
+         py::kw_only(), py::arg("alpha") = 1.0)
       .inplace([](const Tensor& s, py::handle o, double alpha) { return add_obj_(s, o, alpha, "add_"); },
                "In-place add.", other, py::kw_only(), py::arg("alpha") = 1.0);
-  reg.op("sub", FM, &sub_obj, "sub(input, other, *, alpha=1) -> Tensor\n\ninput - alpha * other, broadcasting.",
-         input, other, py::kw_only(), py::arg("alpha") = 1.0)
+  reg.op("sub", FM, &sub_obj,
+         "sub(input, other, *, alpha=1) -> Tensor\n\ninput - alpha * other, broadcasting.", input, other,
+         py::kw_only(), py::arg("alpha") = 1.0)
       .inplace([](const Tensor& s, py::handle o, double alpha) { return add_obj_(s, o, -alpha, "sub_"); },
                "In-place sub.", other, py::kw_only(), py::arg("alpha") = 1.0)
       .alias("subtract");
-  reg.op("mul", FM, &mul_obj, "mul(input, other) -> Tensor\n\nElementwise product, broadcasting.", input, other)
+  reg.op("mul", FM, &mul_obj, "mul(input, other) -> Tensor\n\nElementwise product, broadcasting.", input,
+         other)
       .inplace(&mul_obj_, "In-place mul.", other)
       .alias("multiply");
-  reg.op("div", FM, &div_obj, "div(input, other) -> Tensor\n\nTrue division (integers give float32), broadcasting.",
-         input, other)
+  reg.op("div", FM, &div_obj,
+         "div(input, other) -> Tensor\n\nTrue division (integers give float32), broadcasting.", input, other)
       .inplace(&div_obj_, "In-place div.", other)
       .alias("divide")
       .alias("true_divide");
@@ -200,81 +209,110 @@ void register_elementwise(OpRegistry& reg) {
       {"tanh", &cr::tanh, "tanh(input) -> Tensor\n\nHyperbolic tangent."},
   };
   for (const auto& [name, fn, doc] : unary) reg.op(name, FM, fn, doc, input);
-  reg.op("abs", FM, &cr::abs, "abs(input) -> Tensor\n\n|input| (int64 stays int64).", input).alias("absolute");
+  reg.op("abs", FM, &cr::abs, "abs(input) -> Tensor\n\n|input| (int64 stays int64).", input)
+      .alias("absolute");
 
   // ---- pow ----
   reg.op("pow", FM, &pow_any, "pow(input, exponent) -> Tensor\n\ninput ** exponent; either may be a number.",
          input, py::arg("exponent"));
 
   // ---- clamp / maximum / minimum / where ----
-  reg.op("clamp", FM, &clamp_obj, "clamp(input, min=None, max=None) -> Tensor\n\nBounds (numbers or tensors) applied "
-         "elementwise; min > max gives max.", input, py::arg("min") = py::none(), py::arg("max") = py::none())
-      .inplace(&clamp_obj_, "In-place clamp with number bounds.", py::arg("min") = py::none(), py::arg("max") = py::none())
+  reg.op("clamp", FM, &clamp_obj,
+         "clamp(input, min=None, max=None) -> Tensor\n\nBounds (numbers or tensors) applied "
+         "elementwise; min > max gives max.",
+         input, py::arg("min") = py::none(), py::arg("max") = py::none())
+      .inplace(&clamp_obj_, "In-place clamp with number bounds.", py::arg("min") = py::none(),
+               py::arg("max") = py::none())
       .alias("clip");
-  reg.op("maximum", FM, &with_operand<&cr::maximum>, "maximum(input, other) -> Tensor\n\nElementwise max; NaN "
-         "propagates; ties split the gradient.", input, other);
-  reg.op("minimum", FM, &with_operand<&cr::minimum>, "minimum(input, other) -> Tensor\n\nElementwise min; NaN "
-         "propagates; ties split the gradient.", input, other);
-  reg.op("where", kFunction, &where_obj, "where(condition, input, other) -> Tensor\n\ninput where condition, else other.",
+  reg.op("maximum", FM, &with_operand<&cr::maximum>,
+         "maximum(input, other) -> Tensor\n\nElementwise max; NaN "
+         "propagates; ties split the gradient.",
+         input, other);
+  reg.op("minimum", FM, &with_operand<&cr::minimum>,
+         "minimum(input, other) -> Tensor\n\nElementwise min; NaN "
+         "propagates; ties split the gradient.",
+         input, other);
+  reg.op("where", kFunction, &where_obj,
+         "where(condition, input, other) -> Tensor\n\ninput where condition, else other.",
          py::arg("condition"), input, other)
-      .method([](const Tensor& self, const Tensor& cond, py::handle o) {
-        return cr::where(cond, self, operand(o, self, "where"));
-      }, "self.where(condition, other): self where condition, else other.", py::arg("condition"), other);
+      .method([](const Tensor& self, const Tensor& cond,
+                 py::handle o) { return cr::where(cond, self, operand(o, self, "where")); },
+              "self.where(condition, other): self where condition, else other.", py::arg("condition"), other);
 
   // ---- comparisons (bool results) ----
-  reg.op("eq", FM, &compare_op<CmpOp::Eq>, "eq(input, other) -> Tensor\n\ninput == other, as bool.", input, other);
-  reg.op("ne", FM, &compare_op<CmpOp::Ne>, "ne(input, other) -> Tensor\n\ninput != other, as bool.", input, other)
+  reg.op("eq", FM, &compare_op<CmpOp::Eq>, "eq(input, other) -> Tensor\n\ninput == other, as bool.", input,
+         other);
+  reg.op("ne", FM, &compare_op<CmpOp::Ne>, "ne(input, other) -> Tensor\n\ninput != other, as bool.", input,
+         other)
       .alias("not_equal");
-  reg.op("lt", FM, &compare_op<CmpOp::Lt>, "lt(input, other) -> Tensor\n\ninput < other, as bool.", input, other)
+  reg.op("lt", FM, &compare_op<CmpOp::Lt>, "lt(input, other) -> Tensor\n\ninput < other, as bool.", input,
+         other)
       .alias("less");
-  reg.op("le", FM, &compare_op<CmpOp::Le>, "le(input, other) -> Tensor\n\ninput <= other, as bool.", input, other)
+  reg.op("le", FM, &compare_op<CmpOp::Le>, "le(input, other) -> Tensor\n\ninput <= other, as bool.", input,
+         other)
       .alias("less_equal");
-  reg.op("gt", FM, &compare_op<CmpOp::Gt>, "gt(input, other) -> Tensor\n\ninput > other, as bool.", input, other)
+  reg.op("gt", FM, &compare_op<CmpOp::Gt>, "gt(input, other) -> Tensor\n\ninput > other, as bool.", input,
+         other)
       .alias("greater");
-  reg.op("ge", FM, &compare_op<CmpOp::Ge>, "ge(input, other) -> Tensor\n\ninput >= other, as bool.", input, other)
+  reg.op("ge", FM, &compare_op<CmpOp::Ge>, "ge(input, other) -> Tensor\n\ninput >= other, as bool.", input,
+         other)
       .alias("greater_equal");
 
   // ---- logic ----
-  reg.op("logical_and", FM, &with_operand<&cr::logical_and>, "logical_and(input, other) -> Tensor\n\nElementwise and, as bool.", input, other);
-  reg.op("logical_or", FM, &with_operand<&cr::logical_or>, "logical_or(input, other) -> Tensor\n\nElementwise or, as bool.", input, other);
-  reg.op("logical_xor", FM, &with_operand<&cr::logical_xor>, "logical_xor(input, other) -> Tensor\n\nElementwise xor, as bool.", input, other);
-  reg.op("bitwise_and", FM, &with_operand<&cr::bitwise_and>, "bitwise_and(input, other) -> Tensor\n\ninput & other (bool, int64).", input, other);
-  reg.op("bitwise_or", FM, &with_operand<&cr::bitwise_or>, "bitwise_or(input, other) -> Tensor\n\ninput | other (bool, int64).", input, other);
-  reg.op("bitwise_xor", FM, &with_operand<&cr::bitwise_xor>, "bitwise_xor(input, other) -> Tensor\n\ninput ^ other (bool, int64).", input, other);
+  reg.op("logical_and", FM, &with_operand<&cr::logical_and>,
+         "logical_and(input, other) -> Tensor\n\nElementwise and, as bool.", input, other);
+  reg.op("logical_or", FM, &with_operand<&cr::logical_or>,
+         "logical_or(input, other) -> Tensor\n\nElementwise or, as bool.", input, other);
+  reg.op("logical_xor", FM, &with_operand<&cr::logical_xor>,
+         "logical_xor(input, other) -> Tensor\n\nElementwise xor, as bool.", input, other);
+  reg.op("bitwise_and", FM, &with_operand<&cr::bitwise_and>,
+         "bitwise_and(input, other) -> Tensor\n\ninput & other (bool, int64).", input, other);
+  reg.op("bitwise_or", FM, &with_operand<&cr::bitwise_or>,
+         "bitwise_or(input, other) -> Tensor\n\ninput | other (bool, int64).", input, other);
+  reg.op("bitwise_xor", FM, &with_operand<&cr::bitwise_xor>,
+         "bitwise_xor(input, other) -> Tensor\n\ninput ^ other (bool, int64).", input, other);
 
   // ---- activations (nn.functional calls these) ----
   reg.op("silu", kFunction, &cr::silu, "silu(input) -> Tensor\n\ninput * sigmoid(input).", input);
-  reg.op("leaky_relu", kFunction, &cr::leaky_relu, "leaky_relu(input, negative_slope=0.01) -> Tensor",
-         input, py::arg("negative_slope") = 0.01);
+  reg.op("leaky_relu", kFunction, &cr::leaky_relu, "leaky_relu(input, negative_slope=0.01) -> Tensor", input,
+         py::arg("negative_slope") = 0.01);
   reg.op("elu", kFunction, &cr::elu, "elu(input, alpha=1.0) -> Tensor", input, py::arg("alpha") = 1.0);
   reg.op("gelu", kFunction, &cr::gelu, "gelu(input, approximate='none') -> Tensor\n\n'none' (erf) or 'tanh'.",
          input, py::arg("approximate") = "none");
-  reg.op("softplus", kFunction, &cr::softplus, "softplus(input, beta=1.0, threshold=20.0) -> Tensor\n\n"
+  reg.op("softplus", kFunction, &cr::softplus,
+         "softplus(input, beta=1.0, threshold=20.0) -> Tensor\n\n"
          "log(1 + exp(beta * input)) / beta; linear above threshold.",
          input, py::arg("beta") = 1.0, py::arg("threshold") = 20.0);
 
   // ---- in-place only ----
   reg.inplace_only("zero", [](const Tensor& s) { return cr::zero_(s); }, "Fills self with 0.");
-  reg.inplace_only("fill", &fill_obj_, "Fills self with a number (or a 0-dim tensor's value).", py::arg("value"));
-  reg.inplace_only("copy", [](const Tensor& s, py::handle src) { return cr::copy_(s, operand(src, s, "copy_")); },
-                   "Copies src (broadcast, converted) into self.", py::arg("src"));
+  reg.inplace_only("fill", &fill_obj_, "Fills self with a number (or a 0-dim tensor's value).",
+                   py::arg("value"));
+  reg.inplace_only(
+      "copy", [](const Tensor& s, py::handle src) { return cr::copy_(s, operand(src, s, "copy_")); },
+      "Copies src (broadcast, converted) into self.", py::arg("src"));
 
   // ---- Python operators (not ops of their own: they call the rows above) ----
   PyTensorClass& cls = reg.tensor_class();
   cls.def("__abs__", &cr::abs);
   cls.def("__invert__", &cr::bitwise_not);
   cls.def("__pow__", [](const Tensor& s, py::handle e) { return pow_obj(s, e); }, py::is_operator());
-  cls.def("__rpow__", [](const Tensor& s, py::handle b) { return cr::pow(operand(b, s, "pow"), s); }, py::is_operator());
+  cls.def(
+      "__rpow__", [](const Tensor& s, py::handle b) { return cr::pow(operand(b, s, "pow"), s); },
+      py::is_operator());
   const std::pair<const char*, CmpOp> cmps[] = {{"eq", CmpOp::Eq}, {"ne", CmpOp::Ne}, {"lt", CmpOp::Lt},
                                                 {"le", CmpOp::Le}, {"gt", CmpOp::Gt}, {"ge", CmpOp::Ge}};
   for (const auto& [name, op] : cmps) {
     const CmpOp o = op;
     const char* nm = name;
     std::string dunder = std::string("__") + name + "__";
-    cls.def(dunder.c_str(), [o, nm](const Tensor& a, py::handle b) -> py::object {
-      if (!operand_like(b)) return not_implemented();  // t == None is False, as in Python
-      return py::cast(compare_obj(a, b, o, nm));
-    }, py::is_operator());
+    cls.def(
+        dunder.c_str(),
+        [o, nm](const Tensor& a, py::handle b) -> py::object {
+          if (!operand_like(b)) return not_implemented();  // t == None is False, as in Python
+          return py::cast(compare_obj(a, b, o, nm));
+        },
+        py::is_operator());
   }
   using Binary = Tensor (*)(const Tensor&, const Tensor&);
   const std::pair<const char*, Binary> bit_ops[] = {
@@ -282,13 +320,19 @@ void register_elementwise(OpRegistry& reg) {
   for (const auto& [name, fn] : bit_ops) {
     Binary f = fn;
     std::string op = std::string("__") + name + "__", rop = std::string("__r") + name + "__";
-    cls.def(op.c_str(), [f](const Tensor& a, py::handle b) { return f(a, operand(b, a, "bitwise op")); },
-            py::is_operator());
-    cls.def(rop.c_str(), [f](const Tensor& a, py::handle b) { return f(operand(b, a, "bitwise op"), a); },
-            py::is_operator());
+    cls.def(
+        op.c_str(), [f](const Tensor& a, py::handle b) { return f(a, operand(b, a, "bitwise op")); },
+        py::is_operator());
+    cls.def(
+        rop.c_str(), [f](const Tensor& a, py::handle b) { return f(operand(b, a, "bitwise op"), a); },
+        py::is_operator());
   }
-  cls.def("__iadd__", [](const Tensor& s, py::handle o) { return add_obj_(s, o, 1.0, "add_"); }, py::is_operator());
-  cls.def("__isub__", [](const Tensor& s, py::handle o) { return add_obj_(s, o, -1.0, "sub_"); }, py::is_operator());
+  cls.def(
+      "__iadd__", [](const Tensor& s, py::handle o) { return add_obj_(s, o, 1.0, "add_"); },
+      py::is_operator());
+  cls.def(
+      "__isub__", [](const Tensor& s, py::handle o) { return add_obj_(s, o, -1.0, "sub_"); },
+      py::is_operator());
   cls.def("__imul__", &mul_obj_, py::is_operator());
   cls.def("__itruediv__", &div_obj_, py::is_operator());
 }

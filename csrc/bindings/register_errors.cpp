@@ -29,10 +29,9 @@ PyObject* new_error(py::module_& m, const char* name, PyObject* base, bool also_
 void register_errors(py::module_& m) {
   g_shape_error = new_error(m, "ShapeError", PyExc_ValueError, true,
                             "Shapes that do not fit the op (broadcasting, matmul sizes, view sizes).");
-  g_dtype_error = new_error(m, "DTypeError", PyExc_TypeError, true,
-                            "A dtype or argument type the op does not accept.");
-  g_index_error = new_error(m, "IndexingError", PyExc_IndexError, true,
-                            "An index or dim out of range.");
+  g_dtype_error =
+      new_error(m, "DTypeError", PyExc_TypeError, true, "A dtype or argument type the op does not accept.");
+  g_index_error = new_error(m, "IndexingError", PyExc_IndexError, true, "An index or dim out of range.");
   g_argument_error = new_error(m, "ArgumentError", PyExc_ValueError, true,
                                "An argument value the op does not accept (negative size, bad reduction...).");
   g_autograd_error = new_error(m, "AutogradError", PyExc_RuntimeError, false,
@@ -48,9 +47,7 @@ void register_errors(py::module_& m) {
       PyErr_SetString(g_dtype_error, e.what());
     } catch (const cr::IndexError& e) {
       PyErr_SetString(g_index_error, e.what());
-    } catch (const cr::AutogradError& e) {
-      PyErr_SetString(g_autograd_error, e.what());
-    }
+    } catch (const cr::AutogradError& e) { PyErr_SetString(g_autograd_error, e.what()); }
   });
 }
 

@@ -10,8 +10,10 @@ namespace crpy {
 namespace {
 
 [[noreturn]] void bad_index(py::handle o) {
-  throw cr::TypeError(cr::str("only integers, slices (`:`), ellipsis (`...`), None and long or bool tensors "
-                              "are valid indices (got ", py::str(py::type::of(o).attr("__name__")).cast<std::string>(), ")"));
+  throw cr::TypeError(
+      cr::str("only integers, slices (`:`), ellipsis (`...`), None and long or bool tensors "
+              "are valid indices (got ",
+              py::str(py::type::of(o).attr("__name__")).cast<std::string>(), ")"));
 }
 
 int64_t slice_part(py::handle o, int64_t dflt) {
@@ -29,9 +31,7 @@ Tensor array_index(py::handle o) {
   py::array arr;
   try {
     arr = py::array::ensure(np.attr("asarray")(o));
-  } catch (py::error_already_set&) {
-    bad_index(o);
-  }
+  } catch (py::error_already_set&) { bad_index(o); }
   if (!arr) bad_index(o);
   char kind = arr.dtype().kind();
   if (kind == 'b') return tensor_from_data(arr, py::str("bool"));
@@ -62,7 +62,8 @@ void parse_item(py::handle o, cr::IndexList& out) {
   } else if (is_tensor(o)) {
     Tensor t = as_tensor_unchecked(o);
     if (t.dtype() != DType::Int64 && t.dtype() != DType::Bool)
-      throw cr::IndexError(cr::str("tensors used as indices must be long or bool tensors, got ", cr::dtype_name(t.dtype())));
+      throw cr::IndexError(
+          cr::str("tensors used as indices must be long or bool tensors, got ", cr::dtype_name(t.dtype())));
     out.push_back(cr::IndexItem::tensor_index(t));
   } else if (PyBool_Check(p)) {
     out.push_back(cr::IndexItem::tensor_index(cr::scalar_tensor(p == Py_True ? 1.0 : 0.0, DType::Bool)));
@@ -121,22 +122,34 @@ void register_index(OpRegistry& reg) {
     cr::index_put_(t, items, operand(value, t, "setitem"));
   });
 
-  reg.op("gather", FM, [](const Tensor& t, int64_t dim, py::handle index) {
-    return cr::gather(t, dim, index_tensor(index, "gather"));
-  }, "gather(input, dim, index) -> Tensor\n\nout[i][j] = input[index[i][j]][j] (for dim 0), and so on.", input,
-         py::arg("dim"), py::arg("index"));
-  reg.op("take_along_dim", FM, [](const Tensor& t, py::handle index, int64_t dim) {
-    return cr::gather(t, dim, index_tensor(index, "take_along_dim"));
-  }, "take_along_dim(input, indices, dim) -> Tensor\n\nValues at indices along dim.", input, py::arg("indices"),
-         py::arg("dim"));
-  reg.op("index_select", FM, [](const Tensor& t, int64_t dim, py::handle index) {
-    return cr::index_select(t, dim, index_tensor(index, "index_select"));
-  }, "index_select(input, dim, index) -> Tensor\n\nThe entries of input at `index` (a vector) along dim.", input,
-         py::arg("dim"), py::arg("index"));
-  reg.op("masked_fill", FM, [](const Tensor& t, py::handle mask, py::handle value) {
-    return cr::masked_fill(t, index_tensor(mask, "masked_fill"), fill_value(value, "masked_fill"));
-  }, "masked_fill(input, mask, value) -> Tensor\n\ninput with value where mask (bool, broadcast) is True.", input,
-         py::arg("mask"), py::arg("value"));
+  reg.op(
+      "gather", FM,
+      [](const Tensor& t, int64_t dim, py::handle index) {
+        return cr::gather(t, dim, index_tensor(index, "gather"));
+      },
+      "gather(input, dim, index) -> Tensor\n\nout[i][j] = input[index[i][j]][j] (for dim 0), and so on.",
+      input, py::arg("dim"), py::arg("index"));
+  reg.op(
+      "take_along_dim", FM,
+      [](const Tensor& t, py::handle index, int64_t dim) {
+        return cr::gather(t, dim, index_tensor(index, "take_along_dim"));
+      },
+      "take_along_dim(input, indices, dim) -> Tensor\n\nValues at indices along dim.", input,
+      py::arg("indices"), py::arg("dim"));
+  reg.op(
+      "index_select", FM,
+      [](const Tensor& t, int64_t dim, py::handle index) {
+        return cr::index_select(t, dim, index_tensor(index, "index_select"));
+      },
+      "index_select(input, dim, index) -> Tensor\n\nThe entries of input at `index` (a vector) along dim.",
+      input, py::arg("dim"), py::arg("index"));
+  reg.op(
+      "masked_fill", FM,
+      [](const Tensor& t, py::handle mask, py::handle value) {
+        return cr::masked_fill(t, index_tensor(mask, "masked_fill"), fill_value(value, "masked_fill"));
+      },
+      "masked_fill(input, mask, value) -> Tensor\n\ninput with value where mask (bool, broadcast) is True.",
+      input, py::arg("mask"), py::arg("value"));
 }
 
 }  // namespace crpy

@@ -5,9 +5,10 @@
 namespace crpy {
 
 void register_linalg(OpRegistry& reg) {
-  reg.op("matmul", kFunction | kMethod, [](const Tensor& a, const Tensor& b) { return cr::matmul(a, b); },
-         "matmul(input, other) -> Tensor\n\nMatrix product with NumPy's rules for 1-d and batched operands.",
-         py::arg("input"), py::arg("other"));
+  reg.op(
+      "matmul", kFunction | kMethod, [](const Tensor& a, const Tensor& b) { return cr::matmul(a, b); },
+      "matmul(input, other) -> Tensor\n\nMatrix product with NumPy's rules for 1-d and batched operands.",
+      py::arg("input"), py::arg("other"));
 }
 
 }  // namespace crpy

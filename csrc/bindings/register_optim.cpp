@@ -8,66 +8,91 @@ namespace crpy {
 
 void register_optim(py::module_& m, PyTensorClass&) {
   using py::arg;
-  m.def("_sgd_step", [](const TensorList& params, const TensorList& grads, const TensorList& bufs,
-                        const std::vector<bool>& fresh, double lr, double momentum, double dampening,
-                        double weight_decay, bool nesterov, bool maximize) {
-    cr::SGDOptions o{lr, momentum, dampening, weight_decay, nesterov, maximize};
-    py::gil_scoped_release nogil;
-    cr::sgd_step(params, grads, bufs, fresh, o);
-  }, arg("params"), arg("grads"), arg("momentum_buffers"), arg("fresh"), arg("lr"), arg("momentum"),
-     arg("dampening"), arg("weight_decay"), arg("nesterov"), arg("maximize"));
+  m.def(
+      "_sgd_step",
+      [](const TensorList& params, const TensorList& grads, const TensorList& bufs,
+         const std::vector<bool>& fresh, double lr, double momentum, double dampening, double weight_decay,
+         bool nesterov, bool maximize) {
+        cr::SGDOptions o{lr, momentum, dampening, weight_decay, nesterov, maximize};
+        py::gil_scoped_release nogil;
+        cr::sgd_step(params, grads, bufs, fresh, o);
+      },
+      arg("params"), arg("grads"), arg("momentum_buffers"), arg("fresh"), arg("lr"), arg("momentum"),
+      arg("dampening"), arg("weight_decay"), arg("nesterov"), arg("maximize"));
 
-  m.def("_adam_step", [](const TensorList& params, const TensorList& grads, const TensorList& exp_avgs,
-                         const TensorList& exp_avg_sqs, const TensorList& max_exp_avg_sqs,
-                         const TensorList& steps, double lr, double beta1, double beta2, double eps,
-                         double weight_decay, bool amsgrad, bool maximize, bool decoupled) {
-    cr::AdamOptions o{lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled};
-    py::gil_scoped_release nogil;
-    cr::adam_step(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, o);
-  }, arg("params"), arg("grads"), arg("exp_avgs"), arg("exp_avg_sqs"), arg("max_exp_avg_sqs"),
-     arg("steps"), arg("lr"), arg("beta1"), arg("beta2"), arg("eps"), arg("weight_decay"),
-     arg("amsgrad"), arg("maximize"), arg("decoupled_weight_decay"));
+  m.def(
+      "_adam_step",
+      [](const TensorList& params, const TensorList& grads, const TensorList& exp_avgs,
+         const TensorList& exp_avg_sqs, const TensorList& max_exp_avg_sqs, const TensorList& steps, double lr,
+         double beta1, double beta2, double eps, double weight_decay, bool amsgrad, bool maximize,
+         bool decoupled) {
+        cr::AdamOptions o{lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled};
+        py::gil_scoped_release nogil;
+        cr::adam_step(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, o);
+      },
+      arg("params"), arg("grads"), arg("exp_avgs"), arg("exp_avg_sqs"), arg("max_exp_avg_sqs"), arg("steps"),
+      arg("lr"), arg("beta1"), arg("beta2"), arg("eps"), arg("weight_decay"), arg("amsgrad"), arg("maximize"),
+      arg("decoupled_weight_decay"));
 
-  m.def("_rmsprop_step", [](const TensorList& params, const TensorList& grads, const TensorList& square_avgs,
-                            const TensorList& grad_avgs, const TensorList& bufs, const TensorList& steps,
-                            double lr, double alpha, double eps, double weight_decay, double momentum,
-                            bool centered, bool maximize) {
-    cr::RMSpropOptions o{lr, alpha, eps, weight_decay, momentum, centered, maximize};
-    py::gil_scoped_release nogil;
-    cr::rmsprop_step(params, grads, square_avgs, grad_avgs, bufs, steps, o);
-  }, arg("params"), arg("grads"), arg("square_avgs"), arg("grad_avgs"), arg("momentum_buffers"),
-     arg("steps"), arg("lr"), arg("alpha"), arg("eps"), arg("weight_decay"), arg("momentum"),
-     arg("centered"), arg("maximize"));
+  m.def(
+      "_rmsprop_step",
+      [](const TensorList& params, const TensorList& grads, const TensorList& square_avgs,
+         const TensorList& grad_avgs, const TensorList& bufs, const TensorList& steps, double lr,
+         double alpha, double eps, double weight_decay, double momentum, bool centered, bool maximize) {
+        cr::RMSpropOptions o{lr, alpha, eps, weight_decay, momentum, centered, maximize};
+        py::gil_scoped_release nogil;
+        cr::rmsprop_step(params, grads, square_avgs, grad_avgs, bufs, steps, o);
+      },
+      arg("params"), arg("grads"), arg("square_avgs"), arg("grad_avgs"), arg("momentum_buffers"),
+      arg("steps"), arg("lr"), arg("alpha"), arg("eps"), arg("weight_decay"), arg("momentum"),
+      arg("centered"), arg("maximize"));
 
-  m.def("_adagrad_step", [](const TensorList& params, const TensorList& grads, const TensorList& sums,
-                            const TensorList& steps, double lr, double lr_decay, double weight_decay,
-                            double eps, bool maximize) {
-    cr::AdagradOptions o{lr, lr_decay, weight_decay, eps, maximize};
-    py::gil_scoped_release nogil;
-    cr::adagrad_step(params, grads, sums, steps, o);
-  }, arg("params"), arg("grads"), arg("sums"), arg("steps"), arg("lr"), arg("lr_decay"),
-     arg("weight_decay"), arg("eps"), arg("maximize"));
+  m.def(
+      "_adagrad_step",
+      [](const TensorList& params, const TensorList& grads, const TensorList& sums, const TensorList& steps,
+         double lr, double lr_decay, double weight_decay, double eps, bool maximize) {
+        cr::AdagradOptions o{lr, lr_decay, weight_decay, eps, maximize};
+        py::gil_scoped_release nogil;
+        cr::adagrad_step(params, grads, sums, steps, o);
+      },
+      arg("params"), arg("grads"), arg("sums"), arg("steps"), arg("lr"), arg("lr_decay"), arg("weight_decay"),
+      arg("eps"), arg("maximize"));
 
-  m.def("_total_norm", [](const TensorList& tensors, double p) {
-    py::gil_scoped_release nogil;
-    return cr::total_norm(tensors, p);
-  }, arg("tensors"), arg("norm_type"));
-  m.def("_clip_by_total_norm_", [](const TensorList& tensors, double max_norm, const Tensor& total) {
-    py::gil_scoped_release nogil;
-    cr::clip_by_total_norm_(tensors, max_norm, total);
-  }, arg("tensors"), arg("max_norm"), arg("total_norm"));
-  m.def("_clamp_abs_", [](const TensorList& tensors, double clip) {
-    py::gil_scoped_release nogil;
-    cr::clamp_abs_(tensors, clip);
-  }, arg("tensors"), arg("clip_value"));
-  m.def("_zero_", [](const TensorList& tensors) {
-    py::gil_scoped_release nogil;
-    cr::zero_(tensors);
-  }, arg("tensors"));
-  m.def("_copy_from_flat_", [](const Tensor& vec, const TensorList& params) {
-    py::gil_scoped_release nogil;
-    cr::copy_from_flat_(vec, params);
-  }, arg("vec"), arg("parameters"));
+  m.def(
+      "_total_norm",
+      [](const TensorList& tensors, double p) {
+        py::gil_scoped_release nogil;
+        return cr::total_norm(tensors, p);
+      },
+      arg("tensors"), arg("norm_type"));
+  m.def(
+      "_clip_by_total_norm_",
+      [](const TensorList& tensors, double max_norm, const Tensor& total) {
+        py::gil_scoped_release nogil;
+        cr::clip_by_total_norm_(tensors, max_norm, total);
+      },
+      arg("tensors"), arg("max_norm"), arg("total_norm"));
+  m.def(
+      "_clamp_abs_",
+      [](const TensorList& tensors, double clip) {
+        py::gil_scoped_release nogil;
+        cr::clamp_abs_(tensors, clip);
+      },
+      arg("tensors"), arg("clip_value"));
+  m.def(
+      "_zero_",
+      [](const TensorList& tensors) {
+        py::gil_scoped_release nogil;
+        cr::zero_(tensors);
+      },
+      arg("tensors"));
+  m.def(
+      "_copy_from_flat_",
+      [](const Tensor& vec, const TensorList& params) {
+        py::gil_scoped_release nogil;
+        cr::copy_from_flat_(vec, params);
+      },
+      arg("vec"), arg("parameters"));
 }
 
 }  // namespace crpy

@@ -1,9 +1,9 @@
 // The Tensor class: construction, data access, autograd attributes, arithmetic operators.
 #include <pybind11/numpy.h>
 
-#include "bindings/op_registry.h"
 #include "autograd/engine.h"
 #include "autograd/hooks.h"
+#include "bindings/op_registry.h"
 #include "core/node.h"
 #include "ops/ops.h"
 
@@ -39,41 +39,50 @@ py::object binop(const Tensor& self, py::handle other, const char* name, Op op) 
 void register_tensor(py::module_& m, PyTensorClass& cls) {
   py::class_<cr::Node, std::shared_ptr<cr::Node>>(m, "Node")
       .def("name", &cr::Node::name)
-      .def_property_readonly("next_functions", [](const cr::Node& n) {
-        py::tuple t(n.next_edges_.size());
-        for (size_t i = 0; i < n.next_edges_.size(); ++i)
-          t[i] = py::make_tuple(n.next_edges_[i].fn ? py::cast(n.next_edges_[i].fn) : py::none(),
-                                n.next_edges_[i].input_nr);
-        return t;
-      })
-      .def("__repr__", [](const cr::Node& n) {
-        return cr::str("<", n.name(), " object at ", (const void*)&n, ">");
-      });
+      .def_property_readonly("next_functions",
+                             [](const cr::Node& n) {
+                               py::tuple t(n.next_edges_.size());
+                               for (size_t i = 0; i < n.next_edges_.size(); ++i)
+                                 t[i] = py::make_tuple(
+                                     n.next_edges_[i].fn ? py::cast(n.next_edges_[i].fn) : py::none(),
+                                     n.next_edges_[i].input_nr);
+                               return t;
+                             })
+      .def("__repr__",
+           [](const cr::Node& n) { return cr::str("<", n.name(), " object at ", (const void*)&n, ">"); });
 
   cls.def(py::init([](py::object data) -> std::shared_ptr<cr::TensorImpl> {
-        if (is_tensor(data)) return cr::detach(as_tensor_unchecked(data)).ptr();
-        return tensor_from_data(data, py::none()).ptr();
-      }), py::arg("data"))
+            if (is_tensor(data)) return cr::detach(as_tensor_unchecked(data)).ptr();
+            return tensor_from_data(data, py::none()).ptr();
+          }),
+          py::arg("data"))
       // --- geometry and data ---
       .def_property_readonly("shape", [](const Tensor& t) { return shape_tuple(t.shape()); })
-      .def("size", [](const Tensor& t, py::object dim) -> py::object {
-        if (dim.is_none()) return shape_tuple(t.shape());
-        int64_t d = cr::wrap_dim(dim.cast<int64_t>(), t.dim(), "size");
-        return py::int_(t.dim() == 0 ? 1 : t.shape()[d]);
-      }, py::arg("dim") = py::none())
-      .def("stride", [](const Tensor& t, py::object dim) -> py::object {
-        if (dim.is_none()) return shape_tuple(t.strides());
-        int64_t d = cr::wrap_dim(dim.cast<int64_t>(), t.dim(), "stride");
-        return py::int_(t.dim() == 0 ? 1 : t.strides()[d]);
-      }, py::arg("dim") = py::none())
+      .def(
+          "size",
+          [](const Tensor& t, py::object dim) -> py::object {
+            if (dim.is_none()) return shape_tuple(t.shape());
+            int64_t d = cr::wrap_dim(dim.cast<int64_t>(), t.dim(), "size");
+            return py::int_(t.dim() == 0 ? 1 : t.shape()[d]);
+          },
+          py::arg("dim") = py::none())
+      .def(
+          "stride",
+          [](const Tensor& t, py::object dim) -> py::object {
+            if (dim.is_none()) return shape_tuple(t.strides());
+            int64_t d = cr::wrap_dim(dim.cast<int64_t>(), t.dim(), "stride");
+            return py::int_(t.dim() == 0 ? 1 : t.strides()[d]);
+          },
+          py::arg("dim") = py::none())
       .def_property_readonly("ndim", [](const Tensor& t) { return t.dim(); })
       .def("dim", [](const Tensor& t) { return t.dim(); })
       .def("numel", [](const Tensor& t) { return t.numel(); })
       .def("nelement", [](const Tensor& t) { return t.numel(); })
-      .def("__len__", [](const Tensor& t) {
-        if (t.dim() == 0) throw cr::TypeError("len() of a 0-d tensor");
-        return t.shape()[0];
-      })
+      .def("__len__",
+           [](const Tensor& t) {
+             if (t.dim() == 0) throw cr::TypeError("len() of a 0-d tensor");
+             return t.shape()[0];
+           })
       .def_property_readonly("dtype", [](const Tensor& t) { return dtype_object(t.dtype()); })
       .def("is_contiguous", [](const Tensor& t) { return t.is_contiguous(); })
       .def("is_floating_point", [](const Tensor& t) { return cr::is_floating(t.dtype()); })
@@ -83,40 +92,58 @@ void register_tensor(py::module_& m, PyTensorClass& cls) {
       .def_property_readonly("_version", [](const Tensor& t) { return t.storage()->version(); })
       .def_property_readonly("is_view", [](const Tensor& t) { return t.impl()->is_view_; })
       .def_property_readonly("device", [](const Tensor&) { return py::str("cpu"); })
-      .def("item", [](const Tensor& t) -> py::object {
-        if (t.numel() != 1)
-          throw cr::ValueError(cr::str("a Tensor with ", t.numel(), " elements cannot be converted to a Python scalar"));
-        return cr::dispatch_all(t.dtype(), [&](auto tag) -> py::object {
-          using T = decltype(tag);
-          T v = *t.data<T>();
-          if constexpr (std::is_same_v<T, bool>) return py::bool_(v);
-          else if constexpr (std::is_same_v<T, int64_t>) return py::int_(v);
-          else return py::float_((double)v);
-        });
-      })
-      .def("numpy", [](const Tensor& t) {
-        if (t.requires_grad())
-          throw cr::AutogradError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.");
-        return to_numpy(t);
-      })
-      .def("__array__", [](const Tensor& t, py::object dtype, py::object copy) {
-        py::object a = to_numpy(cr::detach(t));
-        if (!dtype.is_none()) a = a.attr("astype")(dtype, py::arg("copy") = copy.is_none() ? py::bool_(false) : copy);
-        else if (!copy.is_none() && copy.cast<bool>()) a = a.attr("copy")();
-        return a;
-      }, py::arg("dtype") = py::none(), py::arg("copy") = py::none())
+      .def("item",
+           [](const Tensor& t) -> py::object {
+             if (t.numel() != 1)
+               throw cr::ValueError(
+                   cr::str("a Tensor with ", t.numel(), " elements cannot be converted to a Python scalar"));
+             return cr::dispatch_all(t.dtype(), [&](auto tag) -> py::object {
+               using T = decltype(tag);
+               T v = *t.data<T>();
+               if constexpr (std::is_same_v<T, bool>) return py::bool_(v);
+               else if constexpr (std::is_same_v<T, int64_t>) return py::int_(v);
+               else return py::float_((double)v);
+             });
+           })
+      .def("numpy",
+           [](const Tensor& t) {
+             if (t.requires_grad())
+               throw cr::AutogradError(
+                   "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.");
+             return to_numpy(t);
+           })
+      .def(
+          "__array__",
+          [](const Tensor& t, py::object dtype, py::object copy) {
+            py::object a = to_numpy(cr::detach(t));
+            if (!dtype.is_none())
+              a = a.attr("astype")(dtype, py::arg("copy") = copy.is_none() ? py::bool_(false) : copy);
+            else if (!copy.is_none() && copy.cast<bool>()) a = a.attr("copy")();
+            return a;
+          },
+          py::arg("dtype") = py::none(), py::arg("copy") = py::none())
       // --- autograd attributes ---
-      .def_property("requires_grad", [](const Tensor& t) { return t.requires_grad(); }, &set_requires_grad)
-      .def("requires_grad_", [](const Tensor& t, bool on) { set_requires_grad(t, on); return t; },
-           py::arg("requires_grad") = true)
-      .def_property("grad",
-          [](const Tensor& t) -> Tensor { return Tensor(t.impl()->grad_); },
+      .def_property(
+          "requires_grad", [](const Tensor& t) { return t.requires_grad(); }, &set_requires_grad)
+      .def(
+          "requires_grad_",
+          [](const Tensor& t, bool on) {
+            set_requires_grad(t, on);
+            return t;
+          },
+          py::arg("requires_grad") = true)
+      .def_property(
+          "grad", [](const Tensor& t) -> Tensor { return Tensor(t.impl()->grad_); },
           [](const Tensor& t, py::object g) {
-            if (g.is_none()) { t.impl()->grad_.reset(); return; }
+            if (g.is_none()) {
+              t.impl()->grad_.reset();
+              return;
+            }
             if (!is_tensor(g)) throw cr::TypeError("assigned grad must be a Tensor or None");
             Tensor gt = as_tensor_unchecked(g);
             if (gt.shape() != t.shape())
-              throw cr::ShapeError(cr::str("assigned grad has shape ", gt.shape(), " but the tensor has shape ", t.shape()));
+              throw cr::ShapeError(
+                  cr::str("assigned grad has shape ", gt.shape(), " but the tensor has shape ", t.shape()));
             if (gt.dtype() != t.dtype())
               throw cr::TypeError(cr::str("assigned grad has dtype ", cr::dtype_name(gt.dtype()),
                                           " but the tensor has dtype ", cr::dtype_name(t.dtype())));
@@ -124,13 +151,15 @@ void register_tensor(py::module_& m, PyTensorClass& cls) {
           })
       // `t.data`: the values without history; assigning swaps in another tensor's storage,
       // geometry and dtype while keeping this object (how Module.to(dtype) keeps Parameters).
-      .def_property("data", [](const Tensor& t) { return cr::detach(t); },
+      .def_property(
+          "data", [](const Tensor& t) { return cr::detach(t); },
           [](const Tensor& dst, const Tensor& src) {
             if (!src.defined()) throw cr::TypeError("data must be assigned a Tensor");
             auto* d = dst.impl();
             auto* s = src.impl();
             if (d->requires_grad_ && !cr::is_floating(s->dtype_))
-              throw cr::TypeError(cr::str("a tensor that requires grad cannot take ", cr::dtype_name(s->dtype_), " data"));
+              throw cr::TypeError(
+                  cr::str("a tensor that requires grad cannot take ", cr::dtype_name(s->dtype_), " data"));
             if (d->dtype_ != s->dtype_ || d->sizes_ != s->sizes_) {
               d->grad_.reset();
               d->grad_accumulator_.reset();
@@ -147,96 +176,141 @@ void register_tensor(py::module_& m, PyTensorClass& cls) {
       .def("retain_grad", [](const Tensor& t) { cr::retain_grad(t); })
       .def("_is_same", [](const Tensor& a, const Tensor& b) { return a.same(b); })
       .def("__hash__", [](py::handle self) { return (py::ssize_t)(uintptr_t)self.ptr() >> 4; })
-      .def("type", [](const Tensor& t, py::object dtype) -> py::object {
-        if (dtype.is_none()) return py::str(std::string("chainrule.") + cr::dtype_name(t.dtype()));
-        return py::cast(cr::to_dtype(t, parse_dtype(dtype, t.dtype())));
-      }, py::arg("dtype") = py::none())
+      .def(
+          "type",
+          [](const Tensor& t, py::object dtype) -> py::object {
+            if (dtype.is_none()) return py::str(std::string("chainrule.") + cr::dtype_name(t.dtype()));
+            return py::cast(cr::to_dtype(t, parse_dtype(dtype, t.dtype())));
+          },
+          py::arg("dtype") = py::none())
       .def("__float__", [](const Tensor& t) { return cr::item_as_double(t); })
       .def("__int__", [](const Tensor& t) { return (int64_t)cr::item_as_double(t); })
-      .def("__index__", [](const Tensor& t) {
-        if (t.dtype() != DType::Int64 && t.dtype() != DType::Bool)
-          throw cr::TypeError("only integer tensors of a single element can be converted to an index");
-        return (int64_t)cr::item_as_double(t);
-      })
-      .def("__bool__", [](const Tensor& t) {
-        if (t.numel() != 1)
-          throw cr::ValueError(cr::str("Boolean value of Tensor with ", t.numel(), " elements is ambiguous"));
-        return cr::item_as_double(t) != 0.0;
-      })
+      .def("__index__",
+           [](const Tensor& t) {
+             if (t.dtype() != DType::Int64 && t.dtype() != DType::Bool)
+               throw cr::TypeError("only integer tensors of a single element can be converted to an index");
+             return (int64_t)cr::item_as_double(t);
+           })
+      .def("__bool__",
+           [](const Tensor& t) {
+             if (t.numel() != 1)
+               throw cr::ValueError(
+                   cr::str("Boolean value of Tensor with ", t.numel(), " elements is ambiguous"));
+             return cr::item_as_double(t) != 0.0;
+           })
       // --- arithmetic ---
-      .def("__add__", [](const Tensor& s, py::handle o) -> py::object {
-        if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype())) return py::cast(cr::add_scalar(s, PyFloat_AS_DOUBLE(o.ptr())));
-        return binop(s, o, "add", [](const Tensor& a, const Tensor& b) { return cr::add(a, b); });
-      }, py::is_operator())
-      .def("__radd__", [](const Tensor& s, py::handle o) -> py::object {
-        if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype())) return py::cast(cr::add_scalar(s, PyFloat_AS_DOUBLE(o.ptr())));
-        return binop(s, o, "add", [](const Tensor& a, const Tensor& b) { return cr::add(b, a); });
-      }, py::is_operator())
-      .def("__sub__", [](const Tensor& s, py::handle o) -> py::object {
-        if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype())) return py::cast(cr::add_scalar(s, -PyFloat_AS_DOUBLE(o.ptr())));
-        return binop(s, o, "sub", [](const Tensor& a, const Tensor& b) { return cr::sub(a, b); });
-      }, py::is_operator())
-      .def("__rsub__", [](const Tensor& s, py::handle o) -> py::object {
-        return binop(s, o, "sub", [](const Tensor& a, const Tensor& b) { return cr::sub(b, a); });
-      }, py::is_operator())
-      .def("__mul__", [](const Tensor& s, py::handle o) -> py::object {
-        if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype())) return py::cast(cr::mul_scalar(s, PyFloat_AS_DOUBLE(o.ptr())));
-        return binop(s, o, "mul", [](const Tensor& a, const Tensor& b) { return cr::mul(a, b); });
-      }, py::is_operator())
-      .def("__rmul__", [](const Tensor& s, py::handle o) -> py::object {
-        if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype())) return py::cast(cr::mul_scalar(s, PyFloat_AS_DOUBLE(o.ptr())));
-        return binop(s, o, "mul", [](const Tensor& a, const Tensor& b) { return cr::mul(b, a); });
-      }, py::is_operator())
-      .def("__truediv__", [](const Tensor& s, py::handle o) -> py::object {
-        return binop(s, o, "div", [](const Tensor& a, const Tensor& b) { return cr::div(a, b); });
-      }, py::is_operator())
-      .def("__rtruediv__", [](const Tensor& s, py::handle o) -> py::object {
-        return binop(s, o, "div", [](const Tensor& a, const Tensor& b) { return cr::div(b, a); });
-      }, py::is_operator())
+      .def(
+          "__add__",
+          [](const Tensor& s, py::handle o) -> py::object {
+            if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype()))
+              return py::cast(cr::add_scalar(s, PyFloat_AS_DOUBLE(o.ptr())));
+            return binop(s, o, "add", [](const Tensor& a, const Tensor& b) { return cr::add(a, b); });
+          },
+          py::is_operator())
+      .def(
+          "__radd__",
+          [](const Tensor& s, py::handle o) -> py::object {
+            if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype()))
+              return py::cast(cr::add_scalar(s, PyFloat_AS_DOUBLE(o.ptr())));
+            return binop(s, o, "add", [](const Tensor& a, const Tensor& b) { return cr::add(b, a); });
+          },
+          py::is_operator())
+      .def(
+          "__sub__",
+          [](const Tensor& s, py::handle o) -> py::object {
+            if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype()))
+              return py::cast(cr::add_scalar(s, -PyFloat_AS_DOUBLE(o.ptr())));
+            return binop(s, o, "sub", [](const Tensor& a, const Tensor& b) { return cr::sub(a, b); });
+          },
+          py::is_operator())
+      .def(
+          "__rsub__",
+          [](const Tensor& s, py::handle o) -> py::object {
+            return binop(s, o, "sub", [](const Tensor& a, const Tensor& b) { return cr::sub(b, a); });
+          },
+          py::is_operator())
+      .def(
+          "__mul__",
+          [](const Tensor& s, py::handle o) -> py::object {
+            if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype()))
+              return py::cast(cr::mul_scalar(s, PyFloat_AS_DOUBLE(o.ptr())));
+            return binop(s, o, "mul", [](const Tensor& a, const Tensor& b) { return cr::mul(a, b); });
+          },
+          py::is_operator())
+      .def(
+          "__rmul__",
+          [](const Tensor& s, py::handle o) -> py::object {
+            if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype()))
+              return py::cast(cr::mul_scalar(s, PyFloat_AS_DOUBLE(o.ptr())));
+            return binop(s, o, "mul", [](const Tensor& a, const Tensor& b) { return cr::mul(b, a); });
+          },
+          py::is_operator())
+      .def(
+          "__truediv__",
+          [](const Tensor& s, py::handle o) -> py::object {
+            return binop(s, o, "div", [](const Tensor& a, const Tensor& b) { return cr::div(a, b); });
+          },
+          py::is_operator())
+      .def(
+          "__rtruediv__",
+          [](const Tensor& s, py::handle o) -> py::object {
+            return binop(s, o, "div", [](const Tensor& a, const Tensor& b) { return cr::div(b, a); });
+          },
+          py::is_operator())
       .def("__neg__", [](const Tensor& s) { return cr::neg(s); })
       .def("__pos__", [](const Tensor& s) { return s; })
-      .def("__matmul__", [](const Tensor& s, py::handle o) {
-        return cr::matmul(s, operand(o, s, "matmul"));
-      }, py::is_operator())
-      .def("__rmatmul__", [](const Tensor& s, py::handle o) {
-        return cr::matmul(operand(o, s, "matmul"), s);
-      }, py::is_operator())
-      .def_property_readonly("T", [](const Tensor& t) {
-        if (t.dim() < 2) return t;
-        std::vector<int64_t> p;
-        for (int64_t i = t.dim() - 1; i >= 0; --i) p.push_back(i);
-        return cr::permute(t, p);
-      })
+      .def(
+          "__matmul__", [](const Tensor& s, py::handle o) { return cr::matmul(s, operand(o, s, "matmul")); },
+          py::is_operator())
+      .def(
+          "__rmatmul__", [](const Tensor& s, py::handle o) { return cr::matmul(operand(o, s, "matmul"), s); },
+          py::is_operator())
+      .def_property_readonly("T",
+                             [](const Tensor& t) {
+                               if (t.dim() < 2) return t;
+                               std::vector<int64_t> p;
+                               for (int64_t i = t.dim() - 1; i >= 0; --i) p.push_back(i);
+                               return cr::permute(t, p);
+                             })
       .def_property_readonly("mT", [](const Tensor& t) {
-        if (t.dim() < 2) throw cr::ShapeError("tensor.mT is only supported on matrices or batches of matrices");
+        if (t.dim() < 2)
+          throw cr::ShapeError("tensor.mT is only supported on matrices or batches of matrices");
         return cr::transpose(t, -2, -1);
       });
 
   m.def("from_numpy", [](py::handle a) { return from_numpy(a); });
-  m.def("_tensor", [](py::handle data, py::handle dtype, bool requires_grad) {
-    Tensor t = tensor_from_data(data, dtype);
-    if (requires_grad) set_requires_grad(t, true);
-    return t;
-  }, py::arg("data"), py::arg("dtype") = py::none(), py::arg("requires_grad") = false);
+  m.def(
+      "_tensor",
+      [](py::handle data, py::handle dtype, bool requires_grad) {
+        Tensor t = tensor_from_data(data, dtype);
+        if (requires_grad) set_requires_grad(t, true);
+        return t;
+      },
+      py::arg("data"), py::arg("dtype") = py::none(), py::arg("requires_grad") = false);
 }
 
 // Ops that exist as Tensor methods only (PyTorch's clone is also a function).
 void register_tensor_ops(OpRegistry& reg) {
   const auto self = py::arg("input");
-  reg.op("clone", kFunction | kMethod, [](const Tensor& t) { return cr::clone(t); },
-         "clone(input) -> Tensor\n\nA differentiable copy.", self);
-  reg.op("contiguous", kMethod, [](const Tensor& t) { return cr::contiguous(t); },
-         "self.contiguous(): self when already contiguous, else a contiguous copy.", self);
-  reg.op("detach", kFunction | kMethod, [](const Tensor& t) { return cr::detach(t); },
+  reg.op(
+      "clone", kFunction | kMethod, [](const Tensor& t) { return cr::clone(t); },
+      "clone(input) -> Tensor\n\nA differentiable copy.", self);
+  reg.op(
+      "contiguous", kMethod, [](const Tensor& t) { return cr::contiguous(t); },
+      "self.contiguous(): self when already contiguous, else a contiguous copy.", self);
+  reg.op(
+         "detach", kFunction | kMethod, [](const Tensor& t) { return cr::detach(t); },
          "detach(input) -> Tensor\n\nA new tensor sharing the data, without history.", self)
-      .inplace([](const Tensor& t) {
-        auto* i = t.impl();
-        if (i->is_view_ && i->grad_fn_)
-          throw cr::AutogradError("detach_(): cannot detach a view in place; use detach() instead");
-        cr::release_node(std::move(i->grad_fn_));
-        i->requires_grad_ = false;
-        return t;
-      }, "Removes self's history in place.");
+      .inplace(
+          [](const Tensor& t) {
+            auto* i = t.impl();
+            if (i->is_view_ && i->grad_fn_)
+              throw cr::AutogradError("detach_(): cannot detach a view in place; use detach() instead");
+            cr::release_node(std::move(i->grad_fn_));
+            i->requires_grad_ = false;
+            return t;
+          },
+          "Removes self's history in place.");
   const std::tuple<const char*, DType, const char*> casts[] = {
       {"float", DType::Float32, "self.float(): converted to float32."},
       {"double", DType::Float64, "self.double(): converted to float64."},
@@ -246,18 +320,21 @@ void register_tensor_ops(OpRegistry& reg) {
     const DType d = dt;
     reg.op(name, kMethod, [d](const Tensor& t) { return cr::to_dtype(t, d); }, doc, self);
   }
-  reg.op("to", kMethod, [](const Tensor& t, py::object a, py::object dtype) {
-    // to(dtype), to(device_str), to(other_tensor), to("cpu", dtype=...)
-    py::object target = dtype.is_none() ? a : dtype;
-    if (target.is_none()) return t;
-    if (py::isinstance<py::str>(target)) {
-      std::string s = target.cast<std::string>();
-      if (s == "cpu") return t;
-    }
-    if (is_tensor(target)) return cr::to_dtype(t, as_tensor_unchecked(target).dtype());
-    return cr::to_dtype(t, parse_dtype(target, t.dtype()));
-  }, "self.to(dtype) / to(device) / to(other): converted to a dtype (the only device is 'cpu').", self,
-         py::arg("dtype_or_device") = py::none(), py::arg("dtype") = py::none());
+  reg.op(
+      "to", kMethod,
+      [](const Tensor& t, py::object a, py::object dtype) {
+        // to(dtype), to(device_str), to(other_tensor), to("cpu", dtype=...)
+        py::object target = dtype.is_none() ? a : dtype;
+        if (target.is_none()) return t;
+        if (py::isinstance<py::str>(target)) {
+          std::string s = target.cast<std::string>();
+          if (s == "cpu") return t;
+        }
+        if (is_tensor(target)) return cr::to_dtype(t, as_tensor_unchecked(target).dtype());
+        return cr::to_dtype(t, parse_dtype(target, t.dtype()));
+      },
+      "self.to(dtype) / to(device) / to(other): converted to a dtype (the only device is 'cpu').", self,
+      py::arg("dtype_or_device") = py::none(), py::arg("dtype") = py::none());
 }
 
 }  // namespace crpy

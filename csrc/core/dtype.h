@@ -1,6 +1,6 @@
 #pragma once
-#include <cstdint>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include "core/errors.h"
 
@@ -32,10 +32,18 @@ inline bool is_floating(DType d) { return d == DType::Float32 || d == DType::Flo
 inline DType promote(DType a, DType b) { return a > b ? a : b; }
 
 template <class T> struct dtype_of;
-template <> struct dtype_of<bool> { static constexpr DType value = DType::Bool; };
-template <> struct dtype_of<int64_t> { static constexpr DType value = DType::Int64; };
-template <> struct dtype_of<float> { static constexpr DType value = DType::Float32; };
-template <> struct dtype_of<double> { static constexpr DType value = DType::Float64; };
+template <> struct dtype_of<bool> {
+  static constexpr DType value = DType::Bool;
+};
+template <> struct dtype_of<int64_t> {
+  static constexpr DType value = DType::Int64;
+};
+template <> struct dtype_of<float> {
+  static constexpr DType value = DType::Float32;
+};
+template <> struct dtype_of<double> {
+  static constexpr DType value = DType::Float64;
+};
 
 /// Calls f(T{}) with T the C++ type of `d`.
 template <class F>

@@ -14,9 +14,12 @@ class AutoGradMode {
  public:
   explicit AutoGradMode(bool on) : prev_(GradMode::is_enabled()) { GradMode::set_enabled(on); }
   ~AutoGradMode() { GradMode::set_enabled(prev_); }
+
  private:
   bool prev_;
 };
-struct NoGradGuard : AutoGradMode { NoGradGuard() : AutoGradMode(false) {} };
+struct NoGradGuard : AutoGradMode {
+  NoGradGuard() : AutoGradMode(false) {}
+};
 
 }  // namespace cr

@@ -101,11 +101,12 @@ Tensor SavedTensor::unpack(const Node& owner) const {
         "calling backward.");
   uint32_t now = data_->storage_->version();
   if (now != version_)
-    throw AutogradError(str("one of the variables needed for gradient computation has been modified "
-                            "by an inplace operation: [", owner.name(), "] saved tensor of shape ",
-                            data_->sizes_, " (", dtype_name(data_->dtype_), ") is at version ", now,
-                            "; expected version ", version_,
-                            " instead. Use an out-of-place op or clone() before modifying it."));
+    throw AutogradError(
+        str("one of the variables needed for gradient computation has been modified "
+            "by an inplace operation: [",
+            owner.name(), "] saved tensor of shape ", data_->sizes_, " (", dtype_name(data_->dtype_),
+            ") is at version ", now, "; expected version ", version_,
+            " instead. Use an out-of-place op or clone() before modifying it."));
   if (is_leaf_ || !requires_grad_ || !GradMode::is_enabled()) return Tensor(data_);
   // Gradient of a gradient: relink the saved value to the history it had when saved.
   Tensor t = detach(Tensor(data_));

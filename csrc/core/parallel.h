@@ -23,6 +23,7 @@ class IntraOpLimit {
  public:
   explicit IntraOpLimit(int n);
   ~IntraOpLimit();
+
  private:
   int prev_;
 };

@@ -14,7 +14,10 @@ class Generator {
   explicit Generator(uint64_t seed = kDefaultSeed) { manual_seed(seed); }
 
   void manual_seed(uint64_t seed);
-  uint64_t initial_seed() const { std::lock_guard<std::mutex> l(mu_); return seed_; }
+  uint64_t initial_seed() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return seed_;
+  }
   /// Reseeds from a nondeterministic source and returns the new seed.
   uint64_t seed();
   /// Reserves n consecutive counters of this generator's stream; returns (key, first counter).

@@ -16,12 +16,21 @@ class Dims {
   static constexpr int kInline = 6;
   Dims() = default;
   explicit Dims(size_t n, int64_t v = 0) { resize(n, v); }
-  Dims(std::initializer_list<int64_t> l) { for (auto v : l) push_back(v); }
-  Dims(const std::vector<int64_t>& v) { for (auto x : v) push_back(x); }
-  template <class It, class = std::enable_if_t<!std::is_integral_v<It>>> Dims(It b, It e) { for (; b != e; ++b) push_back(*b); }
+  Dims(std::initializer_list<int64_t> l) {
+    for (auto v : l) push_back(v);
+  }
+  Dims(const std::vector<int64_t>& v) {
+    for (auto x : v) push_back(x);
+  }
+  template <class It, class = std::enable_if_t<!std::is_integral_v<It>>> Dims(It b, It e) {
+    for (; b != e; ++b) push_back(*b);
+  }
   Dims(const Dims& o) { *this = o; }
   Dims& operator=(const Dims& o) {
-    if (this != &o) { resize(o.size_); std::memcpy(data(), o.data(), o.size_ * sizeof(int64_t)); }
+    if (this != &o) {
+      resize(o.size_);
+      std::memcpy(data(), o.data(), o.size_ * sizeof(int64_t));
+    }
     return *this;
   }
   ~Dims() = default;
@@ -38,8 +47,13 @@ class Dims {
   const int64_t* end() const { return data() + size_; }
   int64_t back() const { return data()[size_ - 1]; }
 
-  void push_back(int64_t v) { resize(size_ + 1); data()[size_ - 1] = v; }
-  void pop_back() { if (size_) resize(size_ - 1); }
+  void push_back(int64_t v) {
+    resize(size_ + 1);
+    data()[size_ - 1] = v;
+  }
+  void pop_back() {
+    if (size_) resize(size_ - 1);
+  }
   void insert(size_t pos, int64_t v) {
     resize(size_ + 1);
     int64_t* d = data();
@@ -61,9 +75,7 @@ class Dims {
     size_ = n;
   }
   std::vector<int64_t> vec() const { return std::vector<int64_t>(begin(), end()); }
-  bool operator==(const Dims& o) const {
-    return size_ == o.size_ && std::equal(begin(), end(), o.begin());
-  }
+  bool operator==(const Dims& o) const { return size_ == o.size_ && std::equal(begin(), end(), o.begin()); }
   bool operator!=(const Dims& o) const { return !(*this == o); }
 
  private:
@@ -87,7 +99,10 @@ inline int64_t numel_of(const Dims& s) {
 inline Dims contiguous_strides(const Dims& s) {
   Dims st(s.size());
   int64_t acc = 1;
-  for (size_t i = s.size(); i-- > 0;) { st[i] = acc; acc *= std::max<int64_t>(s[i], 1); }
+  for (size_t i = s.size(); i-- > 0;) {
+    st[i] = acc;
+    acc *= std::max<int64_t>(s[i], 1);
+  }
   return st;
 }
 
@@ -99,8 +114,8 @@ inline Dims broadcast_shapes(const Dims& a, const Dims& b, const char* op) {
     int64_t da = i < n - a.size() ? 1 : a[i - (n - a.size())];
     int64_t db = i < n - b.size() ? 1 : b[i - (n - b.size())];
     if (da != db && da != 1 && db != 1)
-      throw ShapeError(str(op, ": shapes ", a, " and ", b, " cannot be broadcast together (dimension ",
-                           i, ": ", da, " vs ", db, ")"));
+      throw ShapeError(str(op, ": shapes ", a, " and ", b, " cannot be broadcast together (dimension ", i,
+                           ": ", da, " vs ", db, ")"));
     out[i] = da == 1 ? db : da;
   }
   return out;

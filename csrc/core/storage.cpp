@@ -11,8 +11,7 @@ std::shared_ptr<Storage> Storage::allocate(size_t nbytes) {
   size_t rounded = (nbytes + 63) / 64 * 64;
   if (rounded == 0) rounded = 64;
   s->data_ = std::aligned_alloc(64, rounded);
-  if (!s->data_)
-    throw ValueError(str("cannot allocate ", nbytes, " bytes: out of memory"));
+  if (!s->data_) throw ValueError(str("cannot allocate ", nbytes, " bytes: out of memory"));
   s->nbytes_ = nbytes;
   return s;
 }

@@ -27,8 +27,8 @@ Tensor Tensor::empty(const Dims& sizes, DType dtype) {
   }
   size_t isz = itemsize(dtype);
   if ((uint64_t)n > (uint64_t)(1ULL << 40) / isz)
-    throw ValueError(str("cannot allocate a tensor of shape ", sizes, " (", dtype_name(dtype),
-                         "): ", n, " elements exceed the 1 TiB limit"));
+    throw ValueError(str("cannot allocate a tensor of shape ", sizes, " (", dtype_name(dtype), "): ", n,
+                         " elements exceed the 1 TiB limit"));
   auto storage = Storage::allocate((size_t)n * isz);
   return Tensor(std::make_shared<TensorImpl>(std::move(storage), sizes, contiguous_strides(sizes), 0, dtype));
 }
@@ -41,7 +41,8 @@ Tensor detach(const Tensor& t) {
 }
 
 Tensor make_view(const Tensor& t, Dims sizes, Dims strides, int64_t offset) {
-  auto impl = std::make_shared<TensorImpl>(t.storage(), std::move(sizes), std::move(strides), offset, t.dtype());
+  auto impl =
+      std::make_shared<TensorImpl>(t.storage(), std::move(sizes), std::move(strides), offset, t.dtype());
   impl->is_view_ = true;
   return Tensor(std::move(impl));
 }

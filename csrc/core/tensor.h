@@ -23,8 +23,8 @@ using TensorHook = std::function<Tensor(const Tensor&)>;
 class TensorImpl {
  public:
   TensorImpl(std::shared_ptr<Storage> storage, Dims sizes, Dims strides, int64_t offset, DType dtype)
-      : storage_(std::move(storage)), sizes_(std::move(sizes)), strides_(std::move(strides)),
-        offset_(offset), dtype_(dtype) {}
+      : storage_(std::move(storage)), sizes_(std::move(sizes)), strides_(std::move(strides)), offset_(offset),
+        dtype_(dtype) {}
   ~TensorImpl();
   TensorImpl(const TensorImpl&) = delete;
   TensorImpl& operator=(const TensorImpl&) = delete;

@@ -73,9 +73,11 @@ Tensor contiguous_copy(const Tensor& t) {
 }
 
 namespace {
-struct SourceDtype { DType dtype = DType::Float32; };
-const Derivative<1, 0, SourceDtype> to_copy_grad{"ToCopyBackward0", {"self"},
-    {[](const auto& d) { return to_dtype(d.grad, d.attrs.dtype); }}};
+struct SourceDtype {
+  DType dtype = DType::Float32;
+};
+const Derivative<1, 0, SourceDtype> to_copy_grad{
+    "ToCopyBackward0", {"self"}, {[](const auto& d) { return to_dtype(d.grad, d.attrs.dtype); }}};
 const Derivative<1> clone_grad{"CloneBackward0", {"self"}, {[](const auto& d) { return d.grad; }}};
 }  // namespace
 
@@ -109,7 +111,8 @@ Tensor arange(double start, double end, double step, DType dtype) {
     using T = decltype(tag);
     T* p = t.data<T>();
     if constexpr (std::is_same_v<T, int64_t>) {
-      if (start == std::floor(start) && step == std::floor(step) && std::fabs(start) < 9e15 && std::fabs(step) < 9e15) {
+      if (start == std::floor(start) && step == std::floor(step) && std::fabs(start) < 9e15 &&
+          std::fabs(step) < 9e15) {
         int64_t s0 = (int64_t)start, st = (int64_t)step;
         for (int64_t i = 0; i < n; ++i) p[i] = s0 + i * st;
         return;
@@ -128,7 +131,10 @@ Tensor linspace(double start, double end, int64_t steps, DType dtype) {
   dispatch_all(dtype, [&](auto tag) {
     using T = decltype(tag);
     T* p = t.data<T>();
-    if (steps == 1) { p[0] = static_cast<T>(start); return; }
+    if (steps == 1) {
+      p[0] = static_cast<T>(start);
+      return;
+    }
     const double step = (end - start) / (double)(steps - 1);
     const int64_t half = steps / 2;
     for (int64_t i = 0; i < steps; ++i)
@@ -174,7 +180,8 @@ constexpr float k2pow24 = 1.0f / 16777216.0f;           // 2^-24
 void uniform_(const Tensor& t, double low, double high, Generator* g) {
   dispatch_floating(t.dtype(), "uniform_", [&](auto tag) {
     using T = decltype(tag);
-    if (!(low <= high)) throw ValueError(str("uniform_(): expects from <= to, but got from=", low, " > to=", high));
+    if (!(low <= high))
+      throw ValueError(str("uniform_(): expects from <= to, but got from=", low, " > to=", high));
     fill_through(t, [&](char* raw, int64_t n) {
       uint64_t key, first;
       gen_or_default(g).reserve((uint64_t)n, key, first);
@@ -230,7 +237,8 @@ inline uint64_t below(uint64_t bits, uint64_t range) {
 
 void randint_(const Tensor& t, int64_t low, int64_t high, Generator* g) {
   if (low >= high)
-    throw ValueError(str("randint(): expects 'low' to be less than 'high', but got low=", low, " >= high=", high));
+    throw ValueError(
+        str("randint(): expects 'low' to be less than 'high', but got low=", low, " >= high=", high));
   dispatch_numeric(t.dtype(), "randint", [&](auto tag) {
     using T = decltype(tag);
     fill_through(t, [&](char* raw, int64_t n) {
@@ -240,7 +248,8 @@ void randint_(const Tensor& t, int64_t low, int64_t high, Generator* g) {
       const uint64_t range = (uint64_t)high - (uint64_t)low;
       parallel_for(0, n, kElementwiseGrain, [&](int64_t b, int64_t e) {
         for (int64_t i = b; i < e; ++i)
-          p[i] = static_cast<T>((int64_t)((uint64_t)low + below(random_bits(key, first + (uint64_t)i), range)));
+          p[i] =
+              static_cast<T>((int64_t)((uint64_t)low + below(random_bits(key, first + (uint64_t)i), range)));
       });
     });
   });

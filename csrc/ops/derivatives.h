@@ -128,7 +128,8 @@ class FormulaNode final : public Node {
       return out;
     }
     for (size_t i = 0; i < Def::kInputs; ++i) {
-      if (next_edges_[i].valid() && def_.grads[i]) out[i] = reduce_to_input(def_.grads[i](args), next_edges_[i]);
+      if (next_edges_[i].valid() && def_.grads[i])
+        out[i] = reduce_to_input(def_.grads[i](args), next_edges_[i]);
     }
     return out;
   }
@@ -203,7 +204,8 @@ Node_* wire(std::shared_ptr<Node_> n, const std::array<In, N>& in, Tensor* outs,
 template <class Def, size_t NSaved>
 void save_all(FormulaNode<Def>* n, const std::array<Save, NSaved>& saves, uint32_t mask) {
   for (size_t j = 0; j < NSaved; ++j)
-    if (saves[j].t && (n->def_.saves[j].needed_by & mask)) n->saved_[j] = SavedTensor(*saves[j].t, saves[j].is_output);
+    if (saves[j].t && (n->def_.saves[j].needed_by & mask))
+      n->saved_[j] = SavedTensor(*saves[j].t, saves[j].is_output);
 }
 
 inline bool any_floating(const TensorList& outs) {
@@ -235,15 +237,16 @@ FormulaNode<Derivative<NIn, NSaved, Attrs>>* record(const Derivative<NIn, NSaved
                                                     const std::array<Save, NSaved>& saves = {}) {
   uint32_t mask = detail::grad_mask(inputs);
   if (!mask || !detail::any_floating(outs)) return nullptr;
-  auto* n = detail::wire(std::make_shared<FormulaNode<Derivative<NIn, NSaved, Attrs>>>(d), inputs, outs.data(),
-                         outs.size());
+  auto* n = detail::wire(std::make_shared<FormulaNode<Derivative<NIn, NSaved, Attrs>>>(d), inputs,
+                         outs.data(), outs.size());
   detail::save_all(n, saves, mask);
   return n;
 }
 
 /// Records `out = op(inputs...)` for an op with any number of inputs.
 template <class Attrs>
-VariadicFormulaNode<Attrs>* record(const VariadicDerivative<Attrs>& d, const TensorList& inputs, Tensor& out) {
+VariadicFormulaNode<Attrs>* record(const VariadicDerivative<Attrs>& d, const TensorList& inputs,
+                                   Tensor& out) {
   if (!needs_grad(inputs) || !is_floating(out.dtype())) return nullptr;
   auto n = std::make_shared<VariadicFormulaNode<Attrs>>(d);
   n->next_edges_.reserve(inputs.size());

@@ -6,9 +6,9 @@
 #include <limits>
 #include "core/node.h"
 #include "ops/creation.h"
+#include "ops/derivatives.h"
 #include "ops/loops.h"
 #include "ops/op_table.h"
-#include "ops/derivatives.h"
 #include "ops/reduce.h"
 #include "ops/shape.h"
 
@@ -23,7 +23,6 @@ inline int category(DType d) { return d == DType::Bool ? 0 : d == DType::Int64 ?
 
 /// Dtype for ops that only make sense on floats (exp, sin...): integers and bools give float32.
 inline DType float_dtype(DType d) { return is_floating(d) ? d : DType::Float32; }
-
 
 /// t + s for any numeric dtype (add_scalar is float-only).
 inline Tensor plus_scalar(const Tensor& t, double s) {
@@ -84,101 +83,123 @@ static void update_unary(const Tensor& a, const F& f) {
 // ---- derivatives (Note [Derivatives table]) ----------------------------------------------------
 namespace {
 
-struct Alpha { double alpha = 1.0; };
-struct Scalar { double s = 0.0; };
-struct Bounds { std::optional<double> lo, hi; };
+struct Alpha {
+  double alpha = 1.0;
+};
+struct Scalar {
+  double s = 0.0;
+};
+struct Bounds {
+  std::optional<double> lo, hi;
+};
 
 // self + alpha * other
-const Derivative<2, 0, Alpha> add_grad{"AddBackward0", {"self", "other"},
+const Derivative<2, 0, Alpha> add_grad{
+    "AddBackward0",
+    {"self", "other"},
     {[](const auto& d) { return d.grad; },
      [](const auto& d) { return d.attrs.alpha == 1.0 ? d.grad : d.grad * d.attrs.alpha; }}};
 // self - alpha * other
-const Derivative<2, 0, Alpha> sub_grad{"SubBackward0", {"self", "other"},
-    {[](const auto& d) { return d.grad; },
-     [](const auto& d) { return d.grad * -d.attrs.alpha; }}};
+const Derivative<2, 0, Alpha> sub_grad{
+    "SubBackward0",
+    {"self", "other"},
+    {[](const auto& d) { return d.grad; }, [](const auto& d) { return d.grad * -d.attrs.alpha; }}};
 // self * other
-const Derivative<2, 2> mul_grad{"MulBackward0", {"self", "other"},
-    {[](const auto& d) { return d.grad * d.saved[1]; },
-     [](const auto& d) { return d.grad * d.saved[0]; }},
+const Derivative<2, 2> mul_grad{
+    "MulBackward0",
+    {"self", "other"},
+    {[](const auto& d) { return d.grad * d.saved[1]; }, [](const auto& d) { return d.grad * d.saved[0]; }},
     {{{"self", for_grad_of(1)}, {"other", for_grad_of(0)}}}};
 // self / other
-const Derivative<2, 2> div_grad{"DivBackward0", {"self", "other"},
+const Derivative<2, 2> div_grad{
+    "DivBackward0",
+    {"self", "other"},
     {[](const auto& d) { return d.grad / d.saved[1]; },
      [](const auto& d) { return -d.grad * d.saved[0] / (d.saved[1] * d.saved[1]); }},
     {{{"self", for_grad_of(1)}, {"other", kAllGrads}}}};
 // -self
 const Derivative<1> neg_grad{"NegBackward0", {"self"}, {[](const auto& d) { return -d.grad; }}};
 // self * s, self + s (a Python number)
-const Derivative<1, 0, Scalar> mul_scalar_grad{"MulBackward1", {"self"},
-    {[](const auto& d) { return d.grad * d.attrs.s; }}};
+const Derivative<1, 0, Scalar> mul_scalar_grad{
+    "MulBackward1", {"self"}, {[](const auto& d) { return d.grad * d.attrs.s; }}};
 const Derivative<1> add_scalar_grad{"AddBackward1", {"self"}, {[](const auto& d) { return d.grad; }}};
 
 // Unary math. `result` is the op's output, saved when the formula is cheaper in it.
-const Derivative<1, 1> exp_grad{"ExpBackward0", {"self"},
-    {[](const auto& d) { return d.grad * d.saved[0]; }}, {{{"result"}}}};
-const Derivative<1, 1> log_grad{"LogBackward0", {"self"},
-    {[](const auto& d) { return d.grad / d.saved[0]; }}, {{{"self"}}}};
-const Derivative<1, 1> sqrt_grad{"SqrtBackward0", {"self"},
-    {[](const auto& d) { return d.grad / (d.saved[0] * 2.0); }}, {{{"result"}}}};
+const Derivative<1, 1> exp_grad{
+    "ExpBackward0", {"self"}, {[](const auto& d) { return d.grad * d.saved[0]; }}, {{{"result"}}}};
+const Derivative<1, 1> log_grad{
+    "LogBackward0", {"self"}, {[](const auto& d) { return d.grad / d.saved[0]; }}, {{{"self"}}}};
+const Derivative<1, 1> sqrt_grad{
+    "SqrtBackward0", {"self"}, {[](const auto& d) { return d.grad / (d.saved[0] * 2.0); }}, {{{"result"}}}};
 // d x^-1/2 = -1/2 x^-3/2 = -1/2 y^3
-const Derivative<1, 1> rsqrt_grad{"RsqrtBackward0", {"self"},
-    {[](const auto& d) {
-      const Tensor& y = d.saved[0];
-      return d.grad * (y * y * y * -0.5);
-    }},
-    {{{"result"}}}};
-const Derivative<1, 1> sin_grad{"SinBackward0", {"self"},
-    {[](const auto& d) { return d.grad * cos(d.saved[0]); }}, {{{"self"}}}};
-const Derivative<1, 1> cos_grad{"CosBackward0", {"self"},
-    {[](const auto& d) { return -(d.grad * sin(d.saved[0])); }}, {{{"self"}}}};
+const Derivative<1, 1> rsqrt_grad{"RsqrtBackward0",
+                                  {"self"},
+                                  {[](const auto& d) {
+                                    const Tensor& y = d.saved[0];
+                                    return d.grad * (y * y * y * -0.5);
+                                  }},
+                                  {{{"result"}}}};
+const Derivative<1, 1> sin_grad{
+    "SinBackward0", {"self"}, {[](const auto& d) { return d.grad * cos(d.saved[0]); }}, {{{"self"}}}};
+const Derivative<1, 1> cos_grad{
+    "CosBackward0", {"self"}, {[](const auto& d) { return -(d.grad * sin(d.saved[0])); }}, {{{"self"}}}};
 // d erf(x) = 2/sqrt(pi) exp(-x^2)
-const Derivative<1, 1> erf_grad{"ErfBackward0", {"self"},
-    {[](const auto& d) {
-      const Tensor& x = d.saved[0];
-      return d.grad * (exp(-(x * x)) * M_2_SQRTPI);
-    }},
-    {{{"self"}}}};
+const Derivative<1, 1> erf_grad{"ErfBackward0",
+                                {"self"},
+                                {[](const auto& d) {
+                                  const Tensor& x = d.saved[0];
+                                  return d.grad * (exp(-(x * x)) * M_2_SQRTPI);
+                                }},
+                                {{{"self"}}}};
 // d (1/x) = -1/x^2 = -y^2
-const Derivative<1, 1> reciprocal_grad{"ReciprocalBackward0", {"self"},
-    {[](const auto& d) { return -(d.grad * (d.saved[0] * d.saved[0])); }}, {{{"result"}}}};
+const Derivative<1, 1> reciprocal_grad{"ReciprocalBackward0",
+                                       {"self"},
+                                       {[](const auto& d) { return -(d.grad * (d.saved[0] * d.saved[0])); }},
+                                       {{{"result"}}}};
 // d|x| = sign(x): 0 at x == 0, as PyTorch
-const Derivative<1, 1> abs_grad{"AbsBackward0", {"self"},
-    {[](const auto& d) { return d.grad * sign(d.saved[0]); }}, {{{"self"}}}};
-const Derivative<1> sign_grad{"SignBackward0", {"self"},
-    {[](const auto& d) { return zeros(d.grad.shape(), d.grad.dtype()); }}};
-const Derivative<1, 1> square_grad{"PowBackward0", {"self"},
-    {[](const auto& d) { return d.grad * (d.saved[0] * 2.0); }}, {{{"self"}}}};
+const Derivative<1, 1> abs_grad{
+    "AbsBackward0", {"self"}, {[](const auto& d) { return d.grad * sign(d.saved[0]); }}, {{{"self"}}}};
+const Derivative<1> sign_grad{
+    "SignBackward0", {"self"}, {[](const auto& d) { return zeros(d.grad.shape(), d.grad.dtype()); }}};
+const Derivative<1, 1> square_grad{
+    "PowBackward0", {"self"}, {[](const auto& d) { return d.grad * (d.saved[0] * 2.0); }}, {{{"self"}}}};
 
 // self ** exponent, both tensors
-const Derivative<2, 3> pow_grad{"PowBackward1", {"self", "exponent"},
-    {[](const auto& d) {
-       // b a^(b-1); exactly 0 where b == 0 (so 0**0 gives 0, not nan), as PyTorch
-       const Tensor &a = d.saved[0], &b = d.saved[1];
-       Tensor g = d.grad * (b * pow(a, plus_scalar(b, -1.0)));
-       return where(eq(b, 0.0), zero_like_scalar(g), g);
-     },
-     [](const auto& d) {
-       // a^b log(a); 0 where a == 0 and b >= 0 (the limit), as PyTorch
-       const Tensor &a = d.saved[0], &b = d.saved[1], &result = d.saved[2];
-       Tensor g = d.grad * (result * log(a));
-       return where(eq(a, 0.0) & (b >= 0.0), zero_like_scalar(g), g);
-     }},
-    {{{"self"}, {"exponent"}, {"result", for_grad_of(1)}}}};
+const Derivative<2, 3> pow_grad{"PowBackward1",
+                                {"self", "exponent"},
+                                {[](const auto& d) {
+                                   // b a^(b-1); exactly 0 where b == 0 (so 0**0 gives 0, not nan), as PyTorch
+                                   const Tensor &a = d.saved[0], &b = d.saved[1];
+                                   Tensor g = d.grad * (b * pow(a, plus_scalar(b, -1.0)));
+                                   return where(eq(b, 0.0), zero_like_scalar(g), g);
+                                 },
+                                 [](const auto& d) {
+                                   // a^b log(a); 0 where a == 0 and b >= 0 (the limit), as PyTorch
+                                   const Tensor &a = d.saved[0], &b = d.saved[1], &result = d.saved[2];
+                                   Tensor g = d.grad * (result * log(a));
+                                   return where(eq(a, 0.0) & (b >= 0.0), zero_like_scalar(g), g);
+                                 }},
+                                {{{"self"}, {"exponent"}, {"result", for_grad_of(1)}}}};
 // self ** e, e a Python number
-struct Exponent { double e = 1.0; };
-const Derivative<1, 1, Exponent> pow_scalar_grad{"PowBackward0", {"self"},
-    {[](const auto& d) {
-      const double e = d.attrs.e;
-      if (e == 0.0) return zeros(d.grad.shape(), d.grad.dtype());
-      if (e == 1.0) return d.grad;
-      const Tensor& x = d.saved[0];
-      if (e == 2.0) return d.grad * (x * 2.0);
-      return d.grad * (pow_scalar(x, e - 1.0) * e);
-    }},
-    {{{"self"}}}};
+struct Exponent {
+  double e = 1.0;
+};
+const Derivative<1, 1, Exponent> pow_scalar_grad{"PowBackward0",
+                                                 {"self"},
+                                                 {[](const auto& d) {
+                                                   const double e = d.attrs.e;
+                                                   if (e == 0.0) return zeros(d.grad.shape(), d.grad.dtype());
+                                                   if (e == 1.0) return d.grad;
+                                                   const Tensor& x = d.saved[0];
+                                                   if (e == 2.0) return d.grad * (x * 2.0);
+                                                   return d.grad * (pow_scalar(x, e - 1.0) * e);
+                                                 }},
+                                                 {{{"self"}}}};
 
 // where(condition, self, other)
-const Derivative<2, 1> where_grad{"WhereBackward0", {"self", "other"},
+const Derivative<2, 1> where_grad{
+    "WhereBackward0",
+    {"self", "other"},
     {[](const auto& d) { return keep_where(d.saved[0], d.grad); },
      [](const auto& d) { return where(d.saved[0], zero_like_scalar(d.grad), d.grad); }},
     {{{"condition"}}}};
@@ -189,17 +210,23 @@ Tensor max_min_grad(const Tensor& grad, const Tensor& mine, const Tensor& theirs
   Tensor half_or_zero = keep_where(eq(mine, theirs), grad * 0.5);
   return where(IsMax ? mine > theirs : mine < theirs, grad, half_or_zero);
 }
-const Derivative<2, 2> maximum_grad{"MaximumBackward0", {"self", "other"},
+const Derivative<2, 2> maximum_grad{
+    "MaximumBackward0",
+    {"self", "other"},
     {[](const auto& d) { return max_min_grad<true>(d.grad, d.saved[0], d.saved[1]); },
      [](const auto& d) { return max_min_grad<true>(d.grad, d.saved[1], d.saved[0]); }},
     {{{"self"}, {"other"}}}};
-const Derivative<2, 2> minimum_grad{"MinimumBackward0", {"self", "other"},
+const Derivative<2, 2> minimum_grad{
+    "MinimumBackward0",
+    {"self", "other"},
     {[](const auto& d) { return max_min_grad<false>(d.grad, d.saved[0], d.saved[1]); },
      [](const auto& d) { return max_min_grad<false>(d.grad, d.saved[1], d.saved[0]); }},
     {{{"self"}, {"other"}}}};
 
 // clamp(self, min, max) with number bounds: the gradient passes where min <= x <= max.
-const Derivative<1, 1, Bounds> clamp_grad{"ClampBackward1", {"self"},
+const Derivative<1, 1, Bounds> clamp_grad{
+    "ClampBackward1",
+    {"self"},
     {[](const auto& d) {
       const Tensor& x = d.saved[0];
       const Bounds& b = d.attrs;
@@ -208,10 +235,14 @@ const Derivative<1, 1, Bounds> clamp_grad{"ClampBackward1", {"self"},
     }},
     {{{"self"}}}};
 // clamp(self, min, max) with tensor bounds (either may be absent).
-const Derivative<3, 3> clamp_tensor_grad{"ClampBackward0", {"self", "min", "max"},
+const Derivative<3, 3> clamp_tensor_grad{
+    "ClampBackward0",
+    {"self", "min", "max"},
     {[](const auto& d) {
        const Tensor &x = d.saved[0], &lo = d.saved[1], &hi = d.saved[2];
-       Tensor inside = lo.defined() && hi.defined() ? (x >= lo) & (x <= hi) : lo.defined() ? x >= lo : x <= hi;
+       Tensor inside = lo.defined() && hi.defined() ? (x >= lo) & (x <= hi)
+                       : lo.defined()               ? x >= lo
+                                                    : x <= hi;
        return keep_where(inside, d.grad);
      },
      [](const auto& d) {
@@ -240,14 +271,16 @@ static Tensor add_impl(const Tensor& a, const Tensor& b, double alpha, bool is_s
   if (dt == DType::Bool && alpha != 1.0)
     throw TypeError(str(op, ": boolean alpha only supported for boolean results (got alpha=", alpha, ")"));
   if (!is_floating(dt) && !(std::isfinite(alpha) && std::floor(alpha) == alpha))
-    throw TypeError(str(op, ": for integral input tensors, argument alpha must not be a floating point number"));
+    throw TypeError(
+        str(op, ": for integral input tensors, argument alpha must not be a floating point number"));
   const double scale = is_sub ? -alpha : alpha;
   Tensor out;
   if (dt == DType::Bool) out = binary_kernel(a, b, dt, op, [](auto x, auto y) { return x || y; });
   else if (scale == 1.0) out = binary_kernel(a, b, dt, op, [](auto x, auto y) { return x + y; });
   else if (scale == -1.0) out = binary_kernel(a, b, dt, op, [](auto x, auto y) { return x - y; });
   else
-    out = binary_kernel(a, b, dt, op, [scale](auto x, auto y) { return x + static_cast<decltype(x)>(scale) * y; });
+    out = binary_kernel(a, b, dt, op,
+                        [scale](auto x, auto y) { return x + static_cast<decltype(x)>(scale) * y; });
   if (auto* n = record(is_sub ? sub_grad : add_grad, {a, b}, out)) n->attrs.alpha = alpha;
   return out;
 }
@@ -440,7 +473,8 @@ Tensor pow(const Tensor& a, const Tensor& b) {
     const int64_t* e = yc.data<int64_t>();
     for (int64_t i = 0, n = yc.numel(); i < n; ++i)
       if (e[i] < 0) throw ValueError("pow: integers to negative integer powers are not allowed");
-    out = map_binary<int64_t, int64_t, int64_t>(x, y, shape, [](int64_t p, int64_t q) { return int_pow(p, q); });
+    out = map_binary<int64_t, int64_t, int64_t>(x, y, shape,
+                                                [](int64_t p, int64_t q) { return int_pow(p, q); });
   } else {
     out = dispatch_floating(dt, "pow", [&](auto tag) {
       using T = decltype(tag);
@@ -474,12 +508,20 @@ Tensor pow_scalar(const Tensor& a, double e) {
 
 /// atan2(self, other): the angle of the point (other, self); integer inputs give float32.
 Tensor atan2(const Tensor& a, const Tensor& b);
-const Derivative<2, 2> atan2_grad{"Atan2Backward0", {"self", "other"},
-    {[](const auto& d) { const Tensor &y = d.saved[0], &x = d.saved[1]; return d.grad * x / (x * x + y * y); },
-     [](const auto& d) { const Tensor &y = d.saved[0], &x = d.saved[1]; return -d.grad * y / (x * x + y * y); }},
-    {{{"self"}, {"other"}}}};
+const Derivative<2, 2> atan2_grad{"Atan2Backward0",
+                                  {"self", "other"},
+                                  {[](const auto& d) {
+                                     const Tensor &y = d.saved[0], &x = d.saved[1];
+                                     return d.grad * x / (x * x + y * y);
+                                   },
+                                   [](const auto& d) {
+                                     const Tensor &y = d.saved[0], &x = d.saved[1];
+                                     return -d.grad * y / (x * x + y * y);
+                                   }},
+                                  {{{"self"}, {"other"}}}};
 Tensor atan2(const Tensor& a, const Tensor& b) {
-  Tensor out = binary_kernel(a, b, float_dtype(result_type(a, b)), "atan2", [](auto y, auto x) { return std::atan2(y, x); });
+  Tensor out = binary_kernel(a, b, float_dtype(result_type(a, b)), "atan2",
+                             [](auto y, auto x) { return std::atan2(y, x); });
   record(atan2_grad, {a, b}, out, {a, b});
   return out;
 }
@@ -488,10 +530,11 @@ CR_OP(atan2, atan2, kFunction | kMethod | kInplace,
 
 /// hypot(self, other) = sqrt(self^2 + other^2) without overflow; floating inputs only, as PyTorch.
 Tensor hypot(const Tensor& a, const Tensor& b);
-const Derivative<2, 3> hypot_grad{"HypotBackward0", {"self", "other"},
-    {[](const auto& d) { return d.grad * d.saved[0] / d.saved[2]; },
-     [](const auto& d) { return d.grad * d.saved[1] / d.saved[2]; }},
-    {{{"self", for_grad_of(0)}, {"other", for_grad_of(1)}, {"result"}}}};
+const Derivative<2, 3> hypot_grad{"HypotBackward0",
+                                  {"self", "other"},
+                                  {[](const auto& d) { return d.grad * d.saved[0] / d.saved[2]; },
+                                   [](const auto& d) { return d.grad * d.saved[1] / d.saved[2]; }},
+                                  {{{"self", for_grad_of(0)}, {"other", for_grad_of(1)}, {"result"}}}};
 Tensor hypot(const Tensor& a, const Tensor& b) {
   DType dt = result_type(a, b);
   if (!is_floating(dt))
@@ -579,7 +622,8 @@ Tensor clamp(const Tensor& a, std::optional<double> lo, std::optional<double> hi
 }
 
 Tensor clamp(const Tensor& a, const Tensor& lo, const Tensor& hi) {
-  if (!lo.defined() && !hi.defined()) throw ValueError("clamp: at least one of 'min' or 'max' must not be None");
+  if (!lo.defined() && !hi.defined())
+    throw ValueError("clamp: at least one of 'min' or 'max' must not be None");
   if (a.dtype() == DType::Bool) throw TypeError("clamp: not implemented for dtype bool");
   Tensor out;
   {
@@ -684,7 +728,8 @@ static Tensor bitwise_kernel(const Tensor& a0, const Tensor& b0, const char* op,
   Dims shape = broadcast_shapes(a0.shape(), b0.shape(), op);
   Tensor a = as_dtype(a0, dt), b = as_dtype(b0, dt);
   if (dt == DType::Bool)
-    return map_binary<bool, bool, bool>(a, b, shape, [&](bool x, bool y) { return static_cast<bool>(f(x, y)); });
+    return map_binary<bool, bool, bool>(a, b, shape,
+                                        [&](bool x, bool y) { return static_cast<bool>(f(x, y)); });
   return map_binary<int64_t, int64_t, int64_t>(a, b, shape, f);
 }
 
@@ -732,23 +777,27 @@ bool can_cast(DType from, DType to) {
 
 void check_cast(DType result, const Tensor& self, const char* op) {
   if (!can_cast(result, self.dtype()))
-    throw TypeError(str(op, ": result type ", torch_type_name(result), " can't be cast to the desired output type ",
-                        torch_type_name(self.dtype())));
+    throw TypeError(str(op, ": result type ", torch_type_name(result),
+                        " can't be cast to the desired output type ", torch_type_name(self.dtype())));
 }
 
 /// ValueError when several elements of self share one memory location (e.g. an expanded view).
 void check_no_internal_overlap(const Tensor& self, const char* op) {
   for (int64_t d = 0; d < self.dim(); ++d)
     if (self.strides()[d] == 0 && self.shape()[d] > 1)
-      throw ValueError(str(op, ": unsupported operation: more than one element of the written-to tensor refers "
-                           "to a single memory location (shape ", self.shape(), "). Please clone() the tensor "
+      throw ValueError(str(op,
+                           ": unsupported operation: more than one element of the written-to tensor refers "
+                           "to a single memory location (shape ",
+                           self.shape(),
+                           "). Please clone() the tensor "
                            "before performing the operation."));
 }
 
 void check_broadcast_to_self(const Tensor& self, const Tensor& other, const char* op) {
   Dims bs = broadcast_shapes(self.shape(), other.shape(), op);
   if (bs != self.shape())
-    throw ShapeError(str(op, ": output with shape ", self.shape(), " doesn't match the broadcast shape ", bs));
+    throw ShapeError(
+        str(op, ": output with shape ", self.shape(), " doesn't match the broadcast shape ", bs));
 }
 
 /// The autograd checks of Note [In-place ops]; true when the op must be recorded.
@@ -757,10 +806,12 @@ bool record_inplace(const Tensor& self, const Tensor& other, const char* op) {
   bool rec = self.requires_grad() || (other.defined() && other.requires_grad());
   if (!rec) return false;
   if (self.requires_grad() && self.is_leaf())
-    throw AutogradError(str(op, ": a leaf Variable that requires grad is being used in an in-place operation. "
+    throw AutogradError(str(op,
+                            ": a leaf Variable that requires grad is being used in an in-place operation. "
                             "Wrap the update in `with chainrule.no_grad():` or use an out-of-place op."));
   if (self.impl()->is_view_)
-    throw AutogradError(str(op, ": in-place operation on a view of a tensor that requires grad is not "
+    throw AutogradError(str(op,
+                            ": in-place operation on a view of a tensor that requires grad is not "
                             "supported; use clone() first (y = x.clone()) or an out-of-place op"));
   return true;
 }
@@ -793,7 +844,8 @@ const Tensor& arith_(const Tensor& self, const Tensor& other0, Arith kind, doubl
   DType rt = result_type(self, other0);
   if (kind == Arith::Div) rt = float_dtype(rt);
   if (kind == Arith::Add && alpha != 1.0 && !is_floating(rt) && !is_integral(alpha))
-    throw TypeError(str(op, ": for integral input tensors, argument alpha must not be a floating point number"));
+    throw TypeError(
+        str(op, ": for integral input tensors, argument alpha must not be a floating point number"));
   if (kind == Arith::Add && alpha != 1.0 && rt == DType::Bool)
     throw TypeError(str(op, ": subtraction of bool tensors is not supported; use logical_xor or ~"));
   check_cast(rt, self, op);
@@ -857,8 +909,8 @@ bool fast_unary_(const Tensor& self, const F& f) {
 
 }  // namespace
 
-const Tensor& assign_binary_(const Tensor& self, const Tensor& other, Tensor (*f)(const Tensor&, const Tensor&),
-                             const char* op) {
+const Tensor& assign_binary_(const Tensor& self, const Tensor& other,
+                             Tensor (*f)(const Tensor&, const Tensor&), const char* op) {
   check_broadcast_to_self(self, other, op);
   check_no_internal_overlap(self, op);
   if (record_inplace(self, other, op)) {
@@ -903,8 +955,12 @@ const Tensor& add_(const Tensor& self, const Tensor& other, double alpha) {
 const Tensor& sub_(const Tensor& self, const Tensor& other, double alpha) {
   return arith_(self, other, Arith::Add, -alpha, "sub_");
 }
-const Tensor& mul_(const Tensor& self, const Tensor& other) { return arith_(self, other, Arith::Mul, 1.0, "mul_"); }
-const Tensor& div_(const Tensor& self, const Tensor& other) { return arith_(self, other, Arith::Div, 1.0, "div_"); }
+const Tensor& mul_(const Tensor& self, const Tensor& other) {
+  return arith_(self, other, Arith::Mul, 1.0, "mul_");
+}
+const Tensor& div_(const Tensor& self, const Tensor& other) {
+  return arith_(self, other, Arith::Div, 1.0, "div_");
+}
 
 const Tensor& add_scalar_(const Tensor& self, double s) {
   if (fast_unary_(self, [s](auto x) { return x + static_cast<decltype(x)>(s); })) return self;

@@ -64,7 +64,8 @@ void basic_geometry(const Tensor& x, const IndexList& items, bool want_adv, Geom
   int64_t consumed = 0, ellipses = 0;
   for (const auto& it : items) {
     if (it.kind == IndexItem::Int || it.kind == IndexItem::Slice) consumed += 1;
-    else if (it.kind == IndexItem::Tensor_) consumed += it.tensor.dtype() == DType::Bool ? it.tensor.dim() : 1;
+    else if (it.kind == IndexItem::Tensor_)
+      consumed += it.tensor.dtype() == DType::Bool ? it.tensor.dim() : 1;
     else if (it.kind == IndexItem::Ellipsis) ++ellipses;
   }
   if (ellipses > 1) throw IndexError("an index can only have a single ellipsis ('...')");
@@ -131,8 +132,8 @@ void basic_geometry(const Tensor& x, const IndexList& items, bool want_adv, Geom
             if (t.shape()[(size_t)j] != xs[(size_t)(d + j)]) {
               Dims sub(xs.begin() + d, xs.begin() + d + t.dim());
               throw IndexError(str("the shape of the mask ", t.shape(), " at index ", k,
-                                   " does not match the shape of the indexed tensor ", sub,
-                                   " (dims ", d, "..", d + t.dim() - 1, " of ", xs, ")"));
+                                   " does not match the shape of the indexed tensor ", sub, " (dims ", d,
+                                   "..", d + t.dim() - 1, " of ", xs, ")"));
             }
           }
           TensorList cols;
@@ -184,10 +185,9 @@ Tensor index_view_grad_grad(const GradArgs<0, IndexView>& d) {
   basic_geometry(d.grad, d.attrs.items, false, geo);
   return basic_view(d.grad, d.attrs.items, geo, d.attrs.kind);
 }
-const Derivative<1, 0, IndexView> index_view_grads[] = {
-    {"SliceBackward0", {"self"}, {index_view_grad}},
-    {"SelectBackward0", {"self"}, {index_view_grad}},
-    {"UnsqueezeBackward0", {"self"}, {index_view_grad}}};
+const Derivative<1, 0, IndexView> index_view_grads[] = {{"SliceBackward0", {"self"}, {index_view_grad}},
+                                                        {"SelectBackward0", {"self"}, {index_view_grad}},
+                                                        {"UnsqueezeBackward0", {"self"}, {index_view_grad}}};
 const Derivative<1, 0, IndexView> index_view_grad_grads[] = {
     {"SliceBackward0Backward", {"grad_output"}, {index_view_grad_grad}},
     {"SelectBackward0Backward", {"grad_output"}, {index_view_grad_grad}},
@@ -249,11 +249,14 @@ Tensor index_gather(const Tensor& src, const TensorList& idx);
 Tensor index_scatter_add(const Tensor& g, const Dims& src_shape, const TensorList& idx);
 
 // Advanced indexing: gather rows, and its gradient, scatter-add them back (itself differentiable).
-struct Indices { TensorList idx; };  // prepared: contiguous int64, wrapped, one shape
-const Derivative<1, 0, Indices> index_grad{"IndexBackward0", {"self"},
-    {[](const auto& d) { return index_scatter_add(d.grad, d.input_shape(0), d.attrs.idx); }}};
-const Derivative<1, 0, Indices> index_put_grad{"IndexPutBackward0", {"values"},
-    {[](const auto& d) { return index_gather(d.grad, d.attrs.idx); }}};
+struct Indices {
+  TensorList idx;
+};  // prepared: contiguous int64, wrapped, one shape
+const Derivative<1, 0, Indices> index_grad{"IndexBackward0", {"self"}, {[](const auto& d) {
+                                             return index_scatter_add(d.grad, d.input_shape(0), d.attrs.idx);
+                                           }}};
+const Derivative<1, 0, Indices> index_put_grad{
+    "IndexPutBackward0", {"values"}, {[](const auto& d) { return index_gather(d.grad, d.attrs.idx); }}};
 
 // out[b, r...] = src[idx_0[b], ..., idx_{k-1}[b], r...]; idx contiguous int64 of one shape B,
 // already wrapped and bounds-checked against src's leading dims.
@@ -270,15 +273,21 @@ Tensor index_gather(const Tensor& src, const TensorList& idx) {
     const T* s = src.data<T>();
     T* o = out.data<T>();
     bool contiguous_rows = true;
-    for (int64_t r = 0; r < nr; ++r) if (roff[(size_t)r] != r) { contiguous_rows = false; break; }
-    parallel_for(0, nb, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(nr, 1)), [&](int64_t b0, int64_t b1) {
-      for (int64_t b = b0; b < b1; ++b) {
-        const T* row = s + boff[(size_t)b];
-        T* dst = o + b * nr;
-        if (contiguous_rows) std::memcpy(dst, row, (size_t)nr * sizeof(T));
-        else for (int64_t r = 0; r < nr; ++r) dst[r] = row[roff[(size_t)r]];
+    for (int64_t r = 0; r < nr; ++r)
+      if (roff[(size_t)r] != r) {
+        contiguous_rows = false;
+        break;
       }
-    });
+    parallel_for(0, nb, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(nr, 1)),
+                 [&](int64_t b0, int64_t b1) {
+                   for (int64_t b = b0; b < b1; ++b) {
+                     const T* row = s + boff[(size_t)b];
+                     T* dst = o + b * nr;
+                     if (contiguous_rows) std::memcpy(dst, row, (size_t)nr * sizeof(T));
+                     else
+                       for (int64_t r = 0; r < nr; ++r) dst[r] = row[roff[(size_t)r]];
+                   }
+                 });
   });
   if (auto* n = record(index_grad, {src}, out)) n->attrs.idx = idx;
   return out;
@@ -298,23 +307,25 @@ Tensor index_scatter_add(const Tensor& g0, const Dims& src_shape, const TensorLi
     T* o = out.data<T>();
     // Threads split the row elements; each walks every index in order, so sums never race and
     // always add in the same order.
-    parallel_for(0, nr, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(nb, 1)), [&](int64_t r0, int64_t r1) {
-      for (int64_t b = 0; b < nb; ++b) {
-        T* dst = o + boff[(size_t)b];
-        const T* row = s + b * nr;
-        for (int64_t r = r0; r < r1; ++r) {
-          if constexpr (std::is_same_v<T, bool>) dst[r] = dst[r] || row[r];
-          else dst[r] += row[r];
-        }
-      }
-    });
+    parallel_for(0, nr, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(nb, 1)),
+                 [&](int64_t r0, int64_t r1) {
+                   for (int64_t b = 0; b < nb; ++b) {
+                     T* dst = o + boff[(size_t)b];
+                     const T* row = s + b * nr;
+                     for (int64_t r = r0; r < r1; ++r) {
+                       if constexpr (std::is_same_v<T, bool>) dst[r] = dst[r] || row[r];
+                       else dst[r] += row[r];
+                     }
+                   }
+                 });
   });
   if (auto* n = record(index_put_grad, {g0}, out)) n->attrs.idx = idx;
   return out;
 }
 
 // Broadcasts the index tensors to one shape, wraps negatives and checks bounds against `sizes`.
-TensorList prepare_indices(const TensorList& adv, const std::vector<int64_t>& sizes, const std::vector<int64_t>& dims_for_msg) {
+TensorList prepare_indices(const TensorList& adv, const std::vector<int64_t>& sizes,
+                           const std::vector<int64_t>& dims_for_msg) {
   Dims b = adv[0].shape();
   for (size_t j = 1; j < adv.size(); ++j) {
     try {
@@ -322,14 +333,16 @@ TensorList prepare_indices(const TensorList& adv, const std::vector<int64_t>& si
     } catch (const ShapeError&) {
       std::string shapes;
       for (size_t i = 0; i < adv.size(); ++i) shapes += str(i ? ", " : "", adv[i].shape());
-      throw IndexError(str("shape mismatch: indexing tensors could not be broadcast together with shapes ", shapes));
+      throw IndexError(
+          str("shape mismatch: indexing tensors could not be broadcast together with shapes ", shapes));
     }
   }
   TensorList out;
   for (size_t j = 0; j < adv.size(); ++j) {
     Tensor t = adv[j];
     if (t.dtype() != DType::Int64)
-      throw IndexError(str("tensors used as indices must be long or bool tensors, got ", dtype_name(t.dtype())));
+      throw IndexError(
+          str("tensors used as indices must be long or bool tensors, got ", dtype_name(t.dtype())));
     Tensor c = Tensor::empty(b, DType::Int64);
     copy_into(c, t);
     int64_t* p = c.data<int64_t>();
@@ -337,7 +350,8 @@ TensorList prepare_indices(const TensorList& adv, const std::vector<int64_t>& si
     for (int64_t i = 0; i < cnt; ++i) {
       int64_t v = p[i];
       if (v < -n || v >= n)
-        throw IndexError(str("index ", v, " is out of bounds for dimension ", dims_for_msg[j], " with size ", n));
+        throw IndexError(
+            str("index ", v, " is out of bounds for dimension ", dims_for_msg[j], " with size ", n));
       if (v < 0) p[i] = v + n;
     }
     out.push_back(c);
@@ -373,12 +387,14 @@ AdvancedPlan plan_advanced(const Geometry& geo) {
   for (auto pos : geo.adv_pos) sizes.push_back(geo.sizes[(size_t)pos]);
   p.idx = prepare_indices(geo.adv, sizes, geo.adv_pos);
   bool adjacent = true;
-  for (size_t j = 1; j < k; ++j) if (geo.adv_pos[j] != geo.adv_pos[j - 1] + 1) adjacent = false;
+  for (size_t j = 1; j < k; ++j)
+    if (geo.adv_pos[j] != geo.adv_pos[j - 1] + 1) adjacent = false;
   std::vector<int64_t> perm(geo.adv_pos.begin(), geo.adv_pos.end());
   for (int64_t d = 0; d < nd; ++d)
     if (std::find(geo.adv_pos.begin(), geo.adv_pos.end(), d) == geo.adv_pos.end()) perm.push_back(d);
   bool identity = true;
-  for (int64_t d = 0; d < nd; ++d) if (perm[(size_t)d] != d) identity = false;
+  for (int64_t d = 0; d < nd; ++d)
+    if (perm[(size_t)d] != d) identity = false;
   if (!identity) p.perm = perm;
   int64_t first = geo.adv_pos[0];
   if (adjacent && first > 0) {
@@ -413,13 +429,15 @@ void index_put_(const Tensor& x, const IndexList& items, const Tensor& value0) {
     if (x.requires_grad() && x.is_leaf())
       throw AutogradError("a leaf Variable that requires grad is being used in an in-place operation.");
     if (x.requires_grad())
-      throw AutogradError("index assignment (x[i] = v) on a tensor that requires grad is not supported "
-                          "by chainrule's autograd; build the result out of place (cat, stack, where, "
-                          "masked_fill) or assign under no_grad()");
+      throw AutogradError(
+          "index assignment (x[i] = v) on a tensor that requires grad is not supported "
+          "by chainrule's autograd; build the result out of place (cat, stack, where, "
+          "masked_fill) or assign under no_grad()");
     if (value0.requires_grad())
-      throw AutogradError("index assignment of a value that requires grad into a tensor that does not "
-                          "is not recorded by chainrule's autograd; assign value.detach(), or build the "
-                          "result out of place (cat, stack, where)");
+      throw AutogradError(
+          "index assignment of a value that requires grad into a tensor that does not "
+          "is not recorded by chainrule's autograd; assign value.detach(), or build the "
+          "result out of place (cat, stack, where)");
   }
   NoGradGuard ng;
   Geometry geo;
@@ -436,7 +454,9 @@ void index_put_(const Tensor& x, const IndexList& items, const Tensor& value0) {
     Dims b;
     bool ok = val.dim() <= (int64_t)target.size();
     if (ok) {
-      try { b = broadcast_shapes(target, val.shape(), "setitem"); } catch (const ShapeError&) { ok = false; }
+      try {
+        b = broadcast_shapes(target, val.shape(), "setitem");
+      } catch (const ShapeError&) { ok = false; }
     }
     if (!ok || b != target)
       throw ShapeError(str("setitem: shape mismatch: value tensor of shape ", value0.shape(),
@@ -471,10 +491,11 @@ void index_put_(const Tensor& x, const IndexList& items, const Tensor& value0) {
     const T* s = src.data<T>();
     T* o = v.data<T>();
     // Later indices win when repeated, as in a sequential loop; threads split the row elements.
-    parallel_for(0, nr, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(nb, 1)), [&](int64_t r0, int64_t r1) {
-      for (int64_t b = 0; b < nb; ++b)
-        for (int64_t r = r0; r < r1; ++r) o[boff[(size_t)b] + roff[(size_t)r]] = s[b * nr + r];
-    });
+    parallel_for(0, nr, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(nb, 1)),
+                 [&](int64_t r0, int64_t r1) {
+                   for (int64_t b = 0; b < nb; ++b)
+                     for (int64_t r = r0; r < r1; ++r) o[boff[(size_t)b] + roff[(size_t)r]] = s[b * nr + r];
+                 });
   });
   x.storage()->bump_version();
 }
@@ -502,12 +523,19 @@ Tensor select(const Tensor& x, int64_t dim, int64_t i) {
 // ---- gather / scatter_add --------------------------------------------------------------------------
 namespace {
 
-struct Dim { int64_t dim = 0; };
-const Derivative<1, 1, Dim> gather_grad{"GatherBackward0", {"self"},
+struct Dim {
+  int64_t dim = 0;
+};
+const Derivative<1, 1, Dim> gather_grad{
+    "GatherBackward0",
+    {"self"},
     {[](const auto& d) { return scatter_add_into_zeros(d.grad, d.input_shape(0), d.attrs.dim, d.saved[0]); }},
     {{{"index"}}}};
-const Derivative<1, 1, Dim> scatter_add_grad{"ScatterAddBackward0", {"src"},
-    {[](const auto& d) { return gather(d.grad, d.attrs.dim, d.saved[0]); }}, {{{"index"}}}};
+const Derivative<1, 1, Dim> scatter_add_grad{
+    "ScatterAddBackward0",
+    {"src"},
+    {[](const auto& d) { return gather(d.grad, d.attrs.dim, d.saved[0]); }},
+    {{{"index"}}}};
 
 // Calls f(linear position in index, offset into `other` with dim replaced by the index value)
 // over index in row-major order; `other` has geometry (sizes for bounds, strides).
@@ -558,7 +586,8 @@ Tensor gather(const Tensor& x, int64_t dim0, const Tensor& index) {
     using T = decltype(tag);
     const T* s = x.data<T>();
     T* o = out.data<T>();
-    for_each_gather(index, dim, x.shape(), x.strides(), "gather", [&](int64_t i, int64_t off) { o[i] = s[off]; });
+    for_each_gather(index, dim, x.shape(), x.strides(), "gather",
+                    [&](int64_t i, int64_t off) { o[i] = s[off]; });
   });
   if (auto* n = record(gather_grad, {x}, out, {index})) n->attrs.dim = dim;
   return out;
@@ -570,12 +599,14 @@ Tensor scatter_add_into_zeros(const Tensor& src0, const Dims& shape, int64_t dim
   Tensor out = zeros(shape, src0.dtype());
   Tensor src = src0.is_contiguous() ? src0 : contiguous_copy(src0);
   if (src.shape() != index.shape())
-    throw ShapeError(str("scatter_add(): src of shape ", src.shape(), " must match the index shape ", index.shape()));
+    throw ShapeError(
+        str("scatter_add(): src of shape ", src.shape(), " must match the index shape ", index.shape()));
   dispatch_numeric(src.dtype(), "scatter_add", [&](auto tag) {
     using T = decltype(tag);
     const T* s = src.data<T>();
     T* o = out.data<T>();
-    for_each_gather(index, dim, shape, out.strides(), "scatter_add", [&](int64_t i, int64_t off) { o[off] += s[i]; });
+    for_each_gather(index, dim, shape, out.strides(), "scatter_add",
+                    [&](int64_t i, int64_t off) { o[off] += s[i]; });
   });
   if (auto* n = record(scatter_add_grad, {src0}, out, {index})) n->attrs.dim = dim;
   return out;
@@ -595,7 +626,8 @@ Tensor index_select(const Tensor& x, int64_t dim0, const Tensor& index) {
   Tensor idx = index.dim() == 0 ? reshape(index, Dims{1}) : index;
   TensorList prepared = prepare_indices({idx}, {x.shape()[(size_t)dim]}, {dim});
   std::vector<int64_t> perm{dim};
-  for (int64_t d = 0; d < x.dim(); ++d) if (d != dim) perm.push_back(d);
+  for (int64_t d = 0; d < x.dim(); ++d)
+    if (d != dim) perm.push_back(d);
   Tensor v = dim == 0 ? x : permute(x, perm);
   Tensor out = index_gather(v, prepared);
   if (dim == 0) return out;
@@ -609,9 +641,11 @@ Tensor index_select(const Tensor& x, int64_t dim0, const Tensor& index) {
 
 // ---- masked_fill -----------------------------------------------------------------------------------
 namespace {
-struct Mask { Tensor mask; };  // detached: never part of a graph
-const Derivative<1, 0, Mask> masked_fill_grad{"MaskedFillBackward0", {"self"},
-    {[](const auto& d) { return masked_fill(d.grad, d.attrs.mask, 0.0); }}};
+struct Mask {
+  Tensor mask;
+};  // detached: never part of a graph
+const Derivative<1, 0, Mask> masked_fill_grad{
+    "MaskedFillBackward0", {"self"}, {[](const auto& d) { return masked_fill(d.grad, d.attrs.mask, 0.0); }}};
 }  // namespace
 
 Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
@@ -619,7 +653,8 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
     throw TypeError(str("masked_fill(): expected a bool mask, got ", dtype_name(mask.dtype())));
   Dims b = broadcast_shapes(x.shape(), mask.shape(), "masked_fill");
   if (b != x.shape())
-    throw ShapeError(str("masked_fill(): mask of shape ", mask.shape(), " cannot be broadcast to the input's shape ", x.shape()));
+    throw ShapeError(str("masked_fill(): mask of shape ", mask.shape(),
+                         " cannot be broadcast to the input's shape ", x.shape()));
   Tensor out = dispatch_all(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
     T v = static_cast<T>(value);

@@ -15,14 +15,38 @@ struct IndexItem {
   bool has_start = false, has_stop = false;
   Tensor tensor;  // Tensor_: an int64 or bool index tensor
 
-  static IndexItem integer(int64_t i) { IndexItem it; it.kind = Int; it.start = i; return it; }
-  static IndexItem slice(bool has_start, int64_t start, bool has_stop, int64_t stop, int64_t step) {
-    IndexItem it; it.kind = Slice; it.has_start = has_start; it.start = start; it.has_stop = has_stop;
-    it.stop = stop; it.step = step; return it;
+  static IndexItem integer(int64_t i) {
+    IndexItem it;
+    it.kind = Int;
+    it.start = i;
+    return it;
   }
-  static IndexItem none() { IndexItem it; it.kind = None; return it; }
-  static IndexItem ellipsis() { IndexItem it; it.kind = Ellipsis; return it; }
-  static IndexItem tensor_index(Tensor t) { IndexItem it; it.kind = Tensor_; it.tensor = std::move(t); return it; }
+  static IndexItem slice(bool has_start, int64_t start, bool has_stop, int64_t stop, int64_t step) {
+    IndexItem it;
+    it.kind = Slice;
+    it.has_start = has_start;
+    it.start = start;
+    it.has_stop = has_stop;
+    it.stop = stop;
+    it.step = step;
+    return it;
+  }
+  static IndexItem none() {
+    IndexItem it;
+    it.kind = None;
+    return it;
+  }
+  static IndexItem ellipsis() {
+    IndexItem it;
+    it.kind = Ellipsis;
+    return it;
+  }
+  static IndexItem tensor_index(Tensor t) {
+    IndexItem it;
+    it.kind = Tensor_;
+    it.tensor = std::move(t);
+    return it;
+  }
 };
 using IndexList = std::vector<IndexItem>;
 

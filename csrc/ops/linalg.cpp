@@ -53,7 +53,10 @@ void gemm_panel(const MA& A, const MB& B, T* C, int64_t m, int64_t r0, int64_t r
 template <class T, class MA, class MB>
 void gemm_maps(const MA& A, const MB& B, T* C, int64_t n, int64_t k, int64_t m, bool threaded) {
   if (n == 0 || m == 0) return;
-  if (k == 0) { std::fill(C, C + n * m, T(0)); return; }
+  if (k == 0) {
+    std::fill(C, C + n * m, T(0));
+    return;
+  }
   double flops = 2.0 * (double)n * (double)k * (double)m;
   bool split_cols = m >= n;
   int64_t extent = split_cols ? m : n;
@@ -121,14 +124,16 @@ Tensor mm(const Tensor& a, const Tensor& b);
 Tensor bmm(const Tensor& a, const Tensor& b);
 
 // self @ mat2 for matrices and for batches of matrices (the last two dims).
-const Derivative<2, 2> mm_grad{"MmBackward0", {"self", "mat2"},
-    {[](const auto& d) { return mm(d.grad, transpose(d.saved[1], 0, 1)); },
-     [](const auto& d) { return mm(transpose(d.saved[0], 0, 1), d.grad); }},
-    {{{"self", for_grad_of(1)}, {"mat2", for_grad_of(0)}}}};
-const Derivative<2, 2> bmm_grad{"BmmBackward0", {"self", "mat2"},
-    {[](const auto& d) { return bmm(d.grad, transpose(d.saved[1], 1, 2)); },
-     [](const auto& d) { return bmm(transpose(d.saved[0], 1, 2), d.grad); }},
-    {{{"self", for_grad_of(1)}, {"mat2", for_grad_of(0)}}}};
+const Derivative<2, 2> mm_grad{"MmBackward0",
+                               {"self", "mat2"},
+                               {[](const auto& d) { return mm(d.grad, transpose(d.saved[1], 0, 1)); },
+                                [](const auto& d) { return mm(transpose(d.saved[0], 0, 1), d.grad); }},
+                               {{{"self", for_grad_of(1)}, {"mat2", for_grad_of(0)}}}};
+const Derivative<2, 2> bmm_grad{"BmmBackward0",
+                                {"self", "mat2"},
+                                {[](const auto& d) { return bmm(d.grad, transpose(d.saved[1], 1, 2)); },
+                                 [](const auto& d) { return bmm(transpose(d.saved[0], 1, 2), d.grad); }},
+                                {{{"self", for_grad_of(1)}, {"mat2", for_grad_of(0)}}}};
 
 void check_dtypes(const Tensor& a, const Tensor& b, const char* op) {
   if (a.dtype() != b.dtype())
@@ -157,7 +162,8 @@ Tensor bmm(const Tensor& a0, const Tensor& b0) {
   check_dtypes(a0, b0, "matmul");
   int64_t B = a0.shape()[0], n = a0.shape()[1], k = a0.shape()[2], m = b0.shape()[2];
   if (b0.shape()[1] != k || b0.shape()[0] != B)
-    throw ShapeError(str("matmul: batch shapes cannot be multiplied (", a0.shape(), " and ", b0.shape(), ")"));
+    throw ShapeError(
+        str("matmul: batch shapes cannot be multiplied (", a0.shape(), " and ", b0.shape(), ")"));
   Tensor a = gemm_ready(a0), b = gemm_ready(b0);
   Tensor out = Tensor::empty(Dims{B, n, m}, a.dtype());
   dispatch_numeric(a.dtype(), "matmul", [&](auto tag) {
@@ -172,7 +178,9 @@ Tensor bmm(const Tensor& a0, const Tensor& b0) {
       for (int64_t i = 0; i < B; ++i) one(i);
     } else {
       int64_t grain = std::max<int64_t>(1, (int64_t)(kParallelFlops / std::max(1.0, 2.0 * n * k * m)));
-      parallel_for(0, B, grain, [&](int64_t s, int64_t e) { for (int64_t i = s; i < e; ++i) one(i); });
+      parallel_for(0, B, grain, [&](int64_t s, int64_t e) {
+        for (int64_t i = s; i < e; ++i) one(i);
+      });
     }
   });
   record(bmm_grad, {a0, b0}, out, {a0, b0});
@@ -184,7 +192,8 @@ Tensor bmm(const Tensor& a0, const Tensor& b0) {
 Tensor matmul(const Tensor& a, const Tensor& b) {
   int64_t da = a.dim(), db = b.dim();
   if (da == 0 || db == 0)
-    throw ShapeError(str("matmul: both arguments need at least 1 dimension, got shapes ", a.shape(), " and ", b.shape()));
+    throw ShapeError(
+        str("matmul: both arguments need at least 1 dimension, got shapes ", a.shape(), " and ", b.shape()));
   if (da == 1 && db == 1) {
     if (a.shape()[0] != b.shape()[0])
       throw ShapeError(str("matmul: 1-D tensors of different sizes: ", a.shape(), " and ", b.shape()));
@@ -207,13 +216,16 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   int64_t n = A.shape()[A.dim() - 2], k = A.shape()[A.dim() - 1];
   int64_t k2 = Bt.shape()[Bt.dim() - 2], m = Bt.shape()[Bt.dim() - 1];
   if (k != k2)
-    throw ShapeError(str("matmul: shapes ", a.shape(), " and ", b.shape(), " cannot be multiplied (", k, " vs ", k2, ")"));
+    throw ShapeError(
+        str("matmul: shapes ", a.shape(), " and ", b.shape(), " cannot be multiplied (", k, " vs ", k2, ")"));
   Dims ba(A.shape().begin(), A.shape().end() - 2), bb(Bt.shape().begin(), Bt.shape().end() - 2);
   Dims batch = broadcast_shapes(ba, bb, "matmul");
   int64_t B = numel_of(batch);
   Dims ea = batch, eb = batch;
-  ea.push_back(n); ea.push_back(k);
-  eb.push_back(k); eb.push_back(m);
+  ea.push_back(n);
+  ea.push_back(k);
+  eb.push_back(k);
+  eb.push_back(m);
   Tensor a3 = reshape(expand(A, ea), Dims{B, n, k});
   Tensor b3 = reshape(expand(Bt, eb), Dims{B, k, m});
   Dims out_shape = batch;

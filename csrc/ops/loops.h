@@ -37,7 +37,10 @@ void for_each_strided(Dims shape, std::array<char*, K> base, std::array<Dims, K>
     if (!sh.empty()) {
       bool merge = true;
       for (int k = 0; k < K; ++k)
-        if (st[k].back() != strides[k][d] * shape[d]) { merge = false; break; }
+        if (st[k].back() != strides[k][d] * shape[d]) {
+          merge = false;
+          break;
+        }
       if (merge) {
         sh[sh.size() - 1] *= shape[d];
         for (int k = 0; k < K; ++k) st[k][st[k].size() - 1] = strides[k][d];
@@ -47,7 +50,10 @@ void for_each_strided(Dims shape, std::array<char*, K> base, std::array<Dims, K>
     sh.push_back(shape[d]);
     for (int k = 0; k < K; ++k) st[k].push_back(strides[k][d]);
   }
-  if (sh.empty()) { sh.push_back(1); for (int k = 0; k < K; ++k) st[k].push_back(0); }
+  if (sh.empty()) {
+    sh.push_back(1);
+    for (int k = 0; k < K; ++k) st[k].push_back(0);
+  }
   const int nd = (int)sh.size();
   const int64_t inner_n = sh[nd - 1];
   const int64_t rows = total / inner_n;
@@ -58,7 +64,10 @@ void for_each_strided(Dims shape, std::array<char*, K> base, std::array<Dims, K>
     // multi-index of row rb over dims [0, nd-1)
     Dims idx(nd > 1 ? nd - 1 : 0, 0);
     int64_t r = rb;
-    for (int d = nd - 2; d >= 0; --d) { idx[d] = r % sh[d]; r /= sh[d]; }
+    for (int d = nd - 2; d >= 0; --d) {
+      idx[d] = r % sh[d];
+      r /= sh[d];
+    }
     std::array<char*, K> p;
     for (int k = 0; k < K; ++k) {
       int64_t off = 0;
@@ -153,8 +162,7 @@ Tensor map_binary(const Tensor& a, const Tensor& b, const Dims& shape, const F& 
 /// In place: a[i] = f(a[i], b[i]) with b broadcast to a's shape (a may be strided).
 template <class T, class F>
 void update_binary(const Tensor& a, const Tensor& b, const F& f) {
-  for_each_strided<2>(a.shape(), {a.raw_data(), b.raw_data()},
-                      {a.strides(), broadcast_strides(b, a.shape())},
+  for_each_strided<2>(a.shape(), {a.raw_data(), b.raw_data()}, {a.strides(), broadcast_strides(b, a.shape())},
                       {(int64_t)sizeof(T), (int64_t)sizeof(T)},
                       [&](std::array<char*, 2>& p, const std::array<int64_t, 2>& s, int64_t n) {
                         if (s[0] == (int64_t)sizeof(T) && s[1] == (int64_t)sizeof(T)) {

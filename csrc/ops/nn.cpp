@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include "ops/derivatives.h"
 #include "core/parallel.h"
-#include "ops/creation.h"
 #include "ops/activation.h"
+#include "ops/creation.h"
+#include "ops/derivatives.h"
 #include "ops/elementwise.h"
 #include "ops/reduce.h"
 #include "ops/shape.h"
@@ -16,7 +16,6 @@
 namespace cr {
 
 namespace {
-
 
 // y = softmax(x) (or log_softmax) along dim, for contiguous x seen as [outer, r, inner].
 template <bool kLog>
@@ -52,17 +51,22 @@ Tensor softmax_kernel(const Tensor& x0, int64_t d) {
   return y;
 }
 
-struct Dim { int64_t dim = 0; };
+struct Dim {
+  int64_t dim = 0;
+};
 // softmax saves its output y: dx = y * (g - sum(g * y))
-const Derivative<1, 1, Dim> softmax_grad{"SoftmaxBackward0", {"self"},
-    {[](const auto& d) {
-      const Tensor& y = d.saved[0];
-      Tensor gy = d.grad * y;
-      return gy - y * sum(gy, {d.attrs.dim}, true);
-    }},
-    {{{"result"}}}};
+const Derivative<1, 1, Dim> softmax_grad{"SoftmaxBackward0",
+                                         {"self"},
+                                         {[](const auto& d) {
+                                           const Tensor& y = d.saved[0];
+                                           Tensor gy = d.grad * y;
+                                           return gy - y * sum(gy, {d.attrs.dim}, true);
+                                         }},
+                                         {{{"result"}}}};
 // log_softmax saves its output y: dx = g - exp(y) * sum(g)
-const Derivative<1, 1, Dim> log_softmax_grad{"LogSoftmaxBackward0", {"self"},
+const Derivative<1, 1, Dim> log_softmax_grad{
+    "LogSoftmaxBackward0",
+    {"self"},
     {[](const auto& d) { return d.grad - exp(d.saved[0]) * sum(d.grad, {d.attrs.dim}, true); }},
     {{{"result"}}}};
 
@@ -95,13 +99,16 @@ std::string shape_str(const Dims& d) { return str(d); }
 Tensor class_weights(const Tensor& input, const Tensor& target, const Tensor& weight, int64_t ignore_index,
                      double ls, const char* op, double& denom) {
   if (input.dim() == 0)
-    throw ShapeError(str(op, ": input must have at least 1 dimension (C,) or (N, C, ...), got a 0-dim tensor"));
+    throw ShapeError(
+        str(op, ": input must have at least 1 dimension (C,) or (N, C, ...), got a 0-dim tensor"));
   if (!is_floating(input.dtype()))
     throw TypeError(str(op, ": expected a floating point input, got ", dtype_name(input.dtype())));
   if (target.dtype() != DType::Int64)
-    throw TypeError(str(op, ": expected target of dtype int64 (class indices), got ", dtype_name(target.dtype()),
-                        target.dtype() == DType::Bool ? "" :
-                        "; convert with target.long(), or for class probabilities pass a float target of the input's shape"));
+    throw TypeError(
+        str(op, ": expected target of dtype int64 (class indices), got ", dtype_name(target.dtype()),
+            target.dtype() == DType::Bool ? ""
+                                          : "; convert with target.long(), or for class probabilities pass a "
+                                            "float target of the input's shape"));
   int64_t cd = input.dim() == 1 ? 0 : 1;
   int64_t C = input.shape()[cd];
   Dims want;
@@ -113,8 +120,8 @@ Tensor class_weights(const Tensor& input, const Tensor& target, const Tensor& we
   Tensor w;
   if (weight.defined()) {
     if (weight.shape() != Dims{C})
-      throw ShapeError(str(op, ": weight should be a 1D tensor of size ", C, " (the number of classes), got shape ",
-                           weight.shape()));
+      throw ShapeError(str(op, ": weight should be a 1D tensor of size ", C,
+                           " (the number of classes), got shape ", weight.shape()));
     w = contiguous_copy_as(weight, DType::Float64);
   }
   Tensor t = target.is_contiguous() ? target : contiguous_copy(target);
@@ -125,8 +132,8 @@ Tensor class_weights(const Tensor& input, const Tensor& target, const Tensor& we
   for (int64_t j = 0; j < count; ++j) {
     int64_t v = tp[j];
     if (v != ignore_index && (v < 0 || v >= C))
-      throw IndexError(str(op, ": target value ", v, " is out of bounds for ", C, " classes (expected in [0, ", C - 1,
-                           "] or ignore_index=", ignore_index, ")"));
+      throw IndexError(str(op, ": target value ", v, " is out of bounds for ", C,
+                           " classes (expected in [0, ", C - 1, "] or ignore_index=", ignore_index, ")"));
   }
   Tensor W = zeros(input.shape(), input.dtype());
   denom = 0;
@@ -167,29 +174,31 @@ void check_same_shape(const Tensor& a, const Tensor& b, const char* op) {
 
 void check_floating_target(const Tensor& t, const char* op) {
   if (!is_floating(t.dtype()))
-    throw TypeError(str(op, ": expected a floating point target, got ", dtype_name(t.dtype()), " (convert with .float())"));
+    throw TypeError(str(op, ": expected a floating point target, got ", dtype_name(t.dtype()),
+                        " (convert with .float())"));
 }
 
 // binary_cross_entropy(p, t), elementwise
-const Derivative<2, 2> binary_cross_entropy_grad{"BinaryCrossEntropyBackward0", {"self", "target"},
-    {[](const auto& d) {
-       // PyTorch's formula: g (p - t) / max(p (1 - p), 1e-12)
-       const Tensor &p = d.saved[0], &t = d.saved[1];
-       Tensor eps = scalar_tensor(1e-12, p.dtype());
-       Tensor den = (1.0 - p) * p;
-       return d.grad * (p - t) / where(den < eps, eps, den);
-     },
-     [](const auto& d) {
-       // d/dt = log(1 - p) - log(p), each clamped to >= -100
-       const Tensor& p = d.saved[0];
-       Tensor lo = scalar_tensor(-100.0, p.dtype());
-       auto clamped_log = [&](const Tensor& v) {
-         Tensor l = log(v);
-         return where(l < lo, lo, l);
-       };
-       return d.grad * (clamped_log(1.0 - p) - clamped_log(p));
-     }},
-    {{{"self"}, {"target", for_grad_of(0)}}}};
+const Derivative<2, 2> binary_cross_entropy_grad{"BinaryCrossEntropyBackward0",
+                                                 {"self", "target"},
+                                                 {[](const auto& d) {
+                                                    // PyTorch's formula: g (p - t) / max(p (1 - p), 1e-12)
+                                                    const Tensor &p = d.saved[0], &t = d.saved[1];
+                                                    Tensor eps = scalar_tensor(1e-12, p.dtype());
+                                                    Tensor den = (1.0 - p) * p;
+                                                    return d.grad * (p - t) / where(den < eps, eps, den);
+                                                  },
+                                                  [](const auto& d) {
+                                                    // d/dt = log(1 - p) - log(p), each clamped to >= -100
+                                                    const Tensor& p = d.saved[0];
+                                                    Tensor lo = scalar_tensor(-100.0, p.dtype());
+                                                    auto clamped_log = [&](const Tensor& v) {
+                                                      Tensor l = log(v);
+                                                      return where(l < lo, lo, l);
+                                                    };
+                                                    return d.grad * (clamped_log(1.0 - p) - clamped_log(p));
+                                                  }},
+                                                 {{{"self"}, {"target", for_grad_of(0)}}}};
 
 }  // namespace
 
@@ -200,10 +209,12 @@ Reduction parse_reduction(const std::string& s, const char* op) {
   if (s == "mean") return Reduction::Mean;
   if (s == "sum") return Reduction::Sum;
   if (s == "none") return Reduction::None;
-  throw ValueError(str(op, ": '", s, "' is not a valid value for reduction (expected 'none', 'mean' or 'sum')"));
+  throw ValueError(
+      str(op, ": '", s, "' is not a valid value for reduction (expected 'none', 'mean' or 'sum')"));
 }
 
-Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight, Reduction r, int64_t ignore_index) {
+Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight, Reduction r,
+                int64_t ignore_index) {
   return class_index_loss(input, target, weight, r, ignore_index, 0.0, "nll_loss");
 }
 
@@ -213,7 +224,8 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& we
   if (ls < 0.0 || ls > 1.0)
     throw ValueError(str(op, ": label_smoothing must be between 0.0 and 1.0, got ", ls));
   if (input.dim() == 0)
-    throw ShapeError(str(op, ": input must have at least 1 dimension (C,) or (N, C, ...), got a 0-dim tensor"));
+    throw ShapeError(
+        str(op, ": input must have at least 1 dimension (C,) or (N, C, ...), got a 0-dim tensor"));
   int64_t cd = input.dim() == 1 ? 0 : 1;
   if (is_floating(target.dtype()) && target.shape() == input.shape()) {
     // Class probabilities: loss = -sum_c w_c t'_c log_softmax(x)_c, t' = (1 - ls) t + ls / C.
@@ -222,7 +234,8 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& we
     Tensor t = ls > 0 ? add_scalar(mul_scalar(target, 1.0 - ls), ls / (double)C) : target;
     if (weight.defined()) {
       if (weight.shape() != Dims{C})
-        throw ShapeError(str(op, ": weight should be a 1D tensor of size ", C, ", got shape ", weight.shape()));
+        throw ShapeError(
+            str(op, ": weight should be a 1D tensor of size ", C, ", got shape ", weight.shape()));
       Dims ws(input.dim(), 1);
       ws[cd] = C;
       t = mul(t, reshape(weight, ws));
@@ -303,8 +316,8 @@ Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Ten
     for (int64_t i = 0; i < p.numel(); ++i) {
       T pv = pp[i];
       if (!(pv >= T(0) && pv <= T(1)))
-        throw ValueError(str(op, ": all elements of input should be between 0 and 1 (probabilities), got ", pv,
-                             "; use binary_cross_entropy_with_logits for logits"));
+        throw ValueError(str(op, ": all elements of input should be between 0 and 1 (probabilities), got ",
+                             pv, "; use binary_cross_entropy_with_logits for logits"));
       T lo = std::max<T>(std::log(pv), T(-100)), l1 = std::max<T>(std::log1p(-pv), T(-100));
       lp[i] = -(tp[i] * lo + (T(1) - tp[i]) * l1);
     }

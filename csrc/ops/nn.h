@@ -15,7 +15,8 @@ Reduction parse_reduction(const std::string& s, const char* op);
 
 /// Negative log-likelihood of class indices. input (N, C, d1...) or (C,); target (N, d1...) or ().
 /// weight: undefined or (C,). Rows whose target equals ignore_index contribute nothing.
-Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight, Reduction r, int64_t ignore_index);
+Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight, Reduction r,
+                int64_t ignore_index);
 /// log_softmax over the class dim followed by nll_loss, with label smoothing; a floating target
 /// of the input's shape is read as class probabilities.
 Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight, Reduction r,

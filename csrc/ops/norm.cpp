@@ -74,13 +74,17 @@ Moments chunk_moments(const T* base, int64_t len, int64_t stride, int64_t b, int
   m.mean = s / m.n;
   double m2 = 0;
   for_segments(base, len, stride, b, e, [&](const T* p, int64_t n) {
-    for (int64_t i = 0; i < n; ++i) { double d = (double)p[i] - m.mean; m2 += d * d; }
+    for (int64_t i = 0; i < n; ++i) {
+      double d = (double)p[i] - m.mean;
+      m2 += d * d;
+    }
   });
   m.m2 = m2;
   return m;
 }
 
-// Moments of `count` elements laid out as rows of `len` values `stride` apart. Note [Normalization statistics].
+// Moments of `count` elements laid out as rows of `len` values `stride` apart. Note [Normalization
+// statistics].
 template <class T>
 Moments moments(const T* base, int64_t len, int64_t stride, int64_t count) {
   return parallel_reduce<Moments>(
@@ -130,11 +134,11 @@ void check_param(const Tensor& p, const Tensor& input, int64_t numel, const char
                  const char* expect) {
   if (!p.defined()) return;
   if (p.numel() != numel)
-    throw ShapeError(str(op, ": expected ", what, " to have ", numel, " elements (", expect, ") but got shape ",
-                         p.shape(), " for input of shape ", input.shape()));
+    throw ShapeError(str(op, ": expected ", what, " to have ", numel, " elements (", expect,
+                         ") but got shape ", p.shape(), " for input of shape ", input.shape()));
   if (p.dtype() != input.dtype())
-    throw TypeError(str(op, ": expected ", what, " to have dtype ", dtype_name(input.dtype()), " like the input, got ",
-                        dtype_name(p.dtype())));
+    throw TypeError(str(op, ": expected ", what, " to have dtype ", dtype_name(input.dtype()),
+                        " like the input, got ", dtype_name(p.dtype())));
 }
 
 // Contiguous, same-dtype data of an optional parameter (or null).
@@ -163,9 +167,11 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
   const char* op = "batch_norm";
   if (!input.defined()) throw TypeError("batch_norm: input must be a Tensor");
   if (input.dim() < 2)
-    throw ShapeError(str(op, ": expected input of shape (N, C, *) with at least 2 dims, got shape ", input.shape()));
+    throw ShapeError(
+        str(op, ": expected input of shape (N, C, *) with at least 2 dims, got shape ", input.shape()));
   if (!is_floating(input.dtype()))
-    throw TypeError(str(op, ": expected a floating point input (float32 or float64), got ", dtype_name(input.dtype())));
+    throw TypeError(
+        str(op, ": expected a floating point input (float32 or float64), got ", dtype_name(input.dtype())));
   if (!(eps >= 0)) throw ValueError(str(op, ": eps must be non-negative, got ", eps));
   const int64_t N = input.size(0), C = input.size(1);
   int64_t L = 1;
@@ -180,7 +186,8 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
       throw ShapeError(str(op, ": expected ", what, " to have ", C, " elements (", expect, ") but got shape ",
                            r->shape()));
     if (!is_floating(r->dtype()))
-      throw TypeError(str(op, ": expected ", what, " to be a floating point tensor, got ", dtype_name(r->dtype())));
+      throw TypeError(
+          str(op, ": expected ", what, " to be a floating point tensor, got ", dtype_name(r->dtype())));
   }
   Dims param_view(input.dim(), 1);
   param_view[1] = C;
@@ -192,7 +199,8 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
   }
   const int64_t count = N * L;
   if (count <= 1)
-    throw ValueError(str("Expected more than 1 value per channel when training, got input size ", input.shape()));
+    throw ValueError(
+        str("Expected more than 1 value per channel when training, got input size ", input.shape()));
 
   Tensor x = input.is_contiguous() ? input : contiguous_copy(input);
   Tensor out = Tensor::empty(input.shape(), input.dtype());
@@ -204,7 +212,8 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
     const T* xp = x.data<T>();
     T* mp = mean.data<T>();
     T* ip = invstd.data<T>();
-    // Channels in parallel; each channel's statistics are a fixed-chunk reduction (Note [Normalization statistics]).
+    // Channels in parallel; each channel's statistics are a fixed-chunk reduction (Note [Normalization
+    // statistics]).
     parallel_for(0, C, std::max<int64_t>(1, 32768 / std::max<int64_t>(count, 1)), [&](int64_t b, int64_t e) {
       for (int64_t c = b; c < e; ++c) {
         Moments m = moments(xp + c * L, L, C * L, count);
@@ -218,17 +227,18 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
     const T* wp = param_data<T>(weight, wk);
     const T* bp = param_data<T>(bias, bk);
     T* op_ = out.data<T>();
-    parallel_for(0, N * C, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(L, 1)), [&](int64_t b, int64_t e) {
-      for (int64_t r = b; r < e; ++r) {
-        int64_t c = r % C;
-        T mu = mp[c];
-        T scale = wp ? (T)(ip[c] * wp[c]) : ip[c];
-        T shift = bp ? bp[c] : T(0);
-        const T* xr = xp + r * L;
-        T* yr = op_ + r * L;
-        for (int64_t l = 0; l < L; ++l) yr[l] = (xr[l] - mu) * scale + shift;
-      }
-    });
+    parallel_for(0, N * C, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(L, 1)),
+                 [&](int64_t b, int64_t e) {
+                   for (int64_t r = b; r < e; ++r) {
+                     int64_t c = r % C;
+                     T mu = mp[c];
+                     T scale = wp ? (T)(ip[c] * wp[c]) : ip[c];
+                     T shift = bp ? bp[c] : T(0);
+                     const T* xr = xp + r * L;
+                     T* yr = op_ + r * L;
+                     for (int64_t l = 0; l < L; ++l) yr[l] = (xr[l] - mu) * scale + shift;
+                   }
+                 });
   });
 
   // Running statistics (in place, outside autograd): running = (1 - m) * running + m * batch.
@@ -259,21 +269,23 @@ Tensor layer_norm(const Tensor& input, const Dims& normalized_shape, const Tenso
   const char* op = "layer_norm";
   if (!input.defined()) throw TypeError("layer_norm: input must be a Tensor");
   if (!is_floating(input.dtype()))
-    throw TypeError(str(op, ": expected a floating point input (float32 or float64), got ", dtype_name(input.dtype())));
+    throw TypeError(
+        str(op, ": expected a floating point input (float32 or float64), got ", dtype_name(input.dtype())));
   if (!(eps >= 0)) throw ValueError(str(op, ": eps must be non-negative, got ", eps));
   const int64_t k = (int64_t)normalized_shape.size();
   if (k == 0) throw ValueError("layer_norm: normalized_shape must have at least one dimension");
   bool match = input.dim() >= k;
   for (int64_t i = 0; match && i < k; ++i) match = input.size(input.dim() - k + i) == normalized_shape[i];
   if (!match)
-    throw ShapeError(str(op, ": expected input with shape [*, ", normalized_shape, "] (trailing dims equal to ",
-                         "normalized_shape), but got input of shape ", input.shape()));
+    throw ShapeError(str(op, ": expected input with shape [*, ", normalized_shape,
+                         "] (trailing dims equal to ", "normalized_shape), but got input of shape ",
+                         input.shape()));
   for (const Tensor* p : {&weight, &bias}) {
     if (!p->defined()) continue;
     const char* what = p == &weight ? "weight" : "bias";
     if (p->shape() != normalized_shape)
-      throw ShapeError(str(op, ": expected ", what, " of shape ", normalized_shape, " (normalized_shape), got ",
-                           p->shape()));
+      throw ShapeError(str(op, ": expected ", what, " of shape ", normalized_shape,
+                           " (normalized_shape), got ", p->shape()));
     if (p->dtype() != input.dtype())
       throw TypeError(str(op, ": expected ", what, " to have dtype ", dtype_name(input.dtype()),
                           " like the input, got ", dtype_name(p->dtype())));
@@ -314,7 +326,8 @@ Tensor layer_norm(const Tensor& input, const Dims& normalized_shape, const Tenso
     });
   }
   if (auto* n = record(layer_norm_grad, {input, weight, bias}, out, {input, weight, mean, invstd}))
-    n->attrs = NormAttrs{Dims{M, D}, Dims{1, D}, {1}, {0}, (double)std::max<int64_t>(D, 1), eps, weight.defined()};
+    n->attrs =
+        NormAttrs{Dims{M, D}, Dims{1, D}, {1}, {0}, (double)std::max<int64_t>(D, 1), eps, weight.defined()};
   return out;
 }
 

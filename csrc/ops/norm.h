@@ -11,12 +11,11 @@ namespace cr {
 ///   running = (1 - momentum) * running + momentum * batch_stat   (variance unbiased).
 /// Otherwise the running stats normalize the input (plain differentiable elementwise math).
 Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor& running_var,
-                  const Tensor& weight, const Tensor& bias, bool training, double momentum,
-                  double eps);
+                  const Tensor& weight, const Tensor& bias, bool training, double momentum, double eps);
 
 /// torch.nn.functional.layer_norm: normalizes over the trailing dims given by normalized_shape,
 /// then applies the optional elementwise weight and bias (both of shape normalized_shape).
-Tensor layer_norm(const Tensor& input, const Dims& normalized_shape, const Tensor& weight,
-                  const Tensor& bias, double eps);
+Tensor layer_norm(const Tensor& input, const Dims& normalized_shape, const Tensor& weight, const Tensor& bias,
+                  double eps);
 
 }  // namespace cr

@@ -50,8 +50,8 @@ inline OpDecl make_decl(const char* name, Tensor (*f)(const Tensor&, const Tenso
 
 /// In place: self = f(self, other), following Note [In-place ops] (elementwise.cpp): checks first,
 /// then either recorded (history rebased onto the result) or written straight into self's memory.
-const Tensor& assign_binary_(const Tensor& self, const Tensor& other, Tensor (*f)(const Tensor&, const Tensor&),
-                             const char* op);
+const Tensor& assign_binary_(const Tensor& self, const Tensor& other,
+                             Tensor (*f)(const Tensor&, const Tensor&), const char* op);
 /// In place: self = f(self).
 const Tensor& assign_unary_(const Tensor& self, Tensor (*f)(const Tensor&), const char* op);
 
@@ -59,4 +59,4 @@ const Tensor& assign_unary_(const Tensor& self, Tensor (*f)(const Tensor&), cons
 
 /// Declares `fn` (a cr:: function in this file) as the op `name` of the table.
 #define CR_OP(name, fn, variants, doc) \
-  static const ::cr::OpTableEntry cr_op_table_entry_##name{::cr::make_decl(#name, &fn, variants, doc)}
+  static const ::cr::OpTableEntry cr_op_table_entry_##name { ::cr::make_decl(#name, &fn, variants, doc) }

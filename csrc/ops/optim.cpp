@@ -48,9 +48,10 @@ void check_params(const char* op, const TensorList& params, const TensorList& gr
              " or its gradient is None");
     CR_CHECK(is_floating(params[i].dtype()), TypeError, op, ": parameter ", i,
              " must be float32 or float64, got ", dtype_name(params[i].dtype()));
-    CR_CHECK(grads[i].shape() == params[i].shape() && grads[i].dtype() == params[i].dtype(), ValueError,
-             op, ": gradient ", i, " has shape ", grads[i].shape(), " and dtype ", dtype_name(grads[i].dtype()),
-             " but its parameter has shape ", params[i].shape(), " and dtype ", dtype_name(params[i].dtype()));
+    CR_CHECK(grads[i].shape() == params[i].shape() && grads[i].dtype() == params[i].dtype(), ValueError, op,
+             ": gradient ", i, " has shape ", grads[i].shape(), " and dtype ", dtype_name(grads[i].dtype()),
+             " but its parameter has shape ", params[i].shape(), " and dtype ",
+             dtype_name(params[i].dtype()));
   }
 }
 
@@ -60,9 +61,9 @@ void check_state(const char* op, const char* name, const TensorList& params, con
   for (size_t i = 0; i < st.size(); ++i) {
     CR_CHECK(st[i].defined(), ValueError, op, ": ", name, " ", i, " is None");
     CR_CHECK(st[i].shape() == params[i].shape() && st[i].dtype() == params[i].dtype(), ValueError, op,
-             ": state '", name, "' ", i, " has shape ", st[i].shape(), " and dtype ", dtype_name(st[i].dtype()),
-             " but its parameter has shape ", params[i].shape(), " and dtype ", dtype_name(params[i].dtype()),
-             "; load a state dict saved for these parameters");
+             ": state '", name, "' ", i, " has shape ", st[i].shape(), " and dtype ",
+             dtype_name(st[i].dtype()), " but its parameter has shape ", params[i].shape(), " and dtype ",
+             dtype_name(params[i].dtype()), "; load a state dict saved for these parameters");
   }
 }
 
@@ -105,8 +106,8 @@ struct AdamConsts {
 };
 
 template <class T, bool kMaximize, int kWd, bool kAms, bool kLerpLow>
-void adam_loop(T* __restrict pp, const T* __restrict gp, T* __restrict mp, T* __restrict vp,
-               T* __restrict xp, int64_t lo, int64_t hi, const AdamConsts<T> c) {
+void adam_loop(T* __restrict pp, const T* __restrict gp, T* __restrict mp, T* __restrict vp, T* __restrict xp,
+               int64_t lo, int64_t hi, const AdamConsts<T> c) {
   for (int64_t k = lo; k < hi; ++k) {
     T grad = kMaximize ? -gp[k] : gp[k];
     T param = pp[k];
@@ -169,7 +170,9 @@ void sgd_step(const TensorList& params, const TensorList& grads, const TensorLis
     bool is_fresh = use_momentum && fresh[i];
     dispatch_floating(params[i].dtype(), op, [&](auto tag) {
       using T = decltype(tag);
-      T* pp = p.data<T>(); const T* gp = g.data<T>(); T* bp = b.data<T>();
+      T* pp = p.data<T>();
+      const T* gp = g.data<T>();
+      T* bp = b.data<T>();
       const T wd = T(o.weight_decay), mom = T(o.momentum), one_minus_damp = T(1 - o.dampening);
       const T neg_lr = T(-o.lr);
       parallel_for(0, params[i].numel(), kGrain, [&](int64_t lo, int64_t hi) {
@@ -222,7 +225,8 @@ void adam_step(const TensorList& params, const TensorList& grads, const TensorLi
       run_adam<T>(p.data<T>(), g.data<T>(), m.data<T>(), v.data<T>(), o.amsgrad ? vmax.data<T>() : nullptr,
                   params[i].numel(), c, o.maximize, wd_mode, o.amsgrad);
     });
-    m.finish(true); v.finish(true);
+    m.finish(true);
+    v.finish(true);
     if (o.amsgrad) vmax.finish(true);
     p.finish(true);
   }
@@ -244,8 +248,11 @@ void rmsprop_step(const TensorList& params, const TensorList& grads, const Tenso
     Contig b(o.momentum > 0 ? bufs[i] : params[i]);
     dispatch_floating(params[i].dtype(), op, [&](auto tag) {
       using T = decltype(tag);
-      T* pp = p.data<T>(); const T* gp = g.data<T>(); T* sp = sq.data<T>();
-      T* gap = ga.data<T>(); T* bp = b.data<T>();
+      T* pp = p.data<T>();
+      const T* gp = g.data<T>();
+      T* sp = sq.data<T>();
+      T* gap = ga.data<T>();
+      T* bp = b.data<T>();
       const T wd = T(o.weight_decay), alpha = T(o.alpha), one_minus_alpha = T(1 - o.alpha);
       const T eps = T(o.eps), mom = T(o.momentum), neg_lr = T(-o.lr);
       parallel_for(0, params[i].numel(), kGrain, [&](int64_t lo, int64_t hi) {
@@ -292,7 +299,9 @@ void adagrad_step(const TensorList& params, const TensorList& grads, const Tenso
     Contig p(params[i]), g(grads[i]), s(sums[i]);
     dispatch_floating(params[i].dtype(), op, [&](auto tag) {
       using T = decltype(tag);
-      T* pp = p.data<T>(); const T* gp = g.data<T>(); T* sp = s.data<T>();
+      T* pp = p.data<T>();
+      const T* gp = g.data<T>();
+      T* sp = s.data<T>();
       const T wd = T(o.weight_decay), eps = T(o.eps), neg_clr = T(-clr);
       parallel_for(0, params[i].numel(), kGrain, [&](int64_t lo, int64_t hi) {
         for (int64_t k = lo; k < hi; ++k) {
@@ -316,12 +325,23 @@ Tensor total_norm(const TensorList& tensors, double p) {
   const double inf = std::numeric_limits<double>::infinity();
   DType out_dtype = DType::Float32;
   for (size_t i = 0; i < tensors.size(); ++i) {
-    CR_CHECK(tensors[i].defined() && is_floating(tensors[i].dtype()), TypeError,
-             "clip_grad_norm_: gradient ", i, " must be a float32 or float64 tensor");
+    CR_CHECK(tensors[i].defined() && is_floating(tensors[i].dtype()), TypeError, "clip_grad_norm_: gradient ",
+             i, " must be a float32 or float64 tensor");
     out_dtype = i == 0 ? tensors[i].dtype() : promote(out_dtype, tensors[i].dtype());
   }
-  enum Kind { kMax, kMin, kCount, kOne, kTwo, kGeneral } kind =
-      p == inf ? kMax : p == -inf ? kMin : p == 0 ? kCount : p == 1 ? kOne : p == 2 ? kTwo : kGeneral;
+  enum Kind {
+    kMax,
+    kMin,
+    kCount,
+    kOne,
+    kTwo,
+    kGeneral
+  } kind = p == inf    ? kMax
+           : p == -inf ? kMin
+           : p == 0    ? kCount
+           : p == 1    ? kOne
+           : p == 2    ? kTwo
+                       : kGeneral;
   double acc = kind == kMin ? inf : 0.0;
   auto combine = [&](double a, double b) {
     if (kind == kMax) return (std::isnan(a) || std::isnan(b)) ? std::nan("") : std::max(a, b);
@@ -333,7 +353,8 @@ Tensor total_norm(const TensorList& tensors, double p) {
     double part = dispatch_floating(t.dtype(), "clip_grad_norm_", [&](auto tag) {
       using T = decltype(tag);
       const T* x = t.data<T>();
-      return parallel_reduce<double>(0, t.numel(), kChunk, kind == kMin ? inf : 0.0,
+      return parallel_reduce<double>(
+          0, t.numel(), kChunk, kind == kMin ? inf : 0.0,
           [&](int64_t lo, int64_t hi) {
             double s = kind == kMin ? inf : 0.0;
             for (int64_t k = lo; k < hi; ++k) {
@@ -348,7 +369,8 @@ Tensor total_norm(const TensorList& tensors, double p) {
               }
             }
             return s;
-          }, combine);
+          },
+          combine);
     });
     acc = combine(acc, part);
   }
@@ -359,8 +381,8 @@ Tensor total_norm(const TensorList& tensors, double p) {
 
 void clip_by_total_norm_(const TensorList& tensors, double max_norm, const Tensor& total) {
   for (size_t i = 0; i < tensors.size(); ++i)
-    CR_CHECK(tensors[i].defined() && is_floating(tensors[i].dtype()), TypeError,
-             "clip_grad_norm_: gradient ", i, " must be a float32 or float64 tensor");
+    CR_CHECK(tensors[i].defined() && is_floating(tensors[i].dtype()), TypeError, "clip_grad_norm_: gradient ",
+             i, " must be a float32 or float64 tensor");
   // clip_coef = max_norm / (total + 1e-6), clamped to 1, in the dtype of the total norm.
   double coef = dispatch_floating(total.dtype(), "clip_grad_norm_", [&](auto tag) {
     using T = decltype(tag);
@@ -412,8 +434,8 @@ void zero_(const TensorList& tensors) {
 }
 
 void copy_from_flat_(const Tensor& vec, const TensorList& params) {
-  CR_CHECK(vec.defined() && vec.dim() == 1, ValueError,
-           "vector_to_parameters: expected a 1-d tensor, got ", vec.defined() ? vec.dim() : 0, " dims");
+  CR_CHECK(vec.defined() && vec.dim() == 1, ValueError, "vector_to_parameters: expected a 1-d tensor, got ",
+           vec.defined() ? vec.dim() : 0, " dims");
   int64_t total = 0;
   for (const Tensor& p : params) total += p.numel();
   CR_CHECK(total == vec.numel(), ValueError, "vector_to_parameters: the vector has ", vec.numel(),

@@ -24,8 +24,8 @@ struct AdamOptions {
 /// Adam / AdamW. `steps` are 0-d float32 counters incremented in place; `max_exp_avg_sqs` is
 /// empty unless amsgrad.
 void adam_step(const TensorList& params, const TensorList& grads, const TensorList& exp_avgs,
-               const TensorList& exp_avg_sqs, const TensorList& max_exp_avg_sqs,
-               const TensorList& steps, const AdamOptions& o);
+               const TensorList& exp_avg_sqs, const TensorList& max_exp_avg_sqs, const TensorList& steps,
+               const AdamOptions& o);
 
 struct RMSpropOptions {
   double lr = 1e-2, alpha = 0.99, eps = 1e-8, weight_decay = 0, momentum = 0;
@@ -33,8 +33,8 @@ struct RMSpropOptions {
 };
 /// RMSprop. `grad_avgs` is empty unless centered, `momentum_buffers` empty unless momentum > 0.
 void rmsprop_step(const TensorList& params, const TensorList& grads, const TensorList& square_avgs,
-                  const TensorList& grad_avgs, const TensorList& momentum_buffers,
-                  const TensorList& steps, const RMSpropOptions& o);
+                  const TensorList& grad_avgs, const TensorList& momentum_buffers, const TensorList& steps,
+                  const RMSpropOptions& o);
 
 struct AdagradOptions {
   double lr = 1e-2, lr_decay = 0, weight_decay = 0, eps = 1e-10;

@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include "ops/derivatives.h"
 #include "core/parallel.h"
 #include "ops/creation.h"
+#include "ops/derivatives.h"
 #include "ops/elementwise.h"
 #include "ops/loops.h"
 #include "ops/shape.h"
@@ -16,9 +16,15 @@ namespace cr {
 
 namespace {
 
-template <class T> struct acc_type { using type = T; };
-template <> struct acc_type<float> { using type = double; };
-template <> struct acc_type<bool> { using type = int64_t; };
+template <class T> struct acc_type {
+  using type = T;
+};
+template <> struct acc_type<float> {
+  using type = double;
+};
+template <> struct acc_type<bool> {
+  using type = int64_t;
+};
 
 constexpr int64_t kSumChunk = 8192;
 
@@ -28,17 +34,26 @@ void sum_middle(const T* x, O* out, int64_t outer, int64_t r, int64_t inner) {
   using A = typename acc_type<T>::type;
   if (inner == 1) {
     auto row_sum = [&](const T* row) {
-      return parallel_reduce<A>(0, r, kSumChunk, A(0),
-          [&](int64_t b, int64_t e) { A s = 0; for (int64_t i = b; i < e; ++i) s += (A)row[i]; return s; },
+      return parallel_reduce<A>(
+          0, r, kSumChunk, A(0),
+          [&](int64_t b, int64_t e) {
+            A s = 0;
+            for (int64_t i = b; i < e; ++i) s += (A)row[i];
+            return s;
+          },
           [](A p, A q) { return p + q; });
     };
-    if (outer == 1) { out[0] = (O)row_sum(x); return; }
+    if (outer == 1) {
+      out[0] = (O)row_sum(x);
+      return;
+    }
     parallel_for(0, outer, std::max<int64_t>(1, 32768 / std::max<int64_t>(r, 1)), [&](int64_t b, int64_t e) {
       for (int64_t o = b; o < e; ++o) {
         const T* row = x + o * r;
         A s = 0;
-        if (r <= kSumChunk) { for (int64_t i = 0; i < r; ++i) s += (A)row[i]; }
-        else s = row_sum(row);
+        if (r <= kSumChunk) {
+          for (int64_t i = 0; i < r; ++i) s += (A)row[i];
+        } else s = row_sum(row);
         out[o] = (O)s;
       }
     });
@@ -78,7 +93,8 @@ Tensor sum_one_dim(const Tensor& x, int64_t d) {
   Tensor out = Tensor::empty(out_shape, sum_dtype(x.dtype()));
   dispatch_all(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    if constexpr (std::is_same_v<T, bool>) sum_middle<T, int64_t>(x.data<T>(), out.data<int64_t>(), outer, r, inner);
+    if constexpr (std::is_same_v<T, bool>)
+      sum_middle<T, int64_t>(x.data<T>(), out.data<int64_t>(), outer, r, inner);
     else sum_middle<T, T>(x.data<T>(), out.data<T>(), outer, r, inner);
   });
   return out;
@@ -90,9 +106,12 @@ inline Tensor unreduce(const Tensor& g, const Dims& keep_shape, const Dims& in_s
   return expand(reshape(g, keep_shape), in_shape);
 }
 
-struct KeepShape { Dims keep_shape; };
-const Derivative<1, 0, KeepShape> sum_grad{"SumBackward1", {"self"},
-    {[](const auto& d) { return unreduce(d.grad, d.attrs.keep_shape, d.input_shape(0)); }}};
+struct KeepShape {
+  Dims keep_shape;
+};
+const Derivative<1, 0, KeepShape> sum_grad{"SumBackward1", {"self"}, {[](const auto& d) {
+                                             return unreduce(d.grad, d.attrs.keep_shape, d.input_shape(0));
+                                           }}};
 
 }  // namespace
 
@@ -155,7 +174,10 @@ Tensor sum_to(const Tensor& g, const Dims& shape) {
   if (lead < 0) throw ShapeError(str("sum_to: cannot reduce shape ", g.shape(), " to ", shape));
   std::vector<int64_t> dims;
   for (int64_t i = 0; i < g.dim(); ++i) {
-    if (i < lead) { dims.push_back(i); continue; }
+    if (i < lead) {
+      dims.push_back(i);
+      continue;
+    }
     int64_t want = shape[i - lead];
     if (want == g.shape()[i]) continue;
     if (want != 1) throw ShapeError(str("sum_to: cannot reduce shape ", g.shape(), " to ", shape));
@@ -169,8 +191,13 @@ Tensor sum_to(const Tensor& g, const Dims& shape) {
 // ---- x ** p with an optional zero gradient at 0 (the roots in std and norm) ----------------
 namespace {
 
-struct PowAttrs { double p = 1.0; bool zero_at_zero = false; };
-const Derivative<1, 1, PowAttrs> pow_zero_safe_grad{"PowBackward0", {"self"},
+struct PowAttrs {
+  double p = 1.0;
+  bool zero_at_zero = false;
+};
+const Derivative<1, 1, PowAttrs> pow_zero_safe_grad{
+    "PowBackward0",
+    {"self"},
     {[](const auto& d) {
       const Tensor& x = d.saved[0];
       Tensor g = d.grad * (pow_zero_safe(x, d.attrs.p - 1.0) * d.attrs.p);
@@ -193,10 +220,8 @@ Tensor pow_zero_safe(const Tensor& x, double p, bool zero_grad_at_zero) {
   return out;
 }
 
-
 // ---- reductions beyond sum ------------------------------------------------------------------
 namespace {
-
 
 // A tensor seen as [outer, r, inner] (contiguous), reducing the middle dim. One reduced dim is
 // used in place; several are permuted to the end and copied, so that r covers all of them.
@@ -212,7 +237,8 @@ Rows as_rows(const Tensor& a, const std::vector<int64_t>& rd, bool keepdim) {
   rows.keep_shape = a.shape();
   for (auto d : rd) rows.keep_shape[d] = 1;
   for (int64_t i = 0; i < a.dim(); ++i)
-    if (keepdim || std::find(rd.begin(), rd.end(), i) == rd.end()) rows.out_shape.push_back(rows.keep_shape[i]);
+    if (keepdim || std::find(rd.begin(), rd.end(), i) == rd.end())
+      rows.out_shape.push_back(rows.keep_shape[i]);
   if (rd.size() <= 1) {
     rows.x = a.is_contiguous() ? a : contiguous_copy(a);
     if (rd.empty()) return rows;  // 0-dim input
@@ -224,8 +250,14 @@ Rows as_rows(const Tensor& a, const std::vector<int64_t>& rd, bool keepdim) {
   }
   std::vector<int64_t> perm;
   for (int64_t i = 0; i < a.dim(); ++i)
-    if (std::find(rd.begin(), rd.end(), i) == rd.end()) { perm.push_back(i); rows.outer *= a.shape()[i]; }
-  for (auto d : rd) { perm.push_back(d); rows.r *= a.shape()[d]; }
+    if (std::find(rd.begin(), rd.end(), i) == rd.end()) {
+      perm.push_back(i);
+      rows.outer *= a.shape()[i];
+    }
+  for (auto d : rd) {
+    perm.push_back(d);
+    rows.r *= a.shape()[d];
+  }
   Tensor p = permute(a, perm);
   rows.x = p.is_contiguous() ? p : contiguous_copy(p);
   return rows;
@@ -267,13 +299,19 @@ int64_t extreme_index(const T* p, int64_t n, int64_t stride) {
     if constexpr (std::is_floating_point_v<T>) {
       if (std::isnan(v)) return k;
     }
-    if (kMax ? v > bv : v < bv) { bv = v; best = k; }
+    if (kMax ? v > bv : v < bv) {
+      bv = v;
+      best = k;
+    }
   }
   return best;
 }
 
 // amax/amin: ties split the gradient evenly.
-struct ReducedDims { Dims keep_shape; std::vector<int64_t> dims; };
+struct ReducedDims {
+  Dims keep_shape;
+  std::vector<int64_t> dims;
+};
 Tensor amax_amin_backward(const GradArgs<2, ReducedDims>& d) {
   const Tensor &x = d.saved[0], &result = d.saved[1];
   Tensor share;
@@ -284,8 +322,10 @@ Tensor amax_amin_backward(const GradArgs<2, ReducedDims>& d) {
   }
   return share * unreduce(d.grad, d.attrs.keep_shape, d.input_shape(0));
 }
-const Derivative<1, 2, ReducedDims> amax_grad{"AmaxBackward0", {"self"}, {amax_amin_backward}, {{{"self"}, {"result"}}}};
-const Derivative<1, 2, ReducedDims> amin_grad{"AminBackward0", {"self"}, {amax_amin_backward}, {{{"self"}, {"result"}}}};
+const Derivative<1, 2, ReducedDims> amax_grad{
+    "AmaxBackward0", {"self"}, {amax_amin_backward}, {{{"self"}, {"result"}}}};
+const Derivative<1, 2, ReducedDims> amin_grad{
+    "AminBackward0", {"self"}, {amax_amin_backward}, {{{"self"}, {"result"}}}};
 
 // One-hot of `idx` (keepdim shape) along `dim` of `shape`, as a constant of dtype dt.
 Tensor onehot_along(const Tensor& idx, int64_t dim, const Dims& shape, DType dt) {
@@ -312,16 +352,16 @@ struct Selected {
   Dims keep_shape;
   int64_t dim = 0;
 };
-const Derivative<1, 0, Selected> max_dim_grad{"MaxBackward0", {"self"},
-    {[](const auto& d) {
-      const Dims& in_shape = d.input_shape(0);
-      Tensor sel;
-      {
-        NoGradGuard ng;
-        sel = onehot_along(d.attrs.indices, d.attrs.dim, in_shape, d.grad.dtype());
-      }
-      return sel * unreduce(d.grad, d.attrs.keep_shape, in_shape);
-    }}};
+const Derivative<1, 0, Selected> max_dim_grad{"MaxBackward0", {"self"}, {[](const auto& d) {
+                                                const Dims& in_shape = d.input_shape(0);
+                                                Tensor sel;
+                                                {
+                                                  NoGradGuard ng;
+                                                  sel = onehot_along(d.attrs.indices, d.attrs.dim, in_shape,
+                                                                     d.grad.dtype());
+                                                }
+                                                return sel * unreduce(d.grad, d.attrs.keep_shape, in_shape);
+                                              }}};
 
 Tensor aminmax(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim, bool is_max) {
   const char* op = is_max ? "amax" : "amin";
@@ -360,9 +400,11 @@ std::pair<Tensor, Tensor> minmax_dim(const Tensor& a, int64_t dim, bool keepdim,
   });
   if (!rd.empty()) {
     if (auto* n = record(max_dim_grad, {a}, values))
-      n->attrs = Selected{make_view(indices, rows.keep_shape, contiguous_strides(rows.keep_shape), 0), rows.keep_shape, rd[0]};
+      n->attrs = Selected{make_view(indices, rows.keep_shape, contiguous_strides(rows.keep_shape), 0),
+                          rows.keep_shape, rd[0]};
   } else {
-    record(is_max ? amax_grad : amin_grad, {a}, values, {a, output(values)});  // 0-dim input: the value itself
+    record(is_max ? amax_grad : amin_grad, {a}, values,
+           {a, output(values)});  // 0-dim input: the value itself
   }
   return {values, indices};
 }
@@ -394,13 +436,15 @@ Tensor arg_extreme(const Tensor& a, bool has_dim, int64_t dim, bool keepdim, boo
 }
 
 // d lse / dx = exp(x - lse)
-const Derivative<1, 2, KeepShape> logsumexp_grad{"LogsumexpBackward0", {"self"},
-    {[](const auto& d) {
-      const Tensor &x = d.saved[0], &result = d.saved[1];
-      const Dims& keep = d.attrs.keep_shape;
-      return exp(x - reshape(result, keep)) * unreduce(d.grad, keep, d.input_shape(0));
-    }},
-    {{{"self"}, {"result"}}}};
+const Derivative<1, 2, KeepShape> logsumexp_grad{"LogsumexpBackward0",
+                                                 {"self"},
+                                                 {[](const auto& d) {
+                                                   const Tensor &x = d.saved[0], &result = d.saved[1];
+                                                   const Dims& keep = d.attrs.keep_shape;
+                                                   return exp(x - reshape(result, keep)) *
+                                                          unreduce(d.grad, keep, d.input_shape(0));
+                                                 }},
+                                                 {{{"self"}, {"result"}}}};
 
 double reduced_count(const Tensor& a, const std::vector<int64_t>& rd) {
   double n = 1;
@@ -412,9 +456,10 @@ double reduced_count(const Tensor& a, const std::vector<int64_t>& rd) {
 
 Tensor mean(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {
   if (!is_floating(a.dtype()))
-    throw TypeError(str("mean(): could not infer output dtype. Input dtype must be either a floating point "
-                        "or complex dtype. Got: ", dtype_name(a.dtype()),
-                        " (convert first, e.g. x.float().mean() or mean(x, dtype=float32))"));
+    throw TypeError(
+        str("mean(): could not infer output dtype. Input dtype must be either a floating point "
+            "or complex dtype. Got: ",
+            dtype_name(a.dtype()), " (convert first, e.g. x.float().mean() or mean(x, dtype=float32))"));
   std::vector<int64_t> rd = reduce_dims(dims, a.dim(), "mean");
   double n = reduced_count(a, rd);
   Tensor s = sum(a, dims, keepdim);
@@ -436,12 +481,24 @@ Tensor std_dev(const Tensor& a, const std::vector<int64_t>& dims, double correct
   return pow_zero_safe(var(a, dims, correction, keepdim), 0.5, true);
 }
 
-Tensor amax(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) { return aminmax(a, dims, keepdim, true); }
-Tensor amin(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) { return aminmax(a, dims, keepdim, false); }
-std::pair<Tensor, Tensor> max_dim(const Tensor& a, int64_t dim, bool keepdim) { return minmax_dim(a, dim, keepdim, true); }
-std::pair<Tensor, Tensor> min_dim(const Tensor& a, int64_t dim, bool keepdim) { return minmax_dim(a, dim, keepdim, false); }
-Tensor argmax(const Tensor& a, bool has_dim, int64_t dim, bool keepdim) { return arg_extreme(a, has_dim, dim, keepdim, true); }
-Tensor argmin(const Tensor& a, bool has_dim, int64_t dim, bool keepdim) { return arg_extreme(a, has_dim, dim, keepdim, false); }
+Tensor amax(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {
+  return aminmax(a, dims, keepdim, true);
+}
+Tensor amin(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {
+  return aminmax(a, dims, keepdim, false);
+}
+std::pair<Tensor, Tensor> max_dim(const Tensor& a, int64_t dim, bool keepdim) {
+  return minmax_dim(a, dim, keepdim, true);
+}
+std::pair<Tensor, Tensor> min_dim(const Tensor& a, int64_t dim, bool keepdim) {
+  return minmax_dim(a, dim, keepdim, false);
+}
+Tensor argmax(const Tensor& a, bool has_dim, int64_t dim, bool keepdim) {
+  return arg_extreme(a, has_dim, dim, keepdim, true);
+}
+Tensor argmin(const Tensor& a, bool has_dim, int64_t dim, bool keepdim) {
+  return arg_extreme(a, has_dim, dim, keepdim, false);
+}
 
 Tensor norm(const Tensor& a, double p, const std::vector<int64_t>& dims, bool keepdim) {
   if (!is_floating(a.dtype()))
@@ -458,8 +515,9 @@ Tensor norm(const Tensor& a, double p, const std::vector<int64_t>& dims, bool ke
     Tensor nz;
     {
       NoGradGuard ng;
-      nz = to_dtype(sum(to_dtype(compare(a, scalar_tensor(0.0, a.dtype()), CmpOp::Ne), DType::Int64), dims, keepdim),
-                    a.dtype());
+      nz = to_dtype(
+          sum(to_dtype(compare(a, scalar_tensor(0.0, a.dtype()), CmpOp::Ne), DType::Int64), dims, keepdim),
+          a.dtype());
     }
     return add(sum(mul_scalar(a, 0.0), dims, keepdim), nz);  // zero gradient, as PyTorch
   }
@@ -500,13 +558,22 @@ Tensor prod_backward(const GradArgs<2, ReducedDims>& d) {
     NoGradGuard ng;
     has_zero = item_as_double(sum(to_dtype(eq(xv, 0.0), DType::Int64), {}, false)) > 0;
   }
-  if (!has_zero) return unreduce(d.saved[1], keep_shape, in_shape) / xv * unreduce(d.grad, keep_shape, in_shape);
+  if (!has_zero)
+    return unreduce(d.saved[1], keep_shape, in_shape) / xv * unreduce(d.grad, keep_shape, in_shape);
   std::vector<int64_t> perm;
   Dims moved;
   int64_t outer = 1, r = 1;
   for (int64_t i = 0; i < xv.dim(); ++i)
-    if (std::find(rd.begin(), rd.end(), i) == rd.end()) { perm.push_back(i); outer *= xv.shape()[i]; moved.push_back(xv.shape()[i]); }
-  for (auto k : rd) { perm.push_back(k); r *= xv.shape()[k]; moved.push_back(xv.shape()[k]); }
+    if (std::find(rd.begin(), rd.end(), i) == rd.end()) {
+      perm.push_back(i);
+      outer *= xv.shape()[i];
+      moved.push_back(xv.shape()[i]);
+    }
+  for (auto k : rd) {
+    perm.push_back(k);
+    r *= xv.shape()[k];
+    moved.push_back(xv.shape()[k]);
+  }
   Tensor rows = reshape(permute(xv, perm), Dims{outer, r});
   Tensor eye = zeros(Dims{r, r}, xv.dtype());
   dispatch_floating(xv.dtype(), "prod", [&](auto tag) {
@@ -514,7 +581,8 @@ Tensor prod_backward(const GradArgs<2, ReducedDims>& d) {
     for (int64_t i = 0; i < r; ++i) eye.data<T>()[i * r + i] = T(1);
   });
   Tensor xr = expand(reshape(rows, Dims{outer, r, 1}), Dims{outer, r, r});
-  Tensor m = where(compare(eye, scalar_tensor(1.0, xv.dtype()), CmpOp::Eq), scalar_tensor(1.0, xv.dtype()), xr);
+  Tensor m =
+      where(compare(eye, scalar_tensor(1.0, xv.dtype()), CmpOp::Eq), scalar_tensor(1.0, xv.dtype()), xr);
   Tensor others = prod(m, {1}, false);  // [outer, r]
   // back to the input layout
   Tensor o = reshape(others, moved);
@@ -523,7 +591,8 @@ Tensor prod_backward(const GradArgs<2, ReducedDims>& d) {
   o = permute(o, inv);
   return o * unreduce(d.grad, keep_shape, in_shape);
 }
-const Derivative<1, 2, ReducedDims> prod_grad{"ProdBackward0", {"self"}, {prod_backward}, {{{"self"}, {"result"}}}};
+const Derivative<1, 2, ReducedDims> prod_grad{
+    "ProdBackward0", {"self"}, {prod_backward}, {{{"self"}, {"result"}}}};
 }  // namespace
 
 Tensor prod(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {

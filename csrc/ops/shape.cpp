@@ -40,7 +40,10 @@ namespace {
 bool view_strides(const Dims& sizes, const Dims& strides, const Dims& shape, Dims& out) {
   int64_t numel = numel_of(sizes);
   out = Dims(shape.size(), 0);
-  if (sizes.empty() || numel == 0) { out = contiguous_strides(shape); return true; }
+  if (sizes.empty() || numel == 0) {
+    out = contiguous_strides(shape);
+    return true;
+  }
   int64_t view_d = (int64_t)shape.size() - 1;
   int64_t chunk_base_stride = strides.empty() ? 1 : strides.back();
   int64_t tensor_numel = 1, view_numel = 1;
@@ -64,18 +67,24 @@ bool view_strides(const Dims& sizes, const Dims& strides, const Dims& shape, Dim
 }
 
 // Views and layout changes: the gradient goes back through the inverse layout change.
-const Derivative<1> view_grad{"ViewBackward0", {"self"},
-    {[](const auto& d) { return reshape(d.grad, d.input_shape(0)); }}};
-const Derivative<1> expand_grad{"ExpandBackward0", {"self"},
-    {[](const auto& d) { return sum_to(d.grad, d.input_shape(0)); }}};
-struct TwoDims { int64_t d0 = 0, d1 = 0; };
-const Derivative<1, 0, TwoDims> transpose_grad{"TransposeBackward0", {"self"},
-    {[](const auto& d) { return transpose(d.grad, d.attrs.d0, d.attrs.d1); }}};
-struct DimList { std::vector<int64_t> dims; };
-const Derivative<1, 0, DimList> permute_grad{"PermuteBackward0", {"self"},  // dims: the inverse permutation
-    {[](const auto& d) { return permute(d.grad, d.attrs.dims); }}};
-const Derivative<1, 0, DimList> flip_grad{"FlipBackward0", {"self"},
-    {[](const auto& d) { return flip(d.grad, d.attrs.dims); }}};
+const Derivative<1> view_grad{
+    "ViewBackward0", {"self"}, {[](const auto& d) { return reshape(d.grad, d.input_shape(0)); }}};
+const Derivative<1> expand_grad{
+    "ExpandBackward0", {"self"}, {[](const auto& d) { return sum_to(d.grad, d.input_shape(0)); }}};
+struct TwoDims {
+  int64_t d0 = 0, d1 = 0;
+};
+const Derivative<1, 0, TwoDims> transpose_grad{"TransposeBackward0", {"self"}, {[](const auto& d) {
+                                                 return transpose(d.grad, d.attrs.d0, d.attrs.d1);
+                                               }}};
+struct DimList {
+  std::vector<int64_t> dims;
+};
+const Derivative<1, 0, DimList> permute_grad{"PermuteBackward0",
+                                             {"self"},  // dims: the inverse permutation
+                                             {[](const auto& d) { return permute(d.grad, d.attrs.dims); }}};
+const Derivative<1, 0, DimList> flip_grad{
+    "FlipBackward0", {"self"}, {[](const auto& d) { return flip(d.grad, d.attrs.dims); }}};
 
 }  // namespace
 
@@ -84,7 +93,8 @@ Tensor view(const Tensor& a, const Dims& shape0) {
   Dims st;
   if (!view_strides(a.shape(), a.strides(), shape, st))
     throw ShapeError(str("view: size ", shape, " is not compatible with the input's size ", a.shape(),
-                         " and stride ", a.strides(), " (at least one dimension spans two contiguous "
+                         " and stride ", a.strides(),
+                         " (at least one dimension spans two contiguous "
                          "subspaces); use .reshape(...) instead"));
   Tensor out = make_view(a, shape, st, a.offset());
   if (!needs_grad(a)) return out;
@@ -101,9 +111,10 @@ Tensor reshape(const Tensor& a, const Dims& shape0) {
     return out;
   }
   Dims st;
-  Tensor out = view_strides(a.shape(), a.strides(), shape, st)
-                   ? make_view(a, shape, st, a.offset())
-                   : [&] { Tensor c = contiguous_copy(a); return make_view(c, shape, contiguous_strides(shape), 0); }();
+  Tensor out = view_strides(a.shape(), a.strides(), shape, st) ? make_view(a, shape, st, a.offset()) : [&] {
+    Tensor c = contiguous_copy(a);
+    return make_view(c, shape, contiguous_strides(shape), 0);
+  }();
   if (!needs_grad(a)) return out;
   record(view_grad, {a}, out);
   return out;
@@ -112,21 +123,23 @@ Tensor reshape(const Tensor& a, const Dims& shape0) {
 Tensor expand(const Tensor& a, const Dims& shape0) {
   if ((int64_t)shape0.size() < a.dim())
     throw ShapeError(str("expand: the number of sizes provided (", shape0.size(),
-                         ") must be greater or equal to the number of dimensions in the tensor (", a.dim(), ")"));
+                         ") must be greater or equal to the number of dimensions in the tensor (", a.dim(),
+                         ")"));
   size_t lead = shape0.size() - (size_t)a.dim();
   Dims shape = shape0, st(shape0.size(), 0);
   for (size_t i = 0; i < shape.size(); ++i) {
     if (i < lead) {
-      if (shape[i] < 0) throw ValueError(str("expand: -1 is not allowed in a leading, non-existing dimension ", i));
+      if (shape[i] < 0)
+        throw ValueError(str("expand: -1 is not allowed in a leading, non-existing dimension ", i));
       continue;
     }
     int64_t have = a.shape()[i - lead];
     if (shape[i] == -1) shape[i] = have;
     if (have == shape[i]) st[i] = a.strides()[i - lead];
     else if (have != 1)
-      throw ShapeError(str("expand: the expanded size of the tensor (", shape[i], ") must match the existing size (",
-                           have, ") at non-singleton dimension ", i, ". Target sizes: ", shape0,
-                           ". Tensor sizes: ", a.shape()));
+      throw ShapeError(str("expand: the expanded size of the tensor (", shape[i],
+                           ") must match the existing size (", have, ") at non-singleton dimension ", i,
+                           ". Target sizes: ", shape0, ". Tensor sizes: ", a.shape()));
   }
   if (shape == a.shape()) return a;
   Tensor out = make_view(a, shape, st, a.offset());
@@ -137,7 +150,11 @@ Tensor expand(const Tensor& a, const Dims& shape0) {
 
 Tensor transpose(const Tensor& a, int64_t d0, int64_t d1) {
   int64_t nd = a.dim();
-  if (nd == 0) { wrap_dim(d0, 0, "transpose"); wrap_dim(d1, 0, "transpose"); return a; }
+  if (nd == 0) {
+    wrap_dim(d0, 0, "transpose");
+    wrap_dim(d1, 0, "transpose");
+    return a;
+  }
   d0 = wrap_dim(d0, nd, "transpose");
   d1 = wrap_dim(d1, nd, "transpose");
   Dims sh = a.shape(), st = a.strides();
@@ -152,7 +169,8 @@ Tensor transpose(const Tensor& a, int64_t d0, int64_t d1) {
 Tensor permute(const Tensor& a, const std::vector<int64_t>& dims) {
   int64_t nd = a.dim();
   if ((int64_t)dims.size() != nd)
-    throw ValueError(str("permute: number of dims don't match: the tensor has ", nd, " dims, ", dims.size(), " given"));
+    throw ValueError(
+        str("permute: number of dims don't match: the tensor has ", nd, " dims, ", dims.size(), " given"));
   std::vector<int64_t> p(dims.size()), inverse(dims.size());
   std::vector<bool> seen(dims.size(), false);
   Dims sh(nd), st(nd);
@@ -191,7 +209,8 @@ Tensor flatten(const Tensor& a, int64_t start_dim, int64_t end_dim) {
     return reshape(a, Dims{1});
   }
   int64_t s = wrap_dim(start_dim, a.dim(), "flatten"), e = wrap_dim(end_dim, a.dim(), "flatten");
-  if (s > e) throw ValueError(str("flatten(): start_dim (", start_dim, ") cannot come after end_dim (", end_dim, ")"));
+  if (s > e)
+    throw ValueError(str("flatten(): start_dim (", start_dim, ") cannot come after end_dim (", end_dim, ")"));
   if (s == e) return a;
   Dims sh;
   for (int64_t d = 0; d < s; ++d) sh.push_back(a.shape()[d]);
@@ -213,7 +232,8 @@ Tensor squeeze(const Tensor& a, const std::vector<int64_t>& dims, bool all) {
     }
   }
   Dims sh;
-  for (int64_t d = 0; d < a.dim(); ++d) if (!drop[(size_t)d]) sh.push_back(a.shape()[d]);
+  for (int64_t d = 0; d < a.dim(); ++d)
+    if (!drop[(size_t)d]) sh.push_back(a.shape()[d]);
   return reshape(a, sh);
 }
 
@@ -227,18 +247,21 @@ struct CatAttrs {
   std::vector<int64_t> offsets, lengths;  // along dim; length -1: a skipped shape-[0] input
   std::vector<DType> dtypes;
 };
-const VariadicDerivative<CatAttrs> cat_grad{"CatBackward0", [](const auto& d, size_t i) {
-  const CatAttrs& a = d.attrs;
-  if (a.lengths[i] < 0) return zeros(Dims{0}, a.dtypes[i]);
-  Tensor gi = slice(d.grad, a.dim, a.offsets[i], a.offsets[i] + a.lengths[i], 1);
-  return gi.dtype() == a.dtypes[i] ? gi : to_dtype(gi, a.dtypes[i]);
-}};
+const VariadicDerivative<CatAttrs> cat_grad{
+    "CatBackward0", [](const auto& d, size_t i) {
+      const CatAttrs& a = d.attrs;
+      if (a.lengths[i] < 0) return zeros(Dims{0}, a.dtypes[i]);
+      Tensor gi = slice(d.grad, a.dim, a.offsets[i], a.offsets[i] + a.lengths[i], 1);
+      return gi.dtype() == a.dtypes[i] ? gi : to_dtype(gi, a.dtypes[i]);
+    }};
 // split and unbind: the outputs' gradients put back together.
-struct Dim { int64_t dim = 0; };
-const Derivative<1, 0, Dim> split_grad{"SplitWithSizesBackward0", {"self"},
-    {[](const auto& d) { return cat(d.grads, d.attrs.dim); }}};
-const Derivative<1, 0, Dim> unbind_grad{"UnbindBackward0", {"self"},
-    {[](const auto& d) { return stack(d.grads, d.attrs.dim); }}};
+struct Dim {
+  int64_t dim = 0;
+};
+const Derivative<1, 0, Dim> split_grad{
+    "SplitWithSizesBackward0", {"self"}, {[](const auto& d) { return cat(d.grads, d.attrs.dim); }}};
+const Derivative<1, 0, Dim> unbind_grad{
+    "UnbindBackward0", {"self"}, {[](const auto& d) { return stack(d.grads, d.attrs.dim); }}};
 
 }  // namespace
 
@@ -273,9 +296,9 @@ Tensor cat(const TensorList& ts, int64_t dim0) {
                            t.dim(), " (tensor number ", i, "; shapes ", shapes(), ")"));
     for (int64_t d = 0; d < r.dim(); ++d)
       if (d != dim && t.shape()[d] != r.shape()[d])
-        throw ShapeError(str("cat(): sizes of tensors must match except in dimension ", dim, ". Expected size ",
-                             r.shape()[d], " but got size ", t.shape()[d], " for tensor number ", i,
-                             " in the list (shapes ", shapes(), ")"));
+        throw ShapeError(str("cat(): sizes of tensors must match except in dimension ", dim,
+                             ". Expected size ", r.shape()[d], " but got size ", t.shape()[d],
+                             " for tensor number ", i, " in the list (shapes ", shapes(), ")"));
     out_shape[dim] += t.shape()[dim];
   }
   Tensor out = Tensor::empty(out_shape, dt);
@@ -295,7 +318,8 @@ Tensor cat(const TensorList& ts, int64_t dim0) {
     }
     off += len;
   }
-  if (auto* n = record(cat_grad, ts, out)) n->attrs = CatAttrs{dim, std::move(offsets), std::move(lengths), std::move(dtypes)};
+  if (auto* n = record(cat_grad, ts, out))
+    n->attrs = CatAttrs{dim, std::move(offsets), std::move(lengths), std::move(dtypes)};
   return out;
 }
 
@@ -342,7 +366,9 @@ TensorList split(const Tensor& a, int64_t size, int64_t dim0) {
   int64_t dim = wrap_dim(dim0, a.dim(), "split");
   int64_t n = a.shape()[dim];
   if (size < 0) throw ValueError(str("split(): split_size must be non-negative, got ", size));
-  if (size == 0 && n > 0) throw ValueError(str("split(): split_size can only be 0 if dimension size is 0, but got dimension size of ", n));
+  if (size == 0 && n > 0)
+    throw ValueError(
+        str("split(): split_size can only be 0 if dimension size is 0, but got dimension size of ", n));
   std::vector<int64_t> sizes;
   if (n == 0) sizes.push_back(0);
   for (int64_t off = 0; off < n; off += size) sizes.push_back(std::min(size, n - off));
@@ -362,11 +388,13 @@ Tensor narrow(const Tensor& a, int64_t dim0, int64_t start, int64_t length) {
   int64_t dim = wrap_dim(dim0, a.dim(), "narrow");
   int64_t n = a.shape()[dim];
   if (start < -n || start > n)
-    throw IndexError(str("narrow(): start (", start, ") is out of range for dimension ", dim, " with size ", n));
+    throw IndexError(
+        str("narrow(): start (", start, ") is out of range for dimension ", dim, " with size ", n));
   if (start < 0) start += n;
   if (length < 0) throw ValueError(str("narrow(): length must be non-negative, got ", length));
   if (start + length > n)
-    throw ValueError(str("narrow(): start (", start, ") + length (", length, ") exceeds dimension size (", n, ")"));
+    throw ValueError(
+        str("narrow(): start (", start, ") + length (", length, ") exceeds dimension size (", n, ")"));
   return slice(a, dim, start, start + length, 1);
 }
 
@@ -375,9 +403,13 @@ TensorList unbind(const Tensor& a, int64_t dim0) {
   int64_t dim = wrap_dim(dim0, a.dim(), "unbind");
   Dims sh, st;
   for (int64_t d = 0; d < a.dim(); ++d)
-    if (d != dim) { sh.push_back(a.shape()[d]); st.push_back(a.strides()[d]); }
+    if (d != dim) {
+      sh.push_back(a.shape()[d]);
+      st.push_back(a.strides()[d]);
+    }
   TensorList outs;
-  for (int64_t i = 0; i < a.shape()[dim]; ++i) outs.push_back(make_view(a, sh, st, a.offset() + i * a.strides()[dim]));
+  for (int64_t i = 0; i < a.shape()[dim]; ++i)
+    outs.push_back(make_view(a, sh, st, a.offset() + i * a.strides()[dim]));
   if (auto* n = record(unbind_grad, {a}, outs)) n->attrs.dim = dim;
   return outs;
 }

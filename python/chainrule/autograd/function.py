@@ -79,7 +79,22 @@ class Function:
             return outputs
         n_args = len(args)
 
-        def run_backward(*grads: Any) -> tuple[Any, ...]:
+        def differentiable(o: Any) -> bool:
+            return isinstance(o, Tensor) and not any(o is t for t in ctx._non_differentiable)
+
+        # The node has one output per differentiable floating output; backward gets one gradient
+        # per output of forward, as in PyTorch: zeros for the others that are tensors (None
+        # without materialize_grads), None for non-tensors.
+        linked_positions = [i for i, o in enumerate(outs) if differentiable(o) and o.is_floating_point()]
+
+        def run_backward(*node_grads: Any) -> tuple[Any, ...]:
+            grads: list[Any] = [None] * len(outs)
+            for pos, g in zip(linked_positions, node_grads):
+                grads[pos] = g
+            if ctx.materialize_grads:
+                for i, o in enumerate(outs):
+                    if grads[i] is None and isinstance(o, Tensor):
+                        grads[i] = _core.zeros_like(o)
             result = cls.backward(ctx, *grads)
             if not isinstance(result, tuple):
                 result = (result,)
@@ -90,9 +105,6 @@ class Function:
                     f"{cls.__name__}.backward returned {len(result)} gradients, expected {n_args}"
                 )
             return tuple(result[i] for i in tensor_positions)
-
-        def differentiable(o: Any) -> bool:
-            return isinstance(o, Tensor) and not any(o is t for t in ctx._non_differentiable)
 
         inputs = [args[i] for i in tensor_positions]
         tensor_outs = [o if differentiable(o) else None for o in outs]
