@@ -259,16 +259,15 @@ std::vector<int64_t> parse_dims(py::handle o, const char* op) {
   return v;
 }
 
-// ---- errors and dtypes -------------------------------------------------------------------------
+// ---- dtypes -------------------------------------------------------------------------------
 void register_dtypes(py::module_& m) {
   py::class_<DTypeBox>(m, "dtype")
       .def_property_readonly("is_floating_point", [](const DTypeBox& b) { return cr::is_floating(b.d); })
       .def_property_readonly("itemsize", [](const DTypeBox& b) { return cr::itemsize(b.d); })
       .def("__repr__", [](const DTypeBox& b) { return std::string("chainrule.") + kDTypeNames[(int)b.d]; })
-      .def("__reduce__", [](const DTypeBox& b) {
-        return py::make_tuple(py::module_::import("builtins").attr("getattr"),
-                              py::make_tuple(py::module_::import("chainrule"), kDTypeNames[(int)b.d]));
-      });
+      // A string: pickle stores a reference to the global of that name in the class's module
+      // (chainrule._core), so a pickled dtype comes back as the same singleton.
+      .def("__reduce__", [](const DTypeBox& b) { return std::string(kDTypeNames[(int)b.d]); });
   for (int i = 0; i < 4; ++i) {
     g_dtypes[i] = new py::object(py::cast(DTypeBox{(DType)i}));  // leaked: lives as long as the module
     m.attr(kDTypeNames[i]) = *g_dtypes[i];

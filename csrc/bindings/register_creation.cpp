@@ -184,13 +184,9 @@ void register_creation(py::module_& m, PyTensorClass& cls) {
       py::arg("seed"));
   m.def("initial_seed", [] { return cr::default_generator()->initial_seed(); });
   m.def("seed", [] { return cr::default_generator()->seed(); });
-  m.def("get_rng_state",
-        [] { return py::module_::import("chainrule").attr("default_generator").attr("get_state")(); });
+  m.def("get_rng_state", [] { return py::cast(cr::default_generator()).attr("get_state")(); });
   m.def(
-      "set_rng_state",
-      [](const Tensor& st) {
-        py::module_::import("chainrule").attr("default_generator").attr("set_state")(st);
-      },
+      "set_rng_state", [](const Tensor& st) { py::cast(cr::default_generator()).attr("set_state")(st); },
       py::arg("new_state"));
 
   // --- random factories ---

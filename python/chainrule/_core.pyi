@@ -12,7 +12,6 @@ class ShapeError(ValueError, RuntimeError): ...
 import chainrule._tensor
 import collections.abc
 import numpy
-import types
 import typing
 __all__: list[str] = ['ArgumentError', 'AutogradError', 'DTypeError', 'Generator', 'IndexingError', 'Node', 'ShapeError', 'Tensor', 'abs', 'absolute', 'add', 'amax', 'amin', 'arange', 'argmax', 'argmin', 'atan2', 'batch_norm', 'bitwise_and', 'bitwise_not', 'bitwise_or', 'bitwise_xor', 'bool', 'broadcast_to', 'cat', 'chunk', 'clamp', 'clip', 'clone', 'concat', 'concatenate', 'cos', 'default_generator', 'detach', 'div', 'divide', 'dtype', 'elu', 'empty_like', 'eq', 'erf', 'exp', 'eye', 'flatten', 'flip', 'float32', 'float64', 'from_numpy', 'full', 'full_like', 'gather', 'ge', 'gelu', 'get_num_threads', 'get_rng_state', 'greater', 'greater_equal', 'gt', 'hypot', 'index_select', 'initial_seed', 'int64', 'is_grad_enabled', 'layer_norm', 'le', 'leaky_relu', 'less', 'less_equal', 'linspace', 'log', 'log_softmax', 'logical_and', 'logical_not', 'logical_or', 'logical_xor', 'logsumexp', 'lt', 'manual_seed', 'masked_fill', 'matmul', 'max', 'maximum', 'mean', 'min', 'minimum', 'moveaxis', 'movedim', 'mul', 'multiply', 'narrow', 'ne', 'neg', 'negative', 'norm', 'not_equal', 'ones_like', 'permute', 'pow', 'prod', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'randperm', 'reciprocal', 'relu', 'reshape', 'rsqrt', 'seed', 'select', 'set_num_threads', 'set_rng_state', 'sigmoid', 'sign', 'silu', 'sin', 'softmax', 'softplus', 'split', 'sqrt', 'square', 'squeeze', 'stack', 'std', 'sub', 'subtract', 'sum', 'swapaxes', 'swapdims', 'take_along_dim', 'tanh', 'transpose', 'true_divide', 'unbind', 'unsqueeze', 'var', 'where', 'zeros_like']
 class Tensor:
@@ -879,7 +878,7 @@ class Tensor:
     def shape(self) -> tuple:
         ...
 class dtype:
-    def __reduce__(self) -> tuple[typing.Any, tuple[types.ModuleType, str]]:
+    def __reduce__(self) -> str:
         ...
     def __repr__(self) -> str:
         ...
