@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from importlib.machinery import EXTENSION_SUFFIXES
 
 from benchmarks import engines as E
 from benchmarks import report
@@ -73,7 +74,9 @@ def worker_env(threads: int) -> dict:
     env = dict(os.environ)
     paths = [REPO]
     src = os.path.join(REPO, "python", "chainrule")
-    if os.path.isdir(src) and any(f.startswith("_core") for f in os.listdir(src)):
+    built = os.path.isdir(src) and any(
+        f.startswith("_core") and f.endswith(tuple(EXTENSION_SUFFIXES)) for f in os.listdir(src))
+    if built:
         # a development tree with its extension built in place (scripts/dev_build.sh); otherwise
         # the installed package is used
         paths.append(os.path.join(REPO, "python"))

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import types
+from importlib.machinery import EXTENSION_SUFFIXES
 
 import numpy as np
 import pytest
@@ -21,7 +22,7 @@ def _env():
     env = dict(os.environ)
     paths = [REPO]
     src = os.path.join(REPO, "python", "chainrule")
-    if any(f.startswith("_core") for f in os.listdir(src)):
+    if any(f.startswith("_core") and f.endswith(tuple(EXTENSION_SUFFIXES)) for f in os.listdir(src)):
         paths.append(os.path.join(REPO, "python"))  # a development tree built in place
     env["PYTHONPATH"] = os.pathsep.join(paths + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
     return env
