@@ -239,38 +239,33 @@ void register_elementwise(OpRegistry& reg) {
                  py::handle o) { return cr::where(cond, self, operand(o, self, "where")); },
               "self.where(condition, other): self where condition, else other.", py::arg("condition"), other);
 
-  // ---- comparisons (bool results) ----
-  reg.op("eq", FM, &compare_op<CmpOp::Eq>, "eq(input, other) -> Tensor\n\ninput == other, as bool.", input,
-         other);
-  reg.op("ne", FM, &compare_op<CmpOp::Ne>, "ne(input, other) -> Tensor\n\ninput != other, as bool.", input,
-         other)
-      .alias("not_equal");
-  reg.op("lt", FM, &compare_op<CmpOp::Lt>, "lt(input, other) -> Tensor\n\ninput < other, as bool.", input,
-         other)
-      .alias("less");
-  reg.op("le", FM, &compare_op<CmpOp::Le>, "le(input, other) -> Tensor\n\ninput <= other, as bool.", input,
-         other)
-      .alias("less_equal");
-  reg.op("gt", FM, &compare_op<CmpOp::Gt>, "gt(input, other) -> Tensor\n\ninput > other, as bool.", input,
-         other)
-      .alias("greater");
-  reg.op("ge", FM, &compare_op<CmpOp::Ge>, "ge(input, other) -> Tensor\n\ninput >= other, as bool.", input,
-         other)
-      .alias("greater_equal");
-
-  // ---- logic ----
-  reg.op("logical_and", FM, &with_operand<&cr::logical_and>,
-         "logical_and(input, other) -> Tensor\n\nElementwise and, as bool.", input, other);
-  reg.op("logical_or", FM, &with_operand<&cr::logical_or>,
-         "logical_or(input, other) -> Tensor\n\nElementwise or, as bool.", input, other);
-  reg.op("logical_xor", FM, &with_operand<&cr::logical_xor>,
-         "logical_xor(input, other) -> Tensor\n\nElementwise xor, as bool.", input, other);
-  reg.op("bitwise_and", FM, &with_operand<&cr::bitwise_and>,
-         "bitwise_and(input, other) -> Tensor\n\ninput & other (bool, int64).", input, other);
-  reg.op("bitwise_or", FM, &with_operand<&cr::bitwise_or>,
-         "bitwise_or(input, other) -> Tensor\n\ninput | other (bool, int64).", input, other);
-  reg.op("bitwise_xor", FM, &with_operand<&cr::bitwise_xor>,
-         "bitwise_xor(input, other) -> Tensor\n\ninput ^ other (bool, int64).", input, other);
+  // ---- comparisons (bool results) and logic ----
+  using BinaryObj = Tensor (*)(const Tensor&, py::handle);
+  const std::tuple<const char*, BinaryObj, const char*, const char*> binary[] = {
+      {"eq", &compare_op<CmpOp::Eq>, "eq(input, other) -> Tensor\n\ninput == other, as bool.", nullptr},
+      {"ne", &compare_op<CmpOp::Ne>, "ne(input, other) -> Tensor\n\ninput != other, as bool.", "not_equal"},
+      {"lt", &compare_op<CmpOp::Lt>, "lt(input, other) -> Tensor\n\ninput < other, as bool.", "less"},
+      {"le", &compare_op<CmpOp::Le>, "le(input, other) -> Tensor\n\ninput <= other, as bool.", "less_equal"},
+      {"gt", &compare_op<CmpOp::Gt>, "gt(input, other) -> Tensor\n\ninput > other, as bool.", "greater"},
+      {"ge", &compare_op<CmpOp::Ge>, "ge(input, other) -> Tensor\n\ninput >= other, as bool.",
+       "greater_equal"},
+      {"logical_and", &with_operand<&cr::logical_and>,
+       "logical_and(input, other) -> Tensor\n\nElementwise and, as bool.", nullptr},
+      {"logical_or", &with_operand<&cr::logical_or>,
+       "logical_or(input, other) -> Tensor\n\nElementwise or, as bool.", nullptr},
+      {"logical_xor", &with_operand<&cr::logical_xor>,
+       "logical_xor(input, other) -> Tensor\n\nElementwise xor, as bool.", nullptr},
+      {"bitwise_and", &with_operand<&cr::bitwise_and>,
+       "bitwise_and(input, other) -> Tensor\n\ninput & other (bool, int64).", nullptr},
+      {"bitwise_or", &with_operand<&cr::bitwise_or>,
+       "bitwise_or(input, other) -> Tensor\n\ninput | other (bool, int64).", nullptr},
+      {"bitwise_xor", &with_operand<&cr::bitwise_xor>,
+       "bitwise_xor(input, other) -> Tensor\n\ninput ^ other (bool, int64).", nullptr},
+  };
+  for (const auto& [name, fn, doc, alias] : binary) {
+    auto row = reg.op(name, FM, fn, doc, input, other);
+    if (alias) row.alias(alias);
+  }
 
   // ---- activations (nn.functional calls these) ----
   reg.op("silu", kFunction, &cr::silu, "silu(input) -> Tensor\n\ninput * sigmoid(input).", input);

@@ -35,6 +35,19 @@ def _make(
     return t
 
 
+def _create(
+    name: str,
+    core_fn: Callable[..., Tensor],
+    size: tuple[Any, ...],
+    dtype: _core.dtype | None,
+    requires_grad: bool,
+    out: Any,
+) -> Tensor:
+    if out is not None:
+        return _write_out(name, _make(core_fn, size, dtype or out.dtype, False), out)
+    return _make(core_fn, size, dtype, requires_grad)
+
+
 def _write_out(name: str, result: Tensor, out: Any) -> Tensor:
     """``out=``: writes the result into ``out`` (same shape and dtype; chainrule never resizes) and
     returns ``out``, as PyTorch does; out= is not differentiable."""
@@ -64,9 +77,7 @@ def zeros(
     out: Any = None,
 ) -> Tensor:
     """A tensor filled with 0 (float32 unless dtype is given)."""
-    if out is not None:
-        return _write_out("zeros", _make(_core._zeros, size, dtype or out.dtype, False), out)
-    return _make(_core._zeros, size, dtype, requires_grad)
+    return _create("zeros", _core._zeros, size, dtype, requires_grad, out)
 
 
 def ones(
@@ -77,9 +88,7 @@ def ones(
     out: Any = None,
 ) -> Tensor:
     """A tensor filled with 1 (float32 unless dtype is given)."""
-    if out is not None:
-        return _write_out("ones", _make(_core._ones, size, dtype or out.dtype, False), out)
-    return _make(_core._ones, size, dtype, requires_grad)
+    return _create("ones", _core._ones, size, dtype, requires_grad, out)
 
 
 def empty(
@@ -90,9 +99,7 @@ def empty(
     out: Any = None,
 ) -> Tensor:
     """A new tensor; chainrule fills it with 0 so that no stale memory is ever exposed."""
-    if out is not None:
-        return _write_out("empty", _make(_core._empty, size, dtype or out.dtype, False), out)
-    return _make(_core._empty, size, dtype, requires_grad)
+    return _create("empty", _core._empty, size, dtype, requires_grad, out)
 
 
 # ---- autograd ----------------------------------------------------------------------------------
