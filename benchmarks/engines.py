@@ -10,6 +10,7 @@ chainrule and PyTorch share one implementation (TorchLike): chainrule uses PyTor
 code is literally the same with ``torch`` replaced by ``chainrule``. Names not built yet surface as
 ImportError/AttributeError and are reported as "unavailable: ...".
 """
+
 from __future__ import annotations
 
 import importlib
@@ -126,8 +127,12 @@ class TorchLike(Engine):
             step()
             g_norm = float(np.linalg.norm(self.np(Ws[0].grad)))
             moved = float(np.abs(self.np(Ws[0]) - w0).max())
-            return {"loss0": loss0, "loss1": float(loss_fn().item()), "W0_grad_norm": g_norm,
-                    "W0_max_update": moved}
+            return {
+                "loss0": loss0,
+                "loss1": float(loss_fn().item()),
+                "W0_grad_norm": g_norm,
+                "W0_max_update": moved,
+            }
 
         return Bench(step, check)
 
@@ -146,7 +151,7 @@ class TorchLike(Engine):
 
         def check():
             step()
-            want = np.full(W.CHAIN_SIZE, 1.0001 ** half)
+            want = np.full(W.CHAIN_SIZE, 1.0001**half)
             return {"grad_rel_err_vs_closed_form": _rel_err(self.np(x.grad), want)}
 
         return Bench(step, check)
@@ -176,9 +181,12 @@ class TorchLike(Engine):
             loss0 = float(loss_fn().item())
             w0 = self.np(Ws[0])
             step()
-            return {"loss0": loss0, "loss1": float(loss_fn().item()),
-                    "W0_grad_norm": float(np.linalg.norm(self.np(Ws[0].grad))),
-                    "W0_max_update": float(np.abs(self.np(Ws[0]) - w0).max())}
+            return {
+                "loss0": loss0,
+                "loss1": float(loss_fn().item()),
+                "W0_grad_norm": float(np.linalg.norm(self.np(Ws[0].grad))),
+                "W0_max_update": float(np.abs(self.np(Ws[0]) - w0).max()),
+            }
 
         return Bench(step, check)
 
@@ -195,8 +203,10 @@ class TorchLike(Engine):
         def check():
             step()
             a, b, g = (d[k].astype(np.float64) for k in ("A", "B", "G"))
-            return {"dA_rel_err": _rel_err(self.np(A.grad), g @ b.T),
-                    "dB_rel_err": _rel_err(self.np(B.grad), a.T @ g)}
+            return {
+                "dA_rel_err": _rel_err(self.np(A.grad), g @ b.T),
+                "dB_rel_err": _rel_err(self.np(B.grad), a.T @ g),
+            }
 
         return Bench(step, check)
 
@@ -204,16 +214,16 @@ class TorchLike(Engine):
     def setup_branchy(self, d):
         tanh = self.mod.tanh
         X = self.t(d["X"])
-        Ws = [[self.t(d[f"W{b}_{l}"], True) for l in range(W.BRANCH_DEPTH)] for b in range(W.BRANCHES)]
-        bs = [[self.t(d[f"b{b}_{l}"], True) for l in range(W.BRANCH_DEPTH)] for b in range(W.BRANCHES)]
+        Ws = [[self.t(d[f"W{b}_{k}"], True) for k in range(W.BRANCH_DEPTH)] for b in range(W.BRANCHES)]
+        bs = [[self.t(d[f"b{b}_{k}"], True) for k in range(W.BRANCH_DEPTH)] for b in range(W.BRANCHES)]
         params = [p for row in Ws + bs for p in row]
 
         def forward():
             total = None
             for b in range(W.BRANCHES):
                 h = X
-                for l in range(W.BRANCH_DEPTH):
-                    h = tanh(h @ Ws[b][l] + bs[b][l])
+                for k in range(W.BRANCH_DEPTH):
+                    h = tanh(h @ Ws[b][k] + bs[b][k])
                 total = h if total is None else total + h
             return total.sum()
 
@@ -228,8 +238,11 @@ class TorchLike(Engine):
         def check():
             out = float(forward().item())
             step()
-            return {"out": out, "W0_0_grad_norm": float(np.linalg.norm(self.np(Ws[0][0].grad))),
-                    "W7_3_grad_norm": float(np.linalg.norm(self.np(Ws[-1][-1].grad)))}
+            return {
+                "out": out,
+                "W0_0_grad_norm": float(np.linalg.norm(self.np(Ws[0][0].grad))),
+                "W7_3_grad_norm": float(np.linalg.norm(self.np(Ws[-1][-1].grad))),
+            }
 
         return Bench(step, check)
 
@@ -256,8 +269,11 @@ class TorchLike(Engine):
 
         def check():
             err, upd = first_step_err(opt.step)
-            out = {"first_step_max_abs_err": err, "mean_abs_update": upd,
-                   "grad_matches": bool(np.array_equal(self.np(params[0].grad), d["g0"]))}
+            out = {
+                "first_step_max_abs_err": err,
+                "mean_abs_update": upd,
+                "grad_matches": bool(np.array_equal(self.np(params[0].grad), d["g0"])),
+            }
             for label, step in variants.items():
                 out[f"first_step_max_abs_err[{label}]"] = first_step_err(step)[0]
             return out
@@ -291,13 +307,17 @@ class Torch(TorchLike):
 
     def info(self):
         import re
+
         cfg = self.mod.__config__.show()
         par = self.mod.__config__.parallel_info()
         blas = re.search(r"BLAS_INFO=(\w+)", cfg)
         dnn = re.search(r"MKL-DNN (v[\d.]+)", cfg)
         omp = re.search(r"(OpenMP [^\n]*)", par)
-        return {"blas": blas.group(1) if blas else "?", "onednn": dnn.group(1) if dnn else "?",
-                "parallel": omp.group(1).strip() if omp else "?"}
+        return {
+            "blas": blas.group(1) if blas else "?",
+            "onednn": dnn.group(1) if dnn else "?",
+            "parallel": omp.group(1).strip() if omp else "?",
+        }
 
     def adam_variants(self, params):
         try:
@@ -308,9 +328,11 @@ class Torch(TorchLike):
 
     def adam_info(self, opt):
         g = opt.param_groups[0]
-        return {"implementation": "default row: torch.optim.Adam defaults (foreach={}, fused={}: on CPU "
-                                  "the per-tensor for-loop path); the fused=True row is PyTorch's fused "
-                                  "CPU kernel".format(g.get("foreach"), g.get("fused"))}
+        return {
+            "implementation": "default row: torch.optim.Adam defaults (foreach={}, fused={}: on CPU "
+            "the per-tensor for-loop path); the fused=True row is PyTorch's fused "
+            "CPU kernel".format(g.get("foreach"), g.get("fused"))
+        }
 
     def probe(self, name, reps):
         if name != "torch_mm":
@@ -325,7 +347,7 @@ class Torch(TorchLike):
             t0 = time.perf_counter()
             self.mod.mm(a, b, out=out)
             times.append(time.perf_counter() - t0)
-        return {"times": times, "flop": 2 * n ** 3, "n": n}
+        return {"times": times, "flop": 2 * n**3, "n": n}
 
 
 PEAK_N = 2048
@@ -342,15 +364,18 @@ class HipsAutograd(Engine):
     def __init__(self):
         import autograd  # noqa: F401
         import autograd.numpy as anp
+
         self.anp = anp
         self.limiter = None
 
     def version(self):
         import importlib.metadata as md
+
         return md.version("autograd")
 
     def set_threads(self, n):
         from threadpoolctl import threadpool_limits  # NumPy's BLAS threads
+
         if self.limiter is not None:
             self.limiter.restore_original_limits()
         self.limiter = threadpool_limits(limits=n)
@@ -373,9 +398,12 @@ class HipsAutograd(Engine):
             loss0 = float(loss_fn(params))
             w0 = params[0].copy()
             step()
-            return {"loss0": loss0, "loss1": float(loss_fn(params)),
-                    "W0_grad_norm": float(np.linalg.norm(last["g0"])),
-                    "W0_max_update": float(np.abs(params[0] - w0).max())}
+            return {
+                "loss0": loss0,
+                "loss1": float(loss_fn(params)),
+                "W0_grad_norm": float(np.linalg.norm(last["g0"])),
+                "W0_max_update": float(np.abs(params[0] - w0).max()),
+            }
 
         return Bench(step, check)
 
@@ -397,6 +425,7 @@ class HipsAutograd(Engine):
 
     def setup_chain(self, d):
         from autograd import grad
+
         half = W.CHAIN_OPS // 2
         x = d["x"].copy()
 
@@ -415,13 +444,13 @@ class HipsAutograd(Engine):
 
         def check():
             step()
-            return {"grad_rel_err_vs_closed_form":
-                    _rel_err(out["g"], np.full(W.CHAIN_SIZE, 1.0001 ** half))}
+            return {"grad_rel_err_vs_closed_form": _rel_err(out["g"], np.full(W.CHAIN_SIZE, 1.0001**half))}
 
         return Bench(step, check)
 
     def setup_mlp(self, d):
         from autograd.scipy.special import logsumexp
+
         anp = self.anp
         X, y = d["X"], d["y"]
         rows = np.arange(len(y))
@@ -437,6 +466,7 @@ class HipsAutograd(Engine):
 
     def setup_matmul(self, d):
         from autograd import make_vjp
+
         A, B, G = d["A"], d["B"], d["G"]
         out = {}
 
@@ -453,10 +483,12 @@ class HipsAutograd(Engine):
 
     def setup_branchy(self, d):
         from autograd import make_vjp
+
         anp = self.anp
         X = d["X"]
-        params = [[(d[f"W{b}_{l}"], d[f"b{b}_{l}"]) for l in range(W.BRANCH_DEPTH)]
-                  for b in range(W.BRANCHES)]
+        params = [
+            [(d[f"W{b}_{k}"], d[f"b{b}_{k}"]) for k in range(W.BRANCH_DEPTH)] for b in range(W.BRANCHES)
+        ]
 
         def f(ps):
             total = None
@@ -479,15 +511,26 @@ class HipsAutograd(Engine):
             out = float(f(params))
             step()
             g = last["g"]
-            return {"out": out, "W0_0_grad_norm": float(np.linalg.norm(g[0][0][0])),
-                    "W7_3_grad_norm": float(np.linalg.norm(g[-1][-1][0]))}
+            return {
+                "out": out,
+                "W0_0_grad_norm": float(np.linalg.norm(g[0][0][0])),
+                "W7_3_grad_norm": float(np.linalg.norm(g[-1][-1][0])),
+            }
 
-        return Bench(step, check, {"threads": "NumPy BLAS threads set with threadpoolctl; the "
-                                              "graph itself is traversed on one Python thread"})
+        return Bench(
+            step,
+            check,
+            {
+                "threads": "NumPy BLAS threads set with threadpoolctl; the "
+                "graph itself is traversed on one Python thread"
+            },
+        )
 
     def setup_adam(self, d):
-        raise Unavailable("n/a: HIPS autograd has no optimizer objects (autograd.misc.optimizers.adam "
-                          "runs a whole training loop over a flattened copy of the parameters)")
+        raise Unavailable(
+            "n/a: HIPS autograd has no optimizer objects (autograd.misc.optimizers.adam "
+            "runs a whole training loop over a flattened copy of the parameters)"
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -500,10 +543,12 @@ class Micrograd(Engine):
     def __init__(self):
         from micrograd.engine import Value
         from micrograd.nn import MLP
+
         self.Value, self.MLP = Value, MLP
 
     def version(self):
         import importlib.metadata as md
+
         return md.version("micrograd")
 
     def _model(self, d, sizes):
@@ -527,7 +572,7 @@ class Micrograd(Engine):
             scores = list(map(model, inputs))
             losses = [(1 + -yi * si).relu() for yi, si in zip(y, scores)]
             data_loss = sum(losses) * (1.0 / len(losses))
-            reg_loss = 1e-4 * sum((p * p for p in model.parameters()))
+            reg_loss = 1e-4 * sum(p * p for p in model.parameters())
             return data_loss + reg_loss
 
         def step():
@@ -543,8 +588,12 @@ class Micrograd(Engine):
             step()
             g = np.array([[n.w[k].grad for n in model.layers[0].neurons] for k in range(2)])
             w1 = np.array([[n.w[k].data for n in model.layers[0].neurons] for k in range(2)])
-            return {"loss0": loss0, "loss1": loss_fn().data, "W0_grad_norm": float(np.linalg.norm(g)),
-                    "W0_max_update": float(np.abs(w1 - w0).max())}
+            return {
+                "loss0": loss0,
+                "loss1": loss_fn().data,
+                "W0_grad_norm": float(np.linalg.norm(g)),
+                "W0_max_update": float(np.abs(w1 - w0).max()),
+            }
 
         return Bench(step, check)
 
@@ -572,9 +621,10 @@ class Micrograd(Engine):
                 raise Unavailable(
                     f"RecursionError — micrograd's backward sorts the graph recursively (build_topo); "
                     f"a chain {W.CHAIN_OPS} ops deep exceeds Python's recursion limit "
-                    f"({sys.getrecursionlimit()})") from None
+                    f"({sys.getrecursionlimit()})"
+                ) from None
             got = [v.grad for v in xs]
-            return {"grad_rel_err_vs_closed_form": _rel_err(got, np.full(W.CHAIN_SIZE, 1.0001 ** half))}
+            return {"grad_rel_err_vs_closed_form": _rel_err(got, np.full(W.CHAIN_SIZE, 1.0001**half))}
 
         return Bench(step, check)
 
@@ -603,29 +653,35 @@ class Micrograd(Engine):
     def setup_matmul(self, d):
         t16 = min(self._value_matmul_seconds() for _ in range(3))
         est = t16 * (W.MATMUL_N / 16) ** 3
-        raise Unavailable(f"n/a: scalar engine — one {W.MATMUL_N}x{W.MATMUL_N} matmul forward+backward would "
-                          f"take ~{self._human(est)} (a 16x16 one took {t16 * 1e3:.1f} ms; scaled by "
-                          f"({W.MATMUL_N}/16)^3)")
+        raise Unavailable(
+            f"n/a: scalar engine — one {W.MATMUL_N}x{W.MATMUL_N} matmul forward+backward would "
+            f"take ~{self._human(est)} (a 16x16 one took {t16 * 1e3:.1f} ms; scaled by "
+            f"({W.MATMUL_N}/16)^3)"
+        )
 
     def setup_branchy(self, d):
         t16 = min(self._value_matmul_seconds() for _ in range(3))
         layers = W.BRANCHES * W.BRANCH_DEPTH
         est = t16 * layers * (W.BRANCH_WIDTH / 16) ** 3
-        raise Unavailable(f"n/a: scalar engine without threads — {layers} layers of {W.BRANCH_WIDTH}^3 "
-                          f"multiply-adds would take ~{self._human(est)} per forward+backward (scaled "
-                          f"from a 16x16 matmul timing of {t16 * 1e3:.1f} ms)")
+        raise Unavailable(
+            f"n/a: scalar engine without threads — {layers} layers of {W.BRANCH_WIDTH}^3 "
+            f"multiply-adds would take ~{self._human(est)} per forward+backward (scaled "
+            f"from a 16x16 matmul timing of {t16 * 1e3:.1f} ms)"
+        )
 
     def setup_mlp(self, d):
         sizes = W.MLP_SIZES
         madds = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
         if self.quick:
             t16 = min(self._value_matmul_seconds() for _ in range(3))
-            est = t16 * madds / 16 ** 3
+            est = t16 * madds / 16**3
             raise Unavailable(
                 f"n/a: micrograd's Value has no exp or log, so cross-entropy cannot be written; as a scalar "
-                f"engine, a batch-{W.MLP_BATCH} forward+backward would take ~{self._human(est * W.MLP_BATCH)} "
+                f"engine, a batch-{W.MLP_BATCH} forward+backward would take "
+                f"~{self._human(est * W.MLP_BATCH)} "
                 f"(scaled by multiply-adds from a 16x16 matmul timing of {t16 * 1e3:.1f} ms; a direct "
-                f"1-sample timing, done without --quick, comes out several times higher)")
+                f"1-sample timing, done without --quick, comes out several times higher)"
+            )
         Value = self.Value
         model = self._model(d, W.MLP_SIZES)
         x = [Value(v) for v in d["X"][0].tolist()]
@@ -641,11 +697,14 @@ class Micrograd(Engine):
         raise Unavailable(
             f"n/a: micrograd's Value has no exp or log, so cross-entropy cannot be written; as a scalar "
             f"engine, forward+backward of one sample took {t1:.2f} s (sum of logits as the loss, recursion "
-            f"limit raised to 20000), so a batch-{W.MLP_BATCH} step would take ~{self._human(t1 * W.MLP_BATCH)}")
+            f"limit raised to 20000), so a batch-{W.MLP_BATCH} step would take "
+            f"~{self._human(t1 * W.MLP_BATCH)}"
+        )
 
     def setup_adam(self, d):
-        raise Unavailable("n/a: micrograd has no optimizer and no tensors; 10M parameters would be 10M "
-                          "Python Value objects")
+        raise Unavailable(
+            "n/a: micrograd has no optimizer and no tensors; 10M parameters would be 10M Python Value objects"
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -666,6 +725,7 @@ class NumpyMachine(Engine):
 
     def set_threads(self, n):
         from threadpoolctl import threadpool_limits
+
         self._lim = threadpool_limits(limits=n)
         self.threads = n
 
@@ -682,33 +742,49 @@ class NumpyMachine(Engine):
                 t0 = time.perf_counter()
                 np.matmul(a, b, out=out)
                 times.append(time.perf_counter() - t0)
-            return {"times": times, "flop": 2 * n ** 3, "n": n}
+            return {"times": times, "flop": 2 * n**3, "n": n}
         if name == "membw":
             # np.copyto releases the GIL, so `threads` Python threads copy one slice each in parallel
             from concurrent.futures import ThreadPoolExecutor
+
             nt = self.threads
             src = np.ones(MEMBW_BYTES // 4, np.float32)
             dst = np.empty_like(src)
             bounds = np.linspace(0, src.size, nt + 1).astype(int)
             parts = [(dst[b:e], src[b:e]) for b, e in zip(bounds[:-1], bounds[1:])]
             with ThreadPoolExecutor(nt) as pool:
+
                 def copy():
                     list(pool.map(lambda pe: np.copyto(*pe), parts))
+
                 copy()
                 times = []
                 for _ in range(reps):
                     t0 = time.perf_counter()
                     copy()
                     times.append(time.perf_counter() - t0)
-            return {"times": times, "bytes": 2 * MEMBW_BYTES, "threads": nt,
-                    "note": f"np.copyto of a 400 MiB float32 array in {nt} slices on {nt} threads; "
-                            "bytes = read + write = 800 MiB"}
+            return {
+                "times": times,
+                "bytes": 2 * MEMBW_BYTES,
+                "threads": nt,
+                "note": f"np.copyto of a 400 MiB float32 array in {nt} slices on {nt} threads; "
+                "bytes = read + write = 800 MiB",
+            }
         return super().probe(name, reps)
 
 
-ENGINES = {"chainrule": Chainrule, "torch": Torch, "micrograd": Micrograd, "autograd": HipsAutograd,
-           "numpy": NumpyMachine}
+ENGINES = {
+    "chainrule": Chainrule,
+    "torch": Torch,
+    "micrograd": Micrograd,
+    "autograd": HipsAutograd,
+    "numpy": NumpyMachine,
+}
 # engines compared in the tables, in report order
 COMPARED = ["chainrule", "torch", "autograd", "micrograd"]
-IMPORT_MODULES = {"chainrule": "chainrule", "torch": "torch", "autograd": "autograd",
-                  "micrograd": "micrograd.nn"}
+IMPORT_MODULES = {
+    "chainrule": "chainrule",
+    "torch": "torch",
+    "autograd": "autograd",
+    "micrograd": "micrograd.nn",
+}

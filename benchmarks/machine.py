@@ -1,4 +1,5 @@
 """What the numbers were measured on: CPU, cores, memory, OS, Python, library versions."""
+
 from __future__ import annotations
 
 import os
@@ -26,15 +27,18 @@ def cpu_flags() -> list:
     for line in _read("/proc/cpuinfo").splitlines():
         if line.startswith("flags"):
             flags = line.split(":", 1)[1].split()
-            return [f for f in ("avx", "avx2", "fma", "avx512f", "avx512bw", "avx512_vnni", "amx_tile")
-                    if f in flags]
+            return [
+                f
+                for f in ("avx", "avx2", "fma", "avx512f", "avx512bw", "avx512_vnni", "amx_tile")
+                if f in flags
+            ]
     return []
 
 
 def mem_total_gib() -> float:
     for line in _read("/proc/meminfo").splitlines():
         if line.startswith("MemTotal:"):
-            return round(int(line.split()[1]) / 1024 ** 2, 1)
+            return round(int(line.split()[1]) / 1024**2, 1)
     return float("nan")
 
 
@@ -44,9 +48,13 @@ def machine_info() -> dict:
     except AttributeError:  # pragma: no cover - non-Linux
         affinity = os.cpu_count()
     try:
-        git = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                             cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                             timeout=10).stdout.strip()
+        git = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+            timeout=10,
+        ).stdout.strip()
     except Exception:
         git = ""
     return {

@@ -1,4 +1,5 @@
 """Markdown tables, targets, JSON and a bar chart from one run's results."""
+
 from __future__ import annotations
 
 import json
@@ -68,7 +69,11 @@ def check_status(name, wl):
     for r in rows:
         problems = []
         for k, v in (r.get("checks") or {}).items():
-            if k.endswith("_err") and isinstance(v, (int, float)) and not (v <= CHECK_LIMITS.get(k, DEFAULT_ERR_LIMIT)):
+            if (
+                k.endswith("_err")
+                and isinstance(v, (int, float))
+                and not (v <= CHECK_LIMITS.get(k, DEFAULT_ERR_LIMIT))
+            ):
                 problems.append(f"{k}={_fmt(v)} too large")
             if k == "grad_matches" and v is not True:
                 problems.append("gradient was not set")
@@ -82,7 +87,9 @@ def check_status(name, wl):
                     if abs(v - rv) > AGREE_RTOL * max(abs(rv), 1e-6):
                         problems.append(f"{k} differs from {ref['engine']} ({_fmt(v)} vs {_fmt(rv)})")
         r["check_problems"] = problems
-        r["check_ref"] = ref["engine"] if (name in COMPARED_CHECKS and ref is not None and r is not ref) else None
+        r["check_ref"] = (
+            ref["engine"] if (name in COMPARED_CHECKS and ref is not None and r is not ref) else None
+        )
 
 
 def _checks_cell(r):
@@ -97,8 +104,13 @@ def _checks_cell(r):
 # ---- targets ---------------------------------------------------------------------------------
 def _target(name, goal, measured, met, missing=None):
     if missing:
-        return {"target": name, "goal": goal, "measured": "not measured", "status": "not measured",
-                "why": missing}
+        return {
+            "target": name,
+            "goal": goal,
+            "measured": "not measured",
+            "status": "not measured",
+            "why": missing,
+        }
     return {"target": name, "goal": goal, "measured": measured, "status": "met" if met else "missed"}
 
 
@@ -114,37 +126,66 @@ def targets(results):
     wl = results["workloads"]
 
     def need(*pairs):
-        missing = list(dict.fromkeys(_why(results, w, e) for w, e, v in pairs
-                                     if median_s(results, w, e, v) is None))
+        missing = list(
+            dict.fromkeys(_why(results, w, e) for w, e, v in pairs if median_s(results, w, e, v) is None)
+        )
         return "; ".join(missing) if missing else None
 
     if "moons" in wl:
         m = need(("moons", "chainrule", None), ("moons", "micrograd", None), ("moons", "torch", None))
         if m:
-            out.append(_target("micrograd demo", "≥ 5000x faster than micrograd and faster than PyTorch",
-                               None, False, m))
+            out.append(
+                _target(
+                    "micrograd demo", "≥ 5000x faster than micrograd and faster than PyTorch", None, False, m
+                )
+            )
         else:
             cr = median_s(results, "moons", "chainrule")
             mg, th = median_s(results, "moons", "micrograd") / cr, median_s(results, "moons", "torch") / cr
-            out.append(_target("micrograd demo", "≥ 5000x faster than micrograd and faster than PyTorch",
-                               f"micrograd/chainrule = {mg:.0f}x, torch/chainrule = {th:.2f}x",
-                               mg >= 5000 and th > 1))
+            out.append(
+                _target(
+                    "micrograd demo",
+                    "≥ 5000x faster than micrograd and faster than PyTorch",
+                    f"micrograd/chainrule = {mg:.0f}x, torch/chainrule = {th:.2f}x",
+                    mg >= 5000 and th > 1,
+                )
+            )
     if "chain" in wl:
         m = need(("chain", "chainrule", None), ("chain", "torch", None))
         r = None if m else median_s(results, "chain", "chainrule") / median_s(results, "chain", "torch")
-        out.append(_target("per-op overhead", "≤ 0.25x PyTorch's time per op",
-                           None if m else f"chainrule/torch = {r:.3f}x", bool(r is not None and r <= 0.25), m))
+        out.append(
+            _target(
+                "per-op overhead",
+                "≤ 0.25x PyTorch's time per op",
+                None if m else f"chainrule/torch = {r:.3f}x",
+                bool(r is not None and r <= 0.25),
+                m,
+            )
+        )
     if "mlp" in wl:
         m = need(("mlp", "chainrule", None), ("mlp", "torch", None))
         r = None if m else median_s(results, "mlp", "chainrule") / median_s(results, "mlp", "torch")
-        out.append(_target("MLP training step", "≤ 0.8x PyTorch's time",
-                           None if m else f"chainrule/torch = {r:.3f}x", bool(r is not None and r <= 0.8), m))
+        out.append(
+            _target(
+                "MLP training step",
+                "≤ 0.8x PyTorch's time",
+                None if m else f"chainrule/torch = {r:.3f}x",
+                bool(r is not None and r <= 0.8),
+                m,
+            )
+        )
     if "matmul" in wl:
         m = need(("matmul", "chainrule", None), ("matmul", "torch", None))
         r = None if m else median_s(results, "matmul", "torch") / median_s(results, "matmul", "chainrule")
-        out.append(_target("matmul 1024 fwd+bwd", "≥ 0.9x PyTorch's GFLOP/s",
-                           None if m else f"chainrule GFLOP/s / torch GFLOP/s = {r:.3f}x",
-                           bool(r is not None and r >= 0.9), m))
+        out.append(
+            _target(
+                "matmul 1024 fwd+bwd",
+                "≥ 0.9x PyTorch's GFLOP/s",
+                None if m else f"chainrule GFLOP/s / torch GFLOP/s = {r:.3f}x",
+                bool(r is not None and r >= 0.9),
+                m,
+            )
+        )
     if "adam" in wl:
         m = need(("adam", "chainrule", None), ("adam", "torch", None))
         floor = adam_floor_s(results)
@@ -158,16 +199,32 @@ def targets(results):
             th = median_s(results, "adam", "torch")
             fused = median_s(results, "adam", "torch", "fused=True")
             extra = f", torch (fused=True)/chainrule = {fused / cr:.2f}x" if fused else ""
-            out.append(_target("Adam step (10M params)", goal,
-                               f"torch/chainrule = {th / cr:.2f}x{extra}, chainrule/floor = {cr / floor:.2f}x "
-                               f"(floor {floor * 1e3:.2f} ms)", cr < th and cr <= 1.2 * floor))
+            out.append(
+                _target(
+                    "Adam step (10M params)",
+                    goal,
+                    f"torch/chainrule = {th / cr:.2f}x{extra}, chainrule/floor = {cr / floor:.2f}x "
+                    f"(floor {floor * 1e3:.2f} ms)",
+                    cr < th and cr <= 1.2 * floor,
+                )
+            )
     if "branchy" in wl:
         v1, v2 = W.WORKLOADS["branchy"].variants[:2]
         m = need(("branchy", "chainrule", v1), ("branchy", "chainrule", v2))
-        r = None if m else median_s(results, "branchy", "chainrule", v1) / median_s(results, "branchy", "chainrule", v2)
-        out.append(_target("branchy backward scaling", f"≥ 1.6x faster on {v2} threads than on {v1}",
-                           None if m else f"chainrule {v1}-thread/{v2}-thread = {r:.2f}x",
-                           bool(r is not None and r >= 1.6), m))
+        r = (
+            None
+            if m
+            else median_s(results, "branchy", "chainrule", v1) / median_s(results, "branchy", "chainrule", v2)
+        )
+        out.append(
+            _target(
+                "branchy backward scaling",
+                f"≥ 1.6x faster on {v2} threads than on {v1}",
+                None if m else f"chainrule {v1}-thread/{v2}-thread = {r:.2f}x",
+                bool(r is not None and r >= 1.6),
+                m,
+            )
+        )
     return out
 
 
@@ -196,19 +253,31 @@ def workload_md(results, name, wl):
         extra_head = ["GFLOP/s (median)"]
     elif name == "adam":
         extra_head = ["effective GB/s", "time / bandwidth floor"]
-    head = ["engine"] + (["threads"] if name == "branchy" else []) + \
-        [f"median {spec.unit}", "min", "max", "samples x steps"] + extra_head + ["vs chainrule (time)", "checks"]
+    head = (
+        ["engine"]
+        + (["threads"] if name == "branchy" else [])
+        + [f"median {spec.unit}", "min", "max", "samples x steps"]
+        + extra_head
+        + ["vs chainrule (time)", "checks"]
+    )
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     floor = adam_floor_s(results) if name == "adam" else None
     for r in wl["rows"]:
         if r["status"] != "ok" or "stats" not in r:
-            cells = [r["engine"]] + (["—"] if name == "branchy" else []) + \
-                [_cell(r.get("reason") or r["status"])] + ["—"] * (len(head) - 2 - (name == "branchy"))
+            cells = (
+                [r["engine"]]
+                + (["—"] if name == "branchy" else [])
+                + [_cell(r.get("reason") or r["status"])]
+                + ["—"] * (len(head) - 2 - (name == "branchy"))
+            )
             lines.append("| " + " | ".join(cells) + " |")
             continue
         s = r["stats"]
-        cells = [row_label(name, r)] + ([str(r["variant"])] if name == "branchy" else []) + \
-            [_fmt(s["median_unit"]), _fmt(s["min_unit"]), _fmt(s["max_unit"]), f"{s['n']} x {r['inner']}"]
+        cells = (
+            [row_label(name, r)]
+            + ([str(r["variant"])] if name == "branchy" else [])
+            + [_fmt(s["median_unit"]), _fmt(s["min_unit"]), _fmt(s["max_unit"]), f"{s['n']} x {r['inner']}"]
+        )
         if name == "matmul":
             cells.append(f"{W.MATMUL_FLOP / s['median'] / 1e9:.1f}")
         elif name == "adam":
@@ -230,77 +299,120 @@ def workload_md(results, name, wl):
             lines.append(f"- {eng}: " + (f"{a / b:.2f}x" if a and b else "—"))
     if name == "matmul":
         p = results.get("probes") or {}
-        lines += ["", "Machine sgemm peak at the same thread count (C = A@B, "
-                  f"{p.get('numpy_sgemm', {}).get('n', '?')}x{p.get('numpy_sgemm', {}).get('n', '?')} float32, "
-                  "2n^3 flop):", ""]
-        for k, label in (("numpy_sgemm", f"numpy.matmul ({p.get('numpy_blas', '?')})"), ("torch_mm", "torch.mm")):
+        lines += [
+            "",
+            "Machine sgemm peak at the same thread count (C = A@B, "
+            f"{p.get('numpy_sgemm', {}).get('n', '?')}x{p.get('numpy_sgemm', {}).get('n', '?')} float32, "
+            "2n^3 flop):",
+            "",
+        ]
+        for k, label in (
+            ("numpy_sgemm", f"numpy.matmul ({p.get('numpy_blas', '?')})"),
+            ("torch_mm", "torch.mm"),
+        ):
             v = p.get(k) or {}
-            lines.append(f"- {label}: " + (f"{v['gflops_median']:.1f} GFLOP/s median, {v['gflops_best']:.1f} best"
-                                           if v.get("ok") else _cell(v.get("error") or v.get("unavailable") or "not run")))
+            lines.append(
+                f"- {label}: "
+                + (
+                    f"{v['gflops_median']:.1f} GFLOP/s median, {v['gflops_best']:.1f} best"
+                    if v.get("ok")
+                    else _cell(v.get("error") or v.get("unavailable") or "not run")
+                )
+            )
     if name == "adam":
         bw = (results.get("probes") or {}).get("membw") or {}
         if bw.get("ok"):
-            lines += ["", f"Memory bandwidth: {bw['gbps_median']:.2f} GB/s median ({bw['gbps_best']:.2f} best), "
-                      f"{bw['note']}. Floor for one Adam step = {W.ADAM_BYTES_PER_PARAM} B x "
-                      f"{W.ADAM_PARAMS:,} params / bandwidth = {floor * 1e3:.2f} ms."]
+            lines += [
+                "",
+                f"Memory bandwidth: {bw['gbps_median']:.2f} GB/s median ({bw['gbps_best']:.2f} best), "
+                f"{bw['note']}. Floor for one Adam step = {W.ADAM_BYTES_PER_PARAM} B x "
+                f"{W.ADAM_PARAMS:,} params / bandwidth = {floor * 1e3:.2f} ms.",
+            ]
     return lines
 
 
 def import_md(wl):
-    lines = [f"### import: {wl['title']}", "", wl["description"], "",
-             f"Bare interpreter: {wl['bare_python']['wall_s_median'] * 1e3:.1f} ms wall, "
-             f"{wl['bare_python']['rss_mib']:.1f} MiB RSS (min-max of its wall time: "
-             f"{min(wl['bare_python']['samples']) * 1e3:.1f}-{max(wl['bare_python']['samples']) * 1e3:.1f} ms; "
-             "import times within that spread of 0 are noise).", "",
-             "| engine | module | import ms (median) | min | max | RSS after import MiB (delta) | installed MiB |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        f"### import: {wl['title']}",
+        "",
+        wl["description"],
+        "",
+        f"Bare interpreter: {wl['bare_python']['wall_s_median'] * 1e3:.1f} ms wall, "
+        f"{wl['bare_python']['rss_mib']:.1f} MiB RSS (min-max of its wall time: "
+        f"{min(wl['bare_python']['samples']) * 1e3:.1f}-{max(wl['bare_python']['samples']) * 1e3:.1f} ms; "
+        "import times within that spread of 0 are noise).",
+        "",
+        "| engine | module | import ms (median) | min | max | RSS after import MiB (delta) | installed MiB |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in wl["rows"]:
         if r["status"] != "ok":
             lines.append(f"| {r['engine']} | {_cell(r.get('reason'))} | — | — | — | — | — |")
             continue
         s = r["stats"]
-        lines.append(f"| {r['engine']} | {r['module']} | {s['median_unit']:.1f} | {s['min_unit']:.1f} | "
-                     f"{s['max_unit']:.1f} | {r['rss_mib']:.1f} ({r['rss_delta_mib']:+.1f}) | "
-                     f"{_fmt(r['installed_mib'], 3)} |")
+        lines.append(
+            f"| {r['engine']} | {r['module']} | {s['median_unit']:.1f} | {s['min_unit']:.1f} | "
+            f"{s['max_unit']:.1f} | {r['rss_mib']:.1f} ({r['rss_delta_mib']:+.1f}) | "
+            f"{_fmt(r['installed_mib'], 3)} |"
+        )
     return lines
 
 
 def markdown(results):
     meta = results["meta"]
     m = meta["machine"]
-    lines = ["# chainrule benchmarks", "",
-             f"Command: `{meta['command'].strip()}` (run from the repository root; it writes results.md, "
-             "results.json and results.png to --out, default benchmarks/out/; benchmarks/RESULTS.md is a "
-             "copy of one full run's results.md)  ", f"Started: {meta['started']}; took {meta.get('duration_s', 0):.0f} s"
-             + (" (--quick: few, short samples; treat as a smoke test)" if meta["quick"] else ""), "",
-             "## Machine and versions", "",
-             f"- CPU: {m['cpu']}, {m['logical_cpus']} logical CPUs ({m['usable_cpus']} usable), "
-             f"SIMD: {', '.join(m['simd']) or '?'}; RAM {m['mem_total_gib']} GiB; {m['os']}; Python {m['python']}",
-             f"- load average at start: {m.get('loadavg_at_start')}; git commit {m.get('git_commit') or '?'}",
-             f"- threads: {meta['threads']} for every engine (branchy: {', '.join(map(str, W.WORKLOADS['branchy'].variants))}); "
-             f"environment {meta['thread_env']}; set per workload with chainrule.set_num_threads, "
-             "torch.set_num_threads, threadpoolctl for NumPy's BLAS"]
+    lines = [
+        "# chainrule benchmarks",
+        "",
+        f"Command: `{meta['command'].strip()}` (run from the repository root; it writes results.md, "
+        "results.json and results.png to --out, default benchmarks/out/; benchmarks/RESULTS.md is a "
+        "copy of one full run's results.md)  ",
+        f"Started: {meta['started']}; took {meta.get('duration_s', 0):.0f} s"
+        + (" (--quick: few, short samples; treat as a smoke test)" if meta["quick"] else ""),
+        "",
+        "## Machine and versions",
+        "",
+        f"- CPU: {m['cpu']}, {m['logical_cpus']} logical CPUs ({m['usable_cpus']} usable), "
+        f"SIMD: {', '.join(m['simd']) or '?'}; RAM {m['mem_total_gib']} GiB; {m['os']}; Python {m['python']}",
+        f"- load average at start: {m.get('loadavg_at_start')}; git commit {m.get('git_commit') or '?'}",
+        f"- threads: {meta['threads']} for every engine "
+        f"(branchy: {', '.join(map(str, W.WORKLOADS['branchy'].variants))}); "
+        f"environment {meta['thread_env']}; set per workload with chainrule.set_num_threads, "
+        "torch.set_num_threads, threadpoolctl for NumPy's BLAS",
+    ]
     for eng, h in meta["engines"].items():
         if h.get("ok"):
             info = h.get("info") or {}
-            detail = "; ".join(f"{k}: {v}" for k, v in info.items() if k in ("eigen", "openmp", "arch", "simd", "compiler", "blas", "onednn", "parallel"))
+            detail = "; ".join(
+                f"{k}: {v}"
+                for k, v in info.items()
+                if k in ("eigen", "openmp", "arch", "simd", "compiler", "blas", "onednn", "parallel")
+            )
             lines.append(f"- {eng} {h.get('version')}" + (f" ({detail})" if detail else ""))
         else:
             lines.append(f"- {eng}: {h.get('unavailable') or h.get('error')}")
     if (results.get("probes") or {}).get("numpy_blas"):
         lines.append(f"- NumPy BLAS: {results['probes']['numpy_blas']}")
-    lines += ["", "## Method", "",
-              "Each engine runs in its own worker process (no two OpenMP runtimes in one process); workers get "
-              "the same inputs and initial weights, created once with NumPy and loaded from one file. Each "
-              "workload is set up in every worker, its first step is checked (losses, gradients against closed "
-              "forms or float64 NumPy, parameter updates), then warmed up. Samples are then taken round-robin: "
-              "each repetition asks every engine for one sample in a rotating order, so drift of the machine "
-              "hits all engines alike. A sample is the mean over enough consecutive steps to last "
-              f"~{meta['target_sample_s'] * 1e3:.0f} ms; up to {meta['repeats']} samples per engine, fewer (at "
-              f"least 3) for engines whose samples would exceed ~{meta['budget_per_row_s']:.0f} s in total. "
-              "Tables give the median sample with min and max; ratios are of medians from the same run. "
-              "\"X / chainrule = 3x\" means X takes 3 times chainrule's time.", "",
-              "## Targets", "", "| target | goal | measured | status |", "|---|---|---|---|"]
+    lines += [
+        "",
+        "## Method",
+        "",
+        "Each engine runs in its own worker process (no two OpenMP runtimes in one process); workers get "
+        "the same inputs and initial weights, created once with NumPy and loaded from one file. Each "
+        "workload is set up in every worker, its first step is checked (losses, gradients against closed "
+        "forms or float64 NumPy, parameter updates), then warmed up. Samples are then taken round-robin: "
+        "each repetition asks every engine for one sample in a rotating order, so drift of the machine "
+        "hits all engines alike. A sample is the mean over enough consecutive steps to last "
+        f"~{meta['target_sample_s'] * 1e3:.0f} ms; up to {meta['repeats']} samples per engine, fewer (at "
+        f"least 3) for engines whose samples would exceed ~{meta['budget_per_row_s']:.0f} s in total. "
+        "Tables give the median sample with min and max; ratios are of medians from the same run. "
+        '"X / chainrule = 3x" means X takes 3 times chainrule\'s time.',
+        "",
+        "## Targets",
+        "",
+        "| target | goal | measured | status |",
+        "|---|---|---|---|",
+    ]
     for t in results.get("targets", []):
         meas = t["measured"] if t["status"] != "not measured" else f"not measured: {t['why']}"
         lines.append(f"| {t['target']} | {t['goal']} | {_cell(meas)} | {t['status']} |")
@@ -314,6 +426,7 @@ def markdown(results):
 def plot(results, path):
     try:
         import matplotlib
+
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except Exception:
@@ -329,8 +442,16 @@ def plot(results, path):
         wl = results["workloads"][name]
         labels, vals, lo, hi, cs = [], [], [], [], []
         for r in wl["rows"]:
-            labels.append(r["engine"] + (f" ({r['variant']}t)" if name == "branchy" and r.get("variant")
-                                         else f" ({r['variant']})" if r.get("variant") else ""))
+            labels.append(
+                r["engine"]
+                + (
+                    f" ({r['variant']}t)"
+                    if name == "branchy" and r.get("variant")
+                    else f" ({r['variant']})"
+                    if r.get("variant")
+                    else ""
+                )
+            )
             cs.append(colors.get(r["engine"], "gray"))
             if r["status"] == "ok" and "stats" in r:
                 s = r["stats"]
@@ -354,10 +475,12 @@ def plot(results, path):
                 ax.text(min(pos) if pos else 0, yi, " n/a", va="center", fontsize=7, color="gray")
         ax.set_title(f"{name}: {wl['unit']} (lower is better)", fontsize=9)
         ax.tick_params(axis="x", labelsize=7)
-    for ax in list(axes.flat)[len(names):]:
+    for ax in list(axes.flat)[len(names) :]:
         ax.axis("off")
-    fig.suptitle(f"chainrule benchmarks — {results['meta']['machine']['cpu']}, "
-                 f"{results['meta']['threads']} threads", fontsize=10)
+    fig.suptitle(
+        f"chainrule benchmarks — {results['meta']['machine']['cpu']}, {results['meta']['threads']} threads",
+        fontsize=10,
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -1,8 +1,9 @@
 """Runs the benchmarks: one worker process per engine, samples interleaved round-robin.
 
-    python -m benchmarks [--workloads moons,chain,...] [--engines chainrule,torch,...]
-                         [--threads N] [--repeats N] [--quick] [--out DIR]
+python -m benchmarks [--workloads moons,chain,...] [--engines chainrule,torch,...]
+                     [--threads N] [--repeats N] [--quick] [--out DIR]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,20 +28,36 @@ BRANCHY_MAX_THREADS = max(v for v in W.WORKLOADS["branchy"].variants)
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--workloads", default=",".join(W.WORKLOADS),
-                   help="comma-separated subset of: " + ", ".join(W.WORKLOADS))
-    p.add_argument("--engines", default=",".join(E.COMPARED),
-                   help="comma-separated subset of: " + ", ".join(E.COMPARED))
-    p.add_argument("--threads", type=int, default=os.cpu_count() or 1,
-                   help="threads for every engine outside the branchy workload (default: all CPUs)")
-    p.add_argument("--repeats", type=int, default=None,
-                   help="timed samples per engine and workload (default 15, --quick 5); slow engines "
-                        "get fewer, never under 3, to stay within the time budget")
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument(
+        "--workloads",
+        default=",".join(W.WORKLOADS),
+        help="comma-separated subset of: " + ", ".join(W.WORKLOADS),
+    )
+    p.add_argument(
+        "--engines", default=",".join(E.COMPARED), help="comma-separated subset of: " + ", ".join(E.COMPARED)
+    )
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="threads for every engine outside the branchy workload (default: all CPUs)",
+    )
+    p.add_argument(
+        "--repeats",
+        type=int,
+        default=None,
+        help="timed samples per engine and workload (default 15, --quick 5); slow engines "
+        "get fewer, never under 3, to stay within the time budget",
+    )
     p.add_argument("--quick", action="store_true", help="fewer, shorter samples (under a minute)")
-    p.add_argument("--out", default=os.path.join(REPO, "benchmarks", "out"),
-                   help="directory for results.json, results.md and results.png")
+    p.add_argument(
+        "--out",
+        default=os.path.join(REPO, "benchmarks", "out"),
+        help="directory for results.json, results.md and results.png",
+    )
     a = p.parse_args(argv)
     a.workloads = [w.strip() for w in a.workloads.split(",") if w.strip()]
     a.engines = [e.strip() for e in a.engines.split(",") if e.strip()]
@@ -75,7 +92,8 @@ def worker_env(threads: int) -> dict:
     paths = [REPO]
     src = os.path.join(REPO, "python", "chainrule")
     built = os.path.isdir(src) and any(
-        f.startswith("_core") and f.endswith(tuple(EXTENSION_SUFFIXES)) for f in os.listdir(src))
+        f.startswith("_core") and f.endswith(tuple(EXTENSION_SUFFIXES)) for f in os.listdir(src)
+    )
     if built:
         # a development tree with its extension built in place (scripts/dev_build.sh); otherwise
         # the installed package is used
@@ -100,9 +118,16 @@ class Worker:
 
     def start(self):
         log = open(os.path.join(self.log_dir, f"worker-{self.name}.log"), "a")
-        self.proc = subprocess.Popen([sys.executable, "-m", "benchmarks.worker", self.name], cwd=REPO,
-                                     env=self.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=log, text=True, bufsize=1)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.worker", self.name],
+            cwd=REPO,
+            env=self.env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+            bufsize=1,
+        )
         log.close()
         self.hello = self.ask({"cmd": "hello"}, timeout=120)
         return self.hello
@@ -130,8 +155,7 @@ class Worker:
 
     def _died(self):
         rc = self.proc.wait()
-        return {"error": f"failed: the {self.name} worker exited with code {rc} "
-                         f"(see worker-{self.name}.log)"}
+        return {"error": f"failed: the {self.name} worker exited with code {rc} (see worker-{self.name}.log)"}
 
     def close(self):
         if self.proc is not None and self.proc.poll() is None:
@@ -145,8 +169,7 @@ class Worker:
 
 
 def stats(samples):
-    return {"median": statistics.median(samples), "min": min(samples), "max": max(samples),
-            "n": len(samples)}
+    return {"median": statistics.median(samples), "min": min(samples), "max": max(samples), "n": len(samples)}
 
 
 def run_workload(name, args, workers, data_paths, log):
@@ -156,22 +179,46 @@ def run_workload(name, args, workers, data_paths, log):
         w = workers[eng]
         first_threads = wl.variants[0] if name == "branchy" else args.threads
         t0 = time.perf_counter()
-        res = w.ask({"cmd": "setup", "workload": name, "data": data_paths.get(name),
-                     "threads": first_threads, "warmup_s": args.warmup,
-                     "warmup_min_steps": args.warmup_min_steps, "quick": args.quick})
+        res = w.ask(
+            {
+                "cmd": "setup",
+                "workload": name,
+                "data": data_paths.get(name),
+                "threads": first_threads,
+                "warmup_s": args.warmup,
+                "warmup_min_steps": args.warmup_min_steps,
+                "quick": args.quick,
+            }
+        )
         setup_s = time.perf_counter() - t0
         if not res.get("ok"):
             status = "unavailable" if "unavailable" in res else "failed"
             reason = res.get("unavailable") or res.get("error")
-            rows.append({"engine": eng, "variant": None, "status": status, "reason": reason,
-                         "traceback": res.get("traceback")})
+            rows.append(
+                {
+                    "engine": eng,
+                    "variant": None,
+                    "status": status,
+                    "reason": reason,
+                    "traceback": res.get("traceback"),
+                }
+            )
             log(f"  {eng:10s} {status}: {reason}")
             continue
         variants = wl.variants if name == "branchy" else [None] + list(res.get("variants") or [])
         for v in variants:
-            rows.append({"engine": eng, "variant": v, "status": "ok", "checks": res["checks"],
-                         "info": res.get("info") or {}, "t_step_warmup": res["t_step"],
-                         "setup_s": setup_s, "samples": []})
+            rows.append(
+                {
+                    "engine": eng,
+                    "variant": v,
+                    "status": "ok",
+                    "checks": res["checks"],
+                    "info": res.get("info") or {},
+                    "t_step_warmup": res["t_step"],
+                    "setup_s": setup_s,
+                    "samples": [],
+                }
+            )
     timed = [r for r in rows if r["status"] == "ok"]
     for r in timed:
         t = max(r["t_step_warmup"], 1e-9)
@@ -180,7 +227,7 @@ def run_workload(name, args, workers, data_paths, log):
     # round-robin: every repetition asks each engine (in a rotating order) for one sample
     last_engine = None
     for rep in range(max([r["reps"] for r in timed], default=0)):
-        order = timed[rep % len(timed):] + timed[:rep % len(timed)]
+        order = timed[rep % len(timed) :] + timed[: rep % len(timed)]
         for r in order:
             if r["status"] != "ok" or rep >= r["reps"]:
                 continue
@@ -188,10 +235,15 @@ def run_workload(name, args, workers, data_paths, log):
                 time.sleep(args.settle)
                 last_engine = r["engine"]
             branchy = name == "branchy"  # its variants are thread counts; others' are configurations
-            res = workers[r["engine"]].ask({"cmd": "sample", "inner": r["inner"],
-                                            "threads": r["variant"] if branchy else args.threads,
-                                            "variant": None if branchy else r["variant"]},
-                                           timeout=max(60.0, 50 * r["inner"] * r["t_step_warmup"]))
+            res = workers[r["engine"]].ask(
+                {
+                    "cmd": "sample",
+                    "inner": r["inner"],
+                    "threads": r["variant"] if branchy else args.threads,
+                    "variant": None if branchy else r["variant"],
+                },
+                timeout=max(60.0, 50 * r["inner"] * r["t_step_warmup"]),
+            )
             if res.get("ok"):
                 r["samples"].append(res["t"])
             else:
@@ -205,9 +257,14 @@ def run_workload(name, args, workers, data_paths, log):
             s = stats(r["samples"])
             s.update({f"{k}_unit": v / wl.per_step_count * wl.scale for k, v in s.items() if k != "n"})
             r["stats"] = s
-            v = "" if r["variant"] is None else f" @{r['variant']}t" if name == "branchy" else f" {r['variant']}"
-            log(f"  {r['engine'] + v:16s} {s['median_unit']:10.4g} {wl.unit}  "
-                f"({r['inner']}x{s['n']} steps)")
+            v = (
+                ""
+                if r["variant"] is None
+                else f" @{r['variant']}t"
+                if name == "branchy"
+                else f" {r['variant']}"
+            )
+            log(f"  {r['engine'] + v:16s} {s['median_unit']:10.4g} {wl.unit}  ({r['inner']}x{s['n']} steps)")
         elif r["status"] == "ok":
             r["status"], r["reason"] = "failed", "no samples"
     return {"title": wl.title, "unit": wl.unit, "description": wl.description, "rows": rows}
@@ -219,14 +276,16 @@ def run_probes(args, workers, env, log_dir, log):
     try:
         numpy_w.start()
         for name in ("numpy_sgemm", "membw"):
-            probes[name] = numpy_w.ask({"cmd": "probe", "name": name, "reps": args.probe_reps,
-                                        "threads": args.threads})
+            probes[name] = numpy_w.ask(
+                {"cmd": "probe", "name": name, "reps": args.probe_reps, "threads": args.threads}
+            )
         probes["numpy_blas"] = (numpy_w.hello or {}).get("info", {}).get("blas", "unknown")
     finally:
         numpy_w.close()
     if "torch" in workers:
-        probes["torch_mm"] = workers["torch"].ask({"cmd": "probe", "name": "torch_mm",
-                                                   "reps": args.probe_reps, "threads": args.threads})
+        probes["torch_mm"] = workers["torch"].ask(
+            {"cmd": "probe", "name": "torch_mm", "reps": args.probe_reps, "threads": args.threads}
+        )
     for k, v in probes.items():
         if isinstance(v, dict) and v.get("ok"):
             v["median_s"] = statistics.median(v["times"])
@@ -245,8 +304,11 @@ def run_probes(args, workers, env, log_dir, log):
 
 
 def _subprocess_import(module, env):
-    code = ("import sys\n" + (f"import {module}\n" if module else "")
-            + "sys.stdout.write(open('/proc/self/status').read())")
+    code = (
+        "import sys\n"
+        + (f"import {module}\n" if module else "")
+        + "sys.stdout.write(open('/proc/self/status').read())"
+    )
     t0 = time.perf_counter()
     p = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=REPO)
     t = time.perf_counter() - t0
@@ -258,18 +320,20 @@ def _subprocess_import(module, env):
 
 
 def _installed_size(module, env):
-    code = ("import importlib.util, json, os\n"
-            f"s = importlib.util.find_spec({module.split('.')[0]!r})\n"
-            "d = list(s.submodule_search_locations or [])\n"
-            "root = d[0] if d else s.origin\n"
-            "tot = 0\n"
-            "if os.path.isdir(root):\n"
-            "    for dp, dn, fn in os.walk(root):\n"
-            "        tot += sum(os.path.getsize(os.path.join(dp, f)) for f in fn "
-            "if not os.path.islink(os.path.join(dp, f)))\n"
-            "else:\n"
-            "    tot = os.path.getsize(root)\n"
-            "print(json.dumps({'bytes': tot, 'path': root}))")
+    code = (
+        "import importlib.util, json, os\n"
+        f"s = importlib.util.find_spec({module.split('.')[0]!r})\n"
+        "d = list(s.submodule_search_locations or [])\n"
+        "root = d[0] if d else s.origin\n"
+        "tot = 0\n"
+        "if os.path.isdir(root):\n"
+        "    for dp, dn, fn in os.walk(root):\n"
+        "        tot += sum(os.path.getsize(os.path.join(dp, f)) for f in fn "
+        "if not os.path.islink(os.path.join(dp, f)))\n"
+        "else:\n"
+        "    tot = os.path.getsize(root)\n"
+        "print(json.dumps({'bytes': tot, 'path': root}))"
+    )
     p = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=REPO)
     return json.loads(p.stdout) if p.returncode == 0 else None
 
@@ -283,10 +347,10 @@ def run_import(args, env, log):
     errors = {}
     keys = list(times)
     if not args.quick:
-        for k, m in mods.items():  # one untimed import each: byte-compile, warm the page cache
+        for m in mods.values():  # one untimed import each: byte-compile, warm the page cache
             _subprocess_import(m, env)
     for rep in range(args.import_reps):
-        for k in keys[rep % len(keys):] + keys[:rep % len(keys)]:
+        for k in keys[rep % len(keys) :] + keys[: rep % len(keys)]:
             if k in errors:
                 continue
             t, r, err = _subprocess_import(mods.get(k), env)
@@ -300,27 +364,50 @@ def run_import(args, env, log):
     rows = []
     for k, m in mods.items():
         if k in errors:
-            rows.append({"engine": k, "variant": None, "status": "unavailable",
-                         "reason": f"unavailable: import {m} failed ({errors[k]})"})
+            rows.append(
+                {
+                    "engine": k,
+                    "variant": None,
+                    "status": "unavailable",
+                    "reason": f"unavailable: import {m} failed ({errors[k]})",
+                }
+            )
             log(f"  {k:10s} unavailable: {errors[k]}")
             continue
         net = [t - bare_t for t in times[k]]
         s = stats(net)
         s.update({f"{x}_unit": s[x] * 1e3 for x in ("median", "min", "max")})
         size = _installed_size(m, env)
-        row = {"engine": k, "variant": None, "status": "ok", "module": m, "samples": net,
-               "stats": s, "raw_wall_s": times[k],
-               "rss_mib": statistics.median(rss[k]) / 1024,
-               "rss_delta_mib": (statistics.median(rss[k]) - bare_rss) / 1024,
-               "installed_mib": size["bytes"] / 2 ** 20 if size else None,
-               "installed_path": size["path"] if size else None}
+        row = {
+            "engine": k,
+            "variant": None,
+            "status": "ok",
+            "module": m,
+            "samples": net,
+            "stats": s,
+            "raw_wall_s": times[k],
+            "rss_mib": statistics.median(rss[k]) / 1024,
+            "rss_delta_mib": (statistics.median(rss[k]) - bare_rss) / 1024,
+            "installed_mib": size["bytes"] / 2**20 if size else None,
+            "installed_path": size["path"] if size else None,
+        }
         rows.append(row)
-        log(f"  {k:10s} import {s['median_unit']:7.1f} ms, RSS {row['rss_delta_mib']:+.1f} MiB, "
-            f"installed {row['installed_mib'] or float('nan'):.1f} MiB")
+        log(
+            f"  {k:10s} import {s['median_unit']:7.1f} ms, RSS {row['rss_delta_mib']:+.1f} MiB, "
+            f"installed {row['installed_mib'] or float('nan'):.1f} MiB"
+        )
     wl = W.WORKLOADS["import"]
-    return {"title": wl.title, "unit": wl.unit, "description": wl.description, "rows": rows,
-            "bare_python": {"wall_s_median": bare_t, "rss_mib": bare_rss / 1024,
-                            "samples": times["(bare python)"]}}
+    return {
+        "title": wl.title,
+        "unit": wl.unit,
+        "description": wl.description,
+        "rows": rows,
+        "bare_python": {
+            "wall_s_median": bare_t,
+            "rss_mib": bare_rss / 1024,
+            "samples": times["(bare python)"],
+        },
+    }
 
 
 def main(argv=None):
@@ -333,16 +420,26 @@ def main(argv=None):
         print(msg, flush=True)
 
     env = worker_env(args.threads)
-    results = {"meta": {
-        "command": "python -m benchmarks " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "started": time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(started)),
-        "quick": args.quick, "threads": args.threads, "repeats": args.repeats,
-        "target_sample_s": args.target_sample, "budget_per_row_s": args.budget,
-        "thread_env": {k: env[k] for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")},
-        "machine": machine_info(), "engines": {}},
-        "probes": {}, "workloads": {}}
-    log(f"machine: {results['meta']['machine']['cpu']}, {results['meta']['machine']['usable_cpus']} CPUs; "
-        f"threads {args.threads}")
+    results = {
+        "meta": {
+            "command": "python -m benchmarks " + " ".join(argv if argv is not None else sys.argv[1:]),
+            "started": time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(started)),
+            "quick": args.quick,
+            "threads": args.threads,
+            "repeats": args.repeats,
+            "target_sample_s": args.target_sample,
+            "budget_per_row_s": args.budget,
+            "thread_env": {k: env[k] for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")},
+            "machine": machine_info(),
+            "engines": {},
+        },
+        "probes": {},
+        "workloads": {},
+    }
+    log(
+        f"machine: {results['meta']['machine']['cpu']}, {results['meta']['machine']['usable_cpus']} CPUs; "
+        f"threads {args.threads}"
+    )
     timed_names = [n for n in args.workloads if n != "import"]
     with tempfile.TemporaryDirectory(prefix="chainrule-bench-") as tmp:
         t0 = time.perf_counter()
@@ -350,13 +447,19 @@ def main(argv=None):
         log(f"inputs written in {time.perf_counter() - t0:.1f} s")
         workers = {}
         try:
-            for eng in (args.engines if timed_names else []):
+            for eng in args.engines if timed_names else []:
                 w = Worker(eng, env, args.out)
                 hello = w.start()
                 workers[eng] = w
                 results["meta"]["engines"][eng] = hello
-                log(f"{eng}: " + (f"version {hello.get('version')}" if hello.get("ok")
-                                  else hello.get("unavailable") or hello.get("error")))
+                log(
+                    f"{eng}: "
+                    + (
+                        f"version {hello.get('version')}"
+                        if hello.get("ok")
+                        else hello.get("unavailable") or hello.get("error")
+                    )
+                )
             if "matmul" in timed_names or "adam" in timed_names:
                 log("probes (machine peaks):")
                 results["probes"] = run_probes(args, workers, env, args.out, log)

@@ -6,12 +6,13 @@ original stdout; fd 1 is pointed at stderr so that anything an engine prints can
 Requests (one JSON object per line) and answers:
   {"cmd": "hello"}                                  -> {"ok", "version", "info"} | {"unavailable"}
   {"cmd": "setup", "workload", "data", "threads", "warmup_s", "warmup_min_steps", "quick"}
-                                                    -> {"ok", "checks", "info", "t_step"} | {"unavailable"} | {"error"}
+      -> {"ok", "checks", "info", "t_step"} | {"unavailable"} | {"error"}
   {"cmd": "sample", "inner", "threads", "variant"}  -> {"ok", "t"}   (seconds per step, mean of inner steps)
   {"cmd": "probe", "name", "reps", "threads"}       -> {"ok", ...probe result}
   {"cmd": "release"}                                -> {"ok"}   (drops the workload's tensors)
   {"cmd": "quit"}
 """
+
 from __future__ import annotations
 
 import gc
@@ -90,8 +91,14 @@ def main(engine_name: str) -> None:
             continue
         try:
             if cmd == "hello":
-                reply({"ok": True, "version": engine.version(), "info": engine.info(),
-                       "python": sys.version.split()[0]})
+                reply(
+                    {
+                        "ok": True,
+                        "version": engine.version(),
+                        "info": engine.info(),
+                        "python": sys.version.split()[0],
+                    }
+                )
             elif cmd == "setup":
                 bench = None
                 variant = None
@@ -113,9 +120,16 @@ def main(engine_name: str) -> None:
                     times.append(run_step())
                     if len(times) >= min_steps and sum(times) > 4 * warm_s:
                         break  # a slow engine: do not spend long warming up
-                reply({"ok": True, "checks": checks, "info": bench.info, "t_step": min(times[-3:]),
-                       "variants": list(bench.variants),
-                       "warmup_steps": len(times)})
+                reply(
+                    {
+                        "ok": True,
+                        "checks": checks,
+                        "info": bench.info,
+                        "t_step": min(times[-3:]),
+                        "variants": list(bench.variants),
+                        "warmup_steps": len(times),
+                    }
+                )
             elif cmd == "sample":
                 if bench is None:
                     reply({"error": "no workload set up"})

@@ -1,4 +1,5 @@
 """Shared test helpers: one reference check against PyTorch, gradient checks, subprocess runs."""
+
 from __future__ import annotations
 
 import subprocess
@@ -40,8 +41,11 @@ def check_against_torch(torch, fn_cr, fn_torch, *arrays, atol=1e-6, rtol=1e-5, g
     if not grad:
         return
     rng = np.random.default_rng(seed)
-    seeds = [rng.standard_normal(tuple(t.shape)).astype(t.detach().numpy().dtype) for t in outs_t
-             if t.dtype.is_floating_point]
+    seeds = [
+        rng.standard_normal(tuple(t.shape)).astype(t.detach().numpy().dtype)
+        for t in outs_t
+        if t.dtype.is_floating_point
+    ]
     float_c = [c for c in outs_c if c.dtype.is_floating_point]
     float_t = [t for t in outs_t if t.dtype.is_floating_point]
     cr.autograd.backward(float_c, [cr.tensor(s) for s in seeds])
@@ -63,5 +67,6 @@ def gradcheck(fn, *arrays, eps=1e-6, atol=1e-5, rtol=1e-3):
 
 def run_python(code: str, timeout: float = 300) -> subprocess.CompletedProcess:
     """Runs code in a fresh interpreter, so a crash fails the test instead of killing the run."""
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=timeout
+    )

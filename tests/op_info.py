@@ -19,6 +19,7 @@ PyTorch, in any dtype, with fresh leaves for every check. A tensor argument is a
 ``array`` becomes the tensor (the leaf of a gradient check) and its ``view``, applied to that
 tensor, gives the op a non-contiguous input (a transpose, a strided slice, an expand).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -94,7 +95,7 @@ class SampleInput:
     kwargs: dict = dataclasses.field(default_factory=dict)
     name: str = ""
     gradcheck: bool = True  # False where central differences mean nothing (a NaN output)
-    gradgrad: bool = True   # False where the gradient is a constant (it has no graph to differentiate)
+    gradgrad: bool = True  # False where the gradient is a constant (it has no graph to differentiate)
 
 
 def S(name: str, *args, **kwargs) -> SampleInput:
@@ -210,6 +211,7 @@ def floating(args, kwargs):
 def const(dtype_name):
     def rule(args, kwargs):
         return getattr(cr, dtype_name)
+
     rule.__name__ = f"always_{dtype_name}"
     return rule
 
@@ -217,6 +219,7 @@ def const(dtype_name):
 def promote(*idx):
     def rule(args, kwargs):
         return result_type(*(args[i] for i in idx))
+
     return rule
 
 
@@ -224,6 +227,7 @@ def promote_floating(*idx):
     def rule(args, kwargs):
         d = result_type(*(args[i] for i in idx))
         return d if d.is_floating_point else cr.float32
+
     return rule
 
 
@@ -254,9 +258,11 @@ def dtype_kwarg_or_same(args, kwargs):
 
 def values_and_indices(rule):
     """max/min: with a dim, (values, int64 indices)."""
+
     def wrapped(args, kwargs):
         has_dim = len(args) > 1 or "dim" in kwargs
         return (rule(args, kwargs), cr.int64) if has_dim else rule(args, kwargs)
+
     return wrapped
 
 
@@ -277,8 +283,11 @@ class XFail:
 
     def matches(self, test, sample_name, dtype):
         samples = (self.sample,) if isinstance(self.sample, str) else self.sample
-        return (self.applies_to(test) and (samples is None or sample_name in samples)
-                and (self.dtype is None or self.dtype == dtype))
+        return (
+            self.applies_to(test)
+            and (samples is None or sample_name in samples)
+            and (self.dtype is None or self.dtype == dtype)
+        )
 
     @property
     def id(self):
@@ -314,22 +323,22 @@ class OpInfo:
     dtype_rule: Callable = same
     supports_grad: bool = True
     aliases: tuple = ()
-    ref: Callable | None = None          # torch -> the PyTorch callable taking the same arguments
-    ref_dtypes: tuple | None = None      # dtypes compared with PyTorch (default: dtypes)
-    domain: tuple = (-1.0, 1.0)          # where arrays are drawn (log, sqrt: positive)
-    atol: float = 1e-5                   # against PyTorch, float32 results (float64: 1e-10 and 1e-7)
+    ref: Callable | None = None  # torch -> the PyTorch callable taking the same arguments
+    ref_dtypes: tuple | None = None  # dtypes compared with PyTorch (default: dtypes)
+    domain: tuple = (-1.0, 1.0)  # where arrays are drawn (log, sqrt: positive)
+    atol: float = 1e-5  # against PyTorch, float32 results (float64: 1e-10 and 1e-7)
     rtol: float = 1e-5
-    gc_atol: float = 1e-5                # central differences
+    gc_atol: float = 1e-5  # central differences
     gc_rtol: float = 1e-3
     gc_eps: float = 1e-6
-    supports_gradgrad: bool = True       # second derivatives (create_graph=True) by central differences
-    promotes: tuple = ()                 # argument positions that take part in type promotion
+    supports_gradgrad: bool = True  # second derivatives (create_graph=True) by central differences
+    promotes: tuple = ()  # argument positions that take part in type promotion
     method_args: Callable | None = None  # args of the function variant -> args of the method
-    requires: str | None = None          # attribute of chainrule the row waits for (new ops)
+    requires: str | None = None  # attribute of chainrule the row waits for (new ops)
     xfails: tuple = ()
-    no_ref_samples: tuple = ()           # samples PyTorch refuses (chainrule accepts more)
+    no_ref_samples: tuple = ()  # samples PyTorch refuses (chainrule accepts more)
     error_inputs: Callable | None = None  # (op, make) -> ErrorInputs
-    operator: Callable | None = None     # the Python operator spelling (a + b, -a, a @ b)
+    operator: Callable | None = None  # the Python operator spelling (a + b, -a, a @ b)
     inplace_operator: Callable | None = None  # a += b
     note: str = ""
 
@@ -410,6 +419,7 @@ def unary_samples(*extra_kwargs: dict, empty=True, zero_dim=True, extra=()):
                 yield S("empty" + tag, make(0, 3), **kw)
         for e in extra:
             yield from e(op, make)
+
     return gen
 
 
@@ -436,6 +446,7 @@ def binary_samples(rhs=None, scalar=True, empty=True, extra=()):
             yield S("scalar_other", make(3, 4), make.scalar(lo, hi))
         for e in extra:
             yield from e(op, make)
+
     return gen
 
 
@@ -448,9 +459,11 @@ def _alpha_samples(op, make):
         yield S("alpha", make(3, 4), make(4), alpha=2)
 
 
-def reduce_samples(*, dims=True, tuple_dims=True, keepdim=True, empty_all=True, empty_dim=True,
-                   dim_required=False, extra=()):
+def reduce_samples(
+    *, dims=True, tuple_dims=True, keepdim=True, empty_all=True, empty_dim=True, dim_required=False, extra=()
+):
     """All elements, one dim (negative too), several dims, keepdim, non-contiguous, 0-d, empty."""
+
     def gen(op, make):
         if not dim_required:
             yield S("all", make(3, 4))
@@ -474,6 +487,7 @@ def reduce_samples(*, dims=True, tuple_dims=True, keepdim=True, empty_all=True, 
                 yield S("dim_empty", make(0, 3), 1)
         for s in extra:
             yield from s(op, make)
+
     return gen
 
 
@@ -725,9 +739,11 @@ def _index_select_samples(op, make):
 
 def _shape_samples(*cases):
     """Samples from (name, shape, nc, args, kwargs) tuples."""
+
     def gen(op, make):
         for name, shape, nc, args, kwargs in cases:
             yield S(name, make(*shape, nc=nc), *args, **kwargs)
+
     return gen
 
 
@@ -794,6 +810,7 @@ def _loss_samples(*, reductions=("mean", "sum", "none"), extra_args=(), target=N
         yield S("0d", make(), make(low=lo, high=hi), "mean", *extra_args)
         yield S("empty_sum", make(0, 3), make(0, 3, low=lo, high=hi), "sum", *extra_args)
         yield S("empty_none", make(0, 3), make(0, 3, low=lo, high=hi), "none", *extra_args)
+
     return gen
 
 
@@ -830,8 +847,15 @@ def _cross_entropy_samples(op, make):
     yield S("probs_none", make(3, 4), Arg(_probs(make, (3, 4))), None, "none", -100, 0.0)
     yield S("probs_smoothing", make(3, 4), Arg(_probs(make, (3, 4))), None, "sum", -100, 0.1)
     yield S("ignore_smoothing", make(4, 3), Arg(np.array([0, 2, 1, 2])), None, "mean", 2, 0.1)
-    yield S("ignore_smoothing_weight", make(4, 3), Arg(np.array([0, 2, 1, 2])), _class_weights(make, 3),
-            "mean", 0, 0.2)
+    yield S(
+        "ignore_smoothing_weight",
+        make(4, 3),
+        Arg(np.array([0, 2, 1, 2])),
+        _class_weights(make, 3),
+        "mean",
+        0,
+        0.2,
+    )
     yield S("empty_batch_sum", make(0, 3), make.index((0,), 3), None, "sum", -100, 0.0)
     yield no_gradcheck(S("all_ignored", make(2, 3), Arg(np.array([1, 1])), None, "mean", 1, 0.0))
 
@@ -871,10 +895,22 @@ def _bce_logits_samples(op, make):
         yield S(r, make(3, 4, low=-3, high=3), make(3, 4, **t), None, None, r)
     yield S("weight", make(3, 4), make(3, 4, **t), make(4, low=0.5, high=2, grad=False), None, "mean")
     yield S("pos_weight", make(3, 4), make(3, 4, **t), None, make(4, low=0.5, high=2, grad=False), "mean")
-    yield S("both_weights", make(3, 4), make(3, 4, **t), make(3, 1, low=0.5, high=2, grad=False),
-            make(4, low=0.5, high=2, grad=False), "sum")
-    yield S("large_logits", Arg(np.array([[-50.0, 50.0, 0.0]]).astype(_NP[make.dtype])),
-            make(1, 3, **t), None, None, "sum")
+    yield S(
+        "both_weights",
+        make(3, 4),
+        make(3, 4, **t),
+        make(3, 1, low=0.5, high=2, grad=False),
+        make(4, low=0.5, high=2, grad=False),
+        "sum",
+    )
+    yield S(
+        "large_logits",
+        Arg(np.array([[-50.0, 50.0, 0.0]]).astype(_NP[make.dtype])),
+        make(1, 3, **t),
+        None,
+        None,
+        "sum",
+    )
     yield S("transposed", make(3, 4, nc="T"), make(3, 4, **t), None, None, "sum")
     yield S("0d", make(), make(**t), None, None, "mean")
     yield S("empty", make(0, 3), make(0, 3, **t), None, None, "sum")
@@ -899,7 +935,8 @@ def _ref_smooth_l1(torch):
 
 def _ref_cross_entropy(torch):
     return lambda i, t, w, r, ii, ls: torch.nn.functional.cross_entropy(
-        i, t, weight=w, reduction=r, ignore_index=ii, label_smoothing=ls)
+        i, t, weight=w, reduction=r, ignore_index=ii, label_smoothing=ls
+    )
 
 
 def _ref_nll(torch):
@@ -912,7 +949,8 @@ def _ref_bce(torch):
 
 def _ref_bce_logits(torch):
     return lambda i, t, w, pw, r: torch.nn.functional.binary_cross_entropy_with_logits(
-        i, t, weight=w, pos_weight=pw, reduction=r)
+        i, t, weight=w, pos_weight=pw, reduction=r
+    )
 
 
 def _nn(name):
@@ -920,8 +958,12 @@ def _nn(name):
 
 
 _ARG_EMPTY = XFail(
-    ("torch", "dtype", "variants"), "a reduction over a non-empty dim of an empty tensor raises "
-    "(input (0, 3), dim 1); PyTorch returns an empty result of shape (0,)", sample="empty_dim")
+    ("torch", "dtype", "variants"),
+    "a reduction over a non-empty dim of an empty tensor raises "
+    "(input (0, 3), dim 1); PyTorch returns an empty result of shape (0,)",
+    sample="empty_dim",
+)
+
 
 # ---- error inputs ----------------------------------------------------------------------------------------
 def err_broadcast(op, make):
@@ -930,9 +972,11 @@ def err_broadcast(op, make):
 
 def err_dim(*extra):
     """A dim out of range is an IndexError (``extra``: the op's other positional arguments)."""
+
     def gen(op, make):
         yield E("dim_out_of_range", IndexError, "out of range", make(3, 4), 2, *extra)
         yield E("negative_dim_out_of_range", IndexError, "out of range", make(3, 4), -3, *extra)
+
     return gen
 
 
@@ -940,13 +984,20 @@ def err_combine(*gens):
     def gen(op, make):
         for g in gens:
             yield from g(op, make)
+
     return gen
 
 
 def _err_alpha(op, make):
     yield from err_broadcast(op, make)
-    yield E("float_alpha_with_integer_tensors", TypeError, "alpha",
-            make(3, dtype="int64"), make(3, dtype="int64"), alpha=0.5)
+    yield E(
+        "float_alpha_with_integer_tensors",
+        TypeError,
+        "alpha",
+        make(3, dtype="int64"),
+        make(3, dtype="int64"),
+        alpha=0.5,
+    )
 
 
 def _err_norm(op, make):
@@ -1049,8 +1100,9 @@ def _err_masked_fill(op, make):
 
 def _err_where(op, make):
     yield E("float_condition", TypeError, "bool", make(3, 4, dtype="float32"), make(3, 4), make(3, 4))
-    yield E("shapes_do_not_broadcast", ValueError, "cannot be broadcast",
-            make.mask(3, 4), make(3, 4), make(3, 5))
+    yield E(
+        "shapes_do_not_broadcast", ValueError, "cannot be broadcast", make.mask(3, 4), make(3, 4), make(3, 5)
+    )
 
 
 def _err_chunk(op, make):
@@ -1077,10 +1129,12 @@ def _err_layer_norm(op, make):
 
 
 def _err_batch_norm(op, make):
-    yield E("one_value_per_channel", ValueError, "more than 1 value",
-            make(1, 4), None, None, None, None, True)
-    yield E("running_stats_size", ValueError, "running_mean", make(3, 4), make(3, grad=False),
-            make(3, grad=False))
+    yield E(
+        "one_value_per_channel", ValueError, "more than 1 value", make(1, 4), None, None, None, None, True
+    )
+    yield E(
+        "running_stats_size", ValueError, "running_mean", make(3, 4), make(3, grad=False), make(3, grad=False)
+    )
 
 
 def _err_gelu(op, make):
@@ -1090,8 +1144,16 @@ def _err_gelu(op, make):
 def _err_reduction(*extra):
     def gen(op, make):
         yield E("unknown_reduction", ValueError, "reduction", make(3, 4), make(3, 4), "avg", *extra)
-        yield E("shapes_do_not_broadcast", ValueError, "cannot be broadcast", make(3, 4), make(3, 5), "mean",
-                *extra)
+        yield E(
+            "shapes_do_not_broadcast",
+            ValueError,
+            "cannot be broadcast",
+            make(3, 4),
+            make(3, 5),
+            "mean",
+            *extra,
+        )
+
     return gen
 
 
@@ -1106,30 +1168,90 @@ def _err_smooth_l1(op, make):
 
 
 def _err_cross_entropy(op, make):
-    yield E("target_out_of_bounds", IndexError, "out of bounds", make(3, 4), Arg(np.array([0, 1, 4])),
-            None, "mean", -100, 0.0)
-    yield E("negative_target", IndexError, "out of bounds", make(3, 4), Arg(np.array([0, -1, 1])),
-            None, "mean", -100, 0.0)
-    yield E("batch_size_differs", ValueError, "target",
-            make(3, 4), Arg(np.array([0, 1])), None, "mean", -100, 0.0)
-    yield E("weight_size", ValueError, "weight", make(3, 4), Arg(np.array([0, 1, 2])), make(3, grad=False),
-            "mean", -100, 0.0)
-    yield E("unknown_reduction", ValueError, "reduction", make(3, 4), Arg(np.array([0, 1, 2])), None, "avg",
-            -100, 0.0)
+    yield E(
+        "target_out_of_bounds",
+        IndexError,
+        "out of bounds",
+        make(3, 4),
+        Arg(np.array([0, 1, 4])),
+        None,
+        "mean",
+        -100,
+        0.0,
+    )
+    yield E(
+        "negative_target",
+        IndexError,
+        "out of bounds",
+        make(3, 4),
+        Arg(np.array([0, -1, 1])),
+        None,
+        "mean",
+        -100,
+        0.0,
+    )
+    yield E(
+        "batch_size_differs", ValueError, "target", make(3, 4), Arg(np.array([0, 1])), None, "mean", -100, 0.0
+    )
+    yield E(
+        "weight_size",
+        ValueError,
+        "weight",
+        make(3, 4),
+        Arg(np.array([0, 1, 2])),
+        make(3, grad=False),
+        "mean",
+        -100,
+        0.0,
+    )
+    yield E(
+        "unknown_reduction",
+        ValueError,
+        "reduction",
+        make(3, 4),
+        Arg(np.array([0, 1, 2])),
+        None,
+        "avg",
+        -100,
+        0.0,
+    )
 
 
 def _err_nll(op, make):
-    yield E("target_out_of_bounds", IndexError, "out of bounds", make(3, 4), Arg(np.array([0, 1, 4])),
-            None, "mean", -100)
-    yield E("unknown_reduction", ValueError, "reduction",
-            make(3, 4), Arg(np.array([0, 1, 2])), None, "avg", -100)
+    yield E(
+        "target_out_of_bounds",
+        IndexError,
+        "out of bounds",
+        make(3, 4),
+        Arg(np.array([0, 1, 4])),
+        None,
+        "mean",
+        -100,
+    )
+    yield E(
+        "unknown_reduction", ValueError, "reduction", make(3, 4), Arg(np.array([0, 1, 2])), None, "avg", -100
+    )
 
 
 def _err_bce(op, make):
-    yield E("input_not_a_probability", ValueError, "between 0 and 1", make(3, 4, low=1.1, high=2),
-            make(3, 4, low=0, high=1), None, "mean")
-    yield E("target_size_differs", ValueError, "size",
-            make(3, 4, low=0.1, high=0.9), make(3, 2, low=0, high=1), None, "mean")
+    yield E(
+        "input_not_a_probability",
+        ValueError,
+        "between 0 and 1",
+        make(3, 4, low=1.1, high=2),
+        make(3, 4, low=0, high=1),
+        None,
+        "mean",
+    )
+    yield E(
+        "target_size_differs",
+        ValueError,
+        "size",
+        make(3, 4, low=0.1, high=0.9),
+        make(3, 2, low=0, high=1),
+        None,
+        "mean",
+    )
 
 
 def _err_fill(op, make):
@@ -1152,49 +1274,116 @@ def _err_softmax(op, make):
     yield E("dim_out_of_range", IndexError, "out of range", make(3, 4), 2)
 
 
-
 # Error inputs by op (binary elementwise rows get err_broadcast unless listed).
 ERROR_INPUTS = {
-    "add": _err_alpha, "sub": _err_alpha,
-    "sum": err_dim(), "mean": err_dim(), "amax": err_dim(), "amin": err_dim(), "max": err_dim(),
-    "min": err_dim(), "argmax": err_dim(), "argmin": err_dim(), "std": err_dim(), "var": err_dim(),
-    "logsumexp": err_dim(), "norm": _err_norm, "prod": _err_prod, "softmax": _err_softmax,
-    "log_softmax": _err_softmax, "matmul": _err_matmul, "batch_norm": _err_batch_norm,
-    "layer_norm": _err_layer_norm, "gelu": _err_gelu,
-    "where": _err_where, "clamp": _err_clamp, "masked_fill": _err_masked_fill,
-    "broadcast_to": _err_broadcast_to, "cat": _err_cat, "stack": _err_stack, "chunk": _err_chunk,
-    "split": _err_split, "unbind": err_dim(), "flatten": err_dim(), "flip": _err_flip,
-    "movedim": _err_movedim, "narrow": _err_narrow, "permute": _err_permute, "reshape": _err_reshape,
-    "select": _err_select, "squeeze": err_dim(), "unsqueeze": _err_unsqueeze, "transpose": _err_transpose,
-    "gather": _err_gather, "index_select": _err_index_select, "take_along_dim": _err_take_along_dim,
-    "expand": _err_expand, "view": _err_view, "repeat": _err_repeat, "to": _err_to, "fill": _err_fill,
+    "add": _err_alpha,
+    "sub": _err_alpha,
+    "sum": err_dim(),
+    "mean": err_dim(),
+    "amax": err_dim(),
+    "amin": err_dim(),
+    "max": err_dim(),
+    "min": err_dim(),
+    "argmax": err_dim(),
+    "argmin": err_dim(),
+    "std": err_dim(),
+    "var": err_dim(),
+    "logsumexp": err_dim(),
+    "norm": _err_norm,
+    "prod": _err_prod,
+    "softmax": _err_softmax,
+    "log_softmax": _err_softmax,
+    "matmul": _err_matmul,
+    "batch_norm": _err_batch_norm,
+    "layer_norm": _err_layer_norm,
+    "gelu": _err_gelu,
+    "where": _err_where,
+    "clamp": _err_clamp,
+    "masked_fill": _err_masked_fill,
+    "broadcast_to": _err_broadcast_to,
+    "cat": _err_cat,
+    "stack": _err_stack,
+    "chunk": _err_chunk,
+    "split": _err_split,
+    "unbind": err_dim(),
+    "flatten": err_dim(),
+    "flip": _err_flip,
+    "movedim": _err_movedim,
+    "narrow": _err_narrow,
+    "permute": _err_permute,
+    "reshape": _err_reshape,
+    "select": _err_select,
+    "squeeze": err_dim(),
+    "unsqueeze": _err_unsqueeze,
+    "transpose": _err_transpose,
+    "gather": _err_gather,
+    "index_select": _err_index_select,
+    "take_along_dim": _err_take_along_dim,
+    "expand": _err_expand,
+    "view": _err_view,
+    "repeat": _err_repeat,
+    "to": _err_to,
+    "fill": _err_fill,
     "copy": _err_copy,
-    "_mse_loss": _err_reduction(), "_l1_loss": _err_reduction(), "_huber_loss": _err_huber,
-    "_smooth_l1_loss": _err_smooth_l1, "_cross_entropy": _err_cross_entropy, "_nll_loss": _err_nll,
+    "_mse_loss": _err_reduction(),
+    "_l1_loss": _err_reduction(),
+    "_huber_loss": _err_huber,
+    "_smooth_l1_loss": _err_smooth_l1,
+    "_cross_entropy": _err_cross_entropy,
+    "_nll_loss": _err_nll,
     "_binary_cross_entropy": _err_bce,
 }
 
 _NEGATIVE_INDEX = XFail(
-    "errors", "a negative index counts from the end (gather/index_select with -1 take the last "
-    "element); PyTorch raises 'index out of range'", sample="negative_index")
+    "errors",
+    "a negative index counts from the end (gather/index_select with -1 take the last "
+    "element); PyTorch raises 'index out of range'",
+    sample="negative_index",
+)
 
 _ALL_IGNORED = XFail(
-    "torch", "with every target ignored and reduction='mean' the loss is NaN, as in PyTorch, but the "
-    "input's gradient is NaN too; PyTorch's is zero", sample="all_ignored")
+    "torch",
+    "with every target ignored and reduction='mean' the loss is NaN, as in PyTorch, but the "
+    "input's gradient is NaN too; PyTorch's is zero",
+    sample="all_ignored",
+)
 
 
-def _binary_row(name, variants=FM, *, dtypes=ALL_DTYPES, rule=None, rhs=None, grad=True, aliases=(),
-                scalar=True, xfails=(), extra=(), **kw):
+def _binary_row(
+    name,
+    variants=FM,
+    *,
+    dtypes=ALL_DTYPES,
+    rule=None,
+    rhs=None,
+    grad=True,
+    aliases=(),
+    scalar=True,
+    xfails=(),
+    extra=(),
+    **kw,
+):
     kw.setdefault("error_inputs", ERROR_INPUTS.get(name, err_broadcast))
-    return OpInfo(name, variants, binary_samples(rhs=rhs, scalar=scalar, extra=extra), dtypes=dtypes,
-                  dtype_rule=rule or promote(0, 1), supports_grad=grad, aliases=aliases,
-                  promotes=(0, 1), xfails=tuple(xfails), **kw)
+    return OpInfo(
+        name,
+        variants,
+        binary_samples(rhs=rhs, scalar=scalar, extra=extra),
+        dtypes=dtypes,
+        dtype_rule=rule or promote(0, 1),
+        supports_grad=grad,
+        aliases=aliases,
+        promotes=(0, 1),
+        xfails=tuple(xfails),
+        **kw,
+    )
 
 
-def _unary_row(name, variants=FM, *, dtypes=ALL_DTYPES, rule=floating, kwargs_sets=(), extra_samples=(),
-               **kw):
-    return OpInfo(name, variants, unary_samples(*kwargs_sets, extra=extra_samples), dtypes=dtypes,
-                  dtype_rule=rule, **kw)
+def _unary_row(
+    name, variants=FM, *, dtypes=ALL_DTYPES, rule=floating, kwargs_sets=(), extra_samples=(), **kw
+):
+    return OpInfo(
+        name, variants, unary_samples(*kwargs_sets, extra=extra_samples), dtypes=dtypes, dtype_rule=rule, **kw
+    )
 
 
 def _nan_samples(op, make):
@@ -1218,46 +1407,109 @@ OP_DB: list[OpInfo] = [
     _unary_row("sigmoid", domain=(-3.0, 3.0)),
     _unary_row("erf", domain=(-2.0, 2.0)),
     _unary_row("reciprocal", domain=positive()),
-    _unary_row("square", rule=_square_rule,
-               xfails=(XFail("dtype", "square of a bool tensor stays bool; PyTorch gives int64 "
-                             "(square is pow(x, 2), and bool with an integer promotes to int64)",
-                             dtype="bool"),
-                       XFail("torch", "square of a bool tensor is bool, PyTorch's int64", dtype="bool"))),
+    _unary_row(
+        "square",
+        rule=_square_rule,
+        xfails=(
+            XFail(
+                "dtype",
+                "square of a bool tensor stays bool; PyTorch gives int64 "
+                "(square is pow(x, 2), and bool with an integer promotes to int64)",
+                dtype="bool",
+            ),
+            XFail("torch", "square of a bool tensor is bool, PyTorch's int64", dtype="bool"),
+        ),
+    ),
     _unary_row("relu", dtypes=NUMERIC, rule=same),
-    _unary_row("sign", rule=same, supports_gradgrad=False, extra_samples=(_nan_samples,),
-               xfails=(XFail("torch", "sign(nan) is nan; PyTorch gives 0", sample="nan", dtype="float32"),
-                       XFail("torch", "sign(nan) is nan; PyTorch gives 0", sample="nan", dtype="float64"))),
+    _unary_row(
+        "sign",
+        rule=same,
+        supports_gradgrad=False,
+        extra_samples=(_nan_samples,),
+        xfails=(
+            XFail("torch", "sign(nan) is nan; PyTorch gives 0", sample="nan", dtype="float32"),
+            XFail("torch", "sign(nan) is nan; PyTorch gives 0", sample="nan", dtype="float64"),
+        ),
+    ),
     _unary_row("logical_not", rule=const("bool"), supports_grad=False),
     _unary_row("bitwise_not", dtypes=INTEGRAL, rule=same, supports_grad=False, operator=operator.invert),
     # ---- activations (chainrule also takes integer inputs, giving float32, which PyTorch refuses) ----
-    _unary_row("elu", F, ref=_nn("elu"), ref_dtypes=FLOATS, domain=(-2.0, 2.0),
-               kwargs_sets=({}, {"alpha": 0.5})),
-    _unary_row("gelu", F, ref=_nn("gelu"), ref_dtypes=FLOATS, domain=(-3.0, 3.0),
-               kwargs_sets=({}, {"approximate": "tanh"})),
+    _unary_row(
+        "elu", F, ref=_nn("elu"), ref_dtypes=FLOATS, domain=(-2.0, 2.0), kwargs_sets=({}, {"alpha": 0.5})
+    ),
+    _unary_row(
+        "gelu",
+        F,
+        ref=_nn("gelu"),
+        ref_dtypes=FLOATS,
+        domain=(-3.0, 3.0),
+        kwargs_sets=({}, {"approximate": "tanh"}),
+    ),
     _unary_row("silu", F, ref=_nn("silu"), ref_dtypes=FLOATS, domain=(-3.0, 3.0)),
-    _unary_row("softplus", F, ref=_nn("softplus"), ref_dtypes=FLOATS, domain=(-3.0, 3.0),
-               kwargs_sets=({}, {"beta": 2.0, "threshold": 1.0})),
-    _unary_row("leaky_relu", F, ref=_nn("leaky_relu"), ref_dtypes=FLOATS,
-               kwargs_sets=({}, {"negative_slope": 0.2})),
+    _unary_row(
+        "softplus",
+        F,
+        ref=_nn("softplus"),
+        ref_dtypes=FLOATS,
+        domain=(-3.0, 3.0),
+        kwargs_sets=({}, {"beta": 2.0, "threshold": 1.0}),
+    ),
+    _unary_row(
+        "leaky_relu", F, ref=_nn("leaky_relu"), ref_dtypes=FLOATS, kwargs_sets=({}, {"negative_slope": 0.2})
+    ),
     # ---- elementwise, two inputs ----
     _binary_row("add", FMI, extra=(_alpha_samples,), operator=operator.add, inplace_operator=operator.iadd),
-    _binary_row("sub", FMI, dtypes=NUMERIC, extra=(_alpha_samples,), aliases=("subtract",),
-                operator=operator.sub, inplace_operator=operator.isub,
-                note="PyTorch refuses any bool operand of sub; chainrule only two bool ones"),
+    _binary_row(
+        "sub",
+        FMI,
+        dtypes=NUMERIC,
+        extra=(_alpha_samples,),
+        aliases=("subtract",),
+        operator=operator.sub,
+        inplace_operator=operator.isub,
+        note="PyTorch refuses any bool operand of sub; chainrule only two bool ones",
+    ),
     _binary_row("mul", FMI, aliases=("multiply",), operator=operator.mul, inplace_operator=operator.imul),
-    _binary_row("div", FMI, rule=promote_floating(0, 1), rhs=positive(), aliases=("divide", "true_divide"),
-                operator=operator.truediv,
-                inplace_operator=operator.itruediv),
-    OpInfo("pow", FM, _pow_samples, dtypes=ALL_DTYPES, ref_dtypes=NUMERIC, dtype_rule=_pow_rule,
-           operator=operator.pow,
-           domain=positive(), promotes=(0, 1),
-           xfails=(XFail("promotion", "a bool tensor to a Python bool power gives int64; PyTorch keeps bool",
-                         sample="bool-bool_scalar"),),
-           note="chainrule also raises bool tensors to bool tensor powers (int64), which PyTorch refuses"),
-    _binary_row("maximum", FM, no_ref_samples=("scalar_other",),
-                note="chainrule also takes a Python number as other; PyTorch wants a tensor"),
-    _binary_row("minimum", FM, no_ref_samples=("scalar_other",),
-                note="chainrule also takes a Python number as other; PyTorch wants a tensor"),
+    _binary_row(
+        "div",
+        FMI,
+        rule=promote_floating(0, 1),
+        rhs=positive(),
+        aliases=("divide", "true_divide"),
+        operator=operator.truediv,
+        inplace_operator=operator.itruediv,
+    ),
+    OpInfo(
+        "pow",
+        FM,
+        _pow_samples,
+        dtypes=ALL_DTYPES,
+        ref_dtypes=NUMERIC,
+        dtype_rule=_pow_rule,
+        operator=operator.pow,
+        domain=positive(),
+        promotes=(0, 1),
+        xfails=(
+            XFail(
+                "promotion",
+                "a bool tensor to a Python bool power gives int64; PyTorch keeps bool",
+                sample="bool-bool_scalar",
+            ),
+        ),
+        note="chainrule also raises bool tensors to bool tensor powers (int64), which PyTorch refuses",
+    ),
+    _binary_row(
+        "maximum",
+        FM,
+        no_ref_samples=("scalar_other",),
+        note="chainrule also takes a Python number as other; PyTorch wants a tensor",
+    ),
+    _binary_row(
+        "minimum",
+        FM,
+        no_ref_samples=("scalar_other",),
+        note="chainrule also takes a Python number as other; PyTorch wants a tensor",
+    ),
     _binary_row("atan2", FMI, dtypes=ALL_DTYPES, rule=promote_floating(0, 1), scalar=False),
     _binary_row("hypot", FMI, dtypes=FLOATS, rule=promote(0, 1), scalar=False),
     # ---- comparisons and logic ----
@@ -1274,34 +1526,101 @@ OP_DB: list[OpInfo] = [
     _binary_row("bitwise_or", dtypes=INTEGRAL, grad=False, operator=operator.or_),
     _binary_row("bitwise_xor", dtypes=INTEGRAL, grad=False, operator=operator.xor),
     # ---- selection ----
-    OpInfo("where", FM, _where_samples, dtypes=ALL_DTYPES, dtype_rule=promote(1, 2),
-           method_args=_where_method_args, promotes=(1, 2),
-           xfails=(XFail(("torch", "dtype"), "where(cond, 2, 3) with two Python ints (or bools) gives "
-                         "float32; PyTorch gives int64 (bool)", sample="scalars", dtype="int64"),
-                   XFail(("torch", "dtype"), "where(cond, True, False) with two Python bools gives "
-                         "float32; PyTorch gives bool", sample="scalars", dtype="bool"))),
-    OpInfo("clamp", FMI, _clamp_samples, dtypes=NUMERIC, aliases=("clip",), dtype_rule=same,
-           xfails=(XFail(("variants", "inplace_gradcheck"), "clamp_ (and clip_) take only numbers as bounds: "
-                         "TypeError for tensor min/max, which clamp and PyTorch's clamp_ accept",
-                         sample=("tensor_bounds", "tensor_min", "tensor_max_kw")),)),
-    OpInfo("masked_fill", FM, _masked_fill_samples, dtypes=ALL_DTYPES, dtype_rule=same,
-           xfails=(XFail(("gradcheck", "torch"), "no gradient reaches a 0-d tensor value (PyTorch: the sum "
-                         "of the output gradient where the mask is set)", sample="0d_tensor_value"),)),
+    OpInfo(
+        "where",
+        FM,
+        _where_samples,
+        dtypes=ALL_DTYPES,
+        dtype_rule=promote(1, 2),
+        method_args=_where_method_args,
+        promotes=(1, 2),
+        xfails=(
+            XFail(
+                ("torch", "dtype"),
+                "where(cond, 2, 3) with two Python ints (or bools) gives float32; PyTorch gives int64 (bool)",
+                sample="scalars",
+                dtype="int64",
+            ),
+            XFail(
+                ("torch", "dtype"),
+                "where(cond, True, False) with two Python bools gives float32; PyTorch gives bool",
+                sample="scalars",
+                dtype="bool",
+            ),
+        ),
+    ),
+    OpInfo(
+        "clamp",
+        FMI,
+        _clamp_samples,
+        dtypes=NUMERIC,
+        aliases=("clip",),
+        dtype_rule=same,
+        xfails=(
+            XFail(
+                ("variants", "inplace_gradcheck"),
+                "clamp_ (and clip_) take only numbers as bounds: "
+                "TypeError for tensor min/max, which clamp and PyTorch's clamp_ accept",
+                sample=("tensor_bounds", "tensor_min", "tensor_max_kw"),
+            ),
+        ),
+    ),
+    OpInfo(
+        "masked_fill",
+        FM,
+        _masked_fill_samples,
+        dtypes=ALL_DTYPES,
+        dtype_rule=same,
+        xfails=(
+            XFail(
+                ("gradcheck", "torch"),
+                "no gradient reaches a 0-d tensor value (PyTorch: the sum "
+                "of the output gradient where the mask is set)",
+                sample="0d_tensor_value",
+            ),
+        ),
+    ),
     # ---- reductions ----
     OpInfo("sum", FM, _sum_samples, dtypes=ALL_DTYPES, dtype_rule=sum_rule),
     OpInfo("mean", FM, _mean_samples, dtypes=FLOATS, dtype_rule=dtype_kwarg_or_same),
-    OpInfo("prod", FM, _prod_samples, dtypes=ALL_DTYPES, dtype_rule=sum_rule,
-           xfails=(XFail("errors", "prod(x, (0, 1)) (a tuple dim, which prod does not take) raises "
-                         "pybind11's RuntimeError 'Unable to cast Python instance of type tuple to C++ type "
-                         "?' instead of a TypeError naming prod and its dim argument", sample="tuple_dim"),)),
+    OpInfo(
+        "prod",
+        FM,
+        _prod_samples,
+        dtypes=ALL_DTYPES,
+        dtype_rule=sum_rule,
+        xfails=(
+            XFail(
+                "errors",
+                "prod(x, (0, 1)) (a tuple dim, which prod does not take) raises "
+                "pybind11's RuntimeError 'Unable to cast Python instance of type tuple to C++ type "
+                "?' instead of a TypeError naming prod and its dim argument",
+                sample="tuple_dim",
+            ),
+        ),
+    ),
     OpInfo("amax", FM, reduce_samples(empty_all=False), dtypes=NUMERIC),
     OpInfo("amin", FM, reduce_samples(empty_all=False), dtypes=NUMERIC),
     OpInfo("max", FM, _max_samples, dtypes=NUMERIC, dtype_rule=values_and_indices(same)),
     OpInfo("min", FM, _max_samples, dtypes=NUMERIC, dtype_rule=values_and_indices(same)),
-    OpInfo("argmax", FM, _arg_samples, dtypes=NUMERIC, dtype_rule=const("int64"), supports_grad=False,
-           xfails=(_ARG_EMPTY,)),
-    OpInfo("argmin", FM, _arg_samples, dtypes=NUMERIC, dtype_rule=const("int64"), supports_grad=False,
-           xfails=(_ARG_EMPTY,)),
+    OpInfo(
+        "argmax",
+        FM,
+        _arg_samples,
+        dtypes=NUMERIC,
+        dtype_rule=const("int64"),
+        supports_grad=False,
+        xfails=(_ARG_EMPTY,),
+    ),
+    OpInfo(
+        "argmin",
+        FM,
+        _arg_samples,
+        dtypes=NUMERIC,
+        dtype_rule=const("int64"),
+        supports_grad=False,
+        xfails=(_ARG_EMPTY,),
+    ),
     OpInfo("std", FM, _var_samples, domain=(-2.0, 2.0)),
     OpInfo("var", FM, _var_samples, domain=(-2.0, 2.0)),
     OpInfo("norm", FM, _norm_samples, domain=(-2.0, 2.0)),
@@ -1313,113 +1632,304 @@ OP_DB: list[OpInfo] = [
     OpInfo("batch_norm", F, _batch_norm_samples, ref=_nn("batch_norm")),
     OpInfo("layer_norm", F, _layer_norm_samples, ref=_nn("layer_norm")),
     # ---- shape ----
-    OpInfo("broadcast_to", FM, _shape_samples(
-        ("row", (4,), None, ((3, 4),), {}), ("col", (3, 1), None, ((2, 3, 5),), {}),
-        ("same", (2, 3), "T", ((2, 3),), {}), ("0d", (), None, ((2, 2),), {}),
-        ("minus_one", (3, 1), None, ((-1, 4),), {}), ("to_empty", (1, 3), None, ((0, 3),), {})),
-        dtypes=ALL_DTYPES),
+    OpInfo(
+        "broadcast_to",
+        FM,
+        _shape_samples(
+            ("row", (4,), None, ((3, 4),), {}),
+            ("col", (3, 1), None, ((2, 3, 5),), {}),
+            ("same", (2, 3), "T", ((2, 3),), {}),
+            ("0d", (), None, ((2, 2),), {}),
+            ("minus_one", (3, 1), None, ((-1, 4),), {}),
+            ("to_empty", (1, 3), None, ((0, 3),), {}),
+        ),
+        dtypes=ALL_DTYPES,
+    ),
     OpInfo("cat", F, _cat_samples, dtypes=ALL_DTYPES, aliases=("concat", "concatenate")),
     OpInfo("stack", F, _stack_samples, dtypes=ALL_DTYPES),
-    OpInfo("chunk", FM, _shape_samples(
-        ("even", (4, 3), None, (2,), {}), ("uneven", (5, 2), None, (3,), {}),
-        ("dim1", (2, 5), None, (2, 1), {}), ("more_chunks_than_rows", (2, 3), None, (4,), {}),
-        ("transposed", (3, 4), "T", (2,), {"dim": -1})), dtypes=ALL_DTYPES),
-    OpInfo("split", FM, _shape_samples(
-        ("size", (5, 2), None, (2,), {}), ("sections", (6, 2), None, ([1, 2, 3],), {}),
-        ("dim1", (2, 5), None, (3, 1), {}), ("sections_dim_kw", (2, 4), "T", ((3, 1),), {"dim": 1}),
-        ("empty_section", (3, 2), None, ([0, 3],), {})), dtypes=ALL_DTYPES),
-    OpInfo("unbind", FM, _shape_samples(
-        ("dim0", (3, 4), None, (), {}), ("dim1", (3, 4), None, (1,), {}),
-        ("dim_neg", (2, 3, 2), None, (-1,), {}), ("transposed", (3, 4), "T", (0,), {}),
-        ("empty", (0, 3), None, (1,), {})), dtypes=ALL_DTYPES),
-    OpInfo("flatten", FM, _shape_samples(
-        ("all", (2, 3, 4), None, (), {}), ("start1", (2, 3, 4), None, (1,), {}),
-        ("start_end", (2, 3, 4, 2), None, (1, 2), {}), ("neg_kw", (2, 3, 4), None, (), {"start_dim": -2}),
-        ("transposed", (3, 4), "T", (), {}), ("0d", (), None, (), {}), ("empty", (0, 3), None, (), {})),
-        dtypes=ALL_DTYPES),
-    OpInfo("flip", FM, _shape_samples(
-        ("dim0", (3, 4), None, ((0,),), {}), ("both", (3, 4), None, ((0, 1),), {}),
-        ("neg", (2, 3, 4), None, ((-1,),), {}), ("transposed", (3, 4), "T", ((1,),), {}),
-        ("empty", (0, 3), None, ((0,),), {})), dtypes=ALL_DTYPES),
-    OpInfo("movedim", FM, _shape_samples(
-        ("one", (2, 3, 4), None, (0, 2), {}), ("neg", (2, 3, 4), None, (-1, 0), {}),
-        ("tuples", (2, 3, 4), None, ((0, 1), (2, 0)), {}), ("transposed", (3, 4), "T", (0, 1), {})),
-        dtypes=ALL_DTYPES, aliases=("moveaxis",)),
-    OpInfo("narrow", FM, _shape_samples(
-        ("dim0", (4, 3), None, (0, 1, 2), {}), ("dim1", (3, 4), None, (1, 0, 3), {}),
-        ("neg_dim", (2, 3, 4), None, (-1, 2, 2), {}), ("transposed", (3, 4), "T", (1, 1, 2), {}),
-        ("zero_length", (3, 4), None, (1, 2, 0), {})), dtypes=ALL_DTYPES),
-    OpInfo("permute", FM, _shape_samples(
-        ("2d", (3, 4), None, ((1, 0),), {}), ("3d", (2, 3, 4), None, ((2, 0, 1),), {}),
-        ("neg", (2, 3, 4), None, ((-1, 0, 1),), {}), ("transposed", (3, 4), "T", ((1, 0),), {}),
-        ("0d", (), None, ((),), {}), ("empty", (0, 3), None, ((1, 0),), {})), dtypes=ALL_DTYPES),
-    OpInfo("reshape", FM, _shape_samples(
-        ("flat", (3, 4), None, ((12,),), {}), ("split", (12,), None, ((2, 3, 2),), {}),
-        ("minus_one", (3, 4), None, ((-1, 2),), {}), ("transposed_copy", (3, 4), "T", ((12,),), {}),
-        ("strided", (3, 2), "step", ((2, 3),), {}), ("to_0d", (1,), None, ((),), {}),
-        ("from_0d", (), None, ((1, 1),), {}), ("empty", (0, 3), None, ((3, 0),), {})),
-        dtypes=ALL_DTYPES),
-    OpInfo("select", FM, _shape_samples(
-        ("dim0", (3, 4), None, (0, 1), {}), ("dim1_neg_index", (3, 4), None, (1, -1), {}),
-        ("neg_dim", (2, 3, 4), None, (-2, 2), {}), ("transposed", (3, 4), "T", (1, 2), {}),
-        ("to_0d", (3,), None, (0, 1), {})), dtypes=ALL_DTYPES),
-    OpInfo("squeeze", FM, _shape_samples(
-        ("all", (1, 3, 1, 2), None, (), {}), ("dim", (1, 3, 1, 2), None, (2,), {}),
-        ("dim_not_one", (1, 3, 1, 2), None, (1,), {}), ("dims_tuple", (1, 3, 1), None, ((0, 2),), {}),
-        ("transposed", (1, 4), "T", (), {}), ("0d", (), None, (), {}), ("empty", (0, 1), None, (1,), {})),
-        dtypes=ALL_DTYPES),
-    OpInfo("unsqueeze", FM, _shape_samples(
-        ("front", (3, 4), None, (0,), {}), ("end", (3, 4), None, (2,), {}),
-        ("neg", (3, 4), None, (-1,), {}), ("transposed", (3, 4), "T", (1,), {}),
-        ("0d", (), None, (0,), {}), ("empty", (0, 3), None, (1,), {})), dtypes=ALL_DTYPES),
-    OpInfo("transpose", FM, _shape_samples(
-        ("2d", (3, 4), None, (0, 1), {}), ("neg", (2, 3, 4), None, (-1, 0), {}),
-        ("same_dim", (3, 4), None, (1, 1), {}), ("transposed", (3, 4), "T", (0, 1), {}),
-        ("empty", (0, 3), None, (0, 1), {})), dtypes=ALL_DTYPES, aliases=("swapaxes", "swapdims")),
+    OpInfo(
+        "chunk",
+        FM,
+        _shape_samples(
+            ("even", (4, 3), None, (2,), {}),
+            ("uneven", (5, 2), None, (3,), {}),
+            ("dim1", (2, 5), None, (2, 1), {}),
+            ("more_chunks_than_rows", (2, 3), None, (4,), {}),
+            ("transposed", (3, 4), "T", (2,), {"dim": -1}),
+        ),
+        dtypes=ALL_DTYPES,
+    ),
+    OpInfo(
+        "split",
+        FM,
+        _shape_samples(
+            ("size", (5, 2), None, (2,), {}),
+            ("sections", (6, 2), None, ([1, 2, 3],), {}),
+            ("dim1", (2, 5), None, (3, 1), {}),
+            ("sections_dim_kw", (2, 4), "T", ((3, 1),), {"dim": 1}),
+            ("empty_section", (3, 2), None, ([0, 3],), {}),
+        ),
+        dtypes=ALL_DTYPES,
+    ),
+    OpInfo(
+        "unbind",
+        FM,
+        _shape_samples(
+            ("dim0", (3, 4), None, (), {}),
+            ("dim1", (3, 4), None, (1,), {}),
+            ("dim_neg", (2, 3, 2), None, (-1,), {}),
+            ("transposed", (3, 4), "T", (0,), {}),
+            ("empty", (0, 3), None, (1,), {}),
+        ),
+        dtypes=ALL_DTYPES,
+    ),
+    OpInfo(
+        "flatten",
+        FM,
+        _shape_samples(
+            ("all", (2, 3, 4), None, (), {}),
+            ("start1", (2, 3, 4), None, (1,), {}),
+            ("start_end", (2, 3, 4, 2), None, (1, 2), {}),
+            ("neg_kw", (2, 3, 4), None, (), {"start_dim": -2}),
+            ("transposed", (3, 4), "T", (), {}),
+            ("0d", (), None, (), {}),
+            ("empty", (0, 3), None, (), {}),
+        ),
+        dtypes=ALL_DTYPES,
+    ),
+    OpInfo(
+        "flip",
+        FM,
+        _shape_samples(
+            ("dim0", (3, 4), None, ((0,),), {}),
+            ("both", (3, 4), None, ((0, 1),), {}),
+            ("neg", (2, 3, 4), None, ((-1,),), {}),
+            ("transposed", (3, 4), "T", ((1,),), {}),
+            ("empty", (0, 3), None, ((0,),), {}),
+        ),
+        dtypes=ALL_DTYPES,
+    ),
+    OpInfo(
+        "movedim",
+        FM,
+        _shape_samples(
+            ("one", (2, 3, 4), None, (0, 2), {}),
+            ("neg", (2, 3, 4), None, (-1, 0), {}),
+            ("tuples", (2, 3, 4), None, ((0, 1), (2, 0)), {}),
+            ("transposed", (3, 4), "T", (0, 1), {}),
+        ),
+        dtypes=ALL_DTYPES,
+        aliases=("moveaxis",),
+    ),
+    OpInfo(
+        "narrow",
+        FM,
+        _shape_samples(
+            ("dim0", (4, 3), None, (0, 1, 2), {}),
+            ("dim1", (3, 4), None, (1, 0, 3), {}),
+            ("neg_dim", (2, 3, 4), None, (-1, 2, 2), {}),
+            ("transposed", (3, 4), "T", (1, 1, 2), {}),
+            ("zero_length", (3, 4), None, (1, 2, 0), {}),
+        ),
+        dtypes=ALL_DTYPES,
+    ),
+    OpInfo(
+        "permute",
+        FM,
+        _shape_samples(
+            ("2d", (3, 4), None, ((1, 0),), {}),
+            ("3d", (2, 3, 4), None, ((2, 0, 1),), {}),
+            ("neg", (2, 3, 4), None, ((-1, 0, 1),), {}),
+            ("transposed", (3, 4), "T", ((1, 0),), {}),
+            ("0d", (), None, ((),), {}),
+            ("empty", (0, 3), None, ((1, 0),), {}),
+        ),
+        dtypes=ALL_DTYPES,
+    ),
+    OpInfo(
+        "reshape",
+        FM,
+        _shape_samples(
+            ("flat", (3, 4), None, ((12,),), {}),
+            ("split", (12,), None, ((2, 3, 2),), {}),
+            ("minus_one", (3, 4), None, ((-1, 2),), {}),
+            ("transposed_copy", (3, 4), "T", ((12,),), {}),
+            ("strided", (3, 2), "step", ((2, 3),), {}),
+            ("to_0d", (1,), None, ((),), {}),
+            ("from_0d", (), None, ((1, 1),), {}),
+            ("empty", (0, 3), None, ((3, 0),), {}),
+        ),
+        dtypes=ALL_DTYPES,
+    ),
+    OpInfo(
+        "select",
+        FM,
+        _shape_samples(
+            ("dim0", (3, 4), None, (0, 1), {}),
+            ("dim1_neg_index", (3, 4), None, (1, -1), {}),
+            ("neg_dim", (2, 3, 4), None, (-2, 2), {}),
+            ("transposed", (3, 4), "T", (1, 2), {}),
+            ("to_0d", (3,), None, (0, 1), {}),
+        ),
+        dtypes=ALL_DTYPES,
+    ),
+    OpInfo(
+        "squeeze",
+        FM,
+        _shape_samples(
+            ("all", (1, 3, 1, 2), None, (), {}),
+            ("dim", (1, 3, 1, 2), None, (2,), {}),
+            ("dim_not_one", (1, 3, 1, 2), None, (1,), {}),
+            ("dims_tuple", (1, 3, 1), None, ((0, 2),), {}),
+            ("transposed", (1, 4), "T", (), {}),
+            ("0d", (), None, (), {}),
+            ("empty", (0, 1), None, (1,), {}),
+        ),
+        dtypes=ALL_DTYPES,
+    ),
+    OpInfo(
+        "unsqueeze",
+        FM,
+        _shape_samples(
+            ("front", (3, 4), None, (0,), {}),
+            ("end", (3, 4), None, (2,), {}),
+            ("neg", (3, 4), None, (-1,), {}),
+            ("transposed", (3, 4), "T", (1,), {}),
+            ("0d", (), None, (0,), {}),
+            ("empty", (0, 3), None, (1,), {}),
+        ),
+        dtypes=ALL_DTYPES,
+    ),
+    OpInfo(
+        "transpose",
+        FM,
+        _shape_samples(
+            ("2d", (3, 4), None, (0, 1), {}),
+            ("neg", (2, 3, 4), None, (-1, 0), {}),
+            ("same_dim", (3, 4), None, (1, 1), {}),
+            ("transposed", (3, 4), "T", (0, 1), {}),
+            ("empty", (0, 3), None, (0, 1), {}),
+        ),
+        dtypes=ALL_DTYPES,
+        aliases=("swapaxes", "swapdims"),
+    ),
     # ---- indexing ----
     OpInfo("gather", FM, _gather_samples, dtypes=ALL_DTYPES, xfails=(_NEGATIVE_INDEX,)),
     OpInfo("index_select", FM, _index_select_samples, dtypes=ALL_DTYPES, xfails=(_NEGATIVE_INDEX,)),
-    OpInfo("take_along_dim", FM, _take_along_dim_samples, dtypes=ALL_DTYPES,
-           xfails=(XFail("torch", "indices are not broadcast against the input outside dim: input (3, 4), "
-                         "indices (2, 1), dim 0 gives shape (2, 1); PyTorch (2, 4)", sample="dim0_bcast"),
-                   XFail(("gradcheck", "gradgradcheck", "torch", "dtype", "variants"),
-                         "dim cannot be left out (PyTorch then indexes the flattened input): TypeError, "
-                         "incompatible function arguments", sample="no_dim"))),
+    OpInfo(
+        "take_along_dim",
+        FM,
+        _take_along_dim_samples,
+        dtypes=ALL_DTYPES,
+        xfails=(
+            XFail(
+                "torch",
+                "indices are not broadcast against the input outside dim: input (3, 4), "
+                "indices (2, 1), dim 0 gives shape (2, 1); PyTorch (2, 4)",
+                sample="dim0_bcast",
+            ),
+            XFail(
+                ("gradcheck", "gradgradcheck", "torch", "dtype", "variants"),
+                "dim cannot be left out (PyTorch then indexes the flattened input): TypeError, "
+                "incompatible function arguments",
+                sample="no_dim",
+            ),
+        ),
+    ),
     # ---- Tensor-only ops ----
     OpInfo("clone", FM, _conversion_samples, dtypes=ALL_DTYPES),
     OpInfo("contiguous", M, _conversion_samples, dtypes=ALL_DTYPES),
     OpInfo("detach", FMI, _conversion_samples, dtypes=ALL_DTYPES, supports_grad=False),
-    OpInfo("expand", M, _shape_samples(
-        ("row", (4,), None, (3, 4), {}), ("col", (3, 1), None, (2, 3, 5), {}),
-        ("minus_one", (3, 1), None, (-1, 4), {}), ("0d", (), None, (2,), {}),
-        ("transposed", (1, 3), "T", (2, 3), {}), ("to_empty", (1, 3), None, (0, 3), {})),
-        dtypes=ALL_DTYPES),
+    OpInfo(
+        "expand",
+        M,
+        _shape_samples(
+            ("row", (4,), None, (3, 4), {}),
+            ("col", (3, 1), None, (2, 3, 5), {}),
+            ("minus_one", (3, 1), None, (-1, 4), {}),
+            ("0d", (), None, (2,), {}),
+            ("transposed", (1, 3), "T", (2, 3), {}),
+            ("to_empty", (1, 3), None, (0, 3), {}),
+        ),
+        dtypes=ALL_DTYPES,
+    ),
     OpInfo("expand_as", M, _expand_as_samples, dtypes=ALL_DTYPES),
-    OpInfo("view", M, _shape_samples(
-        ("flat", (3, 4), None, (12,), {}), ("split", (12,), None, (2, 3, 2), {}),
-        ("minus_one", (3, 4), None, (-1, 2), {}), ("tuple", (3, 4), None, ((4, 3),), {}),
-        ("to_0d", (1,), None, ((),), {}), ("empty", (0, 3), None, (3, 0), {})), dtypes=ALL_DTYPES),
+    OpInfo(
+        "view",
+        M,
+        _shape_samples(
+            ("flat", (3, 4), None, (12,), {}),
+            ("split", (12,), None, (2, 3, 2), {}),
+            ("minus_one", (3, 4), None, (-1, 2), {}),
+            ("tuple", (3, 4), None, ((4, 3),), {}),
+            ("to_0d", (1,), None, ((),), {}),
+            ("empty", (0, 3), None, (3, 0), {}),
+        ),
+        dtypes=ALL_DTYPES,
+    ),
     OpInfo("view_as", M, _view_as_samples, dtypes=ALL_DTYPES),
     OpInfo("reshape_as", M, _reshape_as_samples, dtypes=ALL_DTYPES),
-    OpInfo("repeat", M, _shape_samples(
-        ("2d", (2, 3), None, (2, 1), {}), ("new_dims", (3,), None, (2, 2), {}),
-        ("tuple", (2, 2), None, ((1, 3),), {}), ("transposed", (2, 3), "T", (2, 2), {}),
-        ("0d", (), None, (3,), {}), ("zero", (2, 3), None, (0, 1), {})), dtypes=ALL_DTYPES),
-    OpInfo("to", M, _to_samples, dtypes=ALL_DTYPES, dtype_rule=_to_rule,
-           gc_eps=1e-3, gc_atol=1e-4, gc_rtol=1e-2,
-           supports_gradgrad=False,
-           note="gradients flow only into floating results"),
-    OpInfo("float", M, _conversion_samples, dtypes=ALL_DTYPES, dtype_rule=const("float32"), gc_eps=1e-3,
-           gc_atol=1e-4, gc_rtol=1e-2, supports_gradgrad=False),
+    OpInfo(
+        "repeat",
+        M,
+        _shape_samples(
+            ("2d", (2, 3), None, (2, 1), {}),
+            ("new_dims", (3,), None, (2, 2), {}),
+            ("tuple", (2, 2), None, ((1, 3),), {}),
+            ("transposed", (2, 3), "T", (2, 2), {}),
+            ("0d", (), None, (3,), {}),
+            ("zero", (2, 3), None, (0, 1), {}),
+        ),
+        dtypes=ALL_DTYPES,
+    ),
+    OpInfo(
+        "to",
+        M,
+        _to_samples,
+        dtypes=ALL_DTYPES,
+        dtype_rule=_to_rule,
+        gc_eps=1e-3,
+        gc_atol=1e-4,
+        gc_rtol=1e-2,
+        supports_gradgrad=False,
+        note="gradients flow only into floating results",
+    ),
+    OpInfo(
+        "float",
+        M,
+        _conversion_samples,
+        dtypes=ALL_DTYPES,
+        dtype_rule=const("float32"),
+        gc_eps=1e-3,
+        gc_atol=1e-4,
+        gc_rtol=1e-2,
+        supports_gradgrad=False,
+    ),
     OpInfo("double", M, _conversion_samples, dtypes=ALL_DTYPES, dtype_rule=const("float64")),
-    OpInfo("long", M, _conversion_samples, dtypes=ALL_DTYPES, dtype_rule=const("int64"),
-           supports_grad=False, domain=(-3.0, 3.0)),
-    OpInfo("bool", M, _conversion_samples, dtypes=ALL_DTYPES, dtype_rule=const("bool"),
-           supports_grad=False),
-    OpInfo("fill", I, _fill_samples, dtypes=ALL_DTYPES,
-           xfails=(XFail(("gradcheck", "torch", "inplace_gradcheck"),
-                         "fill_ with a 0-d tensor value gives the value no gradient (PyTorch: the sum of "
-                         "the output gradient)", sample="0d_tensor"),)),
+    OpInfo(
+        "long",
+        M,
+        _conversion_samples,
+        dtypes=ALL_DTYPES,
+        dtype_rule=const("int64"),
+        supports_grad=False,
+        domain=(-3.0, 3.0),
+    ),
+    OpInfo("bool", M, _conversion_samples, dtypes=ALL_DTYPES, dtype_rule=const("bool"), supports_grad=False),
+    OpInfo(
+        "fill",
+        I,
+        _fill_samples,
+        dtypes=ALL_DTYPES,
+        xfails=(
+            XFail(
+                ("gradcheck", "torch", "inplace_gradcheck"),
+                "fill_ with a 0-d tensor value gives the value no gradient (PyTorch: the sum of "
+                "the output gradient)",
+                sample="0d_tensor",
+            ),
+        ),
+    ),
     OpInfo("zero", I, _conversion_samples, dtypes=ALL_DTYPES),
     OpInfo("copy", I, _copy_samples, dtypes=ALL_DTYPES),
     # ---- losses (internal ops behind chainrule.nn.functional) ----
@@ -1427,8 +1937,14 @@ OP_DB: list[OpInfo] = [
     OpInfo("_l1_loss", F, _loss_samples(), ref=_ref_l1),
     OpInfo("_huber_loss", F, _huber_samples, ref=_ref_huber),
     OpInfo("_smooth_l1_loss", F, _smooth_l1_samples, ref=_ref_smooth_l1),
-    OpInfo("_cross_entropy", F, _cross_entropy_samples, ref=_ref_cross_entropy, domain=(-2.0, 2.0),
-           xfails=(_ALL_IGNORED,)),
+    OpInfo(
+        "_cross_entropy",
+        F,
+        _cross_entropy_samples,
+        ref=_ref_cross_entropy,
+        domain=(-2.0, 2.0),
+        xfails=(_ALL_IGNORED,),
+    ),
     OpInfo("_nll_loss", F, _nll_samples, ref=_ref_nll, xfails=(_ALL_IGNORED,)),
     OpInfo("_binary_cross_entropy", F, _bce_samples, ref=_ref_bce),
     OpInfo("_binary_cross_entropy_with_logits", F, _bce_logits_samples, ref=_ref_bce_logits),
@@ -1441,7 +1957,8 @@ for _op in OP_DB:
 
 # Names of chainrule._core that are not ops (no rows): creation, random numbers and
 # configuration, autograd internals, fused optimizer steps, dtypes and classes.
-NOT_OPS = frozenset("""
+NOT_OPS = frozenset(
+    """
     zeros ones full arange linspace eye rand rand_like randn randn_like randint randint_like randperm
     empty_like zeros_like ones_like full_like from_numpy _tensor _zeros _ones _empty
     manual_seed seed set_num_threads get_num_threads initial_seed get_rng_state set_rng_state
@@ -1451,16 +1968,27 @@ NOT_OPS = frozenset("""
     _sgd_step _adam_step _rmsprop_step _adagrad_step _clip_by_total_norm_ _total_norm _clamp_abs_
     _copy_from_flat_ _zero_ _normal_ _uniform_
     Tensor dtype Generator float32 float64 int64 bool
-""".split())
-INTERNAL_OPS = ("_mse_loss", "_l1_loss", "_huber_loss", "_smooth_l1_loss", "_cross_entropy", "_nll_loss",
-                "_binary_cross_entropy", "_binary_cross_entropy_with_logits")
+""".split()
+)
+INTERNAL_OPS = (
+    "_mse_loss",
+    "_l1_loss",
+    "_huber_loss",
+    "_smooth_l1_loss",
+    "_cross_entropy",
+    "_nll_loss",
+    "_binary_cross_entropy",
+    "_binary_cross_entropy_with_logits",
+)
 # Tensor methods that are neither ops nor variants of one (attributes, conversions to Python,
 # autograd state, factories, random fills).
-NOT_OP_METHODS = frozenset("""
+NOT_OP_METHODS = frozenset(
+    """
     backward register_hook retain_grad requires_grad_ item tolist numpy data_ptr dim element_size
     is_contiguous is_floating_point nelement numel size stride storage_offset type
     new_empty new_full new_ones new_tensor new_zeros normal_ uniform_
-""".split())
+""".split()
+)
 
 
 def derive_registry_from_bindings() -> dict[str, tuple[tuple, tuple]]:
@@ -1484,12 +2012,18 @@ def derive_registry_from_bindings() -> dict[str, tuple[tuple, tuple]]:
         names.add(alias_of.get(base, base))
     out = {}
     for n in sorted(names):
-        variants = tuple(v for v, has in (
-            (FUNCTION, is_function(_core, n)),
-            (METHOD, not n.startswith("_") and hasattr(cr.Tensor, n)),
-            (INPLACE, not n.startswith("_") and hasattr(cr.Tensor, n + "_"))) if has)
-        aliases = tuple(a for a, b in alias_of.items()
-                        if b == n and (hasattr(_core, a) or hasattr(cr.Tensor, a)))
+        variants = tuple(
+            v
+            for v, has in (
+                (FUNCTION, is_function(_core, n)),
+                (METHOD, not n.startswith("_") and hasattr(cr.Tensor, n)),
+                (INPLACE, not n.startswith("_") and hasattr(cr.Tensor, n + "_")),
+            )
+            if has
+        )
+        aliases = tuple(
+            a for a, b in alias_of.items() if b == n and (hasattr(_core, a) or hasattr(cr.Tensor, a))
+        )
         out[n] = (variants, aliases)
     return out
 
@@ -1502,4 +2036,3 @@ def is_function(holder, name) -> bool:
 
 def sample_count(dtypes=None) -> int:
     return sum(len(op.samples(d)) for op in OP_DB for d in (dtypes or op.dtypes))
-

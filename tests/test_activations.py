@@ -1,4 +1,5 @@
 """Activations: values (closed form and PyTorch), gradients, second order, stability, errors."""
+
 from __future__ import annotations
 
 import math
@@ -17,13 +18,20 @@ ACTS = [
     ("leaky_relu_default", lambda x: F.leaky_relu(x), lambda t, x: t.nn.functional.leaky_relu(x)),
     ("elu", lambda x: F.elu(x, 1.5), lambda t, x: t.nn.functional.elu(x, 1.5)),
     ("gelu", lambda x: F.gelu(x), lambda t, x: t.nn.functional.gelu(x)),
-    ("gelu_tanh", lambda x: F.gelu(x, approximate="tanh"), lambda t, x: t.nn.functional.gelu(x, approximate="tanh")),
+    (
+        "gelu_tanh",
+        lambda x: F.gelu(x, approximate="tanh"),
+        lambda t, x: t.nn.functional.gelu(x, approximate="tanh"),
+    ),
     ("silu", lambda x: F.silu(x), lambda t, x: t.nn.functional.silu(x)),
     ("sigmoid", lambda x: F.sigmoid(x), lambda t, x: t.sigmoid(x)),
     ("tanh", lambda x: F.tanh(x), lambda t, x: t.tanh(x)),
     ("softplus", lambda x: F.softplus(x), lambda t, x: t.nn.functional.softplus(x)),
-    ("softplus_beta", lambda x: F.softplus(x, beta=2.0, threshold=3.0),
-     lambda t, x: t.nn.functional.softplus(x, beta=2.0, threshold=3.0)),
+    (
+        "softplus_beta",
+        lambda x: F.softplus(x, beta=2.0, threshold=3.0),
+        lambda t, x: t.nn.functional.softplus(x, beta=2.0, threshold=3.0),
+    ),
 ]
 IDS = [a[0] for a in ACTS]
 
@@ -89,7 +97,9 @@ def test_closed_form_values_without_torch():
     erf = np.vectorize(math.erf)
     np.testing.assert_allclose(to_np(F.gelu(x)), 0.5 * v * (1 + erf(v / math.sqrt(2))))
     k = math.sqrt(2 / math.pi)
-    np.testing.assert_allclose(to_np(F.gelu(x, approximate="tanh")), 0.5 * v * (1 + np.tanh(k * (v + 0.044715 * v ** 3))))
+    np.testing.assert_allclose(
+        to_np(F.gelu(x, approximate="tanh")), 0.5 * v * (1 + np.tanh(k * (v + 0.044715 * v**3)))
+    )
     np.testing.assert_allclose(to_np(F.elu(x, 2.0)), np.where(v > 0, v, 2.0 * np.expm1(v)))
     np.testing.assert_allclose(to_np(F.leaky_relu(x, 0.1)), np.where(v > 0, v, 0.1 * v))
     np.testing.assert_allclose(to_np(F.silu(x)), v / (1 + np.exp(-v)))

@@ -1,6 +1,7 @@
 """Autograd API surface: backward(inputs=), custom Function ctx (saved tensors, non-differentiable and
 dirty outputs), exception classes, out= on creation ops, alpha= on add/sub, the generic backward node,
 the op registry, and in-place atan2_/hypot_."""
+
 import numpy as np
 import pytest
 
@@ -331,13 +332,16 @@ def test_mark_dirty_on_leaf_requiring_grad_raises():
 # Exception classes
 
 
-@pytest.mark.parametrize("name, bases", [
-    ("ShapeError", (ValueError, RuntimeError)),
-    ("DTypeError", (TypeError, RuntimeError)),
-    ("IndexingError", (IndexError, RuntimeError)),
-    ("ArgumentError", (ValueError, RuntimeError)),
-    ("AutogradError", (RuntimeError,)),
-])
+@pytest.mark.parametrize(
+    "name, bases",
+    [
+        ("ShapeError", (ValueError, RuntimeError)),
+        ("DTypeError", (TypeError, RuntimeError)),
+        ("IndexingError", (IndexError, RuntimeError)),
+        ("ArgumentError", (ValueError, RuntimeError)),
+        ("AutogradError", (RuntimeError,)),
+    ],
+)
 def test_exception_class_subclasses_builtin_errors(name, bases):
     exc = getattr(cr, name)
     for base in bases:
@@ -390,8 +394,9 @@ def test_second_backward_raises_autograd_error():
 # out= on creation functions
 
 
-@pytest.mark.parametrize("fn, fill", [(cr.zeros, 0.0), (cr.ones, 1.0), (cr.empty, None)],
-                         ids=["zeros", "ones", "empty"])
+@pytest.mark.parametrize(
+    "fn, fill", [(cr.zeros, 0.0), (cr.ones, 1.0), (cr.empty, None)], ids=["zeros", "ones", "empty"]
+)
 def test_creation_out_writes_into_and_returns_out(fn, fill):
     out = cr.full((2, 3), 7.0)
     result = fn(2, 3, out=out)
@@ -433,8 +438,9 @@ def test_alpha_scales_other_in_value(fn, sign):
     np.testing.assert_allclose(to_np(fn(a, b, alpha=0.5)), [1.0 + sign * 1.5, 2.0 + sign * 2.5])
 
 
-@pytest.mark.parametrize("fn, sign, node", [(cr.add, 1.0, "AddBackward0"), (cr.sub, -1.0, "SubBackward0")],
-                         ids=["add", "sub"])
+@pytest.mark.parametrize(
+    "fn, sign, node", [(cr.add, 1.0, "AddBackward0"), (cr.sub, -1.0, "SubBackward0")], ids=["add", "sub"]
+)
 def test_alpha_scales_gradient_of_other(fn, sign, node):
     a = cr.tensor([1.0, 2.0], requires_grad=True)
     b = cr.tensor([3.0, 5.0], requires_grad=True)
@@ -464,11 +470,15 @@ def test_integral_alpha_with_integer_tensors(fn, expected):
 # Generic backward node (derivatives table)
 
 
-@pytest.mark.parametrize("op", [
-    lambda x: x.tanh(),
-    lambda x: x * x,
-    lambda x: cr.atan2(x, x + 1.0),
-], ids=["tanh", "mul", "atan2"])
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda x: x.tanh(),
+        lambda x: x * x,
+        lambda x: cr.atan2(x, x + 1.0),
+    ],
+    ids=["tanh", "mul", "atan2"],
+)
 def test_generic_node_releases_saved_tensors_after_backward(op):
     x = cr.tensor([0.5, 2.0], requires_grad=True)
     y = op(x).sum()
@@ -520,8 +530,8 @@ def _square_matrix(lib, requires_grad=True):
 GRAD_FN_CASES = [
     ("mul", lambda lib, x: x * x, "MulBackward0"),
     ("div", lambda lib, x: x / (x + 10.0), "DivBackward0"),
-    ("pow_scalar", lambda lib, x: x ** 2.0, "PowBackward0"),
-    ("pow_tensor", lambda lib, x: x ** x, "PowBackward1"),
+    ("pow_scalar", lambda lib, x: x**2.0, "PowBackward0"),
+    ("pow_tensor", lambda lib, x: x**x, "PowBackward1"),
     ("tanh", lambda lib, x: x.tanh(), "TanhBackward0"),
     ("softmax", lambda lib, x: lib.softmax(x, 1), "SoftmaxBackward0"),
     ("matmul", lambda lib, x: lib.matmul(x, x), "MmBackward0"),
@@ -617,9 +627,20 @@ def _alias_args():
     x = cr.tensor([[-0.5, 0.25, 1.5], [2.0, -3.0, 0.75]])
     y = cr.tensor([[1.0, 0.25, -1.5], [0.5, 2.0, 4.0]])
     return {
-        "sub": (x, y), "mul": (x, y), "div": (x, y), "neg": (x,), "abs": (x,), "clamp": (x, 0.0, 1.0),
-        "ne": (x, y), "lt": (x, y), "le": (x, y), "gt": (x, y), "ge": (x, y),
-        "transpose": (x, 0, 1), "movedim": (x, 0, 1), "cat": ([x, y],),
+        "sub": (x, y),
+        "mul": (x, y),
+        "div": (x, y),
+        "neg": (x,),
+        "abs": (x,),
+        "clamp": (x, 0.0, 1.0),
+        "ne": (x, y),
+        "lt": (x, y),
+        "le": (x, y),
+        "gt": (x, y),
+        "ge": (x, y),
+        "transpose": (x, 0, 1),
+        "movedim": (x, 0, 1),
+        "cat": ([x, y],),
     }
 
 

@@ -1,5 +1,6 @@
 """The benchmark harness: `python -m benchmarks --quick` runs end to end and reports every workload
 with either numbers or a reason; missing engine features are reported, not crashed on."""
+
 import json
 import os
 import subprocess
@@ -31,8 +32,14 @@ def _env():
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench")
-    p = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--out", str(out)], cwd=REPO,
-                       env=_env(), capture_output=True, text=True, timeout=600)
+    p = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--out", str(out)],
+        cwd=REPO,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     return p, out
 
 
@@ -152,19 +159,59 @@ def test_report_shows_reason_rows_and_unmeasured_targets_without_numbers():
     from benchmarks import report
 
     results = {
-        "meta": {"command": "python -m benchmarks", "started": "now", "quick": True, "threads": 1,
-                 "repeats": 3, "target_sample_s": 0.01, "budget_per_row_s": 1.0, "thread_env": {},
-                 "machine": {"cpu": "cpu", "logical_cpus": 1, "usable_cpus": 1, "simd": [],
-                             "mem_total_gib": 1.0, "os": "Linux", "python": "3"},
-                 "engines": {"chainrule": {"unavailable": "unavailable: cannot import"}}},
+        "meta": {
+            "command": "python -m benchmarks",
+            "started": "now",
+            "quick": True,
+            "threads": 1,
+            "repeats": 3,
+            "target_sample_s": 0.01,
+            "budget_per_row_s": 1.0,
+            "thread_env": {},
+            "machine": {
+                "cpu": "cpu",
+                "logical_cpus": 1,
+                "usable_cpus": 1,
+                "simd": [],
+                "mem_total_gib": 1.0,
+                "os": "Linux",
+                "python": "3",
+            },
+            "engines": {"chainrule": {"unavailable": "unavailable: cannot import"}},
+        },
         "probes": {},
-        "workloads": {"mlp": {"title": "MLP", "unit": "ms/step", "description": "d", "rows": [
-            {"engine": "chainrule", "variant": None, "status": "unavailable",
-             "reason": "unavailable: AttributeError: no cross_entropy | here"},
-            {"engine": "torch", "variant": None, "status": "ok", "inner": 1,
-             "checks": {"loss0": 2.3, "W0_max_update": 0.1},
-             "stats": {"median": 0.01, "min": 0.009, "max": 0.02, "n": 3, "median_unit": 10.0,
-                       "min_unit": 9.0, "max_unit": 20.0}}]}}}
+        "workloads": {
+            "mlp": {
+                "title": "MLP",
+                "unit": "ms/step",
+                "description": "d",
+                "rows": [
+                    {
+                        "engine": "chainrule",
+                        "variant": None,
+                        "status": "unavailable",
+                        "reason": "unavailable: AttributeError: no cross_entropy | here",
+                    },
+                    {
+                        "engine": "torch",
+                        "variant": None,
+                        "status": "ok",
+                        "inner": 1,
+                        "checks": {"loss0": 2.3, "W0_max_update": 0.1},
+                        "stats": {
+                            "median": 0.01,
+                            "min": 0.009,
+                            "max": 0.02,
+                            "n": 3,
+                            "median_unit": 10.0,
+                            "min_unit": 9.0,
+                            "max_unit": 20.0,
+                        },
+                    },
+                ],
+            }
+        },
+    }
     report.check_status("mlp", results["workloads"]["mlp"])
     results["targets"] = report.targets(results)
     md = report.markdown(results)
@@ -176,8 +223,12 @@ def test_report_shows_reason_rows_and_unmeasured_targets_without_numbers():
 def test_report_flags_a_check_that_shows_no_parameter_update():
     from benchmarks import report
 
-    wl = {"rows": [{"engine": "torch", "status": "ok", "checks": {"loss0": 1.0, "W0_max_update": 0.0}},
-                   {"engine": "chainrule", "status": "ok", "checks": {"loss0": 1.5, "W0_max_update": 0.1}}]}
+    wl = {
+        "rows": [
+            {"engine": "torch", "status": "ok", "checks": {"loss0": 1.0, "W0_max_update": 0.0}},
+            {"engine": "chainrule", "status": "ok", "checks": {"loss0": 1.5, "W0_max_update": 0.1}},
+        ]
+    }
     report.check_status("mlp", wl)
     assert wl["rows"][0]["check_problems"] == ["parameters did not change"]
     assert any("differs from torch" in p for p in wl["rows"][1]["check_problems"])
@@ -190,9 +241,25 @@ def test_engine_that_fails_to_import_is_reported_with_its_error_in_every_workloa
     env = _env()
     env["PYTHONPATH"] = os.pathsep.join([str(tmp_path / "site"), env["PYTHONPATH"]])
     out = tmp_path / "out"
-    p = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--workloads", "chain,import",
-                        "--engines", "micrograd", "--out", str(out)], cwd=REPO, env=env,
-                       capture_output=True, text=True, timeout=300)
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks",
+            "--quick",
+            "--workloads",
+            "chain,import",
+            "--engines",
+            "micrograd",
+            "--out",
+            str(out),
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
     res = json.loads((out / "results.json").read_text())
     for name in ("chain", "import"):

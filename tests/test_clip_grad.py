@@ -1,4 +1,5 @@
 """clip_grad_norm_, clip_grad_value_, parameters_to_vector, vector_to_parameters."""
+
 import math
 
 import numpy as np

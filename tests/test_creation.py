@@ -1,4 +1,5 @@
 """Factories and random numbers: PyTorch's dtype rules, reproducibility under manual_seed."""
+
 import numpy as np
 import pytest
 
@@ -109,8 +110,10 @@ def test_generator_objects_are_independent_streams():
     b = cr.rand(4, generator=g2)
     np.testing.assert_array_equal(to_np(a), to_np(b))
     assert g1.initial_seed() == 5
-    np.testing.assert_array_equal(to_np(cr.randperm(10, generator=cr.Generator().manual_seed(1))),
-                                  to_np(cr.randperm(10, generator=cr.Generator().manual_seed(1))))
+    np.testing.assert_array_equal(
+        to_np(cr.randperm(10, generator=cr.Generator().manual_seed(1))),
+        to_np(cr.randperm(10, generator=cr.Generator().manual_seed(1))),
+    )
 
 
 def test_generator_state_round_trip():

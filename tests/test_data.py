@@ -1,12 +1,12 @@
 """chainrule.utils.data: datasets, samplers, DataLoader batching, shuffling and collation."""
+
 import collections
 
 import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.utils.data import (DataLoader, Dataset, Subset, TensorDataset, default_collate,
-                                  random_split)
+from chainrule.utils.data import DataLoader, Dataset, Subset, TensorDataset, default_collate, random_split
 
 
 def _gen(seed):
@@ -121,8 +121,10 @@ def test_subset_indexes_into_dataset():
     assert len(sub) == 2 and sub[0][1].item() == 9
 
 
-@pytest.mark.skipif(not (hasattr(cr, "manual_seed") and hasattr(cr, "randperm")),
-                    reason="needs chainrule.manual_seed / randperm (merged separately)")
+@pytest.mark.skipif(
+    not (hasattr(cr, "manual_seed") and hasattr(cr, "randperm")),
+    reason="needs chainrule.manual_seed / randperm (merged separately)",
+)
 def test_manual_seed_makes_shuffle_reproducible():
     def order():
         return [i for _, y in DataLoader(_data(16), batch_size=4, shuffle=True) for i in y.tolist()]

@@ -1,5 +1,6 @@
 """Elementwise ops: forward values, gradients (finite differences and PyTorch), broadcasting,
 type promotion, comparisons and logic, error paths, NaN/Inf handling."""
+
 from __future__ import annotations
 
 import math
@@ -23,12 +24,12 @@ UNARY = [
     ("square", lambda x: cr.square(x), lambda x: x.square(), (-1, 1)),
     ("reciprocal", lambda x: cr.reciprocal(x), lambda x: x.reciprocal(), (0.5, 2)),
     ("erf", lambda x: cr.erf(x), lambda x: x.erf(), (-2, 2)),
-    ("pow2", lambda x: x ** 2, lambda x: x ** 2, (-1, 1)),
+    ("pow2", lambda x: x**2, lambda x: x**2, (-1, 1)),
     ("pow3", lambda x: x.pow(3), lambda x: x.pow(3), (-1, 1)),
-    ("pow_half", lambda x: x ** 0.5, lambda x: x ** 0.5, (0.5, 2)),
-    ("pow_neg1", lambda x: x ** -1.0, lambda x: x ** -1.0, (0.5, 2)),
-    ("pow_2_7", lambda x: x ** 2.7, lambda x: x ** 2.7, (0.5, 2)),
-    ("rpow", lambda x: 2 ** x, lambda x: 2 ** x, (-1, 1)),
+    ("pow_half", lambda x: x**0.5, lambda x: x**0.5, (0.5, 2)),
+    ("pow_neg1", lambda x: x**-1.0, lambda x: x**-1.0, (0.5, 2)),
+    ("pow_2_7", lambda x: x**2.7, lambda x: x**2.7, (0.5, 2)),
+    ("rpow", lambda x: 2**x, lambda x: 2**x, (-1, 1)),
     ("clamp_both", lambda x: x.clamp(-0.5, 0.5), lambda x: x.clamp(-0.5, 0.5), (-1, 1)),
     ("clamp_min", lambda x: cr.clamp(x, min=0.1), lambda x: x.clamp(min=0.1), (-1, 1)),
     ("clamp_max", lambda x: cr.clamp(x, max=0.1), lambda x: x.clamp(max=0.1), (-1, 1)),
@@ -68,7 +69,9 @@ def test_unary_matches_torch(torch, name, fn, tfn, rng, dtype):
 
 
 @pytest.mark.parametrize("name,fn,_t,ra,rb", BINARY, ids=[b[0] for b in BINARY])
-@pytest.mark.parametrize("sa,sb", [((3, 4), (3, 4)), ((3, 4), (4,)), ((3, 1), (1, 4)), ((2, 3, 4), (3, 1)), ((), (3,))])
+@pytest.mark.parametrize(
+    "sa,sb", [((3, 4), (3, 4)), ((3, 4), (4,)), ((3, 1), (1, 4)), ((2, 3, 4), (3, 1)), ((), (3,))]
+)
 def test_binary_gradcheck_broadcast(name, fn, _t, ra, rb, sa, sb):
     gradcheck(fn, _arr(sa, ra, seed=1), _arr(sb, rb, seed=2))
 
@@ -81,8 +84,9 @@ def test_binary_gradcheck_non_contiguous_inputs(name, fn, _t, ra, rb):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name,fn,tfn,ra,rb", BINARY, ids=[b[0] for b in BINARY])
 def test_binary_matches_torch_with_broadcast(torch, name, fn, tfn, ra, rb, dtype):
-    check_against_torch(torch, fn, tfn, _arr((2, 3, 4), ra, seed=1).astype(dtype),
-                        _arr((3, 1), rb, seed=2).astype(dtype))
+    check_against_torch(
+        torch, fn, tfn, _arr((2, 3, 4), ra, seed=1).astype(dtype), _arr((3, 1), rb, seed=2).astype(dtype)
+    )
 
 
 def test_where_gradcheck_broadcast_and_non_contiguous():
@@ -93,8 +97,13 @@ def test_where_gradcheck_broadcast_and_non_contiguous():
 
 def test_where_matches_torch(torch):
     c = rand(3, 4, seed=5) > 0
-    check_against_torch(torch, lambda a, b: cr.where(cr.tensor(c), a, b),
-                        lambda a, b: torch.where(torch.tensor(c), a, b), rand(3, 4, seed=1), rand(1, 4, seed=2))
+    check_against_torch(
+        torch,
+        lambda a, b: cr.where(cr.tensor(c), a, b),
+        lambda a, b: torch.where(torch.tensor(c), a, b),
+        rand(3, 4, seed=1),
+        rand(1, 4, seed=2),
+    )
 
 
 def test_where_with_scalar_other_and_values():
@@ -114,7 +123,9 @@ def test_where_rejects_non_bool_condition():
 def test_clamp_tensor_bounds_gradcheck_and_torch(torch):
     x, lo, hi = rand(3, 4, seed=1), rand(4, seed=2, low=-1, high=0), rand(3, 1, seed=3, low=0, high=1)
     gradcheck(lambda a, b, c: cr.clamp(a, b, c), x, lo, hi)
-    check_against_torch(torch, lambda a, b, c: cr.clamp(a, b, c), lambda a, b, c: torch.clamp(a, b, c), x, lo, hi)
+    check_against_torch(
+        torch, lambda a, b, c: cr.clamp(a, b, c), lambda a, b, c: torch.clamp(a, b, c), x, lo, hi
+    )
 
 
 def test_clamp_tensor_bounds_gradient_goes_to_active_bound():
@@ -170,8 +181,8 @@ def test_closed_form_values_without_torch():
     np.testing.assert_allclose(to_np(x.sqrt()), [0.0, 1.0, 2.0])
     np.testing.assert_allclose(to_np((x + 1).log()), np.log([1.0, 2.0, 5.0]))
     np.testing.assert_allclose(to_np((x + 1).rsqrt()), 1 / np.sqrt([1.0, 2.0, 5.0]))
-    np.testing.assert_allclose(to_np(x ** 2), [0.0, 1.0, 16.0])
-    np.testing.assert_allclose(to_np(2 ** x), [1.0, 2.0, 16.0])
+    np.testing.assert_allclose(to_np(x**2), [0.0, 1.0, 16.0])
+    np.testing.assert_allclose(to_np(2**x), [1.0, 2.0, 16.0])
     np.testing.assert_allclose(to_np(cr.tensor([-1.5, 0.0, 2.0]).sign()), [-1.0, 0.0, 1.0])
     np.testing.assert_allclose(to_np(cr.sin(x)), np.sin([0.0, 1.0, 4.0]))
     np.testing.assert_allclose(to_np(cr.erf(x)), [math.erf(v) for v in (0.0, 1.0, 4.0)])
@@ -179,16 +190,16 @@ def test_closed_form_values_without_torch():
 
 def test_closed_form_gradients_without_torch():
     x = leaf([0.5, 1.0, 2.0])
-    (x.exp() + x.log() + x ** 3 + x.sqrt()).sum().backward()
+    (x.exp() + x.log() + x**3 + x.sqrt()).sum().backward()
     v = np.array([0.5, 1.0, 2.0])
-    np.testing.assert_allclose(to_np(x.grad), np.exp(v) + 1 / v + 3 * v ** 2 + 0.5 / np.sqrt(v))
+    np.testing.assert_allclose(to_np(x.grad), np.exp(v) + 1 / v + 3 * v**2 + 0.5 / np.sqrt(v))
 
 
 def test_pow_zero_to_zero_gradients_match_pytorch():
     # d(x**y)/dx is 0 where y == 0; d(x**y)/dy is 0 where x == 0 and y >= 0.
     x = leaf([0.0, 1.0, 2.0])
     y = leaf([0.0, 0.0, 3.0])
-    (x ** y).sum().backward()
+    (x**y).sum().backward()
     np.testing.assert_allclose(to_np(x.grad), [0.0, 0.0, 12.0])
     np.testing.assert_allclose(to_np(y.grad), [0.0, 0.0, 8.0 * math.log(2.0)])
 
@@ -203,12 +214,12 @@ def test_pow_scalar_zero_exponent_has_zero_gradient():
 
 def test_pow_integer_tensor_dtypes():
     x = cr.tensor([1, 2, 3])
-    assert (x ** 2).dtype == cr.int64 and (x ** 2).tolist() == [1, 4, 9]
-    assert (x ** 2.0).dtype == cr.float32
-    assert (2 ** x).dtype == cr.int64 and (2 ** x).tolist() == [2, 4, 8]
-    assert (2.0 ** x).dtype == cr.float32
+    assert (x**2).dtype == cr.int64 and (x**2).tolist() == [1, 4, 9]
+    assert (x**2.0).dtype == cr.float32
+    assert (2**x).dtype == cr.int64 and (2**x).tolist() == [2, 4, 8]
+    assert (2.0**x).dtype == cr.float32
     with pytest.raises(ValueError, match="negative integer powers"):
-        x ** -1
+        x**-1
 
 
 def test_second_order_gradients_through_unary_ops():
@@ -254,9 +265,11 @@ def test_python_scalars_follow_tensor_dtype():
 
 
 def test_promotion_matches_torch(torch):
-    pairs = [(np.array([1, 2]), np.array([1.5, 2.5], dtype=np.float32)),
-             (np.array([True, False]), np.array([3, 4])),
-             (np.array([1.0], dtype=np.float32), np.array([2.0], dtype=np.float64))]
+    pairs = [
+        (np.array([1, 2]), np.array([1.5, 2.5], dtype=np.float32)),
+        (np.array([True, False]), np.array([3, 4])),
+        (np.array([1.0], dtype=np.float32), np.array([2.0], dtype=np.float64)),
+    ]
     for a, b in pairs:
         c = cr.tensor(a) + cr.tensor(b)
         t = torch.tensor(a) + torch.tensor(b)
@@ -267,8 +280,14 @@ def test_promotion_matches_torch(torch):
 def test_comparisons_return_bool_and_no_grad():
     x = leaf([1.0, 2.0, 3.0])
     y = cr.tensor([2.0, 2.0, 2.0])
-    for r, expect in [(x == y, [False, True, False]), (x != y, [True, False, True]), (x < y, [True, False, False]),
-                      (x <= y, [True, True, False]), (x > y, [False, False, True]), (x >= y, [False, True, True])]:
+    for r, expect in [
+        (x == y, [False, True, False]),
+        (x != y, [True, False, True]),
+        (x < y, [True, False, False]),
+        (x <= y, [True, True, False]),
+        (x > y, [False, False, True]),
+        (x >= y, [False, True, True]),
+    ]:
         assert r.dtype == cr.bool and r.tolist() == expect and not r.requires_grad
     assert (x > 1.5).tolist() == [False, True, True]
     assert (x == 2).tolist() == [False, True, False]

@@ -1,4 +1,5 @@
 """Engine behaviour: graph shapes, determinism, threads, higher order, hooks, retained graphs."""
+
 import threading
 
 import numpy as np
@@ -207,8 +208,10 @@ def _branchy_grads(threads):
     try:
         rng = np.random.default_rng(0)
         x = cr.tensor(rng.standard_normal((128, 128)).astype(np.float32))
-        ws = [cr.tensor(rng.standard_normal((128, 128)).astype(np.float32) * 0.1, requires_grad=True)
-              for _ in range(8)]
+        ws = [
+            cr.tensor(rng.standard_normal((128, 128)).astype(np.float32) * 0.1, requires_grad=True)
+            for _ in range(8)
+        ]
         total = None
         for w in ws:
             h = x
@@ -259,7 +262,8 @@ def test_concurrent_backward_from_python_threads_on_shared_leaf():
 
 
 def test_million_op_chain_runs_backward_and_frees_without_recursion():
-    res = run_python("""
+    res = run_python(
+        """
         import sys, chainrule as cr
         sys.setrecursionlimit(200)
         x = cr.tensor([1.0], requires_grad=True)
@@ -274,13 +278,16 @@ def test_million_op_chain_runs_backward_and_frees_without_recursion():
             z = z + 1.0
         del z  # freeing an un-run graph must not recurse either
         print("ok")
-    """, timeout=600)
+    """,
+        timeout=600,
+    )
     assert res.returncode == 0, res.stderr[-2000:]
     assert "ok" in res.stdout
 
 
 def test_memory_flat_over_many_training_iterations():
-    res = run_python("""
+    res = run_python(
+        """
         import gc, numpy as np, chainrule as cr
         def rss():
             with open('/proc/self/status') as f:
@@ -324,5 +331,7 @@ def test_memory_flat_over_many_training_iterations():
         after = rss()
         print(before, after)
         assert after - before < 2048, (before, after)  # KiB
-    """, timeout=600)
+    """,
+        timeout=600,
+    )
     assert res.returncode == 0, res.stdout + res.stderr[-2000:]

@@ -1,5 +1,6 @@
 """Bad input gets a Python exception, never a crash: every public function and Tensor method is
 called with a spread of wrong arguments in a subprocess, so a segfault or abort fails the test."""
+
 import pytest
 
 import chainrule as cr
@@ -18,7 +19,8 @@ vals = [cr.tensor([]), cr.tensor(3.0), cr.tensor([1.0, float('nan')]), cr.zeros(
         (1, 2), [0, 5], 10**20, -10**20, float('inf'), np.array([1, 2]), cr.zeros(1, 1, 1, 1, 1, 1, 1, 1)]
 skip = {{'set_num_threads', 'manual_seed', 'save', 'load', 'show_config', 'seed', 'set_rng_state',
          'Generator', 'Tensor', 'dtype'}}
-funcs = [getattr(cr, n) for n in dir(cr) if not n.startswith('_') and n not in skip and callable(getattr(cr, n))
+funcs = [getattr(cr, n) for n in dir(cr)
+         if not n.startswith('_') and n not in skip and callable(getattr(cr, n))
          and not isinstance(getattr(cr, n), type)]
 funcs += [getattr(F, n) for n in dir(F) if not n.startswith('_') and callable(getattr(F, n))
           and not isinstance(getattr(F, n), type)]

@@ -1,4 +1,5 @@
 """User-defined autograd Functions and the gradient checkers."""
+
 import numpy as np
 import pytest
 

@@ -1,4 +1,5 @@
 """Indexing: basic indexing gives views, advanced indexing copies and accumulates gradients."""
+
 import numpy as np
 import pytest
 
@@ -8,11 +9,23 @@ from helpers import check_against_torch, gradcheck, leaf, rand, to_np
 X = np.arange(60.0).reshape(3, 4, 5)
 
 
-@pytest.mark.parametrize("key", [
-    1, -1, (0, 2), (slice(None), 1), (Ellipsis, 2), (None, 0), (1, None, slice(1, 3)),
-    slice(0, 3, 2), (slice(None), slice(None, None, 3), -2), (Ellipsis,), (slice(5, 10),),
-    (slice(-2, None), Ellipsis, slice(None, -1)),
-])
+@pytest.mark.parametrize(
+    "key",
+    [
+        1,
+        -1,
+        (0, 2),
+        (slice(None), 1),
+        (Ellipsis, 2),
+        (None, 0),
+        (1, None, slice(1, 3)),
+        slice(0, 3, 2),
+        (slice(None), slice(None, None, 3), -2),
+        (Ellipsis,),
+        (slice(5, 10),),
+        (slice(-2, None), Ellipsis, slice(None, -1)),
+    ],
+)
 def test_basic_indexing_matches_numpy_and_is_a_view(key):
     x = cr.tensor(X)
     y = x[key]
@@ -23,16 +36,28 @@ def test_basic_indexing_matches_numpy_and_is_a_view(key):
         np.testing.assert_array_equal(to_np(y), (-X)[key])
 
 
-@pytest.mark.parametrize("key", [
-    [2, 0, 0], (slice(None), [3, 1]), ([0, 2], [1, 3]), ([[0], [2]], [1, 3]),
-    (slice(None), [0, 1], [4, 2]), ([0, 1], slice(None), [4, 2]), (1, slice(None), [0, 4]),
-    (Ellipsis, [1, -1]), (np.array([2, 1]),), ([0, 1], None, slice(1, 3)),
-])
+@pytest.mark.parametrize(
+    "key",
+    [
+        [2, 0, 0],
+        (slice(None), [3, 1]),
+        ([0, 2], [1, 3]),
+        ([[0], [2]], [1, 3]),
+        (slice(None), [0, 1], [4, 2]),
+        ([0, 1], slice(None), [4, 2]),
+        (1, slice(None), [0, 4]),
+        (Ellipsis, [1, -1]),
+        (np.array([2, 1]),),
+        ([0, 1], None, slice(1, 3)),
+    ],
+)
 def test_advanced_indexing_matches_torch_shapes_and_values(key, torch):
     x = cr.tensor(X)
     t = torch.tensor(X)
-    tkey = tuple(torch.tensor(k) if isinstance(k, (list, np.ndarray)) else k for k in
-                 (key if isinstance(key, tuple) else (key,)))
+    tkey = tuple(
+        torch.tensor(k) if isinstance(k, (list, np.ndarray)) else k
+        for k in (key if isinstance(key, tuple) else (key,))
+    )
     expected = t[tkey].numpy()
     np.testing.assert_array_equal(to_np(x[key]), expected)
 
@@ -86,17 +111,20 @@ def test_bad_index_types_and_steps():
         x[..., ...]
 
 
-@pytest.mark.parametrize("fn", [
-    lambda a: a[1],
-    lambda a: a[:, 1:3],
-    lambda a: a[None, ::2, -1],
-    lambda a: a[[0, 2, 2, 0]],
-    lambda a: a[:, [1, 1, 3]],
-    lambda a: a[[0, 0, 2], [1, 1, 3]],
-    lambda a: a[cr.tensor(rand(3, 4) > 0.2)],
-    lambda a: a.T[[1, 0, 1]],
-    lambda a: a.T[1:, ::2],
-])
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda a: a[1],
+        lambda a: a[:, 1:3],
+        lambda a: a[None, ::2, -1],
+        lambda a: a[[0, 2, 2, 0]],
+        lambda a: a[:, [1, 1, 3]],
+        lambda a: a[[0, 0, 2], [1, 1, 3]],
+        lambda a: a[cr.tensor(rand(3, 4) > 0.2)],
+        lambda a: a.T[[1, 0, 1]],
+        lambda a: a.T[1:, ::2],
+    ],
+)
 def test_index_gradients(fn):
     gradcheck(fn, rand(3, 4))
 
@@ -219,8 +247,18 @@ def test_masked_fill_values_and_gradient():
 def test_gather_index_select_masked_fill_match_torch(torch):
     a = rand(3, 4)
     idx = np.array([[0, 0], [2, 1], [3, 3]])
-    check_against_torch(torch, lambda t: t.gather(1, cr.tensor(idx)), lambda t: t.gather(1, torch.tensor(idx)), a)
-    check_against_torch(torch, lambda t: t.index_select(0, cr.tensor([2, 2, 0])),
-                        lambda t: t.index_select(0, torch.tensor([2, 2, 0])), a)
-    check_against_torch(torch, lambda t: t.masked_fill(cr.tensor(a > 0), 0.5),
-                        lambda t: t.masked_fill(torch.tensor(a > 0), 0.5), a)
+    check_against_torch(
+        torch, lambda t: t.gather(1, cr.tensor(idx)), lambda t: t.gather(1, torch.tensor(idx)), a
+    )
+    check_against_torch(
+        torch,
+        lambda t: t.index_select(0, cr.tensor([2, 2, 0])),
+        lambda t: t.index_select(0, torch.tensor([2, 2, 0])),
+        a,
+    )
+    check_against_torch(
+        torch,
+        lambda t: t.masked_fill(cr.tensor(a > 0), 0.5),
+        lambda t: t.masked_fill(torch.tensor(a > 0), 0.5),
+        a,
+    )

@@ -1,4 +1,5 @@
 """chainrule.nn.init: PyTorch's formulas, in place, under no_grad, reproducible under manual_seed."""
+
 import math
 
 import numpy as np
@@ -16,7 +17,7 @@ def test_calculate_gain_matches_pytorch_table():
     assert init.calculate_gain("sigmoid") == 1.0
     assert init.calculate_gain("tanh") == pytest.approx(5 / 3)
     assert init.calculate_gain("relu") == pytest.approx(math.sqrt(2))
-    assert init.calculate_gain("leaky_relu") == pytest.approx(math.sqrt(2 / (1 + 0.01 ** 2)))
+    assert init.calculate_gain("leaky_relu") == pytest.approx(math.sqrt(2 / (1 + 0.01**2)))
     assert init.calculate_gain("leaky_relu", math.sqrt(5)) == pytest.approx(math.sqrt(1 / 3))
     assert init.calculate_gain("selu") == 0.75
     with pytest.raises(ValueError, match="Unsupported nonlinearity"):
@@ -107,7 +108,9 @@ def test_xavier_and_kaiming_bounds_and_stds():
     assert abs(std - math.sqrt(2 / (fan_in + fan_out))) < 0.01 * math.sqrt(2 / (fan_in + fan_out)) * 5
     _, std, lo, hi = _stats(init.kaiming_uniform_(cr.empty(fan_out, fan_in), a=math.sqrt(5)))
     assert -1 / math.sqrt(fan_in) <= lo and hi <= 1 / math.sqrt(fan_in)
-    _, std, _, _ = _stats(init.kaiming_normal_(cr.empty(fan_out, fan_in), mode="fan_out", nonlinearity="relu"))
+    _, std, _, _ = _stats(
+        init.kaiming_normal_(cr.empty(fan_out, fan_in), mode="fan_out", nonlinearity="relu")
+    )
     assert abs(std - math.sqrt(2 / fan_out)) < 0.03 * math.sqrt(2 / fan_out)
 
 
@@ -134,8 +137,19 @@ def test_linear_default_init_bounds():
         assert -bound <= lo and hi <= bound
 
 
-@pytest.mark.parametrize("name", ["uniform_", "normal_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
-                                  "kaiming_normal_", "trunc_normal_", "orthogonal_"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "uniform_",
+        "normal_",
+        "xavier_uniform_",
+        "xavier_normal_",
+        "kaiming_uniform_",
+        "kaiming_normal_",
+        "trunc_normal_",
+        "orthogonal_",
+    ],
+)
 def test_initializers_draw_from_the_given_generator(name):
     fn = getattr(cr.nn.init, name)
     a, b = cr.zeros(8, 6), cr.zeros(8, 6)

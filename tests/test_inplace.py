@@ -1,5 +1,6 @@
 """In-place ops: values, the version counter, autograd rules (leaf, non-leaf rebase, views),
 dtype and shape checks, and the no_grad optimizer path."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -68,9 +69,18 @@ def test_inplace_with_overlapping_source_reads_old_values():
 def test_every_inplace_write_bumps_the_version():
     x = cr.tensor([1.0, 2.0])
     v0 = x._version
-    ops = [lambda: x.add_(1.0), lambda: x.add_(cr.tensor([1.0, 1.0])), lambda: x.sub_(1.0),
-           lambda: x.mul_(2.0), lambda: x.div_(2.0), lambda: x.zero_(), lambda: x.fill_(1.0),
-           lambda: x.clamp_(min=0.0), lambda: x.copy_(cr.tensor([3.0, 4.0])), lambda: x.neg_()]
+    ops = [
+        lambda: x.add_(1.0),
+        lambda: x.add_(cr.tensor([1.0, 1.0])),
+        lambda: x.sub_(1.0),
+        lambda: x.mul_(2.0),
+        lambda: x.div_(2.0),
+        lambda: x.zero_(),
+        lambda: x.fill_(1.0),
+        lambda: x.clamp_(min=0.0),
+        lambda: x.copy_(cr.tensor([3.0, 4.0])),
+        lambda: x.neg_(),
+    ]
     for i, op in enumerate(ops, 1):
         op()
         assert x._version == v0 + i
@@ -89,7 +99,11 @@ def test_backward_through_exp_after_inplace_on_its_output_raises():
     x = leaf([0.5, 1.0])
     y = x.exp()
     y.add_(1)
-    with pytest.raises(RuntimeError, match=r"ExpBackward0.*modified by an inplace operation|modified by an inplace operation.*ExpBackward0"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"ExpBackward0.*modified by an inplace operation"
+        r"|modified by an inplace operation.*ExpBackward0",
+    ):
         y.sum().backward()
 
 
@@ -191,9 +205,16 @@ def test_clamp_inplace_gradient_matches_out_of_place():
 
 def test_inplace_on_leaf_requiring_grad_raises():
     x = leaf([1.0, 2.0])
-    for op in [lambda: x.add_(1.0), lambda: x.mul_(cr.tensor([2.0, 2.0])), lambda: x.zero_(),
-               lambda: x.copy_(cr.tensor([0.0, 0.0])), lambda: x.clamp_(min=0.0)]:
-        with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in an in-place operation"):
+    for op in [
+        lambda: x.add_(1.0),
+        lambda: x.mul_(cr.tensor([2.0, 2.0])),
+        lambda: x.zero_(),
+        lambda: x.copy_(cr.tensor([0.0, 0.0])),
+        lambda: x.clamp_(min=0.0),
+    ]:
+        with pytest.raises(
+            RuntimeError, match="a leaf Variable that requires grad is being used in an in-place operation"
+        ):
             op()
     assert x.tolist() == [1.0, 2.0] and x._version == 0
     with pytest.raises(RuntimeError, match="leaf Variable"):
@@ -204,7 +225,10 @@ def test_inplace_on_view_of_tensor_requiring_grad_raises():
     x = leaf([[1.0, 2.0], [3.0, 4.0]])
     y = x * 1.0
     v = y.T
-    with pytest.raises(RuntimeError, match="in-place operation on a view of a tensor that requires grad is not supported.*clone"):
+    with pytest.raises(
+        RuntimeError,
+        match="in-place operation on a view of a tensor that requires grad is not supported.*clone",
+    ):
         v.mul_(2.0)
     assert y.tolist() == [[1.0, 2.0], [3.0, 4.0]]
 
@@ -258,7 +282,9 @@ def test_float32_self_with_float64_other_stays_float32():
 
 def test_broadcast_to_larger_than_self_raises_value_error():
     a = cr.tensor([1.0, 2.0])
-    with pytest.raises(ValueError, match=r"output with shape \[2\] doesn't match the broadcast shape \[2, 2\]"):
+    with pytest.raises(
+        ValueError, match=r"output with shape \[2\] doesn't match the broadcast shape \[2, 2\]"
+    ):
         a.add_(cr.ones(2, 2))
     with pytest.raises(ValueError, match="cannot be broadcast"):
         a.mul_(cr.ones(3))

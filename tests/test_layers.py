@@ -10,7 +10,7 @@ from helpers import check_against_torch, gradcheck, rand, to_np
 
 
 def _copy_params(cr_mod, torch_mod):
-    for (name, p), (_, q) in zip(cr_mod.state_dict().items(), torch_mod.state_dict().items()):
+    for p, q in zip(cr_mod.state_dict().values(), torch_mod.state_dict().values()):
         nn.init._copy_(p, q.detach().numpy())
 
 
@@ -49,20 +49,30 @@ def test_linear_matches_torch_forward_and_grads(torch):
 def test_mlp_state_dict_keys_and_repr_equal_pytorch(torch):
     def build(m):
         return m.Sequential(m.Linear(4, 8), m.BatchNorm1d(8), m.ReLU(), m.Dropout(0.1), m.Linear(8, 2))
+
     c, t = build(nn), build(torch.nn)
     assert list(c.state_dict()) == list(t.state_dict())
     assert repr(c) == repr(t)
     _copy_params(c, t)
-    missing, unexpected = c.load_state_dict({k: cr.tensor(v.numpy()).reshape(tuple(v.shape))
-                                             for k, v in t.state_dict().items()})
+    missing, unexpected = c.load_state_dict(
+        {k: cr.tensor(v.numpy()).reshape(tuple(v.shape)) for k, v in t.state_dict().items()}
+    )
     assert missing == [] and unexpected == []
 
 
 # ---- activations -------------------------------------------------------------------------------
 ACTIVATIONS = [
-    ("ReLU", (), {}), ("LeakyReLU", (0.2,), {}), ("ELU", (0.7,), {}), ("GELU", (), {}),
-    ("GELU", (), {"approximate": "tanh"}), ("SiLU", (), {}), ("Sigmoid", (), {}), ("Tanh", (), {}),
-    ("Softplus", (2.0, 10.0), {}), ("Softmax", (1,), {}), ("LogSoftmax", (1,), {}),
+    ("ReLU", (), {}),
+    ("LeakyReLU", (0.2,), {}),
+    ("ELU", (0.7,), {}),
+    ("GELU", (), {}),
+    ("GELU", (), {"approximate": "tanh"}),
+    ("SiLU", (), {}),
+    ("Sigmoid", (), {}),
+    ("Tanh", (), {}),
+    ("Softplus", (2.0, 10.0), {}),
+    ("Softmax", (1,), {}),
+    ("LogSoftmax", (1,), {}),
 ]
 
 
@@ -89,9 +99,16 @@ def test_mse_and_l1_loss_closed_form():
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_regression_losses_match_torch(torch, reduction):
     x, y = rand(4, 3, seed=1, low=-3, high=3), rand(4, 3, seed=2)
-    for name, kw in [("MSELoss", {}), ("L1Loss", {}), ("HuberLoss", {"delta": 0.5}),
-                     ("SmoothL1Loss", {"beta": 0.5})]:
-        c, t = getattr(nn, name)(reduction=reduction, **kw), getattr(torch.nn, name)(reduction=reduction, **kw)
+    for name, kw in [
+        ("MSELoss", {}),
+        ("L1Loss", {}),
+        ("HuberLoss", {"delta": 0.5}),
+        ("SmoothL1Loss", {"beta": 0.5}),
+    ]:
+        c, t = (
+            getattr(nn, name)(reduction=reduction, **kw),
+            getattr(torch.nn, name)(reduction=reduction, **kw),
+        )
         check_against_torch(torch, c, t, x, y, atol=1e-10)
 
 
@@ -112,8 +129,14 @@ def test_bce_losses_match_torch(torch):
     p, y = rand(6, seed=4, low=0.05, high=0.95), (rand(6, seed=5) > 0).astype(np.float64)
     check_against_torch(torch, nn.BCELoss(), torch.nn.BCELoss(), p, y, atol=1e-10)
     pw = np.array([2.0] * 6)
-    check_against_torch(torch, nn.BCEWithLogitsLoss(pos_weight=cr.tensor(pw)),
-                        torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor(pw)), p * 4 - 2, y, atol=1e-10)
+    check_against_torch(
+        torch,
+        nn.BCEWithLogitsLoss(pos_weight=cr.tensor(pw)),
+        torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor(pw)),
+        p * 4 - 2,
+        y,
+        atol=1e-10,
+    )
 
 
 # ---- Dropout -----------------------------------------------------------------------------------

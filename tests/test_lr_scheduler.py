@@ -1,4 +1,5 @@
 """Learning-rate schedulers: step-by-step agreement with torch.optim.lr_scheduler."""
+
 import math
 import warnings
 
@@ -19,7 +20,9 @@ def _cr_opt(kind="sgd"):
 def _torch_opt(torch, kind="sgd"):
     a, b = torch.tensor([1.0], requires_grad=True), torch.tensor([2.0], requires_grad=True)
     groups = [{"params": [a]}, {"params": [b], "lr": 0.05}]
-    return torch.optim.SGD(groups, lr=0.1, momentum=0.9) if kind == "sgd" else torch.optim.Adam(groups, lr=0.1)
+    return (
+        torch.optim.SGD(groups, lr=0.1, momentum=0.9) if kind == "sgd" else torch.optim.Adam(groups, lr=0.1)
+    )
 
 
 CASES = {
@@ -28,13 +31,20 @@ CASES = {
     "ExponentialLR": lambda M, o: M.ExponentialLR(o, gamma=0.93),
     "CosineAnnealingLR": lambda M, o: M.CosineAnnealingLR(o, T_max=10, eta_min=0.001),
     "LinearLR": lambda M, o: M.LinearLR(o, start_factor=0.25, end_factor=0.9, total_iters=8),
-    "LambdaLR": lambda M, o: M.LambdaLR(o, lr_lambda=[lambda e: 0.95 ** e, lambda e: 1 / (1 + e)]),
+    "LambdaLR": lambda M, o: M.LambdaLR(o, lr_lambda=[lambda e: 0.95**e, lambda e: 1 / (1 + e)]),
     "OneCycleLR-cos": lambda M, o: M.OneCycleLR(o, max_lr=[1.0, 0.5], total_steps=51),
-    "OneCycleLR-linear-3phase": lambda M, o: M.OneCycleLR(o, max_lr=0.8, epochs=5, steps_per_epoch=11,
-                                                          anneal_strategy="linear", three_phase=True),
+    "OneCycleLR-linear-3phase": lambda M, o: M.OneCycleLR(
+        o, max_lr=0.8, epochs=5, steps_per_epoch=11, anneal_strategy="linear", three_phase=True
+    ),
     "SequentialLR": lambda M, o: M.SequentialLR(
-        o, [M.LinearLR(o, start_factor=0.1, total_iters=5), M.CosineAnnealingLR(o, T_max=20),
-            M.StepLR(o, step_size=3)], milestones=[5, 30]),
+        o,
+        [
+            M.LinearLR(o, start_factor=0.1, total_iters=5),
+            M.CosineAnnealingLR(o, T_max=20),
+            M.StepLR(o, step_size=3),
+        ],
+        milestones=[5, 30],
+    ),
 }
 
 
@@ -62,13 +72,28 @@ def test_scheduler_matches_torch_for_50_steps(torch, name, kind):
             tsched.step()
 
 
-@pytest.mark.parametrize("kwargs,metrics", [
-    (dict(), [1.0] * 30),
-    (dict(mode="max", factor=0.5, patience=2, threshold=0.1, threshold_mode="abs", cooldown=2, min_lr=0.01),
-     [float(x) for x in np.random.default_rng(0).uniform(0, 1, 50)]),
-    (dict(factor=0.3, patience=0, cooldown=1, min_lr=[0.0, 0.04], eps=1e-3),
-     [float(x) for x in np.linspace(1, 0.5, 25)] + [0.6] * 25),
-])
+@pytest.mark.parametrize(
+    "kwargs,metrics",
+    [
+        (dict(), [1.0] * 30),
+        (
+            dict(
+                mode="max",
+                factor=0.5,
+                patience=2,
+                threshold=0.1,
+                threshold_mode="abs",
+                cooldown=2,
+                min_lr=0.01,
+            ),
+            [float(x) for x in np.random.default_rng(0).uniform(0, 1, 50)],
+        ),
+        (
+            dict(factor=0.3, patience=0, cooldown=1, min_lr=[0.0, 0.04], eps=1e-3),
+            [float(x) for x in np.linspace(1, 0.5, 25)] + [0.6] * 25,
+        ),
+    ],
+)
 def test_reduce_lr_on_plateau_matches_torch(torch, kwargs, metrics):
     opt, topt = _cr_opt(), _torch_opt(torch)
     sched = S.ReduceLROnPlateau(opt, **kwargs)

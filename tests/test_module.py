@@ -1,6 +1,7 @@
 """Module mechanics: registration, traversal, modes, conversion, hooks, state_dict, repr.
 
 These use modules whose parameters need no random init (custom ones, BatchNorm, LayerNorm)."""
+
 import copy
 import pickle
 
@@ -98,7 +99,7 @@ def test_getattr_and_delattr_reach_registered_members():
     del m.weight
     assert "weight" not in m._parameters
     with pytest.raises(AttributeError, match="'Affine' object has no attribute 'weight'"):
-        m.weight
+        _ = m.weight
     del m.steps
     assert "steps" not in m._buffers
     assert "bias" in dir(m) and "scratch" in dir(m)
@@ -107,8 +108,15 @@ def test_getattr_and_delattr_reach_registered_members():
 # ---- traversal ---------------------------------------------------------------------------------
 def test_named_parameters_use_dotted_names_in_registration_order():
     names = [n for n, _ in Net().named_parameters()]
-    assert names == ["a.weight", "a.bias", "bn.weight", "bn.bias", "blocks.0.weight", "blocks.0.bias",
-                     "blocks.2.weight"]
+    assert names == [
+        "a.weight",
+        "a.bias",
+        "bn.weight",
+        "bn.bias",
+        "blocks.0.weight",
+        "blocks.0.bias",
+        "blocks.2.weight",
+    ]
     assert [n for n, _ in Net().named_parameters(prefix="model", recurse=False)] == []
 
 
@@ -127,8 +135,14 @@ def test_shared_parameters_and_modules_are_listed_once():
 def test_buffers_children_and_modules():
     net = Net()
     assert [n for n, _ in net.named_buffers()] == [
-        "a.steps", "a.scratch", "bn.running_mean", "bn.running_var", "bn.num_batches_tracked",
-        "blocks.2.steps", "blocks.2.scratch"]
+        "a.steps",
+        "a.scratch",
+        "bn.running_mean",
+        "bn.running_var",
+        "bn.num_batches_tracked",
+        "blocks.2.steps",
+        "blocks.2.scratch",
+    ]
     assert [n for n, _ in net.named_children()] == ["a", "bn", "blocks"]
     assert len(list(net.modules())) == 7
     assert net.get_submodule("blocks.2") is net.blocks[2]
@@ -212,9 +226,20 @@ def test_hook_handle_works_as_context_manager():
 # ---- state_dict --------------------------------------------------------------------------------
 def test_state_dict_keys_follow_pytorch_naming_and_skip_non_persistent_buffers():
     keys = list(Net().state_dict())
-    assert keys == ["a.weight", "a.bias", "a.steps", "bn.weight", "bn.bias", "bn.running_mean",
-                    "bn.running_var", "bn.num_batches_tracked", "blocks.0.weight", "blocks.0.bias",
-                    "blocks.2.weight", "blocks.2.steps"]
+    assert keys == [
+        "a.weight",
+        "a.bias",
+        "a.steps",
+        "bn.weight",
+        "bn.bias",
+        "bn.running_mean",
+        "bn.running_var",
+        "bn.num_batches_tracked",
+        "blocks.0.weight",
+        "blocks.0.bias",
+        "blocks.2.weight",
+        "blocks.2.steps",
+    ]
 
 
 def test_state_dict_values_are_detached_unless_keep_vars():
@@ -242,8 +267,11 @@ def test_load_state_dict_strict_reports_missing_and_unexpected_keys():
     sd = net.state_dict()
     del sd["bn.running_var"]
     sd["extra.weight"] = cr.ones(1)
-    with pytest.raises(RuntimeError, match=r'Missing key\(s\) in state_dict: "bn.running_var"(.|\n)*'
-                                           r'Unexpected key\(s\) in state_dict: "extra.weight"'):
+    with pytest.raises(
+        RuntimeError,
+        match=r'Missing key\(s\) in state_dict: "bn.running_var"(.|\n)*'
+        r'Unexpected key\(s\) in state_dict: "extra.weight"',
+    ):
         net.load_state_dict(sd)
     result = net.load_state_dict(sd, strict=False)
     assert result.missing_keys == ["bn.running_var"] and result.unexpected_keys == ["extra.weight"]
@@ -270,13 +298,16 @@ def test_repr_nests_children_like_pytorch():
         "    (1): Identity()\n"
         "    (2): Affine()\n"
         "  )\n"
-        ")")
+        ")"
+    )
 
 
 def test_module_list_repr_groups_repeated_modules():
     ml = nn.ModuleList([nn.ReLU(), nn.ReLU(), nn.ReLU(), nn.LayerNorm(2)])
-    assert repr(ml) == ("ModuleList(\n  (0-2): 3 x ReLU()\n"
-                        "  (3): LayerNorm((2,), eps=1e-05, elementwise_affine=True, bias=True)\n)")
+    assert repr(ml) == (
+        "ModuleList(\n  (0-2): 3 x ReLU()\n"
+        "  (3): LayerNorm((2,), eps=1e-05, elementwise_affine=True, bias=True)\n)"
+    )
 
 
 # ---- containers --------------------------------------------------------------------------------
@@ -332,7 +363,8 @@ def test_deepcopy_of_module_copies_parameters():
 
 def test_state_dict_keys_equal_pytorch_for_same_architecture(torch):
     c = nn.Sequential(nn.BatchNorm1d(4), nn.LayerNorm(4), nn.ModuleList([nn.BatchNorm1d(4)]))
-    t = torch.nn.Sequential(torch.nn.BatchNorm1d(4), torch.nn.LayerNorm(4),
-                            torch.nn.ModuleList([torch.nn.BatchNorm1d(4)]))
+    t = torch.nn.Sequential(
+        torch.nn.BatchNorm1d(4), torch.nn.LayerNorm(4), torch.nn.ModuleList([torch.nn.BatchNorm1d(4)])
+    )
     assert list(c.state_dict()) == list(t.state_dict())
     assert repr(c) == repr(t)

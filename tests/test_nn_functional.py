@@ -1,4 +1,5 @@
 """Softmax family and losses: closed forms, gradients, PyTorch reference, stability, errors."""
+
 from __future__ import annotations
 
 import math
@@ -14,19 +15,23 @@ from helpers import check_against_torch, gradcheck, leaf, rand, to_np
 def _flat(fn):
     """0-dim results as shape (1,): the shared helpers seed gradients through cr.tensor, which
     currently turns a 0-dim NumPy array into shape (1,)."""
+
     def wrapped(*xs):
         out = fn(*xs)
         return out.reshape(1) if out.ndim == 0 else out
+
     return wrapped
 
 
 def gradgrad(fn, *arrays):
     """Second-order check: central differences of fn's create_graph gradient (fixed output grad)."""
+
     def first_order(*xs):
         with cr.enable_grad():
             y = fn(*xs)
             go = cr.tensor(np.random.default_rng(5).standard_normal(tuple(y.shape))).reshape(tuple(y.shape))
             return tuple(cr.autograd.grad(y, xs, go, create_graph=True))
+
     gradcheck(first_order, *arrays)
 
 
@@ -74,8 +79,9 @@ def test_double_backward_softmax_family():
 def test_softmax_family_matches_torch(torch):
     check_against_torch(torch, lambda x: cr.softmax(x, 1), lambda x: torch.softmax(x, 1), LOGITS3)
     check_against_torch(torch, lambda x: cr.log_softmax(x, -1), lambda x: torch.log_softmax(x, -1), LOGITS3)
-    check_against_torch(torch, lambda x: x.transpose(0, 2).log_softmax(0),
-                        lambda x: x.transpose(0, 2).log_softmax(0), LOGITS3)
+    check_against_torch(
+        torch, lambda x: x.transpose(0, 2).log_softmax(0), lambda x: x.transpose(0, 2).log_softmax(0), LOGITS3
+    )
 
 
 # ---- cross entropy / nll ---------------------------------------------------------------------------
@@ -112,8 +118,11 @@ def test_cross_entropy_ignore_index_rows_get_no_gradient():
 
 def test_nll_loss_picks_negative_log_probability():
     lp = cr.tensor(np.log(np.array([[0.2, 0.8], [0.6, 0.4]])))
-    assert math.isclose(F.nll_loss(lp, cr.tensor([1, 0]), reduction="sum").item(), -math.log(0.8) - math.log(0.6),
-                        rel_tol=1e-12)
+    assert math.isclose(
+        F.nll_loss(lp, cr.tensor([1, 0]), reduction="sum").item(),
+        -math.log(0.8) - math.log(0.6),
+        rel_tol=1e-12,
+    )
 
 
 CE_CASES = {
@@ -139,20 +148,36 @@ def _kw(kw, lib):
 def test_cross_entropy_and_nll_match_torch(torch, name):
     kw = CE_CASES[name]
     tf = torch.nn.functional
-    check_against_torch(torch, _flat(lambda x: F.cross_entropy(x, cr.tensor(TARGET), **_kw(kw, cr))),
-                        _flat(lambda x: tf.cross_entropy(x, torch.tensor(TARGET), **_kw(kw, torch))), LOGITS)
+    check_against_torch(
+        torch,
+        _flat(lambda x: F.cross_entropy(x, cr.tensor(TARGET), **_kw(kw, cr))),
+        _flat(lambda x: tf.cross_entropy(x, torch.tensor(TARGET), **_kw(kw, torch))),
+        LOGITS,
+    )
     nkw = {k: v for k, v in kw.items() if k != "label_smoothing"}
-    check_against_torch(torch, _flat(lambda x: F.nll_loss(x, cr.tensor(TARGET), **_kw(nkw, cr))),
-                        _flat(lambda x: tf.nll_loss(x, torch.tensor(TARGET), **_kw(nkw, torch))), LOGITS)
+    check_against_torch(
+        torch,
+        _flat(lambda x: F.nll_loss(x, cr.tensor(TARGET), **_kw(nkw, cr))),
+        _flat(lambda x: tf.nll_loss(x, torch.tensor(TARGET), **_kw(nkw, torch))),
+        LOGITS,
+    )
 
 
 @pytest.mark.parametrize("kw", [dict(), dict(reduction="none"), dict(label_smoothing=0.1, ignore_index=1)])
 def test_cross_entropy_spatial_and_unbatched_match_torch(torch, kw):
     tf = torch.nn.functional
-    check_against_torch(torch, _flat(lambda x: F.cross_entropy(x, cr.tensor(TARGET3), **kw)),
-                        _flat(lambda x: tf.cross_entropy(x, torch.tensor(TARGET3), **kw)), LOGITS3)
-    check_against_torch(torch, _flat(lambda x: F.cross_entropy(x, cr.tensor([2]).reshape(()), **kw)),
-                        _flat(lambda x: tf.cross_entropy(x, torch.tensor(2), **kw)), LOGITS[0])
+    check_against_torch(
+        torch,
+        _flat(lambda x: F.cross_entropy(x, cr.tensor(TARGET3), **kw)),
+        _flat(lambda x: tf.cross_entropy(x, torch.tensor(TARGET3), **kw)),
+        LOGITS3,
+    )
+    check_against_torch(
+        torch,
+        _flat(lambda x: F.cross_entropy(x, cr.tensor([2]).reshape(()), **kw)),
+        _flat(lambda x: tf.cross_entropy(x, torch.tensor(2), **kw)),
+        LOGITS[0],
+    )
 
 
 @pytest.mark.parametrize("kw", [dict(), dict(reduction="sum"), dict(weight=WEIGHT, label_smoothing=0.25)])
@@ -160,8 +185,13 @@ def test_cross_entropy_probability_targets_match_torch(torch, kw):
     probs = rand(4, 5, seed=9, low=0, high=1)
     probs /= probs.sum(1, keepdims=True)
     tf = torch.nn.functional
-    check_against_torch(torch, _flat(lambda x, t: F.cross_entropy(x, t, **_kw(kw, cr))),
-                        _flat(lambda x, t: tf.cross_entropy(x, t, **_kw(kw, torch))), LOGITS, probs)
+    check_against_torch(
+        torch,
+        _flat(lambda x, t: F.cross_entropy(x, t, **_kw(kw, cr))),
+        _flat(lambda x, t: tf.cross_entropy(x, t, **_kw(kw, torch))),
+        LOGITS,
+        probs,
+    )
 
 
 @pytest.mark.parametrize("kw", [dict(), dict(weight=WEIGHT, label_smoothing=0.1, ignore_index=3)])
@@ -200,7 +230,9 @@ def test_regression_losses_closed_form():
     assert math.isclose(F.mse_loss(x, t).item(), (0.25 + 4 + 9) / 3, rel_tol=1e-6)
     assert math.isclose(F.l1_loss(x, t, reduction="sum").item(), 5.5, rel_tol=1e-6)
     assert math.isclose(F.huber_loss(x, t, reduction="sum").item(), 0.125 + 1.5 + 2.5, rel_tol=1e-6)
-    assert math.isclose(F.smooth_l1_loss(x, t, reduction="sum", beta=2.0).item(), 0.0625 + 1.0 + 2.0, rel_tol=1e-6)
+    assert math.isclose(
+        F.smooth_l1_loss(x, t, reduction="sum", beta=2.0).item(), 0.0625 + 1.0 + 2.0, rel_tol=1e-6
+    )
     assert to_np(F.mse_loss(x, t, reduction="none")).shape == (3,)
 
 
@@ -230,7 +262,9 @@ T01 = rand(3, 4, seed=8, low=0, high=1)
 
 def test_bce_with_logits_closed_form_and_huge_logits():
     x = cr.tensor([0.0])
-    assert math.isclose(F.binary_cross_entropy_with_logits(x, cr.tensor([1.0])).item(), math.log(2), rel_tol=1e-6)
+    assert math.isclose(
+        F.binary_cross_entropy_with_logits(x, cr.tensor([1.0])).item(), math.log(2), rel_tol=1e-6
+    )
     big = leaf(np.array([1e4, -1e4, 1e4]))
     loss = F.binary_cross_entropy_with_logits(big, cr.tensor(np.array([0.0, 1.0, 1.0])), reduction="sum")
     loss.backward()
@@ -243,19 +277,33 @@ def test_bce_clamps_log_at_minus_100():
     np.testing.assert_allclose(to_np(loss), [100.0, 100.0])
 
 
-BCE_KW = [dict(), dict(reduction="sum"), dict(reduction="none"), dict(weight=rand(4, seed=3, low=0.1, high=2))]
+BCE_KW = [
+    dict(),
+    dict(reduction="sum"),
+    dict(reduction="none"),
+    dict(weight=rand(4, seed=3, low=0.1, high=2)),
+]
 
 
 @pytest.mark.parametrize("kw", BCE_KW, ids=["mean", "sum", "none", "weight"])
 def test_bce_family_matches_torch(torch, kw):
     tf = torch.nn.functional
-    check_against_torch(torch, _flat(lambda p, t: F.binary_cross_entropy(p, t, **_kw(kw, cr))),
-                        _flat(lambda p, t: tf.binary_cross_entropy(p, t, **_kw(kw, torch))), P, T01)
+    check_against_torch(
+        torch,
+        _flat(lambda p, t: F.binary_cross_entropy(p, t, **_kw(kw, cr))),
+        _flat(lambda p, t: tf.binary_cross_entropy(p, t, **_kw(kw, torch))),
+        P,
+        T01,
+    )
     pw = rand(4, seed=4, low=0.5, high=3)
     for extra_c, extra_t in [({}, {}), ({"pos_weight": cr.tensor(pw)}, {"pos_weight": torch.tensor(pw)})]:
         check_against_torch(
-            torch, _flat(lambda x, t: F.binary_cross_entropy_with_logits(x, t, **_kw(kw, cr), **extra_c)),
-            _flat(lambda x, t: tf.binary_cross_entropy_with_logits(x, t, **_kw(kw, torch), **extra_t)), A * 3, T01)
+            torch,
+            _flat(lambda x, t, e=extra_c: F.binary_cross_entropy_with_logits(x, t, **_kw(kw, cr), **e)),
+            _flat(lambda x, t, e=extra_t: tf.binary_cross_entropy_with_logits(x, t, **_kw(kw, torch), **e)),
+            A * 3,
+            T01,
+        )
 
 
 def test_gradcheck_bce_family():

@@ -1,4 +1,5 @@
 """Fused batch_norm / layer_norm kernels and the BatchNorm1d/2d, LayerNorm modules."""
+
 import numpy as np
 import pytest
 
@@ -80,7 +81,9 @@ def test_batch_norm_training_gradcheck_input_weight_bias(shape):
 
 
 def test_batch_norm_gradcheck_non_contiguous_input():
-    gradcheck(lambda x, w, b: _bn_train(x.transpose(0, 1), w, b), rand(3, 6, seed=12), rand(3), rand(3, seed=2))
+    gradcheck(
+        lambda x, w, b: _bn_train(x.transpose(0, 1), w, b), rand(3, 6, seed=12), rand(3), rand(3, seed=2)
+    )
 
 
 def test_batch_norm_gradcheck_without_affine():
@@ -89,13 +92,19 @@ def test_batch_norm_gradcheck_without_affine():
 
 def test_batch_norm_eval_gradcheck():
     rm, rv = cr.tensor(rand(3, seed=14)), cr.tensor(rand(3, seed=15, low=0.5, high=2.0))
-    gradcheck(lambda x, w, b: cr.batch_norm(x, rm, rv, w, b, False, 0.1, 1e-5), rand(4, 3, 2), rand(3), rand(3))
+    gradcheck(
+        lambda x, w, b: cr.batch_norm(x, rm, rv, w, b, False, 0.1, 1e-5), rand(4, 3, 2), rand(3), rand(3)
+    )
 
 
 @pytest.mark.parametrize("shape,norm", [((4, 5), (5,)), ((2, 3, 2, 2), (2, 2))])
 def test_layer_norm_gradcheck_input_weight_bias(shape, norm):
-    gradcheck(lambda x, w, b: cr.layer_norm(x, norm, w, b, 1e-5), rand(*shape, seed=16), rand(*norm, seed=17),
-              rand(*norm, seed=18))
+    gradcheck(
+        lambda x, w, b: cr.layer_norm(x, norm, w, b, 1e-5),
+        rand(*shape, seed=16),
+        rand(*norm, seed=17),
+        rand(*norm, seed=18),
+    )
 
 
 def test_layer_norm_gradcheck_non_contiguous_input():
@@ -129,7 +138,9 @@ def test_batch_norm_double_backward_matches_finite_differences():
 
 
 def test_layer_norm_double_backward_matches_finite_differences():
-    _second_order_check(lambda x, w: cr.layer_norm(x, (4,), w, None, 1e-5), rand(3, 4, seed=23), rand(4, seed=24))
+    _second_order_check(
+        lambda x, w: cr.layer_norm(x, (4,), w, None, 1e-5), rand(3, 4, seed=23), rand(4, seed=24)
+    )
 
 
 # ---- errors ------------------------------------------------------------------------------------
@@ -180,7 +191,9 @@ def test_batch_norm_module_counts_batches_and_uses_cumulative_average_when_momen
     for b in batches:
         bn(cr.tensor(b))
     assert int(bn.num_batches_tracked) == 3
-    np.testing.assert_allclose(to_np(bn.running_mean), np.mean([b.mean(0) for b in batches], axis=0), rtol=1e-12)
+    np.testing.assert_allclose(
+        to_np(bn.running_mean), np.mean([b.mean(0) for b in batches], axis=0), rtol=1e-12
+    )
 
 
 def test_batch_norm_without_tracking_uses_batch_stats_in_eval():
@@ -194,16 +207,26 @@ def test_batch_norm_without_tracking_uses_batch_stats_in_eval():
 @pytest.mark.parametrize("shape", [(8, 3), (4, 3, 5)])
 def test_batch_norm_training_matches_torch(torch, shape):
     check_against_torch(
-        torch, _bn_train,
+        torch,
+        _bn_train,
         lambda x, w, b: torch.nn.functional.batch_norm(x, None, None, w, b, True, 0.1, 1e-5),
-        rand(*shape, seed=30), rand(3, seed=31), rand(3, seed=32), atol=1e-10)
+        rand(*shape, seed=30),
+        rand(3, seed=31),
+        rand(3, seed=32),
+        atol=1e-10,
+    )
 
 
 def test_layer_norm_matches_torch(torch):
     check_against_torch(
-        torch, lambda x, w, b: cr.layer_norm(x, (3, 4), w, b, 1e-5),
+        torch,
+        lambda x, w, b: cr.layer_norm(x, (3, 4), w, b, 1e-5),
         lambda x, w, b: torch.nn.functional.layer_norm(x, (3, 4), w, b, 1e-5),
-        rand(2, 5, 3, 4, seed=33), rand(3, 4, seed=34), rand(3, 4, seed=35), atol=1e-10)
+        rand(2, 5, 3, 4, seed=33),
+        rand(3, 4, seed=34),
+        rand(3, 4, seed=35),
+        atol=1e-10,
+    )
 
 
 @pytest.mark.parametrize("momentum", [0.1, None])
@@ -242,9 +265,15 @@ def test_batch_norm_double_backward_matches_torch(torch):
 
     def run(lib, bn, T):
         xs, ws = T(x, requires_grad=True), T(w, requires_grad=True)
-        gx, gw = lib.autograd.grad(bn(xs, None, None, ws, None, True, 0.1, 1e-5), [xs, ws], T(g), create_graph=True)
-        return [to_np(t) if isinstance(t, cr.Tensor) else t.detach().numpy()
-                for t in lib.autograd.grad((gx * T(v)).sum() + (gw * gw).sum(), [xs, ws])]
+        gx, gw = lib.autograd.grad(
+            bn(xs, None, None, ws, None, True, 0.1, 1e-5), [xs, ws], T(g), create_graph=True
+        )
+        return [
+            to_np(t) if isinstance(t, cr.Tensor) else t.detach().numpy()
+            for t in lib.autograd.grad((gx * T(v)).sum() + (gw * gw).sum(), [xs, ws])
+        ]
 
-    for a, b in zip(run(cr, cr.batch_norm, cr.tensor), run(torch, torch.nn.functional.batch_norm, torch.tensor)):
+    for a, b in zip(
+        run(cr, cr.batch_norm, cr.tensor), run(torch, torch.nn.functional.batch_norm, torch.tensor)
+    ):
         np.testing.assert_allclose(a, b, atol=1e-10)

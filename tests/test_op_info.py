@@ -11,6 +11,7 @@
 Test ids are op names. A known mismatch is its own strict xfail case, ``<op>-xfail-...``, which
 runs only the samples it names; the op's main case runs all the others.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -114,13 +115,20 @@ def tols(op, dtype):
 # ---- parametrization: one case per row, one more per known failure ------------------------------
 def cases(test, rows=OP_DB):
     for op in rows:
-        marks = [] if op.available else [
-            pytest.mark.skip(reason=f"chainrule.{op.requires} is not implemented yet")]
+        marks = (
+            []
+            if op.available
+            else [pytest.mark.skip(reason=f"chainrule.{op.requires} is not implemented yet")]
+        )
         yield pytest.param(op, None, id=op.name, marks=marks)
         for xf in op.xfails:
             if xf.applies_to(test):
-                yield pytest.param(op, xf, id=f"{op.name}-{xf.id}",
-                                   marks=marks + [pytest.mark.xfail(strict=True, reason=xf.reason)])
+                yield pytest.param(
+                    op,
+                    xf,
+                    id=f"{op.name}-{xf.id}",
+                    marks=marks + [pytest.mark.xfail(strict=True, reason=xf.reason)],
+                )
 
 
 def selected(op, xf, test, sample_name, dtype):
@@ -169,8 +177,9 @@ def test_gradcheck(op, xf):
     _report(failures, f"gradcheck of {op.name}")
 
 
-@pytest.mark.parametrize("op,xf", cases("gradgradcheck",
-                                        [o for o in OP_DB if o.supports_grad and o.supports_gradgrad]))
+@pytest.mark.parametrize(
+    "op,xf", cases("gradgradcheck", [o for o in OP_DB if o.supports_grad and o.supports_gradgrad])
+)
 def test_gradgradcheck(op, xf):
     """Second derivatives: the gradients computed with create_graph=True are themselves checked."""
     failures = []
@@ -242,8 +251,9 @@ def _check_dtypes(out, expected, what):
     outs = outputs(out)
     exp = list(expected) if isinstance(expected, tuple) else [expected] * len(outs)
     got = [o.dtype for o in outs]
-    assert got == exp, (f"{what}: result dtype {[dtype_name(d) for d in got]}, "
-                        f"expected {[dtype_name(d) for d in exp]}")
+    assert got == exp, (
+        f"{what}: result dtype {[dtype_name(d) for d in got]}, expected {[dtype_name(d) for d in exp]}"
+    )
 
 
 @pytest.mark.parametrize("op,xf", cases("dtype"))
@@ -314,7 +324,8 @@ def _same(a, b, what):
     assert len(oa) == len(ob), what
     for x, y in zip(oa, ob):
         assert x.dtype == y.dtype and tuple(x.shape) == tuple(y.shape), (
-            f"{what}: {x.dtype}{tuple(x.shape)} vs {y.dtype}{tuple(y.shape)}")
+            f"{what}: {x.dtype}{tuple(x.shape)} vs {y.dtype}{tuple(y.shape)}"
+        )
         np.testing.assert_array_equal(to_np(x), to_np(y), err_msg=what)
 
 
@@ -338,9 +349,11 @@ def test_declared_variants_exist():
     for op in OP_DB:
         if not op.available:
             continue
-        have = {FUNCTION: is_function(cr, op.name) or is_function(_core, op.name),
-                METHOD: not op.name.startswith("_") and callable(getattr(cr.Tensor, op.name, None)),
-                INPLACE: not op.name.startswith("_") and hasattr(cr.Tensor, op.name + "_")}
+        have = {
+            FUNCTION: is_function(cr, op.name) or is_function(_core, op.name),
+            METHOD: not op.name.startswith("_") and callable(getattr(cr.Tensor, op.name, None)),
+            INPLACE: not op.name.startswith("_") and hasattr(cr.Tensor, op.name + "_"),
+        }
         declared = set(op.variants)
         actual = {v for v, h in have.items() if h}
         if declared != actual:
@@ -398,8 +411,9 @@ def _check_variants(op, s):
             r = op.inplace_operator(*a2)
             assert r is self_t, f"{op.inplace_operator.__name__} does not give back self"
             exp = to_np(outputs(expected)[0]).astype(to_np(self_t).dtype)
-            np.testing.assert_allclose(to_np(self_t), exp, rtol=1e-6, atol=1e-6,
-                                       err_msg=op.inplace_operator.__name__)
+            np.testing.assert_allclose(
+                to_np(self_t), exp, rtol=1e-6, atol=1e-6, err_msg=op.inplace_operator.__name__
+            )
             a2, k2, _ = instantiate(s, cr)
             self_t = op.method_args(a2)[0] if op.method_args else a2[0]
         before = to_np(self_t).copy()
@@ -407,8 +421,9 @@ def _check_variants(op, s):
             version = self_t._version
             r = op.call_inplace(a2, k2)
             assert r is self_t, "in-place variant does not return self"
-            assert self_t._version > version or self_t.numel() == 0 or op.name == "detach", \
+            assert self_t._version > version or self_t.numel() == 0 or op.name == "detach", (
                 "in-place variant did not bump the version counter"
+            )
             exp = to_np(outputs(expected)[0]).astype(to_np(self_t).dtype)
             np.testing.assert_allclose(to_np(self_t), exp, rtol=1e-6, atol=1e-6, err_msg="in-place result")
         else:
@@ -417,8 +432,9 @@ def _check_variants(op, s):
             np.testing.assert_array_equal(to_np(self_t), before, err_msg="failed in-place call changed self")
 
 
-@pytest.mark.parametrize("op,xf", cases("inplace_gradcheck",
-                                        [o for o in OP_DB if INPLACE in o.variants and o.supports_grad]))
+@pytest.mark.parametrize(
+    "op,xf", cases("inplace_gradcheck", [o for o in OP_DB if INPLACE in o.variants and o.supports_grad])
+)
 def test_inplace_gradcheck(op, xf):
     """Gradients through the in-place variant applied to a non-leaf (a clone of the leaf, viewed the
     way the sample says: in-place writes into transposed and strided views too)."""
@@ -430,8 +446,11 @@ def test_inplace_gradcheck(op, xf):
         diff = [a for a in all_args if a.grad] if s.gradcheck else []
         args, kwargs, _ = instantiate(s, cr)
         self_index = 1 if op.method_args else 0
-        if not diff or not isinstance(args[self_index], cr.Tensor) or not _inplace_allowed(
-                args[self_index], op(*args, **kwargs)):
+        if (
+            not diff
+            or not isinstance(args[self_index], cr.Tensor)
+            or not _inplace_allowed(args[self_index], op(*args, **kwargs))
+        ):
             continue
         if not all_args[0].grad:
             continue
@@ -484,8 +503,10 @@ def test_error_inputs(op, xf):
             with pytest.raises(e.error, match=e.match):
                 op(*args, **kwargs)
         except BaseException as exc:  # pytest's Failed is a BaseException
-            failures.append(f"  {e.name}: expected {e.error.__name__}({e.match!r}): "
-                            f"{type(exc).__name__}: {str(exc)[:300]}")
+            failures.append(
+                f"  {e.name}: expected {e.error.__name__}({e.match!r}): "
+                f"{type(exc).__name__}: {str(exc)[:300]}"
+            )
     _report(failures, f"error inputs of {op.name}")
 
 
@@ -502,8 +523,11 @@ def _make_sample_tensor_from_numpy_scalar():
     return cr.tensor(np.float64(0.5))
 
 
-@pytest.mark.xfail(strict=True, reason="chainrule.tensor(np.float64(0.5)) is float32 (the NumPy scalar is "
-                   "read as a Python float); PyTorch, and chainrule for 0-d arrays, keep float64")
+@pytest.mark.xfail(
+    strict=True,
+    reason="chainrule.tensor(np.float64(0.5)) is float32 (the NumPy scalar is "
+    "read as a Python float); PyTorch, and chainrule for 0-d arrays, keep float64",
+)
 def test_tensor_from_numpy_float64_scalar_keeps_float64():
     # Found building the table: samples therefore hold 0-d arrays, never NumPy scalars.
     assert cr.tensor(np.array(0.5)).dtype == cr.float64
@@ -523,7 +547,8 @@ def test_registry_has_a_row_for_every_op_and_no_row_is_unregistered():
     unregistered = sorted(rows - set(registry) - pending)
     assert not missing_rows and not unregistered, (
         f"ops in the registry without a row in tests/op_info.py: {missing_rows}; "
-        f"rows for ops not in the registry: {unregistered}")
+        f"rows for ops not in the registry: {unregistered}"
+    )
 
 
 def test_registry_variants_and_aliases_match_rows():
@@ -548,7 +573,8 @@ def test_every_bound_op_is_a_registry_row():
         f"bound outside the registry: {sorted(set(derived) - set(registry))}; "
         f"registry rows not bound: {sorted(set(registry) - set(derived))}; "
         f"different variants or aliases: "
-        f"{sorted(n for n in set(derived) & set(registry) if derived[n] != registry[n])}")
+        f"{sorted(n for n in set(derived) & set(registry) if derived[n] != registry[n])}"
+    )
 
 
 def test_every_row_has_samples_in_every_dtype():

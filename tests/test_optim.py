@@ -1,4 +1,5 @@
 """Optimizers: trajectories against torch.optim, hand-computed steps, state dicts, errors."""
+
 import numpy as np
 import pytest
 
@@ -119,7 +120,9 @@ def test_state_dict_layout_matches_torch(torch):
     ours.step()
     ref.step()
     a, b = ours.state_dict(), ref.state_dict()
-    assert [g["params"] for g in a["param_groups"]] == [g["params"] for g in b["param_groups"]] == [[0, 1], [2]]
+    assert (
+        [g["params"] for g in a["param_groups"]] == [g["params"] for g in b["param_groups"]] == [[0, 1], [2]]
+    )
     assert sorted(a["state"]) == sorted(b["state"]) == [0, 1, 2]
     for i in range(3):
         assert sorted(a["state"][i]) == sorted(b["state"][i])
@@ -156,8 +159,8 @@ def test_adam_two_steps_by_hand():
     p.grad = cr.tensor(g2)
     opt.step()
     m = 0.9 * 0.1 * g1 + 0.1 * g2
-    v = 0.999 * 0.001 * g1 ** 2 + 0.001 * g2 ** 2
-    expect = expect - 0.1 / (1 - 0.9 ** 2) * m / (np.sqrt(v) / np.sqrt(1 - 0.999 ** 2) + 1e-8)
+    v = 0.999 * 0.001 * g1**2 + 0.001 * g2**2
+    expect = expect - 0.1 / (1 - 0.9**2) * m / (np.sqrt(v) / np.sqrt(1 - 0.999**2) + 1e-8)
     np.testing.assert_allclose(np.asarray(p.detach()), expect, rtol=1e-13)
     assert opt.state[p]["step"].item() == 2.0
 
@@ -184,8 +187,13 @@ def test_rmsprop_and_adagrad_first_step_by_hand():
 
 
 def test_optimizer_descends_quadratic():
-    for cls, kw in [(optim.SGD, dict(lr=0.1, momentum=0.5)), (optim.Adam, dict(lr=0.1)),
-                    (optim.AdamW, dict(lr=0.1)), (optim.RMSprop, dict(lr=0.05)), (optim.Adagrad, dict(lr=0.5))]:
+    for cls, kw in [
+        (optim.SGD, dict(lr=0.1, momentum=0.5)),
+        (optim.Adam, dict(lr=0.1)),
+        (optim.AdamW, dict(lr=0.1)),
+        (optim.RMSprop, dict(lr=0.05)),
+        (optim.Adagrad, dict(lr=0.5)),
+    ]:
         p = cr.tensor([3.0, -2.0], dtype=cr.float64, requires_grad=True)
         opt = cls([p], **kw)
         for _ in range(200):
@@ -288,8 +296,15 @@ def test_param_groups_fill_defaults():
     opt = optim.SGD([{"params": [a]}, {"params": b, "lr": 0.5}], lr=0.1, momentum=0.9)
     assert opt.param_groups[0]["lr"] == 0.1 and opt.param_groups[1]["lr"] == 0.5
     assert opt.param_groups[1]["momentum"] == 0.9 and opt.param_groups[1]["params"][0] is b
-    assert set(opt.param_groups[0]) == {"params", "lr", "momentum", "dampening", "weight_decay",
-                                        "nesterov", "maximize"}
+    assert set(opt.param_groups[0]) == {
+        "params",
+        "lr",
+        "momentum",
+        "dampening",
+        "weight_decay",
+        "nesterov",
+        "maximize",
+    }
 
 
 def test_add_param_group_rejects_parameter_in_two_groups():
@@ -355,11 +370,16 @@ def _train(opt, params, consts, steps):
         opt.step()
 
 
-@pytest.mark.parametrize("cls,kw", [(optim.SGD, dict(lr=0.01, momentum=0.9, nesterov=True)),
-                                    (optim.Adam, dict(lr=0.01, amsgrad=True)),
-                                    (optim.AdamW, dict(lr=0.01)),
-                                    (optim.RMSprop, dict(lr=0.01, momentum=0.5, centered=True)),
-                                    (optim.Adagrad, dict(lr=0.1, lr_decay=0.01))])
+@pytest.mark.parametrize(
+    "cls,kw",
+    [
+        (optim.SGD, dict(lr=0.01, momentum=0.9, nesterov=True)),
+        (optim.Adam, dict(lr=0.01, amsgrad=True)),
+        (optim.AdamW, dict(lr=0.01)),
+        (optim.RMSprop, dict(lr=0.01, momentum=0.5, centered=True)),
+        (optim.Adagrad, dict(lr=0.1, lr_decay=0.01)),
+    ],
+)
 def test_state_dict_round_trip_resumes_bitwise(cls, kw):
     consts = [cr.tensor(x) for x in (A, B, K)]
     ref_params = _cr_params()
@@ -406,11 +426,16 @@ needs_nn = pytest.mark.skipif(not _has_nn, reason="needs chainrule.nn.Linear and
 
 
 @needs_nn
-@pytest.mark.parametrize("name,kwargs", [("SGD", dict(lr=0.1, momentum=0.9, nesterov=True)),
-                                         ("Adam", dict(lr=0.01, amsgrad=True)),
-                                         ("AdamW", dict(lr=0.01, weight_decay=0.1)),
-                                         ("RMSprop", dict(lr=0.01, centered=True, momentum=0.5)),
-                                         ("Adagrad", dict(lr=0.1))])
+@pytest.mark.parametrize(
+    "name,kwargs",
+    [
+        ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True)),
+        ("Adam", dict(lr=0.01, amsgrad=True)),
+        ("AdamW", dict(lr=0.01, weight_decay=0.1)),
+        ("RMSprop", dict(lr=0.01, centered=True, momentum=0.5)),
+        ("Adagrad", dict(lr=0.1)),
+    ],
+)
 def test_linear_classifier_trajectory_matches_torch(torch, name, kwargs):
     rng = np.random.default_rng(3)
     X, y = rng.standard_normal((16, 5)), rng.integers(0, 3, 16)
@@ -432,5 +457,9 @@ def test_linear_classifier_trajectory_matches_torch(torch, name, kwargs):
         topt.zero_grad()
         torch.nn.functional.cross_entropy(tmodel(xt), yt).backward()
         topt.step()
-    np.testing.assert_allclose(np.asarray(model.weight.detach()), tmodel.weight.detach().numpy(), rtol=1e-9, atol=1e-10)
-    np.testing.assert_allclose(np.asarray(model.bias.detach()), tmodel.bias.detach().numpy(), rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(
+        np.asarray(model.weight.detach()), tmodel.weight.detach().numpy(), rtol=1e-9, atol=1e-10
+    )
+    np.testing.assert_allclose(
+        np.asarray(model.bias.detach()), tmodel.bias.detach().numpy(), rtol=1e-9, atol=1e-10
+    )

@@ -1,4 +1,5 @@
 """Reductions: values, gradients (central differences and PyTorch), determinism, errors."""
+
 from __future__ import annotations
 
 import math
@@ -15,12 +16,15 @@ X = rand(3, 4, 5, seed=3)
 def _flat(fn):
     """Gives 0-dim results shape (1,): the shared helpers seed gradients through cr.tensor, which
     currently turns a 0-dim NumPy array into shape (1,)."""
+
     def wrapped(*xs):
         out = fn(*xs)
         if isinstance(out, tuple):
             return tuple(o.reshape(1) if o.ndim == 0 else o for o in out)
         return out.reshape(1) if out.ndim == 0 else out
+
     return wrapped
+
 
 XT = rand(5, 4, seed=4)  # used transposed: non-contiguous input
 
@@ -217,16 +221,20 @@ def test_gradcheck_reductions_on_transposed_input(name):
 def gradgrad(fn, *arrays):
     """Second-order check: central differences of the create_graph gradient of fn (for a fixed
     output gradient). Grad mode is forced on inside, since gradcheck perturbs under no_grad."""
+
     def first_order(*xs):
         with cr.enable_grad():
             y = fn(*xs)
             seed = np.random.default_rng(5).standard_normal(tuple(y.shape))
             go = cr.tensor(seed).reshape(tuple(y.shape))
             return tuple(cr.autograd.grad(y, xs, go, create_graph=True))
+
     gradcheck(first_order, *arrays)
 
 
-@pytest.mark.parametrize("name", ["logsumexp", "std_dim", "var_dim", "norm2_dim", "norm3", "logsumexp_tuple", "prod_dim"])
+@pytest.mark.parametrize(
+    "name", ["logsumexp", "std_dim", "var_dim", "norm2_dim", "norm3", "logsumexp_tuple", "prod_dim"]
+)
 def test_double_backward_of_reductions(name):
     gradgrad(_flat(GRAD_CASES[name]), rand(2, 3, 2, seed=7))
 
@@ -266,7 +274,9 @@ def test_ties_gradients_match_torch(torch):
     a = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]])
     check_against_torch(torch, _flat(lambda x: x.max()), _flat(lambda x: x.max()), a)
     check_against_torch(torch, lambda x: x.amax(1), lambda x: x.amax(1), a)
-    check_against_torch(torch, _flat(lambda x: x.norm(float("inf"))), _flat(lambda x: x.norm(float("inf"))), a)
+    check_against_torch(
+        torch, _flat(lambda x: x.norm(float("inf"))), _flat(lambda x: x.norm(float("inf"))), a
+    )
 
 
 def test_argmax_argmin_match_torch(torch):

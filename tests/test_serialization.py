@@ -1,4 +1,5 @@
 """chainrule.save / chainrule.load: round trips, safetensors compatibility, hostile files."""
+
 import io
 import json
 import struct
@@ -36,12 +37,25 @@ def _assert_same(a, b):
 def test_nested_round_trip_keeps_types_values_and_dtypes(tmp_path):
     obj = {
         "weights": {"w": cr.tensor(np.arange(6.0).reshape(2, 3)), "b": cr.tensor([0.5, -1.5])},
-        "ints": cr.tensor([[1, 2], [3, -4]]), "mask": cr.tensor([True, False, True]),
-        "scalar": _scalar(2.5), "empty": cr.zeros(0, 4),
+        "ints": cr.tensor([[1, 2], [3, -4]]),
+        "mask": cr.tensor([True, False, True]),
+        "scalar": _scalar(2.5),
+        "empty": cr.zeros(0, 4),
         "state": {0: {"step": _scalar(3.0), "buf": cr.tensor(np.ones(3))}, 7: {}},
-        "groups": [{"lr": 0.1, "betas": (0.9, 0.999), "params": [0, 7], "nesterov": False,
-                    "name": "head", "none": None, "inf": float("inf"), "nan": float("nan")}],
-        "epoch": 12, "tuple": (1, "two", 3.0),
+        "groups": [
+            {
+                "lr": 0.1,
+                "betas": (0.9, 0.999),
+                "params": [0, 7],
+                "nesterov": False,
+                "name": "head",
+                "none": None,
+                "inf": float("inf"),
+                "nan": float("nan"),
+            }
+        ],
+        "epoch": 12,
+        "tuple": (1, "two", 3.0),
     }
     save(obj, tmp_path / "ckpt.safetensors")
     back = load(tmp_path / "ckpt.safetensors")
@@ -60,9 +74,12 @@ def test_file_object_round_trip_and_requires_grad_kept():
 
 def test_tensor_only_file_loads_with_safetensors_package(tmp_path):
     st = pytest.importorskip("safetensors.numpy")
-    tensors = {"layer.weight": cr.tensor(np.random.default_rng(0).standard_normal((3, 4))),
-               "layer.bias": cr.tensor([1.0, 2.0, 3.0]), "count": cr.tensor([4, 5]),
-               "flags": cr.tensor([True, False])}
+    tensors = {
+        "layer.weight": cr.tensor(np.random.default_rng(0).standard_normal((3, 4))),
+        "layer.bias": cr.tensor([1.0, 2.0, 3.0]),
+        "count": cr.tensor([4, 5]),
+        "flags": cr.tensor([True, False]),
+    }
     save(tensors, tmp_path / "m.safetensors")
     arrays = st.load_file(str(tmp_path / "m.safetensors"))
     assert sorted(arrays) == sorted(tensors)
@@ -144,7 +161,7 @@ def test_truncated_files_raise_value_error():
 
 def test_huge_header_length_raises_without_allocating():
     with pytest.raises(ValueError, match="header length 18446744073709551615 exceeds"):
-        _load_bytes(struct.pack("<Q", 2 ** 64 - 1) + b"{}")
+        _load_bytes(struct.pack("<Q", 2**64 - 1) + b"{}")
 
 
 def test_non_json_header_raises_value_error():
@@ -169,8 +186,10 @@ def test_offsets_out_of_range_raise_value_error():
 
 
 def test_overlapping_offsets_raise_value_error():
-    hdr = {"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
-           "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}
+    hdr = {
+        "a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+        "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]},
+    }
     with pytest.raises(ValueError, match="overlap"):
         _load_bytes(_file(hdr, b"\0" * 12))
 
@@ -185,7 +204,7 @@ def test_shape_not_matching_byte_count_raises_value_error():
     hdr = {"a": {"dtype": "F64", "shape": [3], "data_offsets": [0, 16]}}
     with pytest.raises(ValueError, match="needs 24 bytes but data_offsets span 16"):
         _load_bytes(_file(hdr, b"\0" * 16))
-    hdr = {"a": {"dtype": "F64", "shape": [2 ** 40, 2 ** 40], "data_offsets": [0, 16]}}
+    hdr = {"a": {"dtype": "F64", "shape": [2**40, 2**40], "data_offsets": [0, 16]}}
     with pytest.raises(ValueError, match="needs"):
         _load_bytes(_file(hdr, b"\0" * 16))
     hdr = {"a": {"dtype": "F64", "shape": [-2, -1], "data_offsets": [0, 16]}}

@@ -1,4 +1,5 @@
 """Shape ops: views share storage, gradients flow back to the input's shape, errors name shapes."""
+
 import numpy as np
 import pytest
 
@@ -51,16 +52,19 @@ def test_bad_reshape_raises_value_error():
         cr.ones(2, 3).reshape(4, 2)
 
 
-@pytest.mark.parametrize("fn", [
-    lambda a: a.flatten(),
-    lambda a: a.squeeze(),
-    lambda a: a.narrow(2, 1, 2),
-    lambda a: a.select(0, 1),
-    lambda a: cr.movedim(a, 0, -1),
-    lambda a: a.flip(0, 2),
-    lambda a: a.repeat(2, 1, 3),
-    lambda a: a.repeat(2, 1, 1, 2),
-])
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda a: a.flatten(),
+        lambda a: a.squeeze(),
+        lambda a: a.narrow(2, 1, 2),
+        lambda a: a.select(0, 1),
+        lambda a: cr.movedim(a, 0, -1),
+        lambda a: a.flip(0, 2),
+        lambda a: a.repeat(2, 1, 3),
+        lambda a: a.repeat(2, 1, 1, 2),
+    ],
+)
 def test_shape_op_gradients(fn):
     gradcheck(fn, rand(3, 1, 4))
 
@@ -181,7 +185,9 @@ def test_flip_and_repeat_values():
 
 def test_movedim_matches_numpy():
     x = np.arange(24.0).reshape(2, 3, 4)
-    np.testing.assert_array_equal(to_np(cr.movedim(cr.tensor(x), (0, 1), (2, 0))), np.moveaxis(x, (0, 1), (2, 0)))
+    np.testing.assert_array_equal(
+        to_np(cr.movedim(cr.tensor(x), (0, 1), (2, 0))), np.moveaxis(x, (0, 1), (2, 0))
+    )
 
 
 # ---- against PyTorch -----------------------------------------------------------------------------------
@@ -193,7 +199,9 @@ def test_shape_ops_match_torch(torch):
     check_against_torch(torch, lambda x: x.unbind(1), lambda x: x.unbind(1), a)
     check_against_torch(torch, lambda x: cr.stack([x, x], -1), lambda x: torch.stack([x, x], -1), a)
     check_against_torch(torch, lambda x: x.flatten(1).T.squeeze(), lambda x: x.flatten(1).T.squeeze(), b)
-    check_against_torch(torch, lambda x: x.flip(0, 2).repeat(1, 2, 1), lambda x: x.flip(0, 2).repeat(1, 2, 1), a)
+    check_against_torch(
+        torch, lambda x: x.flip(0, 2).repeat(1, 2, 1), lambda x: x.flip(0, 2).repeat(1, 2, 1), a
+    )
     check_against_torch(torch, lambda x: cr.movedim(x, 0, 2), lambda x: torch.movedim(x, 0, 2), a)
     check_against_torch(torch, lambda x: x.narrow(2, 1, 2), lambda x: x.narrow(2, 1, 2), a)
 

@@ -1,5 +1,6 @@
 """End-to-end training: PyTorch parity for whole networks with normalization, a real dataset, and
 checkpoint/resume exactness."""
+
 import os
 
 import numpy as np
@@ -23,8 +24,12 @@ OPTIMIZERS = [
 
 def _net(lib):
     return lib.nn.Sequential(
-        lib.nn.Linear(6, 16), lib.nn.BatchNorm1d(16), lib.nn.ReLU(),
-        lib.nn.Linear(16, 16), lib.nn.LayerNorm(16), lib.nn.Tanh(),
+        lib.nn.Linear(6, 16),
+        lib.nn.BatchNorm1d(16),
+        lib.nn.ReLU(),
+        lib.nn.Linear(16, 16),
+        lib.nn.LayerNorm(16),
+        lib.nn.Tanh(),
         lib.nn.Linear(16, 3),
     ).double()
 
@@ -48,7 +53,7 @@ def test_network_with_batchnorm_and_layernorm_matches_torch_over_20_steps(torch,
     opt = getattr(optim, name)(model.parameters(), **kwargs)
     topt = getattr(torch.optim, name)(tmodel.parameters(), foreach=False, **kwargs)
     for step in range(20):
-        xb, yb = X[(step % 4) * 8:(step % 4) * 8 + 16], y[(step % 4) * 8:(step % 4) * 8 + 16]
+        xb, yb = X[(step % 4) * 8 : (step % 4) * 8 + 16], y[(step % 4) * 8 : (step % 4) * 8 + 16]
         opt.zero_grad()
         loss = F.cross_entropy(model(cr.tensor(xb)), cr.tensor(yb))
         loss.backward()
@@ -63,14 +68,17 @@ def test_network_with_batchnorm_and_layernorm_matches_torch_over_20_steps(torch,
     # A bias right before BatchNorm has a gradient of pure rounding noise (BN cancels it), which
     # Adagrad/RMSprop normalize into steps of ~1e-8: compare parameters to 1e-6 absolute.
     for (n, p), tp in zip(model.named_parameters(), tmodel.parameters()):
-        np.testing.assert_allclose(np.asarray(p.detach()), tp.detach().numpy(), rtol=1e-6, atol=1e-6, err_msg=n)
+        np.testing.assert_allclose(
+            np.asarray(p.detach()), tp.detach().numpy(), rtol=1e-6, atol=1e-6, err_msg=n
+        )
     for (n, b), tb in zip(model.named_buffers(), tmodel.buffers()):
         np.testing.assert_allclose(np.asarray(b), tb.numpy(), rtol=1e-6, atol=1e-6, err_msg=n)
     model.eval()
     tmodel.eval()
     with cr.no_grad(), torch.no_grad():
-        np.testing.assert_allclose(np.asarray(model(cr.tensor(X))), tmodel(torch.tensor(X)).numpy(),
-                                   rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(
+            np.asarray(model(cr.tensor(X))), tmodel(torch.tensor(X)).numpy(), rtol=1e-6, atol=1e-6
+        )
 
 
 def _digits():
@@ -85,8 +93,9 @@ def _digits():
 
 
 def _digits_model():
-    return nn.Sequential(nn.Linear(64, 128), nn.BatchNorm1d(128), nn.ReLU(), nn.Dropout(0.1),
-                         nn.Linear(128, 10))
+    return nn.Sequential(
+        nn.Linear(64, 128), nn.BatchNorm1d(128), nn.ReLU(), nn.Dropout(0.1), nn.Linear(128, 10)
+    )
 
 
 def _train(model, opt, sched, loader, epochs, start_epoch=0):
@@ -128,8 +137,17 @@ def test_digits_classifier_reaches_95_percent_and_resumes_exactly(tmp_path):
     loader_a = _loader(Xtr, ytr, 1)
     _train(model_a, opt_a, sched_a, loader_a, epochs=5)
     path = os.path.join(tmp_path, "ckpt.safetensors")
-    cr.save({"model": model_a.state_dict(), "optim": opt_a.state_dict(), "sched": sched_a.state_dict(),
-             "rng": cr.get_rng_state(), "loader_rng": loader_a.generator.get_state(), "epoch": 5}, path)
+    cr.save(
+        {
+            "model": model_a.state_dict(),
+            "optim": opt_a.state_dict(),
+            "sched": sched_a.state_dict(),
+            "rng": cr.get_rng_state(),
+            "loader_rng": loader_a.generator.get_state(),
+            "epoch": 5,
+        },
+        path,
+    )
 
     ckpt = cr.load(path)
     model_b = _digits_model()
