@@ -87,6 +87,56 @@ def test_clip_grad_norm_nonfinite_raises_when_asked():
     assert math.isinf(clip_grad_norm_([p], 1.0).item())
 
 
+@pytest.mark.parametrize("max_norm", [-1.0, -1e-300, -math.inf, math.nan])
+def test_clip_grad_norm_rejects_negative_or_nan_max_norm(max_norm):
+    p = cr.tensor([0.0, 0.0], dtype=cr.float64, requires_grad=True)
+    p.grad = cr.tensor([3.0, 4.0], dtype=cr.float64)
+    with pytest.raises(ValueError, match=f"max_norm must be a non-negative number, got {max_norm}"):
+        clip_grad_norm_([p], max_norm)
+    assert p.grad.tolist() == [3.0, 4.0]  # untouched
+    with pytest.raises(ValueError, match="max_norm"):
+        clip_grad_norm_([], max_norm)
+
+
+def _torch_params(torch, grads):
+    tps = [torch.zeros(g.shape, dtype=torch.float64, requires_grad=True) for g in grads]
+    for t, g in zip(tps, grads):
+        t.grad = torch.tensor(g)
+    return tps
+
+
+@pytest.mark.parametrize("max_norm", [0.0, math.inf, 1.0])
+@pytest.mark.parametrize("foreach", [None, True, False])
+def test_clip_grad_norm_edge_max_norm_and_foreach_match_torch(torch, max_norm, foreach):
+    ps, tps = _params(GRADS), _torch_params(torch, GRADS)
+    total = clip_grad_norm_(ps, max_norm, foreach=foreach)
+    ttotal = torch.nn.utils.clip_grad_norm_(tps, max_norm, foreach=foreach)
+    np.testing.assert_allclose(total.item(), ttotal.item(), rtol=1e-12)
+    for p, t in zip(ps, tps):
+        np.testing.assert_allclose(np.asarray(p.grad), t.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, math.inf])
+def test_clip_grad_norm_nonfinite_matches_torch(torch, bad, norm_type):
+    grads = [g.copy() for g in GRADS]
+    grads[1][2] = bad
+    ps, tps = _params(grads), _torch_params(torch, grads)
+    with pytest.raises(RuntimeError) as ours:
+        clip_grad_norm_(ps, 1.0, norm_type=norm_type, error_if_nonfinite=True)
+    with pytest.raises(RuntimeError) as theirs:
+        torch.nn.utils.clip_grad_norm_(tps, 1.0, norm_type=norm_type, error_if_nonfinite=True)
+    assert str(ours.value) == str(theirs.value)
+    for p, g in zip(ps, grads):
+        np.testing.assert_array_equal(np.asarray(p.grad), g)  # untouched
+    # error_if_nonfinite=False (the default) scales by the non-finite norm, as PyTorch does
+    total = clip_grad_norm_(ps, 1.0, norm_type=norm_type, error_if_nonfinite=False)
+    ttotal = torch.nn.utils.clip_grad_norm_(tps, 1.0, norm_type=norm_type)
+    np.testing.assert_array_equal(total.item(), ttotal.item())
+    for p, t in zip(ps, tps):
+        np.testing.assert_array_equal(np.asarray(p.grad), t.grad.numpy())
+
+
 def test_clip_grad_norm_is_thread_count_independent():
     g = np.random.default_rng(5).standard_normal(300_001)
     out = []

@@ -1,7 +1,9 @@
 """chainrule.save / chainrule.load: round trips, safetensors compatibility, hostile files."""
 
+import errno
 import io
 import json
+import os
 import struct
 
 import numpy as np
@@ -9,6 +11,7 @@ import pytest
 
 import chainrule as cr
 import chainrule.optim as optim
+import chainrule.serialization as serialization
 from chainrule.serialization import load, save
 
 
@@ -132,6 +135,57 @@ def test_saving_unsupported_objects_raises_type_error(tmp_path):
         save([np.zeros(2)], tmp_path / "f")
 
 
+class _FailingFile:
+    """Stands in for the file save writes: the ``fail_at``-th write raises ``exc``."""
+
+    def __init__(self, fh, fail_at, exc):
+        self.fh, self.fail_at, self.exc, self.calls = fh, fail_at, exc, 0
+
+    def write(self, b):
+        self.calls += 1
+        if self.calls == self.fail_at:
+            raise self.exc
+        return self.fh.write(b)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.fh.close()
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [OSError(errno.ENOSPC, "No space left on device"), KeyboardInterrupt()],
+    ids=["enospc", "interrupt"],
+)
+def test_failed_write_leaves_no_temporary_file_and_keeps_old_checkpoint(tmp_path, monkeypatch, exc):
+    path = tmp_path / "ckpt.safetensors"
+    save({"w": cr.tensor([1.0, 2.0])}, path)
+    real_open = open
+    monkeypatch.setattr(
+        serialization, "open", lambda p, mode: _FailingFile(real_open(p, mode), 3, exc), raising=False
+    )
+    with pytest.raises(type(exc)):
+        save({"w": cr.tensor([5.0, 6.0, 7.0])}, path)
+    monkeypatch.undo()
+    assert os.listdir(tmp_path) == ["ckpt.safetensors"]
+    assert load(path)["w"].tolist() == [1.0, 2.0]
+
+
+def test_failed_save_leaves_no_temporary_file(tmp_path):
+    target = tmp_path / "ckpt"
+    target.mkdir()  # the final move onto a directory fails after the data is written
+    with pytest.raises(OSError):
+        save({"w": cr.tensor([1.0])}, target)
+    assert os.listdir(tmp_path) == ["ckpt"] and os.listdir(target) == []
+    with pytest.raises(TypeError):
+        save({"x": object()}, tmp_path / "f")
+    with pytest.raises(FileNotFoundError):
+        save({"w": cr.tensor([1.0])}, tmp_path / "missing" / "f")
+    assert os.listdir(tmp_path) == ["ckpt"]
+
+
 # ---- hostile and corrupt files -----------------------------------------------------------------
 def _file(header, data=b"", raw_header=None, length=None):
     raw = raw_header if raw_header is not None else json.dumps(header).encode()
@@ -192,6 +246,136 @@ def test_overlapping_offsets_raise_value_error():
     }
     with pytest.raises(ValueError, match="overlap"):
         _load_bytes(_file(hdr, b"\0" * 12))
+
+
+def _entry(begin, end, dtype="F32"):
+    n = (end - begin) // {"F32": 4, "I64": 8}[dtype]
+    return f'{{"dtype":"{dtype}","shape":[{n}],"data_offsets":[{begin},{end}]}}'
+
+
+_D8 = struct.pack("<2f", 1.0, 2.0)
+# (id, file, what chainrule's error says, whether the safetensors package rejects it too)
+_HOSTILE = [
+    (
+        "dup-tensor",
+        _file(None, _D8, f'{{"a":{_entry(0, 4)},"a":{_entry(4, 8)}}}'.encode()),
+        "'a' more than once",
+        True,
+    ),
+    (
+        "dup-identical",
+        _file(None, _D8, f'{{"a":{_entry(0, 8)},"a":{_entry(0, 8)}}}'.encode()),
+        "'a' more",
+        False,
+    ),
+    (
+        "dup-field",
+        _file(None, _D8, b'{"a":{"dtype":"I64","dtype":"F32","shape":[2],"data_offsets":[0,8]}}'),
+        "'dtype' more than once",
+        True,
+    ),
+    (
+        "dup-metadata",
+        _file(None, _D8, f'{{"__metadata__":{{}},"__metadata__":{{}},"a":{_entry(0, 8)}}}'.encode()),
+        "'__metadata__' more than once",
+        True,
+    ),
+    (
+        "dup-metadata-key",
+        _file(None, _D8, f'{{"__metadata__":{{"k":"1","k":"2"}},"a":{_entry(0, 8)}}}'.encode()),
+        "'k' more than once",
+        False,
+    ),
+    (
+        "dup-structure-key",
+        _file({"__metadata__": {"chainrule": '{"version":1,"root":{"L":[],"L":[1]}}'}}),
+        "structure in __metadata__ has the key 'L' more than once",
+        False,
+    ),
+    ("overlap", _file(None, _D8, f'{{"a":{_entry(0, 8)},"b":{_entry(4, 8)}}}'.encode()), "overlap", True),
+    ("same-range", _file(None, _D8, f'{{"a":{_entry(0, 8)},"b":{_entry(0, 8)}}}'.encode()), "overlap", True),
+    (
+        "empty-inside",
+        _file(None, _D8, f'{{"a":{_entry(0, 8)},"z":{_entry(4, 4)}}}'.encode()),
+        "overlap",
+        True,
+    ),
+    (
+        "leading-gap",
+        _file(None, _D8, f'{{"a":{_entry(4, 8)}}}'.encode()),
+        "starts at byte 4 .* ends at byte 0",
+        True,
+    ),
+    (
+        "gap-between",
+        _file(None, _D8 + _D8[:4], f'{{"a":{_entry(0, 4)},"b":{_entry(8, 12)}}}'.encode()),
+        "'b' starts at byte 8 .* ends at byte 4; the data ranges must be contiguous",
+        True,
+    ),
+    ("trailing-bytes", _file(None, _D8, f'{{"a":{_entry(0, 4)}}}'.encode()), "cover 4 bytes .* has 8", True),
+    ("no-tensors-trailing", _file({}, b"xx"), "cover 0 bytes .* has 2", True),
+    (
+        "empty-beyond-end",
+        _file(None, _D8 + b"\0" * 4, f'{{"a":{_entry(0, 8)},"z":{_entry(12, 12)}}}'.encode()),
+        "starts at byte 12",
+        True,
+    ),
+]
+# Layouts both loaders accept, with the values they must both read.
+_ACCEPTED = [
+    (
+        "reversed-order",
+        _file(None, _D8, f'{{"b":{_entry(4, 8)},"a":{_entry(0, 4)}}}'.encode()),
+        {"a": [1.0], "b": [2.0]},
+    ),
+    (
+        "empty-tensors",
+        _file(
+            None,
+            _D8,
+            f'{{"y":{_entry(0, 0)},"a":{_entry(0, 4)},"z":{_entry(4, 4)},"b":{_entry(4, 8)}}}'.encode(),
+        ),
+        {"y": [], "a": [1.0], "z": [], "b": [2.0]},
+    ),
+    ("padded-header", _file(None, _D8, f'{{"a":{_entry(0, 8)}}}    '.encode()), {"a": [1.0, 2.0]}),
+    ("metadata-only", _file({"__metadata__": {"k": "v"}}), {}),
+]
+
+
+@pytest.mark.parametrize("data, match", [c[1:3] for c in _HOSTILE], ids=[c[0] for c in _HOSTILE])
+def test_hostile_layouts_raise_value_error_before_reading_data(data, match, monkeypatch):
+    def no_read(*args, **kwargs):
+        raise AssertionError("tensor data was read from a rejected file")
+
+    monkeypatch.setattr(serialization.np, "frombuffer", no_read)
+    with pytest.raises(ValueError, match=match):
+        _load_bytes(data)
+
+
+@pytest.mark.parametrize("data, expected", [c[1:] for c in _ACCEPTED], ids=[c[0] for c in _ACCEPTED])
+def test_valid_layouts_load(data, expected):
+    back = _load_bytes(data)
+    assert {k: v.tolist() for k, v in back.items()} == expected
+
+
+@pytest.mark.parametrize(
+    "data, st_rejects, expected",
+    [(c[1], c[3], None) for c in _HOSTILE] + [(c[1], False, c[2]) for c in _ACCEPTED],
+    ids=[c[0] for c in _HOSTILE] + [c[0] for c in _ACCEPTED],
+)
+def test_layouts_agree_with_safetensors_package(tmp_path, data, st_rejects, expected):
+    """Both loaders read a file the same way or chainrule rejects it; never the reverse."""
+    st = pytest.importorskip("safetensors.numpy")
+    path = tmp_path / "f.safetensors"
+    path.write_bytes(data)
+    if st_rejects:
+        with pytest.raises(Exception, match="(?i)offset|duplicate|covered|incomplete"):
+            st.load_file(str(path))
+        return
+    arrays = st.load_file(str(path))  # accepted there: chainrule reads the same values or rejects
+    if expected is not None:
+        assert {k: v.tolist() for k, v in arrays.items()} == expected
+        assert {k: v.tolist() for k, v in load(path).items()} == expected
 
 
 def test_wrong_dtype_raises_value_error():

@@ -13,11 +13,15 @@ None) is saved: tensors become entries of the header (named after their path, so
 and the structure, with the type of every key and value (an optimizer state dict's int keys stay
 ints), is a JSON string in ``__metadata__["chainrule"]``. ``load`` checks every size and offset
 against the file before allocating anything, rejects malformed files with ValueError and never
-executes code.
+executes code. Its checks of the layout are at least as strict as the ``safetensors`` package's, so
+no file reads one way here and another way there: duplicate keys anywhere in the header are
+rejected (JSON parsers disagree on which duplicate wins), and the data ranges, sorted by offset,
+must tile the data section exactly, without overlaps or gaps and up to its last byte.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -132,15 +136,39 @@ def save(obj: Any, f: FileLike) -> None:
             f.write(part)
         return
     tmp = os.fspath(f) + ".tmp"
-    with open(tmp, "wb") as fh:
-        for part in payload:
-            fh.write(part)
-    os.replace(tmp, f)  # a crash mid-write never leaves a half-written checkpoint behind
+    fh = open(tmp, "wb")  # from here on the temporary file is ours to remove
+    try:
+        with fh:
+            for part in payload:
+                fh.write(part)
+        os.replace(tmp, f)  # a crash mid-write never leaves a half-written checkpoint behind
+    except BaseException:
+        # A failed write (disk full, interrupt) or move (the target is a directory) leaves
+        # neither a partial file nor the temporary one behind; an older checkpoint stays intact.
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        raise
 
 
 # ---- load ---------------------------------------------------------------------------------------
 def _bad(msg: str) -> ValueError:
     return ValueError(f"chainrule.load: {msg}")
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook`` for json.loads, which would otherwise keep the last duplicate."""
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise _DuplicateKey(k)
+        out[k] = v
+    return out
 
 
 def _read_all(f: FileLike) -> bytes:
@@ -161,7 +189,9 @@ def _parse(buf: bytes) -> tuple[dict[str, Tensor], dict[str, str]]:
             "the file is truncated or not a safetensors file"
         )
     try:
-        header = json.loads(buf[8 : 8 + n].decode("utf-8"))
+        header = json.loads(buf[8 : 8 + n].decode("utf-8"), object_pairs_hook=_unique_keys)
+    except _DuplicateKey as e:
+        raise _bad(f"header has the key {e.key!r} more than once") from None
     except (UnicodeDecodeError, ValueError, RecursionError) as e:
         raise _bad(f"header is not valid JSON ({e.__class__.__name__})") from None
     if not isinstance(header, dict):
@@ -198,10 +228,24 @@ def _parse(buf: bytes) -> tuple[dict[str, Tensor], dict[str, str]]:
                 f"data_offsets span {offs[1] - offs[0]}"
             )
         spans.append((offs[0], offs[1], name))
+    # As the safetensors format requires: sorted by (begin, end), each range starts where the
+    # previous one ended, the first at 0, and the last ends with the data section.
     spans.sort()
-    for (_, e0, n0), (b1, _, n1) in zip(spans, spans[1:]):
-        if b1 < e0:
-            raise _bad(f"entries {n0!r} and {n1!r} overlap in the data section")
+    covered, prev = 0, None
+    for begin, end, name in spans:
+        if begin < covered:
+            raise _bad(f"entries {prev!r} and {name!r} overlap in the data section")
+        if begin > covered:
+            raise _bad(
+                f"entry {name!r} starts at byte {begin} of the data section but the data before it "
+                f"ends at byte {covered}; the data ranges must be contiguous, without gaps"
+            )
+        covered, prev = end, name
+    if covered != data_len:
+        raise _bad(
+            f"the tensors cover {covered} bytes of the data section but it has {data_len}; "
+            "the data ranges must cover it completely"
+        )
     tensors = {}
     for name, info in header.items():
         dt = _DTYPES[info["dtype"]]
@@ -262,7 +306,9 @@ def load(f: FileLike, map_location: Any = None, weights_only: bool = True) -> An
     if _META_KEY not in meta:
         return tensors
     try:
-        doc = json.loads(meta[_META_KEY])
+        doc = json.loads(meta[_META_KEY], object_pairs_hook=_unique_keys)
+    except _DuplicateKey as e:
+        raise _bad(f"the chainrule structure in __metadata__ has the key {e.key!r} more than once") from None
     except (ValueError, RecursionError):
         raise _bad("the chainrule structure in __metadata__ is not valid JSON") from None
     if not isinstance(doc, dict) or "root" not in doc:

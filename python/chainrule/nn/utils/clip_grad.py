@@ -27,12 +27,20 @@ def clip_grad_norm_(
 
     One C++ pass computes the norm over all gradients (accumulated in float64 over fixed chunks,
     so it does not depend on the thread count), then one pass multiplies every gradient by
-    ``min(max_norm / (total + 1e-6), 1)``, as PyTorch does. ``foreach`` is accepted for
-    compatibility; the kernel always handles all gradients at once.
+    ``min(max_norm / (total + 1e-6), 1)``, as PyTorch does.
+
+    ``max_norm`` must be a non-negative number (``inf`` disables clipping); a negative or NaN
+    value raises ValueError instead of flipping the signs of the gradients or filling them with
+    NaN. With ``error_if_nonfinite=True`` a total norm that is ``nan``, ``inf`` or ``-inf``
+    raises RuntimeError and leaves the gradients untouched; with the default ``False`` they are
+    scaled by the non-finite norm, as PyTorch does. ``foreach`` only selects PyTorch's
+    implementation and is accepted and ignored: the kernel always handles all gradients at once.
     """
-    grads = _grads(parameters)
     norm_type = float(norm_type)
     max_norm = float(max_norm)
+    if not max_norm >= 0.0:  # also catches NaN
+        raise ValueError(f"clip_grad_norm_: max_norm must be a non-negative number, got {max_norm}")
+    grads = _grads(parameters)
     total = _core._total_norm(grads, norm_type)
     if not grads:
         return total
