@@ -5,13 +5,15 @@
 
 namespace cr {
 
-void add_tensor_hook(const Tensor& t, TensorHook hook) {
+void add_tensor_hook(const Tensor& t, TensorHook hook, HookOwner owner) {
   if (!t.requires_grad())
     throw AutogradError("cannot register a hook on a tensor that doesn't require gradient");
   if (t.grad_fn()) {
     t.grad_fn()->pre_hooks_.emplace_back(t.output_nr(), std::move(hook));
+    if (owner) t.grad_fn()->pre_hook_owners_.emplace_back(t.output_nr(), std::move(owner));
   } else {
     t.impl()->hooks_.push_back(std::move(hook));
+    if (owner) t.impl()->hook_owners_.push_back(std::move(owner));
   }
 }
 

@@ -6,7 +6,8 @@
 namespace cr {
 
 /// Runs a hook on a tensor's gradient (leaf: before accumulation; non-leaf: on its grad_fn).
-void add_tensor_hook(const Tensor& t, TensorHook hook);
+/// `owner`: what the hook keeps alive, for garbage collectors (see HookOwner).
+void add_tensor_hook(const Tensor& t, TensorHook hook, HookOwner owner = nullptr);
 /// Makes a non-leaf tensor keep its .grad after backward.
 void retain_grad(const Tensor& t);
 

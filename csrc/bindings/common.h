@@ -73,6 +73,8 @@ std::vector<int64_t> parse_dims(py::handle o, const char* op);
 /// Holds a Python object; the last owner drops it with the GIL held, from any thread.
 std::shared_ptr<py::object> gil_safe(py::object o);
 
+/// Makes the Tensor type take part in garbage collection (Note [Tensor and the garbage collector]).
+void tensor_type_setup(PyHeapTypeObject* heap_type);
 void register_errors(py::module_& m);
 void register_dtypes(py::module_& m);
 void register_config(py::module_& m);

@@ -4,7 +4,7 @@
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "chainrule's C++ engine";
-  auto cls = crpy::PyTensorClass(m, "Tensor");
+  auto cls = crpy::PyTensorClass(m, "Tensor", py::custom_type_setup(&crpy::tensor_type_setup));
   crpy::register_errors(m);
   crpy::register_dtypes(m);
   crpy::register_config(m);

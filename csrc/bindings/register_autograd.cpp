@@ -36,8 +36,7 @@ struct HookFlag {
   bool alive = true;
 };
 
-cr::TensorHook python_hook(py::function fn, std::shared_ptr<HookFlag> alive) {
-  auto holder = gil_safe(std::move(fn));
+cr::TensorHook python_hook(std::shared_ptr<py::object> holder, std::shared_ptr<HookFlag> alive) {
   return [holder, alive](const Tensor& g) -> Tensor {
     if (!alive->alive) return Tensor();
     py::gil_scoped_acquire gil;
@@ -141,7 +140,8 @@ void register_autograd(py::module_& m, PyTensorClass& cls) {
   });
 
   cls.def("_register_hook", [](const Tensor& t, py::function fn, std::shared_ptr<HookFlag> alive) {
-    cr::add_tensor_hook(t, python_hook(std::move(fn), std::move(alive)));
+    auto holder = gil_safe(std::move(fn));
+    cr::add_tensor_hook(t, python_hook(holder, std::move(alive)), holder);
   });
   py::class_<HookFlag, std::shared_ptr<HookFlag>>(m, "_HookFlag")
       .def(py::init([] { return std::make_shared<HookFlag>(); }))

@@ -337,4 +337,69 @@ void register_tensor_ops(OpRegistry& reg) {
       py::arg("dtype_or_device") = py::none(), py::arg("dtype") = py::none());
 }
 
+// Note [Tensor and the garbage collector]
+// A hook that refers to its own tensor (`x.register_hook(lambda g, x=x: g)`, a bound method of the
+// module that owns the parameter) makes a cycle Python object -> TensorImpl -> hook -> callable ->
+// Python object that runs through C++, where Python's collector cannot see it. So the Tensor type
+// takes part in garbage collection: tp_traverse reports the callables its hooks keep alive, and
+// tp_clear drops the hooks. Only when the Python object is the sole owner of the TensorImpl (and of
+// its grad_fn, for a non-leaf's hooks): otherwise a graph still alive in C++ may run those hooks,
+// and the references are not the object's to report.
+namespace {
+
+std::shared_ptr<cr::TensorImpl>* sole_holder(PyObject* self) {
+  auto* inst = reinterpret_cast<py::detail::instance*>(self);
+  auto vh = inst->get_value_and_holder(py::detail::get_type_info(typeid(cr::TensorImpl)), false);
+  if (!vh || !vh.holder_constructed()) return nullptr;
+  auto& holder = vh.holder<std::shared_ptr<cr::TensorImpl>>();
+  return holder && holder.use_count() == 1 ? &holder : nullptr;
+}
+
+cr::Node* sole_grad_fn(cr::TensorImpl& impl) {
+  return impl.grad_fn_ && impl.grad_fn_.use_count() == 1 ? impl.grad_fn_.get() : nullptr;
+}
+
+PyObject* owned_object(const cr::HookOwner& owner) {
+  auto* obj = static_cast<py::object*>(owner.get());  // bindings make every owner a py::object
+  return obj ? obj->ptr() : nullptr;
+}
+
+int tensor_traverse(PyObject* self, visitproc visit, void* arg) {
+  Py_VISIT(Py_TYPE(self));
+  auto* holder = sole_holder(self);
+  if (!holder) return 0;
+  cr::TensorImpl& impl = **holder;
+  for (const auto& owner : impl.hook_owners_) Py_VISIT(owned_object(owner));
+  if (cr::Node* fn = sole_grad_fn(impl))
+    for (const auto& entry : fn->pre_hook_owners_) Py_VISIT(owned_object(entry.second));
+  return 0;
+}
+
+int tensor_clear(PyObject* self) {
+  auto* holder = sole_holder(self);
+  if (!holder) return 0;
+  cr::TensorImpl& impl = **holder;
+  // Moved out first: dropping a callable may run Python code that touches this tensor.
+  auto hooks = std::move(impl.hooks_);
+  auto owners = std::move(impl.hook_owners_);
+  impl.hooks_.clear();
+  impl.hook_owners_.clear();
+  if (cr::Node* fn = sole_grad_fn(impl)) {
+    auto pre = std::move(fn->pre_hooks_);
+    auto pre_owners = std::move(fn->pre_hook_owners_);
+    fn->pre_hooks_.clear();
+    fn->pre_hook_owners_.clear();
+  }
+  return 0;
+}
+
+}  // namespace
+
+void tensor_type_setup(PyHeapTypeObject* heap_type) {
+  PyTypeObject* type = &heap_type->ht_type;
+  type->tp_flags |= Py_TPFLAGS_HAVE_GC;
+  type->tp_traverse = tensor_traverse;
+  type->tp_clear = tensor_clear;
+}
+
 }  // namespace crpy

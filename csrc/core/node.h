@@ -44,6 +44,8 @@ class Node : public std::enable_shared_from_this<Node> {
   std::vector<OutputMeta> outputs_;
   /// Hooks registered on non-leaf outputs: (output_nr, hook), run on the summed gradient.
   std::vector<std::pair<uint32_t, TensorHook>> pre_hooks_;
+  /// What the pre-hooks keep alive, by output (see HookOwner).
+  std::vector<std::pair<uint32_t, HookOwner>> pre_hook_owners_;
   /// Serializes apply() when several backward calls share this node.
   std::mutex mu_;
   /// Creation order; the engine prefers later nodes first, as PyTorch does.

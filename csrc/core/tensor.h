@@ -19,6 +19,9 @@ class Tensor;
 using TensorList = std::vector<Tensor>;
 /// A gradient hook: returns a replacement gradient, or an undefined Tensor to keep the input.
 using TensorHook = std::function<Tensor(const Tensor&)>;
+/// What a hook keeps alive for its owner (the binding layer's Python callable), kept beside the hook
+/// so that a garbage collector walking references can see it; the core never looks inside.
+using HookOwner = std::shared_ptr<void>;
 
 class TensorImpl {
  public:
@@ -45,6 +48,7 @@ class TensorImpl {
   std::shared_ptr<TensorImpl> grad_;
   std::weak_ptr<Node> grad_accumulator_;  // leaves only; the AccumulateGrad node owns the leaf
   std::vector<TensorHook> hooks_;         // leaf hooks; non-leaf hooks live on grad_fn
+  std::vector<HookOwner> hook_owners_;    // what the leaf hooks keep alive (see HookOwner)
   std::mutex grad_mu_;                    // serializes accumulation into grad_
 
   int64_t numel() const { return numel_of(sizes_); }
