@@ -1334,20 +1334,6 @@ ERROR_INPUTS = {
     "_binary_cross_entropy": _err_bce,
 }
 
-_NEGATIVE_INDEX = XFail(
-    "errors",
-    "a negative index counts from the end (gather/index_select with -1 take the last "
-    "element); PyTorch raises 'index out of range'",
-    sample="negative_index",
-)
-
-_ALL_IGNORED = XFail(
-    "torch",
-    "with every target ignored and reduction='mean' the loss is NaN, as in PyTorch, but the "
-    "input's gradient is NaN too; PyTorch's is zero",
-    sample="all_ignored",
-)
-
 
 def _binary_row(
     name,
@@ -1814,8 +1800,8 @@ OP_DB: list[OpInfo] = [
         aliases=("swapaxes", "swapdims"),
     ),
     # ---- indexing ----
-    OpInfo("gather", FM, _gather_samples, dtypes=ALL_DTYPES, xfails=(_NEGATIVE_INDEX,)),
-    OpInfo("index_select", FM, _index_select_samples, dtypes=ALL_DTYPES, xfails=(_NEGATIVE_INDEX,)),
+    OpInfo("gather", FM, _gather_samples, dtypes=ALL_DTYPES),
+    OpInfo("index_select", FM, _index_select_samples, dtypes=ALL_DTYPES),
     OpInfo(
         "take_along_dim",
         FM,
@@ -1943,9 +1929,8 @@ OP_DB: list[OpInfo] = [
         _cross_entropy_samples,
         ref=_ref_cross_entropy,
         domain=(-2.0, 2.0),
-        xfails=(_ALL_IGNORED,),
     ),
-    OpInfo("_nll_loss", F, _nll_samples, ref=_ref_nll, xfails=(_ALL_IGNORED,)),
+    OpInfo("_nll_loss", F, _nll_samples, ref=_ref_nll),
     OpInfo("_binary_cross_entropy", F, _bce_samples, ref=_ref_bce),
     OpInfo("_binary_cross_entropy_with_logits", F, _bce_logits_samples, ref=_ref_bce_logits),
 ]

@@ -551,9 +551,10 @@ void for_each_gather(const Tensor& index, int64_t dim, const Dims& other_sizes, 
   int64_t base = 0;  // offset of pos in `other`, without the dim term
   for (int64_t i = 0; i < n; ++i) {
     int64_t v = p[i];
-    if (v < -lim || v >= lim)
+    // gather/scatter take indices in [0, size): a negative one is an error, as in PyTorch (only
+    // tensor indexing, x[idx], counts from the end).
+    if (v < 0 || v >= lim)
       throw IndexError(str(op, ": index ", v, " is out of bounds for dimension ", dim, " with size ", lim));
-    if (v < 0) v += lim;
     f(i, base + (nd == 0 ? 0 : v * other_strides[(size_t)dim]));
     for (int64_t d = nd - 1; d >= 0; --d) {
       if (d != dim) base += other_strides[(size_t)d];
@@ -624,6 +625,16 @@ Tensor index_select(const Tensor& x, int64_t dim0, const Tensor& index) {
   }
   int64_t dim = wrap_dim(dim0, x.dim(), "index_select");
   Tensor idx = index.dim() == 0 ? reshape(index, Dims{1}) : index;
+  {
+    // index_select (and so nn.Embedding) takes indices in [0, size), as PyTorch: no wrapping.
+    const int64_t size = x.shape()[(size_t)dim];
+    Tensor ic = idx.is_contiguous() ? idx : contiguous_copy(idx);
+    const int64_t* p = ic.data<int64_t>();
+    for (int64_t i = 0, n = ic.numel(); i < n; ++i)
+      if (p[i] < 0 || p[i] >= size)
+        throw IndexError(str("index_select(): index ", p[i], " is out of bounds for dimension ", dim, " with size ",
+                             size));
+  }
   TensorList prepared = prepare_indices({idx}, {x.shape()[(size_t)dim]}, {dim});
   std::vector<int64_t> perm{dim};
   for (int64_t d = 0; d < x.dim(); ++d)

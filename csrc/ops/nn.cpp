@@ -164,6 +164,9 @@ Tensor class_index_loss(const Tensor& logp, const Tensor& target, const Tensor& 
   if (r == Reduction::None) return loss;
   Tensor total = sum_all(loss);
   if (r == Reduction::Sum) return total;
+  // Every target ignored: the mean is 0/0, NaN as in PyTorch, but the gradient is zero (no row
+  // contributes), not NaN; one all-padding batch must not poison the weights.
+  if (denom == 0) return add_scalar(mul_scalar(total, 0.0), std::numeric_limits<double>::quiet_NaN());
   return div(total, scalar_tensor(denom, total.dtype()));
 }
 
