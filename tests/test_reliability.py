@@ -141,3 +141,62 @@ def test_tensor_indexing_still_counts_from_the_end():
     x = cr.tensor([[1.0, 2.0], [3.0, 4.0]])
     np.testing.assert_array_equal(x[-1].numpy(), [3.0, 4.0])
     np.testing.assert_array_equal(x[cr.tensor([-1])].numpy(), [[3.0, 4.0]])
+
+
+# ---- accuracy of log-sum-exp style losses ---------------------------------------------------------
+def test_bce_with_logits_float64_is_exact_for_confident_logits():
+    x = cr.tensor([-25.0, 25.0], dtype=cr.float64, requires_grad=True)
+    loss = F.binary_cross_entropy_with_logits(x, cr.tensor([0.0, 1.0], dtype=cr.float64))
+    loss.backward()
+    exact = math.log1p(math.exp(-25.0))  # each element's loss
+    tail = 1.0 / (1.0 + math.exp(25.0))  # sigmoid(-25)
+    assert loss.item() == pytest.approx(exact, rel=1e-15)
+    np.testing.assert_allclose(x.grad.numpy(), [tail / 2, -tail / 2], rtol=1e-14)
+
+
+def test_bce_with_logits_float32_keeps_tiny_losses():
+    x = cr.tensor([-20.0, 20.0], requires_grad=True)
+    loss = F.binary_cross_entropy_with_logits(x, cr.tensor([0.0, 1.0]), reduction="sum")
+    loss.backward()
+    exact = 2 * math.log1p(math.exp(-20.0))
+    assert loss.item() == pytest.approx(exact, rel=1e-6)
+    assert x.grad.numpy()[0] > 0 > x.grad.numpy()[1]
+
+
+def test_bce_with_logits_gradcheck_with_soft_targets_and_pos_weight():
+    t = cr.tensor(np.random.default_rng(1).uniform(size=(3, 4)))
+    pw = cr.tensor(np.random.default_rng(2).uniform(0.5, 2.0, size=4))
+    x = np.random.default_rng(3).standard_normal((3, 4)) * 5
+    assert cr.autograd.gradcheck(
+        lambda v: F.binary_cross_entropy_with_logits(v, t, pos_weight=pw), (cr.tensor(x, requires_grad=True),)
+    )
+    assert cr.autograd.gradcheck(
+        lambda v, w: F.binary_cross_entropy_with_logits(v, w),
+        (cr.tensor(x, requires_grad=True), t.requires_grad_()),
+    )
+
+
+# ---- mixed precision: promotion before the backward formula -------------------------------------
+def test_pow_exponent_gradient_runs_at_the_result_precision():
+    base = np.array([1.1, 2.3, 0.7], np.float32)
+    exponent = np.array([0.3, 1.7, 2.2])
+    a = cr.tensor(base, requires_grad=True)
+    b = cr.tensor(exponent, dtype=cr.float64, requires_grad=True)
+    (a**b).sum().backward()
+    b64 = cr.tensor(exponent, dtype=cr.float64, requires_grad=True)
+    (cr.tensor(base.astype(np.float64)) ** b64).sum().backward()
+    np.testing.assert_array_equal(b.grad.numpy(), b64.grad.numpy())
+    assert a.grad.dtype == cr.float32
+
+
+@pytest.mark.parametrize("op", [cr.mul, cr.div, cr.atan2, cr.hypot, cr.maximum])
+def test_mixed_precision_binary_gradients_match_float64(op):
+    rng = np.random.default_rng(4)
+    x32 = rng.uniform(0.5, 2.0, 5).astype(np.float32)
+    y64 = rng.uniform(0.5, 2.0, 5)
+    a = cr.tensor(x32, requires_grad=True)
+    b = cr.tensor(y64, dtype=cr.float64, requires_grad=True)
+    op(a, b).sum().backward()
+    b_ref = cr.tensor(y64, dtype=cr.float64, requires_grad=True)
+    op(cr.tensor(x32.astype(np.float64)), b_ref).sum().backward()
+    np.testing.assert_array_equal(b.grad.numpy(), b_ref.grad.numpy())

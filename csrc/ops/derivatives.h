@@ -118,7 +118,7 @@ class FormulaNode final : public Node {
 
   TensorList apply(TensorList&& grads) override {
     std::array<Tensor, Def::kSaved> saved;
-    for (size_t j = 0; j < Def::kSaved; ++j) saved[j] = saved_[j].unpack(*this);
+    for (size_t j = 0; j < Def::kSaved; ++j) saved[j] = promoted(saved_[j].unpack(*this));
     typename Def::Args args{grads[0], grads, saved, attrs, *this};
     TensorList out(Def::kInputs);
     if (def_.joint) {
@@ -137,6 +137,15 @@ class FormulaNode final : public Node {
     for (auto& s : saved_) s.reset();
   }
   std::string name() const override { return def_.name; }
+
+  /// A saved floating tensor in the output's dtype: mixed-precision inputs (a float32 base with a
+  /// float64 exponent) are promoted before the formula, so it runs at the precision of the result.
+  Tensor promoted(Tensor t) const {
+    if (!t.defined() || outputs_.empty()) return t;
+    DType out = outputs_[0].dtype;
+    if (t.dtype() == out || !is_floating(t.dtype()) || !is_floating(out)) return t;
+    return to_dtype(t, out);
+  }
 
   const Def& def_;
   std::array<SavedTensor, Def::kSaved> saved_;
