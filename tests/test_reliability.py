@@ -200,3 +200,71 @@ def test_mixed_precision_binary_gradients_match_float64(op):
     b_ref = cr.tensor(y64, dtype=cr.float64, requires_grad=True)
     op(cr.tensor(x32.astype(np.float64)), b_ref).sum().backward()
     np.testing.assert_array_equal(b.grad.numpy(), b_ref.grad.numpy())
+
+
+# ---- silent acceptances and divergences ----------------------------------------------------------
+@pytest.mark.parametrize("seed", [2**64, -(2**63) - 1, 10**30])
+def test_manual_seed_outside_pytorchs_range_raises(seed):
+    with pytest.raises(ValueError, match=r"2\*\*64"):
+        cr.manual_seed(seed)
+    with pytest.raises(ValueError):
+        cr.Generator().manual_seed(seed)
+
+
+@pytest.mark.parametrize("seed", [0, -1, 2**64 - 1, -(2**63)])
+def test_manual_seed_accepts_pytorchs_range(seed):
+    cr.manual_seed(seed)
+    a = cr.rand(3).numpy()
+    cr.manual_seed(seed)
+    np.testing.assert_array_equal(cr.rand(3).numpy(), a)
+
+
+def test_masked_fill_broadcasts_the_input_to_the_mask():
+    x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    mask = cr.tensor([[True, False, False], [False, False, True]])
+    y = x.masked_fill(mask, 0.0)
+    np.testing.assert_array_equal(y.detach().numpy(), [[0.0, 2.0, 3.0], [1.0, 2.0, 0.0]])
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 2.0, 1.0])
+
+
+def test_cat_of_empty_tensors_keeps_requires_grad():
+    x = cr.zeros(0, requires_grad=True)
+    y = cr.cat([x])
+    assert y.requires_grad and tuple(y.shape) == (0,)
+    y.sum().backward()
+    assert tuple(x.grad.shape) == (0,)
+
+
+@pytest.mark.parametrize(
+    "dtype, expected",
+    [(np.float16, cr.float32), (np.int32, cr.int64), (np.int8, cr.int64), (np.uint8, cr.int64)],
+)
+def test_from_numpy_converts_narrower_dtypes(dtype, expected):
+    a = np.array([[1, 2], [3, 4]], dtype=dtype)
+    t = cr.from_numpy(a)
+    assert t.dtype == expected
+    np.testing.assert_array_equal(t.numpy(), a.astype(np.float32 if expected == cr.float32 else np.int64))
+
+
+def test_memory_of_a_large_freed_graph_goes_back_to_the_system():
+    # In a fresh process, so that nothing else holds heap memory: RSS returns near its start.
+    import subprocess
+    import sys
+
+    code = (
+        "import chainrule as cr, gc\n"
+        "def rss(): return int(open('/proc/self/statm').read().split()[1]) * 4096 / 2**20\n"
+        "x = cr.randn(4, requires_grad=True)\n"
+        "r0 = rss(); y = x\n"
+        "for _ in range(300000): y = y * 1.0\n"
+        "peak = rss(); y.sum().backward(); del y; gc.collect()\n"
+        "print(r0, peak, rss())\n"
+    )
+    if not sys.platform.startswith("linux"):
+        pytest.skip("reads /proc/self/statm")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    start, peak, after = map(float, out.stdout.split())
+    assert peak - start > 40  # the graph did take memory
+    assert after - start < 0.25 * (peak - start), (start, peak, after)

@@ -90,10 +90,20 @@ Tensor from_numpy(py::handle obj) {
   if (!py::isinstance<py::array>(obj)) throw cr::TypeError("from_numpy: expected a numpy.ndarray");
   py::array arr = py::reinterpret_borrow<py::array>(obj);
   DType dt;
-  if (!numpy_dtype_supported(arr.dtype(), dt))
-    throw cr::TypeError(cr::str("from_numpy: unsupported numpy dtype ",
-                                py::str(arr.dtype()).cast<std::string>(),
-                                "; supported: float32, float64, int64, bool"));
+  if (!numpy_dtype_supported(arr.dtype(), dt)) {
+    // No float16 or narrower integers yet: such arrays come in as a copy in the nearest dtype
+    // chainrule has (float16 -> float32, int8..uint32 -> int64) instead of being refused.
+    const char kind = arr.dtype().kind();
+    const char* target = nullptr;
+    if (kind == 'f' && arr.dtype().itemsize() < 4) target = "float32";
+    else if ((kind == 'i' || kind == 'u') && arr.dtype().itemsize() < 8) target = "int64";
+    if (!target)
+      throw cr::TypeError(cr::str("from_numpy: unsupported numpy dtype ",
+                                  py::str(arr.dtype()).cast<std::string>(),
+                                  "; supported: float32, float64, int64, bool (and, as a copy, float16 and "
+                                  "integers narrower than 64 bits)"));
+    return from_numpy(arr.attr("astype")(target));
+  }
   int64_t isz = (int64_t)cr::itemsize(dt);
   Dims shape, strides;
   bool ok = true;

@@ -1,7 +1,10 @@
 // Tensor factories, random numbers and generators.
 #include <pybind11/numpy.h>
 
+#include <limits>
+
 #include "bindings/common.h"
+
 #include "core/grad_mode.h"
 #include "core/random.h"
 #include "ops/ops.h"
@@ -26,7 +29,14 @@ uint64_t as_seed(py::handle s) {
                                 py::str(py::type::of(s).attr("__name__")).cast<std::string>()));
   py::object i = py::reinterpret_steal<py::object>(PyNumber_Index(s.ptr()));
   if (!i) throw py::error_already_set();
-  // Negative and huge seeds wrap modulo 2^64, as in PyTorch.
+  // PyTorch's range, [-2^63, 2^64 - 1]; negative seeds wrap modulo 2^64 as in PyTorch. Outside it
+  // a seed would silently alias another (2^64 gave the stream of 0).
+  // Leaked on purpose: a static py::object would be released after the interpreter is gone.
+  static const py::object* lo = new py::object(py::int_(-(int64_t)((uint64_t)1 << 62) * 2));
+  static const py::object* hi = new py::object(py::int_(std::numeric_limits<uint64_t>::max()));
+  if (i < *lo || i > *hi)
+    throw cr::ValueError(cr::str("seed must be in [-2**63, 2**64 - 1] (PyTorch's range), got ",
+                                 py::str(i).cast<std::string>()));
   unsigned long long v = PyLong_AsUnsignedLongLongMask(i.ptr());
   if (PyErr_Occurred()) throw py::error_already_set();
   return (uint64_t)v;

@@ -1,10 +1,15 @@
 #include "core/node.h"
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 namespace cr {
 
 namespace {
 std::atomic<uint64_t> g_sequence{0};
-}
+constexpr size_t kTrimAfterNodes = 100000;  // graphs freed at once above this size trim the heap
+}  // namespace
 
 Node::Node() : sequence_nr_(g_sequence.fetch_add(1, std::memory_order_relaxed)) {}
 
@@ -28,12 +33,20 @@ void release_node(std::shared_ptr<Node>&& n) {
   pending.push_back(std::move(n));
   if (draining) return;
   draining = true;
+  size_t freed = 0;
   while (!pending.empty()) {
     std::shared_ptr<Node> x = std::move(pending.back());
     pending.pop_back();
     x.reset();
+    ++freed;
   }
+  pending.shrink_to_fit();
   draining = false;
+  // A large graph is many small allocations; glibc keeps their memory in its heap after they are
+  // freed, so RSS would stay at the peak. Hand it back once a big graph is gone.
+#ifdef __GLIBC__
+  if (freed >= kTrimAfterNodes) malloc_trim(0);
+#endif
 }
 
 bool needs_grad(const TensorList& ts) {

@@ -632,8 +632,8 @@ Tensor index_select(const Tensor& x, int64_t dim0, const Tensor& index) {
     const int64_t* p = ic.data<int64_t>();
     for (int64_t i = 0, n = ic.numel(); i < n; ++i)
       if (p[i] < 0 || p[i] >= size)
-        throw IndexError(str("index_select(): index ", p[i], " is out of bounds for dimension ", dim, " with size ",
-                             size));
+        throw IndexError(str("index_select(): index ", p[i], " is out of bounds for dimension ", dim,
+                             " with size ", size));
   }
   TensorList prepared = prepare_indices({idx}, {x.shape()[(size_t)dim]}, {dim});
   std::vector<int64_t> perm{dim};
@@ -662,14 +662,13 @@ const Derivative<1, 0, Mask> masked_fill_grad{
 Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
   if (mask.dtype() != DType::Bool)
     throw TypeError(str("masked_fill(): expected a bool mask, got ", dtype_name(mask.dtype())));
+  // Out of place, input and mask broadcast together (the result may be larger than the input), as
+  // PyTorch; the gradient is summed back to the input's shape.
   Dims b = broadcast_shapes(x.shape(), mask.shape(), "masked_fill");
-  if (b != x.shape())
-    throw ShapeError(str("masked_fill(): mask of shape ", mask.shape(),
-                         " cannot be broadcast to the input's shape ", x.shape()));
   Tensor out = dispatch_all(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
     T v = static_cast<T>(value);
-    return map_binary<T, bool, T>(x, mask, x.shape(), [v](T a, bool m) { return m ? v : a; });
+    return map_binary<T, bool, T>(x, mask, b, [v](T a, bool m) { return m ? v : a; });
   });
   if (auto* n = record(masked_fill_grad, {x}, out)) n->attrs.mask = detach(mask);
   return out;

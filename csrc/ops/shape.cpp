@@ -276,7 +276,15 @@ Tensor cat(const TensorList& ts, int64_t dim0) {
     dt = promote(dt, ts[i].dtype());
     if (ref < 0 && !skipped(ts[i])) ref = (int64_t)i;
   }
-  if (ref < 0) return zeros(Dims{0}, dt);
+  if (ref < 0) {  // every input is a skipped shape-[0] tensor: the result is one too, with history
+    Tensor out = zeros(Dims{0}, dt);
+    std::vector<DType> dtypes;
+    for (const auto& t : ts) dtypes.push_back(t.dtype());
+    if (auto* n = record(cat_grad, ts, out))
+      n->attrs = CatAttrs{0, std::vector<int64_t>(ts.size(), 0), std::vector<int64_t>(ts.size(), -1),
+                          std::move(dtypes)};
+    return out;
+  }
   const Tensor& r = ts[(size_t)ref];
   if (r.dim() == 0)
     throw ShapeError(str("cat(): zero-dimensional tensor (at position ", ref, ") cannot be concatenated"));
