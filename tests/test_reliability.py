@@ -268,3 +268,27 @@ def test_memory_of_a_large_freed_graph_goes_back_to_the_system():
     start, peak, after = map(float, out.stdout.split())
     assert peak - start > 40  # the graph did take memory
     assert after - start < 0.25 * (peak - start), (start, peak, after)
+
+
+def test_two_threads_backward_on_one_graph_exactly_one_succeeds():
+    import threading
+
+    for _ in range(50):
+        x = cr.randn(64, 64, requires_grad=True)
+        h = [(x @ x).tanh(), (x * x).sigmoid(), x.exp().log1p() if hasattr(x, "log1p") else x.relu()]
+        y = sum(t.sum() for t in h)
+        outcome = []
+
+        def run(y=y, outcome=outcome):
+            try:
+                y.backward()
+                outcome.append("ok")
+            except RuntimeError as e:
+                outcome.append("second time" in str(e))
+
+        threads = [threading.Thread(target=run) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(outcome, key=str) == sorted(["ok", True], key=str), outcome

@@ -25,7 +25,9 @@ namespace cr {
 // 3. Ready nodes run on the calling thread; when more than one thread is allowed and a node makes
 //    several large nodes ready at once, the extra ones go to a shared queue that pool workers
 //    serve. See Note [Threads].
-// 4. After a node runs, its saved tensors are freed unless keep_graph.
+// 4. After a node runs, its saved tensors are freed unless keep_graph. A backward without
+//    keep_graph first claims its root nodes that hold saved tensors (Node::consumed_), so that of
+//    two such calls racing on one graph exactly one runs and the other fails before doing anything.
 //
 // Note [Determinism]
 // The schedule depends on thread timing, the arithmetic must not. Slots are numbered by the
@@ -389,6 +391,23 @@ TensorList run_backward(const TensorList& roots, const TensorList& grad_roots, b
     mark_needed(*task, postorder);
   }
 
+  if (!keep_graph) {
+    // Two backward calls without retain_graph racing on one graph: the first to claim a root node
+    // that holds saved tensors runs, the other fails here, before it has freed anything (it would
+    // otherwise fail midway, and could make the first fail too). See Note [Engine].
+    std::vector<Node*> claimed;
+    for (const Edge& e : root->next_edges_) {
+      Node* n = e.fn.get();
+      if (!n || !n->holds_saved() || !task->nodes.at(n).execute ||
+          std::find(claimed.begin(), claimed.end(), n) != claimed.end())
+        continue;
+      if (n->consumed_.exchange(true)) {
+        for (Node* c : claimed) c->consumed_ = false;
+        throw AutogradError(kSecondBackwardMessage);
+      }
+      claimed.push_back(n);
+    }
+  }
   {
     AutoGradMode mode(create_graph);
     task->outstanding = 1;

@@ -81,6 +81,11 @@ class PyFunctionNode final : public cr::Node {
   void release_saved() override {
     for (auto& s : saved_) s.reset();
   }
+  bool holds_saved() const override {
+    for (const auto& s : saved_)
+      if (s.live()) return true;
+    return false;
+  }
   std::string name() const override { return name_; }
 };
 
@@ -89,10 +94,7 @@ struct SavedTensorsHandle {
   std::weak_ptr<PyFunctionNode> node;
   py::tuple unpack() const {
     auto n = node.lock();
-    if (!n)
-      throw cr::AutogradError(
-          "Trying to backward through the graph a second time (or directly access saved "
-          "tensors after they have already been freed).");
+    if (!n) throw cr::AutogradError(cr::kSecondBackwardMessage);
     py::tuple t(n->saved_.size());
     for (size_t i = 0; i < n->saved_.size(); ++i) t[i] = py::cast(n->saved_[i].unpack(*n));
     return t;

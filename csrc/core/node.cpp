@@ -11,6 +11,12 @@ std::atomic<uint64_t> g_sequence{0};
 constexpr size_t kTrimAfterNodes = 100000;  // graphs freed at once above this size trim the heap
 }  // namespace
 
+const char* const kSecondBackwardMessage =
+    "Trying to backward through the graph a second time (or directly access saved tensors after they "
+    "have already been freed). Saved intermediate values of the graph are freed when you call "
+    ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
+    "graph a second time or if you need to access saved tensors after calling backward.";
+
 Node::Node() : sequence_nr_(g_sequence.fetch_add(1, std::memory_order_relaxed)) {}
 
 Node::~Node() {
@@ -105,13 +111,7 @@ SavedTensor::SavedTensor(const Tensor& t, bool is_output) {
 
 Tensor SavedTensor::unpack(const Node& owner) const {
   if (!was_defined_) return Tensor();
-  if (released_)
-    throw AutogradError(
-        "Trying to backward through the graph a second time (or directly access saved tensors "
-        "after they have already been freed). Saved intermediate values of the graph are freed "
-        "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
-        "backward through the graph a second time or if you need to access saved tensors after "
-        "calling backward.");
+  if (released_) throw AutogradError(kSecondBackwardMessage);
   uint32_t now = data_->storage_->version();
   if (now != version_)
     throw AutogradError(

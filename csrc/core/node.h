@@ -39,6 +39,8 @@ class Node : public std::enable_shared_from_this<Node> {
   virtual void release_saved() {}
   /// True for nodes whose work is trivial whatever their size (they never leave their thread).
   virtual bool cheap() const { return false; }
+  /// True while the node keeps saved tensors that a backward without retain_graph will free.
+  virtual bool holds_saved() const { return false; }
 
   std::vector<Edge> next_edges_;
   std::vector<OutputMeta> outputs_;
@@ -50,7 +52,13 @@ class Node : public std::enable_shared_from_this<Node> {
   std::mutex mu_;
   /// Creation order; the engine prefers later nodes first, as PyTorch does.
   uint64_t sequence_nr_;
+  /// Set by the first backward without retain_graph that starts from this node (Note [Engine]):
+  /// of two such calls racing on one graph, exactly one runs.
+  std::atomic<bool> consumed_{false};
 };
+
+/// The error for a backward through freed saved tensors.
+extern const char* const kSecondBackwardMessage;
 
 /// Drops a node reference without recursing: destroying a million-node chain frees it iteratively.
 void release_node(std::shared_ptr<Node>&& n);
@@ -68,6 +76,8 @@ class SavedTensor {
   Tensor unpack(const Node& owner) const;
   void reset();
   bool defined() const { return was_defined_; }
+  /// Saved and not yet freed.
+  bool live() const { return was_defined_ && !released_; }
 
  private:
   std::shared_ptr<TensorImpl> data_;

@@ -136,6 +136,11 @@ class FormulaNode final : public Node {
   void release_saved() override {
     for (auto& s : saved_) s.reset();
   }
+  bool holds_saved() const override {
+    for (const auto& s : saved_)
+      if (s.live()) return true;
+    return false;
+  }
   std::string name() const override { return def_.name; }
 
   /// A saved floating tensor in the output's dtype: mixed-precision inputs (a float32 base with a
