@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+from conftest import skip_if_sanitized
 from helpers import rand, run_python, to_np
 
 
@@ -285,6 +286,7 @@ def test_million_op_chain_runs_backward_and_frees_without_recursion():
     assert "ok" in res.stdout
 
 
+@skip_if_sanitized
 def test_memory_flat_over_many_training_iterations():
     res = run_python(
         """

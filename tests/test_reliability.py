@@ -11,6 +11,7 @@ import pytest
 import chainrule as cr
 import chainrule.nn as nn
 import chainrule.nn.functional as F
+from conftest import skip_if_sanitized
 
 
 # ---- every target ignored ----------------------------------------------------------------------
@@ -247,6 +248,7 @@ def test_from_numpy_converts_narrower_dtypes(dtype, expected):
     np.testing.assert_array_equal(t.numpy(), a.astype(np.float32 if expected == cr.float32 else np.int64))
 
 
+@skip_if_sanitized
 def test_memory_of_a_large_freed_graph_goes_back_to_the_system():
     # In a fresh process, so that nothing else holds heap memory: RSS returns near its start.
     import subprocess
