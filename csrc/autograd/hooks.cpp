@@ -18,8 +18,7 @@ void add_tensor_hook(const Tensor& t, TensorHook hook, HookOwner owner) {
 }
 
 void retain_grad(const Tensor& t) {
-  if (!t.requires_grad())
-    throw AutogradError("can't retain_grad on Tensor that has requires_grad=False");
+  if (!t.requires_grad()) throw AutogradError("can't retain_grad on Tensor that has requires_grad=False");
   if (t.is_leaf() || t.impl()->retains_grad_) return;
   t.impl()->retains_grad_ = true;
   std::weak_ptr<TensorImpl> weak = t.ptr();
