@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstring>
 #include <initializer_list>
+#include <limits>
 #include <ostream>
 #include <type_traits>
 #include <vector>
@@ -94,6 +95,20 @@ inline int64_t numel_of(const Dims& s) {
   int64_t n = 1;
   for (auto v : s) n *= v;
   return n;
+}
+
+/// Checks a shape a tensor is about to get: no negative size, and neither its element count nor
+/// any contiguous stride (the product of the sizes, zeros counted as 1) overflows int64.
+/// ValueError otherwise, naming `op`.
+inline void check_shape(const Dims& s, const char* op) {
+  int64_t n = 1;
+  for (auto v : s) {
+    if (v < 0) throw ValueError(str(op, ": negative dimension ", v, " in shape ", s));
+    int64_t f = v > 0 ? v : 1;
+    if (n > std::numeric_limits<int64_t>::max() / f)
+      throw ValueError(str(op, ": shape ", s, " has too many elements (the size calculation overflows int64)"));
+    n *= f;
+  }
 }
 
 inline Dims contiguous_strides(const Dims& s) {

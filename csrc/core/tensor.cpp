@@ -18,13 +18,8 @@ bool TensorImpl::is_contiguous() const {
 }
 
 Tensor Tensor::empty(const Dims& sizes, DType dtype) {
-  int64_t n = 1;
-  for (auto s : sizes) {
-    if (s < 0) throw ValueError(str("negative dimension ", s, " in shape ", sizes));
-    if (s > 0 && n > std::numeric_limits<int64_t>::max() / s)
-      throw ValueError(str("shape ", sizes, " has too many elements"));
-    n *= s;
-  }
+  check_shape(sizes, "empty");  // strides too: zeros(0, 2**62, 2**62) must not wrap them
+  int64_t n = numel_of(sizes);
   size_t isz = itemsize(dtype);
   if ((uint64_t)n > (uint64_t)(1ULL << 40) / isz)
     throw ValueError(str("cannot allocate a tensor of shape ", sizes, " (", dtype_name(dtype), "): ", n,

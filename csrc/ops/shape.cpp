@@ -142,6 +142,7 @@ Tensor expand(const Tensor& a, const Dims& shape0) {
                            ". Target sizes: ", shape0, ". Tensor sizes: ", a.shape()));
   }
   if (shape == a.shape()) return a;
+  check_shape(shape, "expand");  // a negative size, or 2**32 x 2**32 elements, must not wrap numel
   Tensor out = make_view(a, shape, st, a.offset());
   if (!needs_grad(a)) return out;
   record(expand_grad, {a}, out);
