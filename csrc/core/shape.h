@@ -106,7 +106,8 @@ inline void check_shape(const Dims& s, const char* op) {
     if (v < 0) throw ValueError(str(op, ": negative dimension ", v, " in shape ", s));
     int64_t f = v > 0 ? v : 1;
     if (n > std::numeric_limits<int64_t>::max() / f)
-      throw ValueError(str(op, ": shape ", s, " has too many elements (the size calculation overflows int64)"));
+      throw ValueError(
+          str(op, ": shape ", s, " has too many elements (the size calculation overflows int64)"));
     n *= f;
   }
 }
