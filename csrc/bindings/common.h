@@ -57,6 +57,12 @@ DType default_float_dtype();
 /// A Tensor from an operand: a Tensor as is; a Python number as a 0-dim tensor whose dtype follows
 /// `like` (PyTorch's wrapped-number rule); arrays and lists via NumPy. TypeError otherwise.
 Tensor operand(py::handle o, const Tensor& like, const char* op);
+/// The first operand of a binary module function: a tensor as is; a number follows the second
+/// operand's dtype when that is a tensor (cr.pow(2, x), cr.atan2(2.0, x)).
+inline Tensor first_operand(py::handle a, py::handle b, const char* op) {
+  if (is_tensor(a)) return as_tensor_unchecked(a);
+  return operand(a, is_tensor(b) ? as_tensor_unchecked(b) : Tensor(), op);
+}
 /// A Tensor from arbitrary data (tensor(...) semantics); copies.
 Tensor tensor_from_data(py::handle data, py::handle dtype);
 /// Shares memory with a NumPy array when its dtype is supported.

@@ -112,7 +112,6 @@ class OpRegistry {
   }
 
   const std::vector<OpRow>& rows() const { return rows_; }
-  py::module_& module() { return m_; }
   PyTensorClass& tensor_class() { return cls_; }
 
  private:

@@ -28,13 +28,6 @@ inline bool py_number(py::handle o, double& v) {
   return false;
 }
 
-/// Tensor from the first operand of a binary module function: numbers follow `other` when it is a
-/// tensor (cr.pow(2, x)).
-inline Tensor first_operand(py::handle a, py::handle b, const char* op) {
-  if (is_tensor(a)) return as_tensor_unchecked(a);
-  return operand(a, is_tensor(b) ? as_tensor_unchecked(b) : Tensor(), op);
-}
-
 py::object not_implemented() { return py::reinterpret_borrow<py::object>(Py_NotImplemented); }
 
 /// Can `o` be an elementwise operand (so == returns a tensor rather than NotImplemented)?

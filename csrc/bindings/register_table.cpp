@@ -6,17 +6,6 @@
 
 namespace crpy {
 
-namespace {
-
-/// Tensor from the first operand of a binary module function: numbers follow `other` when it is a
-/// tensor (atan2(2.0, x)).
-Tensor first_operand(py::handle a, py::handle b, const char* op) {
-  if (is_tensor(a)) return as_tensor_unchecked(a);
-  return operand(a, is_tensor(b) ? as_tensor_unchecked(b) : Tensor(), op);
-}
-
-}  // namespace
-
 void register_table(OpRegistry& reg) {
   for (const cr::OpDecl& d : cr::op_table()) {
     const char* name = d.name;

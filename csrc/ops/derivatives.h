@@ -68,7 +68,6 @@ struct SavedSlot {
 };
 /// `needed_by` for the formulas of the listed inputs.
 constexpr uint32_t for_grad_of(int i) { return 1u << i; }
-constexpr uint32_t for_grad_of(int i, int j) { return (1u << i) | (1u << j); }
 constexpr uint32_t kAllGrads = ~0u;
 
 /// A differentiable op with NIn tensor inputs: its grad_fn name, the names of its inputs, one

@@ -909,12 +909,16 @@ bool fast_unary_(const Tensor& self, const F& f) {
 
 }  // namespace
 
-const Tensor& assign_binary_(const Tensor& self, const Tensor& other,
-                             Tensor (*f)(const Tensor&, const Tensor&), const char* op) {
-  check_broadcast_to_self(self, other, op);
+namespace {
+
+/// self = compute(x, recorded), where x is self (a clone of it when recorded, so the formula's saved
+/// input is not the memory being written), following Note [In-place ops]; `other` is the op's other
+/// input.
+template <class Compute>
+const Tensor& assign_(const Tensor& self, const Tensor& other, const Compute& compute, const char* op) {
   check_no_internal_overlap(self, op);
   if (record_inplace(self, other, op)) {
-    Tensor r = f(clone(self), other);
+    Tensor r = compute(clone(self), true);
     check_cast(r.dtype(), self, op);
     rebase_history(self, r, true);
     return self;
@@ -922,7 +926,7 @@ const Tensor& assign_binary_(const Tensor& self, const Tensor& other,
   Tensor r;
   {
     NoGradGuard ng;
-    r = f(self, unaliased(self, other));
+    r = compute(self, false);
   }
   check_cast(r.dtype(), self, op);
   copy_into(self, r);
@@ -930,23 +934,21 @@ const Tensor& assign_binary_(const Tensor& self, const Tensor& other,
   return self;
 }
 
+}  // namespace
+
+const Tensor& assign_binary_(const Tensor& self, const Tensor& other,
+                             Tensor (*f)(const Tensor&, const Tensor&), const char* op) {
+  check_broadcast_to_self(self, other, op);
+  // Written straight into self's memory, other must not alias it in another layout; a recorded
+  // result is computed out of place, from other itself (so other keeps its gradient).
+  auto compute = [&](const Tensor& x, bool recorded) {
+    return f(x, recorded ? other : unaliased(self, other));
+  };
+  return assign_(self, other, compute, op);
+}
+
 const Tensor& assign_unary_(const Tensor& self, Tensor (*f)(const Tensor&), const char* op) {
-  check_no_internal_overlap(self, op);
-  if (record_inplace(self, Tensor(), op)) {
-    Tensor r = f(clone(self));
-    check_cast(r.dtype(), self, op);
-    rebase_history(self, r, true);
-    return self;
-  }
-  Tensor r;
-  {
-    NoGradGuard ng;
-    r = f(self);
-  }
-  check_cast(r.dtype(), self, op);
-  copy_into(self, r);
-  self.storage()->bump_version();
-  return self;
+  return assign_(self, Tensor(), [f](const Tensor& x, bool) { return f(x); }, op);
 }
 
 const Tensor& add_(const Tensor& self, const Tensor& other, double alpha) {
