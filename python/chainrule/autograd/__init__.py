@@ -1,4 +1,5 @@
-"""Reverse-mode automatic differentiation: backward, grad, custom Functions, gradient checks."""
+"""Reverse-mode automatic differentiation: backward, grad, custom Functions, gradient checks,
+Jacobians and Hessians (chainrule.autograd.functional), grad and inference modes."""
 
 from __future__ import annotations
 
@@ -7,8 +8,15 @@ from typing import Any, Union
 
 from chainrule import _core
 from chainrule._core import Tensor
+from chainrule.autograd import functional
 from chainrule.autograd.function import Function, FunctionCtx
-from chainrule.autograd.grad_mode import enable_grad, no_grad, set_grad_enabled
+from chainrule.autograd.grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from chainrule.autograd.gradcheck import gradcheck, gradgradcheck
 
 __all__ = [
@@ -21,6 +29,9 @@ __all__ = [
     "no_grad",
     "enable_grad",
     "set_grad_enabled",
+    "inference_mode",
+    "is_inference_mode_enabled",
+    "functional",
 ]
 
 _TensorOrTensors = Union[Tensor, Sequence[Tensor]]
