@@ -8,6 +8,7 @@ from typing import Any, Union
 
 from chainrule import _core
 from chainrule._core import Tensor
+from chainrule._missing import module_getattr as _module_getattr
 from chainrule.autograd import functional
 from chainrule.autograd.function import Function, FunctionCtx
 from chainrule.autograd.grad_mode import (
@@ -99,3 +100,7 @@ def grad(
 
         result = tuple(r if r is not None else zeros(*i.shape, dtype=i.dtype) for i, r in zip(inputs, result))
     return tuple(result)
+
+
+# A missing name that PyTorch's torch.autograd has says so (and points to docs/api-coverage.md).
+__getattr__ = _module_getattr(__name__, "torch.autograd")
