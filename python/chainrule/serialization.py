@@ -22,10 +22,12 @@ must tile the data section exactly, without overlaps or gaps and up to its last 
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import math
 import os
 import struct
+import zipfile
 from typing import IO, Any, Union
 
 import numpy as np
@@ -297,12 +299,70 @@ class _Reader:
         raise _bad(f"malformed structure node {str(node)[:80]!r}")
 
 
+# ---- files that are not safetensors -------------------------------------------------------------
+# PyTorch's legacy torch.save format starts with this number, pickled with protocol 2.
+_TORCH_LEGACY_MAGIC = b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19."
+
+
+def _foreign_format(buf: bytes) -> str | None:
+    """What a file that failed to parse is, when it is recognisably a pickle-based checkpoint:
+    "zip" (torch.save's zip archive, holding data.pkl), "legacy" (torch.save before the zip
+    format, or with ``_use_new_zipfile_serialization=False``) or "pickle" (any other pickle)."""
+    if buf[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(buf)) as z:
+                names = z.namelist()
+        except Exception:  # unreadable as a zip archive: the original error stands
+            return None
+        if any(n == "data.pkl" or n.endswith("/data.pkl") for n in names):
+            return "zip"
+        return None
+    if buf.startswith(_TORCH_LEGACY_MAGIC):
+        return "legacy"
+    if len(buf) >= 2 and buf[0] == 0x80 and 2 <= buf[1] <= 5:
+        return "pickle"
+    return None
+
+
+def _conversion_hint(kind: str, f: FileLike) -> str:
+    name = repr(os.fspath(f)) if isinstance(f, (str, os.PathLike)) else "this file"
+    what = {
+        "zip": "a PyTorch checkpoint written by torch.save (a zip archive holding a pickle, data.pkl)",
+        "legacy": "a PyTorch checkpoint written by torch.save in its legacy pickle format",
+        "pickle": "a Python pickle (such as an old torch.save checkpoint)",
+    }[kind]
+    return (
+        f"{name} is {what}, not a safetensors file. chainrule reads only safetensors files and "
+        "never unpickles, since unpickling can run arbitrary code. Convert the checkpoint once "
+        "where PyTorch is installed (a state dict: use model.state_dict() for a pickled module):\n"
+        "    import torch\n"
+        "    from safetensors.torch import save_file\n"
+        '    sd = torch.load(path, map_location="cpu")\n'
+        '    save_file({k: v.contiguous() for k, v in sd.items()}, "model.safetensors")\n'
+        "or, without the safetensors package:\n"
+        "    import chainrule, torch\n"
+        '    sd = torch.load(path, map_location="cpu")\n'
+        "    chainrule.save({k: chainrule.from_numpy(v.detach().numpy()) for k, v in sd.items()},\n"
+        '                   "model.safetensors")\n'
+        'then chainrule.load("model.safetensors"). chainrule reads float32, float64, int64 and '
+        "bool tensors: convert others first (v.float() for float16 or bfloat16, v.long() for int32)."
+    )
+
+
 def load(f: FileLike, map_location: Any = None, weights_only: bool = True) -> Any:
     """Reads an object written by ``save`` (or any safetensors file with F32/F64/I64/BOOL
     tensors, returned as ``{name: tensor}``). Raises ValueError for a truncated, corrupt or
-    malformed file. ``map_location`` and ``weights_only`` are accepted for compatibility: tensors
-    live on the CPU and no code is ever executed."""
-    tensors, meta = _parse(_read_all(f))
+    malformed file, and says how to convert one written by ``torch.save`` (a pickle, which
+    chainrule never loads). ``map_location`` and ``weights_only`` are accepted for compatibility:
+    tensors live on the CPU and no code is ever executed."""
+    buf = _read_all(f)
+    try:
+        tensors, meta = _parse(buf)
+    except ValueError:
+        kind = _foreign_format(buf)
+        if kind is None:
+            raise
+        raise _bad(_conversion_hint(kind, f)) from None
     if _META_KEY not in meta:
         return tensors
     try:
