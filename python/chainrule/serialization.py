@@ -325,7 +325,9 @@ def _foreign_format(buf: bytes) -> str | None:
 
 
 def _conversion_hint(kind: str, f: FileLike) -> str:
-    name = repr(os.fspath(f)) if isinstance(f, (str, os.PathLike)) else "this file"
+    is_path = isinstance(f, (str, os.PathLike))
+    name = repr(os.fspath(f)) if is_path else "this file"
+    src = name if is_path else "path"
     what = {
         "zip": "a PyTorch checkpoint written by torch.save (a zip archive holding a pickle, data.pkl)",
         "legacy": "a PyTorch checkpoint written by torch.save in its legacy pickle format",
@@ -337,11 +339,11 @@ def _conversion_hint(kind: str, f: FileLike) -> str:
         "where PyTorch is installed (a state dict: use model.state_dict() for a pickled module):\n"
         "    import torch\n"
         "    from safetensors.torch import save_file\n"
-        '    sd = torch.load(path, map_location="cpu")\n'
+        f'    sd = torch.load({src}, map_location="cpu")\n'
         '    save_file({k: v.contiguous() for k, v in sd.items()}, "model.safetensors")\n'
         "or, without the safetensors package:\n"
         "    import chainrule, torch\n"
-        '    sd = torch.load(path, map_location="cpu")\n'
+        f'    sd = torch.load({src}, map_location="cpu")\n'
         "    chainrule.save({k: chainrule.from_numpy(v.detach().numpy()) for k, v in sd.items()},\n"
         '                   "model.safetensors")\n'
         'then chainrule.load("model.safetensors"). chainrule reads float32, float64, int64 and '
