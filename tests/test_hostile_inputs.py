@@ -61,11 +61,6 @@ KNOWN_CALLS = {
     "expanded[0] = arange(4)": ("setitem_into_expanded_view", "run"),
     "dropout(p=nan)": ("nan_parameters_accepted", "run"),
     "smooth_l1_loss(beta=nan)": ("nan_parameters_accepted", "run"),
-    "RandomSampler(empty, replacement, num_samples=3)": ("random_sampler_empty_hangs", "skip"),
-    "DataLoader(num_workers=-1)": ("data_arguments_unchecked", "run"),
-    "DataLoader(timeout=-1)": ("data_arguments_unchecked", "run"),
-    "RandomSampler({'replacement': 'x'})": ("data_arguments_unchecked", "run"),
-    "BatchSampler(2, drop_last='x')": ("data_arguments_unchecked", "run"),
 }
 
 # Bugs this suite found that are fixed: each case must pass (test_fixed_bug).
@@ -117,6 +112,45 @@ FIXED_BUGS = {
                 continue
             accepted.append(f"{name}: numel {t.numel()} strides {t.stride()}")
         assert not accepted, accepted
+        """,
+    ),
+    "random_sampler_empty_hangs": (
+        "list(RandomSampler(empty_dataset, replacement=True, num_samples=3)) never returned: it "
+        "extended a list with permutations of 0 items until it held 3; PyTorch raises "
+        "('random_ expects from to be less than to'); it now raises ArgumentError (a ValueError)",
+        """
+        for replacement in (True, False):
+            try:
+                list(cr.utils.data.RandomSampler([], replacement=replacement, num_samples=3))
+            except ValueError:
+                continue
+            raise SystemExit(f"replacement={replacement}: returned instead of raising")
+        """,
+    ),
+    "data_arguments_unchecked": (
+        "DataLoader(ds, num_workers=-1), DataLoader(ds, timeout=-1), RandomSampler(ds, "
+        "replacement='x') and BatchSampler(sampler, 2, drop_last='x') were accepted; they now raise "
+        "what PyTorch raises (ValueError, ValueError, TypeError, ValueError)",
+        """
+        data = cr.utils.data
+        ds = data.TensorDataset(cr.arange(10.0))
+        calls = {
+            "num_workers=-1": (lambda: data.DataLoader(ds, num_workers=-1), ValueError),
+            "timeout=-1": (lambda: data.DataLoader(ds, timeout=-1), ValueError),
+            "replacement='x'": (lambda: data.RandomSampler(ds, replacement="x"), TypeError),
+            "drop_last='x'": (lambda: data.BatchSampler(data.SequentialSampler(ds), 2, "x"), ValueError),
+        }
+        wrong = []
+        for name, (call, expected) in calls.items():
+            try:
+                call()
+            except expected:
+                continue
+            except Exception as e:
+                wrong.append(f"{name}: {type(e).__name__}")
+                continue
+            wrong.append(f"{name}: accepted")
+        assert not wrong, wrong
         """,
     ),
 }
@@ -208,40 +242,6 @@ KNOWN_BUGS = {
             except Exception:
                 continue
             raise SystemExit("accepted NaN")
-        """,
-    ),
-    "random_sampler_empty_hangs": (
-        "list(RandomSampler(empty_dataset, replacement=True, num_samples=3)) never returns: it "
-        "extends a list with permutations of 0 items until it holds 3; PyTorch raises "
-        "('random_ expects from to be less than to')",
-        """
-        try:
-            list(cr.utils.data.RandomSampler([], replacement=True, num_samples=3))
-        except Exception:
-            pass
-        """,
-    ),
-    "data_arguments_unchecked": (
-        "DataLoader(ds, num_workers=-1), DataLoader(ds, timeout=-1), RandomSampler(ds, "
-        "replacement='x') and BatchSampler(sampler, 2, drop_last='x') are accepted; PyTorch raises "
-        "ValueError/TypeError for each ('num_workers option should be non-negative', ...)",
-        """
-        data = cr.utils.data
-        ds = data.TensorDataset(cr.arange(10.0))
-        calls = {
-            "num_workers=-1": lambda: data.DataLoader(ds, num_workers=-1),
-            "timeout=-1": lambda: data.DataLoader(ds, timeout=-1),
-            "replacement='x'": lambda: data.RandomSampler(ds, replacement="x"),
-            "drop_last='x'": lambda: data.BatchSampler(data.SequentialSampler(ds), 2, "x"),
-        }
-        accepted = []
-        for name, call in calls.items():
-            try:
-                call()
-            except Exception:
-                continue
-            accepted.append(name)
-        assert not accepted, accepted
         """,
     ),
     "from_numpy_read_only_memmap_write": (
