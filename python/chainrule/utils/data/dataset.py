@@ -72,11 +72,12 @@ class IterableDataset(Dataset[T_co], Iterable[T_co]):
                 return iter(range(lo, min(lo + per_worker, self.end)))
 
     ``len()`` works only where the subclass defines ``__len__`` (a ``TypeError`` otherwise).
-    ``a + b`` is ``ChainDataset([a, b])``.
+    ``a + b`` is ``ChainDataset([a, b])``. Instantiating a subclass without ``__iter__`` is a
+    ``TypeError`` (an abstract method).
     """
 
-    def __iter__(self) -> Iterator[T_co]:
-        raise NotImplementedError("Subclasses of IterableDataset should implement __iter__.")
+    # No __iter__ here: like collections.abc.Iterable (and PyTorch's IterableDataset), the class
+    # is abstract until a subclass defines one.
 
     def __add__(self, other: Dataset[Any]) -> ChainDataset:  # type: ignore[override]
         return ChainDataset([self, other])
