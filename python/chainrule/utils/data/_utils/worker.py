@@ -18,7 +18,11 @@ round-robin, and delivers results in task order whatever order they arrive in. A
    exhausted, and ignores further tasks until told to resume;
 4. answers ``_ResumeIteration`` with itself (persistent workers, at the start of an epoch: the
    main process discards whatever arrives before it) and restarts its dataset iterator;
-5. exits on ``None``, or when the main process is gone (its parent pid changed).
+5. exits on ``None``, when the main process sets ``done_event`` (shutdown), or when the main
+   process is gone (its parent pid changed). Shutdown does not rely on the ``None`` arriving:
+   the iterator's ``__del__`` may run from the garbage collector in any thread, the feeder
+   thread of that very index queue included, and then the ``None`` is not sent until it
+   returns.
 """
 
 from __future__ import annotations
@@ -181,12 +185,12 @@ def _worker_loop(
         except Exception:
             init_error = ExceptionWrapper(where=where)
         iteration_end = False
-        while os.getppid() == parent_pid:
+        while os.getppid() == parent_pid and not done_event.is_set():
             try:
                 task = index_queue.get(timeout=STATUS_CHECK_INTERVAL)
             except queue.Empty:
                 continue
-            if task is None:  # shut down
+            if task is None:  # this worker is done (its iterable ran out, or shutdown)
                 break
             if isinstance(task, _ResumeIteration):
                 iteration_end = False
