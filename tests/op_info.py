@@ -1379,6 +1379,178 @@ def _nan_samples(op, make):
         yield no_gradcheck(S("nan", Arg(a)))
 
 
+# ---- samples for the elementwise math ops (math.cpp) ------------------------------------------------
+def _round_decimals_samples(op, make):
+    if make.dtype in FLOATS:
+        yield S("decimals", make(3, 4, low=-50.0, high=50.0), decimals=2)
+        yield S("decimals_negative", make(3, 4, low=-500.0, high=500.0), decimals=-1)
+        halves = Arg(np.array([0.5, 1.5, 2.5, -0.5, -1.5, 0.49], dtype=_NP[make.dtype]))
+        yield no_gradcheck(S("halves_to_even", halves))
+
+
+def _lerp_samples(op, make):
+    yield S("scalar_weight", make(3, 4), make(3, 4), 0.3)
+    yield S("scalar_weight_far", make(3, 4), make(4), 0.8)
+    yield S("tensor_weight", make(3, 4), make(3, 4), make(3, 4, low=0.0, high=1.0))
+    yield S("tensor_weight_bcast", make(3, 1), make(1, 4), make(4, low=0.0, high=1.0))
+    yield S("non_contiguous", make(3, 4, nc="T"), make(3, 4, nc="step"), make(3, 4, nc="expand"))
+    yield S("0d", make(), make(), make())
+    yield S("empty", make(0, 3), make(3), 0.5)
+
+
+def _err_lerp(op, make):
+    yield E(
+        "mixed_dtypes", TypeError, "expected dtype", make(3, dtype="float64"), make(3, dtype="float32"), 0.5
+    )
+    yield E("shapes_do_not_broadcast", ValueError, "cannot be broadcast", make(3, 4), make(3, 5), 0.5)
+
+
+def _nan_to_num_samples(op, make):
+    if make.dtype in FLOATS:
+        a = make.values((2, 4))
+        a[0, 1], a[1, 2], a[1, 3] = np.nan, np.inf, -np.inf
+        yield S("specials", Arg(a))
+        yield S("specials_replaced", Arg(a), nan=1.5, posinf=9.0, neginf=-9.0)
+        yield S("specials_kw_partial", Arg(a), posinf=2.0)
+
+
+def _special_values_samples(op, make):
+    if make.dtype in FLOATS:
+        a = np.array([0.0, -0.0, 1.5, -2.0, np.nan, np.inf, -np.inf], dtype=_NP[make.dtype])
+        yield no_gradcheck(S("specials", Arg(a)))
+
+
+def _signed_modulo_samples(op, make):
+    yield S("negative_dividend", make(3, 4, low=-5.0, high=-1.0), make(4, low=1.0, high=3.0))
+    yield S("negative_divisor", make(3, 4, low=-5.0, high=5.0), make(4, low=-3.0, high=-1.0))
+
+
+def _err_rounding_bool(op, make):
+    yield E("bool_input", TypeError, "bool", make(3, dtype="bool"))
+
+
+def _err_int_zero_divisor(op, make):
+    yield E(
+        "integer_zero_divisor",
+        ValueError,
+        "division by zero",
+        make(3, dtype="int64"),
+        Arg(np.array([1, 0, 2], dtype=np.int64)),
+    )
+    yield from err_broadcast(op, make)
+
+
+def _err_floating_only(op, make):
+    yield E("integer_input", TypeError, "floating point", make(3, dtype="int64"), make(3, dtype="int64"))
+    yield from err_broadcast(op, make)
+
+
+# ---- samples for scatter, index_add/copy/fill and the masked ops (scatter.cpp) ----------------------
+def _distinct_index(make, shape, high, dim):
+    """An index of `shape` whose entries along `dim` are distinct (overwriting ops: no duplicates)."""
+    out = np.empty(shape, dtype=np.int64)
+    moved = np.moveaxis(out, dim, -1)
+    for pos in np.ndindex(moved.shape[:-1]):
+        moved[pos] = make.rng.permutation(high)[: moved.shape[-1]]
+    return Arg(out)
+
+
+def _scatter_samples(op, make):
+    yield S("src_dim0", make(3, 4), 0, _distinct_index(make, (2, 4), 3, 0), make(2, 4))
+    yield S("src_dim1", make(3, 4), 1, _distinct_index(make, (3, 2), 4, 1), make(3, 2))
+    yield S("src_larger_than_index", make(3, 4), 0, _distinct_index(make, (2, 3), 3, 0), make(3, 5))
+    yield S("value", make(3, 4), 1, _distinct_index(make, (2, 3), 4, 1), make.scalar())
+    yield S("non_contiguous", make(4, 3, nc="T"), -1, _distinct_index(make, (3, 2), 3, 1), make(3, 2, nc="T"))
+    yield S("empty_index", make(3, 4), 1, make.index((3, 0), 4), make(3, 0))
+
+
+def _scatter_add_samples(op, make):
+    yield S("dim0_duplicates", make(3, 4), 0, make.index((5, 4), 3), make(5, 4))
+    yield S("dim1", make(3, 4), 1, make.index((3, 6), 4), make(3, 6))
+    yield S("src_larger_than_index", make(3, 4), 0, make.index((2, 3), 3), make(3, 5))
+    yield S("3d", make(2, 3, 4), 1, make.index((2, 5, 4), 3), make(2, 5, 4))
+    yield S("non_contiguous", make(4, 3, nc="T"), -1, make.index((3, 5), 3), make(3, 5, nc="T"))
+
+
+def _scatter_reduce_samples(op, make):
+    for reduce in ("sum", "prod", "mean", "amax", "amin"):
+        for include_self in (True, False):
+            tag = f"{reduce}{'' if include_self else '_exclude_self'}"
+            yield S(tag, make(3, 4), 0, make.index((5, 4), 3), make(5, 4), reduce, include_self=include_self)
+    yield S("amax_dim1", make(3, 4), 1, make.index((3, 6), 4), make(3, 6), "amax")
+
+
+def _index_add_samples(op, make):
+    yield S("dim0_duplicates", make(3, 4), 0, make.index((5,), 3), make(5, 4))
+    yield S("dim1", make(3, 4), 1, make.index((2,), 4), make(3, 2))
+    yield S(
+        "alpha", make(3, 4), 1, make.index((3,), 4), make(3, 3), alpha=2 if make.dtype == "int64" else 0.5
+    )
+    yield S("0d_index", make(3, 4), 0, Arg(np.array(1)), make(1, 4))
+    yield S("non_contiguous", make(4, 3, nc="T"), 0, make.index((2,), 4), make(2, 3, nc="T"))
+
+
+def _index_copy_samples(op, make):
+    yield S("dim0", make(3, 4), 0, Arg(make.rng.permutation(3)[:2]), make(2, 4))
+    yield S("dim1", make(3, 4), 1, Arg(make.rng.permutation(4)[:3]), make(3, 3))
+    yield S("non_contiguous", make(4, 3, nc="T"), 1, Arg(make.rng.permutation(3)[:2]), make(4, 2))
+
+
+def _index_fill_samples(op, make):
+    yield S("dim0", make(3, 4), 0, make.index((2,), 3), make.scalar())
+    yield S("dim1_duplicates", make(3, 4), 1, make.index((5,), 4), make.scalar())
+    yield S("0d_tensor_value", make(3, 4), 1, make.index((2,), 4), Arg(make.values(()), grad=False))
+
+
+def _masked_select_samples(op, make):
+    yield S("same_shape", make(3, 4), make.mask(3, 4))
+    yield S("bcast_mask", make(3, 4), make.mask(4))
+    yield S("bcast_input", make(4), make.mask(3, 4))
+    yield S("non_contiguous", make(3, 4, nc="T"), make.mask(3, 4))
+    yield S("0d", make(), make.mask())
+
+
+def _masked_scatter_samples(op, make):
+    yield S("same_shape", make(3, 4), make.mask(3, 4), make(12))
+    yield S("bcast_mask", make(3, 4), make.mask(4), make(4, 4))
+    yield S("non_contiguous", make(3, 4, nc="T"), make.mask(3, 4), make(3, 4, nc="T"))
+
+
+def _nonzero_samples(op, make):
+    yield S("2d", make(3, 4))
+    yield S("3d", make(2, 3, 4))
+    yield S("0d", make())
+    yield S("empty", make(0, 3))
+    if op.name == "nonzero":
+        yield S("as_tuple", make(3, 4), as_tuple=True)
+        yield S("as_tuple_0d", make(), as_tuple=True)
+
+
+def _take_samples(op, make):
+    yield S("flat", make(3, 4), make.index((5,), 12))
+    yield S("negative", make(3, 4), make.index((2, 3), 0, low=-12))
+    yield S("non_contiguous", make(3, 4, nc="T"), make.index((4,), 12))
+    yield S("0d_index", make(3, 4), Arg(np.array(5)))
+
+
+def _err_scatter(op, make):
+    yield E(
+        "index_out_of_range",
+        IndexError,
+        "out of bounds",
+        make(3, 4),
+        0,
+        Arg(np.array([[3, 0, 0, 0]])),
+        make(1, 4),
+    )
+    yield E("float_index", TypeError, "int64", make(3, 4), 0, make(1, 4, dtype="float32"), make(1, 4))
+
+
+def _err_index_add(op, make):
+    yield E("index_out_of_range", IndexError, "out of bounds", make(3, 4), 0, Arg(np.array([3])), make(1, 4))
+    yield E("source_shape", ValueError, "source", make(3, 4), 0, Arg(np.array([0, 1])), make(3, 4))
+
+
 OP_DB: list[OpInfo] = [
     # ---- elementwise, one input ----
     _unary_row("abs", dtypes=NUMERIC, rule=same, aliases=("absolute",), operator=abs),
@@ -1498,6 +1670,134 @@ OP_DB: list[OpInfo] = [
     ),
     _binary_row("atan2", FMI, dtypes=ALL_DTYPES, rule=promote_floating(0, 1), scalar=False),
     _binary_row("hypot", FMI, dtypes=FLOATS, rule=promote(0, 1), scalar=False),
+    # ---- scatter, index_add/copy/fill, masked ops (scatter.cpp) ----
+    OpInfo(
+        "scatter",
+        FMI,
+        _scatter_samples,
+        dtypes=ALL_DTYPES,
+        dtype_rule=same,
+        error_inputs=_err_scatter,
+        # PyTorch's own backward fails there (it returns the index-shaped gradient for src)
+        no_ref_samples=("src_larger_than_index",),
+    ),
+    OpInfo(
+        "scatter_add",
+        FMI,
+        _scatter_add_samples,
+        dtypes=NUMERIC,
+        dtype_rule=same,
+        error_inputs=_err_scatter,
+        no_ref_samples=("src_larger_than_index",),
+    ),
+    OpInfo(
+        "scatter_reduce",
+        FMI,
+        _scatter_reduce_samples,
+        dtypes=NUMERIC,
+        dtype_rule=same,
+        supports_gradgrad=False,
+    ),
+    OpInfo(
+        "index_add", FMI, _index_add_samples, dtypes=NUMERIC, dtype_rule=same, error_inputs=_err_index_add
+    ),
+    OpInfo("index_copy", FMI, _index_copy_samples, dtypes=ALL_DTYPES, dtype_rule=same),
+    OpInfo("index_fill", FMI, _index_fill_samples, dtypes=ALL_DTYPES, dtype_rule=same),
+    OpInfo("masked_select", FM, _masked_select_samples, dtypes=ALL_DTYPES, dtype_rule=same),
+    OpInfo("masked_scatter", FMI, _masked_scatter_samples, dtypes=ALL_DTYPES, dtype_rule=same),
+    OpInfo(
+        "nonzero", FM, _nonzero_samples, dtypes=ALL_DTYPES, dtype_rule=const("int64"), supports_grad=False
+    ),
+    OpInfo(
+        "argwhere", FM, _nonzero_samples, dtypes=ALL_DTYPES, dtype_rule=const("int64"), supports_grad=False
+    ),
+    OpInfo("take", FM, _take_samples, dtypes=ALL_DTYPES, dtype_rule=same),
+    # ---- elementwise math (math.cpp) ----
+    _unary_row("log1p", FMI, domain=(-0.5, 2.0)),
+    _unary_row("expm1", FMI, domain=(-2.0, 2.0)),
+    _unary_row("log2", FMI, domain=positive()),
+    _unary_row("log10", FMI, domain=positive()),
+    _unary_row("exp2", FMI, domain=(-2.0, 2.0)),
+    _unary_row("erfinv", FMI, domain=(-0.9, 0.9), extra_samples=(_special_values_samples,)),
+    _unary_row("erfc", FMI, domain=(-2.0, 2.0)),
+    _unary_row("asin", FMI, domain=(-0.9, 0.9)),
+    _unary_row("acos", FMI, domain=(-0.9, 0.9)),
+    _unary_row("atan", FMI, domain=(-3.0, 3.0)),
+    _unary_row("sinh", FMI, domain=(-2.0, 2.0)),
+    _unary_row("cosh", FMI, domain=(-2.0, 2.0)),
+    _unary_row("tan", FMI, domain=(-1.2, 1.2)),
+    _unary_row("asinh", FMI, domain=(-3.0, 3.0)),
+    _unary_row("acosh", FMI, domain=(1.2, 3.0)),
+    _unary_row("atanh", FMI, domain=(-0.9, 0.9)),
+    *(
+        _unary_row(
+            name,
+            FMI,
+            dtypes=NUMERIC,
+            rule=same,
+            domain=(-3.0, 3.0),
+            supports_gradgrad=False,
+            extra_samples=(_special_values_samples,),
+            error_inputs=_err_rounding_bool,
+        )
+        for name in ("floor", "ceil", "trunc", "fix")
+    ),
+    _unary_row(
+        "round",
+        FMI,
+        dtypes=NUMERIC,
+        rule=same,
+        domain=(-3.0, 3.0),
+        supports_gradgrad=False,
+        extra_samples=(_round_decimals_samples, _special_values_samples),
+        error_inputs=_err_rounding_bool,
+    ),
+    _unary_row("frac", FMI, dtypes=FLOATS, rule=same, domain=(-3.0, 3.0), supports_gradgrad=False),
+    _binary_row(
+        "remainder",
+        FMI,
+        dtypes=NUMERIC,
+        rhs=positive(1.0, 3.0),
+        domain=(1.0, 5.0),
+        extra=(_signed_modulo_samples,),
+        error_inputs=_err_int_zero_divisor,
+    ),
+    _binary_row(
+        "fmod",
+        FMI,
+        dtypes=NUMERIC,
+        rhs=positive(1.0, 3.0),
+        domain=(1.0, 5.0),
+        extra=(_signed_modulo_samples,),
+        error_inputs=_err_int_zero_divisor,
+    ),
+    _binary_row(
+        "copysign",
+        FMI,
+        dtypes=ALL_DTYPES,
+        rule=promote_floating(0, 1),
+        domain=(0.2, 2.0),
+        supports_gradgrad=False,
+    ),
+    _binary_row(
+        "logaddexp", FM, dtypes=FLOATS, domain=(-3.0, 3.0), scalar=False, error_inputs=_err_floating_only
+    ),
+    _binary_row(
+        "logaddexp2", FM, dtypes=FLOATS, domain=(-3.0, 3.0), scalar=False, error_inputs=_err_floating_only
+    ),
+    _binary_row("xlogy", FMI, dtypes=ALL_DTYPES, rule=promote_floating(0, 1), rhs=positive()),
+    OpInfo("lerp", FMI, _lerp_samples, dtypes=FLOATS, error_inputs=_err_lerp),
+    _unary_row("nan_to_num", FMI, dtypes=ALL_DTYPES, rule=same, extra_samples=(_nan_to_num_samples,)),
+    *(
+        _unary_row(
+            name,
+            dtypes=ALL_DTYPES,
+            rule=const("bool"),
+            supports_grad=False,
+            extra_samples=(_special_values_samples,),
+        )
+        for name in ("isnan", "isinf", "isfinite", "isposinf", "isneginf", "signbit")
+    ),
     # ---- comparisons and logic ----
     _binary_row("eq", rule=const("bool"), grad=False, operator=operator.eq),
     _binary_row("ne", rule=const("bool"), grad=False, aliases=("not_equal",), operator=operator.ne),
@@ -1553,18 +1853,10 @@ OP_DB: list[OpInfo] = [
     ),
     OpInfo(
         "masked_fill",
-        FM,
+        FMI,
         _masked_fill_samples,
         dtypes=ALL_DTYPES,
         dtype_rule=same,
-        xfails=(
-            XFail(
-                ("gradcheck", "torch"),
-                "no gradient reaches a 0-d tensor value (PyTorch: the sum "
-                "of the output gradient where the mask is set)",
-                sample="0d_tensor_value",
-            ),
-        ),
     ),
     # ---- reductions ----
     OpInfo("sum", FM, _sum_samples, dtypes=ALL_DTYPES, dtype_rule=sum_rule),

@@ -89,6 +89,7 @@ void register_creation(py::module_& m, PyTensorClass& cls);
 class OpRegistry;
 void register_tensor_ops(OpRegistry& reg);
 void register_elementwise(OpRegistry& reg);
+void register_math(OpRegistry& reg);
 void register_reduce(OpRegistry& reg);
 void register_shape(OpRegistry& reg);
 void register_index(OpRegistry& reg);

@@ -14,6 +14,7 @@ PYBIND11_MODULE(_core, m) {
   crpy::OpRegistry ops(m, cls);
   crpy::register_tensor_ops(ops);
   crpy::register_elementwise(ops);
+  crpy::register_math(ops);
   crpy::register_reduce(ops);
   crpy::register_shape(ops);
   crpy::register_index(ops);

@@ -110,6 +110,42 @@ double fill_value(py::handle v, const char* op) {
   throw cr::TypeError(cr::str(op, "(): value must be a number or a 0-dim Tensor"));
 }
 
+Tensor masked_fill_obj(const Tensor& t, py::handle mask, py::handle value) {
+  Tensor m = index_tensor(mask, "masked_fill");
+  if (is_tensor(value)) {
+    Tensor v = as_tensor_unchecked(value);
+    if (v.dim() != 0)
+      throw cr::ValueError(
+          cr::str("masked_fill() only supports a 0-dimensional value tensor, but got tensor with ", v.dim(),
+                  " dimension(s)"));
+    return cr::masked_fill(t, m, v);
+  }
+  return cr::masked_fill(t, m, fill_value(value, "masked_fill"));
+}
+
+Tensor scatter_obj(const Tensor& t, int64_t dim, py::handle index, py::handle src, py::handle value,
+                   std::optional<std::string> reduce) {
+  Tensor i = index_tensor(index, "scatter");
+  if (!src.is_none() && !value.is_none())
+    throw cr::TypeError("scatter(): give either src or value, not both");
+  py::handle what = src.is_none() ? value : src;
+  if (what.is_none()) throw cr::TypeError("scatter(): missing the src (or value) argument");
+  if (is_tensor(what)) return cr::scatter(t, dim, i, as_tensor_unchecked(what), reduce);
+  return cr::scatter_value(t, dim, i, fill_value(what, "scatter"), reduce);
+}
+
+py::object nonzero_obj(const Tensor& t, bool as_tuple) {
+  Tensor nz = cr::nonzero(t);
+  if (!as_tuple) return py::cast(nz);
+  py::tuple out(std::max<int64_t>(t.dim(), 1));
+  if (t.dim() == 0) {
+    out[0] = py::cast(cr::zeros(Dims{nz.shape()[0]}, DType::Int64));
+    return std::move(out);
+  }
+  for (int64_t d = 0; d < t.dim(); ++d) out[(size_t)d] = py::cast(cr::contiguous_copy(cr::select(nz, 1, d)));
+  return std::move(out);
+}
+
 }  // namespace
 
 void register_index(OpRegistry& reg) {
@@ -143,13 +179,173 @@ void register_index(OpRegistry& reg) {
       },
       "index_select(input, dim, index) -> Tensor\n\nThe entries of input at `index` (a vector) along dim.",
       input, py::arg("dim"), py::arg("index"));
+  reg.op("masked_fill", FM, &masked_fill_obj,
+         "masked_fill(input, mask, value) -> Tensor\n\ninput with value (a number or a 0-d tensor, which "
+         "then gets the gradient of the filled positions) where mask (bool, broadcast) is True.",
+         input, py::arg("mask"), py::arg("value"))
+      .inplace(
+          [](const Tensor& self, py::handle mask, py::handle value) {
+            py::object m = py::reinterpret_borrow<py::object>(mask);
+            std::vector<Tensor> others{};
+            if (is_tensor(value)) others.push_back(as_tensor_unchecked(value));
+            py::object v = py::reinterpret_borrow<py::object>(value);
+            return cr::assign_with_(
+                self, others, [&](const Tensor& x) { return masked_fill_obj(x, m, v); }, "masked_fill_");
+          },
+          "In-place masked_fill.", py::arg("mask"), py::arg("value"));
+
+  // ---- scatter family (ops/scatter.h) ----
+  reg.op("scatter", FM, &scatter_obj,
+         "scatter(input, dim, index, src=None, value=None, *, reduce=None) -> Tensor\n\nout[index[i][j]][j] "
+         "= "
+         "src[i][j] (dim 0; src may be a number); reduce='add'/'multiply' combines instead.",
+         input, py::arg("dim"), py::arg("index"), py::arg("src") = py::none(), py::arg("value") = py::none(),
+         py::kw_only(), py::arg("reduce") = py::none())
+      .inplace(
+          [](const Tensor& self, int64_t dim, py::handle index, py::handle src, py::handle value,
+             std::optional<std::string> reduce) {
+            std::vector<Tensor> others;
+            if (is_tensor(src)) others.push_back(as_tensor_unchecked(src));
+            py::object s = py::reinterpret_borrow<py::object>(src),
+                       v = py::reinterpret_borrow<py::object>(value);
+            return cr::assign_with_(
+                self, others, [&](const Tensor& x) { return scatter_obj(x, dim, index, s, v, reduce); },
+                "scatter_");
+          },
+          "In-place scatter.", py::arg("dim"), py::arg("index"), py::arg("src") = py::none(),
+          py::arg("value") = py::none(), py::kw_only(), py::arg("reduce") = py::none());
   reg.op(
-      "masked_fill", FM,
-      [](const Tensor& t, py::handle mask, py::handle value) {
-        return cr::masked_fill(t, index_tensor(mask, "masked_fill"), fill_value(value, "masked_fill"));
+         "scatter_add", FM,
+         [](const Tensor& t, int64_t dim, py::handle index, const Tensor& src) {
+           return cr::scatter_add(t, dim, index_tensor(index, "scatter_add"), src);
+         },
+         "scatter_add(input, dim, index, src) -> Tensor\n\ninput with src added at the positions index names "
+         "along dim (duplicates accumulate).",
+         input, py::arg("dim"), py::arg("index"), py::arg("src"))
+      .inplace(
+          [](const Tensor& self, int64_t dim, py::handle index, const Tensor& src) {
+            Tensor i = index_tensor(index, "scatter_add_");
+            return cr::assign_with_(
+                self, {src}, [&](const Tensor& x) { return cr::scatter_add(x, dim, i, src); },
+                "scatter_add_");
+          },
+          "In-place scatter_add.", py::arg("dim"), py::arg("index"), py::arg("src"));
+  reg.op(
+         "scatter_reduce", FM,
+         [](const Tensor& t, int64_t dim, py::handle index, const Tensor& src, const std::string& reduce,
+            bool include_self) {
+           return cr::scatter_reduce(t, dim, index_tensor(index, "scatter_reduce"), src, reduce,
+                                     include_self);
+         },
+         "scatter_reduce(input, dim, index, src, reduce, *, include_self=True) -> Tensor\n\nCombines src "
+         "into "
+         "input at the positions index names: reduce is 'sum', 'prod', 'mean', 'amax' or 'amin'.",
+         input, py::arg("dim"), py::arg("index"), py::arg("src"), py::arg("reduce"), py::kw_only(),
+         py::arg("include_self") = true)
+      .inplace(
+          [](const Tensor& self, int64_t dim, py::handle index, const Tensor& src, const std::string& reduce,
+             bool include_self) {
+            Tensor i = index_tensor(index, "scatter_reduce_");
+            return cr::assign_with_(
+                self, {src},
+                [&](const Tensor& x) { return cr::scatter_reduce(x, dim, i, src, reduce, include_self); },
+                "scatter_reduce_");
+          },
+          "In-place scatter_reduce.", py::arg("dim"), py::arg("index"), py::arg("src"), py::arg("reduce"),
+          py::kw_only(), py::arg("include_self") = true);
+  reg.op(
+         "index_add", FM,
+         [](const Tensor& t, int64_t dim, py::handle index, const Tensor& source, double alpha) {
+           return cr::index_add(t, dim, index_tensor(index, "index_add"), source, alpha);
+         },
+         "index_add(input, dim, index, source, *, alpha=1) -> Tensor\n\ninput with alpha * source added at "
+         "the "
+         "entries index names along dim (duplicates accumulate).",
+         input, py::arg("dim"), py::arg("index"), py::arg("source"), py::kw_only(), py::arg("alpha") = 1.0)
+      .inplace(
+          [](const Tensor& self, int64_t dim, py::handle index, const Tensor& source, double alpha) {
+            Tensor i = index_tensor(index, "index_add_");
+            return cr::assign_with_(
+                self, {source}, [&](const Tensor& x) { return cr::index_add(x, dim, i, source, alpha); },
+                "index_add_");
+          },
+          "In-place index_add.", py::arg("dim"), py::arg("index"), py::arg("source"), py::kw_only(),
+          py::arg("alpha") = 1.0);
+  reg.op(
+         "index_copy", FM,
+         [](const Tensor& t, int64_t dim, py::handle index, const Tensor& source) {
+           return cr::index_copy(t, dim, index_tensor(index, "index_copy"), source);
+         },
+         "index_copy(input, dim, index, source) -> Tensor\n\ninput with source's slices copied to the "
+         "entries "
+         "index names along dim.",
+         input, py::arg("dim"), py::arg("index"), py::arg("source"))
+      .inplace(
+          [](const Tensor& self, int64_t dim, py::handle index, const Tensor& source) {
+            Tensor i = index_tensor(index, "index_copy_");
+            return cr::assign_with_(
+                self, {source}, [&](const Tensor& x) { return cr::index_copy(x, dim, i, source); },
+                "index_copy_");
+          },
+          "In-place index_copy.", py::arg("dim"), py::arg("index"), py::arg("source"));
+  reg.op(
+         "index_fill", FM,
+         [](const Tensor& t, int64_t dim, py::handle index, py::handle value) {
+           return cr::index_fill(t, dim, index_tensor(index, "index_fill"), fill_value(value, "index_fill"));
+         },
+         "index_fill(input, dim, index, value) -> Tensor\n\ninput with value at the entries index names "
+         "along dim.",
+         input, py::arg("dim"), py::arg("index"), py::arg("value"))
+      .inplace(
+          [](const Tensor& self, int64_t dim, py::handle index, py::handle value) {
+            Tensor i = index_tensor(index, "index_fill_");
+            double v = fill_value(value, "index_fill_");
+            return cr::assign_with_(
+                self, {}, [&](const Tensor& x) { return cr::index_fill(x, dim, i, v); }, "index_fill_");
+          },
+          "In-place index_fill.", py::arg("dim"), py::arg("index"), py::arg("value"));
+  reg.op(
+      "masked_select", FM,
+      [](const Tensor& t, py::handle mask) {
+        return cr::masked_select(t, index_tensor(mask, "masked_select"));
       },
-      "masked_fill(input, mask, value) -> Tensor\n\ninput with value where mask (bool, broadcast) is True.",
-      input, py::arg("mask"), py::arg("value"));
+      "masked_select(input, mask) -> Tensor\n\nThe entries where mask (broadcast with input) is True, as "
+      "1-D.",
+      input, py::arg("mask"));
+  reg.op(
+         "masked_scatter", FM,
+         [](const Tensor& t, py::handle mask, const Tensor& source) {
+           return cr::masked_scatter(t, index_tensor(mask, "masked_scatter"), source);
+         },
+         "masked_scatter(input, mask, source) -> Tensor\n\ninput with source's entries, in order, where mask "
+         "is "
+         "True.",
+         input, py::arg("mask"), py::arg("source"))
+      .inplace(
+          [](const Tensor& self, py::handle mask, const Tensor& source) {
+            Tensor m = index_tensor(mask, "masked_scatter_");
+            return cr::assign_with_(
+                self, {source}, [&](const Tensor& x) { return cr::masked_scatter(x, m, source); },
+                "masked_scatter_");
+          },
+          "In-place masked_scatter.", py::arg("mask"), py::arg("source"));
+  reg.op(
+      "nonzero", FM, &nonzero_obj,
+      "nonzero(input, *, as_tuple=False) -> Tensor\n\nIndices of the non-zero entries: shape [count, ndim], "
+      "or one 1-D tensor per dim with as_tuple=True.",
+      input, py::kw_only(), py::arg("as_tuple") = false);
+  reg.op(
+      "argwhere", FM, [](const Tensor& t) { return cr::nonzero(t); },
+      "argwhere(input) -> Tensor\n\nIndices of the non-zero entries, shape [count, ndim].", input);
+  reg.op(
+      "take", FM,
+      [](const Tensor& t, py::handle index) {
+        Tensor i = index_tensor(index, "take");
+        return cr::take(t, i);
+      },
+      "take(input, index) -> Tensor\n\ninput read as 1-D at index (negative entries count from the end); "
+      "the result has index's shape.",
+      input, py::arg("index"));
 }
 
 }  // namespace crpy

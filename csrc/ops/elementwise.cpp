@@ -7,6 +7,7 @@
 #include "core/node.h"
 #include "ops/creation.h"
 #include "ops/derivatives.h"
+#include "ops/elementwise_kernels.h"
 #include "ops/loops.h"
 #include "ops/op_table.h"
 #include "ops/reduce.h"
@@ -16,13 +17,7 @@ namespace cr {
 
 namespace {
 
-// The inputs in dtype `dt` (no autograd: callers record the node on the originals).
-inline Tensor as_dtype(const Tensor& t, DType dt) { return t.dtype() == dt ? t : contiguous_copy_as(t, dt); }
-
 inline int category(DType d) { return d == DType::Bool ? 0 : d == DType::Int64 ? 1 : 2; }
-
-/// Dtype for ops that only make sense on floats (exp, sin...): integers and bools give float32.
-inline DType float_dtype(DType d) { return is_floating(d) ? d : DType::Float32; }
 
 /// t + s for any numeric dtype (add_scalar is float-only).
 inline Tensor plus_scalar(const Tensor& t, double s) {
@@ -38,27 +33,6 @@ DType result_type(const Tensor& a, const Tensor& b) {
   const Tensor& zero = za ? a : b;
   if (category(zero.dtype()) > category(dimmed.dtype())) return zero.dtype();
   return dimmed.dtype();
-}
-
-template <class F>
-static Tensor binary_kernel(const Tensor& a0, const Tensor& b0, DType dt, const char* op, const F& f) {
-  Dims shape = broadcast_shapes(a0.shape(), b0.shape(), op);
-  Tensor a = as_dtype(a0, dt), b = as_dtype(b0, dt);
-  return dispatch_all(dt, [&](auto tag) {
-    using T = decltype(tag);
-    return map_binary<T, T, T>(a, b, shape, [&](T x, T y) { return static_cast<T>(f(x, y)); });
-  });
-}
-
-/// out = f(x) computed in floating dtype (integer inputs are converted to float32 first).
-template <class F>
-static Tensor float_unary_kernel(const Tensor& a, const char* op, const F& f) {
-  DType dt = float_dtype(a.dtype());
-  Tensor x = as_dtype(a, dt);
-  return dispatch_floating(dt, op, [&](auto tag) {
-    using T = decltype(tag);
-    return map_unary<T, T>(x, [&](T v) { return static_cast<T>(f(v)); });
-  });
 }
 
 /// In place: x[i] = f(x[i]) over a possibly strided tensor.
@@ -949,6 +923,25 @@ const Tensor& assign_binary_(const Tensor& self, const Tensor& other,
 
 const Tensor& assign_unary_(const Tensor& self, Tensor (*f)(const Tensor&), const char* op) {
   return assign_(self, Tensor(), [f](const Tensor& x, bool) { return f(x); }, op);
+}
+
+const Tensor& assign_with_(const Tensor& self, const std::vector<Tensor>& others,
+                           const std::function<Tensor(const Tensor&)>& f, const char* op) {
+  // The first operand that requires grad decides recording, as for a binary op.
+  Tensor other;
+  for (const Tensor& o : others)
+    if (o.defined() && o.requires_grad()) {
+      other = o;
+      break;
+    }
+  auto compute = [&](const Tensor& x, bool) {
+    Tensor r = f(x);
+    if (r.shape() != self.shape())
+      throw ShapeError(
+          str(op, ": output with shape ", self.shape(), " doesn't match the broadcast shape ", r.shape()));
+    return r;
+  };
+  return assign_(self, other, compute, op);
 }
 
 const Tensor& add_(const Tensor& self, const Tensor& other, double alpha) {

@@ -8,6 +8,7 @@
 // operand rules (Python numbers and arrays become tensors), so such an op needs no binding code
 // and no header declaration. Ops with other signatures (dims, options) are rows of the binding
 // layer's OpRegistry instead.
+#include <functional>
 #include <vector>
 
 #include "core/tensor.h"
@@ -54,6 +55,10 @@ const Tensor& assign_binary_(const Tensor& self, const Tensor& other,
                              Tensor (*f)(const Tensor&, const Tensor&), const char* op);
 /// In place: self = f(self).
 const Tensor& assign_unary_(const Tensor& self, Tensor (*f)(const Tensor&), const char* op);
+/// In place: self = f(self) for ops with options or more operands (lerp_, round_(decimals=)):
+/// `others` are the tensors f reads besides self; the result must have self's shape.
+const Tensor& assign_with_(const Tensor& self, const std::vector<Tensor>& others,
+                           const std::function<Tensor(const Tensor&)>& f, const char* op);
 
 }  // namespace cr
 

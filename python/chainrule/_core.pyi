@@ -13,7 +13,7 @@ import chainrule._tensor
 import collections.abc
 import numpy
 import typing
-__all__: list[str] = ['ArgumentError', 'AutogradError', 'DTypeError', 'Generator', 'IndexingError', 'Node', 'ShapeError', 'Tensor', 'abs', 'absolute', 'add', 'amax', 'amin', 'arange', 'argmax', 'argmin', 'atan2', 'batch_norm', 'bitwise_and', 'bitwise_not', 'bitwise_or', 'bitwise_xor', 'bool', 'broadcast_to', 'cat', 'chunk', 'clamp', 'clip', 'clone', 'concat', 'concatenate', 'cos', 'default_generator', 'detach', 'div', 'divide', 'dtype', 'elu', 'empty_like', 'eq', 'erf', 'exp', 'eye', 'flatten', 'flip', 'float32', 'float64', 'from_numpy', 'full', 'full_like', 'gather', 'ge', 'gelu', 'get_num_threads', 'get_rng_state', 'greater', 'greater_equal', 'gt', 'hypot', 'index_select', 'initial_seed', 'int64', 'is_grad_enabled', 'layer_norm', 'le', 'leaky_relu', 'less', 'less_equal', 'linspace', 'log', 'log_softmax', 'logical_and', 'logical_not', 'logical_or', 'logical_xor', 'logsumexp', 'lt', 'manual_seed', 'masked_fill', 'matmul', 'max', 'maximum', 'mean', 'min', 'minimum', 'moveaxis', 'movedim', 'mul', 'multiply', 'narrow', 'ne', 'neg', 'negative', 'norm', 'not_equal', 'ones_like', 'permute', 'pow', 'prod', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'randperm', 'reciprocal', 'relu', 'reshape', 'rsqrt', 'seed', 'select', 'set_num_threads', 'set_rng_state', 'sigmoid', 'sign', 'silu', 'sin', 'softmax', 'softplus', 'split', 'sqrt', 'square', 'squeeze', 'stack', 'std', 'sub', 'subtract', 'sum', 'swapaxes', 'swapdims', 'take_along_dim', 'tanh', 'transpose', 'true_divide', 'unbind', 'unsqueeze', 'var', 'where', 'zeros_like']
+__all__: list[str] = ['ArgumentError', 'AutogradError', 'DTypeError', 'Generator', 'IndexingError', 'Node', 'ShapeError', 'Tensor', 'abs', 'absolute', 'acos', 'acosh', 'add', 'amax', 'amin', 'arange', 'argmax', 'argmin', 'argwhere', 'asin', 'asinh', 'atan', 'atan2', 'atanh', 'batch_norm', 'bitwise_and', 'bitwise_not', 'bitwise_or', 'bitwise_xor', 'bool', 'broadcast_to', 'cat', 'ceil', 'chunk', 'clamp', 'clip', 'clone', 'concat', 'concatenate', 'copysign', 'cos', 'cosh', 'default_generator', 'detach', 'div', 'divide', 'dtype', 'elu', 'empty_like', 'eq', 'erf', 'erfc', 'erfinv', 'exp', 'exp2', 'expm1', 'eye', 'fix', 'flatten', 'flip', 'float32', 'float64', 'floor', 'fmod', 'frac', 'from_numpy', 'full', 'full_like', 'gather', 'ge', 'gelu', 'get_num_threads', 'get_rng_state', 'greater', 'greater_equal', 'gt', 'hypot', 'index_add', 'index_copy', 'index_fill', 'index_select', 'initial_seed', 'int64', 'is_grad_enabled', 'isfinite', 'isinf', 'isnan', 'isneginf', 'isposinf', 'layer_norm', 'le', 'leaky_relu', 'lerp', 'less', 'less_equal', 'linspace', 'log', 'log10', 'log1p', 'log2', 'log_softmax', 'logaddexp', 'logaddexp2', 'logical_and', 'logical_not', 'logical_or', 'logical_xor', 'logsumexp', 'lt', 'manual_seed', 'masked_fill', 'masked_scatter', 'masked_select', 'matmul', 'max', 'maximum', 'mean', 'min', 'minimum', 'moveaxis', 'movedim', 'mul', 'multiply', 'nan_to_num', 'narrow', 'ne', 'neg', 'negative', 'nonzero', 'norm', 'not_equal', 'ones_like', 'permute', 'pow', 'prod', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'randperm', 'reciprocal', 'relu', 'remainder', 'reshape', 'round', 'rsqrt', 'scatter', 'scatter_add', 'scatter_reduce', 'seed', 'select', 'set_num_threads', 'set_rng_state', 'sigmoid', 'sign', 'signbit', 'silu', 'sin', 'sinh', 'softmax', 'softplus', 'split', 'sqrt', 'square', 'squeeze', 'stack', 'std', 'sub', 'subtract', 'sum', 'swapaxes', 'swapdims', 'take', 'take_along_dim', 'tan', 'tanh', 'transpose', 'true_divide', 'trunc', 'unbind', 'unsqueeze', 'var', 'where', 'xlogy', 'zeros_like']
 class Tensor:
     __array_priority__: typing.ClassVar[int] = 1000
     data: Tensor
@@ -130,6 +130,30 @@ class Tensor:
         
         |input| (int64 stays int64).
         """
+    def acos(self) -> Tensor:
+        """
+        acos(input) -> Tensor
+        
+        Arccosine, in [0, pi].
+        """
+    def acos_(self) -> Tensor:
+        """
+        acos(input) -> Tensor
+        
+        Arccosine, in [0, pi].
+        """
+    def acosh(self) -> Tensor:
+        """
+        acosh(input) -> Tensor
+        
+        Inverse hyperbolic cosine.
+        """
+    def acosh_(self) -> Tensor:
+        """
+        acosh(input) -> Tensor
+        
+        Inverse hyperbolic cosine.
+        """
     def add(self, other: typing.Any, *, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
         """
         add(input, other, *, alpha=1) -> Tensor
@@ -164,6 +188,42 @@ class Tensor:
         
         Index of the first smallest value.
         """
+    def argwhere(self) -> Tensor:
+        """
+        argwhere(input) -> Tensor
+        
+        Indices of the non-zero entries, shape [count, ndim].
+        """
+    def asin(self) -> Tensor:
+        """
+        asin(input) -> Tensor
+        
+        Arcsine, in [-pi/2, pi/2].
+        """
+    def asin_(self) -> Tensor:
+        """
+        asin(input) -> Tensor
+        
+        Arcsine, in [-pi/2, pi/2].
+        """
+    def asinh(self) -> Tensor:
+        """
+        asinh(input) -> Tensor
+        
+        Inverse hyperbolic sine.
+        """
+    def asinh_(self) -> Tensor:
+        """
+        asinh(input) -> Tensor
+        
+        Inverse hyperbolic sine.
+        """
+    def atan(self) -> Tensor:
+        """
+        atan(input) -> Tensor
+        
+        Arctangent, in (-pi/2, pi/2).
+        """
     def atan2(self, other: typing.Any) -> Tensor:
         """
         atan2(input, other) -> Tensor
@@ -175,6 +235,24 @@ class Tensor:
         atan2(input, other) -> Tensor
         
         The angle of the point (other, input), in (-pi, pi], elementwise.
+        """
+    def atan_(self) -> Tensor:
+        """
+        atan(input) -> Tensor
+        
+        Arctangent, in (-pi/2, pi/2).
+        """
+    def atanh(self) -> Tensor:
+        """
+        atanh(input) -> Tensor
+        
+        Inverse hyperbolic tangent.
+        """
+    def atanh_(self) -> Tensor:
+        """
+        atanh(input) -> Tensor
+        
+        Inverse hyperbolic tangent.
         """
     def backward(self, gradient: Tensor | None = None, retain_graph: builtins.bool | None = None, create_graph: builtins.bool = False, inputs: Tensor | typing.Sequence[Tensor] | None = None) -> None:
         """
@@ -213,6 +291,18 @@ class Tensor:
         broadcast_to(input, size) -> Tensor
         
         A broadcast view.
+        """
+    def ceil(self) -> Tensor:
+        """
+        ceil(input) -> Tensor
+        
+        Smallest integer >= input; integer tensors are returned as they are.
+        """
+    def ceil_(self) -> Tensor:
+        """
+        ceil(input) -> Tensor
+        
+        Smallest integer >= input; integer tensors are returned as they are.
         """
     def chunk(self, chunks: typing.SupportsInt | typing.SupportsIndex, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
         """
@@ -254,11 +344,35 @@ class Tensor:
         """
         Copies src (broadcast, converted) into self.
         """
+    def copysign(self, other: typing.Any) -> Tensor:
+        """
+        copysign(input, other) -> Tensor
+        
+        |input| with the sign of other (floating result).
+        """
+    def copysign_(self, other: typing.Any) -> Tensor:
+        """
+        copysign(input, other) -> Tensor
+        
+        |input| with the sign of other (floating result).
+        """
     def cos(self) -> Tensor:
         """
         cos(input) -> Tensor
         
         Cosine.
+        """
+    def cosh(self) -> Tensor:
+        """
+        cosh(input) -> Tensor
+        
+        Hyperbolic cosine.
+        """
+    def cosh_(self) -> Tensor:
+        """
+        cosh(input) -> Tensor
+        
+        Hyperbolic cosine.
         """
     def data_ptr(self) -> int:
         ...
@@ -312,11 +426,47 @@ class Tensor:
         
         Gauss error function.
         """
+    def erfc(self) -> Tensor:
+        """
+        erfc(input) -> Tensor
+        
+        1 - erf(input), accurate in the tails.
+        """
+    def erfc_(self) -> Tensor:
+        """
+        erfc(input) -> Tensor
+        
+        1 - erf(input), accurate in the tails.
+        """
+    def erfinv(self) -> Tensor:
+        """
+        erfinv(input) -> Tensor
+        
+        Inverse error function: erf(erfinv(y)) = y on (-1, 1); +-inf at +-1.
+        """
+    def erfinv_(self) -> Tensor:
+        """
+        erfinv(input) -> Tensor
+        
+        Inverse error function: erf(erfinv(y)) = y on (-1, 1); +-inf at +-1.
+        """
     def exp(self) -> Tensor:
         """
         exp(input) -> Tensor
         
         e ** input.
+        """
+    def exp2(self) -> Tensor:
+        """
+        exp2(input) -> Tensor
+        
+        2 ** input.
+        """
+    def exp2_(self) -> Tensor:
+        """
+        exp2(input) -> Tensor
+        
+        2 ** input.
         """
     def expand(self, *args: typing.Any) -> Tensor:
         """
@@ -328,9 +478,33 @@ class Tensor:
         """
         self.expand_as(other): self broadcast to other's shape.
         """
+    def expm1(self) -> Tensor:
+        """
+        expm1(input) -> Tensor
+        
+        exp(input) - 1, accurate for small input.
+        """
+    def expm1_(self) -> Tensor:
+        """
+        expm1(input) -> Tensor
+        
+        exp(input) - 1, accurate for small input.
+        """
     def fill_(self, value: typing.Any) -> Tensor:
         """
         Fills self with a number (or a 0-dim tensor's value).
+        """
+    def fix(self) -> Tensor:
+        """
+        fix(input) -> Tensor
+        
+        Alias of trunc.
+        """
+    def fix_(self) -> Tensor:
+        """
+        fix(input) -> Tensor
+        
+        Alias of trunc.
         """
     def flatten(self, start_dim: typing.SupportsInt | typing.SupportsIndex = 0, end_dim: typing.SupportsInt | typing.SupportsIndex = -1) -> Tensor:
         """
@@ -345,6 +519,42 @@ class Tensor:
     def float(self) -> Tensor:
         """
         self.float(): converted to float32.
+        """
+    def floor(self) -> Tensor:
+        """
+        floor(input) -> Tensor
+        
+        Largest integer <= input; integer tensors are returned as they are.
+        """
+    def floor_(self) -> Tensor:
+        """
+        floor(input) -> Tensor
+        
+        Largest integer <= input; integer tensors are returned as they are.
+        """
+    def fmod(self, other: typing.Any) -> Tensor:
+        """
+        fmod(input, other) -> Tensor
+        
+        C's fmod: the result has the dividend's sign.
+        """
+    def fmod_(self, other: typing.Any) -> Tensor:
+        """
+        fmod(input, other) -> Tensor
+        
+        C's fmod: the result has the dividend's sign.
+        """
+    def frac(self) -> Tensor:
+        """
+        frac(input) -> Tensor
+        
+        input - trunc(input).
+        """
+    def frac_(self) -> Tensor:
+        """
+        frac(input) -> Tensor
+        
+        input - trunc(input).
         """
     def gather(self, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any) -> Tensor:
         """
@@ -388,6 +598,36 @@ class Tensor:
         
         sqrt(input**2 + other**2) elementwise, without overflow.
         """
+    def index_add(self, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, source: Tensor, *, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
+        """
+        index_add(input, dim, index, source, *, alpha=1) -> Tensor
+        
+        input with alpha * source added at the entries index names along dim (duplicates accumulate).
+        """
+    def index_add_(self, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, source: Tensor, *, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
+        """
+        In-place index_add.
+        """
+    def index_copy(self, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, source: Tensor) -> Tensor:
+        """
+        index_copy(input, dim, index, source) -> Tensor
+        
+        input with source's slices copied to the entries index names along dim.
+        """
+    def index_copy_(self, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, source: Tensor) -> Tensor:
+        """
+        In-place index_copy.
+        """
+    def index_fill(self, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, value: typing.Any) -> Tensor:
+        """
+        index_fill(input, dim, index, value) -> Tensor
+        
+        input with value at the entries index names along dim.
+        """
+    def index_fill_(self, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, value: typing.Any) -> Tensor:
+        """
+        In-place index_fill.
+        """
     def index_select(self, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any) -> Tensor:
         """
         index_select(input, dim, index) -> Tensor
@@ -398,6 +638,36 @@ class Tensor:
         ...
     def is_floating_point(self) -> builtins.bool:
         ...
+    def isfinite(self) -> Tensor:
+        """
+        isfinite(input) -> Tensor
+        
+        Where input is neither NaN nor +-inf.
+        """
+    def isinf(self) -> Tensor:
+        """
+        isinf(input) -> Tensor
+        
+        Where input is +-inf, as bool.
+        """
+    def isnan(self) -> Tensor:
+        """
+        isnan(input) -> Tensor
+        
+        Where input is NaN, as bool.
+        """
+    def isneginf(self) -> Tensor:
+        """
+        isneginf(input) -> Tensor
+        
+        Where input is -inf, as bool.
+        """
+    def isposinf(self) -> Tensor:
+        """
+        isposinf(input) -> Tensor
+        
+        Where input is +inf, as bool.
+        """
     def item(self) -> typing.Any:
         ...
     def le(self, other: typing.Any) -> Tensor:
@@ -405,6 +675,16 @@ class Tensor:
         le(input, other) -> Tensor
         
         input <= other, as bool.
+        """
+    def lerp(self, end: Tensor, weight: typing.Any) -> Tensor:
+        """
+        lerp(input, end, weight) -> Tensor
+        
+        input + weight * (end - input); weight a number or a tensor, all of one floating dtype.
+        """
+    def lerp_(self, end: Tensor, weight: typing.Any) -> Tensor:
+        """
+        In-place lerp.
         """
     def less(self, other: typing.Any) -> Tensor:
         """
@@ -424,11 +704,59 @@ class Tensor:
         
         Natural logarithm.
         """
+    def log10(self) -> Tensor:
+        """
+        log10(input) -> Tensor
+        
+        Base-10 logarithm.
+        """
+    def log10_(self) -> Tensor:
+        """
+        log10(input) -> Tensor
+        
+        Base-10 logarithm.
+        """
+    def log1p(self) -> Tensor:
+        """
+        log1p(input) -> Tensor
+        
+        log(1 + input), accurate for small input.
+        """
+    def log1p_(self) -> Tensor:
+        """
+        log1p(input) -> Tensor
+        
+        log(1 + input), accurate for small input.
+        """
+    def log2(self) -> Tensor:
+        """
+        log2(input) -> Tensor
+        
+        Base-2 logarithm.
+        """
+    def log2_(self) -> Tensor:
+        """
+        log2(input) -> Tensor
+        
+        Base-2 logarithm.
+        """
     def log_softmax(self, dim: typing.SupportsInt | typing.SupportsIndex, dtype: typing.Any = None) -> Tensor:
         """
         log_softmax(input, dim, dtype=None) -> Tensor
         
         log(softmax(input, dim)), computed stably.
+        """
+    def logaddexp(self, other: typing.Any) -> Tensor:
+        """
+        logaddexp(input, other) -> Tensor
+        
+        log(exp(input) + exp(other)), computed stably.
+        """
+    def logaddexp2(self, other: typing.Any) -> Tensor:
+        """
+        logaddexp2(input, other) -> Tensor
+        
+        log2(2**input + 2**other), computed stably.
         """
     def logical_and(self, other: typing.Any) -> Tensor:
         """
@@ -474,7 +802,27 @@ class Tensor:
         """
         masked_fill(input, mask, value) -> Tensor
         
-        input with value where mask (bool, broadcast) is True.
+        input with value (a number or a 0-d tensor, which then gets the gradient of the filled positions) where mask (bool, broadcast) is True.
+        """
+    def masked_fill_(self, mask: typing.Any, value: typing.Any) -> Tensor:
+        """
+        In-place masked_fill.
+        """
+    def masked_scatter(self, mask: typing.Any, source: Tensor) -> Tensor:
+        """
+        masked_scatter(input, mask, source) -> Tensor
+        
+        input with source's entries, in order, where mask is True.
+        """
+    def masked_scatter_(self, mask: typing.Any, source: Tensor) -> Tensor:
+        """
+        In-place masked_scatter.
+        """
+    def masked_select(self, mask: typing.Any) -> Tensor:
+        """
+        masked_select(input, mask) -> Tensor
+        
+        The entries where mask (broadcast with input) is True, as 1-D.
         """
     def matmul(self, other: Tensor) -> Tensor:
         """
@@ -544,6 +892,16 @@ class Tensor:
         """
         In-place mul.
         """
+    def nan_to_num(self, nan: typing.SupportsFloat | typing.SupportsIndex | None = 0.0, posinf: typing.SupportsFloat | typing.SupportsIndex | None = None, neginf: typing.SupportsFloat | typing.SupportsIndex | None = None) -> Tensor:
+        """
+        nan_to_num(input, nan=0.0, posinf=None, neginf=None) -> Tensor
+        
+        Replaces NaN, +inf and -inf (by default with 0, the dtype's largest and its lowest finite value).
+        """
+    def nan_to_num_(self, nan: typing.SupportsFloat | typing.SupportsIndex | None = 0.0, posinf: typing.SupportsFloat | typing.SupportsIndex | None = None, neginf: typing.SupportsFloat | typing.SupportsIndex | None = None) -> Tensor:
+        """
+        In-place nan_to_num.
+        """
     def narrow(self, dim: typing.SupportsInt | typing.SupportsIndex, start: typing.SupportsInt | typing.SupportsIndex, length: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
         """
         narrow(input, dim, start, length) -> Tensor
@@ -588,6 +946,12 @@ class Tensor:
         ...
     def new_zeros(self, *args: typing.Any, size: typing.Any = None, dtype: typing.Any = None, requires_grad: builtins.bool = False, device: typing.Any = None) -> Tensor:
         ...
+    def nonzero(self, *, as_tuple: builtins.bool = False) -> typing.Any:
+        """
+        nonzero(input, *, as_tuple=False) -> Tensor
+        
+        Indices of the non-zero entries: shape [count, ndim], or one 1-D tensor per dim with as_tuple=True.
+        """
     def norm(self, p: typing.Any = 2, dim: typing.Any = None, keepdim: builtins.bool = False, dtype: typing.Any = None) -> Tensor:
         """
         Vector p-norm over dim.
@@ -636,6 +1000,18 @@ class Tensor:
         
         max(input, 0).
         """
+    def remainder(self, other: typing.Any) -> Tensor:
+        """
+        remainder(input, other) -> Tensor
+        
+        Python's modulo: the result has the divisor's sign.
+        """
+    def remainder_(self, other: typing.Any) -> Tensor:
+        """
+        remainder(input, other) -> Tensor
+        
+        Python's modulo: the result has the divisor's sign.
+        """
     def repeat(self, *args: typing.Any) -> Tensor:
         """
         self.repeat(*sizes) -> Tensor
@@ -654,11 +1030,51 @@ class Tensor:
         """
     def retain_grad(self) -> None:
         ...
+    def round(self, *, decimals: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
+        """
+        round(input, *, decimals=0) -> Tensor
+        
+        Rounds half to even, at `decimals` decimal places (negative: to tens, hundreds, ...); integer tensors are returned as they are.
+        """
+    def round_(self, *, decimals: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
+        """
+        In-place round.
+        """
     def rsqrt(self) -> Tensor:
         """
         rsqrt(input) -> Tensor
         
         1 / sqrt(input).
+        """
+    def scatter(self, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, src: typing.Any = None, value: typing.Any = None, *, reduce: str | None = None) -> Tensor:
+        """
+        scatter(input, dim, index, src=None, value=None, *, reduce=None) -> Tensor
+        
+        out[index[i][j]][j] = src[i][j] (dim 0; src may be a number); reduce='add'/'multiply' combines instead.
+        """
+    def scatter_(self, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, src: typing.Any = None, value: typing.Any = None, *, reduce: str | None = None) -> Tensor:
+        """
+        In-place scatter.
+        """
+    def scatter_add(self, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, src: Tensor) -> Tensor:
+        """
+        scatter_add(input, dim, index, src) -> Tensor
+        
+        input with src added at the positions index names along dim (duplicates accumulate).
+        """
+    def scatter_add_(self, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, src: Tensor) -> Tensor:
+        """
+        In-place scatter_add.
+        """
+    def scatter_reduce(self, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, src: Tensor, reduce: str, *, include_self: builtins.bool = True) -> Tensor:
+        """
+        scatter_reduce(input, dim, index, src, reduce, *, include_self=True) -> Tensor
+        
+        Combines src into input at the positions index names: reduce is 'sum', 'prod', 'mean', 'amax' or 'amin'.
+        """
+    def scatter_reduce_(self, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, src: Tensor, reduce: str, *, include_self: builtins.bool = True) -> Tensor:
+        """
+        In-place scatter_reduce.
         """
     def select(self, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
         """
@@ -678,11 +1094,29 @@ class Tensor:
         
         -1, 0 or 1 (gradient zero).
         """
+    def signbit(self) -> Tensor:
+        """
+        signbit(input) -> Tensor
+        
+        Where the sign bit is set (-0.0 included).
+        """
     def sin(self) -> Tensor:
         """
         sin(input) -> Tensor
         
         Sine.
+        """
+    def sinh(self) -> Tensor:
+        """
+        sinh(input) -> Tensor
+        
+        Hyperbolic sine.
+        """
+    def sinh_(self) -> Tensor:
+        """
+        sinh(input) -> Tensor
+        
+        Hyperbolic sine.
         """
     def size(self, dim: typing.Any = None) -> typing.Any:
         ...
@@ -762,11 +1196,29 @@ class Tensor:
         
         A view with two dims swapped.
         """
+    def take(self, index: typing.Any) -> Tensor:
+        """
+        take(input, index) -> Tensor
+        
+        input read as 1-D at index (negative entries count from the end); the result has index's shape.
+        """
     def take_along_dim(self, indices: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
         """
         take_along_dim(input, indices, dim) -> Tensor
         
         Values at indices along dim.
+        """
+    def tan(self) -> Tensor:
+        """
+        tan(input) -> Tensor
+        
+        Tangent.
+        """
+    def tan_(self) -> Tensor:
+        """
+        tan(input) -> Tensor
+        
+        Tangent.
         """
     def tanh(self) -> Tensor:
         """
@@ -797,6 +1249,18 @@ class Tensor:
     def true_divide_(self, other: typing.Any) -> Tensor:
         """
         In-place div.
+        """
+    def trunc(self) -> Tensor:
+        """
+        trunc(input) -> Tensor
+        
+        Rounds toward zero; integer tensors are returned as they are.
+        """
+    def trunc_(self) -> Tensor:
+        """
+        trunc(input) -> Tensor
+        
+        Rounds toward zero; integer tensors are returned as they are.
         """
     def type(self, dtype: typing.Any = None) -> typing.Any:
         ...
@@ -833,6 +1297,18 @@ class Tensor:
     def where(self, condition: Tensor, other: typing.Any) -> Tensor:
         """
         self.where(condition, other): self where condition, else other.
+        """
+    def xlogy(self, other: typing.Any) -> Tensor:
+        """
+        xlogy(input, other) -> Tensor
+        
+        input * log(other), and 0 where input == 0 (unless other is NaN).
+        """
+    def xlogy_(self, other: typing.Any) -> Tensor:
+        """
+        xlogy(input, other) -> Tensor
+        
+        input * log(other), and 0 where input == 0 (unless other is NaN).
         """
     def zero_(self) -> Tensor:
         """
@@ -1008,6 +1484,18 @@ def absolute(input: Tensor) -> Tensor:
     
     |input| (int64 stays int64).
     """
+def acos(input: Tensor) -> Tensor:
+    """
+    acos(input) -> Tensor
+    
+    Arccosine, in [0, pi].
+    """
+def acosh(input: Tensor) -> Tensor:
+    """
+    acosh(input) -> Tensor
+    
+    Inverse hyperbolic cosine.
+    """
 def add(input: typing.Any, other: typing.Any, *, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
     """
     add(input, other, *, alpha=1) -> Tensor
@@ -1040,11 +1528,41 @@ def argmin(input: Tensor, dim: typing.Any = None, keepdim: builtins.bool = False
     
     Index of the first smallest value.
     """
+def argwhere(input: Tensor) -> Tensor:
+    """
+    argwhere(input) -> Tensor
+    
+    Indices of the non-zero entries, shape [count, ndim].
+    """
+def asin(input: Tensor) -> Tensor:
+    """
+    asin(input) -> Tensor
+    
+    Arcsine, in [-pi/2, pi/2].
+    """
+def asinh(input: Tensor) -> Tensor:
+    """
+    asinh(input) -> Tensor
+    
+    Inverse hyperbolic sine.
+    """
+def atan(input: Tensor) -> Tensor:
+    """
+    atan(input) -> Tensor
+    
+    Arctangent, in (-pi/2, pi/2).
+    """
 def atan2(input: typing.Any, other: typing.Any) -> Tensor:
     """
     atan2(input, other) -> Tensor
     
     The angle of the point (other, input), in (-pi, pi], elementwise.
+    """
+def atanh(input: Tensor) -> Tensor:
+    """
+    atanh(input) -> Tensor
+    
+    Inverse hyperbolic tangent.
     """
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None, weight: Tensor | None = None, bias: Tensor | None = None, training: builtins.bool = False, momentum: typing.SupportsFloat | typing.SupportsIndex = 0.1, eps: typing.SupportsFloat | typing.SupportsIndex = 1e-05) -> Tensor:
     """
@@ -1088,6 +1606,12 @@ def cat(tensors: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = 0)
     
     Concatenation along dim, with dtype promotion.
     """
+def ceil(input: Tensor) -> Tensor:
+    """
+    ceil(input) -> Tensor
+    
+    Smallest integer >= input; integer tensors are returned as they are.
+    """
 def chunk(input: Tensor, chunks: typing.SupportsInt | typing.SupportsIndex, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
     """
     chunk(input, chunks, dim=0)
@@ -1124,11 +1648,23 @@ def concatenate(tensors: typing.Any, dim: typing.SupportsInt | typing.SupportsIn
     
     Concatenation along dim, with dtype promotion.
     """
+def copysign(input: typing.Any, other: typing.Any) -> Tensor:
+    """
+    copysign(input, other) -> Tensor
+    
+    |input| with the sign of other (floating result).
+    """
 def cos(input: Tensor) -> Tensor:
     """
     cos(input) -> Tensor
     
     Cosine.
+    """
+def cosh(input: Tensor) -> Tensor:
+    """
+    cosh(input) -> Tensor
+    
+    Hyperbolic cosine.
     """
 def detach(input: Tensor) -> Tensor:
     """
@@ -1166,14 +1702,44 @@ def erf(input: Tensor) -> Tensor:
     
     Gauss error function.
     """
+def erfc(input: Tensor) -> Tensor:
+    """
+    erfc(input) -> Tensor
+    
+    1 - erf(input), accurate in the tails.
+    """
+def erfinv(input: Tensor) -> Tensor:
+    """
+    erfinv(input) -> Tensor
+    
+    Inverse error function: erf(erfinv(y)) = y on (-1, 1); +-inf at +-1.
+    """
 def exp(input: Tensor) -> Tensor:
     """
     exp(input) -> Tensor
     
     e ** input.
     """
+def exp2(input: Tensor) -> Tensor:
+    """
+    exp2(input) -> Tensor
+    
+    2 ** input.
+    """
+def expm1(input: Tensor) -> Tensor:
+    """
+    expm1(input) -> Tensor
+    
+    exp(input) - 1, accurate for small input.
+    """
 def eye(n: typing.Any, m: typing.Any = None, *, dtype: typing.Any = None, requires_grad: builtins.bool = False, device: typing.Any = None) -> Tensor:
     ...
+def fix(input: Tensor) -> Tensor:
+    """
+    fix(input) -> Tensor
+    
+    Alias of trunc.
+    """
 def flatten(input: Tensor, start_dim: typing.SupportsInt | typing.SupportsIndex = 0, end_dim: typing.SupportsInt | typing.SupportsIndex = -1) -> Tensor:
     """
     flatten(input, start_dim=0, end_dim=-1) -> Tensor
@@ -1185,6 +1751,24 @@ def flip(input: Tensor, dims: typing.Any) -> Tensor:
     flip(input, dims) -> Tensor
     
     A copy reversed along dims.
+    """
+def floor(input: Tensor) -> Tensor:
+    """
+    floor(input) -> Tensor
+    
+    Largest integer <= input; integer tensors are returned as they are.
+    """
+def fmod(input: typing.Any, other: typing.Any) -> Tensor:
+    """
+    fmod(input, other) -> Tensor
+    
+    C's fmod: the result has the dividend's sign.
+    """
+def frac(input: Tensor) -> Tensor:
+    """
+    frac(input) -> Tensor
+    
+    input - trunc(input).
     """
 def from_numpy(arg0: typing.Any) -> Tensor:
     ...
@@ -1238,6 +1822,24 @@ def hypot(input: typing.Any, other: typing.Any) -> Tensor:
     
     sqrt(input**2 + other**2) elementwise, without overflow.
     """
+def index_add(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, source: Tensor, *, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
+    """
+    index_add(input, dim, index, source, *, alpha=1) -> Tensor
+    
+    input with alpha * source added at the entries index names along dim (duplicates accumulate).
+    """
+def index_copy(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, source: Tensor) -> Tensor:
+    """
+    index_copy(input, dim, index, source) -> Tensor
+    
+    input with source's slices copied to the entries index names along dim.
+    """
+def index_fill(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, value: typing.Any) -> Tensor:
+    """
+    index_fill(input, dim, index, value) -> Tensor
+    
+    input with value at the entries index names along dim.
+    """
 def index_select(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any) -> Tensor:
     """
     index_select(input, dim, index) -> Tensor
@@ -1248,6 +1850,36 @@ def initial_seed() -> int:
     ...
 def is_grad_enabled() -> builtins.bool:
     ...
+def isfinite(input: Tensor) -> Tensor:
+    """
+    isfinite(input) -> Tensor
+    
+    Where input is neither NaN nor +-inf.
+    """
+def isinf(input: Tensor) -> Tensor:
+    """
+    isinf(input) -> Tensor
+    
+    Where input is +-inf, as bool.
+    """
+def isnan(input: Tensor) -> Tensor:
+    """
+    isnan(input) -> Tensor
+    
+    Where input is NaN, as bool.
+    """
+def isneginf(input: Tensor) -> Tensor:
+    """
+    isneginf(input) -> Tensor
+    
+    Where input is -inf, as bool.
+    """
+def isposinf(input: Tensor) -> Tensor:
+    """
+    isposinf(input) -> Tensor
+    
+    Where input is +inf, as bool.
+    """
 def layer_norm(input: Tensor, normalized_shape: typing.Any, weight: Tensor | None = None, bias: Tensor | None = None, eps: typing.SupportsFloat | typing.SupportsIndex = 1e-05) -> Tensor:
     """
     layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05) -> Tensor
@@ -1263,6 +1895,12 @@ def le(input: Tensor, other: typing.Any) -> Tensor:
 def leaky_relu(input: Tensor, negative_slope: typing.SupportsFloat | typing.SupportsIndex = 0.01) -> Tensor:
     """
     leaky_relu(input, negative_slope=0.01) -> Tensor
+    """
+def lerp(input: Tensor, end: Tensor, weight: typing.Any) -> Tensor:
+    """
+    lerp(input, end, weight) -> Tensor
+    
+    input + weight * (end - input); weight a number or a tensor, all of one floating dtype.
     """
 def less(input: Tensor, other: typing.Any) -> Tensor:
     """
@@ -1284,11 +1922,41 @@ def log(input: Tensor) -> Tensor:
     
     Natural logarithm.
     """
+def log10(input: Tensor) -> Tensor:
+    """
+    log10(input) -> Tensor
+    
+    Base-10 logarithm.
+    """
+def log1p(input: Tensor) -> Tensor:
+    """
+    log1p(input) -> Tensor
+    
+    log(1 + input), accurate for small input.
+    """
+def log2(input: Tensor) -> Tensor:
+    """
+    log2(input) -> Tensor
+    
+    Base-2 logarithm.
+    """
 def log_softmax(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, dtype: typing.Any = None) -> Tensor:
     """
     log_softmax(input, dim, dtype=None) -> Tensor
     
     log(softmax(input, dim)), computed stably.
+    """
+def logaddexp(input: typing.Any, other: typing.Any) -> Tensor:
+    """
+    logaddexp(input, other) -> Tensor
+    
+    log(exp(input) + exp(other)), computed stably.
+    """
+def logaddexp2(input: typing.Any, other: typing.Any) -> Tensor:
+    """
+    logaddexp2(input, other) -> Tensor
+    
+    log2(2**input + 2**other), computed stably.
     """
 def logical_and(input: Tensor, other: typing.Any) -> Tensor:
     """
@@ -1332,7 +2000,19 @@ def masked_fill(input: Tensor, mask: typing.Any, value: typing.Any) -> Tensor:
     """
     masked_fill(input, mask, value) -> Tensor
     
-    input with value where mask (bool, broadcast) is True.
+    input with value (a number or a 0-d tensor, which then gets the gradient of the filled positions) where mask (bool, broadcast) is True.
+    """
+def masked_scatter(input: Tensor, mask: typing.Any, source: Tensor) -> Tensor:
+    """
+    masked_scatter(input, mask, source) -> Tensor
+    
+    input with source's entries, in order, where mask is True.
+    """
+def masked_select(input: Tensor, mask: typing.Any) -> Tensor:
+    """
+    masked_select(input, mask) -> Tensor
+    
+    The entries where mask (broadcast with input) is True, as 1-D.
     """
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """
@@ -1394,6 +2074,12 @@ def multiply(input: typing.Any, other: typing.Any) -> Tensor:
     
     Elementwise product, broadcasting.
     """
+def nan_to_num(input: Tensor, nan: typing.SupportsFloat | typing.SupportsIndex | None = 0.0, posinf: typing.SupportsFloat | typing.SupportsIndex | None = None, neginf: typing.SupportsFloat | typing.SupportsIndex | None = None) -> Tensor:
+    """
+    nan_to_num(input, nan=0.0, posinf=None, neginf=None) -> Tensor
+    
+    Replaces NaN, +inf and -inf (by default with 0, the dtype's largest and its lowest finite value).
+    """
 def narrow(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, start: typing.SupportsInt | typing.SupportsIndex, length: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
     """
     narrow(input, dim, start, length) -> Tensor
@@ -1417,6 +2103,12 @@ def negative(input: Tensor) -> Tensor:
     neg(input) -> Tensor
     
     -input.
+    """
+def nonzero(input: Tensor, *, as_tuple: builtins.bool = False) -> typing.Any:
+    """
+    nonzero(input, *, as_tuple=False) -> Tensor
+    
+    Indices of the non-zero entries: shape [count, ndim], or one 1-D tensor per dim with as_tuple=True.
     """
 def norm(input: Tensor, p: typing.Any = 'fro', dim: typing.Any = None, keepdim: builtins.bool = False, dtype: typing.Any = None) -> Tensor:
     """
@@ -1476,17 +2168,47 @@ def relu(input: Tensor) -> Tensor:
     
     max(input, 0).
     """
+def remainder(input: typing.Any, other: typing.Any) -> Tensor:
+    """
+    remainder(input, other) -> Tensor
+    
+    Python's modulo: the result has the divisor's sign.
+    """
 def reshape(input: Tensor, shape: typing.Any) -> Tensor:
     """
     reshape(input, shape) -> Tensor
     
     A view when the layout allows, else a copy; one size may be -1.
     """
+def round(input: Tensor, *, decimals: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
+    """
+    round(input, *, decimals=0) -> Tensor
+    
+    Rounds half to even, at `decimals` decimal places (negative: to tens, hundreds, ...); integer tensors are returned as they are.
+    """
 def rsqrt(input: Tensor) -> Tensor:
     """
     rsqrt(input) -> Tensor
     
     1 / sqrt(input).
+    """
+def scatter(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, src: typing.Any = None, value: typing.Any = None, *, reduce: str | None = None) -> Tensor:
+    """
+    scatter(input, dim, index, src=None, value=None, *, reduce=None) -> Tensor
+    
+    out[index[i][j]][j] = src[i][j] (dim 0; src may be a number); reduce='add'/'multiply' combines instead.
+    """
+def scatter_add(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, src: Tensor) -> Tensor:
+    """
+    scatter_add(input, dim, index, src) -> Tensor
+    
+    input with src added at the positions index names along dim (duplicates accumulate).
+    """
+def scatter_reduce(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, src: Tensor, reduce: str, *, include_self: builtins.bool = True) -> Tensor:
+    """
+    scatter_reduce(input, dim, index, src, reduce, *, include_self=True) -> Tensor
+    
+    Combines src into input at the positions index names: reduce is 'sum', 'prod', 'mean', 'amax' or 'amin'.
     """
 def seed() -> int:
     ...
@@ -1512,6 +2234,12 @@ def sign(input: Tensor) -> Tensor:
     
     -1, 0 or 1 (gradient zero).
     """
+def signbit(input: Tensor) -> Tensor:
+    """
+    signbit(input) -> Tensor
+    
+    Where the sign bit is set (-0.0 included).
+    """
 def silu(input: Tensor) -> Tensor:
     """
     silu(input) -> Tensor
@@ -1523,6 +2251,12 @@ def sin(input: Tensor) -> Tensor:
     sin(input) -> Tensor
     
     Sine.
+    """
+def sinh(input: Tensor) -> Tensor:
+    """
+    sinh(input) -> Tensor
+    
+    Hyperbolic sine.
     """
 def softmax(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, dtype: typing.Any = None) -> Tensor:
     """
@@ -1602,11 +2336,23 @@ def swapdims(input: Tensor, dim0: typing.SupportsInt | typing.SupportsIndex, dim
     
     A view with two dims swapped.
     """
+def take(input: Tensor, index: typing.Any) -> Tensor:
+    """
+    take(input, index) -> Tensor
+    
+    input read as 1-D at index (negative entries count from the end); the result has index's shape.
+    """
 def take_along_dim(input: Tensor, indices: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
     """
     take_along_dim(input, indices, dim) -> Tensor
     
     Values at indices along dim.
+    """
+def tan(input: Tensor) -> Tensor:
+    """
+    tan(input) -> Tensor
+    
+    Tangent.
     """
 def tanh(input: Tensor) -> Tensor:
     """
@@ -1625,6 +2371,12 @@ def true_divide(input: typing.Any, other: typing.Any) -> Tensor:
     div(input, other) -> Tensor
     
     True division (integers give float32), broadcasting.
+    """
+def trunc(input: Tensor) -> Tensor:
+    """
+    trunc(input) -> Tensor
+    
+    Rounds toward zero; integer tensors are returned as they are.
     """
 def unbind(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
     """
@@ -1649,6 +2401,12 @@ def where(condition: Tensor, input: typing.Any, other: typing.Any) -> Tensor:
     where(condition, input, other) -> Tensor
     
     input where condition, else other.
+    """
+def xlogy(input: typing.Any, other: typing.Any) -> Tensor:
+    """
+    xlogy(input, other) -> Tensor
+    
+    input * log(other), and 0 where input == 0 (unless other is NaN).
     """
 def zeros_like(input: Tensor, *, dtype: typing.Any = None, requires_grad: builtins.bool = False, generator: typing.Any = None, device: typing.Any = None) -> Tensor:
     ...
