@@ -253,10 +253,14 @@ def test_tensors_of_every_dtype_cross_the_process_boundary():
 
 
 def test_engine_works_in_workers_after_fork():
+    threads = cr.get_num_threads()
     cr.set_num_threads(2)
-    w = cr.ones(64, 64, requires_grad=True)
-    (w @ w).sum().backward()  # threads and thread pools used in the parent before forking
-    got = list(_loader(Autograd(), batch_size=None))
+    try:
+        w = cr.ones(64, 64, requires_grad=True)
+        (w @ w).sum().backward()  # threads and thread pools used in the parent before forking
+        got = list(_loader(Autograd(), batch_size=None))
+    finally:
+        cr.set_num_threads(threads)
     assert got == [0.0, 64.0 * 64 * 64, 2 * 64.0 * 64 * 64, 3 * 64.0 * 64 * 64]
 
 

@@ -175,7 +175,7 @@ class ConcatDataset(Dataset[T_co]):
         """The running totals of the lengths of ``sequence``'s datasets."""
         return list(itertools.accumulate(len(d) for d in sequence))
 
-    def __init__(self, datasets: Iterable[Any]) -> None:
+    def __init__(self, datasets: Iterable[Dataset[T_co] | Sequence[T_co]]) -> None:
         self.datasets = list(datasets)
         if not self.datasets:
             raise ValueError("datasets should not be an empty iterable")
