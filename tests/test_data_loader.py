@@ -79,6 +79,7 @@ def test_every_name_of_torch_utils_data_that_we_implement_is_exported():
         "ConcatDataset",
         "DataLoader",
         "Dataset",
+        "DistributedSampler",
         "IterableDataset",
         "RandomSampler",
         "Sampler",

@@ -15,6 +15,7 @@ from chainrule.utils.data import (
     SubsetRandomSampler,
     WeightedRandomSampler,
 )
+from chainrule.utils.data.distributed import DistributedSampler
 from chainrule.utils.data.sampler import RandomSampler as RandomSamplerFromSubmodule
 
 
@@ -318,3 +319,61 @@ def test_batch_sampler_argument_errors_match_torch(torch, batch_size, drop_last)
         torch.utils.data.BatchSampler(range(4), batch_size, drop_last)
     with pytest.raises(theirs.type):
         BatchSampler(range(4), batch_size, drop_last)
+
+
+# ---- DistributedSampler -----------------------------------------------------------------------------
+@pytest.mark.parametrize("drop_last", [False, True])
+@pytest.mark.parametrize("n, replicas", [(10, 3), (9, 3), (2, 4), (0, 2), (7, 1)])
+def test_distributed_sampler_shares_without_shuffle(n, replicas, drop_last):
+    shares = [
+        list(DistributedSampler(range(n), replicas, rank, shuffle=False, drop_last=drop_last))
+        for rank in range(replicas)
+    ]
+    per = n // replicas if drop_last else -(-n // replicas)
+    assert all(len(s) == per for s in shares)
+    assert all(
+        len(DistributedSampler(range(n), replicas, r, drop_last=drop_last)) == per for r in range(replicas)
+    )
+    seen = sorted(i for s in shares for i in s)
+    if drop_last:
+        assert len(set(seen)) == len(seen)  # nothing twice
+    else:
+        assert set(seen) == set(range(n))  # everything, padded by repeating the start
+    if per:
+        assert shares[0][0] == 0 and (replicas == 1 or shares[1][0] == 1)
+
+
+def test_distributed_sampler_shuffles_the_same_way_on_every_replica():
+    def shares(epoch, seed=0):
+        out = []
+        for rank in range(3):
+            s = DistributedSampler(range(12), num_replicas=3, rank=rank, seed=seed)
+            s.set_epoch(epoch)
+            out.append(list(s))
+        return out
+
+    e0 = shares(0)
+    assert sorted(i for s in e0 for i in s) == list(range(12))  # a partition: no overlap
+    assert shares(0) == e0 and shares(1) != e0 and shares(0, seed=1) != e0
+
+
+def test_distributed_sampler_errors():
+    with pytest.raises(ValueError, match="Invalid rank 3"):
+        DistributedSampler(range(4), num_replicas=3, rank=3)
+    with pytest.raises(ValueError):
+        DistributedSampler(range(4), num_replicas=3, rank=-1)
+    with pytest.raises(RuntimeError):  # no process group to take the defaults from
+        DistributedSampler(range(4))
+
+
+@pytest.mark.parametrize("drop_last", [False, True])
+@pytest.mark.parametrize("n, replicas", [(10, 3), (9, 3), (2, 4), (0, 2), (11, 4)])
+def test_distributed_sampler_matches_torch_without_shuffle(torch, n, replicas, drop_last):
+    from torch.utils.data.distributed import DistributedSampler as TorchDistributedSampler
+
+    for rank in range(replicas):
+        theirs = TorchDistributedSampler(range(n), replicas, rank, shuffle=False, drop_last=drop_last)
+        ours = DistributedSampler(range(n), replicas, rank, shuffle=False, drop_last=drop_last)
+        assert list(ours) == list(theirs) and len(ours) == len(theirs)
+    with pytest.raises(ValueError):
+        TorchDistributedSampler(range(4), num_replicas=3, rank=3)

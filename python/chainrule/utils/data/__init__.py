@@ -2,9 +2,9 @@
 
 The submodules are PyTorch's: ``dataset`` (Dataset, IterableDataset, TensorDataset,
 StackDataset, ConcatDataset, ChainDataset, Subset, random_split), ``sampler`` (Sampler,
-SequentialSampler, RandomSampler, SubsetRandomSampler, WeightedRandomSampler, BatchSampler) and
-``dataloader`` (DataLoader, get_worker_info, default_collate, default_convert); everything is
-importable from ``chainrule.utils.data`` too.
+SequentialSampler, RandomSampler, SubsetRandomSampler, WeightedRandomSampler, BatchSampler),
+``dataloader`` (DataLoader, get_worker_info, default_collate, default_convert) and
+``distributed`` (DistributedSampler); everything is importable from ``chainrule.utils.data`` too.
 
 Randomness is reproducible: shuffling, random samplers and ``random_split`` draw from their
 ``generator`` (a ``chainrule.Generator``, or a ``numpy.random.Generator``) or, without one, from
@@ -13,7 +13,7 @@ DataLoader workers are separate processes (``num_workers > 0``), seeded per work
 seed per epoch; see ``DataLoader``.
 """
 
-from chainrule.utils.data import dataloader, dataset, sampler
+from chainrule.utils.data import dataloader, dataset, distributed, sampler
 from chainrule.utils.data._random import GeneratorLike
 from chainrule.utils.data._utils.collate import default_collate, default_convert
 from chainrule.utils.data._utils.worker import WorkerInfo, get_worker_info
@@ -28,6 +28,7 @@ from chainrule.utils.data.dataset import (
     TensorDataset,
     random_split,
 )
+from chainrule.utils.data.distributed import DistributedSampler
 from chainrule.utils.data.sampler import (
     BatchSampler,
     RandomSampler,
@@ -43,6 +44,7 @@ __all__ = [
     "ConcatDataset",
     "DataLoader",
     "Dataset",
+    "DistributedSampler",
     "GeneratorLike",
     "IterableDataset",
     "RandomSampler",
@@ -58,6 +60,7 @@ __all__ = [
     "dataset",
     "default_collate",
     "default_convert",
+    "distributed",
     "get_worker_info",
     "random_split",
     "sampler",
