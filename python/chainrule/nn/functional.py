@@ -1188,7 +1188,10 @@ def embedding(
     flat = input.reshape(-1)
     idx = np.asarray(flat.detach())
     if idx.size and (idx.min() < 0 or idx.max() >= num):
-        raise IndexingError("index out of range in self")
+        bad = int(idx.min()) if idx.min() < 0 else int(idx.max())
+        raise IndexingError(
+            f"index out of range in self: index {bad} is out of bounds for dimension 0 with size {num}"
+        )
     if max_norm is not None:
         _embedding_renorm_(weight, idx, float(max_norm), float(norm_type))
     out = _core.index_select(weight, 0, flat)
