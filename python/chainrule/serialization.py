@@ -325,9 +325,10 @@ def _foreign_format(buf: bytes) -> str | None:
 
 
 def _conversion_hint(kind: str, f: FileLike) -> str:
-    is_path = isinstance(f, (str, os.PathLike))
-    name = repr(os.fspath(f)) if is_path else "this file"
-    src = name if is_path else "path"
+    if isinstance(f, (str, os.PathLike)):
+        name = src = repr(os.fspath(f))
+    else:
+        name, src = "this file", "path"
     what = {
         "zip": "a PyTorch checkpoint written by torch.save (a zip archive holding a pickle, data.pkl)",
         "legacy": "a PyTorch checkpoint written by torch.save in its legacy pickle format",
