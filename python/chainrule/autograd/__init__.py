@@ -4,7 +4,7 @@ Jacobians and Hessians (chainrule.autograd.functional), grad and inference modes
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
 
 from chainrule import _core
 from chainrule._core import Tensor
@@ -103,4 +103,6 @@ def grad(
 
 
 # A missing name that PyTorch's torch.autograd has says so (and points to docs/api-coverage.md).
-__getattr__ = _module_getattr(__name__, "torch.autograd")
+# Hidden from type checkers, which would otherwise accept any attribute of the module.
+if not TYPE_CHECKING:
+    __getattr__ = _module_getattr(__name__, "torch.autograd")
