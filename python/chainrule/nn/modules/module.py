@@ -94,6 +94,7 @@ class Module:
     _modules: dict[str, Module | None]
     _forward_hooks: OrderedDict[int, Callable[..., Any]]
     _forward_pre_hooks: OrderedDict[int, Callable[..., Any]]
+    _load_state_dict_pre_hooks: OrderedDict[int, Callable[..., Any]]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         if args or kwargs:
@@ -106,6 +107,7 @@ class Module:
         d["_modules"] = OrderedDict()
         d["_forward_hooks"] = OrderedDict()
         d["_forward_pre_hooks"] = OrderedDict()
+        d["_load_state_dict_pre_hooks"] = OrderedDict()
 
     # Subclasses override forward with their own signature, which calling the module then has
     # (see __call__); a plain Callable attribute lets them narrow it, as in PyTorch.
@@ -452,6 +454,18 @@ class Module:
             self._forward_hooks.move_to_end(handle.id, last=False)
         return handle
 
+    def _register_load_state_dict_pre_hook(
+        self, hook: Callable[..., None], with_module: bool = False
+    ) -> RemovableHandle:
+        """hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+        error_msgs) runs before load_state_dict reads this module's entries (prefix is this
+        module's dotted path plus "."); it may rename or convert entries of state_dict (a copy of
+        the caller's). With ``with_module`` the module is passed first."""
+        hooks = self.__dict__.setdefault("_load_state_dict_pre_hooks", OrderedDict())
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = (lambda *a: hook(self, *a)) if with_module else hook
+        return handle
+
     def _call_impl(self, *args: Any, **kwargs: Any) -> Any:
         if self._forward_pre_hooks:
             for hook in list(self._forward_pre_hooks.values()):
@@ -517,6 +531,14 @@ class Module:
         """
         if not isinstance(state_dict, dict):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict).__name__}.")
+        hooked = [
+            (prefix, m) for prefix, m in self.named_modules() if m.__dict__.get("_load_state_dict_pre_hooks")
+        ]
+        if hooked:
+            state_dict = OrderedDict(state_dict)  # hooks edit a copy, as in PyTorch
+            for prefix, m in hooked:
+                for hook in list(m._load_state_dict_pre_hooks.values()):
+                    hook(state_dict, prefix + "." if prefix else "", {}, strict, [], [], [])
         own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]

@@ -1,6 +1,22 @@
-"""Training utilities: gradient clipping and parameter/vector conversion."""
+"""Training utilities: gradient clipping, parameter/vector conversion, parametrizations
+(parametrize, parametrizations.weight_norm / spectral_norm) and the older hook-based
+weight_norm / spectral_norm."""
 
+from chainrule.nn.utils import parametrizations, parametrize
 from chainrule.nn.utils.clip_grad import clip_grad_norm_, clip_grad_value_
 from chainrule.nn.utils.convert_parameters import parameters_to_vector, vector_to_parameters
+from chainrule.nn.utils.spectral_norm import remove_spectral_norm, spectral_norm
+from chainrule.nn.utils.weight_norm import remove_weight_norm, weight_norm
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters"]
+__all__ = [
+    "clip_grad_norm_",
+    "clip_grad_value_",
+    "parameters_to_vector",
+    "vector_to_parameters",
+    "parametrize",
+    "parametrizations",
+    "weight_norm",
+    "remove_weight_norm",
+    "spectral_norm",
+    "remove_spectral_norm",
+]
