@@ -859,3 +859,44 @@ def test_failed_inplace_call_leaves_tensor_unchanged():
     with pytest.raises(IndexError):
         F.embedding(cr.tensor([0, 5]), w, max_norm=1.0)
     assert to_np(w).tolist() == [[3.0, 4.0]]  # renormalization happens only after the checks
+
+
+# ---- float32: dtype kept, values as PyTorch's ------------------------------------------------------------
+FLOAT32 = [
+    "logsigmoid",
+    "hardswish",
+    "mish",
+    "cosine_similarity",
+    "gaussian_nll",
+    "kl_div_batchmean",
+    "rms_norm",
+    "rms_norm_eps_2d",
+    "group_norm",
+    "pad_reflect_2d",
+    "pad_constant_value",
+    "unfold_all_args",
+    "fold_all_args",
+    "nearest_scale",
+    "nearest_exact",
+    "bilinear_interp",
+    "bicubic",
+    "linear_scale",
+    "area",
+]
+
+
+@pytest.mark.parametrize("name", FLOAT32)
+def test_float32_matches_torch(torch, name):
+    fn, arrays = next((c[1], c[2]) for c in CASES if c[0] == name)
+    arrays = [a.astype(np.float32) if a.dtype == np.float64 else a for a in arrays]
+    xs = [cr.tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]
+    ts = [torch.tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]
+    out_c, out_t = fn(F, *xs), fn(torch.nn.functional, *ts)
+    assert out_c.dtype == cr.float32
+    np.testing.assert_allclose(to_np(out_c), out_t.detach().numpy(), rtol=2e-5, atol=2e-6)
+    out_c.sum().backward()
+    out_t.sum().backward()
+    for x, t in zip(xs, ts):
+        if t.grad is not None:
+            assert x.grad.dtype == cr.float32
+            np.testing.assert_allclose(to_np(x.grad), t.grad.numpy(), rtol=2e-5, atol=2e-5)

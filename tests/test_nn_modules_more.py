@@ -194,7 +194,6 @@ def test_instance_norm_running_stats_train_then_eval_match_torch(torch):
 LOSSES = [
     ("KLDivLoss", lambda m: m.KLDivLoss(reduction="batchmean"), 2),
     ("KLDivLoss_log_target", lambda m: m.KLDivLoss(reduction="sum", log_target=True), 2),
-    ("BCELoss_weight", lambda m: m.BCELoss(weight=None), 2),
     ("MarginRankingLoss", lambda m: m.MarginRankingLoss(0.2), 3),
     ("TripletMarginLoss", lambda m: m.TripletMarginLoss(0.5, p=1.0, swap=True), 3),
     ("TripletMarginWithDistanceLoss", lambda m: m.TripletMarginWithDistanceLoss(margin=0.5), 3),
@@ -253,6 +252,29 @@ def test_loss_modules_match_torch(torch, name, build, nargs):
     for c, t in zip(xs, ts):
         if t.requires_grad:
             np.testing.assert_allclose(to_np(c.grad), t.grad.numpy(), **TIGHT)
+
+
+def test_bce_loss_weight_and_softmin_dtype_match_torch(torch):
+    p, t, w = (
+        rand(4, 3, seed=80, low=0.1, high=0.9),
+        rand(4, 3, seed=81, low=0, high=1),
+        rand(3, seed=82, low=0.5),
+    )
+    mod, tmod = (
+        nn.BCELoss(weight=cr.tensor(w), reduction="sum"),
+        torch.nn.BCELoss(weight=torch.tensor(w), reduction="sum"),
+    )
+    xc, xt = cr.tensor(p, requires_grad=True), torch.tensor(p, requires_grad=True)
+    yc, yt = mod(xc, cr.tensor(t)), tmod(xt, torch.tensor(t))
+    np.testing.assert_allclose(to_np(yc), yt.detach().numpy(), **TIGHT)
+    yc.backward()
+    yt.backward()
+    np.testing.assert_allclose(to_np(xc.grad), xt.grad.numpy(), **TIGHT)
+    x32 = rand(2, 3, seed=83).astype(np.float32)
+    sc = nn.functional.softmin(cr.tensor(x32), 1, dtype=cr.float64)
+    st = torch.nn.functional.softmin(torch.tensor(x32), 1, dtype=torch.float64)
+    assert sc.dtype == cr.float64
+    np.testing.assert_allclose(to_np(sc), st.numpy(), **TIGHT)
 
 
 def test_loss_legacy_arguments_map_to_reduction_with_a_warning():
@@ -496,3 +518,49 @@ def test_embedding_from_pretrained_and_sparse():
     assert nn.Embedding.from_pretrained(w, freeze=False).weight.requires_grad
     with pytest.raises(NotImplementedError, match="sparse"):
         nn.Embedding(3, 2, sparse=True)
+
+
+# ---- errors ------------------------------------------------------------------------------------------
+MODULE_ERRORS = [
+    ("triplet_margin", lambda m, t: m.TripletMarginLoss(margin=0)),
+    ("bilinear_in1", lambda m, t: m.Bilinear(0, 2, 3)),
+    ("softmax2d_dims", lambda m, t: m.Softmax2d()(t.zeros(2, 2))),
+    ("parameter_list_call", lambda m, t: m.ParameterList()(1)),
+    ("parameter_dict_key", lambda m, t: m.ParameterDict().__setitem__(1, t.zeros(1))),
+    ("group_norm_groups", lambda m, t: m.GroupNorm(3, 4)),
+    ("dropout_p", lambda m, t: m.Dropout1d(-0.1)),
+    ("multi_margin_p", lambda m, t: m.MultiMarginLoss(p=3)),
+    ("multi_margin_weight", lambda m, t: m.MultiMarginLoss(weight=t.ones(2, 2))),
+    ("unflatten_int", lambda m, t: m.Unflatten(1, 6)),
+    ("unflatten_float", lambda m, t: m.Unflatten(1, (2.0, 3))),
+    ("unflatten_sizes", lambda m, t: m.Unflatten(1, (4, 2))(t.zeros(3, 6))),
+    ("instance_norm_features", lambda m, t: m.InstanceNorm1d(2, affine=True)(t.zeros(1, 3, 4))),
+    ("instance_norm_dims", lambda m, t: m.InstanceNorm1d(2)(t.zeros(1, 3, 4, 4))),
+    ("circular_pad_dims", lambda m, t: m.CircularPad1d(1)(t.zeros(3))),
+    ("upsample_no_size", lambda m, t: m.Upsample()(t.zeros(1, 1, 3))),
+    ("fold_channels", lambda m, t: m.Fold(3, 2)(t.zeros(1, 5, 4))),
+    ("prelu_channels", lambda m, t: m.PReLU(3)(t.zeros(2, 4))),
+    ("rms_norm_shape", lambda m, t: m.RMSNorm(3)(t.zeros(2, 4))),
+    ("flatten_dims", lambda m, t: m.Flatten(2, 1)(t.zeros(2, 4, 3))),
+    ("hardtanh_bounds", lambda m, t: m.Hardtanh(1.0, -1.0)),
+    ("embedding_padding_idx", lambda m, t: m.Embedding(3, 2, padding_idx=5)),
+]
+
+
+@pytest.mark.parametrize("name,call", MODULE_ERRORS, ids=[e[0] for e in MODULE_ERRORS])
+def test_module_errors_raise_pytorchs_exception_type(torch, name, call):
+    with pytest.raises(Exception) as theirs:
+        call(torch.nn, torch)
+    with pytest.raises(Exception) as ours:
+        call(nn, cr)
+    if isinstance(theirs.value, AssertionError):
+        # PyTorch asserts (Hardtanh bounds, Embedding padding_idx); chainrule raises ValueError
+        assert isinstance(ours.value, ValueError)
+    else:
+        assert isinstance(ours.value, type(theirs.value)), (ours.value, theirs.value)
+
+
+@pytest.mark.parametrize("name,call", MODULE_ERRORS, ids=[e[0] for e in MODULE_ERRORS])
+def test_module_errors_without_torch(name, call):
+    with pytest.raises((ValueError, TypeError, IndexError, RuntimeError)):
+        call(nn, cr)
