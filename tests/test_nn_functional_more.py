@@ -493,6 +493,25 @@ def test_inplace_activations_write_into_input_and_keep_history():
     assert z.tolist() == [0.0, 1.0]
 
 
+@pytest.mark.parametrize(
+    "name,args",
+    [
+        ("relu_", ()),
+        ("leaky_relu_", (0.2,)),
+        ("elu_", (0.5,)),
+        ("selu_", ()),
+        ("celu_", (0.7,)),
+        ("rrelu_", ()),
+    ],
+)
+def test_inplace_aliases_equal_the_out_of_place_functions(name, args):
+    v = rand(2, 3, seed=95, low=-2, high=2)
+    x = cr.tensor(v)
+    out = getattr(F, name)(x, *args)
+    assert out is x
+    np.testing.assert_allclose(to_np(x), to_np(getattr(F, name[:-1])(cr.tensor(v), *args)), rtol=1e-15)
+
+
 def test_rrelu_training_draws_slopes_in_range():
     cr.manual_seed(0)
     x = cr.tensor(-np.ones(2000))

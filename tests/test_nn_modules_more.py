@@ -57,7 +57,7 @@ nn.Fold((4,5),2) nn.Unfold(2,padding=1) nn.ChannelShuffle(2) nn.PixelShuffle(2) 
 nn.Embedding(3,2) nn.Embedding(3,2,padding_idx=1,max_norm=1.0,norm_type=1.0,scale_grad_by_freq=True)
 nn.ParameterList([nn.Parameter(cr.zeros(2,3)),nn.Parameter(cr.zeros(1,dtype=cr.float64))])
 nn.ParameterDict({'a':nn.Parameter(cr.zeros(2)),'b':nn.Parameter(cr.zeros(2,3),requires_grad=False)})
-nn.ParameterList() nn.ParameterDict() nn.ParameterList([cr.zeros(2),3])
+nn.ParameterList() nn.ParameterDict() nn.BatchNorm3d(4) nn.ParameterList([cr.zeros(2),3])
 nn.Sequential(nn.Linear(2,3),nn.ParameterList([nn.Parameter(cr.zeros(2))]),nn.PReLU())
 """.split()
 
@@ -99,6 +99,7 @@ def _param_modules(m):
             rand(2, 2, 3, 3, 2, seed=11),
         ),
         ("LocalResponseNorm", lambda: m.LocalResponseNorm(3, 0.2, 0.5, 2.0), rand(2, 5, 3, seed=12)),
+        ("BatchNorm3d", lambda: m.BatchNorm3d(2, momentum=0.3), rand(2, 2, 3, 2, 2, seed=34)),
         ("Unflatten", lambda: m.Unflatten(1, (2, -1)), rand(3, 6, seed=13)),
         ("Upsample", lambda: m.Upsample(scale_factor=2, mode="bilinear"), rand(1, 2, 3, 3, seed=14)),
         ("UpsamplingBilinear2d", lambda: m.UpsamplingBilinear2d(size=(4, 5)), rand(1, 2, 3, 3, seed=15)),

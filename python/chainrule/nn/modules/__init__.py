@@ -30,7 +30,7 @@ from chainrule.nn.modules.activation import (
     Tanhshrink,
     Threshold,
 )
-from chainrule.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d
+from chainrule.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from chainrule.nn.modules.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from chainrule.nn.modules.distance import CosineSimilarity, PairwiseDistance
 from chainrule.nn.modules.dropout import (
@@ -125,6 +125,7 @@ __all__ = [
     # normalization
     "BatchNorm1d",
     "BatchNorm2d",
+    "BatchNorm3d",
     "LayerNorm",
     "RMSNorm",
     "GroupNorm",

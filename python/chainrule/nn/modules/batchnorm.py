@@ -1,4 +1,4 @@
-"""BatchNorm1d / BatchNorm2d over the fused batch_norm kernel (csrc/ops/norm.cpp)."""
+"""BatchNorm1d / 2d / 3d over the fused batch_norm kernel (csrc/ops/norm.cpp)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from chainrule.nn import init
 from chainrule.nn.modules.module import Module
 from chainrule.nn.parameter import Parameter
 
-__all__ = ["BatchNorm1d", "BatchNorm2d"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d"]
 
 
 class _BatchNorm(Module):
@@ -128,3 +128,10 @@ class BatchNorm2d(_BatchNorm):
 
     _expected_dims = (4,)
     _expected_text = "4D (N, C, H, W)"
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch normalization over (N, C, D, H, W) inputs, per channel C."""
+
+    _expected_dims = (5,)
+    _expected_text = "5D (N, C, D, H, W)"
