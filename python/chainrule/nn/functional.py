@@ -258,7 +258,7 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """input where positive, alpha * (exp(input / alpha) - 1) elsewhere (Barron, 2017)."""
     alpha = float(alpha)
     if alpha == 0.0:
-        raise ArgumentError("ZeroDivisionError: celu: alpha cannot be 0")
+        raise ArgumentError("ZeroDivisionError: alpha cannot be 0 for CELU")
 
     def fn(x: Tensor) -> Tensor:
         return _core.where(x > 0, x, _core.elu(x / alpha, alpha))
