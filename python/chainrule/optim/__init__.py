@@ -6,6 +6,7 @@ from chainrule.optim.adagrad import Adagrad
 from chainrule.optim.adam import Adam
 from chainrule.optim.adamax import Adamax
 from chainrule.optim.adamw import AdamW
+from chainrule.optim.lbfgs import LBFGS
 from chainrule.optim.nadam import NAdam
 from chainrule.optim.optimizer import Optimizer
 from chainrule.optim.radam import RAdam
@@ -23,5 +24,6 @@ __all__ = [
     "RAdam",
     "Adamax",
     "Adadelta",
+    "LBFGS",
     "lr_scheduler",
 ]
