@@ -480,3 +480,10 @@ def test_adamax_nan_gradient_propagates_like_torch_maximum():
     u = _value(opt.state[p]["exp_inf"])
     assert math.isnan(u[0]) and u[1] == pytest.approx(1.0)
     assert math.isnan(p.tolist()[0]) and p.tolist()[1] == pytest.approx(0.9)
+
+
+@pytest.mark.parametrize("name", NEW + ["LBFGS"])
+def test_learning_rate_that_is_not_a_number_raises_type_error(name):
+    for lr in ("0.1", None, [0.1]):
+        with pytest.raises(TypeError):
+            getattr(optim, name)([_param([1.0])], lr=lr)

@@ -313,3 +313,28 @@ def test_errors():
         opt.step(closure)
     with pytest.raises(TypeError):
         opt.step()  # the closure is required
+
+
+@pytest.mark.parametrize(
+    "kwargs", [dict(), dict(line_search_fn="strong_wolfe")], ids=["fixed", "strong_wolfe"]
+)
+def test_float32_parameters_stay_float32_and_follow_torch(torch, kwargs):
+    init = [x.astype(np.float32) for x in INIT]
+    results = []
+    for lib, cls in ((cr, optim.LBFGS), (torch, torch.optim.LBFGS)):
+        params = [lib.tensor(x.copy(), requires_grad=True) for x in init]
+        consts = [lib.tensor(x.astype(np.float32)) for x in (A, B, K)]
+        opt = cls(params, **kwargs)
+
+        def closure(opt=opt, params=params, consts=consts):
+            opt.zero_grad()
+            loss = _loss(params, consts, False)
+            loss.backward()
+            return loss
+
+        for _ in range(3):
+            opt.step(closure)
+        results.append([np.asarray(p.detach()).copy() for p in params])
+    for x, y in zip(*results):
+        assert x.dtype == np.float32
+        np.testing.assert_allclose(x, y, rtol=1e-3, atol=1e-4)

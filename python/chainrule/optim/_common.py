@@ -10,9 +10,13 @@ from chainrule.optim.optimizer import Optimizer
 
 def check_lr(lr: Any) -> None:
     """PyTorch's checks of a learning rate: a float, or a one-element tensor; never negative."""
-    if isinstance(lr, Tensor) and lr.numel() != 1:
-        raise ValueError("Tensor lr must be 1-element")
-    if not 0.0 <= float(lr):
+    if isinstance(lr, Tensor):
+        if lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        value = float(lr)
+    else:
+        value = lr  # anything but a number raises TypeError here, as in PyTorch
+    if not 0.0 <= value:
         raise ValueError(f"Invalid learning rate: {lr}")
 
 

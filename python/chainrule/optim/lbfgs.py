@@ -159,7 +159,10 @@ class LBFGS(Optimizer):
     Only one parameter group is supported. The state (kept under the first parameter, as PyTorch
     does) holds ``func_evals``, ``n_iter``, the flat direction ``d``, step ``t``, the histories
     ``old_dirs``, ``old_stps``, ``ro``, ``al``, ``H_diag``, ``prev_flat_grad`` and ``prev_loss``;
-    the scalars among them are Python floats where PyTorch keeps 0-d tensors.
+    the scalars among them are Python floats where PyTorch keeps 0-d tensors. Those scalars (dot
+    products, step lengths, the line search's tests) are computed in float64 whatever the
+    parameters' dtype, so float32 runs agree with PyTorch's (which does that arithmetic in float32)
+    to float32 rounding, not always evaluation for evaluation; float64 runs agree step for step.
     """
 
     def __init__(
