@@ -352,7 +352,104 @@ void adagrad_step(const TensorList& params, const TensorList& grads, const Tenso
 
 // ---- NAdam, RAdam, Adamax, Adadelta ------------------------------------------------------------
 // Same pattern as Adam: per-step scalars are computed once per parameter in double (as PyTorch
-// does in Python), then cast to the tensor's dtype for the element loop.
+// does in Python), then cast to the tensor's dtype; the element loops are free functions over
+// restrict pointers with the options as template parameters, so that each variant vectorizes.
+
+namespace {
+
+template <class T>
+struct NAdamConsts {
+  T wd, decay, w1, beta2, one_minus_beta2, bc2, eps, grad_coef, avg_coef;
+};
+
+template <class T, bool kMax, bool kWd, bool kDecoupled, bool kLow>
+void nadam_loop(T* __restrict pp, const T* __restrict gp, T* __restrict mp, T* __restrict vp, int64_t lo,
+                int64_t hi, const NAdamConsts<T> c) {
+  for (int64_t k = lo; k < hi; ++k) {
+    T grad = kMax ? -gp[k] : gp[k];
+    T param = pp[k];
+    if constexpr (kWd && kDecoupled) param = param * c.decay;
+    if constexpr (kWd && !kDecoupled) grad = grad + c.wd * param;
+    T exp_avg = lerp_fixed<kLow>(mp[k], grad, c.w1);
+    T exp_avg_sq = vp[k] * c.beta2 + c.one_minus_beta2 * grad * grad;
+    mp[k] = exp_avg;
+    vp[k] = exp_avg_sq;
+    T denom = std::sqrt(exp_avg_sq / c.bc2) + c.eps;
+    param = param + c.grad_coef * grad / denom;
+    pp[k] = param + c.avg_coef * exp_avg / denom;
+  }
+}
+
+template <class T>
+struct RAdamConsts {
+  T wd, decay, w1, beta2, one_minus_beta2, bc1, bc2_sqrt, eps, lr, rect;
+};
+
+template <class T, bool kMax, bool kWd, bool kDecoupled, bool kLow, bool kRect>
+void radam_loop(T* __restrict pp, const T* __restrict gp, T* __restrict mp, T* __restrict vp, int64_t lo,
+                int64_t hi, const RAdamConsts<T> c) {
+  for (int64_t k = lo; k < hi; ++k) {
+    T grad = kMax ? -gp[k] : gp[k];
+    T param = pp[k];
+    if constexpr (kWd && kDecoupled) param = param * c.decay;
+    if constexpr (kWd && !kDecoupled) grad = grad + c.wd * param;
+    T exp_avg = lerp_fixed<kLow>(mp[k], grad, c.w1);
+    T exp_avg_sq = vp[k] * c.beta2 + c.one_minus_beta2 * grad * grad;
+    mp[k] = exp_avg;
+    vp[k] = exp_avg_sq;
+    T corrected = exp_avg / c.bc1;
+    if constexpr (kRect) {
+      T adaptive = c.bc2_sqrt / (std::sqrt(exp_avg_sq) + c.eps);
+      pp[k] = param - corrected * c.lr * adaptive * c.rect;
+    } else {
+      pp[k] = param - corrected * c.lr;
+    }
+  }
+}
+
+template <class T>
+struct AdamaxConsts {
+  T wd, w1, beta2, eps, neg_clr;
+};
+
+template <class T, bool kMax, bool kWd, bool kLow>
+void adamax_loop(T* __restrict pp, const T* __restrict gp, T* __restrict mp, T* __restrict up, int64_t lo,
+                 int64_t hi, const AdamaxConsts<T> c) {
+  for (int64_t k = lo; k < hi; ++k) {
+    T grad = kMax ? -gp[k] : gp[k];
+    T param = pp[k];
+    if constexpr (kWd) grad = grad + c.wd * param;
+    T exp_avg = lerp_fixed<kLow>(mp[k], grad, c.w1);
+    // the exponentially weighted infinity norm; NaN propagates as in torch.maximum
+    T exp_inf = maximum(up[k] * c.beta2, std::abs(grad) + c.eps);
+    mp[k] = exp_avg;
+    up[k] = exp_inf;
+    pp[k] = param + c.neg_clr * exp_avg / exp_inf;
+  }
+}
+
+template <class T>
+struct AdadeltaConsts {
+  T wd, rho, one_minus_rho, eps, neg_lr;
+};
+
+template <class T, bool kMax, bool kWd>
+void adadelta_loop(T* __restrict pp, const T* __restrict gp, T* __restrict sp, T* __restrict ap, int64_t lo,
+                   int64_t hi, const AdadeltaConsts<T> c) {
+  for (int64_t k = lo; k < hi; ++k) {
+    T grad = kMax ? -gp[k] : gp[k];
+    T param = pp[k];
+    if constexpr (kWd) grad = grad + c.wd * param;
+    T square_avg = sp[k] * c.rho + c.one_minus_rho * grad * grad;
+    T std_ = std::sqrt(square_avg + c.eps);
+    T delta = std::sqrt(ap[k] + c.eps) / std_ * grad;
+    sp[k] = square_avg;
+    ap[k] = ap[k] * c.rho + c.one_minus_rho * delta * delta;
+    pp[k] = param + c.neg_lr * delta;
+  }
+}
+
+}  // namespace
 
 void nadam_step(const TensorList& params, const TensorList& grads, const TensorList& exp_avgs,
                 const TensorList& exp_avg_sqs, const TensorList& mu_products, const TensorList& steps,
@@ -371,40 +468,28 @@ void nadam_step(const TensorList& params, const TensorList& grads, const TensorL
     double mu_next = o.beta1 * (1.0 - 0.5 * std::pow(0.96, (step + 1) * o.momentum_decay));
     double mu_product = scale_scalar(mu_products[i], mu);
     double mu_product_next = mu_product * mu_next;
-    double grad_coef = -o.lr * (1.0 - mu) / (1.0 - mu_product);
-    double avg_coef = (-o.lr * mu_next) / (1.0 - mu_product_next);
     Contig p(params[i]), g(grads[i]), m(exp_avgs[i]), v(exp_avg_sqs[i]);
     dispatch_floating(params[i].dtype(), op, [&](auto tag) {
       using T = decltype(tag);
-      T* __restrict pp = p.data<T>();
-      const T* __restrict gp = g.data<T>();
-      T* __restrict mp = m.data<T>();
-      T* __restrict vp = v.data<T>();
-      const T wd = T(o.weight_decay), decay = T(1 - o.lr * o.weight_decay), w1 = T(1 - o.beta1);
-      const T beta2 = T(o.beta2), one_minus_beta2 = T(1 - o.beta2), bc2 = T(bias_correction2);
-      const T eps = T(o.eps), cg = T(grad_coef), cm = T(avg_coef);
-      bool has_wd = o.weight_decay != 0;
+      NAdamConsts<T> c;
+      c.wd = T(o.weight_decay);
+      c.decay = T(1 - o.lr * o.weight_decay);
+      c.w1 = T(1 - o.beta1);
+      c.beta2 = T(o.beta2);
+      c.one_minus_beta2 = T(1 - o.beta2);
+      c.bc2 = T(bias_correction2);
+      c.eps = T(o.eps);
+      c.grad_coef = T(-o.lr * (1.0 - mu) / (1.0 - mu_product));
+      c.avg_coef = T((-o.lr * mu_next) / (1.0 - mu_product_next));
+      T *pp = p.data<T>(), *mp = m.data<T>(), *vp = v.data<T>();
+      const T* gp = g.data<T>();
       with_flags(
-          [&](auto mx, auto use_wd, auto decoupled, auto low) {
-            constexpr bool kMax = decltype(mx)::value, kWd = decltype(use_wd)::value;
-            constexpr bool kDecoupled = decltype(decoupled)::value, kLow = decltype(low)::value;
+          [&](auto... flag) {
             parallel_for(0, params[i].numel(), kGrain, [&](int64_t lo, int64_t hi) {
-              for (int64_t k = lo; k < hi; ++k) {
-                T grad = kMax ? -gp[k] : gp[k];
-                T param = pp[k];
-                if constexpr (kWd && kDecoupled) param = param * decay;
-                if constexpr (kWd && !kDecoupled) grad = grad + wd * param;
-                T exp_avg = lerp_fixed<kLow>(mp[k], grad, w1);
-                T exp_avg_sq = vp[k] * beta2 + one_minus_beta2 * grad * grad;
-                mp[k] = exp_avg;
-                vp[k] = exp_avg_sq;
-                T denom = std::sqrt(exp_avg_sq / bc2) + eps;
-                param = param + cg * grad / denom;
-                pp[k] = param + cm * exp_avg / denom;
-              }
+              nadam_loop<T, decltype(flag)::value...>(pp, gp, mp, vp, lo, hi, c);
             });
           },
-          o.maximize, has_wd, o.decoupled_weight_decay, std::abs(w1) < T(0.5));
+          o.maximize, o.weight_decay != 0, o.decoupled_weight_decay, std::abs(c.w1) < T(0.5));
     });
     m.finish(true);
     v.finish(true);
@@ -434,40 +519,26 @@ void radam_step(const TensorList& params, const TensorList& grads, const TensorL
     Contig p(params[i]), g(grads[i]), m(exp_avgs[i]), v(exp_avg_sqs[i]);
     dispatch_floating(params[i].dtype(), op, [&](auto tag) {
       using T = decltype(tag);
-      T* __restrict pp = p.data<T>();
-      const T* __restrict gp = g.data<T>();
-      T* __restrict mp = m.data<T>();
-      T* __restrict vp = v.data<T>();
-      const T wd = T(o.weight_decay), decay = T(1 - o.lr * o.weight_decay), w1 = T(1 - o.beta1);
-      const T beta2 = T(o.beta2), one_minus_beta2 = T(1 - o.beta2), bc1 = T(bias_correction1);
-      const T bc2_sqrt = T(std::pow(bias_correction2, 0.5)), eps = T(o.eps), lr = T(o.lr), r = T(rect);
-      bool has_wd = o.weight_decay != 0;
+      RAdamConsts<T> c;
+      c.wd = T(o.weight_decay);
+      c.decay = T(1 - o.lr * o.weight_decay);
+      c.w1 = T(1 - o.beta1);
+      c.beta2 = T(o.beta2);
+      c.one_minus_beta2 = T(1 - o.beta2);
+      c.bc1 = T(bias_correction1);
+      c.bc2_sqrt = T(std::pow(bias_correction2, 0.5));
+      c.eps = T(o.eps);
+      c.lr = T(o.lr);
+      c.rect = T(rect);
+      T *pp = p.data<T>(), *mp = m.data<T>(), *vp = v.data<T>();
+      const T* gp = g.data<T>();
       with_flags(
-          [&](auto mx, auto use_wd, auto decoupled, auto low, auto rectify) {
-            constexpr bool kMax = decltype(mx)::value, kWd = decltype(use_wd)::value;
-            constexpr bool kDecoupled = decltype(decoupled)::value, kLow = decltype(low)::value;
-            constexpr bool kRect = decltype(rectify)::value;
+          [&](auto... flag) {
             parallel_for(0, params[i].numel(), kGrain, [&](int64_t lo, int64_t hi) {
-              for (int64_t k = lo; k < hi; ++k) {
-                T grad = kMax ? -gp[k] : gp[k];
-                T param = pp[k];
-                if constexpr (kWd && kDecoupled) param = param * decay;
-                if constexpr (kWd && !kDecoupled) grad = grad + wd * param;
-                T exp_avg = lerp_fixed<kLow>(mp[k], grad, w1);
-                T exp_avg_sq = vp[k] * beta2 + one_minus_beta2 * grad * grad;
-                mp[k] = exp_avg;
-                vp[k] = exp_avg_sq;
-                T corrected = exp_avg / bc1;
-                if constexpr (kRect) {
-                  T adaptive = bc2_sqrt / (std::sqrt(exp_avg_sq) + eps);
-                  pp[k] = param - corrected * lr * adaptive * r;
-                } else {
-                  pp[k] = param - corrected * lr;
-                }
-              }
+              radam_loop<T, decltype(flag)::value...>(pp, gp, mp, vp, lo, hi, c);
             });
           },
-          o.maximize, has_wd, o.decoupled_weight_decay, std::abs(w1) < T(0.5), rectified);
+          o.maximize, o.weight_decay != 0, o.decoupled_weight_decay, std::abs(c.w1) < T(0.5), rectified);
     });
     m.finish(true);
     v.finish(true);
@@ -488,31 +559,16 @@ void adamax_step(const TensorList& params, const TensorList& grads, const Tensor
     Contig p(params[i]), g(grads[i]), m(exp_avgs[i]), u(exp_infs[i]);
     dispatch_floating(params[i].dtype(), op, [&](auto tag) {
       using T = decltype(tag);
-      T* __restrict pp = p.data<T>();
-      const T* __restrict gp = g.data<T>();
-      T* __restrict mp = m.data<T>();
-      T* __restrict up = u.data<T>();
-      const T wd = T(o.weight_decay), w1 = T(1 - o.beta1), beta2 = T(o.beta2), eps = T(o.eps);
-      const T neg_clr = T(-clr);
+      AdamaxConsts<T> c{T(o.weight_decay), T(1 - o.beta1), T(o.beta2), T(o.eps), T(-clr)};
+      T *pp = p.data<T>(), *mp = m.data<T>(), *up = u.data<T>();
+      const T* gp = g.data<T>();
       with_flags(
-          [&](auto mx, auto use_wd, auto low) {
-            constexpr bool kMax = decltype(mx)::value, kWd = decltype(use_wd)::value;
-            constexpr bool kLow = decltype(low)::value;
+          [&](auto... flag) {
             parallel_for(0, params[i].numel(), kGrain, [&](int64_t lo, int64_t hi) {
-              for (int64_t k = lo; k < hi; ++k) {
-                T grad = kMax ? -gp[k] : gp[k];
-                T param = pp[k];
-                if constexpr (kWd) grad = grad + wd * param;
-                T exp_avg = lerp_fixed<kLow>(mp[k], grad, w1);
-                // the exponentially weighted infinity norm; NaN propagates as in torch.maximum
-                T exp_inf = maximum(up[k] * beta2, std::abs(grad) + eps);
-                mp[k] = exp_avg;
-                up[k] = exp_inf;
-                pp[k] = param + neg_clr * exp_avg / exp_inf;
-              }
+              adamax_loop<T, decltype(flag)::value...>(pp, gp, mp, up, lo, hi, c);
             });
           },
-          o.maximize, o.weight_decay != 0, std::abs(w1) < T(0.5));
+          o.maximize, o.weight_decay != 0, std::abs(c.w1) < T(0.5));
     });
     m.finish(true);
     u.finish(true);
@@ -532,27 +588,13 @@ void adadelta_step(const TensorList& params, const TensorList& grads, const Tens
     Contig p(params[i]), g(grads[i]), sq(square_avgs[i]), acc(acc_deltas[i]);
     dispatch_floating(params[i].dtype(), op, [&](auto tag) {
       using T = decltype(tag);
-      T* __restrict pp = p.data<T>();
-      const T* __restrict gp = g.data<T>();
-      T* __restrict sp = sq.data<T>();
-      T* __restrict ap = acc.data<T>();
-      const T wd = T(o.weight_decay), rho = T(o.rho), one_minus_rho = T(1 - o.rho), eps = T(o.eps);
-      const T neg_lr = T(-o.lr);
+      AdadeltaConsts<T> c{T(o.weight_decay), T(o.rho), T(1 - o.rho), T(o.eps), T(-o.lr)};
+      T *pp = p.data<T>(), *sp = sq.data<T>(), *ap = acc.data<T>();
+      const T* gp = g.data<T>();
       with_flags(
-          [&](auto mx, auto use_wd) {
-            constexpr bool kMax = decltype(mx)::value, kWd = decltype(use_wd)::value;
+          [&](auto... flag) {
             parallel_for(0, params[i].numel(), kGrain, [&](int64_t lo, int64_t hi) {
-              for (int64_t k = lo; k < hi; ++k) {
-                T grad = kMax ? -gp[k] : gp[k];
-                T param = pp[k];
-                if constexpr (kWd) grad = grad + wd * param;
-                T square_avg = sp[k] * rho + one_minus_rho * grad * grad;
-                T std_ = std::sqrt(square_avg + eps);
-                T delta = std::sqrt(ap[k] + eps) / std_ * grad;
-                sp[k] = square_avg;
-                ap[k] = ap[k] * rho + one_minus_rho * delta * delta;
-                pp[k] = param + neg_lr * delta;
-              }
+              adadelta_loop<T, decltype(flag)::value...>(pp, gp, sp, ap, lo, hi, c);
             });
           },
           o.maximize, o.weight_decay != 0);
