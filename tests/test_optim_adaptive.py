@@ -487,3 +487,37 @@ def test_learning_rate_that_is_not_a_number_raises_type_error(name):
     for lr in ("0.1", None, [0.1]):
         with pytest.raises(TypeError):
             getattr(optim, name)([_param([1.0])], lr=lr)
+
+
+@pytest.mark.parametrize(
+    "name,groups",
+    [
+        ("NAdam", [{"weight_decay": 0.1, "decoupled_weight_decay": True}, {"betas": (0.5, 0.9), "lr": 0.05}]),
+        (
+            "RAdam",
+            [{"weight_decay": 0.1}, {"weight_decay": 0.2, "decoupled_weight_decay": True, "maximize": True}],
+        ),
+        ("Adamax", [{"betas": (0.5, 0.8)}, {"weight_decay": 0.3, "lr": 0.001}]),
+        ("Adadelta", [{"rho": 0.5}, {"weight_decay": 0.3, "lr": 0.1, "maximize": True}]),
+    ],
+    ids=NEW,
+)
+def test_param_groups_with_own_options_match_torch(torch, name, groups):
+    rng = np.random.default_rng(8)
+    init = [rng.standard_normal((3, 2)), rng.standard_normal(5), rng.standard_normal((2, 2))]
+    target = [rng.standard_normal(x.shape) for x in init]
+    trajs = []
+    for lib, mod in ((cr, optim), (torch, torch.optim)):
+        ps = [lib.tensor(x.copy(), requires_grad=True) for x in init]
+        ts = [lib.tensor(t) for t in target]
+        opt = getattr(mod, name)([{"params": ps[:2], **groups[0]}, {"params": ps[2:], **groups[1]}], lr=0.02)
+        traj = []
+        for _ in range(25):
+            opt.zero_grad()
+            sum(((p - t) ** 4).sum() + (p * t).sum() for p, t in zip(ps, ts)).backward()
+            opt.step()
+            traj.append([np.asarray(p.detach()).copy() for p in ps])
+        trajs.append(traj)
+    for k, (a, b) in enumerate(zip(*trajs)):
+        for x, y in zip(a, b):
+            np.testing.assert_allclose(x, y, rtol=1e-10, atol=1e-12, err_msg=f"step {k}")
