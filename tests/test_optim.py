@@ -75,6 +75,25 @@ CONFIGS = [
     ("Adagrad", dict(lr=0.1, lr_decay=0.05)),
     ("Adagrad", dict(lr=0.1, weight_decay=0.1, initial_accumulator_value=0.5)),
     ("Adagrad", dict(lr=0.01, eps=1e-6, maximize=True)),
+    ("NAdam", dict(lr=0.01)),
+    ("NAdam", dict(lr=0.01, weight_decay=0.1)),
+    ("NAdam", dict(lr=0.02, betas=(0.8, 0.9), momentum_decay=0.01, maximize=True)),
+    ("NAdam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),
+    ("NAdam", dict(lr=0.01, betas=(0.3, 0.99), eps=1e-6, weight_decay=0.05, decoupled_weight_decay=True)),
+    ("RAdam", dict(lr=0.01)),
+    ("RAdam", dict(lr=0.01, weight_decay=0.1)),
+    ("RAdam", dict(lr=0.02, betas=(0.8, 0.9), eps=1e-6, maximize=True)),
+    ("RAdam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),
+    (
+        "RAdam",
+        dict(lr=0.01, betas=(0.3, 0.95), weight_decay=0.05, decoupled_weight_decay=True, maximize=True),
+    ),
+    ("Adamax", dict(lr=0.01)),
+    ("Adamax", dict(lr=0.01, weight_decay=0.1)),
+    ("Adamax", dict(lr=0.02, betas=(0.3, 0.9), eps=1e-6, maximize=True)),
+    ("Adadelta", dict()),
+    ("Adadelta", dict(lr=0.5, rho=0.8, weight_decay=0.1)),
+    ("Adadelta", dict(lr=0.1, rho=0.95, eps=1e-4, maximize=True)),
 ]
 
 
@@ -87,7 +106,12 @@ def test_float64_trajectory_matches_torch_over_20_steps(torch, name, kwargs):
             np.testing.assert_allclose(x, y, rtol=1e-10, atol=1e-10, err_msg=f"step {step}")
 
 
-@pytest.mark.parametrize("name,kwargs", [CONFIGS[1], CONFIGS[8], CONFIGS[13], CONFIGS[18], CONFIGS[22]])
+_FLOAT32_CASES = [CONFIGS[1], CONFIGS[8], CONFIGS[13], CONFIGS[18], CONFIGS[22]] + [
+    c for c in CONFIGS if c[0] in ("NAdam", "RAdam", "Adamax", "Adadelta") and "weight_decay" in c[1]
+]
+
+
+@pytest.mark.parametrize("name,kwargs", _FLOAT32_CASES, ids=[f"{n}-{k}" for n, k in _FLOAT32_CASES])
 def test_float32_trajectory_matches_torch(torch, name, kwargs):
     ours = _run_cr(getattr(optim, name), kwargs, dtype=np.float32)
     ref = _run_torch(torch, getattr(torch.optim, name), kwargs, dtype=np.float32)
@@ -193,6 +217,10 @@ def test_optimizer_descends_quadratic():
         (optim.AdamW, dict(lr=0.1)),
         (optim.RMSprop, dict(lr=0.05)),
         (optim.Adagrad, dict(lr=0.5)),
+        (optim.NAdam, dict(lr=0.1)),
+        (optim.RAdam, dict(lr=0.1)),
+        (optim.Adamax, dict(lr=0.1)),
+        (optim.Adadelta, dict(lr=10.0)),
     ]:
         p = cr.tensor([3.0, -2.0], dtype=cr.float64, requires_grad=True)
         opt = cls([p], **kw)
@@ -378,6 +406,9 @@ def _train(opt, params, consts, steps):
         (optim.AdamW, dict(lr=0.01)),
         (optim.RMSprop, dict(lr=0.01, momentum=0.5, centered=True)),
         (optim.Adagrad, dict(lr=0.1, lr_decay=0.01)),
+        (optim.RAdam, dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),
+        (optim.Adamax, dict(lr=0.01, weight_decay=0.1)),
+        (optim.Adadelta, dict(lr=0.5, weight_decay=0.1)),
     ],
 )
 def test_state_dict_round_trip_resumes_bitwise(cls, kw):
@@ -434,6 +465,10 @@ needs_nn = pytest.mark.skipif(not _has_nn, reason="needs chainrule.nn.Linear and
         ("AdamW", dict(lr=0.01, weight_decay=0.1)),
         ("RMSprop", dict(lr=0.01, centered=True, momentum=0.5)),
         ("Adagrad", dict(lr=0.1)),
+        ("NAdam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),
+        ("RAdam", dict(lr=0.01, weight_decay=0.1)),
+        ("Adamax", dict(lr=0.01)),
+        ("Adadelta", dict(lr=1.0)),
     ],
 )
 def test_linear_classifier_trajectory_matches_torch(torch, name, kwargs):

@@ -59,6 +59,56 @@ void register_optim(py::module_& m, PyTensorClass&) {
       arg("eps"), arg("maximize"));
 
   m.def(
+      "_nadam_step",
+      [](const TensorList& params, const TensorList& grads, const TensorList& exp_avgs,
+         const TensorList& exp_avg_sqs, const TensorList& mu_products, const TensorList& steps, double lr,
+         double beta1, double beta2, double eps, double weight_decay, double momentum_decay, bool decoupled,
+         bool maximize) {
+        cr::NAdamOptions o{lr, beta1, beta2, eps, weight_decay, momentum_decay, decoupled, maximize};
+        py::gil_scoped_release nogil;
+        cr::nadam_step(params, grads, exp_avgs, exp_avg_sqs, mu_products, steps, o);
+      },
+      arg("params"), arg("grads"), arg("exp_avgs"), arg("exp_avg_sqs"), arg("mu_products"), arg("steps"),
+      arg("lr"), arg("beta1"), arg("beta2"), arg("eps"), arg("weight_decay"), arg("momentum_decay"),
+      arg("decoupled_weight_decay"), arg("maximize"));
+
+  m.def(
+      "_radam_step",
+      [](const TensorList& params, const TensorList& grads, const TensorList& exp_avgs,
+         const TensorList& exp_avg_sqs, const TensorList& steps, double lr, double beta1, double beta2,
+         double eps, double weight_decay, bool decoupled, bool maximize) {
+        cr::RAdamOptions o{lr, beta1, beta2, eps, weight_decay, decoupled, maximize};
+        py::gil_scoped_release nogil;
+        cr::radam_step(params, grads, exp_avgs, exp_avg_sqs, steps, o);
+      },
+      arg("params"), arg("grads"), arg("exp_avgs"), arg("exp_avg_sqs"), arg("steps"), arg("lr"), arg("beta1"),
+      arg("beta2"), arg("eps"), arg("weight_decay"), arg("decoupled_weight_decay"), arg("maximize"));
+
+  m.def(
+      "_adamax_step",
+      [](const TensorList& params, const TensorList& grads, const TensorList& exp_avgs,
+         const TensorList& exp_infs, const TensorList& steps, double lr, double beta1, double beta2,
+         double eps, double weight_decay, bool maximize) {
+        cr::AdamaxOptions o{lr, beta1, beta2, eps, weight_decay, maximize};
+        py::gil_scoped_release nogil;
+        cr::adamax_step(params, grads, exp_avgs, exp_infs, steps, o);
+      },
+      arg("params"), arg("grads"), arg("exp_avgs"), arg("exp_infs"), arg("steps"), arg("lr"), arg("beta1"),
+      arg("beta2"), arg("eps"), arg("weight_decay"), arg("maximize"));
+
+  m.def(
+      "_adadelta_step",
+      [](const TensorList& params, const TensorList& grads, const TensorList& square_avgs,
+         const TensorList& acc_deltas, const TensorList& steps, double lr, double rho, double eps,
+         double weight_decay, bool maximize) {
+        cr::AdadeltaOptions o{lr, rho, eps, weight_decay, maximize};
+        py::gil_scoped_release nogil;
+        cr::adadelta_step(params, grads, square_avgs, acc_deltas, steps, o);
+      },
+      arg("params"), arg("grads"), arg("square_avgs"), arg("acc_deltas"), arg("steps"), arg("lr"), arg("rho"),
+      arg("eps"), arg("weight_decay"), arg("maximize"));
+
+  m.def(
       "_total_norm",
       [](const TensorList& tensors, double p) {
         py::gil_scoped_release nogil;

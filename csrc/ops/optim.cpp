@@ -67,12 +67,17 @@ void check_state(const char* op, const char* name, const TensorList& params, con
   }
 }
 
+// Per-parameter scalars kept as one-element float tensors (the step counter, NAdam's mu_product).
+void check_scalars(const char* op, const char* name, const TensorList& params, const TensorList& st) {
+  CR_CHECK(st.size() == params.size(), ValueError, op, ": expected ", params.size(), " '", name,
+           "' tensors, got ", st.size());
+  for (size_t i = 0; i < st.size(); ++i)
+    CR_CHECK(st[i].defined() && st[i].numel() == 1 && is_floating(st[i].dtype()), ValueError, op, ": state '",
+             name, "' ", i, " must be a one-element float tensor");
+}
+
 void check_steps(const char* op, const TensorList& params, const TensorList& steps) {
-  CR_CHECK(steps.size() == params.size(), ValueError, op, ": expected ", params.size(),
-           " step counters, got ", steps.size());
-  for (size_t i = 0; i < steps.size(); ++i)
-    CR_CHECK(steps[i].defined() && steps[i].numel() == 1 && is_floating(steps[i].dtype()), ValueError, op,
-             ": state 'step' ", i, " must be a one-element float tensor");
+  check_scalars(op, "step", params, steps);
 }
 
 // step_t += 1 in the counter's own dtype; returns the new value (PyTorch's _get_value(step_t)).
@@ -85,6 +90,32 @@ double increment_step(const Tensor& s) {
   });
   s.storage()->bump_version();
   return v;
+}
+
+// s *= factor in the scalar's own dtype (a float32 state stays float32, as in PyTorch, where
+// the Python float is cast to the tensor's dtype); returns the new value.
+double scale_scalar(const Tensor& s, double factor) {
+  double v = dispatch_floating(s.dtype(), "optimizer step", [&](auto tag) {
+    using T = decltype(tag);
+    T* p = s.data<T>();
+    *p = *p * T(factor);
+    return (double)*p;
+  });
+  s.storage()->bump_version();
+  return v;
+}
+
+// Calls f(std::true_type or std::false_type, ...) for each flag, so that options that do not
+// change inside a loop become template parameters and each variant compiles to a branch-free loop.
+template <class F> void with_flags(F&& f) { f(); }
+template <class F, class... Bs> void with_flags(F&& f, bool b, Bs... rest) {
+  if (b) with_flags([&](auto... t) { f(std::true_type{}, t...); }, rest...);
+  else with_flags([&](auto... t) { f(std::false_type{}, t...); }, rest...);
+}
+
+// torch.lerp(m, g, w)'s CPU formula with the branch on |w| < 0.5 fixed for the loop.
+template <bool kLow, class T> inline T lerp_fixed(T m, T g, T w) {
+  return kLow ? m + w * (g - m) : g - (g - m) * (T(1) - w);
 }
 
 // torch.lerp's CPU formula: exact at both ends.
@@ -315,6 +346,261 @@ void adagrad_step(const TensorList& params, const TensorList& grads, const Tenso
       });
     });
     s.finish(true);
+    p.finish(true);
+  }
+}
+
+// ---- NAdam, RAdam, Adamax, Adadelta ------------------------------------------------------------
+// Same pattern as Adam: per-step scalars are computed once per parameter in double (as PyTorch
+// does in Python), then cast to the tensor's dtype; the element loops are free functions over
+// restrict pointers with the options as template parameters, so that each variant vectorizes.
+
+namespace {
+
+template <class T>
+struct NAdamConsts {
+  T wd, decay, w1, beta2, one_minus_beta2, bc2, eps, grad_coef, avg_coef;
+};
+
+template <class T, bool kMax, bool kWd, bool kDecoupled, bool kLow>
+void nadam_loop(T* __restrict pp, const T* __restrict gp, T* __restrict mp, T* __restrict vp, int64_t lo,
+                int64_t hi, const NAdamConsts<T> c) {
+  for (int64_t k = lo; k < hi; ++k) {
+    T grad = kMax ? -gp[k] : gp[k];
+    T param = pp[k];
+    if constexpr (kWd && kDecoupled) param = param * c.decay;
+    if constexpr (kWd && !kDecoupled) grad = grad + c.wd * param;
+    T exp_avg = lerp_fixed<kLow>(mp[k], grad, c.w1);
+    T exp_avg_sq = vp[k] * c.beta2 + c.one_minus_beta2 * grad * grad;
+    mp[k] = exp_avg;
+    vp[k] = exp_avg_sq;
+    T denom = std::sqrt(exp_avg_sq / c.bc2) + c.eps;
+    param = param + c.grad_coef * grad / denom;
+    pp[k] = param + c.avg_coef * exp_avg / denom;
+  }
+}
+
+template <class T>
+struct RAdamConsts {
+  T wd, decay, w1, beta2, one_minus_beta2, bc1, bc2_sqrt, eps, lr, rect;
+};
+
+template <class T, bool kMax, bool kWd, bool kDecoupled, bool kLow, bool kRect>
+void radam_loop(T* __restrict pp, const T* __restrict gp, T* __restrict mp, T* __restrict vp, int64_t lo,
+                int64_t hi, const RAdamConsts<T> c) {
+  for (int64_t k = lo; k < hi; ++k) {
+    T grad = kMax ? -gp[k] : gp[k];
+    T param = pp[k];
+    if constexpr (kWd && kDecoupled) param = param * c.decay;
+    if constexpr (kWd && !kDecoupled) grad = grad + c.wd * param;
+    T exp_avg = lerp_fixed<kLow>(mp[k], grad, c.w1);
+    T exp_avg_sq = vp[k] * c.beta2 + c.one_minus_beta2 * grad * grad;
+    mp[k] = exp_avg;
+    vp[k] = exp_avg_sq;
+    T corrected = exp_avg / c.bc1;
+    if constexpr (kRect) {
+      T adaptive = c.bc2_sqrt / (std::sqrt(exp_avg_sq) + c.eps);
+      pp[k] = param - corrected * c.lr * adaptive * c.rect;
+    } else {
+      pp[k] = param - corrected * c.lr;
+    }
+  }
+}
+
+template <class T>
+struct AdamaxConsts {
+  T wd, w1, beta2, eps, neg_clr;
+};
+
+template <class T, bool kMax, bool kWd, bool kLow>
+void adamax_loop(T* __restrict pp, const T* __restrict gp, T* __restrict mp, T* __restrict up, int64_t lo,
+                 int64_t hi, const AdamaxConsts<T> c) {
+  for (int64_t k = lo; k < hi; ++k) {
+    T grad = kMax ? -gp[k] : gp[k];
+    T param = pp[k];
+    if constexpr (kWd) grad = grad + c.wd * param;
+    T exp_avg = lerp_fixed<kLow>(mp[k], grad, c.w1);
+    // the exponentially weighted infinity norm; NaN propagates as in torch.maximum
+    T exp_inf = maximum(up[k] * c.beta2, std::abs(grad) + c.eps);
+    mp[k] = exp_avg;
+    up[k] = exp_inf;
+    pp[k] = param + c.neg_clr * exp_avg / exp_inf;
+  }
+}
+
+template <class T>
+struct AdadeltaConsts {
+  T wd, rho, one_minus_rho, eps, neg_lr;
+};
+
+template <class T, bool kMax, bool kWd>
+void adadelta_loop(T* __restrict pp, const T* __restrict gp, T* __restrict sp, T* __restrict ap, int64_t lo,
+                   int64_t hi, const AdadeltaConsts<T> c) {
+  for (int64_t k = lo; k < hi; ++k) {
+    T grad = kMax ? -gp[k] : gp[k];
+    T param = pp[k];
+    if constexpr (kWd) grad = grad + c.wd * param;
+    T square_avg = sp[k] * c.rho + c.one_minus_rho * grad * grad;
+    T std_ = std::sqrt(square_avg + c.eps);
+    T delta = std::sqrt(ap[k] + c.eps) / std_ * grad;
+    sp[k] = square_avg;
+    ap[k] = ap[k] * c.rho + c.one_minus_rho * delta * delta;
+    pp[k] = param + c.neg_lr * delta;
+  }
+}
+
+}  // namespace
+
+void nadam_step(const TensorList& params, const TensorList& grads, const TensorList& exp_avgs,
+                const TensorList& exp_avg_sqs, const TensorList& mu_products, const TensorList& steps,
+                const NAdamOptions& o) {
+  const char* op = "NAdam.step";
+  check_params(op, params, grads);
+  check_state(op, "exp_avg", params, exp_avgs);
+  check_state(op, "exp_avg_sq", params, exp_avg_sqs);
+  check_scalars(op, "mu_product", params, mu_products);
+  check_steps(op, params, steps);
+  for (size_t i = 0; i < params.size(); ++i) {
+    double step = increment_step(steps[i]);
+    double bias_correction2 = 1 - std::pow(o.beta2, step);
+    // the momentum schedule mu_t = beta1 * (1 - 0.5 * 0.96^(t * psi)) and its running product
+    double mu = o.beta1 * (1.0 - 0.5 * std::pow(0.96, step * o.momentum_decay));
+    double mu_next = o.beta1 * (1.0 - 0.5 * std::pow(0.96, (step + 1) * o.momentum_decay));
+    double mu_product = scale_scalar(mu_products[i], mu);
+    double mu_product_next = mu_product * mu_next;
+    Contig p(params[i]), g(grads[i]), m(exp_avgs[i]), v(exp_avg_sqs[i]);
+    dispatch_floating(params[i].dtype(), op, [&](auto tag) {
+      using T = decltype(tag);
+      NAdamConsts<T> c;
+      c.wd = T(o.weight_decay);
+      c.decay = T(1 - o.lr * o.weight_decay);
+      c.w1 = T(1 - o.beta1);
+      c.beta2 = T(o.beta2);
+      c.one_minus_beta2 = T(1 - o.beta2);
+      c.bc2 = T(bias_correction2);
+      c.eps = T(o.eps);
+      c.grad_coef = T(-o.lr * (1.0 - mu) / (1.0 - mu_product));
+      c.avg_coef = T((-o.lr * mu_next) / (1.0 - mu_product_next));
+      T *pp = p.data<T>(), *mp = m.data<T>(), *vp = v.data<T>();
+      const T* gp = g.data<T>();
+      with_flags(
+          [&](auto... flag) {
+            parallel_for(0, params[i].numel(), kGrain, [&](int64_t lo, int64_t hi) {
+              nadam_loop<T, decltype(flag)::value...>(pp, gp, mp, vp, lo, hi, c);
+            });
+          },
+          o.maximize, o.weight_decay != 0, o.decoupled_weight_decay, std::abs(c.w1) < T(0.5));
+    });
+    m.finish(true);
+    v.finish(true);
+    p.finish(true);
+  }
+}
+
+void radam_step(const TensorList& params, const TensorList& grads, const TensorList& exp_avgs,
+                const TensorList& exp_avg_sqs, const TensorList& steps, const RAdamOptions& o) {
+  const char* op = "RAdam.step";
+  check_params(op, params, grads);
+  check_state(op, "exp_avg", params, exp_avgs);
+  check_state(op, "exp_avg_sq", params, exp_avg_sqs);
+  check_steps(op, params, steps);
+  for (size_t i = 0; i < params.size(); ++i) {
+    double step = increment_step(steps[i]);
+    double bias_correction1 = 1 - std::pow(o.beta1, step);
+    double bias_correction2 = 1 - std::pow(o.beta2, step);
+    // length of the approximated simple moving average, and its limit
+    double rho_inf = 2 / (1 - o.beta2) - 1;
+    double rho_t = rho_inf - 2 * step * std::pow(o.beta2, step) / bias_correction2;
+    bool rectified = rho_t > 5.0;
+    double rect =
+        rectified
+            ? std::pow((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t), 0.5)
+            : 0.0;
+    Contig p(params[i]), g(grads[i]), m(exp_avgs[i]), v(exp_avg_sqs[i]);
+    dispatch_floating(params[i].dtype(), op, [&](auto tag) {
+      using T = decltype(tag);
+      RAdamConsts<T> c;
+      c.wd = T(o.weight_decay);
+      c.decay = T(1 - o.lr * o.weight_decay);
+      c.w1 = T(1 - o.beta1);
+      c.beta2 = T(o.beta2);
+      c.one_minus_beta2 = T(1 - o.beta2);
+      c.bc1 = T(bias_correction1);
+      c.bc2_sqrt = T(std::pow(bias_correction2, 0.5));
+      c.eps = T(o.eps);
+      c.lr = T(o.lr);
+      c.rect = T(rect);
+      T *pp = p.data<T>(), *mp = m.data<T>(), *vp = v.data<T>();
+      const T* gp = g.data<T>();
+      with_flags(
+          [&](auto... flag) {
+            parallel_for(0, params[i].numel(), kGrain, [&](int64_t lo, int64_t hi) {
+              radam_loop<T, decltype(flag)::value...>(pp, gp, mp, vp, lo, hi, c);
+            });
+          },
+          o.maximize, o.weight_decay != 0, o.decoupled_weight_decay, std::abs(c.w1) < T(0.5), rectified);
+    });
+    m.finish(true);
+    v.finish(true);
+    p.finish(true);
+  }
+}
+
+void adamax_step(const TensorList& params, const TensorList& grads, const TensorList& exp_avgs,
+                 const TensorList& exp_infs, const TensorList& steps, const AdamaxOptions& o) {
+  const char* op = "Adamax.step";
+  check_params(op, params, grads);
+  check_state(op, "exp_avg", params, exp_avgs);
+  check_state(op, "exp_inf", params, exp_infs);
+  check_steps(op, params, steps);
+  for (size_t i = 0; i < params.size(); ++i) {
+    double step = increment_step(steps[i]);
+    double clr = o.lr / (1 - std::pow(o.beta1, step));
+    Contig p(params[i]), g(grads[i]), m(exp_avgs[i]), u(exp_infs[i]);
+    dispatch_floating(params[i].dtype(), op, [&](auto tag) {
+      using T = decltype(tag);
+      AdamaxConsts<T> c{T(o.weight_decay), T(1 - o.beta1), T(o.beta2), T(o.eps), T(-clr)};
+      T *pp = p.data<T>(), *mp = m.data<T>(), *up = u.data<T>();
+      const T* gp = g.data<T>();
+      with_flags(
+          [&](auto... flag) {
+            parallel_for(0, params[i].numel(), kGrain, [&](int64_t lo, int64_t hi) {
+              adamax_loop<T, decltype(flag)::value...>(pp, gp, mp, up, lo, hi, c);
+            });
+          },
+          o.maximize, o.weight_decay != 0, std::abs(c.w1) < T(0.5));
+    });
+    m.finish(true);
+    u.finish(true);
+    p.finish(true);
+  }
+}
+
+void adadelta_step(const TensorList& params, const TensorList& grads, const TensorList& square_avgs,
+                   const TensorList& acc_deltas, const TensorList& steps, const AdadeltaOptions& o) {
+  const char* op = "Adadelta.step";
+  check_params(op, params, grads);
+  check_state(op, "square_avg", params, square_avgs);
+  check_state(op, "acc_delta", params, acc_deltas);
+  check_steps(op, params, steps);
+  for (size_t i = 0; i < params.size(); ++i) {
+    increment_step(steps[i]);
+    Contig p(params[i]), g(grads[i]), sq(square_avgs[i]), acc(acc_deltas[i]);
+    dispatch_floating(params[i].dtype(), op, [&](auto tag) {
+      using T = decltype(tag);
+      AdadeltaConsts<T> c{T(o.weight_decay), T(o.rho), T(1 - o.rho), T(o.eps), T(-o.lr)};
+      T *pp = p.data<T>(), *sp = sq.data<T>(), *ap = acc.data<T>();
+      const T* gp = g.data<T>();
+      with_flags(
+          [&](auto... flag) {
+            parallel_for(0, params[i].numel(), kGrain, [&](int64_t lo, int64_t hi) {
+              adadelta_loop<T, decltype(flag)::value...>(pp, gp, sp, ap, lo, hi, c);
+            });
+          },
+          o.maximize, o.weight_decay != 0);
+    });
+    sq.finish(true);
+    acc.finish(true);
     p.finish(true);
   }
 }

@@ -43,6 +43,41 @@ struct AdagradOptions {
 void adagrad_step(const TensorList& params, const TensorList& grads, const TensorList& sums,
                   const TensorList& steps, const AdagradOptions& o);
 
+struct NAdamOptions {
+  double lr = 2e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0, momentum_decay = 4e-3;
+  bool decoupled_weight_decay = false, maximize = false;
+};
+/// NAdam (Dozat 2016). `mu_products` are one-element float counters holding the running product
+/// of the momentum schedule, updated in place in their own dtype (float32 as PyTorch keeps them).
+void nadam_step(const TensorList& params, const TensorList& grads, const TensorList& exp_avgs,
+                const TensorList& exp_avg_sqs, const TensorList& mu_products, const TensorList& steps,
+                const NAdamOptions& o);
+
+struct RAdamOptions {
+  double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0;
+  bool decoupled_weight_decay = false, maximize = false;
+};
+/// RAdam (Liu et al. 2020): Adam whose adaptive term is rectified, or left out while the
+/// variance estimate is unreliable (rho_t <= 5).
+void radam_step(const TensorList& params, const TensorList& grads, const TensorList& exp_avgs,
+                const TensorList& exp_avg_sqs, const TensorList& steps, const RAdamOptions& o);
+
+struct AdamaxOptions {
+  double lr = 2e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0;
+  bool maximize = false;
+};
+/// Adamax (Kingma & Ba 2015, section 7.1): Adam with an infinity-norm second moment.
+void adamax_step(const TensorList& params, const TensorList& grads, const TensorList& exp_avgs,
+                 const TensorList& exp_infs, const TensorList& steps, const AdamaxOptions& o);
+
+struct AdadeltaOptions {
+  double lr = 1.0, rho = 0.9, eps = 1e-6, weight_decay = 0;
+  bool maximize = false;
+};
+/// Adadelta (Zeiler 2012).
+void adadelta_step(const TensorList& params, const TensorList& grads, const TensorList& square_avgs,
+                   const TensorList& acc_deltas, const TensorList& steps, const AdadeltaOptions& o);
+
 /// The p-norm of all elements of all tensors together (p may be inf, -inf or 0), accumulated in
 /// float64 over fixed-size chunks so the result does not depend on the thread count. Returned as
 /// a 0-d tensor of the promoted dtype of the inputs (float32 for an empty list).
