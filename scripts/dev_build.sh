@@ -12,4 +12,5 @@ if [ ! -f build/dev/build.ninja ]; then
         -DSKBUILD_PROJECT_VERSION="$version" -DCHAINRULE_LTO=OFF "$@" >/dev/null
 fi
 ninja -C build/dev
-cp build/dev/_core*.so python/chainrule/
+# Replaced by rename, not overwritten: a running process that has the old module mapped keeps it.
+for so in build/dev/_core*.so; do cp "$so" "python/chainrule/.$(basename "$so").tmp" && mv -f "python/chainrule/.$(basename "$so").tmp" "python/chainrule/$(basename "$so")"; done

@@ -1263,7 +1263,8 @@ def _err_copy(op, make):
 
 
 def _err_to(op, make):
-    yield E("unknown_dtype", TypeError, "dtype", make(3, 4), "cuda")
+    yield E("other_device", RuntimeError, "CPU only", make(3, 4), "cuda")
+    yield E("unknown_dtype", TypeError, "dtype", make(3, 4), dtype="float16")
 
 
 def _err_unsqueeze(op, make):
@@ -1551,22 +1552,131 @@ def _err_index_add(op, make):
     yield E("source_shape", ValueError, "source", make(3, 4), 0, Arg(np.array([0, 1])), make(3, 4))
 
 
+# ---- samples for the matrix ops and named products (matrix.cpp) --------------------------------------
+def _diagonal_samples(op, make):
+    yield S("main", make(3, 4))
+    yield S("offset_pos", make(3, 4), 1)
+    yield S("offset_neg_3d", make(2, 3, 4), -1, 0, 2)
+    yield S("dims_reversed", make(2, 3, 4), 0, 2, 1)
+    yield S("offset_past_end", make(3, 4), 5)
+    yield S("transposed", make(3, 4, nc="T"), offset=1)
+
+
+def _diag_embed_samples(op, make):
+    yield S("vector", make(3))
+    yield S("batch_offset", make(2, 3), 1)
+    yield S("dims", make(2, 3), -1, 0, 2)
+    yield S("non_contiguous", make(3, 2, nc="T"), offset=-2)
+
+
+def _diag_samples(op, make):
+    yield S("vector", make(3))
+    yield S("vector_offset", make(3), -2)
+    yield S("matrix", make(3, 4))
+    yield S("matrix_offset", make(3, 4), 2)
+    yield S("matrix_transposed", make(3, 4, nc="T"), -1)
+
+
+def _trace_samples(op, make):
+    yield S("square", make(3, 3))
+    yield S("wide", make(2, 4))
+    yield S("transposed", make(3, 4, nc="T"))
+
+
+def _tri_samples(op, make):
+    yield S("main", make(4, 5))
+    yield S("above", make(4, 5), 1)
+    yield S("below_batched", make(2, 3, 4), -1)
+    yield S("kw", make(3, 3, nc="T"), diagonal=2)
+    yield S("empty", make(0, 3))
+
+
+def _mm_samples(op, make):
+    yield S("plain", make(3, 4), make(4, 2))
+    yield S("transposed", make(3, 4, nc="T"), make(4, 2))
+    yield S("empty_inner", make(3, 0), make(0, 2))
+
+
+def _bmm_samples(op, make):
+    yield S("plain", make(2, 3, 4), make(2, 4, 5))
+    yield S("transposed", make(2, 3, 4), make(2, 4, 5, nc="T"))
+
+
+def _mv_samples(op, make):
+    yield S("plain", make(3, 4), make(4))
+    yield S("transposed", make(3, 4, nc="T"), make(4))
+
+
+def _dot_samples(op, make):
+    yield S("plain", make(4), make(4))
+    yield S("strided", make(3, nc="step"), make(3))
+    yield S("empty", make(0), make(0))
+
+
+def _outer_samples(op, make):
+    yield S("plain", make(3), make(4))
+    yield S("strided", make(3, nc="step"), make(2))
+
+
+def _ab(make, beta, alpha):
+    """beta and alpha for the row's dtype: integers for integer tensors (PyTorch requires it)."""
+    if make.dtype == "int64":
+        return {"beta": 2, "alpha": 3}
+    return {"beta": beta, "alpha": alpha}
+
+
+def _addmm_samples(op, make):
+    yield S("plain", make(3, 2), make(3, 4), make(4, 2))
+    yield S("bcast_input", make(2), make(3, 4), make(4, 2))
+    yield S("beta_alpha", make(3, 2), make(3, 4), make(4, 2), **_ab(make, 0.5, 2.0))
+    yield S("beta_zero", make(3, 2), make(3, 4, nc="T"), make(4, 2), beta=0)
+
+
+def _addmv_samples(op, make):
+    yield S("plain", make(3), make(3, 4), make(4))
+    yield S("beta_alpha", make(1), make(3, 4), make(4), **_ab(make, 2.0, -1.0))
+
+
+def _baddbmm_samples(op, make):
+    yield S("plain", make(2, 3, 5), make(2, 3, 4), make(2, 4, 5))
+    yield S("bcast_beta_alpha", make(3, 5), make(2, 3, 4), make(2, 4, 5), **_ab(make, 0.5, 2.0))
+
+
+def _addbmm_samples(op, make):
+    yield S("plain", make(3, 5), make(2, 3, 4), make(2, 4, 5))
+    yield S("beta_alpha", make(5), make(2, 3, 4), make(2, 4, 5), **_ab(make, 0.5, 2.0))
+
+
+def _t_samples(op, make):
+    yield S("matrix", make(3, 4))
+    yield S("vector", make(3))
+    yield S("0d", make())
+
+
+def _err_rank(*shapes):
+    def gen(op, make):
+        yield E("wrong_rank", ValueError, "", *[make(*s) for s in shapes])
+
+    return gen
+
+
 OP_DB: list[OpInfo] = [
     # ---- elementwise, one input ----
-    _unary_row("abs", dtypes=NUMERIC, rule=same, aliases=("absolute",), operator=abs),
+    _unary_row("abs", FMI, dtypes=NUMERIC, rule=same, aliases=("absolute",), operator=abs),
     _unary_row("neg", FMI, dtypes=NUMERIC, rule=same, aliases=("negative",), operator=operator.neg),
-    _unary_row("exp"),
-    _unary_row("log", domain=positive()),
-    _unary_row("sqrt", domain=positive()),
-    _unary_row("rsqrt", domain=positive()),
-    _unary_row("sin", domain=(-3.0, 3.0)),
-    _unary_row("cos", domain=(-3.0, 3.0)),
-    _unary_row("tanh", domain=(-2.0, 2.0)),
-    _unary_row("sigmoid", domain=(-3.0, 3.0)),
-    _unary_row("erf", domain=(-2.0, 2.0)),
-    _unary_row("reciprocal", domain=positive()),
+    _unary_row("exp", FMI),
+    _unary_row("log", FMI, domain=positive()),
+    _unary_row("sqrt", FMI, domain=positive()),
+    _unary_row("rsqrt", FMI, domain=positive()),
+    _unary_row("sin", FMI, domain=(-3.0, 3.0)),
+    _unary_row("cos", FMI, domain=(-3.0, 3.0)),
+    _unary_row("tanh", FMI, domain=(-2.0, 2.0)),
+    _unary_row("sigmoid", FMI, domain=(-3.0, 3.0)),
+    _unary_row("erf", FMI, domain=(-2.0, 2.0)),
+    _unary_row("reciprocal", FMI, domain=positive()),
     _unary_row(
         "square",
+        FMI,
         rule=_square_rule,
         xfails=(
             XFail(
@@ -1578,9 +1688,10 @@ OP_DB: list[OpInfo] = [
             XFail("torch", "square of a bool tensor is bool, PyTorch's int64", dtype="bool"),
         ),
     ),
-    _unary_row("relu", dtypes=NUMERIC, rule=same),
+    _unary_row("relu", FMI, dtypes=NUMERIC, rule=same),
     _unary_row(
         "sign",
+        FMI,
         rule=same,
         supports_gradgrad=False,
         extra_samples=(_nan_samples,),
@@ -1589,8 +1700,8 @@ OP_DB: list[OpInfo] = [
             XFail("torch", "sign(nan) is nan; PyTorch gives 0", sample="nan", dtype="float64"),
         ),
     ),
-    _unary_row("logical_not", rule=const("bool"), supports_grad=False),
-    _unary_row("bitwise_not", dtypes=INTEGRAL, rule=same, supports_grad=False, operator=operator.invert),
+    _unary_row("logical_not", FMI, rule=const("bool"), supports_grad=False),
+    _unary_row("bitwise_not", FMI, dtypes=INTEGRAL, rule=same, supports_grad=False, operator=operator.invert),
     # ---- activations (chainrule also takes integer inputs, giving float32, which PyTorch refuses) ----
     _unary_row(
         "elu", F, ref=_nn("elu"), ref_dtypes=FLOATS, domain=(-2.0, 2.0), kwargs_sets=({}, {"alpha": 0.5})
@@ -1639,7 +1750,7 @@ OP_DB: list[OpInfo] = [
     ),
     OpInfo(
         "pow",
-        FM,
+        FMI,
         _pow_samples,
         dtypes=ALL_DTYPES,
         ref_dtypes=NUMERIC,
@@ -1670,6 +1781,33 @@ OP_DB: list[OpInfo] = [
     ),
     _binary_row("atan2", FMI, dtypes=ALL_DTYPES, rule=promote_floating(0, 1), scalar=False),
     _binary_row("hypot", FMI, dtypes=FLOATS, rule=promote(0, 1), scalar=False),
+    # ---- matrix ops and named products (matrix.cpp) ----
+    OpInfo(
+        "diagonal", FM, _diagonal_samples, dtypes=ALL_DTYPES, dtype_rule=same, error_inputs=_err_rank((3,))
+    ),
+    OpInfo("diag_embed", FM, _diag_embed_samples, dtypes=ALL_DTYPES, dtype_rule=same),
+    OpInfo("diag", FM, _diag_samples, dtypes=ALL_DTYPES, dtype_rule=same, error_inputs=_err_rank((2, 2, 2))),
+    OpInfo("trace", FM, _trace_samples, dtypes=NUMERIC, dtype_rule=sum_rule, error_inputs=_err_rank((3,))),
+    OpInfo("tril", FMI, _tri_samples, dtypes=ALL_DTYPES, dtype_rule=same, error_inputs=_err_rank((3,))),
+    OpInfo("triu", FMI, _tri_samples, dtypes=ALL_DTYPES, dtype_rule=same, error_inputs=_err_rank((3,))),
+    OpInfo("mm", FM, _mm_samples, dtypes=NUMERIC, dtype_rule=same, error_inputs=_err_rank((3,), (3, 2))),
+    OpInfo("bmm", FM, _bmm_samples, dtypes=NUMERIC, dtype_rule=same, error_inputs=_err_rank((3, 4), (4, 2))),
+    OpInfo("mv", FM, _mv_samples, dtypes=NUMERIC, dtype_rule=same, error_inputs=_err_rank((3, 4), (4, 1))),
+    OpInfo("dot", FM, _dot_samples, dtypes=NUMERIC, dtype_rule=same, error_inputs=_err_rank((3, 1), (3, 1))),
+    OpInfo(
+        "outer",
+        FM,
+        _outer_samples,
+        dtypes=ALL_DTYPES,
+        dtype_rule=same,
+        aliases=("ger",),
+        error_inputs=_err_rank((3, 1), (3,)),
+    ),
+    OpInfo("addmm", FM, _addmm_samples, dtypes=NUMERIC, dtype_rule=same),
+    OpInfo("addmv", FM, _addmv_samples, dtypes=NUMERIC, dtype_rule=same),
+    OpInfo("baddbmm", FM, _baddbmm_samples, dtypes=NUMERIC, dtype_rule=same),
+    OpInfo("addbmm", FM, _addbmm_samples, dtypes=NUMERIC, dtype_rule=same),
+    OpInfo("t", FM, _t_samples, dtypes=ALL_DTYPES, dtype_rule=same, error_inputs=_err_rank((2, 2, 2))),
     # ---- scatter, index_add/copy/fill, masked ops (scatter.cpp) ----
     OpInfo(
         "scatter",
@@ -2263,9 +2401,13 @@ NOT_OP_METHODS = frozenset(
     """
     backward register_hook retain_grad requires_grad_ item tolist numpy data_ptr dim element_size
     is_contiguous is_floating_point nelement numel size stride storage_offset type
-    new_empty new_full new_ones new_tensor new_zeros normal_ uniform_
+    new_empty new_full new_ones new_tensor new_zeros normal_ uniform_ cpu cuda get_device
+    allclose equal isclose is_nonzero floor_divide ravel repeat_interleave roll rot90 tensor_split tile
+    unflatten
 """.split()
 )
+# The methods on the last two lines are Python compositions of ops (chainrule/_compose.py), tested
+# in tests/test_compose.py.
 
 
 def derive_registry_from_bindings() -> dict[str, tuple[tuple, tuple]]:

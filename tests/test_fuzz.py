@@ -756,11 +756,6 @@ def test_fuzz_slow(op, request):
 
 
 # ---- divergences from PyTorch found by the fuzzer, kept as minimal cases ---------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="cr.tensor(np.float64(1.5)).dtype is float32 (and cr.tensor([np.float64(1.5)]) too); "
-    "torch.tensor keeps a NumPy scalar's float64, so precision is lost silently",
-)
 @pytest.mark.parametrize(
     "data", [np.float64(1.5), [np.float64(1.5), np.float64(0.1)]], ids=["scalar", "list"]
 )

@@ -523,11 +523,6 @@ def _make_sample_tensor_from_numpy_scalar():
     return cr.tensor(np.float64(0.5))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="chainrule.tensor(np.float64(0.5)) is float32 (the NumPy scalar is "
-    "read as a Python float); PyTorch, and chainrule for 0-d arrays, keep float64",
-)
 def test_tensor_from_numpy_float64_scalar_keeps_float64():
     # Found building the table: samples therefore hold 0-d arrays, never NumPy scalars.
     assert cr.tensor(np.array(0.5)).dtype == cr.float64

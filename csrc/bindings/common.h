@@ -51,8 +51,11 @@ inline Tensor opt(const std::optional<Tensor>& t) { return t ? *t : Tensor(); }
 /// NumPy dtypes and the Python types float/int/bool; None gives `fallback`.
 py::object dtype_object(DType d);
 DType parse_dtype(py::handle o, DType fallback);
-/// Default dtype for Python floats.
+/// Default dtype for Python floats and floating factories (set_default_dtype).
 DType default_float_dtype();
+void set_default_float_dtype(DType d);
+/// Accepts None, "cpu", "cpu:0" or a device object of type cpu; anything else raises, naming the op.
+void check_device(py::handle device, const char* op);
 
 /// A Tensor from an operand: a Tensor as is; a Python number as a 0-dim tensor whose dtype follows
 /// `like` (PyTorch's wrapped-number rule); arrays and lists via NumPy. TypeError otherwise.
@@ -90,6 +93,7 @@ class OpRegistry;
 void register_tensor_ops(OpRegistry& reg);
 void register_elementwise(OpRegistry& reg);
 void register_math(OpRegistry& reg);
+void register_matrix(OpRegistry& reg);
 void register_reduce(OpRegistry& reg);
 void register_shape(OpRegistry& reg);
 void register_index(OpRegistry& reg);

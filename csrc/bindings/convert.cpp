@@ -23,7 +23,39 @@ PyTypeObject* tensor_type() {
 }
 
 py::object dtype_object(DType d) { return *g_dtypes[(int)d]; }
-DType default_float_dtype() { return DType::Float32; }
+namespace {
+DType g_default_float = DType::Float32;
+}  // namespace
+DType default_float_dtype() { return g_default_float; }
+void set_default_float_dtype(DType d) {
+  if (!cr::is_floating(d))
+    throw cr::TypeError(
+        cr::str("set_default_dtype(): only floating-point types are supported as the default type, got ",
+                cr::dtype_name(d)));
+  g_default_float = d;
+}
+
+void check_device(py::handle device, const char* op) {
+  if (device.is_none()) return;
+  std::string name;
+  if (py::isinstance<py::str>(device)) {
+    name = device.cast<std::string>();
+  } else if (py::hasattr(device, "type") && py::isinstance<py::str>(device.attr("type"))) {
+    name = device.attr("type").cast<std::string>();
+    py::object index = py::getattr(device, "index", py::none());
+    if (!index.is_none() && index.cast<int64_t>() != 0) name += ":" + py::str(index).cast<std::string>();
+  } else if (PyLong_Check(device.ptr())) {
+    name = "cuda:" + py::str(device).cast<std::string>();
+  } else {
+    throw cr::TypeError(cr::str(op, "(): device must be a string, a chainrule.device or None, got ",
+                                py::str(py::type::of(device).attr("__name__")).cast<std::string>()));
+  }
+  if (name == "cpu" || name == "cpu:0") return;
+  throw cr::ValueError(
+      cr::str(op, "(): device '", name,
+              "' is not available: chainrule runs on the CPU only (chainrule.cuda.is_available() is "
+              "False); use device='cpu'"));
+}
 
 DType parse_dtype(py::handle o, DType fallback) {
   if (o.is_none()) return fallback;
@@ -147,12 +179,13 @@ Tensor tensor_from_data(py::handle data, py::handle dtype) {
   py::module_ np = py::module_::import("numpy");
   DType want;
   bool explicit_dtype = !dtype.is_none();
-  if (explicit_dtype) want = parse_dtype(dtype, DType::Float32);
+  if (explicit_dtype) want = parse_dtype(dtype, default_float_dtype());
   if (is_tensor(data)) {
     Tensor src = as_tensor_unchecked(data);
     return cr::contiguous_copy_as(src, explicit_dtype ? want : src.dtype());
   }
-  bool is_ndarray = py::isinstance<py::array>(data);
+  // NumPy arrays and NumPy scalars keep their float width; Python floats take the default dtype.
+  bool is_ndarray = py::isinstance<py::array>(data) || py::hasattr(data, "dtype");
   py::array arr;
   try {
     arr = py::array::ensure(np.attr("asarray")(data));
@@ -167,7 +200,8 @@ Tensor tensor_from_data(py::handle data, py::handle dtype) {
   if (kind == 'b') natural = DType::Bool;
   else if (kind == 'i' || kind == 'u') natural = DType::Int64;
   else if (kind == 'f')
-    natural = (is_ndarray && arr.dtype().itemsize() == 8) ? DType::Float64 : DType::Float32;
+    natural =
+        is_ndarray ? (arr.dtype().itemsize() == 8 ? DType::Float64 : DType::Float32) : default_float_dtype();
   else
     throw cr::TypeError(cr::str("tensor(): unsupported element type ",
                                 py::str(arr.dtype()).cast<std::string>(),
@@ -198,7 +232,7 @@ Tensor operand(py::handle o, const Tensor& like, const char* op) {
         PyErr_Clear();
         throw cr::ValueError(cr::str(op, ": integer operand is too large"));
       }
-      return cr::scalar_tensor(dv, cr::is_floating(ld) ? ld : DType::Float32);
+      return cr::scalar_tensor(dv, cr::is_floating(ld) ? ld : default_float_dtype());
     }
     DType dt = ld == DType::Bool ? DType::Int64 : ld;
     Tensor t = Tensor::empty(Dims{}, dt);

@@ -15,6 +15,7 @@ PYBIND11_MODULE(_core, m) {
   crpy::register_tensor_ops(ops);
   crpy::register_elementwise(ops);
   crpy::register_math(ops);
+  crpy::register_matrix(ops);
   crpy::register_reduce(ops);
   crpy::register_shape(ops);
   crpy::register_index(ops);
@@ -31,6 +32,16 @@ PYBIND11_MODULE(_core, m) {
     if (r.variants & crpy::kInplace) variants.append("inplace");
     rows.append(py::make_tuple(r.name, py::tuple(variants), py::tuple(py::cast(r.aliases))));
   }
+  m.def(
+      "_set_default_dtype",
+      [](py::handle d) { crpy::set_default_float_dtype(crpy::parse_dtype(d, crpy::default_float_dtype())); },
+      "Sets the dtype of Python floats and floating factories (float32 or float64).");
+  m.def(
+      "_get_default_dtype", []() { return crpy::dtype_object(crpy::default_float_dtype()); },
+      "The dtype of Python floats and floating factories.");
+  m.def(
+      "_check_device", [](py::handle device, const char* op) { crpy::check_device(device, op); },
+      "Raises unless device is None or the CPU.", py::arg("device"), py::arg("op") = "device");
   m.def("_op_registry", [rows]() { return rows; }, "The op registry: (name, variants, aliases) per op.");
 
   crpy::register_autograd(m, cls);

@@ -117,7 +117,7 @@ Tensor rand_fill(Tensor t, bool normal, cr::Generator* g) {
 }
 
 DType float_dtype(py::handle dtype, const char* op) {
-  DType d = parse_dtype(dtype, DType::Float32);
+  DType d = parse_dtype(dtype, default_float_dtype());
   if (!cr::is_floating(d))
     throw cr::TypeError(cr::str(op, "(): expected a floating point dtype, got ", cr::dtype_name(d)));
   return d;
@@ -136,25 +136,28 @@ void register_creation(py::module_& m, PyTensorClass& cls) {
   m.def(
       "_zeros",
       [](py::args shape, py::object dtype) {
-        return cr::zeros(parse_shape_args(shape, "zeros"), parse_dtype(dtype, DType::Float32));
+        return cr::zeros(parse_shape_args(shape, "zeros"), parse_dtype(dtype, default_float_dtype()));
       },
       py::kw_only(), py::arg("dtype") = py::none());
   m.def(
       "_ones",
       [](py::args shape, py::object dtype) {
-        return cr::ones(parse_shape_args(shape, "ones"), parse_dtype(dtype, DType::Float32));
+        return cr::ones(parse_shape_args(shape, "ones"), parse_dtype(dtype, default_float_dtype()));
       },
       py::kw_only(), py::arg("dtype") = py::none());
   m.def(
       "_empty",
       [](py::args shape, py::object dtype) {
-        return cr::zeros(parse_shape_args(shape, "empty"), parse_dtype(dtype, DType::Float32));
+        return cr::zeros(parse_shape_args(shape, "empty"), parse_dtype(dtype, default_float_dtype()));
       },
       py::kw_only(), py::arg("dtype") = py::none());
 
   // --- generators ---
   py::class_<cr::Generator, GenPtr>(m, "Generator")
-      .def(py::init([](py::object) { return std::make_shared<cr::Generator>(); }),
+      .def(py::init([](py::object device) {
+             check_device(device, "Generator");
+             return std::make_shared<cr::Generator>();
+           }),
            py::arg("device") = py::none())
       .def(
           "manual_seed",
@@ -202,7 +205,8 @@ void register_creation(py::module_& m, PyTensorClass& cls) {
   // --- random factories ---
   auto rand_like_sig = [](bool normal, const char* op) {
     return [normal, op](py::args args, py::object size, py::object generator, py::object dtype,
-                        bool requires_grad, py::object) {
+                        bool requires_grad, py::object device) {
+      check_device(device, "factory");
       Dims shape = size_from(args, size, op);
       Tensor t = Tensor::empty(shape, float_dtype(dtype, op));
       return finish(rand_fill(t, normal, as_generator(generator)), requires_grad);
@@ -217,7 +221,8 @@ void register_creation(py::module_& m, PyTensorClass& cls) {
   m.def(
       "randint",
       [](py::args args, py::object size, py::object generator, py::object dtype, bool requires_grad,
-         py::object) {
+         py::object device) {
+        check_device(device, "factory");
         int64_t low = 0, high;
         py::object shape_o = size;
         size_t nums = args.size();
@@ -240,7 +245,8 @@ void register_creation(py::module_& m, PyTensorClass& cls) {
       py::arg("dtype") = py::none(), py::arg("requires_grad") = false, py::arg("device") = py::none());
   m.def(
       "randperm",
-      [](py::handle n, py::object generator, py::object dtype, bool requires_grad, py::object) {
+      [](py::handle n, py::object generator, py::object dtype, bool requires_grad, py::object device) {
+        check_device(device, "factory");
         return finish(cr::randperm(int_arg(n, "randperm", "n"), parse_dtype(dtype, DType::Int64),
                                    as_generator(generator)),
                       requires_grad);
@@ -251,17 +257,19 @@ void register_creation(py::module_& m, PyTensorClass& cls) {
   // --- deterministic factories ---
   m.def(
       "full",
-      [](py::handle size, py::handle value, py::object dtype, bool requires_grad, py::object) {
+      [](py::handle size, py::handle value, py::object dtype, bool requires_grad, py::object device) {
+        check_device(device, "factory");
         bool is_float = false, is_bool = false;
         double v = number(value, "full", is_float, &is_bool);
-        DType natural = is_bool ? DType::Bool : is_float ? DType::Float32 : DType::Int64;
+        DType natural = is_bool ? DType::Bool : is_float ? default_float_dtype() : DType::Int64;
         return finish(cr::full(parse_shape(size, "full"), v, parse_dtype(dtype, natural)), requires_grad);
       },
       py::arg("size"), py::arg("fill_value"), py::kw_only(), py::arg("dtype") = py::none(),
       py::arg("requires_grad") = false, py::arg("device") = py::none());
   m.def(
       "arange",
-      [](py::handle a, py::handle b, py::handle c, py::object dtype, bool requires_grad, py::object) {
+      [](py::handle a, py::handle b, py::handle c, py::object dtype, bool requires_grad, py::object device) {
+        check_device(device, "factory");
         bool f1 = false, f2 = false, f3 = false;
         double start = 0, end, step = 1;
         if (b.is_none()) {
@@ -271,28 +279,31 @@ void register_creation(py::module_& m, PyTensorClass& cls) {
           end = number(b, "arange", f2);
         }
         if (!c.is_none()) step = number(c, "arange", f3);
-        DType natural = (f1 || f2 || f3) ? DType::Float32 : DType::Int64;
+        DType natural = (f1 || f2 || f3) ? default_float_dtype() : DType::Int64;
         return finish(cr::arange(start, end, step, parse_dtype(dtype, natural)), requires_grad);
       },
       py::arg("start"), py::arg("end") = py::none(), py::arg("step") = py::none(), py::kw_only(),
       py::arg("dtype") = py::none(), py::arg("requires_grad") = false, py::arg("device") = py::none());
   m.def(
       "linspace",
-      [](py::handle a, py::handle b, py::handle steps, py::object dtype, bool requires_grad, py::object) {
+      [](py::handle a, py::handle b, py::handle steps, py::object dtype, bool requires_grad,
+         py::object device) {
+        check_device(device, "factory");
         bool f = false;
         double start = number(a, "linspace", f), end = number(b, "linspace", f);
-        return finish(
-            cr::linspace(start, end, int_arg(steps, "linspace", "steps"), parse_dtype(dtype, DType::Float32)),
-            requires_grad);
+        return finish(cr::linspace(start, end, int_arg(steps, "linspace", "steps"),
+                                   parse_dtype(dtype, default_float_dtype())),
+                      requires_grad);
       },
       py::arg("start"), py::arg("end"), py::arg("steps"), py::kw_only(), py::arg("dtype") = py::none(),
       py::arg("requires_grad") = false, py::arg("device") = py::none());
   m.def(
       "eye",
-      [](py::handle n, py::handle mo, py::object dtype, bool requires_grad, py::object) {
+      [](py::handle n, py::handle mo, py::object dtype, bool requires_grad, py::object device) {
+        check_device(device, "factory");
         int64_t nn = int_arg(n, "eye", "n");
         int64_t mm = mo.is_none() ? nn : int_arg(mo, "eye", "m");
-        return finish(cr::eye(nn, mm, parse_dtype(dtype, DType::Float32)), requires_grad);
+        return finish(cr::eye(nn, mm, parse_dtype(dtype, default_float_dtype())), requires_grad);
       },
       py::arg("n"), py::arg("m") = py::none(), py::kw_only(), py::arg("dtype") = py::none(),
       py::arg("requires_grad") = false, py::arg("device") = py::none());
@@ -303,7 +314,8 @@ void register_creation(py::module_& m, PyTensorClass& cls) {
     m.def(
         name,
         [kind, name](const Tensor& t, py::object dtype, bool requires_grad, py::object generator,
-                     py::object) {
+                     py::object device) {
+          check_device(device, "factory");
           DType d = parse_dtype(dtype, t.dtype());
           Tensor out;
           if (kind == 0 || kind == 4) out = cr::zeros(t.shape(), d);
@@ -326,7 +338,8 @@ void register_creation(py::module_& m, PyTensorClass& cls) {
   like("empty_like", 4);
   m.def(
       "full_like",
-      [](const Tensor& t, py::handle value, py::object dtype, bool requires_grad, py::object) {
+      [](const Tensor& t, py::handle value, py::object dtype, bool requires_grad, py::object device) {
+        check_device(device, "factory");
         bool f = false;
         double v = number(value, "full_like", f);
         return finish(cr::full(t.shape(), v, parse_dtype(dtype, t.dtype())), requires_grad);
@@ -336,7 +349,8 @@ void register_creation(py::module_& m, PyTensorClass& cls) {
   m.def(
       "randint_like",
       [](const Tensor& t, py::handle a, py::handle b, py::object dtype, bool requires_grad,
-         py::object generator, py::object) {
+         py::object generator, py::object device) {
+        check_device(device, "factory");
         int64_t low = 0, high;
         if (b.is_none()) high = int_arg(a, "randint_like", "high");
         else {
@@ -356,7 +370,8 @@ void register_creation(py::module_& m, PyTensorClass& cls) {
     cls.def(
         name,
         [kind, name](const Tensor& t, py::args args, py::object size, py::object dtype, bool requires_grad,
-                     py::object) {
+                     py::object device) {
+          check_device(device, "factory");
           Dims shape = size_from(args, size, name);
           DType d = parse_dtype(dtype, t.dtype());
           return finish(kind == 1 ? cr::ones(shape, d) : cr::zeros(shape, d), requires_grad);
@@ -370,7 +385,8 @@ void register_creation(py::module_& m, PyTensorClass& cls) {
   cls.def(
       "new_full",
       [](const Tensor& t, py::handle size, py::handle value, py::object dtype, bool requires_grad,
-         py::object) {
+         py::object device) {
+        check_device(device, "factory");
         bool f = false;
         double v = number(value, "new_full", f);
         return finish(cr::full(parse_shape(size, "new_full"), v, parse_dtype(dtype, t.dtype())),
@@ -380,7 +396,8 @@ void register_creation(py::module_& m, PyTensorClass& cls) {
       py::arg("requires_grad") = false, py::arg("device") = py::none());
   cls.def(
       "new_tensor",
-      [](const Tensor& t, py::handle data, py::object dtype, bool requires_grad, py::object) {
+      [](const Tensor& t, py::handle data, py::object dtype, bool requires_grad, py::object device) {
+        check_device(device, "factory");
         Tensor out = tensor_from_data(data, dtype.is_none() ? dtype_object(t.dtype()) : dtype);
         return finish(out, requires_grad);
       },

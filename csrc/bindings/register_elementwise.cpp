@@ -201,13 +201,27 @@ void register_elementwise(OpRegistry& reg) {
       {"sigmoid", &cr::sigmoid, "sigmoid(input) -> Tensor\n\n1 / (1 + exp(-input))."},
       {"tanh", &cr::tanh, "tanh(input) -> Tensor\n\nHyperbolic tangent."},
   };
-  for (const auto& [name, fn, doc] : unary) reg.op(name, FM, fn, doc, input);
+  for (const auto& [name, fn, doc] : unary) {
+    Unary f = fn;
+    std::string op = std::string(name) + "_";
+    reg.op(name, FM, fn, doc, input)
+        .inplace([f, op](const Tensor& s) { return cr::assign_unary_(s, f, op.c_str()); }, doc);
+  }
   reg.op("abs", FM, &cr::abs, "abs(input) -> Tensor\n\n|input| (int64 stays int64).", input)
+      .inplace([](const Tensor& s) { return cr::assign_unary_(s, &cr::abs, "abs_"); }, "In-place abs.")
       .alias("absolute");
 
   // ---- pow ----
   reg.op("pow", FM, &pow_any, "pow(input, exponent) -> Tensor\n\ninput ** exponent; either may be a number.",
-         input, py::arg("exponent"));
+         input, py::arg("exponent"))
+      .inplace(
+          [](const Tensor& s, py::handle e) {
+            std::vector<Tensor> others;
+            if (is_tensor(e)) others.push_back(as_tensor_unchecked(e));
+            py::object ex = py::reinterpret_borrow<py::object>(e);
+            return cr::assign_with_(s, others, [&](const Tensor& x) { return pow_obj(x, ex); }, "pow_");
+          },
+          "In-place pow.", py::arg("exponent"));
 
   // ---- clamp / maximum / minimum / where ----
   reg.op("clamp", FM, &clamp_obj,

@@ -7,6 +7,7 @@
 #include "ops/index.h"
 #include "ops/linalg.h"
 #include "ops/math.h"
+#include "ops/matrix.h"
 #include "ops/nn.h"
 #include "ops/norm.h"
 #include "ops/optim.h"

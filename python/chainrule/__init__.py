@@ -39,9 +39,28 @@ if TYPE_CHECKING:
 from chainrule._tensor import tensor, zeros, ones, empty  # noqa: E402
 from chainrule._creation import *  # noqa: E402, F403
 from chainrule._creation import __all__ as _creation_all  # noqa: E402
-from chainrule.autograd.grad_mode import enable_grad, no_grad, set_grad_enabled  # noqa: E402
+from chainrule._compose import *  # noqa: E402, F403
+from chainrule._compose import __all__ as _compose_all  # noqa: E402
+from chainrule._dtypes import (  # noqa: E402
+    Size,
+    accelerator,
+    cuda,
+    device,
+    finfo,
+    get_default_dtype,
+    iinfo,
+    set_default_dtype,
+)
+from chainrule._printing import get_printoptions, set_printoptions  # noqa: E402
+from chainrule.autograd.grad_mode import (  # noqa: E402
+    enable_grad,
+    inference_mode,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from chainrule import autograd  # noqa: E402
-from chainrule import nn, optim, utils  # noqa: E402
+from chainrule import linalg, nn, optim, utils  # noqa: E402
 from chainrule.serialization import load, save  # noqa: E402
 from chainrule._config import show_config, __version__  # noqa: E402
 # isort: on
@@ -73,8 +92,21 @@ __all__ = [
     "no_grad",
     "enable_grad",
     "set_grad_enabled",
+    "inference_mode",
+    "is_inference_mode_enabled",
+    "Size",
+    "device",
+    "cuda",
+    "accelerator",
+    "finfo",
+    "iinfo",
+    "set_default_dtype",
+    "set_printoptions",
+    "get_printoptions",
+    "get_default_dtype",
     "autograd",
     "nn",
+    "linalg",
     "optim",
     "utils",
     "save",
@@ -84,4 +116,10 @@ __all__ = [
 ]
 __all__ += _CORE_FUNCTIONS
 __all__ += _creation_all
+__all__ += _compose_all
 __all__ = sorted(set(__all__))
+
+from chainrule._missing import module_getattr as _module_getattr  # noqa: E402
+
+if not TYPE_CHECKING:  # hidden from type checkers, so a misspelled name stays a type error
+    __getattr__ = _module_getattr(__name__, "torch")

@@ -9,15 +9,55 @@ class AutogradError(RuntimeError): ...
 class DTypeError(TypeError, RuntimeError): ...
 class IndexingError(IndexError, RuntimeError): ...
 class ShapeError(ValueError, RuntimeError): ...
+import chainrule._dtypes
 import chainrule._tensor
 import collections.abc
 import numpy
 import typing
-__all__: list[str] = ['ArgumentError', 'AutogradError', 'DTypeError', 'Generator', 'IndexingError', 'Node', 'ShapeError', 'Tensor', 'abs', 'absolute', 'acos', 'acosh', 'add', 'amax', 'amin', 'arange', 'argmax', 'argmin', 'argwhere', 'asin', 'asinh', 'atan', 'atan2', 'atanh', 'batch_norm', 'bitwise_and', 'bitwise_not', 'bitwise_or', 'bitwise_xor', 'bool', 'broadcast_to', 'cat', 'ceil', 'chunk', 'clamp', 'clip', 'clone', 'concat', 'concatenate', 'copysign', 'cos', 'cosh', 'default_generator', 'detach', 'div', 'divide', 'dtype', 'elu', 'empty_like', 'eq', 'erf', 'erfc', 'erfinv', 'exp', 'exp2', 'expm1', 'eye', 'fix', 'flatten', 'flip', 'float32', 'float64', 'floor', 'fmod', 'frac', 'from_numpy', 'full', 'full_like', 'gather', 'ge', 'gelu', 'get_num_threads', 'get_rng_state', 'greater', 'greater_equal', 'gt', 'hypot', 'index_add', 'index_copy', 'index_fill', 'index_select', 'initial_seed', 'int64', 'is_grad_enabled', 'isfinite', 'isinf', 'isnan', 'isneginf', 'isposinf', 'layer_norm', 'le', 'leaky_relu', 'lerp', 'less', 'less_equal', 'linspace', 'log', 'log10', 'log1p', 'log2', 'log_softmax', 'logaddexp', 'logaddexp2', 'logical_and', 'logical_not', 'logical_or', 'logical_xor', 'logsumexp', 'lt', 'manual_seed', 'masked_fill', 'masked_scatter', 'masked_select', 'matmul', 'max', 'maximum', 'mean', 'min', 'minimum', 'moveaxis', 'movedim', 'mul', 'multiply', 'nan_to_num', 'narrow', 'ne', 'neg', 'negative', 'nonzero', 'norm', 'not_equal', 'ones_like', 'permute', 'pow', 'prod', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'randperm', 'reciprocal', 'relu', 'remainder', 'reshape', 'round', 'rsqrt', 'scatter', 'scatter_add', 'scatter_reduce', 'seed', 'select', 'set_num_threads', 'set_rng_state', 'sigmoid', 'sign', 'signbit', 'silu', 'sin', 'sinh', 'softmax', 'softplus', 'split', 'sqrt', 'square', 'squeeze', 'stack', 'std', 'sub', 'subtract', 'sum', 'swapaxes', 'swapdims', 'take', 'take_along_dim', 'tan', 'tanh', 'transpose', 'true_divide', 'trunc', 'unbind', 'unsqueeze', 'var', 'where', 'xlogy', 'zeros_like']
+__all__: list[str] = ['ArgumentError', 'AutogradError', 'DTypeError', 'Generator', 'IndexingError', 'Node', 'ShapeError', 'Tensor', 'abs', 'absolute', 'acos', 'acosh', 'add', 'addbmm', 'addmm', 'addmv', 'amax', 'amin', 'arange', 'argmax', 'argmin', 'argwhere', 'asin', 'asinh', 'atan', 'atan2', 'atanh', 'baddbmm', 'batch_norm', 'bitwise_and', 'bitwise_not', 'bitwise_or', 'bitwise_xor', 'bmm', 'bool', 'broadcast_to', 'cat', 'ceil', 'chunk', 'clamp', 'clip', 'clone', 'concat', 'concatenate', 'copysign', 'cos', 'cosh', 'default_generator', 'detach', 'diag', 'diag_embed', 'diagonal', 'div', 'divide', 'dot', 'dtype', 'elu', 'empty_like', 'eq', 'erf', 'erfc', 'erfinv', 'exp', 'exp2', 'expm1', 'eye', 'fix', 'flatten', 'flip', 'float32', 'float64', 'floor', 'fmod', 'frac', 'from_numpy', 'full', 'full_like', 'gather', 'ge', 'gelu', 'ger', 'get_num_threads', 'get_rng_state', 'greater', 'greater_equal', 'gt', 'hypot', 'index_add', 'index_copy', 'index_fill', 'index_select', 'initial_seed', 'int64', 'is_grad_enabled', 'isfinite', 'isinf', 'isnan', 'isneginf', 'isposinf', 'layer_norm', 'le', 'leaky_relu', 'lerp', 'less', 'less_equal', 'linspace', 'log', 'log10', 'log1p', 'log2', 'log_softmax', 'logaddexp', 'logaddexp2', 'logical_and', 'logical_not', 'logical_or', 'logical_xor', 'logsumexp', 'lt', 'manual_seed', 'masked_fill', 'masked_scatter', 'masked_select', 'matmul', 'max', 'maximum', 'mean', 'min', 'minimum', 'mm', 'moveaxis', 'movedim', 'mul', 'multiply', 'mv', 'nan_to_num', 'narrow', 'ne', 'neg', 'negative', 'nonzero', 'norm', 'not_equal', 'ones_like', 'outer', 'permute', 'pow', 'prod', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'randperm', 'reciprocal', 'relu', 'remainder', 'reshape', 'round', 'rsqrt', 'scatter', 'scatter_add', 'scatter_reduce', 'seed', 'select', 'set_num_threads', 'set_rng_state', 'sigmoid', 'sign', 'signbit', 'silu', 'sin', 'sinh', 'softmax', 'softplus', 'split', 'sqrt', 'square', 'squeeze', 'stack', 'std', 'sub', 'subtract', 'sum', 'swapaxes', 'swapdims', 't', 'take', 'take_along_dim', 'tan', 'tanh', 'trace', 'transpose', 'tril', 'triu', 'true_divide', 'trunc', 'unbind', 'unsqueeze', 'var', 'where', 'xlogy', 'zeros_like']
 class Tensor:
     __array_priority__: typing.ClassVar[int] = 1000
     data: Tensor
     requires_grad: builtins.bool
+    @staticmethod
+    def __floordiv__(input: typing.Any, other: typing.Any) -> Tensor:
+        """
+        input / other rounded toward negative infinity; integer operands give an integer result
+            (an integer zero divisor raises, as remainder does).
+        """
+    @staticmethod
+    def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: builtins.float = 1) -> Tensor:
+        """
+        input + value * tensor1 / tensor2, broadcasting (integer tensors are refused, as PyTorch).
+        """
+    @staticmethod
+    def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: builtins.float = 1) -> Tensor:
+        """
+        input + value * tensor1 * tensor2, broadcasting.
+        """
+    @staticmethod
+    def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
+        """
+        Counts of each value of a 1-D non-negative int64 tensor (sums of ``weights`` if given).
+        """
+    @staticmethod
+    def floor_divide(input: typing.Any, other: typing.Any) -> Tensor:
+        """
+        input / other rounded toward negative infinity; integer operands give an integer result
+            (an integer zero divisor raises, as remainder does).
+        """
+    @staticmethod
+    def histc(input: Tensor, bins: int = 100, min: builtins.float = 0, max: builtins.float = 0) -> Tensor:
+        """
+        Histogram of ``bins`` equal bins over [min, max] (the data's range when both are 0);
+            values outside are ignored.
+        """
+    @staticmethod
+    def histogram(input: Tensor, bins: typing.Any = 100, *, range: typing.Any = None, weight: Tensor | None = None, density: builtins.bool = False) -> tuple[Tensor, Tensor]:
+        """
+        (hist, bin_edges) of a floating tensor: ``bins`` equal bins (over ``range`` or the data's
+            range) or the given 1-D tensor of edges; optional weights and density normalization.
+        """
     def __abs__(self) -> Tensor:
         ...
     def __add__(self, arg0: typing.Any) -> Tensor:
@@ -70,6 +110,8 @@ class Tensor:
         ...
     def __matmul__(self, arg0: typing.Any) -> Tensor:
         ...
+    def __mod__(self, other: typing.Any) -> Tensor:
+        ...
     def __mul__(self, arg0: typing.Any) -> Tensor:
         ...
     def __ne__(self, arg0: typing.Any) -> typing.Any:
@@ -90,7 +132,11 @@ class Tensor:
         ...
     def __repr__(self) -> str:
         ...
+    def __rfloordiv__(self, other: typing.Any) -> Tensor:
+        ...
     def __rmatmul__(self, arg0: typing.Any) -> Tensor:
+        ...
+    def __rmod__(self, other: typing.Any) -> Tensor:
         ...
     def __rmul__(self, arg0: typing.Any) -> Tensor:
         ...
@@ -124,11 +170,19 @@ class Tensor:
         
         |input| (int64 stays int64).
         """
+    def abs_(self) -> Tensor:
+        """
+        In-place abs.
+        """
     def absolute(self) -> Tensor:
         """
         abs(input) -> Tensor
         
         |input| (int64 stays int64).
+        """
+    def absolute_(self) -> Tensor:
+        """
+        In-place abs.
         """
     def acos(self) -> Tensor:
         """
@@ -163,6 +217,36 @@ class Tensor:
     def add_(self, other: typing.Any, *, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
         """
         In-place add.
+        """
+    def addbmm(self, batch1: Tensor, batch2: Tensor, *, beta: typing.SupportsFloat | typing.SupportsIndex = 1.0, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
+        """
+        addbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor
+        
+        beta * input + alpha * the sum over the batch of batch1 @ batch2.
+        """
+    def addcdiv_(self, tensor1: Tensor, tensor2: Tensor, *, value: builtins.float = 1) -> Tensor:
+        """
+        In-place addcdiv.
+        """
+    def addcmul_(self, tensor1: Tensor, tensor2: Tensor, *, value: builtins.float = 1) -> Tensor:
+        """
+        In-place addcmul.
+        """
+    def addmm(self, mat1: Tensor, mat2: Tensor, *, beta: typing.SupportsFloat | typing.SupportsIndex = 1.0, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
+        """
+        addmm(input, mat1, mat2, *, beta=1, alpha=1) -> Tensor
+        
+        beta * input + alpha * (mat1 @ mat2).
+        """
+    def addmv(self, mat: Tensor, vec: Tensor, *, beta: typing.SupportsFloat | typing.SupportsIndex = 1.0, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
+        """
+        addmv(input, mat, vec, *, beta=1, alpha=1) -> Tensor
+        
+        beta * input + alpha * (mat @ vec).
+        """
+    def allclose(self, other: typing.Any, rtol: builtins.float = 1e-05, atol: builtins.float = 1e-08, equal_nan: builtins.bool = False) -> builtins.bool:
+        """
+        True when every element is close (see isclose); the shapes must broadcast.
         """
     def amax(self, dim: typing.Any = (), keepdim: builtins.bool = False) -> Tensor:
         """
@@ -258,6 +342,12 @@ class Tensor:
         """
         Computes the gradient of this tensor w.r.t. graph leaves and accumulates it into ``.grad``.
         """
+    def baddbmm(self, batch1: Tensor, batch2: Tensor, *, beta: typing.SupportsFloat | typing.SupportsIndex = 1.0, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
+        """
+        baddbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor
+        
+        beta * input + alpha * bmm(batch1, batch2).
+        """
     def bitwise_and(self, other: typing.Any) -> Tensor:
         """
         bitwise_and(input, other) -> Tensor
@@ -265,6 +355,12 @@ class Tensor:
         input & other (bool, int64).
         """
     def bitwise_not(self) -> Tensor:
+        """
+        bitwise_not(input) -> Tensor
+        
+        ~input for bool and int64 tensors.
+        """
+    def bitwise_not_(self) -> Tensor:
         """
         bitwise_not(input) -> Tensor
         
@@ -281,6 +377,12 @@ class Tensor:
         bitwise_xor(input, other) -> Tensor
         
         input ^ other (bool, int64).
+        """
+    def bmm(self, mat2: Tensor) -> Tensor:
+        """
+        bmm(input, mat2) -> Tensor
+        
+        Batched matrix product of two 3-D tensors.
         """
     def bool(self) -> Tensor:
         """
@@ -362,6 +464,12 @@ class Tensor:
         
         Cosine.
         """
+    def cos_(self) -> Tensor:
+        """
+        cos(input) -> Tensor
+        
+        Cosine.
+        """
     def cosh(self) -> Tensor:
         """
         cosh(input) -> Tensor
@@ -374,6 +482,12 @@ class Tensor:
         
         Hyperbolic cosine.
         """
+    def cpu(self, memory_format: typing.Any = None) -> Tensor:
+        """
+        self (it already is on the CPU).
+        """
+    def cuda(self, device: typing.Any = None, non_blocking: builtins.bool = False, memory_format: typing.Any = None) -> Tensor:
+        ...
     def data_ptr(self) -> int:
         ...
     def detach(self) -> Tensor:
@@ -385,6 +499,24 @@ class Tensor:
     def detach_(self) -> Tensor:
         """
         Removes self's history in place.
+        """
+    def diag(self, diagonal: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
+        """
+        diag(input, diagonal=0) -> Tensor
+        
+        1-D input: the square matrix with it on the given diagonal; 2-D input: that diagonal.
+        """
+    def diag_embed(self, offset: typing.SupportsInt | typing.SupportsIndex = 0, dim1: typing.SupportsInt | typing.SupportsIndex = -2, dim2: typing.SupportsInt | typing.SupportsIndex = -1) -> Tensor:
+        """
+        diag_embed(input, offset=0, dim1=-2, dim2=-1) -> Tensor
+        
+        Matrices whose diagonal `offset` holds input's last dim (zeros elsewhere).
+        """
+    def diagonal(self, offset: typing.SupportsInt | typing.SupportsIndex = 0, dim1: typing.SupportsInt | typing.SupportsIndex = 0, dim2: typing.SupportsInt | typing.SupportsIndex = 1) -> Tensor:
+        """
+        diagonal(input, offset=0, dim1=0, dim2=1) -> Tensor
+        
+        View of a diagonal of the matrices in dims (dim1, dim2), as the last dim; offset > 0 is above the main diagonal.
         """
     def dim(self) -> int:
         ...
@@ -408,6 +540,12 @@ class Tensor:
         """
         In-place div.
         """
+    def dot(self, tensor: Tensor) -> Tensor:
+        """
+        dot(input, tensor) -> Tensor
+        
+        Inner product of two 1-D tensors.
+        """
     def double(self) -> Tensor:
         """
         self.double(): converted to float64.
@@ -420,7 +558,17 @@ class Tensor:
         
         input == other, as bool.
         """
+    def equal(self, other: Tensor) -> builtins.bool:
+        """
+        True when both have the same shape and the same values (NaN is never equal).
+        """
     def erf(self) -> Tensor:
+        """
+        erf(input) -> Tensor
+        
+        Gauss error function.
+        """
+    def erf_(self) -> Tensor:
         """
         erf(input) -> Tensor
         
@@ -467,6 +615,12 @@ class Tensor:
         exp2(input) -> Tensor
         
         2 ** input.
+        """
+    def exp_(self) -> Tensor:
+        """
+        exp(input) -> Tensor
+        
+        e ** input.
         """
     def expand(self, *args: typing.Any) -> Tensor:
         """
@@ -568,6 +722,16 @@ class Tensor:
         
         input >= other, as bool.
         """
+    def ger(self, vec2: Tensor) -> Tensor:
+        """
+        outer(input, vec2) -> Tensor
+        
+        Outer product of two 1-D tensors.
+        """
+    def get_device(self) -> int:
+        """
+        -1: the tensor is in CPU memory (PyTorch's convention).
+        """
     def greater(self, other: typing.Any) -> Tensor:
         """
         gt(input, other) -> Tensor
@@ -638,6 +802,15 @@ class Tensor:
         ...
     def is_floating_point(self) -> builtins.bool:
         ...
+    def is_nonzero(self) -> builtins.bool:
+        """
+        The truth value of a one-element tensor (RuntimeError for any other size, as PyTorch).
+        """
+    def isclose(self, other: typing.Any, rtol: builtins.float = 1e-05, atol: builtins.float = 1e-08, equal_nan: builtins.bool = False) -> Tensor:
+        """
+        |input - other| <= atol + rtol * |other| elementwise, as bool; infinities are close only to
+            themselves, NaNs only with ``equal_nan``.
+        """
     def isfinite(self) -> Tensor:
         """
         isfinite(input) -> Tensor
@@ -740,6 +913,12 @@ class Tensor:
         
         Base-2 logarithm.
         """
+    def log_(self) -> Tensor:
+        """
+        log(input) -> Tensor
+        
+        Natural logarithm.
+        """
     def log_softmax(self, dim: typing.SupportsInt | typing.SupportsIndex, dtype: typing.Any = None) -> Tensor:
         """
         log_softmax(input, dim, dtype=None) -> Tensor
@@ -765,6 +944,12 @@ class Tensor:
         Elementwise and, as bool.
         """
     def logical_not(self) -> Tensor:
+        """
+        logical_not(input) -> Tensor
+        
+        Elementwise not, as bool.
+        """
+    def logical_not_(self) -> Tensor:
         """
         logical_not(input) -> Tensor
         
@@ -860,6 +1045,12 @@ class Tensor:
         
         Elementwise min; NaN propagates; ties split the gradient.
         """
+    def mm(self, mat2: Tensor) -> Tensor:
+        """
+        mm(input, mat2) -> Tensor
+        
+        Matrix product of two 2-D tensors.
+        """
     def moveaxis(self, source: typing.Any, destination: typing.Any) -> Tensor:
         """
         movedim(input, source, destination) -> Tensor
@@ -891,6 +1082,12 @@ class Tensor:
     def multiply_(self, other: typing.Any) -> Tensor:
         """
         In-place mul.
+        """
+    def mv(self, vec: Tensor) -> Tensor:
+        """
+        mv(input, vec) -> Tensor
+        
+        Matrix-vector product.
         """
     def nan_to_num(self, nan: typing.SupportsFloat | typing.SupportsIndex | None = 0.0, posinf: typing.SupportsFloat | typing.SupportsIndex | None = None, neginf: typing.SupportsFloat | typing.SupportsIndex | None = None) -> Tensor:
         """
@@ -968,6 +1165,12 @@ class Tensor:
         ...
     def numpy(self) -> typing.Any:
         ...
+    def outer(self, vec2: Tensor) -> Tensor:
+        """
+        outer(input, vec2) -> Tensor
+        
+        Outer product of two 1-D tensors.
+        """
     def permute(self, *args: typing.Any) -> Tensor:
         """
         self.permute(*dims)
@@ -978,13 +1181,27 @@ class Tensor:
         
         input ** exponent; either may be a number.
         """
+    def pow_(self, exponent: typing.Any) -> Tensor:
+        """
+        In-place pow.
+        """
     def prod(self, dim: typing.Any = None, keepdim: builtins.bool = False, *, dtype: typing.Any = None) -> Tensor:
         """
         prod(input, dim=None, keepdim=False, *, dtype=None) -> Tensor
         
         Product over dim.
         """
+    def ravel(self) -> Tensor:
+        """
+        The elements as a 1-D tensor (a view when the layout allows).
+        """
     def reciprocal(self) -> Tensor:
+        """
+        reciprocal(input) -> Tensor
+        
+        1 / input.
+        """
+    def reciprocal_(self) -> Tensor:
         """
         reciprocal(input) -> Tensor
         
@@ -995,6 +1212,12 @@ class Tensor:
         Registers ``hook(grad) -> Tensor or None`` to run when this tensor's gradient is computed.
         """
     def relu(self) -> Tensor:
+        """
+        relu(input) -> Tensor
+        
+        max(input, 0).
+        """
+    def relu_(self) -> Tensor:
         """
         relu(input) -> Tensor
         
@@ -1018,6 +1241,12 @@ class Tensor:
         
         Tiles self along each dim.
         """
+    def repeat_interleave(self, repeats: typing.Any, dim: int | None = None, *, output_size: int | None = None) -> Tensor:
+        """
+        Each element repeated ``repeats`` times (an int, or a tensor of one count per element)
+            along dim (of the flattened input when dim is None). With only a tensor of counts, the indices
+            0, 1, ... each repeated that many times.
+        """
     def requires_grad_(self, requires_grad: builtins.bool = True) -> Tensor:
         ...
     def reshape(self, *args: typing.Any) -> Tensor:
@@ -1030,6 +1259,14 @@ class Tensor:
         """
     def retain_grad(self) -> None:
         ...
+    def roll(self, shifts: typing.Any, dims: typing.Any = None) -> Tensor:
+        """
+        Entries shifted cyclically along dims (the flattened tensor when dims is None).
+        """
+    def rot90(self, k: int = 1, dims: typing.Sequence[int] = (0, 1)) -> Tensor:
+        """
+        Rotation by 90 degrees k times in the plane of dims (from the first towards the second).
+        """
     def round(self, *, decimals: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
         """
         round(input, *, decimals=0) -> Tensor
@@ -1041,6 +1278,12 @@ class Tensor:
         In-place round.
         """
     def rsqrt(self) -> Tensor:
+        """
+        rsqrt(input) -> Tensor
+        
+        1 / sqrt(input).
+        """
+    def rsqrt_(self) -> Tensor:
         """
         rsqrt(input) -> Tensor
         
@@ -1088,7 +1331,19 @@ class Tensor:
         
         1 / (1 + exp(-input)).
         """
+    def sigmoid_(self) -> Tensor:
+        """
+        sigmoid(input) -> Tensor
+        
+        1 / (1 + exp(-input)).
+        """
     def sign(self) -> Tensor:
+        """
+        sign(input) -> Tensor
+        
+        -1, 0 or 1 (gradient zero).
+        """
+    def sign_(self) -> Tensor:
         """
         sign(input) -> Tensor
         
@@ -1106,6 +1361,12 @@ class Tensor:
         
         Sine.
         """
+    def sin_(self) -> Tensor:
+        """
+        sin(input) -> Tensor
+        
+        Sine.
+        """
     def sinh(self) -> Tensor:
         """
         sinh(input) -> Tensor
@@ -1118,7 +1379,7 @@ class Tensor:
         
         Hyperbolic sine.
         """
-    def size(self, dim: typing.Any = None) -> typing.Any:
+    def size(self, dim: int | None = None) -> typing.Any:
         ...
     def softmax(self, dim: typing.SupportsInt | typing.SupportsIndex, dtype: typing.Any = None) -> Tensor:
         """
@@ -1136,7 +1397,19 @@ class Tensor:
         
         Square root.
         """
+    def sqrt_(self) -> Tensor:
+        """
+        sqrt(input) -> Tensor
+        
+        Square root.
+        """
     def square(self) -> Tensor:
+        """
+        square(input) -> Tensor
+        
+        input * input.
+        """
+    def square_(self) -> Tensor:
         """
         square(input) -> Tensor
         
@@ -1196,6 +1469,12 @@ class Tensor:
         
         A view with two dims swapped.
         """
+    def t(self) -> Tensor:
+        """
+        t(input) -> Tensor
+        
+        Transpose of a matrix (vectors and scalars unchanged).
+        """
     def take(self, index: typing.Any) -> Tensor:
         """
         take(input, index) -> Tensor
@@ -1226,19 +1505,61 @@ class Tensor:
         
         Hyperbolic tangent.
         """
-    def to(self, dtype_or_device: typing.Any = None, dtype: typing.Any = None) -> Tensor:
+    def tanh_(self) -> Tensor:
         """
-        self.to(dtype) / to(device) / to(other): converted to a dtype (the only device is 'cpu').
+        tanh(input) -> Tensor
+        
+        Hyperbolic tangent.
+        """
+    def tensor_split(self, indices_or_sections: typing.Any, dim: int = 0) -> tuple[Tensor, ...]:
+        """
+        Views of input split along dim: into n nearly equal parts (the first size % n one longer),
+            or at the given indices.
+        """
+    def tile(self, *dims: typing.Any) -> Tensor:
+        """
+        input repeated along each dim; fewer ``dims`` than input dims are padded with leading ones.
+        """
+    def to(self, *args: typing.Any, **kwargs: typing.Any) -> Tensor:
+        """
+        self.to(dtype), to(device), to(device, dtype), to(other), to(device=..., dtype=...,
+            non_blocking=..., copy=...): self itself when nothing changes (unless copy=True).
         """
     def tolist(self) -> typing.Any:
         """
         The data as (nested) Python lists of numbers; a 0-d tensor gives a number.
+        """
+    def trace(self) -> Tensor:
+        """
+        trace(input) -> Tensor
+        
+        Sum of the main diagonal of a matrix.
         """
     def transpose(self, dim0: typing.SupportsInt | typing.SupportsIndex, dim1: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
         """
         transpose(input, dim0, dim1) -> Tensor
         
         A view with two dims swapped.
+        """
+    def tril(self, diagonal: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
+        """
+        tril(input, diagonal=0) -> Tensor
+        
+        The lower triangle (on and below `diagonal`) of each matrix.
+        """
+    def tril_(self, diagonal: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
+        """
+        In-place tril.
+        """
+    def triu(self, diagonal: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
+        """
+        triu(input, diagonal=0) -> Tensor
+        
+        The upper triangle (on and above `diagonal`) of each matrix.
+        """
+    def triu_(self, diagonal: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
+        """
+        In-place triu.
         """
     def true_divide(self, other: typing.Any) -> Tensor:
         """
@@ -1264,11 +1585,17 @@ class Tensor:
         """
     def type(self, dtype: typing.Any = None) -> typing.Any:
         ...
+    def type_as(self, other: Tensor) -> Tensor:
+        ...
     def unbind(self, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
         """
         unbind(input, dim=0)
         
         The views input[..., i, ...] for every i along dim.
+        """
+    def unflatten(self, dim: int, sizes: typing.Sequence[int]) -> Tensor:
+        """
+        Dim ``dim`` split into ``sizes`` (one of them may be -1).
         """
     def uniform_(self, from_: typing.SupportsFloat | typing.SupportsIndex = 0.0, /, to: typing.SupportsFloat | typing.SupportsIndex = 1.0, *, generator: typing.Any = None) -> Tensor:
         ...
@@ -1321,8 +1648,10 @@ class Tensor:
     def _version(self) -> int:
         ...
     @property
-    def device(self) -> str:
-        ...
+    def device(self) -> chainrule._dtypes.device:
+        """
+        The tensor's device: always chainrule.device('cpu').
+        """
     @property
     def dtype(self) -> typing.Any:
         ...
@@ -1335,6 +1664,16 @@ class Tensor:
     @property
     def grad_fn(self) -> Node:
         ...
+    @property
+    def is_cpu(self) -> builtins.bool:
+        """
+        True: chainrule tensors live in CPU memory.
+        """
+    @property
+    def is_cuda(self) -> builtins.bool:
+        """
+        False: chainrule has no CUDA tensors.
+        """
     @property
     def is_leaf(self) -> builtins.bool:
         ...
@@ -1351,8 +1690,10 @@ class Tensor:
     def retains_grad(self) -> builtins.bool:
         ...
     @property
-    def shape(self) -> tuple:
-        ...
+    def shape(self) -> chainrule._dtypes.Size:
+        """
+        The tensor's shape, a chainrule.Size.
+        """
 class dtype:
     def __reduce__(self) -> str:
         ...
@@ -1396,9 +1737,13 @@ class _HookFlag:
 class _SavedTensorsHandle:
     def unpack(self) -> tuple:
         ...
+def _adadelta_step(params: collections.abc.Sequence[Tensor], grads: collections.abc.Sequence[Tensor], square_avgs: collections.abc.Sequence[Tensor], acc_deltas: collections.abc.Sequence[Tensor], steps: collections.abc.Sequence[Tensor], lr: typing.SupportsFloat | typing.SupportsIndex, rho: typing.SupportsFloat | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, maximize: builtins.bool) -> None:
+    ...
 def _adagrad_step(params: collections.abc.Sequence[Tensor], grads: collections.abc.Sequence[Tensor], sums: collections.abc.Sequence[Tensor], steps: collections.abc.Sequence[Tensor], lr: typing.SupportsFloat | typing.SupportsIndex, lr_decay: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex, maximize: builtins.bool) -> None:
     ...
 def _adam_step(params: collections.abc.Sequence[Tensor], grads: collections.abc.Sequence[Tensor], exp_avgs: collections.abc.Sequence[Tensor], exp_avg_sqs: collections.abc.Sequence[Tensor], max_exp_avg_sqs: collections.abc.Sequence[Tensor], steps: collections.abc.Sequence[Tensor], lr: typing.SupportsFloat | typing.SupportsIndex, beta1: typing.SupportsFloat | typing.SupportsIndex, beta2: typing.SupportsFloat | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, amsgrad: builtins.bool, maximize: builtins.bool, decoupled_weight_decay: builtins.bool) -> None:
+    ...
+def _adamax_step(params: collections.abc.Sequence[Tensor], grads: collections.abc.Sequence[Tensor], exp_avgs: collections.abc.Sequence[Tensor], exp_infs: collections.abc.Sequence[Tensor], steps: collections.abc.Sequence[Tensor], lr: typing.SupportsFloat | typing.SupportsIndex, beta1: typing.SupportsFloat | typing.SupportsIndex, beta2: typing.SupportsFloat | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, maximize: builtins.bool) -> None:
     ...
 def _binary_cross_entropy(input: Tensor, target: typing.Any, weight: typing.Any = None, reduction: str = 'mean') -> Tensor:
     """
@@ -1410,6 +1755,10 @@ def _binary_cross_entropy_with_logits(input: Tensor, target: typing.Any, weight:
     """
 def _build_info() -> dict:
     ...
+def _check_device(device: typing.Any, op: str = 'device') -> None:
+    """
+    Raises unless device is None or the CPU.
+    """
 def _clamp_abs_(tensors: collections.abc.Sequence[Tensor], clip_value: typing.SupportsFloat | typing.SupportsIndex) -> None:
     ...
 def _clip_by_total_norm_(tensors: collections.abc.Sequence[Tensor], max_norm: typing.SupportsFloat | typing.SupportsIndex, total_norm: Tensor) -> None:
@@ -1422,6 +1771,10 @@ def _cross_entropy(input: Tensor, target: typing.Any, weight: typing.Any = None,
     """
 def _empty(*args: typing.Any, dtype: typing.Any = None) -> Tensor:
     ...
+def _get_default_dtype() -> typing.Any:
+    """
+    The dtype of Python floats and floating factories.
+    """
 def _has_openmp() -> builtins.bool:
     ...
 def _huber_loss(input: Tensor, target: typing.Any, reduction: str = 'mean', delta: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
@@ -1438,6 +1791,8 @@ def _mse_loss(input: Tensor, target: typing.Any, reduction: str = 'mean') -> Ten
     """
     Mean squared error.
     """
+def _nadam_step(params: collections.abc.Sequence[Tensor], grads: collections.abc.Sequence[Tensor], exp_avgs: collections.abc.Sequence[Tensor], exp_avg_sqs: collections.abc.Sequence[Tensor], mu_products: collections.abc.Sequence[Tensor], steps: collections.abc.Sequence[Tensor], lr: typing.SupportsFloat | typing.SupportsIndex, beta1: typing.SupportsFloat | typing.SupportsIndex, beta2: typing.SupportsFloat | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, momentum_decay: typing.SupportsFloat | typing.SupportsIndex, decoupled_weight_decay: builtins.bool, maximize: builtins.bool) -> None:
+    ...
 def _nll_loss(input: Tensor, target: Tensor, weight: typing.Any = None, reduction: str = 'mean', ignore_index: typing.SupportsInt | typing.SupportsIndex = -100) -> Tensor:
     """
     Negative log likelihood of class-index targets.
@@ -1450,10 +1805,16 @@ def _op_registry() -> list:
     """
     The op registry: (name, variants, aliases) per op.
     """
+def _radam_step(params: collections.abc.Sequence[Tensor], grads: collections.abc.Sequence[Tensor], exp_avgs: collections.abc.Sequence[Tensor], exp_avg_sqs: collections.abc.Sequence[Tensor], steps: collections.abc.Sequence[Tensor], lr: typing.SupportsFloat | typing.SupportsIndex, beta1: typing.SupportsFloat | typing.SupportsIndex, beta2: typing.SupportsFloat | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, decoupled_weight_decay: builtins.bool, maximize: builtins.bool) -> None:
+    ...
 def _rmsprop_step(params: collections.abc.Sequence[Tensor], grads: collections.abc.Sequence[Tensor], square_avgs: collections.abc.Sequence[Tensor], grad_avgs: collections.abc.Sequence[Tensor], momentum_buffers: collections.abc.Sequence[Tensor], steps: collections.abc.Sequence[Tensor], lr: typing.SupportsFloat | typing.SupportsIndex, alpha: typing.SupportsFloat | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, momentum: typing.SupportsFloat | typing.SupportsIndex, centered: builtins.bool, maximize: builtins.bool) -> None:
     ...
 def _run_backward(tensors: typing.Any, grad_tensors: typing.Any, keep_graph: builtins.bool, create_graph: builtins.bool, inputs: typing.Any, allow_unused: builtins.bool, accumulate: builtins.bool = False) -> tuple:
     ...
+def _set_default_dtype(arg0: typing.Any) -> None:
+    """
+    Sets the dtype of Python floats and floating factories (float32 or float64).
+    """
 def _set_grad_enabled(arg0: builtins.bool) -> None:
     ...
 def _sgd_step(params: collections.abc.Sequence[Tensor], grads: collections.abc.Sequence[Tensor], momentum_buffers: collections.abc.Sequence[Tensor], fresh: collections.abc.Sequence[builtins.bool], lr: typing.SupportsFloat | typing.SupportsIndex, momentum: typing.SupportsFloat | typing.SupportsIndex, dampening: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, nesterov: builtins.bool, maximize: builtins.bool) -> None:
@@ -1501,6 +1862,24 @@ def add(input: typing.Any, other: typing.Any, *, alpha: typing.SupportsFloat | t
     add(input, other, *, alpha=1) -> Tensor
     
     input + alpha * other, broadcasting.
+    """
+def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: typing.SupportsFloat | typing.SupportsIndex = 1.0, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
+    """
+    addbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor
+    
+    beta * input + alpha * the sum over the batch of batch1 @ batch2.
+    """
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: typing.SupportsFloat | typing.SupportsIndex = 1.0, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
+    """
+    addmm(input, mat1, mat2, *, beta=1, alpha=1) -> Tensor
+    
+    beta * input + alpha * (mat1 @ mat2).
+    """
+def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: typing.SupportsFloat | typing.SupportsIndex = 1.0, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
+    """
+    addmv(input, mat, vec, *, beta=1, alpha=1) -> Tensor
+    
+    beta * input + alpha * (mat @ vec).
     """
 def amax(input: Tensor, dim: typing.Any = (), keepdim: builtins.bool = False) -> Tensor:
     """
@@ -1564,6 +1943,12 @@ def atanh(input: Tensor) -> Tensor:
     
     Inverse hyperbolic tangent.
     """
+def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: typing.SupportsFloat | typing.SupportsIndex = 1.0, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
+    """
+    baddbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor
+    
+    beta * input + alpha * bmm(batch1, batch2).
+    """
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None, weight: Tensor | None = None, bias: Tensor | None = None, training: builtins.bool = False, momentum: typing.SupportsFloat | typing.SupportsIndex = 0.1, eps: typing.SupportsFloat | typing.SupportsIndex = 1e-05) -> Tensor:
     """
     batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-05) -> Tensor
@@ -1593,6 +1978,12 @@ def bitwise_xor(input: Tensor, other: typing.Any) -> Tensor:
     bitwise_xor(input, other) -> Tensor
     
     input ^ other (bool, int64).
+    """
+def bmm(input: Tensor, mat2: Tensor) -> Tensor:
+    """
+    bmm(input, mat2) -> Tensor
+    
+    Batched matrix product of two 3-D tensors.
     """
 def broadcast_to(input: Tensor, size: typing.Any) -> Tensor:
     """
@@ -1672,6 +2063,24 @@ def detach(input: Tensor) -> Tensor:
     
     A new tensor sharing the data, without history.
     """
+def diag(input: Tensor, diagonal: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
+    """
+    diag(input, diagonal=0) -> Tensor
+    
+    1-D input: the square matrix with it on the given diagonal; 2-D input: that diagonal.
+    """
+def diag_embed(input: Tensor, offset: typing.SupportsInt | typing.SupportsIndex = 0, dim1: typing.SupportsInt | typing.SupportsIndex = -2, dim2: typing.SupportsInt | typing.SupportsIndex = -1) -> Tensor:
+    """
+    diag_embed(input, offset=0, dim1=-2, dim2=-1) -> Tensor
+    
+    Matrices whose diagonal `offset` holds input's last dim (zeros elsewhere).
+    """
+def diagonal(input: Tensor, offset: typing.SupportsInt | typing.SupportsIndex = 0, dim1: typing.SupportsInt | typing.SupportsIndex = 0, dim2: typing.SupportsInt | typing.SupportsIndex = 1) -> Tensor:
+    """
+    diagonal(input, offset=0, dim1=0, dim2=1) -> Tensor
+    
+    View of a diagonal of the matrices in dims (dim1, dim2), as the last dim; offset > 0 is above the main diagonal.
+    """
 def div(input: typing.Any, other: typing.Any) -> Tensor:
     """
     div(input, other) -> Tensor
@@ -1683,6 +2092,12 @@ def divide(input: typing.Any, other: typing.Any) -> Tensor:
     div(input, other) -> Tensor
     
     True division (integers give float32), broadcasting.
+    """
+def dot(input: Tensor, tensor: Tensor) -> Tensor:
+    """
+    dot(input, tensor) -> Tensor
+    
+    Inner product of two 1-D tensors.
     """
 def elu(input: Tensor, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
     """
@@ -1793,6 +2208,12 @@ def gelu(input: Tensor, approximate: str = 'none') -> Tensor:
     gelu(input, approximate='none') -> Tensor
     
     'none' (erf) or 'tanh'.
+    """
+def ger(input: Tensor, vec2: Tensor) -> Tensor:
+    """
+    outer(input, vec2) -> Tensor
+    
+    Outer product of two 1-D tensors.
     """
 def get_num_threads() -> int:
     ...
@@ -2050,6 +2471,12 @@ def minimum(input: Tensor, other: typing.Any) -> Tensor:
     
     Elementwise min; NaN propagates; ties split the gradient.
     """
+def mm(input: Tensor, mat2: Tensor) -> Tensor:
+    """
+    mm(input, mat2) -> Tensor
+    
+    Matrix product of two 2-D tensors.
+    """
 def moveaxis(input: Tensor, source: typing.Any, destination: typing.Any) -> Tensor:
     """
     movedim(input, source, destination) -> Tensor
@@ -2073,6 +2500,12 @@ def multiply(input: typing.Any, other: typing.Any) -> Tensor:
     mul(input, other) -> Tensor
     
     Elementwise product, broadcasting.
+    """
+def mv(input: Tensor, vec: Tensor) -> Tensor:
+    """
+    mv(input, vec) -> Tensor
+    
+    Matrix-vector product.
     """
 def nan_to_num(input: Tensor, nan: typing.SupportsFloat | typing.SupportsIndex | None = 0.0, posinf: typing.SupportsFloat | typing.SupportsIndex | None = None, neginf: typing.SupportsFloat | typing.SupportsIndex | None = None) -> Tensor:
     """
@@ -2124,6 +2557,12 @@ def not_equal(input: Tensor, other: typing.Any) -> Tensor:
     """
 def ones_like(input: Tensor, *, dtype: typing.Any = None, requires_grad: builtins.bool = False, generator: typing.Any = None, device: typing.Any = None) -> Tensor:
     ...
+def outer(input: Tensor, vec2: Tensor) -> Tensor:
+    """
+    outer(input, vec2) -> Tensor
+    
+    Outer product of two 1-D tensors.
+    """
 def permute(input: Tensor, dims: typing.Any) -> Tensor:
     """
     permute(input, dims) -> Tensor
@@ -2336,6 +2775,12 @@ def swapdims(input: Tensor, dim0: typing.SupportsInt | typing.SupportsIndex, dim
     
     A view with two dims swapped.
     """
+def t(input: Tensor) -> Tensor:
+    """
+    t(input) -> Tensor
+    
+    Transpose of a matrix (vectors and scalars unchanged).
+    """
 def take(input: Tensor, index: typing.Any) -> Tensor:
     """
     take(input, index) -> Tensor
@@ -2360,11 +2805,29 @@ def tanh(input: Tensor) -> Tensor:
     
     Hyperbolic tangent.
     """
+def trace(input: Tensor) -> Tensor:
+    """
+    trace(input) -> Tensor
+    
+    Sum of the main diagonal of a matrix.
+    """
 def transpose(input: Tensor, dim0: typing.SupportsInt | typing.SupportsIndex, dim1: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
     """
     transpose(input, dim0, dim1) -> Tensor
     
     A view with two dims swapped.
+    """
+def tril(input: Tensor, diagonal: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
+    """
+    tril(input, diagonal=0) -> Tensor
+    
+    The lower triangle (on and below `diagonal`) of each matrix.
+    """
+def triu(input: Tensor, diagonal: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
+    """
+    triu(input, diagonal=0) -> Tensor
+    
+    The upper triangle (on and above `diagonal`) of each matrix.
     """
 def true_divide(input: typing.Any, other: typing.Any) -> Tensor:
     """

@@ -165,6 +165,11 @@ def _qualify_python_annotations(stub: Any, module: ModuleType) -> None:
             for arg in method.function.args:
                 qualify(arg.annotation, namespace)
             qualify(method.function.returns, namespace)
+        for prop in cls.properties:
+            attr = getattr(getattr(module, cls.name, None), prop.name, None)
+            namespace = getattr(getattr(attr, "fget", None), "__globals__", None)
+            if namespace is not None and prop.getter is not None:
+                qualify(prop.getter.returns, namespace)
 
 
 def _fix_arguments(func: Any, is_method: bool) -> None:

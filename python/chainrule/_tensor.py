@@ -23,7 +23,22 @@ def tensor(
 
     Python floats become float32, ints int64, bools bool; NumPy arrays keep their dtype.
     """
+    _core._check_device(device, "tensor")
+    if dtype is None and isinstance(data, (list, tuple)) and _has_numpy_float64(data):
+        dtype = _core.float64  # NumPy float64 scalars keep their width, as in torch.tensor
     return _core._tensor(data, dtype, requires_grad)
+
+
+def _has_numpy_float64(data: Any) -> bool:
+    """Whether a nested list holds a NumPy float64 scalar (and no tensor or array deciding instead)."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif isinstance(item, np.float64):
+            return True
+    return False
 
 
 def _make(
@@ -77,6 +92,7 @@ def zeros(
     out: Any = None,
 ) -> Tensor:
     """A tensor filled with 0 (float32 unless dtype is given)."""
+    _core._check_device(device, "zeros")
     return _create("zeros", _core._zeros, size, dtype, requires_grad, out)
 
 
@@ -88,6 +104,7 @@ def ones(
     out: Any = None,
 ) -> Tensor:
     """A tensor filled with 1 (float32 unless dtype is given)."""
+    _core._check_device(device, "ones")
     return _create("ones", _core._ones, size, dtype, requires_grad, out)
 
 
@@ -99,6 +116,7 @@ def empty(
     out: Any = None,
 ) -> Tensor:
     """A new tensor; chainrule fills it with 0 so that no stale memory is ever exposed."""
+    _core._check_device(device, "empty")
     return _create("empty", _core._empty, size, dtype, requires_grad, out)
 
 
@@ -137,23 +155,9 @@ def _register_hook(self: Tensor, hook: Callable[[Tensor], Tensor | None]) -> Rem
 
 # ---- conversions and printing ------------------------------------------------------------------
 def _format_data(t: Tensor) -> str:
-    arr = np.asarray(t)
-    if arr.dtype == np.bool_:
-        body = np.array2string(arr, separator=", ", prefix="tensor(", threshold=1000, edgeitems=3)
-    elif arr.dtype.kind == "i":
-        body = np.array2string(arr, separator=", ", prefix="tensor(", threshold=1000, edgeitems=3)
-    else:
-        body = np.array2string(
-            arr,
-            separator=", ",
-            prefix="tensor(",
-            threshold=1000,
-            edgeitems=3,
-            precision=4,
-            floatmode="maxprec_equal",
-            suppress_small=False,
-        )
-    return body
+    from chainrule._printing import format_tensor_data
+
+    return format_tensor_data(np.asarray(t.detach()))
 
 
 def _repr(self: Tensor) -> str:
@@ -161,17 +165,16 @@ def _repr(self: Tensor) -> str:
     extras: list[str] = []
     if self.numel() == 0 and self.ndim > 1:
         extras.append(f"size={tuple(self.shape)}")
-    if self.dtype not in (_core.float32, _core.int64, _core.bool) or (
-        self.numel() == 0 and self.dtype != _core.float32
-    ):
+    default = _core._get_default_dtype()
+    if self.dtype not in (default, _core.int64, _core.bool) or (self.numel() == 0 and self.dtype != default):
         extras.append(f"dtype={self.dtype!r}")
     if self.grad_fn is not None:
         extras.append(f"grad_fn=<{self.grad_fn.name()}>")
     elif self.requires_grad:
         extras.append("requires_grad=True")
-    if extras:
-        return "tensor(" + body + ", " + ", ".join(extras) + ")"
-    return "tensor(" + body + ")"
+    from chainrule._printing import add_suffixes
+
+    return add_suffixes("tensor(" + body, extras)
 
 
 def _iter(self: Tensor) -> Iterator[Tensor]:

@@ -6,3 +6,10 @@ from chainrule.nn.modules import __all__ as _modules_all
 from chainrule.nn.parameter import Parameter
 
 __all__ = ["Parameter", "functional", "init", "utils"] + list(_modules_all)
+
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+
+from chainrule._missing import module_getattr as _module_getattr
+
+if not _TYPE_CHECKING:  # a name PyTorch has and chainrule lacks says so (see docs/api-coverage.md)
+    __getattr__ = _module_getattr(__name__, "torch.nn")

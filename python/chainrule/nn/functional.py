@@ -1960,3 +1960,11 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:
     rest = tuple(input.shape[2:])
     x = input.reshape((n, groups, c // groups) + rest).transpose(1, 2)
     return x.reshape((n, c) + rest)
+
+
+from typing import TYPE_CHECKING as _TYPE_CHECKING  # noqa: E402
+
+from chainrule._missing import module_getattr as _module_getattr  # noqa: E402
+
+if not _TYPE_CHECKING:  # a name PyTorch has and chainrule lacks says so (see docs/api-coverage.md)
+    __getattr__ = _module_getattr(__name__, "torch.nn.functional")

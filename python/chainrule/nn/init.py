@@ -188,7 +188,8 @@ def eye_(tensor: Tensor) -> Tensor:
     """Fills a 2-D tensor with the identity (ones on the diagonal, zeros elsewhere)."""
     if tensor.dim() != 2:
         raise ValueError(f"Only tensors with 2 dimensions are supported (got shape {tuple(tensor.shape)})")
-    return _copy_(tensor, np.eye(*tuple(tensor.shape)))
+    rows, cols = tensor.shape
+    return _copy_(tensor, np.eye(rows, cols))
 
 
 def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:

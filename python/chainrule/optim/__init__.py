@@ -27,3 +27,10 @@ __all__ = [
     "LBFGS",
     "lr_scheduler",
 ]
+
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+
+from chainrule._missing import module_getattr as _module_getattr
+
+if not _TYPE_CHECKING:  # a name PyTorch has and chainrule lacks says so (see docs/api-coverage.md)
+    __getattr__ = _module_getattr(__name__, "torch.optim")

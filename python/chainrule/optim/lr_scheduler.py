@@ -951,3 +951,11 @@ class ReduceLROnPlateau(LRScheduler):
             new_lr = max(old_lr * self.factor, self.min_lrs[i])
             if old_lr - new_lr > self.eps:
                 group["lr"] = new_lr
+
+
+from typing import TYPE_CHECKING as _TYPE_CHECKING  # noqa: E402
+
+from chainrule._missing import module_getattr as _module_getattr  # noqa: E402
+
+if not _TYPE_CHECKING:  # a name PyTorch has and chainrule lacks says so (see docs/api-coverage.md)
+    __getattr__ = _module_getattr(__name__, "torch.optim.lr_scheduler")
