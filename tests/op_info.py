@@ -957,14 +957,6 @@ def _nn(name):
     return lambda torch: getattr(torch.nn.functional, name)
 
 
-_ARG_EMPTY = XFail(
-    ("torch", "dtype", "variants"),
-    "a reduction over a non-empty dim of an empty tensor raises "
-    "(input (0, 3), dim 1); PyTorch returns an empty result of shape (0,)",
-    sample="empty_dim",
-)
-
-
 # ---- error inputs ----------------------------------------------------------------------------------------
 def err_broadcast(op, make):
     yield E("shapes_do_not_broadcast", ValueError, "cannot be broadcast", make(3, 4), make(3, 5))
@@ -1660,6 +1652,457 @@ def _err_rank(*shapes):
     return gen
 
 
+# ---- sorting, selection, scans and reductions: samples and error inputs -----------------------------
+def _distinct(make, *shape, nc=None, grad=True):
+    """Like ``make(*shape, nc=nc)`` but with distinct values (a shuffled range for integer dtypes),
+    so that indices among equal values, which PyTorch leaves unspecified, never matter."""
+    arg = make(*shape, nc=nc, grad=grad)
+    if make.dtype != "int64":
+        return arg
+    n = arg.array.size
+    arg.array = (make.rng.permutation(n) - n // 2).astype(np.int64).reshape(arg.array.shape)
+    return arg
+
+
+def _nan_arg(make, shape, where=((0, 1),)):
+    a = make.values(shape)
+    for w in where:
+        a[w] = np.nan
+    return Arg(a)
+
+
+def _scan_samples(*, dtype_kw=False, zeros=False):
+    def gen(op, make):
+        yield S("dim1", make(3, 4), 1)
+        yield S("dim0", make(3, 4), 0)
+        yield S("dim_neg_3d", make(2, 3, 4), -1)
+        yield S("dim_kw_middle", make(2, 3, 4), dim=1)
+        yield S("transposed", make(3, 4, nc="T"), 1)
+        yield S("strided", make(3, 2, nc="step"), 0)
+        yield S("expanded", make(3, 2, nc="expand"), 0)
+        yield S("0d", make(), 0)
+        yield S("0d_neg", make(), -1)
+        yield S("empty", make(0, 3), 0)
+        yield S("empty_lanes", make(3, 0), 0)
+        if dtype_kw and make.dtype in ("int64", "bool"):
+            yield S("dtype_float64", make(3, 4), 1, dtype=DT("float64"))
+        if zeros and make.dtype in FLOATS:
+            z = make.values((3, 5))
+            z[0, 2] = 0  # one zero
+            z[1, 1] = z[1, 3] = 0  # two zeros
+            z[2, 0] = 0  # a zero first
+            yield S("with_zeros", Arg(z), 1)
+            yield S("with_zeros_dim0", Arg(z.T.copy()), 0)
+        if make.dtype in FLOATS and op.name in ("cummax", "cummin"):
+            yield no_gradcheck(S("nan", _nan_arg(make, (2, 5), ((0, 1), (1, 2), (1, 4))), 1))
+
+    return gen
+
+
+def _scan_values_indices(args, kwargs):
+    return (args[0].dtype, cr.int64)
+
+
+def _err_scan(op, make):
+    yield E("dim_out_of_range", IndexError, "out of range", make(3, 4), 2)
+    yield E("dim_out_of_range_0d", IndexError, "out of range", make(), 1)
+
+
+def _err_cumsum(op, make):
+    yield from _err_scan(op, make)
+    yield E("missing_dim", TypeError, "incompatible function arguments", make(3, 4))
+
+
+def _truth_samples(op, make):
+    yield from reduce_samples()(op, make)
+    yield S("dim_list_keepdim", make(2, 3, 4), [0, 2], keepdim=True)
+    yield S("dim_none_keepdim", make(2, 3), None, True)
+    if make.dtype in FLOATS:
+        yield S("nan", _nan_arg(make, (2, 3)), 1)
+        yield S("zeros", Arg(np.zeros((2, 3), dtype=_NP[make.dtype])), 0)
+
+
+def _err_reduce_dims(op, make):
+    yield from err_dim()(op, make)
+    yield E("repeated_dim", ValueError, "multiple times", make(3, 4), (0, 0))
+
+
+def _count_nonzero_samples(op, make):
+    yield S("all", make(3, 4))
+    yield S("dim", make(3, 4), 1)
+    yield S("dim_kw_neg", make(2, 3, 4), dim=-1)
+    yield S("dims_tuple", make(2, 3, 4), (0, 2))
+    yield S("transposed", make(3, 4, nc="T"), 0)
+    yield S("0d", make())
+    yield S("0d_dim", make(), 0)
+    yield S("empty", make(0, 3))
+    yield S("empty_dim", make(0, 3), 0)
+    if make.dtype in FLOATS:
+        yield S("nan", _nan_arg(make, (2, 3)), 1)
+
+
+def _aminmax_samples(op, make):
+    yield S("all", make(3, 4))
+    yield S("all_transposed", make(3, 4, nc="T"))
+    yield S("all_keepdim", make(2, 3), keepdim=True)
+    yield S("dim", make(3, 4), dim=1)
+    yield S("dim_keepdim", make(2, 3, 4), dim=0, keepdim=True)
+    yield S("dim_neg", make(2, 3, 4), dim=-1)
+    yield S("strided", make(3, 2, nc="step"), dim=1)
+    yield S("0d", make())
+    yield S("dim_0d", make(), dim=0)
+    yield S("empty_other_dim", make(0, 3), dim=1)
+
+
+def _aminmax_rule(args, kwargs):
+    return (args[0].dtype, args[0].dtype)
+
+
+def _err_aminmax(op, make):
+    yield E("empty", ValueError, "cannot reduce", make(0, 3))
+    yield E("empty_dim", ValueError, "cannot reduce", make(3, 0), dim=1)
+    yield E("dim_out_of_range", IndexError, "out of range", make(3, 4), dim=2)
+    yield E("positional_dim", TypeError, "incompatible function arguments", make(3, 4), 1)
+
+
+def _nan_reduce_samples(op, make):
+    yield from reduce_samples()(op, make)
+    if make.dtype in FLOATS:
+        yield S("nan", _nan_arg(make, (3, 4), ((0, 1), (2, 0), (2, 3))))
+        yield S("nan_dim", _nan_arg(make, (3, 4), ((0, 1), (2, 0), (2, 3))), 1)
+        all_nan = make.values((2, 3))
+        all_nan[1, :] = np.nan
+        yield no_gradcheck(S("nan_whole_row", Arg(all_nan), 1, keepdim=True))
+        yield S("dim_none_keepdim", make(2, 3), None, True)
+    if make.dtype == "float32" or (op.name == "nansum" and make.dtype != "float64"):
+        yield S("dtype_float64", make(3, 4), 1, dtype=DT("float64"))
+
+
+def _moments_rule(args, kwargs):
+    return (args[0].dtype, args[0].dtype)
+
+
+def _dist_samples(op, make):
+    yield S("same_shape", make(3, 4), make(3, 4))
+    yield S("bcast", make(3, 4), make(4))
+    yield S("bcast_both", make(3, 1), make(1, 4))
+    yield S("non_contiguous", make(3, 4, nc="T"), make(3, 4, nc="step"))
+    yield S("0d", make(), make())
+    yield S("empty", make(0, 3), make(3))
+    for p in (1, 3, 0.5, float("inf"), float("-inf"), 0):
+        yield S(f"p_{p}", make(2, 3), make(2, 3), p)
+    yield S("p_kw", make(4), make(4), p=1.5)
+
+
+def _err_dist(op, make):
+    yield E("shapes_do_not_broadcast", ValueError, "cannot be broadcast", make(3, 4), make(3, 5))
+
+
+def _cdist_samples(op, make):
+    yield S("p2", make(3, 4), make(5, 4))
+    yield S("batched", make(2, 3, 4), make(2, 5, 4))
+    yield S("batch_broadcast", make(2, 1, 3, 4), make(3, 2, 4))
+    yield S("transposed", make(3, 4, nc="T"), make(2, 4, nc="step"))
+    for p in (1.0, 3.0, 0.5, float("inf")):
+        yield S(f"p_{p}", make(3, 4), make(2, 4), p)
+    yield no_gradgrad(S("p_0", make(3, 4), make(2, 4), 0.0))
+    yield S("compute_mode", make(3, 4), make(2, 4), compute_mode="donot_use_mm_for_euclid_dist")
+    yield S("p_kw", make(2, 3), make(4, 3), p=1.5, compute_mode="use_mm_for_euclid_dist")
+    yield S("empty_rows", make(0, 3), make(2, 3))
+    yield S("no_columns", make(2, 0), make(3, 0))
+
+
+def _err_cdist(op, make):
+    yield E("columns_differ", ValueError, "columns", make(3, 4), make(2, 3))
+    yield E("1d", ValueError, "at least 2 dims", make(4), make(2, 4))
+    yield E("negative_p", ValueError, "non-negative", make(3, 4), make(2, 4), -1.0)
+    yield E("bad_compute_mode", ValueError, "compute_mode", make(3, 4), make(2, 4), compute_mode="fast")
+    yield E("mixed_dtypes", TypeError, "one dtype", make(3, 4), make(2, 4, dtype="float64"))
+    yield E("batch_does_not_broadcast", ValueError, "broadcast", make(2, 3, 4), make(3, 2, 4))
+
+
+def _sort_samples(op, make):
+    d = _distinct
+    # stable=True where equal values can occur (PyTorch's default sort leaves their order open)
+    # (PyTorch takes dim and descending only as keywords when stable is given)
+    floats = make.dtype in FLOATS
+    st = {} if floats else {"stable": True}
+    yield S("default", make(3, 4), **st)
+    yield S("dim0", make(3, 4), 0) if floats else S("dim0", make(3, 4), dim=0, **st)
+    yield S("descending", make(3, 4), descending=True, **st)
+    yield S("dim_neg_3d_descending", make(2, 3, 4), dim=-2, descending=True, **st)
+    yield S("transposed", make(3, 4, nc="T"), dim=1, **st)
+    yield S("strided", make(3, 2, nc="step"), stable=True)
+    yield S("expanded", make(3, 2, nc="expand"), dim=0, stable=True)
+    yield S("0d", make(), **st)
+    yield S("empty", make(0, 3), dim=0, **st)
+    yield S("distinct", d(make, 2, 5), **st)
+    if floats:
+        yield S("positional", d(make, 2, 5), 0, True)
+    if make.dtype in FLOATS:
+        v = make.values((2, 6))
+        v[0, 1] = v[0, 4] = v[1, 0] = np.nan
+        v[1, 3] = np.inf
+        v[1, 5] = -np.inf
+        yield no_gradcheck(S("nan_inf", Arg(v), stable=True))
+        yield no_gradcheck(S("nan_inf_descending", Arg(v.copy()), descending=True, stable=True))
+        t = np.array([[1.0, 0.5, 1.0, 0.5, 1.0], [2.0, 2.0, 2.0, -1.0, 2.0]], dtype=_NP[make.dtype])
+        yield no_gradcheck(S("ties", Arg(t), stable=True))
+        yield no_gradcheck(S("ties_descending", Arg(t.copy()), descending=True, stable=True))
+
+
+def _err_sort(op, make):
+    yield E("dim_out_of_range", IndexError, "out of range", make(3, 4), 2)
+
+
+def _msort_samples(op, make):
+    yield S("2d", make(3, 4) if make.dtype in FLOATS else _distinct(make, 3, 4))
+    yield S("3d", _distinct(make, 3, 2, 2))
+    yield S("transposed", _distinct(make, 3, 4, nc="T"))
+    yield S("0d", make())
+    yield S("empty", make(0, 3))
+    if make.dtype in FLOATS:
+        yield no_gradcheck(S("nan", _nan_arg(make, (3, 2), ((1, 0),))))
+
+
+def _topk_samples(op, make):
+    d = _distinct
+    yield S("k2", d(make, 3, 4), 2)
+    yield S("dim0", d(make, 3, 4), 2, 0)
+    yield S("smallest", d(make, 3, 5), 3, largest=False)
+    yield S("dim_neg_3d", d(make, 2, 4, 3), 2, -2)
+    yield S("transposed", d(make, 3, 4, nc="T"), 3, 1)
+    yield S("strided", d(make, 2, 3, nc="step"), 1)
+    yield S("k0", d(make, 3, 4), 0)
+    yield S("k_all", d(make, 3, 4), 4)
+    yield S("unsorted_kw", d(make, 3, 5), k=2, sorted=False)
+    yield S("0d", make(), 1)
+    yield S("empty_lanes", make(0, 4), 2)
+    if make.dtype in FLOATS:
+        yield no_gradcheck(S("nan", _nan_arg(make, (2, 4), ((0, 2),)), 2))
+        yield no_gradcheck(S("nan_smallest", _nan_arg(make, (2, 4), ((0, 2),)), 2, largest=False))
+
+
+def _err_topk(op, make):
+    yield E("k_too_large", IndexError, "out of range", make(3, 4), 5)
+    yield E("negative_k", IndexError, "out of range", make(3, 4), -1)
+    yield E("dim_out_of_range", IndexError, "out of range", make(3, 4), 1, 2)
+    yield E("float_k", TypeError, "k must be an int", make(3, 4), 1.5)
+
+
+def _kthvalue_samples(op, make):
+    d = _distinct
+    yield S("k2", d(make, 3, 4), 2)
+    yield S("dim0_keepdim", d(make, 3, 4), 3, 0, True)
+    yield S("dim_kw_3d", d(make, 2, 5, 3), 1, dim=1)
+    yield S("k_last", d(make, 3, 4), 4)
+    yield S("transposed", d(make, 3, 4, nc="T"), 2, 1)
+    yield S("0d", make(), 1)
+    yield S("0d_keepdim", make(), 1, 0, True)
+    yield S("empty_lanes", make(0, 3), 2, 1)
+    if make.dtype in FLOATS:
+        yield no_gradcheck(S("nan", _nan_arg(make, (2, 4), ((0, 2),)), 4))
+
+
+def _err_kthvalue(op, make):
+    yield E("k_zero", IndexError, "out of range", make(3, 4), 0)
+    yield E("k_too_large", IndexError, "out of range", make(3, 4), 5)
+    yield E("empty_dim", IndexError, "non-zero size", make(3, 0), 1)
+    yield E("dim_out_of_range", IndexError, "out of range", make(3, 4), 1, 2)
+
+
+def _median_samples(op, make):
+    d = _distinct
+    yield S("all_odd", d(make, 3, 3))
+    yield S("all_even", d(make, 2, 4))
+    yield S("all_transposed", d(make, 3, 4, nc="T"))
+    yield S("dim", d(make, 3, 4), 1)
+    yield S("dim_odd_keepdim", d(make, 2, 5), 1, True)
+    yield S("dim_kw_3d", d(make, 2, 3, 4), dim=0)
+    yield S("transposed", d(make, 3, 4, nc="T"), 0)
+    yield S("0d", make())
+    yield S("dim_0d", make(), 0)
+    yield S("empty_lanes", make(0, 3), 1)
+    if make.dtype in FLOATS:
+        yield S("all_empty", make(0, 3))
+        nan = _nan_arg(make, (3, 4), ((0, 1), (2, 0), (2, 3)))
+        yield no_gradcheck(S("nan_all", nan)) if op.name == "median" else S("nan_all", nan)
+        nan_rows = make.values((3, 4))
+        nan_rows[0, 1] = nan_rows[2, 0] = nan_rows[2, 3] = np.nan
+        if op.name == "median":  # (nanmedian's index in a lane of NaNs only is unspecified)
+            nan_rows[1, :] = np.nan
+        yield no_gradcheck(S("nan_dim", Arg(nan_rows), 1))
+
+
+def _median_rule(args, kwargs):
+    has_dim = (len(args) > 1 and args[1] is not None) or kwargs.get("dim") is not None
+    return (args[0].dtype, cr.int64) if has_dim else args[0].dtype
+
+
+def _err_median(op, make):
+    yield E("empty_dim", IndexError, "non-zero size", make(3, 0), 1)
+    yield E("dim_out_of_range", IndexError, "out of range", make(3, 4), 2)
+
+
+def _mode_samples(op, make):
+    yield S("default", make(3, 6))
+    yield S("dim0_keepdim", make(5, 3), 0, True)
+    yield S("dim_kw_3d", make(2, 5, 3), dim=1)
+    yield S("transposed", make(4, 5, nc="T"), 1)
+    yield S("0d", make())
+    yield S("empty_lanes", make(0, 3), 1)
+    if make.dtype in FLOATS:
+        t = np.array([[1.0, 2.0, 2.0, 1.0, 3.0], [5.0, 5.0, 4.0, 4.0, -1.0]], dtype=_NP[make.dtype])
+        yield no_gradcheck(S("ties", Arg(t)))
+
+
+def _err_mode(op, make):
+    yield E("empty_dim", IndexError, "non-zero size", make(3, 0))
+    yield E("dim_out_of_range", IndexError, "out of range", make(3, 4), 2)
+
+
+def _quantile_samples(op, make):
+    def q(*vals):
+        return Arg(np.array(vals, dtype=_NP[make.dtype]), grad=False)
+
+    yield S("all", make(3, 4), 0.3)
+    yield S("all_keepdim", make(2, 3), 0.75, None, True)
+    yield S("dim", make(3, 5), 0.4, 1)
+    yield S("dim_keepdim", make(3, 5), 0.5, 0, True)
+    yield S("q_tensor", make(3, 4), q(0.1, 0.5, 1.0), 1)
+    yield S("q_tensor_keepdim", make(2, 3, 4), q(0.0, 0.65), -1, True)
+    yield S("q_tensor_all", make(3, 4), q(0.25, 0.9))
+    yield S("q_tensor_all_keepdim", make(2, 3), q(0.25, 0.9), keepdim=True)
+    yield S("q_0d_tensor", make(3, 4), Arg(np.array(0.6, dtype=_NP[make.dtype]), grad=False), 1)
+    yield S("q_int", make(3, 4), 1, dim=0)
+    yield S("transposed", make(3, 4, nc="T"), 0.3, 1)
+    yield S("0d", make(), 0.5)
+    yield S("0d_dim_keepdim", make(), 0.5, 0, True)
+    for mode in ("lower", "higher", "midpoint", "nearest", "linear"):
+        yield S(f"interpolation_{mode}", make(3, 5), q(0.1, 0.375, 0.5, 0.9), 1, interpolation=mode)
+    if make.dtype in FLOATS:
+        nan = make.values((3, 5))
+        nan[0, 1] = nan[2, 0] = nan[2, 3] = np.nan
+        nan[1, :] = np.nan
+        yield no_gradcheck(S("nan_dim", Arg(nan), q(0.2, 0.7), 1))
+        one_nan = make.values((4,))
+        one_nan[2] = np.nan
+        s = S("nan_all", Arg(one_nan), 0.5)
+        yield no_gradcheck(s) if op.name == "quantile" else s
+
+
+def _err_quantile(op, make):
+    yield E("q_above_one", ValueError, r"\[0, 1\]", make(3, 4), 1.5)
+    yield E(
+        "q_negative",
+        ValueError,
+        r"\[0, 1\]",
+        make(3, 4),
+        Arg(np.array([0.5, -0.1], dtype=np.float32), grad=False),
+    )
+    yield E("q_nan", ValueError, r"\[0, 1\]", make(3, 4), float("nan"))
+    yield E("q_2d", ValueError, "1-D", make(3, 4), Arg(np.array([[0.5]], dtype=np.float32), grad=False))
+    yield E("q_other_dtype", TypeError, "dtype", make(3, 4), Arg(np.array([0.5]), grad=False))
+    yield E("empty", ValueError, "non-empty", make(0, 3), 0.5)
+    yield E("bad_interpolation", ValueError, "interpolation", make(3, 4), 0.5, interpolation="cubic")
+    yield E("dim_out_of_range", IndexError, "out of range", make(3, 4), 0.5, 2)
+
+
+def _unique_samples(op, make):
+    yield S("default", make(3, 4))
+    yield S("inverse", make(3, 4), return_inverse=True)
+    yield S("counts", make(2, 5), return_counts=True)
+    yield S("inverse_counts", make(4, 3, nc="T"), return_inverse=True, return_counts=True)
+    yield S("strided", make(3, 2, nc="step"), return_inverse=True)
+    yield S("0d", make(), return_inverse=True, return_counts=True)
+    yield S("empty", make(0, 3), return_inverse=True, return_counts=True)
+    rows = make.values((2, 3))
+    rows = np.concatenate([rows, rows[:1], rows[1:]], axis=0)  # repeated rows
+    yield S("dim0", Arg(rows), dim=0, return_inverse=True, return_counts=True)
+    yield S("dim1", Arg(rows.T.copy()), dim=1, return_inverse=True, return_counts=True)
+    yield S("dim_neg", Arg(rows.copy()), dim=-2)
+    yield S("empty_dim", make(0, 3), dim=0, return_inverse=True, return_counts=True)
+    if make.dtype in FLOATS:
+        dup = np.array([3.0, 1.0, 2.0, 1.0, 3.0, -0.0, 0.0], dtype=_NP[make.dtype])
+        yield S("duplicates", Arg(dup), return_inverse=True, return_counts=True)
+        yield S("nan", Arg(np.array([np.nan, 1.0, np.nan, 1.0], dtype=_NP[make.dtype])), return_counts=True)
+    if op.name == "unique":
+        yield S("sorted_false", make(3, 4), sorted=False, return_inverse=True)
+        yield S("positional", make(3, 4), True, True, True)
+
+
+def _unique_rule(*positional):
+    """unique's result: the values, then int64 inverse and counts when asked for."""
+
+    def rule(args, kwargs):
+        kw = dict(zip(positional, args[1:]))
+        kw.update(kwargs)
+        n = bool(kw.get("return_inverse")) + bool(kw.get("return_counts"))
+        return (args[0].dtype,) + (cr.int64,) * n if n else args[0].dtype
+
+    return rule
+
+
+def _err_unique(op, make):
+    yield E("dim_on_0d", IndexError, "0-d", make(), dim=0)
+    yield E("dim_out_of_range", IndexError, "out of range", make(3, 4), dim=2)
+    yield E("other_dim_empty", ValueError, "0-sized", make(0, 3), dim=1)
+
+
+def _sorted_arg(make, *shape):
+    return Arg(np.sort(make.values(shape), axis=-1))
+
+
+def _searchsorted_samples(op, make):
+    s = _sorted_arg
+    yield S("1d", s(make, 6), make(3, 4))
+    yield S("right", s(make, 6), make(2, 5), right=True)
+    yield S("side_right", s(make, 5), make(7), side="right")
+    yield S("side_left", s(make, 5), make(7), side="left")
+    yield S("nd", s(make, 2, 5), make(2, 3))
+    yield S("nd_right", s(make, 2, 3, 4), make(2, 3, 2), right=True)
+    yield S("scalar", s(make, 6), make.scalar())
+    yield S("0d_values", s(make, 6), make())
+    yield S("transposed_values", s(make, 6), make(3, 4, nc="T"))
+    yield S("empty_values", s(make, 4), make(0, 3))
+    yield S("empty_sequence", s(make, 0), make(3))
+    seq = make.values((6,))
+    order = np.argsort(seq, kind="stable").astype(np.int64)
+    yield S("sorter", Arg(seq), make(4), sorter=Arg(order))
+    yield S("out_int32_false", s(make, 6), make(3), out_int32=False)
+    if make.dtype in FLOATS:
+        yield S("nan_values", s(make, 5), _nan_arg(make, (2, 3)))
+
+
+def _err_searchsorted(op, make):
+    yield E("0d_sequence", ValueError, "at least one dimension", make(), make(3))
+    yield E("leading_dims_differ", ValueError, "share all dimensions", make(2, 5), make(3, 3))
+    yield E("scalar_with_nd", ValueError, "1-D", make(2, 5), 0)
+    yield E("side_contradicts_right", ValueError, "contradict", make(5), make(3), right=True, side="left")
+    yield E("bad_side", ValueError, "side", make(5), make(3), side="middle")
+    yield E("sorter_shape", ValueError, "sorter", make(5), make(3), sorter=Arg(np.arange(4)))
+    yield E(
+        "sorter_out_of_range", IndexError, "out of range", make(3), make(2), sorter=Arg(np.array([0, 1, 3]))
+    )
+    yield E("sorter_float", TypeError, "int64", make(3), make(2), sorter=make(3, dtype="float32"))
+    yield E("string_value", TypeError, "tensor or a number", make(3), "a")
+
+
+def _bucketize_samples(op, make):
+    b = Arg(np.sort(make.values((5,))))
+    yield S("2d", make(3, 4), b)
+    yield S("right", make(3, 4), Arg(b.array.copy()), right=True)
+    yield S("scalar", make.scalar(), Arg(b.array.copy()))
+    yield S("0d", make(), Arg(b.array.copy()))
+    yield S("transposed", make(3, 4, nc="T"), Arg(b.array.copy()))
+    yield S("empty", make(0, 2), Arg(b.array.copy()))
+    yield S("empty_boundaries", make(3), Arg(b.array[:0].copy()))
+
+
+def _err_bucketize(op, make):
+    yield E("2d_boundaries", ValueError, "1-D", make(3), make(1, 3))
+
+
 OP_DB: list[OpInfo] = [
     # ---- elementwise, one input ----
     _unary_row("abs", FMI, dtypes=NUMERIC, rule=same, aliases=("absolute",), operator=abs),
@@ -2005,15 +2448,6 @@ OP_DB: list[OpInfo] = [
         _prod_samples,
         dtypes=ALL_DTYPES,
         dtype_rule=sum_rule,
-        xfails=(
-            XFail(
-                "errors",
-                "prod(x, (0, 1)) (a tuple dim, which prod does not take) raises "
-                "pybind11's RuntimeError 'Unable to cast Python instance of type tuple to C++ type "
-                "?' instead of a TypeError naming prod and its dim argument",
-                sample="tuple_dim",
-            ),
-        ),
     ),
     OpInfo("amax", FM, reduce_samples(empty_all=False), dtypes=NUMERIC),
     OpInfo("amin", FM, reduce_samples(empty_all=False), dtypes=NUMERIC),
@@ -2026,7 +2460,6 @@ OP_DB: list[OpInfo] = [
         dtypes=NUMERIC,
         dtype_rule=const("int64"),
         supports_grad=False,
-        xfails=(_ARG_EMPTY,),
     ),
     OpInfo(
         "argmin",
@@ -2035,7 +2468,6 @@ OP_DB: list[OpInfo] = [
         dtypes=NUMERIC,
         dtype_rule=const("int64"),
         supports_grad=False,
-        xfails=(_ARG_EMPTY,),
     ),
     OpInfo("std", FM, _var_samples, domain=(-2.0, 2.0)),
     OpInfo("var", FM, _var_samples, domain=(-2.0, 2.0)),
@@ -2363,6 +2795,180 @@ OP_DB: list[OpInfo] = [
     OpInfo("_nll_loss", F, _nll_samples, ref=_ref_nll),
     OpInfo("_binary_cross_entropy", F, _bce_samples, ref=_ref_bce),
     OpInfo("_binary_cross_entropy_with_logits", F, _bce_logits_samples, ref=_ref_bce_logits),
+    # ---- sorting, selection, scans and reductions ----
+    OpInfo(
+        "cumsum",
+        FMI,
+        _scan_samples(dtype_kw=True),
+        dtypes=ALL_DTYPES,
+        dtype_rule=sum_rule,
+        error_inputs=_err_cumsum,
+    ),
+    OpInfo(
+        "cumprod",
+        FMI,
+        _scan_samples(dtype_kw=True, zeros=True),
+        dtypes=ALL_DTYPES,
+        dtype_rule=sum_rule,
+        error_inputs=_err_cumsum,
+    ),
+    OpInfo("logcumsumexp", FM, _scan_samples(), domain=(-3.0, 3.0), error_inputs=_err_scan),
+    OpInfo(
+        "cummax",
+        FM,
+        _scan_samples(),
+        dtypes=ALL_DTYPES,
+        dtype_rule=_scan_values_indices,
+        error_inputs=_err_scan,
+    ),
+    OpInfo(
+        "cummin",
+        FM,
+        _scan_samples(),
+        dtypes=ALL_DTYPES,
+        dtype_rule=_scan_values_indices,
+        error_inputs=_err_scan,
+    ),
+    OpInfo(
+        "all",
+        FM,
+        _truth_samples,
+        dtypes=ALL_DTYPES,
+        dtype_rule=const("bool"),
+        supports_grad=False,
+        error_inputs=_err_reduce_dims,
+    ),
+    OpInfo(
+        "any",
+        FM,
+        _truth_samples,
+        dtypes=ALL_DTYPES,
+        dtype_rule=const("bool"),
+        supports_grad=False,
+        error_inputs=_err_reduce_dims,
+    ),
+    OpInfo(
+        "count_nonzero",
+        FM,
+        _count_nonzero_samples,
+        dtypes=ALL_DTYPES,
+        dtype_rule=const("int64"),
+        supports_grad=False,
+        error_inputs=_err_reduce_dims,
+    ),
+    OpInfo(
+        "aminmax",
+        FM,
+        _aminmax_samples,
+        dtypes=ALL_DTYPES,
+        dtype_rule=_aminmax_rule,
+        error_inputs=_err_aminmax,
+    ),
+    OpInfo(
+        "nansum",
+        FM,
+        _nan_reduce_samples,
+        dtypes=ALL_DTYPES,
+        dtype_rule=sum_rule,
+        error_inputs=_err_reduce_dims,
+    ),
+    OpInfo(
+        "nanmean",
+        FM,
+        _nan_reduce_samples,
+        dtype_rule=dtype_kwarg_or_same,
+        error_inputs=_err_reduce_dims,
+        xfails=(
+            XFail(
+                "torch",
+                "over a row of NaNs only, the NaN entries get a zero gradient; PyTorch gives them NaN",
+                sample="nan_whole_row",
+            ),
+        ),
+    ),
+    OpInfo("var_mean", F, _var_samples, dtype_rule=_moments_rule, domain=(-2.0, 2.0), error_inputs=err_dim()),
+    OpInfo("std_mean", F, _var_samples, dtype_rule=_moments_rule, domain=(-2.0, 2.0), error_inputs=err_dim()),
+    OpInfo(
+        "dist",
+        FM,
+        _dist_samples,
+        dtype_rule=promote(0, 1),
+        promotes=(0, 1),
+        domain=(-2.0, 2.0),
+        error_inputs=_err_dist,
+        no_ref_samples=("p_0",),
+        note="PyTorch's backward of dist with p=0 fails (an undefined gradient); chainrule's is 0",
+    ),
+    OpInfo("cdist", F, _cdist_samples, domain=(-2.0, 2.0), error_inputs=_err_cdist),
+    OpInfo(
+        "sort", FM, _sort_samples, dtypes=ALL_DTYPES, dtype_rule=_scan_values_indices, error_inputs=_err_sort
+    ),
+    OpInfo(
+        "argsort",
+        FM,
+        _sort_samples,
+        dtypes=ALL_DTYPES,
+        dtype_rule=const("int64"),
+        supports_grad=False,
+        error_inputs=_err_sort,
+    ),
+    OpInfo("msort", FM, _msort_samples, dtypes=ALL_DTYPES),
+    OpInfo(
+        "topk", FM, _topk_samples, dtypes=NUMERIC, dtype_rule=_scan_values_indices, error_inputs=_err_topk
+    ),
+    OpInfo(
+        "kthvalue",
+        FM,
+        _kthvalue_samples,
+        dtypes=NUMERIC,
+        dtype_rule=_scan_values_indices,
+        error_inputs=_err_kthvalue,
+    ),
+    OpInfo("median", FM, _median_samples, dtypes=NUMERIC, dtype_rule=_median_rule, error_inputs=_err_median),
+    OpInfo(
+        "nanmedian", FM, _median_samples, dtypes=NUMERIC, dtype_rule=_median_rule, error_inputs=_err_median
+    ),
+    OpInfo(
+        "mode", FM, _mode_samples, dtypes=ALL_DTYPES, dtype_rule=_scan_values_indices, error_inputs=_err_mode
+    ),
+    OpInfo("quantile", FM, _quantile_samples, error_inputs=_err_quantile),
+    OpInfo("nanquantile", FM, _quantile_samples, error_inputs=_err_quantile),
+    OpInfo(
+        "unique",
+        FM,
+        _unique_samples,
+        dtypes=ALL_DTYPES,
+        dtype_rule=_unique_rule("sorted", "return_inverse", "return_counts"),
+        supports_grad=False,
+        error_inputs=_err_unique,
+    ),
+    OpInfo(
+        "unique_consecutive",
+        FM,
+        _unique_samples,
+        dtypes=ALL_DTYPES,
+        dtype_rule=_unique_rule("return_inverse", "return_counts"),
+        supports_grad=False,
+        error_inputs=_err_unique,
+    ),
+    OpInfo(
+        "searchsorted",
+        F,
+        _searchsorted_samples,
+        dtypes=NUMERIC,
+        dtype_rule=const("int64"),
+        supports_grad=False,
+        error_inputs=_err_searchsorted,
+    ),
+    OpInfo(
+        "bucketize",
+        F,
+        _bucketize_samples,
+        dtypes=NUMERIC,
+        dtype_rule=const("int64"),
+        supports_grad=False,
+        error_inputs=_err_bucketize,
+    ),
 ]
 
 OPS_BY_NAME: dict[str, list[OpInfo]] = {}
@@ -2381,7 +2987,7 @@ NOT_OPS = frozenset(
     _run_backward _make_function_node Node _HookFlag _SavedTensorsHandle _op_registry
     ShapeError DTypeError IndexingError ArgumentError AutogradError
     _sgd_step _adam_step _rmsprop_step _adagrad_step _clip_by_total_norm_ _total_norm _clamp_abs_
-    _copy_from_flat_ _zero_ _normal_ _uniform_
+    _copy_from_flat_ _zero_ _normal_ _uniform_ normal bernoulli multinomial
     Tensor dtype Generator float32 float64 int64 bool
 """.split()
 )
@@ -2402,6 +3008,7 @@ NOT_OP_METHODS = frozenset(
     backward register_hook retain_grad requires_grad_ item tolist numpy data_ptr dim element_size
     is_contiguous is_floating_point nelement numel size stride storage_offset type
     new_empty new_full new_ones new_tensor new_zeros normal_ uniform_ cpu cuda get_device
+    bernoulli bernoulli_ multinomial
     allclose equal isclose is_nonzero floor_divide ravel repeat_interleave roll rot90 tensor_split tile
     unflatten
 """.split()

@@ -79,6 +79,9 @@ Dims parse_shape_args(const py::args& args, const char* op);
 /// dim=None / int / tuple of ints -> list (empty for None).
 std::vector<int64_t> parse_dims(py::handle o, const char* op);
 
+/// A named-tuple class like PyTorch's torch.return_types.<name> (module chainrule.return_types).
+py::object return_type(const char* name, std::vector<const char*> fields);
+
 /// Holds a Python object; the last owner drops it with the GIL held, from any thread.
 std::shared_ptr<py::object> gil_safe(py::object o);
 
@@ -95,6 +98,7 @@ void register_elementwise(OpRegistry& reg);
 void register_math(OpRegistry& reg);
 void register_matrix(OpRegistry& reg);
 void register_reduce(OpRegistry& reg);
+void register_sort(OpRegistry& reg);
 void register_shape(OpRegistry& reg);
 void register_index(OpRegistry& reg);
 void register_linalg(OpRegistry& reg);

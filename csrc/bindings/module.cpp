@@ -17,6 +17,7 @@ PYBIND11_MODULE(_core, m) {
   crpy::register_math(ops);
   crpy::register_matrix(ops);
   crpy::register_reduce(ops);
+  crpy::register_sort(ops);
   crpy::register_shape(ops);
   crpy::register_index(ops);
   crpy::register_linalg(ops);

@@ -254,6 +254,85 @@ void register_creation(py::module_& m, PyTensorClass& cls) {
       py::arg("n"), py::kw_only(), py::arg("generator") = py::none(), py::arg("dtype") = py::none(),
       py::arg("requires_grad") = false, py::arg("device") = py::none());
 
+  // --- sampling with tensor parameters ---
+  m.def(
+      "normal",
+      [](py::handle mean, py::handle std, py::handle size, py::object generator, py::object dtype,
+         bool requires_grad, py::object) {
+        bool mt = is_tensor(mean), st = is_tensor(std);
+        bool f = false;
+        cr::Generator* g = as_generator(generator);
+        if (mt || st) {
+          if (!size.is_none())
+            throw cr::TypeError(
+                "normal(): size= is only taken with a number mean and std; the shape "
+                "comes from the mean/std tensors");
+          Tensor mean_t = mt ? as_tensor_unchecked(mean) : Tensor();
+          Tensor std_t = st ? as_tensor_unchecked(std) : Tensor();
+          double mv = mt ? 0.0 : number(mean, "normal", f), sv = st ? 1.0 : number(std, "normal", f);
+          return finish(cr::normal(mean_t, std_t, mv, sv, g), requires_grad);
+        }
+        if (size.is_none())
+          throw cr::TypeError(
+              "normal(): with a number mean and std, size is required, e.g. "
+              "normal(0.0, 1.0, (2, 3)); or pass a tensor mean or std");
+        double mv = number(mean, "normal", f), sv = number(std, "normal", f);
+        if (!(sv >= 0.0)) throw cr::ValueError(cr::str("normal(): expects std >= 0.0, but found std ", sv));
+        Tensor t = Tensor::empty(parse_shape(size, "normal"), float_dtype(dtype, "normal"));
+        cr::normal_(t, mv, sv, g);
+        return finish(t, requires_grad);
+      },
+      py::arg("mean"), py::arg("std") = 1.0, py::arg("size") = py::none(), py::kw_only(),
+      py::arg("generator") = py::none(), py::arg("dtype") = py::none(), py::arg("requires_grad") = false,
+      py::arg("device") = py::none(),
+      "normal(mean, std=1.0, size=None, *, generator=None, dtype=None, requires_grad=False) -> Tensor\n\n"
+      "Normal samples: elementwise for a tensor mean and/or std (broadcast; zero gradient), or of the given "
+      "size for numbers.");
+  auto bernoulli = [](const Tensor& t, py::handle p, py::object generator) {
+    cr::Generator* g = as_generator(generator);
+    if (p.is_none()) return cr::bernoulli(t, g);
+    bool f = false;
+    double pv = number(p, "bernoulli", f);
+    Tensor out = Tensor::empty(t.shape(), t.dtype());
+    cr::bernoulli_(out, pv, g);
+    return out;
+  };
+  const char* bernoulli_doc =
+      "bernoulli(input, p=None, *, generator=None) -> Tensor\n\n1 with probability input (elementwise, "
+      "floating, in [0, 1]), or with probability p when given, else 0; input's dtype.";
+  m.def("bernoulli", bernoulli, py::arg("input"), py::arg("p") = py::none(), py::kw_only(),
+        py::arg("generator") = py::none(), bernoulli_doc);
+  cls.def("bernoulli", bernoulli, py::arg("p") = py::none(), py::kw_only(), py::arg("generator") = py::none(),
+          bernoulli_doc);
+  cls.def(
+      "bernoulli_",
+      [](const Tensor& t, py::handle p, py::object generator) {
+        check_inplace(t, "bernoulli_");
+        cr::Generator* g = as_generator(generator);
+        if (is_tensor(p)) {
+          cr::bernoulli_(t, as_tensor_unchecked(p), g);
+        } else {
+          bool f = false;
+          cr::bernoulli_(t, number(p, "bernoulli_", f), g);
+        }
+        return t;
+      },
+      py::arg("p") = 0.5, py::kw_only(), py::arg("generator") = py::none(),
+      "bernoulli_(p=0.5, *, generator=None) -> Tensor\n\nIn place: each element becomes 1 with probability "
+      "p (a number, or a tensor broadcast to self), else 0.");
+  auto multinomial = [](const Tensor& t, py::handle num_samples, bool replacement, py::object generator) {
+    return cr::multinomial(t, int_arg(num_samples, "multinomial", "num_samples"), replacement,
+                           as_generator(generator));
+  };
+  const char* multinomial_doc =
+      "multinomial(input, num_samples, replacement=False, *, generator=None) -> Tensor\n\nnum_samples "
+      "category indices per row of a 1-D or 2-D tensor of non-negative weights; without replacement no "
+      "category repeats within a row.";
+  m.def("multinomial", multinomial, py::arg("input"), py::arg("num_samples"), py::arg("replacement") = false,
+        py::kw_only(), py::arg("generator") = py::none(), multinomial_doc);
+  cls.def("multinomial", multinomial, py::arg("num_samples"), py::arg("replacement") = false, py::kw_only(),
+          py::arg("generator") = py::none(), multinomial_doc);
+
   // --- deterministic factories ---
   m.def(
       "full",

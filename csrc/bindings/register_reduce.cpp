@@ -6,15 +6,18 @@
 
 namespace crpy {
 
-namespace {
-
-// PyTorch's torch.return_types.max / min: a namedtuple (values, indices).
-py::object return_type(const char* name) {
-  py::object nt =
-      py::module_::import("collections").attr("namedtuple")(name, py::make_tuple("values", "indices"));
+py::object return_type(const char* name, std::vector<const char*> fields) {
+  py::tuple names(fields.size());
+  for (size_t i = 0; i < fields.size(); ++i) names[i] = py::str(fields[i]);
+  py::object nt = py::module_::import("collections").attr("namedtuple")(name, names);
   nt.attr("__module__") = "chainrule.return_types";
   return nt;
 }
+
+namespace {
+
+// PyTorch's torch.return_types.max / min: a namedtuple (values, indices).
+py::object values_indices_type(const char* name) { return return_type(name, {"values", "indices"}); }
 
 DType float_dtype_arg(const Tensor& t, py::handle dtype) { return parse_dtype(dtype, t.dtype()); }
 
@@ -77,7 +80,7 @@ Tensor std_obj(const Tensor& t, py::handle dim, py::handle unbiased, bool keepdi
 }
 template <bool IsMax>
 py::object max_min_obj(const Tensor& t, py::handle dim, bool keepdim) {
-  static py::object type = return_type(IsMax ? "max" : "min");
+  static py::object type = values_indices_type(IsMax ? "max" : "min");
   reject_tensor_dim(dim, IsMax ? "max" : "min", IsMax ? "maximum" : "minimum");
   if (dim.is_none()) return py::cast(IsMax ? cr::amax(t, {}, false) : cr::amin(t, {}, false));
   int64_t d = parse_dims(dim, IsMax ? "max" : "min").at(0);
@@ -102,9 +105,61 @@ Tensor logsumexp_obj(const Tensor& t, py::handle dim, bool keepdim) {
   return cr::logsumexp(t, parse_dims(dim, "logsumexp"), keepdim);
 }
 Tensor prod_obj(const Tensor& t, py::handle dim, bool keepdim, py::handle dtype) {
+  if (!dim.is_none() && (PyBool_Check(dim.ptr()) || !PyIndex_Check(dim.ptr())))
+    throw cr::TypeError(
+        cr::str("prod(): dim must be an int (prod reduces one dim, or all of them with dim=None), got ",
+                py::str(py::type::of(dim).attr("__name__")).cast<std::string>()));
   Tensor x = with_dtype(t, dtype);
   if (dim.is_none()) return cr::prod(x, {}, false);
   return cr::prod(x, {py::cast<int64_t>(dim)}, keepdim);
+}
+
+// ---- logical, counting and NaN-ignoring reductions, moments, distances ----
+template <bool IsAll>
+Tensor all_any_obj(const Tensor& t, py::handle dim, bool keepdim) {
+  std::vector<int64_t> dims = parse_dims(dim, IsAll ? "all" : "any");
+  return IsAll ? cr::all(t, dims, keepdim) : cr::any(t, dims, keepdim);
+}
+Tensor count_nonzero_obj(const Tensor& t, py::handle dim) {
+  return cr::count_nonzero(t, parse_dims(dim, "count_nonzero"));
+}
+py::object aminmax_obj(const Tensor& t, py::handle dim, bool keepdim) {
+  static py::object type = return_type("aminmax", {"min", "max"});
+  std::vector<int64_t> dims;
+  if (!dim.is_none()) dims.push_back(py::cast<int64_t>(dim));
+  auto r = cr::aminmax(t, dims, keepdim);
+  return type(r.first, r.second);
+}
+Tensor nansum_obj(const Tensor& t, py::handle dim, bool keepdim, py::handle dtype) {
+  return cr::nansum(with_dtype(t, dtype), parse_dims(dim, "nansum"), keepdim);
+}
+Tensor nanmean_obj(const Tensor& t, py::handle dim, bool keepdim, py::handle dtype) {
+  if (!cr::is_floating(t.dtype()))
+    throw cr::TypeError(cr::str("nanmean(): expected a floating point input, got ", cr::dtype_name(t.dtype()),
+                                " (convert first, e.g. x.double())"));
+  return cr::nanmean(with_dtype(t, dtype), parse_dims(dim, "nanmean"), keepdim);
+}
+template <bool IsStd>
+py::tuple moments_obj(const Tensor& t, py::handle dim, py::handle unbiased, bool keepdim,
+                      py::handle correction) {
+  const char* op = IsStd ? "std_mean" : "var_mean";
+  if (!cr::is_floating(t.dtype()))
+    throw cr::TypeError(cr::str(op, "(): expected a floating point input, got ", cr::dtype_name(t.dtype()),
+                                " (convert first, e.g. x.double())"));
+  double c = correction_of(dim, unbiased, correction, op);
+  std::vector<int64_t> dims = parse_dims(dim, op);
+  auto r = IsStd ? cr::std_mean(t, dims, c, keepdim) : cr::var_mean(t, dims, c, keepdim);
+  return py::make_tuple(r.first, r.second);
+}
+Tensor dist_obj(const Tensor& t, const Tensor& other, double p) { return cr::dist(t, other, p); }
+Tensor cdist_obj(const Tensor& x1, const Tensor& x2, double p, const std::string& compute_mode) {
+  if (compute_mode != "use_mm_for_euclid_dist_if_necessary" && compute_mode != "use_mm_for_euclid_dist" &&
+      compute_mode != "donot_use_mm_for_euclid_dist")
+    throw cr::ValueError(
+        cr::str("cdist(): ", compute_mode,
+                " is not a valid value for compute_mode (use_mm_for_euclid_dist_if_necessary, "
+                "use_mm_for_euclid_dist or donot_use_mm_for_euclid_dist)"));
+  return cr::cdist(x1, x2, p);
 }
 
 }  // namespace
@@ -166,6 +221,49 @@ void register_reduce(OpRegistry& reg) {
          "logsumexp(input, dim, keepdim=False) -> Tensor\n\nlog(sum(exp(input))), "
          "computed stably.",
          input, py::arg("dim"), keepdim);
+  reg.op("all", FM, &all_any_obj<true>,
+         "all(input, dim=None, keepdim=False) -> Tensor\n\nTrue where every element over dim (an int, a "
+         "tuple, or None for all) is nonzero; a bool result for any dtype, true over no elements.",
+         input, dim_none, keepdim);
+  reg.op("any", FM, &all_any_obj<false>,
+         "any(input, dim=None, keepdim=False) -> Tensor\n\nTrue where some element over dim (an int, a "
+         "tuple, or None for all) is nonzero; a bool result for any dtype, false over no elements.",
+         input, dim_none, keepdim);
+  reg.op("count_nonzero", FM, &count_nonzero_obj,
+         "count_nonzero(input, dim=None) -> Tensor\n\nNumber of nonzero elements over dim (an int, a "
+         "tuple, or None for all), as int64.",
+         input, dim_none);
+  reg.op("aminmax", FM, &aminmax_obj,
+         "aminmax(input, *, dim=None, keepdim=False) -> (min, max)\n\namin and amax in one call, as a "
+         "named tuple; ties share the gradient.",
+         input, py::kw_only(), dim_none, keepdim);
+  reg.op("nansum", FM, &nansum_obj,
+         "nansum(input, dim=None, keepdim=False, *, dtype=None) -> Tensor\n\nSum over dim treating NaN as "
+         "zero (NaN entries get no gradient).",
+         input, dim_none, keepdim, py::kw_only(), dtype);
+  reg.op("nanmean", FM, &nanmean_obj,
+         "nanmean(input, dim=None, keepdim=False, *, dtype=None) -> Tensor\n\nMean over dim of the "
+         "non-NaN entries (NaN where there are none); floating inputs only.",
+         input, dim_none, keepdim, py::kw_only(), dtype);
+  reg.op("var_mean", kFunction, &moments_obj<false>,
+         "var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> (Tensor, Tensor)"
+         "\n\nvar and mean over dim in one call (a tuple); both differentiable.",
+         input, dim_none, py::arg("unbiased") = py::none(), keepdim, py::kw_only(),
+         py::arg("correction") = py::none());
+  reg.op("std_mean", kFunction, &moments_obj<true>,
+         "std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> (Tensor, Tensor)"
+         "\n\nstd and mean over dim in one call (a tuple); both differentiable.",
+         input, dim_none, py::arg("unbiased") = py::none(), keepdim, py::kw_only(),
+         py::arg("correction") = py::none());
+  reg.op("dist", FM, &dist_obj,
+         "dist(input, other, p=2) -> Tensor\n\nThe p-norm of input - other (broadcast; floating inputs).",
+         input, py::arg("other"), py::arg("p") = 2.0);
+  reg.op("cdist", kFunction, &cdist_obj,
+         "cdist(x1, x2, p=2.0, compute_mode='use_mm_for_euclid_dist_if_necessary') -> Tensor\n\n"
+         "p-norm distances between the rows of x1 [..., P, M] and x2 [..., R, M]: [..., P, R]. Always "
+         "computed from the differences (every compute_mode), so small distances stay accurate.",
+         py::arg("x1"), py::arg("x2"), py::arg("p") = 2.0,
+         py::arg("compute_mode") = "use_mm_for_euclid_dist_if_necessary");
   reg.op("prod", FM, &prod_obj,
          "prod(input, dim=None, keepdim=False, *, dtype=None) -> Tensor\n\nProduct over dim.", input,
          dim_none, keepdim, py::kw_only(), dtype);

@@ -1,7 +1,11 @@
 #include "ops/creation.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
+#include <numeric>
+#include <vector>
 #include "ops/derivatives.h"
 #include "ops/loops.h"
 #include "ops/shape.h"
@@ -273,6 +277,194 @@ Tensor randperm(int64_t n, DType dtype, Generator* g) {
     for (int64_t i = 0; i < n; ++i) p[i] = static_cast<T>(perm[(size_t)i]);
   });
   return t;
+}
+
+}  // namespace cr
+
+// ---- sampling from tensors of parameters --------------------------------------------------------
+namespace cr {
+
+namespace {
+
+// Random draws have no useful derivative: PyTorch records them with a zero gradient, so that the
+// result still requires grad when a parameter does.
+Tensor zero_grad_of(const Dims& shape, const Tensor& grad) { return zeros(shape, grad.dtype()); }
+const Derivative<2, 0> normal_both_grad{
+    "NormalBackward3",
+    {"mean", "std"},
+    {[](const auto& d) { return zero_grad_of(d.input_shape(0), d.grad); },
+     [](const auto& d) { return zero_grad_of(d.input_shape(1), d.grad); }}};
+const Derivative<1, 0> normal_mean_grad{
+    "NormalBackward1", {"mean"}, {[](const auto& d) { return zero_grad_of(d.input_shape(0), d.grad); }}};
+const Derivative<1, 0> normal_std_grad{
+    "NormalBackward2", {"std"}, {[](const auto& d) { return zero_grad_of(d.input_shape(0), d.grad); }}};
+const Derivative<1, 0> bernoulli_grad{
+    "BernoulliBackward0", {"self"}, {[](const auto& d) { return zero_grad_of(d.input_shape(0), d.grad); }}};
+
+/// A uniform double in [0, 1) from 64 random bits.
+inline double unit_double(uint64_t bits) { return (double)(bits >> 11) * k2pow53; }
+
+/// Checks that every element of a floating tensor lies in [lo, hi] (NaN fails).
+bool all_within(const Tensor& t, double lo, double hi) {
+  bool ok = true;
+  dispatch_floating(t.dtype(), "check", [&](auto tag) {
+    using T = decltype(tag);
+    Tensor c = t.is_contiguous() ? t : contiguous_copy(t);
+    const T* p = c.data<T>();
+    for (int64_t i = 0, n = c.numel(); i < n && ok; ++i) ok = (double)p[i] >= lo && (double)p[i] <= hi;
+  });
+  return ok;
+}
+
+/// out[i] = u_i < p_i with u_i uniform, as T; p (contiguous doubles) of out's element count.
+template <class T>
+void bernoulli_fill(T* out, const double* p, int64_t n, Generator* g) {
+  uint64_t key, first;
+  gen_or_default(g).reserve((uint64_t)n, key, first);
+  parallel_for(0, n, kElementwiseGrain, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i)
+      out[i] = static_cast<T>(unit_double(random_bits(key, first + (uint64_t)i)) < p[i] ? 1 : 0);
+  });
+}
+
+}  // namespace
+
+Tensor normal(const Tensor& mean, const Tensor& std, double mean_value, double std_value, Generator* g) {
+  for (const Tensor* t : {&mean, &std})
+    if (t->defined() && !is_floating(t->dtype()))
+      throw TypeError(str("normal(): mean and std must be floating point, got ", dtype_name(t->dtype())));
+  if (std.defined() ? !all_within(std, 0.0, std::numeric_limits<double>::infinity()) : !(std_value >= 0.0))
+    throw ValueError(std.defined() ? std::string("normal(): expects every element of std >= 0.0")
+                                   : str("normal(): expects std >= 0.0, but found std ", std_value));
+  DType dt = mean.defined() ? mean.dtype() : std.dtype();
+  Dims shape = mean.defined() && std.defined() ? broadcast_shapes(mean.shape(), std.shape(), "normal")
+               : mean.defined()                ? mean.shape()
+                                               : std.shape();
+  Tensor out;
+  {
+    NoGradGuard ng;
+    Tensor z = Tensor::empty(shape, dt);
+    normal_(z, 0.0, 1.0, g);
+    Tensor s = std.defined() ? mul(to_dtype(std, dt), z) : mul_scalar(z, std_value);
+    out = mean.defined() ? add(to_dtype(mean, dt), s) : add_scalar(s, mean_value);
+    if (out.shape() != shape) out = contiguous_copy(expand(out, shape));
+    out = detach(out);
+  }
+  if (mean.defined() && std.defined()) record(normal_both_grad, {mean, std}, out);
+  else if (mean.defined()) record(normal_mean_grad, {mean}, out);
+  else record(normal_std_grad, {std}, out);
+  return out;
+}
+
+Tensor bernoulli(const Tensor& p, Generator* g) {
+  if (!is_floating(p.dtype()))
+    throw TypeError(str("bernoulli(): expected a floating point tensor of probabilities, got ",
+                        dtype_name(p.dtype()), " (convert first, or pass p=)"));
+  if (!all_within(p, 0.0, 1.0))
+    throw ValueError("bernoulli(): every probability must be in [0, 1] (found one outside it, or NaN)");
+  Tensor probs = contiguous_copy_as(p, DType::Float64);
+  Tensor out = Tensor::empty(p.shape(), p.dtype());
+  dispatch_floating(p.dtype(), "bernoulli", [&](auto tag) {
+    using T = decltype(tag);
+    bernoulli_fill<T>(out.data<T>(), probs.data<double>(), out.numel(), g);
+  });
+  record(bernoulli_grad, {p}, out);
+  return out;
+}
+
+void bernoulli_(const Tensor& self, double p, Generator* g) {
+  if (!(p >= 0.0 && p <= 1.0))
+    throw ValueError(str("bernoulli_(): expects p to be in [0, 1], but got p=", p));
+  bernoulli_(self, scalar_tensor(p, DType::Float64), g);
+}
+
+void bernoulli_(const Tensor& self, const Tensor& p, Generator* g) {
+  if (!is_floating(p.dtype()))
+    throw TypeError(str("bernoulli_(): p must be a floating point tensor, got ", dtype_name(p.dtype())));
+  if (broadcast_shapes(self.shape(), p.shape(), "bernoulli_") != self.shape())
+    throw ShapeError(str("bernoulli_(): p of shape ", p.shape(), " cannot be broadcast to ", self.shape()));
+  if (!all_within(p, 0.0, 1.0))
+    throw ValueError("bernoulli_(): every probability must be in [0, 1] (found one outside it, or NaN)");
+  Tensor probs = contiguous_copy_as(expand(p, self.shape()), DType::Float64);
+  fill_through(self, [&](char* raw, int64_t n) {
+    dispatch_all(self.dtype(), [&](auto tag) {
+      using T = decltype(tag);
+      bernoulli_fill<T>((T*)raw, probs.data<double>(), n, g);
+    });
+  });
+}
+
+Tensor multinomial(const Tensor& probs, int64_t num_samples, bool replacement, Generator* g) {
+  if (probs.dim() != 1 && probs.dim() != 2)
+    throw ShapeError(
+        str("multinomial(): expected a 1-D or 2-D tensor of probabilities, got shape ", probs.shape()));
+  if (!is_floating(probs.dtype()))
+    throw TypeError(
+        str("multinomial(): expected floating point probabilities, got ", dtype_name(probs.dtype())));
+  if (num_samples <= 0)
+    throw ValueError(str("multinomial(): cannot sample n_sample <= 0 samples (got ", num_samples, ")"));
+  const int64_t rows = probs.dim() == 2 ? probs.size(0) : 1, cats = probs.shape().back();
+  if (!replacement && num_samples > cats)
+    throw ValueError(
+        str("multinomial(): cannot sample n_sample > prob_dist.size(-1) samples without "
+            "replacement (",
+            num_samples, " > ", cats, ")"));
+  Tensor w = contiguous_copy_as(probs, DType::Float64);
+  const double* wp = w.data<double>();
+  for (int64_t r = 0; r < rows; ++r) {
+    double total = 0;
+    for (int64_t c = 0; c < cats; ++c) {
+      double v = wp[r * cats + c];
+      if (!(v >= 0.0) || std::isinf(v))
+        throw ValueError("multinomial(): probability tensor contains either inf, nan or element < 0");
+      total += v;
+    }
+    if (!(total > 0.0))
+      throw ValueError(str("multinomial(): invalid multinomial distribution (sum of probabilities <= 0)",
+                           rows > 1 ? str(" in row ", r) : std::string()));
+  }
+  Tensor out = Tensor::empty(probs.dim() == 2 ? Dims{rows, num_samples} : Dims{num_samples}, DType::Int64);
+  int64_t* o = out.data<int64_t>();
+  const int64_t per_row = replacement ? num_samples : cats;
+  uint64_t key, first;
+  gen_or_default(g).reserve((uint64_t)(rows * per_row), key, first);
+  parallel_for(0, rows, 1, [&](int64_t rb, int64_t re) {
+    std::vector<double> acc((size_t)cats);
+    std::vector<int64_t> order((size_t)cats);
+    for (int64_t r = rb; r < re; ++r) {
+      const double* row = wp + r * cats;
+      const uint64_t base = first + (uint64_t)(r * per_row);
+      if (replacement) {
+        // Inverse of the cumulative distribution: the first category whose running total exceeds u.
+        double total = 0;
+        int64_t last_positive = 0;
+        for (int64_t c = 0; c < cats; ++c) {
+          total += row[c];
+          acc[(size_t)c] = total;
+          if (row[c] > 0) last_positive = c;
+        }
+        for (int64_t s = 0; s < num_samples; ++s) {
+          double u = unit_double(random_bits(key, base + (uint64_t)s)) * total;
+          int64_t c = std::upper_bound(acc.begin(), acc.end(), u) - acc.begin();
+          o[r * num_samples + s] = std::min(c, last_positive);
+        }
+      } else {
+        // Each category gets an exponential arrival time of rate equal to its weight; the first
+        // num_samples arrivals are a draw without replacement, in order (weight 0: never arrives,
+        // ordered by index after the others).
+        for (int64_t c = 0; c < cats; ++c) {
+          double u = 1.0 - unit_double(random_bits(key, base + (uint64_t)c));  // (0, 1]
+          acc[(size_t)c] = row[c] > 0 ? -std::log(u) / row[c] : std::numeric_limits<double>::infinity();
+        }
+        std::iota(order.begin(), order.end(), int64_t(0));
+        std::partial_sort(order.begin(), order.begin() + num_samples, order.end(), [&](int64_t a, int64_t b) {
+          return acc[(size_t)a] < acc[(size_t)b] || (acc[(size_t)a] == acc[(size_t)b] && a < b);
+        });
+        for (int64_t s = 0; s < num_samples; ++s) o[r * num_samples + s] = order[(size_t)s];
+      }
+    }
+  });
+  return out;
 }
 
 }  // namespace cr

@@ -34,4 +34,20 @@ void randint_(const Tensor& t, int64_t low, int64_t high, Generator* gen);
 /// A random permutation of 0..n-1 (int64 unless dtype says otherwise).
 Tensor randperm(int64_t n, DType dtype, Generator* gen);
 
+/// Draws from normal(mean, std) elementwise, mean and std broadcast; mean or std may be undefined
+/// (a number, given as `mean_value` / `std_value`). The result has mean's dtype (std's when mean
+/// is a number). Differentiable with a zero gradient, as PyTorch. ValueError for std < 0 or NaN.
+Tensor normal(const Tensor& mean, const Tensor& std, double mean_value, double std_value, Generator* gen);
+/// 1 with probability p, else 0, elementwise: p a floating tensor of probabilities in [0, 1];
+/// the result has p's dtype (and a zero gradient).
+Tensor bernoulli(const Tensor& p, Generator* gen);
+/// In place: self's elements become 1 with probability p (a number, or a tensor broadcast to
+/// self's shape), else 0; any dtype. Version bumped.
+void bernoulli_(const Tensor& self, double p, Generator* gen);
+void bernoulli_(const Tensor& self, const Tensor& p, Generator* gen);
+/// num_samples category indices (int64) per row of a 1-D or 2-D tensor of non-negative weights,
+/// with or without replacement (without: never the same category twice in a row; categories of
+/// weight 0 only after every positive one).
+Tensor multinomial(const Tensor& probs, int64_t num_samples, bool replacement, Generator* gen);
+
 }  // namespace cr

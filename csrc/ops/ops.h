@@ -12,5 +12,7 @@
 #include "ops/norm.h"
 #include "ops/optim.h"
 #include "ops/reduce.h"
+#include "ops/scan.h"
 #include "ops/scatter.h"
 #include "ops/shape.h"
+#include "ops/sort.h"

@@ -9,6 +9,8 @@
 #include "ops/creation.h"
 #include "ops/derivatives.h"
 #include "ops/elementwise.h"
+#include "ops/index.h"
+#include "ops/linalg.h"
 #include "ops/loops.h"
 #include "ops/shape.h"
 
@@ -200,8 +202,12 @@ const Derivative<1, 1, PowAttrs> pow_zero_safe_grad{
     {"self"},
     {[](const auto& d) {
       const Tensor& x = d.saved[0];
-      Tensor g = d.grad * (pow_zero_safe(x, d.attrs.p - 1.0) * d.attrs.p);
-      return d.attrs.zero_at_zero ? where(eq(x, 0.0), zero_like_scalar(g), g) : g;
+      const double p = d.attrs.p;
+      if (!d.attrs.zero_at_zero) return d.grad * (pow_zero_safe(x, p - 1.0) * p);
+      // x ** (p - 1) is taken of 1 where x is 0, so no inf enters the graph of a second derivative
+      Tensor at_zero = eq(x, 0.0);
+      Tensor safe = where(at_zero, scalar_tensor(1.0, x.dtype()), x);
+      return keep_where(!at_zero, d.grad * (pow_zero_safe(safe, p - 1.0) * p));
     }},
     {{{"self"}}}};
 
@@ -421,8 +427,14 @@ Tensor arg_extreme(const Tensor& a, bool has_dim, int64_t dim, bool keepdim, boo
     rd = {0};
   }
   Rows rows = as_rows(x, rd, keepdim);
-  if (a.numel() == 0 || (rows.r == 0 && rows.outer * rows.inner > 0))
-    throw ValueError(str(op, "(): expected a non-empty reduction (input shape ", a.shape(), ")"));
+  // As PyTorch: IndexError for an empty reduced dim (or an empty input without dim); an empty
+  // result when only the other dims are empty.
+  if (!has_dim && a.numel() == 0)
+    throw IndexError(str(op, "(): expected a dim for an input with no elements (input shape ", a.shape(),
+                         "); pass dim= to reduce a non-empty dim"));
+  if (rows.r == 0)
+    throw IndexError(str(op, "(): expected reduction dim ", rd.empty() ? 0 : rd[0],
+                         " to have non-zero size (input shape ", a.shape(), ")"));
   Tensor out = Tensor::empty(rows.out_shape, DType::Int64);
   dispatch_numeric(a.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
@@ -617,6 +629,210 @@ Tensor prod(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {
     return clone(a);
   }
   return out;
+}
+
+}  // namespace cr
+
+// ---- logical and counting reductions ------------------------------------------------------------
+namespace cr {
+
+namespace {
+
+// Counts the nonzero elements of each row; all/any stop at the first element that decides.
+enum class Truth { All, Any, Count };
+Tensor truth_reduce(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim, Truth kind,
+                    const char* op) {
+  std::vector<int64_t> rd = reduce_dims(dims, a.dim(), op);
+  Rows rows = as_rows(a, rd, keepdim);
+  Tensor out = Tensor::empty(rows.out_shape, kind == Truth::Count ? DType::Int64 : DType::Bool);
+  dispatch_all(a.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    for_each_row<T>(rows, [&](int64_t j, const T* p, int64_t s) {
+      if (kind == Truth::Count) {
+        int64_t c = 0;
+        for (int64_t k = 0; k < rows.r; ++k) c += p[k * s] != T(0);
+        out.data<int64_t>()[j] = c;
+        return;
+      }
+      const bool want = kind == Truth::Any;  // the element value that decides
+      bool r = !want;
+      for (int64_t k = 0; k < rows.r; ++k)
+        if ((p[k * s] != T(0)) == want) {
+          r = want;
+          break;
+        }
+      out.data<bool>()[j] = r;
+    });
+  });
+  return out;
+}
+
+Tensor isnan_mask(const Tensor& a) { return compare(a, a, CmpOp::Ne); }
+
+// cdist forward: out[b, i, j] = ||x1[b, i] - x2[b, j]||_p, accumulated in double.
+struct CdistAttrs {
+  double p = 2.0;
+};
+
+template <class T>
+void cdist_kernel(const T* x1, const T* x2, T* out, int64_t batches, int64_t P, int64_t R, int64_t M,
+                  double p) {
+  parallel_for(0, batches * P, std::max<int64_t>(1, 32768 / std::max<int64_t>(R * M, 1)),
+               [&](int64_t b0, int64_t e0) {
+                 for (int64_t bi = b0; bi < e0; ++bi) {
+                   int64_t b = bi / P;
+                   const T* u = x1 + bi * M;
+                   for (int64_t j = 0; j < R; ++j) {
+                     const T* v = x2 + (b * R + j) * M;
+                     double acc = 0;
+                     for (int64_t m = 0; m < M; ++m) {
+                       double d = std::abs((double)u[m] - (double)v[m]);
+                       if (p == 2.0) acc += d * d;
+                       else if (p == 1.0) acc += d;
+                       else if (p == 0.0) acc += d != 0.0;
+                       else if (std::isinf(p)) acc = std::max(acc, d);
+                       else acc += std::pow(d, p);
+                     }
+                     if (p == 2.0) acc = std::sqrt(acc);
+                     else if (p != 1.0 && p != 0.0 && !std::isinf(p)) acc = std::pow(acc, 1.0 / p);
+                     out[bi * R + j] = (T)acc;
+                   }
+                 }
+               });
+}
+
+// d dist_ij / d x1_i = sign(x1_i - x2_j) * |x1_i - x2_j|^(p-1) / dist_ij^(p-1), and the opposite
+// for x2_j; every entry with a zero distance (or, below p = 1, a zero difference) gets 0. For p = 2
+// that is W (x1_i - x2_j) with W = g / dist, summed with two matrix products instead of the
+// [B, P, R, M] differences.
+TensorList cdist_backward(const GradArgs<3, CdistAttrs>& d) {
+  const Tensor &x1 = d.saved[0], &x2 = d.saved[1], &dist = d.saved[2];
+  const double p = d.attrs.p;
+  const Tensor& g = d.grad;
+  Tensor zero_dist = eq(dist, 0.0);
+  if (p == 0.0) return {zeros(x1.shape(), x1.dtype()), zeros(x2.shape(), x2.dtype())};
+  if (p == 2.0) {
+    Tensor w = keep_where(!zero_dist, g / where(zero_dist, scalar_tensor(1.0, dist.dtype()), dist));
+    Tensor g1, g2;
+    if (d.needs(0)) g1 = x1 * sum(w, {2}, true) - matmul(w, x2);
+    if (d.needs(1)) g2 = x2 * unsqueeze(sum(w, {1}, false), 2) - matmul(transpose(w, 1, 2), x1);
+    return {g1, g2};
+  }
+  Tensor diff = unsqueeze(x1, 2) - unsqueeze(x2, 1);  // [B, P, R, M]
+  Tensor s = sign(diff);
+  Tensor contrib;
+  if (p == 1.0) {
+    contrib = s * unsqueeze(g, 3);
+  } else if (std::isinf(p)) {
+    Tensor at_max = to_dtype(eq(abs(diff), unsqueeze(dist, 3)), diff.dtype());
+    contrib = s * at_max * unsqueeze(g, 3);
+  } else {
+    Tensor zero_diff = eq(diff, 0.0);
+    Tensor one = scalar_tensor(1.0, diff.dtype());
+    Tensor mag = keep_where(!zero_diff, s * pow_scalar(where(zero_diff, one, abs(diff)), p - 1.0));
+    Tensor scale = keep_where(!zero_dist, g / pow_scalar(where(zero_dist, one, dist), p - 1.0));
+    contrib = mag * unsqueeze(scale, 3);
+  }
+  Tensor g1, g2;
+  if (d.needs(0)) g1 = sum(contrib, {2}, false);
+  if (d.needs(1)) g2 = -sum(contrib, {1}, false);
+  return {g1, g2};
+}
+const Derivative<2, 3, CdistAttrs> cdist_grad{
+    "CdistBackward0", {"x1", "x2"}, {nullptr, nullptr}, {{{"x1"}, {"x2"}, {"result"}}}, cdist_backward};
+
+}  // namespace
+
+Tensor all(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {
+  return truth_reduce(a, dims, keepdim, Truth::All, "all");
+}
+Tensor any(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {
+  return truth_reduce(a, dims, keepdim, Truth::Any, "any");
+}
+Tensor count_nonzero(const Tensor& a, const std::vector<int64_t>& dims) {
+  return truth_reduce(a, dims, false, Truth::Count, "count_nonzero");
+}
+
+std::pair<Tensor, Tensor> aminmax(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {
+  if (a.dtype() == DType::Bool) {
+    std::vector<int64_t> rd = reduce_dims(dims, a.dim(), "aminmax");
+    check_nonempty(as_rows(a, rd, keepdim), a, "aminmax");
+    return {all(a, dims, keepdim), any(a, dims, keepdim)};
+  }
+  return {aminmax(a, dims, keepdim, false), aminmax(a, dims, keepdim, true)};
+}
+
+Tensor nansum(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {
+  if (!is_floating(a.dtype())) return sum(a, dims, keepdim);
+  Tensor nan;
+  {
+    NoGradGuard ng;
+    nan = isnan_mask(a);
+  }
+  return sum(masked_fill(a, nan, 0.0), dims, keepdim);
+}
+
+Tensor nanmean(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {
+  if (!is_floating(a.dtype()))
+    throw TypeError(str("nanmean(): expected a floating point input, got ", dtype_name(a.dtype()),
+                        " (convert first, e.g. x.double())"));
+  Tensor count;
+  {
+    NoGradGuard ng;
+    count = to_dtype(sum(logical_not(isnan_mask(a)), dims, keepdim), a.dtype());
+  }
+  return nansum(a, dims, keepdim) / count;
+}
+
+std::pair<Tensor, Tensor> var_mean(const Tensor& a, const std::vector<int64_t>& dims, double correction,
+                                   bool keepdim) {
+  return {var(a, dims, correction, keepdim), mean(a, dims, keepdim)};
+}
+std::pair<Tensor, Tensor> std_mean(const Tensor& a, const std::vector<int64_t>& dims, double correction,
+                                   bool keepdim) {
+  return {std_dev(a, dims, correction, keepdim), mean(a, dims, keepdim)};
+}
+
+Tensor dist(const Tensor& a, const Tensor& b, double p) {
+  DType dt = result_type(a, b);
+  if (!is_floating(dt))
+    throw TypeError(str("dist(): expected floating point inputs, got ", dtype_name(a.dtype()), " and ",
+                        dtype_name(b.dtype()), " (convert first, e.g. x.double())"));
+  return norm(sub(a, b), p, {}, false);
+}
+
+Tensor cdist(const Tensor& x1, const Tensor& x2, double p) {
+  if (x1.dim() < 2 || x2.dim() < 2)
+    throw ShapeError(
+        str("cdist(): expected inputs with at least 2 dims, got shapes ", x1.shape(), " and ", x2.shape()));
+  if (!is_floating(x1.dtype()) || !is_floating(x2.dtype()))
+    throw TypeError(str("cdist(): expected floating point inputs, got ", dtype_name(x1.dtype()), " and ",
+                        dtype_name(x2.dtype())));
+  if (x1.dtype() != x2.dtype())
+    throw TypeError(str("cdist(): expected inputs of one dtype, got ", dtype_name(x1.dtype()), " and ",
+                        dtype_name(x2.dtype()), " (convert one first)"));
+  const int64_t M = x1.shape().back(), P = x1.size(x1.dim() - 2), R = x2.size(x2.dim() - 2);
+  if (x2.shape().back() != M)
+    throw ShapeError(str("cdist(): x1 and x2 must have the same number of columns, got shapes ", x1.shape(),
+                         " and ", x2.shape()));
+  if (!(p >= 0.0)) throw ValueError(str("cdist(): p must be non-negative, got ", p));
+  Dims b1(x1.shape().begin(), x1.shape().end() - 2), b2(x2.shape().begin(), x2.shape().end() - 2);
+  Dims batch = broadcast_shapes(b1, b2, "cdist");
+  int64_t nb = numel_of(batch);
+  Dims s1 = batch, s2 = batch, so = batch;
+  for (int64_t v : {P, M}) s1.push_back(v);
+  for (int64_t v : {R, M}) s2.push_back(v);
+  for (int64_t v : {P, R}) so.push_back(v);
+  // Batch dims broadcast and flattened (differentiably: expand sums its gradient back).
+  Tensor a = reshape(expand(x1, s1), Dims{nb, P, M}), b = reshape(expand(x2, s2), Dims{nb, R, M});
+  Tensor ac = a.is_contiguous() ? a : contiguous_copy(a), bc = b.is_contiguous() ? b : contiguous_copy(b);
+  Tensor out = Tensor::empty(Dims{nb, P, R}, x1.dtype());
+  dispatch_floating(x1.dtype(), "cdist", [&](auto tag) {
+    using T = decltype(tag);
+    cdist_kernel<T>(ac.data<T>(), bc.data<T>(), out.data<T>(), nb, P, R, M, p);
+  });
+  if (auto* n = record(cdist_grad, {a, b}, out, {a, b, output(out)})) n->attrs.p = p;
+  return reshape(out, so);
 }
 
 }  // namespace cr

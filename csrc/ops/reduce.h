@@ -36,6 +36,29 @@ Tensor logsumexp(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim
 /// Product over dims (empty: all).
 Tensor prod(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim);
 
+/// True where every (any) element over dims (empty: all) is nonzero; a bool result for any dtype
+/// (NaN counts as nonzero). Over no elements: all is true, any is false.
+Tensor all(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim);
+Tensor any(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim);
+/// Number of nonzero elements over dims (empty: all), int64.
+Tensor count_nonzero(const Tensor& a, const std::vector<int64_t>& dims);
+/// (amin, amax) over dims (empty: all) in one call; bool inputs too.
+std::pair<Tensor, Tensor> aminmax(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim);
+/// sum / mean treating NaN as absent (nanmean: floating inputs only; NaN where every value is NaN).
+Tensor nansum(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim);
+Tensor nanmean(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim);
+/// (var, mean) and (std, mean) over dims (empty: all), both differentiable.
+std::pair<Tensor, Tensor> var_mean(const Tensor& a, const std::vector<int64_t>& dims, double correction,
+                                   bool keepdim);
+std::pair<Tensor, Tensor> std_mean(const Tensor& a, const std::vector<int64_t>& dims, double correction,
+                                   bool keepdim);
+/// The p-norm of a - b (broadcast, promoted; floating only).
+Tensor dist(const Tensor& a, const Tensor& b, double p);
+/// Pairwise p-norm distances between the rows of x1 [..., P, M] and x2 [..., R, M] (batch dims
+/// broadcast): [..., P, R]. Computed from the differences (never the matrix-product expansion), so
+/// small distances keep their accuracy; p >= 0, and p = inf is the largest absolute difference.
+Tensor cdist(const Tensor& x1, const Tensor& x2, double p);
+
 /// x ** p; with zero_grad_at_zero the gradient is 0 where x == 0 (the roots in std and norm).
 Tensor pow_zero_safe(const Tensor& x, double p, bool zero_grad_at_zero = false);
 

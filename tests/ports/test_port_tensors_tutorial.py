@@ -7,7 +7,6 @@ import pytest
 import chainrule as torch
 
 
-@pytest.mark.xfail(strict=True, reason="needs chainrule.Tensor.all")
 def test_creating_tensors():
     data = [[1, 2], [3, 4]]
     x_data = torch.tensor(data)
