@@ -3010,7 +3010,7 @@ NOT_OP_METHODS = frozenset(
     new_empty new_full new_ones new_tensor new_zeros normal_ uniform_ cpu cuda get_device
     bernoulli bernoulli_ multinomial
     allclose equal isclose is_nonzero floor_divide ravel repeat_interleave roll rot90 tensor_split tile
-    unflatten
+    unflatten addcmul addcdiv addcmul_ addcdiv_ bincount histc histogram type_as
 """.split()
 )
 # The methods on the last two lines are Python compositions of ops (chainrule/_compose.py), tested

@@ -121,6 +121,15 @@ static bool numpy_dtype_supported(const py::dtype& dt, DType& out) {
 Tensor from_numpy(py::handle obj) {
   if (!py::isinstance<py::array>(obj)) throw cr::TypeError("from_numpy: expected a numpy.ndarray");
   py::array arr = py::reinterpret_borrow<py::array>(obj);
+  if (!arr.writeable()) {
+    // A tensor that shared read-only memory (a memory map opened with mode 'r') would crash the
+    // first in-place op that writes to it: take a copy instead, and say so.
+    PyErr_WarnEx(PyExc_UserWarning,
+                 "from_numpy: the given NumPy array is not writable; the tensor gets a copy of it "
+                 "(PyTorch would share the read-only memory, where a write crashes)",
+                 1);
+    return from_numpy(arr.attr("copy")());
+  }
   DType dt;
   if (!numpy_dtype_supported(arr.dtype(), dt)) {
     // No float16 or narrower integers yet: such arrays come in as a copy in the nearest dtype
@@ -207,6 +216,16 @@ Tensor tensor_from_data(py::handle data, py::handle dtype) {
                                 py::str(arr.dtype()).cast<std::string>(),
                                 " (expected numbers or booleans, nested in lists of equal length)"));
   DType target = explicit_dtype ? want : natural;
+  if (target == DType::Int64 && kind == 'f' && arr.size() > 0) {
+    // NumPy's cast turns NaN, inf and out-of-range values into -2**63 silently; PyTorch refuses.
+    py::array f64 = py::array::ensure(np.attr("asarray")(arr, "float64"));
+    bool finite = np.attr("all")(np.attr("isfinite")(f64)).cast<bool>();
+    double big = finite ? np.attr("max")(np.attr("abs")(f64)).cast<double>() : 0.0;
+    if (!finite || big >= 9223372036854775808.0)
+      throw cr::ValueError(
+          "tensor(): value cannot be converted to type int64 without overflow (NaN, inf or "
+          "a magnitude of 2**63 or more)");
+  }
   const char* np_name = target == DType::Bool      ? "bool"
                         : target == DType::Int64   ? "int64"
                         : target == DType::Float32 ? "float32"

@@ -47,6 +47,11 @@ cr::TensorHook python_hook(std::shared_ptr<py::object> holder, std::shared_ptr<H
     if (out.shape() != g.shape())
       throw cr::ShapeError(
           cr::str("hook returned a gradient of shape ", out.shape(), ", expected ", g.shape()));
+    if (out.dtype() != g.dtype())
+      throw cr::TypeError(
+          cr::str("hook '", py::str(py::getattr(*holder, "__name__", py::str("hook"))).cast<std::string>(),
+                  "' has changed the type of value: expected ", cr::dtype_name(g.dtype()), ", got ",
+                  cr::dtype_name(out.dtype())));
     return out;
   };
 }

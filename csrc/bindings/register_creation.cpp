@@ -3,6 +3,8 @@
 
 #include <limits>
 
+#include <cmath>
+
 #include "bindings/common.h"
 
 #include "core/grad_mode.h"
@@ -341,7 +343,12 @@ void register_creation(py::module_& m, PyTensorClass& cls) {
         bool is_float = false, is_bool = false;
         double v = number(value, "full", is_float, &is_bool);
         DType natural = is_bool ? DType::Bool : is_float ? default_float_dtype() : DType::Int64;
-        return finish(cr::full(parse_shape(size, "full"), v, parse_dtype(dtype, natural)), requires_grad);
+        DType dt = parse_dtype(dtype, natural);
+        if (dt == DType::Int64 &&
+            !(std::isfinite(v) && v >= -9223372036854775808.0 && v < 9223372036854775808.0))
+          throw cr::ValueError(
+              cr::str("full: value cannot be converted to type int64 without overflow: ", v));
+        return finish(cr::full(parse_shape(size, "full"), v, dt), requires_grad);
       },
       py::arg("size"), py::arg("fill_value"), py::kw_only(), py::arg("dtype") = py::none(),
       py::arg("requires_grad") = false, py::arg("device") = py::none());

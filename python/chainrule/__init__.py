@@ -60,7 +60,7 @@ from chainrule.autograd.grad_mode import (  # noqa: E402
     set_grad_enabled,
 )
 from chainrule import autograd  # noqa: E402
-from chainrule import linalg, nn, optim, utils  # noqa: E402
+from chainrule import backends, linalg, nn, optim, utils  # noqa: E402
 from chainrule.serialization import load, save  # noqa: E402
 from chainrule._config import show_config, __version__  # noqa: E402
 # isort: on
@@ -107,6 +107,7 @@ __all__ = [
     "autograd",
     "nn",
     "linalg",
+    "backends",
     "optim",
     "utils",
     "save",

@@ -14,7 +14,7 @@ import chainrule._tensor
 import collections.abc
 import numpy
 import typing
-__all__: list[str] = ['ArgumentError', 'AutogradError', 'DTypeError', 'Generator', 'IndexingError', 'Node', 'ShapeError', 'Tensor', 'abs', 'absolute', 'acos', 'acosh', 'add', 'addbmm', 'addmm', 'addmv', 'amax', 'amin', 'arange', 'argmax', 'argmin', 'argwhere', 'asin', 'asinh', 'atan', 'atan2', 'atanh', 'baddbmm', 'batch_norm', 'bitwise_and', 'bitwise_not', 'bitwise_or', 'bitwise_xor', 'bmm', 'bool', 'broadcast_to', 'cat', 'ceil', 'chunk', 'clamp', 'clip', 'clone', 'concat', 'concatenate', 'copysign', 'cos', 'cosh', 'default_generator', 'detach', 'diag', 'diag_embed', 'diagonal', 'div', 'divide', 'dot', 'dtype', 'elu', 'empty_like', 'eq', 'erf', 'erfc', 'erfinv', 'exp', 'exp2', 'expm1', 'eye', 'fix', 'flatten', 'flip', 'float32', 'float64', 'floor', 'fmod', 'frac', 'from_numpy', 'full', 'full_like', 'gather', 'ge', 'gelu', 'ger', 'get_num_threads', 'get_rng_state', 'greater', 'greater_equal', 'gt', 'hypot', 'index_add', 'index_copy', 'index_fill', 'index_select', 'initial_seed', 'int64', 'is_grad_enabled', 'isfinite', 'isinf', 'isnan', 'isneginf', 'isposinf', 'layer_norm', 'le', 'leaky_relu', 'lerp', 'less', 'less_equal', 'linspace', 'log', 'log10', 'log1p', 'log2', 'log_softmax', 'logaddexp', 'logaddexp2', 'logical_and', 'logical_not', 'logical_or', 'logical_xor', 'logsumexp', 'lt', 'manual_seed', 'masked_fill', 'masked_scatter', 'masked_select', 'matmul', 'max', 'maximum', 'mean', 'min', 'minimum', 'mm', 'moveaxis', 'movedim', 'mul', 'multiply', 'mv', 'nan_to_num', 'narrow', 'ne', 'neg', 'negative', 'nonzero', 'norm', 'not_equal', 'ones_like', 'outer', 'permute', 'pow', 'prod', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'randperm', 'reciprocal', 'relu', 'remainder', 'reshape', 'round', 'rsqrt', 'scatter', 'scatter_add', 'scatter_reduce', 'seed', 'select', 'set_num_threads', 'set_rng_state', 'sigmoid', 'sign', 'signbit', 'silu', 'sin', 'sinh', 'softmax', 'softplus', 'split', 'sqrt', 'square', 'squeeze', 'stack', 'std', 'sub', 'subtract', 'sum', 'swapaxes', 'swapdims', 't', 'take', 'take_along_dim', 'tan', 'tanh', 'trace', 'transpose', 'tril', 'triu', 'true_divide', 'trunc', 'unbind', 'unsqueeze', 'var', 'where', 'xlogy', 'zeros_like']
+__all__: list[str] = ['ArgumentError', 'AutogradError', 'DTypeError', 'Generator', 'IndexingError', 'Node', 'ShapeError', 'Tensor', 'abs', 'absolute', 'acos', 'acosh', 'add', 'addbmm', 'addmm', 'addmv', 'all', 'amax', 'amin', 'aminmax', 'any', 'arange', 'argmax', 'argmin', 'argsort', 'argwhere', 'asin', 'asinh', 'atan', 'atan2', 'atanh', 'baddbmm', 'batch_norm', 'bernoulli', 'bitwise_and', 'bitwise_not', 'bitwise_or', 'bitwise_xor', 'bmm', 'bool', 'broadcast_to', 'bucketize', 'cat', 'cdist', 'ceil', 'chunk', 'clamp', 'clip', 'clone', 'concat', 'concatenate', 'copysign', 'cos', 'cosh', 'count_nonzero', 'cummax', 'cummin', 'cumprod', 'cumsum', 'default_generator', 'detach', 'diag', 'diag_embed', 'diagonal', 'dist', 'div', 'divide', 'dot', 'dtype', 'elu', 'empty_like', 'eq', 'erf', 'erfc', 'erfinv', 'exp', 'exp2', 'expm1', 'eye', 'fix', 'flatten', 'flip', 'float32', 'float64', 'floor', 'fmod', 'frac', 'from_numpy', 'full', 'full_like', 'gather', 'ge', 'gelu', 'ger', 'get_num_threads', 'get_rng_state', 'greater', 'greater_equal', 'gt', 'hypot', 'index_add', 'index_copy', 'index_fill', 'index_select', 'initial_seed', 'int64', 'is_grad_enabled', 'isfinite', 'isinf', 'isnan', 'isneginf', 'isposinf', 'kthvalue', 'layer_norm', 'le', 'leaky_relu', 'lerp', 'less', 'less_equal', 'linspace', 'log', 'log10', 'log1p', 'log2', 'log_softmax', 'logaddexp', 'logaddexp2', 'logcumsumexp', 'logical_and', 'logical_not', 'logical_or', 'logical_xor', 'logsumexp', 'lt', 'manual_seed', 'masked_fill', 'masked_scatter', 'masked_select', 'matmul', 'max', 'maximum', 'mean', 'median', 'min', 'minimum', 'mm', 'mode', 'moveaxis', 'movedim', 'msort', 'mul', 'multinomial', 'multiply', 'mv', 'nan_to_num', 'nanmean', 'nanmedian', 'nanquantile', 'nansum', 'narrow', 'ne', 'neg', 'negative', 'nonzero', 'norm', 'normal', 'not_equal', 'ones_like', 'outer', 'permute', 'pow', 'prod', 'quantile', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'randperm', 'reciprocal', 'relu', 'remainder', 'reshape', 'round', 'rsqrt', 'scatter', 'scatter_add', 'scatter_reduce', 'searchsorted', 'seed', 'select', 'set_num_threads', 'set_rng_state', 'sigmoid', 'sign', 'signbit', 'silu', 'sin', 'sinh', 'softmax', 'softplus', 'sort', 'split', 'sqrt', 'square', 'squeeze', 'stack', 'std', 'std_mean', 'sub', 'subtract', 'sum', 'swapaxes', 'swapdims', 't', 'take', 'take_along_dim', 'tan', 'tanh', 'topk', 'trace', 'transpose', 'tril', 'triu', 'true_divide', 'trunc', 'unbind', 'unique', 'unique_consecutive', 'unsqueeze', 'var', 'var_mean', 'where', 'xlogy', 'zeros_like']
 class Tensor:
     __array_priority__: typing.ClassVar[int] = 1000
     data: Tensor
@@ -244,6 +244,12 @@ class Tensor:
         
         beta * input + alpha * (mat @ vec).
         """
+    def all(self, dim: typing.Any = None, keepdim: builtins.bool = False) -> Tensor:
+        """
+        all(input, dim=None, keepdim=False) -> Tensor
+        
+        True where every element over dim (an int, a tuple, or None for all) is nonzero; a bool result for any dtype, true over no elements.
+        """
     def allclose(self, other: typing.Any, rtol: builtins.float = 1e-05, atol: builtins.float = 1e-08, equal_nan: builtins.bool = False) -> builtins.bool:
         """
         True when every element is close (see isclose); the shapes must broadcast.
@@ -260,6 +266,18 @@ class Tensor:
         
         Smallest values over dims; ties share the gradient.
         """
+    def aminmax(self, *, dim: typing.Any = None, keepdim: builtins.bool = False) -> typing.Any:
+        """
+        aminmax(input, *, dim=None, keepdim=False) -> (min, max)
+        
+        amin and amax in one call, as a named tuple; ties share the gradient.
+        """
+    def any(self, dim: typing.Any = None, keepdim: builtins.bool = False) -> Tensor:
+        """
+        any(input, dim=None, keepdim=False) -> Tensor
+        
+        True where some element over dim (an int, a tuple, or None for all) is nonzero; a bool result for any dtype, false over no elements.
+        """
     def argmax(self, dim: typing.Any = None, keepdim: builtins.bool = False) -> Tensor:
         """
         argmax(input, dim=None, keepdim=False) -> Tensor
@@ -271,6 +289,12 @@ class Tensor:
         argmin(input, dim=None, keepdim=False) -> Tensor
         
         Index of the first smallest value.
+        """
+    def argsort(self, dim: typing.SupportsInt | typing.SupportsIndex = -1, descending: builtins.bool = False, *, stable: typing.Any = False) -> Tensor:
+        """
+        argsort(input, dim=-1, descending=False, *, stable=False) -> Tensor
+        
+        The indices of sort(input, dim, descending) (always stable).
         """
     def argwhere(self) -> Tensor:
         """
@@ -347,6 +371,18 @@ class Tensor:
         baddbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor
         
         beta * input + alpha * bmm(batch1, batch2).
+        """
+    def bernoulli(self, p: typing.Any = None, *, generator: typing.Any = None) -> Tensor:
+        """
+        bernoulli(input, p=None, *, generator=None) -> Tensor
+        
+        1 with probability input (elementwise, floating, in [0, 1]), or with probability p when given, else 0; input's dtype.
+        """
+    def bernoulli_(self, p: typing.Any = 0.5, *, generator: typing.Any = None) -> Tensor:
+        """
+        bernoulli_(p=0.5, *, generator=None) -> Tensor
+        
+        In place: each element becomes 1 with probability p (a number, or a tensor broadcast to self), else 0.
         """
     def bitwise_and(self, other: typing.Any) -> Tensor:
         """
@@ -482,12 +518,54 @@ class Tensor:
         
         Hyperbolic cosine.
         """
+    def count_nonzero(self, dim: typing.Any = None) -> Tensor:
+        """
+        count_nonzero(input, dim=None) -> Tensor
+        
+        Number of nonzero elements over dim (an int, a tuple, or None for all), as int64.
+        """
     def cpu(self, memory_format: typing.Any = None) -> Tensor:
         """
         self (it already is on the CPU).
         """
     def cuda(self, device: typing.Any = None, non_blocking: builtins.bool = False, memory_format: typing.Any = None) -> Tensor:
         ...
+    def cummax(self, dim: typing.SupportsInt | typing.SupportsIndex) -> typing.Any:
+        """
+        cummax(input, dim) -> (values, indices)
+        
+        Running maximum along dim and where it was found (the last of equal values); NaN propagates.
+        """
+    def cummin(self, dim: typing.SupportsInt | typing.SupportsIndex) -> typing.Any:
+        """
+        cummin(input, dim) -> (values, indices)
+        
+        Running minimum along dim and where it was found (the last of equal values); NaN propagates.
+        """
+    def cumprod(self, dim: typing.SupportsInt | typing.SupportsIndex, *, dtype: typing.Any = None) -> Tensor:
+        """
+        cumprod(input, dim, *, dtype=None) -> Tensor
+        
+        Cumulative product along dim (same dtype rules as cumsum); its gradient is exact with zeros in the input.
+        """
+    def cumprod_(self, dim: typing.SupportsInt | typing.SupportsIndex, *, dtype: typing.Any = None) -> Tensor:
+        """
+        cumprod_(dim, *, dtype=None) -> Tensor
+        
+        In-place cumprod.
+        """
+    def cumsum(self, dim: typing.SupportsInt | typing.SupportsIndex, *, dtype: typing.Any = None) -> Tensor:
+        """
+        cumsum(input, dim, *, dtype=None) -> Tensor
+        
+        Cumulative sum along dim; integer and bool inputs give int64, dtype= converts first.
+        """
+    def cumsum_(self, dim: typing.SupportsInt | typing.SupportsIndex, *, dtype: typing.Any = None) -> Tensor:
+        """
+        cumsum_(dim, *, dtype=None) -> Tensor
+        
+        In-place cumsum.
+        """
     def data_ptr(self) -> int:
         ...
     def detach(self) -> Tensor:
@@ -520,6 +598,12 @@ class Tensor:
         """
     def dim(self) -> int:
         ...
+    def dist(self, other: Tensor, p: typing.SupportsFloat | typing.SupportsIndex = 2.0) -> Tensor:
+        """
+        dist(input, other, p=2) -> Tensor
+        
+        The p-norm of input - other (broadcast; floating inputs).
+        """
     def div(self, other: typing.Any) -> Tensor:
         """
         div(input, other) -> Tensor
@@ -843,6 +927,12 @@ class Tensor:
         """
     def item(self) -> typing.Any:
         ...
+    def kthvalue(self, k: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = -1, keepdim: builtins.bool = False) -> typing.Any:
+        """
+        kthvalue(input, k, dim=-1, keepdim=False) -> (values, indices)
+        
+        The k-th smallest value along dim (k from 1) and its index in the stable sort.
+        """
     def le(self, other: typing.Any) -> Tensor:
         """
         le(input, other) -> Tensor
@@ -936,6 +1026,12 @@ class Tensor:
         logaddexp2(input, other) -> Tensor
         
         log2(2**input + 2**other), computed stably.
+        """
+    def logcumsumexp(self, dim: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+        """
+        logcumsumexp(input, dim) -> Tensor
+        
+        log(cumsum(exp(input))) along dim, computed stably (floating inputs).
         """
     def logical_and(self, other: typing.Any) -> Tensor:
         """
@@ -1033,6 +1129,12 @@ class Tensor:
         
         Mean over dim (floating inputs only).
         """
+    def median(self, dim: typing.Any = None, keepdim: builtins.bool = False) -> typing.Any:
+        """
+        median(input, dim=None, keepdim=False)
+        
+        The lower median: of all elements (a tensor; ties share the gradient), or (values, indices) along dim. NaN when a NaN is present.
+        """
     def min(self, dim: typing.Any = None, keepdim: builtins.bool = False) -> typing.Any:
         """
         min(input, dim=None, keepdim=False)
@@ -1051,6 +1153,12 @@ class Tensor:
         
         Matrix product of two 2-D tensors.
         """
+    def mode(self, dim: typing.SupportsInt | typing.SupportsIndex = -1, keepdim: builtins.bool = False) -> typing.Any:
+        """
+        mode(input, dim=-1, keepdim=False) -> (values, indices)
+        
+        The most frequent value along dim (the smallest of equally frequent ones) and the index of its last occurrence.
+        """
     def moveaxis(self, source: typing.Any, destination: typing.Any) -> Tensor:
         """
         movedim(input, source, destination) -> Tensor
@@ -1063,6 +1171,12 @@ class Tensor:
         
         A view with dims moved.
         """
+    def msort(self) -> Tensor:
+        """
+        msort(input) -> Tensor
+        
+        sort(input, dim=0).values.
+        """
     def mul(self, other: typing.Any) -> Tensor:
         """
         mul(input, other) -> Tensor
@@ -1072,6 +1186,12 @@ class Tensor:
     def mul_(self, other: typing.Any) -> Tensor:
         """
         In-place mul.
+        """
+    def multinomial(self, num_samples: typing.Any, replacement: builtins.bool = False, *, generator: typing.Any = None) -> Tensor:
+        """
+        multinomial(input, num_samples, replacement=False, *, generator=None) -> Tensor
+        
+        num_samples category indices per row of a 1-D or 2-D tensor of non-negative weights; without replacement no category repeats within a row.
         """
     def multiply(self, other: typing.Any) -> Tensor:
         """
@@ -1098,6 +1218,30 @@ class Tensor:
     def nan_to_num_(self, nan: typing.SupportsFloat | typing.SupportsIndex | None = 0.0, posinf: typing.SupportsFloat | typing.SupportsIndex | None = None, neginf: typing.SupportsFloat | typing.SupportsIndex | None = None) -> Tensor:
         """
         In-place nan_to_num.
+        """
+    def nanmean(self, dim: typing.Any = None, keepdim: builtins.bool = False, *, dtype: typing.Any = None) -> Tensor:
+        """
+        nanmean(input, dim=None, keepdim=False, *, dtype=None) -> Tensor
+        
+        Mean over dim of the non-NaN entries (NaN where there are none); floating inputs only.
+        """
+    def nanmedian(self, dim: typing.Any = None, keepdim: builtins.bool = False) -> typing.Any:
+        """
+        nanmedian(input, dim=None, keepdim=False)
+        
+        median ignoring NaN (NaN only where every value is NaN).
+        """
+    def nanquantile(self, q: typing.Any, dim: typing.Any = None, keepdim: builtins.bool = False, *, interpolation: str = 'linear') -> Tensor:
+        """
+        nanquantile(input, q, dim=None, keepdim=False, *, interpolation='linear') -> Tensor
+        
+        quantile ignoring NaN (NaN only where every value is NaN).
+        """
+    def nansum(self, dim: typing.Any = None, keepdim: builtins.bool = False, *, dtype: typing.Any = None) -> Tensor:
+        """
+        nansum(input, dim=None, keepdim=False, *, dtype=None) -> Tensor
+        
+        Sum over dim treating NaN as zero (NaN entries get no gradient).
         """
     def narrow(self, dim: typing.SupportsInt | typing.SupportsIndex, start: typing.SupportsInt | typing.SupportsIndex, length: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
         """
@@ -1190,6 +1334,12 @@ class Tensor:
         prod(input, dim=None, keepdim=False, *, dtype=None) -> Tensor
         
         Product over dim.
+        """
+    def quantile(self, q: typing.Any, dim: typing.Any = None, keepdim: builtins.bool = False, *, interpolation: str = 'linear') -> Tensor:
+        """
+        quantile(input, q, dim=None, keepdim=False, *, interpolation='linear') -> Tensor
+        
+        The q-quantiles along dim (of all elements when None); q a number or a 0-d/1-D tensor of input's dtype in [0, 1] (1-D adds a leading dim). NaN where a NaN is present.
         """
     def ravel(self) -> Tensor:
         """
@@ -1387,6 +1537,12 @@ class Tensor:
         
         exp(input) normalized to sum to 1 along dim.
         """
+    def sort(self, dim: typing.SupportsInt | typing.SupportsIndex = -1, descending: builtins.bool = False, *, stable: typing.Any = False) -> typing.Any:
+        """
+        sort(input, dim=-1, descending=False, *, stable=False) -> (values, indices)
+        
+        Sorted along dim. Always stable (equal values keep their order, descending too), whatever stable says; NaN sorts as the largest value.
+        """
     def split(self, split_size: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
         """
         self.split(split_size, dim=0)
@@ -1529,6 +1685,12 @@ class Tensor:
         """
         The data as (nested) Python lists of numbers; a 0-d tensor gives a number.
         """
+    def topk(self, k: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = -1, largest: builtins.bool = True, sorted: builtins.bool = True) -> typing.Any:
+        """
+        topk(input, k, dim=-1, largest=True, sorted=True) -> (values, indices)
+        
+        The k largest (smallest) values along dim, always in sorted order; equal values come in index order.
+        """
     def trace(self) -> Tensor:
         """
         trace(input) -> Tensor
@@ -1599,6 +1761,18 @@ class Tensor:
         """
     def uniform_(self, from_: typing.SupportsFloat | typing.SupportsIndex = 0.0, /, to: typing.SupportsFloat | typing.SupportsIndex = 1.0, *, generator: typing.Any = None) -> Tensor:
         ...
+    def unique(self, sorted: builtins.bool = True, return_inverse: builtins.bool = False, return_counts: builtins.bool = False, dim: typing.Any = None) -> typing.Any:
+        """
+        unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None)
+        
+        The distinct values (of the flattened input, or slices along dim), always sorted; with return_inverse and/or return_counts a tuple adding each element's position among them and their counts. NaNs are never equal. Not differentiable.
+        """
+    def unique_consecutive(self, return_inverse: builtins.bool = False, return_counts: builtins.bool = False, dim: typing.Any = None) -> typing.Any:
+        """
+        unique_consecutive(input, return_inverse=False, return_counts=False, dim=None)
+        
+        unique merging only runs of equal neighbours, in input order.
+        """
     def unsqueeze(self, dim: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
         """
         unsqueeze(input, dim) -> Tensor
@@ -1881,6 +2055,12 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: typing.SupportsFloat
     
     beta * input + alpha * (mat @ vec).
     """
+def all(input: Tensor, dim: typing.Any = None, keepdim: builtins.bool = False) -> Tensor:
+    """
+    all(input, dim=None, keepdim=False) -> Tensor
+    
+    True where every element over dim (an int, a tuple, or None for all) is nonzero; a bool result for any dtype, true over no elements.
+    """
 def amax(input: Tensor, dim: typing.Any = (), keepdim: builtins.bool = False) -> Tensor:
     """
     amax(input, dim=(), keepdim=False) -> Tensor
@@ -1892,6 +2072,18 @@ def amin(input: Tensor, dim: typing.Any = (), keepdim: builtins.bool = False) ->
     amin(input, dim=(), keepdim=False) -> Tensor
     
     Smallest values over dims; ties share the gradient.
+    """
+def aminmax(input: Tensor, *, dim: typing.Any = None, keepdim: builtins.bool = False) -> typing.Any:
+    """
+    aminmax(input, *, dim=None, keepdim=False) -> (min, max)
+    
+    amin and amax in one call, as a named tuple; ties share the gradient.
+    """
+def any(input: Tensor, dim: typing.Any = None, keepdim: builtins.bool = False) -> Tensor:
+    """
+    any(input, dim=None, keepdim=False) -> Tensor
+    
+    True where some element over dim (an int, a tuple, or None for all) is nonzero; a bool result for any dtype, false over no elements.
     """
 def arange(start: typing.Any, end: typing.Any = None, step: typing.Any = None, *, dtype: typing.Any = None, requires_grad: builtins.bool = False, device: typing.Any = None) -> Tensor:
     ...
@@ -1906,6 +2098,12 @@ def argmin(input: Tensor, dim: typing.Any = None, keepdim: builtins.bool = False
     argmin(input, dim=None, keepdim=False) -> Tensor
     
     Index of the first smallest value.
+    """
+def argsort(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex = -1, descending: builtins.bool = False, *, stable: typing.Any = False) -> Tensor:
+    """
+    argsort(input, dim=-1, descending=False, *, stable=False) -> Tensor
+    
+    The indices of sort(input, dim, descending) (always stable).
     """
 def argwhere(input: Tensor) -> Tensor:
     """
@@ -1955,6 +2153,12 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     
     Batch normalization over (N, C, *) inputs; updates the running stats in place when training.
     """
+def bernoulli(input: Tensor, p: typing.Any = None, *, generator: typing.Any = None) -> Tensor:
+    """
+    bernoulli(input, p=None, *, generator=None) -> Tensor
+    
+    1 with probability input (elementwise, floating, in [0, 1]), or with probability p when given, else 0; input's dtype.
+    """
 def bitwise_and(input: Tensor, other: typing.Any) -> Tensor:
     """
     bitwise_and(input, other) -> Tensor
@@ -1991,11 +2195,23 @@ def broadcast_to(input: Tensor, size: typing.Any) -> Tensor:
     
     A broadcast view.
     """
+def bucketize(input: typing.Any, boundaries: Tensor, *, out_int32: builtins.bool = False, right: builtins.bool = False) -> Tensor:
+    """
+    bucketize(input, boundaries, *, out_int32=False, right=False) -> Tensor
+    
+    The bucket of each value among 1-D sorted boundaries: searchsorted(boundaries, input, right=right). Indices are int64 even with out_int32=True.
+    """
 def cat(tensors: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
     """
     cat(tensors, dim=0) -> Tensor
     
     Concatenation along dim, with dtype promotion.
+    """
+def cdist(x1: Tensor, x2: Tensor, p: typing.SupportsFloat | typing.SupportsIndex = 2.0, compute_mode: str = 'use_mm_for_euclid_dist_if_necessary') -> Tensor:
+    """
+    cdist(x1, x2, p=2.0, compute_mode='use_mm_for_euclid_dist_if_necessary') -> Tensor
+    
+    p-norm distances between the rows of x1 [..., P, M] and x2 [..., R, M]: [..., P, R]. Always computed from the differences (every compute_mode), so small distances stay accurate.
     """
 def ceil(input: Tensor) -> Tensor:
     """
@@ -2057,6 +2273,36 @@ def cosh(input: Tensor) -> Tensor:
     
     Hyperbolic cosine.
     """
+def count_nonzero(input: Tensor, dim: typing.Any = None) -> Tensor:
+    """
+    count_nonzero(input, dim=None) -> Tensor
+    
+    Number of nonzero elements over dim (an int, a tuple, or None for all), as int64.
+    """
+def cummax(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex) -> typing.Any:
+    """
+    cummax(input, dim) -> (values, indices)
+    
+    Running maximum along dim and where it was found (the last of equal values); NaN propagates.
+    """
+def cummin(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex) -> typing.Any:
+    """
+    cummin(input, dim) -> (values, indices)
+    
+    Running minimum along dim and where it was found (the last of equal values); NaN propagates.
+    """
+def cumprod(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, *, dtype: typing.Any = None) -> Tensor:
+    """
+    cumprod(input, dim, *, dtype=None) -> Tensor
+    
+    Cumulative product along dim (same dtype rules as cumsum); its gradient is exact with zeros in the input.
+    """
+def cumsum(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, *, dtype: typing.Any = None) -> Tensor:
+    """
+    cumsum(input, dim, *, dtype=None) -> Tensor
+    
+    Cumulative sum along dim; integer and bool inputs give int64, dtype= converts first.
+    """
 def detach(input: Tensor) -> Tensor:
     """
     detach(input) -> Tensor
@@ -2080,6 +2326,12 @@ def diagonal(input: Tensor, offset: typing.SupportsInt | typing.SupportsIndex = 
     diagonal(input, offset=0, dim1=0, dim2=1) -> Tensor
     
     View of a diagonal of the matrices in dims (dim1, dim2), as the last dim; offset > 0 is above the main diagonal.
+    """
+def dist(input: Tensor, other: Tensor, p: typing.SupportsFloat | typing.SupportsIndex = 2.0) -> Tensor:
+    """
+    dist(input, other, p=2) -> Tensor
+    
+    The p-norm of input - other (broadcast; floating inputs).
     """
 def div(input: typing.Any, other: typing.Any) -> Tensor:
     """
@@ -2301,6 +2553,12 @@ def isposinf(input: Tensor) -> Tensor:
     
     Where input is +inf, as bool.
     """
+def kthvalue(input: Tensor, k: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = -1, keepdim: builtins.bool = False) -> typing.Any:
+    """
+    kthvalue(input, k, dim=-1, keepdim=False) -> (values, indices)
+    
+    The k-th smallest value along dim (k from 1) and its index in the stable sort.
+    """
 def layer_norm(input: Tensor, normalized_shape: typing.Any, weight: Tensor | None = None, bias: Tensor | None = None, eps: typing.SupportsFloat | typing.SupportsIndex = 1e-05) -> Tensor:
     """
     layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05) -> Tensor
@@ -2378,6 +2636,12 @@ def logaddexp2(input: typing.Any, other: typing.Any) -> Tensor:
     logaddexp2(input, other) -> Tensor
     
     log2(2**input + 2**other), computed stably.
+    """
+def logcumsumexp(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+    """
+    logcumsumexp(input, dim) -> Tensor
+    
+    log(cumsum(exp(input))) along dim, computed stably (floating inputs).
     """
 def logical_and(input: Tensor, other: typing.Any) -> Tensor:
     """
@@ -2459,6 +2723,12 @@ def mean(input: Tensor, dim: typing.Any = None, keepdim: builtins.bool = False, 
     
     Mean over dim (floating inputs only).
     """
+def median(input: Tensor, dim: typing.Any = None, keepdim: builtins.bool = False) -> typing.Any:
+    """
+    median(input, dim=None, keepdim=False)
+    
+    The lower median: of all elements (a tensor; ties share the gradient), or (values, indices) along dim. NaN when a NaN is present.
+    """
 def min(input: Tensor, dim: typing.Any = None, keepdim: builtins.bool = False) -> typing.Any:
     """
     min(input, dim=None, keepdim=False)
@@ -2477,6 +2747,12 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
     
     Matrix product of two 2-D tensors.
     """
+def mode(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex = -1, keepdim: builtins.bool = False) -> typing.Any:
+    """
+    mode(input, dim=-1, keepdim=False) -> (values, indices)
+    
+    The most frequent value along dim (the smallest of equally frequent ones) and the index of its last occurrence.
+    """
 def moveaxis(input: Tensor, source: typing.Any, destination: typing.Any) -> Tensor:
     """
     movedim(input, source, destination) -> Tensor
@@ -2489,11 +2765,23 @@ def movedim(input: Tensor, source: typing.Any, destination: typing.Any) -> Tenso
     
     A view with dims moved.
     """
+def msort(input: Tensor) -> Tensor:
+    """
+    msort(input) -> Tensor
+    
+    sort(input, dim=0).values.
+    """
 def mul(input: typing.Any, other: typing.Any) -> Tensor:
     """
     mul(input, other) -> Tensor
     
     Elementwise product, broadcasting.
+    """
+def multinomial(input: Tensor, num_samples: typing.Any, replacement: builtins.bool = False, *, generator: typing.Any = None) -> Tensor:
+    """
+    multinomial(input, num_samples, replacement=False, *, generator=None) -> Tensor
+    
+    num_samples category indices per row of a 1-D or 2-D tensor of non-negative weights; without replacement no category repeats within a row.
     """
 def multiply(input: typing.Any, other: typing.Any) -> Tensor:
     """
@@ -2512,6 +2800,30 @@ def nan_to_num(input: Tensor, nan: typing.SupportsFloat | typing.SupportsIndex |
     nan_to_num(input, nan=0.0, posinf=None, neginf=None) -> Tensor
     
     Replaces NaN, +inf and -inf (by default with 0, the dtype's largest and its lowest finite value).
+    """
+def nanmean(input: Tensor, dim: typing.Any = None, keepdim: builtins.bool = False, *, dtype: typing.Any = None) -> Tensor:
+    """
+    nanmean(input, dim=None, keepdim=False, *, dtype=None) -> Tensor
+    
+    Mean over dim of the non-NaN entries (NaN where there are none); floating inputs only.
+    """
+def nanmedian(input: Tensor, dim: typing.Any = None, keepdim: builtins.bool = False) -> typing.Any:
+    """
+    nanmedian(input, dim=None, keepdim=False)
+    
+    median ignoring NaN (NaN only where every value is NaN).
+    """
+def nanquantile(input: Tensor, q: typing.Any, dim: typing.Any = None, keepdim: builtins.bool = False, *, interpolation: str = 'linear') -> Tensor:
+    """
+    nanquantile(input, q, dim=None, keepdim=False, *, interpolation='linear') -> Tensor
+    
+    quantile ignoring NaN (NaN only where every value is NaN).
+    """
+def nansum(input: Tensor, dim: typing.Any = None, keepdim: builtins.bool = False, *, dtype: typing.Any = None) -> Tensor:
+    """
+    nansum(input, dim=None, keepdim=False, *, dtype=None) -> Tensor
+    
+    Sum over dim treating NaN as zero (NaN entries get no gradient).
     """
 def narrow(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, start: typing.SupportsInt | typing.SupportsIndex, length: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
     """
@@ -2549,6 +2861,12 @@ def norm(input: Tensor, p: typing.Any = 'fro', dim: typing.Any = None, keepdim: 
     
     Vector p-norm over dim.
     """
+def normal(mean: typing.Any, std: typing.Any = 1.0, size: typing.Any = None, *, generator: typing.Any = None, dtype: typing.Any = None, requires_grad: builtins.bool = False, device: typing.Any = None) -> Tensor:
+    """
+    normal(mean, std=1.0, size=None, *, generator=None, dtype=None, requires_grad=False) -> Tensor
+    
+    Normal samples: elementwise for a tensor mean and/or std (broadcast; zero gradient), or of the given size for numbers.
+    """
 def not_equal(input: Tensor, other: typing.Any) -> Tensor:
     """
     ne(input, other) -> Tensor
@@ -2580,6 +2898,12 @@ def prod(input: Tensor, dim: typing.Any = None, keepdim: builtins.bool = False, 
     prod(input, dim=None, keepdim=False, *, dtype=None) -> Tensor
     
     Product over dim.
+    """
+def quantile(input: Tensor, q: typing.Any, dim: typing.Any = None, keepdim: builtins.bool = False, *, interpolation: str = 'linear') -> Tensor:
+    """
+    quantile(input, q, dim=None, keepdim=False, *, interpolation='linear') -> Tensor
+    
+    The q-quantiles along dim (of all elements when None); q a number or a 0-d/1-D tensor of input's dtype in [0, 1] (1-D adds a leading dim). NaN where a NaN is present.
     """
 def rand(*args: typing.Any, size: typing.Any = None, generator: typing.Any = None, dtype: typing.Any = None, requires_grad: builtins.bool = False, device: typing.Any = None) -> Tensor:
     ...
@@ -2649,6 +2973,12 @@ def scatter_reduce(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex
     
     Combines src into input at the positions index names: reduce is 'sum', 'prod', 'mean', 'amax' or 'amin'.
     """
+def searchsorted(sorted_sequence: Tensor, input: typing.Any, *, out_int32: builtins.bool = False, right: builtins.bool = False, side: typing.Any = None, sorter: Tensor | None = None) -> Tensor:
+    """
+    searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None) -> Tensor
+    
+    Insertion points keeping each row of sorted_sequence sorted (before equal entries; after them with right=True or side='right'). input: a tensor or a number. Indices are int64 even with out_int32=True (chainrule has no int32 dtype).
+    """
 def seed() -> int:
     ...
 def select(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
@@ -2709,6 +3039,12 @@ def softplus(input: Tensor, beta: typing.SupportsFloat | typing.SupportsIndex = 
     
     log(1 + exp(beta * input)) / beta; linear above threshold.
     """
+def sort(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex = -1, descending: builtins.bool = False, *, stable: typing.Any = False) -> typing.Any:
+    """
+    sort(input, dim=-1, descending=False, *, stable=False) -> (values, indices)
+    
+    Sorted along dim. Always stable (equal values keep their order, descending too), whatever stable says; NaN sorts as the largest value.
+    """
 def split(tensor: Tensor, split_size_or_sections: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
     """
     split(tensor, split_size_or_sections, dim=0)
@@ -2744,6 +3080,12 @@ def std(input: Tensor, dim: typing.Any = None, unbiased: typing.Any = None, keep
     std(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor
     
     Standard deviation (the square root of var).
+    """
+def std_mean(input: Tensor, dim: typing.Any = None, unbiased: typing.Any = None, keepdim: builtins.bool = False, *, correction: typing.Any = None) -> tuple:
+    """
+    std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> (Tensor, Tensor)
+    
+    std and mean over dim in one call (a tuple); both differentiable.
     """
 def sub(input: typing.Any, other: typing.Any, *, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
     """
@@ -2805,6 +3147,12 @@ def tanh(input: Tensor) -> Tensor:
     
     Hyperbolic tangent.
     """
+def topk(input: Tensor, k: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = -1, largest: builtins.bool = True, sorted: builtins.bool = True) -> typing.Any:
+    """
+    topk(input, k, dim=-1, largest=True, sorted=True) -> (values, indices)
+    
+    The k largest (smallest) values along dim, always in sorted order; equal values come in index order.
+    """
 def trace(input: Tensor) -> Tensor:
     """
     trace(input) -> Tensor
@@ -2847,6 +3195,18 @@ def unbind(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex = 0) ->
     
     The views input[..., i, ...] for every i along dim.
     """
+def unique(input: Tensor, sorted: builtins.bool = True, return_inverse: builtins.bool = False, return_counts: builtins.bool = False, dim: typing.Any = None) -> typing.Any:
+    """
+    unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None)
+    
+    The distinct values (of the flattened input, or slices along dim), always sorted; with return_inverse and/or return_counts a tuple adding each element's position among them and their counts. NaNs are never equal. Not differentiable.
+    """
+def unique_consecutive(input: Tensor, return_inverse: builtins.bool = False, return_counts: builtins.bool = False, dim: typing.Any = None) -> typing.Any:
+    """
+    unique_consecutive(input, return_inverse=False, return_counts=False, dim=None)
+    
+    unique merging only runs of equal neighbours, in input order.
+    """
 def unsqueeze(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
     """
     unsqueeze(input, dim) -> Tensor
@@ -2858,6 +3218,12 @@ def var(input: Tensor, dim: typing.Any = None, unbiased: typing.Any = None, keep
     var(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor
     
     Variance with Bessel's correction (1 by default).
+    """
+def var_mean(input: Tensor, dim: typing.Any = None, unbiased: typing.Any = None, keepdim: builtins.bool = False, *, correction: typing.Any = None) -> tuple:
+    """
+    var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> (Tensor, Tensor)
+    
+    var and mean over dim in one call (a tuple); both differentiable.
     """
 def where(condition: Tensor, input: typing.Any, other: typing.Any) -> Tensor:
     """

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any, Union
 from chainrule import _core
 from chainrule._core import Tensor
 from chainrule._missing import module_getattr as _module_getattr
-from chainrule.autograd import functional
-from chainrule.autograd.function import Function, FunctionCtx
+from chainrule.autograd import function, functional
+from chainrule.autograd.function import Function, FunctionCtx, once_differentiable
 from chainrule.autograd.grad_mode import (
     enable_grad,
     inference_mode,
@@ -20,7 +20,21 @@ from chainrule.autograd.grad_mode import (
 )
 from chainrule.autograd.gradcheck import gradcheck, gradgradcheck
 
+
+def Variable(data: Tensor, requires_grad: bool = False, volatile: bool = False) -> Tensor:
+    """The pre-0.4 PyTorch wrapper, kept for old code: returns ``data`` itself (a Tensor already
+    does what a Variable did), marked as requiring grad when asked."""
+    if not isinstance(data, Tensor):
+        raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
+    if requires_grad:
+        data.requires_grad_(True)
+    return data
+
+
 __all__ = [
+    "Variable",
+    "function",
+    "once_differentiable",
     "backward",
     "grad",
     "Function",

@@ -98,11 +98,12 @@ class Function:
             result = cls.backward(ctx, *grads)
             if not isinstance(result, tuple):
                 result = (result,)
-            if len(result) < n_args:
-                result = result + (None,) * (n_args - len(result))
+            if len(result) > n_args and all(r is None for r in result[n_args:]):
+                result = result[:n_args]  # extra trailing Nones are allowed, as in PyTorch
             if len(result) != n_args:
-                raise RuntimeError(
-                    f"{cls.__name__}.backward returned {len(result)} gradients, expected {n_args}"
+                raise _core.AutogradError(
+                    f"function {cls.__name__}Backward returned an incorrect number of gradients "
+                    f"(expected {n_args}, got {len(result)})"
                 )
             return tuple(result[i] for i in tensor_positions)
 
@@ -115,3 +116,21 @@ class Function:
         ctx._saved = ()
         result = tuple(lo if differentiable(o) else o for o, lo in zip(outs, linked))
         return result[0] if single else result
+
+
+def once_differentiable(fn: Any) -> Any:
+    """Decorates a Function's backward that is not itself differentiable: it runs without
+    recording a graph, so a double backward through it fails (its gradients have no history)
+    instead of silently using a wrong one."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(ctx: Any, *args: Any) -> Any:
+        prev = _core.is_grad_enabled()
+        _core._set_grad_enabled(False)
+        try:
+            return fn(ctx, *args)
+        finally:
+            _core._set_grad_enabled(prev)
+
+    return wrapper

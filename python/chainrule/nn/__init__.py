@@ -3,9 +3,9 @@
 from chainrule.nn import functional, init, utils
 from chainrule.nn.modules import *  # noqa: F403
 from chainrule.nn.modules import __all__ as _modules_all
-from chainrule.nn.parameter import Parameter
+from chainrule.nn.parameter import Buffer, Parameter
 
-__all__ = ["Parameter", "functional", "init", "utils"] + list(_modules_all)
+__all__ = ["Buffer", "Parameter", "functional", "init", "utils"] + list(_modules_all)
 
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 

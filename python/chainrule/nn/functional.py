@@ -487,7 +487,7 @@ def logsumexp(input: Tensor, dim: int | Sequence[int], keepdim: bool = False) ->
 
 # ---- dropout ---------------------------------------------------------------------------------------
 def _check_p(p: float) -> None:
-    if p < 0.0 or p > 1.0:
+    if not 0.0 <= p <= 1.0:  # NaN fails too
         raise ArgumentError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
@@ -737,6 +737,8 @@ def smooth_l1_loss(
 ) -> Tensor:
     """0.5 d**2 / beta where |d| < beta, |d| - 0.5 beta elsewhere (beta=0: l1_loss)."""
     _warn_broadcast("smooth_l1_loss", input, target)
+    if not beta >= 0:  # NaN fails too
+        raise ArgumentError("smooth_l1_loss does not support negative values for beta")
     return _core._smooth_l1_loss(
         input, target, _legacy_reduction(size_average, reduce, reduction), float(beta)
     )

@@ -45,3 +45,17 @@ class Parameter(Tensor):
 
 def _rebuild_parameter(arr: np.ndarray, requires_grad: bool) -> Parameter:
     return Parameter(_core._tensor(arr, None, False), requires_grad)
+
+
+class Buffer(Tensor):
+    """A tensor that is module state but not a parameter: assigning one to a Module attribute
+    registers it as a buffer (``persistent=False`` keeps it out of state_dict()). It shares memory
+    with ``data``."""
+
+    def __init__(self, data: Tensor | None = None, *, persistent: bool = True):
+        if data is None:
+            data = _core._empty(0, dtype=None)
+        elif not isinstance(data, Tensor):
+            raise TypeError(f"Buffer expects a Tensor as data, got {type(data).__name__}")
+        super().__init__(data)
+        self.persistent = persistent

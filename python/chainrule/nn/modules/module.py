@@ -13,7 +13,7 @@ from chainrule import _core
 from chainrule._core import Tensor
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.nn.init import _copy_
-from chainrule.nn.parameter import Parameter
+from chainrule.nn.parameter import Buffer, Parameter
 
 __all__ = ["Module", "RemovableHandle"]
 
@@ -108,6 +108,8 @@ class Module:
         d["_forward_hooks"] = OrderedDict()
         d["_forward_pre_hooks"] = OrderedDict()
         d["_load_state_dict_pre_hooks"] = OrderedDict()
+        d["_backward_hooks"] = OrderedDict()
+        d["_backward_pre_hooks"] = OrderedDict()
 
     # Subclasses override forward with their own signature, which calling the module then has
     # (see __call__); a plain Callable attribute lets them narrow it, as in PyTorch.
@@ -207,7 +209,12 @@ class Module:
                     else:
                         del dd[name]
 
-        if isinstance(value, Parameter):
+        if isinstance(value, Buffer):
+            if params is None:
+                raise AttributeError("cannot assign buffer before Module.__init__() call")
+            remove_from(d, self._parameters, self._modules)
+            self.register_buffer(name, value, persistent=value.persistent)
+        elif isinstance(value, Parameter):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
             remove_from(d, self._buffers, self._modules, self._non_persistent_buffers_set)
@@ -454,6 +461,33 @@ class Module:
             self._forward_hooks.move_to_end(handle.id, last=False)
         return handle
 
+    def register_full_backward_hook(
+        self, hook: Callable[[Module, tuple[Any, ...], tuple[Any, ...]], Any], prepend: bool = False
+    ) -> RemovableHandle:
+        """hook(module, grad_input, grad_output) -> None or a replacement grad_input, run when the
+        gradients with respect to the module's tensor inputs have been computed (grad_input holds
+        None for inputs that need no gradient)."""
+        hooks = self.__dict__.setdefault("_backward_hooks", OrderedDict())
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        if prepend:
+            hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    register_backward_hook = register_full_backward_hook
+
+    def register_full_backward_pre_hook(
+        self, hook: Callable[[Module, tuple[Any, ...]], Any], prepend: bool = False
+    ) -> RemovableHandle:
+        """hook(module, grad_output) -> None or a replacement grad_output, run when the gradients
+        with respect to the module's outputs are known, before those of its inputs are computed."""
+        hooks = self.__dict__.setdefault("_backward_pre_hooks", OrderedDict())
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        if prepend:
+            hooks.move_to_end(handle.id, last=False)
+        return handle
+
     def _register_load_state_dict_pre_hook(
         self, hook: Callable[..., None], with_module: bool = False
     ) -> RemovableHandle:
@@ -472,7 +506,15 @@ class Module:
                 result = hook(self, args)
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
-        out = self.forward(*args, **kwargs)
+        hooked = bool(self.__dict__.get("_backward_hooks") or self.__dict__.get("_backward_pre_hooks"))
+        if hooked and _core.is_grad_enabled():
+            from chainrule.nn.modules._backward_hooks import BackwardHooks
+
+            bh = BackwardHooks(self)
+            args = bh.wrap_inputs(args)
+            out = bh.wrap_outputs(self.forward(*args, **kwargs))
+        else:
+            out = self.forward(*args, **kwargs)
         if self._forward_hooks:
             for hook in list(self._forward_hooks.values()):
                 result = hook(self, args, out)
