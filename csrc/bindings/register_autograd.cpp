@@ -108,7 +108,37 @@ struct SavedTensorsHandle {
 
 }  // namespace
 
+// Note [Saved tensor hooks] (core/node.h), with Python callables: pack(tensor) -> any object,
+// unpack(object) -> tensor. Both are called with the GIL from whichever thread saves or unpacks.
+class PySavedTensorHooks final : public cr::SavedTensorHooks {
+ public:
+  PySavedTensorHooks(py::object pack, py::object unpack)
+      : pack_(gil_safe(std::move(pack))), unpack_(gil_safe(std::move(unpack))) {}
+  std::shared_ptr<void> pack(const Tensor& t) override {
+    py::gil_scoped_acquire gil;
+    return gil_safe((*pack_)(t));
+  }
+  Tensor unpack(const std::shared_ptr<void>& packed) override {
+    py::gil_scoped_acquire gil;
+    py::object r = (*unpack_)(*static_cast<py::object*>(packed.get()));
+    if (!is_tensor(r))
+      throw cr::TypeError(cr::str("saved tensor unpack hook must return a Tensor, got ",
+                                  py::str(py::type::of(r).attr("__name__")).cast<std::string>()));
+    return as_tensor_unchecked(r);
+  }
+
+ private:
+  std::shared_ptr<py::object> pack_, unpack_;
+};
+
 void register_autograd(py::module_& m, PyTensorClass& cls) {
+  m.def(
+      "_push_saved_tensors_hooks",
+      [](py::function pack, py::function unpack) {
+        cr::push_saved_tensor_hooks(std::make_shared<PySavedTensorHooks>(std::move(pack), std::move(unpack)));
+      },
+      "Makes (pack, unpack) the saved-tensor hooks of this thread until the matching pop.");
+  m.def("_pop_saved_tensors_hooks", []() { cr::pop_saved_tensor_hooks(); }, "Undoes the last push.");
   m.def(
       "_run_backward",
       [](py::object tensors, py::object grads, bool keep_graph, bool create_graph, py::object inputs,

@@ -93,6 +93,25 @@ void set_history(const std::shared_ptr<Node>& node, const TensorList& inputs, Te
 }
 
 // ---------------------------------------------------------------------------------------------
+namespace {
+std::vector<std::shared_ptr<SavedTensorHooks>>& hook_stack() {
+  thread_local std::vector<std::shared_ptr<SavedTensorHooks>> stack;
+  return stack;
+}
+}  // namespace
+
+std::shared_ptr<SavedTensorHooks> current_saved_tensor_hooks() {
+  auto& s = hook_stack();
+  return s.empty() ? nullptr : s.back();
+}
+void push_saved_tensor_hooks(std::shared_ptr<SavedTensorHooks> hooks) {
+  hook_stack().push_back(std::move(hooks));
+}
+void pop_saved_tensor_hooks() {
+  auto& s = hook_stack();
+  if (!s.empty()) s.pop_back();
+}
+
 SavedTensor::SavedTensor(const Tensor& t, bool is_output) {
   if (!t.defined()) return;
   was_defined_ = true;
@@ -107,11 +126,31 @@ SavedTensor::SavedTensor(const Tensor& t, bool is_output) {
     data_ = detach(t).ptr();
     if (!is_output) grad_fn_ = t.grad_fn();
   }
+  if (auto hooks = current_saved_tensor_hooks()) {
+    // The hook sees the tensor itself (an output without its grad_fn, which would be a cycle).
+    Tensor given = is_output ? Tensor(data_) : t;
+    std::shared_ptr<TensorImpl> keep = std::move(data_);
+    packed_ = hooks->pack(given);
+    hooks_ = std::move(hooks);
+    (void)keep;  // released here: only what pack() returned is kept
+  }
 }
 
 Tensor SavedTensor::unpack(const Node& owner) const {
   if (!was_defined_) return Tensor();
   if (released_) throw AutogradError(kSecondBackwardMessage);
+  if (hooks_) {
+    Tensor got = hooks_->unpack(packed_);
+    if (!got.defined()) throw AutogradError("saved tensor unpack hook returned no tensor");
+    if (!requires_grad_ || !GradMode::is_enabled()) return got;
+    if (is_leaf_) return got;
+    Tensor t = detach(got);
+    auto* impl = t.impl();
+    impl->requires_grad_ = true;
+    impl->output_nr_ = output_nr_;
+    impl->grad_fn_ = is_output_ ? const_cast<Node&>(owner).shared_from_this() : grad_fn_;
+    return t;
+  }
   uint32_t now = data_->storage_->version();
   if (now != version_)
     throw AutogradError(
@@ -134,6 +173,8 @@ void SavedTensor::reset() {
   if (!was_defined_) return;
   released_ = true;
   data_.reset();
+  packed_.reset();
+  hooks_.reset();
   release_node(std::move(grad_fn_));
 }
 

@@ -63,6 +63,23 @@ extern const char* const kSecondBackwardMessage;
 /// Drops a node reference without recursing: destroying a million-node chain frees it iteratively.
 void release_node(std::shared_ptr<Node>&& n);
 
+// Note [Saved tensor hooks]
+// autograd.graph.saved_tensors_hooks(pack, unpack) lets a user decide how a saved tensor is kept
+// (offloaded, compressed, recomputed): while such a pair is active on a thread, every SavedTensor
+// created there hands its tensor to pack() and keeps only the returned object; unpack() gives a
+// tensor back when backward needs it. The hooks travel with the SavedTensor, so a backward on
+// another thread (or after the context has exited) still uses them. With hooks, the in-place
+// modification check is the hook's business (PyTorch's rule too): nothing is compared.
+struct SavedTensorHooks {
+  virtual ~SavedTensorHooks() = default;
+  virtual std::shared_ptr<void> pack(const Tensor& t) = 0;
+  virtual Tensor unpack(const std::shared_ptr<void>& packed) = 0;
+};
+/// The innermost active hooks on this thread (null when none).
+std::shared_ptr<SavedTensorHooks> current_saved_tensor_hooks();
+void push_saved_tensor_hooks(std::shared_ptr<SavedTensorHooks> hooks);
+void pop_saved_tensor_hooks();
+
 class SavedTensor {
  public:
   SavedTensor() = default;
@@ -81,6 +98,8 @@ class SavedTensor {
 
  private:
   std::shared_ptr<TensorImpl> data_;
+  std::shared_ptr<SavedTensorHooks> hooks_;  // Note [Saved tensor hooks]: data_ is then empty
+  std::shared_ptr<void> packed_;
   std::shared_ptr<Node> grad_fn_;  // non-leaf, non-output: history at save time
   uint32_t version_ = 0;
   uint32_t output_nr_ = 0;

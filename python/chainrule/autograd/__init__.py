@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Union
 from chainrule import _core
 from chainrule._core import Tensor
 from chainrule._missing import module_getattr as _module_getattr
-from chainrule.autograd import function, functional
+from chainrule.autograd import function, functional, graph
 from chainrule.autograd.function import Function, FunctionCtx, once_differentiable
 from chainrule.autograd.grad_mode import (
     enable_grad,
@@ -34,6 +34,7 @@ def Variable(data: Tensor, requires_grad: bool = False, volatile: bool = False) 
 __all__ = [
     "Variable",
     "function",
+    "graph",
     "once_differentiable",
     "backward",
     "grad",
