@@ -17,7 +17,7 @@ from chainrule._core import Node, Tensor
 __all__ = ["Node", "saved_tensors_hooks", "save_on_cpu", "disable_saved_tensors_hooks"]
 
 
-class saved_tensors_hooks:  # noqa: N801 - PyTorch's name
+class saved_tensors_hooks:
     """Context manager: tensors saved for backward inside it go through pack_hook / unpack_hook."""
 
     def __init__(self, pack_hook: Callable[[Tensor], Any], unpack_hook: Callable[[Any], Tensor]) -> None:
@@ -34,7 +34,7 @@ class saved_tensors_hooks:  # noqa: N801 - PyTorch's name
         _core._pop_saved_tensors_hooks()
 
 
-class save_on_cpu(saved_tensors_hooks):  # noqa: N801 - PyTorch's name
+class save_on_cpu(saved_tensors_hooks):
     """Saved tensors kept in CPU memory: every chainrule tensor already is, so they are kept as they
     are (``pin_memory`` is accepted and has no effect)."""
 
@@ -49,7 +49,7 @@ def _refuse(message: str) -> Callable[..., Any]:
     return hook
 
 
-class disable_saved_tensors_hooks:  # noqa: N801 - PyTorch's name
+class disable_saved_tensors_hooks:
     """Inside this block, saving a tensor for backward raises ``error_message`` (code that must not
     run under saved-tensor hooks says so)."""
 
