@@ -200,3 +200,14 @@ def test_variable_once_differentiable_backends():
     assert y.grad.tolist() == [6.0]
     assert not cr.backends.mps.is_available() and not cr.backends.cudnn.is_available()
     cr.backends.cudnn.benchmark = True  # scripts set it; nothing changes on the CPU
+
+
+def test_numpy_argument_names_axis_and_keepdims():
+    x = cr.arange(6.0).reshape(2, 3)
+    assert x.sum(axis=1).tolist() == [3.0, 12.0]
+    assert x.mean(axis=0, keepdims=True).shape == (1, 3)
+    assert cr.sum(x, axis=1, keepdims=True).shape == (2, 1)
+    assert x.amax(axis=1).tolist() == [2.0, 5.0] and x.argmax(axis=1).tolist() == [2, 2]
+    assert cr.cat([x, x], axis=0).shape == (4, 3)
+    with pytest.raises(TypeError):
+        x.sum(axis=1, dim=1)

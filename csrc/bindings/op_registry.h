@@ -5,6 +5,7 @@
 // the same function with self in place of the first argument) and/or an in-place method
 // (Tensor.<name>_), under its aliases too. chainrule._core._op_registry() lists the rows, so the
 // tests' OpInfo table can check that every op has a row.
+#include <cstring>
 #include <functional>
 #include <string>
 #include <utility>
@@ -14,6 +15,36 @@
 #include "ops/op_table.h"
 
 namespace crpy {
+
+// NumPy's argument names, which PyTorch also accepts: axis for dim, keepdims for keepdim. A row
+// with such an argument is bound a second time (a pybind11 overload) under those names.
+namespace numpy_names {
+inline const char* alias(const char* n) {
+  if (n && std::strcmp(n, "dim") == 0) return "axis";
+  if (n && std::strcmp(n, "keepdim") == 0) return "keepdims";
+  return nullptr;
+}
+template <class A>
+bool has(const A&) {
+  return false;
+}
+inline bool has(const py::arg& a) { return alias(a.name) != nullptr; }
+inline bool has(const py::arg_v& a) { return alias(a.name) != nullptr; }
+template <class A>
+A renamed(const A& a) {
+  return a;
+}
+inline py::arg renamed(const py::arg& a) {
+  py::arg r = a;
+  if (const char* n = alias(a.name)) r.name = n;
+  return r;
+}
+inline py::arg_v renamed(const py::arg_v& a) {
+  py::arg_v r = a;
+  if (const char* n = alias(a.name)) r.name = n;
+  return r;
+}
+}  // namespace numpy_names
 
 using cr::kFunction;
 using cr::kInplace;
@@ -38,8 +69,10 @@ class OpRegistry {
     template <class F, class... Args>
     Row& inplace(F fn, const char* doc, const Args&... args) {
       PyTensorClass& cls = reg_.cls_;
-      bind_inplace_ = [&cls, fn, doc, args...](const std::string& n) {
+      const bool numpy = (numpy_names::has(args) || ...);
+      bind_inplace_ = [&cls, fn, doc, numpy, args...](const std::string& n) {
         cls.def((n + "_").c_str(), fn, doc, args...);
+        if (numpy) cls.def((n + "_").c_str(), fn, doc, numpy_names::renamed(args)...);
       };
       OpRow& row = reg_.rows_[index_];
       bind_inplace_(row.name);
@@ -51,7 +84,11 @@ class OpRegistry {
     template <class F, class... Args>
     Row& method(F fn, const char* doc, const Args&... args) {
       PyTensorClass& cls = reg_.cls_;
-      auto bind_method = [&cls, fn, doc, args...](const char* n) { cls.def(n, fn, doc, args...); };
+      const bool numpy = (numpy_names::has(args) || ...);
+      auto bind_method = [&cls, fn, doc, numpy, args...](const char* n) {
+        cls.def(n, fn, doc, args...);
+        if (numpy) cls.def(n, fn, doc, numpy_names::renamed(args)...);
+      };
       OpRow& row = reg_.rows_[index_];
       bind_method(row.name.c_str());
       row.variants |= kMethod;
@@ -83,9 +120,13 @@ class OpRegistry {
   Row op(const char* name, unsigned variants, F fn, const char* doc, py::arg input, const Args&... args) {
     py::module_& m = m_;
     PyTensorClass& cls = cls_;
-    auto bind = [&m, &cls, variants, fn, doc, input, args...](const char* n) {
+    const bool numpy = (numpy_names::has(args) || ...);
+    auto bind = [&m, &cls, variants, fn, doc, input, numpy, args...](const char* n) {
       if (variants & kFunction) m.def(n, fn, doc, input, args...);
       if (variants & kMethod) cls.def(n, fn, doc, args...);
+      if (!numpy) return;
+      if (variants & kFunction) m.def(n, fn, doc, input, numpy_names::renamed(args)...);
+      if (variants & kMethod) cls.def(n, fn, doc, numpy_names::renamed(args)...);
     };
     bind(name);
     rows_.push_back(OpRow{name, variants & (kFunction | kMethod), {}});
@@ -96,7 +137,11 @@ class OpRegistry {
   template <class F, class... Args>
   Row function(const char* name, F fn, const char* doc, const Args&... args) {
     py::module_& m = m_;
-    auto bind = [&m, fn, doc, args...](const char* n) { m.def(n, fn, doc, args...); };
+    const bool numpy = (numpy_names::has(args) || ...);
+    auto bind = [&m, fn, doc, numpy, args...](const char* n) {
+      m.def(n, fn, doc, args...);
+      if (numpy) m.def(n, fn, doc, numpy_names::renamed(args)...);
+    };
     bind(name);
     rows_.push_back(OpRow{name, kFunction, {}});
     return Row(*this, rows_.size() - 1, bind);

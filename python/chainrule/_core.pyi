@@ -244,7 +244,15 @@ class Tensor:
         
         beta * input + alpha * (mat @ vec).
         """
+    @typing.overload
     def all(self, dim: typing.Any = None, keepdim: builtins.bool = False) -> Tensor:
+        """
+        all(input, dim=None, keepdim=False) -> Tensor
+        
+        True where every element over dim (an int, a tuple, or None for all) is nonzero; a bool result for any dtype, true over no elements.
+        """
+    @typing.overload
+    def all(self, axis: typing.Any = None, keepdims: builtins.bool = False) -> Tensor:
         """
         all(input, dim=None, keepdim=False) -> Tensor
         
@@ -254,43 +262,99 @@ class Tensor:
         """
         True when every element is close (see isclose); the shapes must broadcast.
         """
+    @typing.overload
     def amax(self, dim: typing.Any = (), keepdim: builtins.bool = False) -> Tensor:
         """
         amax(input, dim=(), keepdim=False) -> Tensor
         
         Largest values over dims; ties share the gradient.
         """
+    @typing.overload
+    def amax(self, axis: typing.Any = (), keepdims: builtins.bool = False) -> Tensor:
+        """
+        amax(input, dim=(), keepdim=False) -> Tensor
+        
+        Largest values over dims; ties share the gradient.
+        """
+    @typing.overload
     def amin(self, dim: typing.Any = (), keepdim: builtins.bool = False) -> Tensor:
         """
         amin(input, dim=(), keepdim=False) -> Tensor
         
         Smallest values over dims; ties share the gradient.
         """
+    @typing.overload
+    def amin(self, axis: typing.Any = (), keepdims: builtins.bool = False) -> Tensor:
+        """
+        amin(input, dim=(), keepdim=False) -> Tensor
+        
+        Smallest values over dims; ties share the gradient.
+        """
+    @typing.overload
     def aminmax(self, *, dim: typing.Any = None, keepdim: builtins.bool = False) -> typing.Any:
         """
         aminmax(input, *, dim=None, keepdim=False) -> (min, max)
         
         amin and amax in one call, as a named tuple; ties share the gradient.
         """
+    @typing.overload
+    def aminmax(self, *, axis: typing.Any = None, keepdims: builtins.bool = False) -> typing.Any:
+        """
+        aminmax(input, *, dim=None, keepdim=False) -> (min, max)
+        
+        amin and amax in one call, as a named tuple; ties share the gradient.
+        """
+    @typing.overload
     def any(self, dim: typing.Any = None, keepdim: builtins.bool = False) -> Tensor:
         """
         any(input, dim=None, keepdim=False) -> Tensor
         
         True where some element over dim (an int, a tuple, or None for all) is nonzero; a bool result for any dtype, false over no elements.
         """
+    @typing.overload
+    def any(self, axis: typing.Any = None, keepdims: builtins.bool = False) -> Tensor:
+        """
+        any(input, dim=None, keepdim=False) -> Tensor
+        
+        True where some element over dim (an int, a tuple, or None for all) is nonzero; a bool result for any dtype, false over no elements.
+        """
+    @typing.overload
     def argmax(self, dim: typing.Any = None, keepdim: builtins.bool = False) -> Tensor:
         """
         argmax(input, dim=None, keepdim=False) -> Tensor
         
         Index of the first largest value (of the flattened input when dim is None).
         """
+    @typing.overload
+    def argmax(self, axis: typing.Any = None, keepdims: builtins.bool = False) -> Tensor:
+        """
+        argmax(input, dim=None, keepdim=False) -> Tensor
+        
+        Index of the first largest value (of the flattened input when dim is None).
+        """
+    @typing.overload
     def argmin(self, dim: typing.Any = None, keepdim: builtins.bool = False) -> Tensor:
         """
         argmin(input, dim=None, keepdim=False) -> Tensor
         
         Index of the first smallest value.
         """
+    @typing.overload
+    def argmin(self, axis: typing.Any = None, keepdims: builtins.bool = False) -> Tensor:
+        """
+        argmin(input, dim=None, keepdim=False) -> Tensor
+        
+        Index of the first smallest value.
+        """
+    @typing.overload
     def argsort(self, dim: typing.SupportsInt | typing.SupportsIndex = -1, descending: builtins.bool = False, *, stable: typing.Any = False) -> Tensor:
+        """
+        argsort(input, dim=-1, descending=False, *, stable=False) -> Tensor
+        
+        The indices of sort(input, dim, descending) (always stable).
+        """
+    @typing.overload
+    def argsort(self, axis: typing.SupportsInt | typing.SupportsIndex = -1, descending: builtins.bool = False, *, stable: typing.Any = False) -> Tensor:
         """
         argsort(input, dim=-1, descending=False, *, stable=False) -> Tensor
         
@@ -442,7 +506,15 @@ class Tensor:
         
         Smallest integer >= input; integer tensors are returned as they are.
         """
+    @typing.overload
     def chunk(self, chunks: typing.SupportsInt | typing.SupportsIndex, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
+        """
+        chunk(input, chunks, dim=0)
+        
+        At most `chunks` views of (nearly) equal size along dim.
+        """
+    @typing.overload
+    def chunk(self, chunks: typing.SupportsInt | typing.SupportsIndex, axis: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
         """
         chunk(input, chunks, dim=0)
         
@@ -518,7 +590,15 @@ class Tensor:
         
         Hyperbolic cosine.
         """
+    @typing.overload
     def count_nonzero(self, dim: typing.Any = None) -> Tensor:
+        """
+        count_nonzero(input, dim=None) -> Tensor
+        
+        Number of nonzero elements over dim (an int, a tuple, or None for all), as int64.
+        """
+    @typing.overload
+    def count_nonzero(self, axis: typing.Any = None) -> Tensor:
         """
         count_nonzero(input, dim=None) -> Tensor
         
@@ -530,37 +610,85 @@ class Tensor:
         """
     def cuda(self, device: typing.Any = None, non_blocking: builtins.bool = False, memory_format: typing.Any = None) -> Tensor:
         ...
+    @typing.overload
     def cummax(self, dim: typing.SupportsInt | typing.SupportsIndex) -> typing.Any:
         """
         cummax(input, dim) -> (values, indices)
         
         Running maximum along dim and where it was found (the last of equal values); NaN propagates.
         """
+    @typing.overload
+    def cummax(self, axis: typing.SupportsInt | typing.SupportsIndex) -> typing.Any:
+        """
+        cummax(input, dim) -> (values, indices)
+        
+        Running maximum along dim and where it was found (the last of equal values); NaN propagates.
+        """
+    @typing.overload
     def cummin(self, dim: typing.SupportsInt | typing.SupportsIndex) -> typing.Any:
         """
         cummin(input, dim) -> (values, indices)
         
         Running minimum along dim and where it was found (the last of equal values); NaN propagates.
         """
+    @typing.overload
+    def cummin(self, axis: typing.SupportsInt | typing.SupportsIndex) -> typing.Any:
+        """
+        cummin(input, dim) -> (values, indices)
+        
+        Running minimum along dim and where it was found (the last of equal values); NaN propagates.
+        """
+    @typing.overload
     def cumprod(self, dim: typing.SupportsInt | typing.SupportsIndex, *, dtype: typing.Any = None) -> Tensor:
         """
         cumprod(input, dim, *, dtype=None) -> Tensor
         
         Cumulative product along dim (same dtype rules as cumsum); its gradient is exact with zeros in the input.
         """
+    @typing.overload
+    def cumprod(self, axis: typing.SupportsInt | typing.SupportsIndex, *, dtype: typing.Any = None) -> Tensor:
+        """
+        cumprod(input, dim, *, dtype=None) -> Tensor
+        
+        Cumulative product along dim (same dtype rules as cumsum); its gradient is exact with zeros in the input.
+        """
+    @typing.overload
     def cumprod_(self, dim: typing.SupportsInt | typing.SupportsIndex, *, dtype: typing.Any = None) -> Tensor:
         """
         cumprod_(dim, *, dtype=None) -> Tensor
         
         In-place cumprod.
         """
+    @typing.overload
+    def cumprod_(self, axis: typing.SupportsInt | typing.SupportsIndex, *, dtype: typing.Any = None) -> Tensor:
+        """
+        cumprod_(dim, *, dtype=None) -> Tensor
+        
+        In-place cumprod.
+        """
+    @typing.overload
     def cumsum(self, dim: typing.SupportsInt | typing.SupportsIndex, *, dtype: typing.Any = None) -> Tensor:
         """
         cumsum(input, dim, *, dtype=None) -> Tensor
         
         Cumulative sum along dim; integer and bool inputs give int64, dtype= converts first.
         """
+    @typing.overload
+    def cumsum(self, axis: typing.SupportsInt | typing.SupportsIndex, *, dtype: typing.Any = None) -> Tensor:
+        """
+        cumsum(input, dim, *, dtype=None) -> Tensor
+        
+        Cumulative sum along dim; integer and bool inputs give int64, dtype= converts first.
+        """
+    @typing.overload
     def cumsum_(self, dim: typing.SupportsInt | typing.SupportsIndex, *, dtype: typing.Any = None) -> Tensor:
+        """
+        cumsum_(dim, *, dtype=None) -> Tensor
+        
+        In-place cumsum.
+        """
+    @typing.overload
+    def cumsum_(self, axis: typing.SupportsInt | typing.SupportsIndex, *, dtype: typing.Any = None) -> Tensor:
         """
         cumsum_(dim, *, dtype=None) -> Tensor
         
@@ -794,7 +922,15 @@ class Tensor:
         
         input - trunc(input).
         """
+    @typing.overload
     def gather(self, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any) -> Tensor:
+        """
+        gather(input, dim, index) -> Tensor
+        
+        out[i][j] = input[index[i][j]][j] (for dim 0), and so on.
+        """
+    @typing.overload
+    def gather(self, axis: typing.SupportsInt | typing.SupportsIndex, index: typing.Any) -> Tensor:
         """
         gather(input, dim, index) -> Tensor
         
@@ -846,37 +982,87 @@ class Tensor:
         
         sqrt(input**2 + other**2) elementwise, without overflow.
         """
+    @typing.overload
     def index_add(self, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, source: Tensor, *, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
         """
         index_add(input, dim, index, source, *, alpha=1) -> Tensor
         
         input with alpha * source added at the entries index names along dim (duplicates accumulate).
         """
+    @typing.overload
+    def index_add(self, axis: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, source: Tensor, *, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
+        """
+        index_add(input, dim, index, source, *, alpha=1) -> Tensor
+        
+        input with alpha * source added at the entries index names along dim (duplicates accumulate).
+        """
+    @typing.overload
     def index_add_(self, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, source: Tensor, *, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
         """
         In-place index_add.
         """
+    @typing.overload
+    def index_add_(self, axis: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, source: Tensor, *, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
+        """
+        In-place index_add.
+        """
+    @typing.overload
     def index_copy(self, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, source: Tensor) -> Tensor:
         """
         index_copy(input, dim, index, source) -> Tensor
         
         input with source's slices copied to the entries index names along dim.
         """
+    @typing.overload
+    def index_copy(self, axis: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, source: Tensor) -> Tensor:
+        """
+        index_copy(input, dim, index, source) -> Tensor
+        
+        input with source's slices copied to the entries index names along dim.
+        """
+    @typing.overload
     def index_copy_(self, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, source: Tensor) -> Tensor:
         """
         In-place index_copy.
         """
+    @typing.overload
+    def index_copy_(self, axis: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, source: Tensor) -> Tensor:
+        """
+        In-place index_copy.
+        """
+    @typing.overload
     def index_fill(self, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, value: typing.Any) -> Tensor:
         """
         index_fill(input, dim, index, value) -> Tensor
         
         input with value at the entries index names along dim.
         """
+    @typing.overload
+    def index_fill(self, axis: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, value: typing.Any) -> Tensor:
+        """
+        index_fill(input, dim, index, value) -> Tensor
+        
+        input with value at the entries index names along dim.
+        """
+    @typing.overload
     def index_fill_(self, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, value: typing.Any) -> Tensor:
         """
         In-place index_fill.
         """
+    @typing.overload
+    def index_fill_(self, axis: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, value: typing.Any) -> Tensor:
+        """
+        In-place index_fill.
+        """
+    @typing.overload
     def index_select(self, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any) -> Tensor:
+        """
+        index_select(input, dim, index) -> Tensor
+        
+        The entries of input at `index` (a vector) along dim.
+        """
+    @typing.overload
+    def index_select(self, axis: typing.SupportsInt | typing.SupportsIndex, index: typing.Any) -> Tensor:
         """
         index_select(input, dim, index) -> Tensor
         
@@ -927,7 +1113,15 @@ class Tensor:
         """
     def item(self) -> typing.Any:
         ...
+    @typing.overload
     def kthvalue(self, k: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = -1, keepdim: builtins.bool = False) -> typing.Any:
+        """
+        kthvalue(input, k, dim=-1, keepdim=False) -> (values, indices)
+        
+        The k-th smallest value along dim (k from 1) and its index in the stable sort.
+        """
+    @typing.overload
+    def kthvalue(self, k: typing.Any, axis: typing.SupportsInt | typing.SupportsIndex = -1, keepdims: builtins.bool = False) -> typing.Any:
         """
         kthvalue(input, k, dim=-1, keepdim=False) -> (values, indices)
         
@@ -1009,7 +1203,15 @@ class Tensor:
         
         Natural logarithm.
         """
+    @typing.overload
     def log_softmax(self, dim: typing.SupportsInt | typing.SupportsIndex, dtype: typing.Any = None) -> Tensor:
+        """
+        log_softmax(input, dim, dtype=None) -> Tensor
+        
+        log(softmax(input, dim)), computed stably.
+        """
+    @typing.overload
+    def log_softmax(self, axis: typing.SupportsInt | typing.SupportsIndex, dtype: typing.Any = None) -> Tensor:
         """
         log_softmax(input, dim, dtype=None) -> Tensor
         
@@ -1027,7 +1229,15 @@ class Tensor:
         
         log2(2**input + 2**other), computed stably.
         """
+    @typing.overload
     def logcumsumexp(self, dim: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+        """
+        logcumsumexp(input, dim) -> Tensor
+        
+        log(cumsum(exp(input))) along dim, computed stably (floating inputs).
+        """
+    @typing.overload
+    def logcumsumexp(self, axis: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
         """
         logcumsumexp(input, dim) -> Tensor
         
@@ -1063,7 +1273,15 @@ class Tensor:
         
         Elementwise xor, as bool.
         """
+    @typing.overload
     def logsumexp(self, dim: typing.Any, keepdim: builtins.bool = False) -> Tensor:
+        """
+        logsumexp(input, dim, keepdim=False) -> Tensor
+        
+        log(sum(exp(input))), computed stably.
+        """
+    @typing.overload
+    def logsumexp(self, axis: typing.Any, keepdims: builtins.bool = False) -> Tensor:
         """
         logsumexp(input, dim, keepdim=False) -> Tensor
         
@@ -1111,7 +1329,15 @@ class Tensor:
         
         Matrix product with NumPy's rules for 1-d and batched operands.
         """
+    @typing.overload
     def max(self, dim: typing.Any = None, keepdim: builtins.bool = False) -> typing.Any:
+        """
+        max(input, dim=None, keepdim=False)
+        
+        The largest value, or (values, indices) along dim.
+        """
+    @typing.overload
+    def max(self, axis: typing.Any = None, keepdims: builtins.bool = False) -> typing.Any:
         """
         max(input, dim=None, keepdim=False)
         
@@ -1123,19 +1349,43 @@ class Tensor:
         
         Elementwise max; NaN propagates; ties split the gradient.
         """
+    @typing.overload
     def mean(self, dim: typing.Any = None, keepdim: builtins.bool = False, *, dtype: typing.Any = None) -> Tensor:
         """
         mean(input, dim=None, keepdim=False, *, dtype=None) -> Tensor
         
         Mean over dim (floating inputs only).
         """
+    @typing.overload
+    def mean(self, axis: typing.Any = None, keepdims: builtins.bool = False, *, dtype: typing.Any = None) -> Tensor:
+        """
+        mean(input, dim=None, keepdim=False, *, dtype=None) -> Tensor
+        
+        Mean over dim (floating inputs only).
+        """
+    @typing.overload
     def median(self, dim: typing.Any = None, keepdim: builtins.bool = False) -> typing.Any:
         """
         median(input, dim=None, keepdim=False)
         
         The lower median: of all elements (a tensor; ties share the gradient), or (values, indices) along dim. NaN when a NaN is present.
         """
+    @typing.overload
+    def median(self, axis: typing.Any = None, keepdims: builtins.bool = False) -> typing.Any:
+        """
+        median(input, dim=None, keepdim=False)
+        
+        The lower median: of all elements (a tensor; ties share the gradient), or (values, indices) along dim. NaN when a NaN is present.
+        """
+    @typing.overload
     def min(self, dim: typing.Any = None, keepdim: builtins.bool = False) -> typing.Any:
+        """
+        min(input, dim=None, keepdim=False)
+        
+        The smallest value, or (values, indices) along dim.
+        """
+    @typing.overload
+    def min(self, axis: typing.Any = None, keepdims: builtins.bool = False) -> typing.Any:
         """
         min(input, dim=None, keepdim=False)
         
@@ -1153,7 +1403,15 @@ class Tensor:
         
         Matrix product of two 2-D tensors.
         """
+    @typing.overload
     def mode(self, dim: typing.SupportsInt | typing.SupportsIndex = -1, keepdim: builtins.bool = False) -> typing.Any:
+        """
+        mode(input, dim=-1, keepdim=False) -> (values, indices)
+        
+        The most frequent value along dim (the smallest of equally frequent ones) and the index of its last occurrence.
+        """
+    @typing.overload
+    def mode(self, axis: typing.SupportsInt | typing.SupportsIndex = -1, keepdims: builtins.bool = False) -> typing.Any:
         """
         mode(input, dim=-1, keepdim=False) -> (values, indices)
         
@@ -1219,31 +1477,71 @@ class Tensor:
         """
         In-place nan_to_num.
         """
+    @typing.overload
     def nanmean(self, dim: typing.Any = None, keepdim: builtins.bool = False, *, dtype: typing.Any = None) -> Tensor:
         """
         nanmean(input, dim=None, keepdim=False, *, dtype=None) -> Tensor
         
         Mean over dim of the non-NaN entries (NaN where there are none); floating inputs only.
         """
+    @typing.overload
+    def nanmean(self, axis: typing.Any = None, keepdims: builtins.bool = False, *, dtype: typing.Any = None) -> Tensor:
+        """
+        nanmean(input, dim=None, keepdim=False, *, dtype=None) -> Tensor
+        
+        Mean over dim of the non-NaN entries (NaN where there are none); floating inputs only.
+        """
+    @typing.overload
     def nanmedian(self, dim: typing.Any = None, keepdim: builtins.bool = False) -> typing.Any:
         """
         nanmedian(input, dim=None, keepdim=False)
         
         median ignoring NaN (NaN only where every value is NaN).
         """
+    @typing.overload
+    def nanmedian(self, axis: typing.Any = None, keepdims: builtins.bool = False) -> typing.Any:
+        """
+        nanmedian(input, dim=None, keepdim=False)
+        
+        median ignoring NaN (NaN only where every value is NaN).
+        """
+    @typing.overload
     def nanquantile(self, q: typing.Any, dim: typing.Any = None, keepdim: builtins.bool = False, *, interpolation: str = 'linear') -> Tensor:
         """
         nanquantile(input, q, dim=None, keepdim=False, *, interpolation='linear') -> Tensor
         
         quantile ignoring NaN (NaN only where every value is NaN).
         """
+    @typing.overload
+    def nanquantile(self, q: typing.Any, axis: typing.Any = None, keepdims: builtins.bool = False, *, interpolation: str = 'linear') -> Tensor:
+        """
+        nanquantile(input, q, dim=None, keepdim=False, *, interpolation='linear') -> Tensor
+        
+        quantile ignoring NaN (NaN only where every value is NaN).
+        """
+    @typing.overload
     def nansum(self, dim: typing.Any = None, keepdim: builtins.bool = False, *, dtype: typing.Any = None) -> Tensor:
         """
         nansum(input, dim=None, keepdim=False, *, dtype=None) -> Tensor
         
         Sum over dim treating NaN as zero (NaN entries get no gradient).
         """
+    @typing.overload
+    def nansum(self, axis: typing.Any = None, keepdims: builtins.bool = False, *, dtype: typing.Any = None) -> Tensor:
+        """
+        nansum(input, dim=None, keepdim=False, *, dtype=None) -> Tensor
+        
+        Sum over dim treating NaN as zero (NaN entries get no gradient).
+        """
+    @typing.overload
     def narrow(self, dim: typing.SupportsInt | typing.SupportsIndex, start: typing.SupportsInt | typing.SupportsIndex, length: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+        """
+        narrow(input, dim, start, length) -> Tensor
+        
+        A view of length entries from start along dim.
+        """
+    @typing.overload
+    def narrow(self, axis: typing.SupportsInt | typing.SupportsIndex, start: typing.SupportsInt | typing.SupportsIndex, length: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
         """
         narrow(input, dim, start, length) -> Tensor
         
@@ -1293,7 +1591,13 @@ class Tensor:
         
         Indices of the non-zero entries: shape [count, ndim], or one 1-D tensor per dim with as_tuple=True.
         """
+    @typing.overload
     def norm(self, p: typing.Any = 2, dim: typing.Any = None, keepdim: builtins.bool = False, dtype: typing.Any = None) -> Tensor:
+        """
+        Vector p-norm over dim.
+        """
+    @typing.overload
+    def norm(self, p: typing.Any = 2, axis: typing.Any = None, keepdims: builtins.bool = False, dtype: typing.Any = None) -> Tensor:
         """
         Vector p-norm over dim.
         """
@@ -1329,13 +1633,29 @@ class Tensor:
         """
         In-place pow.
         """
+    @typing.overload
     def prod(self, dim: typing.Any = None, keepdim: builtins.bool = False, *, dtype: typing.Any = None) -> Tensor:
         """
         prod(input, dim=None, keepdim=False, *, dtype=None) -> Tensor
         
         Product over dim.
         """
+    @typing.overload
+    def prod(self, axis: typing.Any = None, keepdims: builtins.bool = False, *, dtype: typing.Any = None) -> Tensor:
+        """
+        prod(input, dim=None, keepdim=False, *, dtype=None) -> Tensor
+        
+        Product over dim.
+        """
+    @typing.overload
     def quantile(self, q: typing.Any, dim: typing.Any = None, keepdim: builtins.bool = False, *, interpolation: str = 'linear') -> Tensor:
+        """
+        quantile(input, q, dim=None, keepdim=False, *, interpolation='linear') -> Tensor
+        
+        The q-quantiles along dim (of all elements when None); q a number or a 0-d/1-D tensor of input's dtype in [0, 1] (1-D adds a leading dim). NaN where a NaN is present.
+        """
+    @typing.overload
+    def quantile(self, q: typing.Any, axis: typing.Any = None, keepdims: builtins.bool = False, *, interpolation: str = 'linear') -> Tensor:
         """
         quantile(input, q, dim=None, keepdim=False, *, interpolation='linear') -> Tensor
         
@@ -1439,37 +1759,87 @@ class Tensor:
         
         1 / sqrt(input).
         """
+    @typing.overload
     def scatter(self, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, src: typing.Any = None, value: typing.Any = None, *, reduce: str | None = None) -> Tensor:
         """
         scatter(input, dim, index, src=None, value=None, *, reduce=None) -> Tensor
         
         out[index[i][j]][j] = src[i][j] (dim 0; src may be a number); reduce='add'/'multiply' combines instead.
         """
+    @typing.overload
+    def scatter(self, axis: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, src: typing.Any = None, value: typing.Any = None, *, reduce: str | None = None) -> Tensor:
+        """
+        scatter(input, dim, index, src=None, value=None, *, reduce=None) -> Tensor
+        
+        out[index[i][j]][j] = src[i][j] (dim 0; src may be a number); reduce='add'/'multiply' combines instead.
+        """
+    @typing.overload
     def scatter_(self, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, src: typing.Any = None, value: typing.Any = None, *, reduce: str | None = None) -> Tensor:
         """
         In-place scatter.
         """
+    @typing.overload
+    def scatter_(self, axis: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, src: typing.Any = None, value: typing.Any = None, *, reduce: str | None = None) -> Tensor:
+        """
+        In-place scatter.
+        """
+    @typing.overload
     def scatter_add(self, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, src: Tensor) -> Tensor:
         """
         scatter_add(input, dim, index, src) -> Tensor
         
         input with src added at the positions index names along dim (duplicates accumulate).
         """
+    @typing.overload
+    def scatter_add(self, axis: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, src: Tensor) -> Tensor:
+        """
+        scatter_add(input, dim, index, src) -> Tensor
+        
+        input with src added at the positions index names along dim (duplicates accumulate).
+        """
+    @typing.overload
     def scatter_add_(self, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, src: Tensor) -> Tensor:
         """
         In-place scatter_add.
         """
+    @typing.overload
+    def scatter_add_(self, axis: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, src: Tensor) -> Tensor:
+        """
+        In-place scatter_add.
+        """
+    @typing.overload
     def scatter_reduce(self, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, src: Tensor, reduce: str, *, include_self: builtins.bool = True) -> Tensor:
         """
         scatter_reduce(input, dim, index, src, reduce, *, include_self=True) -> Tensor
         
         Combines src into input at the positions index names: reduce is 'sum', 'prod', 'mean', 'amax' or 'amin'.
         """
+    @typing.overload
+    def scatter_reduce(self, axis: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, src: Tensor, reduce: str, *, include_self: builtins.bool = True) -> Tensor:
+        """
+        scatter_reduce(input, dim, index, src, reduce, *, include_self=True) -> Tensor
+        
+        Combines src into input at the positions index names: reduce is 'sum', 'prod', 'mean', 'amax' or 'amin'.
+        """
+    @typing.overload
     def scatter_reduce_(self, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, src: Tensor, reduce: str, *, include_self: builtins.bool = True) -> Tensor:
         """
         In-place scatter_reduce.
         """
+    @typing.overload
+    def scatter_reduce_(self, axis: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, src: Tensor, reduce: str, *, include_self: builtins.bool = True) -> Tensor:
+        """
+        In-place scatter_reduce.
+        """
+    @typing.overload
     def select(self, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+        """
+        select(input, dim, index) -> Tensor
+        
+        The view input[..., index, ...] along dim.
+        """
+    @typing.overload
+    def select(self, axis: typing.SupportsInt | typing.SupportsIndex, index: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
         """
         select(input, dim, index) -> Tensor
         
@@ -1531,19 +1901,41 @@ class Tensor:
         """
     def size(self, dim: int | None = None) -> typing.Any:
         ...
+    @typing.overload
     def softmax(self, dim: typing.SupportsInt | typing.SupportsIndex, dtype: typing.Any = None) -> Tensor:
         """
         softmax(input, dim, dtype=None) -> Tensor
         
         exp(input) normalized to sum to 1 along dim.
         """
+    @typing.overload
+    def softmax(self, axis: typing.SupportsInt | typing.SupportsIndex, dtype: typing.Any = None) -> Tensor:
+        """
+        softmax(input, dim, dtype=None) -> Tensor
+        
+        exp(input) normalized to sum to 1 along dim.
+        """
+    @typing.overload
     def sort(self, dim: typing.SupportsInt | typing.SupportsIndex = -1, descending: builtins.bool = False, *, stable: typing.Any = False) -> typing.Any:
         """
         sort(input, dim=-1, descending=False, *, stable=False) -> (values, indices)
         
         Sorted along dim. Always stable (equal values keep their order, descending too), whatever stable says; NaN sorts as the largest value.
         """
+    @typing.overload
+    def sort(self, axis: typing.SupportsInt | typing.SupportsIndex = -1, descending: builtins.bool = False, *, stable: typing.Any = False) -> typing.Any:
+        """
+        sort(input, dim=-1, descending=False, *, stable=False) -> (values, indices)
+        
+        Sorted along dim. Always stable (equal values keep their order, descending too), whatever stable says; NaN sorts as the largest value.
+        """
+    @typing.overload
     def split(self, split_size: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
+        """
+        self.split(split_size, dim=0)
+        """
+    @typing.overload
+    def split(self, split_size: typing.Any, axis: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
         """
         self.split(split_size, dim=0)
         """
@@ -1571,13 +1963,29 @@ class Tensor:
         
         input * input.
         """
+    @typing.overload
     def squeeze(self, dim: typing.Any = None) -> Tensor:
         """
         squeeze(input, dim=None) -> Tensor
         
         Removes size-1 dims (all, or those in dim).
         """
+    @typing.overload
+    def squeeze(self, axis: typing.Any = None) -> Tensor:
+        """
+        squeeze(input, dim=None) -> Tensor
+        
+        Removes size-1 dims (all, or those in dim).
+        """
+    @typing.overload
     def std(self, dim: typing.Any = None, unbiased: typing.Any = None, keepdim: builtins.bool = False, *, correction: typing.Any = None) -> Tensor:
+        """
+        std(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor
+        
+        Standard deviation (the square root of var).
+        """
+    @typing.overload
+    def std(self, axis: typing.Any = None, unbiased: typing.Any = None, keepdims: builtins.bool = False, *, correction: typing.Any = None) -> Tensor:
         """
         std(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor
         
@@ -1607,7 +2015,15 @@ class Tensor:
         """
         In-place sub.
         """
+    @typing.overload
     def sum(self, dim: typing.Any = None, keepdim: builtins.bool = False, *, dtype: typing.Any = None) -> Tensor:
+        """
+        sum(input, dim=None, keepdim=False, *, dtype=None) -> Tensor
+        
+        Sum over dim (all dims when None); bool and int64 sum to int64.
+        """
+    @typing.overload
+    def sum(self, axis: typing.Any = None, keepdims: builtins.bool = False, *, dtype: typing.Any = None) -> Tensor:
         """
         sum(input, dim=None, keepdim=False, *, dtype=None) -> Tensor
         
@@ -1637,7 +2053,15 @@ class Tensor:
         
         input read as 1-D at index (negative entries count from the end); the result has index's shape.
         """
+    @typing.overload
     def take_along_dim(self, indices: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+        """
+        take_along_dim(input, indices, dim) -> Tensor
+        
+        Values at indices along dim.
+        """
+    @typing.overload
+    def take_along_dim(self, indices: typing.Any, axis: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
         """
         take_along_dim(input, indices, dim) -> Tensor
         
@@ -1685,7 +2109,15 @@ class Tensor:
         """
         The data as (nested) Python lists of numbers; a 0-d tensor gives a number.
         """
+    @typing.overload
     def topk(self, k: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = -1, largest: builtins.bool = True, sorted: builtins.bool = True) -> typing.Any:
+        """
+        topk(input, k, dim=-1, largest=True, sorted=True) -> (values, indices)
+        
+        The k largest (smallest) values along dim, always in sorted order; equal values come in index order.
+        """
+    @typing.overload
+    def topk(self, k: typing.Any, axis: typing.SupportsInt | typing.SupportsIndex = -1, largest: builtins.bool = True, sorted: builtins.bool = True) -> typing.Any:
         """
         topk(input, k, dim=-1, largest=True, sorted=True) -> (values, indices)
         
@@ -1749,7 +2181,15 @@ class Tensor:
         ...
     def type_as(self, other: Tensor) -> Tensor:
         ...
+    @typing.overload
     def unbind(self, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
+        """
+        unbind(input, dim=0)
+        
+        The views input[..., i, ...] for every i along dim.
+        """
+    @typing.overload
+    def unbind(self, axis: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
         """
         unbind(input, dim=0)
         
@@ -1761,25 +2201,57 @@ class Tensor:
         """
     def uniform_(self, from_: typing.SupportsFloat | typing.SupportsIndex = 0.0, /, to: typing.SupportsFloat | typing.SupportsIndex = 1.0, *, generator: typing.Any = None) -> Tensor:
         ...
+    @typing.overload
     def unique(self, sorted: builtins.bool = True, return_inverse: builtins.bool = False, return_counts: builtins.bool = False, dim: typing.Any = None) -> typing.Any:
         """
         unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None)
         
         The distinct values (of the flattened input, or slices along dim), always sorted; with return_inverse and/or return_counts a tuple adding each element's position among them and their counts. NaNs are never equal. Not differentiable.
         """
+    @typing.overload
+    def unique(self, sorted: builtins.bool = True, return_inverse: builtins.bool = False, return_counts: builtins.bool = False, axis: typing.Any = None) -> typing.Any:
+        """
+        unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None)
+        
+        The distinct values (of the flattened input, or slices along dim), always sorted; with return_inverse and/or return_counts a tuple adding each element's position among them and their counts. NaNs are never equal. Not differentiable.
+        """
+    @typing.overload
     def unique_consecutive(self, return_inverse: builtins.bool = False, return_counts: builtins.bool = False, dim: typing.Any = None) -> typing.Any:
         """
         unique_consecutive(input, return_inverse=False, return_counts=False, dim=None)
         
         unique merging only runs of equal neighbours, in input order.
         """
+    @typing.overload
+    def unique_consecutive(self, return_inverse: builtins.bool = False, return_counts: builtins.bool = False, axis: typing.Any = None) -> typing.Any:
+        """
+        unique_consecutive(input, return_inverse=False, return_counts=False, dim=None)
+        
+        unique merging only runs of equal neighbours, in input order.
+        """
+    @typing.overload
     def unsqueeze(self, dim: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
         """
         unsqueeze(input, dim) -> Tensor
         
         A view with a size-1 dim inserted.
         """
+    @typing.overload
+    def unsqueeze(self, axis: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+        """
+        unsqueeze(input, dim) -> Tensor
+        
+        A view with a size-1 dim inserted.
+        """
+    @typing.overload
     def var(self, dim: typing.Any = None, unbiased: typing.Any = None, keepdim: builtins.bool = False, *, correction: typing.Any = None) -> Tensor:
+        """
+        var(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor
+        
+        Variance with Bessel's correction (1 by default).
+        """
+    @typing.overload
+    def var(self, axis: typing.Any = None, unbiased: typing.Any = None, keepdims: builtins.bool = False, *, correction: typing.Any = None) -> Tensor:
         """
         var(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor
         
@@ -2063,31 +2535,71 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: typing.SupportsFloat
     
     beta * input + alpha * (mat @ vec).
     """
+@typing.overload
 def all(input: Tensor, dim: typing.Any = None, keepdim: builtins.bool = False) -> Tensor:
     """
     all(input, dim=None, keepdim=False) -> Tensor
     
     True where every element over dim (an int, a tuple, or None for all) is nonzero; a bool result for any dtype, true over no elements.
     """
+@typing.overload
+def all(input: Tensor, axis: typing.Any = None, keepdims: builtins.bool = False) -> Tensor:
+    """
+    all(input, dim=None, keepdim=False) -> Tensor
+    
+    True where every element over dim (an int, a tuple, or None for all) is nonzero; a bool result for any dtype, true over no elements.
+    """
+@typing.overload
 def amax(input: Tensor, dim: typing.Any = (), keepdim: builtins.bool = False) -> Tensor:
     """
     amax(input, dim=(), keepdim=False) -> Tensor
     
     Largest values over dims; ties share the gradient.
     """
+@typing.overload
+def amax(input: Tensor, axis: typing.Any = (), keepdims: builtins.bool = False) -> Tensor:
+    """
+    amax(input, dim=(), keepdim=False) -> Tensor
+    
+    Largest values over dims; ties share the gradient.
+    """
+@typing.overload
 def amin(input: Tensor, dim: typing.Any = (), keepdim: builtins.bool = False) -> Tensor:
     """
     amin(input, dim=(), keepdim=False) -> Tensor
     
     Smallest values over dims; ties share the gradient.
     """
+@typing.overload
+def amin(input: Tensor, axis: typing.Any = (), keepdims: builtins.bool = False) -> Tensor:
+    """
+    amin(input, dim=(), keepdim=False) -> Tensor
+    
+    Smallest values over dims; ties share the gradient.
+    """
+@typing.overload
 def aminmax(input: Tensor, *, dim: typing.Any = None, keepdim: builtins.bool = False) -> typing.Any:
     """
     aminmax(input, *, dim=None, keepdim=False) -> (min, max)
     
     amin and amax in one call, as a named tuple; ties share the gradient.
     """
+@typing.overload
+def aminmax(input: Tensor, *, axis: typing.Any = None, keepdims: builtins.bool = False) -> typing.Any:
+    """
+    aminmax(input, *, dim=None, keepdim=False) -> (min, max)
+    
+    amin and amax in one call, as a named tuple; ties share the gradient.
+    """
+@typing.overload
 def any(input: Tensor, dim: typing.Any = None, keepdim: builtins.bool = False) -> Tensor:
+    """
+    any(input, dim=None, keepdim=False) -> Tensor
+    
+    True where some element over dim (an int, a tuple, or None for all) is nonzero; a bool result for any dtype, false over no elements.
+    """
+@typing.overload
+def any(input: Tensor, axis: typing.Any = None, keepdims: builtins.bool = False) -> Tensor:
     """
     any(input, dim=None, keepdim=False) -> Tensor
     
@@ -2095,19 +2607,43 @@ def any(input: Tensor, dim: typing.Any = None, keepdim: builtins.bool = False) -
     """
 def arange(start: typing.Any, end: typing.Any = None, step: typing.Any = None, *, dtype: typing.Any = None, requires_grad: builtins.bool = False, device: typing.Any = None) -> Tensor:
     ...
+@typing.overload
 def argmax(input: Tensor, dim: typing.Any = None, keepdim: builtins.bool = False) -> Tensor:
     """
     argmax(input, dim=None, keepdim=False) -> Tensor
     
     Index of the first largest value (of the flattened input when dim is None).
     """
+@typing.overload
+def argmax(input: Tensor, axis: typing.Any = None, keepdims: builtins.bool = False) -> Tensor:
+    """
+    argmax(input, dim=None, keepdim=False) -> Tensor
+    
+    Index of the first largest value (of the flattened input when dim is None).
+    """
+@typing.overload
 def argmin(input: Tensor, dim: typing.Any = None, keepdim: builtins.bool = False) -> Tensor:
     """
     argmin(input, dim=None, keepdim=False) -> Tensor
     
     Index of the first smallest value.
     """
+@typing.overload
+def argmin(input: Tensor, axis: typing.Any = None, keepdims: builtins.bool = False) -> Tensor:
+    """
+    argmin(input, dim=None, keepdim=False) -> Tensor
+    
+    Index of the first smallest value.
+    """
+@typing.overload
 def argsort(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex = -1, descending: builtins.bool = False, *, stable: typing.Any = False) -> Tensor:
+    """
+    argsort(input, dim=-1, descending=False, *, stable=False) -> Tensor
+    
+    The indices of sort(input, dim, descending) (always stable).
+    """
+@typing.overload
+def argsort(input: Tensor, axis: typing.SupportsInt | typing.SupportsIndex = -1, descending: builtins.bool = False, *, stable: typing.Any = False) -> Tensor:
     """
     argsort(input, dim=-1, descending=False, *, stable=False) -> Tensor
     
@@ -2209,7 +2745,15 @@ def bucketize(input: typing.Any, boundaries: Tensor, *, out_int32: builtins.bool
     
     The bucket of each value among 1-D sorted boundaries: searchsorted(boundaries, input, right=right). Indices are int64 even with out_int32=True.
     """
+@typing.overload
 def cat(tensors: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
+    """
+    cat(tensors, dim=0) -> Tensor
+    
+    Concatenation along dim, with dtype promotion.
+    """
+@typing.overload
+def cat(tensors: typing.Any, axis: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
     """
     cat(tensors, dim=0) -> Tensor
     
@@ -2227,7 +2771,15 @@ def ceil(input: Tensor) -> Tensor:
     
     Smallest integer >= input; integer tensors are returned as they are.
     """
+@typing.overload
 def chunk(input: Tensor, chunks: typing.SupportsInt | typing.SupportsIndex, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
+    """
+    chunk(input, chunks, dim=0)
+    
+    At most `chunks` views of (nearly) equal size along dim.
+    """
+@typing.overload
+def chunk(input: Tensor, chunks: typing.SupportsInt | typing.SupportsIndex, axis: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
     """
     chunk(input, chunks, dim=0)
     
@@ -2251,13 +2803,29 @@ def clone(input: Tensor) -> Tensor:
     
     A differentiable copy.
     """
+@typing.overload
 def concat(tensors: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
     """
     cat(tensors, dim=0) -> Tensor
     
     Concatenation along dim, with dtype promotion.
     """
+@typing.overload
+def concat(tensors: typing.Any, axis: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
+    """
+    cat(tensors, dim=0) -> Tensor
+    
+    Concatenation along dim, with dtype promotion.
+    """
+@typing.overload
 def concatenate(tensors: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
+    """
+    cat(tensors, dim=0) -> Tensor
+    
+    Concatenation along dim, with dtype promotion.
+    """
+@typing.overload
+def concatenate(tensors: typing.Any, axis: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
     """
     cat(tensors, dim=0) -> Tensor
     
@@ -2281,31 +2849,71 @@ def cosh(input: Tensor) -> Tensor:
     
     Hyperbolic cosine.
     """
+@typing.overload
 def count_nonzero(input: Tensor, dim: typing.Any = None) -> Tensor:
     """
     count_nonzero(input, dim=None) -> Tensor
     
     Number of nonzero elements over dim (an int, a tuple, or None for all), as int64.
     """
+@typing.overload
+def count_nonzero(input: Tensor, axis: typing.Any = None) -> Tensor:
+    """
+    count_nonzero(input, dim=None) -> Tensor
+    
+    Number of nonzero elements over dim (an int, a tuple, or None for all), as int64.
+    """
+@typing.overload
 def cummax(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex) -> typing.Any:
     """
     cummax(input, dim) -> (values, indices)
     
     Running maximum along dim and where it was found (the last of equal values); NaN propagates.
     """
+@typing.overload
+def cummax(input: Tensor, axis: typing.SupportsInt | typing.SupportsIndex) -> typing.Any:
+    """
+    cummax(input, dim) -> (values, indices)
+    
+    Running maximum along dim and where it was found (the last of equal values); NaN propagates.
+    """
+@typing.overload
 def cummin(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex) -> typing.Any:
     """
     cummin(input, dim) -> (values, indices)
     
     Running minimum along dim and where it was found (the last of equal values); NaN propagates.
     """
+@typing.overload
+def cummin(input: Tensor, axis: typing.SupportsInt | typing.SupportsIndex) -> typing.Any:
+    """
+    cummin(input, dim) -> (values, indices)
+    
+    Running minimum along dim and where it was found (the last of equal values); NaN propagates.
+    """
+@typing.overload
 def cumprod(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, *, dtype: typing.Any = None) -> Tensor:
     """
     cumprod(input, dim, *, dtype=None) -> Tensor
     
     Cumulative product along dim (same dtype rules as cumsum); its gradient is exact with zeros in the input.
     """
+@typing.overload
+def cumprod(input: Tensor, axis: typing.SupportsInt | typing.SupportsIndex, *, dtype: typing.Any = None) -> Tensor:
+    """
+    cumprod(input, dim, *, dtype=None) -> Tensor
+    
+    Cumulative product along dim (same dtype rules as cumsum); its gradient is exact with zeros in the input.
+    """
+@typing.overload
 def cumsum(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, *, dtype: typing.Any = None) -> Tensor:
+    """
+    cumsum(input, dim, *, dtype=None) -> Tensor
+    
+    Cumulative sum along dim; integer and bool inputs give int64, dtype= converts first.
+    """
+@typing.overload
+def cumsum(input: Tensor, axis: typing.SupportsInt | typing.SupportsIndex, *, dtype: typing.Any = None) -> Tensor:
     """
     cumsum(input, dim, *, dtype=None) -> Tensor
     
@@ -2451,7 +3059,15 @@ def full(size: typing.Any, fill_value: typing.Any, *, dtype: typing.Any = None, 
     ...
 def full_like(input: Tensor, fill_value: typing.Any, *, dtype: typing.Any = None, requires_grad: builtins.bool = False, device: typing.Any = None) -> Tensor:
     ...
+@typing.overload
 def gather(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any) -> Tensor:
+    """
+    gather(input, dim, index) -> Tensor
+    
+    out[i][j] = input[index[i][j]][j] (for dim 0), and so on.
+    """
+@typing.overload
+def gather(input: Tensor, axis: typing.SupportsInt | typing.SupportsIndex, index: typing.Any) -> Tensor:
     """
     gather(input, dim, index) -> Tensor
     
@@ -2503,25 +3119,57 @@ def hypot(input: typing.Any, other: typing.Any) -> Tensor:
     
     sqrt(input**2 + other**2) elementwise, without overflow.
     """
+@typing.overload
 def index_add(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, source: Tensor, *, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
     """
     index_add(input, dim, index, source, *, alpha=1) -> Tensor
     
     input with alpha * source added at the entries index names along dim (duplicates accumulate).
     """
+@typing.overload
+def index_add(input: Tensor, axis: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, source: Tensor, *, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
+    """
+    index_add(input, dim, index, source, *, alpha=1) -> Tensor
+    
+    input with alpha * source added at the entries index names along dim (duplicates accumulate).
+    """
+@typing.overload
 def index_copy(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, source: Tensor) -> Tensor:
     """
     index_copy(input, dim, index, source) -> Tensor
     
     input with source's slices copied to the entries index names along dim.
     """
+@typing.overload
+def index_copy(input: Tensor, axis: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, source: Tensor) -> Tensor:
+    """
+    index_copy(input, dim, index, source) -> Tensor
+    
+    input with source's slices copied to the entries index names along dim.
+    """
+@typing.overload
 def index_fill(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, value: typing.Any) -> Tensor:
     """
     index_fill(input, dim, index, value) -> Tensor
     
     input with value at the entries index names along dim.
     """
+@typing.overload
+def index_fill(input: Tensor, axis: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, value: typing.Any) -> Tensor:
+    """
+    index_fill(input, dim, index, value) -> Tensor
+    
+    input with value at the entries index names along dim.
+    """
+@typing.overload
 def index_select(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any) -> Tensor:
+    """
+    index_select(input, dim, index) -> Tensor
+    
+    The entries of input at `index` (a vector) along dim.
+    """
+@typing.overload
+def index_select(input: Tensor, axis: typing.SupportsInt | typing.SupportsIndex, index: typing.Any) -> Tensor:
     """
     index_select(input, dim, index) -> Tensor
     
@@ -2561,7 +3209,15 @@ def isposinf(input: Tensor) -> Tensor:
     
     Where input is +inf, as bool.
     """
+@typing.overload
 def kthvalue(input: Tensor, k: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = -1, keepdim: builtins.bool = False) -> typing.Any:
+    """
+    kthvalue(input, k, dim=-1, keepdim=False) -> (values, indices)
+    
+    The k-th smallest value along dim (k from 1) and its index in the stable sort.
+    """
+@typing.overload
+def kthvalue(input: Tensor, k: typing.Any, axis: typing.SupportsInt | typing.SupportsIndex = -1, keepdims: builtins.bool = False) -> typing.Any:
     """
     kthvalue(input, k, dim=-1, keepdim=False) -> (values, indices)
     
@@ -2627,7 +3283,15 @@ def log2(input: Tensor) -> Tensor:
     
     Base-2 logarithm.
     """
+@typing.overload
 def log_softmax(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, dtype: typing.Any = None) -> Tensor:
+    """
+    log_softmax(input, dim, dtype=None) -> Tensor
+    
+    log(softmax(input, dim)), computed stably.
+    """
+@typing.overload
+def log_softmax(input: Tensor, axis: typing.SupportsInt | typing.SupportsIndex, dtype: typing.Any = None) -> Tensor:
     """
     log_softmax(input, dim, dtype=None) -> Tensor
     
@@ -2645,7 +3309,15 @@ def logaddexp2(input: typing.Any, other: typing.Any) -> Tensor:
     
     log2(2**input + 2**other), computed stably.
     """
+@typing.overload
 def logcumsumexp(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+    """
+    logcumsumexp(input, dim) -> Tensor
+    
+    log(cumsum(exp(input))) along dim, computed stably (floating inputs).
+    """
+@typing.overload
+def logcumsumexp(input: Tensor, axis: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
     """
     logcumsumexp(input, dim) -> Tensor
     
@@ -2675,7 +3347,15 @@ def logical_xor(input: Tensor, other: typing.Any) -> Tensor:
     
     Elementwise xor, as bool.
     """
+@typing.overload
 def logsumexp(input: Tensor, dim: typing.Any, keepdim: builtins.bool = False) -> Tensor:
+    """
+    logsumexp(input, dim, keepdim=False) -> Tensor
+    
+    log(sum(exp(input))), computed stably.
+    """
+@typing.overload
+def logsumexp(input: Tensor, axis: typing.Any, keepdims: builtins.bool = False) -> Tensor:
     """
     logsumexp(input, dim, keepdim=False) -> Tensor
     
@@ -2713,7 +3393,15 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     
     Matrix product with NumPy's rules for 1-d and batched operands.
     """
+@typing.overload
 def max(input: Tensor, dim: typing.Any = None, keepdim: builtins.bool = False) -> typing.Any:
+    """
+    max(input, dim=None, keepdim=False)
+    
+    The largest value, or (values, indices) along dim.
+    """
+@typing.overload
+def max(input: Tensor, axis: typing.Any = None, keepdims: builtins.bool = False) -> typing.Any:
     """
     max(input, dim=None, keepdim=False)
     
@@ -2725,19 +3413,43 @@ def maximum(input: Tensor, other: typing.Any) -> Tensor:
     
     Elementwise max; NaN propagates; ties split the gradient.
     """
+@typing.overload
 def mean(input: Tensor, dim: typing.Any = None, keepdim: builtins.bool = False, *, dtype: typing.Any = None) -> Tensor:
     """
     mean(input, dim=None, keepdim=False, *, dtype=None) -> Tensor
     
     Mean over dim (floating inputs only).
     """
+@typing.overload
+def mean(input: Tensor, axis: typing.Any = None, keepdims: builtins.bool = False, *, dtype: typing.Any = None) -> Tensor:
+    """
+    mean(input, dim=None, keepdim=False, *, dtype=None) -> Tensor
+    
+    Mean over dim (floating inputs only).
+    """
+@typing.overload
 def median(input: Tensor, dim: typing.Any = None, keepdim: builtins.bool = False) -> typing.Any:
     """
     median(input, dim=None, keepdim=False)
     
     The lower median: of all elements (a tensor; ties share the gradient), or (values, indices) along dim. NaN when a NaN is present.
     """
+@typing.overload
+def median(input: Tensor, axis: typing.Any = None, keepdims: builtins.bool = False) -> typing.Any:
+    """
+    median(input, dim=None, keepdim=False)
+    
+    The lower median: of all elements (a tensor; ties share the gradient), or (values, indices) along dim. NaN when a NaN is present.
+    """
+@typing.overload
 def min(input: Tensor, dim: typing.Any = None, keepdim: builtins.bool = False) -> typing.Any:
+    """
+    min(input, dim=None, keepdim=False)
+    
+    The smallest value, or (values, indices) along dim.
+    """
+@typing.overload
+def min(input: Tensor, axis: typing.Any = None, keepdims: builtins.bool = False) -> typing.Any:
     """
     min(input, dim=None, keepdim=False)
     
@@ -2755,7 +3467,15 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
     
     Matrix product of two 2-D tensors.
     """
+@typing.overload
 def mode(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex = -1, keepdim: builtins.bool = False) -> typing.Any:
+    """
+    mode(input, dim=-1, keepdim=False) -> (values, indices)
+    
+    The most frequent value along dim (the smallest of equally frequent ones) and the index of its last occurrence.
+    """
+@typing.overload
+def mode(input: Tensor, axis: typing.SupportsInt | typing.SupportsIndex = -1, keepdims: builtins.bool = False) -> typing.Any:
     """
     mode(input, dim=-1, keepdim=False) -> (values, indices)
     
@@ -2809,31 +3529,71 @@ def nan_to_num(input: Tensor, nan: typing.SupportsFloat | typing.SupportsIndex |
     
     Replaces NaN, +inf and -inf (by default with 0, the dtype's largest and its lowest finite value).
     """
+@typing.overload
 def nanmean(input: Tensor, dim: typing.Any = None, keepdim: builtins.bool = False, *, dtype: typing.Any = None) -> Tensor:
     """
     nanmean(input, dim=None, keepdim=False, *, dtype=None) -> Tensor
     
     Mean over dim of the non-NaN entries (NaN where there are none); floating inputs only.
     """
+@typing.overload
+def nanmean(input: Tensor, axis: typing.Any = None, keepdims: builtins.bool = False, *, dtype: typing.Any = None) -> Tensor:
+    """
+    nanmean(input, dim=None, keepdim=False, *, dtype=None) -> Tensor
+    
+    Mean over dim of the non-NaN entries (NaN where there are none); floating inputs only.
+    """
+@typing.overload
 def nanmedian(input: Tensor, dim: typing.Any = None, keepdim: builtins.bool = False) -> typing.Any:
     """
     nanmedian(input, dim=None, keepdim=False)
     
     median ignoring NaN (NaN only where every value is NaN).
     """
+@typing.overload
+def nanmedian(input: Tensor, axis: typing.Any = None, keepdims: builtins.bool = False) -> typing.Any:
+    """
+    nanmedian(input, dim=None, keepdim=False)
+    
+    median ignoring NaN (NaN only where every value is NaN).
+    """
+@typing.overload
 def nanquantile(input: Tensor, q: typing.Any, dim: typing.Any = None, keepdim: builtins.bool = False, *, interpolation: str = 'linear') -> Tensor:
     """
     nanquantile(input, q, dim=None, keepdim=False, *, interpolation='linear') -> Tensor
     
     quantile ignoring NaN (NaN only where every value is NaN).
     """
+@typing.overload
+def nanquantile(input: Tensor, q: typing.Any, axis: typing.Any = None, keepdims: builtins.bool = False, *, interpolation: str = 'linear') -> Tensor:
+    """
+    nanquantile(input, q, dim=None, keepdim=False, *, interpolation='linear') -> Tensor
+    
+    quantile ignoring NaN (NaN only where every value is NaN).
+    """
+@typing.overload
 def nansum(input: Tensor, dim: typing.Any = None, keepdim: builtins.bool = False, *, dtype: typing.Any = None) -> Tensor:
     """
     nansum(input, dim=None, keepdim=False, *, dtype=None) -> Tensor
     
     Sum over dim treating NaN as zero (NaN entries get no gradient).
     """
+@typing.overload
+def nansum(input: Tensor, axis: typing.Any = None, keepdims: builtins.bool = False, *, dtype: typing.Any = None) -> Tensor:
+    """
+    nansum(input, dim=None, keepdim=False, *, dtype=None) -> Tensor
+    
+    Sum over dim treating NaN as zero (NaN entries get no gradient).
+    """
+@typing.overload
 def narrow(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, start: typing.SupportsInt | typing.SupportsIndex, length: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+    """
+    narrow(input, dim, start, length) -> Tensor
+    
+    A view of length entries from start along dim.
+    """
+@typing.overload
+def narrow(input: Tensor, axis: typing.SupportsInt | typing.SupportsIndex, start: typing.SupportsInt | typing.SupportsIndex, length: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
     """
     narrow(input, dim, start, length) -> Tensor
     
@@ -2863,7 +3623,15 @@ def nonzero(input: Tensor, *, as_tuple: builtins.bool = False) -> typing.Any:
     
     Indices of the non-zero entries: shape [count, ndim], or one 1-D tensor per dim with as_tuple=True.
     """
+@typing.overload
 def norm(input: Tensor, p: typing.Any = 'fro', dim: typing.Any = None, keepdim: builtins.bool = False, dtype: typing.Any = None) -> Tensor:
+    """
+    norm(input, p='fro', dim=None, keepdim=False, dtype=None) -> Tensor
+    
+    Vector p-norm over dim.
+    """
+@typing.overload
+def norm(input: Tensor, p: typing.Any = 'fro', axis: typing.Any = None, keepdims: builtins.bool = False, dtype: typing.Any = None) -> Tensor:
     """
     norm(input, p='fro', dim=None, keepdim=False, dtype=None) -> Tensor
     
@@ -2901,13 +3669,29 @@ def pow(input: typing.Any, exponent: typing.Any) -> Tensor:
     
     input ** exponent; either may be a number.
     """
+@typing.overload
 def prod(input: Tensor, dim: typing.Any = None, keepdim: builtins.bool = False, *, dtype: typing.Any = None) -> Tensor:
     """
     prod(input, dim=None, keepdim=False, *, dtype=None) -> Tensor
     
     Product over dim.
     """
+@typing.overload
+def prod(input: Tensor, axis: typing.Any = None, keepdims: builtins.bool = False, *, dtype: typing.Any = None) -> Tensor:
+    """
+    prod(input, dim=None, keepdim=False, *, dtype=None) -> Tensor
+    
+    Product over dim.
+    """
+@typing.overload
 def quantile(input: Tensor, q: typing.Any, dim: typing.Any = None, keepdim: builtins.bool = False, *, interpolation: str = 'linear') -> Tensor:
+    """
+    quantile(input, q, dim=None, keepdim=False, *, interpolation='linear') -> Tensor
+    
+    The q-quantiles along dim (of all elements when None); q a number or a 0-d/1-D tensor of input's dtype in [0, 1] (1-D adds a leading dim). NaN where a NaN is present.
+    """
+@typing.overload
+def quantile(input: Tensor, q: typing.Any, axis: typing.Any = None, keepdims: builtins.bool = False, *, interpolation: str = 'linear') -> Tensor:
     """
     quantile(input, q, dim=None, keepdim=False, *, interpolation='linear') -> Tensor
     
@@ -2963,19 +3747,43 @@ def rsqrt(input: Tensor) -> Tensor:
     
     1 / sqrt(input).
     """
+@typing.overload
 def scatter(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, src: typing.Any = None, value: typing.Any = None, *, reduce: str | None = None) -> Tensor:
     """
     scatter(input, dim, index, src=None, value=None, *, reduce=None) -> Tensor
     
     out[index[i][j]][j] = src[i][j] (dim 0; src may be a number); reduce='add'/'multiply' combines instead.
     """
+@typing.overload
+def scatter(input: Tensor, axis: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, src: typing.Any = None, value: typing.Any = None, *, reduce: str | None = None) -> Tensor:
+    """
+    scatter(input, dim, index, src=None, value=None, *, reduce=None) -> Tensor
+    
+    out[index[i][j]][j] = src[i][j] (dim 0; src may be a number); reduce='add'/'multiply' combines instead.
+    """
+@typing.overload
 def scatter_add(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, src: Tensor) -> Tensor:
     """
     scatter_add(input, dim, index, src) -> Tensor
     
     input with src added at the positions index names along dim (duplicates accumulate).
     """
+@typing.overload
+def scatter_add(input: Tensor, axis: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, src: Tensor) -> Tensor:
+    """
+    scatter_add(input, dim, index, src) -> Tensor
+    
+    input with src added at the positions index names along dim (duplicates accumulate).
+    """
+@typing.overload
 def scatter_reduce(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, src: Tensor, reduce: str, *, include_self: builtins.bool = True) -> Tensor:
+    """
+    scatter_reduce(input, dim, index, src, reduce, *, include_self=True) -> Tensor
+    
+    Combines src into input at the positions index names: reduce is 'sum', 'prod', 'mean', 'amax' or 'amin'.
+    """
+@typing.overload
+def scatter_reduce(input: Tensor, axis: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, src: Tensor, reduce: str, *, include_self: builtins.bool = True) -> Tensor:
     """
     scatter_reduce(input, dim, index, src, reduce, *, include_self=True) -> Tensor
     
@@ -2989,7 +3797,15 @@ def searchsorted(sorted_sequence: Tensor, input: typing.Any, *, out_int32: built
     """
 def seed() -> int:
     ...
+@typing.overload
 def select(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+    """
+    select(input, dim, index) -> Tensor
+    
+    The view input[..., index, ...] along dim.
+    """
+@typing.overload
+def select(input: Tensor, axis: typing.SupportsInt | typing.SupportsIndex, index: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
     """
     select(input, dim, index) -> Tensor
     
@@ -3035,7 +3851,15 @@ def sinh(input: Tensor) -> Tensor:
     
     Hyperbolic sine.
     """
+@typing.overload
 def softmax(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, dtype: typing.Any = None) -> Tensor:
+    """
+    softmax(input, dim, dtype=None) -> Tensor
+    
+    exp(input) normalized to sum to 1 along dim.
+    """
+@typing.overload
+def softmax(input: Tensor, axis: typing.SupportsInt | typing.SupportsIndex, dtype: typing.Any = None) -> Tensor:
     """
     softmax(input, dim, dtype=None) -> Tensor
     
@@ -3047,13 +3871,29 @@ def softplus(input: Tensor, beta: typing.SupportsFloat | typing.SupportsIndex = 
     
     log(1 + exp(beta * input)) / beta; linear above threshold.
     """
+@typing.overload
 def sort(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex = -1, descending: builtins.bool = False, *, stable: typing.Any = False) -> typing.Any:
     """
     sort(input, dim=-1, descending=False, *, stable=False) -> (values, indices)
     
     Sorted along dim. Always stable (equal values keep their order, descending too), whatever stable says; NaN sorts as the largest value.
     """
+@typing.overload
+def sort(input: Tensor, axis: typing.SupportsInt | typing.SupportsIndex = -1, descending: builtins.bool = False, *, stable: typing.Any = False) -> typing.Any:
+    """
+    sort(input, dim=-1, descending=False, *, stable=False) -> (values, indices)
+    
+    Sorted along dim. Always stable (equal values keep their order, descending too), whatever stable says; NaN sorts as the largest value.
+    """
+@typing.overload
 def split(tensor: Tensor, split_size_or_sections: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
+    """
+    split(tensor, split_size_or_sections, dim=0)
+    
+    Views of consecutive pieces along dim (a size, or a list of sizes).
+    """
+@typing.overload
+def split(tensor: Tensor, split_size_or_sections: typing.Any, axis: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
     """
     split(tensor, split_size_or_sections, dim=0)
     
@@ -3071,25 +3911,57 @@ def square(input: Tensor) -> Tensor:
     
     input * input.
     """
+@typing.overload
 def squeeze(input: Tensor, dim: typing.Any = None) -> Tensor:
     """
     squeeze(input, dim=None) -> Tensor
     
     Removes size-1 dims (all, or those in dim).
     """
+@typing.overload
+def squeeze(input: Tensor, axis: typing.Any = None) -> Tensor:
+    """
+    squeeze(input, dim=None) -> Tensor
+    
+    Removes size-1 dims (all, or those in dim).
+    """
+@typing.overload
 def stack(tensors: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
     """
     stack(tensors, dim=0) -> Tensor
     
     Joins same-shaped tensors along a new dim.
     """
+@typing.overload
+def stack(tensors: typing.Any, axis: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
+    """
+    stack(tensors, dim=0) -> Tensor
+    
+    Joins same-shaped tensors along a new dim.
+    """
+@typing.overload
 def std(input: Tensor, dim: typing.Any = None, unbiased: typing.Any = None, keepdim: builtins.bool = False, *, correction: typing.Any = None) -> Tensor:
     """
     std(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor
     
     Standard deviation (the square root of var).
     """
+@typing.overload
+def std(input: Tensor, axis: typing.Any = None, unbiased: typing.Any = None, keepdims: builtins.bool = False, *, correction: typing.Any = None) -> Tensor:
+    """
+    std(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor
+    
+    Standard deviation (the square root of var).
+    """
+@typing.overload
 def std_mean(input: Tensor, dim: typing.Any = None, unbiased: typing.Any = None, keepdim: builtins.bool = False, *, correction: typing.Any = None) -> tuple:
+    """
+    std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> (Tensor, Tensor)
+    
+    std and mean over dim in one call (a tuple); both differentiable.
+    """
+@typing.overload
+def std_mean(input: Tensor, axis: typing.Any = None, unbiased: typing.Any = None, keepdims: builtins.bool = False, *, correction: typing.Any = None) -> tuple:
     """
     std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> (Tensor, Tensor)
     
@@ -3107,7 +3979,15 @@ def subtract(input: typing.Any, other: typing.Any, *, alpha: typing.SupportsFloa
     
     input - alpha * other, broadcasting.
     """
+@typing.overload
 def sum(input: Tensor, dim: typing.Any = None, keepdim: builtins.bool = False, *, dtype: typing.Any = None) -> Tensor:
+    """
+    sum(input, dim=None, keepdim=False, *, dtype=None) -> Tensor
+    
+    Sum over dim (all dims when None); bool and int64 sum to int64.
+    """
+@typing.overload
+def sum(input: Tensor, axis: typing.Any = None, keepdims: builtins.bool = False, *, dtype: typing.Any = None) -> Tensor:
     """
     sum(input, dim=None, keepdim=False, *, dtype=None) -> Tensor
     
@@ -3137,7 +4017,15 @@ def take(input: Tensor, index: typing.Any) -> Tensor:
     
     input read as 1-D at index (negative entries count from the end); the result has index's shape.
     """
+@typing.overload
 def take_along_dim(input: Tensor, indices: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+    """
+    take_along_dim(input, indices, dim) -> Tensor
+    
+    Values at indices along dim.
+    """
+@typing.overload
+def take_along_dim(input: Tensor, indices: typing.Any, axis: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
     """
     take_along_dim(input, indices, dim) -> Tensor
     
@@ -3155,7 +4043,15 @@ def tanh(input: Tensor) -> Tensor:
     
     Hyperbolic tangent.
     """
+@typing.overload
 def topk(input: Tensor, k: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = -1, largest: builtins.bool = True, sorted: builtins.bool = True) -> typing.Any:
+    """
+    topk(input, k, dim=-1, largest=True, sorted=True) -> (values, indices)
+    
+    The k largest (smallest) values along dim, always in sorted order; equal values come in index order.
+    """
+@typing.overload
+def topk(input: Tensor, k: typing.Any, axis: typing.SupportsInt | typing.SupportsIndex = -1, largest: builtins.bool = True, sorted: builtins.bool = True) -> typing.Any:
     """
     topk(input, k, dim=-1, largest=True, sorted=True) -> (values, indices)
     
@@ -3197,37 +4093,85 @@ def trunc(input: Tensor) -> Tensor:
     
     Rounds toward zero; integer tensors are returned as they are.
     """
+@typing.overload
 def unbind(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
     """
     unbind(input, dim=0)
     
     The views input[..., i, ...] for every i along dim.
     """
+@typing.overload
+def unbind(input: Tensor, axis: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple:
+    """
+    unbind(input, dim=0)
+    
+    The views input[..., i, ...] for every i along dim.
+    """
+@typing.overload
 def unique(input: Tensor, sorted: builtins.bool = True, return_inverse: builtins.bool = False, return_counts: builtins.bool = False, dim: typing.Any = None) -> typing.Any:
     """
     unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None)
     
     The distinct values (of the flattened input, or slices along dim), always sorted; with return_inverse and/or return_counts a tuple adding each element's position among them and their counts. NaNs are never equal. Not differentiable.
     """
+@typing.overload
+def unique(input: Tensor, sorted: builtins.bool = True, return_inverse: builtins.bool = False, return_counts: builtins.bool = False, axis: typing.Any = None) -> typing.Any:
+    """
+    unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None)
+    
+    The distinct values (of the flattened input, or slices along dim), always sorted; with return_inverse and/or return_counts a tuple adding each element's position among them and their counts. NaNs are never equal. Not differentiable.
+    """
+@typing.overload
 def unique_consecutive(input: Tensor, return_inverse: builtins.bool = False, return_counts: builtins.bool = False, dim: typing.Any = None) -> typing.Any:
     """
     unique_consecutive(input, return_inverse=False, return_counts=False, dim=None)
     
     unique merging only runs of equal neighbours, in input order.
     """
+@typing.overload
+def unique_consecutive(input: Tensor, return_inverse: builtins.bool = False, return_counts: builtins.bool = False, axis: typing.Any = None) -> typing.Any:
+    """
+    unique_consecutive(input, return_inverse=False, return_counts=False, dim=None)
+    
+    unique merging only runs of equal neighbours, in input order.
+    """
+@typing.overload
 def unsqueeze(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
     """
     unsqueeze(input, dim) -> Tensor
     
     A view with a size-1 dim inserted.
     """
+@typing.overload
+def unsqueeze(input: Tensor, axis: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+    """
+    unsqueeze(input, dim) -> Tensor
+    
+    A view with a size-1 dim inserted.
+    """
+@typing.overload
 def var(input: Tensor, dim: typing.Any = None, unbiased: typing.Any = None, keepdim: builtins.bool = False, *, correction: typing.Any = None) -> Tensor:
     """
     var(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor
     
     Variance with Bessel's correction (1 by default).
     """
+@typing.overload
+def var(input: Tensor, axis: typing.Any = None, unbiased: typing.Any = None, keepdims: builtins.bool = False, *, correction: typing.Any = None) -> Tensor:
+    """
+    var(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor
+    
+    Variance with Bessel's correction (1 by default).
+    """
+@typing.overload
 def var_mean(input: Tensor, dim: typing.Any = None, unbiased: typing.Any = None, keepdim: builtins.bool = False, *, correction: typing.Any = None) -> tuple:
+    """
+    var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> (Tensor, Tensor)
+    
+    var and mean over dim in one call (a tuple); both differentiable.
+    """
+@typing.overload
+def var_mean(input: Tensor, axis: typing.Any = None, unbiased: typing.Any = None, keepdims: builtins.bool = False, *, correction: typing.Any = None) -> tuple:
     """
     var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> (Tensor, Tensor)
     

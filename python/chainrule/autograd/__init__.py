@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Union
 from chainrule import _core
 from chainrule._core import Tensor
 from chainrule._missing import module_getattr as _module_getattr
-from chainrule.autograd import function, functional, graph
+from chainrule.autograd import forward_ad, function, functional, graph
 from chainrule.autograd.function import Function, FunctionCtx, once_differentiable
 from chainrule.autograd.grad_mode import (
     enable_grad,
@@ -35,6 +35,7 @@ __all__ = [
     "Variable",
     "function",
     "graph",
+    "forward_ad",
     "once_differentiable",
     "backward",
     "grad",

@@ -1970,3 +1970,50 @@ from chainrule._missing import module_getattr as _module_getattr  # noqa: E402
 
 if not _TYPE_CHECKING:  # a name PyTorch has and chainrule lacks says so (see docs/api-coverage.md)
     __getattr__ = _module_getattr(__name__, "torch.nn.functional")
+
+
+def scaled_dot_product_attention(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    attn_mask: Tensor | None = None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+    scale: float | None = None,
+    enable_gqa: bool = False,
+) -> Tensor:
+    """softmax(query @ key^T * scale + mask) @ value over the last two dims (..., L, E) x (..., S, E).
+
+    ``attn_mask``: bool (True takes part) or floating (added to the scores), broadcast to (..., L, S);
+    ``is_causal``: query i attends to keys 0..i (not with attn_mask); ``scale`` defaults to
+    1/sqrt(E); ``enable_gqa``: key/value may have fewer heads (dim -3) that query's heads share."""
+    if query.dim() < 2 or key.dim() < 2 or value.dim() < 2:
+        raise ShapeError("scaled_dot_product_attention: query, key and value need at least 2 dims")
+    if is_causal and attn_mask is not None:
+        raise ArgumentError(
+            "scaled_dot_product_attention: _is_causal and attn_mask cannot be set at the same time"
+        )
+    if not 0.0 <= dropout_p <= 1.0:
+        raise ArgumentError(f"scaled_dot_product_attention: dropout_p must be in [0, 1], got {dropout_p}")
+    if enable_gqa and query.dim() >= 3 and key.shape[-3] != query.shape[-3]:
+        groups = query.shape[-3] // key.shape[-3]
+        if groups * key.shape[-3] != query.shape[-3]:
+            raise ShapeError("scaled_dot_product_attention: query heads must be a multiple of key heads")
+        key = key.repeat_interleave(groups, dim=-3)
+        value = value.repeat_interleave(groups, dim=-3)
+    e = query.shape[-1]
+    s = (1.0 / math.sqrt(e)) if scale is None else float(scale)
+    scores = (query @ key.transpose(-2, -1)) * s
+    length, source = query.shape[-2], key.shape[-2]
+    if is_causal:
+        keep = _core.full((length, source), True, dtype=_core.bool).tril()
+        scores = scores.masked_fill(keep.logical_not(), float("-inf"))
+    elif attn_mask is not None:
+        if attn_mask.dtype == _core.bool:
+            scores = scores.masked_fill(attn_mask.logical_not(), float("-inf"))
+        else:
+            scores = scores + attn_mask
+    weights = softmax(scores, dim=-1)
+    if dropout_p > 0.0:
+        weights = dropout(weights, dropout_p, training=True)
+    return weights @ value

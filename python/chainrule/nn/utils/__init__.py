@@ -2,7 +2,7 @@
 (parametrize, parametrizations.weight_norm / spectral_norm) and the older hook-based
 weight_norm / spectral_norm."""
 
-from chainrule.nn.utils import parametrizations, parametrize
+from chainrule.nn.utils import parametrizations, parametrize, rnn
 from chainrule.nn.utils.clip_grad import clip_grad_norm_, clip_grad_value_
 from chainrule.nn.utils.convert_parameters import parameters_to_vector, vector_to_parameters
 from chainrule.nn.utils.spectral_norm import remove_spectral_norm, spectral_norm
@@ -15,6 +15,7 @@ __all__ = [
     "vector_to_parameters",
     "parametrize",
     "parametrizations",
+    "rnn",
     "weight_norm",
     "remove_weight_norm",
     "spectral_norm",
