@@ -766,11 +766,6 @@ def test_tensor_of_numpy_float64_scalars_is_float64(data):
     np.testing.assert_array_equal(np.asarray(t), np.asarray(data))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cr.norm(cr.zeros(0, 5), float('inf')) returns 0 (also p=-inf, and dim=0 gives zeros(5)); "
-    "PyTorch raises: the inf norm of an empty reduction has no identity",
-)
 @pytest.mark.parametrize(
     "p, dim",
     [(float("inf"), None), (float("inf"), 0), (float("-inf"), None)],
@@ -783,12 +778,6 @@ def test_norm_inf_of_empty_raises(p, dim):
         cr.norm(cr.zeros(0, 5), p, dim=dim)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="var/std with correction >= the reduced count: x=[0.2, -0.5]; cr.var(x, 0, correction=3) "
-    "backward gives grad [nan, nan], PyTorch gives 2*(x-mean)/(n-correction) = [-0.7, 0.7] "
-    "(and [inf, -inf] for correction=2); the forward (inf) agrees",
-)
 @pytest.mark.parametrize("op, correction", [("var", 3), ("var", 2), ("std", 3)])
 def test_var_gradient_without_degrees_of_freedom_matches_pytorch(op, correction):
     import warnings

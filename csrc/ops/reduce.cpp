@@ -478,15 +478,42 @@ Tensor mean(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {
   return mul_scalar(s, 1.0 / n);
 }
 
+namespace {
+struct VarAttrs {
+  Dims keep_shape;
+  std::vector<int64_t> dims;
+  double divisor = 1.0;  // n - correction, as is: the gradient divides by it even when <= 0, as PyTorch
+};
+// var = sum((x - mean)^2) / max(0, n - correction); d var / dx = 2 (x - mean) / (n - correction)
+const Derivative<1, 1, VarAttrs> var_grad{"VarBackward0",
+                                          {"self"},
+                                          {[](const auto& d) {
+                                            const Tensor& x = d.saved[0];
+                                            Tensor centered = sub(x, mean(x, d.attrs.dims, true));
+                                            Tensor g = unreduce(d.grad, d.attrs.keep_shape, x.shape());
+                                            return g * centered * (2.0 / d.attrs.divisor);
+                                          }},
+                                          {{{"self"}}}};
+}  // namespace
+
 Tensor var(const Tensor& a, const std::vector<int64_t>& dims, double correction, bool keepdim) {
   if (!is_floating(a.dtype()))
     throw TypeError(str("var(): expected a floating point input, got ", dtype_name(a.dtype()),
                         " (convert first, e.g. x.double())"));
   std::vector<int64_t> rd = reduce_dims(dims, a.dim(), "var");
   double n = reduced_count(a, rd);
-  Tensor d = sub(a, mean(a, dims, true));
-  Tensor ss = sum(mul(d, d), dims, keepdim);
-  return mul_scalar(ss, 1.0 / std::max(0.0, n - correction));
+  Tensor out;
+  {
+    NoGradGuard ng;
+    Tensor d = sub(a, mean(a, dims, true));
+    out = mul_scalar(sum(mul(d, d), dims, keepdim), 1.0 / std::max(0.0, n - correction));
+  }
+  if (auto* node = record(var_grad, {a}, out, {a})) {
+    Dims keep = a.shape();
+    for (int64_t d : rd) keep[(size_t)d] = 1;
+    node->attrs = VarAttrs{keep, rd, n - correction};
+  }
+  return out;
 }
 
 Tensor std_dev(const Tensor& a, const std::vector<int64_t>& dims, double correction, bool keepdim) {
@@ -520,7 +547,11 @@ Tensor norm(const Tensor& a, double p, const std::vector<int64_t>& dims, bool ke
   Tensor ab = abs(a);
   if (p == 1.0) return sum(ab, dims, keepdim);
   if (std::isinf(p)) {
-    if (a.numel() == 0) return sum(ab, dims, keepdim);  // norm of nothing is 0, as PyTorch
+    std::vector<int64_t> rd = reduce_dims(dims, a.dim(), "norm");
+    if (a.numel() == 0 && reduced_count(a, rd) == 0)
+      throw ValueError(
+          str("norm(): the ", p > 0 ? "inf" : "-inf",
+              " norm of an empty reduction has no identity (the reduced dims must have non-zero size)"));
     return p > 0 ? amax(ab, dims, keepdim) : amin(ab, dims, keepdim);
   }
   if (p == 0.0) {
