@@ -294,3 +294,49 @@ def test_two_threads_backward_on_one_graph_exactly_one_succeeds():
         for t in threads:
             t.join()
         assert sorted(outcome, key=str) == sorted(["ok", True], key=str), outcome
+
+
+def test_module_whose_full_backward_hook_refers_to_it_is_collected():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(4, 3)
+            self.seen = 0
+            self.register_full_backward_hook(self._hook)  # bound method: module -> hook -> module
+
+        def _hook(self, module, grad_input, grad_output):
+            self.seen += 1
+
+        def forward(self, x):
+            return self.lin(x)
+
+    refs = []
+    for _ in range(3):
+        net = Net()
+        net(cr.ones(2, 4, requires_grad=True)).sum().backward()
+        assert net.seen == 1
+        refs.append(weakref.ref(net))
+        del net
+    gc.collect()
+    assert all(r() is None for r in refs)
+
+
+def test_logsigmoid_is_accurate_to_the_last_bits_in_the_tails():
+    vals = [-40.0, -25.0, 0.0, 25.0, 40.0, 700.0]
+    x = cr.tensor(vals, dtype=cr.float64, requires_grad=True)
+    y = F.logsigmoid(x)
+    y.sum().backward()
+    exact = [v - math.log1p(math.exp(v)) if v < 0 else -math.log1p(math.exp(-v)) for v in vals]
+    for got, want in zip(y.tolist(), exact):
+        assert got == pytest.approx(want, rel=1e-15, abs=0)
+    for got, v in zip(x.grad.tolist(), vals):
+        assert got == pytest.approx(1 / (1 + math.exp(v)), rel=1e-15, abs=0)
+
+
+def test_softplus_threshold_is_pytorchs(torch):
+    # softplus returns x itself above threshold / beta (PyTorch's definition), not log1p(exp(x))
+    x = np.array([-40.0, 19.0, 25.0, 30.0])
+    for beta, threshold in ((1.0, 20.0), (2.0, 5.0)):
+        ours = F.softplus(cr.tensor(x), beta=beta, threshold=threshold).numpy()
+        theirs = torch.nn.functional.softplus(torch.tensor(x), beta=beta, threshold=threshold).numpy()
+        np.testing.assert_array_equal(ours, theirs)
