@@ -2121,15 +2121,6 @@ OP_DB: list[OpInfo] = [
         "square",
         FMI,
         rule=_square_rule,
-        xfails=(
-            XFail(
-                "dtype",
-                "square of a bool tensor stays bool; PyTorch gives int64 "
-                "(square is pow(x, 2), and bool with an integer promotes to int64)",
-                dtype="bool",
-            ),
-            XFail("torch", "square of a bool tensor is bool, PyTorch's int64", dtype="bool"),
-        ),
     ),
     _unary_row("relu", FMI, dtypes=NUMERIC, rule=same),
     _unary_row(
@@ -2139,8 +2130,6 @@ OP_DB: list[OpInfo] = [
         supports_gradgrad=False,
         extra_samples=(_nan_samples,),
         xfails=(
-            XFail("torch", "sign(nan) is nan; PyTorch gives 0", sample="nan", dtype="float32"),
-            XFail("torch", "sign(nan) is nan; PyTorch gives 0", sample="nan", dtype="float64"),
         ),
     ),
     _unary_row("logical_not", FMI, rule=const("bool"), supports_grad=False),
@@ -2401,20 +2390,6 @@ OP_DB: list[OpInfo] = [
         dtype_rule=promote(1, 2),
         method_args=_where_method_args,
         promotes=(1, 2),
-        xfails=(
-            XFail(
-                ("torch", "dtype"),
-                "where(cond, 2, 3) with two Python ints (or bools) gives float32; PyTorch gives int64 (bool)",
-                sample="scalars",
-                dtype="int64",
-            ),
-            XFail(
-                ("torch", "dtype"),
-                "where(cond, True, False) with two Python bools gives float32; PyTorch gives bool",
-                sample="scalars",
-                dtype="bool",
-            ),
-        ),
     ),
     OpInfo(
         "clamp",

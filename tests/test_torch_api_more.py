@@ -211,3 +211,14 @@ def test_numpy_argument_names_axis_and_keepdims():
     assert cr.cat([x, x], axis=0).shape == (4, 3)
     with pytest.raises(TypeError):
         x.sum(axis=1, dim=1)
+
+
+def test_where_with_only_a_condition_gives_indices(torch):
+    cond = np.array([[True, False, True], [False, True, False]])
+    ours = cr.where(cr.tensor(cond))
+    assert [t.tolist() for t in ours] == [[0, 0, 1], [0, 2, 1]]
+    theirs = torch.where(torch.tensor(cond))
+    assert [t.tolist() for t in ours] == [t.tolist() for t in theirs]
+    assert [t.tolist() for t in cr.where(cr.tensor(True))] == [[0]]
+    with pytest.raises(TypeError):
+        cr.where(cr.tensor(cond), cr.ones(2, 3))

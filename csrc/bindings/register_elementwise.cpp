@@ -78,9 +78,31 @@ std::optional<double> opt_number(py::handle o, const char* op, const char* which
   throw cr::TypeError(cr::str(op, ": '", which, "' must be a number or None"));
 }
 
-Tensor where_obj(const Tensor& cond, py::handle a, py::handle b) {
+py::object where_obj(const Tensor& cond, py::handle a, py::handle b) {
+  if (a.is_none() && b.is_none()) {
+    // where(condition): the indices of its non-zero entries, one tensor per dim.
+    Tensor nz = cr::nonzero(cond);
+    py::tuple out(std::max<int64_t>(cond.dim(), 1));
+    if (cond.dim() == 0) {
+      out[0] = py::cast(cr::zeros(Dims{nz.shape()[0]}, DType::Int64));
+      return std::move(out);
+    }
+    for (int64_t d = 0; d < cond.dim(); ++d)
+      out[(size_t)d] = py::cast(cr::contiguous_copy(cr::select(nz, 1, d)));
+    return std::move(out);
+  }
+  if (a.is_none() || b.is_none()) throw cr::TypeError("where(): give both input and other, or neither");
+  if (!is_tensor(a) && !is_tensor(b) && PyNumber_Check(a.ptr()) && PyNumber_Check(b.ptr())) {
+    // Two Python numbers: the result has their own type, as PyTorch (bools -> bool, ints -> int64,
+    // a float -> the default floating dtype).
+    auto kind = [](py::handle o) { return PyBool_Check(o.ptr()) ? 0 : PyLong_Check(o.ptr()) ? 1 : 2; };
+    int k = std::max(kind(a), kind(b));
+    DType dt = k == 0 ? DType::Bool : k == 1 ? DType::Int64 : default_float_dtype();
+    Tensor like = Tensor::empty(Dims{}, dt);
+    return py::cast(cr::where(cond, operand(a, like, "where"), operand(b, like, "where")));
+  }
   Tensor ta = first_operand(a, b, "where");
-  return cr::where(cond, ta, operand(b, ta, "where"));
+  return py::cast(cr::where(cond, ta, operand(b, ta, "where")));
 }
 
 // In-place arithmetic with a Python-number fast path (no 0-dim tensor) for floating self.
@@ -240,8 +262,9 @@ void register_elementwise(OpRegistry& reg) {
          "propagates; ties split the gradient.",
          input, other);
   reg.op("where", kFunction, &where_obj,
-         "where(condition, input, other) -> Tensor\n\ninput where condition, else other.",
-         py::arg("condition"), input, other)
+         "where(condition, input, other) -> Tensor\n\ninput where condition, else other. where(condition) "
+         "alone: the indices of condition's non-zero entries, as nonzero(condition, as_tuple=True).",
+         py::arg("condition"), py::arg("input") = py::none(), py::arg("other") = py::none())
       .method([](const Tensor& self, const Tensor& cond,
                  py::handle o) { return cr::where(cond, self, operand(o, self, "where")); },
               "self.where(condition, other): self where condition, else other.", py::arg("condition"), other);

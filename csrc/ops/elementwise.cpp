@@ -404,7 +404,7 @@ Tensor sign(const Tensor& a) {
     using T = decltype(tag);
     return map_unary<T, T>(a, [](T x) -> T {
       if constexpr (std::is_same_v<T, bool>) return x;
-      else return static_cast<T>((T(0) < x) - (x < T(0)) + (x != x ? x : T(0)));  // NaN stays NaN
+      else return static_cast<T>((T(0) < x) - (x < T(0)));  // NaN gives 0, as PyTorch
     });
   });
   record(sign_grad, {a}, out);
@@ -412,7 +412,10 @@ Tensor sign(const Tensor& a) {
 }
 
 Tensor square(const Tensor& a) {
-  if (a.dtype() == DType::Bool) return mul(a, a);
+  if (a.dtype() == DType::Bool) {  // pow(x, 2): bool with an integer promotes to int64, as PyTorch
+    Tensor i = to_dtype(a, DType::Int64);
+    return mul(i, i);
+  }
   Tensor out = dispatch_numeric(a.dtype(), "square", [&](auto tag) {
     using T = decltype(tag);
     return map_unary<T, T>(a, [](T x) { return static_cast<T>(x * x); });

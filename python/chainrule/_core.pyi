@@ -4177,11 +4177,11 @@ def var_mean(input: Tensor, axis: typing.Any = None, unbiased: typing.Any = None
     
     var and mean over dim in one call (a tuple); both differentiable.
     """
-def where(condition: Tensor, input: typing.Any, other: typing.Any) -> Tensor:
+def where(condition: Tensor, input: typing.Any = None, other: typing.Any = None) -> typing.Any:
     """
     where(condition, input, other) -> Tensor
     
-    input where condition, else other.
+    input where condition, else other. where(condition) alone: the indices of condition's non-zero entries, as nonzero(condition, as_tuple=True).
     """
 def xlogy(input: typing.Any, other: typing.Any) -> Tensor:
     """
