@@ -25,7 +25,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "api-coverage.md"
 
-sys.path.insert(0, str(ROOT / "python"))
+# The source tree's package when its extension is built there (the developer loop); otherwise the
+# installed chainrule.
+_SRC = ROOT / "python"
+if any(p.name.startswith("_core") and p.suffix in (".so", ".pyd") for p in (_SRC / "chainrule").iterdir()):
+    if str(_SRC) not in sys.path:
+        sys.path.insert(0, str(_SRC))
 
 import chainrule  # noqa: E402
 from chainrule._missing import PYTORCH_API, pytorch_names  # noqa: E402
