@@ -2398,14 +2398,6 @@ OP_DB: list[OpInfo] = [
         dtypes=NUMERIC,
         aliases=("clip",),
         dtype_rule=same,
-        xfails=(
-            XFail(
-                ("variants", "inplace_gradcheck"),
-                "clamp_ (and clip_) take only numbers as bounds: "
-                "TypeError for tensor min/max, which clamp and PyTorch's clamp_ accept",
-                sample=("tensor_bounds", "tensor_min", "tensor_max_kw"),
-            ),
-        ),
     ),
     OpInfo(
         "masked_fill",
@@ -2744,14 +2736,6 @@ OP_DB: list[OpInfo] = [
         I,
         _fill_samples,
         dtypes=ALL_DTYPES,
-        xfails=(
-            XFail(
-                ("gradcheck", "torch", "inplace_gradcheck"),
-                "fill_ with a 0-d tensor value gives the value no gradient (PyTorch: the sum of "
-                "the output gradient)",
-                sample="0d_tensor",
-            ),
-        ),
     ),
     OpInfo("zero", I, _conversion_samples, dtypes=ALL_DTYPES),
     OpInfo("copy", I, _copy_samples, dtypes=ALL_DTYPES),

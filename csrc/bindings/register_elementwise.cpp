@@ -150,6 +150,16 @@ const Tensor& fill_obj_(const Tensor& s, py::handle v) {
     if (t.dim() != 0)
       throw cr::ShapeError(cr::str("fill_: only supports 0-dimension value tensor but got tensor with ",
                                    t.dim(), " dimensions"));
+    if (cr::GradMode::is_enabled() && t.requires_grad()) {
+      // The value gets the sum of the output gradient, as PyTorch: self becomes the expanded value.
+      return cr::assign_with_(
+          s, {t},
+          [&t](const Tensor& x) {
+            Tensor v = t.dtype() == x.dtype() ? t : cr::to_dtype(t, x.dtype());
+            return cr::expand(v, x.shape());
+          },
+          "fill_");
+    }
     d = cr::item_as_double(t);
   } else if (!py_number(v, d)) {
     if (!PyNumber_Check(v.ptr())) throw cr::TypeError("fill_: value must be a number");
@@ -159,6 +169,13 @@ const Tensor& fill_obj_(const Tensor& s, py::handle v) {
 }
 
 const Tensor& clamp_obj_(const Tensor& s, py::handle lo, py::handle hi) {
+  if (is_tensor(lo) || is_tensor(hi)) {  // tensor bounds: the out-of-place clamp, written back
+    std::vector<Tensor> others;
+    if (is_tensor(lo)) others.push_back(as_tensor_unchecked(lo));
+    if (is_tensor(hi)) others.push_back(as_tensor_unchecked(hi));
+    py::object l = py::reinterpret_borrow<py::object>(lo), h = py::reinterpret_borrow<py::object>(hi);
+    return cr::assign_with_(s, others, [&](const Tensor& x) { return clamp_obj(x, l, h); }, "clamp_");
+  }
   return cr::clamp_(s, opt_number(lo, "clamp_", "min"), opt_number(hi, "clamp_", "max"));
 }
 
@@ -250,7 +267,7 @@ void register_elementwise(OpRegistry& reg) {
          "clamp(input, min=None, max=None) -> Tensor\n\nBounds (numbers or tensors) applied "
          "elementwise; min > max gives max.",
          input, py::arg("min") = py::none(), py::arg("max") = py::none())
-      .inplace(&clamp_obj_, "In-place clamp with number bounds.", py::arg("min") = py::none(),
+      .inplace(&clamp_obj_, "In-place clamp (number or tensor bounds).", py::arg("min") = py::none(),
                py::arg("max") = py::none())
       .alias("clip");
   reg.op("maximum", FM, &with_operand<&cr::maximum>,

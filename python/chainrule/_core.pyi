@@ -528,7 +528,7 @@ class Tensor:
         """
     def clamp_(self, min: typing.Any = None, max: typing.Any = None) -> Tensor:
         """
-        In-place clamp with number bounds.
+        In-place clamp (number or tensor bounds).
         """
     def clip(self, min: typing.Any = None, max: typing.Any = None) -> Tensor:
         """
@@ -538,7 +538,7 @@ class Tensor:
         """
     def clip_(self, min: typing.Any = None, max: typing.Any = None) -> Tensor:
         """
-        In-place clamp with number bounds.
+        In-place clamp (number or tensor bounds).
         """
     def clone(self) -> Tensor:
         """
