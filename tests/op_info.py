@@ -2636,20 +2636,6 @@ OP_DB: list[OpInfo] = [
         FM,
         _take_along_dim_samples,
         dtypes=ALL_DTYPES,
-        xfails=(
-            XFail(
-                "torch",
-                "indices are not broadcast against the input outside dim: input (3, 4), "
-                "indices (2, 1), dim 0 gives shape (2, 1); PyTorch (2, 4)",
-                sample="dim0_bcast",
-            ),
-            XFail(
-                ("gradcheck", "gradgradcheck", "torch", "dtype", "variants"),
-                "dim cannot be left out (PyTorch then indexes the flattened input): TypeError, "
-                "incompatible function arguments",
-                sample="no_dim",
-            ),
-        ),
     ),
     # ---- Tensor-only ops ----
     OpInfo("clone", FM, _conversion_samples, dtypes=ALL_DTYPES),

@@ -167,11 +167,33 @@ void register_index(OpRegistry& reg) {
       input, py::arg("dim"), py::arg("index"));
   reg.op(
       "take_along_dim", FM,
-      [](const Tensor& t, py::handle index, int64_t dim) {
-        return cr::gather(t, dim, index_tensor(index, "take_along_dim"));
+      [](const Tensor& t, py::handle index, std::optional<int64_t> dim) {
+        Tensor idx = index_tensor(index, "take_along_dim");
+        if (!dim) return cr::gather(cr::reshape(t, Dims{t.numel()}), 0, cr::reshape(idx, Dims{idx.numel()}));
+        if (idx.dim() != t.dim())
+          throw cr::ShapeError(
+              cr::str("take_along_dim(): input and indices should have the same number of "
+                      "dimensions, but got ",
+                      t.dim(), " and ", idx.dim()));
+        if (t.dim() == 0) return cr::gather(t, *dim, idx);
+        // The dims other than `dim` broadcast between input and indices, as PyTorch.
+        int64_t d = cr::wrap_dim(*dim, t.dim(), "take_along_dim");
+        Dims ts = t.shape(), is = idx.shape();
+        Dims tb = ts, ib = is;
+        for (int64_t k = 0; k < t.dim(); ++k) {
+          if (k == d) continue;
+          int64_t a = ts[(size_t)k], b = is[(size_t)k];
+          if (a != b && a != 1 && b != 1)
+            throw cr::ShapeError(cr::str("take_along_dim(): shapes ", ts, " and ", is,
+                                         " cannot be broadcast outside dim ", d));
+          tb[(size_t)k] = ib[(size_t)k] = std::max(a, b);
+        }
+        return cr::gather(tb == ts ? t : cr::expand(t, tb), d,
+                          ib == is ? idx : cr::contiguous_copy(cr::expand(idx, ib)));
       },
-      "take_along_dim(input, indices, dim) -> Tensor\n\nValues at indices along dim.", input,
-      py::arg("indices"), py::arg("dim"));
+      "take_along_dim(input, indices, dim=None) -> Tensor\n\nValues at indices along dim (the other dims "
+      "broadcast); of the flattened input when dim is None.",
+      input, py::arg("indices"), py::arg("dim") = py::none());
   reg.op(
       "index_select", FM,
       [](const Tensor& t, int64_t dim, py::handle index) {

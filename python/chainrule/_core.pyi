@@ -2054,18 +2054,18 @@ class Tensor:
         input read as 1-D at index (negative entries count from the end); the result has index's shape.
         """
     @typing.overload
-    def take_along_dim(self, indices: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+    def take_along_dim(self, indices: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex | None = None) -> Tensor:
         """
-        take_along_dim(input, indices, dim) -> Tensor
+        take_along_dim(input, indices, dim=None) -> Tensor
         
-        Values at indices along dim.
+        Values at indices along dim (the other dims broadcast); of the flattened input when dim is None.
         """
     @typing.overload
-    def take_along_dim(self, indices: typing.Any, axis: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+    def take_along_dim(self, indices: typing.Any, axis: typing.SupportsInt | typing.SupportsIndex | None = None) -> Tensor:
         """
-        take_along_dim(input, indices, dim) -> Tensor
+        take_along_dim(input, indices, dim=None) -> Tensor
         
-        Values at indices along dim.
+        Values at indices along dim (the other dims broadcast); of the flattened input when dim is None.
         """
     def tan(self) -> Tensor:
         """
@@ -4018,18 +4018,18 @@ def take(input: Tensor, index: typing.Any) -> Tensor:
     input read as 1-D at index (negative entries count from the end); the result has index's shape.
     """
 @typing.overload
-def take_along_dim(input: Tensor, indices: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+def take_along_dim(input: Tensor, indices: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex | None = None) -> Tensor:
     """
-    take_along_dim(input, indices, dim) -> Tensor
+    take_along_dim(input, indices, dim=None) -> Tensor
     
-    Values at indices along dim.
+    Values at indices along dim (the other dims broadcast); of the flattened input when dim is None.
     """
 @typing.overload
-def take_along_dim(input: Tensor, indices: typing.Any, axis: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+def take_along_dim(input: Tensor, indices: typing.Any, axis: typing.SupportsInt | typing.SupportsIndex | None = None) -> Tensor:
     """
-    take_along_dim(input, indices, dim) -> Tensor
+    take_along_dim(input, indices, dim=None) -> Tensor
     
-    Values at indices along dim.
+    Values at indices along dim (the other dims broadcast); of the flattened input when dim is None.
     """
 def tan(input: Tensor) -> Tensor:
     """
