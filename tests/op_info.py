@@ -1256,7 +1256,7 @@ def _err_copy(op, make):
 
 def _err_to(op, make):
     yield E("other_device", RuntimeError, "CPU only", make(3, 4), "cuda")
-    yield E("unknown_dtype", TypeError, "dtype", make(3, 4), dtype="float16")
+    yield E("unknown_dtype", TypeError, "dtype", make(3, 4), dtype="int16")
 
 
 def _err_unsqueeze(op, make):
@@ -2717,6 +2717,27 @@ OP_DB: list[OpInfo] = [
         domain=(-3.0, 3.0),
     ),
     OpInfo("bool", M, _conversion_samples, dtypes=ALL_DTYPES, dtype_rule=const("bool"), supports_grad=False),
+    OpInfo(
+        "int",
+        M,
+        _conversion_samples,
+        dtypes=ALL_DTYPES,
+        dtype_rule=const("int32"),
+        supports_grad=False,
+        domain=(-3.0, 3.0),
+    ),
+    # float16 / bfloat16 round to 11 / 8 significant bits: no float64 finite-difference gradcheck.
+    OpInfo(
+        "half", M, _conversion_samples, dtypes=ALL_DTYPES, dtype_rule=const("float16"), supports_grad=False
+    ),
+    OpInfo(
+        "bfloat16",
+        M,
+        _conversion_samples,
+        dtypes=ALL_DTYPES,
+        dtype_rule=const("bfloat16"),
+        supports_grad=False,
+    ),
     OpInfo(
         "fill",
         I,

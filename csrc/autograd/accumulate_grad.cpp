@@ -38,6 +38,10 @@ void accumulate_into_grad(TensorImpl& t, const Tensor& g) {
     bool private_buffer = g.ptr().use_count() == 1 && g.storage().use_count() == 1 &&
                           g.storage()->owns_memory() && g.is_contiguous() && !g.requires_grad();
     slot = private_buffer ? g.ptr() : contiguous_copy(detach(g)).ptr();
+  } else if (is_storage_dtype(slot->dtype_) || is_storage_dtype(g.dtype())) {
+    // Sums in the compute dtype and rounds back into the buffer (Note [Storage dtypes]).
+    Tensor acc(slot);
+    copy_into(acc, add(acc, g));
   } else {
     Tensor acc(slot);
     add_inplace_raw(acc, g);

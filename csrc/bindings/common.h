@@ -51,6 +51,8 @@ inline Tensor opt(const std::optional<Tensor>& t) { return t ? *t : Tensor(); }
 /// NumPy dtypes and the Python types float/int/bool; None gives `fallback`.
 py::object dtype_object(DType d);
 DType parse_dtype(py::handle o, DType fallback);
+/// True for the chainrule.int32 / float16 / bfloat16 dtype objects (Note [Storage dtypes]).
+bool is_storage_dtype_object(PyObject* o);
 /// Default dtype for Python floats and floating factories (set_default_dtype).
 DType default_float_dtype();
 void set_default_float_dtype(DType d);
@@ -89,6 +91,7 @@ std::shared_ptr<py::object> gil_safe(py::object o);
 void tensor_type_setup(PyHeapTypeObject* heap_type);
 void register_errors(py::module_& m);
 void register_dtypes(py::module_& m);
+void register_storage(py::module_& m);
 void register_config(py::module_& m);
 void register_tensor(py::module_& m, PyTensorClass& cls);
 void register_creation(py::module_& m, PyTensorClass& cls);

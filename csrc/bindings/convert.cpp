@@ -13,8 +13,9 @@ PyTypeObject* g_tensor_type = nullptr;
 struct DTypeBox {
   DType d;
 };
-py::object* g_dtypes[4] = {nullptr, nullptr, nullptr, nullptr};
-const char* kDTypeNames[4] = {"bool", "int64", "float32", "float64"};
+py::object* g_dtypes[cr::kNumDTypes] = {};
+const char* kDTypeNames[cr::kNumDTypes] = {"bool",  "int64",   "float32", "float64",
+                                           "int32", "float16", "bfloat16"};
 }  // namespace
 
 PyTypeObject* tensor_type() {
@@ -23,12 +24,17 @@ PyTypeObject* tensor_type() {
 }
 
 py::object dtype_object(DType d) { return *g_dtypes[(int)d]; }
+bool is_storage_dtype_object(PyObject* o) {
+  for (DType d : {DType::Int32, DType::Float16, DType::BFloat16})
+    if (g_dtypes[(int)d] && g_dtypes[(int)d]->ptr() == o) return true;
+  return false;
+}
 namespace {
 DType g_default_float = DType::Float32;
 }  // namespace
 DType default_float_dtype() { return g_default_float; }
 void set_default_float_dtype(DType d) {
-  if (!cr::is_floating(d))
+  if (!cr::is_floating(d) || cr::is_storage_dtype(d))
     throw cr::TypeError(
         cr::str("set_default_dtype(): only floating-point types are supported as the default type, got ",
                 cr::dtype_name(d)));
@@ -69,7 +75,11 @@ DType parse_dtype(py::handle o, DType fallback) {
     if (s == "float64" || s == "double") return DType::Float64;
     if (s == "int64" || s == "long") return DType::Int64;
     if (s == "bool") return DType::Bool;
-    throw cr::TypeError("unsupported dtype '" + s + "' (use float32, float64, int64 or bool)");
+    if (s == "int32" || s == "int") return DType::Int32;
+    if (s == "float16" || s == "half") return DType::Float16;
+    if (s == "bfloat16") return DType::BFloat16;
+    throw cr::TypeError("unsupported dtype '" + s +
+                        "' (use float32, float64, float16, bfloat16, int64, int32 or bool)");
   }
   try {
     py::dtype nd = py::dtype::from_args(py::reinterpret_borrow<py::object>(o));
@@ -77,10 +87,12 @@ DType parse_dtype(py::handle o, DType fallback) {
     if (kind == 'f' && nd.itemsize() == 4) return DType::Float32;
     if (kind == 'f' && nd.itemsize() == 8) return DType::Float64;
     if (kind == 'i' && nd.itemsize() == 8) return DType::Int64;
+    if (kind == 'f' && nd.itemsize() == 2) return DType::Float16;
+    if (kind == 'i' && nd.itemsize() == 4) return DType::Int32;
     if (kind == 'b') return DType::Bool;
   } catch (py::error_already_set&) {}
   throw cr::TypeError(cr::str("unsupported dtype ", py::repr(o).cast<std::string>(),
-                              " (use chainrule.float32, float64, int64 or bool)"));
+                              " (use chainrule.float32, float64, float16, bfloat16, int64, int32 or bool)"));
 }
 
 std::shared_ptr<py::object> gil_safe(py::object o) {
@@ -115,6 +127,14 @@ static bool numpy_dtype_supported(const py::dtype& dt, DType& out) {
     out = DType::Bool;
     return true;
   }
+  if (kind == 'f' && dt.itemsize() == 2) {
+    out = DType::Float16;
+    return true;
+  }
+  if (kind == 'i' && dt.itemsize() == 4) {
+    out = DType::Int32;
+    return true;
+  }
   return false;
 }
 
@@ -132,17 +152,16 @@ Tensor from_numpy(py::handle obj) {
   }
   DType dt;
   if (!numpy_dtype_supported(arr.dtype(), dt)) {
-    // No float16 or narrower integers yet: such arrays come in as a copy in the nearest dtype
-    // chainrule has (float16 -> float32, int8..uint32 -> int64) instead of being refused.
+    // Integer widths chainrule does not hold (int8, int16, uint8..uint32) come in as a copy in
+    // int64 instead of being refused.
     const char kind = arr.dtype().kind();
     const char* target = nullptr;
-    if (kind == 'f' && arr.dtype().itemsize() < 4) target = "float32";
-    else if ((kind == 'i' || kind == 'u') && arr.dtype().itemsize() < 8) target = "int64";
+    if ((kind == 'i' || kind == 'u') && arr.dtype().itemsize() < 8) target = "int64";
     if (!target)
-      throw cr::TypeError(cr::str("from_numpy: unsupported numpy dtype ",
-                                  py::str(arr.dtype()).cast<std::string>(),
-                                  "; supported: float32, float64, int64, bool (and, as a copy, float16 and "
-                                  "integers narrower than 64 bits)"));
+      throw cr::TypeError(
+          cr::str("from_numpy: unsupported numpy dtype ", py::str(arr.dtype()).cast<std::string>(),
+                  "; supported: float64, float32, float16, int64, int32, bool (and, as a copy "
+                  "in int64, other integers narrower than 64 bits)"));
     return from_numpy(arr.attr("astype")(target));
   }
   int64_t isz = (int64_t)cr::itemsize(dt);
@@ -170,12 +189,9 @@ Tensor from_numpy(py::handle obj) {
 }
 
 py::object to_numpy(const Tensor& t) {
-  static const char* fmt[4] = {"?", "q", "f", "d"};
-  (void)fmt;
-  py::dtype dt = t.dtype() == DType::Bool      ? py::dtype("bool")
-                 : t.dtype() == DType::Int64   ? py::dtype("int64")
-                 : t.dtype() == DType::Float32 ? py::dtype("float32")
-                                               : py::dtype("float64");
+  // bfloat16 has no NumPy dtype; PyTorch raises the same TypeError.
+  if (t.dtype() == DType::BFloat16) throw cr::TypeError("Got unsupported ScalarType BFloat16");
+  py::dtype dt = py::dtype(t.dtype() == DType::Bool ? "bool" : cr::dtype_name(t.dtype()));
   std::vector<py::ssize_t> shape(t.shape().begin(), t.shape().end()), strides;
   int64_t isz = (int64_t)cr::itemsize(t.dtype());
   for (auto s : t.strides()) strides.push_back(s * isz);
@@ -206,33 +222,41 @@ Tensor tensor_from_data(py::handle data, py::handle dtype) {
   if (!arr) throw cr::TypeError("tensor(): could not convert data to a tensor");
   char kind = arr.dtype().kind();
   DType natural;
+  const auto isz = arr.dtype().itemsize();
   if (kind == 'b') natural = DType::Bool;
-  else if (kind == 'i' || kind == 'u') natural = DType::Int64;
+  else if (kind == 'i' || kind == 'u')
+    natural = is_ndarray && kind == 'i' && isz == 4 ? DType::Int32 : DType::Int64;
   else if (kind == 'f')
-    natural =
-        is_ndarray ? (arr.dtype().itemsize() == 8 ? DType::Float64 : DType::Float32) : default_float_dtype();
+    natural = is_ndarray ? (isz == 8   ? DType::Float64
+                            : isz == 4 ? DType::Float32
+                                       : DType::Float16)
+                         : default_float_dtype();
   else
     throw cr::TypeError(cr::str("tensor(): unsupported element type ",
                                 py::str(arr.dtype()).cast<std::string>(),
                                 " (expected numbers or booleans, nested in lists of equal length)"));
   DType target = explicit_dtype ? want : natural;
-  if (target == DType::Int64 && kind == 'f' && arr.size() > 0) {
-    // NumPy's cast turns NaN, inf and out-of-range values into -2**63 silently; PyTorch refuses.
+  if ((target == DType::Int64 || target == DType::Int32) && kind == 'f' && arr.size() > 0) {
+    // NumPy's cast turns NaN, inf and out-of-range values into the smallest integer silently;
+    // PyTorch refuses.
+    const double limit = target == DType::Int64 ? 9223372036854775808.0 : 2147483648.0;
     py::array f64 = py::array::ensure(np.attr("asarray")(arr, "float64"));
     bool finite = np.attr("all")(np.attr("isfinite")(f64)).cast<bool>();
     double big = finite ? np.attr("max")(np.attr("abs")(f64)).cast<double>() : 0.0;
-    if (!finite || big >= 9223372036854775808.0)
-      throw cr::ValueError(
-          "tensor(): value cannot be converted to type int64 without overflow (NaN, inf or "
-          "a magnitude of 2**63 or more)");
+    if (!finite || big >= limit)
+      throw cr::ValueError(cr::str("tensor(): value cannot be converted to type ", cr::dtype_name(target),
+                                   " without overflow (NaN, inf or a magnitude of 2**",
+                                   target == DType::Int64 ? 63 : 31, " or more)"));
   }
-  const char* np_name = target == DType::Bool      ? "bool"
-                        : target == DType::Int64   ? "int64"
-                        : target == DType::Float32 ? "float32"
-                                                   : "float64";
+  // bfloat16 (no NumPy dtype) converts from float32, rounding once to nearest even; float16 from a
+  // float16 array is taken as is, and from other data through NumPy's float16 conversion.
+  DType via = target == DType::BFloat16 ? DType::Float32 : target;
+  const char* np_name = via == DType::Bool ? "bool" : cr::dtype_name(via);
+  if (target == DType::BFloat16 && kind == 'f' && isz == 8) np_name = "float64";
   // ascontiguousarray would turn a 0-d array into shape (1,): keep the original shape.
   py::array conv = py::array::ensure(np.attr("asarray")(arr, np_name, py::arg("order") = "C"));
   Tensor shared = from_numpy(conv);
+  if (shared.dtype() != target) return cr::contiguous_copy_as(shared, target);
   return cr::contiguous_copy(shared);  // own the memory: tensor() never aliases its input
 }
 
@@ -255,7 +279,7 @@ Tensor operand(py::handle o, const Tensor& like, const char* op) {
     }
     DType dt = ld == DType::Bool ? DType::Int64 : ld;
     Tensor t = Tensor::empty(Dims{}, dt);
-    cr::dispatch_all(dt, [&](auto tag) {
+    cr::dispatch_storage(dt, [&](auto tag) {
       using T = decltype(tag);
       *t.data<T>() = static_cast<T>(v);
     });
@@ -331,7 +355,7 @@ void register_dtypes(py::module_& m) {
       // A string: pickle stores a reference to the global of that name in the class's module
       // (chainrule._core), so a pickled dtype comes back as the same singleton.
       .def("__reduce__", [](const DTypeBox& b) { return std::string(kDTypeNames[(int)b.d]); });
-  for (int i = 0; i < 4; ++i) {
+  for (int i = 0; i < cr::kNumDTypes; ++i) {
     g_dtypes[i] = new py::object(py::cast(DTypeBox{(DType)i}));  // leaked: lives as long as the module
     m.attr(kDTypeNames[i]) = *g_dtypes[i];
   }

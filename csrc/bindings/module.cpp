@@ -47,4 +47,5 @@ PYBIND11_MODULE(_core, m) {
 
   crpy::register_autograd(m, cls);
   crpy::register_optim(m, cls);
+  crpy::register_storage(m);
 }

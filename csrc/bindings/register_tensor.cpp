@@ -97,11 +97,12 @@ void register_tensor(py::module_& m, PyTensorClass& cls) {
              if (t.numel() != 1)
                throw cr::ValueError(
                    cr::str("a Tensor with ", t.numel(), " elements cannot be converted to a Python scalar"));
-             return cr::dispatch_all(t.dtype(), [&](auto tag) -> py::object {
+             return cr::dispatch_storage(t.dtype(), [&](auto tag) -> py::object {
                using T = decltype(tag);
                T v = *t.data<T>();
                if constexpr (std::is_same_v<T, bool>) return py::bool_(v);
-               else if constexpr (std::is_same_v<T, int64_t>) return py::int_(v);
+               else if constexpr (std::is_same_v<T, int64_t> || std::is_same_v<T, int32_t>)
+                 return py::int_(v);
                else return py::float_((double)v);
              });
            })
@@ -187,7 +188,7 @@ void register_tensor(py::module_& m, PyTensorClass& cls) {
       .def("__int__", [](const Tensor& t) { return (int64_t)cr::item_as_double(t); })
       .def("__index__",
            [](const Tensor& t) {
-             if (t.dtype() != DType::Int64 && t.dtype() != DType::Bool)
+             if (t.dtype() != DType::Int64 && t.dtype() != DType::Int32 && t.dtype() != DType::Bool)
                throw cr::TypeError("only integer tensors of a single element can be converted to an index");
              return (int64_t)cr::item_as_double(t);
            })
@@ -315,7 +316,10 @@ void register_tensor_ops(OpRegistry& reg) {
       {"float", DType::Float32, "self.float(): converted to float32."},
       {"double", DType::Float64, "self.double(): converted to float64."},
       {"long", DType::Int64, "self.long(): converted to int64."},
-      {"bool", DType::Bool, "self.bool(): converted to bool."}};
+      {"bool", DType::Bool, "self.bool(): converted to bool."},
+      {"int", DType::Int32, "self.int(): converted to int32."},
+      {"half", DType::Float16, "self.half(): converted to float16 (round to nearest even)."},
+      {"bfloat16", DType::BFloat16, "self.bfloat16(): converted to bfloat16 (round to nearest even)."}};
   for (const auto& [name, dt, doc] : casts) {
     const DType d = dt;
     reg.op(name, kMethod, [d](const Tensor& t) { return cr::to_dtype(t, d); }, doc, self);

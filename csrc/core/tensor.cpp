@@ -44,7 +44,7 @@ Tensor make_view(const Tensor& t, Dims sizes, Dims strides, int64_t offset) {
 
 Tensor scalar_tensor(double v, DType dtype) {
   Tensor t = Tensor::empty(Dims{}, dtype);
-  dispatch_all(dtype, [&](auto tag) {
+  dispatch_storage(dtype, [&](auto tag) {
     using T = decltype(tag);
     *t.data<T>() = static_cast<T>(v);
   });
@@ -54,7 +54,7 @@ Tensor scalar_tensor(double v, DType dtype) {
 double item_as_double(const Tensor& t) {
   if (t.numel() != 1)
     throw ValueError(str("a Tensor with ", t.numel(), " elements cannot be converted to a scalar"));
-  return dispatch_all(t.dtype(), [&](auto tag) -> double {
+  return dispatch_storage(t.dtype(), [&](auto tag) -> double {
     using T = decltype(tag);
     return static_cast<double>(*t.data<T>());
   });

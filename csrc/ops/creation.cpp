@@ -20,7 +20,7 @@ Tensor zeros(const Dims& shape, DType dtype) {
 
 Tensor full(const Dims& shape, double value, DType dtype) {
   Tensor t = Tensor::empty(shape, dtype);
-  dispatch_all(dtype, [&](auto tag) {
+  dispatch_storage(dtype, [&](auto tag) {
     using T = decltype(tag);
     T v = static_cast<T>(value);
     T* p = t.data<T>();
@@ -37,9 +37,9 @@ void copy_into(const Tensor& dst, const Tensor& src) {
   broadcast_shapes(dst.shape(), src.shape(), "copy_");
   if (numel_of(broadcast_shapes(dst.shape(), src.shape(), "copy_")) != dst.numel())
     throw ShapeError(str("copy_: source of shape ", src.shape(), " cannot be broadcast to ", dst.shape()));
-  dispatch_all(dst.dtype(), [&](auto dtag) {
+  dispatch_storage(dst.dtype(), [&](auto dtag) {
     using D = decltype(dtag);
-    dispatch_all(src.dtype(), [&](auto stag) {
+    dispatch_storage(src.dtype(), [&](auto stag) {
       using S = decltype(stag);
       if (dst.is_contiguous() && src.is_contiguous() && src.shape() == dst.shape()) {
         D* d = dst.data<D>();

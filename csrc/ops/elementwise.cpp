@@ -17,7 +17,7 @@ namespace cr {
 
 namespace {
 
-inline int category(DType d) { return d == DType::Bool ? 0 : d == DType::Int64 ? 1 : 2; }
+inline int category(DType d) { return d == DType::Bool ? 0 : is_floating(d) ? 2 : 1; }
 
 /// t + s for any numeric dtype (add_scalar is float-only).
 inline Tensor plus_scalar(const Tensor& t, double s) {
@@ -259,7 +259,16 @@ static Tensor add_impl(const Tensor& a, const Tensor& b, double alpha, bool is_s
   return out;
 }
 
-Tensor add(const Tensor& a, const Tensor& b, double alpha) { return add_impl(a, b, alpha, false); }
+Tensor add(const Tensor& a, const Tensor& b, double alpha) {
+  if (is_storage_dtype(a.dtype()) || is_storage_dtype(b.dtype())) {
+    // The engine sums the gradients of storage-dtype tensors here (Note [Storage dtypes]).
+    DType out = result_type(a, b);
+    Tensor r =
+        add_impl(to_dtype(a, compute_dtype(a.dtype())), to_dtype(b, compute_dtype(b.dtype())), alpha, false);
+    return to_dtype(r, out);
+  }
+  return add_impl(a, b, alpha, false);
+}
 Tensor sub(const Tensor& a, const Tensor& b, double alpha) { return add_impl(a, b, alpha, true); }
 
 Tensor mul(const Tensor& a, const Tensor& b) {

@@ -5,18 +5,23 @@ Conventional import: ``import chainrule as cr``. Names, signatures and semantics
 
 from typing import TYPE_CHECKING
 
-from chainrule import _core
-from chainrule._core import (
+from chainrule import _core, _storage
+
+_storage.install()  # before any name is taken from _core (Note [Storage dtypes])
+from chainrule._core import (  # noqa: E402
     ArgumentError,
     AutogradError,
     DTypeError,
     IndexingError,
     ShapeError,
     Tensor,
+    bfloat16,
     bool,  # PyTorch's dtype name; shadows the builtin in this module only
     dtype,
+    float16,
     float32,
     float64,
+    int32,
     int64,
 )
 
@@ -52,6 +57,7 @@ from chainrule._dtypes import (  # noqa: E402
     set_default_dtype,
 )
 from chainrule._printing import get_printoptions, set_printoptions  # noqa: E402
+from chainrule._storage import promote_types, result_type  # noqa: E402
 from chainrule.autograd.grad_mode import (  # noqa: E402
     enable_grad,
     inference_mode,
@@ -68,6 +74,8 @@ from chainrule._config import show_config, __version__  # noqa: E402
 float = float32  # PyTorch's aliases, shadowing the builtins in this module only
 double = float64
 long = int64
+half = float16
+int = int32
 
 __all__ = [
     # Exceptions: each also subclasses RuntimeError, so PyTorch-style `except RuntimeError` works.
@@ -81,10 +89,15 @@ __all__ = [
     "float32",
     "float64",
     "int64",
+    "int32",
+    "float16",
+    "bfloat16",
     "bool",
     "float",
     "double",
     "long",
+    "half",
+    "int",
     "tensor",
     "zeros",
     "ones",
@@ -100,6 +113,8 @@ __all__ = [
     "accelerator",
     "finfo",
     "iinfo",
+    "promote_types",
+    "result_type",
     "set_default_dtype",
     "set_printoptions",
     "get_printoptions",

@@ -54,7 +54,18 @@ class Size(tuple[int, ...]):
         return (Size, (tuple(self),))
 
 
-_FLOAT_NP = {"float32": np.float32, "float64": np.float64}
+_FLOAT_NP = {"float32": np.float32, "float64": np.float64, "float16": np.float16}
+# bfloat16 has no NumPy type: float32's exponent range with an 8-bit significand (7 stored bits).
+_BFLOAT16_INFO = {
+    "bits": 16,
+    "eps": 2.0**-7,
+    "max": (2.0 - 2.0**-7) * 2.0**127,
+    "min": -(2.0 - 2.0**-7) * 2.0**127,
+    "tiny": 2.0**-126,
+    "smallest_normal": 2.0**-126,
+    "resolution": 0.01,
+}
+_INT_NP = {"int64": np.int64, "int32": np.int32}
 
 
 class finfo:
@@ -64,10 +75,14 @@ class finfo:
     def __init__(self, type: Any = None) -> None:
         d = get_default_dtype() if type is None else type
         name = str(d).rsplit(".", 1)[-1]
+        self.dtype = name
+        if name == "bfloat16":
+            for key, value in _BFLOAT16_INFO.items():
+                setattr(self, key, value)
+            return
         if name not in _FLOAT_NP:
             raise DTypeError(f"finfo(): expected a floating point dtype, got {d}")
-        info = np.finfo(np.float32 if name == "float32" else np.float64)
-        self.dtype = name
+        info = np.finfo(_FLOAT_NP[name])
         self.bits = int(info.bits)
         self.eps = float(info.eps)
         self.max = float(info.max)
@@ -88,9 +103,9 @@ class iinfo:
 
     def __init__(self, type: Any) -> None:
         name = str(type).rsplit(".", 1)[-1]
-        if name != "int64":
+        if name not in _INT_NP:
             raise DTypeError(f"iinfo(): expected an integer dtype, got {type}")
-        info = np.iinfo(np.int64)
+        info = np.iinfo(_INT_NP[name])
         self.dtype = name
         self.bits = int(info.bits)
         self.max = int(info.max)
@@ -101,7 +116,8 @@ class iinfo:
 
 
 def set_default_dtype(d: Any) -> None:
-    """Sets the dtype of Python floats in tensors and of floating factories (float32 or float64)."""
+    """Sets the dtype of Python floats in tensors and of floating factories (float32 or float64;
+    float16 and bfloat16 are storage dtypes here and are refused as the default)."""
     _core._set_default_dtype(d)
 
 
@@ -111,7 +127,7 @@ def get_default_dtype() -> Any:
 
 
 def is_floating_point_dtype(d: Any) -> bool:
-    return str(d).rsplit(".", 1)[-1] in _FLOAT_NP
+    return str(d).rsplit(".", 1)[-1] in _FLOAT_NP or str(d) == "chainrule.bfloat16"
 
 
 class device:

@@ -157,7 +157,12 @@ def _register_hook(self: Tensor, hook: Callable[[Tensor], Tensor | None]) -> Rem
 def _format_data(t: Tensor) -> str:
     from chainrule._printing import format_tensor_data
 
-    return format_tensor_data(np.asarray(t.detach()))
+    return format_tensor_data(_as_numpy(t.detach()))
+
+
+def _as_numpy(t: Tensor) -> np.ndarray:
+    # bfloat16 has no NumPy dtype: printing and tolist read it through float32, which holds it exactly.
+    return np.asarray(t.float() if t.dtype == _core.bfloat16 else t)
 
 
 def _repr(self: Tensor) -> str:
@@ -191,11 +196,13 @@ def _format(self: Tensor, spec: str) -> str:
 
 
 def _reduce(self: Tensor) -> tuple[Any, ...]:
+    if self.dtype == _core.bfloat16:
+        return (_rebuild, (np.array(self.detach().float()), self.requires_grad, "bfloat16"))
     return (_rebuild, (np.array(self.detach()), self.requires_grad))
 
 
-def _rebuild(arr: np.ndarray, requires_grad: bool) -> Tensor:
-    return tensor(arr, requires_grad=requires_grad)
+def _rebuild(arr: np.ndarray, requires_grad: bool, dtype: str | None = None) -> Tensor:
+    return tensor(arr, dtype=dtype, requires_grad=requires_grad)
 
 
 def _deepcopy(self: Tensor, memo: dict[int, Any]) -> Tensor:
@@ -215,7 +222,7 @@ def _deepcopy(self: Tensor, memo: dict[int, Any]) -> Tensor:
 
 def _tolist(self: Tensor) -> Any:
     """The data as (nested) Python lists of numbers; a 0-d tensor gives a number."""
-    return np.asarray(self).tolist()
+    return _as_numpy(self).tolist()
 
 
 # _core.pyi declares these as Tensor methods: the stub is generated from the class as patched here.

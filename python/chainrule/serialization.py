@@ -3,7 +3,7 @@
 File layout (https://github.com/huggingface/safetensors):
 
     8 bytes   little-endian u64 N: length of the header
-    N bytes   JSON header: {name: {"dtype": "F32"|"F64"|"I64"|"BOOL", "shape": [...],
+    N bytes   JSON header: {name: {"dtype": "F32"|"F64"|"F16"|"BF16"|"I64"|"I32"|"BOOL", "shape": [...],
                                    "data_offsets": [begin, end]}, ..., "__metadata__": {str: str}}
     rest      raw little-endian tensor data; offsets are relative to the start of this part
 
@@ -42,8 +42,19 @@ _DTYPES: dict[str, np.dtype[Any]] = {
     "F64": np.dtype("<f8"),
     "I64": np.dtype("<i8"),
     "BOOL": np.dtype("?"),
+    "F16": np.dtype("<f2"),
+    "I32": np.dtype("<i4"),
+    "BF16": np.dtype("<u2"),  # bfloat16 has no NumPy type: its bits, the top half of a float32
 }
-_CODES = {_core.float32: "F32", _core.float64: "F64", _core.int64: "I64", _core.bool: "BOOL"}
+_CODES = {
+    _core.float32: "F32",
+    _core.float64: "F64",
+    _core.int64: "I64",
+    _core.bool: "BOOL",
+    _core.float16: "F16",
+    _core.int32: "I32",
+    _core.bfloat16: "BF16",
+}
 _META_KEY = "chainrule"
 _FORMAT_VERSION = 1
 _MAX_HEADER = 100 * 1024 * 1024  # the safetensors limit
@@ -119,7 +130,11 @@ def save(obj: Any, f: FileLike) -> None:
         code = _CODES.get(t.dtype)
         if code is None:
             raise TypeError(f"chainrule.save: unsupported dtype {t.dtype}")
-        arr = np.array(np.asarray(t.detach()), dtype=_DTYPES[code], order="C", copy=True)
+        if code == "BF16":  # exact: every bfloat16 is a float32 whose low 16 bits are zero
+            wide = np.ascontiguousarray(np.asarray(t.detach().float()), dtype=np.float32)
+            arr = (wide.view(np.uint32) >> 16).astype(_DTYPES[code])
+        else:
+            arr = np.array(np.asarray(t.detach()), dtype=_DTYPES[code], order="C", copy=True)
         data = arr.tobytes()
         header[name] = {"dtype": code, "shape": list(arr.shape), "data_offsets": [offset, offset + len(data)]}
         blobs.append(data)
@@ -258,7 +273,11 @@ def _parse(buf: bytes) -> tuple[dict[str, Tensor], dict[str, str]]:
                 raise _bad(f"entry {name!r}: BOOL data holds bytes other than 0 and 1")
         arr = np.frombuffer(buf, dtype=dt, count=(end - begin) // dt.itemsize, offset=data_start + begin)
         arr = arr.astype(dt.newbyteorder("="), copy=True).reshape(info["shape"])
-        tensors[name] = _core.from_numpy(arr)  # arr is a private native-endian copy
+        if info["dtype"] == "BF16":
+            wide = (arr.astype(np.uint32) << 16).view(np.float32)
+            tensors[name] = _core.from_numpy(wide).to(_core.bfloat16)
+        else:
+            tensors[name] = _core.from_numpy(arr)  # arr is a private native-endian copy
     return tensors, meta
 
 
@@ -353,7 +372,7 @@ def _conversion_hint(kind: str, f: FileLike) -> str:
 
 
 def load(f: FileLike, map_location: Any = None, weights_only: bool = True) -> Any:
-    """Reads an object written by ``save`` (or any safetensors file with F32/F64/I64/BOOL
+    """Reads an object written by ``save`` (or any safetensors file with F32/F64/F16/BF16/I64/I32/BOOL
     tensors, returned as ``{name: tensor}``). Raises ValueError for a truncated, corrupt or
     malformed file, and says how to convert one written by ``torch.save`` (a pickle, which
     chainrule never loads). ``map_location`` and ``weights_only`` are accepted for compatibility:

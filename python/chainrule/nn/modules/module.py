@@ -424,7 +424,7 @@ class Module:
                 raise TypeError(f"to() expects a dtype, a device string or a tensor, got {type(a).__name__}")
         if dtype is None:
             return self
-        if dtype not in (_core.float32, _core.float64):
+        if not dtype.is_floating_point:
             raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}")
         return self._apply(lambda t: t.to(dtype) if t.is_floating_point() and t.dtype != dtype else t)
 
@@ -433,6 +433,14 @@ class Module:
 
     def double(self: _M) -> _M:
         return self.to(_core.float64)
+
+    def half(self: _M) -> _M:
+        """Floating parameters and buffers to float16, as torch.nn.Module.half."""
+        return self.to(_core.float16)
+
+    def bfloat16(self: _M) -> _M:
+        """Floating parameters and buffers to bfloat16, as torch.nn.Module.bfloat16."""
+        return self.to(_core.bfloat16)
 
     def cpu(self: _M) -> _M:
         return self
