@@ -248,11 +248,11 @@ Tensor tensor_from_data(py::handle data, py::handle dtype) {
                                    " without overflow (NaN, inf or a magnitude of 2**",
                                    target == DType::Int64 ? 63 : 31, " or more)"));
   }
-  // bfloat16 (no NumPy dtype) converts from float32, rounding once to nearest even; float16 from a
-  // float16 array is taken as is, and from other data through NumPy's float16 conversion.
-  DType via = target == DType::BFloat16 ? DType::Float32 : target;
+  // float16 and bfloat16 (which has no NumPy dtype) convert through float32, as PyTorch's do
+  // (double -> float -> half, each rounding to nearest even); a float16 array is taken as is.
+  const bool half_target = target == DType::Float16 || target == DType::BFloat16;
+  DType via = half_target ? (kind == 'f' && isz == 2 ? DType::Float16 : DType::Float32) : target;
   const char* np_name = via == DType::Bool ? "bool" : cr::dtype_name(via);
-  if (target == DType::BFloat16 && kind == 'f' && isz == 8) np_name = "float64";
   // ascontiguousarray would turn a 0-d array into shape (1,): keep the original shape.
   py::array conv = py::array::ensure(np.attr("asarray")(arr, np_name, py::arg("order") = "C"));
   Tensor shared = from_numpy(conv);

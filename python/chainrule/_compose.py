@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from chainrule import _core
+from chainrule import _core, _storage
 from chainrule._core import ArgumentError, DTypeError, IndexingError, ShapeError, Tensor
 
 __all__ = [
@@ -168,7 +168,7 @@ def floor_divide(input: Any, other: Any) -> Tensor:
         if a.dtype == _core.bool and b.dtype == _core.bool:
             raise DTypeError("floor_divide(): not supported for bool tensors")
         r = _core.remainder(a, b)  # raises on an integer zero divisor
-        return _core.div(a - r, b).round().long()
+        return _core.div(a - r, b).round().to(_storage.result_type(a, b))
     return _core.floor(_core.div(a, b))
 
 

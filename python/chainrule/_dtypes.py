@@ -54,7 +54,7 @@ class Size(tuple[int, ...]):
         return (Size, (tuple(self),))
 
 
-_FLOAT_NP = {"float32": np.float32, "float64": np.float64, "float16": np.float16}
+_FLOAT_NP: dict[str, Any] = {"float32": np.float32, "float64": np.float64, "float16": np.float16}
 # bfloat16 has no NumPy type: float32's exponent range with an 8-bit significand (7 stored bits).
 _BFLOAT16_INFO = {
     "bits": 16,
@@ -65,7 +65,7 @@ _BFLOAT16_INFO = {
     "smallest_normal": 2.0**-126,
     "resolution": 0.01,
 }
-_INT_NP = {"int64": np.int64, "int32": np.int32}
+_INT_NP: dict[str, Any] = {"int64": np.int64, "int32": np.int32}
 
 
 class finfo:

@@ -17,7 +17,11 @@ Differences from PyTorch that follow from this design:
   ``t[i] = v`` and the in-place methods of ``t`` itself do change ``t``);
 - an in-place op on such a tensor computes out of place and copies the result back, so it costs a
   conversion of the whole tensor;
-- integer ops on int32 wrap around at the int64 range before being narrowed to int32.
+- integer ops on int32 wrap around at the int64 range before being narrowed to int32;
+- the ``grad_fn`` of such a result is the rounding conversion (``ToCopyBackward0``), not the op's
+  own node (``AddBackward0``); gradients are the same;
+- ops that PyTorch refuses for mixed dtypes (``matmul`` of float16 with float32) promote instead;
+- ``set_default_dtype`` takes float32 and float64 only.
 """
 
 from __future__ import annotations
@@ -363,17 +367,6 @@ def _target(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     if d is _INT32 and name in _INT64_RESULT:
         return None
     return d if d in _COMPUTE else None
-
-
-def _is_basic_index(idx: Any) -> bool:
-    items = idx if type(idx) is tuple else (idx,)
-    return all(
-        i is None
-        or i is Ellipsis
-        or type(i) is slice
-        or (isinstance(i, builtins.int) and not isinstance(i, builtins.bool))
-        for i in items
-    )
 
 
 def _call(fn: Any, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:

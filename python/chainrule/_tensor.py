@@ -202,7 +202,7 @@ def _reduce(self: Tensor) -> tuple[Any, ...]:
 
 
 def _rebuild(arr: np.ndarray, requires_grad: bool, dtype: str | None = None) -> Tensor:
-    return tensor(arr, dtype=dtype, requires_grad=requires_grad)
+    return tensor(arr, dtype=None if dtype is None else getattr(_core, dtype), requires_grad=requires_grad)
 
 
 def _deepcopy(self: Tensor, memo: dict[int, Any]) -> Tensor:
