@@ -86,6 +86,18 @@ def test_float16_rounding_matches_numpy():
     assert np.isnan(nan[0])
 
 
+def test_random_float32_bit_patterns_round_like_numpy_and_the_bfloat16_reference():
+    bits = np.random.default_rng(3).integers(0, 2**32, 200_000, dtype=np.uint64).astype(np.uint32)
+    vals = bits.view(np.float32)
+    vals = vals[~np.isnan(vals)]
+    with np.errstate(over="ignore"):
+        want16 = vals.astype(np.float16)
+    got16 = cr.from_numpy(vals).half().numpy()
+    np.testing.assert_array_equal(got16.view(np.uint16), want16.view(np.uint16))
+    np.testing.assert_array_equal(got16.astype(np.float32), cr.from_numpy(vals).half().float().numpy())
+    np.testing.assert_array_equal(cr.from_numpy(vals).bfloat16().float().numpy(), bf16_round(vals))
+
+
 def test_bfloat16_rounding_round_to_nearest_even():
     vals = np.array([1 / 3, 0.1, 1.00390625, 1.01171875, 3.0e38, -2.5, 1e-39], dtype=np.float32)
     got = cr.tensor(vals).bfloat16().float().numpy()

@@ -98,7 +98,9 @@ def outputs(out):
 
 
 def to_np(t):
-    return np.asarray(t.detach())
+    # bfloat16 has no NumPy dtype (in either library): compare it through float32, which holds it.
+    t = t.detach()
+    return np.asarray(t.float() if dtype_name(t.dtype) == "bfloat16" else t)
 
 
 def dtype_name(d):
@@ -195,7 +197,7 @@ def test_gradgradcheck(op, xf):
 def _compare(c, t, op, what):
     assert tuple(c.shape) == tuple(t.shape), f"{what}: shape {tuple(c.shape)} vs PyTorch {tuple(t.shape)}"
     assert dtype_name(c.dtype) == dtype_name(t.dtype), f"{what}: dtype {c.dtype} vs PyTorch {t.dtype}"
-    cn, tn = to_np(c), t.detach().numpy()
+    cn, tn = to_np(c), to_np(t)
     if cn.dtype.kind == "f":
         np.testing.assert_allclose(cn, tn, equal_nan=True, err_msg=what, **tols(op, c.dtype))
     else:
