@@ -140,10 +140,6 @@ def test_mlp_language_model_samples():
     assert sum(n.endswith(".") for n in names) >= 8
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs chainrule.int32, keepdims= (alias of keepdim) in Tensor.sum, chainrule.allclose",
-)
 def test_bigram_counts_and_sampling():
     stoi, itos = build_vocabulary(WORDS)
     N = torch.zeros((27, 27), dtype=torch.int32)
