@@ -1448,6 +1448,16 @@ def _distinct_index(make, shape, high, dim):
     return Arg(out)
 
 
+def _index_put_samples(op, make):
+    yield S("rows", make(3, 4), (_distinct_index(make, (2,), 3, 0),), make(2, 4))
+    yield S("two_dims", make(3, 4), (Arg(np.array([0, 1, 2])), Arg(np.array([3, 0, 3]))), make(3))
+    yield S("broadcast_values", make(3, 4), (Arg(np.array([2, 0])),), make(4))
+    yield S("mask", make(3, 4), (Arg(np.array([[True, False, True, False]] * 3)),), make())
+    yield S("accumulate_duplicates", make(3, 4), (Arg(np.array([0, 2, 0])),), make(3, 4), True)
+    yield S("accumulate_kw", make(3, 4), (Arg(np.array([1, 1])),), make(4), accumulate=True)
+    yield S("non_contiguous", make(4, 3, nc="T"), (Arg(np.array([3, 1])),), make(2, 3, nc="T"))
+
+
 def _scatter_samples(op, make):
     yield S("src_dim0", make(3, 4), 0, _distinct_index(make, (2, 4), 3, 0), make(2, 4))
     yield S("src_dim1", make(3, 4), 1, _distinct_index(make, (3, 2), 4, 1), make(3, 2))
@@ -2268,6 +2278,7 @@ OP_DB: list[OpInfo] = [
         dtype_rule=same,
         supports_gradgrad=False,
     ),
+    OpInfo("index_put", FMI, _index_put_samples, dtypes=ALL_DTYPES, dtype_rule=same),
     OpInfo(
         "index_add", FMI, _index_add_samples, dtypes=NUMERIC, dtype_rule=same, error_inputs=_err_index_add
     ),

@@ -146,6 +146,38 @@ py::object nonzero_obj(const Tensor& t, bool as_tuple) {
   return std::move(out);
 }
 
+// index_put's indices: a tuple or list of long or bool tensors, one per leading dim; values in
+// input's dtype, as PyTorch.
+cr::IndexList put_indices(py::handle indices, const Tensor& input, const Tensor& values, const char* op) {
+  if (!PyTuple_Check(indices.ptr()) && !PyList_Check(indices.ptr()))
+    throw cr::TypeError(cr::str(op, "(): indices must be a tuple of tensors, got ",
+                                py::str(py::type::of(indices).attr("__name__")).cast<std::string>()));
+  py::sequence seq = py::reinterpret_borrow<py::sequence>(indices);
+  if (seq.size() == 0) throw cr::ValueError(cr::str(op, "(): indices must contain at least one tensor"));
+  cr::IndexList items;
+  size_t i = 0;
+  for (py::handle o : seq) {
+    if (!is_tensor(o))
+      throw cr::TypeError(cr::str(op, "(): expected Tensor as element ", i, " in argument 1, but got ",
+                                  py::str(py::type::of(o).attr("__name__")).cast<std::string>()));
+    Tensor t = as_tensor_unchecked(o);
+    if (t.dtype() != DType::Int64 && t.dtype() != DType::Bool)
+      throw cr::IndexError(cr::str(op, "(): tensors used as indices must be long or bool tensors, got ",
+                                   cr::dtype_name(t.dtype())));
+    items.push_back(cr::IndexItem::tensor_index(t));
+    ++i;
+  }
+  if (values.dtype() != input.dtype())
+    throw cr::TypeError(cr::str(op, "(): Index put requires the source and destination dtypes match, got ",
+                                cr::dtype_name(input.dtype()), " for the destination and ",
+                                cr::dtype_name(values.dtype()), " for the source."));
+  return items;
+}
+
+Tensor index_put_obj(const Tensor& input, py::handle indices, const Tensor& values, bool accumulate) {
+  return cr::index_put(input, put_indices(indices, input, values, "index_put"), values, accumulate);
+}
+
 }  // namespace
 
 void register_index(OpRegistry& reg) {
@@ -157,6 +189,21 @@ void register_index(OpRegistry& reg) {
     cr::IndexList items = parse_index(key);
     cr::index_put_(t, items, operand(value, t, "setitem"));
   });
+  reg.op("index_put", FM, &index_put_obj,
+         "index_put(input, indices, values, accumulate=False) -> Tensor\n\nA copy of input with "
+         "input[indices] = values (indices: a tuple of long or bool tensors, values broadcast to the indexed "
+         "shape, in input's dtype); with accumulate, the values are added instead and repeated indices add "
+         "up. Differentiable in input (zero gradient at the written entries unless accumulate) and values "
+         "(the gradient of the entries each one was written to, summed).",
+         input, py::arg("indices"), py::arg("values"), py::arg("accumulate") = false)
+      .inplace(
+          [](const Tensor& self, py::handle indices, const Tensor& values, bool accumulate) {
+            cr::index_put_(self, put_indices(indices, self, values, "index_put_"), values, accumulate,
+                           "index_put_");
+            return self;
+          },
+          "In-place index_put: self[indices] = values (or += with accumulate).", py::arg("indices"),
+          py::arg("values"), py::arg("accumulate") = false);
 
   reg.op(
       "gather", FM,

@@ -171,7 +171,7 @@ void register_tensor(py::module_& m, PyTensorClass& cls) {
             d->offset_ = s->offset_;
             d->dtype_ = s->dtype_;
           })
-      .def_property_readonly("grad_fn", [](const Tensor& t) { return t.impl()->grad_fn_; })
+      .def_property_readonly("grad_fn", [](const Tensor& t) { return t.grad_fn(); })
       .def_property_readonly("is_leaf", [](const Tensor& t) { return t.is_leaf(); })
       .def_property_readonly("retains_grad", [](const Tensor& t) { return t.impl()->retains_grad_; })
       .def("retain_grad", [](const Tensor& t) { cr::retain_grad(t); })
@@ -305,7 +305,7 @@ void register_tensor_ops(OpRegistry& reg) {
       .inplace(
           [](const Tensor& t) {
             auto* i = t.impl();
-            if (i->is_view_ && i->grad_fn_)
+            if (i->is_view_ && t.grad_fn())
               throw cr::AutogradError("detach_(): cannot detach a view in place; use detach() instead");
             cr::release_node(std::move(i->grad_fn_));
             i->requires_grad_ = false;

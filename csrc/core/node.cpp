@@ -119,7 +119,9 @@ SavedTensor::SavedTensor(const Tensor& t, bool is_output) {
   requires_grad_ = t.requires_grad();
   version_ = t.storage()->version();
   output_nr_ = t.output_nr();
-  if (!is_output && t.is_leaf()) {
+  // A leaf view is kept detached: holding it would hold its base, whose later history may lead
+  // back to the node that saves it (a reference cycle).
+  if (!is_output && t.is_leaf() && !t.impl()->view_) {
     data_ = t.ptr();
     is_leaf_ = true;
   } else {

@@ -1,6 +1,7 @@
 #include "core/tensor.h"
 
 #include <limits>
+#include "core/grad_mode.h"
 #include "core/node.h"
 
 namespace cr {
@@ -39,7 +40,50 @@ Tensor make_view(const Tensor& t, Dims sizes, Dims strides, int64_t offset) {
   auto impl =
       std::make_shared<TensorImpl>(t.storage(), std::move(sizes), std::move(strides), offset, t.dtype());
   impl->is_view_ = true;
+  // Note [Views and in-place ops]: a view remembers its root base, and how it was made.
+  auto meta = std::make_unique<ViewMeta>();
+  const TensorImpl* src = t.impl();
+  if (src->view_) {
+    meta->base = src->view_->base;
+    meta->creation = src->view_->creation;
+  } else {
+    meta->base = t.ptr();
+  }
+  if (meta->creation == ViewCreation::Default && !GradMode::is_enabled())
+    meta->creation = ViewCreation::NoGradMode;
+  meta->base_gen = meta->base->history_gen_.load(std::memory_order_relaxed);
+  impl->view_ = std::move(meta);
   return Tensor(std::move(impl));
+}
+
+Tensor Tensor::view_base() const {
+  if (!impl_ || !impl_->view_) return Tensor();
+  return Tensor(impl_->view_->base);
+}
+
+void mark_multi_output_views(TensorList& views) {
+  for (auto& v : views)
+    if (v.defined() && v.impl()->view_) v.impl()->view_->creation = ViewCreation::MultiOutput;
+}
+
+void Tensor::refresh_view(TensorImpl& impl) {
+  static std::mutex mu;
+  std::shared_ptr<Node> old;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (!impl.view_is_stale()) return;
+    ViewMeta& m = *impl.view_;
+    const uint32_t gen = m.base->history_gen_.load(std::memory_order_relaxed);
+    if (m.base->requires_grad_) {
+      std::shared_ptr<Node> fn = make_view_grad_fn(Tensor(m.base), impl);  // may raise; then stays stale
+      old = std::move(impl.grad_fn_);
+      impl.grad_fn_ = std::move(fn);
+      impl.output_nr_ = 0;
+      impl.requires_grad_ = true;
+    }
+    m.base_gen = gen;
+  }
+  release_node(std::move(old));
 }
 
 Tensor scalar_tensor(double v, DType dtype) {

@@ -1,6 +1,7 @@
 #pragma once
 // TensorImpl: storage + geometry + dtype, plus the autograd metadata (requires_grad, grad, grad_fn,
 // output_nr, hooks). Tensor: a nullable shared handle to a TensorImpl, the type every op takes.
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -16,6 +17,17 @@ namespace cr {
 class Node;
 class TensorImpl;
 class Tensor;
+
+/// How a differentiable view was made (Note [Views and in-place ops]): in-place ops are refused on
+/// views made under no_grad and on the outputs of ops that return several views.
+enum class ViewCreation : uint8_t { Default, NoGradMode, MultiOutput };
+
+/// What a differentiable view knows about the tensor whose storage it shares.
+struct ViewMeta {
+  std::shared_ptr<TensorImpl> base;  // the root base (never itself a view)
+  uint32_t base_gen = 0;             // base->history_gen_ when grad_fn_ was last set
+  ViewCreation creation = ViewCreation::Default;
+};
 using TensorList = std::vector<Tensor>;
 /// A gradient hook: returns a replacement gradient, or an undefined Tensor to keep the input.
 using TensorHook = std::function<Tensor(const Tensor&)>;
@@ -43,6 +55,10 @@ class TensorImpl {
   bool requires_grad_ = false;
   bool retains_grad_ = false;
   bool is_view_ = false;            // shares storage with a base produced by a view op
+  std::unique_ptr<ViewMeta> view_;  // set on differentiable views (not on detach())
+  /// Bumped each time an in-place op gives this tensor a new history; its views then regenerate
+  /// their grad_fn from it (Note [Views and in-place ops]).
+  std::atomic<uint32_t> history_gen_{0};
   uint32_t output_nr_ = 0;
   std::shared_ptr<Node> grad_fn_;   // null for leaves
   std::shared_ptr<TensorImpl> grad_;
@@ -55,6 +71,10 @@ class TensorImpl {
   int64_t dim() const { return (int64_t)sizes_.size(); }
   bool is_leaf() const { return !grad_fn_; }
   bool is_contiguous() const;
+  /// True when this view's base got a new history since the view's grad_fn was set.
+  bool view_is_stale() const {
+    return view_ && view_->base_gen != view_->base->history_gen_.load(std::memory_order_relaxed);
+  }
   char* raw_data() const { return (char*)storage_->data() + offset_ * (int64_t)itemsize(dtype_); }
 };
 
@@ -82,19 +102,32 @@ class Tensor {
   char* raw_data() const { return impl_->raw_data(); }
   const std::shared_ptr<Storage>& storage() const { return impl_->storage_; }
 
-  bool requires_grad() const { return impl_ && impl_->requires_grad_; }
-  const std::shared_ptr<Node>& grad_fn() const { return impl_->grad_fn_; }
-  uint32_t output_nr() const { return impl_->output_nr_; }
-  bool is_leaf() const { return impl_->is_leaf(); }
+  bool requires_grad() const { return impl_ && (refresh(), impl_->requires_grad_); }
+  const std::shared_ptr<Node>& grad_fn() const { return refresh(), impl_->grad_fn_; }
+  uint32_t output_nr() const { return refresh(), impl_->output_nr_; }
+  bool is_leaf() const { return refresh(), impl_->is_leaf(); }
+  /// The differentiable base of this view (undefined when it is none).
+  Tensor view_base() const;
 
   bool same(const Tensor& o) const { return impl_ == o.impl_; }
 
  private:
+  /// Regenerates a stale view's grad_fn from its base (Note [Views and in-place ops]).
+  void refresh() const {
+    if (impl_->view_is_stale()) refresh_view(*impl_);
+  }
+  static void refresh_view(TensorImpl& impl);
+
   std::shared_ptr<TensorImpl> impl_;
 };
 
 /// A new TensorImpl over the same storage and geometry with no autograd history.
 Tensor detach(const Tensor& t);
+/// The grad_fn of a view regenerated from its base's history (AsStridedBackward0); defined in
+/// ops/views.cpp. Raises AutogradError for views whose creation forbids it.
+std::shared_ptr<Node> make_view_grad_fn(const Tensor& base, TensorImpl& view);
+/// Marks views (outputs of one op that returns several views) as refusing in-place writes.
+void mark_multi_output_views(TensorList& views);
 /// A view over t's storage with the given geometry (no autograd history).
 Tensor make_view(const Tensor& t, Dims sizes, Dims strides, int64_t offset);
 /// A 0-dim tensor holding a scalar.

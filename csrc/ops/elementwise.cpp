@@ -12,6 +12,7 @@
 #include "ops/op_table.h"
 #include "ops/reduce.h"
 #include "ops/shape.h"
+#include "ops/views.h"
 
 namespace cr {
 
@@ -741,7 +742,7 @@ Tensor bitwise_xor(const Tensor& a, const Tensor& b) {
 //    autograd, its values are copied into self's memory, and self's history is rebased onto r
 //    (grad_fn, output_nr), so later ops differentiate through the new value. Formulas that save
 //    self (mul_, div_, clamp_) run on clone(self), whose memory the write does not touch.
-//  * the same on a view (is_view_) is refused: rebasing the base's history is not implemented.
+//  * on a view, the base's history is rebased instead (Note [Views and in-place ops] in views.cpp).
 // Checks all run before the first write, so a failed call leaves self as it was.
 namespace {
 
@@ -788,32 +789,24 @@ void check_broadcast_to_self(const Tensor& self, const Tensor& other, const char
 
 /// The autograd checks of Note [In-place ops]; true when the op must be recorded.
 bool record_inplace(const Tensor& self, const Tensor& other, const char* op) {
-  if (!GradMode::is_enabled() || !is_floating(self.dtype())) return false;
-  bool rec = self.requires_grad() || (other.defined() && other.requires_grad());
-  if (!rec) return false;
-  if (self.requires_grad() && self.is_leaf())
-    throw AutogradError(str(op,
-                            ": a leaf Variable that requires grad is being used in an in-place operation. "
-                            "Wrap the update in `with chainrule.no_grad():` or use an out-of-place op."));
-  if (self.impl()->is_view_)
-    throw AutogradError(str(op,
-                            ": in-place operation on a view of a tensor that requires grad is not "
-                            "supported; use clone() first (y = x.clone()) or an out-of-place op"));
-  return true;
+  return check_inplace(self, other, op);
 }
 
-/// Makes r (the out-of-place result, same shape as self) self's new value and history.
-void rebase_history(const Tensor& self, Tensor r, bool copy_values) {
+/// Makes r (the out-of-place result, same shape as self) self's new value and history (on a view,
+/// its base's: Note [Views and in-place ops]). A result without history (a constant written into
+/// a tensor that requires grad) still cuts self's old history: its gradient there is zero.
+void rebase_onto(const Tensor& self, Tensor r, bool copy_values) {
   if (r.dtype() != self.dtype()) r = to_dtype(r, self.dtype());
+  if (!r.requires_grad()) {
+    Tensor history = mul_scalar(self, 0.0);
+    if (copy_values) copy_into(self, r);
+    r = history;
+    copy_values = false;
+  }
   if (!r.grad_fn()) r = clone(r);
   if (copy_values) copy_into(self, r);
   self.storage()->bump_version();
-  TensorImpl* impl = self.impl();
-  std::shared_ptr<Node> old = std::move(impl->grad_fn_);
-  impl->grad_fn_ = r.grad_fn();
-  impl->output_nr_ = r.output_nr();
-  impl->requires_grad_ = true;
-  release_node(std::move(old));
+  rebase_history(self, r);
 }
 
 /// `other` safe to read while self is written: a copy when it shares memory in another layout.
@@ -851,7 +844,7 @@ const Tensor& arith_(const Tensor& self, const Tensor& other0, Arith kind, doubl
     return div(s, o);
   };
   if (record_inplace(self, other0, op)) {
-    rebase_history(self, out_of_place(kind == Arith::Add ? self : clone(self), other0), true);
+    rebase_onto(self, out_of_place(kind == Arith::Add ? self : clone(self), other0), true);
     return self;
   }
   Tensor other = unaliased(self, other0);
@@ -883,7 +876,8 @@ const Tensor& arith_(const Tensor& self, const Tensor& other0, Arith kind, doubl
 /// In-place unary update on the fast path: floating self, nothing to record, no overlap.
 template <class F>
 bool fast_unary_(const Tensor& self, const F& f) {
-  if (!is_floating(self.dtype()) || (GradMode::is_enabled() && self.requires_grad())) return false;
+  if (!is_floating(self.dtype())) return false;
+  if (GradMode::is_enabled() && (self.requires_grad() || self.view_base().requires_grad())) return false;
   check_no_internal_overlap(self, "in-place op");
   dispatch_floating(self.dtype(), "in-place op", [&](auto tag) {
     using T = decltype(tag);
@@ -906,7 +900,7 @@ const Tensor& assign_(const Tensor& self, const Tensor& other, const Compute& co
   if (record_inplace(self, other, op)) {
     Tensor r = compute(clone(self), true);
     check_cast(r.dtype(), self, op);
-    rebase_history(self, r, true);
+    rebase_onto(self, r, true);
     return self;
   }
   Tensor r;
@@ -986,7 +980,7 @@ const Tensor& neg_(const Tensor& self) {
     throw TypeError("neg_: negation of a bool tensor is not supported; use logical_not or ~");
   if (record_inplace(self, Tensor(), "neg_")) {
     check_no_internal_overlap(self, "neg_");
-    rebase_history(self, neg(self), true);
+    rebase_onto(self, neg(self), true);
     return self;
   }
   check_no_internal_overlap(self, "neg_");
@@ -1002,13 +996,14 @@ const Tensor& fill_(const Tensor& self, double value) {
   check_no_internal_overlap(self, "fill_");
   bool rec = record_inplace(self, Tensor(), "fill_");
   Tensor history;
-  if (rec) history = mul_scalar(self, 0.0);  // the new value does not depend on the old one
+  if (rec) history = mul_scalar(self, 0.0);  // the new value does not depend on the old one (a
+                                             // view's write is cut from the old history by CopySlices)
   dispatch_all(self.dtype(), [&](auto tag) {
     using T = decltype(tag);
     const T v = static_cast<T>(value);
     update_unary<T>(self, [v](T) { return v; });
   });
-  if (rec) rebase_history(self, history, false);
+  if (rec) rebase_onto(self, history, false);
   else self.storage()->bump_version();
   return self;
 }
@@ -1022,7 +1017,7 @@ const Tensor& clamp_(const Tensor& self, std::optional<double> lo, std::optional
     check_cast(DType::Float32, self, "clamp_");
   check_no_internal_overlap(self, "clamp_");
   if (record_inplace(self, Tensor(), "clamp_")) {
-    rebase_history(self, clamp(clone(self), lo, hi), true);
+    rebase_onto(self, clamp(clone(self), lo, hi), true);
     return self;
   }
   dispatch_numeric(self.dtype(), "clamp_", [&](auto tag) {
@@ -1043,7 +1038,7 @@ const Tensor& copy_(const Tensor& self, const Tensor& src) {
   check_broadcast_to_self(self, src, "copy_");
   check_no_internal_overlap(self, "copy_");
   if (record_inplace(self, src, "copy_")) {
-    rebase_history(self, clone(expand(to_dtype(src, self.dtype()), self.shape())), true);
+    rebase_onto(self, clone(expand(to_dtype(src, self.dtype()), self.shape())), true);
     return self;
   }
   copy_into(self, unaliased(self, src));

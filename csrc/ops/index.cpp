@@ -22,6 +22,8 @@
 #include "ops/derivatives.h"
 #include "ops/loops.h"
 #include "ops/shape.h"
+#include "ops/elementwise.h"
+#include "ops/views.h"
 
 namespace cr {
 
@@ -425,80 +427,169 @@ Tensor index(const Tensor& x, const IndexList& items) {
   return out;
 }
 
-void index_put_(const Tensor& x, const IndexList& items, const Tensor& value0) {
-  if (GradMode::is_enabled()) {
-    if (x.requires_grad() && x.is_leaf())
-      throw AutogradError("a leaf Variable that requires grad is being used in an in-place operation.");
-    if (x.requires_grad())
-      throw AutogradError(
-          "index assignment (x[i] = v) on a tensor that requires grad is not supported "
-          "by chainrule's autograd; build the result out of place (cat, stack, where, "
-          "masked_fill) or assign under no_grad()");
-    if (value0.requires_grad())
-      throw AutogradError(
-          "index assignment of a value that requires grad into a tensor that does not "
-          "is not recorded by chainrule's autograd; assign value.detach(), or build the "
-          "result out of place (cat, stack, where)");
+namespace {
+
+// value (leading size-1 dims beyond the target's rank dropped, differentiably) checked to
+// broadcast to `target`, as PyTorch's setitem and index_put_ do.
+Tensor fit_value(const Tensor& value, const Dims& target, const char* op) {
+  Tensor val = value;
+  size_t lead = 0;
+  while (val.dim() - (int64_t)lead > (int64_t)target.size() && val.shape()[lead] == 1) ++lead;
+  if (lead > 0) val = reshape(val, Dims(val.shape().begin() + (int64_t)lead, val.shape().end()));
+  Dims b;
+  bool ok = val.dim() <= (int64_t)target.size();
+  if (ok) {
+    try {
+      b = broadcast_shapes(target, val.shape(), op);
+    } catch (const ShapeError&) { ok = false; }
   }
-  NoGradGuard ng;
-  Geometry geo;
-  basic_geometry(x, items, true, geo);
-  Tensor v = make_view(x, geo.sizes, geo.strides, geo.offset);
-  // A value aliasing x (x[1:] = x[:-1]) is copied first, so the write never reads what it wrote.
-  Tensor value = value0.storage() == x.storage() ? contiguous_copy(value0) : value0;
-  auto fit = [&](const Dims& target) {
-    Tensor val = value;
-    while (val.dim() > (int64_t)target.size() && val.shape()[0] == 1) {
-      Dims s(val.shape().begin() + 1, val.shape().end());
-      val = make_view(val, s, Dims(val.strides().begin() + 1, val.strides().end()), val.offset());
-    }
-    Dims b;
-    bool ok = val.dim() <= (int64_t)target.size();
-    if (ok) {
-      try {
-        b = broadcast_shapes(target, val.shape(), "setitem");
-      } catch (const ShapeError&) { ok = false; }
-    }
-    if (!ok || b != target)
-      throw ShapeError(str("setitem: shape mismatch: value tensor of shape ", value0.shape(),
-                           " cannot be broadcast to indexing result of shape ", target));
-    return make_view(val, target, broadcast_strides(val, target), val.offset());
-  };
-  if (geo.adv.empty()) {
-    copy_into(v, fit(geo.sizes));
-    x.storage()->bump_version();
-    return;
-  }
-  AdvancedPlan plan = plan_advanced(geo);
-  if (!plan.perm.empty()) v = permute(v, plan.perm);
-  // The result shape [B, R] permuted by out_perm; bring the value to [B, R].
-  Dims br = plan.idx[0].shape();
-  for (size_t d = plan.idx.size(); d < (size_t)v.dim(); ++d) br.push_back(v.shape()[d]);
-  Dims result_shape = br;
-  if (!plan.out_perm.empty())
-    for (size_t d = 0; d < br.size(); ++d) result_shape[d] = br[(size_t)plan.out_perm[d]];
-  Tensor val = fit(result_shape);
-  if (!plan.out_perm.empty()) {
-    std::vector<int64_t> inv(plan.out_perm.size());
-    for (size_t d = 0; d < inv.size(); ++d) inv[(size_t)plan.out_perm[d]] = (int64_t)d;
-    val = permute(val, inv);
-  }
-  Tensor src = contiguous_copy_as(val, x.dtype());
-  std::vector<int64_t> roff = trailing_offsets(v.shape(), v.strides(), plan.idx.size());
-  std::vector<int64_t> boff = row_offsets(plan.idx, v.strides());
+  if (!ok || b != target)
+    throw ShapeError(str(op, ": shape mismatch: value tensor of shape ", value.shape(),
+                         " cannot be broadcast to indexing result of shape ", target));
+  return val;
+}
+
+// dst (the view with the indexed dims first) [idx[b], r] = src[b, r] (or += with accumulate); src
+// contiguous [B, R] in dst's dtype. Repeated indices: the last one wins, or all add up in index
+// order; threads split the row elements, so the result never depends on the thread count.
+void scatter_rows(const Tensor& dst, const TensorList& idx, const Tensor& src, bool accumulate) {
+  std::vector<int64_t> roff = trailing_offsets(dst.shape(), dst.strides(), idx.size());
+  std::vector<int64_t> boff = row_offsets(idx, dst.strides());
   const int64_t nr = (int64_t)roff.size(), nb = (int64_t)boff.size();
-  dispatch_all(x.dtype(), [&](auto tag) {
+  dispatch_all(dst.dtype(), [&](auto tag) {
     using T = decltype(tag);
     const T* s = src.data<T>();
-    T* o = v.data<T>();
-    // Later indices win when repeated, as in a sequential loop; threads split the row elements.
+    T* o = dst.data<T>();
     parallel_for(0, nr, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(nb, 1)),
                  [&](int64_t r0, int64_t r1) {
                    for (int64_t b = 0; b < nb; ++b)
-                     for (int64_t r = r0; r < r1; ++r) o[boff[(size_t)b] + roff[(size_t)r]] = s[b * nr + r];
+                     for (int64_t r = r0; r < r1; ++r) {
+                       T& d = o[boff[(size_t)b] + roff[(size_t)r]];
+                       const T v = s[b * nr + r];
+                       if (!accumulate) d = v;
+                       else if constexpr (std::is_same_v<T, bool>) d = d || v;
+                       else d = static_cast<T>(d + v);
+                     }
                  });
   });
+}
+
+// An advanced index_put: the plan, the shape of the indexed result, and accumulate.
+struct PutPlan {
+  AdvancedPlan plan;
+  Dims result_shape;
+  bool accumulate = false;
+};
+
+// The indexed result's shape [B, R] (before out_perm) for a view of shape `sizes`.
+Dims indexed_shape(const AdvancedPlan& plan, const Dims& sizes, Dims* unpermuted) {
+  std::vector<int64_t> perm = plan.perm;
+  Dims br = plan.idx[0].shape();
+  const size_t k = plan.idx.size();
+  for (size_t d = k; d < sizes.size(); ++d) br.push_back(sizes[perm.empty() ? d : (size_t)perm[d]]);
+  if (unpermuted) *unpermuted = br;
+  Dims result = br;
+  if (!plan.out_perm.empty())
+    for (size_t d = 0; d < br.size(); ++d) result[d] = br[(size_t)plan.out_perm[d]];
+  return result;
+}
+
+// val broadcast to the result shape, brought to [B, R] order, contiguous, in dtype (no history).
+Tensor rows_of(const Tensor& val, const PutPlan& p, DType dtype) {
+  NoGradGuard ng;
+  Tensor v = make_view(val, p.result_shape, broadcast_strides(val, p.result_shape), val.offset());
+  if (!p.plan.out_perm.empty()) {
+    std::vector<int64_t> inv(p.plan.out_perm.size());
+    for (size_t d = 0; d < inv.size(); ++d) inv[(size_t)p.plan.out_perm[d]] = (int64_t)d;
+    v = permute(v, inv);
+  }
+  return contiguous_copy_as(v, dtype);
+}
+
+Tensor index_put_out(const Tensor& self, const PutPlan& p, const Tensor& val);
+
+// The indexed entries of g (shape of the indexed result): advanced indexing with the plan.
+Tensor gather_plan(const Tensor& g, const AdvancedPlan& plan) {
+  Tensor t = plan.perm.empty() ? g : permute(g, plan.perm);
+  Tensor out = index_gather(t, plan.idx);
+  return plan.out_perm.empty() ? out : permute(out, plan.out_perm);
+}
+
+const Derivative<2, 0, PutPlan> index_put_full_grad{
+    "IndexPutBackward0",
+    {"self", "values"},
+    {[](const auto& d) {
+       // Written entries lose their gradient (accumulate keeps it: they still add self's value).
+       if (d.attrs.accumulate) return d.grad;
+       PutPlan zero = d.attrs;
+       return index_put_out(d.grad, zero, scalar_tensor(0.0, d.grad.dtype()));
+     },
+     [](const auto& d) { return gather_plan(d.grad, d.attrs.plan); }}};
+
+// self with the plan's entries set to (or, accumulating, increased by) val: out of place, recorded.
+Tensor index_put_out(const Tensor& self, const PutPlan& p, const Tensor& val) {
+  Tensor out = contiguous_copy(self);
+  Tensor dst = out;
+  if (!p.plan.perm.empty()) {
+    NoGradGuard ng;
+    dst = permute(out, p.plan.perm);
+  }
+  scatter_rows(dst, p.plan.idx, rows_of(val, p, out.dtype()), p.accumulate);
+  if (auto* n = record(index_put_full_grad, {self, val}, out)) n->attrs = p;
+  return out;
+}
+
+}  // namespace
+
+void index_put_(const Tensor& x, const IndexList& items, const Tensor& value0, bool accumulate, const char* op) {
+  Geometry geo;
+  basic_geometry(x, items, true, geo);
+  // A value aliasing x (x[1:] = x[:-1]) is copied first, so the write never reads what it wrote.
+  Tensor value = value0.storage() == x.storage() ? clone(value0) : value0;
+  if (geo.adv.empty()) {
+    // Basic indexing writes through a view of x, as PyTorch's x[i].copy_(v): on a tensor that
+    // requires grad, x's history is rebased (Note [Views and in-place ops]).
+    Tensor val = fit_value(value, geo.sizes, op);
+    Tensor v = basic_view(x, items, geo, view_kind(items));
+    if (accumulate) add_(v, val);
+    else copy_(v, val);
+    return;
+  }
+  Tensor v = is_identity_view(x, geo) ? x : basic_view(x, items, geo, view_kind(items));
+  PutPlan p;
+  p.plan = plan_advanced(geo);
+  p.accumulate = accumulate;
+  p.result_shape = indexed_shape(p.plan, v.shape(), nullptr);
+  Tensor val = fit_value(value, p.result_shape, op);
+  if (check_inplace(v, val, op)) {
+    Tensor r = index_put_out(v, p, val.dtype() == x.dtype() ? val : to_dtype(val, x.dtype()));
+    copy_into(v, r);
+    x.storage()->bump_version();
+    rebase_history(v, r);
+    return;
+  }
+  Tensor dst = v;
+  if (!p.plan.perm.empty()) {
+    NoGradGuard ng;
+    dst = permute(v, p.plan.perm);
+  }
+  scatter_rows(dst, p.plan.idx, rows_of(val, p, x.dtype()), accumulate);
   x.storage()->bump_version();
+}
+
+Tensor index_put(const Tensor& x, const IndexList& items, const Tensor& values, bool accumulate) {
+  Geometry geo;
+  basic_geometry(x, items, true, geo);
+  if (geo.adv.empty() || !is_identity_view(x, geo)) {
+    Tensor out = clone(x);
+    index_put_(out, items, values, accumulate, "index_put");
+    return out;
+  }
+  PutPlan p;
+  p.plan = plan_advanced(geo);
+  p.accumulate = accumulate;
+  p.result_shape = indexed_shape(p.plan, x.shape(), nullptr);
+  return index_put_out(x, p, fit_value(values, p.result_shape, "index_put"));
 }
 
 Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t stop, int64_t step) {

@@ -53,9 +53,14 @@ using IndexList = std::vector<IndexItem>;
 /// x[items] with PyTorch semantics: ints, slices, None and Ellipsis give a view of x; int64 or
 /// bool tensors add advanced indexing (a copy). IndexError for out-of-range indices.
 Tensor index(const Tensor& x, const IndexList& items);
-/// x[items] = value (value broadcast to the indexed shape, converted to x's dtype). No autograd:
-/// raises AutogradError when x requires grad and grad mode is on. Bumps x's version counter.
-void index_put_(const Tensor& x, const IndexList& items, const Tensor& value);
+/// x[items] = value (value broadcast to the indexed shape, converted to x's dtype), or += with
+/// accumulate (repeated indices add up). Recorded by autograd as PyTorch's setitem / index_put_:
+/// basic indexing writes through a view (CopySlices), advanced indexing records
+/// IndexPutBackward0; a leaf that requires grad is refused. Bumps x's version counter.
+void index_put_(const Tensor& x, const IndexList& items, const Tensor& value, bool accumulate = false,
+                const char* op = "setitem");
+/// Out of place: a copy of x with x[items] = values (or += with accumulate).
+Tensor index_put(const Tensor& x, const IndexList& items, const Tensor& values, bool accumulate = false);
 
 /// View of x restricted to [start, stop) with a positive step along dim (bounds clamped).
 Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t stop, int64_t step);

@@ -367,6 +367,7 @@ TensorList split_with_sizes(const Tensor& a, const std::vector<int64_t>& sizes, 
     off += s;
   }
   if (auto* n = record(split_grad, {a}, outs)) n->attrs.dim = dim;
+  mark_multi_output_views(outs);  // in-place writes on them are refused, as PyTorch
   return outs;
 }
 
@@ -420,6 +421,7 @@ TensorList unbind(const Tensor& a, int64_t dim0) {
   for (int64_t i = 0; i < a.shape()[dim]; ++i)
     outs.push_back(make_view(a, sh, st, a.offset() + i * a.strides()[dim]));
   if (auto* n = record(unbind_grad, {a}, outs)) n->attrs.dim = dim;
+  mark_multi_output_views(outs);  // in-place writes on them are refused, as PyTorch
   return outs;
 }
 
