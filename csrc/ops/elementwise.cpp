@@ -996,8 +996,7 @@ const Tensor& fill_(const Tensor& self, double value) {
   check_no_internal_overlap(self, "fill_");
   bool rec = record_inplace(self, Tensor(), "fill_");
   Tensor history;
-  if (rec) history = mul_scalar(self, 0.0);  // the new value does not depend on the old one (a
-                                             // view's write is cut from the old history by CopySlices)
+  if (rec) history = mul_scalar(self, 0.0);  // the new value does not depend on the old one
   dispatch_all(self.dtype(), [&](auto tag) {
     using T = decltype(tag);
     const T v = static_cast<T>(value);

@@ -20,9 +20,9 @@
 #include "core/parallel.h"
 #include "ops/creation.h"
 #include "ops/derivatives.h"
+#include "ops/elementwise.h"
 #include "ops/loops.h"
 #include "ops/shape.h"
-#include "ops/elementwise.h"
 #include "ops/views.h"
 
 namespace cr {
@@ -541,7 +541,8 @@ Tensor index_put_out(const Tensor& self, const PutPlan& p, const Tensor& val) {
 
 }  // namespace
 
-void index_put_(const Tensor& x, const IndexList& items, const Tensor& value0, bool accumulate, const char* op) {
+void index_put_(const Tensor& x, const IndexList& items, const Tensor& value0, bool accumulate,
+                const char* op) {
   Geometry geo;
   basic_geometry(x, items, true, geo);
   // A value aliasing x (x[1:] = x[:-1]) is copied first, so the write never reads what it wrote.

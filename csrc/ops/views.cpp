@@ -65,14 +65,17 @@ Tensor window_zeroed(const Tensor& g, const Window& w);
 const Derivative<1, 0, Window> as_strided_grad{
     "AsStridedBackward0", {"self"}, {[](const auto& d) { return window_scatter_add(d.grad, d.attrs); }}};
 const Derivative<1, 0, Window> as_strided_grad_grad{
-    "AsStridedBackward0Backward", {"grad_output"}, {[](const auto& d) { return window_gather(d.grad, d.attrs); }}};
+    "AsStridedBackward0Backward", {"grad_output"}, {[](const auto& d) {
+      return window_gather(d.grad, d.attrs);
+    }}};
 const Derivative<1, 0, Window> window_zeroed_grad{
     "CopySlicesBackward", {"grad_output"}, {[](const auto& d) { return window_zeroed(d.grad, d.attrs); }}};
 // CopySlices(base_old, src): base_old with the view's window replaced by src.
-const Derivative<2, 0, Window> copy_slices_grad{"CopySlices",
-                                                {"self", "src"},
-                                                {[](const auto& d) { return window_zeroed(d.grad, d.attrs); },
-                                                 [](const auto& d) { return window_gather(d.grad, d.attrs); }}};
+const Derivative<2, 0, Window> copy_slices_grad{
+    "CopySlices",
+    {"self", "src"},
+    {[](const auto& d) { return window_zeroed(d.grad, d.attrs); },
+     [](const auto& d) { return window_gather(d.grad, d.attrs); }}};
 
 /// x (of the base's shape) read through the view's window: the view's values.
 Tensor window_gather(const Tensor& x, const Window& w) {
