@@ -460,6 +460,11 @@ def test_leaf_writes_raise_and_leave_it_unchanged():
     with cr.no_grad():
         x[0] = 5.0
     assert x.tolist() == [[5.0, 5.0], [3.0, 4.0]] and x.is_leaf
+    # A view made to require grad is a leaf; its views are views of a leaf too, as in PyTorch.
+    w = cr.arange(6.0).reshape(2, 3).requires_grad_()
+    with pytest.raises(RuntimeError, match=VIEW_OF_LEAF_MSG):
+        w.T.add_(1)
+    assert w.is_leaf and w.grad_fn is None and w.tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
 
 
 def test_views_made_under_no_grad_refuse_recorded_writes():

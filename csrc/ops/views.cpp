@@ -177,7 +177,8 @@ bool check_inplace(const Tensor& self, const Tensor& other, const char* op) {
   if (base.defined()) {
     if (self.impl()->view_->creation != ViewCreation::Default)
       throw AutogradError(str(op, ": ", view_rebase_message(*self.impl(), false)));
-    if (base_rg && base.is_leaf())
+    // As PyTorch: a view that requires grad (itself made to, or through its base) of a leaf.
+    if ((base_rg || self_rg) && base.is_leaf())
       throw AutogradError(str(op,
                               ": a view of a leaf Variable that requires grad is being used in an in-place "
                               "operation. Wrap the update in `with chainrule.no_grad():` or use an "
