@@ -2139,8 +2139,7 @@ OP_DB: list[OpInfo] = [
         rule=same,
         supports_gradgrad=False,
         extra_samples=(_nan_samples,),
-        xfails=(
-        ),
+        xfails=(),
     ),
     _unary_row("logical_not", FMI, rule=const("bool"), supports_grad=False),
     _unary_row("bitwise_not", FMI, dtypes=INTEGRAL, rule=same, supports_grad=False, operator=operator.invert),

@@ -14,9 +14,9 @@ import chainrule._tensor
 import collections.abc
 import numpy
 import typing
-__all__: list[str] = ['ArgumentError', 'AutogradError', 'DTypeError', 'Generator', 'IndexingError', 'Node', 'ShapeError', 'Tensor', 'abs', 'absolute', 'acos', 'acosh', 'add', 'addbmm', 'addmm', 'addmv', 'all', 'amax', 'amin', 'aminmax', 'any', 'arange', 'argmax', 'argmin', 'argsort', 'argwhere', 'asin', 'asinh', 'atan', 'atan2', 'atanh', 'baddbmm', 'batch_norm', 'bernoulli', 'bitwise_and', 'bitwise_not', 'bitwise_or', 'bitwise_xor', 'bmm', 'bool', 'broadcast_to', 'bucketize', 'cat', 'cdist', 'ceil', 'chunk', 'clamp', 'clip', 'clone', 'concat', 'concatenate', 'copysign', 'cos', 'cosh', 'count_nonzero', 'cummax', 'cummin', 'cumprod', 'cumsum', 'default_generator', 'detach', 'diag', 'diag_embed', 'diagonal', 'dist', 'div', 'divide', 'dot', 'dtype', 'elu', 'empty_like', 'eq', 'erf', 'erfc', 'erfinv', 'exp', 'exp2', 'expm1', 'eye', 'fix', 'flatten', 'flip', 'float32', 'float64', 'floor', 'fmod', 'frac', 'from_numpy', 'full', 'full_like', 'gather', 'ge', 'gelu', 'ger', 'get_num_threads', 'get_rng_state', 'greater', 'greater_equal', 'gt', 'hypot', 'index_add', 'index_copy', 'index_fill', 'index_select', 'initial_seed', 'int64', 'is_grad_enabled', 'isfinite', 'isinf', 'isnan', 'isneginf', 'isposinf', 'kthvalue', 'layer_norm', 'le', 'leaky_relu', 'lerp', 'less', 'less_equal', 'linspace', 'log', 'log10', 'log1p', 'log2', 'log_softmax', 'logaddexp', 'logaddexp2', 'logcumsumexp', 'logical_and', 'logical_not', 'logical_or', 'logical_xor', 'logsumexp', 'lt', 'manual_seed', 'masked_fill', 'masked_scatter', 'masked_select', 'matmul', 'max', 'maximum', 'mean', 'median', 'min', 'minimum', 'mm', 'mode', 'moveaxis', 'movedim', 'msort', 'mul', 'multinomial', 'multiply', 'mv', 'nan_to_num', 'nanmean', 'nanmedian', 'nanquantile', 'nansum', 'narrow', 'ne', 'neg', 'negative', 'nonzero', 'norm', 'normal', 'not_equal', 'ones_like', 'outer', 'permute', 'pow', 'prod', 'quantile', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'randperm', 'reciprocal', 'relu', 'remainder', 'reshape', 'round', 'rsqrt', 'scatter', 'scatter_add', 'scatter_reduce', 'searchsorted', 'seed', 'select', 'set_num_threads', 'set_rng_state', 'sigmoid', 'sign', 'signbit', 'silu', 'sin', 'sinh', 'softmax', 'softplus', 'sort', 'split', 'sqrt', 'square', 'squeeze', 'stack', 'std', 'std_mean', 'sub', 'subtract', 'sum', 'swapaxes', 'swapdims', 't', 'take', 'take_along_dim', 'tan', 'tanh', 'topk', 'trace', 'transpose', 'tril', 'triu', 'true_divide', 'trunc', 'unbind', 'unique', 'unique_consecutive', 'unsqueeze', 'var', 'var_mean', 'where', 'xlogy', 'zeros_like']
+__all__: list[str] = ['ArgumentError', 'AutogradError', 'DTypeError', 'Generator', 'IndexingError', 'Node', 'ShapeError', 'Tensor', 'abs', 'absolute', 'acos', 'acosh', 'add', 'addbmm', 'addmm', 'addmv', 'all', 'amax', 'amin', 'aminmax', 'any', 'arange', 'argmax', 'argmin', 'argsort', 'argwhere', 'asin', 'asinh', 'atan', 'atan2', 'atanh', 'baddbmm', 'batch_norm', 'bernoulli', 'bfloat16', 'bitwise_and', 'bitwise_not', 'bitwise_or', 'bitwise_xor', 'bmm', 'bool', 'broadcast_to', 'bucketize', 'cat', 'cdist', 'ceil', 'chunk', 'clamp', 'clip', 'clone', 'concat', 'concatenate', 'copysign', 'cos', 'cosh', 'count_nonzero', 'cummax', 'cummin', 'cumprod', 'cumsum', 'default_generator', 'detach', 'diag', 'diag_embed', 'diagonal', 'dist', 'div', 'divide', 'dot', 'dtype', 'elu', 'empty_like', 'eq', 'erf', 'erfc', 'erfinv', 'exp', 'exp2', 'expm1', 'eye', 'fix', 'flatten', 'flip', 'float16', 'float32', 'float64', 'floor', 'fmod', 'frac', 'from_numpy', 'full', 'full_like', 'gather', 'ge', 'gelu', 'ger', 'get_num_threads', 'get_rng_state', 'greater', 'greater_equal', 'gt', 'hypot', 'index_add', 'index_copy', 'index_fill', 'index_put', 'index_select', 'initial_seed', 'int32', 'int64', 'is_grad_enabled', 'isfinite', 'isinf', 'isnan', 'isneginf', 'isposinf', 'kthvalue', 'layer_norm', 'le', 'leaky_relu', 'lerp', 'less', 'less_equal', 'linspace', 'log', 'log10', 'log1p', 'log2', 'log_softmax', 'logaddexp', 'logaddexp2', 'logcumsumexp', 'logical_and', 'logical_not', 'logical_or', 'logical_xor', 'logsumexp', 'lt', 'manual_seed', 'masked_fill', 'masked_scatter', 'masked_select', 'matmul', 'max', 'maximum', 'mean', 'median', 'min', 'minimum', 'mm', 'mode', 'moveaxis', 'movedim', 'msort', 'mul', 'multinomial', 'multiply', 'mv', 'nan_to_num', 'nanmean', 'nanmedian', 'nanquantile', 'nansum', 'narrow', 'ne', 'neg', 'negative', 'nonzero', 'norm', 'normal', 'not_equal', 'ones_like', 'outer', 'permute', 'pow', 'prod', 'quantile', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'randperm', 'reciprocal', 'relu', 'remainder', 'reshape', 'round', 'rsqrt', 'scatter', 'scatter_add', 'scatter_reduce', 'searchsorted', 'seed', 'select', 'set_num_threads', 'set_rng_state', 'sigmoid', 'sign', 'signbit', 'silu', 'sin', 'sinh', 'softmax', 'softplus', 'sort', 'split', 'sqrt', 'square', 'squeeze', 'stack', 'std', 'std_mean', 'sub', 'subtract', 'sum', 'swapaxes', 'swapdims', 't', 'take', 'take_along_dim', 'tan', 'tanh', 'topk', 'trace', 'transpose', 'tril', 'triu', 'true_divide', 'trunc', 'unbind', 'unique', 'unique_consecutive', 'unsqueeze', 'var', 'var_mean', 'where', 'xlogy', 'zeros_like']
 class Tensor:
-    __array_priority__: typing.ClassVar[int] = 1000
+    __array_priority__: typing.ClassVar[builtins.int] = 1000
     data: Tensor
     requires_grad: builtins.bool
     @staticmethod
@@ -36,7 +36,7 @@ class Tensor:
         input + value * tensor1 * tensor2, broadcasting.
         """
     @staticmethod
-    def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
+    def bincount(input: Tensor, weights: Tensor | None = None, minlength: builtins.int = 0) -> Tensor:
         """
         Counts of each value of a 1-D non-negative int64 tensor (sums of ``weights`` if given).
         """
@@ -47,7 +47,7 @@ class Tensor:
             (an integer zero divisor raises, as remainder does).
         """
     @staticmethod
-    def histc(input: Tensor, bins: int = 100, min: builtins.float = 0, max: builtins.float = 0) -> Tensor:
+    def histc(input: Tensor, bins: builtins.int = 100, min: builtins.float = 0, max: builtins.float = 0) -> Tensor:
         """
         Histogram of ``bins`` equal bins over [min, max] (the data's range when both are 0);
             values outside are ignored.
@@ -68,7 +68,7 @@ class Tensor:
         ...
     def __bool__(self) -> builtins.bool:
         ...
-    def __deepcopy__(self, memo: dict[int, typing.Any]) -> Tensor:
+    def __deepcopy__(self, memo: dict[builtins.int, typing.Any]) -> Tensor:
         ...
     def __eq__(self, arg0: typing.Any) -> typing.Any:
         ...
@@ -82,17 +82,17 @@ class Tensor:
         ...
     def __gt__(self, arg0: typing.Any) -> Tensor:
         ...
-    def __hash__(self) -> int:
+    def __hash__(self) -> builtins.int:
         ...
     def __iadd__(self, arg0: typing.Any) -> Tensor:
         ...
     def __imul__(self, arg0: typing.Any) -> Tensor:
         ...
-    def __index__(self) -> int:
+    def __index__(self) -> builtins.int:
         ...
     def __init__(self, data: typing.Any) -> None:
         ...
-    def __int__(self) -> int:
+    def __int__(self) -> builtins.int:
         ...
     def __invert__(self) -> Tensor:
         ...
@@ -104,7 +104,7 @@ class Tensor:
         ...
     def __le__(self, arg0: typing.Any) -> Tensor:
         ...
-    def __len__(self) -> int:
+    def __len__(self) -> builtins.int:
         ...
     def __lt__(self, arg0: typing.Any) -> Tensor:
         ...
@@ -448,6 +448,10 @@ class Tensor:
         
         In place: each element becomes 1 with probability p (a number, or a tensor broadcast to self), else 0.
         """
+    def bfloat16(self) -> Tensor:
+        """
+        self.bfloat16(): converted to bfloat16 (round to nearest even).
+        """
     def bitwise_and(self, other: typing.Any) -> Tensor:
         """
         bitwise_and(input, other) -> Tensor
@@ -694,7 +698,7 @@ class Tensor:
         
         In-place cumsum.
         """
-    def data_ptr(self) -> int:
+    def data_ptr(self) -> builtins.int:
         ...
     def detach(self) -> Tensor:
         """
@@ -724,7 +728,7 @@ class Tensor:
         
         View of a diagonal of the matrices in dims (dim1, dim2), as the last dim; offset > 0 is above the main diagonal.
         """
-    def dim(self) -> int:
+    def dim(self) -> builtins.int:
         ...
     def dist(self, other: Tensor, p: typing.SupportsFloat | typing.SupportsIndex = 2.0) -> Tensor:
         """
@@ -762,7 +766,7 @@ class Tensor:
         """
         self.double(): converted to float64.
         """
-    def element_size(self) -> int:
+    def element_size(self) -> builtins.int:
         ...
     def eq(self, other: typing.Any) -> Tensor:
         """
@@ -948,7 +952,7 @@ class Tensor:
         
         Outer product of two 1-D tensors.
         """
-    def get_device(self) -> int:
+    def get_device(self) -> builtins.int:
         """
         -1: the tensor is in CPU memory (PyTorch's convention).
         """
@@ -969,6 +973,10 @@ class Tensor:
         gt(input, other) -> Tensor
         
         input > other, as bool.
+        """
+    def half(self) -> Tensor:
+        """
+        self.half(): converted to float16 (round to nearest even).
         """
     def hypot(self, other: typing.Any) -> Tensor:
         """
@@ -1054,6 +1062,16 @@ class Tensor:
         """
         In-place index_fill.
         """
+    def index_put(self, indices: typing.Any, values: Tensor, accumulate: builtins.bool = False) -> Tensor:
+        """
+        index_put(input, indices, values, accumulate=False) -> Tensor
+        
+        A copy of input with input[indices] = values (indices: a tuple of long or bool tensors, values broadcast to the indexed shape, in input's dtype); with accumulate, the values are added instead and repeated indices add up. Differentiable in input (zero gradient at the written entries unless accumulate) and values (the gradient of the entries each one was written to, summed).
+        """
+    def index_put_(self, indices: typing.Any, values: Tensor, accumulate: builtins.bool = False) -> Tensor:
+        """
+        In-place index_put: self[indices] = values (or += with accumulate).
+        """
     @typing.overload
     def index_select(self, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any) -> Tensor:
         """
@@ -1067,6 +1085,10 @@ class Tensor:
         index_select(input, dim, index) -> Tensor
         
         The entries of input at `index` (a vector) along dim.
+        """
+    def int(self) -> Tensor:
+        """
+        self.int(): converted to int32.
         """
     def is_contiguous(self) -> builtins.bool:
         ...
@@ -1573,7 +1595,7 @@ class Tensor:
         """
         In-place neg.
         """
-    def nelement(self) -> int:
+    def nelement(self) -> builtins.int:
         ...
     def new_empty(self, *args: typing.Any, size: typing.Any = None, dtype: typing.Any = None, requires_grad: builtins.bool = False, device: typing.Any = None) -> Tensor:
         ...
@@ -1609,7 +1631,7 @@ class Tensor:
         
         input != other, as bool.
         """
-    def numel(self) -> int:
+    def numel(self) -> builtins.int:
         ...
     def numpy(self) -> typing.Any:
         ...
@@ -1711,7 +1733,7 @@ class Tensor:
         
         Tiles self along each dim.
         """
-    def repeat_interleave(self, repeats: typing.Any, dim: int | None = None, *, output_size: int | None = None) -> Tensor:
+    def repeat_interleave(self, repeats: typing.Any, dim: builtins.int | None = None, *, output_size: builtins.int | None = None) -> Tensor:
         """
         Each element repeated ``repeats`` times (an int, or a tensor of one count per element)
             along dim (of the flattened input when dim is None). With only a tensor of counts, the indices
@@ -1733,7 +1755,7 @@ class Tensor:
         """
         Entries shifted cyclically along dims (the flattened tensor when dims is None).
         """
-    def rot90(self, k: int = 1, dims: typing.Sequence[int] = (0, 1)) -> Tensor:
+    def rot90(self, k: builtins.int = 1, dims: typing.Sequence[builtins.int] = (0, 1)) -> Tensor:
         """
         Rotation by 90 degrees k times in the plane of dims (from the first towards the second).
         """
@@ -1899,7 +1921,7 @@ class Tensor:
         
         Hyperbolic sine.
         """
-    def size(self, dim: int | None = None) -> typing.Any:
+    def size(self, dim: builtins.int | None = None) -> typing.Any:
         ...
     @typing.overload
     def softmax(self, dim: typing.SupportsInt | typing.SupportsIndex, dtype: typing.Any = None) -> Tensor:
@@ -1991,7 +2013,7 @@ class Tensor:
         
         Standard deviation (the square root of var).
         """
-    def storage_offset(self) -> int:
+    def storage_offset(self) -> builtins.int:
         ...
     def stride(self, dim: typing.Any = None) -> typing.Any:
         ...
@@ -2091,7 +2113,7 @@ class Tensor:
         
         Hyperbolic tangent.
         """
-    def tensor_split(self, indices_or_sections: typing.Any, dim: int = 0) -> tuple[Tensor, ...]:
+    def tensor_split(self, indices_or_sections: typing.Any, dim: builtins.int = 0) -> tuple[Tensor, ...]:
         """
         Views of input split along dim: into n nearly equal parts (the first size % n one longer),
             or at the given indices.
@@ -2195,7 +2217,7 @@ class Tensor:
         
         The views input[..., i, ...] for every i along dim.
         """
-    def unflatten(self, dim: int, sizes: typing.Sequence[int]) -> Tensor:
+    def unflatten(self, dim: builtins.int, sizes: typing.Sequence[builtins.int]) -> Tensor:
         """
         Dim ``dim`` split into ``sizes`` (one of them may be -1).
         """
@@ -2291,7 +2313,7 @@ class Tensor:
     def T(self) -> Tensor:
         ...
     @property
-    def _version(self) -> int:
+    def _version(self) -> builtins.int:
         ...
     @property
     def device(self) -> chainrule._dtypes.device:
@@ -2330,7 +2352,7 @@ class Tensor:
     def mT(self) -> Tensor:
         ...
     @property
-    def ndim(self) -> int:
+    def ndim(self) -> builtins.int:
         ...
     @property
     def retains_grad(self) -> builtins.bool:
@@ -2349,7 +2371,7 @@ class dtype:
     def is_floating_point(self) -> builtins.bool:
         ...
     @property
-    def itemsize(self) -> int:
+    def itemsize(self) -> builtins.int:
         ...
 class Node:
     def __repr__(self) -> str:
@@ -2364,11 +2386,11 @@ class Generator:
         ...
     def get_state(self) -> Tensor:
         ...
-    def initial_seed(self) -> int:
+    def initial_seed(self) -> builtins.int:
         ...
     def manual_seed(self, seed: typing.Any) -> typing.Any:
         ...
-    def seed(self) -> int:
+    def seed(self) -> builtins.int:
         ...
     def set_state(self, new_state: Tensor) -> None:
         ...
@@ -2471,6 +2493,10 @@ def _set_default_dtype(arg0: typing.Any) -> None:
     """
 def _set_grad_enabled(arg0: builtins.bool) -> None:
     ...
+def _set_storage_handler(handler: typing.Any) -> None:
+    """
+    Sets the function that runs ops on int32/float16/bfloat16 operands (chainrule._storage).
+    """
 def _sgd_step(params: collections.abc.Sequence[Tensor], grads: collections.abc.Sequence[Tensor], momentum_buffers: collections.abc.Sequence[Tensor], fresh: collections.abc.Sequence[builtins.bool], lr: typing.SupportsFloat | typing.SupportsIndex, momentum: typing.SupportsFloat | typing.SupportsIndex, dampening: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, nesterov: builtins.bool, maximize: builtins.bool) -> None:
     ...
 def _smooth_l1_loss(input: Tensor, target: typing.Any, reduction: str = 'mean', beta: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
@@ -2483,6 +2509,10 @@ def _total_norm(tensors: collections.abc.Sequence[Tensor], norm_type: typing.Sup
     ...
 def _uniform_(tensor: Tensor, a: typing.SupportsFloat | typing.SupportsIndex = 0.0, b: typing.SupportsFloat | typing.SupportsIndex = 1.0, generator: typing.Any = None) -> Tensor:
     ...
+def _wrap_storage(fn: typing.Any, name: str, method: builtins.bool) -> typing.Any:
+    """
+    fn behind the storage-dtype check (Note [Storage dtypes]); method=True for a Tensor method.
+    """
 def _zero_(tensors: collections.abc.Sequence[Tensor]) -> None:
     ...
 def _zeros(*args: typing.Any, dtype: typing.Any = None) -> Tensor:
@@ -3091,7 +3121,7 @@ def ger(input: Tensor, vec2: Tensor) -> Tensor:
     
     Outer product of two 1-D tensors.
     """
-def get_num_threads() -> int:
+def get_num_threads() -> builtins.int:
     ...
 def get_rng_state() -> typing.Any:
     ...
@@ -3161,6 +3191,12 @@ def index_fill(input: Tensor, axis: typing.SupportsInt | typing.SupportsIndex, i
     
     input with value at the entries index names along dim.
     """
+def index_put(input: Tensor, indices: typing.Any, values: Tensor, accumulate: builtins.bool = False) -> Tensor:
+    """
+    index_put(input, indices, values, accumulate=False) -> Tensor
+    
+    A copy of input with input[indices] = values (indices: a tuple of long or bool tensors, values broadcast to the indexed shape, in input's dtype); with accumulate, the values are added instead and repeated indices add up. Differentiable in input (zero gradient at the written entries unless accumulate) and values (the gradient of the entries each one was written to, summed).
+    """
 @typing.overload
 def index_select(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any) -> Tensor:
     """
@@ -3175,7 +3211,7 @@ def index_select(input: Tensor, axis: typing.SupportsInt | typing.SupportsIndex,
     
     The entries of input at `index` (a vector) along dim.
     """
-def initial_seed() -> int:
+def initial_seed() -> builtins.int:
     ...
 def is_grad_enabled() -> builtins.bool:
     ...
@@ -3795,7 +3831,7 @@ def searchsorted(sorted_sequence: Tensor, input: typing.Any, *, out_int32: built
     
     Insertion points keeping each row of sorted_sequence sorted (before equal entries; after them with right=True or side='right'). input: a tensor or a number. Indices are int64 even with out_int32=True (chainrule has no int32 dtype).
     """
-def seed() -> int:
+def seed() -> builtins.int:
     ...
 @typing.overload
 def select(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
@@ -4191,8 +4227,11 @@ def xlogy(input: typing.Any, other: typing.Any) -> Tensor:
     """
 def zeros_like(input: Tensor, *, dtype: typing.Any = None, requires_grad: builtins.bool = False, generator: typing.Any = None, device: typing.Any = None) -> Tensor:
     ...
+bfloat16: dtype
 bool: dtype
 default_generator: Generator
+float16: dtype
 float32: dtype
 float64: dtype
+int32: dtype
 int64: dtype
