@@ -56,6 +56,28 @@ def check_capturable(g: dict[str, Any]) -> None:
         )
 
 
+def state_lists(
+    opt: Optimizer, params: list[Tensor], buffers: tuple[str, ...], init: dict[str, Any] | None = None
+) -> dict[str, list[Any]]:
+    """The per-parameter state a fused step takes, one list per key: "step" (a counter), then the
+    ``init`` entries (name -> factory), then ``buffers`` (zeros like the parameter), each created the
+    first time the parameter is stepped, in that order (the state_dict layout)."""
+    init = init or {}
+    keys = ["step", *init, *buffers]
+    out: dict[str, list[Any]] = {k: [] for k in keys}
+    for p in params:
+        state = opt.state[p]
+        if not state:
+            state["step"] = opt._step_counter()
+            for k, make in init.items():
+                state[k] = make()
+            for b in buffers:
+                state[b] = opt._zeros_like(p)
+        for k in keys:
+            out[k].append(state[k])
+    return out
+
+
 def cast_like(param: Tensor, value: Any) -> Any:
     """Copies a saved state value for ``param``: tensors (also inside lists) are cloned and cast to
     the parameter's dtype, as torch.optim.Optimizer.load_state_dict does for every key but "step"."""

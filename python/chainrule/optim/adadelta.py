@@ -6,7 +6,7 @@ from typing import Any
 
 from chainrule import _core
 from chainrule._core import Tensor
-from chainrule.optim._common import check_capturable, check_flags, check_lr
+from chainrule.optim._common import check_capturable, check_flags, check_lr, state_lists
 from chainrule.optim.optimizer import Optimizer, ParamsT
 
 
@@ -61,16 +61,8 @@ class Adadelta(Optimizer):
 
     def _step_group(self, group: dict[str, Any], params: list[Tensor], grads: list[Tensor]) -> None:
         check_capturable(group)
-        square_avgs, acc_deltas, steps = [], [], []
-        for p in params:
-            state = self.state[p]
-            if not state:
-                state["step"] = self._step_counter()
-                state["square_avg"] = self._zeros_like(p)
-                state["acc_delta"] = self._zeros_like(p)
-            steps.append(state["step"])
-            square_avgs.append(state["square_avg"])
-            acc_deltas.append(state["acc_delta"])
+        st = state_lists(self, params, ("square_avg", "acc_delta"))
+        steps, square_avgs, acc_deltas = st["step"], st["square_avg"], st["acc_delta"]
         _core._adadelta_step(
             params,
             grads,

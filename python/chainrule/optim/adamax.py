@@ -6,7 +6,7 @@ from typing import Any
 
 from chainrule import _core
 from chainrule._core import Tensor
-from chainrule.optim._common import check_adam_family, check_capturable, check_flags
+from chainrule.optim._common import check_adam_family, check_capturable, check_flags, state_lists
 from chainrule.optim.optimizer import Optimizer, ParamsT
 
 
@@ -54,16 +54,8 @@ class Adamax(Optimizer):
 
     def _step_group(self, group: dict[str, Any], params: list[Tensor], grads: list[Tensor]) -> None:
         check_capturable(group)
-        exp_avgs, exp_infs, steps = [], [], []
-        for p in params:
-            state = self.state[p]
-            if not state:
-                state["step"] = self._step_counter()
-                state["exp_avg"] = self._zeros_like(p)
-                state["exp_inf"] = self._zeros_like(p)
-            steps.append(state["step"])
-            exp_avgs.append(state["exp_avg"])
-            exp_infs.append(state["exp_inf"])
+        st = state_lists(self, params, ("exp_avg", "exp_inf"))
+        steps, exp_avgs, exp_infs = st["step"], st["exp_avg"], st["exp_inf"]
         beta1, beta2 = group["betas"]
         _core._adamax_step(
             params,

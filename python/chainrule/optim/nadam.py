@@ -6,7 +6,13 @@ from typing import Any
 
 from chainrule import _core
 from chainrule._core import Tensor
-from chainrule.optim._common import check_adam_family, check_capturable, check_flags, load_state_dict_with
+from chainrule.optim._common import (
+    check_adam_family,
+    check_capturable,
+    check_flags,
+    load_state_dict_with,
+    state_lists,
+)
 from chainrule.optim.optimizer import Optimizer, ParamsT
 
 
@@ -62,18 +68,11 @@ class NAdam(Optimizer):
 
     def _step_group(self, group: dict[str, Any], params: list[Tensor], grads: list[Tensor]) -> None:
         check_capturable(group)
-        exp_avgs, exp_avg_sqs, mu_products, steps = [], [], [], []
-        for p in params:
-            state = self.state[p]
-            if not state:
-                state["step"] = self._step_counter()
-                state["mu_product"] = self._step_counter() + 1.0
-                state["exp_avg"] = self._zeros_like(p)
-                state["exp_avg_sq"] = self._zeros_like(p)
-            steps.append(state["step"])
-            mu_products.append(state["mu_product"])
-            exp_avgs.append(state["exp_avg"])
-            exp_avg_sqs.append(state["exp_avg_sq"])
+        st = state_lists(
+            self, params, ("exp_avg", "exp_avg_sq"), {"mu_product": lambda: self._step_counter() + 1.0}
+        )
+        steps, mu_products = st["step"], st["mu_product"]
+        exp_avgs, exp_avg_sqs = st["exp_avg"], st["exp_avg_sq"]
         beta1, beta2 = group["betas"]
         _core._nadam_step(
             params,

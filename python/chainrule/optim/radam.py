@@ -6,7 +6,7 @@ from typing import Any
 
 from chainrule import _core
 from chainrule._core import Tensor
-from chainrule.optim._common import check_adam_family, check_capturable, check_flags
+from chainrule.optim._common import check_adam_family, check_capturable, check_flags, state_lists
 from chainrule.optim.optimizer import Optimizer, ParamsT
 
 
@@ -60,16 +60,8 @@ class RAdam(Optimizer):
 
     def _step_group(self, group: dict[str, Any], params: list[Tensor], grads: list[Tensor]) -> None:
         check_capturable(group)
-        exp_avgs, exp_avg_sqs, steps = [], [], []
-        for p in params:
-            state = self.state[p]
-            if not state:
-                state["step"] = self._step_counter()
-                state["exp_avg"] = self._zeros_like(p)
-                state["exp_avg_sq"] = self._zeros_like(p)
-            steps.append(state["step"])
-            exp_avgs.append(state["exp_avg"])
-            exp_avg_sqs.append(state["exp_avg_sq"])
+        st = state_lists(self, params, ("exp_avg", "exp_avg_sq"))
+        steps, exp_avgs, exp_avg_sqs = st["step"], st["exp_avg"], st["exp_avg_sq"]
         beta1, beta2 = group["betas"]
         _core._radam_step(
             params,
