@@ -1,5 +1,7 @@
 #include "autograd/engine.h"
 
+#include "core/forward_ad.h"
+
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
@@ -260,6 +262,7 @@ void drive(const std::shared_ptr<GraphTask>& task_ptr, std::vector<Node*> local,
 }
 
 void WorkerPool::loop() {
+  fw::ComputeGuard no_tangents;  // backward formulas carry no tangents (Note [Forward AD])
   GradMode::set_enabled(false);
   for (;;) {
     std::shared_ptr<GraphTask> task;
@@ -327,6 +330,8 @@ void mark_needed(GraphTask& task, const std::vector<Node*>& postorder) {
 
 TensorList run_backward(const TensorList& roots, const TensorList& grad_roots, bool keep_graph,
                         bool create_graph, const TensorList& inputs, bool allow_unused, bool accumulate) {
+  fw::flush();  // tangents read saved tensors, which this backward may free
+  fw::ComputeGuard no_tangents;
   if (roots.size() != grad_roots.size())
     throw ValueError(str("backward: got ", roots.size(), " tensors and ", grad_roots.size(), " gradients"));
   auto task = std::make_shared<GraphTask>();

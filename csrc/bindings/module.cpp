@@ -48,4 +48,5 @@ PYBIND11_MODULE(_core, m) {
   crpy::register_autograd(m, cls);
   crpy::register_optim(m, cls);
   crpy::register_storage(m);
+  crpy::register_forward_ad(m);
 }

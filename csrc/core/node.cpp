@@ -1,5 +1,7 @@
 #include "core/node.h"
 
+#include "core/forward_ad.h"
+
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -90,6 +92,7 @@ void set_history(const std::shared_ptr<Node>& node, const TensorList& inputs, Te
   for (const auto& t : inputs) node->next_edges_.push_back(gradient_edge(t));
   for (auto& o : outputs)
     if (o.defined() && is_floating(o.dtype())) add_output(node, o);
+  if (fw::active() && !node->outputs_.empty()) fw::pend_generic(node, inputs);
 }
 
 // ---------------------------------------------------------------------------------------------

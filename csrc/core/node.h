@@ -55,6 +55,8 @@ class Node : public std::enable_shared_from_this<Node> {
   /// Set by the first backward without retain_graph that starts from this node (Note [Engine]):
   /// of two such calls racing on one graph, exactly one runs.
   std::atomic<bool> consumed_{false};
+  /// Forward-mode AD: the tangent of each output while a dual level is open (Note [Forward AD]).
+  TensorList fw_tangents_;
 };
 
 /// The error for a backward through freed saved tensors.

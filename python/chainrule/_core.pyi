@@ -2439,6 +2439,26 @@ def _cross_entropy(input: Tensor, target: typing.Any, weight: typing.Any = None,
     """
 def _empty(*args: typing.Any, dtype: typing.Any = None) -> Tensor:
     ...
+def _fw_counts() -> tuple[builtins.int, builtins.int]:
+    """
+    Tangents computed so far: (by a JVP rule of the derivatives table, by the generic rule).
+    """
+def _fw_enter_level() -> None:
+    """
+    Opens a dual level (autograd.forward_ad).
+    """
+def _fw_exit_level() -> None:
+    """
+    Closes the dual level: every tangent is dropped.
+    """
+def _fw_set_tangent(arg0: Tensor, arg1: Tensor) -> None:
+    """
+    Gives t (a tensor with a grad_fn) its tangent.
+    """
+def _fw_tangent(arg0: Tensor) -> typing.Any:
+    """
+    The tangent of t at the open dual level, or None.
+    """
 def _get_default_dtype() -> typing.Any:
     """
     The dtype of Python floats and floating factories.
