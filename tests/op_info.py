@@ -1256,7 +1256,7 @@ def _err_copy(op, make):
 
 def _err_to(op, make):
     yield E("other_device", RuntimeError, "CPU only", make(3, 4), "cuda")
-    yield E("unknown_dtype", TypeError, "dtype", make(3, 4), dtype="int16")
+    yield E("unknown_dtype", TypeError, "dtype", make(3, 4), dtype="uint16")
 
 
 def _err_unsqueeze(op, make):
@@ -2735,6 +2735,18 @@ OP_DB: list[OpInfo] = [
         dtype_rule=const("int32"),
         supports_grad=False,
         domain=(-3.0, 3.0),
+    ),
+    *(
+        OpInfo(
+            name,
+            M,
+            _conversion_samples,
+            dtypes=ALL_DTYPES,
+            dtype_rule=const(target),
+            supports_grad=False,
+            domain=(-3.0, 3.0),
+        )
+        for name, target in (("short", "int16"), ("char", "int8"), ("byte", "uint8"))
     ),
     # float16 / bfloat16 round to 11 / 8 significant bits: no float64 finite-difference gradcheck.
     OpInfo(

@@ -21,8 +21,11 @@ from chainrule._core import (  # noqa: E402
     float16,
     float32,
     float64,
+    int8,
+    int16,
     int32,
     int64,
+    uint8,
 )
 
 # Every public function of the engine (add, exp, sum, matmul, cat, ...) is a chainrule function.
@@ -76,6 +79,7 @@ double = float64
 long = int64
 half = float16
 int = int32
+short = int16
 
 __all__ = [
     # Exceptions: each also subclasses RuntimeError, so PyTorch-style `except RuntimeError` works.
@@ -90,6 +94,10 @@ __all__ = [
     "float64",
     "int64",
     "int32",
+    "int16",
+    "int8",
+    "uint8",
+    "short",
     "float16",
     "bfloat16",
     "bool",

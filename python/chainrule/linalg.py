@@ -211,6 +211,7 @@ class _Svd(Function):
         U, S, Vh = ctx.saved_tensors
         m, n, k = U.shape[-2], Vh.shape[-1], S.shape[-1]
         if gU is None and gVh is None:
+            assert gS is not None  # backward runs only when some output has a gradient
             return (U * gS.unsqueeze(-2)) @ Vh
         V = Vh.mT
         gU = _core.zeros_like(U) if gU is None else gU
