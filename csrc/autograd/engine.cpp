@@ -12,6 +12,7 @@
 #include "core/parallel.h"
 #include "ops/creation.h"
 #include "ops/elementwise.h"
+#include "ops/math.h"
 #include "ops/reduce.h"
 
 namespace cr {
@@ -133,6 +134,39 @@ Tensor validate(Tensor g, const Node& producer, const Node& target, uint32_t inp
   return g;
 }
 
+// Note [Anomaly mode] (core/node.h): a node whose output gradients hold NaN or Inf is reported by
+// name, with the shapes of its inputs and the forward call that created it.
+std::string tuple_text(const Dims& d) {  // a shape as Python prints it: (3,), (2, 3), ()
+  std::string s = "(";
+  for (size_t i = 0; i < d.size(); ++i) s += (i ? ", " : "") + std::to_string(d[i]);
+  return s + (d.size() == 1 ? ",)" : ")");
+}
+
+void check_anomaly(const Node& node, const TensorList& outs) {
+  for (size_t i = 0; i < outs.size(); ++i) {
+    const Tensor& g = outs[i];
+    if (!g.defined() || !is_floating(g.dtype()) || g.numel() == 0) continue;
+    AutoGradMode no_grad(false);
+    if (item_as_double(all(isfinite(g), {}, false)) != 0) continue;
+    bool nan = item_as_double(any(isnan(g), {}, false)) != 0;
+    std::string shapes;
+    for (size_t k = 0; k < node.next_edges_.size(); ++k) {
+      const Edge& e = node.next_edges_[k];
+      shapes += k ? ", " : "";
+      if (e.fn && e.input_nr < e.fn->outputs_.size()) shapes += tuple_text(e.fn->outputs_[e.input_nr].shape);
+      else shapes += "(no grad)";
+    }
+    std::string trace = node.extras_ ? node.extras_->creation_trace : std::string();
+    throw AutogradError(
+        str("Function '", node.display_name(), "' returned ", nan ? "nan" : "inf", " values in its ", i,
+            "th output (the gradient of its input ", i, ", shape ", tuple_text(g.shape()),
+            "). Input shapes: [", shapes, "]. ",
+            trace.empty() ? std::string("No forward trace was recorded (the node was created before anomaly "
+                                        "detection was enabled).")
+                          : str("The forward call that created it:\n", trace)));
+  }
+}
+
 // Runs one ready node and delivers its outputs. Returns nodes made ready by it.
 void run_node(GraphTask& task, Node* node, std::vector<Node*>& ready) {
   NodeTask* nt;
@@ -166,6 +200,7 @@ void run_node(GraphTask& task, Node* node, std::vector<Node*>& ready) {
     if (outs.size() != node->next_edges_.size())
       throw AutogradError(str("Function ", node->name(), " returned ", outs.size(), " gradients, expected ",
                               node->next_edges_.size()));
+    if (AnomalyMode::is_enabled() && AnomalyMode::check_nan()) check_anomaly(*node, outs);
   }
   const auto& edges = node->next_edges_;
   for (size_t i = 0; i < outs.size(); ++i) {
