@@ -215,7 +215,7 @@ def to_dot(
     for i, t in enumerate(outputs):
         lines.append(f"  out{i} [label={_q('output ' + _shape(t.shape))}, {_OUTPUT_STYLE}];")
         if t.grad_fn is not None:
-            lines.append(f"  n{shown(t.grad_fn._id())} -> out{i};")
+            lines.append(f"  n{shown(t.grad_fn._id())} -> out{i} [label={_q(_shape(t.shape))}];")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
