@@ -172,6 +172,11 @@ def to_dot(
     def shown(key: int) -> int:
         return rep.get(key, key)
 
+    # DOT names: n0, n1... in creation order (leaves after the ops), stable from run to run
+    op_set = set(ops)
+    leaves = sorted((k for k in graph.nodes if k not in op_set), key=lambda k: graph.nodes[k]._sequence_nr())
+    short = {k: i for i, k in enumerate(ops + leaves)}
+
     # leaves used only by hidden nodes are hidden with them
     visible_leaves: set[int] = set()
     for key, edges in graph.inputs.items():
@@ -187,16 +192,16 @@ def to_dot(
         lines.append(f"  subgraph cluster_{idx} {{")
         lines.append(f"    label={_q(f'{count} x repeated block')}; style=dashed;")
         for k in first:
-            lines.append(f"    n{k} [label={_q(_op_label(graph.nodes[k], show_saved))}, {_OP_STYLE}];")
+            lines.append(f"    n{short[k]} [label={_q(_op_label(graph.nodes[k], show_saved))}, {_OP_STYLE}];")
         lines.append("  }")
     for key in ops:
         if key in rep or key in in_cluster:
             continue
-        lines.append(f"  n{key} [label={_q(_op_label(graph.nodes[key], show_saved))}, {_OP_STYLE}];")
+        lines.append(f"  n{short[key]} [label={_q(_op_label(graph.nodes[key], show_saved))}, {_OP_STYLE}];")
     for key in graph.nodes:
         if key in visible_leaves:
             label, is_param = _leaf_label(graph.nodes[key], names)
-            lines.append(f"  n{key} [label={_q(label)}, {_PARAM_STYLE if is_param else _LEAF_STYLE}];")
+            lines.append(f"  n{short[key]} [label={_q(label)}, {_PARAM_STYLE if is_param else _LEAF_STYLE}];")
 
     seen: set[tuple[int, int, str]] = set()
     for key, edges in graph.inputs.items():
@@ -210,12 +215,12 @@ def to_dot(
             seen.add((src, dst, label))
             # an edge into a hidden block is drawn into its stand-in, dashed: "and so on"
             style = ", style=dashed" if key in rep else ""
-            lines.append(f"  n{src} -> n{dst} [label={_q(label)}{style}];")
+            lines.append(f"  n{short[src]} -> n{short[dst]} [label={_q(label)}{style}];")
 
     for i, t in enumerate(outputs):
         lines.append(f"  out{i} [label={_q('output ' + _shape(t.shape))}, {_OUTPUT_STYLE}];")
         if t.grad_fn is not None:
-            lines.append(f"  n{shown(t.grad_fn._id())} -> out{i} [label={_q(_shape(t.shape))}];")
+            lines.append(f"  n{short[shown(t.grad_fn._id())]} -> out{i} [label={_q(_shape(t.shape))}];")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
