@@ -17,11 +17,11 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import _lessons  # noqa: E402
-import numpy as np  # noqa: E402
+import _lessons
+import numpy as np
 
-import chainrule as cr  # noqa: E402
-from chainrule import viz  # noqa: E402
+import chainrule as cr
+from chainrule import viz
 
 
 def composite(x0: float = 0.7) -> float:
@@ -84,8 +84,10 @@ def two_layer(seed: int = 0) -> float:
     dL_db1 = dL_dz
     hand = {"W1": dL_dW1, "b1": dL_db1, "w2": dL_dw2, "b2": np.array(dL_db2)}
 
-    params = {k: cr.tensor(v, dtype=cr.float64, requires_grad=True) for k, v in
-              {"W1": W1, "b1": b1, "w2": w2, "b2": np.array(b2)}.items()}
+    params = {
+        k: cr.tensor(v, dtype=cr.float64, requires_grad=True)
+        for k, v in {"W1": W1, "b1": b1, "w2": w2, "b2": np.array(b2)}.items()
+    }
     xt = cr.tensor(x, dtype=cr.float64)
     out = params["w2"] @ cr.tanh(params["W1"] @ xt + params["b1"]) + params["b2"]
     loss = 0.5 * (out - t) ** 2
@@ -107,8 +109,15 @@ def two_layer(seed: int = 0) -> float:
             fd[i] = (loss_at(plus) - loss_at(minus)) / 2e-6
         lib = params[name].grad.numpy()
         worst = max(worst, float(np.max(np.abs(lib - g))))
-        rows.append([name, str(g.shape), f"{np.max(np.abs(lib - g)):.1e}", f"{np.max(np.abs(fd - g)):.1e}",
-                     f"{np.linalg.norm(g):.6f}"])
+        rows.append(
+            [
+                name,
+                str(g.shape),
+                f"{np.max(np.abs(lib - g)):.1e}",
+                f"{np.max(np.abs(fd - g)):.1e}",
+                f"{np.linalg.norm(g):.6f}",
+            ]
+        )
     print(f"L = {L:.6f} (chainrule: {loss.item():.6f})")
     _lessons.print_table(["param", "shape", "|library - hand|", "|finite diff - hand|", "|grad|"], rows)
     print("\n3. the recorded graph (chainrule.viz.to_dot):\n")

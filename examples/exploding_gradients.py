@@ -22,11 +22,11 @@ import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import _lessons  # noqa: E402
+import _lessons
 
-import chainrule as cr  # noqa: E402
-import chainrule.nn as nn  # noqa: E402
-import chainrule.nn.functional as F  # noqa: E402
+import chainrule as cr
+import chainrule.nn as nn
+import chainrule.nn.functional as F
 
 DEPTH = 10
 SCALE = 2.0  # times He's standard deviation
@@ -112,10 +112,16 @@ def main() -> None:
     rows = []
     for name, (losses, norms) in runs.items():
         bad = first_nonfinite(losses)
-        rows.append([
-            name, f"{losses[0]:.3g}", " ".join(f"{v:.2g}" for v in losses[1:4]), f"{norms[0]:.2g}",
-            "never" if bad is None else f"step {bad}", f"{losses[-1]:.3g}",
-        ])
+        rows.append(
+            [
+                name,
+                f"{losses[0]:.3g}",
+                " ".join(f"{v:.2g}" for v in losses[1:4]),
+                f"{norms[0]:.2g}",
+                "never" if bad is None else f"step {bad}",
+                f"{losses[-1]:.3g}",
+            ]
+        )
     _lessons.print_table(["run", "loss 0", "loss 1..3", "|grad| 0", "first NaN loss", "final loss"], rows)
     print("\ndetect_anomaly on the unclipped run:\n" + pinpoint(data, steps))
 

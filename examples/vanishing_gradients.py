@@ -28,12 +28,12 @@ from collections.abc import Callable
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import _lessons  # noqa: E402
+import _lessons
 
-import chainrule as cr  # noqa: E402
-import chainrule.nn as nn  # noqa: E402
-import chainrule.nn.functional as F  # noqa: E402
-from chainrule.utils.gradflow import GradientFlow  # noqa: E402
+import chainrule as cr
+import chainrule.nn as nn
+import chainrule.nn.functional as F
+from chainrule.utils.gradflow import GradientFlow
 
 DEPTH = 20
 WIDTH = 64
@@ -43,7 +43,7 @@ BOUND = 0.25**DEPTH
 def build(kind: str, depth: int = DEPTH, width: int = WIDTH) -> nn.Module:
     """The 64 -> width -> ... (depth hidden layers) -> 10 MLP of one configuration."""
     layers: list[nn.Module] = [nn.Linear(64, width)]
-    for i in range(depth):
+    for _ in range(depth):
         lin = nn.Linear(width, width)
         if kind == "tanh_xavier":
             nn.init.xavier_normal_(lin.weight, gain=nn.init.calculate_gain("tanh"))
@@ -87,7 +87,9 @@ def first_last_ratio(model: nn.Module, x: cr.Tensor, y: cr.Tensor) -> tuple[floa
     return norms[0], norms[-1], norms
 
 
-def train(model: nn.Module, data: tuple[cr.Tensor, ...], steps: int, lr: float = 0.01) -> tuple[list[float], float]:
+def train(
+    model: nn.Module, data: tuple[cr.Tensor, ...], steps: int, lr: float = 0.01
+) -> tuple[list[float], float]:
     xtr, ytr, xva, yva = data
     opt = cr.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
     gen = cr.Generator().manual_seed(0)
@@ -117,25 +119,50 @@ def run(steps: int, configs: Callable[[], dict[str, str]] = lambda: CONFIGS) -> 
         t = time.perf_counter()
         losses, acc = train(model, data, steps)
         results[kind] = dict(
-            label=label, first=first, last=last, ratio=first / last, norms=norms, losses=losses, acc=acc,
+            label=label,
+            first=first,
+            last=last,
+            ratio=first / last,
+            norms=norms,
+            losses=losses,
+            acc=acc,
             seconds=time.perf_counter() - t,
         )
     return results
 
 
 def report(results: dict[str, dict]) -> None:
-    print(f"{DEPTH}-hidden-layer MLP (width {WIDTH}) on digits; 0.25^{DEPTH} = {BOUND:.1e} bounds the product")
+    print(
+        f"{DEPTH}-hidden-layer MLP (width {WIDTH}) on digits; 0.25^{DEPTH} = {BOUND:.1e} bounds the product"
+    )
     print("of the sigmoid slopes alone (the weights multiply in too).\n")
     rows = []
     for r in results.values():
-        rows.append([
-            r["label"], f"{r['first']:.2e}", f"{r['last']:.2e}", f"{r['ratio']:.1e}",
-            f"{BOUND:.1e}" if r["label"].startswith("sigmoid,") else "-",
-            f"{r['losses'][0]:.3f}", f"{sum(r['losses'][-10:]) / 10:.3f}", f"{100 * r['acc']:.1f}%",
-        ])
+        rows.append(
+            [
+                r["label"],
+                f"{r['first']:.2e}",
+                f"{r['last']:.2e}",
+                f"{r['ratio']:.1e}",
+                f"{BOUND:.1e}" if r["label"].startswith("sigmoid,") else "-",
+                f"{r['losses'][0]:.3f}",
+                f"{sum(r['losses'][-10:]) / 10:.3f}",
+                f"{100 * r['acc']:.1f}%",
+            ]
+        )
     _lessons.print_table(
-        ["configuration", "|grad| first", "|grad| last", "first/last", "0.25^20", "loss start", "loss end",
-         "val acc"], rows)
+        [
+            "configuration",
+            "|grad| first",
+            "|grad| last",
+            "first/last",
+            "0.25^20",
+            "loss start",
+            "loss end",
+            "val acc",
+        ],
+        rows,
+    )
 
 
 def plot(results: dict[str, dict], path: str) -> None:
