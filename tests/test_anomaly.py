@@ -228,3 +228,17 @@ def test_message_matches_pytorch(torch):
     # PyTorch: "Function 'SqrtBackward0' returned nan values in its 0th output."
     assert str(ours.value).startswith(str(theirs.value).rstrip("."))
     assert torch.is_anomaly_enabled() is cr.is_anomaly_enabled() is False
+
+
+def test_overhead_benchmark_runs(capsys):
+    import os
+    import sys
+
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if repo not in sys.path:
+        sys.path.insert(0, repo)
+    from benchmarks import anomaly_overhead
+
+    anomaly_overhead.main(["--rounds", "1", "--repeats", "1"])
+    out = capsys.readouterr().out
+    assert "off" in out and "on, no NaN check" in out and "best vs off" in out
