@@ -242,3 +242,19 @@ def test_overhead_benchmark_runs(capsys):
     anomaly_overhead.main(["--rounds", "1", "--repeats", "1"])
     out = capsys.readouterr().out
     assert "off" in out and "on, no NaN check" in out and "best vs off" in out
+
+
+def test_double_backward_in_anomaly_mode():
+    # nodes created by backward formulas (create_graph) are recorded in anomaly mode too, from the
+    # engine's threads; nothing deadlocks and the result is the same
+    old = cr.get_num_threads()
+    cr.set_num_threads(2)
+    try:
+        x = cr.tensor([0.5, 1.5], dtype=cr.float64, requires_grad=True)
+        with detect_anomaly():
+            y = (x**3).sum()
+            (g,) = cr.autograd.grad(y, x, create_graph=True)
+            g.sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), 6 * np.array([0.5, 1.5]))
+    finally:
+        cr.set_num_threads(old)
