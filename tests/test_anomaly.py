@@ -258,3 +258,26 @@ def test_double_backward_in_anomaly_mode():
         np.testing.assert_allclose(x.grad.numpy(), 6 * np.array([0.5, 1.5]))
     finally:
         cr.set_num_threads(old)
+
+
+def test_other_backward_errors_carry_the_forward_call_in_anomaly_mode():
+    x = cr.ones(3, requires_grad=True)
+    with detect_anomaly():
+        y = x.exp()
+        line = _line() - 1
+        z = y.sum()
+        with cr.no_grad():
+            y.add_(1.0)  # modifies the output exp saved for backward
+        with pytest.raises(RuntimeError, match="modified by an inplace operation") as info:
+            z.backward()
+    msg = str(info.value)
+    assert "in the backward of ExpBackward0" in msg and f"line {line}" in msg
+    assert isinstance(info.value, cr.AutogradError)
+    # without the mode, the message is the plain one
+    y2 = x.exp()
+    z2 = y2.sum()
+    with cr.no_grad():
+        y2.add_(1.0)
+    with pytest.raises(RuntimeError) as plain:
+        z2.backward()
+    assert "anomaly mode" not in str(plain.value)

@@ -167,6 +167,23 @@ void check_anomaly(const Node& node, const TensorList& outs) {
   }
 }
 
+// In anomaly mode, an error raised by a node's backward says which forward call created the node
+// (PyTorch prints the same as a warning). The error keeps its type; other exceptions (a Python
+// error from a custom Function) pass through unchanged.
+[[noreturn]] void rethrow_with_trace(const Node& node) {
+  std::string trace = node.extras_ ? node.extras_->creation_trace : std::string();
+  if (trace.empty()) throw;
+  std::string note = str("\nThe error was raised in the backward of ", node.display_name(),
+                         "; the forward call that created it (anomaly mode):\n", trace);
+  try {
+    throw;
+  } catch (const ShapeError& e) { throw ShapeError(e.what() + note); } catch (const TypeError& e) {
+    throw TypeError(e.what() + note);
+  } catch (const IndexError& e) { throw IndexError(e.what() + note); } catch (const ValueError& e) {
+    throw ValueError(e.what() + note);
+  } catch (const AutogradError& e) { throw AutogradError(e.what() + note); }
+}
+
 // Runs one ready node and delivers its outputs. Returns nodes made ready by it.
 void run_node(GraphTask& task, Node* node, std::vector<Node*>& ready) {
   NodeTask* nt;
@@ -195,7 +212,13 @@ void run_node(GraphTask& task, Node* node, std::vector<Node*>& ready) {
     for (uint32_t k = 0; k < nout; ++k)
       if (!grads[k].defined()) grads[k] = zeros(node->outputs_[k].shape, node->outputs_[k].dtype);
     std::lock_guard<std::mutex> lock(node->mu_);
-    outs = node->apply(std::move(grads));
+    if (AnomalyMode::is_enabled()) {
+      try {
+        outs = node->apply(std::move(grads));
+      } catch (...) { rethrow_with_trace(*node); }
+    } else {
+      outs = node->apply(std::move(grads));
+    }
     if (!task.keep_graph) node->release_saved();
     if (outs.size() != node->next_edges_.size())
       throw AutogradError(str("Function ", node->name(), " returned ", outs.size(), " gradients, expected ",
