@@ -253,3 +253,21 @@ def test_edge_shape_numbers_match_tensor_shapes():
     z = (y * np.float32(2.0)).sum()
     _, edges, _ = parse(viz.to_dot(z))
     assert {lab for _, _, lab in edges if lab} >= {"(2, 3)", "(3, 2)", "()"}
+
+
+def test_show_saved_lists_what_a_custom_function_saved():
+    class Square(cr.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            ctx.save_for_backward(a)
+            return a * a
+
+        @staticmethod
+        def backward(ctx, g):
+            (a,) = ctx.saved_tensors
+            return 2 * a * g
+
+    x = cr.randn(2, 3, requires_grad=True)
+    y = Square.apply(x).sum()
+    nodes, _, _ = parse(viz.to_dot(y, show_saved=True))
+    assert "SquareBackward\nsaved_0: (2, 3) float32" in nodes.values()

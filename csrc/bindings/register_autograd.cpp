@@ -92,6 +92,11 @@ class PyFunctionNode final : public cr::Node {
       if (s.live()) return true;
     return false;
   }
+  std::vector<std::pair<std::string, const cr::SavedTensor*>> saved_tensors() const override {
+    std::vector<std::pair<std::string, const cr::SavedTensor*>> out;
+    for (size_t i = 0; i < saved_.size(); ++i) out.emplace_back(cr::str("saved_", i), &saved_[i]);
+    return out;
+  }
   std::string name() const override { return name_; }
 };
 
