@@ -19,7 +19,12 @@ const char* const kSecondBackwardMessage =
     ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
     "graph a second time or if you need to access saved tensors after calling backward.";
 
-Node::Node() : sequence_nr_(g_sequence.fetch_add(1, std::memory_order_relaxed)) {}
+Node::Node() : sequence_nr_(g_sequence.fetch_add(1, std::memory_order_relaxed)) {
+  if (AnomalyMode::is_enabled()) {  // Note [Anomaly mode]
+    std::string trace = AnomalyMode::capture_stack();
+    if (!trace.empty()) extras().creation_trace = std::move(trace);
+  }
+}
 
 Node::~Node() {
   for (auto& e : next_edges_) release_node(std::move(e.fn));

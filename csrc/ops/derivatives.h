@@ -197,6 +197,13 @@ class FormulaNode final : public Node {
       if (s.live()) return true;
     return false;
   }
+  std::vector<std::pair<std::string, const SavedTensor*>> saved_tensors() const override {
+    std::vector<std::pair<std::string, const SavedTensor*>> out;
+    for (size_t j = 0; j < Def::kSaved; ++j)
+      if (saved_[j].defined())
+        out.emplace_back(def_.saves[j].name ? def_.saves[j].name : str("saved_", j), &saved_[j]);
+    return out;
+  }
   std::string name() const override { return def_.name; }
 
   /// A saved floating tensor in the output's dtype: mixed-precision inputs (a float32 base with a

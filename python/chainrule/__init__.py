@@ -69,7 +69,9 @@ from chainrule.autograd.grad_mode import (  # noqa: E402
     set_grad_enabled,
 )
 from chainrule import autograd  # noqa: E402
+from chainrule.autograd.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled  # noqa: E402
 from chainrule import backends, linalg, nn, optim, utils  # noqa: E402
+from chainrule import viz  # noqa: E402
 from chainrule.serialization import load, save  # noqa: E402
 from chainrule._config import show_config, __version__  # noqa: E402
 # isort: on
@@ -138,6 +140,7 @@ __all__ = [
     "show_config",
     "__version__",
 ]
+__all__ += ["is_anomaly_enabled", "is_anomaly_check_nan_enabled", "viz"]
 __all__ += _CORE_FUNCTIONS
 __all__ += _creation_all
 __all__ += _compose_all

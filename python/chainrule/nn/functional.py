@@ -2017,3 +2017,8 @@ def scaled_dot_product_attention(
     if dropout_p > 0.0:
         weights = dropout(weights, dropout_p, training=True)
     return weights @ value
+
+
+from chainrule.nn._composite_names import name_composites as _name_composites  # noqa: E402
+
+_name_composites(globals())  # PyTorch's grad_fn names for composites (MseLossBackward0, ...)
