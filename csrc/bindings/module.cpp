@@ -2,6 +2,10 @@
 // table of ops through one OpRegistry (bindings/op_registry.h), then autograd and the optimizers.
 #include "bindings/op_registry.h"
 
+namespace crpy {
+void register_rnn(py::module_& m);
+}
+
 PYBIND11_MODULE(_core, m) {
   m.doc() = "chainrule's C++ engine";
   auto cls = crpy::PyTensorClass(m, "Tensor", py::custom_type_setup(&crpy::tensor_type_setup));
@@ -48,4 +52,5 @@ PYBIND11_MODULE(_core, m) {
   crpy::register_autograd(m, cls);
   crpy::register_optim(m, cls);
   crpy::register_storage(m);
+  crpy::register_rnn(m);
 }
