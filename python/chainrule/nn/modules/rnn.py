@@ -68,14 +68,12 @@ class RNNBase(Module):
         _core._check_device(device, type(self).__name__)
         if mode not in _GATES:
             raise ValueError(f"Unrecognized RNN mode: {mode}")
-        if (
-            not isinstance(dropout, numbers.Number) or isinstance(dropout, bool) or not 0 <= dropout <= 1  # type: ignore[operator]
-        ):
+        if not isinstance(dropout, numbers.Number) or isinstance(dropout, bool) or not 0 <= dropout <= 1:
             raise ValueError(
                 "dropout should be a number in range [0, 1] representing the probability of an element "
                 "being zeroed"
             )
-        if dropout > 0 and num_layers == 1:  # type: ignore[operator]
+        if dropout > 0 and num_layers == 1:
             warnings.warn(
                 "dropout option adds dropout after all but last recurrent layer, so non-zero dropout expects "
                 f"num_layers greater than 1, but got dropout={dropout} and num_layers={num_layers}",
@@ -102,7 +100,7 @@ class RNNBase(Module):
         self.num_layers = num_layers
         self.bias = bias
         self.batch_first = batch_first
-        self.dropout = float(dropout)  # type: ignore[arg-type]
+        self.dropout = float(dropout)
         self.bidirectional = bidirectional
         self.proj_size = proj_size
         num_directions = 2 if bidirectional else 1
@@ -150,7 +148,7 @@ class RNNBase(Module):
     def flatten_parameters(self) -> None:
         """Nothing to do: the parameters are already in the layout the kernels read."""
 
-    def _layer_params(self, layer: int, direction: int) -> tuple[Tensor, Tensor, Any, Any, Any]:
+    def _layer_params(self, layer: int, direction: int) -> tuple[Any, Any, Any, Any, Any]:
         suffix = "_reverse" if direction == 1 else ""
         get = lambda kind: getattr(self, f"{kind}_l{layer}{suffix}", None)  # noqa: E731
         return (get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh"), get("weight_hr"))
