@@ -333,17 +333,23 @@ def test_backward_twice_needs_retain_graph():
 
 
 # ---- threads and graph ----------------------------------------------------------------------------
-@pytest.mark.parametrize("mode", ["LSTM", "GRU", "RNN_TANH"])
-def test_bitwise_identical_across_thread_counts(mode):
-    # sizes above the kernels' threading thresholds (per-step GEMM > 4 MFLOP), few steps
-    x_np = rng(14).standard_normal((3, 32, 64)).astype(np.float32)
+@pytest.mark.parametrize(
+    "mode,steps,batch,size,hidden",
+    [
+        ("LSTM", 2, 72, 16, 512),  # the step product (134 MFLOP) and gate pass are threaded too
+        ("GRU", 3, 32, 64, 128),  # the all-steps products are threaded
+        ("RNN_TANH", 3, 32, 64, 128),
+    ],
+)
+def test_bitwise_identical_across_thread_counts(mode, steps, batch, size, hidden):
+    x_np = rng(14).standard_normal((steps, batch, size)).astype(np.float32)
     results = []
     before = cr.get_num_threads()
     try:
         for threads in (1, 2):
             cr.set_num_threads(threads)
             cr.manual_seed(5)
-            m = make(mode, 64, 128, 1, bidirectional=True)
+            m = make(mode, size, hidden, 1, bidirectional=True)
             x = cr.tensor(x_np, requires_grad=True)
             out, h, c = run(m, x)
             (out.sum() + (h * h).sum()).backward()
@@ -762,3 +768,22 @@ def test_default_init_distribution_matches_torch_bounds(torch):
     assert [k for k in m.state_dict()] == [k for k in tm.state_dict()]
     for (name, p), (tname, tp) in zip(m.named_parameters(), tm.named_parameters()):
         assert name == tname and tuple(p.shape) == tuple(tp.shape)
+
+
+# ---- the example ----------------------------------------------------------------------------------
+def test_char_lstm_example_learns_in_fast_mode():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "examples" / "char_lstm.py"
+    spec = importlib.util.spec_from_file_location("char_lstm_example", path)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    before = cr.get_num_threads()
+    try:
+        result = example.main(["--fast", "--quiet", "--threads", "1"])
+    finally:
+        cr.set_num_threads(before)
+    losses = result["losses"]
+    assert np.mean(losses[-5:]) < np.mean(losses[:5]) - 0.5
+    assert result["sample"].startswith("Alice ") and len(result["sample"]) > len("Alice ")

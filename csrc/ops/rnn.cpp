@@ -58,15 +58,25 @@ inline int64_t panel_width(int64_t extent) {
   return (width + 15) / 16 * 16;
 }
 constexpr double kParallelFlops = 4e6;
+// Note [Threads in the recurrence]
+// A step's work is small (a 32 x 256 x 1024 product is 17 MFLOP, its gate math 40k elements) and
+// every threaded region inside the time loop ends in a barrier, once per step. On a busy machine a
+// barrier waits for the other thread to be scheduled again, which can cost more than the step, so
+// inside the loop only products of at least kStepParallelFlops are threaded and the gate passes
+// only above kStepParallelElems elements; the all-steps products outside the loop thread as usual.
+// (Measured with two threads on a shared two-core machine: threading the 17 MFLOP step product
+// saved at best 5% of an LSTM's forward+backward and cost up to 5x when other processes ran.)
+constexpr double kStepParallelFlops = 6.4e7;
+constexpr int64_t kStepParallelElems = 1 << 17;
 
-// C[n, m] (row-major, contiguous) = op(A) op(B), or += with `accumulate`. op(A) is n x k, stored
-// row-major as A[n, k], or as A[k, n] when ta; op(B) is k x m, stored as B[k, m], or B[m, k] when tb.
+// C[n, m] (row-major, contiguous) = op(A) op(B), threaded when it has parallel_flops or more. op(A) is n x k,
+// stored row-major as A[n, k], or as A[k, n] when ta; op(B) is k x m, stored as B[k, m], or B[m, k] when tb.
 template <class T>
 void gemm(const T* A, bool ta, const T* B, bool tb, T* C, int64_t n, int64_t k, int64_t m,
-          bool accumulate = false) {
+          double parallel_flops = kParallelFlops) {
   if (n == 0 || m == 0) return;
   if (k == 0) {
-    if (!accumulate) std::fill(C, C + n * m, T(0));
+    std::fill(C, C + n * m, T(0));
     return;
   }
   using CMap = Eigen::Map<const RowMat<T>>;
@@ -82,17 +92,14 @@ void gemm(const T* A, bool ta, const T* B, bool tb, T* C, int64_t n, int64_t k, 
     int64_t r0 = split_cols ? 0 : b, nr = split_cols ? n : e - b;
     int64_t c0 = split_cols ? b : 0, nc = split_cols ? e - b : m;
     OMap Cm(C + r0 * m + c0, nr, nc, Eigen::OuterStride<>(m));
-    auto prod = [&](const auto& a, const auto& bb) {
-      if (accumulate) Cm.noalias() += a * bb;
-      else Cm.noalias() = a * bb;
-    };
+    auto prod = [&](const auto& a, const auto& bb) { Cm.noalias() = a * bb; };
     if (!ta && !tb) prod(Am.middleRows(r0, nr), Bm.middleCols(c0, nc));
     else if (!ta && tb) prod(Am.middleRows(r0, nr), Bm.middleRows(c0, nc).transpose());
     else if (ta && !tb) prod(Am.middleCols(r0, nr).transpose(), Bm.middleCols(c0, nc));
     else prod(Am.middleCols(r0, nr).transpose(), Bm.middleRows(c0, nc).transpose());
   };
   double flops = 2.0 * (double)n * (double)k * (double)m;
-  if (flops < kParallelFlops || panels == 1) {
+  if (flops < parallel_flops || panels == 1) {
     for (int64_t p = 0; p < panels; ++p) panel(p);
   } else {
     parallel_for(0, panels, 1, [&](int64_t pb, int64_t pe) {
@@ -101,10 +108,13 @@ void gemm(const T* A, bool ta, const T* B, bool tb, T* C, int64_t n, int64_t k, 
   }
 }
 
-// f(b) for every row b < rows, rows split across threads in whole rows (row_len elements each).
+// f(b) for every row b < rows, split across threads in whole rows (row_len elements each) when
+// there are more than kStepParallelElems elements (Note [Threads in the recurrence]).
 template <class F>
 void for_rows(int64_t rows, int64_t row_len, const F& f) {
-  int64_t grain = std::max<int64_t>(1, 4096 / std::max<int64_t>(row_len, 1));
+  int64_t grain = rows * row_len > kStepParallelElems
+                      ? std::max<int64_t>(1, 16384 / std::max<int64_t>(row_len, 1))
+                      : rows;
   parallel_for(0, rows, grain, [&](int64_t b, int64_t e) {
     for (int64_t r = b; r < e; ++r) f(r);
   });
@@ -204,7 +214,7 @@ void rnn_forward(const RnnShape& s, const RnnForwardArgs<T>& a) {
     const int64_t t = s.time_of(step);
     std::copy(a.h, a.h + B * P, hprev + t * B * P);
     if (lstm) std::copy(a.c, a.c + B * H, a.ws + s.off_cprev() + t * B * H);
-    gemm(a.h, false, a.w_hh, true, hh.data(), B, P, GH);
+    gemm(a.h, false, a.w_hh, true, hh.data(), B, P, GH, kStepParallelFlops);
     for_rows(B, GH, [&](int64_t b) {
       const int64_t row = t * B + b;
       T* out = a.out + row * P;
@@ -248,7 +258,7 @@ void rnn_forward(const RnnShape& s, const RnnForwardArgs<T>& a) {
       }
     });
     if (proj) {
-      gemm(m_buf.data(), false, a.w_hr, true, hproj.data(), B, H, P);
+      gemm(m_buf.data(), false, a.w_hr, true, hproj.data(), B, H, P, kStepParallelFlops);
       for (int64_t b = 0; b < B; ++b) {
         if (!s.valid(b, t)) continue;
         std::copy(hproj.data() + b * P, hproj.data() + (b + 1) * P, a.h + b * P);
@@ -292,7 +302,7 @@ void rnn_backward(const RnnShape& s, const RnnBackwardArgs<T>& a) {
     }
     if (proj) {
       // h = W_hr m: dm = dh W_hr; dW_hr gathers dh^T m over the steps (rows outside a sequence 0).
-      gemm(dh.data(), false, a.w_hr, false, dm.data(), B, P, H);
+      gemm(dh.data(), false, a.w_hr, false, dm.data(), B, P, H, kStepParallelFlops);
       for (int64_t b = 0; b < B; ++b) {
         const int64_t row = t * B + b;
         T* dst_h = dh_all.data() + row * P;
@@ -356,7 +366,7 @@ void rnn_backward(const RnnShape& s, const RnnBackwardArgs<T>& a) {
     });
     if (step == 0 && !need_last_carry) break;
     // dh_prev = DG_hidden[t] W_hh (+ dh z for GRU), for the rows inside their sequence.
-    gemm(DGh + t * B * GH, false, a.w_hh, false, carried.data(), B, GH, P);
+    gemm(DGh + t * B * GH, false, a.w_hh, false, carried.data(), B, GH, P, kStepParallelFlops);
     for (int64_t b = 0; b < B; ++b) {
       if (!s.valid(b, t)) continue;
       T* d = dh.data() + b * P;
