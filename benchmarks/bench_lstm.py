@@ -160,7 +160,8 @@ def main(argv: list[str] | None = None) -> dict:
         cpu_ratio = results["chainrule"]["median_cpu_ms"] / results["torch"]["median_cpu_ms"]
         results["ratio"] = {"chainrule_over_torch": ratio, "cpu_chainrule_over_torch": cpu_ratio}
         print(
-            f"chainrule / torch time: {ratio:.2f}x (below 1 is faster); CPU time (all threads): {cpu_ratio:.2f}x"
+            f"chainrule / torch time: {ratio:.2f}x (below 1 is faster); "
+            f"CPU time (all threads): {cpu_ratio:.2f}x"
         )
         rel = abs(results["chainrule"]["loss"] - results["torch"]["loss"]) / max(
             1.0, abs(results["torch"]["loss"])
