@@ -28,6 +28,7 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <cstring>
+#include <memory>
 
 #include "core/parallel.h"
 #include "ops/creation.h"
@@ -283,9 +284,10 @@ void rnn_backward(const RnnShape& s, const RnnBackwardArgs<T>& a) {
   const bool proj = a.w_hr != nullptr;
   const T* gates = a.ws + s.off_gates();
   const T* hprev = a.ws + s.off_hprev();
-  std::vector<T> dg((size_t)(TB * GH)), dg_hidden(gru ? (size_t)(TB * GH) : 0);
-  T* DG = dg.data();
-  T* DGh = gru ? dg_hidden.data() : DG;  // the gate gradients seen from the hidden side
+  // Every row of DG is written by the step that owns it: no zero fill.
+  std::unique_ptr<T[]> dg(new T[(size_t)(TB * GH)]), dg_hidden(gru ? new T[(size_t)(TB * GH)] : nullptr);
+  T* DG = dg.get();
+  T* DGh = gru ? dg_hidden.get() : DG;  // the gate gradients seen from the hidden side
   std::vector<T> dh(a.g_hn, a.g_hn + B * P), dc(lstm ? (size_t)(B * H) : 0), carried((size_t)(B * P));
   if (lstm) std::copy(a.g_cn, a.g_cn + B * H, dc.begin());
   std::vector<T> dm(proj ? (size_t)(B * H) : 0), dh_all(proj ? (size_t)(TB * P) : 0),
