@@ -332,6 +332,25 @@ def test_backward_twice_needs_retain_graph():
         loss.backward()
 
 
+def test_empty_batch_runs_and_backpropagates():
+    m = cr.nn.LSTM(4, 5, 2, bidirectional=True)
+    x = cr.zeros(3, 0, 4, requires_grad=True)
+    out, (h, c) = m(x)
+    assert tuple(out.shape) == (3, 0, 10) and tuple(h.shape) == (4, 0, 5) and tuple(c.shape) == (4, 0, 5)
+    (out.sum() + h.sum()).backward()
+    assert tuple(x.grad.shape) == (3, 0, 4)
+    assert np.all(np_(m.weight_hh_l0.grad) == 0)
+
+
+def test_in_place_change_of_a_saved_tensor_is_detected():
+    m = cr.nn.LSTM(4, 5)
+    out, _ = m(cr.randn(3, 2, 4, requires_grad=True))
+    with cr.no_grad():
+        m.weight_hh_l0.mul_(2.0)
+    with pytest.raises(cr.AutogradError, match="modified by an inplace operation"):
+        out.sum().backward()
+
+
 # ---- threads and graph ----------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "mode,steps,batch,size,hidden",
