@@ -2,6 +2,10 @@
 // table of ops through one OpRegistry (bindings/op_registry.h), then autograd and the optimizers.
 #include "bindings/op_registry.h"
 
+namespace crpy {
+void register_rnn(py::module_& m);
+}
+
 PYBIND11_MODULE(_core, m) {
   m.doc() = "chainrule's C++ engine";
   auto cls = crpy::PyTensorClass(m, "Tensor", py::custom_type_setup(&crpy::tensor_type_setup));
@@ -49,4 +53,5 @@ PYBIND11_MODULE(_core, m) {
   crpy::register_optim(m, cls);
   crpy::register_storage(m);
   crpy::register_forward_ad(m);
+  crpy::register_rnn(m);
 }

@@ -87,6 +87,7 @@ from chainrule.nn.modules.padding import (
 )
 from chainrule.nn.modules.pixelshuffle import ChannelShuffle, PixelShuffle, PixelUnshuffle
 from chainrule.nn.modules.residual import Residual
+from chainrule.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from chainrule.nn.modules.sparse import Embedding
 from chainrule.nn.modules.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
@@ -107,6 +108,15 @@ __all__ = [
     "Unflatten",
     "Embedding",
     "Residual",
+    # recurrent
+    "RNNBase",
+    "RNN",
+    "LSTM",
+    "GRU",
+    "RNNCellBase",
+    "RNNCell",
+    "LSTMCell",
+    "GRUCell",
     "Fold",
     "Unfold",
     "PixelShuffle",
