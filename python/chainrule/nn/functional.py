@@ -2017,3 +2017,9 @@ def scaled_dot_product_attention(
     if dropout_p > 0.0:
         weights = dropout(weights, dropout_p, training=True)
     return weights @ value
+
+
+from chainrule.nn._conv_functional import *  # noqa: E402, F403 - convolution and pooling
+from chainrule.nn._conv_functional import __all__ as _conv_all  # noqa: E402
+
+__all__ += _conv_all
