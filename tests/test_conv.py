@@ -12,12 +12,12 @@ import math
 
 import numpy as np
 import pytest
-from helpers import to_np
 
 import chainrule as cr
 from chainrule import nn
 from chainrule.autograd import gradcheck, gradgradcheck
 from chainrule.nn import functional as F
+from helpers import to_np
 
 
 # ---- numpy references -------------------------------------------------------------------------------
@@ -45,12 +45,12 @@ def np_conv(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
         xp, w = xp[:, :, None, :], w[:, :, None, :]
         s, d, k = (1,) + s, (1,) + d, (1,) + k
     N, C, H, W = xp.shape
-    O, Cg = w.shape[:2]
+    n_out, Cg = w.shape[:2]
     oh = (H - d[0] * (k[0] - 1) - 1) // s[0] + 1
     ow = (W - d[1] * (k[1] - 1) - 1) // s[1] + 1
-    og = O // groups
-    y = np.zeros((N, O, oh, ow))
-    for n, o, i, j in itertools.product(range(N), range(O), range(oh), range(ow)):
+    og = n_out // groups
+    y = np.zeros((N, n_out, oh, ow))
+    for n, o, i, j in itertools.product(range(N), range(n_out), range(oh), range(ow)):
         g = o // og
         acc = 0.0
         for c, a, bb in itertools.product(range(Cg), range(k[0]), range(k[1])):
@@ -107,12 +107,12 @@ CONV2D_CASES = [
 ]
 
 
-def _conv2d_args(case, seed=0, N=2, C=4, H=6, W=5, O=4, k=(3, 2)):
+def _conv2d_args(case, seed=0, N=2, C=4, H=6, W=5, out=4, k=(3, 2)):
     stride, padding, dilation, groups, bias = case
     rng = _rng(seed)
     x = rng.standard_normal((N, C, H, W))
-    w = rng.standard_normal((O, C // groups, *k))
-    b = rng.standard_normal(O) if bias else None
+    w = rng.standard_normal((out, C // groups, *k))
+    b = rng.standard_normal(out) if bias else None
     return x, w, b
 
 
@@ -210,7 +210,7 @@ def test_conv_transpose_is_the_input_gradient_of_conv():
 @pytest.mark.parametrize("case", CONV2D_CASES, ids=_ids(CONV2D_CASES))
 def test_conv2d_gradcheck(case):
     stride, padding, dilation, groups, _ = case
-    x, w, b = _conv2d_args(case, seed=7, N=2, C=4, H=5, W=4, O=4, k=(3, 2))
+    x, w, b = _conv2d_args(case, seed=7, N=2, C=4, H=5, W=4, out=4, k=(3, 2))
     args = (_t(x), _t(w)) + (() if b is None else (_t(b),))
 
     def fn(*a):
@@ -257,7 +257,7 @@ def test_conv_transpose2d_gradcheck(stride, padding, output_padding, groups, dil
 )
 def test_conv2d_second_derivatives(case):
     stride, padding, dilation, groups, _ = case
-    x, w, b = _conv2d_args(case, seed=10, N=2, C=4, H=4, W=4, O=4, k=(2, 2))
+    x, w, b = _conv2d_args(case, seed=10, N=2, C=4, H=4, W=4, out=4, k=(2, 2))
     fn = lambda x, w, b: F.conv2d(x, w, b, stride, padding, dilation, groups)  # noqa: E731
     assert gradgradcheck(fn, (_t(x), _t(w), _t(b)))
 
