@@ -134,6 +134,27 @@ void col2im_add(const ConvGeom& g, const T* col, T* x) {
   }
 }
 
+// Per-thread column buffers, allocated before the parallel region (an allocation failure then
+// raises in the calling thread instead of inside an OpenMP region, which cannot throw).
+template <class T>
+class ColumnBuffers {
+ public:
+  ColumnBuffers(int64_t per_thread, bool needed)
+      : per_(needed ? per_thread : 0), data_((size_t)(per_ * std::max(1, intra_op_threads()))) {}
+  T* get() {
+#ifdef CHAINRULE_HAS_OPENMP
+    const int64_t t = omp_in_parallel() ? (int64_t)omp_get_thread_num() : 0;
+#else
+    const int64_t t = 0;
+#endif
+    return data_.data() + t * per_;
+  }
+
+ private:
+  int64_t per_;
+  std::vector<T> data_;
+};
+
 // y = F(x, w) + b. Note [Convolution kernels].
 template <class T>
 void conv_forward_kernel(const ConvGeom& g, const T* x, const T* w, const T* b, T* y) {
@@ -141,15 +162,16 @@ void conv_forward_kernel(const ConvGeom& g, const T* x, const T* w, const T* b, 
   const bool pw = g.pointwise();
   const int64_t items = g.N * g.G;
   const int64_t grain = std::max<int64_t>(1, 65536 / std::max<int64_t>(1, Og * K * L));
+  ColumnBuffers<T> bufs(K * L, !pw);
   parallel_for(0, items, grain, [&](int64_t b0, int64_t e0) {
-    std::vector<T> col(pw ? 0 : (size_t)(K * L));
+    T* col = bufs.get();
     for (int64_t i = b0; i < e0; ++i) {
       const int64_t n = i / g.G, gr = i % g.G;
       const T* xi = x + (n * g.C + gr * Cg) * HW;
       const T* ci = xi;
       if (!pw) {
-        im2col(g, xi, col.data());
-        ci = col.data();
+        im2col(g, xi, col);
+        ci = col;
       }
       MMap<T> Y(y + (n * g.O + gr * Og) * L, Og, L);
       if (K == 0) {
@@ -170,8 +192,9 @@ void conv_backward_input_kernel(const ConvGeom& g, const T* gy, const T* w, cons
   const bool pw = g.pointwise();
   const int64_t items = g.N * g.G;
   const int64_t grain = std::max<int64_t>(1, 65536 / std::max<int64_t>(1, Og * K * L));
+  ColumnBuffers<T> bufs(K * L, !pw);
   parallel_for(0, items, grain, [&](int64_t b0, int64_t e0) {
-    std::vector<T> col(pw ? 0 : (size_t)(K * L));
+    T* col = bufs.get();
     for (int64_t i = b0; i < e0; ++i) {
       const int64_t n = i / g.G, gr = i % g.G;
       T* xi = gx + (n * g.C + gr * Cg) * HW;
@@ -182,11 +205,11 @@ void conv_backward_input_kernel(const ConvGeom& g, const T* gy, const T* w, cons
         if (Og == 0) X.setZero();
         else X.noalias() = Wm.transpose() * Gy;
       } else {
-        MMap<T> Cm(col.data(), K, L);
+        MMap<T> Cm(col, K, L);
         if (Og == 0) Cm.setZero();
         else Cm.noalias() = Wm.transpose() * Gy;
         std::fill(xi, xi + Cg * HW, T(0));
-        col2im_add(g, col.data(), xi);
+        col2im_add(g, col, xi);
       }
       if (b)
         for (int64_t c = 0; c < Cg; ++c) {
@@ -217,8 +240,9 @@ void conv_backward_weight_kernel(const ConvGeom& g, const T* x, const T* gy, T* 
   const int64_t parts = g.N == 0 ? 1 : (g.N + per - 1) / per;
   std::vector<T> partial((size_t)((parts - 1) * wnum));
   auto acc_of = [&](int64_t p) { return p == 0 ? gw : partial.data() + (p - 1) * wnum; };
+  ColumnBuffers<T> bufs(K * L, !pw);
   parallel_for(0, parts, 1, [&](int64_t pb, int64_t pe) {
-    std::vector<T> col(pw ? 0 : (size_t)(K * L));
+    T* col = bufs.get();
     for (int64_t p = pb; p < pe; ++p) {
       T* acc = acc_of(p);
       std::fill(acc, acc + wnum, T(0));
@@ -228,8 +252,8 @@ void conv_backward_weight_kernel(const ConvGeom& g, const T* x, const T* gy, T* 
           const T* xi = x + (n * g.C + gr * Cg) * HW;
           const T* ci = xi;
           if (!pw) {
-            im2col(g, xi, col.data());
-            ci = col.data();
+            im2col(g, xi, col);
+            ci = col;
           }
           MMap<T> A(acc + gr * Og * K, Og, K);
           A.noalias() += CMap<T>(gy + (n * g.O + gr * Og) * L, Og, L) * CMap<T>(ci, K, L).transpose();
