@@ -513,3 +513,15 @@ def test_batchnorm2d_stays_fused_after_conv():
         "NativeBatchNormBackward0" in repr(y.grad_fn)
         or type(y.grad_fn).__name__ == "NativeBatchNormBackward0"
     )
+
+
+def test_module_errors_name_the_layer_and_shapes():
+    m = nn.Conv2d(3, 8, 3)
+    with pytest.raises(cr.ShapeError, match=r"Conv2d\(3, 8, .*3 channels.*\(2, 4, 5, 5\)"):
+        m(cr.zeros(2, 4, 5, 5))
+    with pytest.raises(cr.ShapeError, match=r"Conv2d.*3D \(unbatched\) or 4D"):
+        m(cr.zeros(5, 5))
+    with pytest.raises(cr.ShapeError, match="ConvTranspose1d"):
+        nn.ConvTranspose1d(4, 2, 3)(cr.zeros(2, 3, 5))
+    with pytest.raises(cr.ShapeError, match="Kernel size"):
+        m(cr.zeros(1, 3, 2, 2))

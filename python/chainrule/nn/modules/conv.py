@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from chainrule import _core
-from chainrule._core import ArgumentError, ShapeError, Tensor
+from chainrule._core import ArgumentError, DTypeError, ShapeError, Tensor
 from chainrule.nn import functional as F
 from chainrule.nn import init
 from chainrule.nn.modules.module import Module
@@ -129,6 +129,23 @@ class _ConvNd(Module):
             self.register_parameter("bias", None)
         self.reset_parameters()
 
+    def _check_input(self, input: Tensor) -> None:
+        """The layer's own message for the two commonest mistakes: wrong rank, wrong channels."""
+        n = self._nd
+        if not isinstance(input, Tensor):
+            raise DTypeError(f"{type(self).__name__}: expected a Tensor input, got {type(input).__name__}")
+        if input.dim() not in (n + 1, n + 2):
+            raise ShapeError(
+                f"{type(self).__name__}({self.extra_repr()}): expected {n + 1}D (unbatched) or {n + 2}D "
+                f"(batched) input, got input of shape {tuple(input.shape)}"
+            )
+        channels = input.shape[0 if input.dim() == n + 1 else 1]
+        if channels != self.in_channels:
+            raise ShapeError(
+                f"{type(self).__name__}({self.extra_repr()}): expected input with "
+                f"{self.in_channels} channels, got input of shape {tuple(input.shape)} ({channels} channels)"
+            )
+
     def reset_parameters(self) -> None:
         """PyTorch's init: kaiming_uniform_(weight, a=sqrt(5)) and
         bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
@@ -196,6 +213,7 @@ class _Conv(_ConvNd):
         return conv(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
 
     def forward(self, input: Tensor) -> Tensor:
+        self._check_input(input)
         return self._conv_forward(input, self.weight, self.bias)
 
 
@@ -285,6 +303,7 @@ class _ConvTranspose(_ConvNd):
         return tuple(pads)
 
     def forward(self, input: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
+        self._check_input(input)
         conv = F.conv_transpose2d if self._nd == 2 else F.conv_transpose1d
         output_padding = self._output_padding(input, output_size)
         return conv(
