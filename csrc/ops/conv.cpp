@@ -72,19 +72,40 @@ struct ConvGeom {
 inline Tensor dense(const Tensor& t) { return t.is_contiguous() ? t : contiguous_copy(t); }
 
 // Columns of one (Cg, H, W) block: col[(c, ki, kj), (oh, ow)].
+// Rows are `ld` apart (ld >= L: several items' columns side by side).
 template <class T>
-void im2col(const ConvGeom& g, const T* x, T* col) {
-  const int64_t L = g.L(), Cg = g.Cg();
+void im2col(const ConvGeom& g, const T* x, T* col, int64_t ld) {
+  const int64_t Cg = g.Cg();
   for (int64_t c = 0; c < Cg; ++c) {
     const T* xc = x + c * g.HW();
     for (int64_t ki = 0; ki < g.kH; ++ki)
       for (int64_t kj = 0; kj < g.kW; ++kj) {
-        T* row = col + ((c * g.kH + ki) * g.kW + kj) * L;
+        T* row = col + ((c * g.kH + ki) * g.kW + kj) * ld;
         const int64_t off = kj * g.dW - g.pW;  // iw = ow * sW + off
         int64_t lo = off >= 0 ? 0 : (-off + g.sW - 1) / g.sW;
         int64_t hi = g.W - off <= 0 ? 0 : (g.W - off + g.sW - 1) / g.sW;
         lo = std::min(lo, g.oW);
         hi = std::max(lo, std::min(hi, g.oW));
+        if (g.sH == 1 && g.sW == 1 && g.oW == g.W && hi > lo) {
+          // Stride 1, width kept: the valid rows are one contiguous run of the input plane, so
+          // copy it at once and then zero the few positions that fall in the padding.
+          const int64_t shift = ki * g.dH - g.pH;  // ih = oh + shift
+          const int64_t r0 = std::clamp<int64_t>(-shift, 0, g.oH),
+                        r1 = std::clamp<int64_t>(g.H - shift, r0, g.oH);
+          std::fill(row, row + r0 * g.oW, T(0));
+          std::fill(row + r1 * g.oW, row + g.oH * g.oW, T(0));
+          if (r1 > r0) {
+            const T* src = xc + (r0 + shift) * g.W + off;
+            T* dst = row + r0 * g.oW;
+            std::memcpy(dst + lo, src + lo, (size_t)((r1 - r0 - 1) * g.W + (hi - lo)) * sizeof(T));
+            for (int64_t oh = r0; oh < r1; ++oh) {
+              T* r = row + oh * g.oW;
+              for (int64_t ow = 0; ow < lo; ++ow) r[ow] = T(0);
+              for (int64_t ow = hi; ow < g.oW; ++ow) r[ow] = T(0);
+            }
+          }
+          continue;
+        }
         for (int64_t oh = 0; oh < g.oH; ++oh) {
           T* r = row + oh * g.oW;
           const int64_t ih = oh * g.sH - g.pH + ki * g.dH;
@@ -107,13 +128,13 @@ void im2col(const ConvGeom& g, const T* x, T* col) {
 
 // The adjoint of im2col: adds the columns back into a (Cg, H, W) block.
 template <class T>
-void col2im_add(const ConvGeom& g, const T* col, T* x) {
-  const int64_t L = g.L(), Cg = g.Cg();
+void col2im_add(const ConvGeom& g, const T* col, T* x, int64_t ld) {
+  const int64_t Cg = g.Cg();
   for (int64_t c = 0; c < Cg; ++c) {
     T* xc = x + c * g.HW();
     for (int64_t ki = 0; ki < g.kH; ++ki)
       for (int64_t kj = 0; kj < g.kW; ++kj) {
-        const T* row = col + ((c * g.kH + ki) * g.kW + kj) * L;
+        const T* row = col + ((c * g.kH + ki) * g.kW + kj) * ld;
         const int64_t off = kj * g.dW - g.pW;
         int64_t lo = off >= 0 ? 0 : (-off + g.sW - 1) / g.sW;
         int64_t hi = g.W - off <= 0 ? 0 : (g.W - off + g.sW - 1) / g.sW;
@@ -155,32 +176,56 @@ class ColumnBuffers {
   std::vector<T> data_;
 };
 
+// Batch items per GEMM: items with few output positions share one product (their columns side
+// by side), so that small convolutions still make GEMMs of a useful size. From the shape only.
+inline int64_t item_block(const ConvGeom& g) {
+  const int64_t L = std::max<int64_t>(g.L(), 1);
+  if (L >= 256 || g.N <= 1) return 1;
+  return std::min<int64_t>(g.N, (512 + L - 1) / L);
+}
+
 // y = F(x, w) + b. Note [Convolution kernels].
 template <class T>
 void conv_forward_kernel(const ConvGeom& g, const T* x, const T* w, const T* b, T* y) {
   const int64_t Cg = g.Cg(), Og = g.Og(), K = g.K(), L = g.L(), HW = g.HW();
-  const bool pw = g.pointwise();
-  const int64_t items = g.N * g.G;
-  const int64_t grain = std::max<int64_t>(1, 65536 / std::max<int64_t>(1, Og * K * L));
-  ColumnBuffers<T> bufs(K * L, !pw);
+  const int64_t nb = item_block(g), blocks = (g.N + nb - 1) / nb;
+  const bool pw = nb == 1 && g.pointwise();
+  const int64_t items = blocks * g.G;
+  const int64_t grain = std::max<int64_t>(1, 65536 / std::max<int64_t>(1, Og * K * L * nb));
+  ColumnBuffers<T> bufs(K * L * nb + (nb > 1 ? Og * L * nb : 0), !pw);
   parallel_for(0, items, grain, [&](int64_t b0, int64_t e0) {
     T* col = bufs.get();
+    T* ybuf = col + K * L * nb;
     for (int64_t i = b0; i < e0; ++i) {
-      const int64_t n = i / g.G, gr = i % g.G;
-      const T* xi = x + (n * g.C + gr * Cg) * HW;
-      const T* ci = xi;
-      if (!pw) {
-        im2col(g, xi, col);
-        ci = col;
-      }
-      MMap<T> Y(y + (n * g.O + gr * Og) * L, Og, L);
-      if (K == 0) {
-        Y.setZero();
+      const int64_t blk = i / g.G, gr = i % g.G;
+      const int64_t n0 = blk * nb, m = std::min(g.N, n0 + nb) - n0, ld = m * L;
+      CMap<T> Wm(w + gr * Og * K, Og, K);
+      if (m == 1) {
+        const T* xi = x + (n0 * g.C + gr * Cg) * HW;
+        const T* ci = xi;
+        if (!pw) {
+          im2col(g, xi, col, L);
+          ci = col;
+        }
+        MMap<T> Y(y + (n0 * g.O + gr * Og) * L, Og, L);
+        if (K == 0) Y.setZero();
+        else Y.noalias() = Wm * CMap<T>(ci, K, L);
       } else {
-        Y.noalias() = CMap<T>(w + gr * Og * K, Og, K) * CMap<T>(ci, K, L);
+        for (int64_t j = 0; j < m; ++j) im2col(g, x + ((n0 + j) * g.C + gr * Cg) * HW, col + j * L, ld);
+        MMap<T> Yb(ybuf, Og, ld);
+        if (K == 0) Yb.setZero();
+        else Yb.noalias() = Wm * CMap<T>(col, K, ld);
+        for (int64_t j = 0; j < m; ++j)
+          for (int64_t o = 0; o < Og; ++o)
+            std::memcpy(y + ((n0 + j) * g.O + gr * Og + o) * L, ybuf + o * ld + j * L, (size_t)L * sizeof(T));
       }
       if (b)
-        for (int64_t o = 0; o < Og; ++o) Y.row(o).array() += b[gr * Og + o];
+        for (int64_t j = 0; j < m; ++j)
+          for (int64_t o = 0; o < Og; ++o) {
+            T* r = y + ((n0 + j) * g.O + gr * Og + o) * L;
+            const T bo = b[gr * Og + o];
+            for (int64_t l = 0; l < L; ++l) r[l] += bo;
+          }
     }
   });
 }
@@ -189,34 +234,53 @@ void conv_forward_kernel(const ConvGeom& g, const T* x, const T* w, const T* b, 
 template <class T>
 void conv_backward_input_kernel(const ConvGeom& g, const T* gy, const T* w, const T* b, T* gx) {
   const int64_t Cg = g.Cg(), Og = g.Og(), K = g.K(), L = g.L(), HW = g.HW();
-  const bool pw = g.pointwise();
-  const int64_t items = g.N * g.G;
-  const int64_t grain = std::max<int64_t>(1, 65536 / std::max<int64_t>(1, Og * K * L));
-  ColumnBuffers<T> bufs(K * L, !pw);
+  const int64_t nb = item_block(g), blocks = (g.N + nb - 1) / nb;
+  const bool pw = nb == 1 && g.pointwise();
+  const int64_t items = blocks * g.G;
+  const int64_t grain = std::max<int64_t>(1, 65536 / std::max<int64_t>(1, Og * K * L * nb));
+  ColumnBuffers<T> bufs(K * L * nb + (nb > 1 ? Og * L * nb : 0), !pw);
   parallel_for(0, items, grain, [&](int64_t b0, int64_t e0) {
     T* col = bufs.get();
+    T* gbuf = col + K * L * nb;
     for (int64_t i = b0; i < e0; ++i) {
-      const int64_t n = i / g.G, gr = i % g.G;
-      T* xi = gx + (n * g.C + gr * Cg) * HW;
+      const int64_t blk = i / g.G, gr = i % g.G;
+      const int64_t n0 = blk * nb, m = std::min(g.N, n0 + nb) - n0, ld = m * L;
       CMap<T> Wm(w + gr * Og * K, Og, K);
-      CMap<T> Gy(gy + (n * g.O + gr * Og) * L, Og, L);
-      if (pw) {
-        MMap<T> X(xi, K, L);
-        if (Og == 0) X.setZero();
-        else X.noalias() = Wm.transpose() * Gy;
+      if (m == 1) {
+        T* xi = gx + (n0 * g.C + gr * Cg) * HW;
+        CMap<T> Gy(gy + (n0 * g.O + gr * Og) * L, Og, L);
+        if (pw) {
+          MMap<T> X(xi, K, L);
+          if (Og == 0) X.setZero();
+          else X.noalias() = Wm.transpose() * Gy;
+        } else {
+          MMap<T> Cm(col, K, L);
+          if (Og == 0) Cm.setZero();
+          else Cm.noalias() = Wm.transpose() * Gy;
+          std::fill(xi, xi + Cg * HW, T(0));
+          col2im_add(g, col, xi, L);
+        }
       } else {
-        MMap<T> Cm(col, K, L);
+        for (int64_t j = 0; j < m; ++j)
+          for (int64_t o = 0; o < Og; ++o)
+            std::memcpy(gbuf + o * ld + j * L, gy + ((n0 + j) * g.O + gr * Og + o) * L,
+                        (size_t)L * sizeof(T));
+        MMap<T> Cm(col, K, ld);
         if (Og == 0) Cm.setZero();
-        else Cm.noalias() = Wm.transpose() * Gy;
-        std::fill(xi, xi + Cg * HW, T(0));
-        col2im_add(g, col, xi);
+        else Cm.noalias() = Wm.transpose() * CMap<T>(gbuf, Og, ld);
+        for (int64_t j = 0; j < m; ++j) {
+          T* xi = gx + ((n0 + j) * g.C + gr * Cg) * HW;
+          std::fill(xi, xi + Cg * HW, T(0));
+          col2im_add(g, col + j * L, xi, ld);
+        }
       }
       if (b)
-        for (int64_t c = 0; c < Cg; ++c) {
-          T* p = xi + c * HW;
-          const T bc = b[gr * Cg + c];
-          for (int64_t k = 0; k < HW; ++k) p[k] += bc;
-        }
+        for (int64_t j = 0; j < m; ++j)
+          for (int64_t c = 0; c < Cg; ++c) {
+            T* p = gx + ((n0 + j) * g.C + gr * Cg + c) * HW;
+            const T bc = b[gr * Cg + c];
+            for (int64_t k = 0; k < HW; ++k) p[k] += bc;
+          }
     }
   });
 }
@@ -235,29 +299,44 @@ template <class T>
 void conv_backward_weight_kernel(const ConvGeom& g, const T* x, const T* gy, T* gw) {
   const int64_t Cg = g.Cg(), Og = g.Og(), K = g.K(), L = g.L(), HW = g.HW();
   const int64_t wnum = g.O * K;
-  const bool pw = g.pointwise();
+  const int64_t nb = item_block(g);
+  const bool pw = nb == 1 && g.pointwise();
   const int64_t per = std::max<int64_t>(1, weight_grad_part_size(g));
   const int64_t parts = g.N == 0 ? 1 : (g.N + per - 1) / per;
   std::vector<T> partial((size_t)((parts - 1) * wnum));
   auto acc_of = [&](int64_t p) { return p == 0 ? gw : partial.data() + (p - 1) * wnum; };
-  ColumnBuffers<T> bufs(K * L, !pw);
+  ColumnBuffers<T> bufs(K * L * nb + (nb > 1 ? Og * L * nb : 0), !pw);
   parallel_for(0, parts, 1, [&](int64_t pb, int64_t pe) {
     T* col = bufs.get();
+    T* gbuf = col + K * L * nb;
     for (int64_t p = pb; p < pe; ++p) {
       T* acc = acc_of(p);
       std::fill(acc, acc + wnum, T(0));
       if (L == 0) continue;
-      for (int64_t n = p * per; n < std::min(g.N, (p + 1) * per); ++n)
+      const int64_t end = std::min(g.N, (p + 1) * per);
+      for (int64_t n0 = p * per; n0 < end; n0 += nb) {
+        const int64_t m = std::min(end, n0 + nb) - n0, ld = m * L;
         for (int64_t gr = 0; gr < g.G; ++gr) {
-          const T* xi = x + (n * g.C + gr * Cg) * HW;
-          const T* ci = xi;
-          if (!pw) {
-            im2col(g, xi, col);
-            ci = col;
-          }
           MMap<T> A(acc + gr * Og * K, Og, K);
-          A.noalias() += CMap<T>(gy + (n * g.O + gr * Og) * L, Og, L) * CMap<T>(ci, K, L).transpose();
+          if (m == 1) {
+            const T* xi = x + (n0 * g.C + gr * Cg) * HW;
+            const T* ci = xi;
+            if (!pw) {
+              im2col(g, xi, col, L);
+              ci = col;
+            }
+            A.noalias() += CMap<T>(gy + (n0 * g.O + gr * Og) * L, Og, L) * CMap<T>(ci, K, L).transpose();
+          } else {
+            for (int64_t j = 0; j < m; ++j) {
+              im2col(g, x + ((n0 + j) * g.C + gr * Cg) * HW, col + j * L, ld);
+              for (int64_t o = 0; o < Og; ++o)
+                std::memcpy(gbuf + o * ld + j * L, gy + ((n0 + j) * g.O + gr * Og + o) * L,
+                            (size_t)L * sizeof(T));
+            }
+            A.noalias() += CMap<T>(gbuf, Og, ld) * CMap<T>(col, K, ld).transpose();
+          }
         }
+      }
     }
   });
   for (int64_t p = 1; p < parts; ++p) {
