@@ -301,7 +301,9 @@ void conv_backward_weight_kernel(const ConvGeom& g, const T* x, const T* gy, T* 
   const int64_t wnum = g.O * K;
   const int64_t nb = item_block(g);
   const bool pw = nb == 1 && g.pointwise();
-  const int64_t per = std::max<int64_t>(1, weight_grad_part_size(g));
+  // parts of at least nb items (so that their GEMMs batch), but no fewer than 4 parts when the
+  // batch allows, to keep threads busy
+  const int64_t per = std::max<int64_t>({1, weight_grad_part_size(g), std::min(nb, (g.N + 3) / 4)});
   const int64_t parts = g.N == 0 ? 1 : (g.N + per - 1) / per;
   std::vector<T> partial((size_t)((parts - 1) * wnum));
   auto acc_of = [&](int64_t p) { return p == 0 ? gw : partial.data() + (p - 1) * wnum; };
