@@ -72,10 +72,41 @@ struct ConvGeom {
 inline Tensor dense(const Tensor& t) { return t.is_contiguous() ? t : contiguous_copy(t); }
 
 // Columns of one (Cg, H, W) block: col[(c, ki, kj), (oh, ow)].
+// For small planes: the input offset read by each (kernel position, output position), or -1 in
+// the padding; false when the table would not fit (then rows are copied run by run).
+constexpr int64_t kSmallPlaneTable = 4096;
+inline bool small_plane_table(const ConvGeom& g, int32_t* idx) {
+  const int64_t L = g.L();
+  if (g.oW >= 8 || g.kH * g.kW * L > kSmallPlaneTable) return false;
+  for (int64_t ki = 0; ki < g.kH; ++ki)
+    for (int64_t kj = 0; kj < g.kW; ++kj) {
+      int32_t* t = idx + (ki * g.kW + kj) * L;
+      for (int64_t oh = 0; oh < g.oH; ++oh)
+        for (int64_t ow = 0; ow < g.oW; ++ow) {
+          const int64_t ih = oh * g.sH - g.pH + ki * g.dH, iw = ow * g.sW - g.pW + kj * g.dW;
+          t[oh * g.oW + ow] = (ih >= 0 && ih < g.H && iw >= 0 && iw < g.W) ? (int32_t)(ih * g.W + iw) : -1;
+        }
+    }
+  return true;
+}
+
 // Rows are `ld` apart (ld >= L: several items' columns side by side).
 template <class T>
 void im2col(const ConvGeom& g, const T* x, T* col, int64_t ld) {
   const int64_t Cg = g.Cg();
+  int32_t idx[kSmallPlaneTable];
+  if (small_plane_table(g, idx)) {
+    const int64_t L = g.L(), KK = g.kH * g.kW;
+    for (int64_t c = 0; c < Cg; ++c) {
+      const T* xc = x + c * g.HW();
+      for (int64_t k = 0; k < KK; ++k) {
+        T* row = col + (c * KK + k) * ld;
+        const int32_t* t = idx + k * L;
+        for (int64_t l = 0; l < L; ++l) row[l] = t[l] >= 0 ? xc[t[l]] : T(0);
+      }
+    }
+    return;
+  }
   for (int64_t c = 0; c < Cg; ++c) {
     const T* xc = x + c * g.HW();
     for (int64_t ki = 0; ki < g.kH; ++ki)
@@ -130,6 +161,20 @@ void im2col(const ConvGeom& g, const T* x, T* col, int64_t ld) {
 template <class T>
 void col2im_add(const ConvGeom& g, const T* col, T* x, int64_t ld) {
   const int64_t Cg = g.Cg();
+  int32_t idx[kSmallPlaneTable];
+  if (small_plane_table(g, idx)) {
+    const int64_t L = g.L(), KK = g.kH * g.kW;
+    for (int64_t c = 0; c < Cg; ++c) {
+      T* xc = x + c * g.HW();
+      for (int64_t k = 0; k < KK; ++k) {
+        const T* row = col + (c * KK + k) * ld;
+        const int32_t* t = idx + k * L;
+        for (int64_t l = 0; l < L; ++l)
+          if (t[l] >= 0) xc[t[l]] += row[l];
+      }
+    }
+    return;
+  }
   for (int64_t c = 0; c < Cg; ++c) {
     T* xc = x + c * g.HW();
     for (int64_t ki = 0; ki < g.kH; ++ki)
