@@ -205,19 +205,29 @@ void col2im_add(const ConvGeom& g, const T* col, T* x, int64_t ld) {
 template <class T>
 class ColumnBuffers {
  public:
+  // One slot per thread of the region parallel_for may open; a call made from inside a parallel
+  // region runs inline (parallel_for opens none) and gets one slot of its own.
   ColumnBuffers(int64_t per_thread, bool needed)
-      : per_(needed ? per_thread : 0), data_((size_t)(per_ * std::max(1, intra_op_threads()))) {}
+      : per_(needed ? per_thread : 0), slots_(outer_parallel() ? 1 : std::max(1, intra_op_threads())),
+        data_((size_t)(per_ * slots_)) {}
   T* get() {
 #ifdef CHAINRULE_HAS_OPENMP
-    const int64_t t = omp_in_parallel() ? (int64_t)omp_get_thread_num() : 0;
+    const int64_t t = slots_ > 1 && omp_in_parallel() ? (int64_t)omp_get_thread_num() : 0;
 #else
     const int64_t t = 0;
 #endif
-    return data_.data() + t * per_;
+    return data_.data() + std::min(t, slots_ - 1) * per_;
   }
 
  private:
-  int64_t per_;
+  static bool outer_parallel() {
+#ifdef CHAINRULE_HAS_OPENMP
+    return omp_in_parallel();
+#else
+    return false;
+#endif
+  }
+  int64_t per_, slots_;
   std::vector<T> data_;
 };
 
