@@ -2019,6 +2019,11 @@ def scaled_dot_product_attention(
     return weights @ value
 
 
+from chainrule.nn._conv_functional import *  # noqa: E402, F403 - convolution and pooling
+from chainrule.nn._conv_functional import __all__ as _conv_all  # noqa: E402
+
+__all__ += _conv_all
+
 from chainrule.nn._composite_names import name_composites as _name_composites  # noqa: E402
 
 _name_composites(globals())  # PyTorch's grad_fn names for composites (MseLossBackward0, ...)
