@@ -14,7 +14,7 @@ import chainrule._tensor
 import collections.abc
 import numpy
 import typing
-__all__: list[str] = ['ArgumentError', 'AutogradError', 'DTypeError', 'Generator', 'IndexingError', 'Node', 'ShapeError', 'Tensor', 'abs', 'absolute', 'acos', 'acosh', 'add', 'addbmm', 'addmm', 'addmv', 'all', 'amax', 'amin', 'aminmax', 'any', 'arange', 'argmax', 'argmin', 'argsort', 'argwhere', 'asin', 'asinh', 'atan', 'atan2', 'atanh', 'baddbmm', 'batch_norm', 'bernoulli', 'bfloat16', 'bitwise_and', 'bitwise_not', 'bitwise_or', 'bitwise_xor', 'bmm', 'bool', 'broadcast_to', 'bucketize', 'cat', 'cdist', 'ceil', 'chunk', 'clamp', 'clip', 'clone', 'concat', 'concatenate', 'copysign', 'cos', 'cosh', 'count_nonzero', 'cummax', 'cummin', 'cumprod', 'cumsum', 'default_generator', 'detach', 'diag', 'diag_embed', 'diagonal', 'dist', 'div', 'divide', 'dot', 'dtype', 'elu', 'empty_like', 'eq', 'erf', 'erfc', 'erfinv', 'exp', 'exp2', 'expm1', 'eye', 'fix', 'flatten', 'flip', 'float16', 'float32', 'float64', 'floor', 'fmod', 'frac', 'from_numpy', 'full', 'full_like', 'gather', 'ge', 'gelu', 'ger', 'get_num_threads', 'get_rng_state', 'greater', 'greater_equal', 'gt', 'hypot', 'index_add', 'index_copy', 'index_fill', 'index_put', 'index_select', 'initial_seed', 'int16', 'int32', 'int64', 'int8', 'is_grad_enabled', 'isfinite', 'isinf', 'isnan', 'isneginf', 'isposinf', 'kthvalue', 'layer_norm', 'le', 'leaky_relu', 'lerp', 'less', 'less_equal', 'linspace', 'log', 'log10', 'log1p', 'log2', 'log_softmax', 'logaddexp', 'logaddexp2', 'logcumsumexp', 'logical_and', 'logical_not', 'logical_or', 'logical_xor', 'logsumexp', 'lt', 'manual_seed', 'masked_fill', 'masked_scatter', 'masked_select', 'matmul', 'max', 'maximum', 'mean', 'median', 'min', 'minimum', 'mm', 'mode', 'moveaxis', 'movedim', 'msort', 'mul', 'multinomial', 'multiply', 'mv', 'nan_to_num', 'nanmean', 'nanmedian', 'nanquantile', 'nansum', 'narrow', 'ne', 'neg', 'negative', 'nonzero', 'norm', 'normal', 'not_equal', 'ones_like', 'outer', 'permute', 'pow', 'prod', 'quantile', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'randperm', 'reciprocal', 'relu', 'remainder', 'reshape', 'round', 'rsqrt', 'scatter', 'scatter_add', 'scatter_reduce', 'searchsorted', 'seed', 'select', 'set_num_threads', 'set_rng_state', 'sigmoid', 'sign', 'signbit', 'silu', 'sin', 'sinh', 'softmax', 'softplus', 'sort', 'split', 'sqrt', 'square', 'squeeze', 'stack', 'std', 'std_mean', 'sub', 'subtract', 'sum', 'swapaxes', 'swapdims', 't', 'take', 'take_along_dim', 'tan', 'tanh', 'topk', 'trace', 'transpose', 'tril', 'triu', 'true_divide', 'trunc', 'uint8', 'unbind', 'unique', 'unique_consecutive', 'unsqueeze', 'var', 'var_mean', 'where', 'xlogy', 'zeros_like']
+__all__: list[str] = ['ArgumentError', 'AutogradError', 'DTypeError', 'Generator', 'IndexingError', 'Node', 'ShapeError', 'Tensor', 'abs', 'absolute', 'acos', 'acosh', 'add', 'addbmm', 'addmm', 'addmv', 'all', 'amax', 'amin', 'aminmax', 'any', 'arange', 'argmax', 'argmin', 'argsort', 'argwhere', 'asin', 'asinh', 'atan', 'atan2', 'atanh', 'baddbmm', 'batch_norm', 'bernoulli', 'bfloat16', 'bitwise_and', 'bitwise_not', 'bitwise_or', 'bitwise_xor', 'bmm', 'bool', 'broadcast_to', 'bucketize', 'cat', 'cdist', 'ceil', 'chunk', 'clamp', 'clip', 'clone', 'concat', 'concatenate', 'conv1d', 'conv2d', 'conv_transpose1d', 'conv_transpose2d', 'copysign', 'cos', 'cosh', 'count_nonzero', 'cummax', 'cummin', 'cumprod', 'cumsum', 'default_generator', 'detach', 'diag', 'diag_embed', 'diagonal', 'dist', 'div', 'divide', 'dot', 'dtype', 'elu', 'empty_like', 'eq', 'erf', 'erfc', 'erfinv', 'exp', 'exp2', 'expm1', 'eye', 'fix', 'flatten', 'flip', 'float16', 'float32', 'float64', 'floor', 'fmod', 'frac', 'from_numpy', 'full', 'full_like', 'gather', 'ge', 'gelu', 'ger', 'get_num_threads', 'get_rng_state', 'greater', 'greater_equal', 'gt', 'hypot', 'index_add', 'index_copy', 'index_fill', 'index_put', 'index_select', 'initial_seed', 'int16', 'int32', 'int64', 'int8', 'is_grad_enabled', 'isfinite', 'isinf', 'isnan', 'isneginf', 'isposinf', 'kthvalue', 'layer_norm', 'le', 'leaky_relu', 'lerp', 'less', 'less_equal', 'linspace', 'log', 'log10', 'log1p', 'log2', 'log_softmax', 'logaddexp', 'logaddexp2', 'logcumsumexp', 'logical_and', 'logical_not', 'logical_or', 'logical_xor', 'logsumexp', 'lt', 'manual_seed', 'masked_fill', 'masked_scatter', 'masked_select', 'matmul', 'max', 'maximum', 'mean', 'median', 'min', 'minimum', 'mm', 'mode', 'moveaxis', 'movedim', 'msort', 'mul', 'multinomial', 'multiply', 'mv', 'nan_to_num', 'nanmean', 'nanmedian', 'nanquantile', 'nansum', 'narrow', 'ne', 'neg', 'negative', 'nonzero', 'norm', 'normal', 'not_equal', 'ones_like', 'outer', 'permute', 'pow', 'prod', 'quantile', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'randperm', 'reciprocal', 'relu', 'remainder', 'reshape', 'round', 'rsqrt', 'scatter', 'scatter_add', 'scatter_reduce', 'searchsorted', 'seed', 'select', 'set_num_threads', 'set_rng_state', 'sigmoid', 'sign', 'signbit', 'silu', 'sin', 'sinh', 'softmax', 'softplus', 'sort', 'split', 'sqrt', 'square', 'squeeze', 'stack', 'std', 'std_mean', 'sub', 'subtract', 'sum', 'swapaxes', 'swapdims', 't', 'take', 'take_along_dim', 'tan', 'tanh', 'topk', 'trace', 'transpose', 'tril', 'triu', 'true_divide', 'trunc', 'uint8', 'unbind', 'unique', 'unique_consecutive', 'unsqueeze', 'var', 'var_mean', 'where', 'xlogy', 'zeros_like']
 class Tensor:
     __array_priority__: typing.ClassVar[builtins.int] = 1000
     data: Tensor
@@ -2388,10 +2388,38 @@ class dtype:
 class Node:
     def __repr__(self) -> str:
         ...
+    def _id(self) -> builtins.int:
+        """
+        A number identifying the node while it lives.
+        """
+    def _output_metadata(self) -> list:
+        """
+        [(shape, dtype name)] of the forward outputs.
+        """
+    def _saved_tensors_info(self) -> list:
+        """
+        [(name, shape or None, dtype name or None, 'live' | 'freed' | 'packed')] of the saved tensors.
+        """
+    def _sequence_nr(self) -> builtins.int:
+        """
+        Creation order of the node.
+        """
+    def _set_name(self, arg0: str) -> None:
+        """
+        Shows the node under a composite op's name.
+        """
     def name(self) -> str:
+        """
+        The op's backward name, as PyTorch's (e.g. 'MulBackward0').
+        """
+    @property
+    def _creation_trace(self) -> typing.Any:
         ...
     @property
     def next_functions(self) -> tuple:
+        ...
+    @property
+    def variable(self) -> typing.Any:
         ...
 class Generator:
     def __init__(self, device: typing.Any = None) -> None:
@@ -2425,6 +2453,24 @@ def _adam_step(params: collections.abc.Sequence[Tensor], grads: collections.abc.
     ...
 def _adamax_step(params: collections.abc.Sequence[Tensor], grads: collections.abc.Sequence[Tensor], exp_avgs: collections.abc.Sequence[Tensor], exp_infs: collections.abc.Sequence[Tensor], steps: collections.abc.Sequence[Tensor], lr: typing.SupportsFloat | typing.SupportsIndex, beta1: typing.SupportsFloat | typing.SupportsIndex, beta2: typing.SupportsFloat | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, maximize: builtins.bool) -> None:
     ...
+def _adaptive_avg_pool(input: Tensor, nd: typing.SupportsInt | typing.SupportsIndex, output_size: typing.Any) -> Tensor:
+    """
+    _adaptive_avg_pool(input, nd, output_size) -> Tensor
+    
+    Adaptive average pooling over the last nd dims to output_size (None entries keep that input size).
+    """
+def _adaptive_max_pool(input: Tensor, nd: typing.SupportsInt | typing.SupportsIndex, output_size: typing.Any) -> tuple[Tensor, Tensor]:
+    """
+    _adaptive_max_pool(input, nd, output_size) -> (Tensor, Tensor)
+    
+    Adaptive max pooling over the last nd dims: the values and their flat indices in each input plane.
+    """
+def _avg_pool(input: Tensor, nd: typing.SupportsInt | typing.SupportsIndex, kernel_size: typing.Any, stride: typing.Any = None, padding: typing.Any = 0, ceil_mode: builtins.bool = False, count_include_pad: builtins.bool = True, divisor_override: typing.SupportsInt | typing.SupportsIndex | None = None) -> Tensor:
+    """
+    _avg_pool(input, nd, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None) -> Tensor
+    
+    Average pooling over the last nd dims.
+    """
 def _binary_cross_entropy(input: Tensor, target: typing.Any, weight: typing.Any = None, reduction: str = 'mean') -> Tensor:
     """
     Binary cross entropy of probabilities (logs clamped to >= -100).
@@ -2481,12 +2527,22 @@ def _huber_loss(input: Tensor, target: typing.Any, reduction: str = 'mean', delt
     """
     Huber loss: quadratic below delta, linear above.
     """
+def _is_anomaly_check_nan_enabled() -> builtins.bool:
+    ...
+def _is_anomaly_enabled() -> builtins.bool:
+    ...
 def _l1_loss(input: Tensor, target: typing.Any, reduction: str = 'mean') -> Tensor:
     """
     Mean absolute error.
     """
 def _make_function_node(arg0: str, arg1: collections.abc.Callable, arg2: typing.Any, arg3: typing.Any, arg4: typing.Any, arg5: collections.abc.Sequence[builtins.bool]) -> tuple[tuple, _SavedTensorsHandle]:
     ...
+def _max_pool(input: Tensor, nd: typing.SupportsInt | typing.SupportsIndex, kernel_size: typing.Any, stride: typing.Any = None, padding: typing.Any = 0, dilation: typing.Any = 1, ceil_mode: builtins.bool = False) -> tuple[Tensor, Tensor]:
+    """
+    _max_pool(input, nd, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False) -> (Tensor, Tensor)
+    
+    Max pooling over the last nd dims: the values and their flat indices in each input plane.
+    """
 def _mse_loss(input: Tensor, target: typing.Any, reduction: str = 'mean') -> Tensor:
     """
     Mean squared error.
@@ -2517,8 +2573,22 @@ def _radam_step(params: collections.abc.Sequence[Tensor], grads: collections.abc
     ...
 def _rmsprop_step(params: collections.abc.Sequence[Tensor], grads: collections.abc.Sequence[Tensor], square_avgs: collections.abc.Sequence[Tensor], grad_avgs: collections.abc.Sequence[Tensor], momentum_buffers: collections.abc.Sequence[Tensor], steps: collections.abc.Sequence[Tensor], lr: typing.SupportsFloat | typing.SupportsIndex, alpha: typing.SupportsFloat | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, momentum: typing.SupportsFloat | typing.SupportsIndex, centered: builtins.bool, maximize: builtins.bool) -> None:
     ...
+def _rnn_layer(mode: str, input: Tensor, hx: Tensor | None, cx: Tensor | None, weight_ih: Tensor, weight_hh: Tensor, bias_ih: Tensor | None, bias_hh: Tensor | None, weight_hr: Tensor | None, reverse: builtins.bool, lengths: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] | None) -> tuple[Tensor, Tensor, Tensor]:
+    """
+    _rnn_layer(mode, input, hx, cx, weight_ih, weight_hh, bias_ih, bias_hh, weight_hr, reverse, lengths) -> (output, h_n, c_n)
+    
+    One recurrent layer and direction over a whole (seq_len, batch, input_size) sequence as one graph node; mode is RNN_TANH, RNN_RELU, LSTM or GRU. c_n is None except for LSTM.
+    """
 def _run_backward(tensors: typing.Any, grad_tensors: typing.Any, keep_graph: builtins.bool, create_graph: builtins.bool, inputs: typing.Any, allow_unused: builtins.bool, accumulate: builtins.bool = False) -> tuple:
     ...
+def _set_anomaly_enabled(enabled: builtins.bool, check_nan: builtins.bool = True) -> None:
+    """
+    Note [Anomaly mode]: turns anomaly detection on or off.
+    """
+def _set_anomaly_stack_capture(arg0: typing.Any) -> None:
+    """
+    Sets the function () -> str that describes the user's stack when a node is created in anomaly mode.
+    """
 def _set_default_dtype(arg0: typing.Any) -> None:
     """
     Sets the dtype of Python floats and floating factories (float32 or float64).
@@ -2892,6 +2962,30 @@ def concatenate(tensors: typing.Any, axis: typing.SupportsInt | typing.SupportsI
     cat(tensors, dim=0) -> Tensor
     
     Concatenation along dim, with dtype promotion.
+    """
+def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: typing.Any = 1, padding: typing.Any = 0, dilation: typing.Any = 1, groups: typing.SupportsInt | typing.SupportsIndex = 1) -> Tensor:
+    """
+    conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor
+    
+    1-D convolution (cross-correlation) of (N, C, L) or (C, L) input with weight (O, C / groups, k); padding is an int, a tuple or 'same' / 'valid'.
+    """
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: typing.Any = 1, padding: typing.Any = 0, dilation: typing.Any = 1, groups: typing.SupportsInt | typing.SupportsIndex = 1) -> Tensor:
+    """
+    conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor
+    
+    2-D convolution (cross-correlation) of (N, C, H, W) or (C, H, W) input with weight (O, C / groups, kH, kW); padding is an int, a tuple or 'same' / 'valid'.
+    """
+def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: typing.Any = 1, padding: typing.Any = 0, output_padding: typing.Any = 0, groups: typing.SupportsInt | typing.SupportsIndex = 1, dilation: typing.Any = 1) -> Tensor:
+    """
+    conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1) -> Tensor
+    
+    1-D transposed convolution (the gradient of conv1d with respect to its input); weight is (C, O / groups, k).
+    """
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: typing.Any = 1, padding: typing.Any = 0, output_padding: typing.Any = 0, groups: typing.SupportsInt | typing.SupportsIndex = 1, dilation: typing.Any = 1) -> Tensor:
+    """
+    conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1) -> Tensor
+    
+    2-D transposed convolution (the gradient of conv2d with respect to its input); weight is (C, O / groups, kH, kW).
     """
 def copysign(input: typing.Any, other: typing.Any) -> Tensor:
     """
