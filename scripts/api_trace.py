@@ -127,6 +127,17 @@ class Tracer:
             raise TypeError("not a chainrule class")
         if "_core" in cls.__module__:  # extension types: record their construction
             raise TypeError("extension type")
+        if cls.__init__ is object.__init__:  # made by __new__ alone (Size, named tuples)
+            original_new = cls.__new__
+
+            def __new__(klass: type, *args: Any, **kwargs: Any) -> Any:
+                tracer.record(full)
+                if original_new is object.__new__:
+                    return object.__new__(klass)
+                return original_new(klass, *args, **kwargs)
+
+            cls.__new__ = staticmethod(__new__)  # type: ignore[assignment]
+            return
         original = cls.__init__
 
         @functools.wraps(original)

@@ -38,6 +38,8 @@ __all__ = [
     "cross",
     "svd",
     "svdvals",
+    "matrix_exp",
+    "householder_product",
 ]
 
 
@@ -265,6 +267,57 @@ def svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = None) -> 
 def svdvals(A: Tensor, *, driver: str | None = None) -> Tensor:
     """The singular values of each matrix in A, in descending order (differentiable)."""
     return svd(A, full_matrices=False)[1]
+
+
+def matrix_exp(A: Tensor) -> Tensor:
+    """exp(A) of each square matrix in A, differentiable: the Taylor series to degree 18 of
+    A / 2^s, with s chosen so that its 1-norm is at most 1/2 (the remainder is then below 1e-22
+    of the result), squared s times. Written with matmul, so gradients of any order follow."""
+    _square(A, "matrix_exp")
+    n = A.shape[-1]
+    col_sums = A.detach().abs().sum(-2)
+    norm = float(col_sums.max()) if col_sums.numel() else 0.0
+    if not math.isfinite(norm):
+        return A.new_full(tuple(A.shape), float("nan"))
+    s = max(0, math.ceil(math.log2(norm / 0.5))) if norm > 0.5 else 0
+    X = A / float(2**s) if s else A
+    eye = _core.eye(n, dtype=A.dtype).expand(*A.shape)
+    term, result = eye, eye
+    for k in range(1, 19):
+        term = (term @ X) / float(k)
+        result = result + term
+    for _ in range(s):
+        result = result @ result
+    return result
+
+
+def householder_product(A: Tensor, tau: Tensor) -> Tensor:
+    """The first n columns of H_1 ... H_k, H_i = I - tau_i v_i v_i^T with v_i the i-th column of
+    A below the diagonal and 1 on it (LAPACK's orgqr, as torch.linalg.householder_product);
+    A is (..., m, n) with m >= n, tau (..., k) with k <= n. Differentiable in A and tau."""
+    if A.dim() < 2:
+        raise ShapeError("linalg.householder_product: A must have at least 2 dimensions")
+    m, n = A.shape[-2], A.shape[-1]
+    k = tau.shape[-1] if tau.dim() else 0
+    if m < n:
+        raise ShapeError(
+            "linalg.householder_product: A.shape[-2] must be greater than or equal to A.shape[-1]"
+        )
+    if k > n:
+        raise ShapeError(
+            "linalg.householder_product: tau.shape[-1] must be less than or equal to A.shape[-1]"
+        )
+    if tuple(tau.shape[:-1]) != tuple(A.shape[:-2]):
+        raise ShapeError("linalg.householder_product: the batch dims of tau must match those of A")
+    rows = _core.arange(m).unsqueeze(-1)
+    Q = _core.eye(m, dtype=A.dtype).expand(*A.shape[:-2], m, m)
+    for i in range(k):
+        below = (rows > i).to(A.dtype).squeeze(-1)
+        unit = (rows == i).to(A.dtype).squeeze(-1)
+        v = (A[..., :, i] * below + unit).unsqueeze(-1)  # (..., m, 1)
+        t = tau[..., i].unsqueeze(-1).unsqueeze(-1)
+        Q = Q - (Q @ v) @ (v.mT * t)
+    return Q[..., :, :n]
 
 
 def inv(A: Tensor) -> Tensor:
