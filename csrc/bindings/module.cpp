@@ -2,6 +2,10 @@
 // table of ops through one OpRegistry (bindings/op_registry.h), then autograd and the optimizers.
 #include "bindings/op_registry.h"
 
+namespace crpy {
+void register_attention(OpRegistry& reg);  // register_attention.cpp
+}  // namespace crpy
+
 PYBIND11_MODULE(_core, m) {
   m.doc() = "chainrule's C++ engine";
   auto cls = crpy::PyTensorClass(m, "Tensor", py::custom_type_setup(&crpy::tensor_type_setup));
@@ -23,6 +27,7 @@ PYBIND11_MODULE(_core, m) {
   crpy::register_linalg(ops);
   crpy::register_nn(ops);
   crpy::register_norm(ops);
+  crpy::register_attention(ops);
   crpy::register_table(ops);
   // chainrule._core._op_registry(): [(name, variants, aliases)], for the tests' OpInfo table.
   py::list rows;
