@@ -1994,9 +1994,8 @@ def scaled_dot_product_attention(
         if not isinstance(t, Tensor):
             raise DTypeError(f"scaled_dot_product_attention: {name} must be a Tensor, got {type(t).__name__}")
     if attn_mask is not None and not isinstance(attn_mask, Tensor):
-        raise DTypeError(
-            f"scaled_dot_product_attention: attn_mask must be a Tensor or None, got {type(attn_mask).__name__}"
-        )
+        got = type(attn_mask).__name__
+        raise DTypeError(f"scaled_dot_product_attention: attn_mask must be a Tensor or None, got {got}")
     if query.dim() < 2 or key.dim() < 2 or value.dim() < 2:
         raise ShapeError("scaled_dot_product_attention: query, key and value need at least 2 dims")
     if is_causal and attn_mask is not None:
