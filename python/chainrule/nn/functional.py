@@ -2017,3 +2017,6 @@ def scaled_dot_product_attention(
         None if scale is None else float(scale),
         bool(enable_gqa),
     )
+
+
+from chainrule.nn._attention import multi_head_attention_forward as multi_head_attention_forward  # noqa: E402

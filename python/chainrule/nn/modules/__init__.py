@@ -202,3 +202,7 @@ __all__ = [
     "PoissonNLLLoss",
     "GaussianNLLLoss",
 ]
+
+from chainrule.nn.modules.attention import MultiheadAttention
+
+__all__ += ["MultiheadAttention"]
