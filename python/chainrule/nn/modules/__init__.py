@@ -204,5 +204,19 @@ __all__ = [
 ]
 
 from chainrule.nn.modules.attention import MultiheadAttention
+from chainrule.nn.modules.transformer import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 
-__all__ += ["MultiheadAttention"]
+__all__ += [
+    "MultiheadAttention",
+    "Transformer",
+    "TransformerEncoder",
+    "TransformerDecoder",
+    "TransformerEncoderLayer",
+    "TransformerDecoderLayer",
+]
