@@ -30,6 +30,9 @@ class MultiheadAttention(Module):
     Boolean masks mean True = masked out; float masks are added to the scores.
     """
 
+    bias_k: Parameter | None
+    bias_v: Parameter | None
+
     def __init__(
         self,
         embed_dim: int,
