@@ -122,6 +122,41 @@ def worker_train(engine: str, threads: int, data: str, steps: int, warmup: int) 
     return {"times_ms": times, "first_loss": losses[0], "last_loss": losses[-1]}
 
 
+def worker_ops(engine: str, threads: int, repeats: int = 15) -> dict:
+    """Forward + backward of the GPT's pieces at its shapes (batch 16, context 128), median ms."""
+    lib = _engine(engine, threads)
+    F = lib.nn.functional
+    rng = np.random.default_rng(0)
+
+    def t(*shape: int) -> Any:
+        return lib.tensor(rng.standard_normal(shape).astype(np.float32), requires_grad=True)
+
+    x, h, q = (
+        t(BATCH, CONTEXT, D_MODEL),
+        t(BATCH, CONTEXT, 4 * D_MODEL),
+        t(BATCH, HEADS, CONTEXT, D_MODEL // HEADS),
+    )
+    w, b, lw, lb = t(4 * D_MODEL, D_MODEL), t(4 * D_MODEL), t(D_MODEL), t(D_MODEL)
+    cases = {
+        "scaled_dot_product_attention (causal)": lambda: F.scaled_dot_product_attention(
+            q, q, q, is_causal=True
+        ),
+        "gelu (16 x 128 x 512)": lambda: F.gelu(h),
+        "linear 128 -> 512": lambda: F.linear(x, w, b),
+        "layer_norm 128": lambda: F.layer_norm(x, (D_MODEL,), lw, lb),
+    }
+    out = {}
+    for name, f in cases.items():
+        times = []
+        for i in range(repeats + 3):
+            t0 = time.perf_counter()
+            f().sum().backward()
+            if i >= 3:
+                times.append((time.perf_counter() - t0) * 1e3)
+        out[name] = statistics.median(times)
+    return out
+
+
 def _rss_mib() -> float:
     with open("/proc/self/statm") as f:
         pages = int(f.read().split()[1])
@@ -188,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-train", action="store_true")
     ap.add_argument("--skip-memory", action="store_true")
     ap.add_argument("--worker", choices=["chainrule", "torch"], help=argparse.SUPPRESS)
-    ap.add_argument("--task", choices=["train", "sdpa"], help=argparse.SUPPRESS)
+    ap.add_argument("--task", choices=["train", "sdpa", "ops"], help=argparse.SUPPRESS)
     ap.add_argument("--data", help=argparse.SUPPRESS)
     ap.add_argument("--length", type=int, default=1024, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
@@ -196,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     if a.worker:
         if a.task == "train":
             res = worker_train(a.worker, a.threads, a.data, a.steps, a.warmup)
+        elif a.task == "ops":
+            res = worker_ops(a.worker, a.threads)
         else:
             res = worker_sdpa(a.worker, a.threads, a.length)
         print(json.dumps(res))
@@ -244,6 +281,16 @@ def main(argv: list[str] | None = None) -> int:
             s = samples[e]
             lines.append(f"| {e} | {med[e]:.1f} | {min(s):.1f} | {max(s):.1f} | {first[e]:.6f} |")
         lines += ["", f"chainrule / torch = {ratio:.3f}x (target <= 0.9x)", ""]
+        ops = {e: _run_worker(["--worker", e, "--task", "ops"], a.threads) for e in ("chainrule", "torch")}
+        lines += [
+            "The step's pieces at its shapes, forward + backward, median ms:",
+            "",
+            "| piece | chainrule | torch | chainrule / torch |",
+            "|---|---|---|---|",
+        ]
+        for name, ms in ops["chainrule"].items():
+            lines.append(f"| {name} | {ms:.2f} | {ops['torch'][name]:.2f} | {ms / ops['torch'][name]:.2f}x |")
+        lines.append("")
     if not a.skip_memory:
         lines += [
             "scaled_dot_product_attention forward + backward (1 x 8 heads x L x 64, float32, causal), peak "
