@@ -2966,9 +2966,7 @@ OP_DB: list[OpInfo] = [
         F,
         _sdpa_samples,
         ref=_nn("scaled_dot_product_attention"),
-        supports_gradgrad=False,
         error_inputs=_err_sdpa,
-        note="fused kernel; double backward raises",
     ),
 ]
 

@@ -1,8 +1,8 @@
 """The fused scaled-dot-product-attention kernel (F.scaled_dot_product_attention): values against a
 NumPy reference, float64 gradchecks (masks, causal, scale, L != S, Ev != E, sizes that are not
 multiples of the 64-row tiles and larger than one tile), fully masked rows, dropout (reproducible
-and consistent with its gradient), bitwise determinism across thread counts, errors, then against
-PyTorch."""
+and consistent with its gradient), bitwise determinism across thread counts, double backward,
+errors, then against PyTorch."""
 
 import math
 
@@ -11,7 +11,7 @@ import pytest
 
 import chainrule as cr
 import chainrule.nn.functional as F
-from chainrule.autograd import gradcheck
+from chainrule.autograd import gradcheck, gradgradcheck
 
 rng = np.random.default_rng(7)
 
@@ -209,14 +209,37 @@ def test_bitwise_identical_for_any_thread_count():
             np.testing.assert_array_equal(a, b)
 
 
-def test_grad_fn_name_and_no_double_backward():
+def test_grad_fn_name():
     q, k, v = _leaves(*_arrays((1, 3, 2), (1, 3, 2), (1, 3, 2)))
     out = F.scaled_dot_product_attention(q, k, v)
     assert out.grad_fn.name() == "ScaledDotProductFlashAttentionForCpuBackward0"
-    (gq,) = cr.autograd.grad(out.sum(), (q,), retain_graph=True)
-    assert tuple(gq.shape) == (1, 3, 2)
-    with pytest.raises(cr.AutogradError, match="double backward"):
-        cr.autograd.grad(out.sum(), (q,), create_graph=True)
+
+
+def test_double_backward():
+    """create_graph=True: the backward is recomposed from differentiable ops, so second
+    derivatives work (masks, causal, dropout, GQA) and the first derivatives equal the kernel's."""
+    q, k, v = _leaves(*_arrays((2, 3, 2), (2, 4, 2), (2, 4, 3)))
+    mask = np.ones((3, 4), dtype=bool)
+    mask[1] = False  # a row with no key
+    mask[0, 2] = False
+    sdpa = F.scaled_dot_product_attention
+    assert gradgradcheck(lambda a, b, c: sdpa(a, b, c, is_causal=True, scale=0.7), (q, k, v))
+    assert gradgradcheck(lambda a, b, c: sdpa(a, b, c, attn_mask=cr.tensor(mask)), (q, k, v))
+    fmask = cr.tensor(rng.standard_normal((1, 4)), requires_grad=True)
+    assert gradgradcheck(lambda a, b, c, m: sdpa(a, b, c, attn_mask=m), (q, k, v, fmask))
+
+    def dropped(a, b, c):
+        cr.manual_seed(5)
+        return sdpa(a, b, c, dropout_p=0.3)
+
+    assert gradgradcheck(dropped, (q, k, v))
+    q4, k4, v4 = _leaves(*_arrays((1, 4, 3, 2), (1, 2, 3, 2), (1, 2, 3, 2)))
+    assert gradgradcheck(lambda a, b, c: sdpa(a, b, c, enable_gqa=True), (q4, k4, v4))
+    out = sdpa(q, k, v, attn_mask=cr.tensor(mask))
+    composed = cr.autograd.grad(out.sum(), (q, k, v), create_graph=True)
+    fused = cr.autograd.grad(sdpa(q, k, v, attn_mask=cr.tensor(mask)).sum(), (q, k, v))
+    for a, b in zip(composed, fused):
+        np.testing.assert_allclose(a.detach().numpy(), b.numpy(), rtol=1e-12, atol=1e-14)
 
 
 def test_no_grad_records_nothing():

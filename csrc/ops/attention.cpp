@@ -17,7 +17,9 @@
 // (bitwise identical for any thread count, Note [Determinism]): the dK/dV pass owns a block of
 // keys of one key/value batch and sums over every query batch and query block that reads it (in
 // increasing order), the dQ pass owns a block of query rows and sums over key blocks. Each pass
-// recomputes its score tiles; that is the price of never holding the L x S matrix.
+// recomputes its score tiles; that is the price of never holding the L x S matrix. Under
+// create_graph the same formulas run as differentiable ops instead (attention_backward_composed),
+// so second derivatives work; that path does hold the L x S weights.
 //
 // Dropout: the factor of score (b, i, j) comes from random_bits(key, first + (b L + i) S + j) of a
 // counter range reserved from the default generator by the forward, so the mask depends on the seed
@@ -33,6 +35,10 @@
 #include "core/random.h"
 #include "ops/creation.h"
 #include "ops/derivatives.h"
+#include "ops/elementwise.h"
+#include "ops/index.h"
+#include "ops/linalg.h"
+#include "ops/nn.h"
 #include "ops/shape.h"
 
 namespace cr {
@@ -485,11 +491,103 @@ Dims with_tail(Dims batch, int64_t a, int64_t b) {
   return batch;
 }
 
+// (..., Hk, S, D) -> (..., Hk * groups, S, D): each key/value head repeated for its query heads.
+Tensor repeat_heads(const Tensor& t, int64_t groups) {
+  if (groups == 1) return t;
+  Dims shape = t.shape(), wide = t.shape();
+  const size_t h = shape.size() - 3;
+  Tensor x = unsqueeze(t, (int64_t)h + 1);
+  Dims ex = x.shape();
+  ex[h + 1] = groups;
+  wide[h] *= groups;
+  return reshape(expand(x, ex), wide);
+}
+
+// The gradient of a repeated head back to its key/value head: sums each group of query heads.
+Tensor sum_head_groups(const Tensor& g, int64_t groups) {
+  if (groups == 1) return g;
+  Dims shape = g.shape(), split;
+  const size_t h = shape.size() - 3;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i == h) {
+      split.push_back(shape[i] / groups);
+      split.push_back(groups);
+    } else {
+      split.push_back(shape[i]);
+    }
+  }
+  return sum(reshape(g, split), {(int64_t)h + 1}, false);
+}
+
+// Note [Fused attention], backward with create_graph: the same formulas written with differentiable
+// ops of (query, key, value, mask, grad), so that second derivatives work. Unlike the kernels, this
+// path holds the (L, S) weights. Fully masked rows (lse = +inf) get zero weights through a constant
+// row mask rather than a softmax of -inf, whose NaNs would leak into the gradients.
+TensorList attention_backward_composed(const GradArgs<6, AttnAttrs>& d, const Plan& p) {
+  const AttnAttrs& a = d.attrs;
+  const DType dt = d.saved[0].dtype();
+  const Tensor &q = d.saved[0], &mask = d.saved[3];
+  Tensor k = repeat_heads(d.saved[1], p.groups), v = repeat_heads(d.saved[2], p.groups);
+  Tensor s = matmul(q, transpose(k, -2, -1)) * a.scale;
+  Tensor ninf = scalar_tensor(-std::numeric_limits<double>::infinity(), dt), zero = scalar_tensor(0.0, dt);
+  if (a.is_causal) {
+    Tensor allowed = Tensor::empty(Dims{p.L, p.S}, DType::Bool);
+    uint8_t* ap = allowed.data<uint8_t>();
+    for (int64_t i = 0; i < p.L; ++i)
+      for (int64_t j = 0; j < p.S; ++j) ap[i * p.S + j] = j <= i;
+    s = where(allowed, s, ninf);
+  } else if (mask.defined() && mask.dtype() == DType::Bool) {
+    s = where(mask, s, ninf);
+  } else if (mask.defined()) {
+    s = s + mask;
+  }
+  // rows with no key at all: lse = +inf (the forward's marker)
+  Tensor dead = Tensor::empty(with_tail(p.out_batch, p.L, 1), DType::Bool);
+  {
+    Tensor lse = d.saved[5].is_contiguous() ? d.saved[5] : contiguous_copy(d.saved[5]);
+    uint8_t* dp = dead.data<uint8_t>();
+    dispatch_floating(lse.dtype(), kOp, [&](auto tag) {
+      using T = decltype(tag);
+      const T* lp = lse.data<T>();
+      for (int64_t r = 0; r < p.B * p.L; ++r) dp[r] = std::isinf(lp[r]) && lp[r] > 0;
+    });
+  }
+  Tensor probs = where(dead, zero, softmax(where(dead, zero, s), -1));
+  Tensor dropped = probs;
+  Tensor z;
+  if (a.dropout_p > 0) {
+    z = Tensor::empty(with_tail(p.out_batch, p.L, p.S), dt);
+    dispatch_floating(dt, kOp, [&](auto tag) {
+      using T = decltype(tag);
+      Ctx<T> c(p, a);
+      RowMat<T> tile;
+      T* zp = z.data<T>();
+      for (int64_t b = 0; b < p.B; ++b) {
+        c.dropout_factors(b, 0, p.L, 0, p.S, tile);
+        for (int64_t i = 0; i < p.L * p.S; ++i) zp[b * p.L * p.S + i] = tile.data()[i];
+      }
+    });
+    dropped = probs * z;
+  }
+  const Tensor& g = d.grad;
+  TensorList grads(4);
+  if (d.needs(2)) grads[2] = sum_head_groups(matmul(transpose(dropped, -2, -1), g), p.groups);
+  if (d.needs(0) || d.needs(1) || d.needs(3)) {
+    Tensor dp = matmul(g, transpose(v, -2, -1));
+    if (z.defined()) dp = dp * z;
+    Tensor ds = probs * (dp - sum(dp * probs, {-1}, true));
+    if (d.needs(0)) grads[0] = matmul(ds, k) * a.scale;
+    if (d.needs(1)) grads[1] = sum_head_groups(matmul(transpose(ds, -2, -1), q) * a.scale, p.groups);
+    if (d.needs(3)) grads[3] = ds;
+  }
+  return grads;
+}
+
 TensorList attention_backward(const GradArgs<6, AttnAttrs>& d) {
-  if (GradMode::is_enabled())
-    throw AutogradError(str(kOp,
-                            ": the fused kernel has no double backward (backward with create_graph=True "
-                            "through scaled_dot_product_attention is not supported)"));
+  if (GradMode::is_enabled()) {
+    Plan p = make_plan(d.saved[0], d.saved[1], d.saved[2], d.saved[3], d.attrs.is_causal, d.attrs.enable_gqa);
+    return attention_backward_composed(d, p);
+  }
   const Tensor &query = d.saved[0], &key = d.saved[1], &value = d.saved[2], &mask = d.saved[3];
   Tensor out = d.saved[4], lse = d.saved[5];
   Plan p = make_plan(query, key, value, mask, d.attrs.is_causal, d.attrs.enable_gqa);
