@@ -2020,3 +2020,5 @@ def scaled_dot_product_attention(
 
 
 from chainrule.nn._attention import multi_head_attention_forward as multi_head_attention_forward  # noqa: E402
+
+__all__ += ["scaled_dot_product_attention", "multi_head_attention_forward"]
