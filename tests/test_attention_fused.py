@@ -141,6 +141,15 @@ def test_fully_masked_rows_give_zero_output_and_gradients():
     )
 
 
+def test_nan_scores_give_nan_rows_not_zeros():
+    q, k, v = (cr.tensor(a) for a in _arrays((1, 3, 2), (1, 4, 2), (1, 4, 2)))
+    mask = np.zeros((3, 4))
+    mask[1, 2] = np.nan
+    mask[2] = np.nan
+    out = F.scaled_dot_product_attention(q, k, v, attn_mask=cr.tensor(mask)).numpy()
+    assert np.all(np.isfinite(out[0, 0])) and np.all(np.isnan(out[0, 1:]))
+
+
 def _dropout_keep(shape_lsv, p, seed):
     """The dropout factors of a call: with q = 0 every weight is 1/S, and value = identity reads
     them back (the mask depends on the seed, the batch and (L, S) only)."""

@@ -373,8 +373,9 @@ void forward_kernel(const Ctx<T>& c, T* out, T* lse) {
       pr.resize(br, bc);
       for (int64_t r = 0; r < br; ++r) {
         T mnew = std::max(m[(size_t)r], s.row(r).maxCoeff());
-        if (mnew == -std::numeric_limits<T>::infinity()) {  // every key so far masked
+        if (mnew == -std::numeric_limits<T>::infinity()) {  // every key so far masked (or NaN)
           pr.row(r).setZero();
+          if (s.row(r).hasNaN()) l[(size_t)r] = std::numeric_limits<T>::quiet_NaN();  // NaN stays NaN
           continue;
         }
         T alpha = std::exp(m[(size_t)r] - mnew);
