@@ -1256,7 +1256,7 @@ def _err_copy(op, make):
 
 def _err_to(op, make):
     yield E("other_device", RuntimeError, "CPU only", make(3, 4), "cuda")
-    yield E("unknown_dtype", TypeError, "dtype", make(3, 4), dtype="int16")
+    yield E("unknown_dtype", TypeError, "dtype", make(3, 4), dtype="uint16")
 
 
 def _err_unsqueeze(op, make):
@@ -2752,6 +2752,18 @@ OP_DB: list[OpInfo] = [
         supports_grad=False,
         domain=(-3.0, 3.0),
     ),
+    *(
+        OpInfo(
+            name,
+            M,
+            _conversion_samples,
+            dtypes=ALL_DTYPES,
+            dtype_rule=const(target),
+            supports_grad=False,
+            domain=(-3.0, 3.0),
+        )
+        for name, target in (("short", "int16"), ("char", "int8"), ("byte", "uint8"))
+    ),
     # float16 / bfloat16 round to 11 / 8 significant bits: no float64 finite-difference gradcheck.
     OpInfo(
         "half", M, _conversion_samples, dtypes=ALL_DTYPES, dtype_rule=const("float16"), supports_grad=False
@@ -2970,6 +2982,92 @@ OP_DB: list[OpInfo] = [
     ),
 ]
 
+
+# ---- convolution and pooling (csrc/ops/conv.cpp) ----------------------------------------------------------
+def _conv1d_samples(op, make):
+    yield S("basic", make(2, 3, 6), make(4, 3, 3), make(4))
+    yield S("stride_pad_dil_groups", make(2, 4, 9), make(4, 2, 2), None, 2, 1, 2, 2)
+    yield S("same", make(1, 2, 5), make(3, 2, 4), make(3), padding="same")
+    yield S("unbatched", make(3, 6), make(2, 3, 3))
+
+
+def _conv2d_samples(op, make):
+    yield S("basic", make(2, 3, 5, 4), make(4, 3, 3, 2), make(4))
+    yield S("stride_pad_dil_groups", make(2, 4, 6, 5), make(4, 2, 2, 3), None, (2, 1), (1, 0), (1, 2), 2)
+    yield S("same", make(1, 2, 4, 4), make(3, 2, 2, 3), make(3), padding="same", dilation=(2, 1))
+    yield S("valid_unbatched", make(2, 5, 4), make(3, 2, 3, 3), padding="valid")
+    yield S("depthwise", make(2, 3, 4, 4), make(3, 1, 3, 3), make(3), 1, 1, 1, 3)
+    yield S("noncontiguous", make(2, 3, 4, 5, nc="T"), make(2, 3, 2, 2))
+
+
+def _conv_transpose1d_samples(op, make):
+    yield S("basic", make(2, 3, 4), make(3, 2, 3), make(2))
+    yield S("stride_pad_out_groups_dil", make(2, 4, 4), make(4, 1, 3), make(2), 2, 1, 1, 2, 2)
+
+
+def _conv_transpose2d_samples(op, make):
+    yield S("basic", make(2, 3, 3, 4), make(3, 2, 3, 2), make(2))
+    yield S("stride_pad_out", make(2, 2, 3, 3), make(2, 3, 3, 3), None, 2, 1, 1)
+    yield S("groups_dilation", make(1, 4, 3, 3), make(4, 1, 2, 2), make(2), (1, 2), 0, (0, 1), 2, 2)
+    yield S("unbatched", make(2, 3, 3), make(2, 2, 2, 2))
+
+
+def _max_pool_samples(op, make):
+    yield S("2d", make(2, 2, 5, 6), 2, 2)
+    yield S("2d_options", make(2, 2, 7, 6), 2, 3, 2, 1, 2, True)
+    yield S("2d_unbatched", make(2, 5, 5), 2, (2, 3), (1, 2), (1, 1))
+    yield S("1d", make(2, 3, 9), 1, 3, None, 1, 1, True)
+
+
+def _avg_pool_samples(op, make):
+    yield S("2d", make(2, 2, 5, 6), 2, 2)
+    yield S("2d_options", make(2, 2, 7, 6), 2, 3, 2, 1, True, False)
+    yield S("2d_divisor", make(2, 5, 5), 2, (2, 3), (1, 2), (1, 1), False, True, 4)
+    yield S("1d", make(2, 3, 9), 1, 3, 2, 1, True, True)
+
+
+def _adaptive_pool_samples(op, make):
+    yield S("2d", make(2, 2, 5, 6), 2, (3, 4))
+    yield S("2d_none", make(2, 5, 5), 2, (None, 2))
+    yield S("1d", make(2, 3, 9), 1, 4)
+
+
+def _ref_pool(kind):
+    def ref(torch):
+        TF = torch.nn.functional
+
+        def call(x, nd, *args, **kwargs):
+            fn = getattr(TF, kind.format(nd=nd))
+            if kind.startswith("max"):
+                return fn(x, *args, **kwargs, return_indices=True)
+            if kind.startswith("adaptive_max"):
+                return fn(x, *args, return_indices=True)
+            return fn(x, *args, **kwargs)
+
+        return call
+
+    return ref
+
+
+OP_DB += [
+    OpInfo("conv1d", F, _conv1d_samples),
+    OpInfo("conv2d", F, _conv2d_samples),
+    OpInfo("conv_transpose1d", F, _conv_transpose1d_samples),
+    OpInfo("conv_transpose2d", F, _conv_transpose2d_samples),
+    OpInfo(
+        "_max_pool", F, _max_pool_samples, dtype_rule=values_and_indices(same), ref=_ref_pool("max_pool{nd}d")
+    ),
+    OpInfo("_avg_pool", F, _avg_pool_samples, ref=_ref_pool("avg_pool{nd}d")),
+    OpInfo("_adaptive_avg_pool", F, _adaptive_pool_samples, ref=_ref_pool("adaptive_avg_pool{nd}d")),
+    OpInfo(
+        "_adaptive_max_pool",
+        F,
+        _adaptive_pool_samples,
+        dtype_rule=values_and_indices(same),
+        ref=_ref_pool("adaptive_max_pool{nd}d"),
+    ),
+]
+
 OPS_BY_NAME: dict[str, list[OpInfo]] = {}
 for _op in OP_DB:
     OPS_BY_NAME.setdefault(_op.name, []).append(_op)
@@ -3000,6 +3098,10 @@ INTERNAL_OPS = (
     "_nll_loss",
     "_binary_cross_entropy",
     "_binary_cross_entropy_with_logits",
+    "_max_pool",
+    "_avg_pool",
+    "_adaptive_avg_pool",
+    "_adaptive_max_pool",
 )
 # Tensor methods that are neither ops nor variants of one (attributes, conversions to Python,
 # autograd state, factories, random fills).

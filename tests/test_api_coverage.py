@@ -44,7 +44,7 @@ def parse(markdown: str):
         cells = [c.strip() for c in line.strip().strip("|").split("|")] if line.startswith("|") else None
         if not cells or set(cells[0]) <= set("-:"):
             continue
-        if group is None and len(cells) == 4 and cells[1].isdigit():
+        if group is None and len(cells) >= 4 and cells[1].isdigit():
             name = re.sub(r"[\[\]`*]|\(#.*\)", "", cells[0])
             summary[name] = (int(cells[1]), int(cells[2]), cells[3])
         elif group is not None and cells[1] in ("present", "missing"):

@@ -1,5 +1,6 @@
-"""int32, float16 and bfloat16: storage, conversions, rounding, promotion and ops computed in their
-compute dtype (Note [Storage dtypes]), against NumPy's float16 and, where installed, PyTorch."""
+"""int32, int16, int8, uint8, float16 and bfloat16: storage, conversions, rounding, promotion and
+ops computed in their compute dtype (Note [Storage dtypes]), against NumPy's float16 and, where
+installed, PyTorch."""
 
 import io
 import pickle
@@ -11,8 +12,8 @@ import chainrule as cr
 
 promote_types, result_type = cr.promote_types, cr.result_type
 
-NEW = ("int32", "float16", "bfloat16")
-ALL = ("bool", "int32", "int64", "float16", "bfloat16", "float32", "float64")
+NEW = ("int32", "float16", "bfloat16", "int16", "int8", "uint8")
+ALL = ("bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32", "float64")
 
 
 def bf16_round(x):
@@ -127,7 +128,10 @@ def test_numpy_interop():
 @pytest.mark.parametrize("name", NEW)
 def test_pickle_and_safetensors_round_trip(name, tmp_path):
     d = getattr(cr, name)
-    x = cr.tensor([[1.5, -2.0], [3.25, 8.0]] if d.is_floating_point else [[1, -2], [3, 2**31 - 1]], dtype=d)
+    if d.is_floating_point:
+        x = cr.tensor([[1.5, -2.0], [3.25, 8.0]], dtype=d)
+    else:
+        x = cr.tensor([[1, 2 if d is cr.uint8 else -2], [3, cr.iinfo(d).max]], dtype=d)
     y = pickle.loads(pickle.dumps(x))
     assert y.dtype is d and y.tolist() == x.tolist()
     path = tmp_path / "t.safetensors"
@@ -364,3 +368,50 @@ def test_linear_forward_backward_matches_torch(torch, name):
     for c, t in ((cw, tw), (cb, tb)):
         assert c.grad.dtype is getattr(cr, name)
         np.testing.assert_allclose(_np(c.grad), _np(t.grad), rtol=4 * tol, atol=4 * tol)
+
+
+# ---- int16, int8, uint8 ------------------------------------------------------------------------
+def test_narrow_integers():
+    assert cr.short is cr.int16
+    assert (cr.int8.itemsize, cr.int16.itemsize, cr.uint8.itemsize) == (1, 2, 1)
+    assert promote_types(cr.uint8, cr.int8) is cr.int16
+    assert promote_types(cr.uint8, cr.int16) is cr.int16 and promote_types(cr.int8, cr.int32) is cr.int32
+    assert promote_types(cr.bool, cr.uint8) is cr.uint8 and promote_types(cr.uint8, cr.float16) is cr.float16
+    assert (cr.iinfo(cr.uint8).min, cr.iinfo(cr.uint8).max) == (0, 255)
+    assert (cr.iinfo(cr.int8).min, cr.iinfo(cr.int16).max) == (-128, 32767)
+    img = np.array([[0, 128, 255]], dtype=np.uint8)
+    x = cr.tensor(img)
+    assert x.dtype is cr.uint8 and x.tolist() == [[0, 128, 255]]
+    assert cr.from_numpy(img).dtype is cr.uint8 and x.numpy().dtype == np.uint8
+    assert (x.float() / 255).tolist()[0] == pytest.approx([0.0, 128 / 255, 1.0])
+    assert (x + 1).dtype is cr.uint8 and (x + 1).tolist() == [[1, 129, 0]]  # wraps, as PyTorch
+    assert x.sum().dtype is cr.int64 and x.sum().item() == 383
+    assert x.byte() is not x and x.char().dtype is cr.int8 and x.short().dtype is cr.int16
+    assert x.char().tolist() == [[0, -128, -1]]
+    y = cr.tensor([1, -2, 3], dtype=cr.int8)
+    assert (y * y).dtype is cr.int8 and (y * y).tolist() == [1, 4, 9]
+    assert (y + cr.tensor([1, 1, 1], dtype=cr.uint8)).dtype is cr.int16
+    assert cr.tensor([1.0, 2.0])[cr.tensor([1, 0], dtype=cr.int16)].tolist() == [2.0, 1.0]
+    assert int(cr.tensor(7, dtype=cr.int8)) == 7 and [1, 2][cr.tensor(1, dtype=cr.uint8)] == 2
+
+
+def test_narrow_integers_match_torch(torch):
+    rng = np.random.default_rng(5)
+    for name in ("int8", "int16", "uint8"):
+        a = rng.integers(0 if name == "uint8" else -50, 50, (3, 4)).astype(getattr(np, name))
+        b = rng.integers(1, 9, (3, 4)).astype(getattr(np, name))
+        for f in (
+            lambda m, x, y: x + y,
+            lambda m, x, y: x * y,
+            lambda m, x, y: x - y,
+            lambda m, x, y: x.sum(1),
+            lambda m, x, y: x.max(0).values,
+            lambda m, x, y: m.cat([x, y]),
+            lambda m, x, y: x.float() / y,
+            lambda m, x, y: x > y,
+            lambda m, x, y: x.to(m.float64) * 0.5,
+        ):
+            ours = f(cr, cr.tensor(a), cr.tensor(b))
+            theirs = f(torch, torch.tensor(a), torch.tensor(b))
+            assert str(ours.dtype).split(".")[1] == str(theirs.dtype).split(".")[1]
+            np.testing.assert_array_equal(ours.numpy(), theirs.numpy())

@@ -253,3 +253,20 @@ def test_randperm_with_a_generator():
     for _ in range(2000):
         counts[np.arange(4), to_np(cr.randperm(4, generator=g))] += 1
     np.testing.assert_allclose(counts / 2000, 0.25, atol=0.04)
+
+
+@pytest.mark.parametrize(
+    "fill", [lambda t: t.uniform_(-1, 1), lambda t: t.normal_(), lambda t: t.bernoulli_(0.5)]
+)
+def test_random_fill_of_a_non_leaf_records_a_copy_and_refuses_a_leaf(fill):
+    # PyTorch: the old values no longer matter (zero gradient); a leaf that requires grad refuses
+    x = cr.ones(4, requires_grad=True)
+    y = x * 3
+    fill(y)
+    assert y.grad_fn is not None
+    (y * 2).sum().backward()
+    assert x.grad.tolist() == [0.0] * 4
+    with pytest.raises(RuntimeError, match="leaf Variable"):
+        fill(cr.ones(2, requires_grad=True))
+    with cr.no_grad():
+        fill(x)  # allowed without grad mode, as initializers do

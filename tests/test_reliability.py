@@ -239,9 +239,15 @@ def test_cat_of_empty_tensors_keeps_requires_grad():
 
 @pytest.mark.parametrize(
     "dtype, expected",
-    [(np.float16, cr.float16), (np.int32, cr.int32), (np.int8, cr.int64), (np.uint8, cr.int64)],
+    [
+        (np.float16, cr.float16),
+        (np.int32, cr.int32),
+        (np.int8, cr.int8),
+        (np.uint8, cr.uint8),
+        (np.uint16, cr.int64),
+    ],
 )
-def test_from_numpy_converts_narrower_dtypes(dtype, expected):
+def test_from_numpy_keeps_or_widens_narrower_dtypes(dtype, expected):
     a = np.array([[1, 2], [3, 4]], dtype=dtype)
     t = cr.from_numpy(a)
     assert t.dtype == expected

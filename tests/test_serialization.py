@@ -379,8 +379,8 @@ def test_layouts_agree_with_safetensors_package(tmp_path, data, st_rejects, expe
 
 
 def test_wrong_dtype_raises_value_error():
-    hdr = {"a": {"dtype": "I16", "shape": [2], "data_offsets": [0, 4]}}
-    with pytest.raises(ValueError, match="unsupported dtype 'I16'"):
+    hdr = {"a": {"dtype": "U16", "shape": [2], "data_offsets": [0, 4]}}
+    with pytest.raises(ValueError, match="unsupported dtype 'U16'"):
         _load_bytes(_file(hdr, b"\0" * 4))
 
 

@@ -1,5 +1,7 @@
 #include "autograd/engine.h"
 
+#include "core/forward_ad.h"
+
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
@@ -12,6 +14,7 @@
 #include "core/parallel.h"
 #include "ops/creation.h"
 #include "ops/elementwise.h"
+#include "ops/math.h"
 #include "ops/reduce.h"
 
 namespace cr {
@@ -133,6 +136,56 @@ Tensor validate(Tensor g, const Node& producer, const Node& target, uint32_t inp
   return g;
 }
 
+// Note [Anomaly mode] (core/node.h): a node whose output gradients hold NaN or Inf is reported by
+// name, with the shapes of its inputs and the forward call that created it.
+std::string tuple_text(const Dims& d) {  // a shape as Python prints it: (3,), (2, 3), ()
+  std::string s = "(";
+  for (size_t i = 0; i < d.size(); ++i) s += (i ? ", " : "") + std::to_string(d[i]);
+  return s + (d.size() == 1 ? ",)" : ")");
+}
+
+void check_anomaly(const Node& node, const TensorList& outs) {
+  for (size_t i = 0; i < outs.size(); ++i) {
+    const Tensor& g = outs[i];
+    if (!g.defined() || !is_floating(g.dtype()) || g.numel() == 0) continue;
+    AutoGradMode no_grad(false);
+    if (item_as_double(all(isfinite(g), {}, false)) != 0) continue;
+    bool nan = item_as_double(any(isnan(g), {}, false)) != 0;
+    std::string shapes;
+    for (size_t k = 0; k < node.next_edges_.size(); ++k) {
+      const Edge& e = node.next_edges_[k];
+      shapes += k ? ", " : "";
+      if (e.fn && e.input_nr < e.fn->outputs_.size()) shapes += tuple_text(e.fn->outputs_[e.input_nr].shape);
+      else shapes += "(no grad)";
+    }
+    std::string trace = node.extras_ ? node.extras_->creation_trace : std::string();
+    throw AutogradError(
+        str("Function '", node.display_name(), "' returned ", nan ? "nan" : "inf", " values in its ", i,
+            "th output (the gradient of its input ", i, ", shape ", tuple_text(g.shape()),
+            "). Input shapes: [", shapes, "]. ",
+            trace.empty() ? std::string("No forward trace was recorded (the node was created before anomaly "
+                                        "detection was enabled).")
+                          : str("The forward call that created it:\n", trace)));
+  }
+}
+
+// In anomaly mode, an error raised by a node's backward says which forward call created the node
+// (PyTorch prints the same as a warning). The error keeps its type; other exceptions (a Python
+// error from a custom Function) pass through unchanged.
+[[noreturn]] void rethrow_with_trace(const Node& node) {
+  std::string trace = node.extras_ ? node.extras_->creation_trace : std::string();
+  if (trace.empty()) throw;
+  std::string note = str("\nThe error was raised in the backward of ", node.display_name(),
+                         "; the forward call that created it (anomaly mode):\n", trace);
+  try {
+    throw;
+  } catch (const ShapeError& e) { throw ShapeError(e.what() + note); } catch (const TypeError& e) {
+    throw TypeError(e.what() + note);
+  } catch (const IndexError& e) { throw IndexError(e.what() + note); } catch (const ValueError& e) {
+    throw ValueError(e.what() + note);
+  } catch (const AutogradError& e) { throw AutogradError(e.what() + note); }
+}
+
 // Runs one ready node and delivers its outputs. Returns nodes made ready by it.
 void run_node(GraphTask& task, Node* node, std::vector<Node*>& ready) {
   NodeTask* nt;
@@ -161,11 +214,18 @@ void run_node(GraphTask& task, Node* node, std::vector<Node*>& ready) {
     for (uint32_t k = 0; k < nout; ++k)
       if (!grads[k].defined()) grads[k] = zeros(node->outputs_[k].shape, node->outputs_[k].dtype);
     std::lock_guard<std::mutex> lock(node->mu_);
-    outs = node->apply(std::move(grads));
+    if (AnomalyMode::is_enabled()) {
+      try {
+        outs = node->apply(std::move(grads));
+      } catch (...) { rethrow_with_trace(*node); }
+    } else {
+      outs = node->apply(std::move(grads));
+    }
     if (!task.keep_graph) node->release_saved();
     if (outs.size() != node->next_edges_.size())
       throw AutogradError(str("Function ", node->name(), " returned ", outs.size(), " gradients, expected ",
                               node->next_edges_.size()));
+    if (AnomalyMode::is_enabled() && AnomalyMode::check_nan()) check_anomaly(*node, outs);
   }
   const auto& edges = node->next_edges_;
   for (size_t i = 0; i < outs.size(); ++i) {
@@ -260,6 +320,7 @@ void drive(const std::shared_ptr<GraphTask>& task_ptr, std::vector<Node*> local,
 }
 
 void WorkerPool::loop() {
+  fw::ComputeGuard no_tangents;  // backward formulas carry no tangents (Note [Forward AD])
   GradMode::set_enabled(false);
   for (;;) {
     std::shared_ptr<GraphTask> task;
@@ -327,6 +388,8 @@ void mark_needed(GraphTask& task, const std::vector<Node*>& postorder) {
 
 TensorList run_backward(const TensorList& roots, const TensorList& grad_roots, bool keep_graph,
                         bool create_graph, const TensorList& inputs, bool allow_unused, bool accumulate) {
+  fw::flush();  // tangents read saved tensors, which this backward may free
+  fw::ComputeGuard no_tangents;
   if (roots.size() != grad_roots.size())
     throw ValueError(str("backward: got ", roots.size(), " tensors and ", grad_roots.size(), " gradients"));
   auto task = std::make_shared<GraphTask>();

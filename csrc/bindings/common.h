@@ -92,6 +92,7 @@ void tensor_type_setup(PyHeapTypeObject* heap_type);
 void register_errors(py::module_& m);
 void register_dtypes(py::module_& m);
 void register_storage(py::module_& m);
+void register_forward_ad(py::module_& m);
 void register_config(py::module_& m);
 void register_tensor(py::module_& m, PyTensorClass& cls);
 void register_creation(py::module_& m, PyTensorClass& cls);

@@ -14,8 +14,8 @@ struct DTypeBox {
   DType d;
 };
 py::object* g_dtypes[cr::kNumDTypes] = {};
-const char* kDTypeNames[cr::kNumDTypes] = {"bool",  "int64",   "float32", "float64",
-                                           "int32", "float16", "bfloat16"};
+const char* kDTypeNames[cr::kNumDTypes] = {"bool",    "int64",    "float32", "float64", "int32",
+                                           "float16", "bfloat16", "int16",   "int8",    "uint8"};
 }  // namespace
 
 PyTypeObject* tensor_type() {
@@ -25,7 +25,7 @@ PyTypeObject* tensor_type() {
 
 py::object dtype_object(DType d) { return *g_dtypes[(int)d]; }
 bool is_storage_dtype_object(PyObject* o) {
-  for (DType d : {DType::Int32, DType::Float16, DType::BFloat16})
+  for (DType d : {DType::Int32, DType::Int16, DType::Int8, DType::UInt8, DType::Float16, DType::BFloat16})
     if (g_dtypes[(int)d] && g_dtypes[(int)d]->ptr() == o) return true;
   return false;
 }
@@ -78,8 +78,12 @@ DType parse_dtype(py::handle o, DType fallback) {
     if (s == "int32" || s == "int") return DType::Int32;
     if (s == "float16" || s == "half") return DType::Float16;
     if (s == "bfloat16") return DType::BFloat16;
-    throw cr::TypeError("unsupported dtype '" + s +
-                        "' (use float32, float64, float16, bfloat16, int64, int32 or bool)");
+    if (s == "int16" || s == "short") return DType::Int16;
+    if (s == "int8") return DType::Int8;
+    if (s == "uint8") return DType::UInt8;
+    throw cr::TypeError(
+        "unsupported dtype '" + s +
+        "' (use float32, float64, float16, bfloat16, int64, int32, int16, int8, uint8 or bool)");
   }
   try {
     py::dtype nd = py::dtype::from_args(py::reinterpret_borrow<py::object>(o));
@@ -89,10 +93,14 @@ DType parse_dtype(py::handle o, DType fallback) {
     if (kind == 'i' && nd.itemsize() == 8) return DType::Int64;
     if (kind == 'f' && nd.itemsize() == 2) return DType::Float16;
     if (kind == 'i' && nd.itemsize() == 4) return DType::Int32;
+    if (kind == 'i' && nd.itemsize() == 2) return DType::Int16;
+    if (kind == 'i' && nd.itemsize() == 1) return DType::Int8;
+    if (kind == 'u' && nd.itemsize() == 1) return DType::UInt8;
     if (kind == 'b') return DType::Bool;
   } catch (py::error_already_set&) {}
-  throw cr::TypeError(cr::str("unsupported dtype ", py::repr(o).cast<std::string>(),
-                              " (use chainrule.float32, float64, float16, bfloat16, int64, int32 or bool)"));
+  throw cr::TypeError(cr::str(
+      "unsupported dtype ", py::repr(o).cast<std::string>(),
+      " (use chainrule.float32, float64, float16, bfloat16, int64, int32, int16, int8, uint8 or bool)"));
 }
 
 std::shared_ptr<py::object> gil_safe(py::object o) {
@@ -133,6 +141,18 @@ static bool numpy_dtype_supported(const py::dtype& dt, DType& out) {
   }
   if (kind == 'i' && dt.itemsize() == 4) {
     out = DType::Int32;
+    return true;
+  }
+  if (kind == 'i' && dt.itemsize() == 2) {
+    out = DType::Int16;
+    return true;
+  }
+  if (kind == 'i' && dt.itemsize() == 1) {
+    out = DType::Int8;
+    return true;
+  }
+  if (kind == 'u' && dt.itemsize() == 1) {
+    out = DType::UInt8;
     return true;
   }
   return false;
@@ -224,9 +244,14 @@ Tensor tensor_from_data(py::handle data, py::handle dtype) {
   DType natural;
   const auto isz = arr.dtype().itemsize();
   if (kind == 'b') natural = DType::Bool;
-  else if (kind == 'i' || kind == 'u')
-    natural = is_ndarray && kind == 'i' && isz == 4 ? DType::Int32 : DType::Int64;
-  else if (kind == 'f')
+  else if (kind == 'i' || kind == 'u') {
+    // NumPy's narrow integers keep their width (uint8 included); the rest become int64.
+    natural = DType::Int64;
+    if (is_ndarray && kind == 'i' && isz == 4) natural = DType::Int32;
+    if (is_ndarray && kind == 'i' && isz == 2) natural = DType::Int16;
+    if (is_ndarray && kind == 'i' && isz == 1) natural = DType::Int8;
+    if (is_ndarray && kind == 'u' && isz == 1) natural = DType::UInt8;
+  } else if (kind == 'f')
     natural = is_ndarray ? (isz == 8   ? DType::Float64
                             : isz == 4 ? DType::Float32
                                        : DType::Float16)

@@ -3,6 +3,8 @@
 #include "bindings/op_registry.h"
 
 namespace crpy {
+void register_rnn(py::module_& m);
+void register_conv(OpRegistry& reg);       // register_conv.cpp
 void register_attention(OpRegistry& reg);  // register_attention.cpp
 }  // namespace crpy
 
@@ -27,6 +29,7 @@ PYBIND11_MODULE(_core, m) {
   crpy::register_linalg(ops);
   crpy::register_nn(ops);
   crpy::register_norm(ops);
+  crpy::register_conv(ops);
   crpy::register_attention(ops);
   crpy::register_table(ops);
   // chainrule._core._op_registry(): [(name, variants, aliases)], for the tests' OpInfo table.
@@ -53,4 +56,6 @@ PYBIND11_MODULE(_core, m) {
   crpy::register_autograd(m, cls);
   crpy::register_optim(m, cls);
   crpy::register_storage(m);
+  crpy::register_forward_ad(m);
+  crpy::register_rnn(m);
 }

@@ -1,4 +1,5 @@
 // Autograd entry points: backward/grad, grad mode, hooks, thread count, Python-defined Functions.
+#include "autograd/accumulate_grad.h"
 #include "autograd/engine.h"
 #include "autograd/hooks.h"
 #include "bindings/common.h"
@@ -91,6 +92,11 @@ class PyFunctionNode final : public cr::Node {
       if (s.live()) return true;
     return false;
   }
+  std::vector<std::pair<std::string, const cr::SavedTensor*>> saved_tensors() const override {
+    std::vector<std::pair<std::string, const cr::SavedTensor*>> out;
+    for (size_t i = 0; i < saved_.size(); ++i) out.emplace_back(cr::str("saved_", i), &saved_[i]);
+    return out;
+  }
   std::string name() const override { return name_; }
 };
 
@@ -105,6 +111,94 @@ struct SavedTensorsHandle {
     return t;
   }
 };
+
+// Note [Anomaly mode] (core/node.h): the stack capture the core calls at node creation while
+// anomaly detection is on; a Python function (chainrule.autograd.anomaly_mode) formats the stack.
+std::shared_ptr<py::object>& anomaly_capture_fn() {
+  static auto* fn = new std::shared_ptr<py::object>();  // leaked on purpose: no teardown at exit
+  return *fn;
+}
+
+std::string capture_python_stack() {
+  if (!Py_IsInitialized()) return {};
+  py::gil_scoped_acquire gil;
+  auto fn = anomaly_capture_fn();
+  if (!fn) return {};
+  try {
+    py::object r = (*fn)();
+    return r.is_none() ? std::string() : py::str(r).cast<std::string>();
+  } catch (py::error_already_set&) {
+    return {};  // a failed capture must not fail the op
+  }
+}
+
+py::tuple shape_of(const cr::Dims& d) {
+  py::tuple t(d.size());
+  for (size_t i = 0; i < d.size(); ++i) t[i] = py::int_(d[i]);
+  return t;
+}
+
+// Graph introspection on Node (grad_fn) for graph views and anomaly reports. Added to the class
+// that register_tensor made, as methods and properties.
+void extend_node_class(py::module_& m) {
+  py::object node_cls = m.attr("Node");
+  py::object property = py::module_::import("builtins").attr("property");
+  auto method = [&](const char* name, py::cpp_function f) { py::setattr(node_cls, name, f); };
+  method("name", py::cpp_function([](const cr::Node& n) { return n.display_name(); }, py::is_method(node_cls),
+                                  py::name("name"),
+                                  py::doc("The op's backward name, as PyTorch's (e.g. 'MulBackward0').")));
+  method("_sequence_nr",
+         py::cpp_function([](const cr::Node& n) { return n.sequence_nr_; }, py::is_method(node_cls),
+                          py::name("_sequence_nr"), py::doc("Creation order of the node.")));
+  method("_id", py::cpp_function([](const cr::Node& n) { return (uintptr_t)&n; }, py::is_method(node_cls),
+                                 py::name("_id"), py::doc("A number identifying the node while it lives.")));
+  method("_set_name",
+         py::cpp_function([](cr::Node& n, const std::string& name) { n.extras().display_name = name; },
+                          py::is_method(node_cls), py::name("_set_name"),
+                          py::doc("Shows the node under a composite op's name.")));
+  method("_saved_tensors_info",
+         py::cpp_function(
+             [](const cr::Node& n) {
+               py::list out;
+               for (const auto& [name, s] : n.saved_tensors()) {
+                 const cr::TensorImpl* d = s->peek();
+                 const char* state = s->released() ? "freed" : s->packed_by_hooks() ? "packed" : "live";
+                 out.append(py::make_tuple(
+                     name, d ? py::object(shape_of(d->sizes_)) : py::object(py::none()),
+                     d ? py::object(py::str(cr::dtype_name(d->dtype_))) : py::object(py::none()), state));
+               }
+               return out;
+             },
+             py::is_method(node_cls), py::name("_saved_tensors_info"),
+             py::doc("[(name, shape or None, dtype name or None, 'live' | 'freed' | 'packed')] of the saved "
+                     "tensors.")));
+  method("_output_metadata", py::cpp_function(
+                                 [](const cr::Node& n) {
+                                   py::list out;
+                                   for (const auto& o : n.outputs_)
+                                     out.append(py::make_tuple(shape_of(o.shape), cr::dtype_name(o.dtype)));
+                                   return out;
+                                 },
+                                 py::is_method(node_cls), py::name("_output_metadata"),
+                                 py::doc("[(shape, dtype name)] of the forward outputs.")));
+  py::setattr(node_cls, "_creation_trace",
+              property(py::cpp_function(
+                  [](const cr::Node& n) -> py::object {
+                    if (!n.extras_ || n.extras_->creation_trace.empty()) return py::none();
+                    return py::str(n.extras_->creation_trace);
+                  },
+                  py::is_method(node_cls))));
+  py::setattr(
+      node_cls, "variable",
+      property(py::cpp_function(
+          [](const cr::Node& n) -> py::object {
+            auto* acc = dynamic_cast<const cr::AccumulateGrad*>(&n);
+            if (!acc)
+              throw py::attribute_error(cr::str("'", n.name(), "' object has no attribute 'variable'"));
+            return py::cast(Tensor(acc->leaf_));
+          },
+          py::is_method(node_cls))));
+}
 
 }  // namespace
 
@@ -132,6 +226,18 @@ class PySavedTensorHooks final : public cr::SavedTensorHooks {
 };
 
 void register_autograd(py::module_& m, PyTensorClass& cls) {
+  extend_node_class(m);
+  cr::AnomalyMode::set_stack_capture(&capture_python_stack);
+  m.def(
+      "_set_anomaly_enabled", [](bool on, bool check_nan) { cr::AnomalyMode::set_enabled(on, check_nan); },
+      py::arg("enabled"), py::arg("check_nan") = true,
+      "Note [Anomaly mode]: turns anomaly detection on or off.");
+  m.def("_is_anomaly_enabled", [] { return cr::AnomalyMode::is_enabled(); });
+  m.def("_is_anomaly_check_nan_enabled", [] { return cr::AnomalyMode::check_nan(); });
+  m.def(
+      "_set_anomaly_stack_capture",
+      [](py::object fn) { anomaly_capture_fn() = fn.is_none() ? nullptr : gil_safe(std::move(fn)); },
+      "Sets the function () -> str that describes the user's stack when a node is created in anomaly mode.");
   m.def(
       "_push_saved_tensors_hooks",
       [](py::function pack, py::function unpack) {

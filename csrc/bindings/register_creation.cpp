@@ -125,11 +125,19 @@ DType float_dtype(py::handle dtype, const char* op) {
   return d;
 }
 
-void check_inplace(const Tensor& t, const char* op) {
-  if (cr::GradMode::is_enabled() && t.requires_grad())
-    throw cr::AutogradError(
-        t.is_leaf() ? "a leaf Variable that requires grad is being used in an in-place operation."
-                    : cr::str(op, ": in-place fill of a tensor that requires grad is not supported"));
+// An in-place random fill, as PyTorch's: refused on a leaf that requires grad; on a non-leaf that
+// does, recorded as a copy of fresh values (so the old values get a zero gradient).
+template <class Fill>
+const Tensor& random_fill_(const Tensor& t, Fill fill) {
+  if (cr::GradMode::is_enabled() && t.requires_grad()) {
+    if (t.is_leaf())
+      throw cr::AutogradError("a leaf Variable that requires grad is being used in an in-place operation.");
+    Tensor fresh = Tensor::empty(t.shape(), t.dtype());
+    fill(fresh);
+    return cr::copy_(t, fresh);
+  }
+  fill(t);
+  return t;
 }
 
 }  // namespace
@@ -309,15 +317,14 @@ void register_creation(py::module_& m, PyTensorClass& cls) {
   cls.def(
       "bernoulli_",
       [](const Tensor& t, py::handle p, py::object generator) {
-        check_inplace(t, "bernoulli_");
         cr::Generator* g = as_generator(generator);
         if (is_tensor(p)) {
-          cr::bernoulli_(t, as_tensor_unchecked(p), g);
-        } else {
-          bool f = false;
-          cr::bernoulli_(t, number(p, "bernoulli_", f), g);
+          Tensor pt = as_tensor_unchecked(p);
+          return random_fill_(t, [&](const Tensor& x) { cr::bernoulli_(x, pt, g); });
         }
-        return t;
+        bool f = false;
+        double pv = number(p, "bernoulli_", f);
+        return random_fill_(t, [&](const Tensor& x) { cr::bernoulli_(x, pv, g); });
       },
       py::arg("p") = 0.5, py::kw_only(), py::arg("generator") = py::none(),
       "bernoulli_(p=0.5, *, generator=None) -> Tensor\n\nIn place: each element becomes 1 with probability "
@@ -509,17 +516,15 @@ void register_creation(py::module_& m, PyTensorClass& cls) {
   cls.def(
       "uniform_",
       [](const Tensor& t, double a, double b, py::object generator) {
-        check_inplace(t, "uniform_");
-        cr::uniform_(t, a, b, as_generator(generator));
-        return t;
+        cr::Generator* g = as_generator(generator);
+        return random_fill_(t, [&](const Tensor& x) { cr::uniform_(x, a, b, g); });
       },
       py::arg("from") = 0.0, py::arg("to") = 1.0, py::kw_only(), py::arg("generator") = py::none());
   cls.def(
       "normal_",
       [](const Tensor& t, double mean, double std, py::object generator) {
-        check_inplace(t, "normal_");
-        cr::normal_(t, mean, std, as_generator(generator));
-        return t;
+        cr::Generator* g = as_generator(generator);
+        return random_fill_(t, [&](const Tensor& x) { cr::normal_(x, mean, std, g); });
       },
       py::arg("mean") = 0.0, py::arg("std") = 1.0, py::kw_only(), py::arg("generator") = py::none());
 }

@@ -188,7 +188,7 @@ void register_tensor(py::module_& m, PyTensorClass& cls) {
       .def("__int__", [](const Tensor& t) { return (int64_t)cr::item_as_double(t); })
       .def("__index__",
            [](const Tensor& t) {
-             if (t.dtype() != DType::Int64 && t.dtype() != DType::Int32 && t.dtype() != DType::Bool)
+             if (t.dtype() != DType::Int64 && !cr::is_narrow_int(t.dtype()) && t.dtype() != DType::Bool)
                throw cr::TypeError("only integer tensors of a single element can be converted to an index");
              return (int64_t)cr::item_as_double(t);
            })
@@ -319,7 +319,10 @@ void register_tensor_ops(OpRegistry& reg) {
       {"bool", DType::Bool, "self.bool(): converted to bool."},
       {"int", DType::Int32, "self.int(): converted to int32."},
       {"half", DType::Float16, "self.half(): converted to float16 (round to nearest even)."},
-      {"bfloat16", DType::BFloat16, "self.bfloat16(): converted to bfloat16 (round to nearest even)."}};
+      {"bfloat16", DType::BFloat16, "self.bfloat16(): converted to bfloat16 (round to nearest even)."},
+      {"short", DType::Int16, "self.short(): converted to int16."},
+      {"char", DType::Int8, "self.char(): converted to int8."},
+      {"byte", DType::UInt8, "self.byte(): converted to uint8."}};
   for (const auto& [name, dt, doc] : casts) {
     const DType d = dt;
     reg.op(name, kMethod, [d](const Tensor& t) { return cr::to_dtype(t, d); }, doc, self);

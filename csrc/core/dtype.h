@@ -10,11 +10,11 @@
 namespace cr {
 
 // Note [Storage dtypes]
-// int32, float16 and bfloat16 are storage dtypes: tensors hold them (4 or 2 bytes per element) and
-// the conversion, copy, fill and view machinery handles them natively, but arithmetic runs in their
-// compute dtype (int64 for int32, float32 for the two half types). The binding layer converts such
-// operands at op entry and rounds the result back (round-to-nearest-even), as PyTorch's CPU kernels
-// also compute half-precision math in float32. The dispatch helpers below refuse storage dtypes, so
+// int32, int16, int8, uint8, float16 and bfloat16 are storage dtypes: tensors hold them (4 or 2 bytes per
+// element) and the conversion, copy, fill and view machinery handles them natively, but arithmetic runs in
+// their compute dtype (int64 for the narrow integers, float32 for the two half types). The binding layer
+// converts such operands at op entry and rounds the result back (round-to-nearest-even), as PyTorch's CPU
+// kernels also compute half-precision math in float32. The dispatch helpers below refuse storage dtypes, so
 // a kernel that was not reached through that conversion raises instead of misreading memory.
 enum class DType : uint8_t {
   Bool = 0,
@@ -23,9 +23,12 @@ enum class DType : uint8_t {
   Float64 = 3,
   Int32 = 4,
   Float16 = 5,
-  BFloat16 = 6
+  BFloat16 = 6,
+  Int16 = 7,
+  Int8 = 8,
+  UInt8 = 9
 };
-constexpr int kNumDTypes = 7;
+constexpr int kNumDTypes = 10;
 
 inline size_t itemsize(DType d) {
   switch (d) {
@@ -36,6 +39,9 @@ inline size_t itemsize(DType d) {
     case DType::Int32: return 4;
     case DType::Float16: return 2;
     case DType::BFloat16: return 2;
+    case DType::Int16: return 2;
+    case DType::Int8: return 1;
+    case DType::UInt8: return 1;
   }
   return 0;
 }
@@ -48,40 +54,53 @@ inline const char* dtype_name(DType d) {
     case DType::Int32: return "int32";
     case DType::Float16: return "float16";
     case DType::BFloat16: return "bfloat16";
+    case DType::Int16: return "int16";
+    case DType::Int8: return "int8";
+    case DType::UInt8: return "uint8";
   }
   return "?";
 }
 inline bool is_floating(DType d) {
   return d == DType::Float32 || d == DType::Float64 || d == DType::Float16 || d == DType::BFloat16;
 }
-/// int32, float16, bfloat16 (Note [Storage dtypes]).
-inline bool is_storage_dtype(DType d) {
-  return d == DType::Int32 || d == DType::Float16 || d == DType::BFloat16;
+/// The integer dtypes narrower than int64 (int32, int16, int8, uint8).
+inline bool is_narrow_int(DType d) {
+  return d == DType::Int32 || d == DType::Int16 || d == DType::Int8 || d == DType::UInt8;
 }
-/// The dtype a storage dtype computes in: int64 for int32, float32 for float16 and bfloat16.
+/// int32, int16, int8, uint8, float16, bfloat16 (Note [Storage dtypes]).
+inline bool is_storage_dtype(DType d) {
+  return is_narrow_int(d) || d == DType::Float16 || d == DType::BFloat16;
+}
+/// The dtype a storage dtype computes in: int64 for the narrow integers, float32 for float16 and
+/// bfloat16.
 inline DType compute_dtype(DType d) {
-  if (d == DType::Int32) return DType::Int64;
+  if (is_narrow_int(d)) return DType::Int64;
   if (d == DType::Float16 || d == DType::BFloat16) return DType::Float32;
   return d;
 }
-/// Rank in PyTorch's promotion lattice: bool < int32 < int64 < float16, bfloat16 < float32 < float64.
+/// Rank in PyTorch's promotion lattice: bool < uint8, int8 < int16 < int32 < int64 < float16,
+/// bfloat16 < float32 < float64.
 inline int promotion_rank(DType d) {
   switch (d) {
     case DType::Bool: return 0;
-    case DType::Int32: return 1;
-    case DType::Int64: return 2;
+    case DType::UInt8:
+    case DType::Int8: return 1;
+    case DType::Int16: return 2;
+    case DType::Int32: return 3;
+    case DType::Int64: return 4;
     case DType::Float16:
-    case DType::BFloat16: return 3;
-    case DType::Float32: return 4;
-    case DType::Float64: return 5;
+    case DType::BFloat16: return 5;
+    case DType::Float32: return 6;
+    case DType::Float64: return 7;
   }
   return 0;
 }
-/// Type promotion as in PyTorch: the higher rank wins; float16 with bfloat16 gives float32.
+/// Type promotion as in PyTorch: the higher rank wins; float16 with bfloat16 gives float32, uint8
+/// with int8 gives int16.
 inline DType promote(DType a, DType b) {
   if (a == b) return a;
   int ra = promotion_rank(a), rb = promotion_rank(b);
-  if (ra == rb) return DType::Float32;  // float16 and bfloat16
+  if (ra == rb) return ra == 1 ? DType::Int16 : DType::Float32;
   return ra > rb ? a : b;
 }
 
@@ -173,6 +192,15 @@ template <> struct dtype_of<double> {
 template <> struct dtype_of<int32_t> {
   static constexpr DType value = DType::Int32;
 };
+template <> struct dtype_of<int16_t> {
+  static constexpr DType value = DType::Int16;
+};
+template <> struct dtype_of<int8_t> {
+  static constexpr DType value = DType::Int8;
+};
+template <> struct dtype_of<uint8_t> {
+  static constexpr DType value = DType::UInt8;
+};
 template <> struct dtype_of<Half> {
   static constexpr DType value = DType::Float16;
 };
@@ -193,6 +221,9 @@ decltype(auto) dispatch_storage(DType d, F&& f) {
     case DType::Int64: return f(int64_t{});
     case DType::Float32: return f(float{});
     case DType::Int32: return f(int32_t{});
+    case DType::Int16: return f(int16_t{});
+    case DType::Int8: return f(int8_t{});
+    case DType::UInt8: return f(uint8_t{});
     case DType::Float16: return f(Half{});
     case DType::BFloat16: return f(BFloat16{});
     case DType::Float64: break;
@@ -209,6 +240,9 @@ decltype(auto) dispatch_all(DType d, F&& f) {
     case DType::Float32: return f(float{});
     case DType::Float64: break;
     case DType::Int32:
+    case DType::Int16:
+    case DType::Int8:
+    case DType::UInt8:
     case DType::Float16:
     case DType::BFloat16: storage_dtype_error(d, "kernel");
   }
@@ -223,6 +257,9 @@ decltype(auto) dispatch_numeric(DType d, const char* op, F&& f) {
     case DType::Float64: return f(double{});
     case DType::Bool: break;
     case DType::Int32:
+    case DType::Int16:
+    case DType::Int8:
+    case DType::UInt8:
     case DType::Float16:
     case DType::BFloat16: storage_dtype_error(d, op);
   }

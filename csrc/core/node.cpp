@@ -1,5 +1,7 @@
 #include "core/node.h"
 
+#include "core/forward_ad.h"
+
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -17,7 +19,12 @@ const char* const kSecondBackwardMessage =
     ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
     "graph a second time or if you need to access saved tensors after calling backward.";
 
-Node::Node() : sequence_nr_(g_sequence.fetch_add(1, std::memory_order_relaxed)) {}
+Node::Node() : sequence_nr_(g_sequence.fetch_add(1, std::memory_order_relaxed)) {
+  if (AnomalyMode::is_enabled()) {  // Note [Anomaly mode]
+    std::string trace = AnomalyMode::capture_stack();
+    if (!trace.empty()) extras().creation_trace = std::move(trace);
+  }
+}
 
 Node::~Node() {
   for (auto& e : next_edges_) release_node(std::move(e.fn));
@@ -90,6 +97,7 @@ void set_history(const std::shared_ptr<Node>& node, const TensorList& inputs, Te
   for (const auto& t : inputs) node->next_edges_.push_back(gradient_edge(t));
   for (auto& o : outputs)
     if (o.defined() && is_floating(o.dtype())) add_output(node, o);
+  if (fw::active() && !node->outputs_.empty()) fw::pend_generic(node, inputs);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -18,6 +18,46 @@ struct Edge {
   bool valid() const { return fn != nullptr; }
 };
 
+class SavedTensor;
+
+// Note [Anomaly mode]
+// autograd.detect_anomaly / set_detect_anomaly. While it is on, every Node records, when it is
+// created, a short text of the user's stack (the forward call that made it), and the engine checks
+// each node's output gradients for NaN and Inf after apply, naming the op and that forward call.
+// The flag is global (as PyTorch's is) and read once per node creation and once per node run, so
+// the normal path pays one relaxed load. The core has no Python: the bindings install the function
+// that captures the stack.
+class AnomalyMode {
+ public:
+  static bool is_enabled() { return enabled_.load(std::memory_order_relaxed); }
+  static bool check_nan() { return check_nan_.load(std::memory_order_relaxed); }
+  static void set_enabled(bool enabled, bool check_nan = true) {
+    check_nan_.store(check_nan, std::memory_order_relaxed);
+    enabled_.store(enabled, std::memory_order_relaxed);
+  }
+  /// Returns the current stack as text ("" when there is none to show).
+  using StackCapture = std::string (*)();
+  static void set_stack_capture(StackCapture f) { capture_.store(f); }
+  static std::string capture_stack() {
+    StackCapture f = capture_.load();
+    return f ? f() : std::string();
+  }
+
+ private:
+  static inline std::atomic<bool> enabled_{false};
+  static inline std::atomic<bool> check_nan_{true};
+  static inline std::atomic<StackCapture> capture_{nullptr};
+};
+
+/// Data few nodes carry, kept out of line so that a Node stays small.
+struct NodeExtras {
+  /// The forward call that created the node (Note [Anomaly mode]).
+  std::string creation_trace;
+  /// The name of the composite op whose result this node produced (e.g. "MseLossBackward0" for
+  /// mse_loss, which is recorded as its primitives); empty when none.
+  std::string display_name;
+};
+
 /// Shape and dtype of one forward output, so the engine can zero-fill a missing gradient.
 struct OutputMeta {
   Dims shape;
@@ -41,6 +81,17 @@ class Node : public std::enable_shared_from_this<Node> {
   virtual bool cheap() const { return false; }
   /// True while the node keeps saved tensors that a backward without retain_graph will free.
   virtual bool holds_saved() const { return false; }
+  /// The tensors it saved for backward, with their names (for graph views and messages).
+  virtual std::vector<std::pair<std::string, const SavedTensor*>> saved_tensors() const { return {}; }
+  /// The name users see: a composite op's name when one was set (NodeExtras), else name().
+  std::string display_name() const {
+    return extras_ && !extras_->display_name.empty() ? extras_->display_name : name();
+  }
+  /// The extras, created on first use.
+  NodeExtras& extras() {
+    if (!extras_) extras_ = std::make_unique<NodeExtras>();
+    return *extras_;
+  }
 
   std::vector<Edge> next_edges_;
   std::vector<OutputMeta> outputs_;
@@ -55,6 +106,10 @@ class Node : public std::enable_shared_from_this<Node> {
   /// Set by the first backward without retain_graph that starts from this node (Note [Engine]):
   /// of two such calls racing on one graph, exactly one runs.
   std::atomic<bool> consumed_{false};
+  /// Forward-mode AD: the tangent of each output while a dual level is open (Note [Forward AD]).
+  TensorList fw_tangents_;
+  /// Null for most nodes (see NodeExtras).
+  std::unique_ptr<NodeExtras> extras_;
 };
 
 /// The error for a backward through freed saved tensors.
@@ -95,6 +150,12 @@ class SavedTensor {
   bool defined() const { return was_defined_; }
   /// Saved and not yet freed.
   bool live() const { return was_defined_ && !released_; }
+  /// Freed by a backward without retain_graph.
+  bool released() const { return released_; }
+  /// Held by saved-tensor hooks (only the packed object is kept).
+  bool packed_by_hooks() const { return hooks_ != nullptr; }
+  /// The kept data, for shape and dtype (null when undefined, freed or packed by hooks).
+  const TensorImpl* peek() const { return data_.get(); }
 
  private:
   std::shared_ptr<TensorImpl> data_;

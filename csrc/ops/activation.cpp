@@ -46,95 +46,113 @@ struct Softplus {
 };
 
 // relu saves its output: the mask y > 0 is the same as x > 0, and the output is already there.
-const Derivative<1, 1> relu_grad{"ReluBackward0",
-                                 {"self"},
-                                 {[](const auto& d) { return relu_backward(d.grad, d.saved[0]); }},
-                                 {{{"result"}}}};
+const auto relu_grad =
+    with_jvp(Derivative<1, 1>{"ReluBackward0",
+                              {"self"},
+                              {[](const auto& d) { return relu_backward(d.grad, d.saved[0]); }},
+                              {{{"result"}}}},
+             jvp_elementwise);
 // relu_backward(grad, y) is linear in grad with the mask fixed by y: its gradient w.r.t. grad is
 // itself, and w.r.t. y (a step function of the input) zero, as PyTorch's threshold_backward.
-const Derivative<2, 1> relu_backward_grad{
-    "ThresholdBackwardBackward0",
-    {"grad_output", "self"},
-    {[](const auto& d) { return relu_backward(d.grad, d.saved[0]); },
-     [](const auto& d) { return zeros(d.saved[0].shape(), d.saved[0].dtype()); }},
-    {{{"self"}}}};
-const Derivative<1, 1, Slope> leaky_relu_grad{
-    "LeakyReluBackward0",
-    {"self"},
-    {[](const auto& d) { return where(d.saved[0] > 0.0, d.grad, d.grad * d.attrs.slope); }},
-    {{{"self"}}}};
+const auto relu_backward_grad =
+    with_jvp(Derivative<2, 1>{"ThresholdBackwardBackward0",
+                              {"grad_output", "self"},
+                              {[](const auto& d) { return relu_backward(d.grad, d.saved[0]); },
+                               [](const auto& d) { return zeros(d.saved[0].shape(), d.saved[0].dtype()); }},
+                              {{{"self"}}}},
+             jvp_elementwise);
+const auto leaky_relu_grad = with_jvp(
+    Derivative<1, 1, Slope>{
+        "LeakyReluBackward0",
+        {"self"},
+        {[](const auto& d) { return where(d.saved[0] > 0.0, d.grad, d.grad * d.attrs.slope); }},
+        {{{"self"}}}},
+    jvp_elementwise);
 // d/dx = 1 for x > 0, alpha * exp(x) otherwise
-const Derivative<1, 1, Alpha> elu_grad{"EluBackward0",
-                                       {"self"},
-                                       {[](const auto& d) {
-                                         const Tensor& x = d.saved[0];
-                                         return where(x > 0.0, d.grad, d.grad * (exp(x) * d.attrs.alpha));
-                                       }},
-                                       {{{"self"}}}};
+const auto elu_grad =
+    with_jvp(Derivative<1, 1, Alpha>{"EluBackward0",
+                                     {"self"},
+                                     {[](const auto& d) {
+                                       const Tensor& x = d.saved[0];
+                                       return where(x > 0.0, d.grad, d.grad * (exp(x) * d.attrs.alpha));
+                                     }},
+                                     {{{"self"}}}},
+             jvp_elementwise);
 // d/dx = Phi(x) + x phi(x), Phi(x) = (1 + erf(x / sqrt 2)) / 2, phi(x) = exp(-x^2/2) / sqrt(2 pi)
-const Derivative<1, 1> gelu_grad{"GeluBackward0",
-                                 {"self"},
-                                 {[](const auto& d) {
-                                   const Tensor& x = d.saved[0];
-                                   Tensor cdf = (erf(x * M_SQRT1_2) + 1.0) * 0.5;
-                                   Tensor pdf = exp(x * x * -0.5) * (M_2_SQRTPI * M_SQRT1_2 * 0.5);
-                                   return d.grad * (cdf + x * pdf);
-                                 }},
-                                 {{{"self"}}}};
+const auto gelu_grad = with_jvp(Derivative<1, 1>{"GeluBackward0",
+                                                 {"self"},
+                                                 {[](const auto& d) {
+                                                   const Tensor& x = d.saved[0];
+                                                   Tensor cdf = (erf(x * M_SQRT1_2) + 1.0) * 0.5;
+                                                   Tensor pdf =
+                                                       exp(x * x * -0.5) * (M_2_SQRTPI * M_SQRT1_2 * 0.5);
+                                                   return d.grad * (cdf + x * pdf);
+                                                 }},
+                                                 {{{"self"}}}},
+                                jvp_elementwise);
 // PyTorch's gelu_backward (tanh): 0.5 (1 + t) + 0.5 x (1 - t^2) kBeta (1 + 3 kKappa x^2)
-const Derivative<1, 1> gelu_tanh_grad{"GeluBackward0",
-                                      {"self"},
-                                      {[](const auto& d) {
-                                        const Tensor& x = d.saved[0];
-                                        Tensor x2 = x * x;
-                                        Tensor t = tanh((x + x2 * x * kKappa) * kBeta);
-                                        Tensor left = (t + 1.0) * 0.5;
-                                        Tensor right =
-                                            x * (0.5 * kBeta) * ((1.0 - t * t) * (x2 * (3.0 * kKappa) + 1.0));
-                                        return d.grad * (left + right);
-                                      }},
-                                      {{{"self"}}}};
+const auto gelu_tanh_grad = with_jvp(
+    Derivative<1, 1>{"GeluBackward0",
+                     {"self"},
+                     {[](const auto& d) {
+                       const Tensor& x = d.saved[0];
+                       Tensor x2 = x * x;
+                       Tensor t = tanh((x + x2 * x * kKappa) * kBeta);
+                       Tensor left = (t + 1.0) * 0.5;
+                       Tensor right = x * (0.5 * kBeta) * ((1.0 - t * t) * (x2 * (3.0 * kKappa) + 1.0));
+                       return d.grad * (left + right);
+                     }},
+                     {{{"self"}}}},
+    jvp_elementwise);
 // sigmoid and tanh save their output and call the fused gradient kernels below.
-const Derivative<1, 1> sigmoid_grad{"SigmoidBackward0",
-                                    {"self"},
-                                    {[](const auto& d) { return sigmoid_backward(d.grad, d.saved[0]); }},
-                                    {{{"result"}}}};
-const Derivative<1, 1> tanh_grad{"TanhBackward0",
-                                 {"self"},
-                                 {[](const auto& d) { return tanh_backward(d.grad, d.saved[0]); }},
-                                 {{{"result"}}}};
+const auto sigmoid_grad =
+    with_jvp(Derivative<1, 1>{"SigmoidBackward0",
+                              {"self"},
+                              {[](const auto& d) { return sigmoid_backward(d.grad, d.saved[0]); }},
+                              {{{"result"}}}},
+             jvp_elementwise);
+const auto tanh_grad =
+    with_jvp(Derivative<1, 1>{"TanhBackward0",
+                              {"self"},
+                              {[](const auto& d) { return tanh_backward(d.grad, d.saved[0]); }},
+                              {{{"result"}}}},
+             jvp_elementwise);
 // tanh_backward(g, y) = g (1 - y^2):   d/dg = 1 - y^2,   d/dy = -2 g y
-const Derivative<2, 2> tanh_backward_grad{
-    "TanhBackwardBackward0",
-    {"grad_output", "output"},
-    {[](const auto& d) { return tanh_backward(d.grad, d.saved[1]); },
-     [](const auto& d) { return d.grad * (d.saved[0] * d.saved[1] * -2.0); }},
-    {{{"grad_output", for_grad_of(1)}, {"output"}}}};
+const auto tanh_backward_grad =
+    with_jvp(Derivative<2, 2>{"TanhBackwardBackward0",
+                              {"grad_output", "output"},
+                              {[](const auto& d) { return tanh_backward(d.grad, d.saved[1]); },
+                               [](const auto& d) { return d.grad * (d.saved[0] * d.saved[1] * -2.0); }},
+                              {{{"grad_output", for_grad_of(1)}, {"output"}}}},
+             jvp_elementwise);
 // sigmoid_backward(g, y) = g y (1 - y):   d/dg = y (1 - y),   d/dy = g (1 - 2y)
-const Derivative<2, 2> sigmoid_backward_grad{
-    "SigmoidBackwardBackward0",
-    {"grad_output", "output"},
-    {[](const auto& d) { return sigmoid_backward(d.grad, d.saved[1]); },
-     [](const auto& d) { return d.grad * (d.saved[0] * (d.saved[1] * -2.0 + 1.0)); }},
-    {{{"grad_output", for_grad_of(1)}, {"output"}}}};
+const auto sigmoid_backward_grad = with_jvp(
+    Derivative<2, 2>{"SigmoidBackwardBackward0",
+                     {"grad_output", "output"},
+                     {[](const auto& d) { return sigmoid_backward(d.grad, d.saved[1]); },
+                      [](const auto& d) { return d.grad * (d.saved[0] * (d.saved[1] * -2.0 + 1.0)); }},
+                     {{{"grad_output", for_grad_of(1)}, {"output"}}}},
+    jvp_elementwise);
 // d/dx x s(x) = s (1 + x (1 - s))
-const Derivative<1, 1> silu_grad{"SiluBackward0",
-                                 {"self"},
-                                 {[](const auto& d) {
-                                   const Tensor& x = d.saved[0];
-                                   Tensor s = sigmoid(x);
-                                   return d.grad * (s * (x * (1.0 - s) + 1.0));
-                                 }},
-                                 {{{"self"}}}};
+const auto silu_grad = with_jvp(Derivative<1, 1>{"SiluBackward0",
+                                                 {"self"},
+                                                 {[](const auto& d) {
+                                                   const Tensor& x = d.saved[0];
+                                                   Tensor s = sigmoid(x);
+                                                   return d.grad * (s * (x * (1.0 - s) + 1.0));
+                                                 }},
+                                                 {{{"self"}}}},
+                                jvp_elementwise);
 // d/dx = sigmoid(beta x), and 1 in the linear region beta x > threshold
-const Derivative<1, 1, Softplus> softplus_grad{"SoftplusBackward0",
-                                               {"self"},
-                                               {[](const auto& d) {
-                                                 Tensor bx = d.saved[0] * d.attrs.beta;
-                                                 return where(bx > d.attrs.threshold, d.grad,
-                                                              d.grad * sigmoid(bx));
-                                               }},
-                                               {{{"self"}}}};
+const auto softplus_grad =
+    with_jvp(Derivative<1, 1, Softplus>{"SoftplusBackward0",
+                                        {"self"},
+                                        {[](const auto& d) {
+                                          Tensor bx = d.saved[0] * d.attrs.beta;
+                                          return where(bx > d.attrs.threshold, d.grad, d.grad * sigmoid(bx));
+                                        }},
+                                        {{{"self"}}}},
+             jvp_elementwise);
 
 }  // namespace
 

@@ -33,10 +33,15 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <tuple>
+#include <type_traits>
 
+#include "core/forward_ad.h"
 #include "core/node.h"
+#include "ops/creation.h"
 #include "ops/operators.h"
 #include "ops/reduce.h"
+#include "ops/shape.h"
 
 namespace cr {
 
@@ -70,6 +75,19 @@ struct SavedSlot {
 constexpr uint32_t for_grad_of(int i) { return 1u << i; }
 constexpr uint32_t kAllGrads = ~0u;
 
+/// What a JVP rule sees (Note [Forward AD] in core/forward_ad.h).
+template <size_t NIn, size_t NSaved, class Attrs>
+struct JvpArgs {
+  const std::array<Tensor, NIn>& primal;   ///< the op's inputs
+  const std::array<Tensor, NIn>& tangent;  ///< their tangents: zeros where an input has none
+  const std::array<bool, NIn>& has;        ///< true where the input has a tangent of its own
+  const Tensor& out;                        ///< the op's result
+  const Attrs& attrs;
+  const std::array<Tensor, NSaved>& saved;  ///< the entry's saved tensors
+  const Node& node;
+  const std::array<Tensor (*)(const GradArgs<NSaved, Attrs>&), NIn>& grads;  ///< the entry's formulas
+};
+
 /// A differentiable op with NIn tensor inputs: its grad_fn name, the names of its inputs, one
 /// formula per input (nullptr: never differentiable in that input) and what it saves. Ops whose
 /// input gradients share most of their work (the norms) give one `joint` formula instead, which
@@ -83,12 +101,45 @@ struct Derivative {
   using Args = GradArgs<NSaved, Attrs>;
   using Formula = Tensor (*)(const Args&);
   using JointFormula = TensorList (*)(const Args&);
+  using Jvp = JvpArgs<NIn, NSaved, Attrs>;
+  using JvpFormula = Tensor (*)(const Jvp&);
   const char* name;
   std::array<const char*, NIn> inputs;
   std::array<Formula, NIn> grads;
   std::array<SavedSlot, NSaved> saves{};
   JointFormula joint = nullptr;
+  /// The forward-mode rule: the tangent of the output from the inputs' (nullptr: the generic rule
+  /// of Note [Forward AD]). Set with `with_jvp`.
+  JvpFormula jvp = nullptr;
 };
+
+/// An entry with its JVP rule:
+///   const auto exp_grad = with_jvp(Derivative<1, 1>{...}, jvp_elementwise);
+template <size_t NIn, size_t NSaved, class Attrs>
+Derivative<NIn, NSaved, Attrs> with_jvp(Derivative<NIn, NSaved, Attrs> d,
+                                        typename Derivative<NIn, NSaved, Attrs>::JvpFormula jvp) {
+  d.jvp = jvp;
+  return d;
+}
+
+/// The JVP rule of an elementwise op: each input's Jacobian is diagonal (after broadcasting), so
+/// J_i t_i is the entry's own gradient formula applied to t_i; the tangent is their sum.
+template <class A>
+Tensor jvp_elementwise(const A& a) {
+  Tensor total;
+  TensorList grads(1);
+  for (size_t i = 0; i < a.grads.size(); ++i) {
+    if (!a.has[i] || !a.grads[i]) continue;
+    Tensor g = a.tangent[i];
+    if (g.shape() != a.out.shape()) g = expand(g, a.out.shape());
+    grads[0] = g;
+    GradArgs<std::tuple_size_v<std::decay_t<decltype(a.saved)>>, std::decay_t<decltype(a.attrs)>> ga{
+        g, grads, a.saved, a.attrs, a.node};
+    Tensor term = a.grads[i](ga);
+    total = total.defined() ? total + term : term;
+  }
+  return total;
+}
 
 /// A differentiable op with any number of inputs sharing one formula, called with the input's
 /// index (cat, stack).
@@ -115,9 +166,15 @@ class FormulaNode final : public Node {
  public:
   explicit FormulaNode(const Def& def) : def_(def) {}
 
-  TensorList apply(TensorList&& grads) override {
+  /// The saved tensors, unpacked (undefined where nothing was saved).
+  std::array<Tensor, Def::kSaved> unpack_saved() {
     std::array<Tensor, Def::kSaved> saved;
     for (size_t j = 0; j < Def::kSaved; ++j) saved[j] = promoted(saved_[j].unpack(*this));
+    return saved;
+  }
+
+  TensorList apply(TensorList&& grads) override {
+    std::array<Tensor, Def::kSaved> saved = unpack_saved();
     typename Def::Args args{grads[0], grads, saved, attrs, *this};
     TensorList out(Def::kInputs);
     if (def_.joint) {
@@ -139,6 +196,13 @@ class FormulaNode final : public Node {
     for (const auto& s : saved_)
       if (s.live()) return true;
     return false;
+  }
+  std::vector<std::pair<std::string, const SavedTensor*>> saved_tensors() const override {
+    std::vector<std::pair<std::string, const SavedTensor*>> out;
+    for (size_t j = 0; j < Def::kSaved; ++j)
+      if (saved_[j].defined())
+        out.emplace_back(def_.saves[j].name ? def_.saves[j].name : str("saved_", j), &saved_[j]);
+    return out;
   }
   std::string name() const override { return def_.name; }
 
@@ -221,6 +285,42 @@ void save_all(FormulaNode<Def>* n, const std::array<Save, NSaved>& saves, uint32
       n->saved_[j] = SavedTensor(*saves[j].t, saves[j].is_output);
 }
 
+template <size_t N>
+TensorList input_list(const std::array<In, N>& in) {
+  TensorList l;
+  l.reserve(N);
+  for (const In& i : in) l.push_back(*i.t);
+  return l;
+}
+
+/// Queues the tangent of node n's output (Note [Forward AD]): by the entry's rule when it has one.
+template <class Def, size_t N>
+void pend_jvp(const Def& d, FormulaNode<Def>* n, const std::array<In, N>& in, const Tensor& out) {
+  TensorList inputs = input_list(in);
+  auto node = std::static_pointer_cast<FormulaNode<Def>>(n->shared_from_this());
+  if (!d.jvp) return fw::pend_generic(node, inputs);
+  if (!fw::any_tangent(inputs)) return;
+  fw::pend(node, [&d, node, inputs, out] {
+    std::array<Tensor, N> primal, tangent;
+    std::array<bool, N> has{};
+    for (size_t i = 0; i < N; ++i) {
+      primal[i] = inputs[i];
+      tangent[i] = fw::tangent_of(inputs[i]);
+      has[i] = tangent[i].defined();
+      if (!has[i] && primal[i].defined() && is_floating(primal[i].dtype()))
+        tangent[i] = zeros(primal[i].shape(), primal[i].dtype());
+    }
+    auto saved = node->unpack_saved();
+    typename Def::Jvp args{primal, tangent, has, out, node->attrs, saved, *node, d.grads};
+    Tensor t = d.jvp(args);
+    if (t.defined()) {
+      if (t.dtype() != out.dtype()) t = to_dtype(t, out.dtype());
+      if (t.shape() != out.shape()) t = contiguous(expand(t, out.shape()));
+    }
+    fw::store(*node, {t});
+  });
+}
+
 inline bool any_floating(const TensorList& outs) {
   for (const auto& o : outs)
     if (o.defined() && is_floating(o.dtype())) return true;
@@ -240,6 +340,7 @@ FormulaNode<Derivative<NIn, NSaved, Attrs>>* record(const Derivative<NIn, NSaved
   if (!mask || !is_floating(out.dtype())) return nullptr;
   auto* n = detail::wire(std::make_shared<FormulaNode<Derivative<NIn, NSaved, Attrs>>>(d), inputs, &out, 1);
   detail::save_all(n, saves, mask);
+  if (fw::active()) detail::pend_jvp(d, n, inputs, out);
   return n;
 }
 
@@ -253,6 +354,7 @@ FormulaNode<Derivative<NIn, NSaved, Attrs>>* record(const Derivative<NIn, NSaved
   auto* n = detail::wire(std::make_shared<FormulaNode<Derivative<NIn, NSaved, Attrs>>>(d), inputs,
                          outs.data(), outs.size());
   detail::save_all(n, saves, mask);
+  if (fw::active()) fw::pend_generic(n->shared_from_this(), detail::input_list(inputs));
   return n;
 }
 
@@ -265,6 +367,7 @@ VariadicFormulaNode<Attrs>* record(const VariadicDerivative<Attrs>& d, const Ten
   n->next_edges_.reserve(inputs.size());
   for (const auto& t : inputs) n->next_edges_.push_back(gradient_edge(t));
   add_output(n, out);
+  if (fw::active()) fw::pend_generic(n, inputs);
   return n.get();
 }
 

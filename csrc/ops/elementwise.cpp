@@ -69,115 +69,150 @@ struct Bounds {
 };
 
 // self + alpha * other
-const Derivative<2, 0, Alpha> add_grad{
-    "AddBackward0",
-    {"self", "other"},
-    {[](const auto& d) { return d.grad; },
-     [](const auto& d) { return d.attrs.alpha == 1.0 ? d.grad : d.grad * d.attrs.alpha; }}};
+const auto add_grad = with_jvp(
+    Derivative<2, 0, Alpha>{
+        "AddBackward0",
+        {"self", "other"},
+        {[](const auto& d) { return d.grad; },
+         [](const auto& d) { return d.attrs.alpha == 1.0 ? d.grad : d.grad * d.attrs.alpha; }}},
+    jvp_elementwise);
 // self - alpha * other
-const Derivative<2, 0, Alpha> sub_grad{
-    "SubBackward0",
-    {"self", "other"},
-    {[](const auto& d) { return d.grad; }, [](const auto& d) { return d.grad * -d.attrs.alpha; }}};
+const auto sub_grad = with_jvp(
+    Derivative<2, 0, Alpha>{
+        "SubBackward0",
+        {"self", "other"},
+        {[](const auto& d) { return d.grad; }, [](const auto& d) { return d.grad * -d.attrs.alpha; }}},
+    jvp_elementwise);
 // self * other
-const Derivative<2, 2> mul_grad{
-    "MulBackward0",
-    {"self", "other"},
-    {[](const auto& d) { return d.grad * d.saved[1]; }, [](const auto& d) { return d.grad * d.saved[0]; }},
-    {{{"self", for_grad_of(1)}, {"other", for_grad_of(0)}}}};
+const auto mul_grad = with_jvp(Derivative<2, 2>{"MulBackward0",
+                                                {"self", "other"},
+                                                {[](const auto& d) { return d.grad * d.saved[1]; },
+                                                 [](const auto& d) { return d.grad * d.saved[0]; }},
+                                                {{{"self", for_grad_of(1)}, {"other", for_grad_of(0)}}}},
+                               jvp_elementwise);
 // self / other
-const Derivative<2, 2> div_grad{
-    "DivBackward0",
-    {"self", "other"},
-    {[](const auto& d) { return d.grad / d.saved[1]; },
-     [](const auto& d) { return -d.grad * d.saved[0] / (d.saved[1] * d.saved[1]); }},
-    {{{"self", for_grad_of(1)}, {"other", kAllGrads}}}};
+const auto div_grad = with_jvp(
+    Derivative<2, 2>{"DivBackward0",
+                     {"self", "other"},
+                     {[](const auto& d) { return d.grad / d.saved[1]; },
+                      [](const auto& d) { return -d.grad * d.saved[0] / (d.saved[1] * d.saved[1]); }},
+                     {{{"self", for_grad_of(1)}, {"other", kAllGrads}}}},
+    jvp_elementwise);
 // -self
-const Derivative<1> neg_grad{"NegBackward0", {"self"}, {[](const auto& d) { return -d.grad; }}};
+const auto neg_grad = with_jvp(
+    Derivative<1>{"NegBackward0", {"self"}, {[](const auto& d) { return -d.grad; }}}, jvp_elementwise);
 // self * s, self + s (a Python number)
-const Derivative<1, 0, Scalar> mul_scalar_grad{
-    "MulBackward1", {"self"}, {[](const auto& d) { return d.grad * d.attrs.s; }}};
-const Derivative<1> add_scalar_grad{"AddBackward1", {"self"}, {[](const auto& d) { return d.grad; }}};
+const auto mul_scalar_grad = with_jvp(
+    Derivative<1, 0, Scalar>{"MulBackward1", {"self"}, {[](const auto& d) { return d.grad * d.attrs.s; }}},
+    jvp_elementwise);
+const auto add_scalar_grad = with_jvp(
+    Derivative<1>{"AddBackward1", {"self"}, {[](const auto& d) { return d.grad; }}}, jvp_elementwise);
 
 // Unary math. `result` is the op's output, saved when the formula is cheaper in it.
-const Derivative<1, 1> exp_grad{
-    "ExpBackward0", {"self"}, {[](const auto& d) { return d.grad * d.saved[0]; }}, {{{"result"}}}};
-const Derivative<1, 1> log_grad{
-    "LogBackward0", {"self"}, {[](const auto& d) { return d.grad / d.saved[0]; }}, {{{"self"}}}};
-const Derivative<1, 1> sqrt_grad{
-    "SqrtBackward0", {"self"}, {[](const auto& d) { return d.grad / (d.saved[0] * 2.0); }}, {{{"result"}}}};
+const auto exp_grad = with_jvp(
+    Derivative<1, 1>{
+        "ExpBackward0", {"self"}, {[](const auto& d) { return d.grad * d.saved[0]; }}, {{{"result"}}}},
+    jvp_elementwise);
+const auto log_grad = with_jvp(
+    Derivative<1, 1>{
+        "LogBackward0", {"self"}, {[](const auto& d) { return d.grad / d.saved[0]; }}, {{{"self"}}}},
+    jvp_elementwise);
+const auto sqrt_grad = with_jvp(Derivative<1, 1>{"SqrtBackward0",
+                                                 {"self"},
+                                                 {[](const auto& d) { return d.grad / (d.saved[0] * 2.0); }},
+                                                 {{{"result"}}}},
+                                jvp_elementwise);
 // d x^-1/2 = -1/2 x^-3/2 = -1/2 y^3
-const Derivative<1, 1> rsqrt_grad{"RsqrtBackward0",
-                                  {"self"},
-                                  {[](const auto& d) {
-                                    const Tensor& y = d.saved[0];
-                                    return d.grad * (y * y * y * -0.5);
-                                  }},
-                                  {{{"result"}}}};
-const Derivative<1, 1> sin_grad{
-    "SinBackward0", {"self"}, {[](const auto& d) { return d.grad * cos(d.saved[0]); }}, {{{"self"}}}};
-const Derivative<1, 1> cos_grad{
-    "CosBackward0", {"self"}, {[](const auto& d) { return -(d.grad * sin(d.saved[0])); }}, {{{"self"}}}};
+const auto rsqrt_grad = with_jvp(Derivative<1, 1>{"RsqrtBackward0",
+                                                  {"self"},
+                                                  {[](const auto& d) {
+                                                    const Tensor& y = d.saved[0];
+                                                    return d.grad * (y * y * y * -0.5);
+                                                  }},
+                                                  {{{"result"}}}},
+                                 jvp_elementwise);
+const auto sin_grad = with_jvp(
+    Derivative<1, 1>{
+        "SinBackward0", {"self"}, {[](const auto& d) { return d.grad * cos(d.saved[0]); }}, {{{"self"}}}},
+    jvp_elementwise);
+const auto cos_grad = with_jvp(
+    Derivative<1, 1>{
+        "CosBackward0", {"self"}, {[](const auto& d) { return -(d.grad * sin(d.saved[0])); }}, {{{"self"}}}},
+    jvp_elementwise);
 // d erf(x) = 2/sqrt(pi) exp(-x^2)
-const Derivative<1, 1> erf_grad{"ErfBackward0",
-                                {"self"},
-                                {[](const auto& d) {
-                                  const Tensor& x = d.saved[0];
-                                  return d.grad * (exp(-(x * x)) * M_2_SQRTPI);
-                                }},
-                                {{{"self"}}}};
+const auto erf_grad = with_jvp(Derivative<1, 1>{"ErfBackward0",
+                                                {"self"},
+                                                {[](const auto& d) {
+                                                  const Tensor& x = d.saved[0];
+                                                  return d.grad * (exp(-(x * x)) * M_2_SQRTPI);
+                                                }},
+                                                {{{"self"}}}},
+                               jvp_elementwise);
 // d (1/x) = -1/x^2 = -y^2
-const Derivative<1, 1> reciprocal_grad{"ReciprocalBackward0",
-                                       {"self"},
-                                       {[](const auto& d) { return -(d.grad * (d.saved[0] * d.saved[0])); }},
-                                       {{{"result"}}}};
+const auto reciprocal_grad =
+    with_jvp(Derivative<1, 1>{"ReciprocalBackward0",
+                              {"self"},
+                              {[](const auto& d) { return -(d.grad * (d.saved[0] * d.saved[0])); }},
+                              {{{"result"}}}},
+             jvp_elementwise);
 // d|x| = sign(x): 0 at x == 0, as PyTorch
-const Derivative<1, 1> abs_grad{
-    "AbsBackward0", {"self"}, {[](const auto& d) { return d.grad * sign(d.saved[0]); }}, {{{"self"}}}};
-const Derivative<1> sign_grad{
-    "SignBackward0", {"self"}, {[](const auto& d) { return zeros(d.grad.shape(), d.grad.dtype()); }}};
-const Derivative<1, 1> square_grad{
-    "PowBackward0", {"self"}, {[](const auto& d) { return d.grad * (d.saved[0] * 2.0); }}, {{{"self"}}}};
+const auto abs_grad = with_jvp(
+    Derivative<1, 1>{
+        "AbsBackward0", {"self"}, {[](const auto& d) { return d.grad * sign(d.saved[0]); }}, {{{"self"}}}},
+    jvp_elementwise);
+const auto sign_grad = with_jvp(Derivative<1>{"SignBackward0", {"self"}, {[](const auto& d) {
+                                                return zeros(d.grad.shape(), d.grad.dtype());
+                                              }}},
+                                jvp_elementwise);
+const auto square_grad = with_jvp(
+    Derivative<1, 1>{
+        "PowBackward0", {"self"}, {[](const auto& d) { return d.grad * (d.saved[0] * 2.0); }}, {{{"self"}}}},
+    jvp_elementwise);
 
 // self ** exponent, both tensors
-const Derivative<2, 3> pow_grad{"PowBackward1",
-                                {"self", "exponent"},
-                                {[](const auto& d) {
-                                   // b a^(b-1); exactly 0 where b == 0 (so 0**0 gives 0, not nan), as PyTorch
-                                   const Tensor &a = d.saved[0], &b = d.saved[1];
-                                   Tensor g = d.grad * (b * pow(a, plus_scalar(b, -1.0)));
-                                   return where(eq(b, 0.0), zero_like_scalar(g), g);
-                                 },
-                                 [](const auto& d) {
-                                   // a^b log(a); 0 where a == 0 and b >= 0 (the limit), as PyTorch
-                                   const Tensor &a = d.saved[0], &b = d.saved[1], &result = d.saved[2];
-                                   Tensor g = d.grad * (result * log(a));
-                                   return where(eq(a, 0.0) & (b >= 0.0), zero_like_scalar(g), g);
-                                 }},
-                                {{{"self"}, {"exponent"}, {"result", for_grad_of(1)}}}};
+const auto pow_grad =
+    with_jvp(Derivative<2, 3>{"PowBackward1",
+                              {"self", "exponent"},
+                              {[](const auto& d) {
+                                 // b a^(b-1); exactly 0 where b == 0 (so 0**0 gives 0, not nan), as PyTorch
+                                 const Tensor &a = d.saved[0], &b = d.saved[1];
+                                 Tensor g = d.grad * (b * pow(a, plus_scalar(b, -1.0)));
+                                 return where(eq(b, 0.0), zero_like_scalar(g), g);
+                               },
+                               [](const auto& d) {
+                                 // a^b log(a); 0 where a == 0 and b >= 0 (the limit), as PyTorch
+                                 const Tensor &a = d.saved[0], &b = d.saved[1], &result = d.saved[2];
+                                 Tensor g = d.grad * (result * log(a));
+                                 return where(eq(a, 0.0) & (b >= 0.0), zero_like_scalar(g), g);
+                               }},
+                              {{{"self"}, {"exponent"}, {"result", for_grad_of(1)}}}},
+             jvp_elementwise);
 // self ** e, e a Python number
 struct Exponent {
   double e = 1.0;
 };
-const Derivative<1, 1, Exponent> pow_scalar_grad{"PowBackward0",
-                                                 {"self"},
-                                                 {[](const auto& d) {
-                                                   const double e = d.attrs.e;
-                                                   if (e == 0.0) return zeros(d.grad.shape(), d.grad.dtype());
-                                                   if (e == 1.0) return d.grad;
-                                                   const Tensor& x = d.saved[0];
-                                                   if (e == 2.0) return d.grad * (x * 2.0);
-                                                   return d.grad * (pow_scalar(x, e - 1.0) * e);
-                                                 }},
-                                                 {{{"self"}}}};
+const auto pow_scalar_grad =
+    with_jvp(Derivative<1, 1, Exponent>{"PowBackward0",
+                                        {"self"},
+                                        {[](const auto& d) {
+                                          const double e = d.attrs.e;
+                                          if (e == 0.0) return zeros(d.grad.shape(), d.grad.dtype());
+                                          if (e == 1.0) return d.grad;
+                                          const Tensor& x = d.saved[0];
+                                          if (e == 2.0) return d.grad * (x * 2.0);
+                                          return d.grad * (pow_scalar(x, e - 1.0) * e);
+                                        }},
+                                        {{{"self"}}}},
+             jvp_elementwise);
 
 // where(condition, self, other)
-const Derivative<2, 1> where_grad{
-    "WhereBackward0",
-    {"self", "other"},
-    {[](const auto& d) { return keep_where(d.saved[0], d.grad); },
-     [](const auto& d) { return where(d.saved[0], zero_like_scalar(d.grad), d.grad); }},
-    {{{"condition"}}}};
+const auto where_grad = with_jvp(
+    Derivative<2, 1>{"WhereBackward0",
+                     {"self", "other"},
+                     {[](const auto& d) { return keep_where(d.saved[0], d.grad); },
+                      [](const auto& d) { return where(d.saved[0], zero_like_scalar(d.grad), d.grad); }},
+                     {{{"condition"}}}},
+    jvp_elementwise);
 
 // maximum/minimum: the larger (smaller) input gets the gradient; ties send half to each.
 template <bool IsMax>
@@ -185,54 +220,61 @@ Tensor max_min_grad(const Tensor& grad, const Tensor& mine, const Tensor& theirs
   Tensor half_or_zero = keep_where(eq(mine, theirs), grad * 0.5);
   return where(IsMax ? mine > theirs : mine < theirs, grad, half_or_zero);
 }
-const Derivative<2, 2> maximum_grad{
-    "MaximumBackward0",
-    {"self", "other"},
-    {[](const auto& d) { return max_min_grad<true>(d.grad, d.saved[0], d.saved[1]); },
-     [](const auto& d) { return max_min_grad<true>(d.grad, d.saved[1], d.saved[0]); }},
-    {{{"self"}, {"other"}}}};
-const Derivative<2, 2> minimum_grad{
-    "MinimumBackward0",
-    {"self", "other"},
-    {[](const auto& d) { return max_min_grad<false>(d.grad, d.saved[0], d.saved[1]); },
-     [](const auto& d) { return max_min_grad<false>(d.grad, d.saved[1], d.saved[0]); }},
-    {{{"self"}, {"other"}}}};
+const auto maximum_grad = with_jvp(
+    Derivative<2, 2>{"MaximumBackward0",
+                     {"self", "other"},
+                     {[](const auto& d) { return max_min_grad<true>(d.grad, d.saved[0], d.saved[1]); },
+                      [](const auto& d) { return max_min_grad<true>(d.grad, d.saved[1], d.saved[0]); }},
+                     {{{"self"}, {"other"}}}},
+    jvp_elementwise);
+const auto minimum_grad = with_jvp(
+    Derivative<2, 2>{"MinimumBackward0",
+                     {"self", "other"},
+                     {[](const auto& d) { return max_min_grad<false>(d.grad, d.saved[0], d.saved[1]); },
+                      [](const auto& d) { return max_min_grad<false>(d.grad, d.saved[1], d.saved[0]); }},
+                     {{{"self"}, {"other"}}}},
+    jvp_elementwise);
 
 // clamp(self, min, max) with number bounds: the gradient passes where min <= x <= max.
-const Derivative<1, 1, Bounds> clamp_grad{
-    "ClampBackward1",
-    {"self"},
-    {[](const auto& d) {
-      const Tensor& x = d.saved[0];
-      const Bounds& b = d.attrs;
-      Tensor inside = b.lo && b.hi ? (x >= *b.lo) & (x <= *b.hi) : b.lo ? x >= *b.lo : x <= *b.hi;
-      return keep_where(inside, d.grad);
-    }},
-    {{{"self"}}}};
+const auto clamp_grad = with_jvp(Derivative<1, 1, Bounds>{"ClampBackward1",
+                                                          {"self"},
+                                                          {[](const auto& d) {
+                                                            const Tensor& x = d.saved[0];
+                                                            const Bounds& b = d.attrs;
+                                                            Tensor inside = b.lo && b.hi
+                                                                                ? (x >= *b.lo) & (x <= *b.hi)
+                                                                            : b.lo ? x >= *b.lo
+                                                                                   : x <= *b.hi;
+                                                            return keep_where(inside, d.grad);
+                                                          }},
+                                                          {{{"self"}}}},
+                                 jvp_elementwise);
 // clamp(self, min, max) with tensor bounds (either may be absent).
-const Derivative<3, 3> clamp_tensor_grad{
-    "ClampBackward0",
-    {"self", "min", "max"},
-    {[](const auto& d) {
-       const Tensor &x = d.saved[0], &lo = d.saved[1], &hi = d.saved[2];
-       Tensor inside = lo.defined() && hi.defined() ? (x >= lo) & (x <= hi)
-                       : lo.defined()               ? x >= lo
-                                                    : x <= hi;
-       return keep_where(inside, d.grad);
-     },
-     [](const auto& d) {
-       const Tensor &x = d.saved[0], &lo = d.saved[1], &hi = d.saved[2];
-       Tensor below = x < lo;
-       if (hi.defined()) below = below & (lo < hi);  // PyTorch: no gradient to min when min == max
-       return keep_where(below, d.grad);
-     },
-     [](const auto& d) {
-       const Tensor &x = d.saved[0], &lo = d.saved[1], &hi = d.saved[2];
-       Tensor above = x > hi;
-       if (lo.defined()) above = above | (lo > hi);  // min > max gives max
-       return keep_where(above, d.grad);
-     }},
-    {{{"self"}, {"min"}, {"max"}}}};
+const auto clamp_tensor_grad =
+    with_jvp(Derivative<3, 3>{"ClampBackward0",
+                              {"self", "min", "max"},
+                              {[](const auto& d) {
+                                 const Tensor &x = d.saved[0], &lo = d.saved[1], &hi = d.saved[2];
+                                 Tensor inside = lo.defined() && hi.defined() ? (x >= lo) & (x <= hi)
+                                                 : lo.defined()               ? x >= lo
+                                                                              : x <= hi;
+                                 return keep_where(inside, d.grad);
+                               },
+                               [](const auto& d) {
+                                 const Tensor &x = d.saved[0], &lo = d.saved[1], &hi = d.saved[2];
+                                 Tensor below = x < lo;
+                                 if (hi.defined())
+                                   below = below & (lo < hi);  // PyTorch: no gradient to min when min == max
+                                 return keep_where(below, d.grad);
+                               },
+                               [](const auto& d) {
+                                 const Tensor &x = d.saved[0], &lo = d.saved[1], &hi = d.saved[2];
+                                 Tensor above = x > hi;
+                                 if (lo.defined()) above = above | (lo > hi);  // min > max gives max
+                                 return keep_where(above, d.grad);
+                               }},
+                              {{{"self"}, {"min"}, {"max"}}}},
+             jvp_elementwise);
 
 }  // namespace
 
@@ -495,17 +537,18 @@ Tensor pow_scalar(const Tensor& a, double e) {
 
 /// atan2(self, other): the angle of the point (other, self); integer inputs give float32.
 Tensor atan2(const Tensor& a, const Tensor& b);
-const Derivative<2, 2> atan2_grad{"Atan2Backward0",
-                                  {"self", "other"},
-                                  {[](const auto& d) {
-                                     const Tensor &y = d.saved[0], &x = d.saved[1];
-                                     return d.grad * x / (x * x + y * y);
-                                   },
-                                   [](const auto& d) {
-                                     const Tensor &y = d.saved[0], &x = d.saved[1];
-                                     return -d.grad * y / (x * x + y * y);
-                                   }},
-                                  {{{"self"}, {"other"}}}};
+const auto atan2_grad = with_jvp(Derivative<2, 2>{"Atan2Backward0",
+                                                  {"self", "other"},
+                                                  {[](const auto& d) {
+                                                     const Tensor &y = d.saved[0], &x = d.saved[1];
+                                                     return d.grad * x / (x * x + y * y);
+                                                   },
+                                                   [](const auto& d) {
+                                                     const Tensor &y = d.saved[0], &x = d.saved[1];
+                                                     return -d.grad * y / (x * x + y * y);
+                                                   }},
+                                                  {{{"self"}, {"other"}}}},
+                                 jvp_elementwise);
 Tensor atan2(const Tensor& a, const Tensor& b) {
   Tensor out = binary_kernel(a, b, float_dtype(result_type(a, b)), "atan2",
                              [](auto y, auto x) { return std::atan2(y, x); });
@@ -517,11 +560,13 @@ CR_OP(atan2, atan2, kFunction | kMethod | kInplace,
 
 /// hypot(self, other) = sqrt(self^2 + other^2) without overflow; floating inputs only, as PyTorch.
 Tensor hypot(const Tensor& a, const Tensor& b);
-const Derivative<2, 3> hypot_grad{"HypotBackward0",
-                                  {"self", "other"},
-                                  {[](const auto& d) { return d.grad * d.saved[0] / d.saved[2]; },
-                                   [](const auto& d) { return d.grad * d.saved[1] / d.saved[2]; }},
-                                  {{{"self", for_grad_of(0)}, {"other", for_grad_of(1)}, {"result"}}}};
+const auto hypot_grad =
+    with_jvp(Derivative<2, 3>{"HypotBackward0",
+                              {"self", "other"},
+                              {[](const auto& d) { return d.grad * d.saved[0] / d.saved[2]; },
+                               [](const auto& d) { return d.grad * d.saved[1] / d.saved[2]; }},
+                              {{{"self", for_grad_of(0)}, {"other", for_grad_of(1)}, {"result"}}}},
+             jvp_elementwise);
 Tensor hypot(const Tensor& a, const Tensor& b) {
   DType dt = result_type(a, b);
   if (!is_floating(dt))

@@ -124,16 +124,36 @@ Tensor mm(const Tensor& a, const Tensor& b);
 Tensor bmm(const Tensor& a, const Tensor& b);
 
 // self @ mat2 for matrices and for batches of matrices (the last two dims).
-const Derivative<2, 2> mm_grad{"MmBackward0",
-                               {"self", "mat2"},
-                               {[](const auto& d) { return mm(d.grad, transpose(d.saved[1], 0, 1)); },
-                                [](const auto& d) { return mm(transpose(d.saved[0], 0, 1), d.grad); }},
-                               {{{"self", for_grad_of(1)}, {"mat2", for_grad_of(0)}}}};
-const Derivative<2, 2> bmm_grad{"BmmBackward0",
-                                {"self", "mat2"},
-                                {[](const auto& d) { return bmm(d.grad, transpose(d.saved[1], 1, 2)); },
-                                 [](const auto& d) { return bmm(transpose(d.saved[0], 1, 2), d.grad); }},
-                                {{{"self", for_grad_of(1)}, {"mat2", for_grad_of(0)}}}};
+const auto mm_grad =
+    with_jvp(Derivative<2, 2>{"MmBackward0",
+                              {"self", "mat2"},
+                              {[](const auto& d) { return mm(d.grad, transpose(d.saved[1], 0, 1)); },
+                               [](const auto& d) { return mm(transpose(d.saved[0], 0, 1), d.grad); }},
+                              {{{"self", for_grad_of(1)}, {"mat2", for_grad_of(0)}}}},
+             [](const auto& j) {
+               Tensor r;
+               if (j.has[0]) r = mm(j.tangent[0], j.primal[1]);
+               if (j.has[1]) {
+                 Tensor q = mm(j.primal[0], j.tangent[1]);
+                 r = r.defined() ? r + q : q;
+               }
+               return r;
+             });
+const auto bmm_grad =
+    with_jvp(Derivative<2, 2>{"BmmBackward0",
+                              {"self", "mat2"},
+                              {[](const auto& d) { return bmm(d.grad, transpose(d.saved[1], 1, 2)); },
+                               [](const auto& d) { return bmm(transpose(d.saved[0], 1, 2), d.grad); }},
+                              {{{"self", for_grad_of(1)}, {"mat2", for_grad_of(0)}}}},
+             [](const auto& j) {
+               Tensor r;
+               if (j.has[0]) r = bmm(j.tangent[0], j.primal[1]);
+               if (j.has[1]) {
+                 Tensor q = bmm(j.primal[0], j.tangent[1]);
+                 r = r.defined() ? r + q : q;
+               }
+               return r;
+             });
 
 void check_dtypes(const Tensor& a, const Tensor& b, const char* op) {
   if (a.dtype() != b.dtype())

@@ -131,7 +131,7 @@ struct Weight {
 // ---- derivatives (Note [Derivatives table]) ----------------------------------------------------
 template <class F>
 Derivative<1, 1> unary_entry(const char* name, const char* saves, F formula) {
-  return {name, {"self"}, {formula}, {{{saves}}}};
+  return with_jvp(Derivative<1, 1>{name, {"self"}, {formula}, {{{saves}}}}, jvp_elementwise);
 }
 
 const auto log1p_grad =
@@ -187,72 +187,95 @@ const auto atanh_grad = unary_entry("AtanhBackward0", "self", [](const auto& d) 
 });
 
 // Rounding: piecewise constant, so the gradient is zero; frac = x - trunc(x) passes it through.
-const Derivative<1> floor_grad{"FloorBackward0", {"self"}, {[](const auto& d) { return zeros_for(d.grad); }}};
-const Derivative<1> ceil_grad{"CeilBackward0", {"self"}, {[](const auto& d) { return zeros_for(d.grad); }}};
-const Derivative<1> round_grad{"RoundBackward0", {"self"}, {[](const auto& d) { return zeros_for(d.grad); }}};
-const Derivative<1> trunc_grad{"TruncBackward0", {"self"}, {[](const auto& d) { return zeros_for(d.grad); }}};
-const Derivative<1> frac_grad{"FracBackward0", {"self"}, {[](const auto& d) { return d.grad; }}};
+const auto floor_grad =
+    with_jvp(Derivative<1>{"FloorBackward0", {"self"}, {[](const auto& d) { return zeros_for(d.grad); }}},
+             jvp_elementwise);
+const auto ceil_grad =
+    with_jvp(Derivative<1>{"CeilBackward0", {"self"}, {[](const auto& d) { return zeros_for(d.grad); }}},
+             jvp_elementwise);
+const auto round_grad =
+    with_jvp(Derivative<1>{"RoundBackward0", {"self"}, {[](const auto& d) { return zeros_for(d.grad); }}},
+             jvp_elementwise);
+const auto trunc_grad =
+    with_jvp(Derivative<1>{"TruncBackward0", {"self"}, {[](const auto& d) { return zeros_for(d.grad); }}},
+             jvp_elementwise);
+const auto frac_grad = with_jvp(
+    Derivative<1>{"FracBackward0", {"self"}, {[](const auto& d) { return d.grad; }}}, jvp_elementwise);
 
 // remainder(a, b) = a - b floor(a / b); fmod(a, b) = a - b trunc(a / b)
-const Derivative<2, 2> remainder_grad{
-    "RemainderBackward0",
-    {"self", "other"},
-    {[](const auto& d) { return d.grad; },
-     [](const auto& d) { return -d.grad * floor(d.saved[0] / d.saved[1]); }},
-    {{{"self", for_grad_of(1)}, {"other", for_grad_of(1)}}}};
-const Derivative<2, 2> fmod_grad{"FmodBackward0",
-                                 {"self", "other"},
-                                 {[](const auto& d) { return d.grad; },
-                                  [](const auto& d) { return -d.grad * trunc(d.saved[0] / d.saved[1]); }},
-                                 {{{"self", for_grad_of(1)}, {"other", for_grad_of(1)}}}};
+const auto remainder_grad =
+    with_jvp(Derivative<2, 2>{"RemainderBackward0",
+                              {"self", "other"},
+                              {[](const auto& d) { return d.grad; },
+                               [](const auto& d) { return -d.grad * floor(d.saved[0] / d.saved[1]); }},
+                              {{{"self", for_grad_of(1)}, {"other", for_grad_of(1)}}}},
+             jvp_elementwise);
+const auto fmod_grad =
+    with_jvp(Derivative<2, 2>{"FmodBackward0",
+                              {"self", "other"},
+                              {[](const auto& d) { return d.grad; },
+                               [](const auto& d) { return -d.grad * trunc(d.saved[0] / d.saved[1]); }},
+                              {{{"self", for_grad_of(1)}, {"other", for_grad_of(1)}}}},
+             jvp_elementwise);
 // copysign(a, b) = |a| sign(b): d/da = result / a (0 where a == 0); nothing flows to b.
-const Derivative<2, 2> copysign_grad{"CopysignBackward0",
-                                     {"self", "other"},
-                                     {[](const auto& d) {
-                                        const Tensor &a = d.saved[0], &r = d.saved[1];
-                                        return keep_where(!eq(a, 0.0), d.grad * (r / a));
-                                      },
-                                      [](const auto& d) { return zeros_for(d.grad); }},
-                                     {{{"self", for_grad_of(0)}, {"result", for_grad_of(0)}}}};
+const auto copysign_grad =
+    with_jvp(Derivative<2, 2>{"CopysignBackward0",
+                              {"self", "other"},
+                              {[](const auto& d) {
+                                 const Tensor &a = d.saved[0], &r = d.saved[1];
+                                 return keep_where(!eq(a, 0.0), d.grad * (r / a));
+                               },
+                               [](const auto& d) { return zeros_for(d.grad); }},
+                              {{{"self", for_grad_of(0)}, {"result", for_grad_of(0)}}}},
+             jvp_elementwise);
 // logaddexp(a, b) = log(e^a + e^b): d/da = 1 / (1 + e^(b - a))
-const Derivative<2, 2> logaddexp_grad{
-    "LogaddexpBackward0",
-    {"self", "other"},
-    {[](const auto& d) { return d.grad / (exp(d.saved[1] - d.saved[0]) + 1.0); },
-     [](const auto& d) { return d.grad / (exp(d.saved[0] - d.saved[1]) + 1.0); }},
-    {{{"self"}, {"other"}}}};
-const Derivative<2, 2> logaddexp2_grad{
-    "Logaddexp2Backward0",
-    {"self", "other"},
-    {[](const auto& d) { return d.grad / (exp2(d.saved[1] - d.saved[0]) + 1.0); },
-     [](const auto& d) { return d.grad / (exp2(d.saved[0] - d.saved[1]) + 1.0); }},
-    {{{"self"}, {"other"}}}};
+const auto logaddexp_grad =
+    with_jvp(Derivative<2, 2>{"LogaddexpBackward0",
+                              {"self", "other"},
+                              {[](const auto& d) { return d.grad / (exp(d.saved[1] - d.saved[0]) + 1.0); },
+                               [](const auto& d) { return d.grad / (exp(d.saved[0] - d.saved[1]) + 1.0); }},
+                              {{{"self"}, {"other"}}}},
+             jvp_elementwise);
+const auto logaddexp2_grad =
+    with_jvp(Derivative<2, 2>{"Logaddexp2Backward0",
+                              {"self", "other"},
+                              {[](const auto& d) { return d.grad / (exp2(d.saved[1] - d.saved[0]) + 1.0); },
+                               [](const auto& d) { return d.grad / (exp2(d.saved[0] - d.saved[1]) + 1.0); }},
+                              {{{"self"}, {"other"}}}},
+             jvp_elementwise);
 // xlogy(a, b) = a log(b), 0 where a == 0: d/da = log(b) (0 where a == 0 and b <= 0), d/db = a / b
-const Derivative<2, 2> xlogy_grad{"XlogyBackward0",
-                                  {"self", "other"},
-                                  {[](const auto& d) {
-                                     const Tensor &a = d.saved[0], &b = d.saved[1];
-                                     Tensor g = xlogy(d.grad, b);
-                                     return where(eq(a, 0.0) & (b <= 0.0), zero_like_scalar(g), g);
-                                   },
-                                   [](const auto& d) { return d.grad * d.saved[0] / d.saved[1]; }},
-                                  {{{"self"}, {"other"}}}};
+const auto xlogy_grad =
+    with_jvp(Derivative<2, 2>{"XlogyBackward0",
+                              {"self", "other"},
+                              {[](const auto& d) {
+                                 const Tensor &a = d.saved[0], &b = d.saved[1];
+                                 Tensor g = xlogy(d.grad, b);
+                                 return where(eq(a, 0.0) & (b <= 0.0), zero_like_scalar(g), g);
+                               },
+                               [](const auto& d) { return d.grad * d.saved[0] / d.saved[1]; }},
+                              {{{"self"}, {"other"}}}},
+             jvp_elementwise);
 // lerp(a, b, w) = a + w (b - a)
-const Derivative<3, 3> lerp_grad{"LerpBackward1",
-                                 {"self", "end", "weight"},
-                                 {[](const auto& d) { return d.grad * (1.0 - d.saved[2]); },
-                                  [](const auto& d) { return d.grad * d.saved[2]; },
-                                  [](const auto& d) { return d.grad * (d.saved[1] - d.saved[0]); }},
-                                 {{{"self", for_grad_of(2)}, {"end", for_grad_of(2)}, {"weight"}}}};
-const Derivative<2, 0, Weight> lerp_scalar_grad{"LerpBackward0",
-                                                {"self", "end"},
-                                                {[](const auto& d) { return d.grad * (1.0 - d.attrs.w); },
-                                                 [](const auto& d) { return d.grad * d.attrs.w; }}};
-const Derivative<1, 1> nan_to_num_grad{
-    "NanToNumBackward0",
-    {"self"},
-    {[](const auto& d) { return keep_where(isfinite(d.saved[0]), d.grad); }},
-    {{{"self"}}}};
+const auto lerp_grad =
+    with_jvp(Derivative<3, 3>{"LerpBackward1",
+                              {"self", "end", "weight"},
+                              {[](const auto& d) { return d.grad * (1.0 - d.saved[2]); },
+                               [](const auto& d) { return d.grad * d.saved[2]; },
+                               [](const auto& d) { return d.grad * (d.saved[1] - d.saved[0]); }},
+                              {{{"self", for_grad_of(2)}, {"end", for_grad_of(2)}, {"weight"}}}},
+             jvp_elementwise);
+const auto lerp_scalar_grad =
+    with_jvp(Derivative<2, 0, Weight>{"LerpBackward0",
+                                      {"self", "end"},
+                                      {[](const auto& d) { return d.grad * (1.0 - d.attrs.w); },
+                                       [](const auto& d) { return d.grad * d.attrs.w; }}},
+             jvp_elementwise);
+const auto nan_to_num_grad =
+    with_jvp(Derivative<1, 1>{"NanToNumBackward0",
+                              {"self"},
+                              {[](const auto& d) { return keep_where(isfinite(d.saved[0]), d.grad); }},
+                              {{{"self"}}}},
+             jvp_elementwise);
 
 template <class Entry, class F>
 Tensor unary_op(const Tensor& a, const char* op, const Entry& entry, bool save_result, const F& f) {

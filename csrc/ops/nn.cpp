@@ -56,20 +56,28 @@ struct Dim {
   int64_t dim = 0;
 };
 // softmax saves its output y: dx = y * (g - sum(g * y))
-const Derivative<1, 1, Dim> softmax_grad{"SoftmaxBackward0",
-                                         {"self"},
-                                         {[](const auto& d) {
-                                           const Tensor& y = d.saved[0];
-                                           Tensor gy = d.grad * y;
-                                           return gy - y * sum(gy, {d.attrs.dim}, true);
-                                         }},
-                                         {{{"result"}}}};
+const auto softmax_grad = with_jvp(Derivative<1, 1, Dim>{"SoftmaxBackward0",
+                                                         {"self"},
+                                                         {[](const auto& d) {
+                                                           const Tensor& y = d.saved[0];
+                                                           Tensor gy = d.grad * y;
+                                                           return gy - y * sum(gy, {d.attrs.dim}, true);
+                                                         }},
+                                                         {{{"result"}}}},
+                                   [](const auto& j) {  // y * (t - sum(y * t))
+                                     const Tensor& y = j.out;
+                                     return y * (j.tangent[0] - sum(y * j.tangent[0], {j.attrs.dim}, true));
+                                   });
 // log_softmax saves its output y: dx = g - exp(y) * sum(g)
-const Derivative<1, 1, Dim> log_softmax_grad{
-    "LogSoftmaxBackward0",
-    {"self"},
-    {[](const auto& d) { return d.grad - exp(d.saved[0]) * sum(d.grad, {d.attrs.dim}, true); }},
-    {{{"result"}}}};
+const auto log_softmax_grad = with_jvp(
+    Derivative<1, 1, Dim>{
+        "LogSoftmaxBackward0",
+        {"self"},
+        {[](const auto& d) { return d.grad - exp(d.saved[0]) * sum(d.grad, {d.attrs.dim}, true); }},
+        {{{"result"}}}},
+    [](const auto& j) {  // t - sum(exp(y) * t)
+      return j.tangent[0] - sum(exp(j.out) * j.tangent[0], {j.attrs.dim}, true);
+    });
 
 template <bool kLog>
 Tensor softmax_impl(const Tensor& x, int64_t dim) {

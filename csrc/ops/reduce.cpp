@@ -111,9 +111,11 @@ inline Tensor unreduce(const Tensor& g, const Dims& keep_shape, const Dims& in_s
 struct KeepShape {
   Dims keep_shape;
 };
-const Derivative<1, 0, KeepShape> sum_grad{"SumBackward1", {"self"}, {[](const auto& d) {
-                                             return unreduce(d.grad, d.attrs.keep_shape, d.input_shape(0));
-                                           }}};
+const auto sum_grad =
+    with_jvp(Derivative<1, 0, KeepShape>{"SumBackward1", {"self"}, {[](const auto& d) {
+                                           return unreduce(d.grad, d.attrs.keep_shape, d.input_shape(0));
+                                         }}},
+             [](const auto& j) { return reshape(sum_to(j.tangent[0], j.attrs.keep_shape), j.out.shape()); });
 
 }  // namespace
 
@@ -197,19 +199,21 @@ struct PowAttrs {
   double p = 1.0;
   bool zero_at_zero = false;
 };
-const Derivative<1, 1, PowAttrs> pow_zero_safe_grad{
-    "PowBackward0",
-    {"self"},
-    {[](const auto& d) {
-      const Tensor& x = d.saved[0];
-      const double p = d.attrs.p;
-      if (!d.attrs.zero_at_zero) return d.grad * (pow_zero_safe(x, p - 1.0) * p);
-      // x ** (p - 1) is taken of 1 where x is 0, so no inf enters the graph of a second derivative
-      Tensor at_zero = eq(x, 0.0);
-      Tensor safe = where(at_zero, scalar_tensor(1.0, x.dtype()), x);
-      return keep_where(!at_zero, d.grad * (pow_zero_safe(safe, p - 1.0) * p));
-    }},
-    {{{"self"}}}};
+const auto pow_zero_safe_grad = with_jvp(
+    Derivative<1, 1, PowAttrs>{"PowBackward0",
+                               {"self"},
+                               {[](const auto& d) {
+                                 const Tensor& x = d.saved[0];
+                                 const double p = d.attrs.p;
+                                 if (!d.attrs.zero_at_zero) return d.grad * (pow_zero_safe(x, p - 1.0) * p);
+                                 // x ** (p - 1) is taken of 1 where x is 0, so no inf enters the graph of a
+                                 // second derivative
+                                 Tensor at_zero = eq(x, 0.0);
+                                 Tensor safe = where(at_zero, scalar_tensor(1.0, x.dtype()), x);
+                                 return keep_where(!at_zero, d.grad * (pow_zero_safe(safe, p - 1.0) * p));
+                               }},
+                               {{{"self"}}}},
+    jvp_elementwise);
 
 }  // namespace
 
@@ -328,10 +332,20 @@ Tensor amax_amin_backward(const GradArgs<2, ReducedDims>& d) {
   }
   return share * unreduce(d.grad, d.attrs.keep_shape, d.input_shape(0));
 }
-const Derivative<1, 2, ReducedDims> amax_grad{
-    "AmaxBackward0", {"self"}, {amax_amin_backward}, {{{"self"}, {"result"}}}};
-const Derivative<1, 2, ReducedDims> amin_grad{
-    "AminBackward0", {"self"}, {amax_amin_backward}, {{{"self"}, {"result"}}}};
+// The tangent of amax/amin: the mean of the tangents at the positions that attain the extremum
+// (PyTorch's rule, matching the gradient's even split among ties).
+template <class A>
+Tensor jvp_amax_amin(const A& j) {
+  const Dims& keep = j.attrs.keep_shape;
+  Tensor hit = to_dtype(eq(j.primal[0], reshape(j.out, keep)), j.out.dtype());
+  return reshape(sum_to(hit * j.tangent[0], keep) / sum_to(hit, keep), j.out.shape());
+}
+const auto amax_grad = with_jvp(
+    Derivative<1, 2, ReducedDims>{"AmaxBackward0", {"self"}, {amax_amin_backward}, {{{"self"}, {"result"}}}},
+    jvp_amax_amin);
+const auto amin_grad = with_jvp(
+    Derivative<1, 2, ReducedDims>{"AminBackward0", {"self"}, {amax_amin_backward}, {{{"self"}, {"result"}}}},
+    jvp_amax_amin);
 
 // One-hot of `idx` (keepdim shape) along `dim` of `shape`, as a constant of dtype dt.
 Tensor onehot_along(const Tensor& idx, int64_t dim, const Dims& shape, DType dt) {
@@ -448,15 +462,21 @@ Tensor arg_extreme(const Tensor& a, bool has_dim, int64_t dim, bool keepdim, boo
 }
 
 // d lse / dx = exp(x - lse)
-const Derivative<1, 2, KeepShape> logsumexp_grad{"LogsumexpBackward0",
-                                                 {"self"},
-                                                 {[](const auto& d) {
-                                                   const Tensor &x = d.saved[0], &result = d.saved[1];
-                                                   const Dims& keep = d.attrs.keep_shape;
-                                                   return exp(x - reshape(result, keep)) *
-                                                          unreduce(d.grad, keep, d.input_shape(0));
-                                                 }},
-                                                 {{{"self"}, {"result"}}}};
+const auto logsumexp_grad =
+    with_jvp(Derivative<1, 2, KeepShape>{"LogsumexpBackward0",
+                                         {"self"},
+                                         {[](const auto& d) {
+                                           const Tensor &x = d.saved[0], &result = d.saved[1];
+                                           const Dims& keep = d.attrs.keep_shape;
+                                           return exp(x - reshape(result, keep)) *
+                                                  unreduce(d.grad, keep, d.input_shape(0));
+                                         }},
+                                         {{{"self"}, {"result"}}}},
+             [](const auto& j) {
+               const Dims& keep = j.attrs.keep_shape;
+               Tensor w = exp(j.primal[0] - reshape(j.out, keep));
+               return reshape(sum_to(w * j.tangent[0], keep), j.out.shape());
+             });
 
 double reduced_count(const Tensor& a, const std::vector<int64_t>& rd) {
   double n = 1;
@@ -485,15 +505,22 @@ struct VarAttrs {
   double divisor = 1.0;  // n - correction, as is: the gradient divides by it even when <= 0, as PyTorch
 };
 // var = sum((x - mean)^2) / max(0, n - correction); d var / dx = 2 (x - mean) / (n - correction)
-const Derivative<1, 1, VarAttrs> var_grad{"VarBackward0",
-                                          {"self"},
-                                          {[](const auto& d) {
-                                            const Tensor& x = d.saved[0];
-                                            Tensor centered = sub(x, mean(x, d.attrs.dims, true));
-                                            Tensor g = unreduce(d.grad, d.attrs.keep_shape, x.shape());
-                                            return g * centered * (2.0 / d.attrs.divisor);
-                                          }},
-                                          {{{"self"}}}};
+const auto var_grad =
+    with_jvp(Derivative<1, 1, VarAttrs>{"VarBackward0",
+                                        {"self"},
+                                        {[](const auto& d) {
+                                          const Tensor& x = d.saved[0];
+                                          Tensor centered = sub(x, mean(x, d.attrs.dims, true));
+                                          Tensor g = unreduce(d.grad, d.attrs.keep_shape, x.shape());
+                                          return g * centered * (2.0 / d.attrs.divisor);
+                                        }},
+                                        {{{"self"}}}},
+             [](const auto& j) {
+               const Tensor& x = j.primal[0];
+               Tensor centered = sub(x, mean(x, j.attrs.dims, true));
+               return reshape(sum_to(centered * j.tangent[0], j.attrs.keep_shape), j.out.shape()) *
+                      (2.0 / j.attrs.divisor);
+             });
 }  // namespace
 
 Tensor var(const Tensor& a, const std::vector<int64_t>& dims, double correction, bool keepdim) {

@@ -21,8 +21,11 @@ from chainrule._core import (  # noqa: E402
     float16,
     float32,
     float64,
+    int8,
+    int16,
     int32,
     int64,
+    uint8,
 )
 
 # Every public function of the engine (add, exp, sum, matmul, cat, ...) is a chainrule function.
@@ -66,7 +69,9 @@ from chainrule.autograd.grad_mode import (  # noqa: E402
     set_grad_enabled,
 )
 from chainrule import autograd  # noqa: E402
+from chainrule.autograd.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled  # noqa: E402
 from chainrule import backends, linalg, nn, optim, utils  # noqa: E402
+from chainrule import viz  # noqa: E402
 from chainrule.serialization import load, save  # noqa: E402
 from chainrule._config import show_config, __version__  # noqa: E402
 # isort: on
@@ -76,6 +81,7 @@ double = float64
 long = int64
 half = float16
 int = int32
+short = int16
 
 __all__ = [
     # Exceptions: each also subclasses RuntimeError, so PyTorch-style `except RuntimeError` works.
@@ -90,6 +96,10 @@ __all__ = [
     "float64",
     "int64",
     "int32",
+    "int16",
+    "int8",
+    "uint8",
+    "short",
     "float16",
     "bfloat16",
     "bool",
@@ -130,6 +140,7 @@ __all__ = [
     "show_config",
     "__version__",
 ]
+__all__ += ["is_anomaly_enabled", "is_anomaly_check_nan_enabled", "viz"]
 __all__ += _CORE_FUNCTIONS
 __all__ += _creation_all
 __all__ += _compose_all

@@ -65,7 +65,13 @@ _BFLOAT16_INFO = {
     "smallest_normal": 2.0**-126,
     "resolution": 0.01,
 }
-_INT_NP: dict[str, Any] = {"int64": np.int64, "int32": np.int32}
+_INT_NP: dict[str, Any] = {
+    "int64": np.int64,
+    "int32": np.int32,
+    "int16": np.int16,
+    "int8": np.int8,
+    "uint8": np.uint8,
+}
 
 
 class finfo:

@@ -1,8 +1,9 @@
-"""Ops on int32, float16 and bfloat16 tensors (Note [Storage dtypes] in ``csrc/core/dtype.h``).
+"""Ops on int32, int16, int8, uint8, float16 and bfloat16 tensors (Note [Storage dtypes] in
+``csrc/core/dtype.h``).
 
 Tensors hold these dtypes (4 or 2 bytes an element), and conversions, copies, fills and the views
 whose gradient is a view too run on them as they are. Every other op computes in the storage
-dtype's compute dtype (int64 for int32, float32 for float16 and bfloat16): :func:`install` puts
+dtype's compute dtype (int64 for the narrow integers, float32 for float16 and bfloat16): :func:`install` puts
 each engine function and Tensor method behind a check (``_core._wrap_storage``) that sends a call
 with such an operand to :func:`_call`, which converts those operands with ``Tensor.to`` (so that
 gradients flow back in the tensor's own dtype), runs the op, and rounds the result back to the
@@ -17,7 +18,7 @@ Differences from PyTorch that follow from this design:
   ``t[i] = v`` and the in-place methods of ``t`` itself do change ``t``);
 - an in-place op on such a tensor computes out of place and copies the result back, so it costs a
   conversion of the whole tensor;
-- integer ops on int32 wrap around at the int64 range before being narrowed to int32;
+- integer ops on the narrow integers wrap around at the int64 range before being narrowed;
 - the ``grad_fn`` of such a result is the rounding conversion (``ToCopyBackward0``), not the op's
   own node (``AddBackward0``); gradients are the same;
 - ops that PyTorch refuses for mixed dtypes (``matmul`` of float16 with float32) promote instead;
@@ -34,7 +35,9 @@ from chainrule import _core
 _INT32 = _core.int32
 _F16 = _core.float16
 _BF16 = _core.bfloat16
-_COMPUTE = {_INT32: _core.int64, _F16: _core.float32, _BF16: _core.float32}
+_NARROW_INTS = (_INT32, _core.int16, _core.int8, _core.uint8)
+_COMPUTE = {_F16: _core.float32, _BF16: _core.float32}
+_COMPUTE.update({d: _core.int64 for d in _NARROW_INTS})
 _Tensor = _core.Tensor
 
 # Ops that run on the storage dtypes as they are: conversions, copies, attributes, and views whose
@@ -233,24 +236,27 @@ _INDEX_FIELDS = ("indices", "inverse_indices", "counts")
 def _rank(d: Any) -> int:
     return {
         _core.bool: 0,
-        _INT32: 1,
-        _core.int64: 2,
-        _F16: 3,
-        _BF16: 3,
-        _core.float32: 4,
-        _core.float64: 5,
+        _core.uint8: 1,
+        _core.int8: 1,
+        _core.int16: 2,
+        _INT32: 3,
+        _core.int64: 4,
+        _F16: 5,
+        _BF16: 5,
+        _core.float32: 6,
+        _core.float64: 7,
     }[d]
 
 
 def promote_types(type1: Any, type2: Any) -> Any:
-    """torch.promote_types: bool < int32 < int64 < float16, bfloat16 < float32 < float64, and
-    float16 with bfloat16 gives float32."""
+    """torch.promote_types: bool < uint8, int8 < int16 < int32 < int64 < float16, bfloat16 <
+    float32 < float64; float16 with bfloat16 gives float32 and uint8 with int8 gives int16."""
     a, b = type1, type2
     if a is b:
         return a
     ra, rb = _rank(a), _rank(b)
     if ra == rb:
-        return _core.float32
+        return _core.int16 if ra == 1 else _core.float32
     return a if ra > rb else b
 
 
@@ -336,7 +342,7 @@ def _round_back(r: Any, target: Any) -> Any:
     if isinstance(r, tuple) and hasattr(r, "_fields"):
         return type(r)(
             *(
-                x if target is _INT32 and f in _INDEX_FIELDS else _round_back(x, target)
+                x if target in _NARROW_INTS and f in _INDEX_FIELDS else _round_back(x, target)
                 for f, x in zip(r._fields, r, strict=True)
             )
         )
@@ -364,7 +370,7 @@ def _target(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         d = first.dtype if first is not None else None
     else:
         d = _result_type(*args, *(v for v in kwargs.values() if isinstance(v, _Tensor)))
-    if d is _INT32 and name in _INT64_RESULT:
+    if d in _NARROW_INTS and name in _INT64_RESULT:
         return None
     return d if d in _COMPUTE else None
 

@@ -6,13 +6,16 @@ the forward and write their backward with chainrule ops (so gradients of gradien
     inv:   Y = A^-1,        dA = -Y^T G Y^T
     solve: X = A^-1 B,      dB = A^-T G,   dA = -dB X^T
     det:   d = det(A),      dA = g d A^-T
+    svd:   A = U S V^T,     dA = U [J S + S K + diag(gS)] V^T + the parts of gU, gV outside
+                            span(U), span(V) (J, K: the skew parts of U^T gU, V^T gV over
+                            S_k^2 - S_j^2; see _Svd.backward)
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -33,6 +36,8 @@ __all__ = [
     "multi_dot",
     "diagonal",
     "cross",
+    "svd",
+    "svdvals",
 ]
 
 
@@ -172,6 +177,94 @@ class _Det(Function):
     def backward(ctx: FunctionCtx, g: Tensor) -> Tensor:
         A, d = ctx.saved_tensors
         return (g * d).unsqueeze(-1).unsqueeze(-1) * inv(A).mT
+
+
+class _SvdResult(NamedTuple):
+    """What linalg.svd returns, like torch.return_types.linalg_svd."""
+
+    U: Tensor
+    S: Tensor
+    Vh: Tensor
+
+
+_SvdResult.__name__ = _SvdResult.__qualname__ = "linalg_svd"
+_SvdResult.__module__ = "chainrule.return_types"
+
+
+class _Svd(Function):
+    """Reduced SVD (U: m x k, S: k, Vh: k x n, k = min(m, n)) of each matrix in A."""
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, A: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        a = np.asarray(A.detach())
+        try:
+            u, s, vh = np.linalg.svd(a, full_matrices=False)
+        except np.linalg.LinAlgError as e:
+            raise LinAlgError(f"linalg.svd: the algorithm failed to converge ({e})") from None
+        dt = A.dtype
+        U, S, Vh = (_core._tensor(np.ascontiguousarray(x).astype(a.dtype), dtype=dt) for x in (u, s, vh))
+        ctx.save_for_backward(U, S, Vh)
+        return U, S, Vh
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, gU: Tensor | None, gS: Tensor | None, gVh: Tensor | None) -> Tensor:
+        U, S, Vh = ctx.saved_tensors
+        m, n, k = U.shape[-2], Vh.shape[-1], S.shape[-1]
+        if gU is None and gVh is None:
+            assert gS is not None  # backward runs only when some output has a gradient
+            return (U * gS.unsqueeze(-2)) @ Vh
+        V = Vh.mT
+        gU = _core.zeros_like(U) if gU is None else gU
+        gV = _core.zeros_like(V) if gVh is None else gVh.mT
+        s_row = S.unsqueeze(-2)  # (.., 1, k)
+        # E[j, l] = S_l^2 - S_j^2 off the diagonal (1 on it, where the skew parts are zero)
+        eye = _core.eye(k, dtype=S.dtype)
+        E = (s_row * s_row - (S * S).unsqueeze(-1)) + eye
+        UtgU, VtgV = U.mT @ gU, V.mT @ gV
+        J = (UtgU - UtgU.mT) / E
+        K = (VtgV - VtgV.mT) / E
+        inner = J * s_row + S.unsqueeze(-1) * K
+        if gS is not None:
+            inner = inner + _core.diag_embed(gS)
+        gA = U @ inner @ Vh
+        if m > k:
+            gA = gA + ((gU - U @ UtgU) / s_row) @ Vh
+        if n > k:
+            gA = gA + U @ ((gV - V @ VtgV) / s_row).mT
+        return gA
+
+
+def svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = None) -> Any:
+    """(U, S, Vh) with A = U diag(S) Vh, singular values in descending order (torch.linalg.svd).
+
+    With ``full_matrices`` (the default) U and Vh are square, completed with orthonormal columns
+    that gradients ignore (as PyTorch's: only the first min(m, n) columns are defined up to sign).
+    Signs follow LAPACK and may differ from another library's; U S Vh and S do not."""
+    if A.dim() < 2:
+        raise ShapeError(f"linalg.svd: the input must have at least 2 dimensions, got {A.dim()}")
+    if not A.is_floating_point():
+        raise DTypeError(f"linalg.svd: expected a floating point tensor, got {A.dtype}")
+    U, S, Vh = _Svd.apply(A)
+    if full_matrices:
+        m, n = A.shape[-2], A.shape[-1]
+        k = min(m, n)
+        if m > k or n > k:
+            a = np.asarray(A.detach())
+            u_full, _, vh_full = np.linalg.svd(a, full_matrices=True)
+            if m > k:
+                extra = _core._tensor(np.ascontiguousarray(u_full[..., :, k:]).astype(a.dtype), dtype=A.dtype)
+                U = _core.cat([U, extra], -1)
+            if n > k:
+                extra = _core._tensor(
+                    np.ascontiguousarray(vh_full[..., k:, :]).astype(a.dtype), dtype=A.dtype
+                )
+                Vh = _core.cat([Vh, extra], -2)
+    return _SvdResult(U, S, Vh)
+
+
+def svdvals(A: Tensor, *, driver: str | None = None) -> Tensor:
+    """The singular values of each matrix in A, in descending order (differentiable)."""
+    return svd(A, full_matrices=False)[1]
 
 
 def inv(A: Tensor) -> Tensor:

@@ -44,6 +44,9 @@ _DTYPES: dict[str, np.dtype[Any]] = {
     "BOOL": np.dtype("?"),
     "F16": np.dtype("<f2"),
     "I32": np.dtype("<i4"),
+    "I16": np.dtype("<i2"),
+    "I8": np.dtype("i1"),
+    "U8": np.dtype("u1"),
     "BF16": np.dtype("<u2"),  # bfloat16 has no NumPy type: its bits, the top half of a float32
 }
 _CODES = {
@@ -53,6 +56,9 @@ _CODES = {
     _core.bool: "BOOL",
     _core.float16: "F16",
     _core.int32: "I32",
+    _core.int16: "I16",
+    _core.int8: "I8",
+    _core.uint8: "U8",
     _core.bfloat16: "BF16",
 }
 _META_KEY = "chainrule"

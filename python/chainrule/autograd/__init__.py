@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING, Any, Union
 from chainrule import _core
 from chainrule._core import Tensor
 from chainrule._missing import module_getattr as _module_getattr
-from chainrule.autograd import forward_ad, function, functional, graph
+from chainrule.autograd import anomaly_mode, forward_ad, function, functional, graph
+from chainrule.autograd.anomaly_mode import (
+    detect_anomaly,
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+    set_detect_anomaly,
+)
 from chainrule.autograd.function import Function, FunctionCtx, once_differentiable
 from chainrule.autograd.grad_mode import (
     enable_grad,
@@ -49,6 +55,11 @@ __all__ = [
     "inference_mode",
     "is_inference_mode_enabled",
     "functional",
+    "anomaly_mode",
+    "detect_anomaly",
+    "set_detect_anomaly",
+    "is_anomaly_enabled",
+    "is_anomaly_check_nan_enabled",
 ]
 
 _TensorOrTensors = Union[Tensor, Sequence[Tensor]]

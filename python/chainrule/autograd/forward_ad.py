@@ -5,11 +5,12 @@
         y = f(x)
         jvp = fwAD.unpack_dual(y).tangent
 
-Tangents are computed from the recorded reverse-mode graph with the double-backward trick: for
-the duals x_i that y depends on, J_i t_i summed over i is the gradient, with respect to a dummy
-output gradient u, of sum_i <J_i^T u, t_i>. Each op's derivative therefore comes from its entry in
-the derivatives table (its reverse formula, differentiated once more); no separate forward rules
-exist to drift from the backward ones. The cost is two backward passes per ``unpack_dual``.
+Every op run inside the level computes its output's tangent as it runs (Note [Forward AD] in
+``csrc/core/forward_ad.h``): by the JVP rule its entry in the derivatives table declares
+(elementwise ops, reductions, matmul, activations, softmax), or, for ops without one, by
+differentiating that op's backward formula once more. Tangents carry no history, and ops run
+with grad mode off (``no_grad``) do not propagate them. A dual is a differentiable view of its
+primal, so reverse mode still works through it.
 """
 
 from __future__ import annotations
@@ -28,8 +29,7 @@ __all__ = [
     "exit_dual_level",
 ]
 
-# One entry per open level: the duals made at that level, as (dual, tangent) pairs.
-_levels: list[list[tuple[Tensor, Tensor]]] = []
+_open = [False]
 
 
 class UnpackedDualTensor(NamedTuple):
@@ -41,17 +41,19 @@ class UnpackedDualTensor(NamedTuple):
 
 def enter_dual_level() -> int:
     """Opens a new level (dual_level does this for a with-block) and returns its index."""
-    if _levels:
-        raise ArgumentError("forward_ad: nested dual levels are not supported (as in PyTorch)")
-    _levels.append([])
-    return len(_levels) - 1
+    if _open[0]:
+        raise ArgumentError("forward_ad: nested dual levels are not supported")
+    _core._fw_enter_level()
+    _open[0] = True
+    return 0
 
 
 def exit_dual_level(*, level: int | None = None) -> None:
-    """Closes the current level: its duals lose their tangents."""
-    if not _levels:
+    """Closes the current level: every tangent computed in it is dropped."""
+    if not _open[0]:
         raise ArgumentError("forward_ad: no dual level is open")
-    _levels.pop()
+    _core._fw_exit_level()
+    _open[0] = False
 
 
 class dual_level:
@@ -67,7 +69,7 @@ class dual_level:
 def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> Tensor:
     """A tensor equal to ``tensor`` that carries ``tangent`` (same shape, floating) through the
     ops applied to it inside the current dual level."""
-    if not _levels:
+    if not _open[0]:
         raise ArgumentError("make_dual: must be called inside a forward_ad.dual_level() block")
     if not isinstance(tensor, Tensor) or not isinstance(tangent, Tensor):
         raise TypeError("make_dual: expected tensors for the primal and the tangent")
@@ -79,38 +81,18 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
             f"{tuple(tensor.shape)}"
         )
     with _core_enable_grad():
-        dual = tensor.view_as(tensor) if tensor.requires_grad else tensor.detach().requires_grad_(True)
-    _levels[-1].append((dual, tangent.detach().to(tensor.dtype)))
+        base = tensor if tensor.requires_grad else tensor.detach().requires_grad_(True)
+        dual = base.view_as(base)
+    _core._fw_set_tangent(dual, tangent.detach().to(tensor.dtype))
     return dual
 
 
 def unpack_dual(tensor: Tensor, *, level: int | None = None) -> UnpackedDualTensor:
     """(primal, tangent) of ``tensor``: its tangent is the directional derivative along the
     tangents of the duals it was computed from (None when it depends on none)."""
-    if not _levels or not isinstance(tensor, Tensor):
+    if not _open[0] or not isinstance(tensor, Tensor) or tensor.grad_fn is None:
         return UnpackedDualTensor(tensor, None)
-    duals = _levels[-1]
-    for d, t in duals:
-        if d is tensor:
-            return UnpackedDualTensor(tensor, t)
-    if not tensor.requires_grad or not tensor.is_floating_point() or not duals:
-        return UnpackedDualTensor(tensor, None)
-    from chainrule.autograd import grad
-
-    with _core_enable_grad():
-        u = _core.zeros_like(tensor, requires_grad=True)
-        vjps = grad([tensor], [d for d, _ in duals], [u], create_graph=True, allow_unused=True)
-        terms = [(g * t).sum() for g, (_, t) in zip(vjps, duals) if g is not None]
-        if not terms:
-            return UnpackedDualTensor(tensor, None)
-        total = terms[0]
-        for term in terms[1:]:
-            total = total + term
-        if not total.requires_grad:  # linear in u with no path: the tangent is zero
-            return UnpackedDualTensor(tensor, _core.zeros_like(tensor))
-        (jvp,) = grad([total], [u], allow_unused=True)
-    tangent = _core.zeros_like(tensor) if jvp is None else jvp.detach()
-    return UnpackedDualTensor(tensor, tangent)
+    return UnpackedDualTensor(tensor, _core._fw_tangent(tensor))
 
 
 class _core_enable_grad:

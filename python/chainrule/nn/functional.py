@@ -2022,3 +2022,12 @@ def scaled_dot_product_attention(
 from chainrule.nn._attention import multi_head_attention_forward as multi_head_attention_forward  # noqa: E402
 
 __all__ += ["scaled_dot_product_attention", "multi_head_attention_forward"]
+
+from chainrule.nn._conv_functional import *  # noqa: E402, F403 - convolution and pooling
+from chainrule.nn._conv_functional import __all__ as _conv_all  # noqa: E402
+
+__all__ += _conv_all
+
+from chainrule.nn._composite_names import name_composites as _name_composites  # noqa: E402
+
+_name_composites(globals())  # PyTorch's grad_fn names for composites (MseLossBackward0, ...)

@@ -1,5 +1,6 @@
-"""Utilities for training loops: data loading (chainrule.utils.data)."""
+"""Utilities for training loops: data loading (chainrule.utils.data), gradient-flow diagnostics
+(chainrule.utils.gradflow)."""
 
-from chainrule.utils import data
+from chainrule.utils import data, gradflow
 
-__all__ = ["data"]
+__all__ = ["data", "gradflow"]
