@@ -251,6 +251,21 @@ def test_double_backward():
         np.testing.assert_allclose(a.detach().numpy(), b.numpy(), rtol=1e-12, atol=1e-14)
 
 
+def test_forward_mode_jvp_matches_finite_differences():
+    import chainrule.autograd.forward_ad as fwAD
+
+    q, k, v = (cr.tensor(a) for a in _arrays((2, 5, 3), (2, 6, 3), (2, 6, 4)))
+    tangent = cr.tensor(rng.standard_normal((2, 5, 3)))
+    mask = cr.tensor(rng.random((5, 6)) < 0.7)
+    with fwAD.dual_level():
+        out = F.scaled_dot_product_attention(fwAD.make_dual(q, tangent), k, v, attn_mask=mask)
+        jvp = fwAD.unpack_dual(out).tangent.numpy()
+    eps = 1e-6
+    plus = F.scaled_dot_product_attention(q + eps * tangent, k, v, attn_mask=mask)
+    minus = F.scaled_dot_product_attention(q - eps * tangent, k, v, attn_mask=mask)
+    np.testing.assert_allclose(jvp, (plus - minus).numpy() / (2 * eps), atol=1e-7)
+
+
 def test_no_grad_records_nothing():
     q, k, v = _leaves(*_arrays((1, 3, 2), (1, 3, 2), (1, 3, 2)))
     with cr.no_grad():
