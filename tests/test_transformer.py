@@ -179,7 +179,7 @@ def test_mha_errors():
         nn.MultiheadAttention(0, 2)
     m = nn.MultiheadAttention(8, 2)
     x = cr.randn(4, 2, 8)
-    with pytest.raises(cr.ShapeError, match="embedding dimension of 8"):
+    with pytest.raises(cr.ShapeError, match="MultiheadAttention: was expecting embedding dimension of 8"):
         m(cr.randn(4, 2, 6), x, x)
     with pytest.raises(cr.ShapeError, match="2D attn_mask"):
         m(x, x, x, attn_mask=cr.zeros(3, 4))

@@ -9,13 +9,21 @@ computed explicitly (softmax of the scaled scores) so that they can be returned.
 
 from __future__ import annotations
 
+import contextvars
 import math
 
 import chainrule as cr
 from chainrule import _core
 from chainrule._core import ArgumentError, DTypeError, ShapeError, Tensor
 
-_NAME = "multi_head_attention_forward"
+# The name error messages start with: the function's, or the layer's while a layer calls it.
+_CALLER: contextvars.ContextVar[str] = contextvars.ContextVar(
+    "mha_caller", default="multi_head_attention_forward"
+)
+
+
+def _op() -> str:
+    return _CALLER.get()
 
 
 def _shape(t: Tensor) -> tuple[int, ...]:
@@ -31,11 +39,11 @@ def _canonical_mask(mask: Tensor | None, name: str, dtype: _core.dtype) -> Tenso
     if mask is None:
         return None
     if not isinstance(mask, Tensor):
-        raise DTypeError(f"{_NAME}: {name} must be a Tensor or None, got {type(mask).__name__}")
+        raise DTypeError(f"{_op()}: {name} must be a Tensor or None, got {type(mask).__name__}")
     if mask.dtype == _core.bool:
         return cr.zeros(_shape(mask), dtype=dtype).masked_fill(mask, float("-inf"))
     if not _is_float(mask):
-        raise DTypeError(f"{_NAME}: only bool and floating types of {name} are supported, got {mask.dtype}")
+        raise DTypeError(f"{_op()}: only bool and floating types of {name} are supported, got {mask.dtype}")
     return mask
 
 
@@ -52,48 +60,48 @@ def _check_shapes(
     if query.dim() == 3:
         if key.dim() != 3 or value.dim() != 3:
             raise ShapeError(
-                f"{_NAME}: for batched (3-D) query, expected key and value to be 3-D, got key of shape {ks} "
+                f"{_op()}: for batched (3-D) query, expected key and value to be 3-D, got key of shape {ks} "
                 f"and value of shape {vs}"
             )
         if key_padding_mask is not None and key_padding_mask.dim() != 2:
             raise ShapeError(
-                f"{_NAME}: for batched (3-D) query, expected key_padding_mask to be None or 2-D "
+                f"{_op()}: for batched (3-D) query, expected key_padding_mask to be None or 2-D "
                 "(N, S), got shape "
                 f"{_shape(key_padding_mask)}"
             )
         if attn_mask is not None and attn_mask.dim() not in (2, 3):
             raise ShapeError(
-                f"{_NAME}: for batched (3-D) query, expected attn_mask to be None, 2-D (L, S) or 3-D "
+                f"{_op()}: for batched (3-D) query, expected attn_mask to be None, 2-D (L, S) or 3-D "
                 f"(N * num_heads, L, S), got shape {_shape(attn_mask)}"
             )
         return True
     if query.dim() == 2:
         if key.dim() != 2 or value.dim() != 2:
             raise ShapeError(
-                f"{_NAME}: for unbatched (2-D) query, expected key and value to be 2-D, got key of "
+                f"{_op()}: for unbatched (2-D) query, expected key and value to be 2-D, got key of "
                 f"shape {ks} "
                 f"and value of shape {vs}"
             )
         if key_padding_mask is not None and key_padding_mask.dim() != 1:
             raise ShapeError(
-                f"{_NAME}: for unbatched (2-D) query, expected key_padding_mask to be None or 1-D "
+                f"{_op()}: for unbatched (2-D) query, expected key_padding_mask to be None or 1-D "
                 "(S,), got shape "
                 f"{_shape(key_padding_mask)}"
             )
         if attn_mask is not None:
             if attn_mask.dim() not in (2, 3):
                 raise ShapeError(
-                    f"{_NAME}: for unbatched (2-D) query, expected attn_mask to be None, 2-D or "
+                    f"{_op()}: for unbatched (2-D) query, expected attn_mask to be None, 2-D or "
                     "3-D, got shape "
                     f"{_shape(attn_mask)}"
                 )
             if attn_mask.dim() == 3:
                 want = (num_heads, qs[0], ks[0])
                 if _shape(attn_mask) != want:
-                    raise ShapeError(f"{_NAME}: expected attn_mask of shape {want}, got {_shape(attn_mask)}")
+                    raise ShapeError(f"{_op()}: expected attn_mask of shape {want}, got {_shape(attn_mask)}")
         return False
     raise ShapeError(
-        f"{_NAME}: query should be unbatched 2-D (L, E) or batched 3-D (L, N, E), got shape {qs}"
+        f"{_op()}: query should be unbatched 2-D (L, E) or batched 3-D (L, N, E), got shape {qs}"
     )
 
 
@@ -136,7 +144,7 @@ def multi_head_attention_forward(
 
     for name, t in (("query", query), ("key", key), ("value", value)):
         if not isinstance(t, Tensor):
-            raise DTypeError(f"{_NAME}: {name} must be a Tensor, got {type(t).__name__}")
+            raise DTypeError(f"{_op()}: {name} must be a Tensor, got {type(t).__name__}")
     is_batched = _check_shapes(query, key, value, key_padding_mask, attn_mask, num_heads)
     if not is_batched:
         query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
@@ -146,30 +154,30 @@ def multi_head_attention_forward(
     src_len = key.shape[0]
     if embed_dim != embed_dim_to_check:
         raise ShapeError(
-            f"{_NAME}: was expecting embedding dimension of {embed_dim_to_check}, but got query of shape "
+            f"{_op()}: was expecting embedding dimension of {embed_dim_to_check}, but got query of shape "
             f"{_shape(query)}"
         )
     if num_heads <= 0 or embed_dim % num_heads != 0:
-        raise ArgumentError(f"{_NAME}: embed_dim {embed_dim} not divisible by num_heads {num_heads}")
+        raise ArgumentError(f"{_op()}: embed_dim {embed_dim} not divisible by num_heads {num_heads}")
     head_dim = embed_dim // num_heads
     if use_separate_proj_weight:
         if _shape(key)[:2] != _shape(value)[:2]:
             raise ShapeError(
-                f"{_NAME}: key's sequence and batch dims {_shape(key)[:2]} do not match value's "
+                f"{_op()}: key's sequence and batch dims {_shape(key)[:2]} do not match value's "
                 f"{_shape(value)[:2]}"
             )
     elif _shape(key) != _shape(value):
-        raise ShapeError(f"{_NAME}: key shape {_shape(key)} does not match value shape {_shape(value)}")
+        raise ShapeError(f"{_op()}: key shape {_shape(key)} does not match value shape {_shape(value)}")
     if key.shape[1] != bsz:
         raise ShapeError(
-            f"{_NAME}: query (L, N, E) of shape {_shape(query)} and key (S, N, E) of shape {_shape(key)} "
+            f"{_op()}: query (L, N, E) of shape {_shape(query)} and key (S, N, E) of shape {_shape(key)} "
             "have different batch sizes"
         )
 
     key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask", query.dtype)
     if is_causal and attn_mask is None:
         raise ArgumentError(
-            f"{_NAME}: need attn_mask if specifying the is_causal hint; you may use the Transformer "
+            f"{_op()}: need attn_mask if specifying the is_causal hint; you may use the Transformer "
             "module method `generate_square_subsequent_mask` to create this mask"
         )
     if is_causal and key_padding_mask is None and not need_weights:
@@ -182,7 +190,7 @@ def multi_head_attention_forward(
     # in-projection
     if not use_separate_proj_weight:
         if in_proj_weight is None:
-            raise ArgumentError(f"{_NAME}: use_separate_proj_weight is False but in_proj_weight is None")
+            raise ArgumentError(f"{_op()}: use_separate_proj_weight is False but in_proj_weight is None")
         w_q, w_k, w_v = in_proj_weight.chunk(3)
         b_q = b_k = b_v = None
         if in_proj_bias is not None:
@@ -196,7 +204,7 @@ def multi_head_attention_forward(
     else:
         if q_proj_weight is None or k_proj_weight is None or v_proj_weight is None:
             raise ArgumentError(
-                f"{_NAME}: use_separate_proj_weight is True but q_proj_weight, k_proj_weight or "
+                f"{_op()}: use_separate_proj_weight is True but q_proj_weight, k_proj_weight or "
                 "v_proj_weight "
                 "is None"
             )
@@ -211,7 +219,7 @@ def multi_head_attention_forward(
         if attn_mask.dim() == 2:
             if _shape(attn_mask) != (tgt_len, src_len):
                 raise ShapeError(
-                    f"{_NAME}: the shape of the 2D attn_mask is {_shape(attn_mask)}, but should be "
+                    f"{_op()}: the shape of the 2D attn_mask is {_shape(attn_mask)}, but should be "
                     f"{(tgt_len, src_len)}"
                 )
             attn_mask = attn_mask.unsqueeze(0)
@@ -219,12 +227,12 @@ def multi_head_attention_forward(
             want = (bsz * num_heads, tgt_len, src_len)
             if _shape(attn_mask) != want:
                 raise ShapeError(
-                    f"{_NAME}: the shape of the 3D attn_mask is {_shape(attn_mask)}, but should be {want}"
+                    f"{_op()}: the shape of the 3D attn_mask is {_shape(attn_mask)}, but should be {want}"
                 )
 
     if bias_k is not None and bias_v is not None:
         if static_k is not None or static_v is not None:
-            raise ArgumentError(f"{_NAME}: bias cannot be added to static key/value")
+            raise ArgumentError(f"{_op()}: bias cannot be added to static key/value")
         k = cr.cat([k, bias_k.repeat(1, bsz, 1)])
         v = cr.cat([v, bias_v.repeat(1, bsz, 1)])
         if attn_mask is not None:
@@ -232,7 +240,7 @@ def multi_head_attention_forward(
         if key_padding_mask is not None:
             key_padding_mask = _pad_last(key_padding_mask)
     elif (bias_k is None) != (bias_v is None):
-        raise ArgumentError(f"{_NAME}: bias_k and bias_v must both be given or both be None")
+        raise ArgumentError(f"{_op()}: bias_k and bias_v must both be given or both be None")
 
     # heads, batch first: (N * H, L, head_dim)
     q = q.reshape(tgt_len, bsz * num_heads, head_dim).transpose(0, 1)
@@ -241,7 +249,7 @@ def multi_head_attention_forward(
     else:
         if _shape(static_k)[0] != bsz * num_heads or _shape(static_k)[2] != head_dim:
             raise ShapeError(
-                f"{_NAME}: expected static_k of shape ({bsz * num_heads}, S, {head_dim}), got "
+                f"{_op()}: expected static_k of shape ({bsz * num_heads}, S, {head_dim}), got "
                 f"{_shape(static_k)}"
             )
         k = static_k
@@ -250,7 +258,7 @@ def multi_head_attention_forward(
     else:
         if _shape(static_v)[0] != bsz * num_heads or _shape(static_v)[2] != head_dim:
             raise ShapeError(
-                f"{_NAME}: expected static_v of shape ({bsz * num_heads}, S, {head_dim}), got "
+                f"{_op()}: expected static_v of shape ({bsz * num_heads}, S, {head_dim}), got "
                 f"{_shape(static_v)}"
             )
         v = static_v
@@ -268,7 +276,7 @@ def multi_head_attention_forward(
     if key_padding_mask is not None:
         if _shape(key_padding_mask) != (bsz, src_len):
             raise ShapeError(
-                f"{_NAME}: expected key_padding_mask of shape {(bsz, src_len)} (N, S), got "
+                f"{_op()}: expected key_padding_mask of shape {(bsz, src_len)} (N, S), got "
                 f"{_shape(key_padding_mask)}"
             )
         kpm = key_padding_mask.reshape(bsz, 1, 1, src_len).expand(bsz, num_heads, 1, src_len)
