@@ -2113,6 +2113,22 @@ def _err_bucketize(op, make):
     yield E("2d_boundaries", ValueError, "1-D", make(3), make(1, 3))
 
 
+def _sdpa_samples(op, make):
+    yield S("plain", make(2, 3, 4), make(2, 5, 4), make(2, 5, 3))
+    yield S("causal_scale", make(1, 2, 4, 3), make(1, 2, 4, 3), make(1, 2, 4, 2), is_causal=True, scale=0.5)
+    yield S("bool_mask", make(2, 3, 4), make(2, 4, 4), make(2, 4, 2), make.mask(3, 4))
+    yield S("float_mask", make(2, 3, 2), make(2, 5, 2), make(2, 5, 2), make(3, 5))
+    yield S("broadcast_batch", make(2, 1, 3, 2), make(4, 2), make(4, 3))
+    yield S("transposed", make(2, 3, 4, nc="T"), make(2, 4, 4), make(2, 4, 3, nc="step"))
+    yield S("gqa", make(1, 4, 3, 2), make(1, 2, 3, 2), make(1, 2, 3, 2), enable_gqa=True)
+
+
+def _err_sdpa(op, make):
+    yield E("e_mismatch", ValueError, "last dim E", make(2, 3, 4), make(2, 5, 3), make(2, 5, 3))
+    yield E("s_mismatch", ValueError, "same length S", make(2, 3, 4), make(2, 5, 4), make(2, 4, 3))
+    yield E("mask_shape", ValueError, "attn_mask", make(2, 3, 4), make(2, 5, 4), make(2, 5, 3), make(4, 5))
+
+
 OP_DB: list[OpInfo] = [
     # ---- elementwise, one input ----
     _unary_row("abs", FMI, dtypes=NUMERIC, rule=same, aliases=("absolute",), operator=abs),
@@ -2957,6 +2973,13 @@ OP_DB: list[OpInfo] = [
         supports_grad=False,
         error_inputs=_err_bucketize,
     ),
+    OpInfo(
+        "_scaled_dot_product_attention",
+        F,
+        _sdpa_samples,
+        ref=_nn("scaled_dot_product_attention"),
+        error_inputs=_err_sdpa,
+    ),
 ]
 
 
@@ -3066,6 +3089,7 @@ NOT_OPS = frozenset(
 """.split()
 )
 INTERNAL_OPS = (
+    "_scaled_dot_product_attention",
     "_mse_loss",
     "_l1_loss",
     "_huber_loss",

@@ -4,7 +4,8 @@
 
 namespace crpy {
 void register_rnn(py::module_& m);
-void register_conv(OpRegistry& reg);  // register_conv.cpp
+void register_conv(OpRegistry& reg);       // register_conv.cpp
+void register_attention(OpRegistry& reg);  // register_attention.cpp
 }  // namespace crpy
 
 PYBIND11_MODULE(_core, m) {
@@ -29,6 +30,7 @@ PYBIND11_MODULE(_core, m) {
   crpy::register_nn(ops);
   crpy::register_norm(ops);
   crpy::register_conv(ops);
+  crpy::register_attention(ops);
   crpy::register_table(ops);
   // chainrule._core._op_registry(): [(name, variants, aliases)], for the tests' OpInfo table.
   py::list rows;

@@ -1986,7 +1986,16 @@ def scaled_dot_product_attention(
 
     ``attn_mask``: bool (True takes part) or floating (added to the scores), broadcast to (..., L, S);
     ``is_causal``: query i attends to keys 0..i (not with attn_mask); ``scale`` defaults to
-    1/sqrt(E); ``enable_gqa``: key/value may have fewer heads (dim -3) that query's heads share."""
+    1/sqrt(E); ``enable_gqa``: key/value may have fewer heads (dim -3) that query's heads share;
+    ``dropout_p``: attention weights are dropped with chainrule's generator (reproducible under
+    ``manual_seed``). One fused kernel (blocked, with an online softmax) that never holds the
+    (L, S) score matrix; rows whose keys are all masked give zeros, as PyTorch's CPU kernel."""
+    for name, t in (("query", query), ("key", key), ("value", value)):
+        if not isinstance(t, Tensor):
+            raise DTypeError(f"scaled_dot_product_attention: {name} must be a Tensor, got {type(t).__name__}")
+    if attn_mask is not None and not isinstance(attn_mask, Tensor):
+        got = type(attn_mask).__name__
+        raise DTypeError(f"scaled_dot_product_attention: attn_mask must be a Tensor or None, got {got}")
     if query.dim() < 2 or key.dim() < 2 or value.dim() < 2:
         raise ShapeError("scaled_dot_product_attention: query, key and value need at least 2 dims")
     if is_causal and attn_mask is not None:
@@ -1995,29 +2004,24 @@ def scaled_dot_product_attention(
         )
     if not 0.0 <= dropout_p <= 1.0:
         raise ArgumentError(f"scaled_dot_product_attention: dropout_p must be in [0, 1], got {dropout_p}")
-    if enable_gqa and query.dim() >= 3 and key.shape[-3] != query.shape[-3]:
-        groups = query.shape[-3] // key.shape[-3]
-        if groups * key.shape[-3] != query.shape[-3]:
+    if enable_gqa and query.dim() >= 3 and key.dim() >= 3 and key.shape[-3] != query.shape[-3]:
+        if key.shape[-3] == 0 or query.shape[-3] % key.shape[-3] != 0:
             raise ShapeError("scaled_dot_product_attention: query heads must be a multiple of key heads")
-        key = key.repeat_interleave(groups, dim=-3)
-        value = value.repeat_interleave(groups, dim=-3)
-    e = query.shape[-1]
-    s = (1.0 / math.sqrt(e)) if scale is None else float(scale)
-    scores = (query @ key.transpose(-2, -1)) * s
-    length, source = query.shape[-2], key.shape[-2]
-    if is_causal:
-        keep = _core.full((length, source), True, dtype=_core.bool).tril()
-        scores = scores.masked_fill(keep.logical_not(), float("-inf"))
-    elif attn_mask is not None:
-        if attn_mask.dtype == _core.bool:
-            scores = scores.masked_fill(attn_mask.logical_not(), float("-inf"))
-        else:
-            scores = scores + attn_mask
-    weights = softmax(scores, dim=-1)
-    if dropout_p > 0.0:
-        weights = dropout(weights, dropout_p, training=True)
-    return weights @ value
+    return _core._scaled_dot_product_attention(
+        query,
+        key,
+        value,
+        attn_mask,
+        float(dropout_p),
+        bool(is_causal),
+        None if scale is None else float(scale),
+        bool(enable_gqa),
+    )
 
+
+from chainrule.nn._attention import multi_head_attention_forward as multi_head_attention_forward  # noqa: E402
+
+__all__ += ["scaled_dot_product_attention", "multi_head_attention_forward"]
 
 from chainrule.nn._conv_functional import *  # noqa: E402, F403 - convolution and pooling
 from chainrule.nn._conv_functional import __all__ as _conv_all  # noqa: E402

@@ -236,3 +236,21 @@ __all__ = [
     "PoissonNLLLoss",
     "GaussianNLLLoss",
 ]
+
+from chainrule.nn.modules.attention import MultiheadAttention
+from chainrule.nn.modules.transformer import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
+
+__all__ += [
+    "MultiheadAttention",
+    "Transformer",
+    "TransformerEncoder",
+    "TransformerDecoder",
+    "TransformerEncoderLayer",
+    "TransformerDecoderLayer",
+]
