@@ -2581,6 +2581,12 @@ def _rnn_layer(mode: str, input: Tensor, hx: Tensor | None, cx: Tensor | None, w
     """
 def _run_backward(tensors: typing.Any, grad_tensors: typing.Any, keep_graph: builtins.bool, create_graph: builtins.bool, inputs: typing.Any, allow_unused: builtins.bool, accumulate: builtins.bool = False) -> tuple:
     ...
+def _scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None = None, dropout_p: typing.SupportsFloat | typing.SupportsIndex = 0.0, is_causal: builtins.bool = False, scale: typing.SupportsFloat | typing.SupportsIndex | None = None, enable_gqa: builtins.bool = False) -> Tensor:
+    """
+    _scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None, enable_gqa=False) -> Tensor
+    
+    Fused softmax(query @ key^T * scale + mask) @ value: a blocked kernel with an online softmax that never holds the (L, S) score matrix; the backward recomputes it.
+    """
 def _set_anomaly_enabled(enabled: builtins.bool, check_nan: builtins.bool = True) -> None:
     """
     Note [Anomaly mode]: turns anomaly detection on or off.

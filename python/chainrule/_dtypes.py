@@ -205,6 +205,10 @@ def _no_cuda(*args: Any, **kwargs: Any) -> Any:
     )
 
 
+def _no_accelerator(*args: Any, **kwargs: Any) -> Any:
+    raise ArgumentError("Cannot access accelerator device when none is available (chainrule runs on the CPU)")
+
+
 def _cuda_module() -> types.ModuleType:
     m = types.ModuleType("chainrule.cuda", "CPU-only answers to torch.cuda's queries.")
     m.is_available = lambda: False  # type: ignore[attr-defined]
@@ -215,7 +219,7 @@ def _cuda_module() -> types.ModuleType:
     m.manual_seed_all = lambda seed: None  # type: ignore[attr-defined]
     m.seed = lambda: None  # type: ignore[attr-defined]
     m.seed_all = lambda: None  # type: ignore[attr-defined]
-    m.synchronize = lambda device=None: None  # type: ignore[attr-defined]
+    m.synchronize = _no_cuda  # type: ignore[attr-defined]  # PyTorch without CUDA raises too
     m.empty_cache = lambda: None  # type: ignore[attr-defined]
     m.current_device = _no_cuda  # type: ignore[attr-defined]
     m.get_device_name = _no_cuda  # type: ignore[attr-defined]
@@ -233,7 +237,7 @@ def _accelerator_module() -> types.ModuleType:
     m.is_available = lambda: False  # type: ignore[attr-defined]
     m.device_count = lambda: 0  # type: ignore[attr-defined]
     m.current_accelerator = lambda check_available=False: None  # type: ignore[attr-defined]
-    m.synchronize = lambda device=None: None  # type: ignore[attr-defined]
+    m.synchronize = _no_accelerator  # type: ignore[attr-defined]
     return m
 
 
