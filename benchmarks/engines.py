@@ -788,3 +788,10 @@ IMPORT_MODULES = {
     "autograd": "autograd",
     "micrograd": "micrograd.nn",
 }
+
+# peer engines (benchmarks/peers.py): selectable with --engines, not part of the default comparison
+from benchmarks.peers import PEER_ENGINES, PEER_IMPORT_MODULES  # noqa: E402
+
+ENGINES.update(PEER_ENGINES)
+IMPORT_MODULES.update(PEER_IMPORT_MODULES)
+SELECTABLE = COMPARED + list(PEER_ENGINES)

@@ -33,6 +33,33 @@ def _cell(s):
     return str(s).replace("|", "\\|").replace("\n", " ")
 
 
+_STATUS_WORDS = ("unavailable", "failed")
+
+
+def clean_reason(reason):
+    """A reason with its status word once: 'unavailable: unavailable: x' -> 'unavailable: x'."""
+    s = str(reason or "").strip()
+    while True:
+        low = s.lower()
+        for w in _STATUS_WORDS:
+            head = w + ":"
+            if low.startswith(head) and s[len(head) :].strip().lower().startswith(_STATUS_WORDS):
+                s = s[len(head) :].strip()
+                break
+        else:
+            return s
+
+
+def status_text(status, reason):
+    """'unavailable (why)', or the reason alone where it already starts with a status word or 'n/a'."""
+    r = clean_reason(reason)
+    if not r:
+        return status
+    if r.lower().startswith(_STATUS_WORDS + ("n/a",)):
+        return r
+    return f"{status} ({r})"
+
+
 def ok_rows(wl):
     return [r for r in wl["rows"] if r["status"] == "ok" and "stats" in r]
 
@@ -58,7 +85,7 @@ def _why(results, workload, engine):
     r = find(results, workload, engine)
     if r is None:
         return f"{engine} not run"
-    return f"{engine}: {r.get('reason') or 'no timing'}"
+    return f"{engine}: {clean_reason(r.get('reason')) or 'no timing'}"
 
 
 # ---- checks ----------------------------------------------------------------------------------
@@ -229,6 +256,52 @@ def targets(results):
 
 
 # ---- markdown --------------------------------------------------------------------------------
+def ratio_table_md(results, ref="torch", width=110):
+    """One table: each engine's median per workload with its ratio to `ref`'s median (time / time)."""
+    names = [n for n in results["workloads"] if n != "import"]
+    if not names:
+        return []
+    head = ["engine"] + [f"{n} ({results['workloads'][n]['unit']})" for n in names]
+    labels = []
+    for n in names:
+        for r in results["workloads"][n]["rows"]:
+            key = (r["engine"], r.get("variant") if n != "branchy" else None)
+            if key not in labels:
+                labels.append(key)
+    lines = [
+        f"Median per step and, in brackets, the ratio to {ref}'s median from the same run "
+        f"(X / {ref} = 2x: X takes twice {ref}'s time; below 1x: faster).",
+        "",
+        "| " + " | ".join(head) + " |",
+        "|" + "---|" * len(head),
+    ]
+    for eng, variant in labels:
+        cells = [eng if variant is None else f"{eng} ({variant})"]
+        for n in names:
+            wl = results["workloads"][n]
+            if n == "branchy":
+                v0 = W.WORKLOADS["branchy"].variants[0]
+                row = find(results, n, eng, v0)
+                refm = median_s(results, n, ref, v0)
+            else:
+                row = next(
+                    (r for r in wl["rows"] if r["engine"] == eng and r.get("variant") == variant),
+                    None,
+                )
+                refm = median_s(results, n, ref)
+            if row is None:
+                cells.append("—")  # a configuration of an engine that could not run this workload
+            elif row["status"] == "ok" and "stats" in row:
+                ratio = f" ({row['stats']['median'] / refm:.3g}x)" if refm else ""
+                flag = " CHECK FAILED" if row.get("check_problems") else ""
+                cells.append(f"{_fmt(row['stats']['median_unit'])}{ratio}{flag}")
+            else:
+                text = status_text(row["status"], row.get("reason"))
+                cells.append(_cell(text if len(text) <= width else text[: width - 1] + "…"))
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
 def row_label(name, r):
     """Engine name, with the configuration for non-default rows (branchy's thread count is a column)."""
     if r.get("variant") is None or name == "branchy":
@@ -267,7 +340,7 @@ def workload_md(results, name, wl):
             cells = (
                 [r["engine"]]
                 + (["—"] if name == "branchy" else [])
-                + [_cell(r.get("reason") or r["status"])]
+                + [_cell(status_text(r["status"], r.get("reason")))]
                 + ["—"] * (len(head) - 2 - (name == "branchy"))
             )
             lines.append("| " + " | ".join(cells) + " |")
@@ -347,7 +420,9 @@ def import_md(wl):
     ]
     for r in wl["rows"]:
         if r["status"] != "ok":
-            lines.append(f"| {r['engine']} | {_cell(r.get('reason'))} | — | — | — | — | — |")
+            lines.append(
+                f"| {r['engine']} | {_cell(status_text(r['status'], r.get('reason')))} | — | — | — | — | — |"
+            )
             continue
         s = r["stats"]
         lines.append(
@@ -390,7 +465,7 @@ def markdown(results):
             )
             lines.append(f"- {eng} {h.get('version')}" + (f" ({detail})" if detail else ""))
         else:
-            lines.append(f"- {eng}: {h.get('unavailable') or h.get('error')}")
+            lines.append(f"- {eng}: {status_text('unavailable', h.get('unavailable') or h.get('error'))}")
     if (results.get("probes") or {}).get("numpy_blas"):
         lines.append(f"- NumPy BLAS: {results['probes']['numpy_blas']}")
     lines += [
@@ -416,6 +491,8 @@ def markdown(results):
     for t in results.get("targets", []):
         meas = t["measured"] if t["status"] != "not measured" else f"not measured: {t['why']}"
         lines.append(f"| {t['target']} | {t['goal']} | {_cell(meas)} | {t['status']} |")
+    if any(e not in ("chainrule", "torch", "autograd", "micrograd") for e in meta["engines"]):
+        lines += ["", "## Medians and ratios vs PyTorch", ""] + ratio_table_md(results)
     lines += ["", "## Results", ""]
     for name, wl in results["workloads"].items():
         lines += (import_md(wl) if name == "import" else workload_md(results, name, wl)) + [""]
@@ -437,7 +514,16 @@ def plot(results, path):
     cols = 2
     rows_n = (len(names) + cols - 1) // cols
     fig, axes = plt.subplots(rows_n, cols, figsize=(12, 2.8 * rows_n), squeeze=False)
-    colors = {"chainrule": "#d62728", "torch": "#1f77b4", "autograd": "#2ca02c", "micrograd": "#9467bd"}
+    colors = {
+        "chainrule": "#d62728",
+        "torch": "#1f77b4",
+        "autograd": "#2ca02c",
+        "micrograd": "#9467bd",
+        "jax": "#ff7f0e",
+        "dynet": "#8c564b",
+        "magnetron": "#e377c2",
+        "nnengine": "#17becf",
+    }
     for ax, name in zip(axes.flat, names):
         wl = results["workloads"][name]
         labels, vals, lo, hi, cs = [], [], [], [], []

@@ -37,7 +37,13 @@ def parse_args(argv=None):
         help="comma-separated subset of: " + ", ".join(W.WORKLOADS),
     )
     p.add_argument(
-        "--engines", default=",".join(E.COMPARED), help="comma-separated subset of: " + ", ".join(E.COMPARED)
+        "--engines",
+        default=",".join(E.COMPARED),
+        help="comma-separated subset of: "
+        + ", ".join(E.SELECTABLE)
+        + " (default: "
+        + ", ".join(E.COMPARED)
+        + "; the others are peer engines from benchmarks/peers.py)",
     )
     p.add_argument(
         "--threads",
@@ -65,8 +71,8 @@ def parse_args(argv=None):
         if w not in W.WORKLOADS:
             p.error(f"unknown workload {w!r}; choose from {', '.join(W.WORKLOADS)}")
     for e in a.engines:
-        if e not in E.COMPARED:
-            p.error(f"unknown engine {e!r}; choose from {', '.join(E.COMPARED)}")
+        if e not in E.SELECTABLE:
+            p.error(f"unknown engine {e!r}; choose from {', '.join(E.SELECTABLE)}")
     if a.threads < 1:
         p.error("--threads must be at least 1")
     if a.repeats is None:
@@ -203,7 +209,7 @@ def run_workload(name, args, workers, data_paths, log):
                     "traceback": res.get("traceback"),
                 }
             )
-            log(f"  {eng:10s} {status}: {reason}")
+            log(f"  {eng:10s} {report.status_text(status, reason)}")
             continue
         variants = wl.variants if name == "branchy" else [None] + list(res.get("variants") or [])
         for v in variants:
@@ -372,7 +378,7 @@ def run_import(args, env, log):
                     "reason": f"unavailable: import {m} failed ({errors[k]})",
                 }
             )
-            log(f"  {k:10s} unavailable: {errors[k]}")
+            log(f"  {k:10s} {report.status_text('unavailable', errors[k])}")
             continue
         net = [t - bare_t for t in times[k]]
         s = stats(net)
@@ -457,7 +463,7 @@ def main(argv=None):
                     + (
                         f"version {hello.get('version')}"
                         if hello.get("ok")
-                        else hello.get("unavailable") or hello.get("error")
+                        else report.clean_reason(hello.get("unavailable") or hello.get("error"))
                     )
                 )
             if "matmul" in timed_names or "adam" in timed_names:

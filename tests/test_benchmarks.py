@@ -267,3 +267,153 @@ def test_engine_that_fails_to_import_is_reported_with_its_error_in_every_workloa
         assert row["status"] == "unavailable"
         assert "simulated missing micrograd" in row["reason"]
     assert "simulated missing micrograd" in (out / "results.md").read_text()
+
+
+# ---- peer engines (benchmarks/peers.py): first steps against a float64 NumPy reference ----------
+PEERS = {"jax": "jax", "dynet": "dynet", "magnetron": "magnetron", "nnengine": "nnengine"}
+PEER_WORKLOADS = {
+    "jax": ["moons", "chain", "mlp", "matmul"],
+    "dynet": ["moons", "chain", "mlp", "matmul"],
+    "magnetron": ["moons", "chain", "mlp", "matmul"],
+    "nnengine": ["mlp"],
+}
+
+
+def _np_sgd_first_step(name, d):
+    """loss before and after one SGD step, |dW0| and max |W0 update|, by hand-written backprop."""
+    ps = [d[k].astype(np.float64) for i in range(3) for k in (f"W{i}", f"b{i}")]
+    X = d["X"].astype(np.float64)
+
+    def forward_backward(ps):
+        zs, hs = [], [X]
+        for i in range(3):
+            z = hs[-1] @ ps[2 * i] + ps[2 * i + 1]
+            zs.append(z)
+            hs.append(np.maximum(z, 0) if i < 2 else z)
+        out = hs[-1]
+        n = len(X)
+        if name == "mlp":
+            y = d["y"]
+            m = out - out.max(1, keepdims=True)
+            logp = m - np.log(np.exp(m).sum(1, keepdims=True))
+            loss = -logp[np.arange(n), y].mean()
+            dout = np.exp(logp)
+            dout[np.arange(n), y] -= 1
+            dout /= n
+            reg_grads = [0.0] * 6
+        else:  # moons: hinge loss + 1e-4 * sum(p*p)
+            y = d["y"].astype(np.float64).reshape(-1, 1)
+            margin = 1 - y * out
+            loss = np.maximum(margin, 0).mean() + 1e-4 * sum((p * p).sum() for p in ps)
+            dout = -y * (margin > 0) / n
+            reg_grads = [2e-4 * p for p in ps]
+        grads = [None] * 6
+        g = dout
+        for i in (2, 1, 0):
+            grads[2 * i] = hs[i].T @ g
+            grads[2 * i + 1] = g.sum(0)
+            if i > 0:
+                g = (g @ ps[2 * i].T) * (zs[i - 1] > 0)
+        return loss, [a + b for a, b in zip(grads, reg_grads)]
+
+    loss0, grads = forward_backward(ps)
+    new = [p - 0.1 * g for p, g in zip(ps, grads)]
+    loss1, _ = forward_backward(new)
+    return {
+        "loss0": loss0,
+        "loss1": loss1,
+        "W0_grad_norm": np.linalg.norm(grads[0]),
+        "W0_max_update": np.abs(new[0] - ps[0]).max(),
+    }
+
+
+@pytest.mark.parametrize("engine", list(PEERS))
+def test_peer_engine_first_steps_match_the_reference(engine):
+    pytest.importorskip(PEERS[engine], reason=f"{engine} not installed (benchmarks/peers.py)")
+    from benchmarks import workloads as W
+    from benchmarks.engines import ENGINES
+    from benchmarks.report import DEFAULT_ERR_LIMIT
+    from benchmarks.worker import prepare
+
+    eng = ENGINES[engine]()
+    for name in PEER_WORKLOADS[engine]:
+        d = W.make_data(name)
+        bench, checks = prepare(eng, name, d)
+        if name in ("moons", "mlp"):
+            want = _np_sgd_first_step(name, d)
+            for k, v in want.items():
+                assert checks[k] == pytest.approx(v, rel=1e-3), (engine, name, k)
+            for step in bench.variants.values():  # e.g. nnengine's compiled replay
+                step()
+        else:
+            errs = {k: v for k, v in checks.items() if "_err" in k}
+            assert errs and all(v < DEFAULT_ERR_LIMIT for v in errs.values()), (engine, name, checks)
+        bench.step()  # a timed step runs after the check
+
+
+def test_nnengine_reports_workloads_it_cannot_express():
+    pytest.importorskip("nnengine", reason="nn-engine-core not installed")
+    from benchmarks import workloads as W
+    from benchmarks.engines import ENGINES, Unavailable
+    from benchmarks.worker import prepare
+
+    for name in ("moons", "chain", "matmul"):
+        with pytest.raises(Unavailable, match=r"^n/a: nn-engine-core"):
+            prepare(ENGINES["nnengine"](), name, W.make_data(name))
+
+
+def test_nnengine_compiled_replay_is_a_variant_that_updates_the_weights():
+    pytest.importorskip("nnengine", reason="nn-engine-core not installed")
+    from benchmarks import workloads as W
+    from benchmarks.engines import ENGINES
+    from benchmarks.worker import prepare
+
+    bench, checks = prepare(ENGINES["nnengine"](), "mlp", W.make_data("mlp"))
+    assert list(bench.variants) == ["compiled"]
+    assert checks["compiled_batches_per_step"] == 1 and checks["compiled_W0_max_update"] > 0
+
+
+def test_peer_engines_are_selectable_but_not_in_the_default_comparison():
+    from benchmarks import run
+    from benchmarks.engines import COMPARED
+
+    assert run.parse_args([]).engines == COMPARED
+    a = run.parse_args(["--engines", "torch,jax,dynet,magnetron,nnengine"])
+    assert a.engines == ["torch", "jax", "dynet", "magnetron", "nnengine"]
+    with pytest.raises(SystemExit):
+        run.parse_args(["--engines", "nosuchengine"])
+
+
+def test_reasons_never_repeat_their_status_word():
+    from benchmarks.report import clean_reason, status_text
+
+    assert clean_reason("unavailable: unavailable: cannot import x") == "unavailable: cannot import x"
+    assert status_text("unavailable", "unavailable: cannot import x") == "unavailable: cannot import x"
+    assert status_text("unavailable", "cannot import x") == "unavailable (cannot import x)"
+    assert status_text("unavailable", "n/a: no hinge loss") == "n/a: no hinge loss"
+    assert status_text("failed", "failed: boom") == "failed: boom"
+
+
+def test_peer_engine_that_fails_to_import_is_reported_once_as_unavailable(tmp_path):
+    fake = tmp_path / "site" / "dynet"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise ImportError('simulated missing dynet')\n")
+    env = _env()
+    env["PYTHONPATH"] = os.pathsep.join([str(tmp_path / "site"), env["PYTHONPATH"]])
+    out = tmp_path / "out"
+    p = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--workloads", "chain", "--engines", "dynet"]
+        + ["--out", str(out)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    (row,) = json.loads((out / "results.json").read_text())["workloads"]["chain"]["rows"]
+    assert row["status"] == "unavailable" and "simulated missing dynet" in row["reason"]
+    md = (out / "results.md").read_text()
+    assert "simulated missing dynet" in md and "simulated missing dynet" in p.stdout
+    for text in (md, p.stdout):
+        assert "unavailable: unavailable" not in text and "unavailable (unavailable" not in text
