@@ -318,6 +318,12 @@ Tensor sigmoid_backward(const Tensor& g, const Tensor& y) {
 }
 
 Tensor sigmoid(const Tensor& x) {
+  if (plain_f32(x)) {
+    Tensor out = Tensor::empty(x.shape(), DType::Float32);
+    eigen_map_f32(x.data<float>(), out.data<float>(), x.numel(), [](const auto& v) { return v.logistic(); });
+    record(sigmoid_grad, {x}, out, {output(out)});
+    return out;
+  }
   Tensor out = float_map(x, "sigmoid", [](auto v) {
     using T = decltype(v);
     if (v >= T(0)) return T(1) / (T(1) + std::exp(-v));
@@ -329,16 +335,29 @@ Tensor sigmoid(const Tensor& x) {
 }
 
 Tensor tanh(const Tensor& x) {
-  Tensor out = float_map(x, "tanh", [](auto v) { return std::tanh(v); });
+  Tensor out;
+  if (plain_f32(x)) {
+    out = Tensor::empty(x.shape(), DType::Float32);
+    eigen_map_f32(x.data<float>(), out.data<float>(), x.numel(), [](const auto& v) { return v.tanh(); });
+  } else {
+    out = float_map(x, "tanh", [](auto v) { return std::tanh(v); });
+  }
   record(tanh_grad, {x}, out, {output(out)});
   return out;
 }
 
 Tensor silu(const Tensor& x) {
-  Tensor out = float_map(x, "silu", [](auto v) {
-    using T = decltype(v);
-    return v / (T(1) + std::exp(-v));
-  });
+  Tensor out;
+  if (plain_f32(x)) {
+    out = Tensor::empty(x.shape(), DType::Float32);
+    eigen_map_f32(x.data<float>(), out.data<float>(), x.numel(),
+                  [](const auto& v) { return v * v.logistic(); });
+  } else {
+    out = float_map(x, "silu", [](auto v) {
+      using T = decltype(v);
+      return v / (T(1) + std::exp(-v));
+    });
+  }
   // d/dx x s(x) = s (1 + x (1 - s))
   record(silu_grad, {x}, out, {x});
   return out;
