@@ -38,6 +38,12 @@ from chainrule._missing import PYTORCH_API, pytorch_names  # noqa: E402
 
 MAX_TESTS = 3  # tests listed per name
 
+# Names whose use is not a call of the object itself: the attribute whose call counts instead.
+USED_THROUGH = {
+    "torch.nn.Module.forward": ("chainrule.nn.Module", "__call__"),
+    "torch.autograd.Function": ("chainrule.autograd.Function", "apply"),
+}
+
 
 def _container(path: str) -> tuple[Any, str] | None:
     """(object holding the attribute, attribute name) for a dotted chainrule path."""
@@ -59,6 +65,13 @@ def _container(path: str) -> tuple[Any, str] | None:
         if not hasattr(obj, parts[-1]):
             return None
     return obj, parts[-1]
+
+
+def _resolve_path(path: str) -> Any:
+    obj: Any = chainrule
+    for part in path.split(".")[1:]:
+        obj = getattr(obj, part)
+    return obj
 
 
 class Tracer:
@@ -109,6 +122,22 @@ class Tracer:
                         self.values[full] = (attr, group)
                 except (TypeError, AttributeError):
                     self.values[full] = (attr, group)  # not wrappable: found by reading the tests
+
+    def install_used_through(self) -> None:
+        for full, (path, attr) in USED_THROUGH.items():
+            holder = _resolve_path(path)
+            static = inspect.getattr_static(holder, attr)
+            if isinstance(static, classmethod):
+                fn = static.__func__
+                tracer = self
+
+                def traced(cls: Any, *args: Any, _fn: Any = fn, _full: str = full, **kwargs: Any) -> Any:
+                    tracer.record(_full)
+                    return _fn(cls, *args, **kwargs)
+
+                setattr(holder, attr, classmethod(traced))
+            else:
+                setattr(holder, attr, self._wrap_callable(full, getattr(holder, attr)))
 
     def _wrap_property(self, full: str, holder: type, attr: str, prop: property) -> None:
         tracer = self
@@ -191,12 +220,16 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--output", type=Path, default=OUT)
+    parser.add_argument(
+        "--merge", action="store_true", help="add to the names already in the file instead of replacing it"
+    )
     parser.add_argument("pytest_args", nargs="*")
     args = parser.parse_args(argv)
     import pytest
 
     tracer = Tracer()
     tracer.install()
+    tracer.install_used_through()
     plugin = Plugin(tracer)
     pytest.main(
         [str(ROOT / "tests"), "-q", "-p", "no:cacheprovider", "-m", "not slow", *args.pytest_args],
@@ -204,6 +237,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     _value_hits(tracer, plugin.torch_modules)
     data = {name: tracer.hits[name] for name in sorted(tracer.hits) if tracer.hits[name]}
+    if args.merge and args.output.exists():
+        old = json.loads(args.output.read_text(encoding="utf-8"))
+        for name, tests in data.items():
+            merged = old.get(name, [])
+            merged += [t for t in tests if t not in merged]
+            old[name] = merged[:MAX_TESTS]
+        data = dict(sorted(old.items()))
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     print(f"{len(data)} names checked against PyTorch; written to {args.output.relative_to(ROOT)}")
