@@ -131,7 +131,9 @@ def init_process_group(
     if _group is not None:
         raise RuntimeError("trying to initialize the default process group twice!")
     if store is not None or init_method not in (None, "env://", "mpi://"):
-        raise ValueError("the 'mpi' backend takes rank and world size from MPI: init_method and store are not used")
+        raise ValueError(
+            "the 'mpi' backend takes rank and world size from MPI: init_method and store are not used"
+        )
     if not is_mpi_available():
         raise RuntimeError(
             "chainrule.distributed needs mpi4py and an MPI library: pip install 'chainrule[mpi]' "
@@ -195,7 +197,7 @@ def get_world_size(group: Any = None) -> int:
 
 
 def get_backend(group: Any = None) -> str:
-    """"mpi"."""
+    """ "mpi"."""
     _require(group)
     return "mpi"
 
@@ -204,7 +206,9 @@ class Work:
     """A collective in flight (torch.distributed.Work): ``wait()`` blocks until it is done (or the
     group's timeout passes: DistBackendError), ``is_completed()`` polls."""
 
-    def __init__(self, name: str, group: _Group, request: Any, finish: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self, name: str, group: _Group, request: Any, finish: Callable[[], None] | None = None
+    ) -> None:
         self._name = name
         self._group = group
         self._request = request
@@ -293,7 +297,9 @@ def _run(work: Work, async_op: bool) -> Work | None:
     return None
 
 
-def all_reduce(tensor: Any, op: ReduceOp = ReduceOp.SUM, group: Any = None, async_op: bool = False) -> Work | None:
+def all_reduce(
+    tensor: Any, op: ReduceOp = ReduceOp.SUM, group: Any = None, async_op: bool = False
+) -> Work | None:
     """Combines ``tensor`` across all ranks with ``op``, in place on every rank
     (torch.distributed.all_reduce). AVG is a SUM divided by the world size (floating dtypes)."""
     g = _require(group)
@@ -317,13 +323,17 @@ def broadcast(tensor: Any, src: int, group: Any = None, async_op: bool = False) 
     return _run(Work("broadcast", g, g.comm.Ibcast(buf, root=src)), async_op)
 
 
-def all_gather(tensor_list: Sequence[Any], tensor: Any, group: Any = None, async_op: bool = False) -> Work | None:
+def all_gather(
+    tensor_list: Sequence[Any], tensor: Any, group: Any = None, async_op: bool = False
+) -> Work | None:
     """Fills ``tensor_list[r]`` with rank r's ``tensor`` on every rank (torch.distributed.all_gather);
     ``tensor_list`` has one tensor of ``tensor``'s shape and dtype per rank."""
     g = _require(group)
     src = _buffer(tensor, "all_gather")
     if len(tensor_list) != g.size:
-        raise ValueError(f"all_gather: tensor_list has {len(tensor_list)} tensors, expected world size {g.size}")
+        raise ValueError(
+            f"all_gather: tensor_list has {len(tensor_list)} tensors, expected world size {g.size}"
+        )
     outs = [_buffer(t, "all_gather") for t in tensor_list]
     for t, o in zip(tensor_list, outs):
         if tuple(t.shape) != tuple(tensor.shape) or o.dtype != src.dtype:
@@ -342,7 +352,11 @@ def all_gather(tensor_list: Sequence[Any], tensor: Any, group: Any = None, async
 
 
 def reduce_scatter(
-    output: Any, input_list: Sequence[Any], op: ReduceOp = ReduceOp.SUM, group: Any = None, async_op: bool = False
+    output: Any,
+    input_list: Sequence[Any],
+    op: ReduceOp = ReduceOp.SUM,
+    group: Any = None,
+    async_op: bool = False,
 ) -> Work | None:
     """Reduces ``input_list[r]`` over all ranks with ``op`` into rank r's ``output``
     (torch.distributed.reduce_scatter)."""
@@ -350,7 +364,9 @@ def reduce_scatter(
     out = _buffer(output, "reduce_scatter")
     _check_avg(out, op, "reduce_scatter")
     if len(input_list) != g.size:
-        raise ValueError(f"reduce_scatter: input_list has {len(input_list)} tensors, expected world size {g.size}")
+        raise ValueError(
+            f"reduce_scatter: input_list has {len(input_list)} tensors, expected world size {g.size}"
+        )
     ins = [_buffer(t, "reduce_scatter") for t in input_list]
     if any(i.size != out.size or i.dtype != out.dtype for i in ins):
         raise ValueError("reduce_scatter: every input must have the output's number of elements and dtype")
