@@ -60,9 +60,10 @@ def _reachable_leaves(outputs: Any) -> set[int]:
     stack = [t.grad_fn for t in _tensors_in(outputs) if t.grad_fn is not None]
     while stack:
         node = stack.pop()
-        if id(node) in seen:
+        key = node._id()  # Python wrappers of one node come and go; the node's own id does not
+        if key in seen:
             continue
-        seen.add(id(node))
+        seen.add(key)
         variable = getattr(node, "variable", None)
         if variable is not None:
             leaves.add(id(variable))
