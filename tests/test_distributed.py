@@ -35,6 +35,7 @@ needs_mpi = pytest.mark.skipif(
 
 PRELUDE = """
 import datetime, json, sys
+import numpy as np
 import chainrule as cr
 import chainrule.distributed as dist
 from chainrule.nn.parallel import DistributedDataParallel as DDP
