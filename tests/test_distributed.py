@@ -360,3 +360,40 @@ def test_a_rank_that_skips_a_collective_times_out_with_a_clear_error(tmp_path):
     )
     assert proc.returncode != 0
     assert "all_reduce timed out" in proc.stderr
+
+
+# ---- launcher ----------------------------------------------------------------------------------
+def test_launcher_without_mpiexec_says_how_to_install(monkeypatch, capsys):
+    from chainrule.distributed import run
+
+    monkeypatch.setattr(run, "find_mpiexec", lambda: None)
+    assert run.main(["-n", "2", "train.py"]) == 2
+    assert "pip install 'chainrule[mpi]'" in capsys.readouterr().err
+
+
+def test_launcher_builds_the_mpiexec_command(capsys):
+    from chainrule.distributed import run
+
+    if run.find_mpiexec() is None:
+        pytest.skip("no mpiexec installed")
+    assert run.main(["-n", "3", "--dry-run", "train.py", "--lr", "0.1"]) == 0
+    cmd = capsys.readouterr().out.split()
+    assert cmd[1:3] == ["-n", "3"] and cmd[-3:] == ["train.py", "--lr", "0.1"] and sys.executable in cmd
+
+
+@needs_mpi
+def test_launcher_runs_n_processes(tmp_path):
+    script = tmp_path / "hello.py"
+    script.write_text(
+        "import chainrule.distributed as dist\n"
+        "dist.init_process_group()\n"
+        "print('rank', dist.get_rank(), 'of', dist.get_world_size())\n"
+    )
+    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"))
+    cmd = [sys.executable, "-m", "chainrule.distributed.run", "-n", "2", str(script)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(ln for ln in proc.stdout.splitlines() if ln.startswith("rank")) == [
+        "rank 0 of 2",
+        "rank 1 of 2",
+    ]
