@@ -385,9 +385,10 @@ def test_launcher_builds_the_mpiexec_command(capsys):
 def test_launcher_runs_n_processes(tmp_path):
     script = tmp_path / "hello.py"
     script.write_text(
+        "import os\n"
         "import chainrule.distributed as dist\n"
         "dist.init_process_group()\n"
-        "print('rank', dist.get_rank(), 'of', dist.get_world_size())\n"
+        "os.write(1, f'rank {dist.get_rank()} of {dist.get_world_size()}\\n'.encode())\n"
     )
     env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"))
     cmd = [sys.executable, "-m", "chainrule.distributed.run", "-n", "2", str(script)]

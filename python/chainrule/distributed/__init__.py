@@ -237,18 +237,22 @@ class Work:
         if self._done:
             return True
         limit = timeout.total_seconds() if timeout is not None else self._group.timeout
-        deadline = time.monotonic() + limit
+        start = time.monotonic()
         spins = 0
         while not self._request.Test():
+            # Busy-poll first (MPI progresses only inside its calls; a sleep would add its whole
+            # length to the latency), then back off to short sleeps for long waits.
             spins += 1
-            if spins > 200:
-                if time.monotonic() > deadline:
+            if spins % 256 == 0:
+                waited = time.monotonic() - start
+                if waited > limit:
                     raise DistBackendError(
                         f"chainrule.distributed: {self._name} timed out after {limit:g} s on rank "
                         f"{self._group.rank} of {self._group.size}: another rank failed, exited or "
                         "did not call the same collective"
                     )
-                time.sleep(min(1e-3, 1e-6 * (spins - 200)))
+                if waited > 0.05:
+                    time.sleep(1e-4)
         self._complete()
         return True
 

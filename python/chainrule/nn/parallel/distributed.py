@@ -16,6 +16,7 @@ bucket, divides by the world size and writes the averages back into ``p.grad``, 
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -136,6 +137,7 @@ class DistributedDataParallel(Module):
         self._used = np.ones(len(params), dtype=np.float64)
         self._remaining = 0
         self._next_bucket = 0
+        self._last_exposed_wait_s = 0.0
         for i, p in enumerate(params):
             p.register_post_accumulate_grad_hook(lambda t, i=i: self._grad_ready(i))
 
@@ -193,6 +195,9 @@ class DistributedDataParallel(Module):
         else:
             bucket.flat[lo:hi] = grad.detach().numpy().reshape(-1)
         self._ready[i] = True
+        for launched in self._buckets[: self._next_bucket]:
+            if launched.work is not None:
+                launched.work.is_completed()  # lets MPI progress the all-reduces in flight
         bucket.pending -= 1
         self._remaining -= 1
         while self._next_bucket < len(self._buckets) and self._buckets[self._next_bucket].pending == 0:
@@ -207,9 +212,11 @@ class DistributedDataParallel(Module):
         if self.find_unused_parameters:
             used = self._used.copy()
             dist.all_reduce(_core.from_numpy(used), dist.ReduceOp.SUM)
+        start = time.perf_counter()
         for bucket in self._buckets:
             assert bucket.work is not None
             bucket.work.wait()
+        self._last_exposed_wait_s = time.perf_counter() - start  # communication backward waited for
         with no_grad():
             for bucket in self._buckets:
                 np.divide(bucket.flat, self._world_size, out=bucket.flat)
