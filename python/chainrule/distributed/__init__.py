@@ -240,9 +240,10 @@ class Work:
         start = time.monotonic()
         spins = 0
         while not self._request.Test():
-            # Busy-poll first (MPI progresses only inside its calls; a sleep would add its whole
-            # length to the latency), then back off to short sleeps for long waits.
+            # Poll, yielding the core, first (MPI progresses only inside its calls; a sleep would add
+            # its whole length to the latency), then back off to short sleeps for long waits.
             spins += 1
+            os.sched_yield()  # keeps a spinning rank from starving others on a shared core
             if spins % 256 == 0:
                 waited = time.monotonic() - start
                 if waited > limit:
