@@ -319,6 +319,21 @@ def test_no_sync_unused_parameters_and_sampler(tmp_path):
         except RuntimeError as e:
             out["unused-error"] = "b.weight" in str(e) and "find_unused_parameters=True" in str(e)
         out["state_dict"] = list(model.state_dict()) == ["module.a.weight", "module.b.weight"]
+
+        cr.manual_seed(0)
+        lin = nn.Linear(2, 1, bias=False)
+        model = DDP(lin, find_unused_parameters=True)
+        model(x)  # a forward without backward (evaluation with grad enabled) is no error
+        lin.zero_grad()
+        model(x).sum().backward()
+        out["forward-without-backward"] = lin.weight.grad.tolist() == [[1.5, 1.5]]
+        try:
+            loss = model(x).sum()
+            loss.backward(retain_graph=True)
+            loss.backward()
+            out["second-backward-error"] = False
+        except RuntimeError as e:
+            out["second-backward-error"] = "twice" in str(e)
         if rank == 0:
             print("RESULT", json.dumps(out))
         """,

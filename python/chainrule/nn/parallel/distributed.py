@@ -138,6 +138,7 @@ class DistributedDataParallel(Module):
         self._remaining = 0
         self._next_bucket = 0
         self._last_exposed_wait_s = 0.0
+        self._hooks_fired = False
         for i, p in enumerate(params):
             p.register_post_accumulate_grad_hook(lambda t, i=i: self._grad_ready(i))
 
@@ -167,6 +168,7 @@ class DistributedDataParallel(Module):
         self._remaining = len(self._params)
         self._next_bucket = 0
         self._used[:] = 1.0
+        self._hooks_fired = False
         self._syncing = True
         if self.find_unused_parameters:
             reached = _reachable_leaves(output)
@@ -178,6 +180,7 @@ class DistributedDataParallel(Module):
     def _grad_ready(self, i: int) -> None:
         if not self._syncing:
             return
+        self._hooks_fired = True
         if self._ready[i]:
             raise RuntimeError(
                 f"DistributedDataParallel: parameter '{self._param_names[i]}' received its gradient "
@@ -230,10 +233,17 @@ class DistributedDataParallel(Module):
                         p.grad = _core.from_numpy(avg.copy())
                     else:
                         p.grad.detach().numpy()[...] = avg
-        self._syncing = False
 
     def _check_previous_reduction(self) -> None:
         if not self._syncing or self._remaining == 0:
+            return
+        if not self._hooks_fired:
+            # A forward that no backward followed (evaluation with grad enabled): nothing to
+            # reduce; finish what find_unused_parameters may have started, then start afresh.
+            for bucket in self._buckets:
+                if bucket.work is not None:
+                    bucket.work.wait()
+            self._syncing = False
             return
         missing = [self._param_names[i] for i, r in enumerate(self._ready) if not r]
         self._syncing = False
