@@ -151,3 +151,42 @@ def test_call_order_and_values_match_torch(torch):
     assert [n for n, _ in calls_cr] == [n for n, _ in calls_t]
     for (_, a), (_, b) in zip(calls_cr, calls_t):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+# ---- engine callbacks (chainrule._core._queue_callback), what DistributedDataParallel waits in ----
+def test_queued_callbacks_run_after_backward_in_order():
+    from chainrule import _core
+
+    a = cr.ones(2, requires_grad=True)
+    b = cr.ones(2, requires_grad=True)
+    log = []
+
+    def hook(t):
+        log.append("hook")
+        _core._queue_callback(lambda: log.append(("first", a.grad.tolist(), b.grad.tolist())))
+        _core._queue_callback(lambda: _core._queue_callback(lambda: log.append("queued by a callback")))
+
+    a.register_post_accumulate_grad_hook(hook)
+    (a * 2 + b * 3).sum().backward()
+    assert log == ["hook", ("first", [2.0, 2.0], [3.0, 3.0]), "queued by a callback"]
+
+
+def test_queue_callback_outside_backward_raises():
+    from chainrule import _core
+
+    with pytest.raises(RuntimeError, match="during the backward pass"):
+        _core._queue_callback(lambda: None)
+
+
+def test_exception_in_a_callback_ends_backward_with_it():
+    from chainrule import _core
+
+    w = cr.ones(2, requires_grad=True)
+
+    def boom():
+        raise KeyError("from the callback")
+
+    w.register_post_accumulate_grad_hook(lambda t: _core._queue_callback(boom))
+    with pytest.raises(KeyError, match="from the callback"):
+        w.sum().backward()
+    assert w.grad.tolist() == [1.0, 1.0]

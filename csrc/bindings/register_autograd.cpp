@@ -269,6 +269,18 @@ void register_autograd(py::module_& m, PyTensorClass& cls) {
       py::arg("tensors"), py::arg("grad_tensors"), py::arg("keep_graph"), py::arg("create_graph"),
       py::arg("inputs"), py::arg("allow_unused"), py::arg("accumulate") = false);
 
+  m.def(
+      "_queue_callback",
+      [](py::function fn) {
+        auto holder = gil_safe(std::move(fn));
+        cr::queue_callback([holder] {
+          py::gil_scoped_acquire gil;
+          (*holder)();
+        });
+      },
+      py::arg("callback"),
+      "Runs callback() once the backward now running has finished, on the thread that called\n"
+      "backward (PyTorch's Variable._execution_engine.queue_callback). RuntimeError outside a backward.");
   m.def("is_grad_enabled", [] { return cr::GradMode::is_enabled(); });
   m.def("_set_grad_enabled", [](bool on) { cr::GradMode::set_enabled(on); });
 

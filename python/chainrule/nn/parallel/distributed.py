@@ -8,9 +8,12 @@ post-accumulate-grad hook. When it fires, the parameter's gradient is copied int
 bucket's flat buffer; when the bucket's last gradient is in, the bucket's non-blocking all-reduce
 (SUM) is started, while backward goes on computing the gradients of earlier layers. Buckets are
 started strictly in bucket order on every rank, as MPI requires collectives to be issued in the
-same order everywhere. The hook that delivers the iteration's last gradient waits for every
-bucket, divides by the world size and writes the averages back into ``p.grad``, so that when
-``loss.backward()`` returns every gradient is the average over the ranks (PyTorch's semantics).
+same order everywhere. The first hook of an iteration queues a callback on the engine
+(``_core._queue_callback``: it runs once backward has finished every node). The callback waits
+for every bucket, divides by the world size and writes the averages back into ``p.grad``, so
+that when ``loss.backward()`` returns every gradient is the average over the ranks (PyTorch's
+semantics); it also finds the parameters that got no gradient and raises, naming them, where
+PyTorch would hang.
 """
 
 from __future__ import annotations
@@ -86,10 +89,10 @@ class DistributedDataParallel(Module):
 
     ``find_unused_parameters=True`` walks the autograd graph from the forward's outputs and lets
     parameters it does not reach contribute zeros (a parameter no rank used keeps its ``.grad``).
-    Without it, a parameter that gets no gradient leaves the reduction unfinished, which the next
-    forward reports with a RuntimeError naming the parameters (PyTorch would hang or raise the
-    same error). ``state_dict()`` keys carry the ``module.`` prefix, as in PyTorch. Only CPU
-    tensors and the default process group exist, so ``device_ids`` must be None.
+    Without it, a parameter that gets no gradient makes ``backward()`` raise a RuntimeError naming
+    the parameters (PyTorch would hang, or fail at the next forward). ``state_dict()`` keys carry
+    the ``module.`` prefix, as in PyTorch. Only CPU tensors and the default process group exist,
+    so ``device_ids`` must be None.
     """
 
     def __init__(
@@ -139,6 +142,7 @@ class DistributedDataParallel(Module):
         self._next_bucket = 0
         self._last_exposed_wait_s = 0.0
         self._hooks_fired = False
+        self._callback_queued = False
         for i, p in enumerate(params):
             p.register_post_accumulate_grad_hook(lambda t, i=i: self._grad_ready(i))
 
@@ -169,6 +173,7 @@ class DistributedDataParallel(Module):
         self._next_bucket = 0
         self._used[:] = 1.0
         self._hooks_fired = False
+        self._callback_queued = False
         self._syncing = True
         if self.find_unused_parameters:
             reached = _reachable_leaves(output)
@@ -180,6 +185,9 @@ class DistributedDataParallel(Module):
     def _grad_ready(self, i: int) -> None:
         if not self._syncing:
             return
+        if not self._hooks_fired and hasattr(_core, "_queue_callback"):
+            _core._queue_callback(self._backward_finished)  # Note [Gradient buckets]
+            self._callback_queued = True
         self._hooks_fired = True
         if self._ready[i]:
             raise RuntimeError(
@@ -207,8 +215,21 @@ class DistributedDataParallel(Module):
             ready = self._buckets[self._next_bucket]
             ready.work = dist.all_reduce(_core.from_numpy(ready.flat), dist.ReduceOp.SUM, async_op=True)
             self._next_bucket += 1
-        if self._remaining == 0:
+        if self._remaining == 0 and not self._callback_queued:
             self._finish_reduction()
+
+    def _backward_finished(self) -> None:
+        """Runs when the engine has finished backward: every bucket must have started by now."""
+        if self._remaining > 0:
+            missing = [self._param_names[i] for i, r in enumerate(self._ready) if not r]
+            self._syncing = False
+            raise RuntimeError(
+                "DistributedDataParallel: these parameters received no gradient in this backward, so "
+                f"their gradients cannot be averaged: {', '.join(missing)}. Pass "
+                "find_unused_parameters=True to DistributedDataParallel if the forward leaves some "
+                "parameters unused, and make sure the loss depends on every output."
+            )
+        self._finish_reduction()
 
     def _finish_reduction(self) -> None:
         used = self._used
