@@ -12,6 +12,8 @@ reports, from the median step of each run:
                       waits for the buckets still in flight, t_allreduce the time of the same
                       bucket all-reduces issued back to back with nothing to overlap: the share
                       of communication that ran during backward.
+  skew                how far apart (median) the 2 ranks start their last bucket: the part of
+                      t_exposed that is one rank waiting for the other, not communication.
   DDP overhead        t_backward(DDP) - t_backward(local) - t_exposed: the Python bookkeeping of
                       the hooks (copies into and out of the bucket buffers).
   alpha, beta         alpha: the median all-reduce time of 8 bytes; beta: the slope of time over
@@ -60,6 +62,7 @@ def worker(steps: int, warmup: int) -> dict[str, Any]:
         )
 
     exposed: list[float] = []
+    skew: list[float] = []
 
     def timed(model: nn.Module, opt: Any, n: int) -> tuple[list[float], list[float]]:
         step_t, bwd_t = [], []
@@ -78,6 +81,12 @@ def worker(steps: int, warmup: int) -> dict[str, Any]:
                 bwd_t.append(t2 - t1)
                 if isinstance(model, DistributedDataParallel):
                     exposed.append(model._last_exposed_wait_s)
+                    # when each rank started its last bucket (perf_counter is CLOCK_MONOTONIC,
+                    # one clock for every process of this machine): the ranks' drift
+                    launches = [cr.zeros(1, dtype=cr.float64) for _ in range(world)]
+                    dist.all_gather(launches, cr.tensor([model._last_launch_time], dtype=cr.float64))
+                    times = [t.item() for t in launches]
+                    skew.append(max(times) - min(times))
         return step_t, bwd_t
 
     local = make()
@@ -119,6 +128,7 @@ def worker(steps: int, warmup: int) -> dict[str, Any]:
         "backward_ddp_ms": _median_ms(ddp_bwd),
         "allreduce_buckets_ms": _median_ms(ar_t),
         "exposed_wait_ms": _median_ms(exposed),
+        "last_bucket_skew_ms": _median_ms(skew),
         "allreduce_latency_s": latency,
     }
     dist.destroy_process_group()
@@ -209,6 +219,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"  bucket all-reduces alone   {two['allreduce_buckets_ms']:8.3f} ms  ({len(two['buckets'])} buckets)"
     )
     print(f"  exposed wait at the end    {two['exposed_wait_ms']:8.3f} ms")
+    print(f"  ranks' skew at last bucket {two['last_bucket_skew_ms']:8.3f} ms")
     print(f"  hidden fraction            {summary['hidden_fraction']:8.3f}")
     print(f"  DDP hook overhead          {overhead:8.3f} ms")
     print(f"  alpha {summary['alpha_us']:.2f} us, bandwidth {summary['beta_GBps']:.2f} GB/s (2 processes)")

@@ -141,6 +141,7 @@ class DistributedDataParallel(Module):
         self._remaining = 0
         self._next_bucket = 0
         self._last_exposed_wait_s = 0.0
+        self._last_launch_time = 0.0
         self._hooks_fired = False
         self._callback_queued = False
         for i, p in enumerate(params):
@@ -215,6 +216,7 @@ class DistributedDataParallel(Module):
             ready = self._buckets[self._next_bucket]
             ready.work = dist.all_reduce(_core.from_numpy(ready.flat), dist.ReduceOp.SUM, async_op=True)
             self._next_bucket += 1
+            self._last_launch_time = time.perf_counter()
         if self._remaining == 0 and not self._callback_queued:
             self._finish_reduction()
 
