@@ -16,12 +16,33 @@ AccumulateGrad::AccumulateGrad(std::shared_ptr<TensorImpl> leaf) : leaf_(std::mo
 TensorList AccumulateGrad::apply(TensorList&& grads) {
   Tensor g = std::move(grads[0]);
   if (!g.defined()) return {};
-  for (auto& hook : leaf_->hooks_) {
+  // Copies of the hooks: a Python hook may register more hooks while it runs.
+  std::vector<TensorHook> hooks = leaf_->hooks_;
+  bool has_post_hooks = false;
+  for (auto& hook : hooks) {
+    if (hook.target<PostAccumulateGradHook>()) {
+      has_post_hooks = true;
+      continue;
+    }
     Tensor r = hook(g);
     if (r.defined()) g = std::move(r);
   }
   accumulate_into_grad(*leaf_, g);
+  if (has_post_hooks) {
+    Tensor leaf(leaf_);
+    for (auto& hook : hooks)
+      if (auto* post = hook.target<PostAccumulateGradHook>()) post->fn(leaf);
+  }
   return {};
+}
+
+void add_post_accumulate_grad_hook(const Tensor& t, std::function<void(const Tensor&)> fn, HookOwner owner) {
+  if (!t.requires_grad())
+    throw AutogradError("cannot register a hook on a tensor that doesn't require gradient");
+  if (!t.is_leaf())
+    throw AutogradError("post accumulate grad hooks cannot be registered on non-leaf tensors");
+  t.impl()->hooks_.push_back(PostAccumulateGradHook{std::move(fn)});
+  if (owner) t.impl()->hook_owners_.push_back(std::move(owner));
 }
 
 void accumulate_into_grad(TensorImpl& t, const Tensor& g) {

@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <deque>
 #include <exception>
+#include <functional>
 #include <thread>
 #include <unordered_map>
 
@@ -70,6 +71,20 @@ struct GraphTask {
   bool capture_mode = false;
   TensorList captured;
   std::shared_ptr<Node> root;
+  std::vector<std::function<void()>> callbacks;  // Note [Engine callbacks]
+};
+
+// Note [Engine callbacks]
+// queue_callback(fn), called while a backward runs (from a hook, on any of its threads), makes fn
+// run once that backward has finished every node, on the thread that called backward, in the
+// order queued (a callback may queue more). An exception from one ends backward with it. This is
+// where data-parallel training waits for its gradient all-reduces.
+thread_local GraphTask* current_task = nullptr;
+
+struct CurrentTaskGuard {
+  GraphTask* previous;
+  explicit CurrentTaskGuard(GraphTask* task) : previous(current_task) { current_task = task; }
+  ~CurrentTaskGuard() { current_task = previous; }
 };
 
 // ---- worker pool ----------------------------------------------------------------------------
@@ -246,6 +261,7 @@ void run_node(GraphTask& task, Node* node, std::vector<Node*>& ready) {
 // owns; big extra branches are handed to the pool.
 void drive(const std::shared_ptr<GraphTask>& task_ptr, std::vector<Node*> local, bool is_owner) {
   GraphTask& task = *task_ptr;
+  CurrentTaskGuard current(&task);
   bool pooled = get_num_threads() > 1;
   std::vector<Node*> ready;
   for (;;) {
@@ -386,6 +402,13 @@ void mark_needed(GraphTask& task, const std::vector<Node*>& postorder) {
 
 }  // namespace
 
+void queue_callback(std::function<void()> callback) {
+  GraphTask* task = current_task;
+  if (!task) throw AutogradError("queue_callback can only be called during the backward pass");
+  std::lock_guard<std::mutex> lock(task->mu);
+  task->callbacks.push_back(std::move(callback));
+}
+
 TensorList run_backward(const TensorList& roots, const TensorList& grad_roots, bool keep_graph,
                         bool create_graph, const TensorList& inputs, bool allow_unused, bool accumulate) {
   fw::flush();  // tangents read saved tensors, which this backward may free
@@ -482,6 +505,19 @@ TensorList run_backward(const TensorList& roots, const TensorList& grad_roots, b
     task->cv.wait(lock, [&] { return task->outstanding == 0; });
   }
   if (task->error) std::rethrow_exception(task->error);
+  {
+    CurrentTaskGuard current(task.get());
+    AutoGradMode mode(create_graph);
+    for (size_t i = 0;; ++i) {
+      std::function<void()> callback;
+      {
+        std::lock_guard<std::mutex> lock(task->mu);
+        if (i >= task->callbacks.size()) break;
+        callback = task->callbacks[i];
+      }
+      callback();
+    }
+  }
   if (!task->capture_mode) return {};
   if (accumulate) return {};  // leaves: their AccumulateGrad ran; non-leaves: their retain_grad hook
   for (size_t i = 0; i < inputs.size(); ++i) {

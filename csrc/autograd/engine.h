@@ -1,5 +1,7 @@
 #pragma once
 // Engine: runs backward over the graph reachable from the roots. See Note [Engine] in engine.cpp.
+#include <functional>
+
 #include "core/node.h"
 
 namespace cr {
@@ -14,5 +16,9 @@ namespace cr {
 TensorList run_backward(const TensorList& roots, const TensorList& grad_roots, bool keep_graph,
                         bool create_graph, const TensorList& inputs, bool allow_unused,
                         bool accumulate = false);
+
+/// Runs `callback` on the calling thread once the backward now running has finished every node
+/// (Note [Engine callbacks] in engine.cpp). AutogradError outside a backward.
+void queue_callback(std::function<void()> callback);
 
 }  // namespace cr

@@ -37,6 +37,10 @@ struct HookFlag {
   bool alive = true;
 };
 
+struct PostAccumulateGradHookHandle {
+  std::shared_ptr<HookFlag> alive;
+};
+
 cr::TensorHook python_hook(std::shared_ptr<py::object> holder, std::shared_ptr<HookFlag> alive) {
   return [holder, alive](const Tensor& g) -> Tensor {
     if (!alive->alive) return Tensor();
@@ -265,6 +269,18 @@ void register_autograd(py::module_& m, PyTensorClass& cls) {
       py::arg("tensors"), py::arg("grad_tensors"), py::arg("keep_graph"), py::arg("create_graph"),
       py::arg("inputs"), py::arg("allow_unused"), py::arg("accumulate") = false);
 
+  m.def(
+      "_queue_callback",
+      [](py::function fn) {
+        auto holder = gil_safe(std::move(fn));
+        cr::queue_callback([holder] {
+          py::gil_scoped_acquire gil;
+          (*holder)();
+        });
+      },
+      py::arg("callback"),
+      "Runs callback() once the backward now running has finished, on the thread that called\n"
+      "backward (PyTorch's Variable._execution_engine.queue_callback). RuntimeError outside a backward.");
   m.def("is_grad_enabled", [] { return cr::GradMode::is_enabled(); });
   m.def("_set_grad_enabled", [](bool on) { cr::GradMode::set_enabled(on); });
 
@@ -286,6 +302,34 @@ void register_autograd(py::module_& m, PyTensorClass& cls) {
     auto holder = gil_safe(std::move(fn));
     cr::add_tensor_hook(t, python_hook(holder, std::move(alive)), holder);
   });
+  // Tensor.register_post_accumulate_grad_hook: hook(tensor) after the leaf's .grad was accumulated.
+  cls.def(
+      "register_post_accumulate_grad_hook",
+      [](const Tensor& t, py::object fn) {
+        if (!PyCallable_Check(fn.ptr()))
+          throw cr::TypeError("register_post_accumulate_grad_hook expects a callable");
+        auto holder = gil_safe(std::move(fn));
+        auto alive = std::make_shared<HookFlag>();
+        cr::add_post_accumulate_grad_hook(
+            t,
+            [holder, alive](const Tensor& leaf) {
+              if (!alive->alive) return;
+              py::gil_scoped_acquire gil;
+              py::object r = (*holder)(leaf);
+              if (!r.is_none())
+                throw cr::TypeError(cr::str("post accumulate grad hooks must return None, got '",
+                                            py::str(py::type::of(r).attr("__name__")).cast<std::string>(),
+                                            "'"));
+            },
+            holder);
+        return PostAccumulateGradHookHandle{std::move(alive)};
+      },
+      py::arg("hook"),
+      "Registers hook(tensor) to run after this leaf's .grad has been accumulated during backward\n"
+      "(PyTorch's Tensor.register_post_accumulate_grad_hook). The hook must return None. Returns a\n"
+      "handle whose remove() disables the hook.");
+  py::class_<PostAccumulateGradHookHandle>(m, "_PostAccumulateGradHookHandle")
+      .def("remove", [](PostAccumulateGradHookHandle& h) { h.alive->alive = false; }, "Disables the hook.");
   py::class_<HookFlag, std::shared_ptr<HookFlag>>(m, "_HookFlag")
       .def(py::init([] { return std::make_shared<HookFlag>(); }))
       .def("disable", [](HookFlag& f) { f.alive = false; });

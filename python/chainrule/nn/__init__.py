@@ -1,11 +1,11 @@
 """Neural-network building blocks: Module and layers, Parameter, init, functional."""
 
-from chainrule.nn import functional, init, utils
+from chainrule.nn import functional, init, parallel, utils
 from chainrule.nn.modules import *  # noqa: F403
 from chainrule.nn.modules import __all__ as _modules_all
 from chainrule.nn.parameter import Buffer, Parameter
 
-__all__ = ["Buffer", "Parameter", "functional", "init", "utils"] + list(_modules_all)
+__all__ = ["Buffer", "Parameter", "functional", "init", "parallel", "utils"] + list(_modules_all)
 
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 
