@@ -1711,6 +1711,12 @@ class Tensor:
         """
         Registers ``hook(grad) -> Tensor or None`` to run when this tensor's gradient is computed.
         """
+    def register_post_accumulate_grad_hook(self, hook: typing.Any) -> typing.Any:
+        """
+        Registers hook(tensor) to run after this leaf's .grad has been accumulated during backward
+        (PyTorch's Tensor.register_post_accumulate_grad_hook). The hook must return None. Returns a
+        handle whose remove() disables the hook.
+        """
     def relu(self) -> Tensor:
         """
         relu(input) -> Tensor
@@ -2437,6 +2443,11 @@ class Generator:
     @property
     def device(self) -> str:
         ...
+class _PostAccumulateGradHookHandle:
+    def remove(self) -> None:
+        """
+        Disables the hook.
+        """
 class _HookFlag:
     def __init__(self) -> None:
         ...
@@ -2568,6 +2579,11 @@ def _pop_saved_tensors_hooks() -> None:
 def _push_saved_tensors_hooks(arg0: collections.abc.Callable, arg1: collections.abc.Callable) -> None:
     """
     Makes (pack, unpack) the saved-tensor hooks of this thread until the matching pop.
+    """
+def _queue_callback(callback: collections.abc.Callable) -> None:
+    """
+    Runs callback() once the backward now running has finished, on the thread that called
+    backward (PyTorch's Variable._execution_engine.queue_callback). RuntimeError outside a backward.
     """
 def _radam_step(params: collections.abc.Sequence[Tensor], grads: collections.abc.Sequence[Tensor], exp_avgs: collections.abc.Sequence[Tensor], exp_avg_sqs: collections.abc.Sequence[Tensor], steps: collections.abc.Sequence[Tensor], lr: typing.SupportsFloat | typing.SupportsIndex, beta1: typing.SupportsFloat | typing.SupportsIndex, beta2: typing.SupportsFloat | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, decoupled_weight_decay: builtins.bool, maximize: builtins.bool) -> None:
     ...
