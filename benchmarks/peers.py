@@ -329,7 +329,9 @@ class Magnetron(Engine):
         self.mag, self.nn, self.optim = mag, mnn, moptim
 
     def info(self):
-        return {"threads": "magnetron sizes its CPU thread pool itself; no per-workload thread setting"}
+        return {
+            "threads": "magnetron sizes its CPU thread pool at start-up (MAG_CPU_THREADS), not per workload"
+        }
 
     def _p(self, arr):
         return self.nn.Parameter(self.mag.Tensor(np.array(arr, copy=True)))

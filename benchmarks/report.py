@@ -13,6 +13,19 @@ CHECK_LIMITS = {"first_step_max_abs_err": 1e-5}
 DEFAULT_ERR_LIMIT = 1e-3
 AGREE_RTOL = 2e-3  # float32 engines against micrograd's float64: losses and gradient norms
 COMPARED_CHECKS = {"moons", "mlp", "branchy"}
+# engine info shown next to each version under "Machine and versions"
+ENGINE_INFO_KEYS = (
+    "eigen",
+    "openmp",
+    "arch",
+    "simd",
+    "compiler",
+    "blas",
+    "onednn",
+    "parallel",
+    "backend",
+    "threads",
+)
 
 
 def _fmt(x, digits=4):
@@ -458,11 +471,7 @@ def markdown(results):
     for eng, h in meta["engines"].items():
         if h.get("ok"):
             info = h.get("info") or {}
-            detail = "; ".join(
-                f"{k}: {v}"
-                for k, v in info.items()
-                if k in ("eigen", "openmp", "arch", "simd", "compiler", "blas", "onednn", "parallel")
-            )
+            detail = "; ".join(f"{k}: {v}" for k, v in info.items() if k in ENGINE_INFO_KEYS)
             lines.append(f"- {eng} {h.get('version')}" + (f" ({detail})" if detail else ""))
         else:
             lines.append(f"- {eng}: {status_text('unavailable', h.get('unavailable') or h.get('error'))}")
