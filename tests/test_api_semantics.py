@@ -403,3 +403,23 @@ def test_data_utilities(torch):
         assert data.get_worker_info() is None
         dl = data.DataLoader(ds, batch_size=2, sampler=data.SubsetRandomSampler([0, 2, 4]))
         assert sorted(int(v) for b in dl for v in b[0]) == [0, 2, 4]
+
+
+def test_out_argument(torch):
+    a, b = rng.standard_normal((3, 3)), rng.standard_normal((3, 3))
+    for lib in (cr, torch):
+        x, y = lib.tensor(a), lib.tensor(b)
+        for name, args in (("matmul", (x, y)), ("mul", (x, y)), ("add", (x, y)), ("exp", (x,))):
+            out = lib.empty(3, 3, dtype=lib.float64)
+            r = getattr(lib, name)(*args, out=out)
+            assert r is out and np.allclose(out.numpy(), getattr(lib, name)(*args).numpy())
+        out32 = lib.empty(3, 3)  # cast into the out tensor's dtype
+        lib.mul(x, y, out=out32)
+        assert dtype_name(out32.dtype) == "float32" and np.allclose(out32.numpy(), a * b, atol=1e-6)
+        cat_out = lib.empty(6, 3, dtype=lib.float64)
+        lib.cat([x, y], 0, out=cat_out)
+        assert np.array_equal(cat_out.numpy(), np.concatenate([a, b]))
+        with pytest.raises(RuntimeError, match="out="):
+            lib.mul(lib.tensor(a, requires_grad=True), y, out=lib.empty(3, 3, dtype=lib.float64))
+        with lib.no_grad():
+            lib.mul(lib.tensor(a, requires_grad=True), y, out=lib.empty(3, 3, dtype=lib.float64))

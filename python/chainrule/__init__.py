@@ -60,6 +60,9 @@ from chainrule._dtypes import (  # noqa: E402
     set_default_dtype,
 )
 from chainrule._printing import get_printoptions, set_printoptions  # noqa: E402
+from chainrule import _out  # noqa: E402
+
+_out.install(globals())  # out= on matmul, mul, add, ... (as PyTorch's)
 from chainrule._storage import promote_types, result_type  # noqa: E402
 from chainrule.autograd.grad_mode import (  # noqa: E402
     enable_grad,
