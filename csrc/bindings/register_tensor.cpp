@@ -49,7 +49,7 @@ void register_tensor(py::module_& m, PyTensorClass& cls) {
                                return t;
                              })
       .def("__repr__",
-           [](const cr::Node& n) { return cr::str("<", n.name(), " object at ", (const void*)&n, ">"); });
+           [](const cr::Node& n) { return cr::str("<", n.display_name(), " object at ", (const void*)&n, ">"); });
 
   cls.def(py::init([](py::object data) -> std::shared_ptr<cr::TensorImpl> {
             if (is_tensor(data)) return cr::detach(as_tensor_unchecked(data)).ptr();

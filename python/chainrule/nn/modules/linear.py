@@ -68,10 +68,7 @@ class Linear(Module):
                 f"Linear: expected input with last dim in_features={self.in_features}, "
                 f"got input of shape {tuple(input.shape)}"
             )
-        out = input @ self.weight.T
-        if self.bias is not None:
-            out = out + self.bias
-        return out
+        return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return (
