@@ -24,6 +24,9 @@ def main(argv: list[str]) -> int:
             src = os.path.join(repo, name)
             if os.path.isdir(src):
                 shutil.copytree(src, os.path.join(tmp, name), ignore=shutil.ignore_patterns("__pycache__"))
+        # A few tests and scripts look for the source package folder; an empty one (no extension in
+        # it) makes them use the installed package, as they do in a checkout without a build.
+        os.makedirs(os.path.join(tmp, "python", "chainrule"))
         for name in ("pyproject.toml", "README.md"):
             if os.path.isfile(os.path.join(repo, name)):
                 shutil.copy(os.path.join(repo, name), tmp)
