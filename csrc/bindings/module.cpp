@@ -8,7 +8,9 @@ void register_conv(OpRegistry& reg);       // register_conv.cpp
 void register_attention(OpRegistry& reg);  // register_attention.cpp
 }  // namespace crpy
 
-PYBIND11_MODULE(_core, m) {
+// Declared safe without the GIL: a free-threaded CPython (3.13t and later) keeps the GIL off
+// when the module is imported. tests/test_threads_training.py trains models in parallel threads.
+PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
   m.doc() = "chainrule's C++ engine";
   auto cls = crpy::PyTensorClass(m, "Tensor", py::custom_type_setup(&crpy::tensor_type_setup));
   crpy::register_errors(m);
