@@ -1,10 +1,34 @@
 #include "core/parallel.h"
 
+#include <pthread.h>
+
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdlib>
+#include <exception>
+#include <memory>
+#include <mutex>
 #include <thread>
 
 namespace cr {
+
+// Note [Pool]
+// parallel_for runs on a pool of our own instead of OpenMP regions. An OpenMP region ends at a
+// barrier that waits for every thread of the team, including one the OS has not scheduled yet:
+// beside another busy process, each region then costs up to a scheduler time slice, and a training
+// step with dozens of regions ran many times slower on two threads than on one. Here the calling
+// thread never waits for a thread that has not started:
+//   - work is cut into chunks (a few per thread, boundaries fixed by the call); the caller and any
+//     pool thread that wakes in time take chunks one at a time from a shared counter;
+//   - the caller waits only for chunks already taken, so a helper that wakes late finds nothing
+//     left and the caller has done the whole job alone, as with one thread;
+//   - waiting threads spin only a few dozen pause instructions, then sleep, so that spinning
+//     never takes a core from a thread that has work.
+// Which thread runs a chunk never changes a result (Note [Determinism] in engine.cpp): each chunk
+// writes its own outputs, and parallel_reduce combines its per-chunk partials in chunk order.
+// One call uses the pool at a time; a concurrent call (another Python thread) runs inline.
+
 namespace {
 int default_threads() {
   if (const char* env = std::getenv("OMP_NUM_THREADS")) {
@@ -16,6 +40,149 @@ int default_threads() {
 }
 std::atomic<int> g_threads{default_threads()};
 thread_local int t_intra_limit = 0;  // 0: no limit
+thread_local bool t_in_region = false;
+thread_local int t_team_index = 0;
+
+using Clock = std::chrono::steady_clock;
+// How long a waiting thread spins before it sleeps: only a short burst of pause instructions (see
+// spin_until). Longer spins (20-1000 µs) measured worse beside a busy process on two cores: a
+// spinning thread takes the core that the thread with work, or the one it waits for, needs.
+constexpr auto kHelperSpin = std::chrono::microseconds(0);  // a helper's wait for the next job
+constexpr auto kCallerSpin = std::chrono::microseconds(0);  // the caller's wait for taken chunks
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#else
+  std::this_thread::yield();
+#endif
+}
+
+// Spins until done() or the time limit (checked every 64 pauses); true if done() became true.
+template <class P>
+bool spin_until(const P& done, Clock::duration limit) {
+  auto t0 = Clock::now();
+  for (int i = 1;; ++i) {
+    if (done()) return true;
+    cpu_relax();
+    if ((i & 63) == 0 && Clock::now() - t0 > limit) return done();
+  }
+}
+
+struct Job {
+  detail::ChunkFn fn = nullptr;
+  const void* ctx = nullptr;
+  int64_t begin = 0, end = 0, step = 0, nchunks = 0;
+  int helpers = 0;
+  std::atomic<int64_t> next{0};  // next chunk to take
+  std::atomic<int64_t> done{0};  // chunks finished
+  std::atomic<int> joined{0};    // helpers that joined
+  std::mutex mu;
+  std::condition_variable cv;
+  bool caller_sleeping = false;
+  std::exception_ptr error;
+};
+
+class TeamScope {
+ public:
+  explicit TeamScope(int index) : prev_in_(t_in_region), prev_index_(t_team_index) {
+    t_in_region = true;
+    t_team_index = index;
+  }
+  ~TeamScope() {
+    t_in_region = prev_in_;
+    t_team_index = prev_index_;
+  }
+
+ private:
+  bool prev_in_;
+  int prev_index_;
+};
+
+// Takes and runs chunks until none is left.
+void take_chunks(Job& job, int index) {
+  TeamScope scope(index);
+  for (;;) {
+    int64_t c = job.next.fetch_add(1, std::memory_order_relaxed);
+    if (c >= job.nchunks) return;
+    int64_t b = job.begin + c * job.step, e = std::min(job.end, b + job.step);
+    try {
+      job.fn(job.ctx, b, e);
+    } catch (...) {
+      std::lock_guard<std::mutex> lk(job.mu);
+      if (!job.error) job.error = std::current_exception();
+    }
+    if (job.done.fetch_add(1, std::memory_order_acq_rel) + 1 == job.nchunks) {
+      std::lock_guard<std::mutex> lk(job.mu);
+      if (job.caller_sleeping) job.cv.notify_one();
+    }
+  }
+}
+
+class Pool {
+ public:
+  std::atomic<bool> busy{false};
+
+  void post(const std::shared_ptr<Job>& job) {
+    std::lock_guard<std::mutex> lk(mu_);
+    for (int i = (int)threads_; i < job->helpers; ++i) {
+      std::thread([this] { worker(); }).detach();
+      ++threads_;
+    }
+    job_ = job;
+    gen_.fetch_add(1, std::memory_order_release);
+    if (sleepers_ > 0) cv_.notify_all();
+  }
+
+ private:
+  void worker() {
+    uint64_t seen = gen_.load(std::memory_order_acquire);
+    for (;;) {
+      spin_until([&] { return gen_.load(std::memory_order_acquire) != seen; }, kHelperSpin);
+      std::shared_ptr<Job> job;
+      {
+        std::unique_lock<std::mutex> lk(mu_);
+        if (gen_.load(std::memory_order_acquire) == seen) {
+          ++sleepers_;
+          cv_.wait(lk, [&] { return gen_.load(std::memory_order_acquire) != seen; });
+          --sleepers_;
+        }
+        seen = gen_.load(std::memory_order_acquire);
+        job = job_;
+      }
+      if (!job || job->next.load(std::memory_order_relaxed) >= job->nchunks) continue;
+      int index = job->joined.fetch_add(1, std::memory_order_relaxed) + 1;
+      if (index <= job->helpers) take_chunks(*job, index);
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::shared_ptr<Job> job_;  // the latest job (guarded by mu_)
+  std::atomic<uint64_t> gen_{0};
+  int sleepers_ = 0;
+  int64_t threads_ = 0;
+};
+
+// Leaked on purpose: pool threads may still be waiting at exit. A forked child has none of the
+// parent's threads and gets a fresh pool.
+std::atomic<Pool*> g_pool{nullptr};
+
+Pool& pool() {
+  Pool* p = g_pool.load(std::memory_order_acquire);
+  if (p) return *p;
+  static const bool at_fork = [] {
+    pthread_atfork(nullptr, nullptr, [] { g_pool.store(nullptr, std::memory_order_release); });
+    return true;
+  }();
+  (void)at_fork;
+  auto* fresh = new Pool;
+  if (g_pool.compare_exchange_strong(p, fresh, std::memory_order_acq_rel)) return *fresh;
+  delete fresh;
+  return *p;
+}
 }  // namespace
 
 int get_num_threads() { return g_threads.load(std::memory_order_relaxed); }
@@ -26,5 +193,45 @@ int intra_op_threads() {
 }
 IntraOpLimit::IntraOpLimit(int n) : prev_(t_intra_limit) { t_intra_limit = n; }
 IntraOpLimit::~IntraOpLimit() { t_intra_limit = prev_; }
+
+bool in_parallel_region() { return t_in_region; }
+int parallel_thread_index() { return t_in_region ? t_team_index : 0; }
+
+namespace detail {
+void run_chunks(int64_t begin, int64_t end, int64_t step, int64_t nchunks, int helpers, ChunkFn fn,
+                const void* ctx) {
+  Pool& p = pool();
+  if (helpers < 1 || p.busy.exchange(true, std::memory_order_acquire)) {
+    fn(ctx, begin, end);  // another call holds the pool: run inline
+    return;
+  }
+  struct Release {
+    Pool& p;
+    ~Release() { p.busy.store(false, std::memory_order_release); }
+  } release{p};
+  auto job = std::make_shared<Job>();
+  job->fn = fn;
+  job->ctx = ctx;
+  job->begin = begin;
+  job->end = end;
+  job->step = step;
+  job->nchunks = nchunks;
+  job->helpers = (int)std::min<int64_t>(helpers, nchunks - 1);
+  p.post(job);
+  take_chunks(*job, 0);
+  auto finished = [&] { return job->done.load(std::memory_order_acquire) == job->nchunks; };
+  if (!spin_until(finished, kCallerSpin)) {
+    std::unique_lock<std::mutex> lk(job->mu);
+    job->caller_sleeping = true;
+    job->cv.wait(lk, finished);
+  }
+  std::exception_ptr error;
+  {
+    std::lock_guard<std::mutex> lk(job->mu);
+    error = job->error;
+  }
+  if (error) std::rethrow_exception(error);
+}
+}  // namespace detail
 
 }  // namespace cr

@@ -1,14 +1,11 @@
 #pragma once
-// Intra-op parallelism. See Note [Threads] in engine.cpp for how it shares cores with the
-// inter-op pool. Work is split only above a grain size, and reductions split into chunks of a
+// Intra-op parallelism on a small pool of our own (Note [Pool] in parallel.cpp). See Note [Threads]
+// in engine.cpp for how it shares cores with the inter-op pool. Work is split only above a grain size, and reductions split into chunks of a
 // fixed size whose partial results are combined in chunk order, so results do not depend on the
 // thread count (Note [Determinism]).
 #include <algorithm>
 #include <cstdint>
 #include <vector>
-#ifdef CHAINRULE_HAS_OPENMP
-#include <omp.h>
-#endif
 
 namespace cr {
 
@@ -28,24 +25,42 @@ class IntraOpLimit {
   int prev_;
 };
 
-/// Calls f(b, e) over [begin, end), split across threads when end - begin > grain.
+/// True on a thread while it runs a chunk of parallel_for (a nested parallel_for runs inline).
+bool in_parallel_region();
+/// Inside a parallel_for chunk: the running thread's index in the team, in [0, intra_op_threads())
+/// (0 for the calling thread); 0 outside.
+int parallel_thread_index();
+
+namespace detail {
+using ChunkFn = void (*)(const void* ctx, int64_t b, int64_t e);
+/// Runs fn(ctx, b, e) for the chunks [begin + c * step, min(end, begin + (c + 1) * step)),
+/// c in [0, nchunks), on the calling thread and up to `helpers` pool threads. See Note [Pool].
+void run_chunks(int64_t begin, int64_t end, int64_t step, int64_t nchunks, int helpers, ChunkFn fn,
+                const void* ctx);
+}  // namespace detail
+
+/// Chunks per thread that parallel_for aims for, so that a thread the OS preempts holds back
+/// little work: the others take the remaining chunks.
+constexpr int64_t kChunksPerThread = 4;
+
+/// Calls f(b, e) over [begin, end), split across threads when end - begin > grain. Elements must
+/// be independent: the split (never the result) depends on the thread count.
 template <class F>
 void parallel_for(int64_t begin, int64_t end, int64_t grain, const F& f) {
   int64_t n = end - begin;
   if (n <= 0) return;
-#ifdef CHAINRULE_HAS_OPENMP
   int nt = intra_op_threads();
-  if (nt > 1 && n > grain && !omp_in_parallel()) {
-    int64_t chunks = std::min<int64_t>(nt, (n + grain - 1) / grain);
+  if (nt > 1 && n > grain && !in_parallel_region()) {
+    int64_t chunks = std::min<int64_t>((int64_t)nt * kChunksPerThread, (n + grain - 1) / std::max<int64_t>(grain, 1));
     int64_t step = (n + chunks - 1) / chunks;
-#pragma omp parallel for num_threads((int)chunks) schedule(static, 1)
-    for (int64_t c = 0; c < chunks; ++c) {
-      int64_t b = begin + c * step, e = std::min(end, b + step);
-      if (b < e) f(b, e);
+    chunks = (n + step - 1) / step;
+    if (chunks > 1) {
+      detail::run_chunks(
+          begin, end, step, chunks, nt - 1,
+          [](const void* ctx, int64_t b, int64_t e) { (*static_cast<const F*>(ctx))(b, e); }, &f);
+      return;
     }
-    return;
   }
-#endif
   f(begin, end);
 }
 

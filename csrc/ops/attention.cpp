@@ -241,20 +241,16 @@ Plan make_plan(const Tensor& query, const Tensor& key, const Tensor& value, cons
   return p;
 }
 
-// Runs f(task) for task in [0, n): over the intra-op threads with dynamic scheduling when the work
+// Runs f(task) for task in [0, n): over the intra-op threads (parallel_for's chunks) when the work
 // is worth it. Each task writes only its own outputs, so the schedule never changes a result.
 template <class F>
 void parallel_tasks(int64_t n, double work, const F& f) {
-#ifdef CHAINRULE_HAS_OPENMP
-  int nt = intra_op_threads();
-  if (nt > 1 && n > 1 && work > 65536 && !omp_in_parallel()) {
-    int threads = (int)std::min<int64_t>(nt, n);
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
-    for (int64_t t = 0; t < n; ++t) f(t);
+  if (work > 65536 && n > 1) {
+    parallel_for(0, n, 1, [&](int64_t b, int64_t e) {
+      for (int64_t t = b; t < e; ++t) f(t);
+    });
     return;
   }
-#endif
-  (void)work;
   for (int64_t t = 0; t < n; ++t) f(t);
 }
 

@@ -201,7 +201,7 @@ void col2im_add(const ConvGeom& g, const T* col, T* x, int64_t ld) {
 }
 
 // Per-thread column buffers, allocated before the parallel region (an allocation failure then
-// raises in the calling thread instead of inside an OpenMP region, which cannot throw).
+// raises in the calling thread instead of inside a parallel region).
 template <class T>
 class ColumnBuffers {
  public:
@@ -211,22 +211,12 @@ class ColumnBuffers {
       : per_(needed ? per_thread : 0), slots_(outer_parallel() ? 1 : std::max(1, intra_op_threads())),
         data_((size_t)(per_ * slots_)) {}
   T* get() {
-#ifdef CHAINRULE_HAS_OPENMP
-    const int64_t t = slots_ > 1 && omp_in_parallel() ? (int64_t)omp_get_thread_num() : 0;
-#else
-    const int64_t t = 0;
-#endif
+    const int64_t t = slots_ > 1 && in_parallel_region() ? (int64_t)parallel_thread_index() : 0;
     return data_.data() + std::min(t, slots_ - 1) * per_;
   }
 
  private:
-  static bool outer_parallel() {
-#ifdef CHAINRULE_HAS_OPENMP
-    return omp_in_parallel();
-#else
-    return false;
-#endif
-  }
+  static bool outer_parallel() { return in_parallel_region(); }
   int64_t per_, slots_;
   std::vector<T> data_;
 };
