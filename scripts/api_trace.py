@@ -128,11 +128,11 @@ class Tracer:
             holder = _resolve_path(path)
             static = inspect.getattr_static(holder, attr)
             if isinstance(static, classmethod):
-                fn = static.__func__
-                tracer = self
 
-                def traced(cls: Any, *args: Any, _fn: Any = fn, _full: str = full, **kwargs: Any) -> Any:
-                    tracer.record(_full)
+                def traced(
+                    cls: Any, *args: Any, _fn: Any = static.__func__, _full: str = full, **kwargs: Any
+                ) -> Any:
+                    self.record(_full)
                     return _fn(cls, *args, **kwargs)
 
                 setattr(holder, attr, classmethod(traced))
