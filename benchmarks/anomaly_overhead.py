@@ -59,6 +59,24 @@ print(json.dumps(out))
 """
 
 
+def _chainrule_path() -> str:
+    """The folder holding the chainrule to measure: the source tree's python/ when the extension
+    is built there (the developer loop), otherwise the installed package's."""
+    src = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "python")
+    built = os.path.isdir(os.path.join(src, "chainrule")) and any(
+        f.startswith("_core") and f.endswith((".so", ".pyd"))
+        for f in os.listdir(os.path.join(src, "chainrule"))
+    )
+    if built:
+        return src
+    import importlib.util
+
+    spec = importlib.util.find_spec("chainrule")
+    if spec is None or spec.origin is None:
+        raise SystemExit("chainrule is not installed and not built in python/")
+    return os.path.dirname(os.path.dirname(spec.origin))
+
+
 def _times(pythonpath: str, mode: str, repeats: int) -> list[float]:
     code = _CODE.format(size=CHAIN_SIZE, half=CHAIN_OPS // 2)
     env = dict(os.environ, PYTHONPATH=pythonpath, OMP_NUM_THREADS="1")
@@ -75,7 +93,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--baseline", default=None, help="python/ directory of another chainrule build")
     args = parser.parse_args(argv)
 
-    here = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "python")
+    here = _chainrule_path()
     runs = {"off": (here, "off"), "on, no NaN check": (here, "trace"), "on": (here, "on")}
     if args.baseline:
         runs["off, baseline build"] = (args.baseline, "off")

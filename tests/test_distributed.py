@@ -27,6 +27,9 @@ import chainrule.distributed as dist
 from chainrule.utils.data import DistributedSampler
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Where the chainrule under test lives (the source tree's python/ or site-packages): the
+# processes the tests launch import that one.
+CHAINRULE_PATH = os.path.dirname(os.path.dirname(os.path.abspath(cr.__file__)))
 
 needs_mpi = pytest.mark.skipif(
     not dist.is_available() or shutil.which("mpiexec") is None,
@@ -47,7 +50,7 @@ rank, world = dist.get_rank(), dist.get_world_size()
 def _mpirun(tmp_path, body: str, n: int = 2, timeout: float = 60) -> subprocess.CompletedProcess:
     script = tmp_path / "script.py"
     script.write_text(PRELUDE + textwrap.dedent(body))
-    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"), OMP_NUM_THREADS="1")
+    env = dict(os.environ, PYTHONPATH=CHAINRULE_PATH, OMP_NUM_THREADS="1")
     cmd = ["mpiexec", "-n", str(n), sys.executable, str(script)]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
 
@@ -404,7 +407,7 @@ def test_launcher_runs_n_processes(tmp_path):
         "dist.init_process_group()\n"
         "os.write(1, f'rank {dist.get_rank()} of {dist.get_world_size()}\\n'.encode())\n"
     )
-    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"))
+    env = dict(os.environ, PYTHONPATH=CHAINRULE_PATH)
     cmd = [sys.executable, "-m", "chainrule.distributed.run", "-n", "2", str(script)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=env)
     assert proc.returncode == 0, proc.stderr

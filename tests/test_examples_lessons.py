@@ -25,7 +25,9 @@ import vanishing_gradients  # noqa: E402
 
 
 def run_script(name, tmp_path, *args, fast=True):
-    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"))
+    # the chainrule under test (the source tree's python/ or site-packages), not necessarily ROOT's
+    here = os.path.dirname(os.path.dirname(os.path.abspath(cr.__file__)))
+    env = dict(os.environ, PYTHONPATH=here)
     if fast:
         env["CHAINRULE_EXAMPLES_FAST"] = "1"
     proc = subprocess.run(
