@@ -280,9 +280,11 @@ Tensor act_grad_kernel(const Tensor& g, const Tensor& y, const char* op) {
 
 namespace {
 Tensor gelu_backward(const Tensor& g, const Tensor& x) {
-  if (plain_f32(g) && plain_f32(x) && g.shape() == x.shape()) {
+  if (plain_f32(x) && g.dtype() == DType::Float32 && g.shape() == x.shape()) {
+    // a strided or broadcast gradient (sum's) is made contiguous: one copy beats scalar erf
+    Tensor gc = g.is_contiguous() ? g : contiguous_copy(g);
     Tensor out = Tensor::empty(x.shape(), DType::Float32);
-    eigen_map2_f32(g.data<float>(), x.data<float>(), out.data<float>(), x.numel(),
+    eigen_map2_f32(gc.data<float>(), x.data<float>(), out.data<float>(), x.numel(),
                    [](const auto& gv, const auto& v) {
                      auto cdf = 0.5f * (1.0f + (v * float(M_SQRT1_2)).erf());
                      auto pdf = (-0.5f * v * v).exp() * float(M_2_SQRTPI * M_SQRT1_2 * 0.5);
