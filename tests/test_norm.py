@@ -277,3 +277,31 @@ def test_batch_norm_double_backward_matches_torch(torch):
         run(cr, cr.batch_norm, cr.tensor), run(torch, torch.nn.functional.batch_norm, torch.tensor)
     ):
         np.testing.assert_allclose(a, b, atol=1e-10)
+
+
+def test_layer_norm_fused_backward_is_thread_count_independent_and_matches_the_composite():
+    # the fused backward (no create_graph) against the composite one (create_graph) in float64,
+    # and bitwise equal for any thread count (weight/bias gradients sum fixed chunks of rows)
+    rng = np.random.default_rng(4)
+    x0, w0, b0 = rng.standard_normal((300, 37)), rng.standard_normal(37), rng.standard_normal(37)
+    g0 = rng.standard_normal((300, 37))
+
+    def grads(threads, create_graph):
+        prev = cr.get_num_threads()
+        cr.set_num_threads(threads)
+        try:
+            x, w, b = (cr.tensor(a, requires_grad=True) for a in (x0, w0, b0))
+            y = cr.nn.functional.layer_norm(x, (37,), w, b)
+            return [
+                t.detach().numpy()
+                for t in cr.autograd.grad(y, (x, w, b), cr.tensor(g0), create_graph=create_graph)
+            ]
+        finally:
+            cr.set_num_threads(prev)
+
+    fused = grads(1, False)
+    for threads in (2, 3):
+        for a, b in zip(fused, grads(threads, False)):
+            assert a.tobytes() == b.tobytes()
+    for a, b in zip(fused, grads(1, True)):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)

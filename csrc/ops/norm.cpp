@@ -102,8 +102,84 @@ struct NormAttrs {
   bool has_weight = false;
 };
 
+// Layer norm's backward without create_graph, fused: one pass per row for the input's gradient,
+// and the weight and bias gradients summed over fixed chunks of rows combined in chunk order (the
+// same sums for any thread count, Note [Determinism]). Accumulates in double.
+template <class T>
+TensorList layer_norm_backward_fused(const GradArgs<4, NormAttrs>& d, int64_t M, int64_t D) {
+  auto dense = [](const Tensor& t) { return t.is_contiguous() ? t : contiguous_copy(t); };
+  Tensor x = dense(d.saved[0]), g = dense(d.grad);
+  Tensor mean = dense(d.saved[2]), rstd = dense(d.saved[3]);
+  Tensor w = d.attrs.has_weight ? dense(d.saved[1]) : Tensor();
+  const T *xp = x.data<T>(), *gp = g.data<T>(), *mp = mean.data<T>(), *rp = rstd.data<T>();
+  const T* wp = w.defined() ? w.data<T>() : nullptr;
+  TensorList grads(3);
+  if (d.needs(0)) {
+    Tensor dx = Tensor::empty(Dims{M, D}, x.dtype());
+    T* dp = dx.data<T>();
+    parallel_for(0, M, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(D, 1)),
+                 [&](int64_t b, int64_t e) {
+                   for (int64_t r = b; r < e; ++r) {
+                     const T *xr = xp + r * D, *gr = gp + r * D;
+                     const double mu = (double)mp[r], rs = (double)rp[r];
+                     double sgy = 0, sgyx = 0;
+                     for (int64_t j = 0; j < D; ++j) {
+                       double gy = (double)gr[j] * (wp ? (double)wp[j] : 1.0);
+                       sgy += gy;
+                       sgyx += gy * (((double)xr[j] - mu) * rs);
+                     }
+                     const double mg = sgy / (double)D, mgx = sgyx / (double)D;
+                     T* dr = dp + r * D;
+                     for (int64_t j = 0; j < D; ++j) {
+                       double gy = (double)gr[j] * (wp ? (double)wp[j] : 1.0);
+                       double xhat = ((double)xr[j] - mu) * rs;
+                       dr[j] = (T)((gy - mg - xhat * mgx) * rs);
+                     }
+                   }
+                 });
+    grads[0] = reshape(dx, d.input_shape(0));
+  }
+  if (d.needs(1) || d.needs(2)) {
+    using Acc = std::vector<double>;  // [d weight (D), d bias (D)]
+    constexpr int64_t kRows = 64;
+    Acc tot = parallel_reduce<Acc>(
+        0, M, kRows, Acc((size_t)(2 * D), 0.0),
+        [&](int64_t b, int64_t e) {
+          Acc p((size_t)(2 * D), 0.0);
+          for (int64_t r = b; r < e; ++r) {
+            const T *xr = xp + r * D, *gr = gp + r * D;
+            const double mu = (double)mp[r], rs = (double)rp[r];
+            for (int64_t j = 0; j < D; ++j) {
+              p[(size_t)j] += (double)gr[j] * (((double)xr[j] - mu) * rs);
+              p[(size_t)(D + j)] += (double)gr[j];
+            }
+          }
+          return p;
+        },
+        [](Acc acc, const Acc& p) {
+          for (size_t i = 0; i < acc.size(); ++i) acc[i] += p[i];
+          return acc;
+        });
+    for (int k = 1; k <= 2; ++k) {
+      if (!d.needs((size_t)k)) continue;
+      Tensor t = Tensor::empty(Dims{D}, x.dtype());
+      T* tp = t.data<T>();
+      for (int64_t j = 0; j < D; ++j) tp[j] = (T)tot[(size_t)((k - 1) * D + j)];
+      grads[(size_t)k] = reshape(t, d.input_shape((size_t)k));
+    }
+  }
+  return grads;
+}
+
 TensorList norm_backward(const GradArgs<4, NormAttrs>& d) {
   const NormAttrs& a = d.attrs;
+  if (!GradMode::is_enabled() && a.view_shape.size() == 2 && a.stat_dims == std::vector<int64_t>{1} &&
+      d.grad.dtype() == d.saved[0].dtype() &&
+      (d.grad.dtype() == DType::Float32 || d.grad.dtype() == DType::Float64)) {
+    const int64_t M = a.view_shape[0], D = a.view_shape[1];
+    if (d.grad.dtype() == DType::Float32) return layer_norm_backward_fused<float>(d, M, D);
+    return layer_norm_backward_fused<double>(d, M, D);
+  }
   const double inv_n = 1.0 / a.count;
   Tensor x = reshape(d.saved[0], a.view_shape), g = reshape(d.grad, a.view_shape);
   Tensor mu = d.saved[2], rstd = d.saved[3];
