@@ -55,6 +55,16 @@ void eigen_map2_f32(const float* a, const float* x, float* y, int64_t n, const F
 }
 bool plain_f32(const Tensor& t) { return t.dtype() == DType::Float32 && t.is_contiguous(); }
 
+/// out = f(x): vectorized through Eigen (`vec`, on array expressions) for contiguous float32, else
+/// element by element (`scalar`, as float_map).
+template <class Vec, class Scalar>
+Tensor float_map_vec(const Tensor& x, const char* op, const Vec& vec, const Scalar& scalar) {
+  if (!plain_f32(x)) return float_map(x, op, scalar);
+  Tensor out = Tensor::empty(x.shape(), DType::Float32);
+  eigen_map_f32(x.data<float>(), out.data<float>(), x.numel(), vec);
+  return out;
+}
+
 }  // namespace
 
 // ---- derivatives (Note [Derivatives table]) ----------------------------------------------------
@@ -232,17 +242,12 @@ Tensor elu(const Tensor& x, double alpha) {
 
 Tensor gelu(const Tensor& x, const std::string& approximate) {
   if (approximate == "none") {
-    Tensor out;
-    if (plain_f32(x)) {
-      out = Tensor::empty(x.shape(), DType::Float32);
-      eigen_map_f32(x.data<float>(), out.data<float>(), x.numel(),
-                    [](const auto& v) { return 0.5f * v * (1.0f + (v * float(M_SQRT1_2)).erf()); });
-    } else {
-      out = float_map(x, "gelu", [](auto v) {
-        using T = decltype(v);
-        return T(0.5) * v * (T(1) + std::erf(v * static_cast<T>(M_SQRT1_2)));
-      });
-    }
+    Tensor out = float_map_vec(
+        x, "gelu", [](const auto& v) { return 0.5f * v * (1.0f + (v * float(M_SQRT1_2)).erf()); },
+        [](auto v) {
+          using T = decltype(v);
+          return T(0.5) * v * (T(1) + std::erf(v * static_cast<T>(M_SQRT1_2)));
+        });
     // d/dx = Phi(x) + x phi(x), Phi(x) = (1 + erf(x / sqrt 2)) / 2, phi(x) = exp(-x^2/2) / sqrt(2 pi)
     record(gelu_grad, {x}, out, {x});
     return out;
@@ -320,46 +325,32 @@ Tensor sigmoid_backward(const Tensor& g, const Tensor& y) {
 }
 
 Tensor sigmoid(const Tensor& x) {
-  if (plain_f32(x)) {
-    Tensor out = Tensor::empty(x.shape(), DType::Float32);
-    eigen_map_f32(x.data<float>(), out.data<float>(), x.numel(), [](const auto& v) { return v.logistic(); });
-    record(sigmoid_grad, {x}, out, {output(out)});
-    return out;
-  }
-  Tensor out = float_map(x, "sigmoid", [](auto v) {
-    using T = decltype(v);
-    if (v >= T(0)) return T(1) / (T(1) + std::exp(-v));
-    T e = std::exp(v);  // never overflows for v < 0
-    return e / (T(1) + e);
-  });
+  Tensor out = float_map_vec(
+      x, "sigmoid", [](const auto& v) { return v.logistic(); },
+      [](auto v) {
+        using T = decltype(v);
+        if (v >= T(0)) return T(1) / (T(1) + std::exp(-v));
+        T e = std::exp(v);  // never overflows for v < 0
+        return e / (T(1) + e);
+      });
   record(sigmoid_grad, {x}, out, {output(out)});
   return out;
 }
 
 Tensor tanh(const Tensor& x) {
-  Tensor out;
-  if (plain_f32(x)) {
-    out = Tensor::empty(x.shape(), DType::Float32);
-    eigen_map_f32(x.data<float>(), out.data<float>(), x.numel(), [](const auto& v) { return v.tanh(); });
-  } else {
-    out = float_map(x, "tanh", [](auto v) { return std::tanh(v); });
-  }
+  Tensor out =
+      float_map_vec(x, "tanh", [](const auto& v) { return v.tanh(); }, [](auto v) { return std::tanh(v); });
   record(tanh_grad, {x}, out, {output(out)});
   return out;
 }
 
 Tensor silu(const Tensor& x) {
-  Tensor out;
-  if (plain_f32(x)) {
-    out = Tensor::empty(x.shape(), DType::Float32);
-    eigen_map_f32(x.data<float>(), out.data<float>(), x.numel(),
-                  [](const auto& v) { return v * v.logistic(); });
-  } else {
-    out = float_map(x, "silu", [](auto v) {
-      using T = decltype(v);
-      return v / (T(1) + std::exp(-v));
-    });
-  }
+  Tensor out = float_map_vec(
+      x, "silu", [](const auto& v) { return v * v.logistic(); },
+      [](auto v) {
+        using T = decltype(v);
+        return v / (T(1) + std::exp(-v));
+      });
   // d/dx x s(x) = s (1 + x (1 - s))
   record(silu_grad, {x}, out, {x});
   return out;
