@@ -16,7 +16,7 @@ COMPARED_CHECKS = {"moons", "mlp", "branchy"}
 # engine info shown next to each version under "Machine and versions"
 ENGINE_INFO_KEYS = (
     "eigen",
-    "openmp",
+    "cpu_level",
     "arch",
     "simd",
     "compiler",

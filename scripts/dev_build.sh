@@ -20,4 +20,4 @@ if [ ! -f build/dev/build.ninja ]; then
 fi
 ninja -C build/dev
 # Replaced by rename, not overwritten: a running process that has the old module mapped keeps it.
-for so in build/dev/_core*.so; do cp "$so" "python/chainrule/.$(basename "$so").tmp" && mv -f "python/chainrule/.$(basename "$so").tmp" "python/chainrule/$(basename "$so")"; done
+for so in build/dev/_core*.so build/dev/_kernels_*.so; do cp "$so" "python/chainrule/.$(basename "$so").tmp" && mv -f "python/chainrule/.$(basename "$so").tmp" "python/chainrule/$(basename "$so")"; done

@@ -17,7 +17,7 @@ fi
 ninja -C build/asan
 # A private copy of the package, so the sanitized module never replaces the developer build.
 rm -rf build/asan/pkg && mkdir -p build/asan/pkg && cp -r python/chainrule build/asan/pkg/
-rm -f build/asan/pkg/chainrule/_core*.so && cp build/asan/_core*.so build/asan/pkg/chainrule/
+rm -f build/asan/pkg/chainrule/_core*.so build/asan/pkg/chainrule/_kernels_*.so && cp build/asan/_core*.so build/asan/_kernels_*.so build/asan/pkg/chainrule/
 asan=$(gcc -print-file-name=libasan.so)
 stdcxx=$(gcc -print-file-name=libstdc++.so)
 export LD_PRELOAD="$asan:$stdcxx"

@@ -138,6 +138,18 @@ class Slow(Dataset):
         return i
 
 
+class Stuck(Dataset):
+    """Item 1 takes far longer than any timeout below, even on a busy machine where the main
+    process may stall while the worker prefetches."""
+
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        time.sleep(2.0 if i == 1 else 0.0)
+        return i
+
+
 class Unpicklable(Dataset):
     def __len__(self):
         return 4
@@ -357,7 +369,7 @@ def test_dead_worker_is_reported_not_waited_for():
 
 
 def test_timeout_raises_runtime_error():
-    loader = DataLoader(Slow(), batch_size=1, num_workers=1, timeout=0.05)
+    loader = DataLoader(Stuck(), batch_size=1, num_workers=1, timeout=0.05)
     with pytest.raises(RuntimeError, match="DataLoader timed out after 0.05 seconds"):
         list(loader)
 

@@ -7,9 +7,6 @@
 #include "core/parallel.h"
 #include "ops/ops.h"
 
-#ifdef CHAINRULE_HAS_OPENMP
-#include <omp.h>
-#endif
 
 namespace crpy {
 
@@ -291,11 +288,7 @@ void register_autograd(py::module_& m, PyTensorClass& cls) {
   });
   m.def("get_num_threads", [] { return cr::get_num_threads(); });
   m.def("_has_openmp", [] {
-#ifdef CHAINRULE_HAS_OPENMP
-    return true;
-#else
-    return false;
-#endif
+    return false;  // intra-op threads come from chainrule's own pool (core/parallel.h)
   });
 
   cls.def("_register_hook", [](const Tensor& t, py::function fn, std::shared_ptr<HookFlag> alive) {

@@ -1,7 +1,8 @@
-// Build facts for chainrule.show_config().
+// Build facts for chainrule.show_config(), and the kernel level (Note [CPU dispatch]).
 #include <Eigen/Core>
 
 #include "bindings/common.h"
+#include "kernels/kernels.h"
 
 #ifndef CHAINRULE_VERSION
 #define CHAINRULE_VERSION "0.0.0"
@@ -13,16 +14,21 @@
 namespace crpy {
 
 void register_config(py::module_& m) {
+  // The kernel level is chosen (and its module loaded) at import, so that a missing module is an
+  // ImportError here, not an error in the middle of the first op.
+  cr::kern::table();
   m.def("_build_info", [] {
     py::dict d;
     d["version"] = CHAINRULE_VERSION;
     d["eigen"] = cr::str(EIGEN_WORLD_VERSION, ".", EIGEN_MAJOR_VERSION, ".", EIGEN_MINOR_VERSION);
-#ifdef CHAINRULE_HAS_OPENMP
-    d["openmp"] = true;
-#else
-    d["openmp"] = false;
-#endif
+    d["openmp"] = false;  // intra-op threads come from chainrule's own pool (core/parallel.h)
     d["arch"] = CHAINRULE_ARCH_NAME;
+    // Note [CPU dispatch]: the kernel level chosen at import, and every level this build has.
+    d["cpu_level"] = cr::kern::table().level;
+    d["cpu_level_reason"] = cr::kern::level_reason();
+    py::list levels;
+    for (const auto& l : cr::kern::levels()) levels.append(py::make_tuple(l.name, l.supported));
+    d["cpu_levels"] = levels;
     py::list simd;
 #ifdef __SSE4_2__
     simd.append("SSE4.2");

@@ -3,12 +3,11 @@
 // output is cheaper to reuse than the input (relu, sigmoid, tanh) the node saves the output.
 #include "ops/activation.h"
 
-#include <Eigen/Core>
 #include <cmath>
-#include <unsupported/Eigen/SpecialFunctions>
 
 #include "core/node.h"
 #include "core/parallel.h"
+#include "kernels/kernels.h"
 #include "ops/creation.h"
 #include "ops/derivatives.h"
 #include "ops/elementwise.h"
@@ -34,34 +33,33 @@ Tensor float_map(const Tensor& a, const char* op, const F& f) {
   });
 }
 
-/// y = f(x) over contiguous float32 memory, a chunk at a time as Eigen arrays (so exp and erf run
-/// vectorized); f gets and returns Eigen array expressions.
-template <class F>
-void eigen_map_f32(const float* x, float* y, int64_t n, const F& f) {
-  parallel_for(0, n, kElementwiseGrain, [&](int64_t b, int64_t e) {
-    Eigen::Map<const Eigen::ArrayXf> xv(x + b, e - b);
-    Eigen::Map<Eigen::ArrayXf> yv(y + b, e - b);
-    yv = f(xv);
-  });
-}
-/// The same for two inputs of the same shape.
-template <class F>
-void eigen_map2_f32(const float* a, const float* x, float* y, int64_t n, const F& f) {
-  parallel_for(0, n, kElementwiseGrain, [&](int64_t b, int64_t e) {
-    Eigen::Map<const Eigen::ArrayXf> av(a + b, e - b), xv(x + b, e - b);
-    Eigen::Map<Eigen::ArrayXf> yv(y + b, e - b);
-    yv = f(av, xv);
-  });
-}
 bool plain_f32(const Tensor& t) { return t.dtype() == DType::Float32 && t.is_contiguous(); }
 
-/// out = f(x): vectorized through Eigen (`vec`, on array expressions) for contiguous float32, else
-/// element by element (`scalar`, as float_map).
-template <class Vec, class Scalar>
-Tensor float_map_vec(const Tensor& x, const char* op, const Vec& vec, const Scalar& scalar) {
+/// out = f(x): the chosen level's vectorized kernel `k` (Note [CPU dispatch] in kernels/kernels.h)
+/// for contiguous float32, else element by element (`scalar`, as float_map).
+template <class Scalar>
+Tensor float_map_vec(const Tensor& x, const char* op, kern::Unary k, const Scalar& scalar) {
   if (!plain_f32(x)) return float_map(x, op, scalar);
   Tensor out = Tensor::empty(x.shape(), DType::Float32);
-  eigen_map_f32(x.data<float>(), out.data<float>(), x.numel(), vec);
+  const float* xp = x.data<float>();
+  float* yp = out.data<float>();
+  parallel_for(0, x.numel(), kElementwiseGrain,
+               [&](int64_t b, int64_t e) { kern::table().unary_f32(k, xp + b, yp + b, e - b); });
+  return out;
+}
+
+/// out = g * f'(.) with the chosen level's kernel `k` when g and x are float32 of one shape and x
+/// is contiguous (a strided or broadcast g, as sum's, is copied contiguous first: one copy beats a
+/// scalar loop); an undefined tensor otherwise.
+Tensor grad_map_vec(const Tensor& g, const Tensor& x, kern::UnaryGrad k) {
+  if (!plain_f32(x) || g.dtype() != DType::Float32 || g.shape() != x.shape()) return Tensor();
+  Tensor gc = g.is_contiguous() ? g : contiguous_copy(g);
+  Tensor out = Tensor::empty(x.shape(), DType::Float32);
+  const float* gp = gc.data<float>();
+  const float* xp = x.data<float>();
+  float* yp = out.data<float>();
+  parallel_for(0, x.numel(), kElementwiseGrain,
+               [&](int64_t b, int64_t e) { kern::table().unary_grad_f32(k, gp + b, xp + b, yp + b, e - b); });
   return out;
 }
 
@@ -202,21 +200,25 @@ const auto softplus_grad =
 
 Tensor relu_backward(const Tensor& g, const Tensor& y) {
   Dims shape = broadcast_shapes(g.shape(), y.shape(), "relu_backward");
-  Tensor yv = y.dtype() == g.dtype() ? y : contiguous_copy_as(y, g.dtype());
-  Tensor out = dispatch_floating(g.dtype(), "relu_backward", [&](auto tag) {
-    using T = decltype(tag);
-    return map_binary<T, T, T>(g, yv, shape, [](T gv, T v) { return v > T(0) ? gv : T(0); });
-  });
+  Tensor out = grad_map_vec(g, y, kern::UnaryGrad::Relu);
+  if (!out.defined()) {
+    Tensor yv = y.dtype() == g.dtype() ? y : contiguous_copy_as(y, g.dtype());
+    out = dispatch_floating(g.dtype(), "relu_backward", [&](auto tag) {
+      using T = decltype(tag);
+      return map_binary<T, T, T>(g, yv, shape, [](T gv, T v) { return v > T(0) ? gv : T(0); });
+    });
+  }
   record(relu_backward_grad, {g, y}, out, {y});
   return out;
 }
 
 Tensor relu(const Tensor& x) {
   if (x.dtype() == DType::Bool) throw TypeError("relu: not implemented for dtype bool");
-  Tensor out = dispatch_numeric(x.dtype(), "relu", [&](auto tag) {
-    using T = decltype(tag);
-    return map_unary<T, T>(x, [](T v) { return v < T(0) ? T(0) : v; });  // NaN stays NaN
-  });
+  Tensor out = plain_f32(x) ? float_map_vec(x, "relu", kern::Unary::Relu, [](float v) { return v; })
+                            : dispatch_numeric(x.dtype(), "relu", [&](auto tag) {
+                                using T = decltype(tag);
+                                return map_unary<T, T>(x, [](T v) { return v < T(0) ? T(0) : v; });  // NaN stays NaN
+                              });
   record(relu_grad, {x}, out, {output(out)});
   return out;
 }
@@ -242,12 +244,10 @@ Tensor elu(const Tensor& x, double alpha) {
 
 Tensor gelu(const Tensor& x, const std::string& approximate) {
   if (approximate == "none") {
-    Tensor out = float_map_vec(
-        x, "gelu", [](const auto& v) { return 0.5f * v * (1.0f + (v * float(M_SQRT1_2)).erf()); },
-        [](auto v) {
-          using T = decltype(v);
-          return T(0.5) * v * (T(1) + std::erf(v * static_cast<T>(M_SQRT1_2)));
-        });
+    Tensor out = float_map_vec(x, "gelu", kern::Unary::Gelu, [](auto v) {
+      using T = decltype(v);
+      return T(0.5) * v * (T(1) + std::erf(v * static_cast<T>(M_SQRT1_2)));
+    });
     // d/dx = Phi(x) + x phi(x), Phi(x) = (1 + erf(x / sqrt 2)) / 2, phi(x) = exp(-x^2/2) / sqrt(2 pi)
     record(gelu_grad, {x}, out, {x});
     return out;
@@ -272,6 +272,8 @@ namespace {
 // formula in both g and y, so gradients of gradients still work.
 template <bool kTanh>
 Tensor act_grad_kernel(const Tensor& g, const Tensor& y, const char* op) {
+  if (Tensor out = grad_map_vec(g, y, kTanh ? kern::UnaryGrad::Tanh : kern::UnaryGrad::Sigmoid); out.defined())
+    return out;
   Dims shape = broadcast_shapes(g.shape(), y.shape(), op);
   Tensor yv = y.dtype() == g.dtype() ? y : contiguous_copy_as(y, g.dtype());
   return dispatch_floating(g.dtype(), op, [&](auto tag) {
@@ -285,16 +287,7 @@ Tensor act_grad_kernel(const Tensor& g, const Tensor& y, const char* op) {
 
 namespace {
 Tensor gelu_backward(const Tensor& g, const Tensor& x) {
-  if (plain_f32(x) && g.dtype() == DType::Float32 && g.shape() == x.shape()) {
-    // a strided or broadcast gradient (sum's) is made contiguous: one copy beats scalar erf
-    Tensor gc = g.is_contiguous() ? g : contiguous_copy(g);
-    Tensor out = Tensor::empty(x.shape(), DType::Float32);
-    eigen_map2_f32(gc.data<float>(), x.data<float>(), out.data<float>(), x.numel(),
-                   [](const auto& gv, const auto& v) {
-                     auto cdf = 0.5f * (1.0f + (v * float(M_SQRT1_2)).erf());
-                     auto pdf = (-0.5f * v * v).exp() * float(M_2_SQRTPI * M_SQRT1_2 * 0.5);
-                     return gv * (cdf + v * pdf);
-                   });
+  if (Tensor out = grad_map_vec(g, x, kern::UnaryGrad::Gelu); out.defined()) {
     record(gelu_backward_grad, {g, x}, out, {g, x});
     return out;
   }
@@ -326,7 +319,7 @@ Tensor sigmoid_backward(const Tensor& g, const Tensor& y) {
 
 Tensor sigmoid(const Tensor& x) {
   Tensor out = float_map_vec(
-      x, "sigmoid", [](const auto& v) { return v.logistic(); },
+      x, "sigmoid", kern::Unary::Sigmoid,
       [](auto v) {
         using T = decltype(v);
         if (v >= T(0)) return T(1) / (T(1) + std::exp(-v));
@@ -339,14 +332,14 @@ Tensor sigmoid(const Tensor& x) {
 
 Tensor tanh(const Tensor& x) {
   Tensor out =
-      float_map_vec(x, "tanh", [](const auto& v) { return v.tanh(); }, [](auto v) { return std::tanh(v); });
+      float_map_vec(x, "tanh", kern::Unary::Tanh, [](auto v) { return std::tanh(v); });
   record(tanh_grad, {x}, out, {output(out)});
   return out;
 }
 
 Tensor silu(const Tensor& x) {
   Tensor out = float_map_vec(
-      x, "silu", [](const auto& v) { return v * v.logistic(); },
+      x, "silu", kern::Unary::Silu,
       [](auto v) {
         using T = decltype(v);
         return v / (T(1) + std::exp(-v));

@@ -23,13 +23,14 @@
 // the parts are added in order, so the result is bitwise the same for any set_num_threads(n).
 #include "ops/conv.h"
 
-#include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 
 #include "core/parallel.h"
+#include "kernels/kernels.h"
 #include "ops/creation.h"
 #include "ops/derivatives.h"
 #include "ops/reduce.h"
@@ -39,12 +40,15 @@ namespace cr {
 
 namespace {
 
+// C (n x m) = A (n x k) * B (k x m), or += with `accumulate`; all three contiguous row-major, A
+// stored transposed (k x n) when `ta`, B (m x k) when `tb`. Runs the GEMM of the instruction-set
+// level chosen at import (Note [CPU dispatch] in kernels/kernels.h), single-threaded.
 template <class T>
-using RowMat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-template <class T>
-using CMap = Eigen::Map<const RowMat<T>>;
-template <class T>
-using MMap = Eigen::Map<RowMat<T>>;
+void mm_into(T* C, const T* A, bool ta, const T* B, bool tb, int64_t n, int64_t k, int64_t m, bool accumulate) {
+  kern::GemmOperand a{A, ta ? n : k, ta}, b{B, tb ? k : m, tb};
+  if constexpr (std::is_same_v<T, float>) kern::table().gemm_f32(n, k, m, a, b, C, m, accumulate);
+  else kern::table().gemm_f64(n, k, m, a, b, C, m, accumulate);
+}
 
 // ---- geometry -----------------------------------------------------------------------------------
 struct ConvGeom {
@@ -244,7 +248,7 @@ void conv_forward_kernel(const ConvGeom& g, const T* x, const T* w, const T* b, 
     for (int64_t i = b0; i < e0; ++i) {
       const int64_t blk = i / g.G, gr = i % g.G;
       const int64_t n0 = blk * nb, m = std::min(g.N, n0 + nb) - n0, ld = m * L;
-      CMap<T> Wm(w + gr * Og * K, Og, K);
+      const T* Wm = w + gr * Og * K;
       if (m == 1) {
         const T* xi = x + (n0 * g.C + gr * Cg) * HW;
         const T* ci = xi;
@@ -252,14 +256,10 @@ void conv_forward_kernel(const ConvGeom& g, const T* x, const T* w, const T* b, 
           im2col(g, xi, col, L);
           ci = col;
         }
-        MMap<T> Y(y + (n0 * g.O + gr * Og) * L, Og, L);
-        if (K == 0) Y.setZero();
-        else Y.noalias() = Wm * CMap<T>(ci, K, L);
+        mm_into<T>(y + (n0 * g.O + gr * Og) * L, Wm, false, ci, false, Og, K, L, false);
       } else {
         for (int64_t j = 0; j < m; ++j) im2col(g, x + ((n0 + j) * g.C + gr * Cg) * HW, col + j * L, ld);
-        MMap<T> Yb(ybuf, Og, ld);
-        if (K == 0) Yb.setZero();
-        else Yb.noalias() = Wm * CMap<T>(col, K, ld);
+        mm_into<T>(ybuf, Wm, false, col, false, Og, K, ld, false);
         for (int64_t j = 0; j < m; ++j)
           for (int64_t o = 0; o < Og; ++o)
             std::memcpy(y + ((n0 + j) * g.O + gr * Og + o) * L, ybuf + o * ld + j * L, (size_t)L * sizeof(T));
@@ -290,18 +290,14 @@ void conv_backward_input_kernel(const ConvGeom& g, const T* gy, const T* w, cons
     for (int64_t i = b0; i < e0; ++i) {
       const int64_t blk = i / g.G, gr = i % g.G;
       const int64_t n0 = blk * nb, m = std::min(g.N, n0 + nb) - n0, ld = m * L;
-      CMap<T> Wm(w + gr * Og * K, Og, K);
+      const T* Wm = w + gr * Og * K;
       if (m == 1) {
         T* xi = gx + (n0 * g.C + gr * Cg) * HW;
-        CMap<T> Gy(gy + (n0 * g.O + gr * Og) * L, Og, L);
+        const T* Gy = gy + (n0 * g.O + gr * Og) * L;
         if (pw) {
-          MMap<T> X(xi, K, L);
-          if (Og == 0) X.setZero();
-          else X.noalias() = Wm.transpose() * Gy;
+          mm_into<T>(xi, Wm, true, Gy, false, K, Og, L, false);
         } else {
-          MMap<T> Cm(col, K, L);
-          if (Og == 0) Cm.setZero();
-          else Cm.noalias() = Wm.transpose() * Gy;
+          mm_into<T>(col, Wm, true, Gy, false, K, Og, L, false);
           std::fill(xi, xi + Cg * HW, T(0));
           col2im_add(g, col, xi, L);
         }
@@ -310,9 +306,7 @@ void conv_backward_input_kernel(const ConvGeom& g, const T* gy, const T* w, cons
           for (int64_t o = 0; o < Og; ++o)
             std::memcpy(gbuf + o * ld + j * L, gy + ((n0 + j) * g.O + gr * Og + o) * L,
                         (size_t)L * sizeof(T));
-        MMap<T> Cm(col, K, ld);
-        if (Og == 0) Cm.setZero();
-        else Cm.noalias() = Wm.transpose() * CMap<T>(gbuf, Og, ld);
+        mm_into<T>(col, Wm, true, gbuf, false, K, Og, ld, false);
         for (int64_t j = 0; j < m; ++j) {
           T* xi = gx + ((n0 + j) * g.C + gr * Cg) * HW;
           std::fill(xi, xi + Cg * HW, T(0));
@@ -364,7 +358,7 @@ void conv_backward_weight_kernel(const ConvGeom& g, const T* x, const T* gy, T* 
       for (int64_t n0 = p * per; n0 < end; n0 += nb) {
         const int64_t m = std::min(end, n0 + nb) - n0, ld = m * L;
         for (int64_t gr = 0; gr < g.G; ++gr) {
-          MMap<T> A(acc + gr * Og * K, Og, K);
+          T* A = acc + gr * Og * K;
           if (m == 1) {
             const T* xi = x + (n0 * g.C + gr * Cg) * HW;
             const T* ci = xi;
@@ -372,7 +366,7 @@ void conv_backward_weight_kernel(const ConvGeom& g, const T* x, const T* gy, T* 
               im2col(g, xi, col, L);
               ci = col;
             }
-            A.noalias() += CMap<T>(gy + (n0 * g.O + gr * Og) * L, Og, L) * CMap<T>(ci, K, L).transpose();
+            mm_into<T>(A, gy + (n0 * g.O + gr * Og) * L, false, ci, true, Og, L, K, true);
           } else {
             for (int64_t j = 0; j < m; ++j) {
               im2col(g, x + ((n0 + j) * g.C + gr * Cg) * HW, col + j * L, ld);
@@ -380,7 +374,7 @@ void conv_backward_weight_kernel(const ConvGeom& g, const T* x, const T* gy, T* 
                 std::memcpy(gbuf + o * ld + j * L, gy + ((n0 + j) * g.O + gr * Og + o) * L,
                             (size_t)L * sizeof(T));
             }
-            A.noalias() += CMap<T>(gbuf, Og, ld) * CMap<T>(col, K, ld).transpose();
+            mm_into<T>(A, gbuf, false, col, true, Og, ld, K, true);
           }
         }
       }

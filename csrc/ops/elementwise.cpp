@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include "core/node.h"
+#include "kernels/kernels.h"
 #include "ops/creation.h"
 #include "ops/derivatives.h"
 #include "ops/elementwise_kernels.h"
@@ -279,6 +280,33 @@ const auto clamp_tensor_grad =
 }  // namespace
 
 // ---- forward: arithmetic ----------------------------------------------------------------------
+// a op b on the chosen level's kernel (Note [CPU dispatch] in kernels/kernels.h) when both are
+// contiguous float32 or float64 of the result dtype, each of the result's shape or one element;
+// an undefined tensor otherwise (the caller's generic loop handles the rest).
+static Tensor dispatched_binary(const Tensor& a, const Tensor& b, DType dt, kern::Binary k, const char* op) {
+  if ((dt != DType::Float32 && dt != DType::Float64) || a.dtype() != dt || b.dtype() != dt ||
+      !a.is_contiguous() || !b.is_contiguous())
+    return Tensor();
+  Dims shape = broadcast_shapes(a.shape(), b.shape(), op);
+  const int64_t sa = a.shape() == shape ? 1 : a.numel() == 1 ? 0 : -1;
+  const int64_t sb = b.shape() == shape ? 1 : b.numel() == 1 ? 0 : -1;
+  if (sa < 0 || sb < 0) return Tensor();
+  Tensor out = Tensor::empty(shape, dt);
+  const kern::Table& t = kern::table();
+  if (dt == DType::Float32) {
+    const float *pa = a.data<float>(), *pb = b.data<float>();
+    float* py = out.data<float>();
+    parallel_for(0, out.numel(), kElementwiseGrain,
+                 [&](int64_t s, int64_t e) { t.binary_f32(k, pa + s * sa, sa, pb + s * sb, sb, py + s, e - s); });
+  } else {
+    const double *pa = a.data<double>(), *pb = b.data<double>();
+    double* py = out.data<double>();
+    parallel_for(0, out.numel(), kElementwiseGrain,
+                 [&](int64_t s, int64_t e) { t.binary_f64(k, pa + s * sa, sa, pb + s * sb, sb, py + s, e - s); });
+  }
+  return out;
+}
+
 // a + alpha * b (a - alpha * b for sub) in one pass.
 static Tensor add_impl(const Tensor& a, const Tensor& b, double alpha, bool is_sub) {
   const char* op = is_sub ? "sub" : "add";
@@ -293,9 +321,13 @@ static Tensor add_impl(const Tensor& a, const Tensor& b, double alpha, bool is_s
   const double scale = is_sub ? -alpha : alpha;
   Tensor out;
   if (dt == DType::Bool) out = binary_kernel(a, b, dt, op, [](auto x, auto y) { return x || y; });
-  else if (scale == 1.0) out = binary_kernel(a, b, dt, op, [](auto x, auto y) { return x + y; });
-  else if (scale == -1.0) out = binary_kernel(a, b, dt, op, [](auto x, auto y) { return x - y; });
-  else
+  else if (scale == 1.0) {
+    out = dispatched_binary(a, b, dt, kern::Binary::Add, op);
+    if (!out.defined()) out = binary_kernel(a, b, dt, op, [](auto x, auto y) { return x + y; });
+  } else if (scale == -1.0) {
+    out = dispatched_binary(a, b, dt, kern::Binary::Sub, op);
+    if (!out.defined()) out = binary_kernel(a, b, dt, op, [](auto x, auto y) { return x - y; });
+  } else
     out = binary_kernel(a, b, dt, op,
                         [scale](auto x, auto y) { return x + static_cast<decltype(x)>(scale) * y; });
   if (auto* n = record(is_sub ? sub_grad : add_grad, {a, b}, out)) n->attrs.alpha = alpha;
@@ -316,15 +348,18 @@ Tensor sub(const Tensor& a, const Tensor& b, double alpha) { return add_impl(a, 
 
 Tensor mul(const Tensor& a, const Tensor& b) {
   DType dt = result_type(a, b);
-  Tensor out = dt == DType::Bool ? binary_kernel(a, b, dt, "mul", [](auto x, auto y) { return x && y; })
-                                 : binary_kernel(a, b, dt, "mul", [](auto x, auto y) { return x * y; });
+  Tensor out = dispatched_binary(a, b, dt, kern::Binary::Mul, "mul");
+  if (!out.defined())
+    out = dt == DType::Bool ? binary_kernel(a, b, dt, "mul", [](auto x, auto y) { return x && y; })
+                            : binary_kernel(a, b, dt, "mul", [](auto x, auto y) { return x * y; });
   record(mul_grad, {a, b}, out, {a, b});
   return out;
 }
 
 Tensor div(const Tensor& a, const Tensor& b) {
   DType dt = float_dtype(result_type(a, b));
-  Tensor out = binary_kernel(a, b, dt, "div", [](auto x, auto y) { return x / y; });
+  Tensor out = dispatched_binary(a, b, dt, kern::Binary::Div, "div");
+  if (!out.defined()) out = binary_kernel(a, b, dt, "div", [](auto x, auto y) { return x / y; });
   record(div_grad, {a, b}, out, {a, b});
   return out;
 }

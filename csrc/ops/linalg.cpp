@@ -1,8 +1,12 @@
-// Matrix products on Eigen's GEMM. See Note [Deterministic GEMM].
+// Matrix products on Eigen's GEMM, built per instruction-set level (Note [CPU dispatch] in
+// kernels/kernels.h). See Note [Deterministic GEMM].
 #include "ops/linalg.h"
 
-#include <Eigen/Core>
+#include <algorithm>
+#include <type_traits>
+
 #include "core/parallel.h"
+#include "kernels/kernels.h"
 #include "ops/creation.h"
 #include "ops/derivatives.h"
 #include "ops/shape.h"
@@ -29,13 +33,7 @@ inline int64_t gemm_panel_width(int64_t extent) {
 }
 constexpr double kParallelFlops = 4e6;
 
-template <class T>
-using RowMat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-template <class T>
-using ColMat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
-using Stride = Eigen::OuterStride<>;
-
-// A 2-D operand as an Eigen map; one of its strides must be 1 (row- or column-major).
+// A 2-D operand; one of its strides must be 1 (row- or column-major).
 enum class Layout { Row, Col };
 struct Operand2D {
   const char* ptr;
@@ -43,15 +41,42 @@ struct Operand2D {
   Layout layout;
 };
 
-// C[r0:r1, c0:c1] = A[r0:r1, :] * B[:, c0:c1], single-threaded.
-template <class T, class MA, class MB>
-void gemm_panel(const MA& A, const MB& B, T* C, int64_t m, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
-  Eigen::Map<RowMat<T>, 0, Stride> Cm(C + r0 * m + c0, r1 - r0, c1 - c0, Stride(m));
-  Cm.noalias() = A.middleRows(r0, r1 - r0) * B.middleCols(c0, c1 - c0);
+// Rows [r0, r1) of a, or columns [c0, c1) of b, as a kernel operand.
+kern::GemmOperand rows_of(const Operand2D& a, int64_t r0, size_t isz) {
+  int64_t off = a.layout == Layout::Row ? r0 * a.ld : r0;
+  return {a.ptr + off * (int64_t)isz, a.ld, a.layout == Layout::Col};
+}
+kern::GemmOperand cols_of(const Operand2D& b, int64_t c0, size_t isz) {
+  int64_t off = b.layout == Layout::Row ? c0 : c0 * b.ld;
+  return {b.ptr + off * (int64_t)isz, b.ld, b.layout == Layout::Col};
 }
 
-template <class T, class MA, class MB>
-void gemm_maps(const MA& A, const MB& B, T* C, int64_t n, int64_t k, int64_t m, bool threaded) {
+// C[r0:r1, c0:c1] = A[r0:r1, :] * B[:, c0:c1], single-threaded, on the chosen level's kernel.
+template <class T>
+void gemm_panel(const Operand2D& a, const Operand2D& b, T* C, int64_t k, int64_t m, int64_t r0, int64_t r1,
+                int64_t c0, int64_t c1) {
+  kern::GemmOperand pa = rows_of(a, r0, sizeof(T)), pb = cols_of(b, c0, sizeof(T));
+  if constexpr (std::is_same_v<T, float>) {
+    kern::table().gemm_f32(r1 - r0, k, c1 - c0, pa, pb, C + r0 * m + c0, m, false);
+  } else if constexpr (std::is_same_v<T, double>) {
+    kern::table().gemm_f64(r1 - r0, k, c1 - c0, pa, pb, C + r0 * m + c0, m, false);
+  } else {
+    // Integer products (exact in any order): a plain loop, i-k-j so that a row-major B streams.
+    const T* A = static_cast<const T*>(pa.ptr);
+    const T* B = static_cast<const T*>(pb.ptr);
+    for (int64_t i = 0; i < r1 - r0; ++i) {
+      T* row = C + (r0 + i) * m + c0;
+      std::fill(row, row + (c1 - c0), T(0));
+      for (int64_t q = 0; q < k; ++q) {
+        const T av = pa.col_major ? A[q * pa.ld + i] : A[i * pa.ld + q];
+        for (int64_t j = 0; j < c1 - c0; ++j) row[j] += av * (pb.col_major ? B[j * pb.ld + q] : B[q * pb.ld + j]);
+      }
+    }
+  }
+}
+
+template <class T>
+void gemm(const Operand2D& a, const Operand2D& b, T* C, int64_t n, int64_t k, int64_t m, bool threaded) {
   if (n == 0 || m == 0) return;
   if (k == 0) {
     std::fill(C, C + n * m, T(0));
@@ -64,32 +89,15 @@ void gemm_maps(const MA& A, const MB& B, T* C, int64_t n, int64_t k, int64_t m, 
   const int64_t panels = (extent + width - 1) / width;
   auto run = [&](int64_t pb, int64_t pe) {
     for (int64_t p = pb; p < pe; ++p) {
-      int64_t b = p * width, e = std::min(extent, b + width);
-      if (split_cols) gemm_panel<T>(A, B, C, m, 0, n, b, e);
-      else gemm_panel<T>(A, B, C, m, b, e, 0, m);
+      int64_t b0 = p * width, e = std::min(extent, b0 + width);
+      if (split_cols) gemm_panel<T>(a, b, C, k, m, 0, n, b0, e);
+      else gemm_panel<T>(a, b, C, k, m, b0, e, 0, m);
     }
   };
   // The serial path makes the same panel cut as the threaded one, so thread count never changes
   // the result.
   if (!threaded || flops < kParallelFlops || panels == 1) run(0, panels);
   else parallel_for(0, panels, 1, run);
-}
-
-template <class T>
-void gemm(const Operand2D& a, const Operand2D& b, T* C, int64_t n, int64_t k, int64_t m, bool threaded) {
-  const T* pa = (const T*)a.ptr;
-  const T* pb = (const T*)b.ptr;
-  using RM = Eigen::Map<const RowMat<T>, 0, Stride>;
-  using CM = Eigen::Map<const ColMat<T>, 0, Stride>;
-  if (a.layout == Layout::Row) {
-    RM A(pa, n, k, Stride(a.ld));
-    if (b.layout == Layout::Row) gemm_maps<T>(A, RM(pb, k, m, Stride(b.ld)), C, n, k, m, threaded);
-    else gemm_maps<T>(A, CM(pb, k, m, Stride(b.ld)), C, n, k, m, threaded);
-  } else {
-    CM A(pa, n, k, Stride(a.ld));
-    if (b.layout == Layout::Row) gemm_maps<T>(A, RM(pb, k, m, Stride(b.ld)), C, n, k, m, threaded);
-    else gemm_maps<T>(A, CM(pb, k, m, Stride(b.ld)), C, n, k, m, threaded);
-  }
 }
 
 // A 2-D view usable by Eigen: itself when one stride is 1, otherwise a contiguous copy.

@@ -18,6 +18,7 @@
 #include <type_traits>
 
 #include "core/parallel.h"
+#include "kernels/kernels.h"
 #include "ops/creation.h"
 
 namespace cr {
@@ -129,59 +130,19 @@ template <class T> inline T maximum(T a, T b) {
 }
 
 // ---- Adam inner loop ---------------------------------------------------------------------------
-// The options are template parameters so that each variant is a branch-free loop over restrict
-// pointers that the compiler vectorizes; the step is bound by memory bandwidth.
+// The loop itself is the chosen level's kernel (Note [CPU dispatch] in kernels/kernels.h).
 template <class T>
-struct AdamConsts {
-  T wd, decay, w1, beta2, one_minus_beta2, bc2_sqrt, eps, neg_step;
-};
-
-template <class T, bool kMaximize, int kWd, bool kAms, bool kLerpLow>
-void adam_loop(T* __restrict pp, const T* __restrict gp, T* __restrict mp, T* __restrict vp, T* __restrict xp,
-               int64_t lo, int64_t hi, const AdamConsts<T> c) {
-  for (int64_t k = lo; k < hi; ++k) {
-    T grad = kMaximize ? -gp[k] : gp[k];
-    T param = pp[k];
-    if constexpr (kWd == 2) param = param * c.decay;
-    if constexpr (kWd == 1) grad = grad + c.wd * param;
-    // torch.lerp's CPU formula, the branch on |weight| < 0.5 taken once for the whole loop
-    T m0 = mp[k];
-    T exp_avg = kLerpLow ? m0 + c.w1 * (grad - m0) : grad - (grad - m0) * (T(1) - c.w1);
-    T exp_avg_sq = vp[k] * c.beta2 + c.one_minus_beta2 * grad * grad;
-    mp[k] = exp_avg;
-    vp[k] = exp_avg_sq;
-    T second = exp_avg_sq;
-    if constexpr (kAms) second = xp[k] = maximum(xp[k], exp_avg_sq);
-    T denom = std::sqrt(second) / c.bc2_sqrt + c.eps;
-    pp[k] = param + c.neg_step * exp_avg / denom;
-  }
-}
+using AdamConsts = kern::AdamConsts<T>;
 
 template <class T>
 void run_adam(T* pp, const T* gp, T* mp, T* vp, T* xp, int64_t n, const AdamConsts<T>& c, bool maximize,
               int wd_mode, bool amsgrad) {
-  bool lerp_low = std::abs(c.w1) < T(0.5);
-  auto go = [&](auto mx, auto wd, auto ams, auto low) {
-    parallel_for(0, n, kGrain, [&](int64_t lo, int64_t hi) {
-      adam_loop<T, decltype(mx)::value, decltype(wd)::value, decltype(ams)::value, decltype(low)::value>(
-          pp, gp, mp, vp, xp, lo, hi, c);
-    });
-  };
-  auto with_low = [&](auto mx, auto wd, auto ams) {
-    if (lerp_low) go(mx, wd, ams, std::true_type{});
-    else go(mx, wd, ams, std::false_type{});
-  };
-  auto with_ams = [&](auto mx, auto wd) {
-    if (amsgrad) with_low(mx, wd, std::true_type{});
-    else with_low(mx, wd, std::false_type{});
-  };
-  auto with_wd = [&](auto mx) {
-    if (wd_mode == 0) with_ams(mx, std::integral_constant<int, 0>{});
-    else if (wd_mode == 1) with_ams(mx, std::integral_constant<int, 1>{});
-    else with_ams(mx, std::integral_constant<int, 2>{});
-  };
-  if (maximize) with_wd(std::true_type{});
-  else with_wd(std::false_type{});
+  const kern::AdamFlags f{maximize, wd_mode, amsgrad, std::abs(c.w1) < T(0.5)};
+  const kern::Table& t = kern::table();
+  parallel_for(0, n, kGrain, [&](int64_t lo, int64_t hi) {
+    if constexpr (std::is_same_v<T, float>) t.adam_f32(pp, gp, mp, vp, xp, lo, hi, c, f);
+    else t.adam_f64(pp, gp, mp, vp, xp, lo, hi, c, f);
+  });
 }
 
 }  // namespace
@@ -204,19 +165,12 @@ void sgd_step(const TensorList& params, const TensorList& grads, const TensorLis
       T* pp = p.data<T>();
       const T* gp = g.data<T>();
       T* bp = b.data<T>();
-      const T wd = T(o.weight_decay), mom = T(o.momentum), one_minus_damp = T(1 - o.dampening);
-      const T neg_lr = T(-o.lr);
+      const kern::SgdConsts<T> c{T(o.weight_decay), T(o.momentum), T(1 - o.dampening), T(-o.lr),
+                                 o.maximize,         o.weight_decay != 0, use_momentum, is_fresh, o.nesterov};
+      const kern::Table& t = kern::table();
       parallel_for(0, params[i].numel(), kGrain, [&](int64_t lo, int64_t hi) {
-        for (int64_t k = lo; k < hi; ++k) {
-          T grad = o.maximize ? -gp[k] : gp[k];
-          if (o.weight_decay != 0) grad = grad + wd * pp[k];
-          if (use_momentum) {
-            T buf = is_fresh ? grad : bp[k] * mom + one_minus_damp * grad;
-            bp[k] = buf;
-            grad = o.nesterov ? grad + mom * buf : buf;
-          }
-          pp[k] = pp[k] + neg_lr * grad;
-        }
+        if constexpr (std::is_same_v<T, float>) t.sgd_f32(pp, gp, bp, lo, hi, c);
+        else t.sgd_f64(pp, gp, bp, lo, hi, c);
       });
     });
     if (use_momentum) b.finish(true);

@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 #include "core/parallel.h"
+#include "kernels/kernels.h"
 #include "ops/creation.h"
 #include "ops/derivatives.h"
 #include "ops/elementwise.h"
@@ -72,9 +74,15 @@ void sum_middle(const T* x, O* out, int64_t outer, int64_t r, int64_t inner) {
       int64_t i1 = std::min(inner, i0 + (e - pos));
       acc.assign((size_t)(i1 - i0), A(0));
       const T* base = x + o * r * inner;
-      for (int64_t k = 0; k < r; ++k) {
-        const T* rowp = base + k * inner;
-        for (int64_t i = i0; i < i1; ++i) acc[(size_t)(i - i0)] += (A)rowp[i];
+      if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+        // the chosen level's vectorized loop (Note [CPU dispatch] in kernels/kernels.h), same order
+        if constexpr (std::is_same_v<T, float>) kern::table().col_sum_f32(base, r, inner, i0, i1, acc.data());
+        else kern::table().col_sum_f64(base, r, inner, i0, i1, acc.data());
+      } else {
+        for (int64_t k = 0; k < r; ++k) {
+          const T* rowp = base + k * inner;
+          for (int64_t i = i0; i < i1; ++i) acc[(size_t)(i - i0)] += (A)rowp[i];
+        }
       }
       for (int64_t i = i0; i < i1; ++i) out[o * inner + i] = (O)acc[(size_t)(i - i0)];
       pos += i1 - i0;

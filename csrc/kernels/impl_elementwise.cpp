@@ -1,0 +1,110 @@
+// Elementwise float loops and column sums, compiled per level (Note [CPU dispatch] in kernels.h).
+#include <Eigen/Core>
+#include <unsupported/Eigen/SpecialFunctions>
+
+#include "kernels/level.h"
+
+namespace cr::kern::CHAINRULE_KERNEL_NS {
+namespace {
+
+constexpr float kSqrtHalf = 0.70710678118654752440f;         // 1 / sqrt(2)
+constexpr float kInvSqrt2Pi = 0.39894228040143267794f;       // 1 / sqrt(2 pi)
+
+using ArrF = Eigen::Map<const Eigen::ArrayXf>;
+using OutF = Eigen::Map<Eigen::ArrayXf>;
+
+template <class T, class F>
+void binary_loop(const T* __restrict a, int64_t sa, const T* __restrict b, int64_t sb, T* __restrict y,
+                 int64_t n, const F& f) {
+  if (sa == 1 && sb == 1) {
+    for (int64_t i = 0; i < n; ++i) y[i] = f(a[i], b[i]);
+  } else if (sa == 1) {
+    const T bv = *b;
+    for (int64_t i = 0; i < n; ++i) y[i] = f(a[i], bv);
+  } else if (sb == 1) {
+    const T av = *a;
+    for (int64_t i = 0; i < n; ++i) y[i] = f(av, b[i]);
+  } else {
+    const T v = f(*a, *b);
+    for (int64_t i = 0; i < n; ++i) y[i] = v;
+  }
+}
+
+template <class T>
+void binary(Binary op, const T* a, int64_t sa, const T* b, int64_t sb, T* y, int64_t n) {
+  switch (op) {
+    case Binary::Add: return binary_loop(a, sa, b, sb, y, n, [](T p, T q) { return p + q; });
+    case Binary::Sub: return binary_loop(a, sa, b, sb, y, n, [](T p, T q) { return p - q; });
+    case Binary::Mul: return binary_loop(a, sa, b, sb, y, n, [](T p, T q) { return p * q; });
+    case Binary::Div: return binary_loop(a, sa, b, sb, y, n, [](T p, T q) { return p / q; });
+  }
+}
+
+// Each output element sums its column over k in order; the loop over i vectorizes.
+template <class T>
+void col_sum(const T* x, int64_t r, int64_t inner, int64_t i0, int64_t i1, double* __restrict acc) {
+  for (int64_t k = 0; k < r; ++k) {
+    const T* __restrict row = x + k * inner;
+    for (int64_t i = i0; i < i1; ++i) acc[i - i0] += (double)row[i];
+  }
+}
+
+}  // namespace
+
+void unary_f32(Unary op, const float* x, float* y, int64_t n) {
+  ArrF v(x, n);
+  OutF out(y, n);
+  switch (op) {
+    case Unary::Gelu:
+      out = 0.5f * v * (1.0f + (v * kSqrtHalf).erf());
+      return;
+    case Unary::Sigmoid:
+      out = v.logistic();
+      return;
+    case Unary::Tanh:
+      out = v.tanh();
+      return;
+    case Unary::Silu:
+      out = v * v.logistic();
+      return;
+    case Unary::Relu:
+      for (int64_t i = 0; i < n; ++i) y[i] = x[i] < 0.0f ? 0.0f : x[i];  // NaN stays NaN
+      return;
+  }
+}
+
+void unary_grad_f32(UnaryGrad op, const float* g, const float* x, float* y, int64_t n) {
+  switch (op) {
+    case UnaryGrad::Gelu: {
+      ArrF gv(g, n), v(x, n);
+      OutF out(y, n);
+      // d/dx x Phi(x) = Phi(x) + x phi(x)
+      out = gv * (0.5f * (1.0f + (v * kSqrtHalf).erf()) + v * ((-0.5f * v * v).exp() * kInvSqrt2Pi));
+      return;
+    }
+    case UnaryGrad::Sigmoid:
+      for (int64_t i = 0; i < n; ++i) y[i] = g[i] * (x[i] * (1.0f - x[i]));
+      return;
+    case UnaryGrad::Tanh:
+      for (int64_t i = 0; i < n; ++i) y[i] = g[i] * (1.0f - x[i] * x[i]);
+      return;
+    case UnaryGrad::Relu:
+      for (int64_t i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? g[i] : 0.0f;
+      return;
+  }
+}
+
+void binary_f32(Binary op, const float* a, int64_t sa, const float* b, int64_t sb, float* y, int64_t n) {
+  binary<float>(op, a, sa, b, sb, y, n);
+}
+void binary_f64(Binary op, const double* a, int64_t sa, const double* b, int64_t sb, double* y, int64_t n) {
+  binary<double>(op, a, sa, b, sb, y, n);
+}
+void col_sum_f32(const float* x, int64_t r, int64_t inner, int64_t i0, int64_t i1, double* acc) {
+  col_sum<float>(x, r, inner, i0, i1, acc);
+}
+void col_sum_f64(const double* x, int64_t r, int64_t inner, int64_t i0, int64_t i1, double* acc) {
+  col_sum<double>(x, r, inner, i0, i1, acc);
+}
+
+}  // namespace cr::kern::CHAINRULE_KERNEL_NS
