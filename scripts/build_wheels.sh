@@ -2,7 +2,9 @@
 # Release build on this machine, the way users get it:
 #   1. the sdist (python -m build --sdist), checked to carry the sources, build files and licence;
 #   2. a wheel built from the sdist alone (unpacked in a temporary folder), with link-time
-#      optimization and a portable instruction-set baseline (CHAINRULE_ARCH, default x86-64-v2);
+#      optimization and a portable instruction-set baseline for the engine (CHAINRULE_ARCH,
+#      default x86-64: every x86-64 CPU); the hot kernels are built for every level and chosen
+#      at import (Note [CPU dispatch] in csrc/kernels/kernels.h);
 #   3. auditwheel repair to a manylinux tag;
 #   4. a fresh virtual environment (no system site-packages) with the wheel, numpy, pytest and
 #      PyTorch (the reference tests), and the test suite run against the installed wheel.
@@ -11,12 +13,15 @@
 #   CHAINRULE_LTO=OFF          no link-time optimization (a quicker build; releases keep it on)
 #   SKIP_TORCH=1               test without PyTorch (its reference tests are skipped, visibly)
 #   PYTEST_ARGS="-x"           extra pytest arguments (default: -m "not slow")
+#   BENCH=1                    then run the chain, mlp and matmul benchmarks (one thread) on the
+#                              installed wheel and on this tree's native build (scripts/dev_build.sh),
+#                              alternating, and print the ratios (dist/wheel-vs-native.txt)
 # Linux only (auditwheel); cibuildwheel (.github/workflows/wheels.yml) covers the other systems.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
 python=${PYTHON:-python}
-arch=${CHAINRULE_ARCH-x86-64-v2}
+arch=${CHAINRULE_ARCH-x86-64}
 lto=${CHAINRULE_LTO:-ON}
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
@@ -56,7 +61,7 @@ rm -f dist/chainrule-*.whl
 cp "$work"/repaired/*.whl dist/
 wheel=$(ls dist/chainrule-*.whl)
 echo "wheel: $(basename "$wheel") ($(du -h "$wheel" | cut -f1))"
-"$python" -m zipfile -l "$wheel" | grep -E "LICENSE|_core" || true
+"$python" -m zipfile -l "$wheel" | grep -E "LICENSE|_core|_kernels" || true
 
 step "fresh virtual environment"
 "$python" -m venv "$work/venv"
@@ -75,3 +80,21 @@ else
   pytest_args=(-m "not slow")
 fi
 "$vpy" "$repo/scripts/run_wheel_tests.py" "$repo" "${pytest_args[@]}"
+
+if [ -n "${BENCH:-}" ]; then
+  step "benchmarks: the installed wheel against this tree's native build"
+  mkdir -p "$work/bench" && cp -r "$repo/benchmarks" "$work/bench/"
+  rm -rf "$work/bench/benchmarks/out"
+  "$vpy" -m pip install -q matplotlib >/dev/null 2>&1 || true
+  runs_native=() runs_wheel=()
+  for round in 1 2; do
+    (cd "$repo" && "$python" -m benchmarks --workloads chain,mlp,matmul --engines chainrule --threads 1 \
+       --out "$work/bench/native$round" >/dev/null)
+    (cd "$work/bench" && "$vpy" -m benchmarks --workloads chain,mlp,matmul --engines chainrule --threads 1 \
+       --out "$work/bench/wheel$round" >/dev/null)
+    runs_native+=("$work/bench/native$round") runs_wheel+=("$work/bench/wheel$round")
+  done
+  join() { local IFS=,; echo "$*"; }
+  "$python" "$repo/scripts/compare_bench.py" "native=$(join "${runs_native[@]}")" "wheel=$(join "${runs_wheel[@]}")" \
+    | tee dist/wheel-vs-native.txt
+fi
