@@ -36,7 +36,11 @@ def _run(code: str, level: str | None, timeout: float = 300) -> subprocess.Compl
     if level is not None:
         env["CHAINRULE_CPU_LEVEL"] = level
     return subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=timeout, env=env
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
     )
 
 
@@ -128,7 +132,13 @@ def test_environment_picks_each_supported_level(by_level):
 
 
 def test_short_names_are_accepted():
-    short = {"x86-64": "baseline", "x86-64-v2": "v2", "x86-64-v3": "v3", "x86-64-v4": "v4", "generic": "baseline"}
+    short = {
+        "x86-64": "baseline",
+        "x86-64-v2": "v2",
+        "x86-64-v3": "v3",
+        "x86-64-v4": "v4",
+        "generic": "baseline",
+    }
     for level in SUPPORTED:
         p = _run("import chainrule as cr; print(cr._core._build_info()['cpu_level'])", short[level])
         assert p.returncode == 0, p.stderr
@@ -163,7 +173,7 @@ def test_missing_level_module_falls_back_to_the_next_lower(tmp_path):
     victim = [f for f in mods if f.startswith("_kernels_" + best.replace("-", "_") + ".")]
     assert victim, mods
     os.remove(copy / victim[0])
-    code = "import chainrule as cr, sys; i = cr._core._build_info(); print(i['cpu_level']); print(i['cpu_level_reason'])"
+    code = "import chainrule as cr; i = cr._core._build_info(); print(i['cpu_level']); print(i['cpu_level_reason'])"
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "CHAINRULE_CPU_LEVEL")}
     env["PYTHONPATH"] = str(tmp_path)
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path)
@@ -187,7 +197,9 @@ def _reference() -> dict[str, np.ndarray]:
         ref[f"mm_{dt}"], ref[f"mm_da_{dt}"], ref[f"mm_db_{dt}"] = A @ B, G @ B.T, A.T @ G
         x = rng.standard_normal((40, 70)).astype(dt).astype(np.float64)
         y = rng.standard_normal((40, 70)).astype(dt).astype(np.float64)
-        ref.update({f"add_{dt}": x + y, f"sub_{dt}": x - y, f"mul_{dt}": x * y, f"div_{dt}": x / (np.abs(y) + 1)})
+        ref.update(
+            {f"add_{dt}": x + y, f"sub_{dt}": x - y, f"mul_{dt}": x * y, f"div_{dt}": x / (np.abs(y) + 1)}
+        )
         ref.update({f"add_s_{dt}": x + 2.5, f"rsub_s_{dt}": 1.5 - x, f"colsum_{dt}": x.sum(0)})
     X = rng.standard_normal((33, 1000)).astype("float32").astype(np.float64)
     from math import erf
@@ -228,7 +240,9 @@ def test_levels_agree_with_each_other(by_level):
             got = by_level[level][key]
             assert got.dtype == want.dtype and got.shape == want.shape, key
             tol = 1e-12 if got.dtype == np.float64 else 2e-5
-            np.testing.assert_allclose(got, want, rtol=tol, atol=tol, err_msg=f"{key}: {level} vs {levels[0]}")
+            np.testing.assert_allclose(
+                got, want, rtol=tol, atol=tol, err_msg=f"{key}: {level} vs {levels[0]}"
+            )
 
 
 def test_optimizer_steps_match_their_update_rules(by_level):
