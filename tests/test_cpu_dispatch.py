@@ -173,7 +173,8 @@ def test_missing_level_module_falls_back_to_the_next_lower(tmp_path):
     victim = [f for f in mods if f.startswith("_kernels_" + best.replace("-", "_") + ".")]
     assert victim, mods
     os.remove(copy / victim[0])
-    code = "import chainrule as cr; i = cr._core._build_info()\nprint(i['cpu_level'])\nprint(i['cpu_level_reason'])"
+    code = "import chainrule as cr\ni = cr._core._build_info()\n"
+    code += "print(i['cpu_level'])\nprint(i['cpu_level_reason'])"
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "CHAINRULE_CPU_LEVEL")}
     env["PYTHONPATH"] = str(tmp_path)
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path)
