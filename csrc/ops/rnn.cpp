@@ -29,8 +29,10 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <type_traits>
 
 #include "core/parallel.h"
+#include "kernels/kernels.h"
 #include "ops/creation.h"
 #include "ops/derivatives.h"
 #include "ops/lanes.h"
@@ -80,24 +82,19 @@ void gemm(const T* A, bool ta, const T* B, bool tb, T* C, int64_t n, int64_t k, 
     std::fill(C, C + n * m, T(0));
     return;
   }
-  using CMap = Eigen::Map<const RowMat<T>>;
-  using OMap = Eigen::Map<RowMat<T>, 0, Eigen::OuterStride<>>;
-  CMap Am(A, ta ? k : n, ta ? n : k);
-  CMap Bm(B, tb ? m : k, tb ? k : m);
   const bool split_cols = m >= n;
   const int64_t extent = split_cols ? m : n;
   const int64_t width = panel_width(extent);
   const int64_t panels = (extent + width - 1) / width;
+  // Each panel is one product on the chosen level's GEMM (Note [CPU dispatch] in kernels/kernels.h).
   auto panel = [&](int64_t p) {
     int64_t b = p * width, e = std::min(extent, b + width);
     int64_t r0 = split_cols ? 0 : b, nr = split_cols ? n : e - b;
     int64_t c0 = split_cols ? b : 0, nc = split_cols ? e - b : m;
-    OMap Cm(C + r0 * m + c0, nr, nc, Eigen::OuterStride<>(m));
-    auto prod = [&](const auto& a, const auto& bb) { Cm.noalias() = a * bb; };
-    if (!ta && !tb) prod(Am.middleRows(r0, nr), Bm.middleCols(c0, nc));
-    else if (!ta && tb) prod(Am.middleRows(r0, nr), Bm.middleRows(c0, nc).transpose());
-    else if (ta && !tb) prod(Am.middleCols(r0, nr).transpose(), Bm.middleCols(c0, nc));
-    else prod(Am.middleCols(r0, nr).transpose(), Bm.middleRows(c0, nc).transpose());
+    kern::GemmOperand a{ta ? A + r0 : A + r0 * k, ta ? n : k, ta};
+    kern::GemmOperand bb{tb ? B + c0 * k : B + c0, tb ? k : m, tb};
+    if constexpr (std::is_same_v<T, float>) kern::table().gemm_f32(nr, k, nc, a, bb, C + r0 * m + c0, m, false);
+    else kern::table().gemm_f64(nr, k, nc, a, bb, C + r0 * m + c0, m, false);
   };
   double flops = 2.0 * (double)n * (double)k * (double)m;
   if (flops < parallel_flops || panels == 1) {
