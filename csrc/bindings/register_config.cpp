@@ -30,6 +30,9 @@ void register_config(py::module_& m) {
     for (const auto& l : cr::kern::levels()) levels.append(py::make_tuple(l.name, l.supported));
     d["cpu_levels"] = levels;
     py::list simd;
+#if defined(__SSE2__) || defined(_M_X64)
+    simd.append("SSE2");
+#endif
 #ifdef __SSE4_2__
     simd.append("SSE4.2");
 #endif
