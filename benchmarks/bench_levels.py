@@ -21,8 +21,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "scripts"))
 
 
 def supported_levels() -> list[str]:
+    from benchmarks.run import worker_env  # the chainrule the benchmark workers import
+
     code = "import chainrule as c; print(*[n for n, ok in c._core._build_info()['cpu_levels'] if ok])"
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=HERE)
+    env = worker_env(1)
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     return p.stdout.split()
 
 
