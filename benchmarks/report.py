@@ -315,11 +315,16 @@ def ratio_table_md(results, ref="torch", width=110):
     return lines
 
 
+# engines whose row reads better than their command-line name
+ENGINE_LABELS = {"chainrule-compiled": "chainrule (compiled)"}
+
+
 def row_label(name, r):
     """Engine name, with the configuration for non-default rows (branchy's thread count is a column)."""
+    engine = ENGINE_LABELS.get(r["engine"], r["engine"])
     if r.get("variant") is None or name == "branchy":
-        return r["engine"]
-    return f"{r['engine']} ({r['variant']})"
+        return engine
+    return f"{engine} ({r['variant']})"
 
 
 def _ratio_cell(results, name, r):
@@ -532,6 +537,7 @@ def plot(results, path):
         "dynet": "#8c564b",
         "magnetron": "#e377c2",
         "nnengine": "#17becf",
+        "chainrule-compiled": "#ff9896",
     }
     for ax, name in zip(axes.flat, names):
         wl = results["workloads"][name]

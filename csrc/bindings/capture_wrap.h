@@ -193,6 +193,10 @@ struct OutRecipe<R, std::enable_if_t<is_py_object_v<R>>> {
   }
   void store(Frame& f, R& r) const {
     if (slots.empty()) return;
+    if (slots.size() == 1 && is_tensor(r)) {  // the common case: one tensor, no container
+      f.slots[(size_t)slots[0]] = as_tensor_unchecked(r);
+      return;
+    }
     std::vector<Tensor> ts;
     py_tensors(r, ts);
     if (ts.size() != slots.size())

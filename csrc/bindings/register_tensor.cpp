@@ -28,10 +28,11 @@ void set_requires_grad(const Tensor& t, bool on) {
   t.impl()->requires_grad_ = on;
 }
 
-// Binary operator with a Python-number fast path for float tensors.
+// Binary operator with a Python-number fast path for float tensors. It returns the Tensor (not a
+// Python object), so that a replay of chainrule.compile creates no Python object per op.
 template <class Op>
-py::object binop(const Tensor& self, py::handle other, const char* name, Op op) {
-  return py::cast(op(self, operand(other, self, name)));
+Tensor binop(const Tensor& self, py::handle other, const char* name, Op op) {
+  return op(self, operand(other, self, name));
 }
 
 }  // namespace
@@ -139,7 +140,12 @@ void register_tensor(py::module_& m, PyTensorClass& cls) {
                  }),
           py::arg("requires_grad") = true)
       .def_property(
-          "grad", traced("grad", [](const Tensor& t) -> Tensor { return Tensor(t.impl()->grad_); }),
+          "grad",
+          traced("grad",
+                 [](const Tensor& t) -> Tensor {
+                   cr::capture::note_grad_read(t);  // a traced step branches on it: guard it
+                   return Tensor(t.impl()->grad_);
+                 }),
           traced("grad_setter", [](const Tensor& t, py::object g) {
             if (g.is_none()) {
               t.impl()->grad_.reset();
@@ -218,59 +224,59 @@ void register_tensor(py::module_& m, PyTensorClass& cls) {
       // --- arithmetic ---
       .def(
           "__add__",
-          traced("__add__", [](const Tensor& s, py::handle o) -> py::object {
+          traced("__add__", [](const Tensor& s, py::handle o) -> Tensor {
             if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype()))
-              return py::cast(cr::add_scalar(s, PyFloat_AS_DOUBLE(o.ptr())));
+              return cr::add_scalar(s, PyFloat_AS_DOUBLE(o.ptr()));
             return binop(s, o, "add", [](const Tensor& a, const Tensor& b) { return cr::add(a, b); });
           }),
           py::is_operator())
       .def(
           "__radd__",
-          traced("__radd__", [](const Tensor& s, py::handle o) -> py::object {
+          traced("__radd__", [](const Tensor& s, py::handle o) -> Tensor {
             if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype()))
-              return py::cast(cr::add_scalar(s, PyFloat_AS_DOUBLE(o.ptr())));
+              return cr::add_scalar(s, PyFloat_AS_DOUBLE(o.ptr()));
             return binop(s, o, "add", [](const Tensor& a, const Tensor& b) { return cr::add(b, a); });
           }),
           py::is_operator())
       .def(
           "__sub__",
-          traced("__sub__", [](const Tensor& s, py::handle o) -> py::object {
+          traced("__sub__", [](const Tensor& s, py::handle o) -> Tensor {
             if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype()))
-              return py::cast(cr::add_scalar(s, -PyFloat_AS_DOUBLE(o.ptr())));
+              return cr::add_scalar(s, -PyFloat_AS_DOUBLE(o.ptr()));
             return binop(s, o, "sub", [](const Tensor& a, const Tensor& b) { return cr::sub(a, b); });
           }),
           py::is_operator())
       .def(
           "__rsub__",
-          traced("__rsub__", [](const Tensor& s, py::handle o) -> py::object {
+          traced("__rsub__", [](const Tensor& s, py::handle o) -> Tensor {
             return binop(s, o, "sub", [](const Tensor& a, const Tensor& b) { return cr::sub(b, a); });
           }),
           py::is_operator())
       .def(
           "__mul__",
-          traced("__mul__", [](const Tensor& s, py::handle o) -> py::object {
+          traced("__mul__", [](const Tensor& s, py::handle o) -> Tensor {
             if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype()))
-              return py::cast(cr::mul_scalar(s, PyFloat_AS_DOUBLE(o.ptr())));
+              return cr::mul_scalar(s, PyFloat_AS_DOUBLE(o.ptr()));
             return binop(s, o, "mul", [](const Tensor& a, const Tensor& b) { return cr::mul(a, b); });
           }),
           py::is_operator())
       .def(
           "__rmul__",
-          traced("__rmul__", [](const Tensor& s, py::handle o) -> py::object {
+          traced("__rmul__", [](const Tensor& s, py::handle o) -> Tensor {
             if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype()))
-              return py::cast(cr::mul_scalar(s, PyFloat_AS_DOUBLE(o.ptr())));
+              return cr::mul_scalar(s, PyFloat_AS_DOUBLE(o.ptr()));
             return binop(s, o, "mul", [](const Tensor& a, const Tensor& b) { return cr::mul(b, a); });
           }),
           py::is_operator())
       .def(
           "__truediv__",
-          traced("__truediv__", [](const Tensor& s, py::handle o) -> py::object {
+          traced("__truediv__", [](const Tensor& s, py::handle o) -> Tensor {
             return binop(s, o, "div", [](const Tensor& a, const Tensor& b) { return cr::div(a, b); });
           }),
           py::is_operator())
       .def(
           "__rtruediv__",
-          traced("__rtruediv__", [](const Tensor& s, py::handle o) -> py::object {
+          traced("__rtruediv__", [](const Tensor& s, py::handle o) -> Tensor {
             return binop(s, o, "div", [](const Tensor& a, const Tensor& b) { return cr::div(b, a); });
           }),
           py::is_operator())

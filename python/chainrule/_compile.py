@@ -90,44 +90,61 @@ def _freeze(v: Any) -> Any:
 
 
 def _optimizer_key(opt: Any) -> tuple[Any, ...]:
-    groups = []
-    for g in opt.param_groups:
-        hyper = tuple((k, _freeze(v)) for k, v in g.items() if k != "params")
-        groups.append((hyper, tuple(map(id, g["params"]))))
-    return ("optim", id(opt), len(opt.state), tuple(groups))
+    groups = tuple(
+        tuple(tuple(map(id, v)) if k == "params" else v for k, v in g.items()) for g in opt.param_groups
+    )
+    return (id(opt), len(opt.state), groups)
 
 
 def _module_key(mod: Any) -> tuple[Any, ...]:
     mods = list(mod.modules())
     return (
-        "module",
         id(mod),
         tuple(m.training for m in mods),
         tuple(id(p) for m in mods for p in m._parameters.values()),
     )
 
 
-_KINDS: list[type] = []
+def _scalar_key(v: Any) -> Any:
+    return (type(v), v)  # 1, 1.0 and True are equal keys, but not equal constants
+
+
+def _sequence_key(v: Any) -> Any:
+    if v and isinstance(v[0], Tensor):
+        return tuple(map(id, v))
+    return None
+
+
+def _keyer(t: type) -> Callable[[Any], Any] | None:
+    from chainrule.nn.modules.module import Module
+    from chainrule.optim.optimizer import Optimizer
+
+    if issubclass(t, _SCALARS):
+        return _scalar_key
+    if issubclass(t, Tensor):
+        return id
+    if issubclass(t, Optimizer):
+        return _optimizer_key
+    if issubclass(t, Module):
+        return _module_key
+    if t is list or t is tuple:
+        return _sequence_key
+    return None
+
+
+_KEYERS: dict[type, Callable[[Any], Any] | None] = {}
 
 
 def _value_key(v: Any) -> Any:
-    """What a value the step reads adds to the guard key (None: nothing)."""
-    if isinstance(v, _SCALARS):
-        return (type(v), v)
-    if isinstance(v, Tensor):
-        return ("tensor", id(v))
-    if not _KINDS:
-        from chainrule.nn.modules.module import Module
-        from chainrule.optim.optimizer import Optimizer
-
-        _KINDS.extend((Optimizer, Module))
-    if isinstance(v, _KINDS[0]):
-        return _optimizer_key(v)
-    if isinstance(v, _KINDS[1]):
-        return _module_key(v)
-    if type(v) in (list, tuple) and len(v) <= 1024 and v and all(isinstance(x, Tensor) for x in v):
-        return ("tensors", tuple(map(id, v)))
-    return None
+    """What a value the step reads adds to the guard key (None: nothing): Python numbers and
+    strings by value; tensors, and lists of tensors, by identity; an optimizer's hyperparameters,
+    state size and parameters; a module's training flags and parameters."""
+    t = type(v)
+    try:
+        k = _KEYERS[t]
+    except KeyError:
+        k = _KEYERS[t] = _keyer(t)
+    return None if k is None else k(v)
 
 
 class _Reads:
@@ -191,7 +208,7 @@ class _Reads:
         for cell in self.cells:
             try:
                 parts.append(_value_key(cell.cell_contents))
-            except ValueError:
+            except ValueError:  # an empty cell
                 parts.append(None)
         for glob, name in self.globals:
             parts.append(_value_key(glob.get(name)))
@@ -199,7 +216,7 @@ class _Reads:
             parts.append(_value_key(obj))
             d = getattr(obj, "__dict__", None)
             if d is not None:
-                parts.extend(_value_key(v) for v in d.values())
+                parts.extend(map(_value_key, d.values()))
         return tuple(parts)
 
 
@@ -253,7 +270,11 @@ class CompiledFunction:
             return self._fn(*args, **kwargs)
         tensors: list[Tensor] = []
         key = self._key(args, kwargs, tensors)
-        traces = self._cache.get(key)
+        try:
+            traces = self._cache.get(key)
+        except TypeError:  # an unhashable hyperparameter (a list): compare a hashable copy
+            key = _freeze(key)
+            traces = self._cache.get(key)
         if traces is not None:
             for i, tr in enumerate(traces):
                 outs = tr.schedule.replay(tensors)
@@ -378,3 +399,19 @@ def compile(
     if not callable(model):
         raise TypeError(f"A callable function is expected, but {type(model)} is provided.")
     return CompiledFunction(model, cache_size)
+
+
+def _module_compile(self: Any, **kwargs: Any) -> None:
+    """Compiles this module's ``forward`` in place, as ``torch.nn.Module.compile``: later calls of
+    the module run ``chainrule.compile(forward)`` (its forward hooks still run around it)."""
+    self.forward = compile(type(self).forward.__get__(self), **kwargs)
+
+
+def _install() -> None:
+    from chainrule.nn.modules.module import Module
+
+    if not hasattr(Module, "compile"):
+        setattr(Module, "compile", _module_compile)  # noqa: B010 - Module is defined before this file
+
+
+_install()
