@@ -32,7 +32,7 @@ bool TensorGuard::holds(const Tensor& t, bool with_strides) const {
   if (i->dtype_ != dtype || i->sizes_ != sizes) return false;
   if (with_strides && i->strides_ != strides) return false;
   if (i->requires_grad_ != requires_grad) return false;
-  return (i->grad_ != nullptr) == has_grad;
+  return !check_grad || (i->grad_ != nullptr) == has_grad;
 }
 
 Schedule::~Schedule() {
@@ -99,6 +99,20 @@ void Schedule::add_step(const char* name, Step step) {
   names_.emplace_back(name);
   uses_.push_back(std::move(pending_uses_));
   pending_uses_.clear();
+}
+
+void Schedule::guard_grad(const Tensor& t) {
+  if (!recording_ || !t.defined()) return;
+  auto it = slot_by_impl_.find(t.impl());
+  if (it == slot_by_impl_.end()) return;  // not an argument yet: its first use records its state
+  for (size_t i = 0; i < input_slots_.size(); ++i)
+    if (input_slots_[i] == it->second) input_guards_[i].check_grad = true;
+  for (size_t e = 0; e < external_slots_.size(); ++e)
+    if (external_slots_[e] == it->second) external_guards_[e].check_grad = true;
+}
+
+void note_grad_read(const Tensor& t) {
+  if (Schedule* s = recording()) s->guard_grad(t);
 }
 
 void Schedule::finish_outputs(const TensorList& outputs) {
@@ -168,7 +182,7 @@ std::string Schedule::guard_failure(const TensorList& inputs) const {
   for (size_t e = 0; e < externals_.size(); ++e)
     if (!external_guards_[e].holds(externals_[e], false))
       return str("captured tensor ", e,
-                 " changed shape, dtype or requires_grad, or gained or lost its gradient");
+                 " changed shape, dtype or requires_grad, or gained or lost the gradient the step read");
   return "";
 }
 

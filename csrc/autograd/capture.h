@@ -15,9 +15,9 @@
 //
 // Python control flow is frozen at trace time. What a replay checks before it runs (its guards):
 // the inputs' shapes, strides, dtypes, requires_grad and aliasing, and for every external tensor
-// the shape, dtype, requires_grad and whether it has a gradient, as the trace first saw them (so a
-// step traced before the first backward, when every .grad was None, is not replayed once gradients
-// exist). The Python side adds the guards it can see (grad mode, optimizers' hyperparameters,
+// the shape, dtype and requires_grad as the trace first saw them; for a tensor whose .grad the
+// traced code read, also whether it had a gradient (so a step traced before the first backward,
+// when every .grad was None, is not replayed once gradients exist). The Python side adds the guards it can see (grad mode, optimizers' hyperparameters,
 // modules' training flags, Python scalars the function reads).
 //
 // The core of the schedule knows nothing of Python: a Step is a std::function over a Frame. The
@@ -52,6 +52,7 @@ struct TensorGuard {
   DType dtype = DType::Float32;
   bool requires_grad = false;
   bool has_grad = false;
+  bool check_grad = false;  // set when the traced code read .grad (its Python branched on it)
   static TensorGuard of(const Tensor& t, bool with_strides);
   bool holds(const Tensor& t, bool with_strides) const;
 };
@@ -80,6 +81,9 @@ class Schedule {
   Slot add_output(const Tensor& t);
   /// Appends a step; the slots read and written since the previous add_step are its uses.
   void add_step(const char* name, Step step);
+  /// The traced code read t.grad: a replay then also requires t to have (or lack) a gradient as
+  /// it had when the trace first saw it.
+  void guard_grad(const Tensor& t);
 
   // --- replay ---
   /// Runs the schedule on `inputs`; false (and nothing run) when a guard does not hold.
@@ -142,6 +146,8 @@ class PauseTracing {
   bool prev_;
 };
 
+/// Schedule::guard_grad on the schedule being recorded on this thread, if any.
+void note_grad_read(const Tensor& t);
 /// Raises AutogradError while tracing: `what` (Tensor.item(), float(tensor)...) would read a value
 /// into Python, which a replay could not update.
 void refuse_host_read(const char* what);
