@@ -128,7 +128,8 @@ def _train(make, compiled, steps=6, threads=1):
     losses = []
     for k in range(steps):
         losses.append(np.array(fn(*batches[k % len(batches)]).detach().numpy(), copy=True))
-    return _arrays(model.parameters()) + losses, fn
+    buffers = list(model.buffers()) if hasattr(model, "buffers") else []
+    return _arrays(list(model.parameters()) + buffers) + losses, fn
 
 
 def _data(seed, n, shape_x, classes):
@@ -572,3 +573,31 @@ def test_module_compile_compiles_forward_in_place():
     for p, q in zip(model.parameters(), ref.parameters()):
         assert np.array_equal(p.grad.numpy(), q.grad.numpy())
     assert model.forward.replay_count == 2
+
+
+def test_batch_norm_training_step_is_bitwise_equal_to_eager():
+    def make():
+        cr.manual_seed(13)
+        model = nn.Sequential(nn.Linear(6, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3))
+        opt = cr.optim.SGD(model.parameters(), lr=0.1)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+
+        return model, opt, step, _data(14, 8, (6,), 3)
+
+    results = []
+    for compiled in (False, True):
+        got, _ = _train(make, compiled)
+        results.append(got)
+    _assert_bitwise(results[0], results[1])
+    model, _, step, batches = make()
+    fn = cr.compile(step)
+    for k in range(5):
+        fn(*batches[k % 3])
+    bn = model[1]
+    assert int(bn.num_batches_tracked) == 5 and fn.replay_count == 3
