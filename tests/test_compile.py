@@ -601,3 +601,19 @@ def test_batch_norm_training_step_is_bitwise_equal_to_eager():
         fn(*batches[k % 3])
     bn = model[1]
     assert int(bn.num_batches_tracked) == 5 and fn.replay_count == 3
+
+
+def test_forward_ad_and_saved_tensor_hooks_are_refused_at_trace():
+    def with_dual(x):
+        with cr.autograd.forward_ad.dual_level():
+            return x * 2
+
+    def with_hooks(x):
+        with cr.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: t):
+            return (x * x).sum()
+
+    for fn, what in ((with_dual, "Forward-mode AD"), (with_hooks, "Saved tensor hooks")):
+        cf = cr.compile(fn)
+        with pytest.raises(cr.AutogradError, match=what):
+            cf(cr.ones(2, requires_grad=True))
+        assert not cr._core._is_tracing() and cf.num_traces == 0

@@ -246,6 +246,9 @@ void register_autograd(py::module_& m, PyTensorClass& cls) {
   m.def(
       "_push_saved_tensors_hooks",
       [](py::function pack, py::function unpack) {
+        cr::capture::refuse_while_tracing("Saved tensor hooks (autograd.graph.saved_tensors_hooks)",
+                                          "they would not be installed by a replay; enter them outside the "
+                                          "compiled function.");
         cr::push_saved_tensor_hooks(std::make_shared<PySavedTensorHooks>(std::move(pack), std::move(unpack)));
       },
       "Makes (pack, unpack) the saved-tensor hooks of this thread until the matching pop.");
