@@ -617,3 +617,16 @@ def test_forward_ad_and_saved_tensor_hooks_are_refused_at_trace():
         with pytest.raises(cr.AutogradError, match=what):
             cf(cr.ones(2, requires_grad=True))
         assert not cr._core._is_tracing() and cf.num_traces == 0
+
+
+def test_tensor_from_python_data_inside_a_trace_warns_that_it_is_a_constant():
+    data = [1.0, 2.0]
+
+    def f(x):
+        return x + cr.tensor(data)
+
+    cf = cr.compile(f)
+    with pytest.warns(UserWarning, match="constant of the trace"):
+        cf(cr.ones(2))
+    data[0] = 10.0  # not seen by replays: the tensor was made once, while tracing
+    assert np.array_equal(cf(cr.ones(2)).numpy(), [2.0, 3.0])

@@ -98,6 +98,34 @@ void py_tensors(py::handle o, std::vector<Tensor>& out) {
 
 }  // namespace capture_wrap
 
+namespace {
+// True when the constructor was called by the user's code, directly or through chainrule's public
+// tensor()/as_tensor()/from_numpy() (chainrule's own layers make legitimate constants from shapes this way).
+bool called_from_user_code() {
+  PyFrameObject* top = PyEval_GetFrame();
+  if (top == nullptr) return false;
+  py::object frame = py::reinterpret_borrow<py::object>(reinterpret_cast<PyObject*>(top));
+  for (int i = 0; i < 3 && !frame.is_none(); ++i) {
+    py::object name = frame.attr("f_globals").attr("get")("__name__", "");
+    std::string mod = py::isinstance<py::str>(name) ? name.cast<std::string>() : std::string();
+    if (mod != "chainrule" && mod.rfind("chainrule.", 0) != 0) return true;
+    if (mod != "chainrule._tensor" && mod != "chainrule._creation" && mod != "chainrule._compose" &&
+        mod != "chainrule")
+      return false;
+    frame = frame.attr("f_back");
+  }
+  return false;
+}
+}  // namespace
+
+void warn_trace_constant(const char* what) {
+  if (!cr::tracing() || !called_from_user_code()) return;
+  std::string msg = cr::str(
+      what, " inside a function being compiled by chainrule.compile makes a constant of the trace: every "
+            "replay reuses the tensor made now. Pass changing data (a batch) as an argument of the function.");
+  if (PyErr_WarnEx(PyExc_UserWarning, msg.c_str(), 1) < 0) throw py::error_already_set();
+}
+
 void register_capture(py::module_& m) {
   using cr::capture::Schedule;
   py::class_<Schedule, std::shared_ptr<Schedule>>(

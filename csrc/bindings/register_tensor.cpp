@@ -9,6 +9,8 @@
 
 namespace crpy {
 
+void warn_trace_constant(const char* what);  // register_capture.cpp
+
 namespace {
 
 py::tuple shape_tuple(const Dims& d) {
@@ -303,10 +305,14 @@ void register_tensor(py::module_& m, PyTensorClass& cls) {
         return cr::transpose(t, -2, -1);
       }));
 
-  m.def("from_numpy", [](py::handle a) { return from_numpy(a); });
+  m.def("from_numpy", [](py::handle a) {
+    warn_trace_constant("chainrule.from_numpy()");
+    return from_numpy(a);
+  });
   m.def(
       "_tensor",
       [](py::handle data, py::handle dtype, bool requires_grad) {
+        warn_trace_constant("chainrule.tensor(data)");
         Tensor t = tensor_from_data(data, dtype);
         if (requires_grad) set_requires_grad(t, true);
         return t;
