@@ -289,7 +289,8 @@ def ratio_table_md(results, ref="torch", width=110):
         "|" + "---|" * len(head),
     ]
     for eng, variant in labels:
-        cells = [eng if variant is None else f"{eng} ({variant})"]
+        label = ENGINE_LABELS.get(eng, eng)
+        cells = [label if variant is None else f"{label} ({variant})"]
         for n in names:
             wl = results["workloads"][n]
             if n == "branchy":

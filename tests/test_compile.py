@@ -630,3 +630,33 @@ def test_tensor_from_python_data_inside_a_trace_warns_that_it_is_a_constant():
         cf(cr.ones(2))
     data[0] = 10.0  # not seen by replays: the tensor was made once, while tracing
     assert np.array_equal(cf(cr.ones(2)).numpy(), [2.0, 3.0])
+
+
+def test_compiled_method_sees_its_objects_state():
+    class Trainer:
+        def __init__(self):
+            cr.manual_seed(21)
+            self.model = nn.Linear(4, 2)
+            self.opt = cr.optim.SGD(self.model.parameters(), lr=0.1)
+
+        @cr.compile
+        def step(self, x):
+            self.opt.zero_grad()
+            loss = self.model(x).pow(2).mean()
+            loss.backward()
+            self.opt.step()
+            return loss
+
+    a, b = Trainer(), Trainer()
+    x = cr.tensor(np.arange(8, dtype=np.float32).reshape(2, 4))
+    for k in range(6):
+        if k == 3:
+            for t in (a, b):
+                t.opt.param_groups[0]["lr"] = 0.01  # seen by the compiled method: traced again
+        a.step(x)
+        loss = b.model(x).pow(2).mean()
+        b.opt.zero_grad()
+        loss.backward()
+        b.opt.step()
+    _assert_bitwise(_arrays(a.model.parameters()), _arrays(b.model.parameters()))
+    assert Trainer.step.replay_count >= 2 and Trainer.step.trace_count == 3

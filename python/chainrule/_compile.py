@@ -147,6 +147,14 @@ def _value_key(v: Any) -> Any:
     return None if k is None else k(v)
 
 
+def _object_key(obj: Any) -> Any:
+    """An object argument (a method's self): its own key, else the keys of its attributes."""
+    k = _value_key(obj)
+    if k is not None or isinstance(obj, type):
+        return k
+    return tuple(map(_value_key, vars(obj).values()))
+
+
 class _Reads:
     """Where a function finds the Python state it reads: its closure cells, the globals its code
     names, its bound ``self`` (and, one level down, the functions it calls that way). Each call reads
@@ -241,7 +249,7 @@ class CompiledFunction:
         self.trace_count = 0
         #: How many calls were replayed from a trace.
         self.replay_count = 0
-        functools.update_wrapper(self, fn)
+        functools.update_wrapper(self, fn, updated=())  # not a Module's __dict__
 
     def __get__(self, obj: Any, objtype: Any = None) -> Any:
         # @chainrule.compile on a method: bind like a function does
@@ -261,7 +269,7 @@ class CompiledFunction:
     def _key(self, args: tuple[Any, ...], kwargs: dict[str, Any], tensors: list[Tensor]) -> Any:
         arg_spec = _flatten(args, tensors)
         kw_spec = _flatten(kwargs, tensors) if kwargs else None
-        extra = tuple(_value_key(a) for a in args if not isinstance(a, Tensor) and hasattr(a, "__dict__"))
+        extra = tuple(_object_key(a) for a in args if not isinstance(a, Tensor) and hasattr(a, "__dict__"))
         return (arg_spec, kw_spec, _core.is_grad_enabled(), self._reads.key(), extra)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
