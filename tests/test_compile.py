@@ -660,3 +660,33 @@ def test_compiled_method_sees_its_objects_state():
         b.opt.step()
     _assert_bitwise(_arrays(a.model.parameters()), _arrays(b.model.parameters()))
     assert Trainer.step.replay_count >= 2 and Trainer.step.trace_count == 3
+
+
+def test_autograd_grad_and_requires_grad_inside_the_step():
+    @cr.compile
+    def input_grad(x):
+        x = x.detach().requires_grad_()
+        y = (x * x * x).sum()
+        (g,) = cr.autograd.grad(y, x)
+        return g
+
+    for k in range(1, 4):
+        x = cr.full((3,), float(k))
+        assert np.array_equal(input_grad(x).numpy(), np.full(3, 3.0 * k * k, np.float32))
+    assert input_grad.replay_count == 2
+
+
+def test_gradient_accumulation_without_zero_grad_accumulates_on_replay():
+    w = cr.ones(2, requires_grad=True)
+
+    @cr.compile
+    def accumulate(x):
+        (w * x).sum().backward()
+
+    w_ref = cr.ones(2, requires_grad=True)
+    for k in range(5):
+        x = cr.full((2,), float(k + 1))
+        accumulate(x)
+        (w_ref * x).sum().backward()
+    assert np.array_equal(w.grad.numpy(), w_ref.grad.numpy())
+    assert np.array_equal(w.grad.numpy(), np.full(2, 15.0, np.float32))
