@@ -114,6 +114,9 @@ void py_tensors(py::handle o, std::vector<Tensor>& out);
 template <class T>
 constexpr bool is_py_object_v = std::is_base_of_v<py::handle, T>;
 
+/// Raises AutogradError: a replay found no tensor where the trace had one (a guard missed a change).
+[[noreturn]] void missing_tensor();
+
 /// How one argument of type T (decayed) is kept and rebuilt.
 template <class T, class Enable = void>
 struct ArgRecipe {
@@ -134,7 +137,9 @@ struct ArgRecipe {
       size_t i = 0;
       tensor_visit<T>::apply(v, [&](Tensor& t) {
         Slot k = slots[i++];
-        t = k == cr::capture::kNoSlot ? Tensor() : f.slots[(size_t)k];
+        if (k == cr::capture::kNoSlot) return;
+        t = f.slots[(size_t)k];
+        if (!t.defined()) missing_tensor();
       });
       return v;
     } else {
@@ -147,7 +152,11 @@ template <>
 struct ArgRecipe<Tensor> {
   Slot slot;
   ArgRecipe(Schedule& s, const Tensor& t) : slot(s.slot_of(t)) {}
-  const Tensor& get(const Frame& f) const { return f.slots[(size_t)slot]; }
+  const Tensor& get(const Frame& f) const {
+    const Tensor& t = f.slots[(size_t)slot];
+    if (!t.defined()) missing_tensor();
+    return t;
+  }
 };
 
 template <class T>

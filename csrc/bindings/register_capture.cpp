@@ -15,6 +15,13 @@ const char* interned_name(const std::string& name) {
   return names.insert(name).first->c_str();
 }
 
+void missing_tensor() {
+  throw cr::AutogradError(
+      "chainrule.compile: a replayed step found no tensor where the traced step had one (a .grad or an "
+      "optional tensor that the guards did not cover changed). Call reset() on the compiled function to "
+      "trace it again.");
+}
+
 namespace {
 bool plain_container(py::handle o) {
   return PyTuple_CheckExact(o.ptr()) || PyList_CheckExact(o.ptr()) || PyDict_CheckExact(o.ptr());
