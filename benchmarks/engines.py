@@ -92,6 +92,10 @@ class TorchLike(Engine):
     def set_threads(self, n):
         self.mod.set_num_threads(n)
 
+    def wrap_step(self, step):
+        """The timed step as this engine runs it (the compiled row wraps it)."""
+        return step
+
     # -- 1. micrograd's demo ------------------------------------------------------------------
     def setup_moons(self, d):
         F, optim = self._F(), self._optim()
@@ -121,6 +125,8 @@ class TorchLike(Engine):
             opt.step()
             return None
 
+        step = self.wrap_step(step)
+
         def check():
             loss0 = float(loss_fn().item())
             w0 = self.np(Ws[0])
@@ -149,6 +155,8 @@ class TorchLike(Engine):
                 y = y + 0.001
             y.sum().backward()
 
+        step = self.wrap_step(step)
+
         def check():
             step()
             want = np.full(W.CHAIN_SIZE, 1.0001**half)
@@ -176,6 +184,8 @@ class TorchLike(Engine):
             loss = loss_fn()
             loss.backward()
             opt.step()
+
+        step = self.wrap_step(step)
 
         def check():
             loss0 = float(loss_fn().item())
@@ -773,8 +783,25 @@ class NumpyMachine(Engine):
         return super().probe(name, reps)
 
 
+class ChainruleCompiled(Chainrule):
+    """chainrule with the step wrapped in chainrule.compile: the first call (the check's step)
+    traces it eagerly, later calls replay the recorded kernel calls from C++. Only the workloads
+    whose step is a whole training step (moons, chain, mlp) have this row."""
+
+    name = "chainrule-compiled"
+
+    def wrap_step(self, step):
+        return self.mod.compile(step)
+
+    def setup(self, workload, data):
+        if workload not in ("moons", "chain", "mlp"):
+            raise Unavailable(f"{self.name}: only the moons, chain and mlp steps are compiled")
+        return super().setup(workload, data)
+
+
 ENGINES = {
     "chainrule": Chainrule,
+    "chainrule-compiled": ChainruleCompiled,
     "torch": Torch,
     "micrograd": Micrograd,
     "autograd": HipsAutograd,
@@ -784,6 +811,7 @@ ENGINES = {
 COMPARED = ["chainrule", "torch", "autograd", "micrograd"]
 IMPORT_MODULES = {
     "chainrule": "chainrule",
+    "chainrule-compiled": "chainrule",
     "torch": "torch",
     "autograd": "autograd",
     "micrograd": "micrograd.nn",
@@ -794,4 +822,4 @@ from benchmarks.peers import PEER_ENGINES, PEER_IMPORT_MODULES  # noqa: E402
 
 ENGINES.update(PEER_ENGINES)
 IMPORT_MODULES.update(PEER_IMPORT_MODULES)
-SELECTABLE = COMPARED + list(PEER_ENGINES)
+SELECTABLE = COMPARED + ["chainrule-compiled"] + list(PEER_ENGINES)

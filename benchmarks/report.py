@@ -289,7 +289,8 @@ def ratio_table_md(results, ref="torch", width=110):
         "|" + "---|" * len(head),
     ]
     for eng, variant in labels:
-        cells = [eng if variant is None else f"{eng} ({variant})"]
+        label = ENGINE_LABELS.get(eng, eng)
+        cells = [label if variant is None else f"{label} ({variant})"]
         for n in names:
             wl = results["workloads"][n]
             if n == "branchy":
@@ -315,11 +316,16 @@ def ratio_table_md(results, ref="torch", width=110):
     return lines
 
 
+# engines whose row reads better than their command-line name
+ENGINE_LABELS = {"chainrule-compiled": "chainrule (compiled)"}
+
+
 def row_label(name, r):
     """Engine name, with the configuration for non-default rows (branchy's thread count is a column)."""
+    engine = ENGINE_LABELS.get(r["engine"], r["engine"])
     if r.get("variant") is None or name == "branchy":
-        return r["engine"]
-    return f"{r['engine']} ({r['variant']})"
+        return engine
+    return f"{engine} ({r['variant']})"
 
 
 def _ratio_cell(results, name, r):
@@ -532,6 +538,7 @@ def plot(results, path):
         "dynet": "#8c564b",
         "magnetron": "#e377c2",
         "nnengine": "#17becf",
+        "chainrule-compiled": "#ff9896",
     }
     for ax, name in zip(axes.flat, names):
         wl = results["workloads"][name]

@@ -6,6 +6,7 @@ namespace crpy {
 void register_rnn(py::module_& m);
 void register_conv(OpRegistry& reg);       // register_conv.cpp
 void register_attention(OpRegistry& reg);  // register_attention.cpp
+void register_capture(py::module_& m);     // register_capture.cpp
 }  // namespace crpy
 
 // Declared safe without the GIL: a free-threaded CPython (3.13t and later) keeps the GIL off
@@ -60,4 +61,5 @@ PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
   crpy::register_storage(m);
   crpy::register_forward_ad(m);
   crpy::register_rnn(m);
+  crpy::register_capture(m);
 }

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "bindings/capture_wrap.h"
 #include "bindings/common.h"
 #include "ops/op_table.h"
 
@@ -71,8 +72,9 @@ class OpRegistry {
       PyTensorClass& cls = reg_.cls_;
       const bool numpy = (numpy_names::has(args) || ...);
       bind_inplace_ = [&cls, fn, doc, numpy, args...](const std::string& n) {
-        cls.def((n + "_").c_str(), fn, doc, args...);
-        if (numpy) cls.def((n + "_").c_str(), fn, doc, numpy_names::renamed(args)...);
+        auto tfn = traced(capture_wrap::interned_name(n + "_"), fn);  // Note [Capture and replay]
+        cls.def((n + "_").c_str(), tfn, doc, args...);
+        if (numpy) cls.def((n + "_").c_str(), tfn, doc, numpy_names::renamed(args)...);
       };
       OpRow& row = reg_.rows_[index_];
       bind_inplace_(row.name);
@@ -86,8 +88,9 @@ class OpRegistry {
       PyTensorClass& cls = reg_.cls_;
       const bool numpy = (numpy_names::has(args) || ...);
       auto bind_method = [&cls, fn, doc, numpy, args...](const char* n) {
-        cls.def(n, fn, doc, args...);
-        if (numpy) cls.def(n, fn, doc, numpy_names::renamed(args)...);
+        auto tfn = traced(capture_wrap::interned_name(n), fn);
+        cls.def(n, tfn, doc, args...);
+        if (numpy) cls.def(n, tfn, doc, numpy_names::renamed(args)...);
       };
       OpRow& row = reg_.rows_[index_];
       bind_method(row.name.c_str());
@@ -122,11 +125,12 @@ class OpRegistry {
     PyTensorClass& cls = cls_;
     const bool numpy = (numpy_names::has(args) || ...);
     auto bind = [&m, &cls, variants, fn, doc, input, numpy, args...](const char* n) {
-      if (variants & kFunction) m.def(n, fn, doc, input, args...);
-      if (variants & kMethod) cls.def(n, fn, doc, args...);
+      auto tfn = traced(capture_wrap::interned_name(n), fn);
+      if (variants & kFunction) m.def(n, tfn, doc, input, args...);
+      if (variants & kMethod) cls.def(n, tfn, doc, args...);
       if (!numpy) return;
-      if (variants & kFunction) m.def(n, fn, doc, input, numpy_names::renamed(args)...);
-      if (variants & kMethod) cls.def(n, fn, doc, numpy_names::renamed(args)...);
+      if (variants & kFunction) m.def(n, tfn, doc, input, numpy_names::renamed(args)...);
+      if (variants & kMethod) cls.def(n, tfn, doc, numpy_names::renamed(args)...);
     };
     bind(name);
     rows_.push_back(OpRow{name, variants & (kFunction | kMethod), {}});
@@ -139,8 +143,9 @@ class OpRegistry {
     py::module_& m = m_;
     const bool numpy = (numpy_names::has(args) || ...);
     auto bind = [&m, fn, doc, numpy, args...](const char* n) {
-      m.def(n, fn, doc, args...);
-      if (numpy) m.def(n, fn, doc, numpy_names::renamed(args)...);
+      auto tfn = traced(capture_wrap::interned_name(n), fn);
+      m.def(n, tfn, doc, args...);
+      if (numpy) m.def(n, tfn, doc, numpy_names::renamed(args)...);
     };
     bind(name);
     rows_.push_back(OpRow{name, kFunction, {}});

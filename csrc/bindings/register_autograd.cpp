@@ -2,6 +2,7 @@
 #include "autograd/accumulate_grad.h"
 #include "autograd/engine.h"
 #include "autograd/hooks.h"
+#include "bindings/capture_wrap.h"
 #include "bindings/common.h"
 #include "core/node.h"
 #include "core/parallel.h"
@@ -242,11 +243,14 @@ void register_autograd(py::module_& m, PyTensorClass& cls) {
   m.def(
       "_push_saved_tensors_hooks",
       [](py::function pack, py::function unpack) {
+        cr::capture::refuse_while_tracing("Saved tensor hooks (autograd.graph.saved_tensors_hooks)",
+                                          "they would not be installed by a replay; enter them outside the "
+                                          "compiled function.");
         cr::push_saved_tensor_hooks(std::make_shared<PySavedTensorHooks>(std::move(pack), std::move(unpack)));
       },
       "Makes (pack, unpack) the saved-tensor hooks of this thread until the matching pop.");
   m.def("_pop_saved_tensors_hooks", []() { cr::pop_saved_tensor_hooks(); }, "Undoes the last push.");
-  m.def(
+  def_traced(m, 
       "_run_backward",
       [](py::object tensors, py::object grads, bool keep_graph, bool create_graph, py::object inputs,
          bool allow_unused, bool accumulate) {
@@ -279,7 +283,7 @@ void register_autograd(py::module_& m, PyTensorClass& cls) {
       "Runs callback() once the backward now running has finished, on the thread that called\n"
       "backward (PyTorch's Variable._execution_engine.queue_callback). RuntimeError outside a backward.");
   m.def("is_grad_enabled", [] { return cr::GradMode::is_enabled(); });
-  m.def("_set_grad_enabled", [](bool on) { cr::GradMode::set_enabled(on); });
+  def_traced(m, "_set_grad_enabled", [](bool on) { cr::GradMode::set_enabled(on); });
 
   m.def("set_num_threads", [](int n) {
     if (n < 1)
@@ -291,12 +295,12 @@ void register_autograd(py::module_& m, PyTensorClass& cls) {
     return false;  // intra-op threads come from chainrule's own pool (core/parallel.h)
   });
 
-  cls.def("_register_hook", [](const Tensor& t, py::function fn, std::shared_ptr<HookFlag> alive) {
+  def_traced(cls, "_register_hook", [](const Tensor& t, py::function fn, std::shared_ptr<HookFlag> alive) {
     auto holder = gil_safe(std::move(fn));
     cr::add_tensor_hook(t, python_hook(holder, std::move(alive)), holder);
   });
   // Tensor.register_post_accumulate_grad_hook: hook(tensor) after the leaf's .grad was accumulated.
-  cls.def(
+  def_traced(cls, 
       "register_post_accumulate_grad_hook",
       [](const Tensor& t, py::object fn) {
         if (!PyCallable_Check(fn.ptr()))
@@ -333,6 +337,9 @@ void register_autograd(py::module_& m, PyTensorClass& cls) {
   // as SavedTensors (outputs without a reference cycle). Returns (linked outputs, saved handle).
   m.def("_make_function_node", [](const std::string& name, py::function backward, py::object inputs,
                                   py::object outputs, py::object saved, std::vector<bool> dirty) {
+    cr::capture::refuse_while_tracing(
+        "A custom autograd.Function", "its forward and backward are Python code that a replay would not run. "
+        "Compile a function that calls it from outside, or write it with chainrule ops.");
     TensorList ins = as_tensor_list(inputs, "Function");
     TensorList outs = as_tensor_list(outputs, "Function");
     TensorList to_save = as_tensor_list(saved, "save_for_backward");

@@ -1,4 +1,5 @@
 // Forward-mode AD's Python entry points and its generic rule (Note [Forward AD]).
+#include "autograd/capture.h"
 #include "autograd/engine.h"
 #include "bindings/common.h"
 #include "core/forward_ad.h"
@@ -49,7 +50,14 @@ TensorList generic_jvp(cr::Node& n, const TensorList& tin) {
 
 void register_forward_ad(py::module_& m) {
   cr::fw::set_generic_jvp(&generic_jvp);
-  m.def("_fw_enter_level", &cr::fw::enter_level, "Opens a dual level (autograd.forward_ad).");
+  m.def(
+      "_fw_enter_level",
+      [] {
+        cr::capture::refuse_while_tracing("Forward-mode AD (autograd.forward_ad.dual_level)",
+                                          "its tangents are not recorded; compute them outside the compiled function.");
+        return cr::fw::enter_level();
+      },
+      "Opens a dual level (autograd.forward_ad).");
   m.def("_fw_exit_level", &cr::fw::exit_level, "Closes the dual level: every tangent is dropped.");
   m.def(
       "_fw_set_tangent", [](const Tensor& t, const Tensor& tangent) { cr::fw::set_tangent(t, tangent); },

@@ -1,5 +1,6 @@
 // Fused recurrent layers (ops/rnn.cpp): the private entry point behind chainrule.nn's RNN, LSTM,
 // GRU and their cells. It releases the GIL while the kernel runs.
+#include "bindings/capture_wrap.h"
 #include "bindings/common.h"
 #include "ops/rnn.h"
 
@@ -7,7 +8,7 @@ namespace crpy {
 
 void register_rnn(py::module_& m) {
   using py::arg;
-  m.def(
+  def_traced(m, 
       "_rnn_layer",
       [](const std::string& mode, const Tensor& input, const std::optional<Tensor>& hx,
          const std::optional<Tensor>& cx, const Tensor& weight_ih, const Tensor& weight_hh,

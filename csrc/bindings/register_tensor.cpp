@@ -9,6 +9,8 @@
 
 namespace crpy {
 
+void warn_trace_constant(const char* what);  // register_capture.cpp
+
 namespace {
 
 py::tuple shape_tuple(const Dims& d) {
@@ -28,10 +30,11 @@ void set_requires_grad(const Tensor& t, bool on) {
   t.impl()->requires_grad_ = on;
 }
 
-// Binary operator with a Python-number fast path for float tensors.
+// Binary operator with a Python-number fast path for float tensors. It returns the Tensor (not a
+// Python object), so that a replay of chainrule.compile creates no Python object per op.
 template <class Op>
-py::object binop(const Tensor& self, py::handle other, const char* name, Op op) {
-  return py::cast(op(self, operand(other, self, name)));
+Tensor binop(const Tensor& self, py::handle other, const char* name, Op op) {
+  return op(self, operand(other, self, name));
 }
 
 }  // namespace
@@ -94,6 +97,7 @@ void register_tensor(py::module_& m, PyTensorClass& cls) {
       .def_property_readonly("device", [](const Tensor&) { return py::str("cpu"); })
       .def("item",
            [](const Tensor& t) -> py::object {
+             cr::capture::refuse_host_read("Tensor.item()");
              if (t.numel() != 1)
                throw cr::ValueError(
                    cr::str("a Tensor with ", t.numel(), " elements cannot be converted to a Python scalar"));
@@ -108,6 +112,7 @@ void register_tensor(py::module_& m, PyTensorClass& cls) {
            })
       .def("numpy",
            [](const Tensor& t) {
+             cr::capture::refuse_host_read("Tensor.numpy()");
              if (t.requires_grad())
                throw cr::AutogradError(
                    "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.");
@@ -116,6 +121,7 @@ void register_tensor(py::module_& m, PyTensorClass& cls) {
       .def(
           "__array__",
           [](const Tensor& t, py::object dtype, py::object copy) {
+            cr::capture::refuse_host_read("Converting a Tensor to a NumPy array");
             py::object a = to_numpy(cr::detach(t));
             if (!dtype.is_none())
               a = a.attr("astype")(dtype, py::arg("copy") = copy.is_none() ? py::bool_(false) : copy);
@@ -125,17 +131,24 @@ void register_tensor(py::module_& m, PyTensorClass& cls) {
           py::arg("dtype") = py::none(), py::arg("copy") = py::none())
       // --- autograd attributes ---
       .def_property(
-          "requires_grad", [](const Tensor& t) { return t.requires_grad(); }, &set_requires_grad)
+          "requires_grad", [](const Tensor& t) { return t.requires_grad(); },
+          traced("requires_grad", &set_requires_grad))
       .def(
           "requires_grad_",
-          [](const Tensor& t, bool on) {
-            set_requires_grad(t, on);
-            return t;
-          },
+          traced("requires_grad_",
+                 [](const Tensor& t, bool on) {
+                   set_requires_grad(t, on);
+                   return t;
+                 }),
           py::arg("requires_grad") = true)
       .def_property(
-          "grad", [](const Tensor& t) -> Tensor { return Tensor(t.impl()->grad_); },
-          [](const Tensor& t, py::object g) {
+          "grad",
+          traced("grad",
+                 [](const Tensor& t) -> Tensor {
+                   cr::capture::note_grad_read(t);  // a traced step branches on it: guard it
+                   return Tensor(t.impl()->grad_);
+                 }),
+          traced("grad_setter", [](const Tensor& t, py::object g) {
             if (g.is_none()) {
               t.impl()->grad_.reset();
               return;
@@ -149,12 +162,12 @@ void register_tensor(py::module_& m, PyTensorClass& cls) {
               throw cr::TypeError(cr::str("assigned grad has dtype ", cr::dtype_name(gt.dtype()),
                                           " but the tensor has dtype ", cr::dtype_name(t.dtype())));
             t.impl()->grad_ = gt.ptr();
-          })
+          }))
       // `t.data`: the values without history; assigning swaps in another tensor's storage,
       // geometry and dtype while keeping this object (how Module.to(dtype) keeps Parameters).
       .def_property(
-          "data", [](const Tensor& t) { return cr::detach(t); },
-          [](const Tensor& dst, const Tensor& src) {
+          "data", traced("data", [](const Tensor& t) { return cr::detach(t); }),
+          traced("data_setter", [](const Tensor& dst, const Tensor& src) {
             if (!src.defined()) throw cr::TypeError("data must be assigned a Tensor");
             auto* d = dst.impl();
             auto* s = src.impl();
@@ -170,30 +183,41 @@ void register_tensor(py::module_& m, PyTensorClass& cls) {
             d->strides_ = s->strides_;
             d->offset_ = s->offset_;
             d->dtype_ = s->dtype_;
-          })
+          }))
       .def_property_readonly("grad_fn", [](const Tensor& t) { return t.grad_fn(); })
       .def_property_readonly("is_leaf", [](const Tensor& t) { return t.is_leaf(); })
       .def_property_readonly("retains_grad", [](const Tensor& t) { return t.impl()->retains_grad_; })
-      .def("retain_grad", [](const Tensor& t) { cr::retain_grad(t); })
+      .def("retain_grad", traced("retain_grad", [](const Tensor& t) { cr::retain_grad(t); }))
       .def("_is_same", [](const Tensor& a, const Tensor& b) { return a.same(b); })
       .def("__hash__", [](py::handle self) { return (py::ssize_t)(uintptr_t)self.ptr() >> 4; })
       .def(
           "type",
-          [](const Tensor& t, py::object dtype) -> py::object {
-            if (dtype.is_none()) return py::str(std::string("chainrule.") + cr::dtype_name(t.dtype()));
-            return py::cast(cr::to_dtype(t, parse_dtype(dtype, t.dtype())));
-          },
+          traced("type",
+                 [](const Tensor& t, py::object dtype) -> py::object {
+                   if (dtype.is_none()) return py::str(std::string("chainrule.") + cr::dtype_name(t.dtype()));
+                   return py::cast(cr::to_dtype(t, parse_dtype(dtype, t.dtype())));
+                 }),
           py::arg("dtype") = py::none())
-      .def("__float__", [](const Tensor& t) { return cr::item_as_double(t); })
-      .def("__int__", [](const Tensor& t) { return (int64_t)cr::item_as_double(t); })
+      .def("__float__",
+           [](const Tensor& t) {
+             cr::capture::refuse_host_read("float(tensor)");
+             return cr::item_as_double(t);
+           })
+      .def("__int__",
+           [](const Tensor& t) {
+             cr::capture::refuse_host_read("int(tensor)");
+             return (int64_t)cr::item_as_double(t);
+           })
       .def("__index__",
            [](const Tensor& t) {
+             cr::capture::refuse_host_read("Using a Tensor as a Python index");
              if (t.dtype() != DType::Int64 && !cr::is_narrow_int(t.dtype()) && t.dtype() != DType::Bool)
                throw cr::TypeError("only integer tensors of a single element can be converted to an index");
              return (int64_t)cr::item_as_double(t);
            })
       .def("__bool__",
            [](const Tensor& t) {
+             cr::capture::refuse_host_read("bool(tensor) (an `if` or `while` on a tensor)");
              if (t.numel() != 1)
                throw cr::ValueError(
                    cr::str("Boolean value of Tensor with ", t.numel(), " elements is ambiguous"));
@@ -202,87 +226,93 @@ void register_tensor(py::module_& m, PyTensorClass& cls) {
       // --- arithmetic ---
       .def(
           "__add__",
-          [](const Tensor& s, py::handle o) -> py::object {
+          traced("__add__", [](const Tensor& s, py::handle o) -> Tensor {
             if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype()))
-              return py::cast(cr::add_scalar(s, PyFloat_AS_DOUBLE(o.ptr())));
+              return cr::add_scalar(s, PyFloat_AS_DOUBLE(o.ptr()));
             return binop(s, o, "add", [](const Tensor& a, const Tensor& b) { return cr::add(a, b); });
-          },
+          }),
           py::is_operator())
       .def(
           "__radd__",
-          [](const Tensor& s, py::handle o) -> py::object {
+          traced("__radd__", [](const Tensor& s, py::handle o) -> Tensor {
             if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype()))
-              return py::cast(cr::add_scalar(s, PyFloat_AS_DOUBLE(o.ptr())));
+              return cr::add_scalar(s, PyFloat_AS_DOUBLE(o.ptr()));
             return binop(s, o, "add", [](const Tensor& a, const Tensor& b) { return cr::add(b, a); });
-          },
+          }),
           py::is_operator())
       .def(
           "__sub__",
-          [](const Tensor& s, py::handle o) -> py::object {
+          traced("__sub__", [](const Tensor& s, py::handle o) -> Tensor {
             if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype()))
-              return py::cast(cr::add_scalar(s, -PyFloat_AS_DOUBLE(o.ptr())));
+              return cr::add_scalar(s, -PyFloat_AS_DOUBLE(o.ptr()));
             return binop(s, o, "sub", [](const Tensor& a, const Tensor& b) { return cr::sub(a, b); });
-          },
+          }),
           py::is_operator())
       .def(
           "__rsub__",
-          [](const Tensor& s, py::handle o) -> py::object {
+          traced("__rsub__", [](const Tensor& s, py::handle o) -> Tensor {
             return binop(s, o, "sub", [](const Tensor& a, const Tensor& b) { return cr::sub(b, a); });
-          },
+          }),
           py::is_operator())
       .def(
           "__mul__",
-          [](const Tensor& s, py::handle o) -> py::object {
+          traced("__mul__", [](const Tensor& s, py::handle o) -> Tensor {
             if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype()))
-              return py::cast(cr::mul_scalar(s, PyFloat_AS_DOUBLE(o.ptr())));
+              return cr::mul_scalar(s, PyFloat_AS_DOUBLE(o.ptr()));
             return binop(s, o, "mul", [](const Tensor& a, const Tensor& b) { return cr::mul(a, b); });
-          },
+          }),
           py::is_operator())
       .def(
           "__rmul__",
-          [](const Tensor& s, py::handle o) -> py::object {
+          traced("__rmul__", [](const Tensor& s, py::handle o) -> Tensor {
             if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype()))
-              return py::cast(cr::mul_scalar(s, PyFloat_AS_DOUBLE(o.ptr())));
+              return cr::mul_scalar(s, PyFloat_AS_DOUBLE(o.ptr()));
             return binop(s, o, "mul", [](const Tensor& a, const Tensor& b) { return cr::mul(b, a); });
-          },
+          }),
           py::is_operator())
       .def(
           "__truediv__",
-          [](const Tensor& s, py::handle o) -> py::object {
+          traced("__truediv__", [](const Tensor& s, py::handle o) -> Tensor {
             return binop(s, o, "div", [](const Tensor& a, const Tensor& b) { return cr::div(a, b); });
-          },
+          }),
           py::is_operator())
       .def(
           "__rtruediv__",
-          [](const Tensor& s, py::handle o) -> py::object {
+          traced("__rtruediv__", [](const Tensor& s, py::handle o) -> Tensor {
             return binop(s, o, "div", [](const Tensor& a, const Tensor& b) { return cr::div(b, a); });
-          },
+          }),
           py::is_operator())
-      .def("__neg__", [](const Tensor& s) { return cr::neg(s); })
-      .def("__pos__", [](const Tensor& s) { return s; })
+      .def("__neg__", traced("__neg__", [](const Tensor& s) { return cr::neg(s); }))
+      .def("__pos__", traced("__pos__", [](const Tensor& s) { return s; }))
       .def(
-          "__matmul__", [](const Tensor& s, py::handle o) { return cr::matmul(s, operand(o, s, "matmul")); },
+          "__matmul__",
+          traced("__matmul__", [](const Tensor& s, py::handle o) { return cr::matmul(s, operand(o, s, "matmul")); }),
           py::is_operator())
       .def(
-          "__rmatmul__", [](const Tensor& s, py::handle o) { return cr::matmul(operand(o, s, "matmul"), s); },
+          "__rmatmul__",
+          traced("__rmatmul__", [](const Tensor& s, py::handle o) { return cr::matmul(operand(o, s, "matmul"), s); }),
           py::is_operator())
-      .def_property_readonly("T",
-                             [](const Tensor& t) {
-                               if (t.dim() < 2) return t;
-                               std::vector<int64_t> p;
-                               for (int64_t i = t.dim() - 1; i >= 0; --i) p.push_back(i);
-                               return cr::permute(t, p);
-                             })
-      .def_property_readonly("mT", [](const Tensor& t) {
+      .def_property_readonly("T", traced("T",
+                                         [](const Tensor& t) {
+                                           if (t.dim() < 2) return t;
+                                           std::vector<int64_t> p;
+                                           for (int64_t i = t.dim() - 1; i >= 0; --i) p.push_back(i);
+                                           return cr::permute(t, p);
+                                         }))
+      .def_property_readonly("mT", traced("mT", [](const Tensor& t) {
         if (t.dim() < 2)
           throw cr::ShapeError("tensor.mT is only supported on matrices or batches of matrices");
         return cr::transpose(t, -2, -1);
-      });
+      }));
 
-  m.def("from_numpy", [](py::handle a) { return from_numpy(a); });
+  m.def("from_numpy", [](py::handle a) {
+    warn_trace_constant("chainrule.from_numpy()");
+    return from_numpy(a);
+  });
   m.def(
       "_tensor",
       [](py::handle data, py::handle dtype, bool requires_grad) {
+        warn_trace_constant("chainrule.tensor(data)");
         Tensor t = tensor_from_data(data, dtype);
         if (requires_grad) set_requires_grad(t, true);
         return t;

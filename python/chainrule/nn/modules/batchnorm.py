@@ -85,9 +85,10 @@ class _BatchNorm(Module):
         self._check_input_dim(input)
         factor = 0.0 if self.momentum is None else self.momentum
         tracked = None
-        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
+        count = self.training and self.track_running_stats and self.num_batches_tracked is not None
+        if count and self.momentum is None:  # cumulative average: the factor depends on the count
             tracked = int(self.num_batches_tracked) + 1
-            factor = 1.0 / tracked if self.momentum is None else self.momentum
+            factor = 1.0 / tracked
         # Batch statistics in training, and in eval when no running stats are kept.
         bn_training = self.training or (self.running_mean is None and self.running_var is None)
         use_running = not self.training or self.track_running_stats
@@ -103,6 +104,9 @@ class _BatchNorm(Module):
         )
         if tracked is not None:
             init._fill_(self.num_batches_tracked, tracked)
+        elif count:
+            # counted in place, without reading the count into Python (chainrule.compile replays it)
+            self.num_batches_tracked.add_(1)
         return out
 
     def extra_repr(self) -> str:

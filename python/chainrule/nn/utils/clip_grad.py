@@ -44,8 +44,8 @@ def clip_grad_norm_(
     total = _core._total_norm(grads, norm_type)
     if not grads:
         return total
-    value = total.item()
-    if error_if_nonfinite and (math.isnan(value) or math.isinf(value)):
+    # read into Python only when asked to check (a compiled step cannot read values: chainrule.compile)
+    if error_if_nonfinite and (math.isnan(value := total.item()) or math.isinf(value)):
         raise RuntimeError(
             f"The total norm of order {norm_type} for gradients from `parameters` is "
             "non-finite, so it cannot be clipped. To disable this error and scale the "

@@ -1,0 +1,238 @@
+// Note [Capture and replay] (autograd/capture.h): the schedule, its slots and its guards.
+#include "autograd/capture.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "core/errors.h"
+#include "core/grad_mode.h"
+
+namespace cr {
+namespace capture {
+
+namespace {
+thread_local Schedule* active = nullptr;
+}  // namespace
+
+Schedule* recording() { return active; }
+
+TensorGuard TensorGuard::of(const Tensor& t, bool with_strides) {
+  TensorGuard g;
+  g.sizes = t.shape();
+  if (with_strides) g.strides = t.strides();
+  g.dtype = t.dtype();
+  g.requires_grad = t.requires_grad();
+  g.has_grad = t.impl()->grad_ != nullptr;
+  return g;
+}
+
+bool TensorGuard::holds(const Tensor& t, bool with_strides) const {
+  if (!t.defined()) return false;
+  const TensorImpl* i = t.impl();
+  if (i->dtype_ != dtype || i->sizes_ != sizes) return false;
+  if (with_strides && i->strides_ != strides) return false;
+  if (i->requires_grad_ != requires_grad) return false;
+  return !check_grad || (i->grad_ != nullptr) == has_grad;
+}
+
+Schedule::~Schedule() {
+  if (recording_ && active == this) {
+    active = nullptr;
+    capture_detail::tracing = prev_tracing_;
+  }
+}
+
+void Schedule::begin(const TensorList& inputs) {
+  if (active != nullptr)
+    throw AutogradError("chainrule.compile: a step is already being traced on this thread");
+  if (finished_ || recording_) throw AutogradError("chainrule.compile: this schedule was already recorded");
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const Tensor& t = inputs[i];
+    if (!t.defined()) throw ValueError("chainrule.compile: an input tensor is undefined");
+    int32_t alias = -1;
+    for (size_t j = 0; j < i; ++j)
+      if (inputs[j].same(t)) {
+        alias = (int32_t)j;
+        break;
+      }
+    Slot s = new_slot();
+    input_slots_.push_back(s);
+    input_guards_.push_back(TensorGuard::of(t, true));
+    input_alias_.push_back(alias);
+    slot_by_impl_[t.impl()] = s;
+    held_.push_back(t);
+  }
+  recording_ = true;
+  active = this;
+  prev_tracing_ = capture_detail::tracing;
+  capture_detail::tracing = true;
+}
+
+Slot Schedule::slot_of(const Tensor& t) {
+  if (!t.defined()) return kNoSlot;
+  auto it = slot_by_impl_.find(t.impl());
+  Slot s;
+  if (it != slot_by_impl_.end()) {
+    s = it->second;
+  } else {
+    s = new_slot();
+    slot_by_impl_.emplace(t.impl(), s);
+    external_slots_.push_back(s);
+    externals_.push_back(t);
+    external_guards_.push_back(TensorGuard::of(t, false));
+  }
+  pending_uses_.push_back(s);
+  return s;
+}
+
+Slot Schedule::add_output(const Tensor& t) {
+  if (!t.defined()) return kNoSlot;
+  Slot s = new_slot();
+  slot_by_impl_[t.impl()] = s;
+  held_.push_back(t);
+  pending_uses_.push_back(s);
+  return s;
+}
+
+void Schedule::add_step(const char* name, Step step) {
+  steps_.push_back(std::move(step));
+  names_.emplace_back(name);
+  uses_.push_back(std::move(pending_uses_));
+  pending_uses_.clear();
+}
+
+void Schedule::guard_grad(const Tensor& t) {
+  if (!recording_ || !t.defined()) return;
+  auto it = slot_by_impl_.find(t.impl());
+  if (it == slot_by_impl_.end()) return;  // not an argument yet: its first use records its state
+  for (size_t i = 0; i < input_slots_.size(); ++i)
+    if (input_slots_[i] == it->second) input_guards_[i].check_grad = true;
+  for (size_t e = 0; e < external_slots_.size(); ++e)
+    if (external_slots_[e] == it->second) external_guards_[e].check_grad = true;
+}
+
+void note_grad_read(const Tensor& t) {
+  if (Schedule* s = recording()) s->guard_grad(t);
+}
+
+void Schedule::finish_outputs(const TensorList& outputs) {
+  output_slots_.clear();
+  for (const Tensor& t : outputs) output_slots_.push_back(slot_of(t));
+  pending_uses_.clear();
+}
+
+void Schedule::compute_releases() {
+  // A slot is dropped from the frame after the last step that uses it, unless fn returns it: the
+  // replay then holds intermediates no longer than the eager program would.
+  std::vector<int64_t> last((size_t)num_slots_, -1);
+  for (size_t k = 0; k < uses_.size(); ++k)
+    for (Slot s : uses_[k]) last[(size_t)s] = (int64_t)k;
+  for (Slot s : output_slots_)
+    if (s != kNoSlot) last[(size_t)s] = -2;
+  releases_.assign(steps_.size(), {});
+  for (Slot s = 0; s < num_slots_; ++s)
+    if (last[(size_t)s] >= 0) releases_[(size_t)last[(size_t)s]].push_back(s);
+  uses_.clear();
+  uses_.shrink_to_fit();
+}
+
+void Schedule::end(const TensorList& outputs) {
+  if (!recording_) throw AutogradError("chainrule.compile: end() without begin()");
+  finish_outputs(outputs);
+  compute_releases();
+  slot_by_impl_.clear();
+  held_.clear();
+  recording_ = false;
+  finished_ = true;
+  if (active == this) {
+    active = nullptr;
+    capture_detail::tracing = prev_tracing_;
+  }
+}
+
+void Schedule::abort() {
+  if (active == this) {
+    active = nullptr;
+    capture_detail::tracing = prev_tracing_;
+  }
+  recording_ = false;
+  steps_.clear();
+  names_.clear();
+  uses_.clear();
+  slot_by_impl_.clear();
+  held_.clear();
+  externals_.clear();
+}
+
+std::string Schedule::guard_failure(const TensorList& inputs) const {
+  if (!finished_) return "the schedule is not recorded";
+  if (inputs.size() != input_slots_.size())
+    return str("expected ", input_slots_.size(), " input tensors, got ", inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (!input_guards_[i].holds(inputs[i], true))
+      return str("input ", i, " differs in shape, strides, dtype, requires_grad or gradient");
+    int32_t alias = -1;
+    for (size_t j = 0; j < i; ++j)
+      if (inputs[j].same(inputs[i])) {
+        alias = (int32_t)j;
+        break;
+      }
+    if (alias != input_alias_[i]) return str("input ", i, " aliases other inputs differently");
+  }
+  for (size_t e = 0; e < externals_.size(); ++e)
+    if (!external_guards_[e].holds(externals_[e], false))
+      return str("captured tensor ", e,
+                 " changed shape, dtype or requires_grad, or gained or lost the gradient the step read");
+  return "";
+}
+
+bool Schedule::replay(const TensorList& inputs, TensorList& outputs) {
+  if (!finished_) throw AutogradError("chainrule.compile: the schedule is not recorded");
+  if (active != nullptr && active->recording_)
+    throw AutogradError("chainrule.compile: a compiled step cannot be replayed while another is traced");
+  if (inputs.size() != input_slots_.size()) return false;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (!input_guards_[i].holds(inputs[i], true)) return false;
+    if (input_alias_[i] >= 0 && !inputs[(size_t)input_alias_[i]].same(inputs[i])) return false;
+  }
+  for (size_t e = 0; e < externals_.size(); ++e)
+    if (!external_guards_[e].holds(externals_[e], false)) return false;
+  // A replay needs no aliasing check beyond the trace's: two distinct inputs now the same tensor
+  // changes what in-place steps see, so it fails the guard above only when the trace had no alias;
+  // check the converse too.
+  for (size_t i = 0; i < inputs.size(); ++i)
+    if (input_alias_[i] < 0)
+      for (size_t j = 0; j < i; ++j)
+        if (inputs[j].same(inputs[i])) return false;
+
+  Frame f;
+  f.slots.resize((size_t)num_slots_);
+  for (size_t i = 0; i < inputs.size(); ++i) f.slots[(size_t)input_slots_[i]] = inputs[i];
+  for (size_t e = 0; e < externals_.size(); ++e) f.slots[(size_t)external_slots_[e]] = externals_[e];
+  AutoGradMode restore(GradMode::is_enabled());  // steps may switch grad mode; leave it as found
+  for (size_t k = 0; k < steps_.size(); ++k) {
+    steps_[k](f);
+    for (Slot s : releases_[k]) f.slots[(size_t)s] = Tensor();
+  }
+  outputs.clear();
+  outputs.reserve(output_slots_.size());
+  for (Slot s : output_slots_) outputs.push_back(s == kNoSlot ? Tensor() : f.slots[(size_t)s]);
+  return true;
+}
+
+void refuse_host_read(const char* what) {
+  if (!tracing()) return;
+  throw AutogradError(
+      str(what, " inside a function being compiled by chainrule.compile: the function is traced once and "
+                "replayed without running its Python code, so a value read into Python would stay frozen at "
+                "its value in the first call. Return the tensor from the compiled function and read it "
+                "outside (loss = step(); print(loss.item())), or call the function without compile."));
+}
+
+void refuse_while_tracing(const char* what, const char* why) {
+  if (!tracing()) return;
+  throw AutogradError(str(what, " cannot be captured by chainrule.compile: ", why));
+}
+
+}  // namespace capture
+}  // namespace cr

@@ -1,0 +1,158 @@
+#pragma once
+// Note [Capture and replay]
+// chainrule.compile(fn) runs fn once eagerly while recording every kernel call it makes into a
+// Schedule, then replays that schedule from C++ on later calls. A recorded call (a Step) is the
+// bound C++ function together with its non-tensor arguments, kept as constants, and its tensor
+// arguments, kept as slots. A slot is one of
+//   - an input: a tensor argument of fn, bound anew on each replay;
+//   - produced: the output of an earlier step of the same replay;
+//   - external: a tensor fn reached without computing it (a parameter, an optimizer's state, a
+//     constant made during the trace), held by reference, so in-place updates of it (an optimizer
+//     step) reach the very tensor the rest of the program sees.
+// Replaying the forward steps builds a fresh autograd graph, so a recorded backward (one step that
+// runs the engine) differentiates the new graph; reads of `.grad` are steps too, so an optimizer
+// step reads the gradients of this replay, not the trace's.
+//
+// Python control flow is frozen at trace time. What a replay checks before it runs (its guards):
+// the inputs' shapes, strides, dtypes, requires_grad and aliasing, and for every external tensor
+// the shape, dtype and requires_grad as the trace first saw them; for a tensor whose .grad the
+// traced code read, also whether it had a gradient (so a step traced before the first backward,
+// when every .grad was None, is not replayed once gradients exist). The Python side adds the guards it can see (grad mode, optimizers' hyperparameters,
+// modules' training flags, Python scalars the function reads).
+//
+// The core of the schedule knows nothing of Python: a Step is a std::function over a Frame. The
+// binding layer (bindings/capture_wrap.h) builds steps from pybind11 functions.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "autograd/capture_state.h"
+#include "core/tensor.h"
+
+namespace cr {
+namespace capture {
+
+using Slot = int32_t;
+constexpr Slot kNoSlot = -1;
+
+/// The tensors of one replay, indexed by slot.
+struct Frame {
+  std::vector<Tensor> slots;
+};
+
+/// One recorded call: reads its tensor arguments from the frame, runs, writes its outputs into it.
+using Step = std::function<void(Frame&)>;
+
+/// What a replay requires of a tensor the trace did not compute (an input or an external).
+struct TensorGuard {
+  Dims sizes;
+  Dims strides;
+  DType dtype = DType::Float32;
+  bool requires_grad = false;
+  bool has_grad = false;
+  bool check_grad = false;  // set when the traced code read .grad (its Python branched on it)
+  static TensorGuard of(const Tensor& t, bool with_strides);
+  bool holds(const Tensor& t, bool with_strides) const;
+};
+
+class Schedule {
+ public:
+  Schedule() = default;
+  Schedule(const Schedule&) = delete;
+  Schedule& operator=(const Schedule&) = delete;
+  ~Schedule();
+
+  // --- recording (on the tracing thread, between begin() and end()) ---
+  /// Starts recording on this thread with `inputs` as the input slots; sets cr::tracing().
+  void begin(const TensorList& inputs);
+  /// Stops recording; `outputs` are the tensors fn returned (an unknown one becomes an external).
+  void end(const TensorList& outputs);
+  /// Stops recording and forgets what was recorded (fn raised).
+  void abort();
+  bool recording() const { return recording_; }
+  bool finished() const { return finished_; }
+
+  /// The slot of a tensor argument: an input's, the latest step output that is this tensor, or a
+  /// new external slot holding it by reference. kNoSlot for an undefined tensor.
+  Slot slot_of(const Tensor& t);
+  /// A new slot for a step's output (the tensor is now known under this slot).
+  Slot add_output(const Tensor& t);
+  /// Appends a step; the slots read and written since the previous add_step are its uses.
+  void add_step(const char* name, Step step);
+  /// The traced code read t.grad: a replay then also requires t to have (or lack) a gradient as
+  /// it had when the trace first saw it.
+  void guard_grad(const Tensor& t);
+
+  // --- replay ---
+  /// Runs the schedule on `inputs`; false (and nothing run) when a guard does not hold.
+  bool replay(const TensorList& inputs, TensorList& outputs);
+  /// Which guard failed, for diagnostics ("" when all hold).
+  std::string guard_failure(const TensorList& inputs) const;
+
+  size_t num_steps() const { return steps_.size(); }
+  size_t num_slots() const { return (size_t)num_slots_; }
+  size_t num_externals() const { return externals_.size(); }
+  size_t num_inputs() const { return input_slots_.size(); }
+  const std::vector<std::string>& step_names() const { return names_; }
+  /// The external tensors, for the Python side's garbage-collector traversal and tests.
+  const TensorList& externals() const { return externals_; }
+
+ private:
+  Slot new_slot() { return num_slots_++; }
+  void finish_outputs(const TensorList& outputs);
+  void compute_releases();
+
+  bool recording_ = false;
+  bool finished_ = false;
+  bool prev_tracing_ = false;
+  int32_t num_slots_ = 0;
+
+  std::vector<Slot> input_slots_;
+  std::vector<TensorGuard> input_guards_;
+  std::vector<int32_t> input_alias_;  // index of an earlier input that is the same tensor, or -1
+
+  std::vector<Slot> external_slots_;
+  TensorList externals_;
+  std::vector<TensorGuard> external_guards_;
+
+  std::vector<Step> steps_;
+  std::vector<std::string> names_;
+  std::vector<std::vector<Slot>> uses_;      // per step, the slots it reads or writes (recording)
+  std::vector<std::vector<Slot>> releases_;  // per step, slots no later step or output needs
+  std::vector<Slot> output_slots_;
+
+  // Recording only: which slot each tensor seen so far has, and every tensor seen, held so that no
+  // address is reused while recording (a freed temporary's address must not alias a new tensor).
+  std::unordered_map<const TensorImpl*, Slot> slot_by_impl_;
+  TensorList held_;
+  std::vector<Slot> pending_uses_;
+};
+
+/// The schedule being recorded on this thread, or null.
+Schedule* recording();
+
+/// While a recorded call runs eagerly, the calls it makes itself (a Python hook run by backward,
+/// a kernel calling back into Python) are part of it, not steps of their own.
+class PauseTracing {
+ public:
+  PauseTracing() : prev_(capture_detail::tracing) { capture_detail::tracing = false; }
+  ~PauseTracing() { capture_detail::tracing = prev_; }
+  PauseTracing(const PauseTracing&) = delete;
+  PauseTracing& operator=(const PauseTracing&) = delete;
+
+ private:
+  bool prev_;
+};
+
+/// Schedule::guard_grad on the schedule being recorded on this thread, if any.
+void note_grad_read(const Tensor& t);
+/// Raises AutogradError while tracing: `what` (Tensor.item(), float(tensor)...) would read a value
+/// into Python, which a replay could not update.
+void refuse_host_read(const char* what);
+/// Raises AutogradError while tracing: `what` cannot be recorded; `why` says what to do instead.
+void refuse_while_tracing(const char* what, const char* why);
+
+}  // namespace capture
+}  // namespace cr

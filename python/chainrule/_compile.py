@@ -1,0 +1,425 @@
+"""chainrule.compile: trace a function (a whole training step) once, replay it from C++.
+
+See docs/compile.md and Note [Capture and replay] in csrc/autograd/capture.h.
+"""
+
+from __future__ import annotations
+
+import functools
+import types
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any, TypeVar, overload
+
+from chainrule import _core
+from chainrule._core import Tensor
+
+__all__ = ["compile"]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+#: How many traces one compiled function keeps (PyTorch's recompile limit is 8 too).
+DEFAULT_CACHE_SIZE = 8
+
+_TENSOR = object()  # placeholder for a tensor in a flattened structure
+_SCALARS = (int, float, bool, str, type(None), complex)
+
+
+# ---- flattening arguments and results -----------------------------------------------------------
+def _flatten(obj: Any, tensors: list[Tensor]) -> Any:
+    """A hashable description of ``obj`` with its tensors appended to ``tensors`` in order."""
+    if isinstance(obj, Tensor):
+        tensors.append(obj)
+        return _TENSOR
+    t = type(obj)
+    if t is tuple or t is list:
+        return (t, tuple(_flatten(x, tensors) for x in obj))
+    if t is dict:
+        return (dict, tuple(obj.keys()), tuple(_flatten(v, tensors) for v in obj.values()))
+    if isinstance(obj, _SCALARS):
+        return (t, obj)
+    try:
+        hash(obj)
+    except TypeError:
+        return ("id", id(obj))
+    return (t, obj)
+
+
+def _out_spec(obj: Any, tensors: list[Tensor]) -> Any:
+    """Like _flatten, for a result: anything that is not a tensor is kept as it was returned."""
+    if isinstance(obj, Tensor):
+        tensors.append(obj)
+        return _TENSOR
+    t = type(obj)
+    if t is tuple or t is list:
+        return (t, [_out_spec(x, tensors) for x in obj])
+    if t is dict:
+        return (dict, list(obj.keys()), [_out_spec(v, tensors) for v in obj.values()])
+    return ("const", obj)
+
+
+def _unflatten(spec: Any, tensors: list[Tensor], pos: list[int]) -> Any:
+    if spec is _TENSOR:
+        t = tensors[pos[0]]
+        pos[0] += 1
+        return t
+    kind = spec[0]
+    if kind is tuple:
+        return tuple(_unflatten(s, tensors, pos) for s in spec[1])
+    if kind is list:
+        return [_unflatten(s, tensors, pos) for s in spec[1]]
+    if kind is dict:
+        return {k: _unflatten(s, tensors, pos) for k, s in zip(spec[1], spec[2])}
+    return spec[1]
+
+
+# ---- guards on Python state the step reads ------------------------------------------------------
+def _freeze(v: Any) -> Any:
+    """A hashable stand-in for a hyperparameter value."""
+    if isinstance(v, _SCALARS):
+        return v
+    if isinstance(v, (tuple, list)):
+        return tuple(_freeze(x) for x in v)
+    if isinstance(v, Tensor):
+        return ("tensor", id(v))
+    try:
+        hash(v)
+        return v
+    except TypeError:
+        return ("id", id(v))
+
+
+def _optimizer_key(opt: Any) -> tuple[Any, ...]:
+    groups = tuple(
+        tuple(tuple(map(id, v)) if k == "params" else v for k, v in g.items()) for g in opt.param_groups
+    )
+    return (id(opt), len(opt.state), groups)
+
+
+def _module_key(mod: Any) -> tuple[Any, ...]:
+    mods = list(mod.modules())
+    return (
+        id(mod),
+        tuple(m.training for m in mods),
+        tuple(id(p) for m in mods for p in m._parameters.values()),
+    )
+
+
+def _scalar_key(v: Any) -> Any:
+    return (type(v), v)  # 1, 1.0 and True are equal keys, but not equal constants
+
+
+def _sequence_key(v: Any) -> Any:
+    if v and isinstance(v[0], Tensor):
+        return tuple(map(id, v))
+    return None
+
+
+def _keyer(t: type) -> Callable[[Any], Any] | None:
+    from chainrule.nn.modules.module import Module
+    from chainrule.optim.optimizer import Optimizer
+
+    if issubclass(t, _SCALARS):
+        return _scalar_key
+    if issubclass(t, Tensor):
+        return id
+    if issubclass(t, Optimizer):
+        return _optimizer_key
+    if issubclass(t, Module):
+        return _module_key
+    if t is list or t is tuple:
+        return _sequence_key
+    return None
+
+
+_KEYERS: dict[type, Callable[[Any], Any] | None] = {}
+
+
+def _value_key(v: Any) -> Any:
+    """What a value the step reads adds to the guard key (None: nothing): Python numbers and
+    strings by value; tensors, and lists of tensors, by identity; an optimizer's hyperparameters,
+    state size and parameters; a module's training flags and parameters."""
+    t = type(v)
+    try:
+        k = _KEYERS[t]
+    except KeyError:
+        k = _KEYERS[t] = _keyer(t)
+    return None if k is None else k(v)
+
+
+def _object_key(obj: Any) -> Any:
+    """An object argument (a method's self): its own key, else the keys of its attributes."""
+    k = _value_key(obj)
+    if k is not None or isinstance(obj, type):
+        return k
+    return tuple(map(_value_key, vars(obj).values()))
+
+
+class _Reads:
+    """Where a function finds the Python state it reads: its closure cells, the globals its code
+    names, its bound ``self`` (and, one level down, the functions it calls that way). Each call reads
+    their current values into the guard key, so that a changed learning rate, a replaced parameter,
+    ``model.eval()`` or a rebound global number trace again instead of replaying stale constants."""
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        self.cells: list[Any] = []
+        self.globals: list[tuple[dict[str, Any], str]] = []
+        self.objects: list[Any] = []
+        self._seen: set[int] = set()
+        self._add(fn, depth=0)
+
+    def _add(self, fn: Any, depth: int) -> None:
+        if id(fn) in self._seen or depth > 2:
+            return
+        self._seen.add(id(fn))
+        owner = getattr(fn, "__self__", None)
+        if owner is not None and not isinstance(owner, types.ModuleType):
+            self.objects.append(owner)
+        func = getattr(fn, "__func__", fn)
+        if isinstance(func, functools.partial):
+            self.objects.extend(a for a in func.args if not isinstance(a, Tensor))
+            self._add(func.func, depth + 1)
+            return
+        code = getattr(func, "__code__", None)
+        if code is None:
+            if hasattr(fn, "__dict__") and not isinstance(fn, type):
+                self.objects.append(fn)  # a callable object, such as a Module
+            return
+        if (getattr(func, "__module__", "") or "").startswith("chainrule."):
+            return
+        for cell in getattr(func, "__closure__", None) or ():
+            self.cells.append(cell)
+            try:
+                v = cell.cell_contents
+            except ValueError:
+                continue
+            if isinstance(v, types.FunctionType):
+                self._add(v, depth + 1)
+        glob = getattr(func, "__globals__", {})
+        for name in self._names(code):
+            if name in glob:
+                self.globals.append((glob, name))
+                v = glob[name]
+                if isinstance(v, types.FunctionType):
+                    self._add(v, depth + 1)
+
+    @staticmethod
+    def _names(code: types.CodeType) -> list[str]:
+        names = list(code.co_names)
+        for c in code.co_consts:
+            if isinstance(c, types.CodeType):
+                names.extend(_Reads._names(c))
+        return names
+
+    def key(self) -> tuple[Any, ...]:
+        parts: list[Any] = []
+        for cell in self.cells:
+            try:
+                parts.append(_value_key(cell.cell_contents))
+            except ValueError:  # an empty cell
+                parts.append(None)
+        for glob, name in self.globals:
+            parts.append(_value_key(glob.get(name)))
+        for obj in self.objects:
+            parts.append(_value_key(obj))
+            d = getattr(obj, "__dict__", None)
+            if d is not None:
+                parts.extend(map(_value_key, d.values()))
+        return tuple(parts)
+
+
+# ---- the compiled function -----------------------------------------------------------------------
+class _Trace:
+    __slots__ = ("schedule", "out_spec")
+
+    def __init__(self, schedule: Any, out_spec: Any) -> None:
+        self.schedule = schedule
+        self.out_spec = out_spec
+
+
+class CompiledFunction:
+    """A function traced once per guard key and replayed from C++ afterwards (see ``compile``)."""
+
+    def __init__(self, fn: Callable[..., Any], cache_size: int = DEFAULT_CACHE_SIZE) -> None:
+        self._fn = fn
+        self._cache_size = max(1, int(cache_size))
+        self._cache: OrderedDict[Any, list[_Trace]] = OrderedDict()
+        self._reads = _Reads(fn)
+        #: How many times the function was traced (the first call, and each failed guard).
+        self.trace_count = 0
+        #: How many calls were replayed from a trace.
+        self.replay_count = 0
+        functools.update_wrapper(self, fn, updated=())  # not a Module's __dict__
+
+    def __get__(self, obj: Any, objtype: Any = None) -> Any:
+        # @chainrule.compile on a method: bind like a function does
+        if obj is None:
+            return self
+        return functools.partial(self, obj)
+
+    @property
+    def num_traces(self) -> int:
+        """How many traces are cached now."""
+        return sum(len(v) for v in self._cache.values())
+
+    def traces(self) -> list[Any]:
+        """The cached schedules (chainrule._core._CaptureSchedule), most recently used first."""
+        return [t.schedule for v in reversed(self._cache.values()) for t in v]
+
+    def _key(self, args: tuple[Any, ...], kwargs: dict[str, Any], tensors: list[Tensor]) -> Any:
+        arg_spec = _flatten(args, tensors)
+        kw_spec = _flatten(kwargs, tensors) if kwargs else None
+        extra = tuple(_object_key(a) for a in args if not isinstance(a, Tensor) and hasattr(a, "__dict__"))
+        return (arg_spec, kw_spec, _core.is_grad_enabled(), self._reads.key(), extra)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if _core._is_tracing():
+            # called from a function being traced: its calls are part of that trace
+            return self._fn(*args, **kwargs)
+        tensors: list[Tensor] = []
+        key = self._key(args, kwargs, tensors)
+        try:
+            traces = self._cache.get(key)
+        except TypeError:  # an unhashable hyperparameter (a list): compare a hashable copy
+            key = _freeze(key)
+            traces = self._cache.get(key)
+        if traces is not None:
+            for i, tr in enumerate(traces):
+                outs = tr.schedule.replay(tensors)
+                if outs is not None:
+                    self.replay_count += 1
+                    if i:
+                        traces.insert(0, traces.pop(i))
+                    self._cache.move_to_end(key)
+                    return _unflatten(tr.out_spec, outs, [0])
+        return self._trace(key, tensors, args, kwargs)
+
+    def _trace(self, key: Any, tensors: list[Tensor], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        schedule = _core._CaptureSchedule()
+        schedule.begin(tensors)
+        try:
+            out = self._fn(*args, **kwargs)
+            out_tensors: list[Tensor] = []
+            spec = _out_spec(out, out_tensors)
+        except BaseException:
+            schedule.abort()
+            raise
+        schedule.end(out_tensors)
+        self.trace_count += 1
+        self._cache.setdefault(key, []).insert(0, _Trace(schedule, spec))
+        self._cache.move_to_end(key)
+        while self.num_traces > self._cache_size:
+            oldest_key = next(iter(self._cache))
+            oldest = self._cache[oldest_key]
+            oldest.pop()
+            if not oldest:
+                del self._cache[oldest_key]
+        return out
+
+    def reset(self) -> None:
+        """Forgets every trace: the next call traces again."""
+        self._cache.clear()
+
+
+@overload
+def compile(
+    model: _F,
+    *,
+    fullgraph: bool = ...,
+    dynamic: bool | None = ...,
+    backend: str | Callable[..., Any] | None = ...,
+    mode: str | None = ...,
+    options: dict[str, Any] | None = ...,
+    disable: bool = ...,
+    **kwargs: Any,
+) -> _F: ...
+@overload
+def compile(
+    model: None = ...,
+    *,
+    fullgraph: bool = ...,
+    dynamic: bool | None = ...,
+    backend: str | Callable[..., Any] | None = ...,
+    mode: str | None = ...,
+    options: dict[str, Any] | None = ...,
+    disable: bool = ...,
+    **kwargs: Any,
+) -> Callable[[_F], _F]: ...
+def compile(
+    model: Callable[..., Any] | None = None,
+    *,
+    fullgraph: bool = False,
+    dynamic: bool | None = None,
+    backend: str | Callable[..., Any] | None = "inductor",
+    mode: str | None = None,
+    options: dict[str, Any] | None = None,
+    disable: bool = False,
+    **kwargs: Any,
+) -> Any:
+    """Compiles ``model`` (any callable: a function, a whole training step, a Module) by tracing,
+    with the call forms of ``torch.compile``: ``compile(fn)``, ``@compile`` and ``@compile(...)``.
+
+    The first call with given inputs runs ``model`` eagerly (its results are the eager results)
+    while every C++ kernel it calls is recorded: forward ops, ``loss.backward()``, reads and
+    resets of ``.grad``, the optimizer's fused step, ``clip_grad_norm_``, random ops. Later calls
+    whose guards hold bind the new input tensors and replay the recorded calls from C++, without
+    running the Python code: the results are bitwise equal to running ``model`` eagerly.
+
+    Python control flow is frozen at trace time, as with ``tf.function`` or tinygrad's TinyJit:
+    ``if``/``for`` over Python values take the branch they took in the first call, and Python
+    values computed inside are constants. Reading a tensor into Python inside ``model``
+    (``.item()``, ``float(t)``, ``bool(t)``, ``.tolist()``, ``.numpy()``, printing) raises
+    AutogradError at trace time; return the tensor and read it outside instead.
+
+    Guards (a call that fails them traces again; up to ``recompile_limit`` (8) traces are kept,
+    least recently used first out): the input tensors' shapes, strides, dtypes, requires_grad and
+    aliasing; non-tensor arguments (by value); grad mode; for every tensor the step reached
+    without computing it (parameters, optimizer state) its shape, dtype, requires_grad and whether
+    it has a ``.grad``; and the Python state the function reads through its closure, globals and
+    bound ``self``: optimizers' hyperparameters (a scheduler's new ``lr``), their state size and
+    parameter lists, modules' ``training`` flags and parameter identities, and Python numbers.
+
+    Tensors reached without being computed are held by reference: in-place updates (the
+    optimizer's step, ``.grad`` resets) reach the same tensors the rest of the program sees. A
+    tensor the step stores into a Python object (``self.last = y``) stays the trace's tensor.
+    Hooks registered on tensors outside the step run during a replay's backward (they are Python:
+    the replay holds the GIL); hooks registered inside the step are registered again by each replay.
+    A custom ``autograd.Function`` inside the step raises AutogradError at trace time.
+
+    ``fullgraph``, ``dynamic``, ``backend``, ``mode`` and ``options`` are accepted for
+    compatibility and have no effect; ``disable=True`` returns ``model`` unchanged.
+    """
+    del fullgraph, dynamic, backend, mode, options
+    cache_size = kwargs.pop("recompile_limit", None) or DEFAULT_CACHE_SIZE
+    kwargs.pop("name", None)
+    kwargs.pop("isolate_recompiles", None)
+    kwargs.pop("shapes_spec", None)
+    if kwargs:
+        raise TypeError(f"compile() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    if model is None:
+
+        def decorate(fn: Callable[..., Any]) -> Any:
+            return compile(fn, disable=disable, recompile_limit=cache_size)
+
+        return decorate
+    if disable:
+        return model
+    if not callable(model):
+        raise TypeError(f"A callable function is expected, but {type(model)} is provided.")
+    return CompiledFunction(model, cache_size)
+
+
+def _module_compile(self: Any, **kwargs: Any) -> None:
+    """Compiles this module's ``forward`` in place, as ``torch.nn.Module.compile``: later calls of
+    the module run ``chainrule.compile(forward)`` (its forward hooks still run around it)."""
+    self.forward = compile(type(self).forward.__get__(self), **kwargs)
+
+
+def _install() -> None:
+    from chainrule.nn.modules.module import Module
+
+    if not hasattr(Module, "compile"):
+        setattr(Module, "compile", _module_compile)  # noqa: B010 - Module is defined before this file
+
+
+_install()

@@ -1,0 +1,692 @@
+"""chainrule.compile: a traced training step replayed from C++ (Note [Capture and replay])."""
+
+from __future__ import annotations
+
+import gc
+import os
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+import chainrule.nn as nn
+import chainrule.nn.functional as F
+from conftest import skip_if_sanitized
+
+
+@pytest.fixture(autouse=True)
+def _restore_threads():
+    n = cr.get_num_threads()
+    yield
+    cr.set_num_threads(n)
+
+
+def _arrays(params):
+    return [np.array(p.detach().numpy(), copy=True) for p in params]
+
+
+def _assert_bitwise(a, b):
+    assert len(a) == len(b)
+    for x, y in zip(a, b):
+        assert x.dtype == y.dtype and x.shape == y.shape
+        assert np.array_equal(x, y), float(np.abs(x.astype(np.float64) - y).max())
+
+
+# ---- call forms and argument errors -------------------------------------------------------------
+def test_call_forms_match_torch_compile():
+    def f(x):
+        return x * 2
+
+    x = cr.ones(3)
+    assert isinstance(cr.compile(f), cr._compile.CompiledFunction)
+
+    @cr.compile
+    def g(x):
+        return x * 2
+
+    @cr.compile(fullgraph=True, dynamic=False, backend="inductor", mode="max-autotune", options={})
+    def h(x):
+        return x * 2
+
+    for fn in (cr.compile(f), g, h):
+        assert np.array_equal(fn(x).numpy(), np.full(3, 2.0, np.float32))
+        assert np.array_equal(fn(x).numpy(), np.full(3, 2.0, np.float32))  # the replay
+    assert cr.compile(f, disable=True) is f
+    assert cr.compile(disable=True)(f) is f
+    assert "compile" in cr.__all__
+
+
+def test_compile_of_non_callable_is_type_error():
+    with pytest.raises(TypeError, match="callable"):
+        cr.compile(5)
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        cr.compile(lambda: None, no_such_option=1)
+
+
+# ---- results: first call eager, later calls replayed -------------------------------------------
+def test_replay_computes_with_the_new_inputs():
+    calls = []
+
+    @cr.compile
+    def f(x, w):
+        calls.append(1)  # Python: runs only while tracing
+        return (x @ w).relu().sum(), x + 1
+
+    rng = np.random.default_rng(0)
+    w = cr.tensor(rng.standard_normal((4, 3)).astype(np.float32))
+    for _ in range(4):
+        xa = rng.standard_normal((5, 4)).astype(np.float32)
+        s, y = f(cr.tensor(xa), w)
+        want = np.maximum(xa @ w.numpy(), 0).sum()
+        assert np.isclose(float(s), want, rtol=1e-5)
+        assert np.array_equal(y.numpy(), xa + 1)
+    assert len(calls) == 1
+    assert f.trace_count == 1 and f.replay_count == 3
+
+
+def test_outputs_keep_their_structure_and_python_values():
+    @cr.compile
+    def f(x):
+        return {"a": x * 2, "b": [x + 1, None, 3.5], "c": (x.sum(),)}
+
+    x = cr.ones(2)
+    for _ in range(2):
+        out = f(x)
+        assert set(out) == {"a", "b", "c"}
+        assert out["b"][1] is None and out["b"][2] == 3.5
+        assert np.array_equal(out["b"][0].numpy(), [2.0, 2.0])
+        assert float(out["c"][0]) == 2.0
+    assert f.replay_count == 1
+
+
+def test_function_returning_none_runs_its_side_effects():
+    w = cr.zeros(3)
+
+    @cr.compile
+    def bump():
+        w.add_(1.0)
+
+    for _ in range(5):
+        assert bump() is None
+    assert np.array_equal(w.numpy(), np.full(3, 5.0, np.float32))
+    assert bump.trace_count == 1
+
+
+# ---- whole training steps, bitwise equal to eager for any thread count ---------------------------
+def _mlp(seed, sizes=(6, 16, 16, 3)):
+    cr.manual_seed(seed)
+    layers = []
+    for a, b in zip(sizes[:-1], sizes[1:]):
+        layers += [nn.Linear(a, b), nn.Tanh()]
+    return nn.Sequential(*layers[:-1])
+
+
+def _train(make, compiled, steps=6, threads=1):
+    cr.set_num_threads(threads)
+    model, opt, step, batches = make()
+    fn = cr.compile(step) if compiled else step
+    losses = []
+    for k in range(steps):
+        losses.append(np.array(fn(*batches[k % len(batches)]).detach().numpy(), copy=True))
+    buffers = list(model.buffers()) if hasattr(model, "buffers") else []
+    return _arrays(list(model.parameters()) + buffers) + losses, fn
+
+
+def _data(seed, n, shape_x, classes):
+    rng = np.random.default_rng(seed)
+    return [
+        (
+            cr.tensor(rng.standard_normal((n, *shape_x)).astype(np.float32)),
+            cr.tensor(rng.integers(0, classes, n)),
+        )
+        for _ in range(3)
+    ]
+
+
+def _make_mlp_sgd():
+    model = _mlp(1)
+    opt = cr.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return model, opt, step, _data(2, 8, (6,), 3)
+
+
+def _make_mlp_adam_clip():
+    model = _mlp(3)
+    opt = cr.optim.Adam(model.parameters(), lr=1e-2)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 0.5)
+        opt.step()
+        return loss
+
+    return model, opt, step, _data(4, 8, (6,), 3)
+
+
+def _make_conv():
+    cr.manual_seed(5)
+    model = nn.Sequential(nn.Conv2d(1, 3, 3), nn.ReLU(), nn.Flatten(), nn.Linear(3 * 4 * 4, 4))
+    opt = cr.optim.SGD(model.parameters(), lr=0.05)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return model, opt, step, _data(6, 5, (1, 6, 6), 4)
+
+
+def _make_lstm():
+    cr.manual_seed(7)
+    lstm = nn.LSTM(3, 5, batch_first=True)
+    head = nn.Linear(5, 2)
+    model = nn.ModuleList([lstm, head])
+    opt = cr.optim.Adam(model.parameters(), lr=1e-2)
+
+    def step(x, y):
+        opt.zero_grad()
+        out, _ = lstm(x)
+        loss = F.cross_entropy(head(out[:, -1]), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return model, opt, step, _data(8, 4, (6, 3), 2)
+
+
+def _make_moons():
+    # micrograd's demo as in benchmarks/engines.py: hinge loss and L2 penalty, SGD
+    rng = np.random.default_rng(9)
+    X = cr.tensor(rng.standard_normal((40, 2)).astype(np.float32))
+    yv = cr.tensor(np.where(rng.random(40) > 0.5, 1.0, -1.0).astype(np.float32)).reshape(-1, 1)
+    sizes = [2, 16, 16, 1]
+    Ws = [
+        cr.tensor(rng.standard_normal((a, b)).astype(np.float32) * 0.5, requires_grad=True)
+        for a, b in zip(sizes, sizes[1:])
+    ]
+    bs = [cr.tensor(np.zeros(b, np.float32), requires_grad=True) for b in sizes[1:]]
+    params = [p for pair in zip(Ws, bs) for p in pair]
+    opt = cr.optim.SGD(params, lr=0.05)
+
+    def step():
+        opt.zero_grad()
+        h = X
+        for i in range(3):
+            h = h @ Ws[i] + bs[i]
+            if i < 2:
+                h = F.relu(h)
+        data_loss = F.relu(1 - yv * h).mean()
+        reg = (params[0] * params[0]).sum()
+        for p in params[1:]:
+            reg = reg + (p * p).sum()
+        loss = data_loss + 1e-4 * reg
+        loss.backward()
+        opt.step()
+        return loss
+
+    class Holder:
+        def parameters(self):
+            return params
+
+    return Holder(), opt, step, [()]
+
+
+def _make_chain():
+    x = cr.tensor(np.linspace(-1, 1, 64).astype(np.float32), requires_grad=True)
+
+    def step():
+        x.grad = None
+        y = x
+        for _ in range(1500 // 2):
+            y = y * 1.0001
+            y = y + 0.001
+        y.sum().backward()
+        return x.grad
+
+    class Holder:
+        def parameters(self):
+            return [x]
+
+    return Holder(), None, step, [()]
+
+
+WORKLOADS = {
+    "mlp_sgd": _make_mlp_sgd,
+    "mlp_adam_clip": _make_mlp_adam_clip,
+    "conv": _make_conv,
+    "lstm": _make_lstm,
+    "moons": _make_moons,
+    "chain": _make_chain,
+}
+
+
+@pytest.mark.parametrize("threads", [1, 2, 4])
+@pytest.mark.parametrize("name", sorted(WORKLOADS))
+def test_compiled_training_is_bitwise_equal_to_eager(name, threads):
+    eager, _ = _train(WORKLOADS[name], False, threads=threads)
+    compiled, fn = _train(WORKLOADS[name], True, threads=threads)
+    _assert_bitwise(eager, compiled)
+    assert fn.replay_count >= 3  # most steps were replays, not traces
+    assert fn.trace_count <= 3
+
+
+def test_step_traced_before_and_after_first_gradient():
+    # step 1 sees every .grad None and a fresh optimizer; step 2 sees gradients and momentum
+    # buffers: both are traced, then step 3 on replays the second trace
+    model, opt, step, batches = _make_mlp_sgd()
+    fn = cr.compile(step)
+    for k in range(5):
+        fn(*batches[k % 3])
+    assert fn.trace_count == 2 and fn.replay_count == 3
+    assert fn.num_traces == 2
+
+
+# ---- guards ------------------------------------------------------------------------------------
+def test_new_input_shape_traces_again_and_cache_is_bounded():
+    @cr.compile(recompile_limit=3)
+    def f(x):
+        return x * 3
+
+    for n in (1, 2, 3, 1, 2, 3):
+        assert np.array_equal(f(cr.ones(n)).numpy(), np.full(n, 3.0, np.float32))
+    assert f.trace_count == 3 and f.replay_count == 3
+    f(cr.ones(4))  # a fourth shape evicts the least recently used (1,)
+    assert f.num_traces == 3
+    f(cr.ones(1))
+    assert f.trace_count == 5
+
+
+def test_dtype_requires_grad_and_grad_mode_are_guarded():
+    @cr.compile
+    def f(x):
+        return (x * x).sum()
+
+    a = f(cr.ones(3))
+    b = f(cr.ones(3, dtype=cr.float64))
+    assert b.dtype == cr.float64 and f.trace_count == 2
+    c = f(cr.ones(3, requires_grad=True))
+    assert c.requires_grad and f.trace_count == 3
+    with cr.no_grad():
+        d = f(cr.ones(3, requires_grad=True))
+    assert not d.requires_grad and f.trace_count == 4
+    assert not a.requires_grad
+
+
+def test_learning_rate_change_by_scheduler_is_seen():
+    def make():
+        model = _mlp(11)
+        opt = cr.optim.SGD(model.parameters(), lr=0.1)
+        sched = cr.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+        batches = _data(12, 8, (6,), 3)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+
+        return model, sched, step, batches
+
+    results = []
+    for compiled in (False, True):
+        model, sched, step, batches = make()
+        fn = cr.compile(step) if compiled else step
+        for k in range(6):
+            fn(*batches[k % 3])
+            sched.step()
+        results.append(_arrays(model.parameters()))
+    _assert_bitwise(results[0], results[1])
+
+
+def test_python_number_read_by_the_step_is_guarded():
+    x = cr.ones(2)
+    g_val = 3.0
+
+    def g(x):
+        return x * g_val
+
+    cg = cr.compile(g)
+    assert float(cg(x).sum()) == 6.0
+    g_val = 5.0
+    assert float(cg(x).sum()) == 10.0
+    assert cg.trace_count == 2
+
+
+def test_model_train_eval_switch_traces_again():
+    cr.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.5))
+    f = cr.compile(lambda x: model(x))
+    x = cr.ones(2, 4)
+    f(x)
+    model.eval()
+    a = f(x)
+    b = model(x)
+    assert np.array_equal(a.detach().numpy(), b.detach().numpy())
+    assert f.trace_count == 2
+
+
+def test_replaced_parameter_traces_again():
+    lin = nn.Linear(3, 2)
+    f = cr.compile(lambda x: lin(x))
+    x = cr.ones(1, 3)
+    f(x)
+    lin.weight = nn.Parameter(cr.zeros(2, 3))
+    with cr.no_grad():
+        lin.bias.zero_()
+    assert np.array_equal(f(x).detach().numpy(), np.zeros((1, 2), np.float32))
+    assert f.trace_count == 2
+
+
+def test_random_ops_are_replayed_not_frozen():
+    f = cr.compile(lambda x: F.dropout(x, 0.5, training=True))
+    x = cr.ones(64)
+    cr.manual_seed(3)
+    got = [f(x).numpy().copy() for _ in range(3)]
+    cr.manual_seed(3)
+    want = [F.dropout(x, 0.5, training=True).numpy().copy() for _ in range(3)]
+    _assert_bitwise(want, got)
+    assert not np.array_equal(got[1], got[2])
+
+
+# ---- reading values into Python, unsupported code ---------------------------------------------
+@pytest.mark.parametrize(
+    "read",
+    [
+        lambda t: t.item(),
+        lambda t: float(t),
+        lambda t: int(t),
+        lambda t: bool(t > 0),
+        lambda t: t.tolist(),
+        lambda t: t.detach().numpy(),
+        lambda t: repr(t),
+    ],
+    ids=["item", "float", "int", "bool", "tolist", "numpy", "repr"],
+)
+def test_reading_a_value_into_python_while_tracing_raises(read):
+    def f(x):
+        s = (x * 2).sum()
+        read(s)
+        return s
+
+    cf = cr.compile(f)
+    with pytest.raises(cr.AutogradError, match="chainrule.compile"):
+        cf(cr.ones(3))
+    assert not cr._core._is_tracing()
+    assert cf.num_traces == 0
+    assert float(cr.ones(2).sum()) == 2.0  # reading outside a trace works
+
+
+def test_error_while_tracing_leaves_no_trace_and_stops_recording():
+    def f(x):
+        x * 2
+        raise ValueError("boom")
+
+    cf = cr.compile(f)
+    with pytest.raises(ValueError, match="boom"):
+        cf(cr.ones(2))
+    assert not cr._core._is_tracing() and cf.num_traces == 0
+
+
+def test_custom_autograd_function_is_refused_at_trace():
+    class Double(cr.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    cf = cr.compile(lambda x: Double.apply(x))
+    with pytest.raises(cr.AutogradError, match="autograd.Function"):
+        cf(cr.ones(2, requires_grad=True))
+
+
+def test_nested_compiled_function_is_inlined():
+    inner = cr.compile(lambda x: x + 1)
+    outer = cr.compile(lambda x: inner(x) * 2)
+    for _ in range(3):
+        assert np.array_equal(outer(cr.ones(2)).numpy(), [4.0, 4.0])
+    assert outer.trace_count == 1 and inner.trace_count == 0
+
+
+# ---- hooks -------------------------------------------------------------------------------------
+def test_hook_registered_outside_runs_on_each_replay():
+    w = cr.ones(3, requires_grad=True)
+    seen = []
+    w.register_hook(lambda g: seen.append(1))
+
+    @cr.compile
+    def step(x):
+        w.grad = None
+        (w * x).sum().backward()
+        return w.grad
+
+    for k in range(4):
+        g = step(cr.full((3,), float(k)))
+        assert np.array_equal(g.numpy(), np.full(3, float(k), np.float32))
+    assert len(seen) == 4 and step.replay_count >= 2
+
+
+def test_hook_registered_inside_the_step_is_registered_by_each_replay():
+    w = cr.ones(3, requires_grad=True)
+    seen = []
+
+    @cr.compile
+    def step(x):
+        w.grad = None
+        y = w * x
+        y.register_hook(lambda g: g * 10)
+        y.register_hook(lambda g: seen.append(1))
+        y.sum().backward()
+        return w.grad
+
+    for k in range(1, 4):
+        g = step(cr.full((3,), float(k)))
+        assert np.array_equal(g.numpy(), np.full(3, 10.0 * k, np.float32))
+    assert len(seen) == 3
+
+
+# ---- memory ------------------------------------------------------------------------------------
+def _rss_bytes():
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+@skip_if_sanitized
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs /proc (Linux)")
+def test_replays_do_not_leak():
+    model, opt, step, batches = _make_mlp_adam_clip()
+    fn = cr.compile(step)
+    for k in range(100):
+        fn(*batches[k % 3])
+    gc.collect()
+    objects, rss = len(gc.get_objects()), _rss_bytes()
+    for k in range(1500):
+        fn(*batches[k % 3])
+    gc.collect()
+    assert len(gc.get_objects()) - objects < 50
+    # a leaked graph per step (16x16 weights, saved activations, Adam state) would be >> 4 MB
+    assert _rss_bytes() - rss < 4 * 2**20
+    assert fn.trace_count == 2
+
+
+# ---- against PyTorch ---------------------------------------------------------------------------
+def test_compiled_training_matches_torch_eager(torch):
+    rng = np.random.default_rng(0)
+    sizes = [(6, 16), (16, 3)]
+    init = [(rng.standard_normal(s).astype(np.float32) * 0.3, np.zeros(s[1], np.float32)) for s in sizes]
+    X = rng.standard_normal((10, 6)).astype(np.float32)
+    Y = rng.integers(0, 3, 10)
+
+    def run(lib, compiled):
+        params = []
+        for w, b in init:
+            params += [lib.tensor(w.copy(), requires_grad=True), lib.tensor(b.copy(), requires_grad=True)]
+        opt = lib.optim.Adam(params, lr=1e-2)
+        x, y = lib.tensor(X), lib.tensor(Y)
+
+        def step():
+            opt.zero_grad()
+            h = lib.tanh(x @ params[0] + params[1])
+            loss = lib.nn.functional.cross_entropy(h @ params[2] + params[3], y)
+            loss.backward()
+            lib.nn.utils.clip_grad_norm_(params, 1.0)
+            opt.step()
+            return loss
+
+        fn = cr.compile(step) if compiled else step
+        losses = [float(fn().detach()) for _ in range(8)]
+        return [p.detach().numpy().copy() for p in params], losses
+
+    tp, tl = run(torch, False)
+    cp, cl = run(cr, True)
+    np.testing.assert_allclose(cl, tl, rtol=1e-5, atol=1e-6)
+    for a, b in zip(cp, tp):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_module_compile_compiles_forward_in_place():
+    cr.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    ref = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    ref.load_state_dict(model.state_dict())
+    assert model.compile() is None
+    x = cr.tensor(np.arange(6, dtype=np.float32).reshape(2, 3))
+    for _ in range(3):
+        out = model(x)
+        out.sum().backward()
+        ref(x).sum().backward()
+    assert np.array_equal(out.detach().numpy(), ref(x).detach().numpy())
+    for p, q in zip(model.parameters(), ref.parameters()):
+        assert np.array_equal(p.grad.numpy(), q.grad.numpy())
+    assert model.forward.replay_count == 2
+
+
+def test_batch_norm_training_step_is_bitwise_equal_to_eager():
+    def make():
+        cr.manual_seed(13)
+        model = nn.Sequential(nn.Linear(6, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3))
+        opt = cr.optim.SGD(model.parameters(), lr=0.1)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+
+        return model, opt, step, _data(14, 8, (6,), 3)
+
+    results = []
+    for compiled in (False, True):
+        got, _ = _train(make, compiled)
+        results.append(got)
+    _assert_bitwise(results[0], results[1])
+    model, _, step, batches = make()
+    fn = cr.compile(step)
+    for k in range(5):
+        fn(*batches[k % 3])
+    bn = model[1]
+    assert int(bn.num_batches_tracked) == 5 and fn.replay_count == 3
+
+
+def test_forward_ad_and_saved_tensor_hooks_are_refused_at_trace():
+    def with_dual(x):
+        with cr.autograd.forward_ad.dual_level():
+            return x * 2
+
+    def with_hooks(x):
+        with cr.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: t):
+            return (x * x).sum()
+
+    for fn, what in ((with_dual, "Forward-mode AD"), (with_hooks, "Saved tensor hooks")):
+        cf = cr.compile(fn)
+        with pytest.raises(cr.AutogradError, match=what):
+            cf(cr.ones(2, requires_grad=True))
+        assert not cr._core._is_tracing() and cf.num_traces == 0
+
+
+def test_tensor_from_python_data_inside_a_trace_warns_that_it_is_a_constant():
+    data = [1.0, 2.0]
+
+    def f(x):
+        return x + cr.tensor(data)
+
+    cf = cr.compile(f)
+    with pytest.warns(UserWarning, match="constant of the trace"):
+        cf(cr.ones(2))
+    data[0] = 10.0  # not seen by replays: the tensor was made once, while tracing
+    assert np.array_equal(cf(cr.ones(2)).numpy(), [2.0, 3.0])
+
+
+def test_compiled_method_sees_its_objects_state():
+    class Trainer:
+        def __init__(self):
+            cr.manual_seed(21)
+            self.model = nn.Linear(4, 2)
+            self.opt = cr.optim.SGD(self.model.parameters(), lr=0.1)
+
+        @cr.compile
+        def step(self, x):
+            self.opt.zero_grad()
+            loss = self.model(x).pow(2).mean()
+            loss.backward()
+            self.opt.step()
+            return loss
+
+    a, b = Trainer(), Trainer()
+    x = cr.tensor(np.arange(8, dtype=np.float32).reshape(2, 4))
+    for k in range(6):
+        if k == 3:
+            for t in (a, b):
+                t.opt.param_groups[0]["lr"] = 0.01  # seen by the compiled method: traced again
+        a.step(x)
+        loss = b.model(x).pow(2).mean()
+        b.opt.zero_grad()
+        loss.backward()
+        b.opt.step()
+    _assert_bitwise(_arrays(a.model.parameters()), _arrays(b.model.parameters()))
+    assert Trainer.step.replay_count >= 2 and Trainer.step.trace_count == 3
+
+
+def test_autograd_grad_and_requires_grad_inside_the_step():
+    @cr.compile
+    def input_grad(x):
+        x = x.detach().requires_grad_()
+        y = (x * x * x).sum()
+        (g,) = cr.autograd.grad(y, x)
+        return g
+
+    for k in range(1, 4):
+        x = cr.full((3,), float(k))
+        assert np.array_equal(input_grad(x).numpy(), np.full(3, 3.0 * k * k, np.float32))
+    assert input_grad.replay_count == 2
+
+
+def test_gradient_accumulation_without_zero_grad_accumulates_on_replay():
+    w = cr.ones(2, requires_grad=True)
+
+    @cr.compile
+    def accumulate(x):
+        (w * x).sum().backward()
+
+    w_ref = cr.ones(2, requires_grad=True)
+    for k in range(5):
+        x = cr.full((2,), float(k + 1))
+        accumulate(x)
+        (w_ref * x).sum().backward()
+    assert np.array_equal(w.grad.numpy(), w_ref.grad.numpy())
+    assert np.array_equal(w.grad.numpy(), np.full(2, 15.0, np.float32))
