@@ -4,6 +4,7 @@
 #include "autograd/engine.h"
 #include "autograd/hooks.h"
 #include "bindings/op_registry.h"
+#include "bindings/tensor_operators.h"
 #include "core/node.h"
 #include "ops/ops.h"
 
@@ -26,12 +27,6 @@ void set_requires_grad(const Tensor& t, bool on) {
     throw cr::AutogradError(cr::str("only Tensors of floating point dtype can require gradients (got ",
                                     cr::dtype_name(t.dtype()), ")"));
   t.impl()->requires_grad_ = on;
-}
-
-// Binary operator with a Python-number fast path for float tensors.
-template <class Op>
-py::object binop(const Tensor& self, py::handle other, const char* name, Op op) {
-  return py::cast(op(self, operand(other, self, name)));
 }
 
 }  // namespace
@@ -199,73 +194,38 @@ void register_tensor(py::module_& m, PyTensorClass& cls) {
                    cr::str("Boolean value of Tensor with ", t.numel(), " elements is ambiguous"));
              return cr::item_as_double(t) != 0.0;
            })
-      // --- arithmetic ---
+      // --- arithmetic (tensor_number_slots.cpp; the operators themselves skip these methods,
+      // Note [Operator number slots]) ---
       .def(
-          "__add__",
-          [](const Tensor& s, py::handle o) -> py::object {
-            if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype()))
-              return py::cast(cr::add_scalar(s, PyFloat_AS_DOUBLE(o.ptr())));
-            return binop(s, o, "add", [](const Tensor& a, const Tensor& b) { return cr::add(a, b); });
-          },
+          "__add__", [](const Tensor& s, py::handle o) -> py::object { return py::cast(tensor_add(s, o)); },
           py::is_operator())
       .def(
-          "__radd__",
-          [](const Tensor& s, py::handle o) -> py::object {
-            if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype()))
-              return py::cast(cr::add_scalar(s, PyFloat_AS_DOUBLE(o.ptr())));
-            return binop(s, o, "add", [](const Tensor& a, const Tensor& b) { return cr::add(b, a); });
-          },
+          "__radd__", [](const Tensor& s, py::handle o) -> py::object { return py::cast(tensor_radd(s, o)); },
           py::is_operator())
       .def(
-          "__sub__",
-          [](const Tensor& s, py::handle o) -> py::object {
-            if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype()))
-              return py::cast(cr::add_scalar(s, -PyFloat_AS_DOUBLE(o.ptr())));
-            return binop(s, o, "sub", [](const Tensor& a, const Tensor& b) { return cr::sub(a, b); });
-          },
+          "__sub__", [](const Tensor& s, py::handle o) -> py::object { return py::cast(tensor_sub(s, o)); },
           py::is_operator())
       .def(
-          "__rsub__",
-          [](const Tensor& s, py::handle o) -> py::object {
-            return binop(s, o, "sub", [](const Tensor& a, const Tensor& b) { return cr::sub(b, a); });
-          },
+          "__rsub__", [](const Tensor& s, py::handle o) -> py::object { return py::cast(tensor_rsub(s, o)); },
           py::is_operator())
       .def(
-          "__mul__",
-          [](const Tensor& s, py::handle o) -> py::object {
-            if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype()))
-              return py::cast(cr::mul_scalar(s, PyFloat_AS_DOUBLE(o.ptr())));
-            return binop(s, o, "mul", [](const Tensor& a, const Tensor& b) { return cr::mul(a, b); });
-          },
+          "__mul__", [](const Tensor& s, py::handle o) -> py::object { return py::cast(tensor_mul(s, o)); },
           py::is_operator())
       .def(
-          "__rmul__",
-          [](const Tensor& s, py::handle o) -> py::object {
-            if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype()))
-              return py::cast(cr::mul_scalar(s, PyFloat_AS_DOUBLE(o.ptr())));
-            return binop(s, o, "mul", [](const Tensor& a, const Tensor& b) { return cr::mul(b, a); });
-          },
+          "__rmul__", [](const Tensor& s, py::handle o) -> py::object { return py::cast(tensor_rmul(s, o)); },
           py::is_operator())
       .def(
           "__truediv__",
-          [](const Tensor& s, py::handle o) -> py::object {
-            return binop(s, o, "div", [](const Tensor& a, const Tensor& b) { return cr::div(a, b); });
-          },
+          [](const Tensor& s, py::handle o) -> py::object { return py::cast(tensor_truediv(s, o)); },
           py::is_operator())
       .def(
           "__rtruediv__",
-          [](const Tensor& s, py::handle o) -> py::object {
-            return binop(s, o, "div", [](const Tensor& a, const Tensor& b) { return cr::div(b, a); });
-          },
+          [](const Tensor& s, py::handle o) -> py::object { return py::cast(tensor_rtruediv(s, o)); },
           py::is_operator())
-      .def("__neg__", [](const Tensor& s) { return cr::neg(s); })
+      .def("__neg__", [](const Tensor& s) { return tensor_neg(s); })
       .def("__pos__", [](const Tensor& s) { return s; })
-      .def(
-          "__matmul__", [](const Tensor& s, py::handle o) { return cr::matmul(s, operand(o, s, "matmul")); },
-          py::is_operator())
-      .def(
-          "__rmatmul__", [](const Tensor& s, py::handle o) { return cr::matmul(operand(o, s, "matmul"), s); },
-          py::is_operator())
+      .def("__matmul__", [](const Tensor& s, py::handle o) { return tensor_matmul(s, o); }, py::is_operator())
+      .def("__rmatmul__", [](const Tensor& s, py::handle o) { return tensor_rmatmul(s, o); }, py::is_operator())
       .def_property_readonly("T",
                              [](const Tensor& t) {
                                if (t.dim() < 2) return t;
@@ -280,6 +240,9 @@ void register_tensor(py::module_& m, PyTensorClass& cls) {
       });
 
   m.def("from_numpy", [](py::handle a) { return from_numpy(a); });
+  m.def("_install_number_slots", &install_number_slots,
+        "Points Tensor's operator slots past pybind11's dispatch (Note [Operator number slots]); "
+        "called once, after the operator methods are final.");
   m.def(
       "_tensor",
       [](py::handle data, py::handle dtype, bool requires_grad) {
