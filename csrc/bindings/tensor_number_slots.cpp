@@ -74,11 +74,26 @@ const std::shared_ptr<cr::TensorImpl>* fast_tensor(PyObject* o) {
 /// methods' way).
 bool fast_number(PyObject* o) { return PyFloat_CheckExact(o) || PyLong_CheckExact(o) || PyBool_Check(o); }
 
+/// The Python object for an op's result. A result that nothing else holds (use_count 1: every
+/// Python Tensor holds its TensorImpl) has no Python object yet, so pybind11's search for one is
+/// skipped and the instance is made and registered directly.
+PyObject* wrap_result(const Tensor& t) {
+  if (!t.defined() || t.ptr().use_count() != 1) return py::cast(t).release().ptr();
+  static const py::detail::type_info* tinfo = py::detail::get_type_info(typeid(cr::TensorImpl));
+  PyObject* inst = py::detail::make_new_instance(tinfo->type);
+  if (!inst) throw py::error_already_set();
+  auto* wrapper = reinterpret_cast<py::detail::instance*>(inst);
+  wrapper->owned = true;
+  py::detail::values_and_holders(wrapper).begin()->value_ptr() = t.impl();
+  tinfo->init_instance(wrapper, &t.ptr());  // copies the holder and registers the instance
+  return inst;
+}
+
 /// The result of a fast path as a new reference (null with the Python error set).
 template <class F>
 PyObject* run(F&& f) {
   try {
-    return py::cast(f()).release().ptr();
+    return wrap_result(f());
   } catch (...) {
     py::detail::try_translate_exceptions();
     return nullptr;
