@@ -14,32 +14,34 @@ struct FreeBlock {
   FreeBlock* next;
 };
 
+// Trivially constructible and destructible, so reaching it costs one thread-local lookup and it
+// stays readable while the thread's other thread_locals are destroyed (a tensor freed then goes to
+// the system allocator). The lists are emptied at thread exit by a Cleanup, made on first use.
 struct ThreadPool {
-  FreeBlock* head[kClasses] = {};
-  uint32_t count[kClasses] = {};
-  ThreadPool();
-  ~ThreadPool();
+  FreeBlock* head[kClasses];
+  size_t cached_bytes;
+  bool registered;
+  bool closed;  // the thread is exiting: no more caching
+};
+thread_local ThreadPool t_pool{};
+
+struct Cleanup {
+  ~Cleanup() {
+    ThreadPool& p = t_pool;
+    p.closed = true;
+    for (size_t c = 0; c < kClasses; ++c)
+      while (FreeBlock* b = p.head[c]) {
+        p.head[c] = b->next;
+        std::free(b);
+      }
+    p.cached_bytes = 0;
+  }
 };
 
-// 0: not created yet, 1: alive, 2: destroyed (thread exit). Trivially destructible, so it can be
-// read while the thread's other thread_locals are being destroyed (a tensor freed then goes to
-// the system allocator).
-thread_local int t_state = 0;
-thread_local ThreadPool t_pool;
-
-ThreadPool::ThreadPool() { t_state = 1; }
-ThreadPool::~ThreadPool() {
-  t_state = 2;
-  for (size_t c = 0; c < kClasses; ++c)
-    while (FreeBlock* b = head[c]) {
-      head[c] = b->next;
-      std::free(b);
-    }
-}
-
-ThreadPool* this_thread_pool() {
-  if (t_state == 2) return nullptr;
-  return &t_pool;  // constructs it on first use
+void register_cleanup(ThreadPool& p) {
+  thread_local Cleanup cleanup;
+  (void)cleanup;
+  p.registered = true;
 }
 
 }  // namespace
@@ -47,12 +49,11 @@ ThreadPool* this_thread_pool() {
 void* allocate(size_t bytes) {
   const size_t size = block_size(bytes);
   const size_t c = size / kAlign - 1;
-  if (ThreadPool* p = this_thread_pool()) {
-    if (FreeBlock* b = p->head[c]) {
-      p->head[c] = b->next;
-      --p->count[c];
-      return b;
-    }
+  ThreadPool& p = t_pool;
+  if (FreeBlock* b = p.head[c]) {
+    p.head[c] = b->next;
+    p.cached_bytes -= size;
+    return b;
   }
   void* fresh = std::aligned_alloc(kAlign, size);
   if (!fresh) throw std::bad_alloc();
@@ -61,16 +62,18 @@ void* allocate(size_t bytes) {
 
 void release(void* ptr, size_t bytes) noexcept {
   if (!ptr) return;
-  const size_t c = block_size(bytes) / kAlign - 1;
-  ThreadPool* p = this_thread_pool();
-  if (!p || p->count[c] >= kMaxFreeBlocks) {
+  const size_t size = block_size(bytes);
+  ThreadPool& p = t_pool;
+  if (p.closed || p.cached_bytes + size > kMaxCachedBytes) {
     std::free(ptr);
     return;
   }
+  if (!p.registered) register_cleanup(p);
   auto* b = static_cast<FreeBlock*>(ptr);
-  b->next = p->head[c];
-  p->head[c] = b;
-  ++p->count[c];
+  const size_t c = size / kAlign - 1;
+  b->next = p.head[c];
+  p.head[c] = b;
+  p.cached_bytes += size;
 }
 
 }  // namespace pool

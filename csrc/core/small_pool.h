@@ -5,9 +5,10 @@
 // times in a training loop of small tensors. glibc's aligned allocation splits and coalesces chunks
 // for each of them; a per-thread free list per size class (multiples of 64 bytes up to
 // kMaxPooledBytes) hands the same blocks back in a few instructions. A block freed on another
-// thread joins that thread's list (blocks are interchangeable); each list keeps at most
-// kMaxFreeBlocks blocks and returns the rest to the system, so memory held stays bounded
-// (about 2 MiB a thread at most) and a freed large graph does not stay cached.
+// thread joins that thread's list (blocks are interchangeable). A thread keeps at most
+// kMaxCachedBytes in its lists (enough for the nodes of a few thousand recorded ops, so a training
+// step's graph is recycled whole) and returns the rest to the system, so a freed large graph does
+// not stay cached.
 #include <cstddef>
 #include <cstdint>
 #include <new>
@@ -17,7 +18,7 @@ namespace pool {
 
 constexpr size_t kAlign = 64;
 constexpr size_t kMaxPooledBytes = 1024;
-constexpr size_t kMaxFreeBlocks = 256;
+constexpr size_t kMaxCachedBytes = size_t(4) << 20;
 
 /// Bytes rounded up to the block size that serves them (a multiple of 64).
 constexpr size_t block_size(size_t bytes) { return bytes == 0 ? kAlign : (bytes + kAlign - 1) / kAlign * kAlign; }
