@@ -76,17 +76,29 @@ bool fast_number(PyObject* o) { return PyFloat_CheckExact(o) || PyLong_CheckExac
 
 /// The Python object for an op's result. A result that nothing else holds (use_count 1: every
 /// Python Tensor holds its TensorImpl) has no Python object yet, so pybind11's search for one is
-/// skipped and the instance is made and registered directly.
+/// skipped, and the instance is laid out as pybind11 lays out a single-type instance with a small
+/// holder (what its make_new_instance and init_instance do, without their two type-table lookups).
 PyObject* wrap_result(const Tensor& t) {
-  if (!t.defined() || t.ptr().use_count() != 1) return py::cast(t).release().ptr();
-  static const py::detail::type_info* tinfo = py::detail::get_type_info(typeid(cr::TensorImpl));
-  PyObject* inst = py::detail::make_new_instance(tinfo->type);
-  if (!inst) throw py::error_already_set();
-  auto* wrapper = reinterpret_cast<py::detail::instance*>(inst);
-  wrapper->owned = true;
-  py::detail::values_and_holders(wrapper).begin()->value_ptr() = t.impl();
-  tinfo->init_instance(wrapper, &t.ptr());  // copies the holder and registers the instance
-  return inst;
+  namespace pd = py::detail;
+  static const pd::type_info* tinfo = pd::get_type_info(typeid(cr::TensorImpl));
+  static const bool simple = tinfo && tinfo->simple_ancestors &&
+                             tinfo->holder_size_in_ptrs <= pd::instance_simple_holder_in_ptrs() &&
+                             pd::all_type_info(tinfo->type).size() == 1;
+  if (!simple || !t.defined() || t.ptr().use_count() != 1) return py::cast(t).release().ptr();
+  PyObject* self = tinfo->type->tp_alloc(tinfo->type, 0);
+  if (!self) throw py::error_already_set();
+  auto* inst = reinterpret_cast<pd::instance*>(self);
+  inst->simple_layout = true;
+  inst->simple_holder_constructed = false;
+  inst->simple_instance_registered = false;
+  inst->owned = true;
+  inst->simple_value_holder[0] = t.impl();
+  pd::value_and_holder vh = inst->get_value_and_holder(tinfo);
+  pd::register_instance(inst, t.impl(), tinfo);
+  vh.set_instance_registered();
+  new (std::addressof(vh.holder<std::shared_ptr<cr::TensorImpl>>())) std::shared_ptr<cr::TensorImpl>(t.ptr());
+  vh.set_holder_constructed();
+  return self;
 }
 
 /// The result of a fast path as a new reference (null with the Python error set).
