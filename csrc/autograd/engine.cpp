@@ -271,11 +271,16 @@ void check_anomaly(const Node& node, const TensorList& outs) {
   } catch (const AutogradError& e) { throw AutogradError(e.what() + note); }
 }
 
-// Runs one ready node and delivers its outputs. Returns nodes made ready by it.
-void run_node(GraphTask& task, Node* node, std::vector<Node*>& ready) {
+// Runs one ready node and delivers its outputs. Returns nodes made ready by it. `grads` is the
+// caller's buffer for the node's output gradients, reused from node to node (empty on return).
+void run_node(GraphTask& task, Node* node, std::vector<Node*>& ready, TensorList& grads) {
   NodeTask* nt = &task.at(node);  // fixed after discovery (Note [Engine bookkeeping])
-  TensorList grads;
+  struct Clear {  // drops the gradients on every way out, keeps the buffer
+    TensorList& g;
+    ~Clear() { g.clear(); }
+  } clear{grads};
   size_t nout = node->outputs_.size();
+  grads.clear();
   grads.resize(nout);
   bool any = node == task.root.get();
   for (uint32_t k = 0; k < nout; ++k) {
@@ -331,6 +336,7 @@ void drive(const std::shared_ptr<GraphTask>& task_ptr, std::vector<Node*> local,
   CurrentTaskGuard current(&task);
   const bool pooled = task.pooled;
   std::vector<Node*> ready;
+  TensorList grads;
   for (;;) {
     Node* node = nullptr;
     if (!local.empty()) {
@@ -358,7 +364,7 @@ void drive(const std::shared_ptr<GraphTask>& task_ptr, std::vector<Node*> local,
     if (!failed) {
       try {
         IntraOpLimit limit(concurrent ? 1 : 0);
-        run_node(task, node, ready);
+        run_node(task, node, ready, grads);
       } catch (...) {
         TaskLock lock(task);
         if (!task.error) task.error = std::current_exception();
