@@ -284,7 +284,8 @@ void run_node(GraphTask& task, Node* node, std::vector<Node*>& ready, TensorList
   grads.resize(nout);
   bool any = node == task.root.get();
   for (uint32_t k = 0; k < nout; ++k) {
-    grads[k] = (nout == 1 && nt->nslots == 1) ? std::move(task.slots[nt->slot_base]) : sum_slots(task, *nt, k);
+    grads[k] =
+        (nout == 1 && nt->nslots == 1) ? std::move(task.slots[nt->slot_base]) : sum_slots(task, *nt, k);
     any = any || grads[k].defined();
   }
   for (size_t s = nt->slot_base; s < nt->slot_base + nt->nslots; ++s) task.slots[s] = Tensor();

@@ -224,8 +224,11 @@ void register_tensor(py::module_& m, PyTensorClass& cls) {
           py::is_operator())
       .def("__neg__", [](const Tensor& s) { return tensor_neg(s); })
       .def("__pos__", [](const Tensor& s) { return s; })
-      .def("__matmul__", [](const Tensor& s, py::handle o) { return tensor_matmul(s, o); }, py::is_operator())
-      .def("__rmatmul__", [](const Tensor& s, py::handle o) { return tensor_rmatmul(s, o); }, py::is_operator())
+      .def(
+          "__matmul__", [](const Tensor& s, py::handle o) { return tensor_matmul(s, o); }, py::is_operator())
+      .def(
+          "__rmatmul__", [](const Tensor& s, py::handle o) { return tensor_rmatmul(s, o); },
+          py::is_operator())
       .def_property_readonly("T",
                              [](const Tensor& t) {
                                if (t.dim() < 2) return t;

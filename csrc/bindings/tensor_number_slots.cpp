@@ -32,24 +32,29 @@ namespace crpy {
 
 // ---- the operators, as the methods define them ------------------------------------------------
 Tensor tensor_add(const Tensor& s, py::handle o) {
-  if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype())) return cr::add_scalar(s, PyFloat_AS_DOUBLE(o.ptr()));
+  if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype()))
+    return cr::add_scalar(s, PyFloat_AS_DOUBLE(o.ptr()));
   return cr::add(s, operand(o, s, "add"));
 }
 Tensor tensor_radd(const Tensor& s, py::handle o) {
-  if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype())) return cr::add_scalar(s, PyFloat_AS_DOUBLE(o.ptr()));
+  if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype()))
+    return cr::add_scalar(s, PyFloat_AS_DOUBLE(o.ptr()));
   return cr::add(operand(o, s, "add"), s);
 }
 Tensor tensor_sub(const Tensor& s, py::handle o) {
-  if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype())) return cr::add_scalar(s, -PyFloat_AS_DOUBLE(o.ptr()));
+  if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype()))
+    return cr::add_scalar(s, -PyFloat_AS_DOUBLE(o.ptr()));
   return cr::sub(s, operand(o, s, "sub"));
 }
 Tensor tensor_rsub(const Tensor& s, py::handle o) { return cr::sub(operand(o, s, "sub"), s); }
 Tensor tensor_mul(const Tensor& s, py::handle o) {
-  if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype())) return cr::mul_scalar(s, PyFloat_AS_DOUBLE(o.ptr()));
+  if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype()))
+    return cr::mul_scalar(s, PyFloat_AS_DOUBLE(o.ptr()));
   return cr::mul(s, operand(o, s, "mul"));
 }
 Tensor tensor_rmul(const Tensor& s, py::handle o) {
-  if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype())) return cr::mul_scalar(s, PyFloat_AS_DOUBLE(o.ptr()));
+  if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype()))
+    return cr::mul_scalar(s, PyFloat_AS_DOUBLE(o.ptr()));
   return cr::mul(operand(o, s, "mul"), s);
 }
 Tensor tensor_truediv(const Tensor& s, py::handle o) { return cr::div(s, operand(o, s, "div")); }

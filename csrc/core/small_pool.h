@@ -21,7 +21,9 @@ constexpr size_t kMaxPooledBytes = 1024;
 constexpr size_t kMaxCachedBytes = size_t(4) << 20;
 
 /// Bytes rounded up to the block size that serves them (a multiple of 64).
-constexpr size_t block_size(size_t bytes) { return bytes == 0 ? kAlign : (bytes + kAlign - 1) / kAlign * kAlign; }
+constexpr size_t block_size(size_t bytes) {
+  return bytes == 0 ? kAlign : (bytes + kAlign - 1) / kAlign * kAlign;
+}
 /// A 64-byte aligned block of block_size(bytes) bytes (bytes <= kMaxPooledBytes); throws bad_alloc.
 void* allocate(size_t bytes);
 /// Gives back a block from allocate(bytes), from any thread.

@@ -34,8 +34,8 @@ Tensor Tensor::empty(const Dims& sizes, DType dtype) {
 
 Tensor detach(const Tensor& t) {
   auto* s = t.impl();
-  auto impl = std::allocate_shared<TensorImpl>(pool::Allocator<TensorImpl>(), s->storage_, s->sizes_, s->strides_,
-                                               s->offset_, s->dtype_);
+  auto impl = std::allocate_shared<TensorImpl>(pool::Allocator<TensorImpl>(), s->storage_, s->sizes_,
+                                               s->strides_, s->offset_, s->dtype_);
   impl->is_view_ = s->is_view_;
   return Tensor(std::move(impl));
 }

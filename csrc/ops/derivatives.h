@@ -358,8 +358,8 @@ FormulaNode<Derivative<NIn, NSaved, Attrs>>* record(const Derivative<NIn, NSaved
                                                     const std::array<Save, NSaved>& saves = {}) {
   uint32_t mask = detail::grad_mask(inputs);
   if (!mask || !detail::any_floating(outs)) return nullptr;
-  auto* n = detail::wire(make_node<FormulaNode<Derivative<NIn, NSaved, Attrs>>>(d), inputs,
-                         outs.data(), outs.size());
+  auto* n = detail::wire(make_node<FormulaNode<Derivative<NIn, NSaved, Attrs>>>(d), inputs, outs.data(),
+                         outs.size());
   detail::save_all(n, saves, mask);
   if (fw::active()) fw::pend_generic(n->shared_from_this(), detail::input_list(inputs));
   return n;
