@@ -49,18 +49,80 @@ namespace {
 
 constexpr int64_t kHandOffNumel = 16384;  // a branch smaller than this stays on its thread
 
+// Note [Engine bookkeeping]
+// A chain of tiny ops spends more on bookkeeping than on arithmetic, so the per-node state lives in
+// a few flat arrays of the GraphTask rather than in a map of per-node vectors: a node's input
+// buffer is slots[slot_base .. slot_base + nslots), the slot each of its edges writes is
+// edge_slot[edge_base + i] (-1: no gradient flows there) and the node that edge leads to is
+// tasks[edge_target[edge_base + i]]. Nodes are numbered in discovery order through an
+// open-addressing table (NodeIndex). Everything but the slots' contents and the dependency counts is
+// fixed once discovery ends, so a running node reads it without the task's lock; and a backward
+// that can use one thread only (task.pooled false) takes no lock at all.
 struct NodeTask {
   int dependencies = 0;
-  std::vector<Tensor> slots;
-  std::vector<uint32_t> slot_output_nr;
-  std::vector<int32_t> edge_slot;
+  uint32_t nslots = 0;
+  uint32_t slot_base = 0;
+  uint32_t edge_base = 0;
   std::vector<std::pair<uint32_t, size_t>> captures;  // (output_nr, index into captured)
   bool execute = true;
   bool target = false;  // backward(inputs=): a leaf's AccumulateGrad that must run
 };
 
+/// Node -> its number in a GraphTask, by open addressing (no allocation per node).
+class NodeIndex {
+ public:
+  static constexpr uint32_t kAbsent = ~0u;
+  uint32_t find(const Node* n) const {
+    if (keys_.empty()) return kAbsent;
+    for (size_t i = hash(n) & mask_;; i = (i + 1) & mask_) {
+      if (keys_[i] == n) return vals_[i];
+      if (!keys_[i]) return kAbsent;
+    }
+  }
+  /// The node's number, giving it `next` when it has none; second: whether it was new.
+  std::pair<uint32_t, bool> insert(const Node* n, uint32_t next) {
+    if ((size_ + 1) * 2 > keys_.size()) grow();
+    for (size_t i = hash(n) & mask_;; i = (i + 1) & mask_) {
+      if (keys_[i] == n) return {vals_[i], false};
+      if (!keys_[i]) {
+        keys_[i] = n;
+        vals_[i] = next;
+        ++size_;
+        return {next, true};
+      }
+    }
+  }
+
+ private:
+  static size_t hash(const Node* n) { return (size_t)(((uintptr_t)n >> 4) * 0x9E3779B97F4A7C15ull >> 17); }
+  void grow() {
+    std::vector<const Node*> keys = std::move(keys_);
+    std::vector<uint32_t> vals = std::move(vals_);
+    size_t cap = keys.empty() ? 64 : keys.size() * 2;
+    keys_.assign(cap, nullptr);
+    vals_.assign(cap, 0);
+    mask_ = cap - 1;
+    size_ = 0;
+    for (size_t i = 0; i < keys.size(); ++i)
+      if (keys[i]) insert(keys[i], vals[i]);
+  }
+  std::vector<const Node*> keys_;
+  std::vector<uint32_t> vals_;
+  size_t mask_ = 0;
+  size_t size_ = 0;
+};
+
 struct GraphTask {
-  std::unordered_map<Node*, NodeTask> nodes;
+  // Note [Engine bookkeeping]
+  NodeIndex index;
+  std::vector<Node*> node_of;  // by number
+  std::vector<NodeTask> tasks;  // by number
+  std::vector<Tensor> slots;
+  std::vector<uint32_t> slot_output_nr;
+  std::vector<int32_t> edge_slot;
+  std::vector<uint32_t> edge_target;
+  bool pooled = false;  // more than one thread may run this task's nodes
+  NodeTask& at(const Node* n) { return tasks[index.find(n)]; }
   std::mutex mu;
   std::condition_variable cv;
   std::deque<Node*> queue;  // ready nodes handed to the pool
@@ -127,11 +189,19 @@ int64_t work_estimate(const Node& n) {
   return w;
 }
 
-Tensor sum_slots(NodeTask& nt, uint32_t output_nr) {
+/// The task's lock when several threads may run its nodes; nothing otherwise.
+struct TaskLock {
+  std::unique_lock<std::mutex> lock;
+  explicit TaskLock(GraphTask& task) : lock(task.mu, std::defer_lock) {
+    if (task.pooled) lock.lock();
+  }
+};
+
+Tensor sum_slots(GraphTask& task, const NodeTask& nt, uint32_t output_nr) {
   Tensor acc;
-  for (size_t s = 0; s < nt.slots.size(); ++s) {
-    if (nt.slot_output_nr[s] != output_nr || !nt.slots[s].defined()) continue;
-    acc = acc.defined() ? add(acc, nt.slots[s]) : std::move(nt.slots[s]);
+  for (size_t s = nt.slot_base; s < nt.slot_base + nt.nslots; ++s) {
+    if (task.slot_output_nr[s] != output_nr || !task.slots[s].defined()) continue;
+    acc = acc.defined() ? add(acc, task.slots[s]) : std::move(task.slots[s]);
   }
   return acc;
 }
@@ -201,22 +271,24 @@ void check_anomaly(const Node& node, const TensorList& outs) {
   } catch (const AutogradError& e) { throw AutogradError(e.what() + note); }
 }
 
-// Runs one ready node and delivers its outputs. Returns nodes made ready by it.
-void run_node(GraphTask& task, Node* node, std::vector<Node*>& ready) {
-  NodeTask* nt;
-  TensorList grads;
-  {
-    std::lock_guard<std::mutex> lock(task.mu);
-    nt = &task.nodes.at(node);
-  }
+// Runs one ready node and delivers its outputs. Returns nodes made ready by it. `grads` is the
+// caller's buffer for the node's output gradients, reused from node to node (empty on return).
+void run_node(GraphTask& task, Node* node, std::vector<Node*>& ready, TensorList& grads) {
+  NodeTask* nt = &task.at(node);  // fixed after discovery (Note [Engine bookkeeping])
+  struct Clear {  // drops the gradients on every way out, keeps the buffer
+    TensorList& g;
+    ~Clear() { g.clear(); }
+  } clear{grads};
   size_t nout = node->outputs_.size();
+  grads.clear();
   grads.resize(nout);
   bool any = node == task.root.get();
   for (uint32_t k = 0; k < nout; ++k) {
-    grads[k] = (nout == 1 && nt->slots.size() == 1) ? std::move(nt->slots[0]) : sum_slots(*nt, k);
+    grads[k] =
+        (nout == 1 && nt->nslots == 1) ? std::move(task.slots[nt->slot_base]) : sum_slots(task, *nt, k);
     any = any || grads[k].defined();
   }
-  nt->slots.clear();
+  for (size_t s = nt->slot_base; s < nt->slot_base + nt->nslots; ++s) task.slots[s] = Tensor();
   for (auto& [k, hook] : node->pre_hooks_) {
     if (!grads[k].defined()) continue;
     Tensor r = hook(grads[k]);
@@ -247,13 +319,14 @@ void run_node(GraphTask& task, Node* node, std::vector<Node*>& ready) {
     if (outs[i].defined() && edges[i].fn)
       outs[i] = validate(std::move(outs[i]), *node, *edges[i].fn, edges[i].input_nr);
   }
-  std::lock_guard<std::mutex> lock(task.mu);
+  TaskLock lock(task);
   for (size_t i = 0; i < edges.size(); ++i) {
-    Node* target = edges[i].fn.get();
-    if (!target || nt->edge_slot[i] < 0) continue;
-    NodeTask& tt = task.nodes.at(target);
-    if (i < outs.size()) tt.slots[nt->edge_slot[i]] = std::move(outs[i]);
-    if (--tt.dependencies == 0) ready.push_back(target);
+    const int32_t slot = task.edge_slot[nt->edge_base + i];
+    if (slot < 0) continue;
+    const uint32_t t = task.edge_target[nt->edge_base + i];
+    NodeTask& tt = task.tasks[t];
+    if (i < outs.size()) task.slots[tt.slot_base + (uint32_t)slot] = std::move(outs[i]);
+    if (--tt.dependencies == 0) ready.push_back(task.node_of[t]);
   }
 }
 
@@ -262,8 +335,9 @@ void run_node(GraphTask& task, Node* node, std::vector<Node*>& ready) {
 void drive(const std::shared_ptr<GraphTask>& task_ptr, std::vector<Node*> local, bool is_owner) {
   GraphTask& task = *task_ptr;
   CurrentTaskGuard current(&task);
-  bool pooled = get_num_threads() > 1;
+  const bool pooled = task.pooled;
   std::vector<Node*> ready;
+  TensorList grads;
   for (;;) {
     Node* node = nullptr;
     if (!local.empty()) {
@@ -284,16 +358,16 @@ void drive(const std::shared_ptr<GraphTask>& task_ptr, std::vector<Node*> local,
     ready.clear();
     bool failed = false, concurrent = false;
     {
-      std::unique_lock<std::mutex> lock(task.mu);
+      TaskLock lock(task);
       failed = task.error != nullptr;
       concurrent = pooled && (!is_owner || task.outstanding > (int)local.size() + 1);
     }
     if (!failed) {
       try {
         IntraOpLimit limit(concurrent ? 1 : 0);
-        run_node(task, node, ready);
+        run_node(task, node, ready, grads);
       } catch (...) {
-        std::lock_guard<std::mutex> lock(task.mu);
+        TaskLock lock(task);
         if (!task.error) task.error = std::current_exception();
         ready.clear();
       }
@@ -309,7 +383,7 @@ void drive(const std::shared_ptr<GraphTask>& task_ptr, std::vector<Node*> local,
         if (!ready[i]->cheap() && work_estimate(*ready[i]) >= kHandOffNumel) keep = (int)i;
     bool posted = false;
     {
-      std::lock_guard<std::mutex> lock(task.mu);
+      TaskLock lock(task);
       task.outstanding += (int)ready.size() - 1;
       for (size_t i = 0; i < ready.size(); ++i) {
         Node* r = ready[i];
@@ -352,49 +426,79 @@ void WorkerPool::loop() {
   }
 }
 
-std::vector<Node*> discover(GraphTask& task) {
+// Numbers the nodes reachable from the root, counts their incoming edges and lays out their input
+// buffers (Note [Engine bookkeeping]). Returns the numbers in postorder.
+std::vector<uint32_t> discover(GraphTask& task) {
   struct Frame {
-    Node* node;
+    uint32_t node;
     size_t next;
   };
+  auto number = [&task](Node* n) {
+    auto [idx, inserted] = task.index.insert(n, (uint32_t)task.tasks.size());
+    if (inserted) {
+      task.node_of.push_back(n);
+      task.tasks.emplace_back();
+    }
+    return std::make_pair(idx, inserted);
+  };
   std::vector<Frame> stack;
-  std::vector<Node*> postorder;
-  Node* root = task.root.get();
-  task.nodes[root];
-  stack.push_back({root, 0});
+  std::vector<uint32_t> postorder;
+  stack.push_back({number(task.root.get()).first, 0});
   while (!stack.empty()) {
     Frame& f = stack.back();
-    NodeTask& nt = task.nodes[f.node];
-    const auto& edges = f.node->next_edges_;
-    if (f.next == 0) nt.edge_slot.assign(edges.size(), -1);
+    const uint32_t n = f.node;
+    const auto& edges = task.node_of[n]->next_edges_;
+    if (f.next == 0) {
+      task.tasks[n].edge_base = (uint32_t)task.edge_slot.size();
+      task.edge_slot.resize(task.edge_slot.size() + edges.size(), -1);
+      task.edge_target.resize(task.edge_target.size() + edges.size(), 0);
+    }
     if (f.next == edges.size()) {
-      postorder.push_back(f.node);
+      postorder.push_back(n);
       stack.pop_back();
       continue;
     }
     size_t i = f.next++;
     Node* target = edges[i].fn.get();
     if (!target) continue;
-    auto [it, inserted] = task.nodes.try_emplace(target);
-    NodeTask& tt = it->second;
-    nt.edge_slot[i] = (int32_t)tt.slots.size();
-    tt.slots.emplace_back();
-    tt.slot_output_nr.push_back(edges[i].input_nr);
-    tt.dependencies++;
-    if (inserted) stack.push_back({target, 0});  // invalidates f
+    auto [t, inserted] = number(target);  // may grow tasks: index, don't hold references
+    const uint32_t e = task.tasks[n].edge_base + (uint32_t)i;
+    task.edge_slot[e] = (int32_t)task.tasks[t].nslots++;
+    task.edge_target[e] = t;
+    task.tasks[t].dependencies++;
+    if (inserted) stack.push_back({t, 0});  // invalidates f
+  }
+  uint32_t total = 0;
+  for (auto& nt : task.tasks) {
+    nt.slot_base = total;
+    total += nt.nslots;
+  }
+  task.slots.resize(total);
+  task.slot_output_nr.resize(total);
+  for (uint32_t n = 0; n < task.tasks.size(); ++n) {
+    const auto& edges = task.node_of[n]->next_edges_;
+    for (size_t i = 0; i < edges.size(); ++i) {
+      const uint32_t e = task.tasks[n].edge_base + (uint32_t)i;
+      if (task.edge_slot[e] < 0) continue;
+      task.slot_output_nr[task.tasks[task.edge_target[e]].slot_base + (uint32_t)task.edge_slot[e]] =
+          edges[i].input_nr;
+    }
   }
   return postorder;
 }
 
 // autograd.grad and backward(inputs=): only nodes on a path to a captured input or a target
 // AccumulateGrad run; no other AccumulateGrad does.
-void mark_needed(GraphTask& task, const std::vector<Node*>& postorder) {
-  std::unordered_map<Node*, bool> needed;
-  for (Node* n : postorder) {
-    NodeTask& nt = task.nodes[n];
+void mark_needed(GraphTask& task, const std::vector<uint32_t>& postorder) {
+  std::vector<char> needed(task.tasks.size(), 0);
+  for (uint32_t n : postorder) {
+    NodeTask& nt = task.tasks[n];
     bool exec = nt.target;
-    for (const auto& e : n->next_edges_)
-      if (e.fn && needed[e.fn.get()]) exec = true;
+    const size_t nedges = task.node_of[n]->next_edges_.size();
+    for (size_t i = 0; i < nedges; ++i) {
+      const uint32_t e = nt.edge_base + (uint32_t)i;
+      if (task.edge_slot[e] >= 0 && needed[task.edge_target[e]]) exec = true;
+    }
     nt.execute = exec;
     needed[n] = exec || !nt.captures.empty();
   }
@@ -452,13 +556,14 @@ TensorList run_backward(const TensorList& roots, const TensorList& grad_roots, b
         throw AutogradError(str("grad: input ", i, " does not require grad"));
     }
   }
-  std::vector<Node*> postorder = discover(*task);
+  task->pooled = get_num_threads() > 1;
+  std::vector<uint32_t> postorder = discover(*task);
   if (task->capture_mode) {
     for (size_t i = 0; i < inputs.size(); ++i) {
       Edge e = inputs[i].grad_fn() ? Edge{inputs[i].grad_fn(), inputs[i].output_nr()}
                                    : Edge{inputs[i].impl()->grad_accumulator_.lock(), 0};
-      auto it = e.fn ? task->nodes.find(e.fn.get()) : task->nodes.end();
-      if (it == task->nodes.end()) {
+      const uint32_t idx = e.fn ? task->index.find(e.fn.get()) : NodeIndex::kAbsent;
+      if (idx == NodeIndex::kAbsent) {
         if (!allow_unused && !accumulate)
           throw AutogradError(str("One of the differentiated Tensors (input ", i,
                                   ") appears to not have been used in the graph. Set allow_unused=True "
@@ -466,13 +571,13 @@ TensorList run_backward(const TensorList& roots, const TensorList& grad_roots, b
         continue;
       }
       if (accumulate && inputs[i].is_leaf()) {
-        it->second.target = true;  // its AccumulateGrad runs, hooks and all
+        task->tasks[idx].target = true;  // its AccumulateGrad runs, hooks and all
         continue;
       }
       // A non-leaf input keeps its .grad from now on (retain_grad, as PyTorch); the capture only
       // makes the nodes on its path run.
       if (accumulate) retain_grad(inputs[i]);
-      it->second.captures.push_back({e.input_nr, i});
+      task->tasks[idx].captures.push_back({e.input_nr, i});
     }
     mark_needed(*task, postorder);
   }
@@ -484,7 +589,7 @@ TensorList run_backward(const TensorList& roots, const TensorList& grad_roots, b
     std::vector<Node*> claimed;
     for (const Edge& e : root->next_edges_) {
       Node* n = e.fn.get();
-      if (!n || !n->holds_saved() || !task->nodes.at(n).execute ||
+      if (!n || !n->holds_saved() || !task->at(n).execute ||
           std::find(claimed.begin(), claimed.end(), n) != claimed.end())
         continue;
       if (n->consumed_.exchange(true)) {

@@ -4,6 +4,7 @@
 #include "autograd/engine.h"
 #include "autograd/hooks.h"
 #include "bindings/op_registry.h"
+#include "bindings/tensor_operators.h"
 #include "core/node.h"
 #include "ops/ops.h"
 
@@ -28,13 +29,6 @@ void set_requires_grad(const Tensor& t, bool on) {
     throw cr::AutogradError(cr::str("only Tensors of floating point dtype can require gradients (got ",
                                     cr::dtype_name(t.dtype()), ")"));
   t.impl()->requires_grad_ = on;
-}
-
-// Binary operator with a Python-number fast path for float tensors. It returns the Tensor (not a
-// Python object), so that a replay of chainrule.compile creates no Python object per op.
-template <class Op>
-Tensor binop(const Tensor& self, py::handle other, const char* name, Op op) {
-  return op(self, operand(other, self, name));
 }
 
 }  // namespace
@@ -223,74 +217,42 @@ void register_tensor(py::module_& m, PyTensorClass& cls) {
                    cr::str("Boolean value of Tensor with ", t.numel(), " elements is ambiguous"));
              return cr::item_as_double(t) != 0.0;
            })
-      // --- arithmetic ---
+      // --- arithmetic (tensor_number_slots.cpp; the operators themselves skip these methods,
+      // Note [Operator number slots]) ---
       .def(
-          "__add__",
-          traced("__add__", [](const Tensor& s, py::handle o) -> Tensor {
-            if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype()))
-              return cr::add_scalar(s, PyFloat_AS_DOUBLE(o.ptr()));
-            return binop(s, o, "add", [](const Tensor& a, const Tensor& b) { return cr::add(a, b); });
-          }),
+          "__add__", traced("__add__", [](const Tensor& s, py::handle o) -> Tensor { return tensor_add(s, o); }),
           py::is_operator())
       .def(
-          "__radd__",
-          traced("__radd__", [](const Tensor& s, py::handle o) -> Tensor {
-            if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype()))
-              return cr::add_scalar(s, PyFloat_AS_DOUBLE(o.ptr()));
-            return binop(s, o, "add", [](const Tensor& a, const Tensor& b) { return cr::add(b, a); });
-          }),
+          "__radd__", traced("__radd__", [](const Tensor& s, py::handle o) -> Tensor { return tensor_radd(s, o); }),
           py::is_operator())
       .def(
-          "__sub__",
-          traced("__sub__", [](const Tensor& s, py::handle o) -> Tensor {
-            if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype()))
-              return cr::add_scalar(s, -PyFloat_AS_DOUBLE(o.ptr()));
-            return binop(s, o, "sub", [](const Tensor& a, const Tensor& b) { return cr::sub(a, b); });
-          }),
+          "__sub__", traced("__sub__", [](const Tensor& s, py::handle o) -> Tensor { return tensor_sub(s, o); }),
           py::is_operator())
       .def(
-          "__rsub__",
-          traced("__rsub__", [](const Tensor& s, py::handle o) -> Tensor {
-            return binop(s, o, "sub", [](const Tensor& a, const Tensor& b) { return cr::sub(b, a); });
-          }),
+          "__rsub__", traced("__rsub__", [](const Tensor& s, py::handle o) -> Tensor { return tensor_rsub(s, o); }),
           py::is_operator())
       .def(
-          "__mul__",
-          traced("__mul__", [](const Tensor& s, py::handle o) -> Tensor {
-            if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype()))
-              return cr::mul_scalar(s, PyFloat_AS_DOUBLE(o.ptr()));
-            return binop(s, o, "mul", [](const Tensor& a, const Tensor& b) { return cr::mul(a, b); });
-          }),
+          "__mul__", traced("__mul__", [](const Tensor& s, py::handle o) -> Tensor { return tensor_mul(s, o); }),
           py::is_operator())
       .def(
-          "__rmul__",
-          traced("__rmul__", [](const Tensor& s, py::handle o) -> Tensor {
-            if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype()))
-              return cr::mul_scalar(s, PyFloat_AS_DOUBLE(o.ptr()));
-            return binop(s, o, "mul", [](const Tensor& a, const Tensor& b) { return cr::mul(b, a); });
-          }),
+          "__rmul__", traced("__rmul__", [](const Tensor& s, py::handle o) -> Tensor { return tensor_rmul(s, o); }),
           py::is_operator())
       .def(
           "__truediv__",
-          traced("__truediv__", [](const Tensor& s, py::handle o) -> Tensor {
-            return binop(s, o, "div", [](const Tensor& a, const Tensor& b) { return cr::div(a, b); });
-          }),
+          traced("__truediv__", [](const Tensor& s, py::handle o) -> Tensor { return tensor_truediv(s, o); }),
           py::is_operator())
       .def(
           "__rtruediv__",
-          traced("__rtruediv__", [](const Tensor& s, py::handle o) -> Tensor {
-            return binop(s, o, "div", [](const Tensor& a, const Tensor& b) { return cr::div(b, a); });
-          }),
+          traced("__rtruediv__", [](const Tensor& s, py::handle o) -> Tensor { return tensor_rtruediv(s, o); }),
           py::is_operator())
-      .def("__neg__", traced("__neg__", [](const Tensor& s) { return cr::neg(s); }))
+      .def("__neg__", traced("__neg__", [](const Tensor& s) -> Tensor { return tensor_neg(s); }))
       .def("__pos__", traced("__pos__", [](const Tensor& s) { return s; }))
       .def(
-          "__matmul__",
-          traced("__matmul__", [](const Tensor& s, py::handle o) { return cr::matmul(s, operand(o, s, "matmul")); }),
+          "__matmul__", traced("__matmul__", [](const Tensor& s, py::handle o) -> Tensor { return tensor_matmul(s, o); }),
           py::is_operator())
       .def(
           "__rmatmul__",
-          traced("__rmatmul__", [](const Tensor& s, py::handle o) { return cr::matmul(operand(o, s, "matmul"), s); }),
+          traced("__rmatmul__", [](const Tensor& s, py::handle o) -> Tensor { return tensor_rmatmul(s, o); }),
           py::is_operator())
       .def_property_readonly("T", traced("T",
                                          [](const Tensor& t) {
@@ -309,6 +271,9 @@ void register_tensor(py::module_& m, PyTensorClass& cls) {
     warn_trace_constant("chainrule.from_numpy()");
     return from_numpy(a);
   });
+  m.def("_install_number_slots", &install_number_slots,
+        "Points Tensor's operator slots past pybind11's dispatch (Note [Operator number slots]); "
+        "called once, after the operator methods are final.");
   m.def(
       "_tensor",
       [](py::handle data, py::handle dtype, bool requires_grad) {

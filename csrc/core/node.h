@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/grad_mode.h"
+#include "core/small_pool.h"
 #include "core/tensor.h"
 
 namespace cr {
@@ -93,8 +94,9 @@ class Node : public std::enable_shared_from_this<Node> {
     return *extras_;
   }
 
-  std::vector<Edge> next_edges_;
-  std::vector<OutputMeta> outputs_;
+  // In pooled blocks (Note [Small block pool]): every recorded op allocates both.
+  std::vector<Edge, pool::Allocator<Edge>> next_edges_;
+  std::vector<OutputMeta, pool::Allocator<OutputMeta>> outputs_;
   /// Hooks registered on non-leaf outputs: (output_nr, hook), run on the summed gradient.
   std::vector<std::pair<uint32_t, TensorHook>> pre_hooks_;
   /// What the pre-hooks keep alive, by output (see HookOwner).

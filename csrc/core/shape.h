@@ -28,10 +28,16 @@ class Dims {
   }
   Dims(const Dims& o) { *this = o; }
   Dims& operator=(const Dims& o) {
-    if (this != &o) {
-      resize(o.size_);
-      std::memcpy(data(), o.data(), o.size_ * sizeof(int64_t));
+    if (this == &o) return *this;
+    if (heap_.empty() && o.heap_.empty()) {
+      // Both inline: one fixed-size copy (a variable-length fill or copy compiles to `rep` string
+      // instructions, whose start-up cost showed in profiles of small-tensor loops).
+      std::memcpy(inline_, o.inline_, sizeof(inline_));
+      size_ = o.size_;
+      return *this;
     }
+    resize(o.size_);
+    std::memcpy(data(), o.data(), o.size_ * sizeof(int64_t));
     return *this;
   }
   ~Dims() = default;
@@ -68,7 +74,8 @@ class Dims {
   }
   void resize(size_t n, int64_t fill = 0) {
     if (n <= (size_t)kInline && heap_.empty()) {
-      for (size_t i = size_; i < n; ++i) inline_[i] = fill;
+      for (size_t i = 0; i < (size_t)kInline; ++i)  // fixed trip count: no memset (see operator=)
+        if (i >= size_ && i < n) inline_[i] = fill;
     } else {
       if (heap_.empty()) heap_.assign(inline_, inline_ + size_);
       heap_.resize(n, fill);
@@ -81,7 +88,7 @@ class Dims {
 
  private:
   size_t size_ = 0;
-  int64_t inline_[kInline] = {0, 0, 0, 0, 0, 0};
+  int64_t inline_[kInline] = {0, 0, 0, 0, 0, 0};  // fixed-size clear: a few vector stores
   std::vector<int64_t> heap_;
 };
 

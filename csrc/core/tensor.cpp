@@ -3,6 +3,7 @@
 #include <limits>
 #include "core/grad_mode.h"
 #include "core/node.h"
+#include "core/small_pool.h"
 
 namespace cr {
 
@@ -26,12 +27,15 @@ Tensor Tensor::empty(const Dims& sizes, DType dtype) {
     throw ValueError(str("cannot allocate a tensor of shape ", sizes, " (", dtype_name(dtype), "): ", n,
                          " elements exceed the 1 TiB limit"));
   auto storage = Storage::allocate((size_t)n * isz);
-  return Tensor(std::make_shared<TensorImpl>(std::move(storage), sizes, contiguous_strides(sizes), 0, dtype));
+  // The TensorImpl and its control block come from the small block pool (Note [Small block pool]).
+  return Tensor(std::allocate_shared<TensorImpl>(pool::Allocator<TensorImpl>(), std::move(storage), sizes,
+                                                 contiguous_strides(sizes), 0, dtype));
 }
 
 Tensor detach(const Tensor& t) {
   auto* s = t.impl();
-  auto impl = std::make_shared<TensorImpl>(s->storage_, s->sizes_, s->strides_, s->offset_, s->dtype_);
+  auto impl = std::allocate_shared<TensorImpl>(pool::Allocator<TensorImpl>(), s->storage_, s->sizes_,
+                                               s->strides_, s->offset_, s->dtype_);
   impl->is_view_ = s->is_view_;
   return Tensor(std::move(impl));
 }

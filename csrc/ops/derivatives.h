@@ -38,6 +38,7 @@
 
 #include "core/forward_ad.h"
 #include "core/node.h"
+#include "core/small_pool.h"
 #include "ops/creation.h"
 #include "ops/operators.h"
 #include "ops/reduce.h"
@@ -258,6 +259,12 @@ inline Save output(const Tensor& t) {
   return s;
 }
 
+/// A new node in a block of the small block pool (Note [Small block pool]) when it fits there.
+template <class Node_, class... Args>
+std::shared_ptr<Node_> make_node(Args&&... args) {
+  return std::allocate_shared<Node_>(pool::Allocator<Node_>(), std::forward<Args>(args)...);
+}
+
 namespace detail {
 
 template <size_t N>
@@ -338,7 +345,7 @@ FormulaNode<Derivative<NIn, NSaved, Attrs>>* record(const Derivative<NIn, NSaved
                                                     const std::array<Save, NSaved>& saves = {}) {
   uint32_t mask = detail::grad_mask(inputs);
   if (!mask || !is_floating(out.dtype())) return nullptr;
-  auto* n = detail::wire(std::make_shared<FormulaNode<Derivative<NIn, NSaved, Attrs>>>(d), inputs, &out, 1);
+  auto* n = detail::wire(make_node<FormulaNode<Derivative<NIn, NSaved, Attrs>>>(d), inputs, &out, 1);
   detail::save_all(n, saves, mask);
   if (fw::active()) detail::pend_jvp(d, n, inputs, out);
   return n;
@@ -351,8 +358,8 @@ FormulaNode<Derivative<NIn, NSaved, Attrs>>* record(const Derivative<NIn, NSaved
                                                     const std::array<Save, NSaved>& saves = {}) {
   uint32_t mask = detail::grad_mask(inputs);
   if (!mask || !detail::any_floating(outs)) return nullptr;
-  auto* n = detail::wire(std::make_shared<FormulaNode<Derivative<NIn, NSaved, Attrs>>>(d), inputs,
-                         outs.data(), outs.size());
+  auto* n = detail::wire(make_node<FormulaNode<Derivative<NIn, NSaved, Attrs>>>(d), inputs, outs.data(),
+                         outs.size());
   detail::save_all(n, saves, mask);
   if (fw::active()) fw::pend_generic(n->shared_from_this(), detail::input_list(inputs));
   return n;

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from chainrule import _core, _storage
 
 _storage.install()  # before any name is taken from _core (Note [Storage dtypes])
+_core._install_number_slots()  # after the operator methods are final (Note [Operator number slots])
 from chainrule._core import (  # noqa: E402
     ArgumentError,
     AutogradError,
