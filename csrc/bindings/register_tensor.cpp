@@ -133,14 +133,13 @@ void register_tensor(py::module_& m, PyTensorClass& cls) {
       .def_property(
           "requires_grad", [](const Tensor& t) { return t.requires_grad(); },
           traced("requires_grad", &set_requires_grad))
-      .def(
-          "requires_grad_",
-          traced("requires_grad_",
-                 [](const Tensor& t, bool on) {
-                   set_requires_grad(t, on);
-                   return t;
-                 }),
-          py::arg("requires_grad") = true)
+      .def("requires_grad_",
+           traced("requires_grad_",
+                  [](const Tensor& t, bool on) {
+                    set_requires_grad(t, on);
+                    return t;
+                  }),
+           py::arg("requires_grad") = true)
       .def_property(
           "grad",
           traced("grad",
@@ -148,56 +147,57 @@ void register_tensor(py::module_& m, PyTensorClass& cls) {
                    cr::capture::note_grad_read(t);  // a traced step branches on it: guard it
                    return Tensor(t.impl()->grad_);
                  }),
-          traced("grad_setter", [](const Tensor& t, py::object g) {
-            if (g.is_none()) {
-              t.impl()->grad_.reset();
-              return;
-            }
-            if (!is_tensor(g)) throw cr::TypeError("assigned grad must be a Tensor or None");
-            Tensor gt = as_tensor_unchecked(g);
-            if (gt.shape() != t.shape())
-              throw cr::ShapeError(
-                  cr::str("assigned grad has shape ", gt.shape(), " but the tensor has shape ", t.shape()));
-            if (gt.dtype() != t.dtype())
-              throw cr::TypeError(cr::str("assigned grad has dtype ", cr::dtype_name(gt.dtype()),
-                                          " but the tensor has dtype ", cr::dtype_name(t.dtype())));
-            t.impl()->grad_ = gt.ptr();
-          }))
+          traced("grad_setter",
+                 [](const Tensor& t, py::object g) {
+                   if (g.is_none()) {
+                     t.impl()->grad_.reset();
+                     return;
+                   }
+                   if (!is_tensor(g)) throw cr::TypeError("assigned grad must be a Tensor or None");
+                   Tensor gt = as_tensor_unchecked(g);
+                   if (gt.shape() != t.shape())
+                     throw cr::ShapeError(cr::str("assigned grad has shape ", gt.shape(),
+                                                  " but the tensor has shape ", t.shape()));
+                   if (gt.dtype() != t.dtype())
+                     throw cr::TypeError(cr::str("assigned grad has dtype ", cr::dtype_name(gt.dtype()),
+                                                 " but the tensor has dtype ", cr::dtype_name(t.dtype())));
+                   t.impl()->grad_ = gt.ptr();
+                 }))
       // `t.data`: the values without history; assigning swaps in another tensor's storage,
       // geometry and dtype while keeping this object (how Module.to(dtype) keeps Parameters).
-      .def_property(
-          "data", traced("data", [](const Tensor& t) { return cr::detach(t); }),
-          traced("data_setter", [](const Tensor& dst, const Tensor& src) {
-            if (!src.defined()) throw cr::TypeError("data must be assigned a Tensor");
-            auto* d = dst.impl();
-            auto* s = src.impl();
-            if (d->requires_grad_ && !cr::is_floating(s->dtype_))
-              throw cr::TypeError(
-                  cr::str("a tensor that requires grad cannot take ", cr::dtype_name(s->dtype_), " data"));
-            if (d->dtype_ != s->dtype_ || d->sizes_ != s->sizes_) {
-              d->grad_.reset();
-              d->grad_accumulator_.reset();
-            }
-            d->storage_ = s->storage_;
-            d->sizes_ = s->sizes_;
-            d->strides_ = s->strides_;
-            d->offset_ = s->offset_;
-            d->dtype_ = s->dtype_;
-          }))
+      .def_property("data", traced("data", [](const Tensor& t) { return cr::detach(t); }),
+                    traced("data_setter",
+                           [](const Tensor& dst, const Tensor& src) {
+                             if (!src.defined()) throw cr::TypeError("data must be assigned a Tensor");
+                             auto* d = dst.impl();
+                             auto* s = src.impl();
+                             if (d->requires_grad_ && !cr::is_floating(s->dtype_))
+                               throw cr::TypeError(cr::str("a tensor that requires grad cannot take ",
+                                                           cr::dtype_name(s->dtype_), " data"));
+                             if (d->dtype_ != s->dtype_ || d->sizes_ != s->sizes_) {
+                               d->grad_.reset();
+                               d->grad_accumulator_.reset();
+                             }
+                             d->storage_ = s->storage_;
+                             d->sizes_ = s->sizes_;
+                             d->strides_ = s->strides_;
+                             d->offset_ = s->offset_;
+                             d->dtype_ = s->dtype_;
+                           }))
       .def_property_readonly("grad_fn", [](const Tensor& t) { return t.grad_fn(); })
       .def_property_readonly("is_leaf", [](const Tensor& t) { return t.is_leaf(); })
       .def_property_readonly("retains_grad", [](const Tensor& t) { return t.impl()->retains_grad_; })
       .def("retain_grad", traced("retain_grad", [](const Tensor& t) { cr::retain_grad(t); }))
       .def("_is_same", [](const Tensor& a, const Tensor& b) { return a.same(b); })
       .def("__hash__", [](py::handle self) { return (py::ssize_t)(uintptr_t)self.ptr() >> 4; })
-      .def(
-          "type",
-          traced("type",
-                 [](const Tensor& t, py::object dtype) -> py::object {
-                   if (dtype.is_none()) return py::str(std::string("chainrule.") + cr::dtype_name(t.dtype()));
-                   return py::cast(cr::to_dtype(t, parse_dtype(dtype, t.dtype())));
-                 }),
-          py::arg("dtype") = py::none())
+      .def("type",
+           traced("type",
+                  [](const Tensor& t, py::object dtype) -> py::object {
+                    if (dtype.is_none())
+                      return py::str(std::string("chainrule.") + cr::dtype_name(t.dtype()));
+                    return py::cast(cr::to_dtype(t, parse_dtype(dtype, t.dtype())));
+                  }),
+           py::arg("dtype") = py::none())
       .def("__float__",
            [](const Tensor& t) {
              cr::capture::refuse_host_read("float(tensor)");
@@ -224,74 +224,74 @@ void register_tensor(py::module_& m, PyTensorClass& cls) {
              return cr::item_as_double(t) != 0.0;
            })
       // --- arithmetic ---
-      .def(
-          "__add__",
-          traced("__add__", [](const Tensor& s, py::handle o) -> Tensor {
-            if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype()))
-              return cr::add_scalar(s, PyFloat_AS_DOUBLE(o.ptr()));
-            return binop(s, o, "add", [](const Tensor& a, const Tensor& b) { return cr::add(a, b); });
-          }),
-          py::is_operator())
-      .def(
-          "__radd__",
-          traced("__radd__", [](const Tensor& s, py::handle o) -> Tensor {
-            if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype()))
-              return cr::add_scalar(s, PyFloat_AS_DOUBLE(o.ptr()));
-            return binop(s, o, "add", [](const Tensor& a, const Tensor& b) { return cr::add(b, a); });
-          }),
-          py::is_operator())
-      .def(
-          "__sub__",
-          traced("__sub__", [](const Tensor& s, py::handle o) -> Tensor {
-            if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype()))
-              return cr::add_scalar(s, -PyFloat_AS_DOUBLE(o.ptr()));
-            return binop(s, o, "sub", [](const Tensor& a, const Tensor& b) { return cr::sub(a, b); });
-          }),
-          py::is_operator())
-      .def(
-          "__rsub__",
-          traced("__rsub__", [](const Tensor& s, py::handle o) -> Tensor {
-            return binop(s, o, "sub", [](const Tensor& a, const Tensor& b) { return cr::sub(b, a); });
-          }),
-          py::is_operator())
-      .def(
-          "__mul__",
-          traced("__mul__", [](const Tensor& s, py::handle o) -> Tensor {
-            if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype()))
-              return cr::mul_scalar(s, PyFloat_AS_DOUBLE(o.ptr()));
-            return binop(s, o, "mul", [](const Tensor& a, const Tensor& b) { return cr::mul(a, b); });
-          }),
-          py::is_operator())
-      .def(
-          "__rmul__",
-          traced("__rmul__", [](const Tensor& s, py::handle o) -> Tensor {
-            if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype()))
-              return cr::mul_scalar(s, PyFloat_AS_DOUBLE(o.ptr()));
-            return binop(s, o, "mul", [](const Tensor& a, const Tensor& b) { return cr::mul(b, a); });
-          }),
-          py::is_operator())
-      .def(
-          "__truediv__",
-          traced("__truediv__", [](const Tensor& s, py::handle o) -> Tensor {
-            return binop(s, o, "div", [](const Tensor& a, const Tensor& b) { return cr::div(a, b); });
-          }),
-          py::is_operator())
-      .def(
-          "__rtruediv__",
-          traced("__rtruediv__", [](const Tensor& s, py::handle o) -> Tensor {
-            return binop(s, o, "div", [](const Tensor& a, const Tensor& b) { return cr::div(b, a); });
-          }),
-          py::is_operator())
+      .def("__add__",
+           traced("__add__",
+                  [](const Tensor& s, py::handle o) -> Tensor {
+                    if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype()))
+                      return cr::add_scalar(s, PyFloat_AS_DOUBLE(o.ptr()));
+                    return binop(s, o, "add", [](const Tensor& a, const Tensor& b) { return cr::add(a, b); });
+                  }),
+           py::is_operator())
+      .def("__radd__",
+           traced("__radd__",
+                  [](const Tensor& s, py::handle o) -> Tensor {
+                    if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype()))
+                      return cr::add_scalar(s, PyFloat_AS_DOUBLE(o.ptr()));
+                    return binop(s, o, "add", [](const Tensor& a, const Tensor& b) { return cr::add(b, a); });
+                  }),
+           py::is_operator())
+      .def("__sub__",
+           traced("__sub__",
+                  [](const Tensor& s, py::handle o) -> Tensor {
+                    if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype()))
+                      return cr::add_scalar(s, -PyFloat_AS_DOUBLE(o.ptr()));
+                    return binop(s, o, "sub", [](const Tensor& a, const Tensor& b) { return cr::sub(a, b); });
+                  }),
+           py::is_operator())
+      .def("__rsub__",
+           traced("__rsub__",
+                  [](const Tensor& s, py::handle o) -> Tensor {
+                    return binop(s, o, "sub", [](const Tensor& a, const Tensor& b) { return cr::sub(b, a); });
+                  }),
+           py::is_operator())
+      .def("__mul__",
+           traced("__mul__",
+                  [](const Tensor& s, py::handle o) -> Tensor {
+                    if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype()))
+                      return cr::mul_scalar(s, PyFloat_AS_DOUBLE(o.ptr()));
+                    return binop(s, o, "mul", [](const Tensor& a, const Tensor& b) { return cr::mul(a, b); });
+                  }),
+           py::is_operator())
+      .def("__rmul__",
+           traced("__rmul__",
+                  [](const Tensor& s, py::handle o) -> Tensor {
+                    if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype()))
+                      return cr::mul_scalar(s, PyFloat_AS_DOUBLE(o.ptr()));
+                    return binop(s, o, "mul", [](const Tensor& a, const Tensor& b) { return cr::mul(b, a); });
+                  }),
+           py::is_operator())
+      .def("__truediv__",
+           traced("__truediv__",
+                  [](const Tensor& s, py::handle o) -> Tensor {
+                    return binop(s, o, "div", [](const Tensor& a, const Tensor& b) { return cr::div(a, b); });
+                  }),
+           py::is_operator())
+      .def("__rtruediv__",
+           traced("__rtruediv__",
+                  [](const Tensor& s, py::handle o) -> Tensor {
+                    return binop(s, o, "div", [](const Tensor& a, const Tensor& b) { return cr::div(b, a); });
+                  }),
+           py::is_operator())
       .def("__neg__", traced("__neg__", [](const Tensor& s) { return cr::neg(s); }))
       .def("__pos__", traced("__pos__", [](const Tensor& s) { return s; }))
-      .def(
-          "__matmul__",
-          traced("__matmul__", [](const Tensor& s, py::handle o) { return cr::matmul(s, operand(o, s, "matmul")); }),
-          py::is_operator())
-      .def(
-          "__rmatmul__",
-          traced("__rmatmul__", [](const Tensor& s, py::handle o) { return cr::matmul(operand(o, s, "matmul"), s); }),
-          py::is_operator())
+      .def("__matmul__",
+           traced("__matmul__",
+                  [](const Tensor& s, py::handle o) { return cr::matmul(s, operand(o, s, "matmul")); }),
+           py::is_operator())
+      .def("__rmatmul__",
+           traced("__rmatmul__",
+                  [](const Tensor& s, py::handle o) { return cr::matmul(operand(o, s, "matmul"), s); }),
+           py::is_operator())
       .def_property_readonly("T", traced("T",
                                          [](const Tensor& t) {
                                            if (t.dim() < 2) return t;
@@ -299,11 +299,12 @@ void register_tensor(py::module_& m, PyTensorClass& cls) {
                                            for (int64_t i = t.dim() - 1; i >= 0; --i) p.push_back(i);
                                            return cr::permute(t, p);
                                          }))
-      .def_property_readonly("mT", traced("mT", [](const Tensor& t) {
-        if (t.dim() < 2)
-          throw cr::ShapeError("tensor.mT is only supported on matrices or batches of matrices");
-        return cr::transpose(t, -2, -1);
-      }));
+      .def_property_readonly(
+          "mT", traced("mT", [](const Tensor& t) {
+            if (t.dim() < 2)
+              throw cr::ShapeError("tensor.mT is only supported on matrices or batches of matrices");
+            return cr::transpose(t, -2, -1);
+          }));
 
   m.def("from_numpy", [](py::handle a) {
     warn_trace_constant("chainrule.from_numpy()");
