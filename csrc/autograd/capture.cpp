@@ -223,10 +223,11 @@ bool Schedule::replay(const TensorList& inputs, TensorList& outputs) {
 void refuse_host_read(const char* what) {
   if (!tracing()) return;
   throw AutogradError(
-      str(what, " inside a function being compiled by chainrule.compile: the function is traced once and "
-                "replayed without running its Python code, so a value read into Python would stay frozen at "
-                "its value in the first call. Return the tensor from the compiled function and read it "
-                "outside (loss = step(); print(loss.item())), or call the function without compile."));
+      str(what,
+          " inside a function being compiled by chainrule.compile: the function is traced once and "
+          "replayed without running its Python code, so a value read into Python would stay frozen at "
+          "its value in the first call. Return the tensor from the compiled function and read it "
+          "outside (loss = step(); print(loss.item())), or call the function without compile."));
 }
 
 void refuse_while_tracing(const char* what, const char* why) {

@@ -17,8 +17,8 @@
 // the inputs' shapes, strides, dtypes, requires_grad and aliasing, and for every external tensor
 // the shape, dtype and requires_grad as the trace first saw them; for a tensor whose .grad the
 // traced code read, also whether it had a gradient (so a step traced before the first backward,
-// when every .grad was None, is not replayed once gradients exist). The Python side adds the guards it can see (grad mode, optimizers' hyperparameters,
-// modules' training flags, Python scalars the function reads).
+// when every .grad was None, is not replayed once gradients exist). The Python side adds the guards it can
+// see (grad mode, optimizers' hyperparameters, modules' training flags, Python scalars the function reads).
 //
 // The core of the schedule knows nothing of Python: a Step is a std::function over a Frame. The
 // binding layer (bindings/capture_wrap.h) builds steps from pybind11 functions.

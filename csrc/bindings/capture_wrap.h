@@ -226,7 +226,8 @@ R record(const char* name, const F& fn, A&&... a) {
       cr::capture::PauseTracing pause;
       fn(std::forward<A>(a)...);
     }
-    s.add_step(name, [fn, recipes](Frame& f) { std::apply([&](const auto&... r) { fn(r.get(f)...); }, recipes); });
+    s.add_step(name,
+               [fn, recipes](Frame& f) { std::apply([&](const auto&... r) { fn(r.get(f)...); }, recipes); });
   } else {
     R result = [&]() -> R {
       cr::capture::PauseTracing pause;

@@ -250,8 +250,8 @@ void register_autograd(py::module_& m, PyTensorClass& cls) {
       },
       "Makes (pack, unpack) the saved-tensor hooks of this thread until the matching pop.");
   m.def("_pop_saved_tensors_hooks", []() { cr::pop_saved_tensor_hooks(); }, "Undoes the last push.");
-  def_traced(m, 
-      "_run_backward",
+  def_traced(
+      m, "_run_backward",
       [](py::object tensors, py::object grads, bool keep_graph, bool create_graph, py::object inputs,
          bool allow_unused, bool accumulate) {
         TensorList roots = as_tensor_list(tensors, "backward");
@@ -300,8 +300,8 @@ void register_autograd(py::module_& m, PyTensorClass& cls) {
     cr::add_tensor_hook(t, python_hook(holder, std::move(alive)), holder);
   });
   // Tensor.register_post_accumulate_grad_hook: hook(tensor) after the leaf's .grad was accumulated.
-  def_traced(cls, 
-      "register_post_accumulate_grad_hook",
+  def_traced(
+      cls, "register_post_accumulate_grad_hook",
       [](const Tensor& t, py::object fn) {
         if (!PyCallable_Check(fn.ptr()))
           throw cr::TypeError("register_post_accumulate_grad_hook expects a callable");
@@ -338,7 +338,8 @@ void register_autograd(py::module_& m, PyTensorClass& cls) {
   m.def("_make_function_node", [](const std::string& name, py::function backward, py::object inputs,
                                   py::object outputs, py::object saved, std::vector<bool> dirty) {
     cr::capture::refuse_while_tracing(
-        "A custom autograd.Function", "its forward and backward are Python code that a replay would not run. "
+        "A custom autograd.Function",
+        "its forward and backward are Python code that a replay would not run. "
         "Compile a function that calls it from outside, or write it with chainrule ops.");
     TensorList ins = as_tensor_list(inputs, "Function");
     TensorList outs = as_tensor_list(outputs, "Function");

@@ -69,8 +69,7 @@ PyRecipe py_recipe(Schedule& s, py::handle o) {
 
 py::object py_build(const PyRecipe& r, const Frame& f) {
   switch (r.kind) {
-    case PyRecipe::Kind::Object:
-      return r.value;
+    case PyRecipe::Kind::Object: return r.value;
     case PyRecipe::Kind::Tensor:
       return py::cast(r.slot == cr::capture::kNoSlot ? Tensor() : f.slots[(size_t)r.slot]);
     case PyRecipe::Kind::Tuple: {
@@ -128,8 +127,9 @@ bool called_from_user_code() {
 void warn_trace_constant(const char* what) {
   if (!cr::tracing() || !called_from_user_code()) return;
   std::string msg = cr::str(
-      what, " inside a function being compiled by chainrule.compile makes a constant of the trace: every "
-            "replay reuses the tensor made now. Pass changing data (a batch) as an argument of the function.");
+      what,
+      " inside a function being compiled by chainrule.compile makes a constant of the trace: every "
+      "replay reuses the tensor made now. Pass changing data (a batch) as an argument of the function.");
   if (PyErr_WarnEx(PyExc_UserWarning, msg.c_str(), 1) < 0) throw py::error_already_set();
 }
 

@@ -144,20 +144,20 @@ const Tensor& random_fill_(const Tensor& t, Fill fill) {
 }  // namespace
 
 void register_creation(py::module_& m, PyTensorClass& cls) {
-  def_traced(m, 
-      "_zeros",
+  def_traced(
+      m, "_zeros",
       [](py::args shape, py::object dtype) {
         return cr::zeros(parse_shape_args(shape, "zeros"), parse_dtype(dtype, default_float_dtype()));
       },
       py::kw_only(), py::arg("dtype") = py::none());
-  def_traced(m, 
-      "_ones",
+  def_traced(
+      m, "_ones",
       [](py::args shape, py::object dtype) {
         return cr::ones(parse_shape_args(shape, "ones"), parse_dtype(dtype, default_float_dtype()));
       },
       py::kw_only(), py::arg("dtype") = py::none());
-  def_traced(m, 
-      "_empty",
+  def_traced(
+      m, "_empty",
       [](py::args shape, py::object dtype) {
         return cr::zeros(parse_shape_args(shape, "empty"), parse_dtype(dtype, default_float_dtype()));
       },
@@ -199,8 +199,8 @@ void register_creation(py::module_& m, PyTensorClass& cls) {
           py::arg("new_state"))
       .def_property_readonly("device", [](const cr::Generator&) { return py::str("cpu"); });
   m.attr("default_generator") = py::cast(cr::default_generator());
-  def_traced(m, 
-      "manual_seed",
+  def_traced(
+      m, "manual_seed",
       [](py::handle seed) {
         cr::default_generator()->manual_seed(as_seed(seed));
         return cr::default_generator();
@@ -209,8 +209,8 @@ void register_creation(py::module_& m, PyTensorClass& cls) {
   def_traced(m, "initial_seed", [] { return cr::default_generator()->initial_seed(); });
   def_traced(m, "seed", [] { return cr::default_generator()->seed(); });
   def_traced(m, "get_rng_state", [] { return py::cast(cr::default_generator()).attr("get_state")(); });
-  def_traced(m, 
-      "set_rng_state", [](const Tensor& st) { py::cast(cr::default_generator()).attr("set_state")(st); },
+  def_traced(
+      m, "set_rng_state", [](const Tensor& st) { py::cast(cr::default_generator()).attr("set_state")(st); },
       py::arg("new_state"));
 
   // --- random factories ---
@@ -224,13 +224,13 @@ void register_creation(py::module_& m, PyTensorClass& cls) {
     };
   };
   def_traced(m, "rand", rand_like_sig(false, "rand"), py::kw_only(), py::arg("size") = py::none(),
-        py::arg("generator") = py::none(), py::arg("dtype") = py::none(), py::arg("requires_grad") = false,
-        py::arg("device") = py::none());
+             py::arg("generator") = py::none(), py::arg("dtype") = py::none(),
+             py::arg("requires_grad") = false, py::arg("device") = py::none());
   def_traced(m, "randn", rand_like_sig(true, "randn"), py::kw_only(), py::arg("size") = py::none(),
-        py::arg("generator") = py::none(), py::arg("dtype") = py::none(), py::arg("requires_grad") = false,
-        py::arg("device") = py::none());
-  def_traced(m, 
-      "randint",
+             py::arg("generator") = py::none(), py::arg("dtype") = py::none(),
+             py::arg("requires_grad") = false, py::arg("device") = py::none());
+  def_traced(
+      m, "randint",
       [](py::args args, py::object size, py::object generator, py::object dtype, bool requires_grad,
          py::object device) {
         check_device(device, "factory");
@@ -254,8 +254,8 @@ void register_creation(py::module_& m, PyTensorClass& cls) {
       },
       py::kw_only(), py::arg("size") = py::none(), py::arg("generator") = py::none(),
       py::arg("dtype") = py::none(), py::arg("requires_grad") = false, py::arg("device") = py::none());
-  def_traced(m, 
-      "randperm",
+  def_traced(
+      m, "randperm",
       [](py::handle n, py::object generator, py::object dtype, bool requires_grad, py::object device) {
         check_device(device, "factory");
         return finish(cr::randperm(int_arg(n, "randperm", "n"), parse_dtype(dtype, DType::Int64),
@@ -266,8 +266,8 @@ void register_creation(py::module_& m, PyTensorClass& cls) {
       py::arg("requires_grad") = false, py::arg("device") = py::none());
 
   // --- sampling with tensor parameters ---
-  def_traced(m, 
-      "normal",
+  def_traced(
+      m, "normal",
       [](py::handle mean, py::handle std, py::handle size, py::object generator, py::object dtype,
          bool requires_grad, py::object) {
         bool mt = is_tensor(mean), st = is_tensor(std);
@@ -312,11 +312,11 @@ void register_creation(py::module_& m, PyTensorClass& cls) {
       "bernoulli(input, p=None, *, generator=None) -> Tensor\n\n1 with probability input (elementwise, "
       "floating, in [0, 1]), or with probability p when given, else 0; input's dtype.";
   def_traced(m, "bernoulli", bernoulli, py::arg("input"), py::arg("p") = py::none(), py::kw_only(),
-        py::arg("generator") = py::none(), bernoulli_doc);
-  def_traced(cls, "bernoulli", bernoulli, py::arg("p") = py::none(), py::kw_only(), py::arg("generator") = py::none(),
-          bernoulli_doc);
-  def_traced(cls, 
-      "bernoulli_",
+             py::arg("generator") = py::none(), bernoulli_doc);
+  def_traced(cls, "bernoulli", bernoulli, py::arg("p") = py::none(), py::kw_only(),
+             py::arg("generator") = py::none(), bernoulli_doc);
+  def_traced(
+      cls, "bernoulli_",
       [](const Tensor& t, py::handle p, py::object generator) {
         cr::Generator* g = as_generator(generator);
         if (is_tensor(p)) {
@@ -338,14 +338,15 @@ void register_creation(py::module_& m, PyTensorClass& cls) {
       "multinomial(input, num_samples, replacement=False, *, generator=None) -> Tensor\n\nnum_samples "
       "category indices per row of a 1-D or 2-D tensor of non-negative weights; without replacement no "
       "category repeats within a row.";
-  def_traced(m, "multinomial", multinomial, py::arg("input"), py::arg("num_samples"), py::arg("replacement") = false,
-        py::kw_only(), py::arg("generator") = py::none(), multinomial_doc);
-  def_traced(cls, "multinomial", multinomial, py::arg("num_samples"), py::arg("replacement") = false, py::kw_only(),
-          py::arg("generator") = py::none(), multinomial_doc);
+  def_traced(m, "multinomial", multinomial, py::arg("input"), py::arg("num_samples"),
+             py::arg("replacement") = false, py::kw_only(), py::arg("generator") = py::none(),
+             multinomial_doc);
+  def_traced(cls, "multinomial", multinomial, py::arg("num_samples"), py::arg("replacement") = false,
+             py::kw_only(), py::arg("generator") = py::none(), multinomial_doc);
 
   // --- deterministic factories ---
-  def_traced(m, 
-      "full",
+  def_traced(
+      m, "full",
       [](py::handle size, py::handle value, py::object dtype, bool requires_grad, py::object device) {
         check_device(device, "factory");
         bool is_float = false, is_bool = false;
@@ -360,8 +361,8 @@ void register_creation(py::module_& m, PyTensorClass& cls) {
       },
       py::arg("size"), py::arg("fill_value"), py::kw_only(), py::arg("dtype") = py::none(),
       py::arg("requires_grad") = false, py::arg("device") = py::none());
-  def_traced(m, 
-      "arange",
+  def_traced(
+      m, "arange",
       [](py::handle a, py::handle b, py::handle c, py::object dtype, bool requires_grad, py::object device) {
         check_device(device, "factory");
         bool f1 = false, f2 = false, f3 = false;
@@ -378,8 +379,8 @@ void register_creation(py::module_& m, PyTensorClass& cls) {
       },
       py::arg("start"), py::arg("end") = py::none(), py::arg("step") = py::none(), py::kw_only(),
       py::arg("dtype") = py::none(), py::arg("requires_grad") = false, py::arg("device") = py::none());
-  def_traced(m, 
-      "linspace",
+  def_traced(
+      m, "linspace",
       [](py::handle a, py::handle b, py::handle steps, py::object dtype, bool requires_grad,
          py::object device) {
         check_device(device, "factory");
@@ -391,8 +392,8 @@ void register_creation(py::module_& m, PyTensorClass& cls) {
       },
       py::arg("start"), py::arg("end"), py::arg("steps"), py::kw_only(), py::arg("dtype") = py::none(),
       py::arg("requires_grad") = false, py::arg("device") = py::none());
-  def_traced(m, 
-      "eye",
+  def_traced(
+      m, "eye",
       [](py::handle n, py::handle mo, py::object dtype, bool requires_grad, py::object device) {
         check_device(device, "factory");
         int64_t nn = int_arg(n, "eye", "n");
@@ -405,8 +406,8 @@ void register_creation(py::module_& m, PyTensorClass& cls) {
   // --- *_like ---
   auto like = [&m](const char* name, int kind) {
     // kind: 0 zeros, 1 ones, 2 rand, 3 randn, 4 empty
-    def_traced(m, 
-        name,
+    def_traced(
+        m, name,
         [kind, name](const Tensor& t, py::object dtype, bool requires_grad, py::object generator,
                      py::object device) {
           check_device(device, "factory");
@@ -430,8 +431,8 @@ void register_creation(py::module_& m, PyTensorClass& cls) {
   like("rand_like", 2);
   like("randn_like", 3);
   like("empty_like", 4);
-  def_traced(m, 
-      "full_like",
+  def_traced(
+      m, "full_like",
       [](const Tensor& t, py::handle value, py::object dtype, bool requires_grad, py::object device) {
         check_device(device, "factory");
         bool f = false;
@@ -440,8 +441,8 @@ void register_creation(py::module_& m, PyTensorClass& cls) {
       },
       py::arg("input"), py::arg("fill_value"), py::kw_only(), py::arg("dtype") = py::none(),
       py::arg("requires_grad") = false, py::arg("device") = py::none());
-  def_traced(m, 
-      "randint_like",
+  def_traced(
+      m, "randint_like",
       [](const Tensor& t, py::handle a, py::handle b, py::object dtype, bool requires_grad,
          py::object generator, py::object device) {
         check_device(device, "factory");
@@ -461,8 +462,8 @@ void register_creation(py::module_& m, PyTensorClass& cls) {
 
   // --- Tensor.new_* ---
   auto new_fill = [&cls](const char* name, int kind) {
-    def_traced(cls, 
-        name,
+    def_traced(
+        cls, name,
         [kind, name](const Tensor& t, py::args args, py::object size, py::object dtype, bool requires_grad,
                      py::object device) {
           check_device(device, "factory");
@@ -476,8 +477,8 @@ void register_creation(py::module_& m, PyTensorClass& cls) {
   new_fill("new_zeros", 0);
   new_fill("new_ones", 1);
   new_fill("new_empty", 0);
-  def_traced(cls, 
-      "new_full",
+  def_traced(
+      cls, "new_full",
       [](const Tensor& t, py::handle size, py::handle value, py::object dtype, bool requires_grad,
          py::object device) {
         check_device(device, "factory");
@@ -488,8 +489,8 @@ void register_creation(py::module_& m, PyTensorClass& cls) {
       },
       py::arg("size"), py::arg("fill_value"), py::kw_only(), py::arg("dtype") = py::none(),
       py::arg("requires_grad") = false, py::arg("device") = py::none());
-  def_traced(cls, 
-      "new_tensor",
+  def_traced(
+      cls, "new_tensor",
       [](const Tensor& t, py::handle data, py::object dtype, bool requires_grad, py::object device) {
         check_device(device, "factory");
         Tensor out = tensor_from_data(data, dtype.is_none() ? dtype_object(t.dtype()) : dtype);
@@ -500,29 +501,29 @@ void register_creation(py::module_& m, PyTensorClass& cls) {
 
   // --- in-place random fills ---
   // Internal helpers for initializers (no autograd check: callers run under no_grad).
-  def_traced(m, 
-      "_uniform_",
+  def_traced(
+      m, "_uniform_",
       [](const Tensor& t, double a, double b, py::object generator) {
         cr::uniform_(t, a, b, as_generator(generator));
         return t;
       },
       py::arg("tensor"), py::arg("a") = 0.0, py::arg("b") = 1.0, py::arg("generator") = py::none());
-  def_traced(m, 
-      "_normal_",
+  def_traced(
+      m, "_normal_",
       [](const Tensor& t, double mean, double std, py::object generator) {
         cr::normal_(t, mean, std, as_generator(generator));
         return t;
       },
       py::arg("tensor"), py::arg("mean") = 0.0, py::arg("std") = 1.0, py::arg("generator") = py::none());
-  def_traced(cls, 
-      "uniform_",
+  def_traced(
+      cls, "uniform_",
       [](const Tensor& t, double a, double b, py::object generator) {
         cr::Generator* g = as_generator(generator);
         return random_fill_(t, [&](const Tensor& x) { cr::uniform_(x, a, b, g); });
       },
       py::arg("from") = 0.0, py::arg("to") = 1.0, py::kw_only(), py::arg("generator") = py::none());
-  def_traced(cls, 
-      "normal_",
+  def_traced(
+      cls, "normal_",
       [](const Tensor& t, double mean, double std, py::object generator) {
         cr::Generator* g = as_generator(generator);
         return random_fill_(t, [&](const Tensor& x) { cr::normal_(x, mean, std, g); });

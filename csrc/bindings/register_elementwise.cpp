@@ -339,8 +339,8 @@ void register_elementwise(OpRegistry& reg) {
   def_traced(cls, "__abs__", &cr::abs);
   def_traced(cls, "__invert__", &cr::bitwise_not);
   def_traced(cls, "__pow__", [](const Tensor& s, py::handle e) { return pow_obj(s, e); }, py::is_operator());
-  def_traced(cls, 
-      "__rpow__", [](const Tensor& s, py::handle b) { return cr::pow(operand(b, s, "pow"), s); },
+  def_traced(
+      cls, "__rpow__", [](const Tensor& s, py::handle b) { return cr::pow(operand(b, s, "pow"), s); },
       py::is_operator());
   const std::pair<const char*, CmpOp> cmps[] = {{"eq", CmpOp::Eq}, {"ne", CmpOp::Ne}, {"lt", CmpOp::Lt},
                                                 {"le", CmpOp::Le}, {"gt", CmpOp::Gt}, {"ge", CmpOp::Ge}};
@@ -348,8 +348,8 @@ void register_elementwise(OpRegistry& reg) {
     const CmpOp o = op;
     const char* nm = name;
     std::string dunder = std::string("__") + name + "__";
-    def_traced(cls, 
-        dunder.c_str(),
+    def_traced(
+        cls, dunder.c_str(),
         [o, nm](const Tensor& a, py::handle b) -> py::object {
           if (!operand_like(b)) return not_implemented();  // t == None is False, as in Python
           return py::cast(compare_obj(a, b, o, nm));
@@ -362,18 +362,18 @@ void register_elementwise(OpRegistry& reg) {
   for (const auto& [name, fn] : bit_ops) {
     Binary f = fn;
     std::string op = std::string("__") + name + "__", rop = std::string("__r") + name + "__";
-    def_traced(cls, 
-        op.c_str(), [f](const Tensor& a, py::handle b) { return f(a, operand(b, a, "bitwise op")); },
+    def_traced(
+        cls, op.c_str(), [f](const Tensor& a, py::handle b) { return f(a, operand(b, a, "bitwise op")); },
         py::is_operator());
-    def_traced(cls, 
-        rop.c_str(), [f](const Tensor& a, py::handle b) { return f(operand(b, a, "bitwise op"), a); },
+    def_traced(
+        cls, rop.c_str(), [f](const Tensor& a, py::handle b) { return f(operand(b, a, "bitwise op"), a); },
         py::is_operator());
   }
-  def_traced(cls, 
-      "__iadd__", [](const Tensor& s, py::handle o) { return add_obj_(s, o, 1.0, "add_"); },
+  def_traced(
+      cls, "__iadd__", [](const Tensor& s, py::handle o) { return add_obj_(s, o, 1.0, "add_"); },
       py::is_operator());
-  def_traced(cls, 
-      "__isub__", [](const Tensor& s, py::handle o) { return add_obj_(s, o, -1.0, "sub_"); },
+  def_traced(
+      cls, "__isub__", [](const Tensor& s, py::handle o) { return add_obj_(s, o, -1.0, "sub_"); },
       py::is_operator());
   def_traced(cls, "__imul__", &mul_obj_, py::is_operator());
   def_traced(cls, "__itruediv__", &div_obj_, py::is_operator());

@@ -53,8 +53,9 @@ void register_forward_ad(py::module_& m) {
   m.def(
       "_fw_enter_level",
       [] {
-        cr::capture::refuse_while_tracing("Forward-mode AD (autograd.forward_ad.dual_level)",
-                                          "its tangents are not recorded; compute them outside the compiled function.");
+        cr::capture::refuse_while_tracing(
+            "Forward-mode AD (autograd.forward_ad.dual_level)",
+            "its tangents are not recorded; compute them outside the compiled function.");
         return cr::fw::enter_level();
       },
       "Opens a dual level (autograd.forward_ad).");

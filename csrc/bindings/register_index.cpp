@@ -184,7 +184,8 @@ void register_index(OpRegistry& reg) {
   const unsigned FM = kFunction | kMethod;
   const auto input = py::arg("input");
   PyTensorClass& cls = reg.tensor_class();
-  def_traced(cls, "__getitem__", [](const Tensor& t, py::handle key) { return cr::index(t, parse_index(key)); });
+  def_traced(cls, "__getitem__",
+             [](const Tensor& t, py::handle key) { return cr::index(t, parse_index(key)); });
   def_traced(cls, "__setitem__", [](const Tensor& t, py::handle key, py::handle value) {
     cr::IndexList items = parse_index(key);
     cr::index_put_(t, items, operand(value, t, "setitem"));

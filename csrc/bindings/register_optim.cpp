@@ -9,8 +9,8 @@ namespace crpy {
 
 void register_optim(py::module_& m, PyTensorClass&) {
   using py::arg;
-  def_traced(m, 
-      "_sgd_step",
+  def_traced(
+      m, "_sgd_step",
       [](const TensorList& params, const TensorList& grads, const TensorList& bufs,
          const std::vector<bool>& fresh, double lr, double momentum, double dampening, double weight_decay,
          bool nesterov, bool maximize) {
@@ -21,8 +21,8 @@ void register_optim(py::module_& m, PyTensorClass&) {
       arg("params"), arg("grads"), arg("momentum_buffers"), arg("fresh"), arg("lr"), arg("momentum"),
       arg("dampening"), arg("weight_decay"), arg("nesterov"), arg("maximize"));
 
-  def_traced(m, 
-      "_adam_step",
+  def_traced(
+      m, "_adam_step",
       [](const TensorList& params, const TensorList& grads, const TensorList& exp_avgs,
          const TensorList& exp_avg_sqs, const TensorList& max_exp_avg_sqs, const TensorList& steps, double lr,
          double beta1, double beta2, double eps, double weight_decay, bool amsgrad, bool maximize,
@@ -35,8 +35,8 @@ void register_optim(py::module_& m, PyTensorClass&) {
       arg("lr"), arg("beta1"), arg("beta2"), arg("eps"), arg("weight_decay"), arg("amsgrad"), arg("maximize"),
       arg("decoupled_weight_decay"));
 
-  def_traced(m, 
-      "_rmsprop_step",
+  def_traced(
+      m, "_rmsprop_step",
       [](const TensorList& params, const TensorList& grads, const TensorList& square_avgs,
          const TensorList& grad_avgs, const TensorList& bufs, const TensorList& steps, double lr,
          double alpha, double eps, double weight_decay, double momentum, bool centered, bool maximize) {
@@ -48,8 +48,8 @@ void register_optim(py::module_& m, PyTensorClass&) {
       arg("steps"), arg("lr"), arg("alpha"), arg("eps"), arg("weight_decay"), arg("momentum"),
       arg("centered"), arg("maximize"));
 
-  def_traced(m, 
-      "_adagrad_step",
+  def_traced(
+      m, "_adagrad_step",
       [](const TensorList& params, const TensorList& grads, const TensorList& sums, const TensorList& steps,
          double lr, double lr_decay, double weight_decay, double eps, bool maximize) {
         cr::AdagradOptions o{lr, lr_decay, weight_decay, eps, maximize};
@@ -59,8 +59,8 @@ void register_optim(py::module_& m, PyTensorClass&) {
       arg("params"), arg("grads"), arg("sums"), arg("steps"), arg("lr"), arg("lr_decay"), arg("weight_decay"),
       arg("eps"), arg("maximize"));
 
-  def_traced(m, 
-      "_nadam_step",
+  def_traced(
+      m, "_nadam_step",
       [](const TensorList& params, const TensorList& grads, const TensorList& exp_avgs,
          const TensorList& exp_avg_sqs, const TensorList& mu_products, const TensorList& steps, double lr,
          double beta1, double beta2, double eps, double weight_decay, double momentum_decay, bool decoupled,
@@ -73,8 +73,8 @@ void register_optim(py::module_& m, PyTensorClass&) {
       arg("lr"), arg("beta1"), arg("beta2"), arg("eps"), arg("weight_decay"), arg("momentum_decay"),
       arg("decoupled_weight_decay"), arg("maximize"));
 
-  def_traced(m, 
-      "_radam_step",
+  def_traced(
+      m, "_radam_step",
       [](const TensorList& params, const TensorList& grads, const TensorList& exp_avgs,
          const TensorList& exp_avg_sqs, const TensorList& steps, double lr, double beta1, double beta2,
          double eps, double weight_decay, bool decoupled, bool maximize) {
@@ -85,8 +85,8 @@ void register_optim(py::module_& m, PyTensorClass&) {
       arg("params"), arg("grads"), arg("exp_avgs"), arg("exp_avg_sqs"), arg("steps"), arg("lr"), arg("beta1"),
       arg("beta2"), arg("eps"), arg("weight_decay"), arg("decoupled_weight_decay"), arg("maximize"));
 
-  def_traced(m, 
-      "_adamax_step",
+  def_traced(
+      m, "_adamax_step",
       [](const TensorList& params, const TensorList& grads, const TensorList& exp_avgs,
          const TensorList& exp_infs, const TensorList& steps, double lr, double beta1, double beta2,
          double eps, double weight_decay, bool maximize) {
@@ -97,8 +97,8 @@ void register_optim(py::module_& m, PyTensorClass&) {
       arg("params"), arg("grads"), arg("exp_avgs"), arg("exp_infs"), arg("steps"), arg("lr"), arg("beta1"),
       arg("beta2"), arg("eps"), arg("weight_decay"), arg("maximize"));
 
-  def_traced(m, 
-      "_adadelta_step",
+  def_traced(
+      m, "_adadelta_step",
       [](const TensorList& params, const TensorList& grads, const TensorList& square_avgs,
          const TensorList& acc_deltas, const TensorList& steps, double lr, double rho, double eps,
          double weight_decay, bool maximize) {
@@ -109,36 +109,36 @@ void register_optim(py::module_& m, PyTensorClass&) {
       arg("params"), arg("grads"), arg("square_avgs"), arg("acc_deltas"), arg("steps"), arg("lr"), arg("rho"),
       arg("eps"), arg("weight_decay"), arg("maximize"));
 
-  def_traced(m, 
-      "_total_norm",
+  def_traced(
+      m, "_total_norm",
       [](const TensorList& tensors, double p) {
         py::gil_scoped_release nogil;
         return cr::total_norm(tensors, p);
       },
       arg("tensors"), arg("norm_type"));
-  def_traced(m, 
-      "_clip_by_total_norm_",
+  def_traced(
+      m, "_clip_by_total_norm_",
       [](const TensorList& tensors, double max_norm, const Tensor& total) {
         py::gil_scoped_release nogil;
         cr::clip_by_total_norm_(tensors, max_norm, total);
       },
       arg("tensors"), arg("max_norm"), arg("total_norm"));
-  def_traced(m, 
-      "_clamp_abs_",
+  def_traced(
+      m, "_clamp_abs_",
       [](const TensorList& tensors, double clip) {
         py::gil_scoped_release nogil;
         cr::clamp_abs_(tensors, clip);
       },
       arg("tensors"), arg("clip_value"));
-  def_traced(m, 
-      "_zero_",
+  def_traced(
+      m, "_zero_",
       [](const TensorList& tensors) {
         py::gil_scoped_release nogil;
         cr::zero_(tensors);
       },
       arg("tensors"));
-  def_traced(m, 
-      "_copy_from_flat_",
+  def_traced(
+      m, "_copy_from_flat_",
       [](const Tensor& vec, const TensorList& params) {
         py::gil_scoped_release nogil;
         cr::copy_from_flat_(vec, params);

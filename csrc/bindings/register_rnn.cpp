@@ -8,8 +8,8 @@ namespace crpy {
 
 void register_rnn(py::module_& m) {
   using py::arg;
-  def_traced(m, 
-      "_rnn_layer",
+  def_traced(
+      m, "_rnn_layer",
       [](const std::string& mode, const Tensor& input, const std::optional<Tensor>& hx,
          const std::optional<Tensor>& cx, const Tensor& weight_ih, const Tensor& weight_hh,
          const std::optional<Tensor>& bias_ih, const std::optional<Tensor>& bias_hh,

@@ -45,8 +45,9 @@ void register_tensor(py::module_& m, PyTensorClass& cls) {
                                      n.next_edges_[i].input_nr);
                                return t;
                              })
-      .def("__repr__",
-           [](const cr::Node& n) { return cr::str("<", n.display_name(), " object at ", (const void*)&n, ">"); });
+      .def("__repr__", [](const cr::Node& n) {
+        return cr::str("<", n.display_name(), " object at ", (const void*)&n, ">");
+      });
 
   cls.def(py::init([](py::object data) -> std::shared_ptr<cr::TensorImpl> {
             if (is_tensor(data)) return cr::detach(as_tensor_unchecked(data)).ptr();
@@ -127,14 +128,13 @@ void register_tensor(py::module_& m, PyTensorClass& cls) {
       .def_property(
           "requires_grad", [](const Tensor& t) { return t.requires_grad(); },
           traced("requires_grad", &set_requires_grad))
-      .def(
-          "requires_grad_",
-          traced("requires_grad_",
-                 [](const Tensor& t, bool on) {
-                   set_requires_grad(t, on);
-                   return t;
-                 }),
-          py::arg("requires_grad") = true)
+      .def("requires_grad_",
+           traced("requires_grad_",
+                  [](const Tensor& t, bool on) {
+                    set_requires_grad(t, on);
+                    return t;
+                  }),
+           py::arg("requires_grad") = true)
       .def_property(
           "grad",
           traced("grad",
@@ -142,56 +142,57 @@ void register_tensor(py::module_& m, PyTensorClass& cls) {
                    cr::capture::note_grad_read(t);  // a traced step branches on it: guard it
                    return Tensor(t.impl()->grad_);
                  }),
-          traced("grad_setter", [](const Tensor& t, py::object g) {
-            if (g.is_none()) {
-              t.impl()->grad_.reset();
-              return;
-            }
-            if (!is_tensor(g)) throw cr::TypeError("assigned grad must be a Tensor or None");
-            Tensor gt = as_tensor_unchecked(g);
-            if (gt.shape() != t.shape())
-              throw cr::ShapeError(
-                  cr::str("assigned grad has shape ", gt.shape(), " but the tensor has shape ", t.shape()));
-            if (gt.dtype() != t.dtype())
-              throw cr::TypeError(cr::str("assigned grad has dtype ", cr::dtype_name(gt.dtype()),
-                                          " but the tensor has dtype ", cr::dtype_name(t.dtype())));
-            t.impl()->grad_ = gt.ptr();
-          }))
+          traced("grad_setter",
+                 [](const Tensor& t, py::object g) {
+                   if (g.is_none()) {
+                     t.impl()->grad_.reset();
+                     return;
+                   }
+                   if (!is_tensor(g)) throw cr::TypeError("assigned grad must be a Tensor or None");
+                   Tensor gt = as_tensor_unchecked(g);
+                   if (gt.shape() != t.shape())
+                     throw cr::ShapeError(cr::str("assigned grad has shape ", gt.shape(),
+                                                  " but the tensor has shape ", t.shape()));
+                   if (gt.dtype() != t.dtype())
+                     throw cr::TypeError(cr::str("assigned grad has dtype ", cr::dtype_name(gt.dtype()),
+                                                 " but the tensor has dtype ", cr::dtype_name(t.dtype())));
+                   t.impl()->grad_ = gt.ptr();
+                 }))
       // `t.data`: the values without history; assigning swaps in another tensor's storage,
       // geometry and dtype while keeping this object (how Module.to(dtype) keeps Parameters).
-      .def_property(
-          "data", traced("data", [](const Tensor& t) { return cr::detach(t); }),
-          traced("data_setter", [](const Tensor& dst, const Tensor& src) {
-            if (!src.defined()) throw cr::TypeError("data must be assigned a Tensor");
-            auto* d = dst.impl();
-            auto* s = src.impl();
-            if (d->requires_grad_ && !cr::is_floating(s->dtype_))
-              throw cr::TypeError(
-                  cr::str("a tensor that requires grad cannot take ", cr::dtype_name(s->dtype_), " data"));
-            if (d->dtype_ != s->dtype_ || d->sizes_ != s->sizes_) {
-              d->grad_.reset();
-              d->grad_accumulator_.reset();
-            }
-            d->storage_ = s->storage_;
-            d->sizes_ = s->sizes_;
-            d->strides_ = s->strides_;
-            d->offset_ = s->offset_;
-            d->dtype_ = s->dtype_;
-          }))
+      .def_property("data", traced("data", [](const Tensor& t) { return cr::detach(t); }),
+                    traced("data_setter",
+                           [](const Tensor& dst, const Tensor& src) {
+                             if (!src.defined()) throw cr::TypeError("data must be assigned a Tensor");
+                             auto* d = dst.impl();
+                             auto* s = src.impl();
+                             if (d->requires_grad_ && !cr::is_floating(s->dtype_))
+                               throw cr::TypeError(cr::str("a tensor that requires grad cannot take ",
+                                                           cr::dtype_name(s->dtype_), " data"));
+                             if (d->dtype_ != s->dtype_ || d->sizes_ != s->sizes_) {
+                               d->grad_.reset();
+                               d->grad_accumulator_.reset();
+                             }
+                             d->storage_ = s->storage_;
+                             d->sizes_ = s->sizes_;
+                             d->strides_ = s->strides_;
+                             d->offset_ = s->offset_;
+                             d->dtype_ = s->dtype_;
+                           }))
       .def_property_readonly("grad_fn", [](const Tensor& t) { return t.grad_fn(); })
       .def_property_readonly("is_leaf", [](const Tensor& t) { return t.is_leaf(); })
       .def_property_readonly("retains_grad", [](const Tensor& t) { return t.impl()->retains_grad_; })
       .def("retain_grad", traced("retain_grad", [](const Tensor& t) { cr::retain_grad(t); }))
       .def("_is_same", [](const Tensor& a, const Tensor& b) { return a.same(b); })
       .def("__hash__", [](py::handle self) { return (py::ssize_t)(uintptr_t)self.ptr() >> 4; })
-      .def(
-          "type",
-          traced("type",
-                 [](const Tensor& t, py::object dtype) -> py::object {
-                   if (dtype.is_none()) return py::str(std::string("chainrule.") + cr::dtype_name(t.dtype()));
-                   return py::cast(cr::to_dtype(t, parse_dtype(dtype, t.dtype())));
-                 }),
-          py::arg("dtype") = py::none())
+      .def("type",
+           traced("type",
+                  [](const Tensor& t, py::object dtype) -> py::object {
+                    if (dtype.is_none())
+                      return py::str(std::string("chainrule.") + cr::dtype_name(t.dtype()));
+                    return py::cast(cr::to_dtype(t, parse_dtype(dtype, t.dtype())));
+                  }),
+           py::arg("dtype") = py::none())
       .def("__float__",
            [](const Tensor& t) {
              cr::capture::refuse_host_read("float(tensor)");
@@ -219,37 +220,37 @@ void register_tensor(py::module_& m, PyTensorClass& cls) {
            })
       // --- arithmetic (tensor_number_slots.cpp; the operators themselves skip these methods,
       // Note [Operator number slots]) ---
-      .def(
-          "__add__", traced("__add__", [](const Tensor& s, py::handle o) -> Tensor { return tensor_add(s, o); }),
-          py::is_operator())
-      .def(
-          "__radd__", traced("__radd__", [](const Tensor& s, py::handle o) -> Tensor { return tensor_radd(s, o); }),
-          py::is_operator())
-      .def(
-          "__sub__", traced("__sub__", [](const Tensor& s, py::handle o) -> Tensor { return tensor_sub(s, o); }),
-          py::is_operator())
-      .def(
-          "__rsub__", traced("__rsub__", [](const Tensor& s, py::handle o) -> Tensor { return tensor_rsub(s, o); }),
-          py::is_operator())
-      .def(
-          "__mul__", traced("__mul__", [](const Tensor& s, py::handle o) -> Tensor { return tensor_mul(s, o); }),
-          py::is_operator())
-      .def(
-          "__rmul__", traced("__rmul__", [](const Tensor& s, py::handle o) -> Tensor { return tensor_rmul(s, o); }),
-          py::is_operator())
+      .def("__add__",
+           traced("__add__", [](const Tensor& s, py::handle o) -> Tensor { return tensor_add(s, o); }),
+           py::is_operator())
+      .def("__radd__",
+           traced("__radd__", [](const Tensor& s, py::handle o) -> Tensor { return tensor_radd(s, o); }),
+           py::is_operator())
+      .def("__sub__",
+           traced("__sub__", [](const Tensor& s, py::handle o) -> Tensor { return tensor_sub(s, o); }),
+           py::is_operator())
+      .def("__rsub__",
+           traced("__rsub__", [](const Tensor& s, py::handle o) -> Tensor { return tensor_rsub(s, o); }),
+           py::is_operator())
+      .def("__mul__",
+           traced("__mul__", [](const Tensor& s, py::handle o) -> Tensor { return tensor_mul(s, o); }),
+           py::is_operator())
+      .def("__rmul__",
+           traced("__rmul__", [](const Tensor& s, py::handle o) -> Tensor { return tensor_rmul(s, o); }),
+           py::is_operator())
       .def(
           "__truediv__",
           traced("__truediv__", [](const Tensor& s, py::handle o) -> Tensor { return tensor_truediv(s, o); }),
           py::is_operator())
-      .def(
-          "__rtruediv__",
-          traced("__rtruediv__", [](const Tensor& s, py::handle o) -> Tensor { return tensor_rtruediv(s, o); }),
-          py::is_operator())
+      .def("__rtruediv__",
+           traced("__rtruediv__",
+                  [](const Tensor& s, py::handle o) -> Tensor { return tensor_rtruediv(s, o); }),
+           py::is_operator())
       .def("__neg__", traced("__neg__", [](const Tensor& s) -> Tensor { return tensor_neg(s); }))
       .def("__pos__", traced("__pos__", [](const Tensor& s) { return s; }))
-      .def(
-          "__matmul__", traced("__matmul__", [](const Tensor& s, py::handle o) -> Tensor { return tensor_matmul(s, o); }),
-          py::is_operator())
+      .def("__matmul__",
+           traced("__matmul__", [](const Tensor& s, py::handle o) -> Tensor { return tensor_matmul(s, o); }),
+           py::is_operator())
       .def(
           "__rmatmul__",
           traced("__rmatmul__", [](const Tensor& s, py::handle o) -> Tensor { return tensor_rmatmul(s, o); }),
@@ -261,11 +262,12 @@ void register_tensor(py::module_& m, PyTensorClass& cls) {
                                            for (int64_t i = t.dim() - 1; i >= 0; --i) p.push_back(i);
                                            return cr::permute(t, p);
                                          }))
-      .def_property_readonly("mT", traced("mT", [](const Tensor& t) {
-        if (t.dim() < 2)
-          throw cr::ShapeError("tensor.mT is only supported on matrices or batches of matrices");
-        return cr::transpose(t, -2, -1);
-      }));
+      .def_property_readonly(
+          "mT", traced("mT", [](const Tensor& t) {
+            if (t.dim() < 2)
+              throw cr::ShapeError("tensor.mT is only supported on matrices or batches of matrices");
+            return cr::transpose(t, -2, -1);
+          }));
 
   m.def("from_numpy", [](py::handle a) {
     warn_trace_constant("chainrule.from_numpy()");
