@@ -3,6 +3,16 @@
 
 #include <cstdlib>
 
+// Under AddressSanitizer every block goes to the system allocator, so that a use after free is
+// still reported (a pooled block would be reused silently).
+#if defined(__SANITIZE_ADDRESS__)
+#define CHAINRULE_POOL_DISABLED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CHAINRULE_POOL_DISABLED 1
+#endif
+#endif
+
 namespace cr {
 namespace pool {
 
@@ -50,11 +60,16 @@ void* allocate(size_t bytes) {
   const size_t size = block_size(bytes);
   const size_t c = size / kAlign - 1;
   ThreadPool& p = t_pool;
+#ifdef CHAINRULE_POOL_DISABLED
+  (void)c;
+  (void)p;
+#else
   if (FreeBlock* b = p.head[c]) {
     p.head[c] = b->next;
     p.cached_bytes -= size;
     return b;
   }
+#endif
   void* fresh = std::aligned_alloc(kAlign, size);
   if (!fresh) throw std::bad_alloc();
   return fresh;
@@ -64,6 +79,9 @@ void release(void* ptr, size_t bytes) noexcept {
   if (!ptr) return;
   const size_t size = block_size(bytes);
   ThreadPool& p = t_pool;
+#ifdef CHAINRULE_POOL_DISABLED
+  p.closed = true;
+#endif
   if (p.closed || p.cached_bytes + size > kMaxCachedBytes) {
     std::free(ptr);
     return;
