@@ -112,8 +112,8 @@ int x86_level() {
   Regs l7 = l0.a >= 7 ? cpuid(7, 0) : Regs{};
   Regs e0 = cpuid(0x80000000u, 0);
   Regs e1 = e0.a >= 0x80000001u ? cpuid(0x80000001u, 0) : Regs{};
-  bool v2 = bit(l1.c, 0) && bit(l1.c, 9) && bit(l1.c, 13) && bit(l1.c, 19) && bit(l1.c, 20) && bit(l1.c, 23) &&
-            bit(e1.c, 0);
+  bool v2 = bit(l1.c, 0) && bit(l1.c, 9) && bit(l1.c, 13) && bit(l1.c, 19) && bit(l1.c, 20) &&
+            bit(l1.c, 23) && bit(e1.c, 0);
   if (!v2) return 1;
   bool osxsave = bit(l1.c, 27);
   unsigned long long xcr0 = osxsave ? xgetbv0() : 0;
@@ -158,12 +158,12 @@ Choice choose() {
     if (want == ls.size()) {
       std::string names;
       for (auto& l : ls) names += std::string(names.empty() ? "" : ", ") + l.name;
-      std::fprintf(stderr, "chainrule: CHAINRULE_CPU_LEVEL=%s is not a level of this build (%s); using %s\n", env,
-                   names.c_str(), ls[best].name);
+      std::fprintf(stderr, "chainrule: CHAINRULE_CPU_LEVEL=%s is not a level of this build (%s); using %s\n",
+                   env, names.c_str(), ls[best].name);
       reason = std::string("CHAINRULE_CPU_LEVEL=") + env + " is unknown; the highest supported level";
     } else if (want > best) {
-      std::fprintf(stderr, "chainrule: CHAINRULE_CPU_LEVEL=%s needs instructions this CPU lacks; using %s\n", env,
-                   ls[best].name);
+      std::fprintf(stderr, "chainrule: CHAINRULE_CPU_LEVEL=%s needs instructions this CPU lacks; using %s\n",
+                   env, ls[best].name);
       reason = std::string("CHAINRULE_CPU_LEVEL=") + env + " is above what this CPU supports";
     } else {
       best = want;

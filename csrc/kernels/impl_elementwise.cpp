@@ -55,18 +55,10 @@ void unary_f32(Unary op, const float* x, float* y, int64_t n) {
   ArrF v(x, n);
   OutF out(y, n);
   switch (op) {
-    case Unary::Gelu:
-      out = 0.5f * v * (1.0f + (v * kSqrtHalf).erf());
-      return;
-    case Unary::Sigmoid:
-      out = v.logistic();
-      return;
-    case Unary::Tanh:
-      out = v.tanh();
-      return;
-    case Unary::Silu:
-      out = v * v.logistic();
-      return;
+    case Unary::Gelu: out = 0.5f * v * (1.0f + (v * kSqrtHalf).erf()); return;
+    case Unary::Sigmoid: out = v.logistic(); return;
+    case Unary::Tanh: out = v.tanh(); return;
+    case Unary::Silu: out = v * v.logistic(); return;
     case Unary::Relu:
       for (int64_t i = 0; i < n; ++i) y[i] = x[i] < 0.0f ? 0.0f : x[i];  // NaN stays NaN
       return;

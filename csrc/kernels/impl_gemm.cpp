@@ -46,8 +46,8 @@ void gemm(int64_t n, int64_t k, int64_t m, const GemmOperand& a, const GemmOpera
 
 }  // namespace
 
-void gemm_f32(int64_t n, int64_t k, int64_t m, const GemmOperand& a, const GemmOperand& b, float* c, int64_t ldc,
-              bool accumulate) {
+void gemm_f32(int64_t n, int64_t k, int64_t m, const GemmOperand& a, const GemmOperand& b, float* c,
+              int64_t ldc, bool accumulate) {
   gemm<float>(n, k, m, a, b, c, ldc, accumulate);
 }
 void gemm_f64(int64_t n, int64_t k, int64_t m, const GemmOperand& a, const GemmOperand& b, double* c,

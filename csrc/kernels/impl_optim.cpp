@@ -39,7 +39,8 @@ void adam_loop(T* __restrict pp, const T* __restrict gp, T* __restrict mp, T* __
 }
 
 template <class T>
-void adam(T* pp, const T* gp, T* mp, T* vp, T* xp, int64_t lo, int64_t hi, const AdamConsts<T>& c, AdamFlags f) {
+void adam(T* pp, const T* gp, T* mp, T* vp, T* xp, int64_t lo, int64_t hi, const AdamConsts<T>& c,
+          AdamFlags f) {
   auto go = [&](auto mx, auto wd, auto ams, auto low) {
     adam_loop<T, decltype(mx)::value, decltype(wd)::value, decltype(ams)::value, decltype(low)::value>(
         pp, gp, mp, vp, xp, lo, hi, c);

@@ -79,7 +79,8 @@ struct Table {
                    const AdamConsts<double>& c, AdamFlags f);
   /// One SGD update of elements [lo, hi); buf only with momentum.
   void (*sgd_f32)(float* p, const float* g, float* buf, int64_t lo, int64_t hi, const SgdConsts<float>& c);
-  void (*sgd_f64)(double* p, const double* g, double* buf, int64_t lo, int64_t hi, const SgdConsts<double>& c);
+  void (*sgd_f64)(double* p, const double* g, double* buf, int64_t lo, int64_t hi,
+                  const SgdConsts<double>& c);
 };
 
 /// The kernels of the level chosen at import (Note [CPU dispatch]).

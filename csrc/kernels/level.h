@@ -10,8 +10,8 @@
 
 namespace cr::kern::CHAINRULE_KERNEL_NS {
 
-void gemm_f32(int64_t n, int64_t k, int64_t m, const GemmOperand& a, const GemmOperand& b, float* c, int64_t ldc,
-              bool accumulate);
+void gemm_f32(int64_t n, int64_t k, int64_t m, const GemmOperand& a, const GemmOperand& b, float* c,
+              int64_t ldc, bool accumulate);
 void gemm_f64(int64_t n, int64_t k, int64_t m, const GemmOperand& a, const GemmOperand& b, double* c,
               int64_t ldc, bool accumulate);
 void unary_f32(Unary op, const float* x, float* y, int64_t n);

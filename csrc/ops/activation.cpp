@@ -214,11 +214,12 @@ Tensor relu_backward(const Tensor& g, const Tensor& y) {
 
 Tensor relu(const Tensor& x) {
   if (x.dtype() == DType::Bool) throw TypeError("relu: not implemented for dtype bool");
-  Tensor out = plain_f32(x) ? float_map_vec(x, "relu", kern::Unary::Relu, [](float v) { return v; })
-                            : dispatch_numeric(x.dtype(), "relu", [&](auto tag) {
-                                using T = decltype(tag);
-                                return map_unary<T, T>(x, [](T v) { return v < T(0) ? T(0) : v; });  // NaN stays NaN
-                              });
+  Tensor out = plain_f32(x)
+                   ? float_map_vec(x, "relu", kern::Unary::Relu, [](float v) { return v; })
+                   : dispatch_numeric(x.dtype(), "relu", [&](auto tag) {
+                       using T = decltype(tag);
+                       return map_unary<T, T>(x, [](T v) { return v < T(0) ? T(0) : v; });  // NaN stays NaN
+                     });
   record(relu_grad, {x}, out, {output(out)});
   return out;
 }
@@ -272,7 +273,8 @@ namespace {
 // formula in both g and y, so gradients of gradients still work.
 template <bool kTanh>
 Tensor act_grad_kernel(const Tensor& g, const Tensor& y, const char* op) {
-  if (Tensor out = grad_map_vec(g, y, kTanh ? kern::UnaryGrad::Tanh : kern::UnaryGrad::Sigmoid); out.defined())
+  if (Tensor out = grad_map_vec(g, y, kTanh ? kern::UnaryGrad::Tanh : kern::UnaryGrad::Sigmoid);
+      out.defined())
     return out;
   Dims shape = broadcast_shapes(g.shape(), y.shape(), op);
   Tensor yv = y.dtype() == g.dtype() ? y : contiguous_copy_as(y, g.dtype());
@@ -318,32 +320,27 @@ Tensor sigmoid_backward(const Tensor& g, const Tensor& y) {
 }
 
 Tensor sigmoid(const Tensor& x) {
-  Tensor out = float_map_vec(
-      x, "sigmoid", kern::Unary::Sigmoid,
-      [](auto v) {
-        using T = decltype(v);
-        if (v >= T(0)) return T(1) / (T(1) + std::exp(-v));
-        T e = std::exp(v);  // never overflows for v < 0
-        return e / (T(1) + e);
-      });
+  Tensor out = float_map_vec(x, "sigmoid", kern::Unary::Sigmoid, [](auto v) {
+    using T = decltype(v);
+    if (v >= T(0)) return T(1) / (T(1) + std::exp(-v));
+    T e = std::exp(v);  // never overflows for v < 0
+    return e / (T(1) + e);
+  });
   record(sigmoid_grad, {x}, out, {output(out)});
   return out;
 }
 
 Tensor tanh(const Tensor& x) {
-  Tensor out =
-      float_map_vec(x, "tanh", kern::Unary::Tanh, [](auto v) { return std::tanh(v); });
+  Tensor out = float_map_vec(x, "tanh", kern::Unary::Tanh, [](auto v) { return std::tanh(v); });
   record(tanh_grad, {x}, out, {output(out)});
   return out;
 }
 
 Tensor silu(const Tensor& x) {
-  Tensor out = float_map_vec(
-      x, "silu", kern::Unary::Silu,
-      [](auto v) {
-        using T = decltype(v);
-        return v / (T(1) + std::exp(-v));
-      });
+  Tensor out = float_map_vec(x, "silu", kern::Unary::Silu, [](auto v) {
+    using T = decltype(v);
+    return v / (T(1) + std::exp(-v));
+  });
   // d/dx x s(x) = s (1 + x (1 - s))
   record(silu_grad, {x}, out, {x});
   return out;

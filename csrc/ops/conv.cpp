@@ -44,7 +44,8 @@ namespace {
 // stored transposed (k x n) when `ta`, B (m x k) when `tb`. Runs the GEMM of the instruction-set
 // level chosen at import (Note [CPU dispatch] in kernels/kernels.h), single-threaded.
 template <class T>
-void mm_into(T* C, const T* A, bool ta, const T* B, bool tb, int64_t n, int64_t k, int64_t m, bool accumulate) {
+void mm_into(T* C, const T* A, bool ta, const T* B, bool tb, int64_t n, int64_t k, int64_t m,
+             bool accumulate) {
   kern::GemmOperand a{A, ta ? n : k, ta}, b{B, tb ? k : m, tb};
   if constexpr (std::is_same_v<T, float>) kern::table().gemm_f32(n, k, m, a, b, C, m, accumulate);
   else kern::table().gemm_f64(n, k, m, a, b, C, m, accumulate);

@@ -296,13 +296,15 @@ static Tensor dispatched_binary(const Tensor& a, const Tensor& b, DType dt, kern
   if (dt == DType::Float32) {
     const float *pa = a.data<float>(), *pb = b.data<float>();
     float* py = out.data<float>();
-    parallel_for(0, out.numel(), kElementwiseGrain,
-                 [&](int64_t s, int64_t e) { t.binary_f32(k, pa + s * sa, sa, pb + s * sb, sb, py + s, e - s); });
+    parallel_for(0, out.numel(), kElementwiseGrain, [&](int64_t s, int64_t e) {
+      t.binary_f32(k, pa + s * sa, sa, pb + s * sb, sb, py + s, e - s);
+    });
   } else {
     const double *pa = a.data<double>(), *pb = b.data<double>();
     double* py = out.data<double>();
-    parallel_for(0, out.numel(), kElementwiseGrain,
-                 [&](int64_t s, int64_t e) { t.binary_f64(k, pa + s * sa, sa, pb + s * sb, sb, py + s, e - s); });
+    parallel_for(0, out.numel(), kElementwiseGrain, [&](int64_t s, int64_t e) {
+      t.binary_f64(k, pa + s * sa, sa, pb + s * sb, sb, py + s, e - s);
+    });
   }
   return out;
 }

@@ -69,7 +69,8 @@ void gemm_panel(const Operand2D& a, const Operand2D& b, T* C, int64_t k, int64_t
       std::fill(row, row + (c1 - c0), T(0));
       for (int64_t q = 0; q < k; ++q) {
         const T av = pa.col_major ? A[q * pa.ld + i] : A[i * pa.ld + q];
-        for (int64_t j = 0; j < c1 - c0; ++j) row[j] += av * (pb.col_major ? B[j * pb.ld + q] : B[q * pb.ld + j]);
+        for (int64_t j = 0; j < c1 - c0; ++j)
+          row[j] += av * (pb.col_major ? B[j * pb.ld + q] : B[q * pb.ld + j]);
       }
     }
   }

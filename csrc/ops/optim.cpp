@@ -165,8 +165,9 @@ void sgd_step(const TensorList& params, const TensorList& grads, const TensorLis
       T* pp = p.data<T>();
       const T* gp = g.data<T>();
       T* bp = b.data<T>();
-      const kern::SgdConsts<T> c{T(o.weight_decay), T(o.momentum), T(1 - o.dampening), T(-o.lr),
-                                 o.maximize,         o.weight_decay != 0, use_momentum, is_fresh, o.nesterov};
+      const kern::SgdConsts<T> c{T(o.weight_decay), T(o.momentum), T(1 - o.dampening),
+                                 T(-o.lr),          o.maximize,    o.weight_decay != 0,
+                                 use_momentum,      is_fresh,      o.nesterov};
       const kern::Table& t = kern::table();
       parallel_for(0, params[i].numel(), kGrain, [&](int64_t lo, int64_t hi) {
         if constexpr (std::is_same_v<T, float>) t.sgd_f32(pp, gp, bp, lo, hi, c);

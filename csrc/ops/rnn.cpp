@@ -93,7 +93,8 @@ void gemm(const T* A, bool ta, const T* B, bool tb, T* C, int64_t n, int64_t k, 
     int64_t c0 = split_cols ? b : 0, nc = split_cols ? e - b : m;
     kern::GemmOperand a{ta ? A + r0 : A + r0 * k, ta ? n : k, ta};
     kern::GemmOperand bb{tb ? B + c0 * k : B + c0, tb ? k : m, tb};
-    if constexpr (std::is_same_v<T, float>) kern::table().gemm_f32(nr, k, nc, a, bb, C + r0 * m + c0, m, false);
+    if constexpr (std::is_same_v<T, float>)
+      kern::table().gemm_f32(nr, k, nc, a, bb, C + r0 * m + c0, m, false);
     else kern::table().gemm_f64(nr, k, nc, a, bb, C + r0 * m + c0, m, false);
   };
   double flops = 2.0 * (double)n * (double)k * (double)m;

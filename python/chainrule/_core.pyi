@@ -2456,6 +2456,55 @@ class _HookFlag:
 class _SavedTensorsHandle:
     def unpack(self) -> tuple:
         ...
+class _CaptureSchedule:
+    """
+    A recorded step of chainrule.compile (Note [Capture and replay]): begin(inputs), run the
+    function, end(outputs); then replay(inputs) runs the recorded calls from C++.
+    """
+    def __init__(self) -> None:
+        ...
+    def abort(self) -> None:
+        """
+        Stops recording and discards the steps.
+        """
+    def begin(self, inputs: collections.abc.Sequence[Tensor]) -> None:
+        """
+        Starts recording the calls of this thread; `inputs` become the input slots.
+        """
+    def end(self, outputs: collections.abc.Sequence[Tensor]) -> None:
+        """
+        Stops recording; `outputs` are the tensors the function returned.
+        """
+    def guard_failure(self, inputs: collections.abc.Sequence[Tensor]) -> str:
+        """
+        Why replay(inputs) would refuse; empty when it would run.
+        """
+    def replay(self, inputs: collections.abc.Sequence[Tensor]) -> typing.Any:
+        """
+        Runs the recorded steps on `inputs` and returns the output tensors, or None when a guard
+        does not hold (the caller traces again).
+        """
+    @property
+    def externals(self) -> list[Tensor]:
+        ...
+    @property
+    def num_externals(self) -> builtins.int:
+        ...
+    @property
+    def num_inputs(self) -> builtins.int:
+        ...
+    @property
+    def num_slots(self) -> builtins.int:
+        ...
+    @property
+    def num_steps(self) -> builtins.int:
+        ...
+    @property
+    def recording(self) -> builtins.bool:
+        ...
+    @property
+    def step_names(self) -> list[str]:
+        ...
 def _adadelta_step(params: collections.abc.Sequence[Tensor], grads: collections.abc.Sequence[Tensor], square_avgs: collections.abc.Sequence[Tensor], acc_deltas: collections.abc.Sequence[Tensor], steps: collections.abc.Sequence[Tensor], lr: typing.SupportsFloat | typing.SupportsIndex, rho: typing.SupportsFloat | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, maximize: builtins.bool) -> None:
     ...
 def _adagrad_step(params: collections.abc.Sequence[Tensor], grads: collections.abc.Sequence[Tensor], sums: collections.abc.Sequence[Tensor], steps: collections.abc.Sequence[Tensor], lr: typing.SupportsFloat | typing.SupportsIndex, lr_decay: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex, maximize: builtins.bool) -> None:
@@ -2538,10 +2587,18 @@ def _huber_loss(input: Tensor, target: typing.Any, reduction: str = 'mean', delt
     """
     Huber loss: quadratic below delta, linear above.
     """
+def _install_number_slots() -> None:
+    """
+    Points Tensor's operator slots past pybind11's dispatch (Note [Operator number slots]); called once, after the operator methods are final.
+    """
 def _is_anomaly_check_nan_enabled() -> builtins.bool:
     ...
 def _is_anomaly_enabled() -> builtins.bool:
     ...
+def _is_tracing() -> builtins.bool:
+    """
+    True while chainrule.compile traces on this thread.
+    """
 def _l1_loss(input: Tensor, target: typing.Any, reduction: str = 'mean') -> Tensor:
     """
     Mean absolute error.
