@@ -2,6 +2,9 @@
 #include "core/small_pool.h"
 
 #include <cstdlib>
+#if defined(_WIN32)
+#include <malloc.h>
+#endif
 
 // Under AddressSanitizer every block goes to the system allocator, so that a use after free is
 // still reported (a pooled block would be reused silently).
@@ -15,6 +18,21 @@
 
 namespace cr {
 namespace pool {
+
+void* system_aligned_alloc(size_t align, size_t size) noexcept {
+#if defined(_WIN32)
+  return _aligned_malloc(size, align);
+#else
+  return std::aligned_alloc(align, size);
+#endif
+}
+void system_aligned_free(void* p) noexcept {
+#if defined(_WIN32)
+  _aligned_free(p);
+#else
+  std::free(p);
+#endif
+}
 
 namespace {
 
@@ -42,7 +60,7 @@ struct Cleanup {
     for (size_t c = 0; c < kClasses; ++c)
       while (FreeBlock* b = p.head[c]) {
         p.head[c] = b->next;
-        std::free(b);
+        system_aligned_free(b);
       }
     p.cached_bytes = 0;
   }
@@ -70,7 +88,7 @@ void* allocate(size_t bytes) {
     return b;
   }
 #endif
-  void* fresh = std::aligned_alloc(kAlign, size);
+  void* fresh = system_aligned_alloc(kAlign, size);
   if (!fresh) throw std::bad_alloc();
   return fresh;
 }
@@ -83,7 +101,7 @@ void release(void* ptr, size_t bytes) noexcept {
   p.closed = true;
 #endif
   if (p.closed || p.cached_bytes + size > kMaxCachedBytes) {
-    std::free(ptr);
+    system_aligned_free(ptr);
     return;
   }
   if (!p.registered) register_cleanup(p);

@@ -20,6 +20,12 @@ constexpr size_t kAlign = 64;
 constexpr size_t kMaxPooledBytes = 1024;
 constexpr size_t kMaxCachedBytes = size_t(4) << 20;
 
+/// `size` bytes aligned to `align` from the system allocator (nullptr when out of memory), and its
+/// release: std::aligned_alloc/std::free, or _aligned_malloc/_aligned_free on Windows, whose C
+/// runtime has no aligned_alloc.
+void* system_aligned_alloc(size_t align, size_t size) noexcept;
+void system_aligned_free(void* p) noexcept;
+
 /// Bytes rounded up to the block size that serves them (a multiple of 64).
 constexpr size_t block_size(size_t bytes) {
   return bytes == 0 ? kAlign : (bytes + kAlign - 1) / kAlign * kAlign;

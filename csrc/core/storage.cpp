@@ -32,7 +32,7 @@ std::shared_ptr<Storage> Storage::allocate(size_t nbytes) {
   auto s = std::shared_ptr<Storage>(new Storage());
   size_t rounded = (nbytes + 63) / 64 * 64;
   if (rounded == 0) rounded = 64;
-  s->data_ = std::aligned_alloc(64, rounded);
+  s->data_ = pool::system_aligned_alloc(64, rounded);
   if (!s->data_) throw ValueError(str("cannot allocate ", nbytes, " bytes: out of memory"));
   s->nbytes_ = nbytes;
   return s;
@@ -48,7 +48,7 @@ std::shared_ptr<Storage> Storage::wrap(void* data, size_t nbytes, std::shared_pt
 }
 
 Storage::~Storage() {
-  if (!owner_) std::free(data_);
+  if (!owner_) pool::system_aligned_free(data_);
 }
 
 }  // namespace cr
