@@ -62,6 +62,9 @@ void check_device(py::handle device, const char* op);
 /// A Tensor from an operand: a Tensor as is; a Python number as a 0-dim tensor whose dtype follows
 /// `like` (PyTorch's wrapped-number rule); arrays and lists via NumPy. TypeError otherwise.
 Tensor operand(py::handle o, const Tensor& like, const char* op);
+/// Raises PyTorch's error when `o` is a Python bool that would be subtracted (or subtracted from):
+/// operand() turns a bool into a number of the tensor's dtype, which sub would accept.
+void refuse_bool_subtraction(py::handle o);
 /// The first operand of a binary module function: a tensor as is; a number follows the second
 /// operand's dtype when that is a tensor (cr.pow(2, x), cr.atan2(2.0, x)).
 inline Tensor first_operand(py::handle a, py::handle b, const char* op) {

@@ -4,6 +4,7 @@
 #include "bindings/common.h"
 #include "core/errors.h"
 #include "ops/creation.h"
+#include "ops/elementwise.h"
 
 namespace crpy {
 
@@ -283,6 +284,10 @@ Tensor tensor_from_data(py::handle data, py::handle dtype) {
   Tensor shared = from_numpy(conv);
   if (shared.dtype() != target) return cr::contiguous_copy_as(shared, target);
   return cr::contiguous_copy(shared);  // own the memory: tensor() never aliases its input
+}
+
+void refuse_bool_subtraction(py::handle o) {
+  if (PyBool_Check(o.ptr())) throw cr::TypeError(cr::kBoolSubtraction);
 }
 
 Tensor operand(py::handle o, const Tensor& like, const char* op) {

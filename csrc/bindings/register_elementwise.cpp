@@ -1,5 +1,7 @@
 // Elementwise ops, activations and in-place ops: module functions (PyTorch's signatures), Tensor
 // methods and the operators not bound with the Tensor class itself.
+#include <cstring>
+
 #include <pybind11/numpy.h>
 
 #include "bindings/op_registry.h"
@@ -107,6 +109,7 @@ py::object where_obj(const Tensor& cond, py::handle a, py::handle b) {
 
 // In-place arithmetic with a Python-number fast path (no 0-dim tensor) for floating self.
 const Tensor& add_obj_(const Tensor& self, py::handle other, double alpha, const char* op) {
+  if (std::strcmp(op, "sub_") == 0) refuse_bool_subtraction(other);
   double v;
   if (cr::is_floating(self.dtype()) && py_number(other, v)) return cr::add_scalar_(self, alpha * v);
   return cr::add_(self, operand(other, self, op), alpha);
@@ -125,6 +128,8 @@ Tensor add_obj(py::handle a, py::handle b, double alpha) {
   return cr::add(ta, operand(b, ta, "add"), alpha);
 }
 Tensor sub_obj(py::handle a, py::handle b, double alpha) {
+  refuse_bool_subtraction(a);
+  refuse_bool_subtraction(b);
   Tensor ta = first_operand(a, b, "sub");
   return cr::sub(ta, operand(b, ta, "sub"), alpha);
 }

@@ -42,11 +42,15 @@ Tensor tensor_radd(const Tensor& s, py::handle o) {
   return cr::add(operand(o, s, "add"), s);
 }
 Tensor tensor_sub(const Tensor& s, py::handle o) {
+  refuse_bool_subtraction(o);
   if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype()))
     return cr::add_scalar(s, -PyFloat_AS_DOUBLE(o.ptr()));
   return cr::sub(s, operand(o, s, "sub"));
 }
-Tensor tensor_rsub(const Tensor& s, py::handle o) { return cr::sub(operand(o, s, "sub"), s); }
+Tensor tensor_rsub(const Tensor& s, py::handle o) {
+  refuse_bool_subtraction(o);
+  return cr::sub(operand(o, s, "sub"), s);
+}
 Tensor tensor_mul(const Tensor& s, py::handle o) {
   if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype()))
     return cr::mul_scalar(s, PyFloat_AS_DOUBLE(o.ptr()));
@@ -204,6 +208,7 @@ void inplace_op(Inplace op, const Tensor& s, PyObject* o) {
   if (op == kIAdd || op == kISub) {
     const double alpha = op == kIAdd ? 1.0 : -1.0;
     const char* name = op == kIAdd ? "add_" : "sub_";
+    if (op == kISub) refuse_bool_subtraction(o);
     if (number && cr::is_floating(s.dtype()) && number_value(o, v)) cr::add_scalar_(s, alpha * v);
     else cr::add_(s, operand(o, s, name), alpha);
   } else if (op == kIMul) {

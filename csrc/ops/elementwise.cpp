@@ -309,12 +309,16 @@ static Tensor dispatched_binary(const Tensor& a, const Tensor& b, DType dt, kern
   return out;
 }
 
+const char* const kBoolSubtraction =
+    "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a mask, "
+    "use the `~` or `logical_not()` operator instead.";
+
 // a + alpha * b (a - alpha * b for sub) in one pass.
 static Tensor add_impl(const Tensor& a, const Tensor& b, double alpha, bool is_sub) {
   const char* op = is_sub ? "sub" : "add";
   DType dt = result_type(a, b);
-  if (dt == DType::Bool && is_sub)
-    throw TypeError("sub: subtraction of two bool tensors is not supported; use logical_xor or ~");
+  // PyTorch refuses a bool operand of `-`, not only two bool tensors.
+  if (is_sub && (a.dtype() == DType::Bool || b.dtype() == DType::Bool)) throw TypeError(kBoolSubtraction);
   if (dt == DType::Bool && alpha != 1.0)
     throw TypeError(str(op, ": boolean alpha only supported for boolean results (got alpha=", alpha, ")"));
   if (!is_floating(dt) && !(std::isfinite(alpha) && std::floor(alpha) == alpha))

@@ -12,6 +12,9 @@ DType result_type(const Tensor& a, const Tensor& b);
 // Arithmetic with broadcasting and type promotion (bool < int64 < float32 < float64).
 /// a + alpha * b and a - alpha * b, one pass (PyTorch's alpha=; integral inputs need an integral alpha).
 Tensor add(const Tensor& a, const Tensor& b, double alpha = 1.0);
+/// PyTorch's refusal of a bool operand of `-` (a Python bool included), raised by sub and by the
+/// bindings that turn a Python bool into a number.
+extern const char* const kBoolSubtraction;
 Tensor sub(const Tensor& a, const Tensor& b, double alpha = 1.0);
 Tensor mul(const Tensor& a, const Tensor& b);
 Tensor div(const Tensor& a, const Tensor& b);  // true division: integer inputs give float32
