@@ -31,7 +31,6 @@ inline int64_t gemm_panel_width(int64_t extent) {
   int64_t width = (extent + panels - 1) / panels;
   return (width + 15) / 16 * 16;
 }
-constexpr double kParallelFlops = 4e6;
 
 // A 2-D operand; one of its strides must be 1 (row- or column-major).
 enum class Layout { Row, Col };
@@ -77,7 +76,8 @@ void gemm_panel(const Operand2D& a, const Operand2D& b, T* C, int64_t k, int64_t
 }
 
 template <class T>
-void gemm(const Operand2D& a, const Operand2D& b, T* C, int64_t n, int64_t k, int64_t m, bool threaded) {
+void gemm(const Operand2D& a, const Operand2D& b, T* C, int64_t n, int64_t k, int64_t m, bool threaded,
+          double parallel_flops = kGemmParallelFlops) {
   if (n == 0 || m == 0) return;
   if (k == 0) {
     std::fill(C, C + n * m, T(0));
@@ -97,9 +97,25 @@ void gemm(const Operand2D& a, const Operand2D& b, T* C, int64_t n, int64_t k, in
   };
   // The serial path makes the same panel cut as the threaded one, so thread count never changes
   // the result.
-  if (!threaded || flops < kParallelFlops || panels == 1) run(0, panels);
+  if (!threaded || flops < parallel_flops || panels == 1) run(0, panels);
   else parallel_for(0, panels, 1, run);
 }
+
+}  // namespace
+
+template <class T>
+void gemm_contiguous(const T* A, bool ta, const T* B, bool tb, T* C, int64_t n, int64_t k, int64_t m,
+                     double parallel_flops) {
+  Operand2D a{reinterpret_cast<const char*>(A), n, k, ta ? n : k, ta ? Layout::Col : Layout::Row};
+  Operand2D b{reinterpret_cast<const char*>(B), k, m, tb ? k : m, tb ? Layout::Col : Layout::Row};
+  gemm<T>(a, b, C, n, k, m, true, parallel_flops);
+}
+template void gemm_contiguous<float>(const float*, bool, const float*, bool, float*, int64_t, int64_t,
+                                     int64_t, double);
+template void gemm_contiguous<double>(const double*, bool, const double*, bool, double*, int64_t, int64_t,
+                                      int64_t, double);
+
+namespace {
 
 // A 2-D view usable by Eigen: itself when one stride is 1, otherwise a contiguous copy.
 Tensor gemm_ready(const Tensor& t) {
@@ -206,7 +222,7 @@ Tensor bmm(const Tensor& a0, const Tensor& b0) {
     if (per_batch_threads) {
       for (int64_t i = 0; i < B; ++i) one(i);
     } else {
-      int64_t grain = std::max<int64_t>(1, (int64_t)(kParallelFlops / std::max(1.0, 2.0 * n * k * m)));
+      int64_t grain = std::max<int64_t>(1, (int64_t)(kGemmParallelFlops / std::max(1.0, 2.0 * n * k * m)));
       parallel_for(0, B, grain, [&](int64_t s, int64_t e) {
         for (int64_t i = s; i < e; ++i) one(i);
       });

@@ -32,10 +32,10 @@
 #include <type_traits>
 
 #include "core/parallel.h"
-#include "kernels/kernels.h"
 #include "ops/creation.h"
 #include "ops/derivatives.h"
 #include "ops/lanes.h"
+#include "ops/linalg.h"
 #include "ops/loops.h"
 #include "ops/shape.h"
 
@@ -53,14 +53,6 @@ using AMap = Eigen::Map<Arr<T>>;
 template <class T>
 using CAMap = Eigen::Map<const Arr<T>>;
 
-// Panel width from the split extent alone, as in linalg.cpp (Note [Deterministic GEMM]).
-inline int64_t panel_width(int64_t extent) {
-  int64_t target = extent <= 256 ? 64 : extent <= 1024 ? 256 : 512;
-  int64_t panels = (extent + target - 1) / target;
-  int64_t width = (extent + panels - 1) / panels;
-  return (width + 15) / 16 * 16;
-}
-constexpr double kParallelFlops = 4e6;
 // Note [Threads in the recurrence]
 // A step's work is small (a 32 x 256 x 1024 product is 17 MFLOP, its gate math 40k elements) and
 // every threaded region inside the time loop ends in a barrier, once per step. On a busy machine a
@@ -72,39 +64,11 @@ constexpr double kParallelFlops = 4e6;
 constexpr double kStepParallelFlops = 6.4e7;
 constexpr int64_t kStepParallelElems = 1 << 17;
 
-// C[n, m] (row-major, contiguous) = op(A) op(B), threaded when it has parallel_flops or more. op(A) is n x k,
-// stored row-major as A[n, k], or as A[k, n] when ta; op(B) is k x m, stored as B[k, m], or B[m, k] when tb.
+// The products: gemm_contiguous (linalg.h), on the dispatched GEMM in deterministic panels.
 template <class T>
 void gemm(const T* A, bool ta, const T* B, bool tb, T* C, int64_t n, int64_t k, int64_t m,
-          double parallel_flops = kParallelFlops) {
-  if (n == 0 || m == 0) return;
-  if (k == 0) {
-    std::fill(C, C + n * m, T(0));
-    return;
-  }
-  const bool split_cols = m >= n;
-  const int64_t extent = split_cols ? m : n;
-  const int64_t width = panel_width(extent);
-  const int64_t panels = (extent + width - 1) / width;
-  // Each panel is one product on the chosen level's GEMM (Note [CPU dispatch] in kernels/kernels.h).
-  auto panel = [&](int64_t p) {
-    int64_t b = p * width, e = std::min(extent, b + width);
-    int64_t r0 = split_cols ? 0 : b, nr = split_cols ? n : e - b;
-    int64_t c0 = split_cols ? b : 0, nc = split_cols ? e - b : m;
-    kern::GemmOperand a{ta ? A + r0 : A + r0 * k, ta ? n : k, ta};
-    kern::GemmOperand bb{tb ? B + c0 * k : B + c0, tb ? k : m, tb};
-    if constexpr (std::is_same_v<T, float>)
-      kern::table().gemm_f32(nr, k, nc, a, bb, C + r0 * m + c0, m, false);
-    else kern::table().gemm_f64(nr, k, nc, a, bb, C + r0 * m + c0, m, false);
-  };
-  double flops = 2.0 * (double)n * (double)k * (double)m;
-  if (flops < parallel_flops || panels == 1) {
-    for (int64_t p = 0; p < panels; ++p) panel(p);
-  } else {
-    parallel_for(0, panels, 1, [&](int64_t pb, int64_t pe) {
-      for (int64_t p = pb; p < pe; ++p) panel(p);
-    });
-  }
+          double parallel_flops = kGemmParallelFlops) {
+  gemm_contiguous<T>(A, ta, B, tb, C, n, k, m, parallel_flops);
 }
 
 // f(b) for every row b < rows, split across threads in whole rows (row_len elements each) when
