@@ -16,7 +16,7 @@ if [ ! -f build/dev/build.ninja ]; then
   version=$(python -c "import tomllib;print(tomllib.load(open('pyproject.toml','rb'))['project']['version'])")
   cmake -S . -B build/dev -G Ninja -DCMAKE_BUILD_TYPE=Release \
         -Dpybind11_DIR="$(python -c 'import pybind11; print(pybind11.get_cmake_dir())')" \
-        -DSKBUILD_PROJECT_VERSION="$version" -DCHAINRULE_LTO=OFF "${launcher[@]}" "$@" >/dev/null
+        -DSKBUILD_PROJECT_VERSION="$version" -DCHAINRULE_LTO=OFF -DCHAINRULE_UNITY=OFF "${launcher[@]}" "$@" >/dev/null
 fi
 ninja -C build/dev
 # Replaced by rename, not overwritten: a running process that has the old module mapped keeps it.

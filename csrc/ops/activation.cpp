@@ -71,7 +71,7 @@ namespace {
 struct Slope {
   double slope = 0.01;
 };
-struct Alpha {
+struct EluAlpha {
   double alpha = 1.0;
 };
 struct Softplus {
@@ -103,13 +103,13 @@ const auto leaky_relu_grad = with_jvp(
     jvp_elementwise);
 // d/dx = 1 for x > 0, alpha * exp(x) otherwise
 const auto elu_grad =
-    with_jvp(Derivative<1, 1, Alpha>{"EluBackward0",
-                                     {"self"},
-                                     {[](const auto& d) {
-                                       const Tensor& x = d.saved[0];
-                                       return where(x > 0.0, d.grad, d.grad * (exp(x) * d.attrs.alpha));
-                                     }},
-                                     {{{"self"}}}},
+    with_jvp(Derivative<1, 1, EluAlpha>{"EluBackward0",
+                                        {"self"},
+                                        {[](const auto& d) {
+                                          const Tensor& x = d.saved[0];
+                                          return where(x > 0.0, d.grad, d.grad * (exp(x) * d.attrs.alpha));
+                                        }},
+                                        {{{"self"}}}},
              jvp_elementwise);
 // d/dx = Phi(x) + x phi(x), Phi(x) = (1 + erf(x / sqrt 2)) / 2, phi(x) = exp(-x^2/2) / sqrt(2 pi),
 // computed by the fused gelu_backward below (one pass instead of a dozen elementwise ops).

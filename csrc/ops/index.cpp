@@ -616,15 +616,15 @@ Tensor select(const Tensor& x, int64_t dim, int64_t i) {
 // ---- gather / scatter_add --------------------------------------------------------------------------
 namespace {
 
-struct Dim {
+struct GatherDim {
   int64_t dim = 0;
 };
-const Derivative<1, 1, Dim> gather_grad{
+const Derivative<1, 1, GatherDim> gather_grad{
     "GatherBackward0",
     {"self"},
     {[](const auto& d) { return scatter_add_into_zeros(d.grad, d.input_shape(0), d.attrs.dim, d.saved[0]); }},
     {{{"index"}}}};
-const Derivative<1, 1, Dim> scatter_add_grad{
+const Derivative<1, 1, GatherDim> gather_backward_grad{
     "ScatterAddBackward0",
     {"src"},
     {[](const auto& d) { return gather(d.grad, d.attrs.dim, d.saved[0]); }},
@@ -662,7 +662,7 @@ Tensor scatter_add_into_zeros(const Tensor& src0, const Dims& shape, int64_t dim
     for_each_gather(index, dim, shape, out.strides(), "scatter_add",
                     [&](int64_t i, int64_t off) { o[off] += s[i]; });
   });
-  if (auto* n = record(scatter_add_grad, {src0}, out, {index})) n->attrs.dim = dim;
+  if (auto* n = record(gather_backward_grad, {src0}, out, {index})) n->attrs.dim = dim;
   return out;
 }
 

@@ -145,21 +145,21 @@ Operand2D operand(const Tensor& t, int64_t batch_offset) {
   return op;
 }
 
-Tensor mm(const Tensor& a, const Tensor& b);
-Tensor bmm(const Tensor& a, const Tensor& b);
+Tensor matmul_2d(const Tensor& a, const Tensor& b);
+Tensor matmul_3d(const Tensor& a, const Tensor& b);
 
 // self @ mat2 for matrices and for batches of matrices (the last two dims).
 const auto mm_grad =
     with_jvp(Derivative<2, 2>{"MmBackward0",
                               {"self", "mat2"},
-                              {[](const auto& d) { return mm(d.grad, transpose(d.saved[1], 0, 1)); },
-                               [](const auto& d) { return mm(transpose(d.saved[0], 0, 1), d.grad); }},
+                              {[](const auto& d) { return matmul_2d(d.grad, transpose(d.saved[1], 0, 1)); },
+                               [](const auto& d) { return matmul_2d(transpose(d.saved[0], 0, 1), d.grad); }},
                               {{{"self", for_grad_of(1)}, {"mat2", for_grad_of(0)}}}},
              [](const auto& j) {
                Tensor r;
-               if (j.has[0]) r = mm(j.tangent[0], j.primal[1]);
+               if (j.has[0]) r = matmul_2d(j.tangent[0], j.primal[1]);
                if (j.has[1]) {
-                 Tensor q = mm(j.primal[0], j.tangent[1]);
+                 Tensor q = matmul_2d(j.primal[0], j.tangent[1]);
                  r = r.defined() ? r + q : q;
                }
                return r;
@@ -167,14 +167,14 @@ const auto mm_grad =
 const auto bmm_grad =
     with_jvp(Derivative<2, 2>{"BmmBackward0",
                               {"self", "mat2"},
-                              {[](const auto& d) { return bmm(d.grad, transpose(d.saved[1], 1, 2)); },
-                               [](const auto& d) { return bmm(transpose(d.saved[0], 1, 2), d.grad); }},
+                              {[](const auto& d) { return matmul_3d(d.grad, transpose(d.saved[1], 1, 2)); },
+                               [](const auto& d) { return matmul_3d(transpose(d.saved[0], 1, 2), d.grad); }},
                               {{{"self", for_grad_of(1)}, {"mat2", for_grad_of(0)}}}},
              [](const auto& j) {
                Tensor r;
-               if (j.has[0]) r = bmm(j.tangent[0], j.primal[1]);
+               if (j.has[0]) r = matmul_3d(j.tangent[0], j.primal[1]);
                if (j.has[1]) {
-                 Tensor q = bmm(j.primal[0], j.tangent[1]);
+                 Tensor q = matmul_3d(j.primal[0], j.tangent[1]);
                  r = r.defined() ? r + q : q;
                }
                return r;
@@ -187,7 +187,7 @@ void check_dtypes(const Tensor& a, const Tensor& b, const char* op) {
   if (a.dtype() == DType::Bool) throw TypeError(str(op, ": not implemented for bool tensors"));
 }
 
-Tensor mm(const Tensor& a0, const Tensor& b0) {
+Tensor matmul_2d(const Tensor& a0, const Tensor& b0) {
   check_dtypes(a0, b0, "matmul");
   int64_t n = a0.shape()[0], k = a0.shape()[1], m = b0.shape()[1];
   if (b0.shape()[0] != k)
@@ -203,7 +203,7 @@ Tensor mm(const Tensor& a0, const Tensor& b0) {
   return out;
 }
 
-Tensor bmm(const Tensor& a0, const Tensor& b0) {
+Tensor matmul_3d(const Tensor& a0, const Tensor& b0) {
   check_dtypes(a0, b0, "matmul");
   int64_t B = a0.shape()[0], n = a0.shape()[1], k = a0.shape()[2], m = b0.shape()[2];
   if (b0.shape()[1] != k || b0.shape()[0] != B)
@@ -242,18 +242,18 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   if (da == 1 && db == 1) {
     if (a.shape()[0] != b.shape()[0])
       throw ShapeError(str("matmul: 1-D tensors of different sizes: ", a.shape(), " and ", b.shape()));
-    return reshape(mm(reshape(a, Dims{1, a.shape()[0]}), reshape(b, Dims{b.shape()[0], 1})), Dims{});
+    return reshape(matmul_2d(reshape(a, Dims{1, a.shape()[0]}), reshape(b, Dims{b.shape()[0], 1})), Dims{});
   }
-  if (da == 2 && db == 2) return mm(a, b);
+  if (da == 2 && db == 2) return matmul_2d(a, b);
   if (da == 1 && db == 2) {
     if (a.shape()[0] != b.shape()[0])
       throw ShapeError(str("matmul: shapes ", a.shape(), " and ", b.shape(), " cannot be multiplied"));
-    return reshape(mm(reshape(a, Dims{1, a.shape()[0]}), b), Dims{b.shape()[1]});
+    return reshape(matmul_2d(reshape(a, Dims{1, a.shape()[0]}), b), Dims{b.shape()[1]});
   }
   if (da == 2 && db == 1) {
     if (a.shape()[1] != b.shape()[0])
       throw ShapeError(str("matmul: shapes ", a.shape(), " and ", b.shape(), " cannot be multiplied"));
-    return reshape(mm(a, reshape(b, Dims{b.shape()[0], 1})), Dims{a.shape()[0]});
+    return reshape(matmul_2d(a, reshape(b, Dims{b.shape()[0], 1})), Dims{a.shape()[0]});
   }
   // Batched: promote 1-D operands, broadcast batch dims, run as one 3-D product.
   Tensor A = da == 1 ? reshape(a, Dims{1, a.shape()[0]}) : a;
@@ -276,7 +276,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   Dims out_shape = batch;
   if (da > 1) out_shape.push_back(n);
   if (db > 1) out_shape.push_back(m);
-  return reshape(bmm(a3, b3), out_shape);
+  return reshape(matmul_3d(a3, b3), out_shape);
 }
 
 }  // namespace cr

@@ -21,69 +21,39 @@ inline Dims broadcast_strides(const Tensor& t, const Dims& shape) {
 
 constexpr int64_t kElementwiseGrain = 32768;
 
+namespace detail {
+/// The body of one row: ctx is the caller's callable.
+template <int K>
+using RowFn = void (*)(const void* ctx, std::array<char*, K>& p, const std::array<int64_t, K>& byte_strides,
+                       int64_t n);
+/// The row walk of for_each_strided, compiled once per operand count (loops.cpp) rather than once
+/// per kernel: only the row body is per kernel.
+template <int K>
+void walk_strided(const Dims& shape, const std::array<char*, K>& base, const std::array<Dims, K>& strides,
+                  const std::array<int64_t, K>& isz, RowFn<K> row, const void* ctx);
+extern template void walk_strided<1>(const Dims&, const std::array<char*, 1>&, const std::array<Dims, 1>&,
+                                     const std::array<int64_t, 1>&, RowFn<1>, const void*);
+extern template void walk_strided<2>(const Dims&, const std::array<char*, 2>&, const std::array<Dims, 2>&,
+                                     const std::array<int64_t, 2>&, RowFn<2>, const void*);
+extern template void walk_strided<3>(const Dims&, const std::array<char*, 3>&, const std::array<Dims, 3>&,
+                                     const std::array<int64_t, 3>&, RowFn<3>, const void*);
+extern template void walk_strided<4>(const Dims&, const std::array<char*, 4>&, const std::array<Dims, 4>&,
+                                     const std::array<int64_t, 4>&, RowFn<4>, const void*);
+}  // namespace detail
+
 /// Calls inner(ptrs, byte_strides, n) over rows of the iteration; K operands, operand 0 usually
 /// the output. Rows are split across threads for large work (elementwise results do not depend on
-/// the split).
+/// the split). Size-1 dims are dropped and adjacent dims every operand lays out contiguously are
+/// merged, so a row is as long as the layouts allow.
 template <int K, class Inner>
-void for_each_strided(Dims shape, std::array<char*, K> base, std::array<Dims, K> strides,
-                      std::array<int64_t, K> isz, const Inner& inner) {
-  int64_t total = numel_of(shape);
-  if (total == 0) return;
-  // Drop size-1 dims, then merge dims i-1 and i when every operand is laid out contiguously over them.
-  Dims sh;
-  std::array<Dims, K> st;
-  for (size_t d = 0; d < shape.size(); ++d) {
-    if (shape[d] == 1) continue;
-    if (!sh.empty()) {
-      bool merge = true;
-      for (int k = 0; k < K; ++k)
-        if (st[k].back() != strides[k][d] * shape[d]) {
-          merge = false;
-          break;
-        }
-      if (merge) {
-        sh[sh.size() - 1] *= shape[d];
-        for (int k = 0; k < K; ++k) st[k][st[k].size() - 1] = strides[k][d];
-        continue;
-      }
-    }
-    sh.push_back(shape[d]);
-    for (int k = 0; k < K; ++k) st[k].push_back(strides[k][d]);
-  }
-  if (sh.empty()) {
-    sh.push_back(1);
-    for (int k = 0; k < K; ++k) st[k].push_back(0);
-  }
-  const int nd = (int)sh.size();
-  const int64_t inner_n = sh[nd - 1];
-  const int64_t rows = total / inner_n;
-  std::array<int64_t, K> inner_bytes;
-  for (int k = 0; k < K; ++k) inner_bytes[k] = st[k][nd - 1] * isz[k];
-  int64_t grain = std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(inner_n, 1));
-  parallel_for(0, rows, grain, [&](int64_t rb, int64_t re) {
-    // multi-index of row rb over dims [0, nd-1)
-    Dims idx(nd > 1 ? nd - 1 : 0, 0);
-    int64_t r = rb;
-    for (int d = nd - 2; d >= 0; --d) {
-      idx[d] = r % sh[d];
-      r /= sh[d];
-    }
-    std::array<char*, K> p;
-    for (int k = 0; k < K; ++k) {
-      int64_t off = 0;
-      for (int d = 0; d < nd - 1; ++d) off += idx[d] * st[k][d];
-      p[k] = base[k] + off * isz[k];
-    }
-    for (int64_t row = rb; row < re; ++row) {
-      inner(p, inner_bytes, inner_n);
-      for (int d = nd - 2; d >= 0; --d) {
-        for (int k = 0; k < K; ++k) p[k] += st[k][d] * isz[k];
-        if (++idx[d] < sh[d]) break;
-        for (int k = 0; k < K; ++k) p[k] -= st[k][d] * sh[d] * isz[k];
-        idx[d] = 0;
-      }
-    }
-  });
+void for_each_strided(const Dims& shape, const std::array<char*, K>& base, const std::array<Dims, K>& strides,
+                      const std::array<int64_t, K>& isz, const Inner& inner) {
+  detail::walk_strided<K>(
+      shape, base, strides, isz,
+      [](const void* ctx, std::array<char*, K>& p, const std::array<int64_t, K>& s, int64_t n) {
+        (*static_cast<const Inner*>(ctx))(p, s, n);
+      },
+      &inner);
 }
 
 /// out[i] = f(a[i]) with out a fresh contiguous tensor of dtype To.

@@ -52,25 +52,26 @@ Tensor softmax_kernel(const Tensor& x0, int64_t d) {
   return y;
 }
 
-struct Dim {
+struct SoftmaxDim {
   int64_t dim = 0;
 };
 // softmax saves its output y: dx = y * (g - sum(g * y))
-const auto softmax_grad = with_jvp(Derivative<1, 1, Dim>{"SoftmaxBackward0",
-                                                         {"self"},
-                                                         {[](const auto& d) {
-                                                           const Tensor& y = d.saved[0];
-                                                           Tensor gy = d.grad * y;
-                                                           return gy - y * sum(gy, {d.attrs.dim}, true);
-                                                         }},
-                                                         {{{"result"}}}},
-                                   [](const auto& j) {  // y * (t - sum(y * t))
-                                     const Tensor& y = j.out;
-                                     return y * (j.tangent[0] - sum(y * j.tangent[0], {j.attrs.dim}, true));
-                                   });
+const auto softmax_grad =
+    with_jvp(Derivative<1, 1, SoftmaxDim>{"SoftmaxBackward0",
+                                          {"self"},
+                                          {[](const auto& d) {
+                                            const Tensor& y = d.saved[0];
+                                            Tensor gy = d.grad * y;
+                                            return gy - y * sum(gy, {d.attrs.dim}, true);
+                                          }},
+                                          {{{"result"}}}},
+             [](const auto& j) {  // y * (t - sum(y * t))
+               const Tensor& y = j.out;
+               return y * (j.tangent[0] - sum(y * j.tangent[0], {j.attrs.dim}, true));
+             });
 // log_softmax saves its output y: dx = g - exp(y) * sum(g)
 const auto log_softmax_grad = with_jvp(
-    Derivative<1, 1, Dim>{
+    Derivative<1, 1, SoftmaxDim>{
         "LogSoftmaxBackward0",
         {"self"},
         {[](const auto& d) { return d.grad - exp(d.saved[0]) * sum(d.grad, {d.attrs.dim}, true); }},

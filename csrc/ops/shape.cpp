@@ -256,12 +256,12 @@ const VariadicDerivative<CatAttrs> cat_grad{
       return gi.dtype() == a.dtypes[i] ? gi : to_dtype(gi, a.dtypes[i]);
     }};
 // split and unbind: the outputs' gradients put back together.
-struct Dim {
+struct SplitDim {
   int64_t dim = 0;
 };
-const Derivative<1, 0, Dim> split_grad{
+const Derivative<1, 0, SplitDim> split_grad{
     "SplitWithSizesBackward0", {"self"}, {[](const auto& d) { return cat(d.grads, d.attrs.dim); }}};
-const Derivative<1, 0, Dim> unbind_grad{
+const Derivative<1, 0, SplitDim> unbind_grad{
     "UnbindBackward0", {"self"}, {[](const auto& d) { return stack(d.grads, d.attrs.dim); }}};
 
 }  // namespace
