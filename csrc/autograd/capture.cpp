@@ -38,6 +38,7 @@ bool TensorGuard::holds(const Tensor& t, bool with_strides) const {
 Schedule::~Schedule() {
   if (recording_ && active == this) {
     active = nullptr;
+    capture_detail::recording = false;
     capture_detail::tracing = prev_tracing_;
   }
 }
@@ -64,6 +65,7 @@ void Schedule::begin(const TensorList& inputs) {
   }
   recording_ = true;
   active = this;
+  capture_detail::recording = true;
   prev_tracing_ = capture_detail::tracing;
   capture_detail::tracing = true;
 }
@@ -95,10 +97,96 @@ Slot Schedule::add_output(const Tensor& t) {
 }
 
 void Schedule::add_step(const char* name, Step step) {
+  ScalarNote note;
+  if (note_count_ == 1 && pending_uses_.size() == 2) {
+    auto in = slot_by_impl_.find(note_in_), out = slot_by_impl_.find(note_out_);
+    if (in != slot_by_impl_.end() && out != slot_by_impl_.end() && pending_uses_[0] == in->second &&
+        pending_uses_[1] == out->second && in->second != out->second) {
+      note.valid = true;
+      note.op = note_op_;
+      note.in = in->second;
+      note.out = out->second;
+      note.dtype = note_out_->dtype_;
+    }
+  }
+  note_count_ = 0;
+  note_in_ = note_out_ = nullptr;
   steps_.push_back(std::move(step));
   names_.emplace_back(name);
   uses_.push_back(std::move(pending_uses_));
+  notes_.push_back(note);
   pending_uses_.clear();
+}
+
+void Schedule::note_scalar_op(const ScalarOp& op, const Tensor& in, const Tensor& out) {
+  if (!recording_ || !in.defined() || !out.defined()) return;
+  ++note_count_;
+  note_op_ = op;
+  note_in_ = in.impl();
+  note_out_ = out.impl();
+}
+
+void note_scalar_op_recorded(ScalarOpKind kind, double c, const Tensor& in, const Tensor& out) {
+  if (Schedule* s = recording()) s->note_scalar_op(ScalarOp{kind, c}, in, out);
+}
+
+void Schedule::fuse_scalar_chains() {
+  // Note [Fused scalar chains] (ops/fused.cpp). A run of noted steps, each reading the previous
+  // one's output, whose intermediate outputs no other step reads and fn does not return, becomes
+  // one step. It keeps the original steps for a replay that scalar_chain cannot take (a strided
+  // input, forward-mode AD or anomaly mode active).
+  std::vector<int32_t> nuses((size_t)num_slots_, 0);
+  for (const auto& u : uses_)
+    for (Slot s : u) ++nuses[(size_t)s];
+  for (Slot s : output_slots_)
+    if (s != kNoSlot) nuses[(size_t)s] += 2;
+  std::vector<Step> steps;
+  std::vector<std::string> names;
+  std::vector<std::vector<Slot>> uses;
+  const size_t n = steps_.size();
+  for (size_t k = 0; k < n;) {
+    size_t j = k;
+    if (notes_[k].valid)
+      while (j + 1 < n && notes_[j + 1].valid && notes_[j + 1].in == notes_[j].out &&
+             nuses[(size_t)notes_[j].out] == 2 && notes_[j + 1].dtype == notes_[k].dtype)
+        ++j;
+    if (j == k) {
+      steps.push_back(std::move(steps_[k]));
+      names.push_back(std::move(names_[k]));
+      uses.push_back(std::move(uses_[k]));
+      ++k;
+      continue;
+    }
+    auto ops = std::make_shared<ScalarChain>();
+    std::vector<Step> originals;
+    std::vector<Slot> inter;
+    for (size_t i = k; i <= j; ++i) {
+      ops->push_back(notes_[i].op);
+      originals.push_back(std::move(steps_[i]));
+      if (i < j) inter.push_back(notes_[i].out);
+    }
+    const Slot in = notes_[k].in, out = notes_[j].out;
+    std::shared_ptr<const ScalarChain> chain = std::move(ops);
+    steps.push_back([chain, in, out, originals = std::move(originals), inter = std::move(inter)](Frame& f) {
+      const Tensor& x = f.slots[(size_t)in];
+      if (scalar_chain_applies(x)) {
+        f.slots[(size_t)out] = scalar_chain(x, chain);
+        return;
+      }
+      for (const Step& s : originals) s(f);
+      for (Slot s : inter) f.slots[(size_t)s] = Tensor();
+    });
+    names.emplace_back("scalar_chain");
+    uses.push_back({in, out});
+    fused_steps_ += j - k + 1;
+    ++fused_chains_;
+    k = j + 1;
+  }
+  steps_ = std::move(steps);
+  names_ = std::move(names);
+  uses_ = std::move(uses);
+  notes_.clear();
+  notes_.shrink_to_fit();
 }
 
 void Schedule::guard_grad(const Tensor& t) {
@@ -139,6 +227,7 @@ void Schedule::compute_releases() {
 void Schedule::end(const TensorList& outputs) {
   if (!recording_) throw AutogradError("chainrule.compile: end() without begin()");
   finish_outputs(outputs);
+  fuse_scalar_chains();
   compute_releases();
   slot_by_impl_.clear();
   held_.clear();
@@ -146,6 +235,7 @@ void Schedule::end(const TensorList& outputs) {
   finished_ = true;
   if (active == this) {
     active = nullptr;
+    capture_detail::recording = false;
     capture_detail::tracing = prev_tracing_;
   }
 }
@@ -153,12 +243,15 @@ void Schedule::end(const TensorList& outputs) {
 void Schedule::abort() {
   if (active == this) {
     active = nullptr;
+    capture_detail::recording = false;
     capture_detail::tracing = prev_tracing_;
   }
   recording_ = false;
   steps_.clear();
   names_.clear();
   uses_.clear();
+  notes_.clear();
+  note_count_ = 0;
   slot_by_impl_.clear();
   held_.clear();
   externals_.clear();

@@ -30,6 +30,7 @@
 
 #include "autograd/capture_state.h"
 #include "core/tensor.h"
+#include "ops/fused.h"
 
 namespace cr {
 namespace capture {
@@ -84,6 +85,9 @@ class Schedule {
   /// The traced code read t.grad: a replay then also requires t to have (or lack) a gradient as
   /// it had when the trace first saw it.
   void guard_grad(const Tensor& t);
+  /// The call being recorded computed out = op(in) (Note [Fused scalar chains] in ops/fused.cpp).
+  /// The step gets the note when it is the call's only one and the step's only tensors are in and out.
+  void note_scalar_op(const ScalarOp& op, const Tensor& in, const Tensor& out);
 
   // --- replay ---
   /// Runs the schedule on `inputs`; false (and nothing run) when a guard does not hold.
@@ -92,6 +96,9 @@ class Schedule {
   std::string guard_failure(const TensorList& inputs) const;
 
   size_t num_steps() const { return steps_.size(); }
+  /// How many recorded steps the fusion pass merged into scalar chains, and into how many chains.
+  size_t num_fused_steps() const { return fused_steps_; }
+  size_t num_fused_chains() const { return fused_chains_; }
   size_t num_slots() const { return (size_t)num_slots_; }
   size_t num_externals() const { return externals_.size(); }
   size_t num_inputs() const { return input_slots_.size(); }
@@ -103,6 +110,15 @@ class Schedule {
   Slot new_slot() { return num_slots_++; }
   void finish_outputs(const TensorList& outputs);
   void compute_releases();
+  void fuse_scalar_chains();
+
+  /// A step that applies one ScalarOp to the output of another (fusion candidates).
+  struct ScalarNote {
+    bool valid = false;
+    ScalarOp op{};
+    Slot in = kNoSlot, out = kNoSlot;
+    DType dtype = DType::Float32;
+  };
 
   bool recording_ = false;
   bool finished_ = false;
@@ -122,12 +138,19 @@ class Schedule {
   std::vector<std::vector<Slot>> uses_;      // per step, the slots it reads or writes (recording)
   std::vector<std::vector<Slot>> releases_;  // per step, slots no later step or output needs
   std::vector<Slot> output_slots_;
+  std::vector<ScalarNote> notes_;  // per step (recording)
+  size_t fused_steps_ = 0, fused_chains_ = 0;
 
   // Recording only: which slot each tensor seen so far has, and every tensor seen, held so that no
   // address is reused while recording (a freed temporary's address must not alias a new tensor).
   std::unordered_map<const TensorImpl*, Slot> slot_by_impl_;
   TensorList held_;
   std::vector<Slot> pending_uses_;
+  // The notes of the call being recorded: the last one and how many.
+  ScalarOp note_op_{};
+  const TensorImpl* note_in_ = nullptr;
+  const TensorImpl* note_out_ = nullptr;
+  int note_count_ = 0;
 };
 
 /// The schedule being recorded on this thread, or null.
@@ -146,6 +169,12 @@ class PauseTracing {
   bool prev_;
 };
 
+/// Schedule::note_scalar_op on the schedule being recorded on this thread, if any: the Tensor
+/// operators with a Python number call it after computing out (one thread-local test otherwise).
+void note_scalar_op_recorded(ScalarOpKind kind, double c, const Tensor& in, const Tensor& out);
+inline void note_scalar_op(ScalarOpKind kind, double c, const Tensor& in, const Tensor& out) {
+  if (capture_detail::recording) note_scalar_op_recorded(kind, c, in, out);
+}
 /// Schedule::guard_grad on the schedule being recorded on this thread, if any.
 void note_grad_read(const Tensor& t);
 /// Raises AutogradError while tracing: `what` (Tensor.item(), float(tensor)...) would read a value

@@ -5,6 +5,9 @@
 namespace cr {
 namespace capture_detail {
 inline thread_local bool tracing = false;
-}
+/// True while a schedule records on this thread, including inside a recorded call (where `tracing`
+/// is paused): the ops that annotate their step for the schedule's fusion pass check it.
+inline thread_local bool recording = false;
+}  // namespace capture_detail
 inline bool tracing() { return capture_detail::tracing; }
 }  // namespace cr

@@ -165,6 +165,10 @@ void register_capture(py::module_& m) {
       .def_property_readonly("num_inputs", &Schedule::num_inputs)
       .def_property_readonly("recording", &Schedule::recording)
       .def_property_readonly("step_names", &Schedule::step_names)
+      .def_property_readonly("num_fused_steps", &Schedule::num_fused_steps,
+                             "Recorded steps merged into scalar chains (Note [Fused scalar chains]).")
+      .def_property_readonly("num_fused_chains", &Schedule::num_fused_chains,
+                             "Scalar chains the fused steps became.")
       .def_property_readonly("externals", &Schedule::externals);
   m.def("_is_tracing", [] { return cr::tracing(); }, "True while chainrule.compile traces on this thread.");
 }

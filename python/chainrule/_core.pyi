@@ -2491,6 +2491,16 @@ class _CaptureSchedule:
     def num_externals(self) -> builtins.int:
         ...
     @property
+    def num_fused_chains(self) -> builtins.int:
+        """
+        Scalar chains the fused steps became.
+        """
+    @property
+    def num_fused_steps(self) -> builtins.int:
+        """
+        Recorded steps merged into scalar chains (Note [Fused scalar chains]).
+        """
+    @property
     def num_inputs(self) -> builtins.int:
         ...
     @property

@@ -1,0 +1,150 @@
+// Note [Fused scalar chains]
+// chainrule.compile records `y = x * 1.0001 + 0.001 ...` as one step per operator. When consecutive
+// steps each apply one of the operators with a Python number (ScalarOpKind) to the previous step's
+// result, and nothing else reads the results in between, the schedule replays them as one
+// scalar_chain (autograd/capture.cpp): one pass over memory instead of one per op, one graph node
+// instead of one per op, and no intermediate tensors.
+//
+// Bitwise equal to the ops one by one, for any thread count: each element goes through the same
+// IEEE operations in the same order, with the number converted to the tensor's dtype as the op
+// converts it (mul_scalar and add_scalar cast it; div and rsub make a 0-dim tensor of the dtype).
+// The backward applies the ops' own gradient formulas in reverse: Mul: g * c, Add: g, Div: g / c,
+// RSub: g * -1 (SubBackward0's -alpha), Neg: -g. This file is compiled without floating-point
+// contraction, so the compiler cannot fuse a multiply and an add into one rounding.
+#include "ops/fused.h"
+
+#include <algorithm>
+
+#include "core/forward_ad.h"
+#include "core/node.h"
+#include "core/parallel.h"
+#include "ops/creation.h"
+#include "ops/derivatives.h"
+#include "ops/elementwise.h"
+#include "ops/operators.h"
+
+namespace cr {
+namespace {
+
+constexpr int64_t kBlock = 256;  // elements kept in a local buffer while every op runs over them
+
+template <class T>
+void forward_block(const ScalarChain& ops, T* v, int64_t n) {
+  for (const ScalarOp& op : ops) {
+    const T c = static_cast<T>(op.c);
+    switch (op.kind) {
+      case ScalarOpKind::Mul:
+        for (int64_t i = 0; i < n; ++i) v[i] = v[i] * c;
+        break;
+      case ScalarOpKind::Add:
+        for (int64_t i = 0; i < n; ++i) v[i] = v[i] + c;
+        break;
+      case ScalarOpKind::Div:
+        for (int64_t i = 0; i < n; ++i) v[i] = v[i] / c;
+        break;
+      case ScalarOpKind::RSub:
+        for (int64_t i = 0; i < n; ++i) v[i] = c - v[i];
+        break;
+      case ScalarOpKind::Neg:
+        for (int64_t i = 0; i < n; ++i) v[i] = -v[i];
+        break;
+    }
+  }
+}
+
+template <class T>
+void backward_block(const ScalarChain& ops, T* g, int64_t n) {
+  for (auto it = ops.rbegin(); it != ops.rend(); ++it) {
+    switch (it->kind) {
+      case ScalarOpKind::Mul: {
+        const T c = static_cast<T>(it->c);
+        for (int64_t i = 0; i < n; ++i) g[i] = g[i] * c;
+        break;
+      }
+      case ScalarOpKind::Add: break;
+      case ScalarOpKind::Div: {
+        const T c = static_cast<T>(it->c);
+        for (int64_t i = 0; i < n; ++i) g[i] = g[i] / c;
+        break;
+      }
+      case ScalarOpKind::RSub: {
+        const T m = static_cast<T>(-1.0);
+        for (int64_t i = 0; i < n; ++i) g[i] = g[i] * m;
+        break;
+      }
+      case ScalarOpKind::Neg:
+        for (int64_t i = 0; i < n; ++i) g[i] = -g[i];
+        break;
+    }
+  }
+}
+
+/// out = block(in) over contiguous memory, in blocks of kBlock elements split across threads.
+template <class T, class Block>
+void run_blocks(const T* in, T* out, int64_t n, const Block& block) {
+  const int64_t nblocks = (n + kBlock - 1) / kBlock;
+  parallel_for(0, nblocks, std::max<int64_t>(1, 32768 / kBlock), [&](int64_t b, int64_t e) {
+    for (int64_t k = b; k < e; ++k) {
+      const int64_t s = k * kBlock, m = std::min(kBlock, n - s);
+      T* v = out + s;
+      std::copy(in + s, in + s + m, v);
+      block(v, m);
+    }
+  });
+}
+
+struct ChainAttrs {
+  std::shared_ptr<const ScalarChain> ops;
+};
+
+/// The gradient op by op with the ops' own formulas (differentiable: used under create_graph).
+Tensor chain_grad_by_ops(const ScalarChain& ops, Tensor g) {
+  for (auto it = ops.rbegin(); it != ops.rend(); ++it) {
+    switch (it->kind) {
+      case ScalarOpKind::Mul: g = g * it->c; break;
+      case ScalarOpKind::Add: break;
+      case ScalarOpKind::Div: g = div(g, scalar_tensor(it->c, g.dtype())); break;
+      case ScalarOpKind::RSub: g = g * -1.0; break;
+      case ScalarOpKind::Neg: g = neg(g); break;
+    }
+  }
+  return g;
+}
+
+const Derivative<1, 0, ChainAttrs> scalar_chain_grad{
+    "CompiledScalarChainBackward0", {"self"}, {[](const auto& d) -> Tensor {
+      const ScalarChain& ops = *d.attrs.ops;
+      if (GradMode::is_enabled() || !is_floating(d.grad.dtype())) return chain_grad_by_ops(ops, d.grad);
+      Tensor g = contiguous(d.grad);
+      Tensor out = Tensor::empty(g.shape(), g.dtype());
+      if (g.dtype() == DType::Float32)
+        run_blocks(g.data<float>(), out.data<float>(), g.numel(),
+                   [&](float* v, int64_t m) { backward_block(ops, v, m); });
+      else
+        run_blocks(g.data<double>(), out.data<double>(), g.numel(),
+                   [&](double* v, int64_t m) { backward_block(ops, v, m); });
+      return out;
+    }}};
+
+}  // namespace
+
+bool scalar_chain_applies(const Tensor& a) {
+  return a.defined() && (a.dtype() == DType::Float32 || a.dtype() == DType::Float64) && a.is_contiguous() &&
+         !fw::active() && !AnomalyMode::is_enabled();
+}
+
+Tensor scalar_chain(const Tensor& a, std::shared_ptr<const ScalarChain> ops) {
+  if (!scalar_chain_applies(a))
+    throw ValueError("scalar_chain: expected a contiguous float32 or float64 tensor");
+  Tensor out = Tensor::empty(a.shape(), a.dtype());
+  if (a.dtype() == DType::Float32)
+    run_blocks(a.data<float>(), out.data<float>(), a.numel(),
+               [&](float* v, int64_t m) { forward_block(*ops, v, m); });
+  else
+    run_blocks(a.data<double>(), out.data<double>(), a.numel(),
+               [&](double* v, int64_t m) { forward_block(*ops, v, m); });
+  if (auto* n = record(scalar_chain_grad, {a}, out)) n->attrs.ops = std::move(ops);
+  return out;
+}
+
+}  // namespace cr
