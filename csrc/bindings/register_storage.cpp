@@ -3,6 +3,9 @@
 // (chainrule._storage) that converts those operands to their compute dtype, calls the op and rounds
 // the result back. _wrap_storage(fn, name) returns `fn` behind a check that costs a few type tests
 // per argument, so calls without such operands run as before.
+#include <deque>
+#include <string>
+
 #include "bindings/common.h"
 
 namespace crpy {
@@ -72,12 +75,24 @@ void register_storage(py::module_& m) {
   m.def(
       "_wrap_storage",
       [](py::object fn, const std::string& name, bool method) -> py::object {
-        auto* def = new PyMethodDef{};  // lives as long as the function: leaked on purpose
-        def->ml_name = strdup(name.c_str());
-        def->ml_meth = (PyCFunction)(void (*)(void))call_wrapped;
-        def->ml_flags = METH_FASTCALL | METH_KEYWORDS;
+        // A PyCFunction points at its PyMethodDef without owning it: the definitions live until the
+        // process ends, in a container reachable from this static (not leaked, for LeakSanitizer).
+        struct WrappedDef {
+          PyMethodDef def{};
+          std::string name, doc;
+        };
+        static auto* defs = new std::deque<WrappedDef>();  // stable addresses; never destroyed
+        WrappedDef& w = defs->emplace_back();
+        w.name = name;
+        w.def.ml_name = w.name.c_str();
+        w.def.ml_meth = (PyCFunction)(void (*)(void))call_wrapped;
+        w.def.ml_flags = METH_FASTCALL | METH_KEYWORDS;
         py::object doc = py::getattr(fn, "__doc__", py::none());
-        def->ml_doc = doc.is_none() ? nullptr : strdup(doc.cast<std::string>().c_str());
+        if (!doc.is_none()) {
+          w.doc = doc.cast<std::string>();
+          w.def.ml_doc = w.doc.c_str();
+        }
+        PyMethodDef* def = &w.def;
         py::tuple self = py::make_tuple(fn, name);
         py::object mod = py::getattr(fn, "__module__", py::none());
         PyObject* f = PyCFunction_NewEx(def, self.ptr(), mod.ptr());
