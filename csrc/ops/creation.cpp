@@ -261,20 +261,22 @@ void randint_(const Tensor& t, int64_t low, int64_t high, Generator* g) {
 
 Tensor randperm(int64_t n, DType dtype, Generator* g) {
   if (n < 0) throw ValueError(str("randperm(): n must be non-negative, got ", n));
-  std::vector<int64_t> perm((size_t)n);
-  for (int64_t i = 0; i < n; ++i) perm[(size_t)i] = i;
+  // The scratch is a tensor, so an impossible n fails like any other allocation (a MemoryError).
+  Tensor scratch = Tensor::empty(Dims{n}, DType::Int64);
+  int64_t* perm = scratch.data<int64_t>();
+  for (int64_t i = 0; i < n; ++i) perm[i] = i;
   uint64_t key, first;
   gen_or_default(g).reserve((uint64_t)n, key, first);
   // Fisher-Yates, drawing the swap partner of i from counter first + i.
   for (int64_t i = n - 1; i > 0; --i) {
     int64_t j = (int64_t)below(random_bits(key, first + (uint64_t)i), (uint64_t)i + 1);
-    std::swap(perm[(size_t)i], perm[(size_t)j]);
+    std::swap(perm[i], perm[j]);
   }
   Tensor t = Tensor::empty(Dims{n}, dtype);
   dispatch_numeric(dtype, "randperm", [&](auto tag) {
     using T = decltype(tag);
     T* p = t.data<T>();
-    for (int64_t i = 0; i < n; ++i) p[i] = static_cast<T>(perm[(size_t)i]);
+    for (int64_t i = 0; i < n; ++i) p[i] = static_cast<T>(perm[i]);
   });
   return t;
 }

@@ -1,6 +1,8 @@
 // Shape ops. Most are views: they share storage (and so the version counter) with their input.
 #include "ops/shape.h"
 
+#include <limits>
+
 #include <algorithm>
 #include <numeric>
 #include "ops/creation.h"
@@ -13,16 +15,23 @@ namespace cr {
 Dims infer_shape(const Dims& requested, int64_t numel, const char* op) {
   Dims out = requested;
   int64_t known = 1, infer = -1;
+  bool zero = false, overflow = false;  // the product of the given sizes, without overflowing int64
   for (size_t i = 0; i < out.size(); ++i) {
     if (out[i] == -1) {
       if (infer >= 0) throw ValueError(str(op, ": only one dimension can be inferred (-1) in ", requested));
       infer = (int64_t)i;
     } else if (out[i] < 0) {
       throw ValueError(str(op, ": invalid shape dimension ", out[i], " in ", requested));
-    } else {
-      known *= out[i];
+    } else if (out[i] == 0) {
+      zero = true;
+    } else if (!overflow) {
+      if (known > std::numeric_limits<int64_t>::max() / out[i]) overflow = true;
+      else known *= out[i];
     }
   }
+  if (zero) known = 0;
+  else if (overflow)  // more elements than any tensor can hold, so never the input's count
+    throw ShapeError(str(op, ": shape ", requested, " is invalid for input of size ", numel));
   if (infer >= 0) {
     if (known == 0 || numel % known != 0)
       throw ShapeError(str(op, ": shape ", requested, " is invalid for input of size ", numel));
