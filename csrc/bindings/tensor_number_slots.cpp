@@ -25,6 +25,8 @@
 // calls f: replacing a method keeps working, it just takes the slow path again.
 #include "bindings/tensor_operators.h"
 
+#include <optional>
+
 #include "autograd/capture.h"
 #include "autograd/capture_state.h"
 #include "ops/ops.h"
@@ -38,68 +40,59 @@ using cr::ScalarOpKind;
 using cr::capture::note_scalar_op;
 
 namespace {
-bool float_operand(const Tensor& s, py::handle o) {
-  return PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype());
+/// The float value of o when it is a Python float and s is floating, else nullopt.
+std::optional<double> float_operand(const Tensor& s, py::handle o) {
+  if (PyFloat_Check(o.ptr()) && cr::is_floating(s.dtype())) return PyFloat_AS_DOUBLE(o.ptr());
+  return std::nullopt;
 }
 Tensor noted(Tensor out, ScalarOpKind kind, double c, const Tensor& in) {
   note_scalar_op(kind, c, in, out);
   return out;
 }
+// s + c and s * c are commutative: the reflected operators share them.
+Tensor add_float(const Tensor& s, double c) { return noted(cr::add_scalar(s, c), ScalarOpKind::Add, c, s); }
+Tensor mul_float(const Tensor& s, double c) { return noted(cr::mul_scalar(s, c), ScalarOpKind::Mul, c, s); }
 }  // namespace
 
 Tensor tensor_add(const Tensor& s, py::handle o) {
-  if (float_operand(s, o)) {
-    const double c = PyFloat_AS_DOUBLE(o.ptr());
-    return noted(cr::add_scalar(s, c), ScalarOpKind::Add, c, s);
-  }
+  if (auto c = float_operand(s, o)) return add_float(s, *c);
   return cr::add(s, operand(o, s, "add"));
 }
 Tensor tensor_radd(const Tensor& s, py::handle o) {
-  if (float_operand(s, o)) {
-    const double c = PyFloat_AS_DOUBLE(o.ptr());
-    return noted(cr::add_scalar(s, c), ScalarOpKind::Add, c, s);
-  }
+  if (auto c = float_operand(s, o)) return add_float(s, *c);
   return cr::add(operand(o, s, "add"), s);
 }
 Tensor tensor_sub(const Tensor& s, py::handle o) {
   refuse_bool_subtraction(o);
-  if (float_operand(s, o)) {
-    const double c = -PyFloat_AS_DOUBLE(o.ptr());
-    return noted(cr::add_scalar(s, c), ScalarOpKind::Add, c, s);
-  }
+  if (auto c = float_operand(s, o)) return add_float(s, -*c);
   return cr::sub(s, operand(o, s, "sub"));
 }
 Tensor tensor_rsub(const Tensor& s, py::handle o) {
   refuse_bool_subtraction(o);
-  if (float_operand(s, o))
-    return noted(cr::sub(operand(o, s, "sub"), s), ScalarOpKind::RSub, PyFloat_AS_DOUBLE(o.ptr()), s);
-  return cr::sub(operand(o, s, "sub"), s);
+  Tensor out = cr::sub(operand(o, s, "sub"), s);
+  if (auto c = float_operand(s, o)) note_scalar_op(ScalarOpKind::RSub, *c, s, out);
+  return out;
 }
 Tensor tensor_mul(const Tensor& s, py::handle o) {
-  if (float_operand(s, o)) {
-    const double c = PyFloat_AS_DOUBLE(o.ptr());
-    return noted(cr::mul_scalar(s, c), ScalarOpKind::Mul, c, s);
-  }
+  if (auto c = float_operand(s, o)) return mul_float(s, *c);
   return cr::mul(s, operand(o, s, "mul"));
 }
 Tensor tensor_rmul(const Tensor& s, py::handle o) {
-  if (float_operand(s, o)) {
-    const double c = PyFloat_AS_DOUBLE(o.ptr());
-    return noted(cr::mul_scalar(s, c), ScalarOpKind::Mul, c, s);
-  }
+  if (auto c = float_operand(s, o)) return mul_float(s, *c);
   return cr::mul(operand(o, s, "mul"), s);
 }
 Tensor tensor_truediv(const Tensor& s, py::handle o) {
-  if (float_operand(s, o))
-    return noted(cr::div(s, operand(o, s, "div")), ScalarOpKind::Div, PyFloat_AS_DOUBLE(o.ptr()), s);
-  return cr::div(s, operand(o, s, "div"));
+  Tensor out = cr::div(s, operand(o, s, "div"));
+  if (auto c = float_operand(s, o)) note_scalar_op(ScalarOpKind::Div, *c, s, out);
+  return out;
 }
 Tensor tensor_rtruediv(const Tensor& s, py::handle o) { return cr::div(operand(o, s, "div"), s); }
 Tensor tensor_matmul(const Tensor& s, py::handle o) { return cr::matmul(s, operand(o, s, "matmul")); }
 Tensor tensor_rmatmul(const Tensor& s, py::handle o) { return cr::matmul(operand(o, s, "matmul"), s); }
 Tensor tensor_neg(const Tensor& s) {
-  if (cr::is_floating(s.dtype())) return noted(cr::neg(s), ScalarOpKind::Neg, 0.0, s);
-  return cr::neg(s);
+  Tensor out = cr::neg(s);
+  if (cr::is_floating(s.dtype())) note_scalar_op(ScalarOpKind::Neg, 0.0, s, out);
+  return out;
 }
 
 namespace {

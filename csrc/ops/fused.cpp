@@ -21,6 +21,7 @@
 #include "ops/creation.h"
 #include "ops/derivatives.h"
 #include "ops/elementwise.h"
+#include "ops/loops.h"
 #include "ops/operators.h"
 
 namespace cr {
@@ -83,7 +84,7 @@ void backward_block(const ScalarChain& ops, T* g, int64_t n) {
 template <class T, class Block>
 void run_blocks(const T* in, T* out, int64_t n, const Block& block) {
   const int64_t nblocks = (n + kBlock - 1) / kBlock;
-  parallel_for(0, nblocks, std::max<int64_t>(1, 32768 / kBlock), [&](int64_t b, int64_t e) {
+  parallel_for(0, nblocks, std::max<int64_t>(1, kElementwiseGrain / kBlock), [&](int64_t b, int64_t e) {
     for (int64_t k = b; k < e; ++k) {
       const int64_t s = k * kBlock, m = std::min(kBlock, n - s);
       T* v = out + s;
