@@ -317,7 +317,9 @@ Tensor cat(const TensorList& ts, int64_t dim0) {
         throw ShapeError(str("cat(): sizes of tensors must match except in dimension ", dim,
                              ". Expected size ", r.shape()[d], " but got size ", t.shape()[d],
                              " for tensor number ", i, " in the list (shapes ", shapes(), ")"));
-    out_shape[dim] += t.shape()[dim];
+    if (__builtin_add_overflow(out_shape[dim], t.shape()[dim], &out_shape[dim]))
+      throw ValueError(str("cat(): the result has too many elements along dimension ", dim,
+                           " (the size calculation overflows int64; shapes ", shapes(), ")"));
   }
   Tensor out = Tensor::empty(out_shape, dt);
   std::vector<int64_t> offsets(ts.size(), 0), lengths(ts.size(), -1);
@@ -362,6 +364,10 @@ TensorList split_with_sizes(const Tensor& a, const std::vector<int64_t>& sizes, 
   int64_t total = 0;
   for (auto s : sizes) {
     if (s < 0) throw ValueError(str("split(): split sizes must be non-negative, got ", Dims(sizes)));
+    if (s > a.shape()[dim] - total) {  // already past the dimension (and never overflowing int64)
+      total = -1;
+      break;
+    }
     total += s;
   }
   if (total != a.shape()[dim])
@@ -487,8 +493,13 @@ Tensor repeat(const Tensor& a, const Dims& repeats) {
     inter.push_back(s);
     expanded.push_back(repeats[i]);
     expanded.push_back(s);
-    final_shape.push_back(repeats[i] * s);
+    int64_t size;
+    if (__builtin_mul_overflow(repeats[i], s, &size))
+      throw ValueError(str("repeat(): repeats ", repeats, " give too many elements for a tensor of shape ",
+                           a.shape(), " (the size calculation overflows int64)"));
+    final_shape.push_back(size);
   }
+  check_shape(final_shape, "repeat()");
   return reshape(expand(reshape(a, inter), expanded), final_shape);
 }
 
