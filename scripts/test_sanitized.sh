@@ -8,11 +8,11 @@
 # Every process's reports (pytest's and those of the worker processes tests start) are written to
 # build/asan/logs; the run fails when any report remains.
 #
-# Leak detection is off by default: CPython does not free every object at exit, and what those
-# objects hold (tensors in a test module's globals, their graphs) would be reported as leaks.
-# LEAKS=1 turns it on, with Python objects allocated by malloc (PYTHONMALLOC=malloc, so that
-# LeakSanitizer sees what they reference) and scripts/lsan.supp suppressing what CPython and NumPy
-# themselves keep (each entry says why); the indirect leaks under those objects still show.
+# LEAKS=1 adds LeakSanitizer. Its check runs when the test session ends, while the interpreter is
+# still whole (tests/conftest.py), not at exit: at exit CPython frees some containers but not every
+# object they held, so what test modules still reference would show as lost. Python objects are
+# allocated by malloc (PYTHONMALLOC=malloc), so LeakSanitizer follows what they reference, and
+# scripts/lsan.supp suppresses what CPython and NumPy themselves never free (each entry says why).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -f build/asan/build.ninja ]; then
@@ -38,13 +38,14 @@ status=0
 # from inside PyTorch is PyTorch's.
 if [ "${LEAKS:-0}" = 1 ]; then
   export PYTHONMALLOC=malloc
-  leaks="detect_leaks=1:fast_unwind_on_malloc=0:malloc_context_size=30"
+  export CHAINRULE_LSAN=1
+  leaks="detect_leaks=1:leak_check_at_exit=0:fast_unwind_on_malloc=0:malloc_context_size=30"
 else
   leaks="detect_leaks=0"
 fi
 LD_PRELOAD="$asan:$stdcxx" \
   ASAN_OPTIONS="$leaks:allocator_may_return_null=1:abort_on_error=1:symbolize=1:log_path=$logs/report" \
-  LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0" \
+  LSAN_OPTIONS="suppressions=${LSAN_SUPP:-$PWD/scripts/lsan.supp}:print_suppressions=0" \
   UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$logs/report" \
   PYTHONPATH="$PWD/build/asan/pkg" CHAINRULE_SANITIZED=1 \
   "$py" -m pytest -q -p no:cacheprovider "$@" || status=$?

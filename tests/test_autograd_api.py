@@ -104,11 +104,28 @@ def test_backward_empty_inputs_raises(run_backward):
 @BACKWARD_FORMS
 def test_backward_inputs_with_create_graph_gives_differentiable_grad(run_backward):
     x = cr.tensor([1.0, 2.0], dtype=cr.float64, requires_grad=True)
-    run_backward((x * x * x).sum(), inputs=[x], create_graph=True)
+    with pytest.warns(UserWarning, match="reference cycle"):
+        run_backward((x * x * x).sum(), inputs=[x], create_graph=True)
     assert x.grad.grad_fn is not None
     np.testing.assert_allclose(to_np(x.grad), [3.0, 12.0])
     (gg,) = cr.autograd.grad(x.grad.sum(), x)
     np.testing.assert_allclose(to_np(gg), [6.0, 12.0])  # d/dx 3x^2 = 6x
+    x.grad = None  # x.grad's graph saves x: the cycle the warning names
+
+
+def test_backward_create_graph_warns_of_the_cycle_and_grad_does_not():
+    import warnings
+
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.warns(UserWarning, match="create_graph=True will create a reference cycle"):
+        (x * x).sum().backward(create_graph=True)
+    x.grad = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (g,) = cr.autograd.grad((x * x).sum(), x, create_graph=True)
+        (x * x).sum().backward()
+    np.testing.assert_allclose(to_np(g), [2.0, 4.0])
+    np.testing.assert_allclose(to_np(x.grad), [2.0, 4.0])
 
 
 def test_backward_inputs_matches_torch(torch):

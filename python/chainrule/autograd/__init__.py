@@ -3,6 +3,7 @@ Jacobians and Hessians (chainrule.autograd.functional), grad and inference modes
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Union
 
@@ -73,6 +74,14 @@ def _as_tuple(x: Any) -> Any:
     return tuple(x)
 
 
+_CREATE_GRAPH_CYCLE = (
+    "Using backward() with create_graph=True will create a reference cycle between the parameter and its "
+    "gradient which can cause a memory leak. We recommend using autograd.grad when creating the graph to "
+    "avoid this. If you have to use this function, make sure to reset the .grad fields of your parameters "
+    "to None after use to break the cycle and avoid the leak."
+)
+
+
 def backward(
     tensors: _TensorOrTensors,
     grad_tensors: _TensorOrTensors | None = None,
@@ -90,6 +99,9 @@ def backward(
         raise ValueError(f"backward: got {len(tensors)} tensors and {len(grads)} gradients")
     if retain_graph is None:
         retain_graph = create_graph
+    if create_graph:
+        # PyTorch's warning, word for word: a leaf's .grad then holds a graph that saves the leaf.
+        warnings.warn(_CREATE_GRAPH_CYCLE, UserWarning, stacklevel=2)
     if inputs is not None:
         inputs = _as_tuple(inputs)
         if len(inputs) == 0:
