@@ -422,6 +422,7 @@ void WorkerPool::loop() {
     }
     if (!task) continue;
     AutoGradMode mode(task->create_graph);
+    InterOpActive active;
     drive(task, {}, /*is_owner=*/false);
   }
 }

@@ -23,8 +23,9 @@ namespace cr {
 //     pool thread that wakes in time take chunks one at a time from a shared counter;
 //   - the caller waits only for chunks already taken, so a helper that wakes late finds nothing
 //     left and the caller has done the whole job alone, as with one thread;
-//   - waiting threads spin only a few dozen pause instructions, then sleep, so that spinning
-//     never takes a core from a thread that has work.
+//   - waiting threads spin a short while, then sleep, and do not spin at all while threads of
+//     this process are being preempted (Note [Adaptive spinning]), so that spinning never takes a
+//     core from a thread that has work.
 // Which thread runs a chunk never changes a result (Note [Determinism] in engine.cpp): each chunk
 // writes its own outputs, and parallel_reduce combines its per-chunk partials in chunk order.
 // One call uses the pool at a time; a concurrent call (another Python thread) runs inline.
@@ -44,11 +45,39 @@ thread_local bool t_in_region = false;
 thread_local int t_team_index = 0;
 
 using Clock = std::chrono::steady_clock;
-// How long a waiting thread spins before it sleeps: only a short burst of pause instructions (see
-// spin_until). Longer spins (20-1000 µs) measured worse beside a busy process on two cores: a
-// spinning thread takes the core that the thread with work, or the one it waits for, needs.
-constexpr auto kHelperSpin = std::chrono::microseconds(0);  // a helper's wait for the next job
-constexpr auto kCallerSpin = std::chrono::microseconds(0);  // the caller's wait for taken chunks
+
+// Note [Adaptive spinning]
+// A helper that sleeps between jobs is woken through the kernel, which takes tens of µs: a
+// sub-millisecond GEMM is then mostly done by the caller before the helper arrives, and small
+// products did not get faster with a second thread. Spinning a while after each job keeps the
+// helper ready, but beside a busy process it takes a core that the thread with work needs (spins
+// of 20-1000 µs measured worse there). So helpers spin only while spinning pays:
+//   - a job posted while a helper spins should be joined within a few µs; when the caller instead
+//     ran all of a job's chunks alone for longer than kLateJoin, the spinning helper was not on a
+//     core: more runnable threads than cores. Spinning is then off for kQuietAfterLate;
+//   - while threads of the backward inter-op pool run nodes (InterOpActive), helpers do not spin:
+//     those threads need the cores.
+// Off, waiting threads sleep at once, as in a pool without spinning. Results never depend on it.
+constexpr auto kHelperSpin = std::chrono::microseconds(100);  // a helper's wait for the next job
+constexpr auto kCallerSpin = std::chrono::microseconds(200);  // the caller's wait for taken chunks
+constexpr auto kLateJoin = std::chrono::microseconds(20);
+constexpr auto kQuietAfterLate = std::chrono::milliseconds(50);
+
+std::atomic<int64_t> g_no_spin_until{0};  // Clock ticks; spinning is off before this time
+std::atomic<int> g_inter_op_active{0};      // inter-op pool threads running nodes (InterOpActive)
+std::atomic<int> g_spinning{0};             // helpers spinning now
+
+int64_t now_ticks() { return Clock::now().time_since_epoch().count(); }
+
+bool spinning_allowed() {
+  return g_inter_op_active.load(std::memory_order_relaxed) == 0 &&
+         now_ticks() >= g_no_spin_until.load(std::memory_order_relaxed);
+}
+
+void stop_spinning_for_a_while() {
+  g_no_spin_until.store(now_ticks() + std::chrono::duration_cast<Clock::duration>(kQuietAfterLate).count(),
+                        std::memory_order_relaxed);
+}
 
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -140,7 +169,16 @@ class Pool {
   void worker() {
     uint64_t seen = gen_.load(std::memory_order_acquire);
     for (;;) {
-      spin_until([&] { return gen_.load(std::memory_order_acquire) != seen; }, kHelperSpin);
+      if (spinning_allowed()) {
+        g_spinning.fetch_add(1, std::memory_order_relaxed);
+        spin_until(
+            [&] {
+              return gen_.load(std::memory_order_acquire) != seen ||
+                     g_inter_op_active.load(std::memory_order_relaxed) != 0;
+            },
+            kHelperSpin);
+        g_spinning.fetch_sub(1, std::memory_order_relaxed);
+      }
       std::shared_ptr<Job> job;
       {
         std::unique_lock<std::mutex> lk(mu_);
@@ -194,6 +232,9 @@ int intra_op_threads() {
 IntraOpLimit::IntraOpLimit(int n) : prev_(t_intra_limit) { t_intra_limit = n; }
 IntraOpLimit::~IntraOpLimit() { t_intra_limit = prev_; }
 
+InterOpActive::InterOpActive() { g_inter_op_active.fetch_add(1, std::memory_order_relaxed); }
+InterOpActive::~InterOpActive() { g_inter_op_active.fetch_sub(1, std::memory_order_relaxed); }
+
 bool in_parallel_region() { return t_in_region; }
 int parallel_thread_index() { return t_in_region ? t_team_index : 0; }
 
@@ -217,10 +258,14 @@ void run_chunks(int64_t begin, int64_t end, int64_t step, int64_t nchunks, int h
   job->step = step;
   job->nchunks = nchunks;
   job->helpers = (int)std::min<int64_t>(helpers, nchunks - 1);
+  bool helper_ready = g_spinning.load(std::memory_order_relaxed) > 0;
+  auto t0 = Clock::now();
   p.post(job);
   take_chunks(*job, 0);
+  if (helper_ready && job->joined.load(std::memory_order_relaxed) == 0 && Clock::now() - t0 > kLateJoin)
+    stop_spinning_for_a_while();  // a spinning helper that never came is not on a core
   auto finished = [&] { return job->done.load(std::memory_order_acquire) == job->nchunks; };
-  if (!spin_until(finished, kCallerSpin)) {
+  if (!finished() && !(spinning_allowed() && spin_until(finished, kCallerSpin))) {
     std::unique_lock<std::mutex> lk(job->mu);
     job->caller_sleeping = true;
     job->cv.wait(lk, finished);

@@ -1,8 +1,8 @@
 #pragma once
 // Intra-op parallelism on a small pool of our own (Note [Pool] in parallel.cpp). See Note [Threads]
-// in engine.cpp for how it shares cores with the inter-op pool. Work is split only above a grain size, and reductions split into chunks of a
-// fixed size whose partial results are combined in chunk order, so results do not depend on the
-// thread count (Note [Determinism]).
+// in engine.cpp for how it shares cores with the inter-op pool. Work is split only above a grain size, and
+// reductions split into chunks of a fixed size whose partial results are combined in chunk order, so results
+// do not depend on the thread count (Note [Determinism]).
 #include <algorithm>
 #include <cstdint>
 #include <vector>
@@ -23,6 +23,17 @@ class IntraOpLimit {
 
  private:
   int prev_;
+};
+
+/// Marks a thread of the backward inter-op pool as running nodes for a scope. While any is, the
+/// intra-op pool's threads sleep instead of spinning between jobs: they would take the core that
+/// thread needs (Note [Adaptive spinning] in parallel.cpp).
+class InterOpActive {
+ public:
+  InterOpActive();
+  ~InterOpActive();
+  InterOpActive(const InterOpActive&) = delete;
+  InterOpActive& operator=(const InterOpActive&) = delete;
 };
 
 /// True on a thread while it runs a chunk of parallel_for (a nested parallel_for runs inline).
@@ -51,7 +62,8 @@ void parallel_for(int64_t begin, int64_t end, int64_t grain, const F& f) {
   if (n <= 0) return;
   int nt = intra_op_threads();
   if (nt > 1 && n > grain && !in_parallel_region()) {
-    int64_t chunks = std::min<int64_t>((int64_t)nt * kChunksPerThread, (n + grain - 1) / std::max<int64_t>(grain, 1));
+    int64_t chunks =
+        std::min<int64_t>((int64_t)nt * kChunksPerThread, (n + grain - 1) / std::max<int64_t>(grain, 1));
     int64_t step = (n + chunks - 1) / chunks;
     chunks = (n + step - 1) / step;
     if (chunks > 1) {
