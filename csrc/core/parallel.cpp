@@ -52,31 +52,46 @@ using Clock = std::chrono::steady_clock;
 // products did not get faster with a second thread. Spinning a while after each job keeps the
 // helper ready, but beside a busy process it takes a core that the thread with work needs (spins
 // of 20-1000 µs measured worse there). So helpers spin only while spinning pays:
-//   - a job posted while a helper spins should be joined within a few µs; when the caller instead
-//     ran all of a job's chunks alone for longer than kLateJoin, the spinning helper was not on a
-//     core: more runnable threads than cores. Spinning is then off for kQuietAfterLate;
+//   - a job posted while a helper spins should be joined within a few µs. When the caller instead
+//     ran all of a job's chunks alone for longer than kLateJoin, or waited past kCallerSpin for a
+//     chunk a helper took, that helper was not on a core. Two such misses in a row (one can be an
+//     interrupt) turn spinning off for kQuietWhenContended: there are more runnable threads than
+//     cores, a busy neighbour;
 //   - while threads of the backward inter-op pool run nodes (InterOpActive), helpers do not spin:
 //     those threads need the cores.
 // Off, waiting threads sleep at once, as in a pool without spinning. Results never depend on it.
 constexpr auto kHelperSpin = std::chrono::microseconds(100);  // a helper's wait for the next job
 constexpr auto kCallerSpin = std::chrono::microseconds(200);  // the caller's wait for taken chunks
 constexpr auto kLateJoin = std::chrono::microseconds(20);
-constexpr auto kQuietAfterLate = std::chrono::milliseconds(50);
+constexpr auto kQuietWhenContended = std::chrono::milliseconds(250);
 
 std::atomic<int64_t> g_no_spin_until{0};  // Clock ticks; spinning is off before this time
-std::atomic<int> g_inter_op_active{0};      // inter-op pool threads running nodes (InterOpActive)
-std::atomic<int> g_spinning{0};             // helpers spinning now
+std::atomic<int> g_inter_op_active{0};    // inter-op pool threads running nodes (InterOpActive)
+std::atomic<int> g_spinning{0};           // helpers spinning now
 
 int64_t now_ticks() { return Clock::now().time_since_epoch().count(); }
+template <class D>
+int64_t ticks(D d) {
+  return std::chrono::duration_cast<Clock::duration>(d).count();
+}
 
 bool spinning_allowed() {
   return g_inter_op_active.load(std::memory_order_relaxed) == 0 &&
          now_ticks() >= g_no_spin_until.load(std::memory_order_relaxed);
 }
 
-void stop_spinning_for_a_while() {
-  g_no_spin_until.store(now_ticks() + std::chrono::duration_cast<Clock::duration>(kQuietAfterLate).count(),
-                        std::memory_order_relaxed);
+// After a job posted while a helper spun: whether a helper joined it in time, and whether the
+// caller then waited past kCallerSpin for a helper's chunk (a helper preempted while holding one).
+// Two misses in a row turn spinning off for kQuietWhenContended; one alone can be an interrupt
+// that took the helper's core for a moment.
+std::atomic<int> g_missed{0};
+void note_join(bool in_time) {
+  if (in_time) {
+    if (g_missed.load(std::memory_order_relaxed) != 0) g_missed.store(0, std::memory_order_relaxed);
+  } else if (g_missed.fetch_add(1, std::memory_order_relaxed) + 1 >= 2) {
+    g_missed.store(0, std::memory_order_relaxed);
+    g_no_spin_until.store(now_ticks() + ticks(kQuietWhenContended), std::memory_order_relaxed);
+  }
 }
 
 inline void cpu_relax() {
@@ -262,14 +277,15 @@ void run_chunks(int64_t begin, int64_t end, int64_t step, int64_t nchunks, int h
   auto t0 = Clock::now();
   p.post(job);
   take_chunks(*job, 0);
-  if (helper_ready && job->joined.load(std::memory_order_relaxed) == 0 && Clock::now() - t0 > kLateJoin)
-    stop_spinning_for_a_while();  // a spinning helper that never came is not on a core
+  bool in_time = job->joined.load(std::memory_order_relaxed) > 0 || Clock::now() - t0 <= kLateJoin;
   auto finished = [&] { return job->done.load(std::memory_order_acquire) == job->nchunks; };
   if (!finished() && !(spinning_allowed() && spin_until(finished, kCallerSpin))) {
+    in_time = false;  // a helper holds a chunk and is not running it
     std::unique_lock<std::mutex> lk(job->mu);
     job->caller_sleeping = true;
     job->cv.wait(lk, finished);
   }
+  if (helper_ready) note_join(in_time);
   std::exception_ptr error;
   {
     std::lock_guard<std::mutex> lk(job->mu);
