@@ -55,15 +55,18 @@ using Clock = std::chrono::steady_clock;
 //   - a job posted while a helper spins should be joined within a few µs. When the caller instead
 //     ran all of a job's chunks alone for longer than kLateJoin, or waited past kCallerSpin for a
 //     chunk a helper took, that helper was not on a core. Two such misses in a row (one can be an
-//     interrupt) turn spinning off for kQuietWhenContended: there are more runnable threads than
-//     cores, a busy neighbour;
+//     interrupt) turn spinning off for a while: kQuietFirst, doubled each time it happens again
+//     within kQuietRepeat of the last, up to kQuietMax. Now and then is a passing interrupt or
+//     daemon; again and again is a busy neighbour (more runnable threads than cores);
 //   - while threads of the backward inter-op pool run nodes (InterOpActive), helpers do not spin:
 //     those threads need the cores.
 // Off, waiting threads sleep at once, as in a pool without spinning. Results never depend on it.
 constexpr auto kHelperSpin = std::chrono::microseconds(100);  // a helper's wait for the next job
 constexpr auto kCallerSpin = std::chrono::microseconds(200);  // the caller's wait for taken chunks
 constexpr auto kLateJoin = std::chrono::microseconds(20);
-constexpr auto kQuietWhenContended = std::chrono::milliseconds(250);
+constexpr auto kQuietFirst = std::chrono::milliseconds(4);
+constexpr auto kQuietMax = std::chrono::milliseconds(256);
+constexpr auto kQuietRepeat = std::chrono::seconds(1);
 
 std::atomic<int64_t> g_no_spin_until{0};  // Clock ticks; spinning is off before this time
 std::atomic<int> g_inter_op_active{0};    // inter-op pool threads running nodes (InterOpActive)
@@ -80,18 +83,24 @@ bool spinning_allowed() {
          now_ticks() >= g_no_spin_until.load(std::memory_order_relaxed);
 }
 
-// After a job posted while a helper spun: whether a helper joined it in time, and whether the
-// caller then waited past kCallerSpin for a helper's chunk (a helper preempted while holding one).
-// Two misses in a row turn spinning off for kQuietWhenContended; one alone can be an interrupt
-// that took the helper's core for a moment.
+// After a job posted while a helper spun: whether a helper joined it in time (false too when the
+// caller then waited past kCallerSpin for a chunk a helper took and is not running).
 std::atomic<int> g_missed{0};
+std::atomic<int64_t> g_last_quiet{0};   // Clock ticks when spinning was last turned off
+std::atomic<int64_t> g_quiet_ticks{0};  // how long it was turned off then
 void note_join(bool in_time) {
   if (in_time) {
     if (g_missed.load(std::memory_order_relaxed) != 0) g_missed.store(0, std::memory_order_relaxed);
-  } else if (g_missed.fetch_add(1, std::memory_order_relaxed) + 1 >= 2) {
-    g_missed.store(0, std::memory_order_relaxed);
-    g_no_spin_until.store(now_ticks() + ticks(kQuietWhenContended), std::memory_order_relaxed);
+    return;
   }
+  if (g_missed.fetch_add(1, std::memory_order_relaxed) + 1 < 2) return;
+  g_missed.store(0, std::memory_order_relaxed);
+  int64_t now = now_ticks(), quiet = ticks(kQuietFirst);
+  if (now - g_last_quiet.load(std::memory_order_relaxed) < ticks(kQuietRepeat))
+    quiet = std::min(2 * g_quiet_ticks.load(std::memory_order_relaxed), ticks(kQuietMax));
+  g_quiet_ticks.store(quiet, std::memory_order_relaxed);
+  g_last_quiet.store(now, std::memory_order_relaxed);
+  g_no_spin_until.store(now + quiet, std::memory_order_relaxed);
 }
 
 inline void cpu_relax() {
@@ -279,8 +288,9 @@ void run_chunks(int64_t begin, int64_t end, int64_t step, int64_t nchunks, int h
   take_chunks(*job, 0);
   bool in_time = job->joined.load(std::memory_order_relaxed) > 0 || Clock::now() - t0 <= kLateJoin;
   auto finished = [&] { return job->done.load(std::memory_order_acquire) == job->nchunks; };
-  if (!finished() && !(spinning_allowed() && spin_until(finished, kCallerSpin))) {
-    in_time = false;  // a helper holds a chunk and is not running it
+  const bool spin = !finished() && spinning_allowed();
+  if (!finished() && !(spin && spin_until(finished, kCallerSpin))) {
+    if (spin) in_time = false;  // a helper holds a chunk and has not run it for kCallerSpin
     std::unique_lock<std::mutex> lk(job->mu);
     job->caller_sleeping = true;
     job->cv.wait(lk, finished);
