@@ -39,7 +39,7 @@ status=0
 if [ "${LEAKS:-0}" = 1 ]; then
   export PYTHONMALLOC=malloc
   export CHAINRULE_LSAN=1
-  leaks="detect_leaks=1:leak_check_at_exit=0:fast_unwind_on_malloc=0:malloc_context_size=30"
+  leaks="detect_leaks=1:leak_check_at_exit=0:fast_unwind_on_malloc=0:malloc_context_size=10"
 else
   leaks="detect_leaks=0"
 fi
