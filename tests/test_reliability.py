@@ -346,3 +346,40 @@ def test_softplus_threshold_is_pytorchs(torch):
         ours = F.softplus(cr.tensor(x), beta=beta, threshold=threshold).numpy()
         theirs = torch.nn.functional.softplus(torch.tensor(x), beta=beta, threshold=threshold).numpy()
         np.testing.assert_array_equal(ours, theirs)
+
+
+@skip_if_sanitized
+def test_freed_large_buffers_are_reused_for_the_same_size():
+    # Note [Large block cache]: a training step's large buffers come back without fresh pages.
+    a = cr.empty(65536)  # 256 KiB
+    p = a.data_ptr()
+    del a
+    b = cr.zeros(65536)
+    assert b.data_ptr() == p
+    assert float(b.abs().sum()) == 0.0  # a reused block is filled like a fresh one
+    big = cr.empty(32 * 2**20 // 4)  # above the cached sizes: straight back to the system
+    del big
+
+
+def test_large_buffers_allocated_and_freed_from_many_threads_keep_their_contents():
+    import threading
+
+    errors = []
+
+    def work(seed):
+        try:
+            for i in range(200):
+                n = 16384 * (1 + (seed + i) % 5)  # 64 KiB to 320 KiB
+                t = cr.full((n,), float(seed))
+                u = t * 2.0
+                if float(u.sum()) != 2.0 * seed * n:
+                    errors.append((seed, i))
+        except Exception as e:  # noqa: BLE001 (reported below)
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(s,)) for s in range(1, 5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
