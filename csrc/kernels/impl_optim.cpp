@@ -62,30 +62,45 @@ void adam(T* pp, const T* gp, T* mp, T* vp, T* xp, int64_t lo, int64_t hi, const
   else with_wd(std::false_type{});
 }
 
-template <class T, bool kPlain>
+// One loop per combination of the step's options, each option a compile-time constant, so that
+// every variant is a branch-free loop the compiler vectorizes (with the options tested per element,
+// momentum SGD ran scalar, 6x slower than plain SGD).
+template <class T, bool kMaximize, bool kDecay, bool kMomentum, bool kFresh, bool kNesterov>
 void sgd_loop(T* __restrict pp, const T* __restrict gp, T* __restrict bp, int64_t lo, int64_t hi,
               const SgdConsts<T>& c) {
   for (int64_t k = lo; k < hi; ++k) {
-    if constexpr (kPlain) {
-      pp[k] = pp[k] + c.neg_lr * gp[k];
-    } else {
-      T grad = c.maximize ? -gp[k] : gp[k];
-      if (c.weight_decay) grad = grad + c.wd * pp[k];
-      if (c.momentum) {
-        T buf = c.fresh ? grad : bp[k] * c.mom + c.one_minus_damp * grad;
-        bp[k] = buf;
-        grad = c.nesterov ? grad + c.mom * buf : buf;
-      }
-      pp[k] = pp[k] + c.neg_lr * grad;
+    T grad = kMaximize ? -gp[k] : gp[k];
+    if constexpr (kDecay) grad = grad + c.wd * pp[k];
+    if constexpr (kMomentum) {
+      T buf = kFresh ? grad : bp[k] * c.mom + c.one_minus_damp * grad;
+      bp[k] = buf;
+      grad = kNesterov ? grad + c.mom * buf : buf;
     }
+    pp[k] = pp[k] + c.neg_lr * grad;
   }
+}
+
+// Calls f with each flag as a std::bool_constant.
+template <class F>
+void with_bools(F&& f) {
+  f();
+}
+template <class F, class... Bs>
+void with_bools(F&& f, bool b, Bs... rest) {
+  if (b) with_bools([&](auto... t) { f(std::true_type{}, t...); }, rest...);
+  else with_bools([&](auto... t) { f(std::false_type{}, t...); }, rest...);
 }
 
 template <class T>
 void sgd(T* pp, const T* gp, T* bp, int64_t lo, int64_t hi, const SgdConsts<T>& c) {
-  // Plain SGD (the common case) is its own branch-free loop.
-  if (!c.maximize && !c.weight_decay && !c.momentum) sgd_loop<T, true>(pp, gp, bp, lo, hi, c);
-  else sgd_loop<T, false>(pp, gp, bp, lo, hi, c);
+  const bool momentum = c.momentum;
+  with_bools(
+      [&](auto mx, auto wd, auto mom, auto fresh, auto nest) {
+        sgd_loop<T, decltype(mx)::value, decltype(wd)::value, decltype(mom)::value,
+                 decltype(mom)::value&& decltype(fresh)::value, decltype(mom)::value&& decltype(nest)::value>(
+            pp, gp, bp, lo, hi, c);
+      },
+      (bool)c.maximize, (bool)c.weight_decay, momentum, momentum && c.fresh, momentum && c.nesterov);
 }
 
 }  // namespace

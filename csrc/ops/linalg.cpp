@@ -148,22 +148,42 @@ Operand2D operand(const Tensor& t, int64_t batch_offset) {
 Tensor matmul_2d(const Tensor& a, const Tensor& b);
 Tensor matmul_3d(const Tensor& a, const Tensor& b);
 
-// self @ mat2 for matrices and for batches of matrices (the last two dims).
-const auto mm_grad =
-    with_jvp(Derivative<2, 2>{"MmBackward0",
-                              {"self", "mat2"},
-                              {[](const auto& d) { return matmul_2d(d.grad, transpose(d.saved[1], 0, 1)); },
-                               [](const auto& d) { return matmul_2d(transpose(d.saved[0], 0, 1), d.grad); }},
-                              {{{"self", for_grad_of(1)}, {"mat2", for_grad_of(0)}}}},
-             [](const auto& j) {
-               Tensor r;
-               if (j.has[0]) r = matmul_2d(j.tangent[0], j.primal[1]);
-               if (j.has[1]) {
-                 Tensor q = matmul_2d(j.primal[0], j.tangent[1]);
-                 r = r.defined() ? r + q : q;
-               }
-               return r;
-             });
+// A matrix stored column by column: the transpose of a contiguous matrix, as nn.Linear's weight.T.
+bool column_major(const Tensor& t) {
+  return t.shape()[0] > 1 && t.shape()[1] > 1 && t.strides()[0] == 1 && t.strides()[1] == t.shape()[0];
+}
+// Which operands of a product were column-major (kept as attributes: an operand is saved only when
+// the other one needs a gradient).
+struct OperandLayouts {
+  bool self_columns = false, mat2_columns = false;
+};
+
+// self @ mat2 for matrices and for batches of matrices (the last two dims). A matrix gradient comes
+// out in its operand's layout (PyTorch's rule): for a column-major operand it is computed
+// transposed, so the transpose that made the operand turns it back into a contiguous gradient
+// (nn.Linear's weight.grad is contiguous, with no copy, and the optimizer's fused step applies).
+const auto mm_grad = with_jvp(
+    Derivative<2, 2, OperandLayouts>{
+        "MmBackward0",
+        {"self", "mat2"},
+        {[](const auto& d) {
+           if (d.attrs.self_columns) return transpose(matmul_2d(d.saved[1], transpose(d.grad, 0, 1)), 0, 1);
+           return matmul_2d(d.grad, transpose(d.saved[1], 0, 1));
+         },
+         [](const auto& d) {
+           if (d.attrs.mat2_columns) return transpose(matmul_2d(transpose(d.grad, 0, 1), d.saved[0]), 0, 1);
+           return matmul_2d(transpose(d.saved[0], 0, 1), d.grad);
+         }},
+        {{{"self", for_grad_of(1)}, {"mat2", for_grad_of(0)}}}},
+    [](const auto& j) {
+      Tensor r;
+      if (j.has[0]) r = matmul_2d(j.tangent[0], j.primal[1]);
+      if (j.has[1]) {
+        Tensor q = matmul_2d(j.primal[0], j.tangent[1]);
+        r = r.defined() ? r + q : q;
+      }
+      return r;
+    });
 const auto bmm_grad =
     with_jvp(Derivative<2, 2>{"BmmBackward0",
                               {"self", "mat2"},
@@ -199,7 +219,8 @@ Tensor matmul_2d(const Tensor& a0, const Tensor& b0) {
     using T = decltype(tag);
     gemm<T>(operand(a, 0), operand(b, 0), out.data<T>(), n, k, m, true);
   });
-  record(mm_grad, {a0, b0}, out, {a0, b0});
+  if (auto* node = record(mm_grad, {a0, b0}, out, {a0, b0}))
+    node->attrs = {column_major(a0), column_major(b0)};
   return out;
 }
 
