@@ -29,6 +29,33 @@ def test_linear_gradcheck():
     gradcheck(lambda x: lin(x), rand(4, 3))
 
 
+def test_linear_weight_grad_is_contiguous_like_the_weight():
+    # PyTorch's layout rule: the gradient of weight.T's product comes back in the weight's layout
+    lin = nn.Linear(5, 3)
+    lin(cr.randn(4, 5)).sum().backward()
+    assert lin.weight.grad.is_contiguous() and lin.weight.grad.stride() == (5, 1)
+
+
+@pytest.mark.parametrize("left", ["rows", "columns"])
+@pytest.mark.parametrize("right", ["rows", "columns"])
+def test_matmul_gradients_for_row_and_column_major_operands(left, right):
+    def operand(t, layout):  # the same matrix, stored either way
+        return t if layout == "rows" else t.t().contiguous().t()
+
+    a, b = rand(4, 3, seed=1), rand(3, 5, seed=2)
+    gradcheck(lambda p, q: operand(p, left) @ operand(q, right), a, b)
+    x, y = cr.tensor(a, requires_grad=True), cr.tensor(b, requires_grad=True)
+    xa, yb = operand(x, left), operand(y, right)
+    seen = {}
+    xa.register_hook(lambda g: seen.__setitem__("a", g.stride()))
+    yb.register_hook(lambda g: seen.__setitem__("b", g.stride()))
+    g = rand(4, 5, seed=3)
+    (xa @ yb).backward(cr.tensor(g))
+    np.testing.assert_allclose(to_np(x.grad), g @ b.T, atol=1e-12)
+    np.testing.assert_allclose(to_np(y.grad), a.T @ g, atol=1e-12)
+    assert seen == {"a": xa.stride(), "b": yb.stride()}  # each gradient in its operand's layout
+
+
 def test_linear_rejects_wrong_feature_count():
     with pytest.raises(ValueError, match=r"in_features=3.*\(2, 4\)"):
         nn.Linear(3, 2)(cr.zeros(2, 4))
