@@ -2,9 +2,11 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <memory>
@@ -59,7 +61,9 @@ using Clock = std::chrono::steady_clock;
 //     within kQuietRepeat of the last, up to kQuietMax. Now and then is a passing interrupt or
 //     daemon; again and again is a busy neighbour (more runnable threads than cores);
 //   - while threads of the backward inter-op pool run nodes (InterOpActive), helpers do not spin:
-//     those threads need the cores.
+//     those threads need the cores;
+//   - nor while the kernel counts more runnable threads than there are cores for a job's threads
+//     (look_for_room, every 100 ms): a busy neighbour is seen before any job is missed.
 // Off, waiting threads sleep at once, as in a pool without spinning. Results never depend on it.
 constexpr auto kHelperSpin = std::chrono::microseconds(100);  // a helper's wait for the next job
 constexpr auto kCallerSpin = std::chrono::microseconds(200);  // the caller's wait for taken chunks
@@ -71,6 +75,7 @@ constexpr auto kQuietRepeat = std::chrono::seconds(1);
 std::atomic<int64_t> g_no_spin_until{0};  // Clock ticks; spinning is off before this time
 std::atomic<int> g_inter_op_active{0};    // inter-op pool threads running nodes (InterOpActive)
 std::atomic<int> g_spinning{0};           // helpers spinning now
+std::atomic<int> g_awake{0};              // pool threads not asleep (spinning or running chunks)
 
 int64_t now_ticks() { return Clock::now().time_since_epoch().count(); }
 template <class D>
@@ -78,9 +83,45 @@ int64_t ticks(D d) {
   return std::chrono::duration_cast<Clock::duration>(d).count();
 }
 
+std::atomic<bool> g_room{true};          // spare cores at the last look (room_for_spinning)
+std::atomic<int64_t> g_room_checked{0};  // Clock ticks of that look
+
 bool spinning_allowed() {
-  return g_inter_op_active.load(std::memory_order_relaxed) == 0 &&
+  return g_inter_op_active.load(std::memory_order_relaxed) == 0 && g_room.load(std::memory_order_relaxed) &&
          now_ticks() >= g_no_spin_until.load(std::memory_order_relaxed);
+}
+
+// Whether the threads of a job fit on the cores beside what else runs, looked up at most every
+// kRoomCheck from the kernel's count of runnable threads (the fourth field of /proc/loadavg, "R/T":
+// a snapshot, not an average). A busy neighbour process is always runnable, so a look sees it
+// before any job is missed. Where that count is not available the answer is yes, and only missed
+// joins turn spinning off.
+constexpr auto kRoomCheck = std::chrono::milliseconds(100);
+void look_for_room(int threads) {
+  int64_t now = now_ticks(), last = g_room_checked.load(std::memory_order_relaxed);
+  if (now - last < ticks(kRoomCheck) || !g_room_checked.compare_exchange_strong(last, now)) return;
+#if defined(__linux__)
+  static const int cores = std::max(1, (int)std::thread::hardware_concurrency());
+  // A thread of ours just woken counts as runnable before it counts itself awake: up to three
+  // looks, and room if any of them shows it.
+  bool room = false;
+  for (int look = 0; look < 3 && !room; ++look) {
+    std::FILE* f = std::fopen("/proc/loadavg", "r");
+    if (!f) return;
+    double a, b, c;
+    int runnable = 0, total = 0;
+    int got = std::fscanf(f, "%lf %lf %lf %d/%d", &a, &b, &c, &runnable, &total);
+    std::fclose(f);
+    if (got != 5) return;
+    // Runnable now: this thread, pool threads awake, inter-op threads running nodes, and others.
+    int ours =
+        1 + g_awake.load(std::memory_order_relaxed) + g_inter_op_active.load(std::memory_order_relaxed);
+    room = std::max(0, runnable - ours) + threads <= cores;
+  }
+  g_room.store(room, std::memory_order_relaxed);
+#else
+  (void)threads;
+#endif
 }
 
 // After a job posted while a helper spun: whether a helper joined it in time (false too when the
@@ -191,6 +232,7 @@ class Pool {
 
  private:
   void worker() {
+    g_awake.fetch_add(1, std::memory_order_relaxed);
     uint64_t seen = gen_.load(std::memory_order_acquire);
     for (;;) {
       if (spinning_allowed()) {
@@ -208,7 +250,9 @@ class Pool {
         std::unique_lock<std::mutex> lk(mu_);
         if (gen_.load(std::memory_order_acquire) == seen) {
           ++sleepers_;
+          g_awake.fetch_sub(1, std::memory_order_relaxed);
           cv_.wait(lk, [&] { return gen_.load(std::memory_order_acquire) != seen; });
+          g_awake.fetch_add(1, std::memory_order_relaxed);
           --sleepers_;
         }
         seen = gen_.load(std::memory_order_acquire);
@@ -282,6 +326,7 @@ void run_chunks(int64_t begin, int64_t end, int64_t step, int64_t nchunks, int h
   job->step = step;
   job->nchunks = nchunks;
   job->helpers = (int)std::min<int64_t>(helpers, nchunks - 1);
+  look_for_room(1 + job->helpers);
   bool helper_ready = g_spinning.load(std::memory_order_relaxed) > 0;
   auto t0 = Clock::now();
   p.post(job);
