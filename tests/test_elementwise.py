@@ -384,3 +384,27 @@ def test_clamp_tensor_bounds_equal_bounds_send_no_gradient_to_min():
     x, lo, hi = leaf([0.0]), leaf([1.0]), leaf([1.0])
     cr.clamp(x, lo, hi).sum().backward()
     assert (x.grad.tolist(), lo.grad.tolist(), hi.grad.tolist()) == ([0.0], [0.0], [0.0])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("row_shape", [(9,), (1, 9), (1, 1, 9)])
+@pytest.mark.parametrize("row_left", [False, True])
+def test_row_broadcast_arithmetic_matches_numpy(dtype, row_shape, row_left):
+    # a bias-like operand repeated over the leading dims (its own contiguous-kernel path)
+    rng = np.random.default_rng(3)
+    full = rng.uniform(0.5, 2.0, size=(4, 5, 9)).astype(dtype)
+    row = rng.uniform(0.5, 2.0, size=row_shape).astype(dtype)
+    a, b = (row, full) if row_left else (full, row)
+    ta, tb = cr.tensor(a), cr.tensor(b)
+    for got, want in [(ta + tb, a + b), (ta - tb, a - b), (ta * tb, a * b), (ta / tb, a / b)]:
+        assert got.shape == want.shape and got.dtype == ta.dtype
+        np.testing.assert_array_equal(got.numpy(), want)
+
+
+def test_row_broadcast_add_gradients():
+    rng = np.random.default_rng(4)
+    x, bias = rng.standard_normal((6, 10)), rng.standard_normal(10)
+    assert cr.autograd.gradcheck(
+        lambda p, q: (p + q) * (q - p) / (2.0 + q * q),
+        [cr.tensor(x, requires_grad=True), cr.tensor(bias, requires_grad=True)],
+    )

@@ -283,6 +283,39 @@ const auto clamp_tensor_grad =
 // a op b on the chosen level's kernel (Note [CPU dispatch] in kernels/kernels.h) when both are
 // contiguous float32 or float64 of the result dtype, each of the result's shape or one element;
 // an undefined tensor otherwise (the caller's generic loop handles the rest).
+// One operand the full shape, the other one row repeated over the leading dims (a bias: shape (C,)
+// or (1, C) against (R, C)): the chosen level's contiguous kernel row by row, instead of the
+// strided walk. Undefined for other shapes.
+static Tensor row_broadcast_binary(const Tensor& a, const Tensor& b, const Dims& shape, DType dt,
+                                   kern::Binary k) {
+  if (shape.size() < 2) return Tensor();
+  const int64_t cols = shape.back();
+  auto is_row = [&](const Tensor& t) {
+    return t.dim() >= 1 && t.numel() == cols && t.shape().back() == cols;
+  };
+  const bool b_row = a.shape() == shape && is_row(b), a_row = b.shape() == shape && is_row(a);
+  if (cols < 8 || !(a_row || b_row)) return Tensor();
+  Tensor out = Tensor::empty(shape, dt);
+  const int64_t rows = out.numel() / cols;
+  const int64_t ra = a_row ? 0 : cols, rb = b_row ? 0 : cols;  // how far each operand moves per row
+  const int64_t grain = std::max<int64_t>(1, kElementwiseGrain / cols);
+  const kern::Table& t = kern::table();
+  if (dt == DType::Float32) {
+    const float *pa = a.data<float>(), *pb = b.data<float>();
+    float* py = out.data<float>();
+    parallel_for(0, rows, grain, [&](int64_t s, int64_t e) {
+      for (int64_t r = s; r < e; ++r) t.binary_f32(k, pa + r * ra, 1, pb + r * rb, 1, py + r * cols, cols);
+    });
+  } else {
+    const double *pa = a.data<double>(), *pb = b.data<double>();
+    double* py = out.data<double>();
+    parallel_for(0, rows, grain, [&](int64_t s, int64_t e) {
+      for (int64_t r = s; r < e; ++r) t.binary_f64(k, pa + r * ra, 1, pb + r * rb, 1, py + r * cols, cols);
+    });
+  }
+  return out;
+}
+
 static Tensor dispatched_binary(const Tensor& a, const Tensor& b, DType dt, kern::Binary k, const char* op) {
   if ((dt != DType::Float32 && dt != DType::Float64) || a.dtype() != dt || b.dtype() != dt ||
       !a.is_contiguous() || !b.is_contiguous())
@@ -290,7 +323,7 @@ static Tensor dispatched_binary(const Tensor& a, const Tensor& b, DType dt, kern
   Dims shape = broadcast_shapes(a.shape(), b.shape(), op);
   const int64_t sa = a.shape() == shape ? 1 : a.numel() == 1 ? 0 : -1;
   const int64_t sb = b.shape() == shape ? 1 : b.numel() == 1 ? 0 : -1;
-  if (sa < 0 || sb < 0) return Tensor();
+  if (sa < 0 || sb < 0) return row_broadcast_binary(a, b, shape, dt, k);
   Tensor out = Tensor::empty(shape, dt);
   const kern::Table& t = kern::table();
   if (dt == DType::Float32) {
