@@ -1,6 +1,8 @@
 #include "core/storage.h"
 
+#if !defined(_WIN32)
 #include <pthread.h>
+#endif
 
 #include <atomic>
 #include <cstdlib>
@@ -85,7 +87,9 @@ BlockCache& block_cache() {
   // Leaked on purpose: storages may be freed during static destruction at exit.
   static BlockCache* cache = [] {
     auto* c = new BlockCache;
+#if !defined(_WIN32)  // no fork() on Windows
     pthread_atfork(nullptr, nullptr, [] { block_cache().after_fork(); });
+#endif
     return c;
   }();
   return *cache;
