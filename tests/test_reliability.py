@@ -383,3 +383,22 @@ def test_large_buffers_allocated_and_freed_from_many_threads_keep_their_contents
     for t in threads:
         t.join()
     assert not errors
+
+
+def test_forked_child_allocates_large_buffers_after_the_parent_cached_some():
+    import multiprocessing as mp
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("fork start method")
+    for _ in range(3):
+        t = cr.ones(100_000)  # 400 KB: kept by the block cache when freed
+        del t
+    ctx = mp.get_context("fork")
+    with ctx.Pool(1) as pool:
+        total = pool.apply(_sum_of_large_ones, (100_000,))
+    assert total == 100_000.0
+
+
+def _sum_of_large_ones(n):
+    return float((cr.ones(n) * cr.ones(n)).sum())
