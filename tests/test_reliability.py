@@ -374,7 +374,7 @@ def test_large_buffers_allocated_and_freed_from_many_threads_keep_their_contents
                 u = t * 2.0
                 if float(u.sum()) != 2.0 * seed * n:
                     errors.append((seed, i))
-        except Exception as e:  # noqa: BLE001 (reported below)
+        except Exception as e:  # reported below
             errors.append(e)
 
     threads = [threading.Thread(target=work, args=(s,)) for s in range(1, 5)]
