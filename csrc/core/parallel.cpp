@@ -1,6 +1,8 @@
 #include "core/parallel.h"
 
+#if !defined(_WIN32)
 #include <pthread.h>
+#endif
 
 #include <algorithm>
 #include <atomic>
@@ -280,7 +282,9 @@ Pool& pool() {
   Pool* p = g_pool.load(std::memory_order_acquire);
   if (p) return *p;
   static const bool at_fork = [] {
+#if !defined(_WIN32)  // no fork() on Windows
     pthread_atfork(nullptr, nullptr, [] { g_pool.store(nullptr, std::memory_order_release); });
+#endif
     return true;
   }();
   (void)at_fork;

@@ -317,9 +317,10 @@ Tensor cat(const TensorList& ts, int64_t dim0) {
         throw ShapeError(str("cat(): sizes of tensors must match except in dimension ", dim,
                              ". Expected size ", r.shape()[d], " but got size ", t.shape()[d],
                              " for tensor number ", i, " in the list (shapes ", shapes(), ")"));
-    if (__builtin_add_overflow(out_shape[dim], t.shape()[dim], &out_shape[dim]))
+    if (t.shape()[dim] > std::numeric_limits<int64_t>::max() - out_shape[dim])  // sizes are >= 0
       throw ValueError(str("cat(): the result has too many elements along dimension ", dim,
                            " (the size calculation overflows int64; shapes ", shapes(), ")"));
+    out_shape[dim] += t.shape()[dim];
   }
   Tensor out = Tensor::empty(out_shape, dt);
   std::vector<int64_t> offsets(ts.size(), 0), lengths(ts.size(), -1);
@@ -493,11 +494,10 @@ Tensor repeat(const Tensor& a, const Dims& repeats) {
     inter.push_back(s);
     expanded.push_back(repeats[i]);
     expanded.push_back(s);
-    int64_t size;
-    if (__builtin_mul_overflow(repeats[i], s, &size))
+    if (s != 0 && repeats[i] > std::numeric_limits<int64_t>::max() / s)  // both are >= 0
       throw ValueError(str("repeat(): repeats ", repeats, " give too many elements for a tensor of shape ",
                            a.shape(), " (the size calculation overflows int64)"));
-    final_shape.push_back(size);
+    final_shape.push_back(repeats[i] * s);
   }
   check_shape(final_shape, "repeat()");
   return reshape(expand(reshape(a, inter), expanded), final_shape);
