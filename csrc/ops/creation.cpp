@@ -234,8 +234,16 @@ void normal_(const Tensor& t, double mean, double std, Generator* g) {
 }
 
 namespace {
+// floor(bits * range / 2^64): the high half of the 128-bit product.
 inline uint64_t below(uint64_t bits, uint64_t range) {
+#if defined(__SIZEOF_INT128__)
   return (uint64_t)(((unsigned __int128)bits * (unsigned __int128)range) >> 64);
+#else  // MSVC: the same high half from 32-bit pieces
+  uint64_t a_lo = (uint32_t)bits, a_hi = bits >> 32, b_lo = (uint32_t)range, b_hi = range >> 32;
+  uint64_t p0 = a_lo * b_lo, p1 = a_lo * b_hi, p2 = a_hi * b_lo, p3 = a_hi * b_hi;
+  uint64_t mid = (p0 >> 32) + (uint32_t)p1 + (uint32_t)p2;
+  return p3 + (p1 >> 32) + (p2 >> 32) + (mid >> 32);
+#endif
 }
 }  // namespace
 

@@ -24,7 +24,9 @@
 #include "ops/rnn.h"
 
 // Eigen's AVX-512 logistic/tanh packets trip GCC's maybe-uninitialized analysis (a false positive).
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <Eigen/Core>
 #include <algorithm>
 #include <cstring>
