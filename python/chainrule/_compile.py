@@ -290,7 +290,8 @@ class CompiledFunction:
                     self.replay_count += 1
                     if i:
                         traces.insert(0, traces.pop(i))
-                    self._cache.move_to_end(key)
+                    if len(self._cache) > 1:  # (hashing the key again costs a microsecond)
+                        self._cache.move_to_end(key)
                     return _unflatten(tr.out_spec, outs, [0])
         return self._trace(key, tensors, args, kwargs)
 
