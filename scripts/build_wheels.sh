@@ -88,8 +88,9 @@ if [ -n "${BENCH:-}" ]; then
   "$vpy" -m pip install -q matplotlib >/dev/null 2>&1 || true
   runs_native=() runs_wheel=()
   for round in 1 2; do
-    (cd "$repo" && "$python" -m benchmarks --workloads chain,mlp,matmul --engines chainrule --threads 1 \
-       --out "$work/bench/native$round" >/dev/null)
+    # the tree's own build (python/, from scripts/dev_build.sh), not whatever chainrule is installed
+    (cd "$repo" && PYTHONPATH="$repo/python" "$python" -m benchmarks --workloads chain,mlp,matmul \
+       --engines chainrule --threads 1 --out "$work/bench/native$round" >/dev/null)
     (cd "$work/bench" && "$vpy" -m benchmarks --workloads chain,mlp,matmul --engines chainrule --threads 1 \
        --out "$work/bench/wheel$round" >/dev/null)
     runs_native+=("$work/bench/native$round") runs_wheel+=("$work/bench/wheel$round")
