@@ -85,7 +85,7 @@ int64_t ticks(D d) {
   return std::chrono::duration_cast<Clock::duration>(d).count();
 }
 
-std::atomic<bool> g_room{true};          // spare cores at the last look (room_for_spinning)
+std::atomic<bool> g_room{true};          // spare cores at the last look (look_for_room)
 std::atomic<int64_t> g_room_checked{0};  // Clock ticks of that look
 
 bool spinning_allowed() {
