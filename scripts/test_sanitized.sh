@@ -45,7 +45,7 @@ else
 fi
 LD_PRELOAD="$asan:$stdcxx" \
   ASAN_OPTIONS="$leaks:allocator_may_return_null=1:abort_on_error=1:symbolize=1:log_path=$logs/report" \
-  LSAN_OPTIONS="suppressions=${LSAN_SUPP:-$PWD/scripts/lsan.supp}:print_suppressions=0" \
+  LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0" \
   UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$logs/report" \
   PYTHONPATH="$PWD/build/asan/pkg" CHAINRULE_SANITIZED=1 \
   "$py" -m pytest -q -p no:cacheprovider "$@" || status=$?

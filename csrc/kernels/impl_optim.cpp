@@ -5,6 +5,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "core/with_flags.h"
 #include "kernels/level.h"
 
 namespace cr::kern::CHAINRULE_KERNEL_NS {
@@ -80,25 +81,13 @@ void sgd_loop(T* __restrict pp, const T* __restrict gp, T* __restrict bp, int64_
   }
 }
 
-// Calls f with each flag as a std::bool_constant.
-template <class F>
-void with_bools(F&& f) {
-  f();
-}
-template <class F, class... Bs>
-void with_bools(F&& f, bool b, Bs... rest) {
-  if (b) with_bools([&](auto... t) { f(std::true_type{}, t...); }, rest...);
-  else with_bools([&](auto... t) { f(std::false_type{}, t...); }, rest...);
-}
-
 template <class T>
 void sgd(T* pp, const T* gp, T* bp, int64_t lo, int64_t hi, const SgdConsts<T>& c) {
   const bool momentum = c.momentum;
-  with_bools(
+  with_flags(
       [&](auto mx, auto wd, auto mom, auto fresh, auto nest) {
-        sgd_loop<T, decltype(mx)::value, decltype(wd)::value, decltype(mom)::value,
-                 decltype(mom)::value&& decltype(fresh)::value, decltype(mom)::value&& decltype(nest)::value>(
-            pp, gp, bp, lo, hi, c);
+        sgd_loop<T, decltype(mx)::value, decltype(wd)::value, decltype(mom)::value, decltype(fresh)::value,
+                 decltype(nest)::value>(pp, gp, bp, lo, hi, c);
       },
       (bool)c.maximize, (bool)c.weight_decay, momentum, momentum && c.fresh, momentum && c.nesterov);
 }

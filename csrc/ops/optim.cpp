@@ -18,6 +18,7 @@
 #include <type_traits>
 
 #include "core/parallel.h"
+#include "core/with_flags.h"
 #include "kernels/kernels.h"
 #include "ops/creation.h"
 
@@ -104,14 +105,6 @@ double scale_scalar(const Tensor& s, double factor) {
   });
   s.storage()->bump_version();
   return v;
-}
-
-// Calls f(std::true_type or std::false_type, ...) for each flag, so that options that do not
-// change inside a loop become template parameters and each variant compiles to a branch-free loop.
-template <class F> void with_flags(F&& f) { f(); }
-template <class F, class... Bs> void with_flags(F&& f, bool b, Bs... rest) {
-  if (b) with_flags([&](auto... t) { f(std::true_type{}, t...); }, rest...);
-  else with_flags([&](auto... t) { f(std::false_type{}, t...); }, rest...);
 }
 
 // torch.lerp(m, g, w)'s CPU formula with the branch on |w| < 0.5 fixed for the loop.
