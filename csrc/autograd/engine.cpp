@@ -557,8 +557,15 @@ TensorList run_backward(const TensorList& roots, const TensorList& grad_roots, b
         throw AutogradError(str("grad: input ", i, " does not require grad"));
     }
   }
-  task->pooled = get_num_threads() > 1;
   std::vector<uint32_t> postorder = discover(*task);
+  // Other threads only ever run a node that drive() hands off, and it hands off only when some
+  // ready node is big (kHandOffNumel); a graph without one runs on this thread alone, lock-free.
+  if (get_num_threads() > 1)
+    for (const Node* n : task->node_of)
+      if (!n->cheap() && work_estimate(*n) >= kHandOffNumel) {
+        task->pooled = true;
+        break;
+      }
   if (task->capture_mode) {
     for (size_t i = 0; i < inputs.size(); ++i) {
       Edge e = inputs[i].grad_fn() ? Edge{inputs[i].grad_fn(), inputs[i].output_nr()}

@@ -281,11 +281,13 @@ const auto clamp_tensor_grad =
 
 // ---- forward: arithmetic ----------------------------------------------------------------------
 // a op b on the chosen level's kernel (Note [CPU dispatch] in kernels/kernels.h) when both are
-// contiguous float32 or float64 of the result dtype, each of the result's shape or one element;
-// an undefined tensor otherwise (the caller's generic loop handles the rest).
-// One operand the full shape, the other one row repeated over the leading dims (a bias: shape (C,)
-// or (1, C) against (R, C)): the chosen level's contiguous kernel row by row, instead of the
-// strided walk. Undefined for other shapes.
+// float32 or float64 of the result dtype, each either contiguous of the result's shape or one
+// value (one element, or one expanded to any shape); an undefined tensor otherwise (the caller's
+// generic loop handles the rest).
+// One operand the full shape, the other repeated over it in whole rows or columns of the result
+// (viewed as [rows, cols], cols its last dim): a bias row of shape (C,) or (1, C) against (R, C), or
+// a column of shape (R, 1) against (R, C), repeated again over leading dims. The chosen level's
+// contiguous kernel runs row by row, instead of the strided walk. Undefined for other shapes.
 static Tensor row_broadcast_binary(const Tensor& a, const Tensor& b, const Dims& shape, DType dt,
                                    kern::Binary k) {
   if (shape.size() < 2) return Tensor();
@@ -293,37 +295,71 @@ static Tensor row_broadcast_binary(const Tensor& a, const Tensor& b, const Dims&
   auto is_row = [&](const Tensor& t) {
     return t.dim() >= 1 && t.numel() == cols && t.shape().back() == cols;
   };
-  const bool b_row = a.shape() == shape && is_row(b), a_row = b.shape() == shape && is_row(a);
-  if (cols < 8 || !(a_row || b_row)) return Tensor();
+  // (..., R, 1) whose leading dims end like the result's: one value per row of the result.
+  auto is_col = [&](const Tensor& t) {
+    if (t.dim() < 2 || t.shape().back() != 1) return false;
+    const size_t off = shape.size() - (size_t)t.dim();
+    for (size_t i = 0; i + 1 < (size_t)t.dim(); ++i)
+      if (t.shape()[i] != shape[off + i]) return false;
+    return true;
+  };
+  const bool full_a = a.shape() == shape, full_b = b.shape() == shape;
+  const bool b_row = full_a && is_row(b), a_row = full_b && is_row(a);
+  const bool b_col = full_a && !b_row && is_col(b), a_col = full_b && !a_row && is_col(a);
+  if (cols < 8 || !(a_row || b_row || a_col || b_col)) return Tensor();
   Tensor out = Tensor::empty(shape, dt);
   const int64_t rows = out.numel() / cols;
-  const int64_t ra = a_row ? 0 : cols, rb = b_row ? 0 : cols;  // how far each operand moves per row
+  // Per row r, each operand starts at base + (r % period) * step and moves by inc per element.
+  struct Walk {
+    int64_t period, step, inc;
+  };
+  auto walk = [&](bool row, bool col, const Tensor& t) {
+    if (row) return Walk{1, 0, 1};
+    if (col) return Walk{t.numel(), 1, 0};
+    return Walk{rows, cols, 1};
+  };
+  const Walk wa = walk(a_row, a_col, a), wb = walk(b_row, b_col, b);
   const int64_t grain = std::max<int64_t>(1, kElementwiseGrain / cols);
   const kern::Table& t = kern::table();
   if (dt == DType::Float32) {
     const float *pa = a.data<float>(), *pb = b.data<float>();
     float* py = out.data<float>();
     parallel_for(0, rows, grain, [&](int64_t s, int64_t e) {
-      for (int64_t r = s; r < e; ++r) t.binary_f32(k, pa + r * ra, 1, pb + r * rb, 1, py + r * cols, cols);
+      for (int64_t r = s; r < e; ++r)
+        t.binary_f32(k, pa + (r % wa.period) * wa.step, wa.inc, pb + (r % wb.period) * wb.step, wb.inc,
+                     py + r * cols, cols);
     });
   } else {
     const double *pa = a.data<double>(), *pb = b.data<double>();
     double* py = out.data<double>();
     parallel_for(0, rows, grain, [&](int64_t s, int64_t e) {
-      for (int64_t r = s; r < e; ++r) t.binary_f64(k, pa + r * ra, 1, pb + r * rb, 1, py + r * cols, cols);
+      for (int64_t r = s; r < e; ++r)
+        t.binary_f64(k, pa + (r % wa.period) * wa.step, wa.inc, pb + (r % wb.period) * wb.step, wb.inc,
+                     py + r * cols, cols);
     });
   }
   return out;
 }
 
+/// One element seen through every index: a one-element tensor, or one expanded from it (all
+/// strides zero, as a reduction's gradient is).
+static bool one_value(const Tensor& t) {
+  if (t.numel() == 1) return true;
+  for (int64_t s : t.strides())
+    if (s != 0) return false;
+  return t.numel() > 0;
+}
+
 static Tensor dispatched_binary(const Tensor& a, const Tensor& b, DType dt, kern::Binary k, const char* op) {
-  if ((dt != DType::Float32 && dt != DType::Float64) || a.dtype() != dt || b.dtype() != dt ||
-      !a.is_contiguous() || !b.is_contiguous())
-    return Tensor();
+  if ((dt != DType::Float32 && dt != DType::Float64) || a.dtype() != dt || b.dtype() != dt) return Tensor();
+  const bool a_one = one_value(a), b_one = one_value(b);
+  if (!(a_one || a.is_contiguous()) || !(b_one || b.is_contiguous())) return Tensor();
   Dims shape = broadcast_shapes(a.shape(), b.shape(), op);
-  const int64_t sa = a.shape() == shape ? 1 : a.numel() == 1 ? 0 : -1;
-  const int64_t sb = b.shape() == shape ? 1 : b.numel() == 1 ? 0 : -1;
-  if (sa < 0 || sb < 0) return row_broadcast_binary(a, b, shape, dt, k);
+  // 0: the operand stays on its one value; 1: it walks the result's shape; -1: neither.
+  const int64_t sa = a_one ? 0 : a.shape() == shape ? 1 : -1;
+  const int64_t sb = b_one ? 0 : b.shape() == shape ? 1 : -1;
+  if (sa < 0 || sb < 0)
+    return a.is_contiguous() && b.is_contiguous() ? row_broadcast_binary(a, b, shape, dt, k) : Tensor();
   Tensor out = Tensor::empty(shape, dt);
   const kern::Table& t = kern::table();
   if (dt == DType::Float32) {

@@ -32,6 +32,19 @@ template <> struct acc_type<bool> {
 
 constexpr int64_t kSumChunk = 8192;
 
+// The sum of n contiguous values in eight interleaved partial sums (element i goes to sum i % 8),
+// combined pairwise: the additions of one pass do not wait on each other, and the order is fixed
+// by n alone.
+template <class A, class T>
+A serial_sum(const T* x, int64_t n) {
+  A p[8] = {};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int j = 0; j < 8; ++j) p[j] += (A)x[i + j];
+  for (int j = 0; i < n; ++i, ++j) p[j] += (A)x[i];
+  return ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
+}
+
 // Sums x (contiguous, viewed as [outer, r, inner]) over the middle dim into out [outer, inner].
 template <class T, class O>
 void sum_middle(const T* x, O* out, int64_t outer, int64_t r, int64_t inner) {
@@ -39,12 +52,7 @@ void sum_middle(const T* x, O* out, int64_t outer, int64_t r, int64_t inner) {
   if (inner == 1) {
     auto row_sum = [&](const T* row) {
       return parallel_reduce<A>(
-          0, r, kSumChunk, A(0),
-          [&](int64_t b, int64_t e) {
-            A s = 0;
-            for (int64_t i = b; i < e; ++i) s += (A)row[i];
-            return s;
-          },
+          0, r, kSumChunk, A(0), [&](int64_t b, int64_t e) { return serial_sum<A>(row + b, e - b); },
           [](A p, A q) { return p + q; });
     };
     if (outer == 1) {
@@ -54,11 +62,7 @@ void sum_middle(const T* x, O* out, int64_t outer, int64_t r, int64_t inner) {
     parallel_for(0, outer, std::max<int64_t>(1, 32768 / std::max<int64_t>(r, 1)), [&](int64_t b, int64_t e) {
       for (int64_t o = b; o < e; ++o) {
         const T* row = x + o * r;
-        A s = 0;
-        if (r <= kSumChunk) {
-          for (int64_t i = 0; i < r; ++i) s += (A)row[i];
-        } else s = row_sum(row);
-        out[o] = (O)s;
+        out[o] = (O)(r <= kSumChunk ? serial_sum<A>(row, r) : row_sum(row));
       }
     });
     return;
@@ -92,14 +96,8 @@ void sum_middle(const T* x, O* out, int64_t outer, int64_t r, int64_t inner) {
 
 DType sum_dtype(DType d) { return d == DType::Bool ? DType::Int64 : d; }
 
-// One-dim sum of a contiguous tensor, keepdim.
-Tensor sum_one_dim(const Tensor& x, int64_t d) {
-  Dims out_shape = x.shape();
-  int64_t r = out_shape[d];
-  int64_t outer = 1, inner = 1;
-  for (int64_t i = 0; i < d; ++i) outer *= out_shape[i];
-  for (int64_t i = d + 1; i < x.dim(); ++i) inner *= out_shape[i];
-  out_shape[d] = 1;
+// Sums contiguous x, viewed as [outer, r, inner], into a new tensor of out_shape.
+Tensor sum_rows(const Tensor& x, const Dims& out_shape, int64_t outer, int64_t r, int64_t inner) {
   Tensor out = Tensor::empty(out_shape, sum_dtype(x.dtype()));
   dispatch_all(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
@@ -108,6 +106,17 @@ Tensor sum_one_dim(const Tensor& x, int64_t d) {
     else sum_middle<T, T>(x.data<T>(), out.data<T>(), outer, r, inner);
   });
   return out;
+}
+
+// One-dim sum of a contiguous tensor, keepdim.
+Tensor sum_one_dim(const Tensor& x, int64_t d) {
+  Dims out_shape = x.shape();
+  int64_t r = out_shape[d];
+  int64_t outer = 1, inner = 1;
+  for (int64_t i = 0; i < d; ++i) outer *= out_shape[i];
+  for (int64_t i = d + 1; i < x.dim(); ++i) inner *= out_shape[i];
+  out_shape[d] = 1;
+  return sum_rows(x, out_shape, outer, r, inner);
 }
 
 /// A reduction's output gradient spread back over the input: reshaped to the keepdim shape, then
@@ -119,11 +128,31 @@ inline Tensor unreduce(const Tensor& g, const Dims& keep_shape, const Dims& in_s
 struct KeepShape {
   Dims keep_shape;
 };
-const auto sum_grad =
-    with_jvp(Derivative<1, 0, KeepShape>{"SumBackward1", {"self"}, {[](const auto& d) {
-                                           return unreduce(d.grad, d.attrs.keep_shape, d.input_shape(0));
-                                         }}},
-             [](const auto& j) { return reshape(sum_to(j.tangent[0], j.attrs.keep_shape), j.out.shape()); });
+// PyTorch's names: SumBackward0 for a sum over everything, SumBackward1 for one over dims.
+Tensor sum_backward(const GradArgs<0, KeepShape>& d) {
+  return unreduce(d.grad, d.attrs.keep_shape, d.input_shape(0));
+}
+Tensor sum_jvp(const JvpArgs<1, 0, KeepShape>& j) {
+  return reshape(sum_to(j.tangent[0], j.attrs.keep_shape), j.out.shape());
+}
+const auto sum_all_grad = with_jvp(Derivative<1, 0, KeepShape>{"SumBackward0", {"self"}, {&sum_backward}}, &sum_jvp);
+const auto sum_grad = with_jvp(Derivative<1, 0, KeepShape>{"SumBackward1", {"self"}, {&sum_backward}}, &sum_jvp);
+
+// mean = sum * (1 / n), as one node (MeanBackward0 / MeanBackward1): the gradient is the output
+// gradient times 1 / n, spread back over the input.
+struct MeanAttrs {
+  Dims keep_shape;
+  double scale = 1.0;
+};
+Tensor mean_backward(const GradArgs<0, MeanAttrs>& d) {
+  return unreduce(d.grad * d.attrs.scale, d.attrs.keep_shape, d.input_shape(0));
+}
+Tensor mean_jvp(const JvpArgs<1, 0, MeanAttrs>& j) {
+  return reshape(sum_to(j.tangent[0], j.attrs.keep_shape), j.out.shape()) * j.attrs.scale;
+}
+const auto mean_all_grad =
+    with_jvp(Derivative<1, 0, MeanAttrs>{"MeanBackward0", {"self"}, {&mean_backward}}, &mean_jvp);
+const auto mean_grad = with_jvp(Derivative<1, 0, MeanAttrs>{"MeanBackward1", {"self"}, {&mean_backward}}, &mean_jvp);
 
 }  // namespace
 
@@ -158,23 +187,31 @@ static Tensor sum_raw(const Tensor& a, const std::vector<int64_t>& rd, Dims& kee
   return x;
 }
 
+// The sum of a over the (wrapped, sorted) dims rd, with no autograd record; keep_shape gets the
+// keepdim shape.
+static Tensor sum_unrecorded(const Tensor& a, const std::vector<int64_t>& rd, bool keepdim, Dims& keep_shape) {
+  NoGradGuard ng;
+  if (rd.size() == (size_t)a.dim() && a.is_contiguous()) {
+    // Over everything: one pass straight into the result.
+    keep_shape = Dims((size_t)a.dim(), 1);
+    return sum_rows(a, keepdim ? keep_shape : Dims{}, 1, a.numel(), 1);
+  }
+  Tensor out = sum_raw(a, rd, keep_shape);
+  if (!keepdim) {
+    Dims s;
+    for (int64_t i = 0; i < a.dim(); ++i)
+      if (std::find(rd.begin(), rd.end(), i) == rd.end()) s.push_back(a.shape()[i]);
+    return detach(reshape(out, s));
+  }
+  return detach(out);
+}
+
 Tensor sum(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {
   std::vector<int64_t> rd = reduce_dims(dims, a.dim(), "sum");
   Dims keep_shape;
-  Tensor out;
-  {
-    NoGradGuard ng;
-    out = sum_raw(a, rd, keep_shape);
-    if (!keepdim) {
-      Dims s;
-      for (int64_t i = 0; i < a.dim(); ++i)
-        if (std::find(rd.begin(), rd.end(), i) == rd.end()) s.push_back(a.shape()[i]);
-      out = detach(reshape(out, s));
-    } else {
-      out = detach(out);
-    }
-  }
-  if (auto* n = record(sum_grad, {a}, out)) n->attrs.keep_shape = std::move(keep_shape);
+  Tensor out = sum_unrecorded(a, rd, keepdim, keep_shape);
+  if (auto* n = record(dims.empty() ? sum_all_grad : sum_grad, {a}, out))
+    n->attrs.keep_shape = std::move(keep_shape);
   return out;
 }
 
@@ -501,9 +538,20 @@ Tensor mean(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {
             "or complex dtype. Got: ",
             dtype_name(a.dtype()), " (convert first, e.g. x.float().mean() or mean(x, dtype=float32))"));
   std::vector<int64_t> rd = reduce_dims(dims, a.dim(), "mean");
-  double n = reduced_count(a, rd);
-  Tensor s = sum(a, dims, keepdim);
-  return mul_scalar(s, 1.0 / n);
+  const double scale = 1.0 / reduced_count(a, rd);
+  Dims keep_shape;
+  Tensor out = sum_unrecorded(a, rd, keepdim, keep_shape);
+  dispatch_floating(out.dtype(), "mean", [&](auto tag) {
+    using T = decltype(tag);
+    const T v = static_cast<T>(scale);  // as mul_scalar rounds it
+    T* p = out.data<T>();
+    for (int64_t i = 0, n = out.numel(); i < n; ++i) p[i] = p[i] * v;
+  });
+  if (auto* n = record(dims.empty() ? mean_all_grad : mean_grad, {a}, out)) {
+    n->attrs.keep_shape = std::move(keep_shape);
+    n->attrs.scale = scale;
+  }
+  return out;
 }
 
 namespace {
