@@ -1,11 +1,32 @@
 // Fused multi-tensor optimizer steps and gradient clipping (Note [Fused optimizer steps] in
 // ops/optim.cpp). Private entry points used by chainrule.optim and chainrule.nn.utils: each takes
-// whole lists of tensors and releases the GIL while the kernel runs.
+// whole lists of tensors and releases the GIL while the kernel runs, when it is big enough to be
+// worth it.
+#include <optional>
+
 #include "bindings/capture_wrap.h"
 #include "bindings/common.h"
 #include "ops/ops.h"
 
 namespace crpy {
+
+namespace {
+/// Releases the GIL while a step over `ts` runs, when they hold kMinElements or more: below that
+/// the release and re-acquire (two lock handoffs) cost more than a small model's whole step.
+class ReleaseGilFor {
+ public:
+  static constexpr int64_t kMinElements = int64_t(1) << 16;
+  explicit ReleaseGilFor(const TensorList& ts) {
+    int64_t n = 0;
+    for (const Tensor& t : ts)
+      if (t.defined()) n += t.numel();
+    if (n >= kMinElements) release_.emplace();
+  }
+
+ private:
+  std::optional<py::gil_scoped_release> release_;
+};
+}  // namespace
 
 void register_optim(py::module_& m, PyTensorClass&) {
   using py::arg;
@@ -15,7 +36,7 @@ void register_optim(py::module_& m, PyTensorClass&) {
          const std::vector<bool>& fresh, double lr, double momentum, double dampening, double weight_decay,
          bool nesterov, bool maximize) {
         cr::SGDOptions o{lr, momentum, dampening, weight_decay, nesterov, maximize};
-        py::gil_scoped_release nogil;
+        ReleaseGilFor nogil(params);
         cr::sgd_step(params, grads, bufs, fresh, o);
       },
       arg("params"), arg("grads"), arg("momentum_buffers"), arg("fresh"), arg("lr"), arg("momentum"),
@@ -28,7 +49,7 @@ void register_optim(py::module_& m, PyTensorClass&) {
          double beta1, double beta2, double eps, double weight_decay, bool amsgrad, bool maximize,
          bool decoupled) {
         cr::AdamOptions o{lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled};
-        py::gil_scoped_release nogil;
+        ReleaseGilFor nogil(params);
         cr::adam_step(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, o);
       },
       arg("params"), arg("grads"), arg("exp_avgs"), arg("exp_avg_sqs"), arg("max_exp_avg_sqs"), arg("steps"),
@@ -41,7 +62,7 @@ void register_optim(py::module_& m, PyTensorClass&) {
          const TensorList& grad_avgs, const TensorList& bufs, const TensorList& steps, double lr,
          double alpha, double eps, double weight_decay, double momentum, bool centered, bool maximize) {
         cr::RMSpropOptions o{lr, alpha, eps, weight_decay, momentum, centered, maximize};
-        py::gil_scoped_release nogil;
+        ReleaseGilFor nogil(params);
         cr::rmsprop_step(params, grads, square_avgs, grad_avgs, bufs, steps, o);
       },
       arg("params"), arg("grads"), arg("square_avgs"), arg("grad_avgs"), arg("momentum_buffers"),
@@ -53,7 +74,7 @@ void register_optim(py::module_& m, PyTensorClass&) {
       [](const TensorList& params, const TensorList& grads, const TensorList& sums, const TensorList& steps,
          double lr, double lr_decay, double weight_decay, double eps, bool maximize) {
         cr::AdagradOptions o{lr, lr_decay, weight_decay, eps, maximize};
-        py::gil_scoped_release nogil;
+        ReleaseGilFor nogil(params);
         cr::adagrad_step(params, grads, sums, steps, o);
       },
       arg("params"), arg("grads"), arg("sums"), arg("steps"), arg("lr"), arg("lr_decay"), arg("weight_decay"),
@@ -66,7 +87,7 @@ void register_optim(py::module_& m, PyTensorClass&) {
          double beta1, double beta2, double eps, double weight_decay, double momentum_decay, bool decoupled,
          bool maximize) {
         cr::NAdamOptions o{lr, beta1, beta2, eps, weight_decay, momentum_decay, decoupled, maximize};
-        py::gil_scoped_release nogil;
+        ReleaseGilFor nogil(params);
         cr::nadam_step(params, grads, exp_avgs, exp_avg_sqs, mu_products, steps, o);
       },
       arg("params"), arg("grads"), arg("exp_avgs"), arg("exp_avg_sqs"), arg("mu_products"), arg("steps"),
@@ -79,7 +100,7 @@ void register_optim(py::module_& m, PyTensorClass&) {
          const TensorList& exp_avg_sqs, const TensorList& steps, double lr, double beta1, double beta2,
          double eps, double weight_decay, bool decoupled, bool maximize) {
         cr::RAdamOptions o{lr, beta1, beta2, eps, weight_decay, decoupled, maximize};
-        py::gil_scoped_release nogil;
+        ReleaseGilFor nogil(params);
         cr::radam_step(params, grads, exp_avgs, exp_avg_sqs, steps, o);
       },
       arg("params"), arg("grads"), arg("exp_avgs"), arg("exp_avg_sqs"), arg("steps"), arg("lr"), arg("beta1"),
@@ -91,7 +112,7 @@ void register_optim(py::module_& m, PyTensorClass&) {
          const TensorList& exp_infs, const TensorList& steps, double lr, double beta1, double beta2,
          double eps, double weight_decay, bool maximize) {
         cr::AdamaxOptions o{lr, beta1, beta2, eps, weight_decay, maximize};
-        py::gil_scoped_release nogil;
+        ReleaseGilFor nogil(params);
         cr::adamax_step(params, grads, exp_avgs, exp_infs, steps, o);
       },
       arg("params"), arg("grads"), arg("exp_avgs"), arg("exp_infs"), arg("steps"), arg("lr"), arg("beta1"),
@@ -103,7 +124,7 @@ void register_optim(py::module_& m, PyTensorClass&) {
          const TensorList& acc_deltas, const TensorList& steps, double lr, double rho, double eps,
          double weight_decay, bool maximize) {
         cr::AdadeltaOptions o{lr, rho, eps, weight_decay, maximize};
-        py::gil_scoped_release nogil;
+        ReleaseGilFor nogil(params);
         cr::adadelta_step(params, grads, square_avgs, acc_deltas, steps, o);
       },
       arg("params"), arg("grads"), arg("square_avgs"), arg("acc_deltas"), arg("steps"), arg("lr"), arg("rho"),
@@ -112,35 +133,35 @@ void register_optim(py::module_& m, PyTensorClass&) {
   def_traced(
       m, "_total_norm",
       [](const TensorList& tensors, double p) {
-        py::gil_scoped_release nogil;
+        ReleaseGilFor nogil(tensors);
         return cr::total_norm(tensors, p);
       },
       arg("tensors"), arg("norm_type"));
   def_traced(
       m, "_clip_by_total_norm_",
       [](const TensorList& tensors, double max_norm, const Tensor& total) {
-        py::gil_scoped_release nogil;
+        ReleaseGilFor nogil(tensors);
         cr::clip_by_total_norm_(tensors, max_norm, total);
       },
       arg("tensors"), arg("max_norm"), arg("total_norm"));
   def_traced(
       m, "_clamp_abs_",
       [](const TensorList& tensors, double clip) {
-        py::gil_scoped_release nogil;
+        ReleaseGilFor nogil(tensors);
         cr::clamp_abs_(tensors, clip);
       },
       arg("tensors"), arg("clip_value"));
   def_traced(
       m, "_zero_",
       [](const TensorList& tensors) {
-        py::gil_scoped_release nogil;
+        ReleaseGilFor nogil(tensors);
         cr::zero_(tensors);
       },
       arg("tensors"));
   def_traced(
       m, "_copy_from_flat_",
       [](const Tensor& vec, const TensorList& params) {
-        py::gil_scoped_release nogil;
+        ReleaseGilFor nogil(params);
         cr::copy_from_flat_(vec, params);
       },
       arg("vec"), arg("parameters"));

@@ -129,6 +129,10 @@ def _backward(
     inputs: Tensor | Sequence[Tensor] | None = None,
 ) -> None:
     """Computes the gradient of this tensor w.r.t. graph leaves and accumulates it into ``.grad``."""
+    if gradient is None and inputs is None and not create_graph:
+        # loss.backward(): straight to the engine (what autograd.backward would end up calling).
+        _core._run_backward((self,), None, bool(retain_graph), False, None, False)
+        return
     from chainrule.autograd import backward
 
     backward(self, gradient, retain_graph, create_graph, inputs=inputs)

@@ -125,9 +125,14 @@ class Optimizer:
             with _enable_grad():
                 loss = closure()
         for group in self.param_groups:
-            params = [p for p in group["params"] if p.grad is not None]
+            params, grads = [], []
+            for p in group["params"]:
+                g = p.grad
+                if g is not None:
+                    params.append(p)
+                    grads.append(g)
             if params:
-                self._step_group(group, params, [p.grad for p in params])
+                self._step_group(group, params, grads)
         return loss
 
     def _step_group(
