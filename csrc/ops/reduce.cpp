@@ -135,8 +135,10 @@ Tensor sum_backward(const GradArgs<0, KeepShape>& d) {
 Tensor sum_jvp(const JvpArgs<1, 0, KeepShape>& j) {
   return reshape(sum_to(j.tangent[0], j.attrs.keep_shape), j.out.shape());
 }
-const auto sum_all_grad = with_jvp(Derivative<1, 0, KeepShape>{"SumBackward0", {"self"}, {&sum_backward}}, &sum_jvp);
-const auto sum_grad = with_jvp(Derivative<1, 0, KeepShape>{"SumBackward1", {"self"}, {&sum_backward}}, &sum_jvp);
+const auto sum_all_grad =
+    with_jvp(Derivative<1, 0, KeepShape>{"SumBackward0", {"self"}, {&sum_backward}}, &sum_jvp);
+const auto sum_grad =
+    with_jvp(Derivative<1, 0, KeepShape>{"SumBackward1", {"self"}, {&sum_backward}}, &sum_jvp);
 
 // mean = sum * (1 / n), as one node (MeanBackward0 / MeanBackward1): the gradient is the output
 // gradient times 1 / n, spread back over the input.
@@ -152,7 +154,8 @@ Tensor mean_jvp(const JvpArgs<1, 0, MeanAttrs>& j) {
 }
 const auto mean_all_grad =
     with_jvp(Derivative<1, 0, MeanAttrs>{"MeanBackward0", {"self"}, {&mean_backward}}, &mean_jvp);
-const auto mean_grad = with_jvp(Derivative<1, 0, MeanAttrs>{"MeanBackward1", {"self"}, {&mean_backward}}, &mean_jvp);
+const auto mean_grad =
+    with_jvp(Derivative<1, 0, MeanAttrs>{"MeanBackward1", {"self"}, {&mean_backward}}, &mean_jvp);
 
 }  // namespace
 
@@ -189,7 +192,8 @@ static Tensor sum_raw(const Tensor& a, const std::vector<int64_t>& rd, Dims& kee
 
 // The sum of a over the (wrapped, sorted) dims rd, with no autograd record; keep_shape gets the
 // keepdim shape.
-static Tensor sum_unrecorded(const Tensor& a, const std::vector<int64_t>& rd, bool keepdim, Dims& keep_shape) {
+static Tensor sum_unrecorded(const Tensor& a, const std::vector<int64_t>& rd, bool keepdim,
+                             Dims& keep_shape) {
   NoGradGuard ng;
   if (rd.size() == (size_t)a.dim() && a.is_contiguous()) {
     // Over everything: one pass straight into the result.
