@@ -11,6 +11,7 @@ import json
 import math
 import os
 import select
+import signal
 import statistics
 import subprocess
 import sys
@@ -163,7 +164,23 @@ class Worker:
         rc = self.proc.wait()
         return {"error": f"failed: the {self.name} worker exited with code {rc} (see worker-{self.name}.log)"}
 
+    def pause(self):
+        """Stops the worker process (SIGSTOP) while another engine is timed; no-op without it."""
+        self._signal("SIGSTOP")
+
+    def resume(self):
+        self._signal("SIGCONT")
+
+    def _signal(self, name):
+        sig = getattr(signal, name, None)
+        if sig is not None and self.proc is not None and self.proc.poll() is None:
+            try:
+                os.kill(self.proc.pid, sig)
+            except OSError:
+                pass
+
     def close(self):
+        self.resume()
         if self.proc is not None and self.proc.poll() is None:
             try:
                 self.proc.stdin.write(json.dumps({"cmd": "quit"}) + "\n")
@@ -230,32 +247,43 @@ def run_workload(name, args, workers, data_paths, log):
         t = max(r["t_step_warmup"], 1e-9)
         r["inner"] = max(1, math.ceil(args.target_sample / t))
         r["reps"] = max(args.min_reps, min(args.repeats, int(args.budget / (r["inner"] * t))))
-    # round-robin: every repetition asks each engine (in a rotating order) for one sample
-    last_engine = None
-    for rep in range(max([r["reps"] for r in timed], default=0)):
-        order = timed[rep % len(timed) :] + timed[: rep % len(timed)]
-        for r in order:
-            if r["status"] != "ok" or rep >= r["reps"]:
-                continue
-            if r["engine"] != last_engine:
-                time.sleep(args.settle)
-                last_engine = r["engine"]
-            branchy = name == "branchy"  # its variants are thread counts; others' are configurations
-            res = workers[r["engine"]].ask(
-                {
-                    "cmd": "sample",
-                    "inner": r["inner"],
-                    "threads": r["variant"] if branchy else args.threads,
-                    "variant": None if branchy else r["variant"],
-                },
-                timeout=max(60.0, 50 * r["inner"] * r["t_step_warmup"]),
-            )
-            if res.get("ok"):
-                r["samples"].append(res["t"])
-            else:
-                r["status"] = "failed"
-                r["reason"] = res.get("error") or res.get("unavailable")
-                r["traceback"] = res.get("traceback")
+    # round-robin: every repetition asks each engine (in a rotating order) for one sample; while
+    # one engine samples, the other workers are stopped (an idle peer's background threads, such as
+    # an XLA worker's, would otherwise take CPU from the engine being timed)
+    try:
+        last_engine = None
+        for rep in range(max([r["reps"] for r in timed], default=0)):
+            order = timed[rep % len(timed) :] + timed[: rep % len(timed)]
+            for r in order:
+                if r["status"] != "ok" or rep >= r["reps"]:
+                    continue
+                if r["engine"] != last_engine:
+                    for eng, w in workers.items():
+                        if eng == r["engine"]:
+                            w.resume()
+                        else:
+                            w.pause()
+                    time.sleep(args.settle)
+                    last_engine = r["engine"]
+                branchy = name == "branchy"  # its variants are thread counts; others' are configurations
+                res = workers[r["engine"]].ask(
+                    {
+                        "cmd": "sample",
+                        "inner": r["inner"],
+                        "threads": r["variant"] if branchy else args.threads,
+                        "variant": None if branchy else r["variant"],
+                    },
+                    timeout=max(60.0, 50 * r["inner"] * r["t_step_warmup"]),
+                )
+                if res.get("ok"):
+                    r["samples"].append(res["t"])
+                else:
+                    r["status"] = "failed"
+                    r["reason"] = res.get("error") or res.get("unavailable")
+                    r["traceback"] = res.get("traceback")
+    finally:
+        for w in workers.values():
+            w.resume()
     for eng in args.engines:
         workers[eng].ask({"cmd": "release"})
     for r in timed:
