@@ -558,14 +558,16 @@ TensorList run_backward(const TensorList& roots, const TensorList& grad_roots, b
     }
   }
   std::vector<uint32_t> postorder = discover(*task);
-  // Other threads only ever run a node that drive() hands off, and it hands off only when some
-  // ready node is big (kHandOffNumel); a graph without one runs on this thread alone, lock-free.
+  // Other threads only ever run a node that drive() hands off, and it hands off only when a node
+  // makes several ready at once and one of them is big (kHandOffNumel): a graph without such a
+  // fork runs on this thread alone, lock-free.
   if (get_num_threads() > 1)
-    for (const Node* n : task->node_of)
-      if (!n->cheap() && work_estimate(*n) >= kHandOffNumel) {
-        task->pooled = true;
-        break;
-      }
+    for (const Node* n : task->node_of) {
+      if (n->next_edges_.size() < 2) continue;
+      for (const Edge& e : n->next_edges_)
+        if (e.fn && !e.fn->cheap() && work_estimate(*e.fn) >= kHandOffNumel) task->pooled = true;
+      if (task->pooled) break;
+    }
   if (task->capture_mode) {
     for (size_t i = 0; i < inputs.size(); ++i) {
       Edge e = inputs[i].grad_fn() ? Edge{inputs[i].grad_fn(), inputs[i].output_nr()}

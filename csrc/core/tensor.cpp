@@ -41,8 +41,8 @@ Tensor detach(const Tensor& t) {
 }
 
 Tensor make_view(const Tensor& t, Dims sizes, Dims strides, int64_t offset) {
-  auto impl =
-      std::make_shared<TensorImpl>(t.storage(), std::move(sizes), std::move(strides), offset, t.dtype());
+  auto impl = std::allocate_shared<TensorImpl>(pool::Allocator<TensorImpl>(), t.storage(), std::move(sizes),
+                                               std::move(strides), offset, t.dtype());
   impl->is_view_ = true;
   // Note [Views and in-place ops]: a view remembers its root base, and how it was made.
   auto meta = std::make_unique<ViewMeta>();
