@@ -16,6 +16,8 @@ class AccumulateGrad final : public Node {
   std::string name() const override { return "AccumulateGrad"; }
   /// Usually steals the incoming buffer; accumulating is one pass, never worth a thread hand-off.
   bool cheap() const override { return true; }
+  /// Note [Lowered backward]: nothing saved; the leaf's hooks would run from a replay.
+  bool replayable() const override { return leaf_->hooks_.empty(); }
   std::shared_ptr<TensorImpl> leaf_;
 };
 

@@ -6,6 +6,7 @@
 
 #include "core/errors.h"
 #include "core/grad_mode.h"
+#include "core/node.h"
 
 namespace cr {
 namespace capture {
@@ -30,7 +31,7 @@ bool TensorGuard::holds(const Tensor& t, bool with_strides) const {
   if (!t.defined()) return false;
   const TensorImpl* i = t.impl();
   if (i->dtype_ != dtype || i->sizes_ != sizes) return false;
-  if (with_strides && i->strides_ != strides) return false;
+  if ((with_strides || check_strides) && i->strides_ != strides) return false;
   if (i->requires_grad_ != requires_grad) return false;
   return !check_grad || (i->grad_ != nullptr) == has_grad;
 }
@@ -189,6 +190,35 @@ void Schedule::fuse_scalar_chains() {
   notes_.shrink_to_fit();
 }
 
+Slot Schedule::saved_slot(const SavedTensor& st) {
+  const TensorImpl* origin = st.origin();
+  const TensorImpl* kept = st.peek();
+  if (!recording_ || !origin || !kept) return kNoSlot;
+  auto it = slot_by_impl_.find(origin);
+  if (it == slot_by_impl_.end()) return kNoSlot;
+  // Every tensor in slot_by_impl_ is held, so origin is that tensor, not a later one at its address;
+  // what was saved must still be its data (the same view of the same storage, not written since).
+  if (origin->storage_ != kept->storage_ || origin->offset_ != kept->offset_ ||
+      origin->sizes_ != kept->sizes_ || origin->strides_ != kept->strides_ ||
+      origin->dtype_ != kept->dtype_ || origin->storage_->version() != st.saved_version())
+    return kNoSlot;
+  const Slot s = it->second;
+  for (size_t e = 0; e < external_slots_.size(); ++e)
+    if (external_slots_[e] == s && !external_guards_[e].check_strides) {
+      // the node's attributes may depend on the saved tensor's layout (a matrix product's)
+      external_guards_[e].check_strides = true;
+      external_guards_[e].strides = externals_[e].strides();
+    }
+  pending_uses_.push_back(s);
+  return s;
+}
+
+bool Schedule::keeps_leaf(const TensorImpl* leaf) const {
+  for (const Tensor& t : externals_)
+    if (t.impl() == leaf) return true;
+  return false;
+}
+
 void Schedule::guard_grad(const Tensor& t) {
   if (!recording_ || !t.defined()) return;
   auto it = slot_by_impl_.find(t.impl());
@@ -205,7 +235,13 @@ void note_grad_read(const Tensor& t) {
 
 void Schedule::finish_outputs(const TensorList& outputs) {
   output_slots_.clear();
-  for (const Tensor& t : outputs) output_slots_.push_back(slot_of(t));
+  for (const Tensor& t : outputs) {
+    const Slot s = slot_of(t);
+    output_slots_.push_back(s);
+    if (t.defined() && t.requires_grad() &&
+        std::find(lowered_roots_.begin(), lowered_roots_.end(), s) == lowered_roots_.end())
+      outputs_need_grad_ = true;
+  }
   pending_uses_.clear();
 }
 
@@ -229,6 +265,7 @@ void Schedule::end(const TensorList& outputs) {
   finish_outputs(outputs);
   fuse_scalar_chains();
   compute_releases();
+  lowered_ = lowered_backwards_ > 0 && plain_backwards_ == 0 && fused_chains_ == 0 && !outputs_need_grad_;
   slot_by_impl_.clear();
   held_.clear();
   recording_ = false;
@@ -303,6 +340,10 @@ bool Schedule::replay(const TensorList& inputs, TensorList& outputs) {
   for (size_t i = 0; i < inputs.size(); ++i) f.slots[(size_t)input_slots_[i]] = inputs[i];
   for (size_t e = 0; e < externals_.size(); ++e) f.slots[(size_t)external_slots_[e]] = externals_[e];
   AutoGradMode restore(GradMode::is_enabled());  // steps may switch grad mode; leave it as found
+  if (lowered_) {
+    f.lowered = true;  // Note [Lowered backward]: no step records a node
+    GradMode::set_enabled(false);
+  }
   for (size_t k = 0; k < steps_.size(); ++k) {
     steps_[k](f);
     for (Slot s : releases_[k]) f.slots[(size_t)s] = Tensor();

@@ -33,6 +33,7 @@
 #include "ops/fused.h"
 
 namespace cr {
+class SavedTensor;
 namespace capture {
 
 using Slot = int32_t;
@@ -41,6 +42,9 @@ constexpr Slot kNoSlot = -1;
 /// The tensors of one replay, indexed by slot.
 struct Frame {
   std::vector<Tensor> slots;
+  /// This replay runs its recorded backward calls lowered (Note [Lowered backward] in
+  /// autograd/engine.cpp), with grad mode off throughout.
+  bool lowered = false;
 };
 
 /// One recorded call: reads its tensor arguments from the frame, runs, writes its outputs into it.
@@ -53,7 +57,8 @@ struct TensorGuard {
   DType dtype = DType::Float32;
   bool requires_grad = false;
   bool has_grad = false;
-  bool check_grad = false;  // set when the traced code read .grad (its Python branched on it)
+  bool check_grad = false;     // set when the traced code read .grad (its Python branched on it)
+  bool check_strides = false;  // set for an external a lowered backward reads as saved
   static TensorGuard of(const Tensor& t, bool with_strides);
   bool holds(const Tensor& t, bool with_strides) const;
 };
@@ -88,6 +93,27 @@ class Schedule {
   /// The call being recorded computed out = op(in) (Note [Fused scalar chains] in ops/fused.cpp).
   /// The step gets the note when it is the call's only one and the step's only tensors are in and out.
   void note_scalar_op(const ScalarOp& op, const Tensor& in, const Tensor& out);
+  /// The slot of the tensor a node saved, when it is one the schedule knows (the same tensor,
+  /// unchanged since it was saved), as a use of the step being recorded; kNoSlot otherwise.
+  Slot saved_slot(const SavedTensor& st);
+  /// Whether `leaf` is held by the schedule as an external (the same tensor at every replay).
+  bool keeps_leaf(const TensorImpl* leaf) const;
+  /// A backward call was recorded, lowered or not (Note [Lowered backward] in autograd/engine.cpp).
+  /// `roots`: the slots of a lowered backward's roots (fn may return those: a loss is read, not
+  /// differentiated again).
+  void note_backward(bool lowered, std::string why = "", const std::vector<Slot>& roots = {}) {
+    ++(lowered ? lowered_backwards_ : plain_backwards_);
+    lowered_roots_.insert(lowered_roots_.end(), roots.begin(), roots.end());
+    if (!lowered && lowering_note_.empty())
+      lowering_note_ = why.empty() ? "a backward call with options" : why;
+  }
+  /// Why a backward call was not lowered (the first one's reason; empty when all were).
+  const std::string& lowering_note() const { return lowering_note_; }
+  /// Replays run lowered: every backward call was lowered, nothing was fused into scalar chains
+  /// (their replay records one node for the chain, which a lowered backward would not run), and
+  /// the only tensors fn returns that require grad are roots of those backward calls (a lowered
+  /// replay records no graph: a returned loss comes back without history).
+  bool lowered() const { return lowered_; }
 
   // --- replay ---
   /// Runs the schedule on `inputs`; false (and nothing run) when a guard does not hold.
@@ -140,6 +166,11 @@ class Schedule {
   std::vector<Slot> output_slots_;
   std::vector<ScalarNote> notes_;  // per step (recording)
   size_t fused_steps_ = 0, fused_chains_ = 0;
+  size_t lowered_backwards_ = 0, plain_backwards_ = 0;
+  bool outputs_need_grad_ = false;
+  bool lowered_ = false;
+  std::vector<Slot> lowered_roots_;
+  std::string lowering_note_;
 
   // Recording only: which slot each tensor seen so far has, and every tensor seen, held so that no
   // address is reused while recording (a freed temporary's address must not alias a new tensor).

@@ -10,6 +10,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "autograd/accumulate_grad.h"
 #include "autograd/graph_root.h"
 #include "autograd/hooks.h"
 #include "core/parallel.h"
@@ -642,6 +643,174 @@ TensorList run_backward(const TensorList& roots, const TensorList& grad_roots, b
                               "if this is the desired behavior."));
   }
   return std::move(task->captured);
+}
+
+// Note [Lowered backward]
+// A compiled step (Note [Capture and replay] in capture.h) records loss.backward() by running it
+// once, eagerly, on the traced graph. Replaying it through the engine means a new graph each call:
+// every forward op records a node, and the engine discovers the graph, counts dependencies and
+// takes locks before any gradient is computed. A lowered backward does the engine's work once, at
+// trace time: the traced graph is discovered as run_backward would (same slots, same summation
+// order, so the same sums bit for bit), and kept with its nodes; a replay then runs those nodes in
+// a fixed order with apply_with(), giving each its saved tensors from this replay's slots instead
+// of the ones it saved during the trace. The replay's forward records no nodes at all.
+// That holds only when every node can be run again that way, so lowering refuses a graph with
+//   - a node that is not replayable() (a Python autograd.Function, an op whose attributes hold
+//     tensors, data or random state) or has hooks on its outputs (retain_grad, register_hook);
+//   - a saved tensor that is not a tensor of the replay (a temporary made inside an op);
+//   - a leaf whose AccumulateGrad is not the same tensor at every replay (an input of the compiled
+//     function, a tensor created inside it), or that has hooks;
+//   - a fork that run_backward would hand to other threads (work of kHandOffNumel or more), so a
+//     lowered backward runs on one thread, as the engine would have run it.
+struct LoweredBackward {
+  std::shared_ptr<GraphRoot> root;          // number 0; one edge per root tensor
+  std::vector<std::shared_ptr<Node>> nodes;  // by discovery number
+  std::vector<uint32_t> order;              // the run order (reverse postorder), the root left out
+  std::vector<uint32_t> slot_base, nslots, edge_base;
+  std::vector<int32_t> edge_slot;
+  std::vector<uint32_t> edge_target, slot_output_nr;
+  uint32_t total_slots = 0;
+  std::vector<std::vector<int32_t>> saved;  // per node: the replay slot of each saved tensor (-1: none)
+};
+
+std::shared_ptr<const LoweredBackward> lower_backward(
+    const TensorList& roots, const std::function<int32_t(const SavedTensor&)>& saved_slot,
+    const std::function<bool(const TensorImpl*)>& leaf_kept, std::string* why) {
+  auto refuse = [why](std::string reason) {
+    if (why) *why = std::move(reason);
+    return nullptr;
+  };
+  GraphTask task;
+  auto root = std::make_shared<GraphRoot>(TensorList{});
+  for (const Tensor& r : roots) {
+    if (!r.defined() || !r.requires_grad() || !r.grad_fn()) return refuse("a root without a grad_fn");
+    root->next_edges_.push_back(gradient_edge(r));
+  }
+  task.root = root;
+  std::vector<uint32_t> postorder = discover(task);
+  auto plan = std::make_shared<LoweredBackward>();
+  plan->root = root;
+  const size_t n = task.node_of.size();
+  plan->nodes.resize(n);
+  plan->saved.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    Node* node = task.node_of[i];
+    if (node->next_edges_.size() >= 2)
+      for (const Edge& e : node->next_edges_)
+        if (e.fn && !e.fn->cheap() && work_estimate(*e.fn) >= kHandOffNumel)
+          return refuse("branches big enough for other threads");
+    if (i == 0) {
+      plan->nodes[i] = root;
+      continue;
+    }
+    if (!node->pre_hooks_.empty()) return refuse(str(node->name(), " has hooks"));
+    if (!node->replayable()) return refuse(str(node->name(), " cannot run again on other tensors"));
+    if (auto* acc = dynamic_cast<AccumulateGrad*>(node)) {
+      if (!leaf_kept(acc->leaf_.get())) return refuse("a leaf that is not the same tensor at every call");
+    } else {
+      for (const SavedTensor* st : node->saved_slots()) {
+        int32_t slot = -1;
+        if (st->defined() && (slot = saved_slot(*st)) < 0)
+          return refuse(str(node->name(), " saved a tensor that the replay does not have"));
+        plan->saved[i].push_back(slot);
+      }
+    }
+    plan->nodes[i] = node->shared_from_this();
+  }
+  for (size_t k = postorder.size(); k-- > 0;)
+    if (postorder[k] != 0) plan->order.push_back(postorder[k]);
+  for (const NodeTask& nt : task.tasks) {
+    plan->slot_base.push_back(nt.slot_base);
+    plan->nslots.push_back(nt.nslots);
+    plan->edge_base.push_back(nt.edge_base);
+  }
+  plan->edge_slot = std::move(task.edge_slot);
+  plan->edge_target = std::move(task.edge_target);
+  plan->slot_output_nr = std::move(task.slot_output_nr);
+  plan->total_slots = (uint32_t)task.slots.size();
+  return plan;
+}
+
+void run_lowered(const LoweredBackward& plan, const std::vector<Tensor>& slots, const TensorList& roots,
+                 const TensorList& grad_roots) {
+  fw::flush();
+  fw::ComputeGuard no_tangents;
+  AutoGradMode mode(false);
+  std::vector<Tensor> buf(plan.total_slots);
+  // Delivers node n's output gradients along its edges, as run_node does.
+  auto deliver = [&](uint32_t n, TensorList& outs) {
+    const Node& node = *plan.nodes[n];
+    const auto& edges = node.next_edges_;
+    for (size_t i = 0; i < edges.size(); ++i) {
+      const int32_t slot = plan.edge_slot[plan.edge_base[n] + i];
+      if (slot < 0 || i >= outs.size()) continue;
+      const uint32_t t = plan.edge_target[plan.edge_base[n] + i];
+      if (outs[i].defined() && edges[i].fn)
+        outs[i] = validate(std::move(outs[i]), node, *edges[i].fn, edges[i].input_nr);
+      buf[plan.slot_base[t] + (uint32_t)slot] = std::move(outs[i]);
+    }
+  };
+  {
+    TensorList seeds(roots.size());
+    for (size_t i = 0; i < roots.size(); ++i) {
+      const Tensor& r = roots[i];
+      Tensor g = i < grad_roots.size() ? grad_roots[i] : Tensor();
+      if (!g.defined()) {
+        if (r.numel() != 1)
+          throw AutogradError(
+              str("grad can be implicitly created only for scalar outputs (got a tensor of shape ", r.shape(),
+                  "); pass a gradient of the same shape"));
+        g = ones(r.shape(), r.dtype());
+      } else if (g.shape() != r.shape()) {
+        throw ShapeError(
+            str("backward: gradient has shape ", g.shape(), " but the tensor has shape ", r.shape()));
+      } else if (g.dtype() != r.dtype()) {
+        g = to_dtype(g, r.dtype());
+      }
+      seeds[i] = std::move(g);
+    }
+    deliver(0, seeds);
+  }
+  TensorList grads, outs;
+  std::vector<Tensor> saved;
+  for (uint32_t n : plan.order) {
+    Node* node = plan.nodes[n].get();
+    const size_t nout = node->outputs_.size();
+    const uint32_t base = plan.slot_base[n], ns = plan.nslots[n];
+    grads.assign(nout, Tensor());
+    bool any = false;
+    for (uint32_t k = 0; k < nout; ++k) {
+      if (nout == 1 && ns == 1) {
+        grads[k] = std::move(buf[base]);
+      } else {
+        for (uint32_t s = base; s < base + ns; ++s) {  // sum_slots: in slot order
+          if (plan.slot_output_nr[s] != k || !buf[s].defined()) continue;
+          grads[k] = grads[k].defined() ? add(grads[k], buf[s]) : std::move(buf[s]);
+        }
+      }
+      any = any || grads[k].defined();
+    }
+    for (uint32_t s = base; s < base + ns; ++s) buf[s] = Tensor();
+    outs.clear();
+    if (any) {
+      for (uint32_t k = 0; k < nout; ++k)
+        if (!grads[k].defined()) grads[k] = zeros(node->outputs_[k].shape, node->outputs_[k].dtype);
+      const std::vector<int32_t>& where = plan.saved[n];
+      saved.assign(where.size(), Tensor());
+      for (size_t j = 0; j < where.size(); ++j)
+        if (where[j] >= 0) saved[j] = slots[(size_t)where[j]];
+      std::lock_guard<std::mutex> lock(node->mu_);
+      if (AnomalyMode::is_enabled()) {
+        try {
+          outs = node->apply_with(std::move(grads), saved.data());
+        } catch (...) { rethrow_with_trace(*node); }
+        if (AnomalyMode::check_nan()) check_anomaly(*node, outs);
+      } else {
+        outs = node->apply_with(std::move(grads), saved.data());
+      }
+    }
+    deliver(n, outs);
+  }
 }
 
 }  // namespace cr

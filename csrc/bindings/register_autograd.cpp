@@ -8,7 +8,6 @@
 #include "core/parallel.h"
 #include "ops/ops.h"
 
-
 namespace crpy {
 
 namespace {
@@ -202,6 +201,44 @@ void extend_node_class(py::module_& m) {
           py::is_method(node_cls))));
 }
 
+// loss.backward() while chainrule.compile traces: lowered when the graph allows (Note [Lowered
+// backward] in autograd/engine.cpp). The backward runs now as usual; the recorded step runs the
+// lowered program when the whole replay is lowered, and the engine otherwise. False (nothing done)
+// when the graph cannot be lowered: the caller records the ordinary step.
+bool record_lowered_backward(cr::capture::Schedule& s, const TensorList& roots, TensorList seeds) {
+  using cr::capture::Slot;
+  if (seeds.empty()) seeds.resize(roots.size());
+  if (seeds.size() != roots.size()) return false;  // the ordinary path raises the error
+  std::string why;
+  auto plan = cr::lower_backward(
+      roots, [&s](const cr::SavedTensor& st) { return s.saved_slot(st); },
+      [&s](const cr::TensorImpl* leaf) { return s.keeps_leaf(leaf); }, &why);
+  if (!plan) {
+    s.note_backward(false, why);
+    return false;
+  }
+  std::vector<Slot> root_slots, seed_slots;
+  for (const Tensor& r : roots) root_slots.push_back(s.slot_of(r));
+  for (const Tensor& g : seeds) seed_slots.push_back(s.slot_of(g));
+  {
+    cr::capture::PauseTracing pause;
+    py::gil_scoped_release nogil;
+    cr::run_backward(roots, seeds, false, false, {}, false);
+  }
+  s.add_step("_run_backward", [plan, root_slots, seed_slots](cr::capture::Frame& f) {
+    TensorList rs, gs;
+    for (Slot k : root_slots) rs.push_back(f.slots[(size_t)k]);
+    for (Slot k : seed_slots) gs.push_back(k == cr::capture::kNoSlot ? Tensor() : f.slots[(size_t)k]);
+    if (f.lowered) {
+      cr::run_lowered(*plan, f.slots, rs, gs);
+      return;
+    }
+    py::gil_scoped_release nogil;
+    cr::run_backward(rs, gs, false, false, {}, false);
+  });
+  s.note_backward(true, "", root_slots);
+  return true;
+}
 }  // namespace
 
 // Note [Saved tensor hooks] (core/node.h), with Python callables: pack(tensor) -> any object,
@@ -250,10 +287,9 @@ void register_autograd(py::module_& m, PyTensorClass& cls) {
       },
       "Makes (pack, unpack) the saved-tensor hooks of this thread until the matching pop.");
   m.def("_pop_saved_tensors_hooks", []() { cr::pop_saved_tensor_hooks(); }, "Undoes the last push.");
-  def_traced(
-      m, "_run_backward",
-      [](py::object tensors, py::object grads, bool keep_graph, bool create_graph, py::object inputs,
-         bool allow_unused, bool accumulate) {
+  auto run_backward =
+      traced("_run_backward", [](py::object tensors, py::object grads, bool keep_graph, bool create_graph,
+                                 py::object inputs, bool allow_unused, bool accumulate) {
         TensorList roots = as_tensor_list(tensors, "backward");
         TensorList seeds = as_tensor_list(grads, "backward");
         if (seeds.empty()) seeds.resize(roots.size());
@@ -266,9 +302,25 @@ void register_autograd(py::module_& m, PyTensorClass& cls) {
         py::tuple t(result.size());
         for (size_t i = 0; i < result.size(); ++i) t[i] = py::cast(result[i]);
         return t;
+      });
+  m.def(
+      "_run_backward",
+      [run_backward](py::object tensors, py::object grads, bool keep_graph, bool create_graph,
+                     py::object inputs, bool allow_unused, bool accumulate) {
+        cr::capture::Schedule* s = cr::tracing() ? cr::capture::recording() : nullptr;
+        if (s && !keep_graph && !create_graph && inputs.is_none() && !accumulate) {
+          if (record_lowered_backward(*s, as_tensor_list(tensors, "backward"),
+                                      as_tensor_list(grads, "backward")))
+            return py::tuple();
+        } else if (s) {
+          s->note_backward(false);
+        }
+        return run_backward(std::move(tensors), std::move(grads), keep_graph, create_graph, std::move(inputs),
+                            allow_unused, accumulate);
       },
-      py::arg("tensors"), py::arg("grad_tensors"), py::arg("keep_graph"), py::arg("create_graph"),
-      py::arg("inputs"), py::arg("allow_unused"), py::arg("accumulate") = false);
+      "Runs backward (Tensor.backward, autograd.backward and autograd.grad end here).", py::arg("tensors"),
+      py::arg("grad_tensors"), py::arg("keep_graph"), py::arg("create_graph"), py::arg("inputs"),
+      py::arg("allow_unused"), py::arg("accumulate") = false);
 
   m.def(
       "_queue_callback",
@@ -283,7 +335,14 @@ void register_autograd(py::module_& m, PyTensorClass& cls) {
       "Runs callback() once the backward now running has finished, on the thread that called\n"
       "backward (PyTorch's Variable._execution_engine.queue_callback). RuntimeError outside a backward.");
   m.def("is_grad_enabled", [] { return cr::GradMode::is_enabled(); });
-  def_traced(m, "_set_grad_enabled", [](bool on) { cr::GradMode::set_enabled(on); });
+  m.def("_set_grad_enabled", [](bool on) {
+    cr::GradMode::set_enabled(on);
+    if (!cr::tracing() || !cr::capture::recording()) return;
+    // A lowered replay keeps grad mode off throughout (Note [Lowered backward]).
+    cr::capture::recording()->add_step("_set_grad_enabled", [on](cr::capture::Frame& f) {
+      if (!f.lowered) cr::GradMode::set_enabled(on);
+    });
+  });
 
   m.def("set_num_threads", [](int n) {
     if (n < 1)

@@ -169,7 +169,12 @@ void register_capture(py::module_& m) {
                              "Recorded steps merged into scalar chains (Note [Fused scalar chains]).")
       .def_property_readonly("num_fused_chains", &Schedule::num_fused_chains,
                              "Scalar chains the fused steps became.")
-      .def_property_readonly("externals", &Schedule::externals);
+      .def_property_readonly("externals", &Schedule::externals)
+      .def_property_readonly("lowered", &Schedule::lowered,
+                             "True when replays run the recorded backward without graph nodes (Note [Lowered "
+                             "backward]).")
+      .def_property_readonly("lowering_note", &Schedule::lowering_note,
+                             "Why a recorded backward was not lowered (empty when every one was).");
   m.def("_is_tracing", [] { return cr::tracing(); }, "True while chainrule.compile traces on this thread.");
 }
 

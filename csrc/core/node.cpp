@@ -123,6 +123,7 @@ void pop_saved_tensor_hooks() {
 SavedTensor::SavedTensor(const Tensor& t, bool is_output) {
   if (!t.defined()) return;
   was_defined_ = true;
+  origin_ = t.impl();
   is_output_ = is_output;
   requires_grad_ = t.requires_grad();
   version_ = t.storage()->version();

@@ -84,6 +84,19 @@ class Node : public std::enable_shared_from_this<Node> {
   virtual bool holds_saved() const { return false; }
   /// The tensors it saved for backward, with their names (for graph views and messages).
   virtual std::vector<std::pair<std::string, const SavedTensor*>> saved_tensors() const { return {}; }
+  // Note [Lowered backward] (autograd/engine.cpp): a compiled replay runs a recorded backward by
+  // calling the recorded nodes again with that replay's tensors in place of the saved ones.
+  /// True when apply_with() computes this node's gradients from saved tensors given by the caller:
+  /// nothing else it keeps depends on the values of the forward (its attributes are shapes and
+  /// options, not data, random state or tensors).
+  virtual bool replayable() const { return false; }
+  /// Every saved slot, in order (nullptr-free; an unused slot is an undefined SavedTensor).
+  virtual std::vector<const SavedTensor*> saved_slots() const { return {}; }
+  /// apply() with saved_slots()[j] read as saved[j] (only for replayable() nodes).
+  virtual TensorList apply_with(TensorList&& grads, const Tensor* saved) {
+    (void)saved;
+    return apply(std::move(grads));
+  }
   /// The name users see: a composite op's name when one was set (NodeExtras), else name().
   std::string display_name() const {
     return extras_ && !extras_->display_name.empty() ? extras_->display_name : name();
@@ -158,12 +171,17 @@ class SavedTensor {
   bool packed_by_hooks() const { return hooks_ != nullptr; }
   /// The kept data, for shape and dtype (null when undefined, freed or packed by hooks).
   const TensorImpl* peek() const { return data_.get(); }
+  /// The tensor that was saved (its address only: it may be gone; Note [Lowered backward]).
+  const TensorImpl* origin() const { return origin_; }
+  /// The storage version when saved.
+  uint32_t saved_version() const { return version_; }
 
  private:
   std::shared_ptr<TensorImpl> data_;
   std::shared_ptr<SavedTensorHooks> hooks_;  // Note [Saved tensor hooks]: data_ is then empty
   std::shared_ptr<void> packed_;
   std::shared_ptr<Node> grad_fn_;  // non-leaf, non-output: history at save time
+  const TensorImpl* origin_ = nullptr;
   uint32_t version_ = 0;
   uint32_t output_nr_ = 0;
   bool requires_grad_ = false;

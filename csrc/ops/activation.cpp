@@ -69,12 +69,15 @@ Tensor grad_map_vec(const Tensor& g, const Tensor& x, kern::UnaryGrad k) {
 namespace {
 
 struct Slope {
+  static constexpr bool kReplayInvariant = true;  // Note [Lowered backward]
   double slope = 0.01;
 };
 struct EluAlpha {
+  static constexpr bool kReplayInvariant = true;  // Note [Lowered backward]
   double alpha = 1.0;
 };
 struct Softplus {
+  static constexpr bool kReplayInvariant = true;  // Note [Lowered backward]
   double beta = 1.0, threshold = 20.0;
 };
 

@@ -53,6 +53,7 @@ void mm_into(T* C, const T* A, bool ta, const T* B, bool tb, int64_t n, int64_t 
 
 // ---- geometry -----------------------------------------------------------------------------------
 struct ConvGeom {
+  static constexpr bool kReplayInvariant = true;  // Note [Lowered backward]
   int nd = 2;
   int64_t N = 0, C = 0, O = 0, G = 1;  // batch, input channels, output channels, groups
   int64_t H = 1, W = 1, kH = 1, kW = 1, oH = 1, oW = 1;
@@ -692,6 +693,7 @@ Tensor conv_transpose(const Tensor& input, const Tensor& weight, const Tensor& b
 namespace {
 
 struct PoolGeom {
+  static constexpr bool kReplayInvariant = true;  // Note [Lowered backward]
   int64_t H = 1, W = 1, oH = 1, oW = 1, dH = 1, dW = 1;
   IntList hs, hl, ws, wl;          // window start and length per output row / column
   std::vector<double> hdiv, wdiv;  // average pooling: per-dim divisor factors

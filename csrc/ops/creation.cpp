@@ -78,6 +78,7 @@ Tensor contiguous_copy(const Tensor& t) {
 
 namespace {
 struct SourceDtype {
+  static constexpr bool kReplayInvariant = true;  // Note [Lowered backward]
   DType dtype = DType::Float32;
 };
 const Derivative<1, 0, SourceDtype> to_copy_grad{

@@ -47,7 +47,19 @@
 namespace cr {
 
 /// Attributes of an op that has none.
-struct NoAttrs {};
+struct NoAttrs {
+  static constexpr bool kReplayInvariant = true;
+};
+
+/// True for an Attrs type that declares `static constexpr bool kReplayInvariant = true`: it holds
+/// only shapes and options fixed by the op's arguments' shapes, never tensors, data-dependent values
+/// or random state, so a node of it can run again on other tensors of the same shapes (Note
+/// [Lowered backward] in autograd/engine.cpp). Undeclared types are not.
+template <class A, class = void>
+struct replay_invariant : std::false_type {};
+template <class A>
+struct replay_invariant<A, std::void_t<decltype(A::kReplayInvariant)>>
+    : std::bool_constant<A::kReplayInvariant> {};
 
 /// What a gradient formula sees.
 template <size_t NSaved, class Attrs>
@@ -174,8 +186,27 @@ class FormulaNode final : public Node {
     return saved;
   }
 
-  TensorList apply(TensorList&& grads) override {
-    std::array<Tensor, Def::kSaved> saved = unpack_saved();
+  TensorList apply(TensorList&& grads) override { return run(grads, unpack_saved()); }
+
+  bool replayable() const override {
+    if constexpr (!replay_invariant<typename Def::AttrsType>::value) return false;
+    for (const auto& s : saved_)
+      if (s.packed_by_hooks()) return false;
+    return true;
+  }
+  std::vector<const SavedTensor*> saved_slots() const override {
+    std::vector<const SavedTensor*> out;
+    for (const auto& s : saved_) out.push_back(&s);
+    return out;
+  }
+  TensorList apply_with(TensorList&& grads, const Tensor* given) override {
+    std::array<Tensor, Def::kSaved> saved;
+    for (size_t j = 0; j < Def::kSaved; ++j)
+      if (saved_[j].defined()) saved[j] = promoted(given[j]);
+    return run(grads, saved);
+  }
+
+  TensorList run(TensorList& grads, const std::array<Tensor, Def::kSaved>& saved) {
     typename Def::Args args{grads[0], grads, saved, attrs, *this};
     TensorList out(Def::kInputs);
     if (def_.joint) {
@@ -226,6 +257,8 @@ class VariadicFormulaNode final : public Node {
  public:
   using Def = VariadicDerivative<Attrs>;
   explicit VariadicFormulaNode(const Def& def) : def_(def) {}
+
+  bool replayable() const override { return replay_invariant<Attrs>::value; }
 
   TensorList apply(TensorList&& grads) override {
     std::array<Tensor, 0> saved;

@@ -60,12 +60,15 @@ static void update_unary(const Tensor& a, const F& f) {
 namespace {
 
 struct Alpha {
+  static constexpr bool kReplayInvariant = true;  // Note [Lowered backward]
   double alpha = 1.0;
 };
 struct Scalar {
+  static constexpr bool kReplayInvariant = true;  // Note [Lowered backward]
   double s = 0.0;
 };
 struct Bounds {
+  static constexpr bool kReplayInvariant = true;  // Note [Lowered backward]
   std::optional<double> lo, hi;
 };
 
@@ -190,6 +193,7 @@ const auto pow_grad =
              jvp_elementwise);
 // self ** e, e a Python number
 struct Exponent {
+  static constexpr bool kReplayInvariant = true;  // Note [Lowered backward]
   double e = 1.0;
 };
 const auto pow_scalar_grad =

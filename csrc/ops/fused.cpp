@@ -95,6 +95,7 @@ void run_blocks(const T* in, T* out, int64_t n, const Block& block) {
 }
 
 struct ChainAttrs {
+  static constexpr bool kReplayInvariant = true;  // Note [Lowered backward]
   std::shared_ptr<const ScalarChain> ops;
 };
 

@@ -617,6 +617,7 @@ Tensor select(const Tensor& x, int64_t dim, int64_t i) {
 namespace {
 
 struct GatherDim {
+  static constexpr bool kReplayInvariant = true;  // Note [Lowered backward]
   int64_t dim = 0;
 };
 const Derivative<1, 1, GatherDim> gather_grad{

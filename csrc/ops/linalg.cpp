@@ -155,6 +155,7 @@ bool column_major(const Tensor& t) {
 // Which operands of a product were column-major (kept as attributes: an operand is saved only when
 // the other one needs a gradient).
 struct OperandLayouts {
+  static constexpr bool kReplayInvariant = true;  // Note [Lowered backward]
   bool self_columns = false, mat2_columns = false;
 };
 

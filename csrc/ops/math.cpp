@@ -125,6 +125,7 @@ Tensor isfinite_impl(const Tensor& a) {
 }
 
 struct Weight {
+  static constexpr bool kReplayInvariant = true;  // Note [Lowered backward]
   double w = 0.0;
 };
 

@@ -20,6 +20,7 @@ namespace cr {
 namespace {
 
 struct DiagAttrs {
+  static constexpr bool kReplayInvariant = true;  // Note [Lowered backward]
   int64_t offset = 0, dim1 = 0, dim2 = 1;
   Dims shape;  // the shape diagonal() was taken from (for the backward of diagonal)
 };
@@ -76,6 +77,7 @@ Tensor diagonal_scatter_zeros(const Tensor& g, const Dims& shape, int64_t offset
 }
 
 struct Tri {
+  static constexpr bool kReplayInvariant = true;  // Note [Lowered backward]
   int64_t k = 0;
 };
 const Derivative<1, 0, Tri> tril_grad{

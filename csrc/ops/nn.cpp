@@ -53,6 +53,7 @@ Tensor softmax_kernel(const Tensor& x0, int64_t d) {
 }
 
 struct SoftmaxDim {
+  static constexpr bool kReplayInvariant = true;  // Note [Lowered backward]
   int64_t dim = 0;
 };
 // softmax saves its output y: dx = y * (g - sum(g * y))

@@ -96,6 +96,7 @@ Moments moments(const T* base, int64_t len, int64_t stride, int64_t count) {
 // x is viewed as view_shape ((N, C, L) or (M, D)); the statistics reduce stat_dims, the parameter
 // gradients param_dims; weight is viewed as param_view ((1, C, 1) or (1, D)).
 struct NormAttrs {
+  static constexpr bool kReplayInvariant = true;  // Note [Lowered backward]
   Dims view_shape, param_view;
   std::vector<int64_t> stat_dims, param_dims;
   double count = 1, eps = 0;

@@ -126,6 +126,7 @@ inline Tensor unreduce(const Tensor& g, const Dims& keep_shape, const Dims& in_s
 }
 
 struct KeepShape {
+  static constexpr bool kReplayInvariant = true;  // Note [Lowered backward]
   Dims keep_shape;
 };
 // PyTorch's names: SumBackward0 for a sum over everything, SumBackward1 for one over dims.
@@ -143,6 +144,7 @@ const auto sum_grad =
 // mean = sum * (1 / n), as one node (MeanBackward0 / MeanBackward1): the gradient is the output
 // gradient times 1 / n, spread back over the input.
 struct MeanAttrs {
+  static constexpr bool kReplayInvariant = true;  // Note [Lowered backward]
   Dims keep_shape;
   double scale = 1.0;
 };
@@ -245,6 +247,7 @@ Tensor sum_to(const Tensor& g, const Dims& shape) {
 namespace {
 
 struct PowAttrs {
+  static constexpr bool kReplayInvariant = true;  // Note [Lowered backward]
   double p = 1.0;
   bool zero_at_zero = false;
 };
@@ -368,6 +371,7 @@ int64_t extreme_index(const T* p, int64_t n, int64_t stride) {
 
 // amax/amin: ties split the gradient evenly.
 struct ReducedDims {
+  static constexpr bool kReplayInvariant = true;  // Note [Lowered backward]
   Dims keep_shape;
   std::vector<int64_t> dims;
 };
@@ -560,6 +564,7 @@ Tensor mean(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {
 
 namespace {
 struct VarAttrs {
+  static constexpr bool kReplayInvariant = true;  // Note [Lowered backward]
   Dims keep_shape;
   std::vector<int64_t> dims;
   double divisor = 1.0;  // n - correction, as is: the gradient divides by it even when <= 0, as PyTorch
@@ -789,6 +794,7 @@ Tensor isnan_mask(const Tensor& a) { return compare(a, a, CmpOp::Ne); }
 
 // cdist forward: out[b, i, j] = ||x1[b, i] - x2[b, j]||_p, accumulated in double.
 struct CdistAttrs {
+  static constexpr bool kReplayInvariant = true;  // Note [Lowered backward]
   double p = 2.0;
 };
 

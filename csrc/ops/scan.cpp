@@ -56,6 +56,7 @@ Tensor on_0d(const Tensor& a, const F& f) {
 }
 
 struct ScanDim {
+  static constexpr bool kReplayInvariant = true;  // Note [Lowered backward]
   int64_t dim = 0;
 };
 
@@ -101,6 +102,7 @@ const Derivative<1, 2, ScanDim> cumprod_grad{"CumprodBackward0",
 
 // ---- linear recurrence -------------------------------------------------------------------------
 struct Recurrence {
+  static constexpr bool kReplayInvariant = true;  // Note [Lowered backward]
   int64_t dim = 0;
   bool reverse = false;
 };

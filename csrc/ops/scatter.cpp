@@ -141,6 +141,7 @@ Tensor scattered_mask(const Dims& shape, int64_t dim, const Tensor& index) {
 }
 
 struct ScatterAttrs {
+  static constexpr bool kReplayInvariant = true;  // Note [Lowered backward]
   int64_t dim = 0;
   Reduce reduce = Reduce::Sum;
   bool include_self = true;

@@ -81,12 +81,14 @@ const Derivative<1> view_grad{
 const Derivative<1> expand_grad{
     "ExpandBackward0", {"self"}, {[](const auto& d) { return sum_to(d.grad, d.input_shape(0)); }}};
 struct TwoDims {
+  static constexpr bool kReplayInvariant = true;  // Note [Lowered backward]
   int64_t d0 = 0, d1 = 0;
 };
 const Derivative<1, 0, TwoDims> transpose_grad{"TransposeBackward0", {"self"}, {[](const auto& d) {
                                                  return transpose(d.grad, d.attrs.d0, d.attrs.d1);
                                                }}};
 struct DimList {
+  static constexpr bool kReplayInvariant = true;  // Note [Lowered backward]
   std::vector<int64_t> dims;
 };
 const Derivative<1, 0, DimList> permute_grad{"PermuteBackward0",
@@ -253,6 +255,7 @@ namespace {
 
 // cat: each input gets its slice of the gradient (in its own dtype).
 struct CatAttrs {
+  static constexpr bool kReplayInvariant = true;  // Note [Lowered backward]
   int64_t dim = 0;
   std::vector<int64_t> offsets, lengths;  // along dim; length -1: a skipped shape-[0] input
   std::vector<DType> dtypes;
@@ -266,6 +269,7 @@ const VariadicDerivative<CatAttrs> cat_grad{
     }};
 // split and unbind: the outputs' gradients put back together.
 struct SplitDim {
+  static constexpr bool kReplayInvariant = true;  // Note [Lowered backward]
   int64_t dim = 0;
 };
 const Derivative<1, 0, SplitDim> split_grad{

@@ -30,6 +30,7 @@ namespace {
 
 /// A view's window on its base: both geometries, in storage elements.
 struct Window {
+  static constexpr bool kReplayInvariant = true;  // Note [Lowered backward]
   Dims base_sizes, base_strides;
   int64_t base_offset = 0;
   Dims view_sizes, view_strides;

@@ -2488,6 +2488,16 @@ class _CaptureSchedule:
     def externals(self) -> list[Tensor]:
         ...
     @property
+    def lowered(self) -> builtins.bool:
+        """
+        True when replays run the recorded backward without graph nodes (Note [Lowered backward]).
+        """
+    @property
+    def lowering_note(self) -> str:
+        """
+        Why a recorded backward was not lowered (empty when every one was).
+        """
+    @property
     def num_externals(self) -> builtins.int:
         ...
     @property
@@ -2663,7 +2673,9 @@ def _rnn_layer(mode: str, input: Tensor, hx: Tensor | None, cx: Tensor | None, w
     One recurrent layer and direction over a whole (seq_len, batch, input_size) sequence as one graph node; mode is RNN_TANH, RNN_RELU, LSTM or GRU. c_n is None except for LSTM.
     """
 def _run_backward(tensors: typing.Any, grad_tensors: typing.Any, keep_graph: builtins.bool, create_graph: builtins.bool, inputs: typing.Any, allow_unused: builtins.bool, accumulate: builtins.bool = False) -> tuple:
-    ...
+    """
+    Runs backward (Tensor.backward, autograd.backward and autograd.grad end here).
+    """
 def _scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None = None, dropout_p: typing.SupportsFloat | typing.SupportsIndex = 0.0, is_causal: builtins.bool = False, scale: typing.SupportsFloat | typing.SupportsIndex | None = None, enable_gqa: builtins.bool = False) -> Tensor:
     """
     _scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None, enable_gqa=False) -> Tensor
