@@ -1,0 +1,315 @@
+"""Lowered backward in compiled steps (Note [Lowered backward] in csrc/autograd/engine.cpp).
+
+A compiled step whose loss.backward() graph allows it replays without graph nodes: the traced
+nodes run again on each replay's tensors, grad mode off. Every test compares the compiled run with
+the same steps run eagerly, bit for bit, and checks whether the schedule was lowered.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+import chainrule.nn.functional as F
+
+
+def _moons(seed=0):
+    rng = np.random.default_rng(seed)
+    X = cr.tensor(rng.standard_normal((50, 2)).astype(np.float32))
+    y = cr.tensor(np.sign(rng.standard_normal((50, 1))).astype(np.float32))
+    shapes = [(2, 16), (16, 16), (16, 1)]
+    Ws = [cr.tensor((rng.standard_normal(s) * 0.5).astype(np.float32), requires_grad=True) for s in shapes]
+    bs = [cr.tensor(np.zeros(s[1], np.float32), requires_grad=True) for s in shapes]
+    params = [p for pair in zip(Ws, bs) for p in pair]
+
+    def loss_fn():
+        h = X
+        for i in range(3):
+            h = h @ Ws[i] + bs[i]
+            if i < 2:
+                h = F.relu(h)
+        reg = (params[0] * params[0]).sum()
+        for p in params[1:]:
+            reg = reg + (p * p).sum()
+        return F.relu(1 - y * h).mean() + 1e-4 * reg
+
+    return params, loss_fn
+
+
+def _values(params, extra=()):
+    return [np.array(t.detach().numpy(), copy=True) for t in list(params) + list(extra)]
+
+
+def _same(a, b):
+    assert len(a) == len(b)
+    for x, y in zip(a, b):
+        assert x.shape == y.shape and np.array_equal(x, y)
+
+
+def _run(make_opt, compiled, steps=6, returns_loss=False, threads=1):
+    before = cr.get_num_threads()
+    cr.set_num_threads(threads)
+    try:
+        params, loss_fn = _moons()
+        opt = make_opt(params)
+
+        def step():
+            opt.zero_grad()
+            loss = loss_fn()
+            loss.backward()
+            opt.step()
+            return loss if returns_loss else None
+
+        fn = cr.compile(step) if compiled else step
+        losses = []
+        for _ in range(steps):
+            out = fn()
+            if returns_loss:
+                losses.append(np.array(out.detach().numpy(), copy=True))
+        return _values(params, [p.grad for p in params]) + losses, fn
+    finally:
+        cr.set_num_threads(before)
+
+
+OPTIMIZERS = {
+    "sgd": lambda ps: cr.optim.SGD(ps, lr=0.1),
+    "sgd_momentum": lambda ps: cr.optim.SGD(ps, lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-3),
+    "adam": lambda ps: cr.optim.Adam(ps, lr=0.01),
+    "adamw": lambda ps: cr.optim.AdamW(ps, lr=0.01, weight_decay=0.1),
+}
+
+
+@pytest.mark.parametrize("threads", [1, 2, 4])
+@pytest.mark.parametrize("opt", sorted(OPTIMIZERS))
+def test_lowered_step_is_bitwise_equal_to_eager(opt, threads):
+    eager, _ = _run(OPTIMIZERS[opt], False, threads=threads)
+    compiled, fn = _run(OPTIMIZERS[opt], True, threads=threads)
+    _same(eager, compiled)
+    assert fn.replay_count >= 3
+    assert all(s.lowered for s in fn.traces()), [s.lowering_note for s in fn.traces()]
+
+
+def test_returned_loss_is_its_value_without_history():
+    eager, _ = _run(OPTIMIZERS["sgd"], False, returns_loss=True)
+    compiled, fn = _run(OPTIMIZERS["sgd"], True, returns_loss=True)
+    _same(eager, compiled)
+    assert all(s.lowered for s in fn.traces())
+    params, loss_fn = _moons()
+    opt = cr.optim.SGD(params, lr=0.1)
+
+    @cr.compile
+    def step():
+        opt.zero_grad()
+        loss = loss_fn()
+        loss.backward()
+        opt.step()
+        return loss
+
+    step()
+    step()
+    loss = step()  # a replay
+    assert loss.shape == () and np.isfinite(float(loss))
+    assert not loss.requires_grad and loss.grad_fn is None
+    assert cr.is_grad_enabled()  # the replay left grad mode as it found it
+
+
+def test_lowered_replay_records_no_graph_and_keeps_grad_mode():
+    params, loss_fn = _moons()
+    opt = cr.optim.SGD(params, lr=0.1)
+    seen = {}
+
+    @cr.compile
+    def step():
+        opt.zero_grad()
+        loss = loss_fn()
+        loss.backward()
+        opt.step()
+
+    for _ in range(4):
+        step()
+    assert all(s.lowered for s in step.traces())
+    with cr.no_grad():
+        seen["off"] = cr.is_grad_enabled()
+    assert cr.is_grad_enabled() and seen["off"] is False
+    for p in params:
+        assert p.grad is not None and p.grad.grad_fn is None and p.is_leaf
+
+
+def _compare(make_step, steps=5):
+    """Runs make_step() eagerly and compiled; returns the compiled function's schedules."""
+    results = []
+    fns = []
+    for compiled in (False, True):
+        step, state = make_step()
+        fn = cr.compile(step) if compiled else step
+        for _ in range(steps):
+            fn()
+        results.append(_values(state))
+        fns.append(fn)
+    _same(results[0], results[1])
+    return fns[1].traces()
+
+
+def test_leaf_hook_keeps_the_engine():
+    def make():
+        params, loss_fn = _moons()
+        params[0].register_hook(lambda g: g * 2)
+        opt = cr.optim.SGD(params, lr=0.1)
+
+        def step():
+            opt.zero_grad()
+            loss_fn().backward()
+            opt.step()
+
+        return step, params
+
+    traces = _compare(make)
+    assert not any(s.lowered for s in traces)
+    assert "AccumulateGrad" in traces[0].lowering_note
+
+
+def test_input_that_requires_grad_keeps_the_engine():
+    rng = np.random.default_rng(1)
+    w = cr.tensor(rng.standard_normal(5).astype(np.float32), requires_grad=True)
+    grads = {True: [], False: []}
+    for compiled in (False, True):
+        w.grad = None
+
+        def step(x):
+            (x * w).sum().backward()
+
+        fn = cr.compile(step) if compiled else step
+        for k in range(4):
+            x = cr.tensor(np.full(5, k + 1.0, np.float32), requires_grad=True)
+            fn(x)
+            grads[compiled].append(np.array(x.grad.numpy(), copy=True))
+        if compiled:
+            assert not any(s.lowered for s in fn.traces())
+            assert "leaf" in fn.traces()[0].lowering_note
+    _same(grads[False], grads[True])
+
+
+def test_composite_loss_keeps_the_engine():
+    def make():
+        rng = np.random.default_rng(2)
+        cr.manual_seed(0)
+        model = cr.nn.Linear(4, 3)
+        x = cr.tensor(rng.standard_normal((8, 4)).astype(np.float32))
+        y = cr.tensor(rng.integers(0, 3, 8))
+        opt = cr.optim.SGD(model.parameters(), lr=0.1)
+
+        def step():
+            opt.zero_grad()
+            F.cross_entropy(model(x), y).backward()
+            opt.step()
+
+        return step, list(model.parameters())
+
+    traces = _compare(make)
+    assert not any(s.lowered for s in traces)
+    # cross_entropy saves a tensor it makes inside (the targets' one-hot weights)
+    assert "saved a tensor that the replay does not have" in traces[0].lowering_note
+
+
+def test_retain_graph_and_grad_keep_the_engine():
+    def make():
+        rng = np.random.default_rng(3)
+        w = cr.tensor(rng.standard_normal(4).astype(np.float32), requires_grad=True)
+
+        def step():
+            w.grad = None
+            loss = (w * w).sum()
+            loss.backward(retain_graph=True)
+            (g,) = cr.autograd.grad(loss, [w])
+            with cr.no_grad():
+                w.sub_(0.1 * (w.grad + g))
+
+        return step, [w]
+
+    traces = _compare(make)
+    assert not any(s.lowered for s in traces)
+
+
+def test_output_that_requires_grad_keeps_the_graph():
+    params, loss_fn = _moons()
+    opt = cr.optim.SGD(params, lr=0.1)
+    Wx = params[0]
+
+    @cr.compile
+    def step():
+        opt.zero_grad()
+        loss_fn().backward()
+        opt.step()
+        return Wx * 2  # a tensor with history, not the backpropagated loss
+
+    for _ in range(3):
+        out = step()
+    assert not any(s.lowered for s in step.traces())
+    assert out.requires_grad and out.grad_fn is not None
+
+
+def _sgd_step():
+    params, loss_fn = _moons()
+    opt = cr.optim.SGD(params, lr=0.1)
+
+    def step():
+        opt.zero_grad()
+        loss_fn().backward()
+        opt.step()
+
+    return step, params
+
+
+def _counting_half(calls):
+    def hook(g):
+        calls.append(1)
+        return g * 0.5
+
+    return hook
+
+
+def test_hook_added_after_the_trace_runs_in_a_lowered_replay():
+    results = []
+    for compiled in (False, True):
+        step, params = _sgd_step()
+        fn = cr.compile(step) if compiled else step
+        fn()
+        fn()
+        calls: list[int] = []
+        params[1].register_hook(_counting_half(calls))
+        for _ in range(3):
+            fn()
+        assert len(calls) == 3
+        results.append(_values(params))
+        if compiled:
+            assert fn.traces()[0].lowered
+    _same(results[0], results[1])
+
+
+@pytest.mark.filterwarnings("ignore:Anomaly Detection has been enabled")
+def test_lowered_replay_with_anomaly_mode():
+    results = []
+    for compiled in (False, True):
+        step, params = _sgd_step()
+        fn = cr.compile(step) if compiled else step
+        fn()
+        fn()
+        with cr.autograd.detect_anomaly():
+            fn()
+        results.append(_values(params))
+    _same(results[0], results[1])
+
+
+def test_tensor_saved_then_changed_in_place_is_refused_at_trace():
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+
+    @cr.compile
+    def step():
+        h = w * 3
+        y = h * h
+        h.add_(1)  # y's node saved h: the eager backward refuses, so does the trace
+        y.sum().backward()
+
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        step()
