@@ -387,6 +387,10 @@ def compile(
     the replay holds the GIL); hooks registered inside the step are registered again by each replay.
     A custom ``autograd.Function`` inside the step raises AutogradError at trace time.
 
+    When the step's ``loss.backward()`` graph allows it (docs/compile.md, "Replays without graph
+    nodes"), a replay records no autograd graph: the traced backward's nodes run again on the
+    replay's tensors. The returned loss then has no ``grad_fn``.
+
     ``fullgraph``, ``dynamic``, ``backend``, ``mode`` and ``options`` are accepted for
     compatibility and have no effect; ``disable=True`` returns ``model`` unchanged.
     """
