@@ -72,6 +72,18 @@ def _run(make_opt, compiled, steps=6, returns_loss=False, threads=1):
         cr.set_num_threads(before)
 
 
+def _sgd_step():
+    params, loss_fn = _moons()
+    opt = cr.optim.SGD(params, lr=0.1)
+
+    def step():
+        opt.zero_grad()
+        loss_fn().backward()
+        opt.step()
+
+    return step, params
+
+
 OPTIMIZERS = {
     "sgd": lambda ps: cr.optim.SGD(ps, lr=0.1),
     "sgd_momentum": lambda ps: cr.optim.SGD(ps, lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-3),
@@ -115,17 +127,9 @@ def test_returned_loss_is_its_value_without_history():
 
 
 def test_lowered_replay_records_no_graph_and_keeps_grad_mode():
-    params, loss_fn = _moons()
-    opt = cr.optim.SGD(params, lr=0.1)
+    eager_step, params = _sgd_step()
+    step = cr.compile(eager_step)
     seen = {}
-
-    @cr.compile
-    def step():
-        opt.zero_grad()
-        loss = loss_fn()
-        loss.backward()
-        opt.step()
-
     for _ in range(4):
         step()
     assert all(s.lowered for s in step.traces())
@@ -153,15 +157,8 @@ def _compare(make_step, steps=5):
 
 def test_leaf_hook_keeps_the_engine():
     def make():
-        params, loss_fn = _moons()
+        step, params = _sgd_step()
         params[0].register_hook(lambda g: g * 2)
-        opt = cr.optim.SGD(params, lr=0.1)
-
-        def step():
-            opt.zero_grad()
-            loss_fn().backward()
-            opt.step()
-
         return step, params
 
     traces = _compare(make)
@@ -247,18 +244,6 @@ def test_output_that_requires_grad_keeps_the_graph():
         out = step()
     assert not any(s.lowered for s in step.traces())
     assert out.requires_grad and out.grad_fn is not None
-
-
-def _sgd_step():
-    params, loss_fn = _moons()
-    opt = cr.optim.SGD(params, lr=0.1)
-
-    def step():
-        opt.zero_grad()
-        loss_fn().backward()
-        opt.step()
-
-    return step, params
 
 
 def _counting_half(calls):

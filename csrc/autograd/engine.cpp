@@ -198,13 +198,35 @@ struct TaskLock {
   }
 };
 
-Tensor sum_slots(GraphTask& task, const NodeTask& nt, uint32_t output_nr) {
+// The gradient of a node's output `output_nr`: the sum of its input buffer slots[base, base + n)
+// that carry it, in slot order (Note [Determinism]); the summed slots are moved from.
+Tensor sum_buffer(std::vector<Tensor>& slots, const std::vector<uint32_t>& slot_output_nr, uint32_t base,
+                  uint32_t n, uint32_t output_nr) {
   Tensor acc;
-  for (size_t s = nt.slot_base; s < nt.slot_base + nt.nslots; ++s) {
-    if (task.slot_output_nr[s] != output_nr || !task.slots[s].defined()) continue;
-    acc = acc.defined() ? add(acc, task.slots[s]) : std::move(task.slots[s]);
+  for (uint32_t s = base; s < base + n; ++s) {
+    if (slot_output_nr[s] != output_nr || !slots[s].defined()) continue;
+    acc = acc.defined() ? add(acc, slots[s]) : std::move(slots[s]);
   }
   return acc;
+}
+
+Tensor sum_slots(GraphTask& task, const NodeTask& nt, uint32_t output_nr) {
+  return sum_buffer(task.slots, task.slot_output_nr, nt.slot_base, nt.nslots, output_nr);
+}
+
+// The seed gradient of backward root r: `g` checked against r, or ones for a scalar r without one.
+Tensor seed_gradient(const Tensor& r, Tensor g) {
+  if (!g.defined()) {
+    if (r.numel() != 1)
+      throw AutogradError(
+          str("grad can be implicitly created only for scalar outputs (got a tensor of shape ", r.shape(),
+              "); pass a gradient of the same shape"));
+    return ones(r.shape(), r.dtype());
+  }
+  if (g.shape() != r.shape())
+    throw ShapeError(
+        str("backward: gradient has shape ", g.shape(), " but the tensor has shape ", r.shape()));
+  return g.dtype() != r.dtype() ? to_dtype(g, r.dtype()) : g;
 }
 
 // Makes a formula's output match what the receiving edge expects.
@@ -428,6 +450,18 @@ void WorkerPool::loop() {
   }
 }
 
+// Other threads only ever run a node that drive() hands off, and it hands off only when a node
+// makes several ready at once and one of them is big (kHandOffNumel): a discovered graph without
+// such a fork runs on one thread, lock-free.
+bool has_big_fork(const GraphTask& task) {
+  for (const Node* n : task.node_of) {
+    if (n->next_edges_.size() < 2) continue;
+    for (const Edge& e : n->next_edges_)
+      if (e.fn && !e.fn->cheap() && work_estimate(*e.fn) >= kHandOffNumel) return true;
+  }
+  return false;
+}
+
 // Numbers the nodes reachable from the root, counts their incoming edges and lays out their input
 // buffers (Note [Engine bookkeeping]). Returns the numbers in postorder.
 std::vector<uint32_t> discover(GraphTask& task) {
@@ -532,21 +566,8 @@ TensorList run_backward(const TensorList& roots, const TensorList& grad_roots, b
     if (!r.requires_grad())
       throw AutogradError(
           str("element ", i, " of tensors does not require grad and does not have a grad_fn"));
-    Tensor g = grad_roots[i];
-    if (!g.defined()) {
-      if (r.numel() != 1)
-        throw AutogradError(
-            str("grad can be implicitly created only for scalar outputs (got a tensor of shape ", r.shape(),
-                "); pass a gradient of the same shape"));
-      g = ones(r.shape(), r.dtype());
-    } else if (g.shape() != r.shape()) {
-      throw ShapeError(
-          str("backward: gradient has shape ", g.shape(), " but the tensor has shape ", r.shape()));
-    } else if (g.dtype() != r.dtype()) {
-      g = to_dtype(g, r.dtype());
-    }
     root->next_edges_.push_back(gradient_edge(r));
-    seeds.push_back(std::move(g));
+    seeds.push_back(seed_gradient(r, grad_roots[i]));
   }
   root->grads_ = std::move(seeds);
   task->root = root;
@@ -559,16 +580,7 @@ TensorList run_backward(const TensorList& roots, const TensorList& grad_roots, b
     }
   }
   std::vector<uint32_t> postorder = discover(*task);
-  // Other threads only ever run a node that drive() hands off, and it hands off only when a node
-  // makes several ready at once and one of them is big (kHandOffNumel): a graph without such a
-  // fork runs on this thread alone, lock-free.
-  if (get_num_threads() > 1)
-    for (const Node* n : task->node_of) {
-      if (n->next_edges_.size() < 2) continue;
-      for (const Edge& e : n->next_edges_)
-        if (e.fn && !e.fn->cheap() && work_estimate(*e.fn) >= kHandOffNumel) task->pooled = true;
-      if (task->pooled) break;
-    }
+  task->pooled = get_num_threads() > 1 && has_big_fork(*task);
   if (task->capture_mode) {
     for (size_t i = 0; i < inputs.size(); ++i) {
       Edge e = inputs[i].grad_fn() ? Edge{inputs[i].grad_fn(), inputs[i].output_nr()}
@@ -688,6 +700,7 @@ std::shared_ptr<const LoweredBackward> lower_backward(
   }
   task.root = root;
   std::vector<uint32_t> postorder = discover(task);
+  if (has_big_fork(task)) return refuse("branches big enough for other threads");
   auto plan = std::make_shared<LoweredBackward>();
   plan->root = root;
   const size_t n = task.node_of.size();
@@ -695,10 +708,6 @@ std::shared_ptr<const LoweredBackward> lower_backward(
   plan->saved.resize(n);
   for (size_t i = 0; i < n; ++i) {
     Node* node = task.node_of[i];
-    if (node->next_edges_.size() >= 2)
-      for (const Edge& e : node->next_edges_)
-        if (e.fn && !e.fn->cheap() && work_estimate(*e.fn) >= kHandOffNumel)
-          return refuse("branches big enough for other threads");
     if (i == 0) {
       plan->nodes[i] = root;
       continue;
@@ -752,23 +761,8 @@ void run_lowered(const LoweredBackward& plan, const std::vector<Tensor>& slots, 
   };
   {
     TensorList seeds(roots.size());
-    for (size_t i = 0; i < roots.size(); ++i) {
-      const Tensor& r = roots[i];
-      Tensor g = i < grad_roots.size() ? grad_roots[i] : Tensor();
-      if (!g.defined()) {
-        if (r.numel() != 1)
-          throw AutogradError(
-              str("grad can be implicitly created only for scalar outputs (got a tensor of shape ", r.shape(),
-                  "); pass a gradient of the same shape"));
-        g = ones(r.shape(), r.dtype());
-      } else if (g.shape() != r.shape()) {
-        throw ShapeError(
-            str("backward: gradient has shape ", g.shape(), " but the tensor has shape ", r.shape()));
-      } else if (g.dtype() != r.dtype()) {
-        g = to_dtype(g, r.dtype());
-      }
-      seeds[i] = std::move(g);
-    }
+    for (size_t i = 0; i < roots.size(); ++i)
+      seeds[i] = seed_gradient(roots[i], i < grad_roots.size() ? grad_roots[i] : Tensor());
     deliver(0, seeds);
   }
   TensorList grads, outs;
@@ -780,14 +774,8 @@ void run_lowered(const LoweredBackward& plan, const std::vector<Tensor>& slots, 
     grads.assign(nout, Tensor());
     bool any = false;
     for (uint32_t k = 0; k < nout; ++k) {
-      if (nout == 1 && ns == 1) {
-        grads[k] = std::move(buf[base]);
-      } else {
-        for (uint32_t s = base; s < base + ns; ++s) {  // sum_slots: in slot order
-          if (plan.slot_output_nr[s] != k || !buf[s].defined()) continue;
-          grads[k] = grads[k].defined() ? add(grads[k], buf[s]) : std::move(buf[s]);
-        }
-      }
+      grads[k] =
+          nout == 1 && ns == 1 ? std::move(buf[base]) : sum_buffer(buf, plan.slot_output_nr, base, ns, k);
       any = any || grads[k].defined();
     }
     for (uint32_t s = base; s < base + ns; ++s) buf[s] = Tensor();
