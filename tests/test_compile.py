@@ -575,6 +575,107 @@ def test_module_compile_compiles_forward_in_place():
     assert model.forward.replay_count == 2
 
 
+class _Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(4, 8)
+        self.drop = nn.Dropout(0.5)
+        self.fc2 = nn.Linear(8, 3)
+        self.scale = 2.0
+
+    def forward(self, x):
+        return self.fc2(self.drop(F.relu(self.fc1(x)))) * self.scale
+
+    def describe(self):
+        return "net"
+
+
+def test_compile_of_a_module_is_a_module_like_torchs_optimized_module():
+    cr.manual_seed(0)
+    net = _Net()
+    model = cr.compile(net)
+    assert isinstance(model, nn.Module) and type(model).__name__ == "OptimizedModule"
+    assert model._orig_mod is net
+    # attributes, methods and submodules of the original, and its parameters
+    assert model.fc1 is net.fc1 and model.describe() == "net" and model.scale == 2.0
+    assert [id(p) for p in model.parameters()] == [id(p) for p in net.parameters()]
+    assert "fc1" in dir(model) and "describe" in dir(model)
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _ = model.nope
+    # PyTorch's keys: the original is the child "_orig_mod"
+    sd = model.state_dict()
+    assert list(sd) == ["_orig_mod." + k for k in net.state_dict()]
+    model.load_state_dict(sd)
+    assert "(_orig_mod): _Net(" in repr(model)
+    # train()/eval() reach the original; the switch traces again (dropout on, then off)
+    x = cr.randn(5, 4)
+    model.eval()
+    assert not net.training
+    with cr.no_grad():
+        a, b, c = model(x), model(x), net(x)
+    assert np.array_equal(a.numpy(), b.numpy()) and np.array_equal(a.numpy(), c.numpy())
+    model.train()
+    assert net.training
+    a, b = model(x), model(x)  # dropout masks are drawn again by each replay
+    assert not np.array_equal(a.detach().numpy(), b.detach().numpy())
+    assert model._compiled_call.trace_count >= 2 and model._compiled_call.replay_count >= 2
+    # disable=True gives the module itself
+    assert cr.compile(net, disable=True) is net
+
+
+def test_compiled_module_trains_like_the_eager_module():
+    """The usual PyTorch program: compile the model, build the optimizer from the compiled
+    module's parameters, and run loss and backward outside the compiled forward."""
+
+    def run(compiled):
+        cr.manual_seed(3)
+        net = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 3))
+        model = cr.compile(net) if compiled else net
+        opt = cr.optim.AdamW(model.parameters(), lr=1e-2)
+        x = cr.tensor(np.linspace(-1, 1, 64, dtype=np.float32).reshape(16, 4))
+        y = cr.tensor(np.arange(16) % 3)
+        losses = []
+        for _ in range(5):
+            loss = F.cross_entropy(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        return losses, _arrays(net.parameters())
+
+    (l0, p0), (l1, p1) = run(False), run(True)
+    assert l0 == l1
+    _assert_bitwise(p0, p1)
+
+
+def test_compiled_module_state_dict_keys_match_torch(torch):
+    def keys(lib):
+        net = lib.nn.Sequential(lib.nn.Linear(2, 3), lib.nn.BatchNorm1d(3))
+        return list(lib.compile(net).state_dict())
+
+    assert keys(cr) == keys(torch)
+
+
+def test_compiler_reset_and_is_compiling():
+    seen = []
+
+    @cr.compile
+    def f(x):
+        seen.append(cr.compiler.is_compiling())
+        return x + 1
+
+    model = cr.compile(nn.Linear(2, 2))
+    x = cr.ones(2)
+    f(x), f(x), model(x), model(x)
+    assert seen == [True] and not cr.compiler.is_compiling() and not cr.compiler.is_dynamo_compiling()
+    assert f.trace_count == 1 and model._compiled_call.trace_count == 1
+    cr.compiler.reset()
+    f(x), model(x)
+    assert seen == [True, True]
+    assert f.trace_count == 2 and model._compiled_call.trace_count == 2
+    assert cr.compiler.compile is cr.compile
+
+
 def test_batch_norm_training_step_is_bitwise_equal_to_eager():
     def make():
         cr.manual_seed(13)

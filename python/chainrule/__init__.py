@@ -79,6 +79,7 @@ from chainrule import viz  # noqa: E402
 from chainrule.serialization import load, save  # noqa: E402
 from chainrule._config import show_config, __version__  # noqa: E402
 from chainrule._compile import compile  # noqa: E402
+from chainrule import compiler  # noqa: E402
 # isort: on
 
 float = float32  # PyTorch's aliases, shadowing the builtins in this module only
@@ -146,7 +147,7 @@ __all__ = [
     "__version__",
 ]
 __all__ += ["is_anomaly_enabled", "is_anomaly_check_nan_enabled", "viz"]
-__all__ += ["compile"]
+__all__ += ["compile", "compiler"]
 __all__ += _CORE_FUNCTIONS
 __all__ += _creation_all
 __all__ += _compose_all

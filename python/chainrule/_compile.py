@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import functools
 import types
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
 from chainrule import _core
 from chainrule._core import Tensor
+from chainrule.nn.modules.module import Module
 
-__all__ = ["compile"]
+__all__ = ["compile", "OptimizedModule"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -237,10 +239,15 @@ class _Trace:
         self.out_spec = out_spec
 
 
+#: Every live compiled function, so that chainrule.compiler.reset() reaches them all.
+_LIVE: weakref.WeakSet[CompiledFunction] = weakref.WeakSet()
+
+
 class CompiledFunction:
     """A function traced once per guard key and replayed from C++ afterwards (see ``compile``)."""
 
     def __init__(self, fn: Callable[..., Any], cache_size: int = DEFAULT_CACHE_SIZE) -> None:
+        _LIVE.add(self)
         self._fn = fn
         self._cache_size = max(1, int(cache_size))
         self._cache: OrderedDict[Any, list[_Trace]] = OrderedDict()
@@ -411,7 +418,37 @@ def compile(
         return model
     if not callable(model):
         raise TypeError(f"A callable function is expected, but {type(model)} is provided.")
+    if isinstance(model, Module):
+        return OptimizedModule(model, cache_size)
     return CompiledFunction(model, cache_size)
+
+
+class OptimizedModule(Module):
+    """What ``compile(module)`` returns, as ``torch.compile`` does: a Module that holds the
+    original module as its child ``_orig_mod`` and runs the original module's call (its forward
+    hooks included) through ``compile``. Attributes it does not have itself are the original's
+    (``compiled.fc1``, ``compiled.some_method()``); its parameters are the original's, and its
+    ``state_dict`` keys start with ``_orig_mod.``, as PyTorch's do."""
+
+    def __init__(self, mod: Module, cache_size: int = DEFAULT_CACHE_SIZE) -> None:
+        super().__init__()
+        self._orig_mod = mod
+        self.__dict__["_compiled_call"] = CompiledFunction(mod, cache_size)
+        self.training = mod.training
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        return self._compiled_call(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            if name.startswith("__") or "_modules" not in self.__dict__:
+                raise
+        return getattr(self._modules["_orig_mod"], name)
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | set(dir(self._orig_mod)))
 
 
 def _module_compile(self: Any, **kwargs: Any) -> None:
@@ -421,8 +458,6 @@ def _module_compile(self: Any, **kwargs: Any) -> None:
 
 
 def _install() -> None:
-    from chainrule.nn.modules.module import Module
-
     if not hasattr(Module, "compile"):
         setattr(Module, "compile", _module_compile)  # noqa: B010 - Module is defined before this file
 
