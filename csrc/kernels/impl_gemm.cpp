@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#if defined(__AVX__)
+#include <immintrin.h>
+#endif
 
 #include "kernels/level.h"
 
@@ -38,54 +41,97 @@ constexpr int64_t kSmallGemmPack = 4096;
 
 template <class T>
 inline T madd(T a, T b, T c) {
-#ifdef __FMA__
+#if defined(__FMA__) || defined(__ARM_FEATURE_FMA)
   return std::fma(a, b, c);
 #else
-  return a * b + c;
+  return a * b + c;  // (no fused multiply-add on this level, so none can be formed either)
 #endif
 }
 
-// Rows [i, i + R) by columns [j0, j0 + kSmallW) of C, with B row-major (leading dim ldb). The R
-// accumulators are vector registers (GCC vector extensions: one 64-byte vector, split into what
-// the level has); R rows give R independent chains of multiply-adds. A vector a * b + c is
-// contracted into a fused multiply-add where the level has FMA, as madd does for one element.
-constexpr int64_t kSmallW = 64 / 4;
+// One register of the level's vectors, with a fused multiply-add spelled out (intrinsics), so that
+// a lane rounds exactly as madd does at any optimization level. Levels without FMA instructions
+// use plain lanes and madd.
+template <class T>
+struct Simd;
+#if defined(__AVX512F__)
+template <>
+struct Simd<float> {
+  using V = __m512;
+  static V zero() { return _mm512_setzero_ps(); }
+  static V load(const float* p) { return _mm512_loadu_ps(p); }
+  static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
+  static V fma(float a, V b, V c) { return _mm512_fmadd_ps(_mm512_set1_ps(a), b, c); }
+};
+template <>
+struct Simd<double> {
+  using V = __m512d;
+  static V zero() { return _mm512_setzero_pd(); }
+  static V load(const double* p) { return _mm512_loadu_pd(p); }
+  static void store(double* p, V v) { _mm512_storeu_pd(p, v); }
+  static V fma(double a, V b, V c) { return _mm512_fmadd_pd(_mm512_set1_pd(a), b, c); }
+};
+#elif defined(__FMA__) && defined(__AVX__)
+template <>
+struct Simd<float> {
+  using V = __m256;
+  static V zero() { return _mm256_setzero_ps(); }
+  static V load(const float* p) { return _mm256_loadu_ps(p); }
+  static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
+  static V fma(float a, V b, V c) { return _mm256_fmadd_ps(_mm256_set1_ps(a), b, c); }
+};
+template <>
+struct Simd<double> {
+  using V = __m256d;
+  static V zero() { return _mm256_setzero_pd(); }
+  static V load(const double* p) { return _mm256_loadu_pd(p); }
+  static void store(double* p, V v) { _mm256_storeu_pd(p, v); }
+  static V fma(double a, V b, V c) { return _mm256_fmadd_pd(_mm256_set1_pd(a), b, c); }
+};
+#else
+template <class T>
+struct Simd {
+  struct V {
+    T x[16 / sizeof(T)];
+  };
+  static V zero() { return V{}; }
+  static V load(const T* p) {
+    V v;
+    std::memcpy(v.x, p, sizeof(v.x));
+    return v;
+  }
+  static void store(T* p, const V& v) { std::memcpy(p, v.x, sizeof(v.x)); }
+  static V fma(T a, const V& b, V c) {
+    for (size_t l = 0; l < sizeof(c.x) / sizeof(T); ++l) c.x[l] = madd(a, b.x[l], c.x[l]);
+    return c;
+  }
+};
+#endif
 
-// (A vector_size attribute on an alias template is dropped by GCC: one typedef per type.)
-template <class T>
-struct VecOf;
-template <>
-struct VecOf<float> {
-  typedef float type __attribute__((vector_size(64)));
-};
-template <>
-struct VecOf<double> {
-  typedef double type __attribute__((vector_size(64)));
-};
-template <class T>
-using Vec = typename VecOf<T>::type;
-static_assert(sizeof(Vec<float>) == 64 && sizeof(Vec<double>) == 64);
+// Rows [i, i + R) by columns [j0, j0 + kSmallW) of C, with B row-major (leading dim ldb). The
+// accumulators stay in registers; R rows give R independent chains of multiply-adds.
+constexpr int64_t kSmallW = 16;
 
 template <int R, class T>
 inline void small_block(int64_t i, int64_t j0, int64_t k, const T* pa, int64_t ai, int64_t ap, const T* pb,
                         int64_t ldb, T* c, int64_t ldc, bool accumulate) {
-  constexpr int64_t L = 64 / sizeof(T);  // lanes of a vector
-  constexpr int V = kSmallW / L;          // vectors per row block
-  Vec<T> acc[R][V];
+  using S = Simd<T>;
+  using V = typename S::V;
+  constexpr int64_t L = sizeof(V) / sizeof(T);  // lanes of a vector
+  constexpr int NV = kSmallW / L;                // vectors per row
+  static_assert(kSmallW % L == 0);
+  V acc[R][NV];
   for (int r = 0; r < R; ++r)
-    for (int v = 0; v < V; ++v) {
-      if (accumulate) std::memcpy(&acc[r][v], c + (i + r) * ldc + j0 + v * L, sizeof(Vec<T>));
-      else acc[r][v] = Vec<T>{};
-    }
+    for (int v = 0; v < NV; ++v) acc[r][v] = accumulate ? S::load(c + (i + r) * ldc + j0 + v * L) : S::zero();
   for (int64_t p = 0; p < k; ++p) {
-    Vec<T> bv[V];
-    std::memcpy(bv, pb + p * ldb + j0, sizeof(bv));
+    V bv[NV];
+    for (int v = 0; v < NV; ++v) bv[v] = S::load(pb + p * ldb + j0 + v * L);
     for (int r = 0; r < R; ++r) {
       const T av = pa[(i + r) * ai + p * ap];
-      for (int v = 0; v < V; ++v) acc[r][v] = av * bv[v] + acc[r][v];
+      for (int v = 0; v < NV; ++v) acc[r][v] = S::fma(av, bv[v], acc[r][v]);
     }
   }
-  for (int r = 0; r < R; ++r) std::memcpy(c + (i + r) * ldc + j0, acc[r], sizeof(acc[r]));
+  for (int r = 0; r < R; ++r)
+    for (int v = 0; v < NV; ++v) S::store(c + (i + r) * ldc + j0 + v * L, acc[r][v]);
 }
 
 // Columns [j0, j1) one element at a time (each its own chain), four rows interleaved.
