@@ -676,6 +676,27 @@ def test_compiler_reset_and_is_compiling():
     assert cr.compiler.compile is cr.compile
 
 
+def test_operators_with_tensor_operands_replay_on_the_new_tensors():
+    """Each binary operator and its reflected method, with a tensor, a Parameter and a Python
+    number as the other operand: replays compute with the new inputs, as eager does."""
+    w = nn.Parameter(cr.tensor(np.linspace(0.5, 1.5, 9, dtype=np.float32).reshape(3, 3)))
+
+    def step(a, b):
+        outs = [a + b, a - b, a * b, a / b, a @ b, a + w, w * a, a @ w, w @ a]
+        outs += [a.__radd__(b), a.__rsub__(b), a.__rmul__(b), a.__rtruediv__(b), a.__rmatmul__(b)]
+        outs += [a + 2.0, 2.0 - a, a * 3, a / 4.0, 1.5 / a, -a]
+        return outs
+
+    fn = cr.compile(step)
+    rng = np.random.default_rng(7)
+    for _ in range(3):
+        a = cr.tensor(rng.uniform(1, 2, (3, 3)).astype(np.float32))
+        b = cr.tensor(rng.uniform(1, 2, (3, 3)).astype(np.float32))
+        got, want = fn(a, b), step(a, b)
+        _assert_bitwise(_arrays(got), _arrays(want))
+    assert fn.trace_count == 1 and fn.replay_count == 2
+
+
 def test_batch_norm_training_step_is_bitwise_equal_to_eager():
     def make():
         cr.manual_seed(13)

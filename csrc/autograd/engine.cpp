@@ -683,6 +683,10 @@ struct LoweredBackward {
   std::vector<uint32_t> edge_target, slot_output_nr;
   uint32_t total_slots = 0;
   std::vector<std::vector<int32_t>> saved;  // per node: the replay slot of each saved tensor (-1: none)
+  // Per node: run under its lock. A formula node's apply_with() reads only what was fixed when it
+  // was recorded (attributes, edges) and the tensors it is given, so it needs none; an
+  // AccumulateGrad writes its leaf's .grad, which another thread's backward may write too.
+  std::vector<uint8_t> locked;
 };
 
 std::shared_ptr<const LoweredBackward> lower_backward(
@@ -706,6 +710,7 @@ std::shared_ptr<const LoweredBackward> lower_backward(
   const size_t n = task.node_of.size();
   plan->nodes.resize(n);
   plan->saved.resize(n);
+  plan->locked.assign(n, 0);
   for (size_t i = 0; i < n; ++i) {
     Node* node = task.node_of[i];
     if (i == 0) {
@@ -716,6 +721,7 @@ std::shared_ptr<const LoweredBackward> lower_backward(
     if (!node->replayable()) return refuse(str(node->name(), " cannot run again on other tensors"));
     if (auto* acc = dynamic_cast<AccumulateGrad*>(node)) {
       if (!leaf_kept(acc->leaf_.get())) return refuse("a leaf that is not the same tensor at every call");
+      plan->locked[i] = 1;
     } else {
       for (const SavedTensor* st : node->saved_slots()) {
         int32_t slot = -1;
@@ -787,7 +793,8 @@ void run_lowered(const LoweredBackward& plan, const std::vector<Tensor>& slots, 
       saved.assign(where.size(), Tensor());
       for (size_t j = 0; j < where.size(); ++j)
         if (where[j] >= 0) saved[j] = slots[(size_t)where[j]];
-      std::lock_guard<std::mutex> lock(node->mu_);
+      std::unique_lock<std::mutex> lock(node->mu_, std::defer_lock);
+      if (plan.locked[n]) lock.lock();
       if (AnomalyMode::is_enabled()) {
         try {
           outs = node->apply_with(std::move(grads), saved.data());

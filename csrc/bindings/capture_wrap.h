@@ -263,6 +263,20 @@ auto traced(const char* name, F fn) {
   return capture_wrap::make_traced(name, std::move(fn), static_cast<std::add_pointer_t<Sig>>(nullptr));
 }
 
+/// traced() for a binary operator method (self, other). When `other` is a tensor, the step records
+/// `tensor_fn(self, other)` with both operands as tensors, so that a replay hands the frame's
+/// tensors straight to the op: `fn` takes `other` as a Python object, which a replay would have to
+/// build for it (a pybind11 cast and registry lookups) on every call. `tensor_fn` must compute what
+/// `fn` computes for a tensor `other`.
+template <class F, class G>
+auto traced_operator(const char* name, F fn, G tensor_fn) {
+  return [name, fn, tensor_fn](const Tensor& s, py::handle o) -> Tensor {
+    if (!cr::tracing() || cr::capture::recording() == nullptr) return fn(s, o);
+    if (is_tensor(o)) return capture_wrap::record<Tensor>(name, tensor_fn, s, as_tensor_unchecked(o));
+    return capture_wrap::record<Tensor>(name, fn, s, o);
+  };
+}
+
 /// target.def(name, traced(name, fn), extra...): a module function or Tensor method that is
 /// recorded while chainrule.compile traces.
 template <class Target, class F, class... Extra>

@@ -221,40 +221,47 @@ void register_tensor(py::module_& m, PyTensorClass& cls) {
       // --- arithmetic (tensor_number_slots.cpp; the operators themselves skip these methods,
       // Note [Operator number slots]) ---
       .def("__add__",
-           traced("__add__", [](const Tensor& s, py::handle o) -> Tensor { return tensor_add(s, o); }),
+           traced_operator("__add__", &tensor_add,
+                           [](const Tensor& s, const Tensor& o) -> Tensor { return cr::add(s, o); }),
            py::is_operator())
       .def("__radd__",
-           traced("__radd__", [](const Tensor& s, py::handle o) -> Tensor { return tensor_radd(s, o); }),
+           traced_operator("__radd__", &tensor_radd,
+                           [](const Tensor& s, const Tensor& o) -> Tensor { return cr::add(o, s); }),
            py::is_operator())
       .def("__sub__",
-           traced("__sub__", [](const Tensor& s, py::handle o) -> Tensor { return tensor_sub(s, o); }),
+           traced_operator("__sub__", &tensor_sub,
+                           [](const Tensor& s, const Tensor& o) -> Tensor { return cr::sub(s, o); }),
            py::is_operator())
       .def("__rsub__",
-           traced("__rsub__", [](const Tensor& s, py::handle o) -> Tensor { return tensor_rsub(s, o); }),
+           traced_operator("__rsub__", &tensor_rsub,
+                           [](const Tensor& s, const Tensor& o) -> Tensor { return cr::sub(o, s); }),
            py::is_operator())
       .def("__mul__",
-           traced("__mul__", [](const Tensor& s, py::handle o) -> Tensor { return tensor_mul(s, o); }),
+           traced_operator("__mul__", &tensor_mul,
+                           [](const Tensor& s, const Tensor& o) -> Tensor { return cr::mul(s, o); }),
            py::is_operator())
       .def("__rmul__",
-           traced("__rmul__", [](const Tensor& s, py::handle o) -> Tensor { return tensor_rmul(s, o); }),
+           traced_operator("__rmul__", &tensor_rmul,
+                           [](const Tensor& s, const Tensor& o) -> Tensor { return cr::mul(o, s); }),
            py::is_operator())
-      .def(
-          "__truediv__",
-          traced("__truediv__", [](const Tensor& s, py::handle o) -> Tensor { return tensor_truediv(s, o); }),
-          py::is_operator())
+      .def("__truediv__",
+           traced_operator("__truediv__", &tensor_truediv,
+                           [](const Tensor& s, const Tensor& o) -> Tensor { return cr::div(s, o); }),
+           py::is_operator())
       .def("__rtruediv__",
-           traced("__rtruediv__",
-                  [](const Tensor& s, py::handle o) -> Tensor { return tensor_rtruediv(s, o); }),
+           traced_operator("__rtruediv__", &tensor_rtruediv,
+                           [](const Tensor& s, const Tensor& o) -> Tensor { return cr::div(o, s); }),
+           py::is_operator())
+      .def("__matmul__",
+           traced_operator("__matmul__", &tensor_matmul,
+                           [](const Tensor& s, const Tensor& o) -> Tensor { return cr::matmul(s, o); }),
+           py::is_operator())
+      .def("__rmatmul__",
+           traced_operator("__rmatmul__", &tensor_rmatmul,
+                           [](const Tensor& s, const Tensor& o) -> Tensor { return cr::matmul(o, s); }),
            py::is_operator())
       .def("__neg__", traced("__neg__", [](const Tensor& s) -> Tensor { return tensor_neg(s); }))
       .def("__pos__", traced("__pos__", [](const Tensor& s) { return s; }))
-      .def("__matmul__",
-           traced("__matmul__", [](const Tensor& s, py::handle o) -> Tensor { return tensor_matmul(s, o); }),
-           py::is_operator())
-      .def(
-          "__rmatmul__",
-          traced("__rmatmul__", [](const Tensor& s, py::handle o) -> Tensor { return tensor_rmatmul(s, o); }),
-          py::is_operator())
       .def_property_readonly("T", traced("T",
                                          [](const Tensor& t) {
                                            if (t.dim() < 2) return t;

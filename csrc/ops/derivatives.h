@@ -201,8 +201,8 @@ class FormulaNode final : public Node {
   }
   TensorList apply_with(TensorList&& grads, const Tensor* given) override {
     std::array<Tensor, Def::kSaved> saved;
-    for (size_t j = 0; j < Def::kSaved; ++j)
-      if (saved_[j].defined()) saved[j] = promoted(given[j]);
+    for (size_t j = 0; j < Def::kSaved; ++j)  // (saved_ is not read: a replay runs without mu_)
+      if (given[j].defined()) saved[j] = promoted(given[j]);
     return run(grads, saved);
   }
 
