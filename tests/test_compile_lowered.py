@@ -187,7 +187,18 @@ def test_input_that_requires_grad_keeps_the_engine():
     _same(grads[False], grads[True])
 
 
-def test_composite_loss_keeps_the_engine():
+@pytest.mark.parametrize(
+    "kwargs",
+    [{}, {"reduction": "sum"}, {"weight": True, "ignore_index": 1}, {"label_smoothing": 0.1}],
+    ids=["mean", "sum", "weight-ignore", "smoothing"],
+)
+def test_cross_entropy_step_is_lowered(kwargs):
+    """cross_entropy with class indices is one node that saves only its input, target and weight
+    (Note [Fused cross-entropy] in csrc/ops/nn.cpp), so its step is lowered."""
+    kwargs = dict(kwargs)
+    if kwargs.pop("weight", False):
+        kwargs["weight"] = cr.tensor([0.5, 2.0, 1.0])
+
     def make():
         rng = np.random.default_rng(2)
         cr.manual_seed(0)
@@ -198,14 +209,34 @@ def test_composite_loss_keeps_the_engine():
 
         def step():
             opt.zero_grad()
-            F.cross_entropy(model(x), y).backward()
+            F.cross_entropy(model(x), y, **kwargs).backward()
+            opt.step()
+
+        return step, list(model.parameters())
+
+    traces = _compare(make)
+    assert all(s.lowered for s in traces), [s.lowering_note for s in traces]
+
+
+def test_composite_loss_keeps_the_engine():
+    def make():
+        rng = np.random.default_rng(2)
+        cr.manual_seed(0)
+        model = cr.nn.Linear(4, 3)
+        x = cr.tensor(rng.standard_normal((8, 4)).astype(np.float32))
+        t = cr.tensor(rng.standard_normal((8, 3)).astype(np.float32))
+        opt = cr.optim.SGD(model.parameters(), lr=0.1)
+
+        def step():
+            opt.zero_grad()
+            F.huber_loss(model(x), t).backward()
             opt.step()
 
         return step, list(model.parameters())
 
     traces = _compare(make)
     assert not any(s.lowered for s in traces)
-    # cross_entropy saves a tensor it makes inside (the targets' one-hot weights)
+    # huber_loss saves tensors it makes inside (the difference, the mask)
     assert "saved a tensor that the replay does not have" in traces[0].lowering_note
 
 

@@ -116,6 +116,49 @@ def test_cross_entropy_ignore_index_rows_get_no_gradient():
     assert math.isclose(loss.item(), ref.item(), rel_tol=1e-12)
 
 
+def test_cross_entropy_is_one_node_that_saves_input_target_weight():
+    x = leaf(LOGITS)
+    y = cr.tensor(TARGET)
+    w = cr.tensor(np.linspace(0.5, 2.0, LOGITS.shape[1]))
+    loss = F.cross_entropy(x, y, weight=w, label_smoothing=0.1)
+    fn = loss.grad_fn
+    assert fn.name() == "NllLossBackward0"  # PyTorch's name for cross_entropy's node
+    assert [f.name() for f, _ in fn.next_functions] == ["AccumulateGrad"]
+    assert [info[0] for info in fn._saved_tensors_info()] == ["self", "target", "weight"]
+
+
+def test_cross_entropy_all_targets_ignored_mean_is_nan_with_zero_gradient():
+    x = leaf(LOGITS)
+    loss = F.cross_entropy(x, cr.tensor([1, 1, 1, 1]), ignore_index=1)
+    loss.backward()
+    assert math.isnan(loss.item())
+    np.testing.assert_array_equal(to_np(x.grad), 0.0)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_gradients_match_log_softmax_then_nll(reduction):
+    """The fused node against the composition it replaces, first and second order, with weights,
+    an ignored class, label smoothing and a spatial dim."""
+    rng = np.random.default_rng(5)
+    xv = rng.standard_normal((3, 4, 2))
+    t = cr.tensor(np.array([[0, 2], [1, 3], [2, 2]]))
+    w = cr.tensor(np.array([0.5, 1.0, 2.0, 1.5]))
+    gv = rng.standard_normal((3, 2)) if reduction == "none" else np.array(1.3)
+
+    def run(fused):
+        x = leaf(xv)
+        if fused:
+            loss = F.cross_entropy(x, t, weight=w, ignore_index=3, reduction=reduction)
+        else:
+            loss = F.nll_loss(F.log_softmax(x, 1), t, weight=w, ignore_index=3, reduction=reduction)
+        (g,) = cr.autograd.grad(loss, x, cr.tensor(gv), create_graph=True)
+        (gg,) = cr.autograd.grad((g * g).sum(), x)
+        return to_np(loss), to_np(g), to_np(gg)
+
+    for a, b in zip(run(True), run(False)):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
 def test_nll_loss_picks_negative_log_probability():
     lp = cr.tensor(np.log(np.array([[0.2, 0.8], [0.6, 0.4]])))
     assert math.isclose(

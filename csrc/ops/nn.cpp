@@ -1,5 +1,7 @@
 // Softmax family and losses. Forward passes are fused kernels where it pays (softmax, log_softmax);
 // losses are compositions of differentiable ops around them, so every loss has a second derivative.
+// cross_entropy with class indices is one node (Note [Fused cross-entropy]) whose gradient, under
+// grad mode (create_graph), is computed by differentiable ops too.
 #include "ops/nn.h"
 
 #include <algorithm>
@@ -38,13 +40,19 @@ Tensor softmax_kernel(const Tensor& x0, int64_t d) {
         T* q = yp + base;
         T m = -std::numeric_limits<T>::infinity();
         for (int64_t k = 0; k < r; ++k) m = std::max(m, p[k * inner]);
+        // One exp per element, in the input's precision (expf for float32, as PyTorch), kept in
+        // the output; their sum in double.
         double s = 0;
-        for (int64_t k = 0; k < r; ++k) s += std::exp((double)(p[k * inner] - m));
+        for (int64_t k = 0; k < r; ++k) {
+          const T e = std::exp(p[k * inner] - m);
+          q[k * inner] = e;
+          s += (double)e;
+        }
         if constexpr (kLog) {
           T lse = (T)std::log(s);
           for (int64_t k = 0; k < r; ++k) q[k * inner] = p[k * inner] - m - lse;
         } else {
-          for (int64_t k = 0; k < r; ++k) q[k * inner] = (T)(std::exp((double)(p[k * inner] - m)) / s);
+          for (int64_t k = 0; k < r; ++k) q[k * inner] = (T)((double)q[k * inner] / s);
         }
       }
     });
@@ -104,11 +112,19 @@ Tensor reduce(const Tensor& loss, Reduction r) {
 
 std::string shape_str(const Dims& d) { return str(d); }
 
-// Per-element class weights W (input's shape) for a class-index target: row i gets
-// (1 - ls) w[t_i] at its target and ls w[c] / C at every class c; ignored rows get 0. Returns the
-// mean-reduction denominator (sum of w[t_i] over rows that are not ignored) in `denom`.
-Tensor class_weights(const Tensor& input, const Tensor& target, const Tensor& weight, int64_t ignore_index,
-                     double ls, const char* op, double& denom) {
+// A class-index target, checked against its input: the target contiguous, the weights as float64
+// (undefined without weights), and the input seen as rows j = (n, i) over N x inner whose class c
+// sits at base(j) + c * inner.
+struct ClassTarget {
+  Tensor t, w;
+  int64_t cd = 0, C = 0, inner = 1, rows = 0;
+  int64_t base(int64_t j) const { return (j / inner) * C * inner + j % inner; }
+  const int64_t* tp() const { return t.data<int64_t>(); }
+  const double* wp() const { return w.defined() ? w.data<double>() : nullptr; }
+};
+
+ClassTarget check_class_target(const Tensor& input, const Tensor& target, const Tensor& weight,
+                               int64_t ignore_index, const char* op) {
   if (input.dim() == 0)
     throw ShapeError(
         str(op, ": input must have at least 1 dimension (C,) or (N, C, ...), got a 0-dim tensor"));
@@ -120,50 +136,198 @@ Tensor class_weights(const Tensor& input, const Tensor& target, const Tensor& we
             target.dtype() == DType::Bool ? ""
                                           : "; convert with target.long(), or for class probabilities pass a "
                                             "float target of the input's shape"));
-  int64_t cd = input.dim() == 1 ? 0 : 1;
-  int64_t C = input.shape()[cd];
+  ClassTarget ct;
+  ct.cd = input.dim() == 1 ? 0 : 1;
+  ct.C = input.shape()[ct.cd];
   Dims want;
   for (int64_t i = 0; i < input.dim(); ++i)
-    if (i != cd) want.push_back(input.shape()[i]);
+    if (i != ct.cd) want.push_back(input.shape()[i]);
   if (target.shape() != want)
     throw ShapeError(str(op, ": target shape ", target.shape(), " does not match input shape ", input.shape(),
                          " (expected target shape ", want, ")"));
-  Tensor w;
   if (weight.defined()) {
-    if (weight.shape() != Dims{C})
-      throw ShapeError(str(op, ": weight should be a 1D tensor of size ", C,
+    if (weight.shape() != Dims{ct.C})
+      throw ShapeError(str(op, ": weight should be a 1D tensor of size ", ct.C,
                            " (the number of classes), got shape ", weight.shape()));
-    w = contiguous_copy_as(weight, DType::Float64);
+    ct.w = contiguous_copy_as(weight, DType::Float64);
   }
-  Tensor t = target.is_contiguous() ? target : contiguous_copy(target);
-  const int64_t* tp = t.data<int64_t>();
-  int64_t inner = 1;
-  for (int64_t i = cd + 1; i < input.dim(); ++i) inner *= input.shape()[i];
-  int64_t count = t.numel();
-  for (int64_t j = 0; j < count; ++j) {
+  ct.t = target.is_contiguous() ? target : contiguous_copy(target);
+  for (int64_t i = ct.cd + 1; i < input.dim(); ++i) ct.inner *= input.shape()[i];
+  ct.rows = ct.t.numel();
+  const int64_t* tp = ct.tp();
+  for (int64_t j = 0; j < ct.rows; ++j) {
     int64_t v = tp[j];
-    if (v != ignore_index && (v < 0 || v >= C))
-      throw IndexError(str(op, ": target value ", v, " is out of bounds for ", C,
-                           " classes (expected in [0, ", C - 1, "] or ignore_index=", ignore_index, ")"));
+    if (v != ignore_index && (v < 0 || v >= ct.C))
+      throw IndexError(str(op, ": target value ", v, " is out of bounds for ", ct.C,
+                           " classes (expected in [0, ", ct.C - 1, "] or ignore_index=", ignore_index, ")"));
   }
+  return ct;
+}
+
+// The mean-reduction denominator: the sum of w[t_j] over rows that are not ignored.
+double class_denominator(const ClassTarget& ct, int64_t ignore_index) {
+  double denom = 0;
+  const int64_t* tp = ct.tp();
+  const double* wp = ct.wp();
+  for (int64_t j = 0; j < ct.rows; ++j)
+    if (tp[j] != ignore_index) denom += wp ? wp[tp[j]] : 1.0;
+  return denom;
+}
+
+// Per-element class weights W (input's shape) for a class-index target: row i gets
+// (1 - ls) w[t_i] at its target and ls w[c] / C at every class c; ignored rows get 0. Returns the
+// mean-reduction denominator (sum of w[t_i] over rows that are not ignored) in `denom`.
+Tensor class_weights(const Tensor& input, const Tensor& target, const Tensor& weight, int64_t ignore_index,
+                     double ls, const char* op, double& denom) {
+  ClassTarget ct = check_class_target(input, target, weight, ignore_index, op);
+  const int64_t C = ct.C, inner = ct.inner;
+  const int64_t* tp = ct.tp();
+  const double* wp = ct.wp();
   Tensor W = zeros(input.shape(), input.dtype());
-  denom = 0;
-  const double* wp = w.defined() ? w.data<double>() : nullptr;
+  denom = class_denominator(ct, ignore_index);
   dispatch_floating(input.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
     T* Wp = W.data<T>();
-    for (int64_t j = 0; j < count; ++j) {
+    for (int64_t j = 0; j < ct.rows; ++j) {
       int64_t v = tp[j];
       if (v == ignore_index) continue;
-      int64_t base = (j / inner) * C * inner + j % inner;
+      int64_t base = ct.base(j);
       double wt = wp ? wp[v] : 1.0;
       Wp[base + v * inner] += (T)((1.0 - ls) * wt);
       if (ls > 0)
         for (int64_t c = 0; c < C; ++c) Wp[base + c * inner] += (T)(ls * (wp ? wp[c] : 1.0) / (double)C);
-      denom += wt;
     }
   });
   return W;
+}
+
+// Note [Fused cross-entropy]
+// cross_entropy with class indices is one node (NllLossBackward0, PyTorch's name for it) that
+// saves only its input, target and weight. The forward is log_softmax's kernel and one pass over
+// the rows; row j's loss is (1 - ls) w[t_j] (lse_j - x_j,t_j) + (ls / C) sum_c w_c (lse_j - x_jc),
+// written -(1 - ls) w_t logp_t - (ls / C) sum_c w_c logp_c, summed in double in row order. The
+// gradient is g_j (p_jc s_j - W_jc), with p = softmax(x), W the class weights of the row (as
+// class_weights builds them), s_j = sum_c W_jc and g_j the incoming gradient of the row (g, g /
+// denominator or g[j]); without grad mode it is one pass over softmax's output, with grad mode
+// (create_graph) the same formula through differentiable ops. Composed of log_softmax, a
+// product with a dense W and three reductions, it made six nodes and two input-sized temporaries,
+// and saved tensors made inside it, so a compiled step with it could not be lowered.
+struct CrossEntropyAttrs {
+  static constexpr bool kReplayInvariant = true;  // options only (Note [Lowered backward])
+  Reduction reduction = Reduction::Mean;
+  int64_t ignore_index = -100;
+  double ls = 0.0;
+};
+
+Tensor cross_entropy_grad_ops(const GradArgs<3, CrossEntropyAttrs>& d) {
+  const CrossEntropyAttrs& a = d.attrs;
+  const Tensor& x = d.saved[0];
+  double denom = 0;
+  Tensor W = class_weights(x, d.saved[1], d.saved[2], a.ignore_index, a.ls, "cross_entropy", denom);
+  const int64_t cd = x.dim() == 1 ? 0 : 1;
+  Tensor g = d.grad;
+  if (a.reduction == Reduction::None) g = unsqueeze(g, cd);
+  else if (a.reduction == Reduction::Mean) g = denom == 0 ? mul_scalar(g, 0.0) : mul_scalar(g, 1.0 / denom);
+  return (softmax(x, cd) * sum(W, {cd}, true) - W) * g;
+}
+
+Tensor cross_entropy_grad(const GradArgs<3, CrossEntropyAttrs>& d) {
+  if (GradMode::is_enabled()) return cross_entropy_grad_ops(d);
+  const CrossEntropyAttrs& a = d.attrs;
+  const Tensor& x = d.saved[0];
+  ClassTarget ct = check_class_target(x, d.saved[1], d.saved[2], a.ignore_index, "cross_entropy");
+  Tensor p = softmax_kernel<false>(x, ct.cd);  // contiguous, x's shape: becomes the gradient
+  Tensor g = contiguous_copy_as(d.grad, DType::Float64);
+  const double* gp = g.data<double>();
+  double scale = gp[0];
+  if (a.reduction == Reduction::Mean) {
+    double denom = class_denominator(ct, a.ignore_index);
+    scale = denom == 0 ? 0.0 : scale / denom;
+  }
+  const int64_t C = ct.C, inner = ct.inner;
+  const int64_t* tp = ct.tp();
+  const double* wp = ct.wp();
+  const double ls = a.ls, spread = ls / (double)C;
+  double wsum = (double)C;
+  if (wp) {
+    wsum = 0;
+    for (int64_t c = 0; c < C; ++c) wsum += wp[c];
+  }
+  dispatch_floating(x.dtype(), "cross_entropy", [&](auto tag) {
+    using T = decltype(tag);
+    T* pp = p.data<T>();
+    parallel_for(0, ct.rows, std::max<int64_t>(1, 32768 / std::max<int64_t>(C, 1)),
+                 [&](int64_t b, int64_t e) {
+                   for (int64_t j = b; j < e; ++j) {
+                     T* row = pp + ct.base(j);
+                     const int64_t v = tp[j];
+                     if (v == a.ignore_index) {
+                       for (int64_t c = 0; c < C; ++c) row[c * inner] = T(0);
+                       continue;
+                     }
+                     const double gj = a.reduction == Reduction::None ? gp[j] : scale;
+                     const double wt = wp ? wp[v] : 1.0;
+                     const double sj = (1.0 - ls) * wt + spread * wsum;
+                     for (int64_t c = 0; c < C; ++c) {
+                       const double wc = spread * (wp ? wp[c] : 1.0);
+                       row[c * inner] =
+                           (T)(gj * ((double)row[c * inner] * sj - wc - (c == v ? (1.0 - ls) * wt : 0.0)));
+                     }
+                   }
+                 });
+  });
+  return p;
+}
+
+const Derivative<1, 3, CrossEntropyAttrs> cross_entropy_derivative{
+    "NllLossBackward0", {"self"}, {&cross_entropy_grad}, {{{"self"}, {"target"}, {"weight"}}}};
+
+Tensor cross_entropy_indices(const Tensor& input, const Tensor& target, const Tensor& weight, Reduction r,
+                             int64_t ignore_index, double ls) {
+  const char* op = "cross_entropy";
+  ClassTarget ct = check_class_target(input, target, weight, ignore_index, op);
+  Tensor logp = softmax_kernel<true>(input, ct.cd);
+  const int64_t C = ct.C, inner = ct.inner;
+  const int64_t* tp = ct.tp();
+  const double* wp = ct.wp();
+  const double spread = ls / (double)C;
+  Tensor out;
+  dispatch_floating(input.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    const T* lp = logp.data<T>();
+    auto row_loss = [&](int64_t j) {
+      const int64_t v = tp[j];
+      if (v == ignore_index) return 0.0;
+      const T* row = lp + ct.base(j);
+      double l = -(1.0 - ls) * (wp ? wp[v] : 1.0) * (double)row[v * inner];
+      if (ls > 0) {
+        double acc = 0;
+        for (int64_t c = 0; c < C; ++c) acc += (wp ? wp[c] : 1.0) * (double)row[c * inner];
+        l -= spread * acc;
+      }
+      return l;
+    };
+    if (r == Reduction::None) {
+      out = Tensor::empty(ct.t.shape(), input.dtype());
+      T* op_ = out.data<T>();
+      for (int64_t j = 0; j < ct.rows; ++j) op_[j] = (T)row_loss(j);
+      return;
+    }
+    double total = 0;
+    for (int64_t j = 0; j < ct.rows; ++j) total += row_loss(j);
+    if (r == Reduction::Mean) {
+      // Every target ignored: the mean is 0/0, NaN as in PyTorch (the gradient is zero).
+      double denom = class_denominator(ct, ignore_index);
+      total = denom == 0 ? std::numeric_limits<double>::quiet_NaN() : total / denom;
+    }
+    out = scalar_tensor(total, input.dtype());
+  });
+  if (auto* n = record(cross_entropy_derivative, {input}, out, {input, target, weight})) {
+    n->attrs.reduction = r;
+    n->attrs.ignore_index = ignore_index;
+    n->attrs.ls = ls;
+  }
+  return out;
 }
 
 Tensor class_index_loss(const Tensor& logp, const Tensor& target, const Tensor& weight, Reduction r,
@@ -266,7 +430,7 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& we
                         "; for class indices use an int64 target (target.long())"));
   if (!is_floating(input.dtype()))
     throw TypeError(str(op, ": expected a floating point input, got ", dtype_name(input.dtype())));
-  return class_index_loss(log_softmax(input, cd), target, weight, r, ignore_index, ls, op);
+  return cross_entropy_indices(input, target, weight, r, ignore_index, ls);
 }
 
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction r) {
