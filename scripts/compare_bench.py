@@ -1,10 +1,11 @@
 """Compares the chainrule rows of benchmark runs of two builds.
 
-    python scripts/compare_bench.py NAME_A=DIR[,DIR...] NAME_B=DIR[,DIR...]
+    python scripts/compare_bench.py NAME_A=DIR[,DIR...] NAME_B=DIR[,DIR...] [--engine ENGINE]
 
 Each DIR holds a results.json written by ``python -m benchmarks --out DIR``. Runs of one build are
 pooled per workload (the median of all their samples), so alternating the two builds' runs on a
 noisy machine spreads the noise over both. Prints each workload's medians and the ratio B / A.
+``--engine`` compares another engine's rows (chainrule-compiled); the default is chainrule.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import statistics
 import sys
 
 
-def pooled(dirs: list[str]) -> dict[str, tuple[float, str]]:
+def pooled(dirs: list[str], engine: str = "chainrule") -> dict[str, tuple[float, str]]:
     samples: dict[str, list[float]] = {}
     units: dict[str, str] = {}
     for d in dirs:
@@ -22,7 +23,7 @@ def pooled(dirs: list[str]) -> dict[str, tuple[float, str]]:
             res = json.load(f)
         for name, w in res["workloads"].items():
             for row in w["rows"]:
-                if row["engine"] != "chainrule" or row.get("variant") or row["status"] != "ok":
+                if row["engine"] != engine or row.get("variant") or row["status"] != "ok":
                     continue
                 # per-step times, scaled to the unit the report uses
                 scale = row["stats"]["median_unit"] / row["stats"]["median"]
@@ -32,11 +33,14 @@ def pooled(dirs: list[str]) -> dict[str, tuple[float, str]]:
 
 
 def main(argv: list[str]) -> int:
+    engine = "chainrule"
+    if len(argv) == 4 and argv[2] == "--engine":
+        engine, argv = argv[3], argv[:2]
     if len(argv) != 2 or any("=" not in a for a in argv):
         print(__doc__)
         return 2
     (na, da), (nb, db) = (a.split("=", 1) for a in argv)
-    a, b = pooled(da.split(",")), pooled(db.split(","))
+    a, b = pooled(da.split(","), engine), pooled(db.split(","), engine)
     print(f"{'workload':<10} {na + ' median':>18} {nb + ' median':>18} {nb + ' / ' + na:>14}")
     for name in a:
         if name in b:

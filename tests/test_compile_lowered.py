@@ -218,6 +218,26 @@ def test_cross_entropy_step_is_lowered(kwargs):
     assert all(s.lowered for s in traces), [s.lowering_note for s in traces]
 
 
+def test_mse_loss_step_is_lowered():
+    def make():
+        rng = np.random.default_rng(4)
+        cr.manual_seed(0)
+        model = cr.nn.Sequential(cr.nn.Linear(4, 8), cr.nn.Tanh(), cr.nn.Linear(8, 2))
+        x = cr.tensor(rng.standard_normal((8, 4)).astype(np.float32))
+        t = cr.tensor(rng.standard_normal((8, 2)).astype(np.float32))
+        opt = cr.optim.Adam(model.parameters(), lr=0.01)
+
+        def step():
+            opt.zero_grad()
+            F.mse_loss(model(x), t).backward()
+            opt.step()
+
+        return step, list(model.parameters())
+
+    traces = _compare(make)
+    assert all(s.lowered for s in traces), [s.lowering_note for s in traces]
+
+
 def test_composite_loss_keeps_the_engine():
     def make():
         rng = np.random.default_rng(2)

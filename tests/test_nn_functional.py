@@ -159,6 +159,30 @@ def test_cross_entropy_gradients_match_log_softmax_then_nll(reduction):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_mse_loss_is_one_node_with_the_gradients_of_its_composition(reduction):
+    rng = np.random.default_rng(6)
+    xv, tv = rng.standard_normal((3, 4)), rng.standard_normal((1, 4))  # the target broadcasts
+    gv = rng.standard_normal((3, 4)) if reduction == "none" else np.array(0.7)
+
+    def run(fused):
+        x, t = leaf(xv), leaf(tv)
+        if fused:
+            with pytest.warns(UserWarning, match="target size"):
+                loss = F.mse_loss(x, t, reduction=reduction)
+            assert loss.grad_fn.name() == "MseLossBackward0"
+            assert [info[0] for info in loss.grad_fn._saved_tensors_info()] == ["self", "target"]
+        else:
+            d = x - t
+            loss = {"mean": (d * d).mean(), "sum": (d * d).sum(), "none": d * d}[reduction]
+        gx, gt = cr.autograd.grad(loss, (x, t), cr.tensor(gv), create_graph=True)
+        ggx, ggt = cr.autograd.grad((gx * gx).sum() + (gt * gt).sum(), (x, t))
+        return [to_np(v) for v in (loss, gx, gt, ggx, ggt)]
+
+    for a, b in zip(run(True), run(False)):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
 def test_nll_loss_picks_negative_log_probability():
     lp = cr.tensor(np.log(np.array([[0.2, 0.8], [0.6, 0.4]])))
     assert math.isclose(

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include "core/forward_ad.h"
+#include "core/grad_mode.h"
 #include "core/parallel.h"
 #include "ops/activation.h"
 #include "ops/creation.h"
@@ -200,6 +202,25 @@ Tensor class_weights(const Tensor& input, const Tensor& target, const Tensor& we
   });
   return W;
 }
+
+struct LossReduction {
+  static constexpr bool kReplayInvariant = true;  // Note [Lowered backward]
+  Reduction reduction = Reduction::Mean;
+};
+
+// d mse / d input = 2 (input - target) g (g / numel for the mean), the negative for the target;
+// by differentiable ops, so create_graph works.
+Tensor mse_grad(const GradArgs<2, LossReduction>& d, bool for_target) {
+  Tensor diff = sub(d.saved[0], d.saved[1]);
+  double k = 2.0;
+  if (d.attrs.reduction == Reduction::Mean) k /= (double)diff.numel();
+  return mul(diff, mul_scalar(d.grad, for_target ? -k : k));
+}
+const Derivative<2, 2, LossReduction> mse_loss_derivative{
+    "MseLossBackward0",
+    {"self", "target"},
+    {[](const auto& d) { return mse_grad(d, false); }, [](const auto& d) { return mse_grad(d, true); }},
+    {{{"self"}, {"target"}}}};
 
 // Note [Fused cross-entropy]
 // cross_entropy with class indices is one node (NllLossBackward0, PyTorch's name for it) that
@@ -434,8 +455,18 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& we
 }
 
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction r) {
-  Tensor d = sub(input, target);
-  return reduce(mul(d, d), r);
+  // One node (MseLossBackward0, as PyTorch names it) that saves only input and target, so a
+  // compiled step with it can be lowered (Note [Lowered backward]); the forward is the ops it was
+  // composed of, run without recording.
+  Tensor out;
+  {
+    AutoGradMode off(false);
+    fw::ComputeGuard no_tangents;  // the node's own rule gives the result its tangent
+    Tensor d = sub(input, target);
+    out = reduce(mul(d, d), r);
+  }
+  if (auto* n = record(mse_loss_derivative, {input, target}, out, {input, target})) n->attrs.reduction = r;
+  return out;
 }
 
 Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction r) {
