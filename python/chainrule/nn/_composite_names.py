@@ -1,10 +1,10 @@
 """PyTorch's grad_fn names for functions chainrule records as several primitive ops.
 
-``F.mse_loss`` is one op in PyTorch (``MseLossBackward0``) and a few in chainrule (a subtraction, a
-square, a mean). Its result's ``grad_fn`` would read as the last primitive (``MeanBackward0``); the
-wrappers here give that node the name PyTorch shows, so ``loss.grad_fn.name()`` and graph views
-read the same as PyTorch's. The primitives before it keep their own names: a graph view shows the
-composite's node followed by its inner ops.
+``F.huber_loss`` is one op in PyTorch (``HuberLossBackward0``) and a few in chainrule (a
+subtraction, a comparison, a ``where``, a mean). Its result's ``grad_fn`` would read as the last
+primitive (``MeanBackward0``); the wrappers here give that node the name PyTorch shows, so
+``loss.grad_fn.name()`` and graph views read the same as PyTorch's. The primitives before it keep
+their own names: a graph view shows the composite's node followed by its inner ops.
 """
 
 from __future__ import annotations
@@ -53,11 +53,15 @@ def _wrap(fn: Callable[..., Any], pick: Callable[..., str | None]) -> Callable[.
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         out = fn(*args, **kwargs)
         node = getattr(out, "grad_fn", None)
-        if node is not None:
-            name = pick(*args, **kwargs)
-            # a result that is one of the inputs (nothing recorded) keeps its node's name
-            if name is not None and node._id() not in _input_nodes(args, kwargs):
-                node._set_name(name)
+        if node is None:
+            return out
+        name = pick(*args, **kwargs)
+        # (a one-node loss, such as cross_entropy with class indices, has the name already)
+        if name is None or node.name() == name:
+            return out
+        # a result that is one of the inputs (nothing recorded) keeps its node's name
+        if node._id() not in _input_nodes(args, kwargs):
+            node._set_name(name)
         return out
 
     return wrapper
