@@ -4,9 +4,11 @@
 // grad mode (create_graph), is computed by differentiable ops too.
 #include "ops/nn.h"
 
+#include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 #include "core/forward_ad.h"
 #include "core/grad_mode.h"
 #include "core/parallel.h"
@@ -21,6 +23,35 @@
 namespace cr {
 
 namespace {
+
+// One contiguous row of softmax (or log_softmax): the max, one exp per element in the input's
+// precision (expf for float32, as PyTorch) kept in the output, their sum in double with four
+// interleaved partial sums (a fixed order, so the same for any thread count), then the output
+// times the sum's reciprocal (PyTorch's form), or (x - max) - log(sum).
+template <bool kLog, class T>
+void softmax_row(const T* p, T* q, int64_t r) {
+  T m = -std::numeric_limits<T>::infinity();
+  for (int64_t k = 0; k < r; ++k) m = std::max(m, p[k]);
+  if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+    using Arr = Eigen::Array<T, Eigen::Dynamic, 1>;
+    Eigen::Map<Arr>(q, r) = (Eigen::Map<const Arr>(p, r) - m).exp();  // vectorized (Eigen's pexp)
+  } else {
+    for (int64_t k = 0; k < r; ++k) q[k] = std::exp(p[k] - m);
+  }
+  double s4[4] = {0, 0, 0, 0};
+  int64_t k = 0;
+  for (; k + 4 <= r; k += 4)
+    for (int l = 0; l < 4; ++l) s4[l] += (double)q[k + l];
+  for (; k < r; ++k) s4[0] += (double)q[k];
+  const double s = (s4[0] + s4[1]) + (s4[2] + s4[3]);
+  if constexpr (kLog) {
+    const T lse = (T)std::log(s);
+    for (int64_t i = 0; i < r; ++i) q[i] = p[i] - m - lse;  // (x - max) first: exact for close values
+  } else {
+    const T inv = (T)(1.0 / s);
+    for (int64_t i = 0; i < r; ++i) q[i] *= inv;
+  }
+}
 
 // y = softmax(x) (or log_softmax) along dim, for contiguous x seen as [outer, r, inner].
 template <bool kLog>
@@ -38,6 +69,10 @@ Tensor softmax_kernel(const Tensor& x0, int64_t d) {
     parallel_for(0, outer * inner, grain, [&](int64_t b, int64_t e) {
       for (int64_t j = b; j < e; ++j) {
         int64_t base = (j / inner) * r * inner + j % inner;
+        if (inner == 1) {
+          softmax_row<kLog>(xp + base, yp + base, r);
+          continue;
+        }
         const T* p = xp + base;
         T* q = yp + base;
         T m = -std::numeric_limits<T>::infinity();
@@ -54,7 +89,8 @@ Tensor softmax_kernel(const Tensor& x0, int64_t d) {
           T lse = (T)std::log(s);
           for (int64_t k = 0; k < r; ++k) q[k * inner] = p[k * inner] - m - lse;
         } else {
-          for (int64_t k = 0; k < r; ++k) q[k * inner] = (T)((double)q[k * inner] / s);
+          const T inv = (T)(1.0 / s);
+          for (int64_t k = 0; k < r; ++k) q[k * inner] *= inv;
         }
       }
     });
@@ -288,12 +324,12 @@ Tensor cross_entropy_grad(const GradArgs<3, CrossEntropyAttrs>& d) {
                      }
                      const double gj = a.reduction == Reduction::None ? gp[j] : scale;
                      const double wt = wp ? wp[v] : 1.0;
-                     const double sj = (1.0 - ls) * wt + spread * wsum;
-                     for (int64_t c = 0; c < C; ++c) {
-                       const double wc = spread * (wp ? wp[c] : 1.0);
-                       row[c * inner] =
-                           (T)(gj * ((double)row[c * inner] * sj - wc - (c == v ? (1.0 - ls) * wt : 0.0)));
-                     }
+                     const T k = (T)(gj * ((1.0 - ls) * wt + spread * wsum));  // g_j s_j
+                     for (int64_t c = 0; c < C; ++c) row[c * inner] *= k;
+                     if (ls > 0)
+                       for (int64_t c = 0; c < C; ++c)
+                         row[c * inner] -= (T)(gj * spread * (wp ? wp[c] : 1.0));
+                     row[v * inner] -= (T)(gj * (1.0 - ls) * wt);
                    }
                  });
   });
