@@ -25,25 +25,29 @@ namespace cr {
 namespace {
 
 // One contiguous row of softmax (or log_softmax): the max, one exp per element in the input's
-// precision (expf for float32, as PyTorch) kept in the output, their sum in double with four
-// interleaved partial sums (a fixed order, so the same for any thread count), then the output
-// times the sum's reciprocal (PyTorch's form), or (x - max) - log(sum).
+// precision kept in the output, their sum in double, then the output times the sum's reciprocal
+// (PyTorch's form), or (x - max) - log(sum). The row's result depends on the row alone, so it is
+// the same for any thread count.
 template <bool kLog, class T>
 void softmax_row(const T* p, T* q, int64_t r) {
   T m = -std::numeric_limits<T>::infinity();
-  for (int64_t k = 0; k < r; ++k) m = std::max(m, p[k]);
   if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
     using Arr = Eigen::Array<T, Eigen::Dynamic, 1>;
-    Eigen::Map<Arr>(q, r) = (Eigen::Map<const Arr>(p, r) - m).exp();  // vectorized (Eigen's pexp)
+    Eigen::Map<const Arr> x(p, r);
+    if (r) m = x.maxCoeff();  // (a NaN makes the row NaN whichever max it gives)
+    Eigen::Map<Arr>(q, r) = (x - m).exp();  // vectorized (Eigen's pexp)
   } else {
+    for (int64_t k = 0; k < r; ++k) m = std::max(m, p[k]);
     for (int64_t k = 0; k < r; ++k) q[k] = std::exp(p[k] - m);
   }
-  double s4[4] = {0, 0, 0, 0};
+  // Eight interleaved partial sums in double: a fixed order (not the buffer's alignment), which
+  // the compiler can keep in one vector register.
+  double s8[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   int64_t k = 0;
-  for (; k + 4 <= r; k += 4)
-    for (int l = 0; l < 4; ++l) s4[l] += (double)q[k + l];
-  for (; k < r; ++k) s4[0] += (double)q[k];
-  const double s = (s4[0] + s4[1]) + (s4[2] + s4[3]);
+  for (; k + 8 <= r; k += 8)
+    for (int l = 0; l < 8; ++l) s8[l] += (double)q[k + l];
+  for (; k < r; ++k) s8[0] += (double)q[k];
+  const double s = ((s8[0] + s8[1]) + (s8[2] + s8[3])) + ((s8[4] + s8[5]) + (s8[6] + s8[7]));
   if constexpr (kLog) {
     const T lse = (T)std::log(s);
     for (int64_t i = 0; i < r; ++i) q[i] = p[i] - m - lse;  // (x - max) first: exact for close values
