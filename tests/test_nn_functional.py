@@ -136,6 +136,18 @@ def test_cross_entropy_all_targets_ignored_mean_is_nan_with_zero_gradient():
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_of_an_empty_batch(reduction):
+    x = leaf(np.zeros((0, 3)))
+    loss = F.cross_entropy(x, cr.tensor(np.zeros(0, np.int64)), reduction=reduction)
+    loss.backward(cr.ones(loss.shape) if reduction == "none" else None)
+    assert x.grad.shape == (0, 3)
+    if reduction == "none":
+        assert loss.shape == (0,)
+    else:
+        assert math.isnan(loss.item()) if reduction == "mean" else loss.item() == 0.0
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_cross_entropy_gradients_match_log_softmax_then_nll(reduction):
     """The fused node against the composition it replaces, first and second order, with weights,
     an ignored class, label smoothing and a spatial dim."""

@@ -36,8 +36,9 @@ void product(const MA& A, const MB& B, T* c, int64_t n, int64_t m, int64_t ldc, 
 // (tests/test_small_gemm.py). Which path a product takes depends on its shape alone, so results
 // stay the same for any thread count (Note [Deterministic GEMM] in ops/linalg.cpp).
 constexpr int64_t kSmallGemmMacs = int64_t(1) << 15;
-// B is copied to row-major when it is column-major and has at most this many elements.
-constexpr int64_t kSmallGemmPack = 4096;
+// B is copied to row-major when it is column-major and has at most this many elements (a stack
+// buffer of 8 KiB at most: the caller may be a thread with a small stack).
+constexpr int64_t kSmallGemmPack = 1024;
 
 template <class T>
 inline T madd(T a, T b, T c) {

@@ -300,7 +300,7 @@ Tensor cross_entropy_grad(const GradArgs<3, CrossEntropyAttrs>& d) {
   Tensor p = softmax_kernel<false>(x, ct.cd);  // contiguous, x's shape: becomes the gradient
   Tensor g = contiguous_copy_as(d.grad, DType::Float64);
   const double* gp = g.data<double>();
-  double scale = gp[0];
+  double scale = a.reduction == Reduction::None ? 0.0 : gp[0];  // (None: per row; rows may be 0)
   if (a.reduction == Reduction::Mean) {
     double denom = class_denominator(ct, a.ignore_index);
     scale = denom == 0 ? 0.0 : scale / denom;
