@@ -238,6 +238,28 @@ def test_mse_loss_step_is_lowered():
     assert all(s.lowered for s in traces), [s.lowering_note for s in traces]
 
 
+def test_log_softmax_then_nll_loss_step_is_lowered():
+    """The classic MNIST step: nll_loss is one node that saves its input, target and weight."""
+
+    def make():
+        rng = np.random.default_rng(5)
+        cr.manual_seed(0)
+        model = cr.nn.Sequential(cr.nn.Linear(6, 8), cr.nn.ReLU(), cr.nn.Linear(8, 4))
+        x = cr.tensor(rng.standard_normal((16, 6)).astype(np.float32))
+        y = cr.tensor(rng.integers(0, 4, 16))
+        opt = cr.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+        def step():
+            opt.zero_grad()
+            F.nll_loss(F.log_softmax(model(x), dim=1), y).backward()
+            opt.step()
+
+        return step, list(model.parameters())
+
+    traces = _compare(make)
+    assert all(s.lowered for s in traces), [s.lowering_note for s in traces]
+
+
 def test_composite_loss_keeps_the_engine():
     def make():
         rng = np.random.default_rng(2)

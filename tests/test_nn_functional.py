@@ -195,6 +195,36 @@ def test_mse_loss_is_one_node_with_the_gradients_of_its_composition(reduction):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
 
 
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_nll_loss_is_one_node_with_the_gradients_of_its_composition(reduction):
+    rng = np.random.default_rng(8)
+    xv = rng.standard_normal((4, 3, 2))
+    t = np.array([[0, 2], [1, 1], [2, 0], [1, 2]])
+    wv = np.array([0.5, 2.0, 1.5])
+    gv = rng.standard_normal((4, 2)) if reduction == "none" else np.array(0.9)
+    onehot = np.zeros((4, 3, 2))
+    for n in range(4):
+        for i in range(2):
+            if t[n, i] != 2:  # ignore_index=2
+                onehot[n, t[n, i], i] = wv[t[n, i]]
+
+    def run(fused):
+        x = leaf(xv)
+        if fused:
+            loss = F.nll_loss(x, cr.tensor(t), weight=cr.tensor(wv), ignore_index=2, reduction=reduction)
+            assert loss.grad_fn.name() == "NllLossBackward0"
+            assert [f.name() for f, _ in loss.grad_fn.next_functions] == ["AccumulateGrad"]
+        else:
+            rows = -(x * cr.tensor(onehot)).sum(1)
+            loss = {"mean": rows.sum() / onehot.sum(), "sum": rows.sum(), "none": rows}[reduction]
+        (g,) = cr.autograd.grad(loss, x, cr.tensor(gv), create_graph=True)
+        (gg,) = cr.autograd.grad((g * g * x).sum(), x)
+        return [to_np(v) for v in (loss, g, gg)]
+
+    for a, b in zip(run(True), run(False)):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
 def test_nll_loss_picks_negative_log_probability():
     lp = cr.tensor(np.log(np.array([[0.2, 0.8], [0.6, 0.4]])))
     assert math.isclose(

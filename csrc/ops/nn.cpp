@@ -1,7 +1,7 @@
 // Softmax family and losses. Forward passes are fused kernels where it pays (softmax, log_softmax);
 // losses are compositions of differentiable ops around them, so every loss has a second derivative.
-// cross_entropy with class indices is one node (Note [Fused cross-entropy]) whose gradient, under
-// grad mode (create_graph), is computed by differentiable ops too.
+// cross_entropy with class indices (Note [Fused cross-entropy]), nll_loss and mse_loss are one node
+// each, whose gradients under grad mode (create_graph) are computed by differentiable ops too.
 #include "ops/nn.h"
 
 #include <Eigen/Core>
@@ -262,6 +262,54 @@ const Derivative<2, 2, LossReduction> mse_loss_derivative{
     {[](const auto& d) { return mse_grad(d, false); }, [](const auto& d) { return mse_grad(d, true); }},
     {{{"self"}, {"target"}}}};
 
+// The loss of a class-index target from each row's loss (row_loss(j), 0 for ignored rows): per
+// row for reduction 'none', else their sum in double in row order, divided by the summed weights
+// of the rows not ignored for 'mean' (NaN when every row is ignored, as PyTorch).
+template <class T, class RowLoss>
+Tensor class_loss_output(const ClassTarget& ct, Reduction r, int64_t ignore_index, DType dtype,
+                         const RowLoss& row_loss) {
+  if (r == Reduction::None) {
+    Tensor out = Tensor::empty(ct.t.shape(), dtype);
+    T* o = out.data<T>();
+    for (int64_t j = 0; j < ct.rows; ++j) o[j] = (T)row_loss(j);
+    return out;
+  }
+  double total = 0;
+  for (int64_t j = 0; j < ct.rows; ++j) total += row_loss(j);
+  if (r == Reduction::Mean) {
+    double denom = class_denominator(ct, ignore_index);
+    total = denom == 0 ? std::numeric_limits<double>::quiet_NaN() : total / denom;
+  }
+  return scalar_tensor(total, dtype);
+}
+
+// The incoming gradient of a class-index loss as float64, and the factor of every row for 'sum'
+// and 'mean' (g, or g over the summed weights: 0 when every row is ignored, so the gradient is
+// zero, not NaN); 'none' reads g per row.
+struct RowGrad {
+  Tensor g;
+  double scale = 0;
+  double at(int64_t j, Reduction r) const { return r == Reduction::None ? g.data<double>()[j] : scale; }
+};
+RowGrad row_grad(const Tensor& grad, const ClassTarget& ct, Reduction r, int64_t ignore_index) {
+  RowGrad rg{contiguous_copy_as(grad, DType::Float64)};
+  if (r == Reduction::None) return rg;  // (rows may be 0: nothing to read)
+  rg.scale = rg.g.data<double>()[0];
+  if (r == Reduction::Mean) {
+    double denom = class_denominator(ct, ignore_index);
+    rg.scale = denom == 0 ? 0.0 : rg.scale / denom;
+  }
+  return rg;
+}
+
+// g reshaped to broadcast against the input (class dim kept), scaled as row_grad does: for the
+// gradients through differentiable ops (create_graph).
+Tensor row_grad_ops(const Tensor& grad, int64_t cd, Reduction r, double denom) {
+  if (r == Reduction::None) return unsqueeze(grad, cd);
+  if (r == Reduction::Mean) return mul_scalar(grad, denom == 0 ? 0.0 : 1.0 / denom);
+  return grad;
+}
+
 // Note [Fused cross-entropy]
 // cross_entropy with class indices is one node (NllLossBackward0, PyTorch's name for it) that
 // saves only its input, target and weight. The forward is log_softmax's kernel and one pass over
@@ -286,10 +334,7 @@ Tensor cross_entropy_grad_ops(const GradArgs<3, CrossEntropyAttrs>& d) {
   double denom = 0;
   Tensor W = class_weights(x, d.saved[1], d.saved[2], a.ignore_index, a.ls, "cross_entropy", denom);
   const int64_t cd = x.dim() == 1 ? 0 : 1;
-  Tensor g = d.grad;
-  if (a.reduction == Reduction::None) g = unsqueeze(g, cd);
-  else if (a.reduction == Reduction::Mean) g = denom == 0 ? mul_scalar(g, 0.0) : mul_scalar(g, 1.0 / denom);
-  return (softmax(x, cd) * sum(W, {cd}, true) - W) * g;
+  return (softmax(x, cd) * sum(W, {cd}, true) - W) * row_grad_ops(d.grad, cd, a.reduction, denom);
 }
 
 Tensor cross_entropy_grad(const GradArgs<3, CrossEntropyAttrs>& d) {
@@ -298,13 +343,7 @@ Tensor cross_entropy_grad(const GradArgs<3, CrossEntropyAttrs>& d) {
   const Tensor& x = d.saved[0];
   ClassTarget ct = check_class_target(x, d.saved[1], d.saved[2], a.ignore_index, "cross_entropy");
   Tensor p = softmax_kernel<false>(x, ct.cd);  // contiguous, x's shape: becomes the gradient
-  Tensor g = contiguous_copy_as(d.grad, DType::Float64);
-  const double* gp = g.data<double>();
-  double scale = a.reduction == Reduction::None ? 0.0 : gp[0];  // (None: per row; rows may be 0)
-  if (a.reduction == Reduction::Mean) {
-    double denom = class_denominator(ct, a.ignore_index);
-    scale = denom == 0 ? 0.0 : scale / denom;
-  }
+  const RowGrad rg = row_grad(d.grad, ct, a.reduction, a.ignore_index);
   const int64_t C = ct.C, inner = ct.inner;
   const int64_t* tp = ct.tp();
   const double* wp = ct.wp();
@@ -326,7 +365,7 @@ Tensor cross_entropy_grad(const GradArgs<3, CrossEntropyAttrs>& d) {
                        for (int64_t c = 0; c < C; ++c) row[c * inner] = T(0);
                        continue;
                      }
-                     const double gj = a.reduction == Reduction::None ? gp[j] : scale;
+                     const double gj = rg.at(j, a.reduction);
                      const double wt = wp ? wp[v] : 1.0;
                      const T k = (T)(gj * ((1.0 - ls) * wt + spread * wsum));  // g_j s_j
                      for (int64_t c = 0; c < C; ++c) row[c * inner] *= k;
@@ -368,20 +407,7 @@ Tensor cross_entropy_indices(const Tensor& input, const Tensor& target, const Te
       }
       return l;
     };
-    if (r == Reduction::None) {
-      out = Tensor::empty(ct.t.shape(), input.dtype());
-      T* op_ = out.data<T>();
-      for (int64_t j = 0; j < ct.rows; ++j) op_[j] = (T)row_loss(j);
-      return;
-    }
-    double total = 0;
-    for (int64_t j = 0; j < ct.rows; ++j) total += row_loss(j);
-    if (r == Reduction::Mean) {
-      // Every target ignored: the mean is 0/0, NaN as in PyTorch (the gradient is zero).
-      double denom = class_denominator(ct, ignore_index);
-      total = denom == 0 ? std::numeric_limits<double>::quiet_NaN() : total / denom;
-    }
-    out = scalar_tensor(total, input.dtype());
+    out = class_loss_output<T>(ct, r, ignore_index, input.dtype(), row_loss);
   });
   if (auto* n = record(cross_entropy_derivative, {input}, out, {input, target, weight})) {
     n->attrs.reduction = r;
@@ -391,20 +417,42 @@ Tensor cross_entropy_indices(const Tensor& input, const Tensor& target, const Te
   return out;
 }
 
-Tensor class_index_loss(const Tensor& logp, const Tensor& target, const Tensor& weight, Reduction r,
-                        int64_t ignore_index, double ls, const char* op) {
-  double denom = 0;
-  Tensor W = class_weights(logp, target, weight, ignore_index, ls, op, denom);
-  int64_t cd = logp.dim() == 1 ? 0 : 1;
-  Tensor loss = neg(sum(mul(logp, W), {cd}, false));
-  if (r == Reduction::None) return loss;
-  Tensor total = sum_all(loss);
-  if (r == Reduction::Sum) return total;
-  // Every target ignored: the mean is 0/0, NaN as in PyTorch, but the gradient is zero (no row
-  // contributes), not NaN; one all-padding batch must not poison the weights.
-  if (denom == 0) return add_scalar(mul_scalar(total, 0.0), std::numeric_limits<double>::quiet_NaN());
-  return div(total, scalar_tensor(denom, total.dtype()));
+// nll_loss is one node too (NllLossBackward0), saving its input, target and weight: row j's loss
+// is -w[t_j] x_j,t_j, reduced as cross_entropy's; the gradient is -g_j w[t_j] at each row's
+// target and zero elsewhere (under grad mode, the same through differentiable ops).
+struct NllAttrs {
+  static constexpr bool kReplayInvariant = true;  // options only (Note [Lowered backward])
+  Reduction reduction = Reduction::Mean;
+  int64_t ignore_index = -100;
+};
+
+Tensor nll_grad(const GradArgs<3, NllAttrs>& d) {
+  const NllAttrs& a = d.attrs;
+  const Tensor& x = d.saved[0];
+  if (GradMode::is_enabled()) {
+    double denom = 0;
+    Tensor W = class_weights(x, d.saved[1], d.saved[2], a.ignore_index, 0.0, "nll_loss", denom);
+    return W * neg(row_grad_ops(d.grad, x.dim() == 1 ? 0 : 1, a.reduction, denom));
+  }
+  ClassTarget ct = check_class_target(x, d.saved[1], d.saved[2], a.ignore_index, "nll_loss");
+  const RowGrad rg = row_grad(d.grad, ct, a.reduction, a.ignore_index);
+  Tensor out = zeros(x.shape(), x.dtype());  // contiguous
+  const int64_t* tp = ct.tp();
+  const double* wp = ct.wp();
+  dispatch_floating(x.dtype(), "nll_loss", [&](auto tag) {
+    using T = decltype(tag);
+    T* o = out.data<T>();
+    for (int64_t j = 0; j < ct.rows; ++j) {
+      const int64_t v = tp[j];
+      if (v != a.ignore_index)
+        o[ct.base(j) + v * ct.inner] = (T)(-rg.at(j, a.reduction) * (wp ? wp[v] : 1.0));
+    }
+  });
+  return out;
 }
+
+const Derivative<1, 3, NllAttrs> nll_loss_derivative{
+    "NllLossBackward0", {"self"}, {&nll_grad}, {{{"self"}, {"target"}, {"weight"}}}};
 
 void check_same_shape(const Tensor& a, const Tensor& b, const char* op) {
   if (a.shape() != b.shape())
@@ -454,7 +502,27 @@ Reduction parse_reduction(const std::string& s, const char* op) {
 
 Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight, Reduction r,
                 int64_t ignore_index) {
-  return class_index_loss(input, target, weight, r, ignore_index, 0.0, "nll_loss");
+  const char* op = "nll_loss";
+  ClassTarget ct = check_class_target(input, target, weight, ignore_index, op);
+  Tensor x = input.is_contiguous() ? input : contiguous_copy(input);
+  const int64_t* tp = ct.tp();
+  const double* wp = ct.wp();
+  Tensor out;
+  dispatch_floating(input.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    const T* xp = x.data<T>();
+    auto row_loss = [&](int64_t j) {
+      const int64_t v = tp[j];
+      if (v == ignore_index) return 0.0;
+      return -(wp ? wp[v] : 1.0) * (double)xp[ct.base(j) + v * ct.inner];
+    };
+    out = class_loss_output<T>(ct, r, ignore_index, input.dtype(), row_loss);
+  });
+  if (auto* n = record(nll_loss_derivative, {input}, out, {input, target, weight})) {
+    n->attrs.reduction = r;
+    n->attrs.ignore_index = ignore_index;
+  }
+  return out;
 }
 
 Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight, Reduction r,
