@@ -171,24 +171,43 @@ def test_cross_entropy_gradients_match_log_softmax_then_nll(reduction):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
 
 
+def _huber(d):
+    return cr.where(d.abs() < 0.6, 0.5 * d * d, 0.6 * (d.abs() - 0.3))
+
+
+def _smooth_l1(d):
+    return cr.where(d.abs() < 0.6, 0.5 * d * d / 0.6, d.abs() - 0.3)
+
+
+_POINTWISE = {  # name -> (grad_fn name, the loss of d = x - t by ops)
+    "mse_loss": ("MseLossBackward0", lambda d: d * d),
+    "l1_loss": ("L1LossBackward0", lambda d: d.abs()),
+    "huber_loss": ("HuberLossBackward0", _huber),
+    "smooth_l1_loss": ("SmoothL1LossBackward0", _smooth_l1),
+}
+
+
+@pytest.mark.parametrize("name", list(_POINTWISE))
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
-def test_mse_loss_is_one_node_with_the_gradients_of_its_composition(reduction):
+def test_pointwise_loss_is_one_node_with_the_gradients_of_its_composition(name, reduction):
     rng = np.random.default_rng(6)
     xv, tv = rng.standard_normal((3, 4)), rng.standard_normal((1, 4))  # the target broadcasts
     gv = rng.standard_normal((3, 4)) if reduction == "none" else np.array(0.7)
+    node, composed = _POINTWISE[name]
+    kwargs = {"delta": 0.6} if name == "huber_loss" else {"beta": 0.6} if name == "smooth_l1_loss" else {}
 
     def run(fused):
         x, t = leaf(xv), leaf(tv)
         if fused:
             with pytest.warns(UserWarning, match="target size"):
-                loss = F.mse_loss(x, t, reduction=reduction)
-            assert loss.grad_fn.name() == "MseLossBackward0"
+                loss = getattr(F, name)(x, t, reduction=reduction, **kwargs)
+            assert loss.grad_fn.name() == node
             assert [info[0] for info in loss.grad_fn._saved_tensors_info()] == ["self", "target"]
         else:
-            d = x - t
-            loss = {"mean": (d * d).mean(), "sum": (d * d).sum(), "none": d * d}[reduction]
+            e = composed(x - t)
+            loss = {"mean": e.mean(), "sum": e.sum(), "none": e}[reduction]
         gx, gt = cr.autograd.grad(loss, (x, t), cr.tensor(gv), create_graph=True)
-        ggx, ggt = cr.autograd.grad((gx * gx).sum() + (gt * gt).sum(), (x, t))
+        ggx, ggt = cr.autograd.grad((gx * gx * x).sum() + (gt * gt).sum(), (x, t))
         return [to_np(v) for v in (loss, gx, gt, ggx, ggt)]
 
     for a, b in zip(run(True), run(False)):

@@ -1,7 +1,8 @@
 // Softmax family and losses. Forward passes are fused kernels where it pays (softmax, log_softmax);
 // losses are compositions of differentiable ops around them, so every loss has a second derivative.
-// cross_entropy with class indices (Note [Fused cross-entropy]), nll_loss and mse_loss are one node
-// each, whose gradients under grad mode (create_graph) are computed by differentiable ops too.
+// cross_entropy with class indices (Note [Fused cross-entropy]), nll_loss and the pointwise
+// regression losses (Note [Pointwise losses]) are one node each, whose gradients under grad mode
+// (create_graph) are computed by differentiable ops too.
 #include "ops/nn.h"
 
 #include <Eigen/Core>
@@ -243,24 +244,62 @@ Tensor class_weights(const Tensor& input, const Tensor& target, const Tensor& we
   return W;
 }
 
-struct LossReduction {
-  static constexpr bool kReplayInvariant = true;  // Note [Lowered backward]
+// Note [Pointwise losses]
+// mse_loss, l1_loss, huber_loss and smooth_l1_loss are one node each (PyTorch's names) that saves
+// only the input and the target, so a compiled step with them can be lowered (Note [Lowered
+// backward]). The forward is the ops each is composed of, run without recording; the gradient is
+// f'(d) g (g / numel for the mean), d = input - target, and its negative for the target, computed
+// by differentiable ops, so create_graph works: f' is 2d, sign(d), clamp(d, -delta, delta) and
+// clamp(d / beta, -1, 1).
+struct PointwiseLoss {
+  static constexpr bool kReplayInvariant = true;  // options only
   Reduction reduction = Reduction::Mean;
+  double param = 0;  // huber's delta, smooth_l1's beta
 };
+using LossSlope = Tensor (*)(const Tensor& d, double param);
 
-// d mse / d input = 2 (input - target) g (g / numel for the mean), the negative for the target;
-// by differentiable ops, so create_graph works.
-Tensor mse_grad(const GradArgs<2, LossReduction>& d, bool for_target) {
+template <LossSlope slope>
+Tensor pointwise_loss_grad(const GradArgs<2, PointwiseLoss>& d, bool for_target) {
   Tensor diff = sub(d.saved[0], d.saved[1]);
-  double k = 2.0;
+  double k = for_target ? -1.0 : 1.0;
   if (d.attrs.reduction == Reduction::Mean) k /= (double)diff.numel();
-  return mul(diff, mul_scalar(d.grad, for_target ? -k : k));
+  return mul(slope(diff, d.attrs.param), mul_scalar(d.grad, k));
 }
-const Derivative<2, 2, LossReduction> mse_loss_derivative{
-    "MseLossBackward0",
-    {"self", "target"},
-    {[](const auto& d) { return mse_grad(d, false); }, [](const auto& d) { return mse_grad(d, true); }},
-    {{{"self"}, {"target"}}}};
+template <LossSlope slope>
+constexpr Derivative<2, 2, PointwiseLoss> pointwise_loss_derivative(const char* name) {
+  return {name,
+          {"self", "target"},
+          {[](const auto& d) { return pointwise_loss_grad<slope>(d, false); },
+           [](const auto& d) { return pointwise_loss_grad<slope>(d, true); }},
+          {{{"self"}, {"target"}}}};
+}
+
+Tensor mse_slope(const Tensor& d, double) { return mul_scalar(d, 2.0); }
+Tensor l1_slope(const Tensor& d, double) { return sign(d); }
+Tensor huber_slope(const Tensor& d, double delta) { return clamp(d, -delta, delta); }
+Tensor smooth_l1_slope(const Tensor& d, double beta) { return clamp(mul_scalar(d, 1.0 / beta), -1.0, 1.0); }
+
+const auto mse_loss_derivative = pointwise_loss_derivative<&mse_slope>("MseLossBackward0");
+const auto l1_loss_derivative = pointwise_loss_derivative<&l1_slope>("L1LossBackward0");
+const auto huber_loss_derivative = pointwise_loss_derivative<&huber_slope>("HuberLossBackward0");
+const auto smooth_l1_loss_derivative = pointwise_loss_derivative<&smooth_l1_slope>("SmoothL1LossBackward0");
+
+// Records `composed()` (the loss by ops, run here without recording) as one node of `def`.
+template <class F>
+Tensor pointwise_loss(const Derivative<2, 2, PointwiseLoss>& def, const Tensor& input, const Tensor& target,
+                      Reduction r, double param, const F& composed) {
+  Tensor out;
+  {
+    AutoGradMode off(false);
+    fw::ComputeGuard no_tangents;  // the node's own rule gives the result its tangent
+    out = composed();
+  }
+  if (auto* n = record(def, {input, target}, out, {input, target})) {
+    n->attrs.reduction = r;
+    n->attrs.param = param;
+  }
+  return out;
+}
 
 // The loss of a class-index target from each row's loss (row_loss(j), 0 for ignored rows): per
 // row for reduction 'none', else their sum in double in row order, divided by the summed weights
@@ -563,43 +602,40 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& we
 }
 
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction r) {
-  // One node (MseLossBackward0, as PyTorch names it) that saves only input and target, so a
-  // compiled step with it can be lowered (Note [Lowered backward]); the forward is the ops it was
-  // composed of, run without recording.
-  Tensor out;
-  {
-    AutoGradMode off(false);
-    fw::ComputeGuard no_tangents;  // the node's own rule gives the result its tangent
+  return pointwise_loss(mse_loss_derivative, input, target, r, 0.0, [&] {
     Tensor d = sub(input, target);
-    out = reduce(mul(d, d), r);
-  }
-  if (auto* n = record(mse_loss_derivative, {input, target}, out, {input, target})) n->attrs.reduction = r;
-  return out;
+    return reduce(mul(d, d), r);
+  });
 }
 
 Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction r) {
-  return reduce(abs(sub(input, target)), r);
+  return pointwise_loss(l1_loss_derivative, input, target, r, 0.0,
+                        [&] { return reduce(abs(sub(input, target)), r); });
 }
 
 Tensor huber_loss(const Tensor& input, const Tensor& target, Reduction r, double delta) {
   if (!(delta > 0)) throw ValueError(str("huber_loss: delta must be positive, got ", delta));
-  Tensor d = sub(input, target);
-  Tensor ad = abs(d);
-  Tensor quad = mul_scalar(mul(d, d), 0.5);
-  Tensor lin = mul_scalar(add_scalar(ad, -0.5 * delta), delta);
-  Tensor small = compare(ad, scalar_tensor(delta, ad.dtype()), CmpOp::Lt);
-  return reduce(where(small, quad, lin), r);
+  return pointwise_loss(huber_loss_derivative, input, target, r, delta, [&] {
+    Tensor d = sub(input, target);
+    Tensor ad = abs(d);
+    Tensor quad = mul_scalar(mul(d, d), 0.5);
+    Tensor lin = mul_scalar(add_scalar(ad, -0.5 * delta), delta);
+    Tensor small = compare(ad, scalar_tensor(delta, ad.dtype()), CmpOp::Lt);
+    return reduce(where(small, quad, lin), r);
+  });
 }
 
 Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, Reduction r, double beta) {
   if (beta < 0) throw ValueError(str("smooth_l1_loss: beta must be non-negative, got ", beta));
   if (beta == 0.0) return l1_loss(input, target, r);
-  Tensor d = sub(input, target);
-  Tensor ad = abs(d);
-  Tensor quad = mul_scalar(mul(d, d), 0.5 / beta);
-  Tensor lin = add_scalar(ad, -0.5 * beta);
-  Tensor small = compare(ad, scalar_tensor(beta, ad.dtype()), CmpOp::Lt);
-  return reduce(where(small, quad, lin), r);
+  return pointwise_loss(smooth_l1_loss_derivative, input, target, r, beta, [&] {
+    Tensor d = sub(input, target);
+    Tensor ad = abs(d);
+    Tensor quad = mul_scalar(mul(d, d), 0.5 / beta);
+    Tensor lin = add_scalar(ad, -0.5 * beta);
+    Tensor small = compare(ad, scalar_tensor(beta, ad.dtype()), CmpOp::Lt);
+    return reduce(where(small, quad, lin), r);
+  });
 }
 
 // ---- binary cross entropy with logits, to the last bit in both dtypes ------------------------------

@@ -1,7 +1,7 @@
 """PyTorch's grad_fn names for functions chainrule records as several primitive ops.
 
-``F.huber_loss`` is one op in PyTorch (``HuberLossBackward0``) and a few in chainrule (a
-subtraction, a comparison, a ``where``, a mean). Its result's ``grad_fn`` would read as the last
+``F.binary_cross_entropy`` is one op in PyTorch (``BinaryCrossEntropyBackward0``) and two in
+chainrule (the elementwise loss, then the mean). Its result's ``grad_fn`` would read as the last
 primitive (``MeanBackward0``); the wrappers here give that node the name PyTorch shows, so
 ``loss.grad_fn.name()`` and graph views read the same as PyTorch's. The primitives before it keep
 their own names: a graph view shows the composite's node followed by its inner ops.
