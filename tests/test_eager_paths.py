@@ -267,3 +267,22 @@ def test_mean_and_sum_against_torch(torch):
     cx = cr.ones(3, 4, requires_grad=True)
     for f in (lambda t: t.sum(), lambda t: t.sum(0), lambda t: t.mean(), lambda t: t.mean(1)):
         assert f(cx).grad_fn.name() == f(tx).grad_fn.name()
+
+
+# ---- tensor arguments: read straight from the Python object (crpy::tensor_holder) -----------------
+def test_tensor_arguments_of_every_kind_reach_the_op():
+    base = cr.tensor([[-1.0, 2.0], [3.0, -4.0]])
+    param = cr.nn.Parameter(base.clone())  # a Python subclass of Tensor
+    assert type(param) is not cr.Tensor and isinstance(param, cr.Tensor)
+    view = base.t()
+    for x in (base, param, view):
+        np.testing.assert_array_equal(cr.relu(x).detach().numpy(), np.maximum(x.detach().numpy(), 0))
+        np.testing.assert_array_equal(cr.matmul(x, base).detach().numpy(), x.detach().numpy() @ base.numpy())
+    opt = cr.optim.SGD([param], lr=0.5)
+    param.grad = cr.ones(2, 2)
+    opt.step()
+    np.testing.assert_array_equal(param.detach().numpy(), base.numpy() - 0.5)
+    with pytest.raises(TypeError):
+        cr.relu(None)
+    with pytest.raises(TypeError):
+        cr.relu(np.ones(2))

@@ -9,6 +9,13 @@
 
 namespace py = pybind11;
 
+namespace crpy {
+/// The TensorImpl holder inside a Python Tensor (or subclass) object, read from the instance as
+/// pybind11 lays it out; null when `o` is not one, or not laid out that way (pybind11's own caster
+/// then decides). Saves the type-table lookups of pybind11's holder caster on every argument.
+const std::shared_ptr<cr::TensorImpl>* tensor_holder(PyObject* o);
+}  // namespace crpy
+
 // cr::Tensor crosses the boundary as the Python Tensor object that owns its TensorImpl. An
 // undefined Tensor is returned as None; None is NOT accepted as a Tensor argument (ops would get a
 // null tensor): optional tensor arguments are declared std::optional<Tensor>.
@@ -19,6 +26,10 @@ struct type_caster<cr::Tensor> {
   PYBIND11_TYPE_CASTER(cr::Tensor, const_name("Tensor"));
   bool load(handle src, bool convert) {
     if (src.is_none()) return false;  // pybind11's holder caster would yield a null pointer
+    if (const auto* h = crpy::tensor_holder(src.ptr())) {
+      value = cr::Tensor(*h);
+      return true;
+    }
     make_caster<std::shared_ptr<cr::TensorImpl>> inner;
     if (!inner.load(src, convert)) return false;
     value = cr::Tensor(cast_op<std::shared_ptr<cr::TensorImpl>>(inner));

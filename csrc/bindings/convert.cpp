@@ -24,6 +24,14 @@ PyTypeObject* tensor_type() {
   return g_tensor_type;
 }
 
+const std::shared_ptr<cr::TensorImpl>* tensor_holder(PyObject* o) {
+  if (!PyObject_TypeCheck(o, tensor_type())) return nullptr;
+  auto* inst = reinterpret_cast<py::detail::instance*>(o);
+  if (!inst->simple_layout || !inst->simple_holder_constructed) return nullptr;
+  const auto& h = inst->get_value_and_holder().holder<std::shared_ptr<cr::TensorImpl>>();
+  return h ? &h : nullptr;
+}
+
 py::object dtype_object(DType d) { return *g_dtypes[(int)d]; }
 bool is_storage_dtype_object(PyObject* o) {
   for (DType d : {DType::Int32, DType::Int16, DType::Int8, DType::UInt8, DType::Float16, DType::BFloat16})
