@@ -187,6 +187,36 @@ def test_input_that_requires_grad_keeps_the_engine():
     _same(grads[False], grads[True])
 
 
+def _loss_step(seed, make_model, x_shape, make_target, loss, make_opt):
+    """A make_step for _compare: make_model()'s output on a batch of x_shape against
+    make_target(rng) under loss(output, target), one optimizer step of make_opt(params) a call."""
+
+    def make():
+        rng = np.random.default_rng(seed)
+        cr.manual_seed(0)
+        model = make_model()
+        x = cr.tensor(rng.standard_normal(x_shape).astype(np.float32))
+        target = make_target(rng)
+        opt = make_opt(model.parameters())
+
+        def step():
+            opt.zero_grad()
+            loss(model(x), target).backward()
+            opt.step()
+
+        return step, list(model.parameters())
+
+    return make
+
+
+def _mlp(n_in, act, n_out):
+    return lambda: cr.nn.Sequential(cr.nn.Linear(n_in, 8), act(), cr.nn.Linear(8, n_out))
+
+
+def _sgd(**kw):
+    return lambda params: cr.optim.SGD(params, lr=0.1, **kw)
+
+
 @pytest.mark.parametrize(
     "kwargs",
     [{}, {"reduction": "sum"}, {"weight": True, "ignore_index": 1}, {"label_smoothing": 0.1}],
@@ -198,86 +228,54 @@ def test_cross_entropy_step_is_lowered(kwargs):
     kwargs = dict(kwargs)
     if kwargs.pop("weight", False):
         kwargs["weight"] = cr.tensor([0.5, 2.0, 1.0])
-
-    def make():
-        rng = np.random.default_rng(2)
-        cr.manual_seed(0)
-        model = cr.nn.Linear(4, 3)
-        x = cr.tensor(rng.standard_normal((8, 4)).astype(np.float32))
-        y = cr.tensor(rng.integers(0, 3, 8))
-        opt = cr.optim.SGD(model.parameters(), lr=0.1)
-
-        def step():
-            opt.zero_grad()
-            F.cross_entropy(model(x), y, **kwargs).backward()
-            opt.step()
-
-        return step, list(model.parameters())
-
+    make = _loss_step(
+        2,
+        lambda: cr.nn.Linear(4, 3),
+        (8, 4),
+        lambda rng: cr.tensor(rng.integers(0, 3, 8)),
+        lambda out, y: F.cross_entropy(out, y, **kwargs),
+        _sgd(),
+    )
     traces = _compare(make)
     assert all(s.lowered for s in traces), [s.lowering_note for s in traces]
 
 
 @pytest.mark.parametrize("loss", ["mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss"])
 def test_pointwise_loss_step_is_lowered(loss):
-    def make():
-        rng = np.random.default_rng(4)
-        cr.manual_seed(0)
-        model = cr.nn.Sequential(cr.nn.Linear(4, 8), cr.nn.Tanh(), cr.nn.Linear(8, 2))
-        x = cr.tensor(rng.standard_normal((8, 4)).astype(np.float32))
-        t = cr.tensor(rng.standard_normal((8, 2)).astype(np.float32))
-        opt = cr.optim.Adam(model.parameters(), lr=0.01)
-
-        def step():
-            opt.zero_grad()
-            getattr(F, loss)(model(x), t).backward()
-            opt.step()
-
-        return step, list(model.parameters())
-
+    make = _loss_step(
+        4,
+        _mlp(4, cr.nn.Tanh, 2),
+        (8, 4),
+        lambda rng: cr.tensor(rng.standard_normal((8, 2)).astype(np.float32)),
+        getattr(F, loss),
+        lambda params: cr.optim.Adam(params, lr=0.01),
+    )
     traces = _compare(make)
     assert all(s.lowered for s in traces), [s.lowering_note for s in traces]
 
 
 def test_log_softmax_then_nll_loss_step_is_lowered():
     """The classic MNIST step: nll_loss is one node that saves its input, target and weight."""
-
-    def make():
-        rng = np.random.default_rng(5)
-        cr.manual_seed(0)
-        model = cr.nn.Sequential(cr.nn.Linear(6, 8), cr.nn.ReLU(), cr.nn.Linear(8, 4))
-        x = cr.tensor(rng.standard_normal((16, 6)).astype(np.float32))
-        y = cr.tensor(rng.integers(0, 4, 16))
-        opt = cr.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-
-        def step():
-            opt.zero_grad()
-            F.nll_loss(F.log_softmax(model(x), dim=1), y).backward()
-            opt.step()
-
-        return step, list(model.parameters())
-
+    make = _loss_step(
+        5,
+        _mlp(6, cr.nn.ReLU, 4),
+        (16, 6),
+        lambda rng: cr.tensor(rng.integers(0, 4, 16)),
+        lambda out, y: F.nll_loss(F.log_softmax(out, dim=1), y),
+        _sgd(momentum=0.9),
+    )
     traces = _compare(make)
     assert all(s.lowered for s in traces), [s.lowering_note for s in traces]
 
 
+def _class_probabilities(rng):
+    p = rng.uniform(0.1, 1.0, (8, 3)).astype(np.float32)
+    return cr.tensor(p / p.sum(1, keepdims=True))
+
+
 def test_composite_loss_keeps_the_engine():
-    def make():
-        rng = np.random.default_rng(2)
-        cr.manual_seed(0)
-        model = cr.nn.Linear(4, 3)
-        x = cr.tensor(rng.standard_normal((8, 4)).astype(np.float32))
-        p = rng.uniform(0.1, 1.0, (8, 3)).astype(np.float32)
-        probs = cr.tensor(p / p.sum(1, keepdims=True))
-        opt = cr.optim.SGD(model.parameters(), lr=0.1)
-
-        def step():
-            opt.zero_grad()
-            F.cross_entropy(model(x), probs).backward()  # class probabilities: a composite
-            opt.step()
-
-        return step, list(model.parameters())
-
+    # cross_entropy with class probabilities is a composite
+    make = _loss_step(2, lambda: cr.nn.Linear(4, 3), (8, 4), _class_probabilities, F.cross_entropy, _sgd())
     traces = _compare(make)
     assert not any(s.lowered for s in traces)
     # it saves a tensor it makes inside (log_softmax's output)

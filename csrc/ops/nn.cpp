@@ -301,25 +301,47 @@ Tensor pointwise_loss(const Derivative<2, 2, PointwiseLoss>& def, const Tensor& 
   return out;
 }
 
-// The loss of a class-index target from each row's loss (row_loss(j), 0 for ignored rows): per
-// row for reduction 'none', else their sum in double in row order, divided by the summed weights
-// of the rows not ignored for 'mean' (NaN when every row is ignored, as PyTorch).
-template <class T, class RowLoss>
-Tensor class_loss_output(const ClassTarget& ct, Reduction r, int64_t ignore_index, DType dtype,
-                         const RowLoss& row_loss) {
-  if (r == Reduction::None) {
-    Tensor out = Tensor::empty(ct.t.shape(), dtype);
-    T* o = out.data<T>();
-    for (int64_t j = 0; j < ct.rows; ++j) o[j] = (T)row_loss(j);
-    return out;
-  }
-  double total = 0;
-  for (int64_t j = 0; j < ct.rows; ++j) total += row_loss(j);
-  if (r == Reduction::Mean) {
-    double denom = class_denominator(ct, ignore_index);
-    total = denom == 0 ? std::numeric_limits<double>::quiet_NaN() : total / denom;
-  }
-  return scalar_tensor(total, dtype);
+// The loss of a class-index target from contiguous log-probabilities (input-shaped): row j's loss
+// is -(1 - ls) w[t_j] logp_j,t_j - (ls / C) sum_c w_c logp_jc, 0 for ignored rows; per row for
+// reduction 'none', else their sum in double in row order, divided by the summed weights of the
+// rows not ignored for 'mean' (NaN when every row is ignored, as PyTorch).
+Tensor class_index_loss(const Tensor& logp, const ClassTarget& ct, Reduction r, int64_t ignore_index,
+                        double ls, const char* op) {
+  const int64_t C = ct.C, inner = ct.inner;
+  const int64_t* tp = ct.tp();
+  const double* wp = ct.wp();
+  const double spread = ls / (double)C;
+  Tensor out;
+  dispatch_floating(logp.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    const T* lp = logp.data<T>();
+    auto row_loss = [&](int64_t j) {
+      const int64_t v = tp[j];
+      if (v == ignore_index) return 0.0;
+      const T* row = lp + ct.base(j);
+      double l = -(1.0 - ls) * (wp ? wp[v] : 1.0) * (double)row[v * inner];
+      if (ls > 0) {
+        double acc = 0;
+        for (int64_t c = 0; c < C; ++c) acc += (wp ? wp[c] : 1.0) * (double)row[c * inner];
+        l -= spread * acc;
+      }
+      return l;
+    };
+    if (r == Reduction::None) {
+      out = Tensor::empty(ct.t.shape(), logp.dtype());
+      T* o = out.data<T>();
+      for (int64_t j = 0; j < ct.rows; ++j) o[j] = (T)row_loss(j);
+      return;
+    }
+    double total = 0;
+    for (int64_t j = 0; j < ct.rows; ++j) total += row_loss(j);
+    if (r == Reduction::Mean) {
+      double denom = class_denominator(ct, ignore_index);
+      total = denom == 0 ? std::numeric_limits<double>::quiet_NaN() : total / denom;
+    }
+    out = scalar_tensor(total, logp.dtype());
+  });
+  return out;
 }
 
 // The incoming gradient of a class-index loss as float64, and the factor of every row for 'sum'
@@ -425,29 +447,7 @@ Tensor cross_entropy_indices(const Tensor& input, const Tensor& target, const Te
                              int64_t ignore_index, double ls) {
   const char* op = "cross_entropy";
   ClassTarget ct = check_class_target(input, target, weight, ignore_index, op);
-  Tensor logp = softmax_kernel<true>(input, ct.cd);
-  const int64_t C = ct.C, inner = ct.inner;
-  const int64_t* tp = ct.tp();
-  const double* wp = ct.wp();
-  const double spread = ls / (double)C;
-  Tensor out;
-  dispatch_floating(input.dtype(), op, [&](auto tag) {
-    using T = decltype(tag);
-    const T* lp = logp.data<T>();
-    auto row_loss = [&](int64_t j) {
-      const int64_t v = tp[j];
-      if (v == ignore_index) return 0.0;
-      const T* row = lp + ct.base(j);
-      double l = -(1.0 - ls) * (wp ? wp[v] : 1.0) * (double)row[v * inner];
-      if (ls > 0) {
-        double acc = 0;
-        for (int64_t c = 0; c < C; ++c) acc += (wp ? wp[c] : 1.0) * (double)row[c * inner];
-        l -= spread * acc;
-      }
-      return l;
-    };
-    out = class_loss_output<T>(ct, r, ignore_index, input.dtype(), row_loss);
-  });
+  Tensor out = class_index_loss(softmax_kernel<true>(input, ct.cd), ct, r, ignore_index, ls, op);
   if (auto* n = record(cross_entropy_derivative, {input}, out, {input, target, weight})) {
     n->attrs.reduction = r;
     n->attrs.ignore_index = ignore_index;
@@ -544,19 +544,7 @@ Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
   const char* op = "nll_loss";
   ClassTarget ct = check_class_target(input, target, weight, ignore_index, op);
   Tensor x = input.is_contiguous() ? input : contiguous_copy(input);
-  const int64_t* tp = ct.tp();
-  const double* wp = ct.wp();
-  Tensor out;
-  dispatch_floating(input.dtype(), op, [&](auto tag) {
-    using T = decltype(tag);
-    const T* xp = x.data<T>();
-    auto row_loss = [&](int64_t j) {
-      const int64_t v = tp[j];
-      if (v == ignore_index) return 0.0;
-      return -(wp ? wp[v] : 1.0) * (double)xp[ct.base(j) + v * ct.inner];
-    };
-    out = class_loss_output<T>(ct, r, ignore_index, input.dtype(), row_loss);
-  });
+  Tensor out = class_index_loss(x, ct, r, ignore_index, 0.0, op);
   if (auto* n = record(nll_loss_derivative, {input}, out, {input, target, weight})) {
     n->attrs.reduction = r;
     n->attrs.ignore_index = ignore_index;
