@@ -60,8 +60,16 @@ using Clock = std::chrono::steady_clock;
 //     ran all of a job's chunks alone for longer than kLateJoin, or waited past kCallerSpin for a
 //     chunk a helper took, that helper was not on a core. Two such misses in a row (one can be an
 //     interrupt) turn spinning off for a while: kQuietFirst, doubled each time it happens again
-//     within kQuietRepeat of the last, up to kQuietMax. Now and then is a passing interrupt or
-//     daemon; again and again is a busy neighbour (more runnable threads than cores);
+//     within kQuietRepeat of the end of the last quiet time, up to kQuietMax. A busy neighbour
+//     (more runnable threads than cores) takes the helper's core again as soon as it spins again;
+//     a passing interrupt, daemon or hypervisor tick comes back much later. On the 2-vCPU machine
+//     the benchmarks run on, a helper lost its core for up to a millisecond about every half
+//     second; when a repeat was counted from the start of the last quiet time and within a second,
+//     those ticks alone doubled the quiet time up to 256 ms out of every ~500, and the benchmark's
+//     MLP step took 0.40 ms instead of 0.25 ms for seconds at a time;
+//   - a helper that stopped spinning just before a job was posted (its kHelperSpin ran out) has
+//     missed nothing: a miss needs a helper that still counts as spinning after the caller ran
+//     the whole job alone, i.e. one that has not run at all since the job was posted;
 //   - while threads of the backward inter-op pool run nodes (InterOpActive), helpers do not spin:
 //     those threads need the cores;
 //   - nor while the kernel counts more runnable threads than there are cores for a job's threads
@@ -72,7 +80,7 @@ constexpr auto kCallerSpin = std::chrono::microseconds(200);  // the caller's wa
 constexpr auto kLateJoin = std::chrono::microseconds(20);
 constexpr auto kQuietFirst = std::chrono::milliseconds(4);
 constexpr auto kQuietMax = std::chrono::milliseconds(256);
-constexpr auto kQuietRepeat = std::chrono::seconds(1);
+constexpr auto kQuietRepeat = std::chrono::milliseconds(50);
 
 std::atomic<int64_t> g_no_spin_until{0};  // Clock ticks; spinning is off before this time
 std::atomic<int> g_inter_op_active{0};    // inter-op pool threads running nodes (InterOpActive)
@@ -129,8 +137,7 @@ void look_for_room(int threads) {
 // After a job posted while a helper spun: whether a helper joined it in time (false too when the
 // caller then waited past kCallerSpin for a chunk a helper took and is not running).
 std::atomic<int> g_missed{0};
-std::atomic<int64_t> g_last_quiet{0};   // Clock ticks when spinning was last turned off
-std::atomic<int64_t> g_quiet_ticks{0};  // how long it was turned off then
+std::atomic<int64_t> g_quiet_ticks{0};  // how long spinning was last turned off
 void note_join(bool in_time) {
   if (in_time) {
     if (g_missed.load(std::memory_order_relaxed) != 0) g_missed.store(0, std::memory_order_relaxed);
@@ -139,10 +146,9 @@ void note_join(bool in_time) {
   if (g_missed.fetch_add(1, std::memory_order_relaxed) + 1 < 2) return;
   g_missed.store(0, std::memory_order_relaxed);
   int64_t now = now_ticks(), quiet = ticks(kQuietFirst);
-  if (now - g_last_quiet.load(std::memory_order_relaxed) < ticks(kQuietRepeat))
+  if (now - g_no_spin_until.load(std::memory_order_relaxed) < ticks(kQuietRepeat))
     quiet = std::min(2 * g_quiet_ticks.load(std::memory_order_relaxed), ticks(kQuietMax));
   g_quiet_ticks.store(quiet, std::memory_order_relaxed);
-  g_last_quiet.store(now, std::memory_order_relaxed);
   g_no_spin_until.store(now + quiet, std::memory_order_relaxed);
 }
 
@@ -335,7 +341,8 @@ void run_chunks(int64_t begin, int64_t end, int64_t step, int64_t nchunks, int h
   auto t0 = Clock::now();
   p.post(job);
   take_chunks(*job, 0);
-  bool in_time = job->joined.load(std::memory_order_relaxed) > 0 || Clock::now() - t0 <= kLateJoin;
+  bool in_time = job->joined.load(std::memory_order_relaxed) > 0 || Clock::now() - t0 <= kLateJoin ||
+                 g_spinning.load(std::memory_order_relaxed) == 0;
   auto finished = [&] { return job->done.load(std::memory_order_acquire) == job->nchunks; };
   const bool spin = !finished() && spinning_allowed();
   if (!finished() && !(spin && spin_until(finished, kCallerSpin))) {
