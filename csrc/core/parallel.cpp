@@ -10,9 +10,16 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <memory>
 #include <mutex>
+
+#if defined(__linux__)
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+#endif
 #include <thread>
 
 namespace cr {
@@ -85,7 +92,6 @@ constexpr auto kQuietRepeat = std::chrono::milliseconds(50);
 std::atomic<int64_t> g_no_spin_until{0};  // Clock ticks; spinning is off before this time
 std::atomic<int> g_inter_op_active{0};    // inter-op pool threads running nodes (InterOpActive)
 std::atomic<int> g_spinning{0};           // helpers spinning now
-std::atomic<int> g_awake{0};              // pool threads not asleep (spinning or running chunks)
 
 int64_t now_ticks() { return Clock::now().time_since_epoch().count(); }
 template <class D>
@@ -104,16 +110,49 @@ bool spinning_allowed() {
 // Whether the threads of a job fit on the cores beside what else runs, looked up at most every
 // kRoomCheck from the kernel's count of runnable threads (the fourth field of /proc/loadavg, "R/T":
 // a snapshot, not an average). A busy neighbour process is always runnable, so a look sees it
-// before any job is missed. Where that count is not available the answer is yes, and only missed
-// joins turn spinning off.
+// before any job is missed. A process that needs a core for a moment is runnable too, and while
+// our helper spins it may wait for one (the benchmark harness, on its way back to its wait right
+// after it wrote the request that woke the worker): a look without room turns spinning off and
+// looks again kRoomRecheck later, when such a process has had a core and is gone, instead of
+// kRoomCheck later. A busy neighbour is still there. Where the count is not available the answer
+// is yes, and only missed joins turn spinning off.
+#if defined(__linux__)
+// How many threads of this process are runnable (state R in /proc/self/task/*/stat), this one
+// included; 0 where that cannot be read.
+int own_runnable_threads() {
+  DIR* dir = opendir("/proc/self/task");
+  if (!dir) return 0;
+  int n = 0;
+  char path[64], buf[256];
+  while (dirent* e = readdir(dir)) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    std::snprintf(path, sizeof path, "/proc/self/task/%.20s/stat", e->d_name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    ssize_t len = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (len <= 0) continue;
+    buf[len] = 0;
+    const char* paren = std::strrchr(buf, ')');  // the name may hold spaces and parentheses
+    if (paren && paren[1] == ' ' && paren[2] == 'R') ++n;
+  }
+  closedir(dir);
+  return n;
+}
+#endif
+
 constexpr auto kRoomCheck = std::chrono::milliseconds(100);
+constexpr auto kRoomRecheck = std::chrono::milliseconds(2);
+std::atomic<bool> g_room_doubt{false};  // the last look was a first one without room
 void look_for_room(int threads) {
   int64_t now = now_ticks(), last = g_room_checked.load(std::memory_order_relaxed);
-  if (now - last < ticks(kRoomCheck) || !g_room_checked.compare_exchange_strong(last, now)) return;
+  auto wait = g_room_doubt.load(std::memory_order_relaxed) ? ticks(kRoomRecheck) : ticks(kRoomCheck);
+  if (now - last < wait || !g_room_checked.compare_exchange_strong(last, now)) return;
 #if defined(__linux__)
   static const int cores = std::max(1, (int)std::thread::hardware_concurrency());
-  // A thread of ours just woken counts as runnable before it counts itself awake: up to three
-  // looks, and room if any of them shows it.
+  // Runnable threads of this process are counted from /proc/self/task, read right after
+  // /proc/loadavg; a thread of ours can change state between the two reads (a pool thread falling
+  // asleep, one just woken): up to three looks, and room if any of them shows it.
   bool room = false;
   for (int look = 0; look < 3 && !room; ++look) {
     std::FILE* f = std::fopen("/proc/loadavg", "r");
@@ -123,11 +162,12 @@ void look_for_room(int threads) {
     int got = std::fscanf(f, "%lf %lf %lf %d/%d", &a, &b, &c, &runnable, &total);
     std::fclose(f);
     if (got != 5) return;
-    // Runnable now: this thread, pool threads awake, inter-op threads running nodes, and others.
-    int ours =
-        1 + g_awake.load(std::memory_order_relaxed) + g_inter_op_active.load(std::memory_order_relaxed);
+    int ours = own_runnable_threads();
+    if (ours < 1) return;
     room = std::max(0, runnable - ours) + threads <= cores;
   }
+  // A first look without room is looked at again after kRoomRecheck instead of kRoomCheck.
+  g_room_doubt.store(!room && !g_room_doubt.load(std::memory_order_relaxed), std::memory_order_relaxed);
   g_room.store(room, std::memory_order_relaxed);
 #else
   (void)threads;
@@ -240,7 +280,6 @@ class Pool {
 
  private:
   void worker() {
-    g_awake.fetch_add(1, std::memory_order_relaxed);
     uint64_t seen = gen_.load(std::memory_order_acquire);
     for (;;) {
       if (spinning_allowed()) {
@@ -258,9 +297,7 @@ class Pool {
         std::unique_lock<std::mutex> lk(mu_);
         if (gen_.load(std::memory_order_acquire) == seen) {
           ++sleepers_;
-          g_awake.fetch_sub(1, std::memory_order_relaxed);
           cv_.wait(lk, [&] { return gen_.load(std::memory_order_acquire) != seen; });
-          g_awake.fetch_add(1, std::memory_order_relaxed);
           --sleepers_;
         }
         seen = gen_.load(std::memory_order_acquire);
