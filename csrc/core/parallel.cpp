@@ -73,20 +73,23 @@ using Clock = std::chrono::steady_clock;
 //     the benchmarks run on, a helper lost its core for up to a millisecond about every half
 //     second; when a repeat was counted from the start of the last quiet time and within a second,
 //     those ticks alone doubled the quiet time up to 256 ms out of every ~500, and the benchmark's
-//     MLP step took 0.40 ms instead of 0.25 ms for seconds at a time;
+//     MLP step took 0.40 ms instead of 0.25 ms for seconds at a time. Bursts of such ticks still
+//     come, so kQuietMax is short (32 ms): the look at /proc/loadavg below is what holds spinning
+//     off beside a busy neighbour for as long as it runs;
 //   - a helper that stopped spinning just before a job was posted (its kHelperSpin ran out) has
 //     missed nothing: a miss needs a helper that still counts as spinning after the caller ran
 //     the whole job alone, i.e. one that has not run at all since the job was posted;
 //   - while threads of the backward inter-op pool run nodes (InterOpActive), helpers do not spin:
 //     those threads need the cores;
 //   - nor while the kernel counts more runnable threads than there are cores for a job's threads
-//     (look_for_room, every 100 ms): a busy neighbour is seen before any job is missed.
+//     (look_for_room, every 100 ms, and 2 ms after a look without room): a busy neighbour is seen
+//     before any job is missed.
 // Off, waiting threads sleep at once, as in a pool without spinning. Results never depend on it.
 constexpr auto kHelperSpin = std::chrono::microseconds(100);  // a helper's wait for the next job
 constexpr auto kCallerSpin = std::chrono::microseconds(200);  // the caller's wait for taken chunks
 constexpr auto kLateJoin = std::chrono::microseconds(20);
 constexpr auto kQuietFirst = std::chrono::milliseconds(4);
-constexpr auto kQuietMax = std::chrono::milliseconds(256);
+constexpr auto kQuietMax = std::chrono::milliseconds(32);
 constexpr auto kQuietRepeat = std::chrono::milliseconds(50);
 
 std::atomic<int64_t> g_no_spin_until{0};  // Clock ticks; spinning is off before this time
