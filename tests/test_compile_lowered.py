@@ -282,6 +282,48 @@ def test_composite_loss_keeps_the_engine():
     assert "saved a tensor that the replay does not have" in traces[0].lowering_note
 
 
+def _with_threads(n, make):
+    def run():
+        before = cr.get_num_threads()
+        cr.set_num_threads(n)
+        try:
+            return make()
+        finally:
+            cr.set_num_threads(before)
+
+    return run
+
+
+def test_wide_linear_layers_are_lowered_on_two_threads():
+    # Each layer's backward forks into the input's branch and the weight's AccumulateGrad; an
+    # AccumulateGrad never goes to another thread, so this is not a fork the engine splits.
+    model = lambda: cr.nn.Sequential(cr.nn.Linear(200, 128), cr.nn.ReLU(), cr.nn.Linear(128, 10))  # noqa: E731
+    target = lambda rng: cr.tensor(rng.integers(0, 10, 64))  # noqa: E731
+    make = _loss_step(5, model, (64, 200), target, F.cross_entropy, _sgd())
+    traces = _with_threads(2, lambda: _compare(make))()
+    assert traces and all(s.lowered for s in traces), [s.lowering_note for s in traces]
+
+
+def test_two_big_branches_keep_the_engine_on_two_threads():
+    def make():
+        rng = np.random.default_rng(6)
+        w = cr.tensor(rng.standard_normal((128, 256)).astype(np.float32), requires_grad=True)
+        x = cr.tensor(rng.standard_normal((64, 128)).astype(np.float32))
+
+        def step():
+            w.grad = None
+            h = x @ w  # two branches of 64x256 elements start here
+            (h.tanh().sum() + h.sigmoid().sum()).backward()
+            with cr.no_grad():
+                w.sub_(0.01 * w.grad)
+
+        return step, [w]
+
+    traces = _with_threads(2, lambda: _compare(make))()
+    assert not any(s.lowered for s in traces)
+    assert "branches big enough for other threads" in traces[0].lowering_note
+
+
 def test_retain_graph_and_grad_keep_the_engine():
     def make():
         rng = np.random.default_rng(3)

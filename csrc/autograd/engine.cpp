@@ -451,13 +451,22 @@ void WorkerPool::loop() {
 }
 
 // Other threads only ever run a node that drive() hands off, and it hands off only when a node
-// makes several ready at once and one of them is big (kHandOffNumel): a discovered graph without
-// such a fork runs on one thread, lock-free.
+// makes several ready at once, one of them is big (kHandOffNumel) and another is not cheap (an
+// AccumulateGrad never leaves): a discovered graph without such a fork runs on one thread,
+// lock-free. A linear layer's fork (the input's branch and its weight's AccumulateGrad) is not one.
 bool has_big_fork(const GraphTask& task) {
   for (const Node* n : task.node_of) {
-    if (n->next_edges_.size() < 2) continue;
-    for (const Edge& e : n->next_edges_)
-      if (e.fn && !e.fn->cheap() && work_estimate(*e.fn) >= kHandOffNumel) return true;
+    const auto& edges = n->next_edges_;
+    if (edges.size() < 2) continue;
+    const Node* first = nullptr;  // the first node of the fork that is not cheap
+    bool two = false, big = false;
+    for (const Edge& e : edges) {
+      if (!e.fn || e.fn->cheap()) continue;
+      if (!first) first = e.fn.get();
+      else if (e.fn.get() != first) two = true;
+      big = big || work_estimate(*e.fn) >= kHandOffNumel;
+    }
+    if (two && big) return true;
   }
   return false;
 }
