@@ -92,10 +92,17 @@ def _freeze(v: Any) -> Any:
 
 
 def _optimizer_key(opt: Any) -> tuple[Any, ...]:
-    groups = tuple(
-        tuple(tuple(map(id, v)) if k == "params" else v for k, v in g.items()) for g in opt.param_groups
-    )
-    return (id(opt), len(opt.state), groups)
+    # flat: one tuple of every group's names and values, its parameters by identity (and count)
+    out: list[Any] = [id(opt), len(opt.state)]
+    for g in opt.param_groups:
+        for k, v in g.items():
+            if k == "params":
+                out.append(len(v))
+                out.extend(map(id, v))
+            else:
+                out.append(k)
+                out.append(v)
+    return tuple(out)
 
 
 def _module_key(mod: Any) -> tuple[Any, ...]:
