@@ -14,13 +14,13 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <thread>
 
 #if defined(__linux__)
-#include <dirent.h>
 #include <fcntl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #endif
-#include <thread>
 
 namespace cr {
 
@@ -120,26 +120,37 @@ bool spinning_allowed() {
 // kRoomCheck later. A busy neighbour is still there. Where the count is not available the answer
 // is yes, and only missed joins turn spinning off.
 #if defined(__linux__)
-// How many threads of this process are runnable (state R in /proc/self/task/*/stat), this one
-// included; 0 where that cannot be read.
-int own_runnable_threads() {
-  DIR* dir = opendir("/proc/self/task");
-  if (!dir) return 0;
-  int n = 0;
+// The kernel's ids of the pool's threads (appended as each starts; a forked child starts over).
+constexpr int kMaxWorkerIds = 1024;
+std::atomic<long> g_worker_tid[kMaxWorkerIds];
+std::atomic<int> g_worker_tids{0};
+void note_worker_tid() {
+  int i = g_worker_tids.load(std::memory_order_relaxed);
+  while (i < kMaxWorkerIds && !g_worker_tids.compare_exchange_weak(i, i + 1)) {}
+  if (i < kMaxWorkerIds) g_worker_tid[i].store((long)syscall(SYS_gettid), std::memory_order_release);
+}
+
+// Whether thread `tid` of this process is runnable (state R in /proc/self/task/<tid>/stat).
+bool thread_runnable(long tid) {
   char path[64], buf[256];
-  while (dirent* e = readdir(dir)) {
-    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-    std::snprintf(path, sizeof path, "/proc/self/task/%.20s/stat", e->d_name);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) continue;
-    ssize_t len = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (len <= 0) continue;
-    buf[len] = 0;
-    const char* paren = std::strrchr(buf, ')');  // the name may hold spaces and parentheses
-    if (paren && paren[1] == ' ' && paren[2] == 'R') ++n;
-  }
-  closedir(dir);
+  std::snprintf(path, sizeof path, "/proc/self/task/%ld/stat", tid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  ssize_t len = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (len <= 0) return false;
+  buf[len] = 0;
+  const char* paren = std::strrchr(buf, ')');  // the name may hold spaces and parentheses
+  return paren && paren[1] == ' ' && paren[2] == 'R';
+}
+
+// How many of the runnable threads are the pool's own: this one and its runnable pool threads.
+// Other threads of this process (an inter-op thread, a Python thread, a BLAS library's threads)
+// compete for the cores like another process's.
+int own_runnable_threads() {
+  int n = 1, count = std::min(g_worker_tids.load(std::memory_order_acquire), kMaxWorkerIds);
+  for (int i = 0; i < count; ++i)
+    if (long tid = g_worker_tid[i].load(std::memory_order_acquire); tid > 0 && thread_runnable(tid)) ++n;
   return n;
 }
 #endif
@@ -153,9 +164,9 @@ void look_for_room(int threads) {
   if (now - last < wait || !g_room_checked.compare_exchange_strong(last, now)) return;
 #if defined(__linux__)
   static const int cores = std::max(1, (int)std::thread::hardware_concurrency());
-  // Runnable threads of this process are counted from /proc/self/task, read right after
-  // /proc/loadavg; a thread of ours can change state between the two reads (a pool thread falling
-  // asleep, one just woken): up to three looks, and room if any of them shows it.
+  // The pool's runnable threads are read from /proc/self/task right after /proc/loadavg; one can
+  // change state between the two reads (falling asleep, just woken): up to three looks, and room
+  // if any of them shows it.
   bool room = false;
   for (int look = 0; look < 3 && !room; ++look) {
     std::FILE* f = std::fopen("/proc/loadavg", "r");
@@ -165,9 +176,10 @@ void look_for_room(int threads) {
     int got = std::fscanf(f, "%lf %lf %lf %d/%d", &a, &b, &c, &runnable, &total);
     std::fclose(f);
     if (got != 5) return;
-    int ours = own_runnable_threads();
-    if (ours < 1) return;
-    room = std::max(0, runnable - ours) + threads <= cores;
+    // Counting every runnable thread as another's is enough when it leaves room; otherwise the
+    // pool's own are read from /proc/self/task.
+    room = runnable - 1 + threads <= cores;
+    if (!room) room = std::max(0, runnable - own_runnable_threads()) + threads <= cores;
   }
   // A first look without room is looked at again after kRoomRecheck instead of kRoomCheck.
   g_room_doubt.store(!room && !g_room_doubt.load(std::memory_order_relaxed), std::memory_order_relaxed);
@@ -283,6 +295,9 @@ class Pool {
 
  private:
   void worker() {
+#if defined(__linux__)
+    note_worker_tid();
+#endif
     uint64_t seen = gen_.load(std::memory_order_acquire);
     for (;;) {
       if (spinning_allowed()) {
@@ -329,7 +344,13 @@ Pool& pool() {
   if (p) return *p;
   static const bool at_fork = [] {
 #if !defined(_WIN32)  // no fork() on Windows
-    pthread_atfork(nullptr, nullptr, [] { g_pool.store(nullptr, std::memory_order_release); });
+    pthread_atfork(nullptr, nullptr, [] {
+      g_pool.store(nullptr, std::memory_order_release);
+#if defined(__linux__)
+      for (auto& tid : g_worker_tid) tid.store(0, std::memory_order_relaxed);
+      g_worker_tids.store(0, std::memory_order_release);
+#endif
+    });
 #endif
     return true;
   }();
