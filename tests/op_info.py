@@ -3109,7 +3109,7 @@ NOT_OP_METHODS = frozenset(
     """
     backward register_hook retain_grad requires_grad_ item tolist numpy data_ptr dim element_size
     is_contiguous is_floating_point nelement numel size stride storage_offset type
-    register_post_accumulate_grad_hook
+    register_post_accumulate_grad_hook as_subclass
     new_empty new_full new_ones new_tensor new_zeros normal_ uniform_ cpu cuda get_device
     bernoulli bernoulli_ multinomial
     allclose equal isclose is_nonzero floor_divide ravel repeat_interleave roll rot90 tensor_split tile

@@ -222,3 +222,47 @@ def test_where_with_only_a_condition_gives_indices(torch):
     assert [t.tolist() for t in cr.where(cr.tensor(True))] == [[0]]
     with pytest.raises(TypeError):
         cr.where(cr.tensor(cond), cr.ones(2, 3))
+
+
+class _Marked(cr.Tensor):
+    def __init__(self, *args, **kwargs):
+        raise AssertionError("as_subclass must not call cls.__init__")
+
+    def marked(self):
+        return True
+
+
+def test_as_subclass_is_a_differentiable_alias():
+    x = cr.tensor(rng.standard_normal((3, 4)), requires_grad=True)
+    y = x.as_subclass(_Marked)
+    assert type(y) is _Marked and y.marked() and isinstance(y, cr.Tensor)
+    assert y.requires_grad and not y.is_leaf and y.grad_fn is not None
+    assert y.shape == x.shape and y.dtype == x.dtype
+    (y * y).sum().backward()
+    np.testing.assert_allclose(to_np(x.grad), 2 * to_np(x), rtol=1e-12)
+    with cr.no_grad():
+        y.add_(1.0)  # the same memory
+    np.testing.assert_array_equal(to_np(x), to_np(y))
+    # a strided tensor, without grad; and back from a subclass to Tensor
+    z = cr.arange(6.0).reshape(2, 3).t().as_subclass(_Marked)
+    assert type(z) is _Marked and z.shape == (3, 2) and not z.requires_grad
+    p = nn.Parameter(cr.ones(2))
+    q = p.as_subclass(cr.Tensor)
+    assert type(q) is cr.Tensor and q.requires_grad
+    for bad in (int, "Tensor", np.ndarray):
+        with pytest.raises(TypeError):
+            x.as_subclass(bad)
+
+
+def test_as_subclass_matches_torch(torch):
+    class Mine(torch.Tensor):
+        pass
+
+    data = rng.standard_normal((2, 3))
+    tx = torch.tensor(data, requires_grad=True)
+    cx = cr.tensor(data, requires_grad=True)
+    ty, cy = tx.as_subclass(Mine), cx.as_subclass(_Marked)
+    assert (ty.is_leaf, ty.requires_grad) == (cy.is_leaf, cy.requires_grad)
+    (ty.exp() * 3).sum().backward()
+    (cy.exp() * 3).sum().backward()
+    np.testing.assert_allclose(to_np(cx.grad), tx.grad.numpy(), rtol=1e-12)

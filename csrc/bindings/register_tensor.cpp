@@ -54,6 +54,10 @@ void register_tensor(py::module_& m, PyTensorClass& cls) {
             return tensor_from_data(data, py::none()).ptr();
           }),
           py::arg("data"))
+      // A second Python object for `data` itself, not a copy or a detached alias: what
+      // Tensor.as_subclass gives its new instance of a subclass (python/chainrule/_tensor.py).
+      .def(py::init([](const Tensor& data, bool) { return data.ptr(); }), py::arg("data"), py::kw_only(),
+           py::arg("_share"))
       // --- geometry and data ---
       .def_property_readonly("shape", [](const Tensor& t) { return shape_tuple(t.shape()); })
       .def(

@@ -90,7 +90,11 @@ class Tensor:
         ...
     def __index__(self) -> builtins.int:
         ...
+    @typing.overload
     def __init__(self, data: typing.Any) -> None:
+        ...
+    @typing.overload
+    def __init__(self, data: Tensor, *, _share: builtins.bool) -> None:
         ...
     def __int__(self) -> builtins.int:
         ...
@@ -365,6 +369,12 @@ class Tensor:
         argwhere(input) -> Tensor
         
         Indices of the non-zero entries, shape [count, ndim].
+        """
+    def as_subclass(self, cls: builtins.type) -> typing.Any:
+        """
+        ``self`` as an instance of ``cls``, a subclass of Tensor, without calling ``cls.__init__``:
+            a differentiable alias of ``self`` (the same memory, so in-place changes of one show in the
+            other; gradients flow back to ``self``), as ``torch.Tensor.as_subclass``.
         """
     def asin(self) -> Tensor:
         """

@@ -229,11 +229,23 @@ def _tolist(self: Tensor) -> Any:
     return _as_numpy(self).tolist()
 
 
+def _as_subclass(self: Tensor, cls: type) -> Any:
+    """``self`` as an instance of ``cls``, a subclass of Tensor, without calling ``cls.__init__``:
+    a differentiable alias of ``self`` (the same memory, so in-place changes of one show in the
+    other; gradients flow back to ``self``), as ``torch.Tensor.as_subclass``."""
+    if not (isinstance(cls, type) and issubclass(cls, Tensor)):
+        raise TypeError(f"as_subclass(): cls must be a subclass of Tensor, got {cls!r}")
+    out = Tensor.__new__(cls)
+    Tensor.__init__(out, self.view_as(self), _share=True)
+    return out
+
+
 # _core.pyi declares these as Tensor methods: the stub is generated from the class as patched here.
 _PYTHON_METHODS: dict[str, Callable[..., Any]] = {
     "backward": _backward,
     "register_hook": _register_hook,
     "tolist": _tolist,
+    "as_subclass": _as_subclass,
     "__repr__": _repr,
     "__str__": _repr,
     "__iter__": _iter,
