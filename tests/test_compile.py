@@ -364,6 +364,69 @@ def test_python_number_read_by_the_step_is_guarded():
     assert cg.trace_count == 2
 
 
+def test_guard_key_tells_values_apart_by_type_value_and_identity():
+    # Note [Guard keys of compiled functions]: equal keys exactly when every value keys equal
+    from chainrule._compile import _value_key as key
+
+    a, b = cr.ones(2), cr.ones(2)
+    assert key(1.5) == key(1.5) and key(1.5) != key(2.5)
+    assert key(0.0) != key(-0.0)  # different constants (1 / x)
+    assert key(1) != key(1.0) != key(True)
+    assert key(np.float64(1.5)) != key(1.5)  # a float subclass keys by its own type
+    assert key(2**70) == key(2**70) and key(2**70) != key(2**70 + 1)  # beyond 64 bits: the object
+    assert key("sum") == key("s" + "um") and key("sum") != key("mean")
+    assert key("\ud800") == key("\ud800")  # no UTF-8 form: the object itself
+    assert key(None) == key(None) != key(0)
+    assert key(a) == key(a) and key(a) != key(b)  # tensors by identity
+    assert key([a, b]) == key([a, b]) and key([a, b]) != key([b, a]) and key([a]) != key([a, a])
+    assert key([1.0, 2.0]) == key([3.0])  # lists of numbers are not guarded, as before
+
+    opt = cr.optim.Adam([a], lr=0.1)
+    k0 = key(opt)
+    assert key(opt) == k0
+    opt.param_groups[0]["betas"] = (0.8, 0.999)  # a tuple hyperparameter: kept as the object
+    k1 = key(opt)
+    assert k1 != k0 and key(opt) == k1
+    opt.param_groups[0]["lr"] = 0.05
+    assert key(opt) != k1
+    opt.add_param_group({"params": [b]})
+    assert key(opt) != k1
+
+    shared = nn.Linear(2, 2)
+    model = nn.Sequential(shared, nn.ReLU(), shared)  # a submodule reached twice counts once
+    m0 = key(model)
+    assert key(model) == m0
+    model[1].eval()  # a nested training flag
+    assert key(model) != m0
+    model[1].train()
+    assert key(model) == m0
+    shared.weight = nn.Parameter(cr.zeros(2, 2))
+    assert key(model) != m0
+
+
+def test_guard_key_sees_rebound_globals_and_replaced_list_items():
+    ws = [cr.ones(3), cr.ones(3)]
+    mode = {"scale": 2.0}
+
+    def g(x):
+        return x * ws[0] * ws[1] * mode["scale"] * _GLOBAL_FACTOR
+
+    cg = cr.compile(g)
+    x = cr.ones(3)
+    assert cg(x).sum().item() == 6.0 * _GLOBAL_FACTOR
+    assert cg(x).sum().item() == 6.0 * _GLOBAL_FACTOR and cg.trace_count == 1
+    ws[1] = cr.full((3,), 4.0)  # the list is the same object; its item is new
+    assert cg(x).sum().item() == 24.0 * _GLOBAL_FACTOR and cg.trace_count == 2
+    globals()["_GLOBAL_FACTOR"] = 3.0
+    try:
+        assert cg(x).sum().item() == 72.0 and cg.trace_count == 3
+    finally:
+        globals()["_GLOBAL_FACTOR"] = 1.0
+
+
+_GLOBAL_FACTOR = 1.0
+
+
 def test_model_train_eval_switch_traces_again():
     cr.manual_seed(0)
     model = nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.5))

@@ -7,6 +7,7 @@ void register_rnn(py::module_& m);
 void register_conv(OpRegistry& reg);       // register_conv.cpp
 void register_attention(OpRegistry& reg);  // register_attention.cpp
 void register_capture(py::module_& m);     // register_capture.cpp
+void register_guard_key(py::module_& m);   // guard_key.cpp
 }  // namespace crpy
 
 // Declared safe without the GIL: a free-threaded CPython (3.13t and later) keeps the GIL off
@@ -62,4 +63,5 @@ PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
   crpy::register_forward_ad(m);
   crpy::register_rnn(m);
   crpy::register_capture(m);
+  crpy::register_guard_key(m);
 }

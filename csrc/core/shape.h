@@ -111,8 +111,10 @@ inline void check_shape(const Dims& s, const char* op) {
   int64_t n = 1;
   for (auto v : s) {
     if (v < 0) throw ValueError(str(op, ": negative dimension ", v, " in shape ", s));
-    int64_t f = v > 0 ? v : 1;
-    if (n > std::numeric_limits<int64_t>::max() / f)
+    const int64_t f = v > 0 ? v : 1;
+    // two factors below 2^31 cannot overflow: the division runs only for huge shapes (this check
+    // runs for every tensor an op allocates)
+    if (((n | f) >> 31) != 0 && n > std::numeric_limits<int64_t>::max() / f)
       throw ValueError(
           str(op, ": shape ", s, " has too many elements (the size calculation overflows int64)"));
     n *= f;

@@ -23,7 +23,8 @@ Tensor Tensor::empty(const Dims& sizes, DType dtype) {
   check_shape(sizes, "empty");  // strides too: zeros(0, 2**62, 2**62) must not wrap them
   int64_t n = numel_of(sizes);
   size_t isz = itemsize(dtype);
-  if ((uint64_t)n > (uint64_t)(1ULL << 40) / isz)
+  // (without a division; the product cannot overflow once n is at most 2^40)
+  if ((uint64_t)n > (1ULL << 40) || (uint64_t)n * isz > (1ULL << 40))
     throw ValueError(str("cannot allocate a tensor of shape ", sizes, " (", dtype_name(dtype), "): ", n,
                          " elements exceed the 1 TiB limit"));
   auto storage = Storage::allocate((size_t)n * isz);

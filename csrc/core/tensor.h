@@ -10,6 +10,7 @@
 
 #include "core/dtype.h"
 #include "core/shape.h"
+#include "core/small_pool.h"
 #include "core/storage.h"
 
 namespace cr {
@@ -27,6 +28,9 @@ struct ViewMeta {
   std::shared_ptr<TensorImpl> base;  // the root base (never itself a view)
   uint32_t base_gen = 0;             // base->history_gen_ when grad_fn_ was last set
   ViewCreation creation = ViewCreation::Default;
+  // from the small block pool: every view an op makes (an expand in a backward formula) has one
+  static void* operator new(size_t bytes) { return pool::allocate(bytes); }
+  static void operator delete(void* p, size_t bytes) noexcept { pool::release(p, bytes); }
 };
 using TensorList = std::vector<Tensor>;
 /// A gradient hook: returns a replacement gradient, or an undefined Tensor to keep the input.

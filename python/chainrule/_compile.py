@@ -91,77 +91,23 @@ def _freeze(v: Any) -> Any:
         return ("id", id(v))
 
 
-def _optimizer_key(opt: Any) -> tuple[Any, ...]:
-    # flat: one tuple of every group's names and values, its parameters by identity (and count)
-    out: list[Any] = [id(opt), len(opt.state)]
-    for g in opt.param_groups:
-        for k, v in g.items():
-            if k == "params":
-                out.append(len(v))
-                out.extend(map(id, v))
-            else:
-                out.append(k)
-                out.append(v)
-    return tuple(out)
-
-
-def _module_key(mod: Any) -> tuple[Any, ...]:
-    mods = list(mod.modules())
-    return (
-        id(mod),
-        tuple(m.training for m in mods),
-        tuple(id(p) for m in mods for p in m._parameters.values()),
-    )
-
-
-def _scalar_key(v: Any) -> Any:
-    return (type(v), v)  # 1, 1.0 and True are equal keys, but not equal constants
-
-
-def _sequence_key(v: Any) -> Any:
-    if v and isinstance(v[0], Tensor):
-        return tuple(map(id, v))
-    return None
-
-
-def _keyer(t: type) -> Callable[[Any], Any] | None:
-    from chainrule.nn.modules.module import Module
-    from chainrule.optim.optimizer import Optimizer
-
-    if issubclass(t, _SCALARS):
-        return _scalar_key
-    if issubclass(t, Tensor):
-        return id
-    if issubclass(t, Optimizer):
-        return _optimizer_key
-    if issubclass(t, Module):
-        return _module_key
-    if t is list or t is tuple:
-        return _sequence_key
-    return None
-
-
-_KEYERS: dict[type, Callable[[Any], Any] | None] = {}
-
-
 def _value_key(v: Any) -> Any:
-    """What a value the step reads adds to the guard key (None: nothing): Python numbers and
-    strings by value; tensors, and lists of tensors, by identity; an optimizer's hyperparameters,
-    state size and parameters; a module's training flags and parameters."""
-    t = type(v)
-    try:
-        k = _KEYERS[t]
-    except KeyError:
-        k = _KEYERS[t] = _keyer(t)
-    return None if k is None else k(v)
+    """What a value the step reads adds to the guard key (Note [Guard keys of compiled functions] in
+    csrc/bindings/guard_key.cpp): Python numbers and strings by value; tensors, and lists of
+    tensors, by identity; an optimizer's hyperparameters, state size and parameters; a module's
+    training flags and parameters; nothing for other objects."""
+    return _core._guard_key([], [], [], (v,))
+
+
+_NO_KEY = _value_key(object())  # what a value of no known kind adds
 
 
 def _object_key(obj: Any) -> Any:
     """An object argument (a method's self): its own key, else the keys of its attributes."""
     k = _value_key(obj)
-    if k is not None or isinstance(obj, type):
+    if k != _NO_KEY or isinstance(obj, type):
         return k
-    return tuple(map(_value_key, vars(obj).values()))
+    return _core._guard_key([], [], [], tuple(vars(obj).values()))
 
 
 class _Reads:
@@ -220,21 +166,10 @@ class _Reads:
                 names.extend(_Reads._names(c))
         return names
 
-    def key(self) -> tuple[Any, ...]:
-        parts: list[Any] = []
-        for cell in self.cells:
-            try:
-                parts.append(_value_key(cell.cell_contents))
-            except ValueError:  # an empty cell
-                parts.append(None)
-        for glob, name in self.globals:
-            parts.append(_value_key(glob.get(name)))
-        for obj in self.objects:
-            parts.append(_value_key(obj))
-            d = getattr(obj, "__dict__", None)
-            if d is not None:
-                parts.extend(map(_value_key, d.values()))
-        return tuple(parts)
+    def key(self) -> Any:
+        """The current values of the cells, the globals, and the objects and their attributes, as
+        one key (bytes, or a tuple of bytes and the values that have no byte form)."""
+        return _core._guard_key(self.cells, self.globals, self.objects)
 
 
 # ---- the compiled function -----------------------------------------------------------------------
@@ -281,6 +216,8 @@ class CompiledFunction:
         return [t.schedule for v in reversed(self._cache.values()) for t in v]
 
     def _key(self, args: tuple[Any, ...], kwargs: dict[str, Any], tensors: list[Tensor]) -> Any:
+        if not args and not kwargs:  # a training step that takes no arguments
+            return (_core.is_grad_enabled(), self._reads.key())
         arg_spec = _flatten(args, tensors)
         kw_spec = _flatten(kwargs, tensors) if kwargs else None
         extra = tuple(_object_key(a) for a in args if not isinstance(a, Tensor) and hasattr(a, "__dict__"))
@@ -465,6 +402,9 @@ def _module_compile(self: Any, **kwargs: Any) -> None:
 
 
 def _install() -> None:
+    from chainrule.optim.optimizer import Optimizer
+
+    _core._set_guard_types(Optimizer, Module)
     if not hasattr(Module, "compile"):
         setattr(Module, "compile", _module_compile)  # noqa: B010 - Module is defined before this file
 

@@ -2611,6 +2611,12 @@ def _get_default_dtype() -> typing.Any:
     """
     The dtype of Python floats and floating factories.
     """
+def _guard_key(cells: list, globals: list, objects: list, values: tuple = ()) -> typing.Any:
+    """
+    The guard key of chainrule.compile's reads (Note [Guard keys of compiled functions]): the
+    contents of `cells` (closure cells), of `globals` ((dict, name) pairs), of `objects` and their
+    __dict__ values, and `values`, as bytes (with the objects it keeps as themselves: a tuple).
+    """
 def _has_openmp() -> builtins.bool:
     ...
 def _huber_loss(input: Tensor, target: typing.Any, reduction: str = 'mean', delta: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
@@ -2706,6 +2712,10 @@ def _set_default_dtype(arg0: typing.Any) -> None:
     """
 def _set_grad_enabled(arg0: builtins.bool) -> None:
     ...
+def _set_guard_types(optimizer: typing.Any, module: typing.Any) -> None:
+    """
+    Names the optimizer and module base classes that _guard_key keys by their state.
+    """
 def _set_storage_handler(handler: typing.Any) -> None:
     """
     Sets the function that runs ops on int32/float16/bfloat16 operands (chainrule._storage).
