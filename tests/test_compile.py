@@ -788,6 +788,70 @@ def test_batch_norm_training_step_is_bitwise_equal_to_eager():
     assert int(bn.num_batches_tracked) == 5 and fn.replay_count == 3
 
 
+@pytest.mark.parametrize("options", [{}, {"padding_idx": 0, "scale_grad_by_freq": True}])
+def test_embedding_step_is_bitwise_equal_to_eager_and_checks_indices_on_replay(options):
+    def make():
+        cr.manual_seed(17)
+        model = nn.Sequential(nn.Embedding(10, 4, **options), nn.Flatten(), nn.Linear(12, 3))
+        opt = cr.optim.Adam(model.parameters(), lr=0.01)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+
+        rng = np.random.default_rng(18)
+        batches = [
+            (cr.tensor(rng.integers(0, 10, (5, 3))), cr.tensor(rng.integers(0, 3, 5))) for _ in range(3)
+        ]
+        return model, opt, step, batches
+
+    results = []
+    for compiled in (False, True):
+        got, _ = _train(make, compiled)
+        results.append(got)
+    _assert_bitwise(results[0], results[1])
+    model, _, step, batches = make()
+    fn = cr.compile(step)
+    for k in range(4):
+        fn(*batches[k % 3])
+    assert fn.replay_count == 2
+    with pytest.raises(IndexError, match="out of bounds"):
+        fn(cr.tensor(np.full((5, 3), 10)), batches[0][1])  # checked by the replayed lookup
+    # (the failed call had run zero_grad, so the next call traces again, as a missing .grad does)
+    fn(*batches[1])
+    fn(*batches[2])
+    assert fn.replay_count == 3
+
+
+def test_losses_that_check_values_on_the_host_eagerly_can_be_compiled():
+    # one_hot, multi_margin_loss and gaussian_nll_loss check their values with a host read when
+    # eager; traced, they are tensor ops (index checks happen in the replayed lookups)
+    lin = nn.Linear(4, 3)
+
+    def step(x, y):
+        out = lin(F.one_hot(y, 4).float() + x)
+        return (
+            F.multi_margin_loss(out, y.clamp(max=2))
+            + F.gaussian_nll_loss(out, x[:, :3], cr.ones(5, 3))
+            + F.one_hot(y, 4).sum()
+        )
+
+    rng = np.random.default_rng(19)
+    batches = [
+        (cr.tensor(rng.standard_normal((5, 4)).astype(np.float32)), cr.tensor(rng.integers(0, 4, 5)))
+        for _ in range(3)
+    ]
+    fn = cr.compile(step)
+    for x, y in batches + batches:
+        assert np.array_equal(fn(x, y).detach().numpy(), step(x, y).detach().numpy())
+    assert fn.trace_count == 1 and fn.replay_count == 5
+    with pytest.raises(IndexError):
+        fn(batches[0][0], cr.tensor([0, 1, 2, 3, 4]))  # class 4 of 4
+
+
 def test_forward_ad_and_saved_tensor_hooks_are_refused_at_trace():
     def with_dual(x):
         with cr.autograd.forward_ad.dual_level():

@@ -230,7 +230,7 @@ void register_guard_key(py::module_& m) {
               !PyDict_Check(PyTuple_GET_ITEM(g.ptr(), 0)))
             throw py::type_error("_guard_key: globals must be (dict, name) pairs");
           py::object v = py::reinterpret_borrow<py::dict>(PyTuple_GET_ITEM(g.ptr(), 0))
-                             .attr(CR_ATTR(get))(PyTuple_GET_ITEM(g.ptr(), 1));
+                             .attr(CR_ATTR(get))(py::handle(PyTuple_GET_ITEM(g.ptr(), 1)));
           w.value(v.ptr());  // a missing name keys as None, as dict.get gives
         }
         for (py::handle o : objects) {

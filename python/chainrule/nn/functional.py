@@ -948,9 +948,10 @@ def multi_margin_loss(
         )
     if y.dtype != _core.int64:
         raise DTypeError(f"multi_margin_loss: expected int64 target, got {y.dtype}")
-    ys = np.asarray(y.detach())
-    if ys.size and (ys.min() < 0 or ys.max() >= c):
-        raise IndexingError("target out of range")
+    if not _core._is_tracing():  # (a compiled step relies on gather's bounds check at each replay)
+        ys = np.asarray(y.detach())
+        if ys.size and (ys.min() < 0 or ys.max() >= c):
+            raise IndexingError("target out of range")
     if weight is not None and weight.numel() != c:
         raise ShapeError(f"inconsistent weight size, expected {c} but got {tuple(weight.shape)}")
     col = y.reshape(n, 1)
@@ -958,7 +959,7 @@ def multi_margin_loss(
     h = _core.relu(z)  # only z > 0 counts (and carries gradient)
     if p == 2:
         h = h * h
-    is_target = _core._tensor(np.arange(c)[None, :] == ys[:, None], _core.bool, False)
+    is_target = _core.arange(c).reshape(1, c) == col
     h = _core.where(is_target, 0.0, h)
     if weight is not None:
         h = h * _core.index_select(weight, 0, y).reshape(n, 1)
@@ -1104,7 +1105,8 @@ def gaussian_nll_loss(
         if float(var) < 0:
             raise ArgumentError("var has negative entry/entries")
         var = _core.full(tuple(input.shape), float(var), dtype=input.dtype)
-    elif bool(np.any(np.asarray((var < 0).detach()))):
+    elif not _core._is_tracing() and bool(np.any(np.asarray((var < 0).detach()))):
+        # (a check of values: a compiled step cannot read them, so its replays do not check)
         raise ArgumentError("var has negative entry/entries")
     vshape, ishape = tuple(var.shape), tuple(input.shape)
     if vshape != ishape:
@@ -1218,25 +1220,32 @@ def embedding(
         if padding_idx < 0:
             padding_idx += num
     flat = input.reshape(-1)
-    idx = np.asarray(flat.detach())
-    if idx.size and (idx.min() < 0 or idx.max() >= num):
-        bad = int(idx.min()) if idx.min() < 0 else int(idx.max())
-        raise IndexingError(
-            f"index out of range in self: index {bad} is out of bounds for dimension 0 with size {num}"
-        )
-    if max_norm is not None:
+    if max_norm is not None:  # rescales rows of weight in place: reads the indices on the host
+        idx = np.asarray(flat.detach())
+        if idx.size and (idx.min() < 0 or idx.max() >= num):
+            bad = int(idx.min()) if idx.min() < 0 else int(idx.max())
+            raise IndexingError(
+                f"index out of range in self: index {bad} is out of bounds for dimension 0 with size {num}"
+            )
         _embedding_renorm_(weight, idx, float(max_norm), float(norm_type))
-    out = _core.index_select(weight, 0, flat)
+    # Everything below is tensor ops, so that chainrule.compile can record the lookup (its bounds
+    # check runs in index_select at every replay).
+    try:
+        out = _core.index_select(weight, 0, flat)
+    except IndexingError as e:
+        raise IndexingError(str(e).replace("index_select(): ", "index out of range in self: ", 1)) from None
     if (padding_idx is not None or scale_grad_by_freq) and out.requires_grad:
         # same values; the gradient of each looked-up row is scaled (0 for padding rows, 1/count
         # with scale_grad_by_freq) by mixing the row with its detached copy
-        scale = np.ones(idx.shape, dtype=np.float64)
-        if scale_grad_by_freq and idx.size:
-            _, inverse, counts = np.unique(idx, return_inverse=True, return_counts=True)
-            scale = 1.0 / counts[inverse]
-        if padding_idx is not None:
-            scale = np.where(idx == padding_idx, 0.0, scale)
-        s = _core._tensor(scale.reshape(-1, 1), None, False).to(out.dtype)
+        with no_grad():
+            ones = _core._ones(flat.shape[0], dtype=_core.float64)
+            scale = ones.reshape(-1, 1)
+            if scale_grad_by_freq:  # how often each row's index occurs: sums of exact ones
+                counts = _core._zeros(num, dtype=_core.float64).index_add(0, flat, ones)
+                scale = scale / counts.index_select(0, flat).reshape(-1, 1)
+            if padding_idx is not None:
+                scale = scale * (flat != padding_idx).reshape(-1, 1).to(_core.float64)
+            s = scale.to(out.dtype)
         frozen = out.detach()
         out = frozen + (out - frozen) * s
     return out.reshape(tuple(input.shape) + (weight.shape[1],))
@@ -1247,6 +1256,12 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     takes max(tensor) + 1."""
     if not isinstance(tensor, Tensor) or tensor.dtype != _core.int64:
         raise DTypeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if num_classes > 0 and _core._is_tracing():
+        # tensor ops only, so that chainrule.compile records it: rows of the identity, whose
+        # lookup checks the class values at each replay (IndexError)
+        eye = _core.eye(num_classes, dtype=_core.int64)
+        rows = _core.index_select(eye, 0, tensor.reshape(-1))
+        return rows.reshape(tuple(tensor.shape) + (num_classes,))
     idx = np.asarray(tensor.detach())
     if idx.size == 0:
         if num_classes <= 0:
