@@ -213,7 +213,8 @@ def targets(results):
             text += "; not measured: " + "; ".join(unmeasured)
             if met:  # what was measured is met, but the comparison with the peer is missing
                 why = "; ".join(unmeasured)
-                out.append({"target": name, "goal": goal, "measured": text, "status": "not measured", "why": why})
+                row = {"target": name, "goal": goal, "measured": text, "status": "not measured", "why": why}
+                out.append(row)
                 return
         out.append(_target(name, goal, text, met))
 
