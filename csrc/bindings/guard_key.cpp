@@ -180,23 +180,30 @@ class KeyWriter {
     }
   }
   void module(PyObject* v) {
+    // Module.modules(): this module, then each child's modules depth first, each module once
+    // (iterative: a deeply nested model cannot exhaust the C++ stack)
     tagged('M', v);
     std::unordered_set<PyObject*> seen;
-    submodule(v, seen);
-  }
-  void submodule(PyObject* m, std::unordered_set<PyObject*>& seen) {
-    // Module.modules(): this module, then each child's modules depth first, each module once
-    if (!seen.insert(m).second) return;
-    py::handle mod(m);
-    tag('m');
-    tag(py::bool_(mod.attr(CR_ATTR(training))) ? 1 : 0);
-    py::dict params = mod.attr(CR_ATTR(_parameters));
-    word((uint64_t)params.size());
-    for (auto kv : params) word((uint64_t)(uintptr_t)kv.second.ptr());
-    py::dict children = mod.attr(CR_ATTR(_modules));
-    for (auto kv : children)
-      if (!kv.second.is_none()) submodule(kv.second.ptr(), seen);
-    tag('e');
+    std::vector<py::object> todo{py::reinterpret_borrow<py::object>(v)};
+    while (!todo.empty()) {
+      py::object mod = std::move(todo.back());
+      todo.pop_back();
+      if (!seen.insert(mod.ptr()).second) {
+        tagged('r', mod.ptr());  // met again: only where
+        continue;
+      }
+      tagged('m', mod.ptr());
+      tag(py::bool_(mod.attr(CR_ATTR(training))) ? 1 : 0);
+      py::dict params = mod.attr(CR_ATTR(_parameters));
+      word((uint64_t)params.size());
+      for (auto kv : params) word((uint64_t)(uintptr_t)kv.second.ptr());
+      py::dict children = mod.attr(CR_ATTR(_modules));
+      const size_t first = todo.size();
+      for (auto kv : children)
+        if (!kv.second.is_none()) todo.push_back(py::reinterpret_borrow<py::object>(kv.second));
+      word((uint64_t)(todo.size() - first));  // with the order above, the key tells the tree apart
+      std::reverse(todo.begin() + (std::ptrdiff_t)first, todo.end());
+    }
   }
 
   std::string buf_ = std::string(1024, '\0');  // its first size_ bytes are the key
