@@ -143,9 +143,9 @@ def _data(seed, n, shape_x, classes):
     ]
 
 
-def _make_mlp_sgd():
+def _make_mlp_sgd(momentum=0.9):
     model = _mlp(1)
-    opt = cr.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)
+    opt = cr.optim.SGD(model.parameters(), lr=0.1, momentum=momentum, weight_decay=1e-4)
 
     def step(x, y):
         opt.zero_grad()
@@ -282,8 +282,8 @@ def test_compiled_training_is_bitwise_equal_to_eager(name, threads):
 
 
 def test_step_traced_before_and_after_first_gradient():
-    # step 1 sees every .grad None and a fresh optimizer; step 2 sees gradients and momentum
-    # buffers: both are traced, then step 3 on replays the second trace
+    # step 1 sees a fresh optimizer; step 2 sees its momentum buffers: both are traced, then
+    # step 3 on replays the second trace
     model, opt, step, batches = _make_mlp_sgd()
     fn = cr.compile(step)
     for k in range(5):
@@ -293,6 +293,30 @@ def test_step_traced_before_and_after_first_gradient():
 
 
 # ---- guards ------------------------------------------------------------------------------------
+def test_step_that_sets_grads_to_none_first_is_traced_once():
+    # zero_grad() sets every .grad to None without reading it, so the trace does not depend on
+    # whether gradients existed before the call: plain SGD (no state) replays from the second call
+    model, opt, step, batches = _make_mlp_sgd(momentum=0.0)
+    fn = cr.compile(step)
+    for k in range(4):
+        fn(*batches[k % 3])
+    assert fn.trace_count == 1 and fn.replay_count == 3
+
+    # a step that reads .grad before setting it still depends on it: traced again once it changes
+    w = cr.ones(3, requires_grad=True)
+
+    @cr.compile
+    def reads_first(x):
+        if w.grad is not None:
+            w.grad = None
+        (w * x).sum().backward()
+        return w.grad
+
+    got = [reads_first(cr.full((3,), float(k))).numpy().copy() for k in range(1, 5)]
+    assert [g[0] for g in got] == [1.0, 2.0, 3.0, 4.0]
+    assert reads_first.trace_count == 2 and reads_first.replay_count == 2
+
+
 def test_new_input_shape_traces_again_and_cache_is_bounded():
     @cr.compile(recompile_limit=3)
     def f(x):
@@ -785,7 +809,7 @@ def test_batch_norm_training_step_is_bitwise_equal_to_eager():
     for k in range(5):
         fn(*batches[k % 3])
     bn = model[1]
-    assert int(bn.num_batches_tracked) == 5 and fn.replay_count == 3
+    assert int(bn.num_batches_tracked) == 5 and fn.replay_count == 4
 
 
 @pytest.mark.parametrize("options", [{}, {"padding_idx": 0, "scale_grad_by_freq": True}])
@@ -820,10 +844,10 @@ def test_embedding_step_is_bitwise_equal_to_eager_and_checks_indices_on_replay(o
     assert fn.replay_count == 2
     with pytest.raises(IndexError, match="out of bounds"):
         fn(cr.tensor(np.full((5, 3), 10)), batches[0][1])  # checked by the replayed lookup
-    # (the failed call had run zero_grad, so the next call traces again, as a missing .grad does)
+    # the failed call had run zero_grad; the step sets .grad itself, so the next calls replay
     fn(*batches[1])
     fn(*batches[2])
-    assert fn.replay_count == 3
+    assert fn.replay_count == 4 and fn.trace_count == 2
 
 
 def test_losses_that_check_values_on_the_host_eagerly_can_be_compiled():
@@ -908,7 +932,7 @@ def test_compiled_method_sees_its_objects_state():
         loss.backward()
         b.opt.step()
     _assert_bitwise(_arrays(a.model.parameters()), _arrays(b.model.parameters()))
-    assert Trainer.step.replay_count >= 2 and Trainer.step.trace_count == 3
+    assert Trainer.step.replay_count == 4 and Trainer.step.trace_count == 2  # the first call, the new lr
 
 
 def test_autograd_grad_and_requires_grad_inside_the_step():

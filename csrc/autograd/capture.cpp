@@ -220,7 +220,7 @@ bool Schedule::keeps_leaf(const TensorImpl* leaf) const {
 }
 
 void Schedule::guard_grad(const Tensor& t) {
-  if (!recording_ || !t.defined()) return;
+  if (!recording_ || !t.defined() || grad_written_.count(t.impl()) != 0) return;
   auto it = slot_by_impl_.find(t.impl());
   if (it == slot_by_impl_.end()) return;  // not an argument yet: its first use records its state
   for (size_t i = 0; i < input_slots_.size(); ++i)
@@ -231,6 +231,15 @@ void Schedule::guard_grad(const Tensor& t) {
 
 void note_grad_read(const Tensor& t) {
   if (Schedule* s = recording()) s->guard_grad(t);
+}
+
+void Schedule::note_grad_write(const Tensor& t) {
+  // (every tensor the trace has seen is held, so the address cannot be another tensor's later)
+  if (recording_ && t.defined()) grad_written_.insert(t.impl());
+}
+
+void note_grad_write(const Tensor& t) {
+  if (Schedule* s = recording()) s->note_grad_write(t);
 }
 
 void Schedule::finish_outputs(const TensorList& outputs) {
@@ -267,6 +276,7 @@ void Schedule::end(const TensorList& outputs) {
   compute_releases();
   lowered_ = lowered_backwards_ > 0 && plain_backwards_ == 0 && fused_chains_ == 0 && !outputs_need_grad_;
   slot_by_impl_.clear();
+  grad_written_.clear();
   held_.clear();
   recording_ = false;
   finished_ = true;
@@ -290,6 +300,7 @@ void Schedule::abort() {
   notes_.clear();
   note_count_ = 0;
   slot_by_impl_.clear();
+  grad_written_.clear();
   held_.clear();
   externals_.clear();
 }

@@ -26,6 +26,7 @@
 #include <functional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "autograd/capture_state.h"
@@ -90,6 +91,9 @@ class Schedule {
   /// The traced code read t.grad: a replay then also requires t to have (or lack) a gradient as
   /// it had when the trace first saw it.
   void guard_grad(const Tensor& t);
+  /// The traced code set t.grad (to None or a tensor): later reads of it in the trace see what the
+  /// trace itself put there, so they need no guard on the gradient t had before the call.
+  void note_grad_write(const Tensor& t);
   /// The call being recorded computed out = op(in) (Note [Fused scalar chains] in ops/fused.cpp).
   /// The step gets the note when it is the call's only one and the step's only tensors are in and out.
   void note_scalar_op(const ScalarOp& op, const Tensor& in, const Tensor& out);
@@ -175,6 +179,7 @@ class Schedule {
   // Recording only: which slot each tensor seen so far has, and every tensor seen, held so that no
   // address is reused while recording (a freed temporary's address must not alias a new tensor).
   std::unordered_map<const TensorImpl*, Slot> slot_by_impl_;
+  std::unordered_set<const TensorImpl*> grad_written_;  // tensors whose .grad the trace has set
   TensorList held_;
   std::vector<Slot> pending_uses_;
   // The notes of the call being recorded: the last one and how many.
@@ -208,6 +213,8 @@ inline void note_scalar_op(ScalarOpKind kind, double c, const Tensor& in, const 
 }
 /// Schedule::guard_grad on the schedule being recorded on this thread, if any.
 void note_grad_read(const Tensor& t);
+/// Schedule::note_grad_write on the schedule being recorded on this thread, if any.
+void note_grad_write(const Tensor& t);
 /// Raises AutogradError while tracing: `what` (Tensor.item(), float(tensor)...) would read a value
 /// into Python, which a replay could not update.
 void refuse_host_read(const char* what);

@@ -149,6 +149,7 @@ void register_tensor(py::module_& m, PyTensorClass& cls) {
           traced("grad_setter",
                  [](const Tensor& t, py::object g) {
                    if (g.is_none()) {
+                     cr::capture::note_grad_write(t);  // later reads in a trace see this value
                      t.impl()->grad_.reset();
                      return;
                    }
@@ -160,6 +161,7 @@ void register_tensor(py::module_& m, PyTensorClass& cls) {
                    if (gt.dtype() != t.dtype())
                      throw cr::TypeError(cr::str("assigned grad has dtype ", cr::dtype_name(gt.dtype()),
                                                  " but the tensor has dtype ", cr::dtype_name(t.dtype())));
+                   cr::capture::note_grad_write(t);
                    t.impl()->grad_ = gt.ptr();
                  }))
       // `t.data`: the values without history; assigning swaps in another tensor's storage,

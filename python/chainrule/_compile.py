@@ -326,10 +326,11 @@ def compile(
     Guards (a call that fails them traces again; up to ``recompile_limit`` (8) traces are kept,
     least recently used first out): the input tensors' shapes, strides, dtypes, requires_grad and
     aliasing; non-tensor arguments (by value); grad mode; for every tensor the step reached
-    without computing it (parameters, optimizer state) its shape, dtype, requires_grad and whether
-    it has a ``.grad``; and the Python state the function reads through its closure, globals and
-    bound ``self``: optimizers' hyperparameters (a scheduler's new ``lr``), their state size and
-    parameter lists, modules' ``training`` flags and parameter identities, and Python numbers.
+    without computing it (parameters, optimizer state) its shape, dtype, requires_grad and, when
+    the step reads its ``.grad`` before setting it, whether it has one; and the Python state the
+    function reads through its closure, globals and bound ``self``: optimizers' hyperparameters (a
+    scheduler's new ``lr``), their state size and parameter lists, modules' ``training`` flags and
+    parameter identities, and Python numbers.
 
     Tensors reached without being computed are held by reference: in-place updates (the
     optimizer's step, ``.grad`` resets) reach the same tensors the rest of the program sees. A

@@ -103,17 +103,19 @@ class Optimizer:
         to_zero = []
         for group in self.param_groups:
             for p in group["params"]:
+                if set_to_none:
+                    # set without reading it first: a step compiled with chainrule.compile then
+                    # does not depend on whether the gradients existed before the call
+                    p.grad = None
+                    continue
                 g = p.grad
                 if g is None:
                     continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    if g.grad_fn is not None:
-                        g.detach_()
-                    elif g.requires_grad:
-                        g.requires_grad_(False)
-                    to_zero.append(g)
+                if g.grad_fn is not None:
+                    g.detach_()
+                elif g.requires_grad:
+                    g.requires_grad_(False)
+                to_zero.append(g)
         if to_zero:
             _core._zero_(to_zero)
 

@@ -369,11 +369,12 @@ class Module:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Resets the gradients of all parameters: to None (default) or to zeros."""
         for p in self.parameters():
+            if set_to_none:
+                p.grad = None  # without reading it first (see Optimizer.zero_grad)
+                continue
             if p.grad is None:
                 continue
-            if set_to_none:
-                p.grad = None
-            elif hasattr(p.grad, "zero_") and p.grad.grad_fn is None:
+            if hasattr(p.grad, "zero_") and p.grad.grad_fn is None:
                 p.grad.zero_()
             else:
                 p.grad = _core._zeros(*p.shape, dtype=p.dtype)
