@@ -323,7 +323,8 @@ std::string Schedule::guard_failure(const TensorList& inputs) const {
   for (size_t e = 0; e < externals_.size(); ++e)
     if (!external_guards_[e].holds(externals_[e], false))
       return str("captured tensor ", e,
-                 " changed shape, dtype, requires_grad or (for one a lowered backward reads) layout, or gained or lost the gradient the step read");
+                 " changed shape, dtype, requires_grad or (for one a lowered backward reads) layout, or "
+                 "gained or lost the gradient the step read");
   return "";
 }
 
