@@ -268,6 +268,52 @@ def test_log_softmax_then_nll_loss_step_is_lowered():
     assert all(s.lowered for s in traces), [s.lowering_note for s in traces]
 
 
+NORM_MODELS = {
+    "layer_norm": lambda: cr.nn.Sequential(
+        cr.nn.Linear(6, 8), cr.nn.LayerNorm(8), cr.nn.GELU(), cr.nn.Linear(8, 3)
+    ),
+    "layer_norm_no_affine": lambda: cr.nn.Sequential(
+        cr.nn.Linear(6, 8), cr.nn.LayerNorm(8, elementwise_affine=False), cr.nn.Linear(8, 3)
+    ),
+    "batch_norm": lambda: cr.nn.Sequential(
+        cr.nn.Linear(6, 8), cr.nn.BatchNorm1d(8), cr.nn.ReLU(), cr.nn.Linear(8, 3)
+    ),
+    "group_norm_cnn": lambda: cr.nn.Sequential(
+        cr.nn.Unflatten(1, (1, 2, 3)),
+        cr.nn.Conv2d(1, 4, 2),
+        cr.nn.GroupNorm(2, 4),
+        cr.nn.Flatten(),
+        cr.nn.Linear(8, 3),
+    ),
+}
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("model", sorted(NORM_MODELS))
+def test_normalization_layers_are_lowered(model, threads):
+    """layer_norm and batch_norm name their mean and inverse standard deviation as internal
+    tensors of their step (Note [Internal tensors of a recorded call] in capture.h), so the
+    nodes that saved them run again in a lowered backward."""
+
+    def make():
+        rng = np.random.default_rng(7)
+        cr.manual_seed(0)
+        net = NORM_MODELS[model]()
+        x = cr.tensor(rng.standard_normal((8, 6)).astype(np.float32))
+        y = cr.tensor(rng.integers(0, 3, 8))
+        opt = cr.optim.Adam(net.parameters(), lr=0.01)
+
+        def step():
+            opt.zero_grad()
+            F.cross_entropy(net(x), y).backward()
+            opt.step()
+
+        return step, list(net.parameters()) + list(net.buffers())
+
+    traces = _with_threads(threads, lambda: _compare(make))()
+    assert all(s.lowered for s in traces), [s.lowering_note for s in traces]
+
+
 def _class_probabilities(rng):
     p = rng.uniform(0.1, 1.0, (8, 3)).astype(np.float32)
     return cr.tensor(p / p.sum(1, keepdims=True))

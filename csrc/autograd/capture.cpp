@@ -97,7 +97,42 @@ Slot Schedule::add_output(const Tensor& t) {
   return s;
 }
 
+void Schedule::add_internal(const Tensor& t) {
+  if (!recording_ || !t.defined()) return;
+  pending_internals_.push_back(add_output(t));
+}
+
+void note_internal_recorded(const Tensor& t) {
+  if (Schedule* s = recording()) s->add_internal(t);
+}
+
+void note_internal_replayed(const Tensor& t) {
+  auto* sink = capture_detail::internal_sink;
+  if (sink->next >= sink->slots.size())
+    throw AutogradError("chainrule.compile: a replayed call made more internal tensors than when it was traced");
+  sink->frame.slots[(size_t)sink->slots[sink->next++]] = t;
+}
+
 void Schedule::add_step(const char* name, Step step) {
+  if (!pending_internals_.empty()) {
+    // Note [Internal tensors of a recorded call]
+    step = [inner = std::move(step), slots = std::move(pending_internals_)](Frame& f) {
+      capture_detail::InternalSink sink{f, slots};
+      auto* prev = capture_detail::internal_sink;
+      capture_detail::internal_sink = &sink;
+      try {
+        inner(f);
+      } catch (...) {
+        capture_detail::internal_sink = prev;
+        throw;
+      }
+      capture_detail::internal_sink = prev;
+      if (sink.next != slots.size())
+        throw AutogradError(
+            "chainrule.compile: a replayed call made fewer internal tensors than when it was traced");
+    };
+    pending_internals_.clear();
+  }
   ScalarNote note;
   if (note_count_ == 1 && pending_uses_.size() == 2) {
     auto in = slot_by_impl_.find(note_in_), out = slot_by_impl_.find(note_out_);
@@ -299,6 +334,7 @@ void Schedule::abort() {
   uses_.clear();
   notes_.clear();
   note_count_ = 0;
+  pending_internals_.clear();
   slot_by_impl_.clear();
   grad_written_.clear();
   held_.clear();

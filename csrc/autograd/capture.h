@@ -50,6 +50,17 @@ struct Frame {
 
 /// One recorded call: reads its tensor arguments from the frame, runs, writes its outputs into it.
 using Step = std::function<void(Frame&)>;
+}  // namespace capture
+
+/// Where a replayed call's internal tensors go: the slots its trace gave them, in order (Note
+/// [Internal tensors of a recorded call]).
+struct capture_detail::InternalSink {
+  capture::Frame& frame;
+  const std::vector<capture::Slot>& slots;
+  size_t next = 0;
+};
+
+namespace capture {
 
 /// What a replay requires of a tensor the trace did not compute (an input or an external).
 struct TensorGuard {
@@ -86,6 +97,11 @@ class Schedule {
   Slot slot_of(const Tensor& t);
   /// A new slot for a step's output (the tensor is now known under this slot).
   Slot add_output(const Tensor& t);
+  /// A tensor made inside the call being recorded, which a node may save (Note [Internal tensors
+  /// of a recorded call]): an output of the step too, filled by the replayed call.
+  void add_internal(const Tensor& t);
+  /// A call is about to be recorded: internal tensors noted by a call that failed are forgotten.
+  void begin_call() { pending_internals_.clear(); }
   /// Appends a step; the slots read and written since the previous add_step are its uses.
   void add_step(const char* name, Step step);
   /// The traced code read t.grad: a replay then also requires t to have (or lack) a gradient as
@@ -182,6 +198,7 @@ class Schedule {
   std::unordered_set<const TensorImpl*> grad_written_;  // tensors whose .grad the trace has set
   TensorList held_;
   std::vector<Slot> pending_uses_;
+  std::vector<Slot> pending_internals_;  // the internal tensors of the call being recorded
   // The notes of the call being recorded: the last one and how many.
   ScalarOp note_op_{};
   const TensorImpl* note_in_ = nullptr;
@@ -211,6 +228,21 @@ void note_scalar_op_recorded(ScalarOpKind kind, double c, const Tensor& in, cons
 inline void note_scalar_op(ScalarOpKind kind, double c, const Tensor& in, const Tensor& out) {
   if (capture_detail::recording) note_scalar_op_recorded(kind, c, in, out);
 }
+// Note [Internal tensors of a recorded call]
+// A lowered backward (Note [Lowered backward] in engine.cpp) gives each node the tensors it saved
+// from this replay's slots, so a node that saved a tensor made inside its op (layer_norm's and
+// batch_norm's mean and inverse standard deviation) would stop lowering. Such an op names those
+// tensors with note_internal(): while a call is traced they become extra outputs of its step (new
+// slots, which the node's saved tensors are then found in); when a replay runs that step, each
+// call of note_internal() stores the tensor into the next of those slots, in the same order. A
+// replayed call that names a different number of them than its trace did raises AutogradError.
+void note_internal_recorded(const Tensor& t);
+void note_internal_replayed(const Tensor& t);
+inline void note_internal(const Tensor& t) {
+  if (capture_detail::internal_sink) note_internal_replayed(t);
+  else if (capture_detail::recording && !capture_detail::tracing) note_internal_recorded(t);
+}
+
 /// Schedule::guard_grad on the schedule being recorded on this thread, if any.
 void note_grad_read(const Tensor& t);
 /// Schedule::note_grad_write on the schedule being recorded on this thread, if any.

@@ -219,6 +219,7 @@ struct OutRecipe<R, std::enable_if_t<is_py_object_v<R>>> {
 template <class R, class F, class... A>
 R record(const char* name, const F& fn, A&&... a) {
   Schedule& s = *cr::capture::recording();
+  s.begin_call();
   // Braced initialization evaluates left to right: argument slots are taken before the call runs.
   std::tuple<ArgRecipe<std::decay_t<A>>...> recipes{ArgRecipe<std::decay_t<A>>(s, a)...};
   if constexpr (std::is_void_v<R>) {

@@ -21,6 +21,7 @@
 #include <cmath>
 #include <limits>
 
+#include "autograd/capture.h"
 #include "core/parallel.h"
 #include "ops/creation.h"
 #include "ops/derivatives.h"
@@ -335,6 +336,8 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
     update(running_var, batch_var, unbias);
   }
 
+  capture::note_internal(mean);  // Note [Internal tensors of a recorded call]
+  capture::note_internal(invstd);
   if (auto* n = record(batch_norm_grad, {input, weight, bias}, out, {input, weight, mean, invstd}))
     n->attrs = NormAttrs{Dims{N, C, L}, Dims{1, C, 1}, {0, 2}, {0, 2}, (double)count, eps, weight.defined()};
   return out;
@@ -402,6 +405,8 @@ Tensor layer_norm(const Tensor& input, const Dims& normalized_shape, const Tenso
       });
     });
   }
+  capture::note_internal(mean);  // Note [Internal tensors of a recorded call]
+  capture::note_internal(invstd);
   if (auto* n = record(layer_norm_grad, {input, weight, bias}, out, {input, weight, mean, invstd}))
     n->attrs =
         NormAttrs{Dims{M, D}, Dims{1, D}, {1}, {0}, (double)std::max<int64_t>(D, 1), eps, weight.defined()};
