@@ -109,7 +109,8 @@ void note_internal_recorded(const Tensor& t) {
 void note_internal_replayed(const Tensor& t) {
   auto* sink = capture_detail::internal_sink;
   if (sink->next >= sink->slots.size())
-    throw AutogradError("chainrule.compile: a replayed call made more internal tensors than when it was traced");
+    throw AutogradError(
+        "chainrule.compile: a replayed call made more internal tensors than when it was traced");
   sink->frame.slots[(size_t)sink->slots[sink->next++]] = t;
 }
 
