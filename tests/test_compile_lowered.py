@@ -314,6 +314,48 @@ def test_normalization_layers_are_lowered(model, threads):
     assert all(s.lowered for s in traces), [s.lowering_note for s in traces]
 
 
+class _Encoder(cr.nn.Module):
+    def __init__(self, dropout):
+        super().__init__()
+        layer = cr.nn.TransformerEncoderLayer(8, 2, 16, dropout=dropout, batch_first=True)
+        self.enc = cr.nn.TransformerEncoder(layer, 2)
+        self.fc = cr.nn.Linear(8, 3)
+
+    def forward(self, x):
+        return self.fc(self.enc(x).mean(1))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_transformer_encoder_without_dropout_is_lowered(threads):
+    """Attention names its log-sum-exp, and a batched matmul the 3-D views it makes, as internal
+    tensors of their calls; attention's node runs again when it has no dropout."""
+    make = _loss_step(
+        9,
+        lambda: _Encoder(0.0),
+        (2, 5, 8),
+        lambda rng: cr.tensor(rng.integers(0, 3, 2)),
+        F.cross_entropy,
+        lambda params: cr.optim.AdamW(params, lr=0.01),
+    )
+    traces = _with_threads(threads, lambda: _compare(make))()
+    assert all(s.lowered for s in traces), [s.lowering_note for s in traces]
+
+
+def test_attention_with_dropout_keeps_the_engine():
+    # its node keeps the place of this call's random numbers, which a replay draws anew
+    make = _loss_step(
+        9,
+        lambda: _Encoder(0.1),
+        (2, 5, 8),
+        lambda rng: cr.tensor(rng.integers(0, 3, 2)),
+        F.cross_entropy,
+        lambda params: cr.optim.AdamW(params, lr=0.01),
+    )
+    traces = _compare(make)
+    assert not any(s.lowered for s in traces)
+    assert "cannot run again" in traces[0].lowering_note
+
+
 def _class_probabilities(rng):
     p = rng.uniform(0.1, 1.0, (8, 3)).astype(np.float32)
     return cr.tensor(p / p.sum(1, keepdims=True))

@@ -31,6 +31,7 @@
 #include <limits>
 #include <vector>
 
+#include "autograd/capture.h"
 #include "core/parallel.h"
 #include "core/random.h"
 #include "ops/creation.h"
@@ -60,6 +61,10 @@ struct AttnAttrs {
   double scale = 1, dropout_p = 0;
   bool is_causal = false, enable_gqa = false;
   uint64_t rng_key = 0, rng_first = 0;
+  // Note [Lowered backward]: without dropout the node holds shapes and options only; with it, the
+  // place of this call's random numbers, which a replay draws anew
+  static constexpr bool kReplayInvariant = true;
+  bool replayable() const { return dropout_p == 0; }
 };
 
 // A (..., rows, cols) operand read in place when its rows are contiguous (any row and batch
@@ -652,6 +657,7 @@ Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, cons
     Ctx<T> c(p, a);
     forward_kernel<T>(c, out.data<T>(), lse.data<T>());
   });
+  capture::note_internal(lse);  // Note [Internal tensors of a recorded call]
   if (auto* n = record(attention_grad, {query, key, value, attn_mask}, out,
                        {query, key, value, attn_mask, output(out), lse}))
     n->attrs = a;

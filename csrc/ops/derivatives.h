@@ -61,6 +61,19 @@ template <class A>
 struct replay_invariant<A, std::void_t<decltype(A::kReplayInvariant)>>
     : std::bool_constant<A::kReplayInvariant> {};
 
+/// Attributes that may hold per-call state only for some values (an attention with dropout keeps
+/// its random numbers' place) declare kReplayInvariant and a member `bool replayable() const`,
+/// which a node of them asks too.
+template <class A, class = void>
+struct has_replayable : std::false_type {};
+template <class A>
+struct has_replayable<A, std::void_t<decltype(std::declval<const A&>().replayable())>> : std::true_type {};
+template <class A>
+bool replayable_value(const A& a) {
+  if constexpr (has_replayable<A>::value) return a.replayable();
+  else return true;
+}
+
 /// What a gradient formula sees.
 template <size_t NSaved, class Attrs>
 struct GradArgs {
@@ -190,6 +203,7 @@ class FormulaNode final : public Node {
 
   bool replayable() const override {
     if constexpr (!replay_invariant<typename Def::AttrsType>::value) return false;
+    if (!replayable_value(attrs)) return false;
     for (const auto& s : saved_)
       if (s.packed_by_hooks()) return false;
     return true;

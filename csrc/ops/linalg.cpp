@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <type_traits>
 
+#include "autograd/capture.h"
 #include "core/parallel.h"
 #include "kernels/kernels.h"
 #include "ops/creation.h"
@@ -298,6 +299,9 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   Dims out_shape = batch;
   if (da > 1) out_shape.push_back(n);
   if (db > 1) out_shape.push_back(m);
+  // the batched product saves these views, made here (Note [Internal tensors of a recorded call])
+  capture::note_internal(a3);
+  capture::note_internal(b3);
   return reshape(matmul_3d(a3, b3), out_shape);
 }
 
