@@ -361,13 +361,36 @@ def _class_probabilities(rng):
     return cr.tensor(p / p.sum(1, keepdims=True))
 
 
-def test_composite_loss_keeps_the_engine():
-    # cross_entropy with class probabilities is a composite
-    make = _loss_step(2, lambda: cr.nn.Linear(4, 3), (8, 4), _class_probabilities, F.cross_entropy, _sgd())
+@pytest.mark.parametrize(
+    "kwargs",
+    [{}, {"label_smoothing": 0.1}, {"weight": True}, {"weight": True, "label_smoothing": 0.2}],
+    ids=["plain", "smoothing", "weight", "weight-smoothing"],
+)
+def test_cross_entropy_with_class_probabilities_is_lowered(kwargs):
+    # a composite: it names log_softmax's output and the smoothed, weighted target it makes as
+    # internal tensors of its call, which the nodes that save them find in each replay's slots
+    kwargs = dict(kwargs)
+    if kwargs.pop("weight", False):
+        kwargs["weight"] = cr.tensor([0.5, 2.0, 1.0])
+    loss = lambda out, y: F.cross_entropy(out, y, **kwargs)  # noqa: E731
+    make = _loss_step(2, lambda: cr.nn.Linear(4, 3), (8, 4), _class_probabilities, loss, _sgd())
     traces = _compare(make)
-    assert not any(s.lowered for s in traces)
-    # it saves a tensor it makes inside (log_softmax's output)
-    assert "saved a tensor that the replay does not have" in traces[0].lowering_note
+    assert all(s.lowered for s in traces), [s.lowering_note for s in traces]
+
+
+def test_division_by_a_python_number_is_lowered():
+    # kl_div(reduction="batchmean") divides by the batch size: the 0-dim tensor made from the
+    # number is saved by the division's node and named as an internal tensor of its call
+    make = _loss_step(
+        3,
+        lambda: cr.nn.Sequential(cr.nn.Linear(4, 3), cr.nn.LogSoftmax(dim=1)),
+        (8, 4),
+        _class_probabilities,
+        lambda out, y: F.kl_div(out, y, reduction="batchmean"),
+        _sgd(),
+    )
+    traces = _compare(make)
+    assert all(s.lowered for s in traces), [s.lowering_note for s in traces]
 
 
 def _with_threads(n, make):

@@ -99,7 +99,13 @@ Slot Schedule::add_output(const Tensor& t) {
 
 void Schedule::add_internal(const Tensor& t) {
   if (!recording_ || !t.defined()) return;
-  pending_internals_.push_back(add_output(t));
+  // Not one of the call's uses yet (add_step adds it after deciding whether the call is a scalar
+  // op the fusion pass may merge). A fused chain does not fill its steps' internal slots, which
+  // is safe because a schedule with a fused chain is not lowered: its nodes keep their own.
+  Slot s = new_slot();
+  slot_by_impl_[t.impl()] = s;
+  held_.push_back(t);
+  pending_internals_.push_back(s);
 }
 
 void note_internal_recorded(const Tensor& t) {
@@ -115,9 +121,11 @@ void note_internal_replayed(const Tensor& t) {
 }
 
 void Schedule::add_step(const char* name, Step step) {
-  if (!pending_internals_.empty()) {
+  std::vector<Slot> internals = std::move(pending_internals_);
+  pending_internals_.clear();
+  if (!internals.empty()) {
     // Note [Internal tensors of a recorded call]
-    step = [inner = std::move(step), slots = std::move(pending_internals_)](Frame& f) {
+    step = [inner = std::move(step), slots = internals](Frame& f) {
       capture_detail::InternalSink sink{f, slots};
       auto* prev = capture_detail::internal_sink;
       capture_detail::internal_sink = &sink;
@@ -132,7 +140,6 @@ void Schedule::add_step(const char* name, Step step) {
         throw AutogradError(
             "chainrule.compile: a replayed call made fewer internal tensors than when it was traced");
     };
-    pending_internals_.clear();
   }
   ScalarNote note;
   if (note_count_ == 1 && pending_uses_.size() == 2) {
@@ -150,6 +157,7 @@ void Schedule::add_step(const char* name, Step step) {
   note_in_ = note_out_ = nullptr;
   steps_.push_back(std::move(step));
   names_.emplace_back(name);
+  pending_uses_.insert(pending_uses_.end(), internals.begin(), internals.end());
   uses_.push_back(std::move(pending_uses_));
   notes_.push_back(note);
   pending_uses_.clear();

@@ -1,6 +1,7 @@
 // Conversions between Python objects and tensors; dtype objects; exception mapping.
 #include <pybind11/numpy.h>
 
+#include "autograd/capture.h"
 #include "bindings/common.h"
 #include "core/errors.h"
 #include "ops/creation.h"
@@ -298,7 +299,7 @@ void refuse_bool_subtraction(py::handle o) {
   if (PyBool_Check(o.ptr())) throw cr::TypeError(cr::kBoolSubtraction);
 }
 
-Tensor operand(py::handle o, const Tensor& like, const char* op) {
+static Tensor make_operand(py::handle o, const Tensor& like, const char* op) {
   if (is_tensor(o)) return as_tensor_unchecked(o);
   DType ld = like.defined() ? like.dtype() : DType::Float32;
   if (PyBool_Check(o.ptr())) return cr::scalar_tensor(o.ptr() == Py_True ? 1.0 : 0.0, ld);
@@ -328,14 +329,23 @@ Tensor operand(py::handle o, const Tensor& like, const char* op) {
     if (py::isinstance<py::array>(o) && py::reinterpret_borrow<py::array>(o).ndim() == 0) {
       // NumPy scalars behave like Python numbers.
       py::object item = o.attr("item")();
-      return operand(item, like, op);
+      return make_operand(item, like, op);
     }
     return tensor_from_data(o, py::none());
   }
-  if (PyNumber_Check(o.ptr()) && py::hasattr(o, "item")) return operand(o.attr("item")(), like, op);
+  if (PyNumber_Check(o.ptr()) && py::hasattr(o, "item")) return make_operand(o.attr("item")(), like, op);
   throw cr::TypeError(cr::str(op, ": unsupported operand of type '",
                               py::str(py::type::of(o).attr("__name__")).cast<std::string>(),
                               "' (expected a Tensor, a number or an array)"));
+}
+
+Tensor operand(py::handle o, const Tensor& like, const char* op) {
+  if (is_tensor(o)) return as_tensor_unchecked(o);
+  Tensor t = make_operand(o, like, op);
+  // made inside the call: a node that saves it (a division by a Python number) finds it in the
+  // replay's slots (Note [Internal tensors of a recorded call])
+  cr::capture::note_internal(t);
+  return t;
 }
 
 // ---- shapes and dims -------------------------------------------------------------------------

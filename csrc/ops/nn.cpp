@@ -10,6 +10,7 @@
 #include <cmath>
 #include <limits>
 #include <type_traits>
+#include "autograd/capture.h"
 #include "core/forward_ad.h"
 #include "core/grad_mode.h"
 #include "core/parallel.h"
@@ -572,8 +573,14 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& we
             str(op, ": weight should be a 1D tensor of size ", C, ", got shape ", weight.shape()));
       Dims ws(input.dim(), 1);
       ws[cd] = C;
-      t = mul(t, reshape(weight, ws));
+      Tensor w = reshape(weight, ws);
+      capture::note_internal(w);
+      if (ls > 0) capture::note_internal(t);
+      t = mul(t, w);
     }
+    // the nodes above save these, made here (Note [Internal tensors of a recorded call])
+    capture::note_internal(lsm);
+    if (ls > 0 || weight.defined()) capture::note_internal(t);
     Tensor loss = neg(sum(mul(lsm, t), {cd}, false));
     if (r == Reduction::None) return loss;
     Tensor total = sum_all(loss);
