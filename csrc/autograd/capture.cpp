@@ -397,6 +397,12 @@ bool Schedule::replay(const TensorList& inputs, TensorList& outputs) {
   for (size_t i = 0; i < inputs.size(); ++i) f.slots[(size_t)input_slots_[i]] = inputs[i];
   for (size_t e = 0; e < externals_.size(); ++e) f.slots[(size_t)external_slots_[e]] = externals_[e];
   AutoGradMode restore(GradMode::is_enabled());  // steps may switch grad mode; leave it as found
+  // A replay inside a step of another (from a Python hook) fills only its own internal slots.
+  struct SinkScope {
+    capture_detail::InternalSink* prev = capture_detail::internal_sink;
+    SinkScope() { capture_detail::internal_sink = nullptr; }
+    ~SinkScope() { capture_detail::internal_sink = prev; }
+  } sink_scope;
   if (lowered_) {
     f.lowered = true;  // Note [Lowered backward]: no step records a node
     GradMode::set_enabled(false);
