@@ -13,7 +13,7 @@
 //     hyperparameter's name and value and the identities of its parameters;
 //   - a module: its identity, and for it and every submodule (each once, in the order of
 //     Module.modules()) the training flag and the identities of its parameters;
-//   - anything else: nothing but a tag (its changes are not guarded, as before).
+//   - anything else: nothing but a tag (changes inside such an object are not guarded).
 // A value that has no exact byte form (an integer beyond 64 bits, a hyperparameter that is a tuple
 // or another object) is kept as the object itself: the key is then (bytes, objects...).
 #include <algorithm>
@@ -33,7 +33,7 @@ struct GuardTypes {
   py::object optimizer, module;  // chainrule.optim.Optimizer, chainrule.nn.Module
 };
 GuardTypes& guard_types() {
-  static GuardTypes* t = new GuardTypes();  // never destroyed: Python objects outlive no interpreter
+  static GuardTypes* t = new GuardTypes();  // never destroyed: no Python object is released at exit
   return *t;
 }
 
@@ -54,8 +54,8 @@ Kind kind_of(PyTypeObject* t) {
     return Kind::Scalar;
   if (t == tensor_type()) return Kind::Tensor;
   if (t == &PyList_Type || t == &PyTuple_Type) return Kind::Sequence;
-  // Per thread, so that no lock is taken; each type seen is kept alive (as the Python cache did),
-  // so that its address is not reused by another type.
+  // Per thread, so that no lock is taken; each type seen is kept alive, so that its address is
+  // not reused by another type.
   thread_local std::unordered_map<PyTypeObject*, Kind> cache;
   auto it = cache.find(t);
   if (it != cache.end()) return it->second;
