@@ -132,6 +132,12 @@ def _train(make, compiled, steps=6, threads=1):
     return _arrays(list(model.parameters()) + buffers) + losses, fn
 
 
+def _assert_compiled_training_matches_eager(make):
+    eager, _ = _train(make, False)
+    compiled, _ = _train(make, True)
+    _assert_bitwise(eager, compiled)
+
+
 def _data(seed, n, shape_x, classes):
     rng = np.random.default_rng(seed)
     return [
@@ -799,11 +805,7 @@ def test_batch_norm_training_step_is_bitwise_equal_to_eager():
 
         return model, opt, step, _data(14, 8, (6,), 3)
 
-    results = []
-    for compiled in (False, True):
-        got, _ = _train(make, compiled)
-        results.append(got)
-    _assert_bitwise(results[0], results[1])
+    _assert_compiled_training_matches_eager(make)
     model, _, step, batches = make()
     fn = cr.compile(step)
     for k in range(5):
@@ -832,11 +834,7 @@ def test_embedding_step_is_bitwise_equal_to_eager_and_checks_indices_on_replay(o
         ]
         return model, opt, step, batches
 
-    results = []
-    for compiled in (False, True):
-        got, _ = _train(make, compiled)
-        results.append(got)
-    _assert_bitwise(results[0], results[1])
+    _assert_compiled_training_matches_eager(make)
     model, _, step, batches = make()
     fn = cr.compile(step)
     for k in range(4):

@@ -325,33 +325,28 @@ class _Encoder(cr.nn.Module):
         return self.fc(self.enc(x).mean(1))
 
 
-@pytest.mark.parametrize("threads", [1, 2])
-def test_transformer_encoder_without_dropout_is_lowered(threads):
-    """Attention names its log-sum-exp, and a batched matmul the 3-D views it makes, as internal
-    tensors of their calls; attention's node runs again when it has no dropout."""
-    make = _loss_step(
+def _encoder_step(dropout):
+    return _loss_step(
         9,
-        lambda: _Encoder(0.0),
+        lambda: _Encoder(dropout),
         (2, 5, 8),
         lambda rng: cr.tensor(rng.integers(0, 3, 2)),
         F.cross_entropy,
         lambda params: cr.optim.AdamW(params, lr=0.01),
     )
-    traces = _with_threads(threads, lambda: _compare(make))()
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_transformer_encoder_without_dropout_is_lowered(threads):
+    """Attention names its log-sum-exp, and a batched matmul the 3-D views it makes, as internal
+    tensors of their calls; attention's node runs again when it has no dropout."""
+    traces = _with_threads(threads, lambda: _compare(_encoder_step(0.0)))()
     assert all(s.lowered for s in traces), [s.lowering_note for s in traces]
 
 
 def test_attention_with_dropout_keeps_the_engine():
     # its node keeps the place of this call's random numbers, which a replay draws anew
-    make = _loss_step(
-        9,
-        lambda: _Encoder(0.1),
-        (2, 5, 8),
-        lambda rng: cr.tensor(rng.integers(0, 3, 2)),
-        F.cross_entropy,
-        lambda params: cr.optim.AdamW(params, lr=0.01),
-    )
-    traces = _compare(make)
+    traces = _compare(_encoder_step(0.1))
     assert not any(s.lowered for s in traces)
     assert "cannot run again" in traces[0].lowering_note
 

@@ -59,14 +59,14 @@ Kind kind_of(PyTypeObject* t) {
   thread_local std::unordered_map<PyTypeObject*, Kind> cache;
   auto it = cache.find(t);
   if (it != cache.end()) return it->second;
+  // (the exact types were answered above; these are their subclasses and the rest)
   Kind k = Kind::Other;
   if (PyType_IsSubtype(t, &PyLong_Type) || PyType_IsSubtype(t, &PyFloat_Type) ||
-      PyType_IsSubtype(t, &PyUnicode_Type) || PyType_IsSubtype(t, &PyComplex_Type) || t == Py_TYPE(Py_None))
+      PyType_IsSubtype(t, &PyUnicode_Type) || PyType_IsSubtype(t, &PyComplex_Type))
     k = Kind::Scalar;
   else if (PyType_IsSubtype(t, tensor_type())) k = Kind::Tensor;
   else if (is_subtype(t, guard_types().optimizer)) k = Kind::Optimizer;
   else if (is_subtype(t, guard_types().module)) k = Kind::Module;
-  else if (t == &PyList_Type || t == &PyTuple_Type) k = Kind::Sequence;
   Py_INCREF((PyObject*)t);
   cache.emplace(t, k);
   return k;
