@@ -14,6 +14,10 @@ namespace crpy {
 /// pybind11 lays it out; null when `o` is not one, or not laid out that way (pybind11's own caster
 /// then decides). Saves the type-table lookups of pybind11's holder caster on every argument.
 const std::shared_ptr<cr::TensorImpl>* tensor_holder(PyObject* o);
+/// A new reference to the Python object of a defined tensor. A tensor that nothing else holds
+/// (use_count 1: every Python Tensor holds its TensorImpl, so it has no Python object yet) gets a
+/// fresh one without pybind11's searches; otherwise pybind11's holder caster finds or makes it.
+PyObject* tensor_to_python(const cr::Tensor& t);
 }  // namespace crpy
 
 // cr::Tensor crosses the boundary as the Python Tensor object that owns its TensorImpl. An
@@ -37,6 +41,8 @@ struct type_caster<cr::Tensor> {
   }
   static handle cast(const cr::Tensor& t, return_value_policy policy, handle parent) {
     if (!t.defined()) return none().release();
+    // (a holder caster takes shared ownership whatever the policy, as tensor_to_python does)
+    if (t.ptr().use_count() == 1) return crpy::tensor_to_python(t);
     return make_caster<std::shared_ptr<cr::TensorImpl>>::cast(t.ptr(), policy, parent);
   }
 };

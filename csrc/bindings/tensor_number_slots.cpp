@@ -33,6 +33,35 @@
 
 namespace crpy {
 
+/// A result that nothing else holds has no Python object yet, so pybind11's search for one is
+/// skipped, and the instance is laid out as pybind11 lays out a single-type instance with a small
+/// holder (what its make_new_instance and init_instance do, without their two type-table lookups).
+PyObject* tensor_to_python(const Tensor& t) {
+  namespace pd = py::detail;
+  static const pd::type_info* tinfo = pd::get_type_info(typeid(cr::TensorImpl));
+  static const bool simple = tinfo && tinfo->simple_ancestors &&
+                             tinfo->holder_size_in_ptrs <= pd::instance_simple_holder_in_ptrs() &&
+                             pd::all_type_info(tinfo->type).size() == 1;
+  if (!t.defined()) return py::none().release().ptr();
+  if (!simple || t.ptr().use_count() != 1)
+    return pd::make_caster<std::shared_ptr<cr::TensorImpl>>::cast(t.ptr(), py::return_value_policy::move, {})
+        .ptr();
+  PyObject* self = tinfo->type->tp_alloc(tinfo->type, 0);
+  if (!self) throw py::error_already_set();
+  auto* inst = reinterpret_cast<pd::instance*>(self);
+  inst->simple_layout = true;
+  inst->simple_holder_constructed = false;
+  inst->simple_instance_registered = false;
+  inst->owned = true;
+  inst->simple_value_holder[0] = t.impl();
+  pd::value_and_holder vh = inst->get_value_and_holder(tinfo);
+  pd::register_instance(inst, t.impl(), tinfo);
+  vh.set_instance_registered();
+  new (std::addressof(vh.holder<std::shared_ptr<cr::TensorImpl>>())) std::shared_ptr<cr::TensorImpl>(t.ptr());
+  vh.set_holder_constructed();
+  return self;
+}
+
 // ---- the operators, as the methods define them ------------------------------------------------
 // With a Python float and a floating tensor, each also tells a schedule being recorded what it
 // computed, so consecutive ones can be fused (Note [Fused scalar chains] in ops/fused.cpp).
@@ -111,38 +140,11 @@ const std::shared_ptr<cr::TensorImpl>* fast_tensor(PyObject* o) {
 /// methods' way).
 bool fast_number(PyObject* o) { return PyFloat_CheckExact(o) || PyLong_CheckExact(o) || PyBool_Check(o); }
 
-/// The Python object for an op's result. A result that nothing else holds (use_count 1: every
-/// Python Tensor holds its TensorImpl) has no Python object yet, so pybind11's search for one is
-/// skipped, and the instance is laid out as pybind11 lays out a single-type instance with a small
-/// holder (what its make_new_instance and init_instance do, without their two type-table lookups).
-PyObject* wrap_result(const Tensor& t) {
-  namespace pd = py::detail;
-  static const pd::type_info* tinfo = pd::get_type_info(typeid(cr::TensorImpl));
-  static const bool simple = tinfo && tinfo->simple_ancestors &&
-                             tinfo->holder_size_in_ptrs <= pd::instance_simple_holder_in_ptrs() &&
-                             pd::all_type_info(tinfo->type).size() == 1;
-  if (!simple || !t.defined() || t.ptr().use_count() != 1) return py::cast(t).release().ptr();
-  PyObject* self = tinfo->type->tp_alloc(tinfo->type, 0);
-  if (!self) throw py::error_already_set();
-  auto* inst = reinterpret_cast<pd::instance*>(self);
-  inst->simple_layout = true;
-  inst->simple_holder_constructed = false;
-  inst->simple_instance_registered = false;
-  inst->owned = true;
-  inst->simple_value_holder[0] = t.impl();
-  pd::value_and_holder vh = inst->get_value_and_holder(tinfo);
-  pd::register_instance(inst, t.impl(), tinfo);
-  vh.set_instance_registered();
-  new (std::addressof(vh.holder<std::shared_ptr<cr::TensorImpl>>())) std::shared_ptr<cr::TensorImpl>(t.ptr());
-  vh.set_holder_constructed();
-  return self;
-}
-
 /// The result of a fast path as a new reference (null with the Python error set).
 template <class F>
 PyObject* run(F&& f) {
   try {
-    return wrap_result(f());
+    return tensor_to_python(f());
   } catch (...) {
     py::detail::try_translate_exceptions();
     return nullptr;
