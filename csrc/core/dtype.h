@@ -31,19 +31,9 @@ enum class DType : uint8_t {
 constexpr int kNumDTypes = 10;
 
 inline size_t itemsize(DType d) {
-  switch (d) {
-    case DType::Bool: return 1;
-    case DType::Int64: return 8;
-    case DType::Float32: return 4;
-    case DType::Float64: return 8;
-    case DType::Int32: return 4;
-    case DType::Float16: return 2;
-    case DType::BFloat16: return 2;
-    case DType::Int16: return 2;
-    case DType::Int8: return 1;
-    case DType::UInt8: return 1;
-  }
-  return 0;
+  // a table, not a switch: Tensor::data<T>() reads it on every op and stays small enough to inline
+  constexpr uint8_t kSize[kNumDTypes] = {1, 8, 4, 8, 4, 2, 2, 2, 1, 1};
+  return (size_t)d < (size_t)kNumDTypes ? kSize[(size_t)d] : 0;
 }
 inline const char* dtype_name(DType d) {
   switch (d) {

@@ -83,7 +83,14 @@ class Dims {
     size_ = n;
   }
   std::vector<int64_t> vec() const { return std::vector<int64_t>(begin(), end()); }
-  bool operator==(const Dims& o) const { return size_ == o.size_ && std::equal(begin(), end(), o.begin()); }
+  bool operator==(const Dims& o) const {
+    // a plain loop: std::equal becomes a call to memcmp, slower than a few compares at these sizes
+    if (size_ != o.size_) return false;
+    const int64_t *a = data(), *b = o.data();
+    for (size_t i = 0; i < size_; ++i)
+      if (a[i] != b[i]) return false;
+    return true;
+  }
   bool operator!=(const Dims& o) const { return !(*this == o); }
 
  private:
@@ -121,13 +128,19 @@ inline void check_shape(const Dims& s, const char* op) {
   }
 }
 
-inline Dims contiguous_strides(const Dims& s) {
-  Dims st(s.size());
+/// Sets st to the row-major strides of shape s.
+inline void set_contiguous_strides(const Dims& s, Dims& st) {
+  st.resize(s.size());
   int64_t acc = 1;
   for (size_t i = s.size(); i-- > 0;) {
     st[i] = acc;
     acc *= std::max<int64_t>(s[i], 1);
   }
+}
+
+inline Dims contiguous_strides(const Dims& s) {
+  Dims st;
+  set_contiguous_strides(s, st);
   return st;
 }
 

@@ -29,8 +29,8 @@ Tensor Tensor::empty(const Dims& sizes, DType dtype) {
                          " elements exceed the 1 TiB limit"));
   auto storage = Storage::allocate((size_t)n * isz);
   // The TensorImpl and its control block come from the small block pool (Note [Small block pool]).
-  return Tensor(std::allocate_shared<TensorImpl>(pool::Allocator<TensorImpl>(), std::move(storage), sizes,
-                                                 contiguous_strides(sizes), 0, dtype));
+  return Tensor(
+      std::allocate_shared<TensorImpl>(pool::Allocator<TensorImpl>(), std::move(storage), sizes, dtype));
 }
 
 Tensor detach(const Tensor& t) {

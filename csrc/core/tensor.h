@@ -44,6 +44,11 @@ class TensorImpl {
   TensorImpl(std::shared_ptr<Storage> storage, Dims sizes, Dims strides, int64_t offset, DType dtype)
       : storage_(std::move(storage)), sizes_(std::move(sizes)), strides_(std::move(strides)), offset_(offset),
         dtype_(dtype) {}
+  /// A contiguous tensor over all of `storage` (its strides computed in place, not copied in).
+  TensorImpl(std::shared_ptr<Storage> storage, const Dims& sizes, DType dtype)
+      : storage_(std::move(storage)), sizes_(sizes), offset_(0), dtype_(dtype) {
+    set_contiguous_strides(sizes_, strides_);
+  }
   ~TensorImpl();
   TensorImpl(const TensorImpl&) = delete;
   TensorImpl& operator=(const TensorImpl&) = delete;
