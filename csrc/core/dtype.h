@@ -32,7 +32,7 @@ constexpr int kNumDTypes = 10;
 
 inline size_t itemsize(DType d) {
   // a table, not a switch: Tensor::data<T>() reads it on every op and stays small enough to inline
-  constexpr uint8_t kSize[kNumDTypes] = {1, 8, 4, 8, 4, 2, 2, 2, 1, 1};
+  static constexpr uint8_t kSize[kNumDTypes] = {1, 8, 4, 8, 4, 2, 2, 2, 1, 1};
   return (size_t)d < (size_t)kNumDTypes ? kSize[(size_t)d] : 0;
 }
 inline const char* dtype_name(DType d) {

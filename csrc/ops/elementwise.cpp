@@ -356,15 +356,21 @@ static bool one_value(const Tensor& t) {
 
 static Tensor dispatched_binary(const Tensor& a, const Tensor& b, DType dt, kern::Binary k, const char* op) {
   if ((dt != DType::Float32 && dt != DType::Float64) || a.dtype() != dt || b.dtype() != dt) return Tensor();
-  const bool a_one = one_value(a), b_one = one_value(b);
-  if (!(a_one || a.is_contiguous()) || !(b_one || b.is_contiguous())) return Tensor();
-  Dims shape = broadcast_shapes(a.shape(), b.shape(), op);
-  // 0: the operand stays on its one value; 1: it walks the result's shape; -1: neither.
-  const int64_t sa = a_one ? 0 : a.shape() == shape ? 1 : -1;
-  const int64_t sb = b_one ? 0 : b.shape() == shape ? 1 : -1;
-  if (sa < 0 || sb < 0)
-    return a.is_contiguous() && b.is_contiguous() ? row_broadcast_binary(a, b, shape, dt, k) : Tensor();
-  Tensor out = Tensor::empty(shape, dt);
+  // 0: the operand stays on its one value; 1: it walks the result's shape.
+  int64_t sa = 1, sb = 1;
+  Dims shape;
+  // The common case first: two contiguous operands of one shape, nothing to broadcast.
+  const bool same = a.shape() == b.shape() && a.is_contiguous() && b.is_contiguous();
+  if (!same) {
+    const bool a_one = one_value(a), b_one = one_value(b);
+    if (!(a_one || a.is_contiguous()) || !(b_one || b.is_contiguous())) return Tensor();
+    shape = broadcast_shapes(a.shape(), b.shape(), op);
+    sa = a_one ? 0 : a.shape() == shape ? 1 : -1;  // -1: neither
+    sb = b_one ? 0 : b.shape() == shape ? 1 : -1;
+    if (sa < 0 || sb < 0)
+      return a.is_contiguous() && b.is_contiguous() ? row_broadcast_binary(a, b, shape, dt, k) : Tensor();
+  }
+  Tensor out = Tensor::empty(same ? a.shape() : shape, dt);
   const kern::Table& t = kern::table();
   if (dt == DType::Float32) {
     const float *pa = a.data<float>(), *pb = b.data<float>();
