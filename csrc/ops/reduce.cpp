@@ -163,6 +163,7 @@ const auto mean_grad =
 
 std::vector<int64_t> reduce_dims(const std::vector<int64_t>& dims, int64_t ndim, const char* op) {
   std::vector<int64_t> out;
+  out.reserve(dims.empty() ? (size_t)ndim : dims.size());  // one allocation
   if (dims.empty()) {
     for (int64_t i = 0; i < ndim; ++i) out.push_back(i);
     return out;
@@ -228,6 +229,8 @@ Tensor sum_to(const Tensor& g, const Dims& shape) {
   int64_t lead = g.dim() - (int64_t)shape.size();
   if (lead < 0) throw ShapeError(str("sum_to: cannot reduce shape ", g.shape(), " to ", shape));
   std::vector<int64_t> dims;
+  dims.reserve((size_t)g.dim());
+  bool only_leading = true;  // then the sum without keepdim has `shape` already (a bias gradient)
   for (int64_t i = 0; i < g.dim(); ++i) {
     if (i < lead) {
       dims.push_back(i);
@@ -237,8 +240,10 @@ Tensor sum_to(const Tensor& g, const Dims& shape) {
     if (want == g.shape()[i]) continue;
     if (want != 1) throw ShapeError(str("sum_to: cannot reduce shape ", g.shape(), " to ", shape));
     dims.push_back(i);
+    only_leading = false;
   }
   if (dims.empty()) return reshape(g, shape);
+  if (only_leading) return sum(g, dims, false);
   return reshape(sum(g, dims, true), shape);
 }
 
