@@ -201,7 +201,8 @@ def _index(values: Sequence[int] | np.ndarray) -> Tensor:
 # ---- activations -----------------------------------------------------------------------------------
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(input, 0); the gradient at 0 is 0."""
-    return _inplace(input, inplace, _core.relu)
+    # (the common call without inplace skips _inplace's frame)
+    return _inplace(input, True, _core.relu) if inplace else _core.relu(input)
 
 
 def relu_(input: Tensor) -> Tensor:
@@ -275,7 +276,8 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """input * sigmoid(input)."""
-    return _inplace(input, inplace, _core.silu)
+    # (the common call without inplace skips _inplace's frame)
+    return _inplace(input, True, _core.silu) if inplace else _core.silu(input)
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
