@@ -408,3 +408,32 @@ def test_row_broadcast_add_gradients():
         lambda p, q: (p + q) * (q - p) / (2.0 + q * q),
         [cr.tensor(x, requires_grad=True), cr.tensor(bias, requires_grad=True)],
     )
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("through", ["leaf", "op result"])
+def test_a_tensor_times_itself_gets_the_sum_of_both_gradients(dtype, through):
+    rng = np.random.default_rng(11)
+    # x * x computes its two equal input gradients once; the sum the engine forms must be the same
+    # bits as for x * y with y equal to x (the gradient for y added to the one for x).
+    data = rng.standard_normal(257).astype(dtype)
+    x = cr.tensor(data, requires_grad=True)
+    a = x if through == "leaf" else x * 1.5
+    (a * a * 0.37).sum().backward()
+    x2, y2 = cr.tensor(data, requires_grad=True), cr.tensor(data, requires_grad=True)
+    a2, b2 = (x2, y2) if through == "leaf" else (x2 * 1.5, y2 * 1.5)
+    (a2 * b2 * 0.37).sum().backward()
+    expected = (x2.grad + y2.grad).numpy()
+    assert np.array_equal(x.grad.numpy().view(np.uint8), expected.view(np.uint8))
+    chain = 1.5 if through == "op result" else 1.0  # d a / d x
+    np.testing.assert_allclose(x.grad.numpy(), 2 * 0.37 * to_np(a) * chain, rtol=1e-5)
+
+
+def test_a_tensor_times_itself_differentiates_twice():
+    rng = np.random.default_rng(12)
+    x = cr.tensor(rng.standard_normal(5), requires_grad=True)
+    (g,) = cr.autograd.grad((x * x).sum(), [x], create_graph=True)
+    np.testing.assert_allclose(g.detach().numpy(), 2 * x.detach().numpy())
+    g.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.full(5, 2.0))
+    gradcheck(lambda t: t * t, rng.standard_normal((3, 4)))

@@ -278,6 +278,28 @@ def test_memory_of_a_large_freed_graph_goes_back_to_the_system():
     assert after - start < 0.25 * (peak - start), (start, peak, after)
 
 
+def test_collection_while_a_new_tensor_subclass_is_first_seen():
+    # A collection can start inside pybind11's first lookup of a new Python subclass of Tensor (the
+    # weak reference it makes for its type cache allocates); the Tensor type's tp_traverse then runs
+    # on an instance of that subclass. It must not look the subclass up itself (it read the
+    # half-built cache entry and crashed). In a fresh process: a crash fails this test, not the run.
+    import subprocess
+    import sys
+
+    code = (
+        "import gc, chainrule as cr\n"
+        "gc.set_threshold(1)\n"
+        "for i in range(20):\n"
+        "    p = type(f'P{i}', (cr.nn.Parameter,), {})(cr.ones(3))\n"
+        "    q = type(f'T{i}', (cr.Tensor,), {})(cr.ones(2))\n"
+        "    (p * 2).sum().backward()\n"
+        "print(p.grad.tolist(), q.tolist())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, (out.returncode, out.stderr)
+    assert out.stdout.strip() == "[2.0, 2.0, 2.0] [1.0, 1.0]"
+
+
 def test_two_threads_backward_on_one_graph_exactly_one_succeeds():
     import threading
 

@@ -365,11 +365,12 @@ void register_tensor_ops(OpRegistry& reg) {
 namespace {
 
 std::shared_ptr<cr::TensorImpl>* sole_holder(PyObject* self) {
-  auto* inst = reinterpret_cast<py::detail::instance*>(self);
-  auto vh = inst->get_value_and_holder(py::detail::get_type_info(typeid(cr::TensorImpl)), false);
-  if (!vh || !vh.holder_constructed()) return nullptr;
-  auto& holder = vh.holder<std::shared_ptr<cr::TensorImpl>>();
-  return holder && holder.use_count() == 1 ? &holder : nullptr;
+  // Read from the instance's layout, without pybind11's type lookups: a collection can start while
+  // pybind11 is filling its cache for a new Python subclass of Tensor (the weak reference it
+  // creates for the entry allocates), and a lookup for that subclass then reads the entry
+  // half-built. (A Tensor of another layout is not traversed: it keeps its cycles.)
+  auto* holder = const_cast<std::shared_ptr<cr::TensorImpl>*>(tensor_holder(self));
+  return holder && holder->use_count() == 1 ? holder : nullptr;
 }
 
 cr::Node* sole_grad_fn(cr::TensorImpl& impl) {

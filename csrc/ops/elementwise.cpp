@@ -88,12 +88,23 @@ const auto sub_grad = with_jvp(
         {[](const auto& d) { return d.grad; }, [](const auto& d) { return d.grad * -d.attrs.alpha; }}},
     jvp_elementwise);
 // self * other
-const auto mul_grad = with_jvp(Derivative<2, 2>{"MulBackward0",
-                                                {"self", "other"},
-                                                {[](const auto& d) { return d.grad * d.saved[1]; },
-                                                 [](const auto& d) { return d.grad * d.saved[0]; }},
-                                                {{{"self", for_grad_of(1)}, {"other", for_grad_of(0)}}}},
-                               jvp_elementwise);
+// (the per-input formulas serve forward mode; backward runs the joint one, which computes x * x's
+// two equal gradients once: the engine then sums g*x + g*x, the same bits as before)
+const auto mul_grad =
+    with_jvp(Derivative<2, 2>{"MulBackward0",
+                              {"self", "other"},
+                              {[](const auto& d) { return d.grad * d.saved[1]; },
+                               [](const auto& d) { return d.grad * d.saved[0]; }},
+                              {{{"self", for_grad_of(1)}, {"other", for_grad_of(0)}}},
+                              [](const auto& d) {
+                                const Tensor &self = d.saved[0], &other = d.saved[1];
+                                TensorList out(2);
+                                if (d.needs(0)) out[0] = d.grad * other;
+                                if (d.needs(1))
+                                  out[1] = out[0].defined() && self.same(other) ? out[0] : d.grad * self;
+                                return out;
+                              }},
+             jvp_elementwise);
 // self / other
 const auto div_grad = with_jvp(
     Derivative<2, 2>{"DivBackward0",
