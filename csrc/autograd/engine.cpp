@@ -781,7 +781,7 @@ void run_lowered(const LoweredBackward& plan, const std::vector<Tensor>& slots, 
     deliver(0, seeds);
   }
   TensorList grads, outs;
-  std::vector<Tensor> saved;
+  std::vector<const Tensor*> saved;  // into the replay's slots: no tensor is copied
   for (uint32_t n : plan.order) {
     Node* node = plan.nodes[n].get();
     const size_t nout = node->outputs_.size();
@@ -799,9 +799,9 @@ void run_lowered(const LoweredBackward& plan, const std::vector<Tensor>& slots, 
       for (uint32_t k = 0; k < nout; ++k)
         if (!grads[k].defined()) grads[k] = zeros(node->outputs_[k].shape, node->outputs_[k].dtype);
       const std::vector<int32_t>& where = plan.saved[n];
-      saved.assign(where.size(), Tensor());
+      saved.assign(where.size(), nullptr);
       for (size_t j = 0; j < where.size(); ++j)
-        if (where[j] >= 0) saved[j] = slots[(size_t)where[j]];
+        if (where[j] >= 0) saved[j] = &slots[(size_t)where[j]];
       std::unique_lock<std::mutex> lock(node->mu_, std::defer_lock);
       if (plan.locked[n]) lock.lock();
       if (AnomalyMode::is_enabled()) {

@@ -92,8 +92,9 @@ class Node : public std::enable_shared_from_this<Node> {
   virtual bool replayable() const { return false; }
   /// Every saved slot, in order (nullptr-free; an unused slot is an undefined SavedTensor).
   virtual std::vector<const SavedTensor*> saved_slots() const { return {}; }
-  /// apply() with saved_slots()[j] read as saved[j] (only for replayable() nodes).
-  virtual TensorList apply_with(TensorList&& grads, const Tensor* saved) {
+  /// apply() with saved_slots()[j] read as *saved[j] (null: nothing saved there; only for
+  /// replayable() nodes).
+  virtual TensorList apply_with(TensorList&& grads, const Tensor* const* saved) {
     (void)saved;
     return apply(std::move(grads));
   }

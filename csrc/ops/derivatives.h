@@ -74,12 +74,24 @@ bool replayable_value(const A& a) {
   else return true;
 }
 
+/// The saved tensors a formula reads, by reference: a compiled replay hands them over from its
+/// slots without copying a tensor (Note [Lowered backward] in autograd/engine.cpp).
+template <size_t N>
+struct SavedRefs {
+  std::array<const Tensor*, N> at{};
+  SavedRefs() = default;
+  SavedRefs(const std::array<Tensor, N>& a) {  // NOLINT: implicit, as the array it stands for
+    for (size_t j = 0; j < N; ++j) at[j] = &a[j];
+  }
+  const Tensor& operator[](size_t j) const { return *at[j]; }
+};
+
 /// What a gradient formula sees.
 template <size_t NSaved, class Attrs>
 struct GradArgs {
   const Tensor& grad;                        ///< d loss / d output 0
   const TensorList& grads;                   ///< d loss / d every output (zeros where unused)
-  const std::array<Tensor, NSaved>& saved;   ///< the saved tensors, in the entry's `saves` order
+  SavedRefs<NSaved> saved;                   ///< the saved tensors, in the entry's `saves` order
   const Attrs& attrs;                        ///< the op's non-tensor arguments
   const Node& node;
   /// True when input i needs a gradient (for joint formulas, which compute several at once).
@@ -213,14 +225,23 @@ class FormulaNode final : public Node {
     for (const auto& s : saved_) out.push_back(&s);
     return out;
   }
-  TensorList apply_with(TensorList&& grads, const Tensor* given) override {
-    std::array<Tensor, Def::kSaved> saved;
-    for (size_t j = 0; j < Def::kSaved; ++j)  // (saved_ is not read: a replay runs without mu_)
-      if (given[j].defined()) saved[j] = promoted(given[j]);
-    return run(grads, saved);
+  TensorList apply_with(TensorList&& grads, const Tensor* const* given) override {
+    // (saved_ is not read: a replay runs without mu_)
+    static const Tensor kNone;
+    SavedRefs<Def::kSaved> refs;
+    std::array<Tensor, Def::kSaved> promoted_copies;  // only where a dtype differs
+    for (size_t j = 0; j < Def::kSaved; ++j) {
+      const Tensor& t = given[j] ? *given[j] : kNone;
+      refs.at[j] = &t;
+      if (t.defined() && needs_promotion(t)) {
+        promoted_copies[j] = promoted(t);
+        refs.at[j] = &promoted_copies[j];
+      }
+    }
+    return run(grads, refs);
   }
 
-  TensorList run(TensorList& grads, const std::array<Tensor, Def::kSaved>& saved) {
+  TensorList run(TensorList& grads, const SavedRefs<Def::kSaved>& saved) {
     typename Def::Args args{grads[0], grads, saved, attrs, *this};
     TensorList out(Def::kInputs);
     if (def_.joint) {
@@ -255,10 +276,12 @@ class FormulaNode final : public Node {
   /// A saved floating tensor in the output's dtype: mixed-precision inputs (a float32 base with a
   /// float64 exponent) are promoted before the formula, so it runs at the precision of the result.
   Tensor promoted(Tensor t) const {
-    if (!t.defined() || outputs_.empty()) return t;
+    return t.defined() && needs_promotion(t) ? to_dtype(t, outputs_[0].dtype) : t;
+  }
+  bool needs_promotion(const Tensor& t) const {
+    if (outputs_.empty()) return false;
     DType out = outputs_[0].dtype;
-    if (t.dtype() == out || !is_floating(t.dtype()) || !is_floating(out)) return t;
-    return to_dtype(t, out);
+    return t.dtype() != out && is_floating(t.dtype()) && is_floating(out);
   }
 
   const Def& def_;
