@@ -423,3 +423,32 @@ def test_peer_engine_that_fails_to_import_is_reported_once_as_unavailable(tmp_pa
     assert "simulated missing dynet" in md and "simulated missing dynet" in p.stdout
     for text in (md, p.stdout):
         assert "unavailable: unavailable" not in text and "unavailable (unavailable" not in text
+
+
+def test_ab_builds_times_one_workload_in_each_build_and_prints_the_ratio():
+    import chainrule
+
+    package_dir = os.path.dirname(os.path.dirname(os.path.abspath(chainrule.__file__)))
+    p = subprocess.run(
+        [sys.executable, "-m", "benchmarks.ab_builds", package_dir, package_dir, "--workloads", "moons"]
+        + ["--modes", "eager", "--rounds", "1"],
+        cwd=REPO,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert p.returncode == 0, p.stderr
+    line = p.stdout.strip()
+    assert line.startswith("moons eager (1 thread(s), 1 rounds): best "), line
+    ratio = float(line.split("after/before ")[1].split(";")[0])
+    assert 0.2 < ratio < 5.0  # the same build twice: the two rounds differ only by noise
+    bad = subprocess.run(
+        [sys.executable, "-m", "benchmarks.ab_builds", package_dir, package_dir, "--workloads", "nope"],
+        cwd=REPO,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode != 0 and "unknown workload 'nope'" in bad.stderr
