@@ -88,10 +88,11 @@ def main(argv: list[str] | None = None) -> int:
                 before.append(run_once(args.before, wl, mode, args.threads))
                 after.append(run_once(args.after, wl, mode, args.threads))
             b, a = min(before), min(after)
+            mb, ma = statistics.median(before), statistics.median(after)
             print(
                 f"{wl} {mode} ({args.threads} thread(s), {args.rounds} rounds): "
-                f"best {b:.4g} -> {a:.4g} {unit}, after/before {a / b:.3f}; median round {statistics.median(before):.4g} -> "
-                f"{statistics.median(after):.4g}",
+                f"best {b:.4g} -> {a:.4g} {unit}, after/before {a / b:.3f}; "
+                f"median round {mb:.4g} -> {ma:.4g}",
                 flush=True,
             )
     return 0
