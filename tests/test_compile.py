@@ -149,9 +149,8 @@ def _data(seed, n, shape_x, classes):
     ]
 
 
-def _make_mlp_sgd(momentum=0.9):
-    model = _mlp(1)
-    opt = cr.optim.SGD(model.parameters(), lr=0.1, momentum=momentum, weight_decay=1e-4)
+def _classifier_step(model, opt):
+    """A training step: cross-entropy of model(x) against y, backward, one optimizer step."""
 
     def step(x, y):
         opt.zero_grad()
@@ -159,6 +158,15 @@ def _make_mlp_sgd(momentum=0.9):
         loss.backward()
         opt.step()
         return loss
+
+    return step
+
+
+def _make_mlp_sgd(momentum=0.9):
+    model = _mlp(1)
+    opt = cr.optim.SGD(model.parameters(), lr=0.1, momentum=momentum, weight_decay=1e-4)
+
+    step = _classifier_step(model, opt)
 
     return model, opt, step, _data(2, 8, (6,), 3)
 
@@ -183,12 +191,7 @@ def _make_conv():
     model = nn.Sequential(nn.Conv2d(1, 3, 3), nn.ReLU(), nn.Flatten(), nn.Linear(3 * 4 * 4, 4))
     opt = cr.optim.SGD(model.parameters(), lr=0.05)
 
-    def step(x, y):
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
+    step = _classifier_step(model, opt)
 
     return model, opt, step, _data(6, 5, (1, 6, 6), 4)
 
@@ -360,12 +363,7 @@ def test_learning_rate_change_by_scheduler_is_seen():
         sched = cr.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
         batches = _data(12, 8, (6,), 3)
 
-        def step(x, y):
-            opt.zero_grad()
-            loss = F.cross_entropy(model(x), y)
-            loss.backward()
-            opt.step()
-            return loss
+        step = _classifier_step(model, opt)
 
         return model, sched, step, batches
 
@@ -796,12 +794,7 @@ def test_batch_norm_training_step_is_bitwise_equal_to_eager():
         model = nn.Sequential(nn.Linear(6, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3))
         opt = cr.optim.SGD(model.parameters(), lr=0.1)
 
-        def step(x, y):
-            opt.zero_grad()
-            loss = F.cross_entropy(model(x), y)
-            loss.backward()
-            opt.step()
-            return loss
+        step = _classifier_step(model, opt)
 
         return model, opt, step, _data(14, 8, (6,), 3)
 
@@ -821,12 +814,7 @@ def test_embedding_step_is_bitwise_equal_to_eager_and_checks_indices_on_replay(o
         model = nn.Sequential(nn.Embedding(10, 4, **options), nn.Flatten(), nn.Linear(12, 3))
         opt = cr.optim.Adam(model.parameters(), lr=0.01)
 
-        def step(x, y):
-            opt.zero_grad()
-            loss = F.cross_entropy(model(x), y)
-            loss.backward()
-            opt.step()
-            return loss
+        step = _classifier_step(model, opt)
 
         rng = np.random.default_rng(18)
         batches = [

@@ -234,7 +234,7 @@ class FormulaNode final : public Node {
       const Tensor& t = given[j] ? *given[j] : kNone;
       refs.at[j] = &t;
       if (t.defined() && needs_promotion(t)) {
-        promoted_copies[j] = promoted(t);
+        promoted_copies[j] = to_dtype(t, outputs_[0].dtype);
         refs.at[j] = &promoted_copies[j];
       }
     }
