@@ -31,7 +31,7 @@ def _step(x):
 
 
 @pytest.mark.parametrize("dtype", [cr.float32, cr.float64])
-@pytest.mark.parametrize("n", [1, 16, 1000, 70000])
+@pytest.mark.parametrize("n", [1, 16, 17, 53, 200, 1000, 70000])  # every count of whole vectors and tails
 def test_fused_chain_bitwise_equal_to_eager(dtype, n):
     rng = np.random.default_rng(0)
     data = rng.standard_normal(n)

@@ -407,6 +407,20 @@ bool Schedule::replay(const TensorList& inputs, TensorList& outputs) {
     f.lowered = true;  // Note [Lowered backward]: no step records a node
     GradMode::set_enabled(false);
   }
+  // Note [Replay arena]: a lowered replay's tensors come from the previous one's, unless another
+  // replay of this schedule (a hook's, another thread's) is using them.
+  struct ArenaUse {
+    std::atomic<bool>* busy = nullptr;
+    ~ArenaUse() {
+      if (busy) busy->store(false, std::memory_order_release);
+    }
+  } arena_use;
+  ReplayArena* arena = nullptr;
+  if (lowered_ && !arena_busy_.exchange(true, std::memory_order_acquire)) {
+    arena_use.busy = &arena_busy_;
+    arena = &arena_;
+  }
+  ReplayArena::Scope arena_scope(arena);
   for (size_t k = 0; k < steps_.size(); ++k) {
     steps_[k](f);
     for (Slot s : releases_[k]) f.slots[(size_t)s] = Tensor();

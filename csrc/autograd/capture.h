@@ -22,6 +22,7 @@
 //
 // The core of the schedule knows nothing of Python: a Step is a std::function over a Frame. The
 // binding layer (bindings/capture_wrap.h) builds steps from pybind11 functions.
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -30,6 +31,7 @@
 #include <vector>
 
 #include "autograd/capture_state.h"
+#include "core/replay_arena.h"
 #include "core/tensor.h"
 #include "ops/fused.h"
 
@@ -151,6 +153,8 @@ class Schedule {
   const std::vector<std::string>& step_names() const { return names_; }
   /// The external tensors, for the Python side's garbage-collector traversal and tests.
   const TensorList& externals() const { return externals_; }
+  /// The buffers a lowered replay keeps for the next one (Note [Replay arena]).
+  const ReplayArena& arena() const { return arena_; }
 
  private:
   Slot new_slot() { return num_slots_++; }
@@ -191,6 +195,8 @@ class Schedule {
   bool lowered_ = false;
   std::vector<Slot> lowered_roots_;
   std::string lowering_note_;
+  ReplayArena arena_;
+  std::atomic<bool> arena_busy_{false};  // a replay on this thread or another draws from arena_
 
   // Recording only: which slot each tensor seen so far has, and every tensor seen, held so that no
   // address is reused while recording (a freed temporary's address must not alias a new tensor).

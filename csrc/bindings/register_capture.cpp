@@ -170,6 +170,16 @@ void register_capture(py::module_& m) {
       .def_property_readonly("num_fused_chains", &Schedule::num_fused_chains,
                              "Scalar chains the fused steps became.")
       .def_property_readonly("externals", &Schedule::externals)
+      .def_property_readonly(
+          "arena_stats",
+          [](const Schedule& s) {
+            const cr::ReplayArena& a = s.arena();
+            return py::dict(py::arg("kept") = a.size(), py::arg("bytes") = a.bytes(),
+                            py::arg("allocations") = a.allocations(), py::arg("reused") = a.reused());
+          },
+          "The buffers lowered replays keep for the next (Note [Replay arena]): how many and their bytes,\n"
+          "and of the last lowered replay's allocations, how many there were and how many a kept buffer\n"
+          "served.")
       .def_property_readonly("lowered", &Schedule::lowered,
                              "True when replays run the recorded backward without graph nodes (Note [Lowered "
                              "backward]).")

@@ -2495,6 +2495,13 @@ class _CaptureSchedule:
         does not hold (the caller traces again).
         """
     @property
+    def arena_stats(self) -> dict:
+        """
+        The buffers lowered replays keep for the next (Note [Replay arena]): how many and their bytes,
+        and of the last lowered replay's allocations, how many there were and how many a kept buffer
+        served.
+        """
+    @property
     def externals(self) -> list[Tensor]:
         ...
     @property

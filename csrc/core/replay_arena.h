@@ -1,0 +1,68 @@
+#pragma once
+// Note [Replay arena]
+// A lowered replay of a compiled step (Note [Lowered backward] in autograd/engine.cpp) makes the
+// same tensors, in the same order and of the same shapes, every time it runs. Its arena keeps the
+// small ones it made (up to kMaxTensorBytes each, kMaxBytes in all) from one replay to the next,
+// and the next replay's Tensor::empty hands the n-th of them out again as its n-th allocation:
+// buffers planned by the first replay, with no allocation or free per op after it.
+// A kept tensor is handed out only when nothing else can see it: the arena holds the only
+// reference to it and to its storage (a tensor a replay returned, a gradient a parameter keeps, a
+// view of it or a NumPy array over it all hold one), and it is as Tensor::empty made it (no
+// history, gradient, hooks or view metadata; its own storage, contiguous, same shape and dtype).
+// Otherwise that allocation is a fresh tensor, which the arena keeps in its place instead. Only the
+// thread running the replay uses the arena (ReplayArena::Scope); a lowered replay records no graph,
+// so a kept tensor holds no autograd history alive between replays.
+#include <algorithm>
+#include <cstddef>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace cr {
+
+class ReplayArena {
+ public:
+  static constexpr size_t kMaxTensorBytes = size_t(64) << 10;
+  static constexpr size_t kMaxBytes = size_t(16) << 20;
+
+  /// Makes this arena the one Tensor::empty draws from on this thread, from its first tensor on.
+  class Scope {
+   public:
+    explicit Scope(ReplayArena* arena) : prev_(current_) {
+      if (arena) arena->next_ = arena->reused_ = 0;
+      current_ = arena;
+    }
+    ~Scope() { current_ = prev_; }
+    Scope(const Scope&) = delete;
+    Scope& operator=(const Scope&) = delete;
+
+   private:
+    ReplayArena* prev_;
+  };
+
+  /// The arena of the replay running on this thread, or null.
+  static ReplayArena* current() { return current_; }
+
+  /// The tensor kept for the next allocation when it can be handed out as a fresh tensor of this
+  /// shape and dtype; undefined otherwise (the caller allocates and calls keep()).
+  Tensor take(const Dims& sizes, DType dtype);
+  /// Keeps `t`, the allocation take() could not serve, for the same allocation of the next replay.
+  void keep(const Tensor& t, size_t nbytes);
+
+  /// How many tensors it keeps, and their bytes.
+  size_t size() const { return kept_.size() - std::count(sizes_.begin(), sizes_.end(), size_t(0)); }
+  size_t bytes() const { return bytes_; }
+  /// Of the last replay's allocations: how many there were, and how many a kept tensor served.
+  size_t allocations() const { return next_; }
+  size_t reused() const { return reused_; }
+
+ private:
+  std::vector<Tensor> kept_;
+  std::vector<size_t> sizes_;  // bytes of each kept tensor (0 where none is kept)
+  size_t next_ = 0;
+  size_t reused_ = 0;
+  size_t bytes_ = 0;
+  static inline thread_local ReplayArena* current_ = nullptr;
+};
+
+}  // namespace cr
