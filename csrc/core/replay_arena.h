@@ -13,6 +13,7 @@
 // thread running the replay uses the arena (ReplayArena::Scope); a lowered replay records no graph,
 // so a kept tensor holds no autograd history alive between replays.
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <vector>
 
@@ -28,26 +29,34 @@ class ReplayArena {
   /// Makes this arena the one Tensor::empty draws from on this thread, from its first tensor on.
   class Scope {
    public:
-    explicit Scope(ReplayArena* arena) : prev_(current_) {
-      if (arena) arena->next_ = arena->reused_ = 0;
+    explicit Scope(ReplayArena* arena) : prev_(current_), counted_(arena != nullptr) {
+      if (arena) {
+        arena->next_ = arena->reused_ = 0;
+        in_use_.fetch_add(1, std::memory_order_relaxed);
+      }
       current_ = arena;
     }
-    ~Scope() { current_ = prev_; }
+    ~Scope() {
+      current_ = prev_;
+      if (counted_) in_use_.fetch_sub(1, std::memory_order_relaxed);
+    }
     Scope(const Scope&) = delete;
     Scope& operator=(const Scope&) = delete;
 
    private:
     ReplayArena* prev_;
+    bool counted_;
   };
 
+  /// Whether a replay on any thread uses an arena: a plain load, which spares every op outside a
+  /// replay the thread-local lookup of current().
+  static bool any_in_use() { return in_use_.load(std::memory_order_relaxed) != 0; }
   /// The arena of the replay running on this thread, or null.
   static ReplayArena* current() { return current_; }
 
-  /// The tensor kept for the next allocation when it can be handed out as a fresh tensor of this
-  /// shape and dtype; undefined otherwise (the caller allocates and calls keep()).
-  Tensor take(const Dims& sizes, DType dtype);
-  /// Keeps `t`, the allocation take() could not serve, for the same allocation of the next replay.
-  void keep(const Tensor& t, size_t nbytes);
+  /// Tensor::empty's tensor (of nbytes bytes) during a replay: the one kept for this allocation
+  /// when it can be handed out as a fresh tensor, or a new one, then kept in its place.
+  Tensor allocate(const Dims& sizes, DType dtype, size_t nbytes);
 
   /// How many tensors it keeps, and their bytes.
   size_t size() const { return kept_.size() - std::count(sizes_.begin(), sizes_.end(), size_t(0)); }
@@ -57,12 +66,16 @@ class ReplayArena {
   size_t reused() const { return reused_; }
 
  private:
+  Tensor take(const Dims& sizes, DType dtype);
+  void keep(const Tensor& t, size_t nbytes);
+
   std::vector<Tensor> kept_;
   std::vector<size_t> sizes_;  // bytes of each kept tensor (0 where none is kept)
   size_t next_ = 0;
   size_t reused_ = 0;
   size_t bytes_ = 0;
   static inline thread_local ReplayArena* current_ = nullptr;
+  static inline std::atomic<int> in_use_{0};
 };
 
 }  // namespace cr

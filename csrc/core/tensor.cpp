@@ -28,13 +28,19 @@ Tensor Tensor::empty(const Dims& sizes, DType dtype) {
   if ((uint64_t)n > (1ULL << 40) || (uint64_t)n * isz > (1ULL << 40))
     throw ValueError(str("cannot allocate a tensor of shape ", sizes, " (", dtype_name(dtype), "): ", n,
                          " elements exceed the 1 TiB limit"));
-  ReplayArena* arena = ReplayArena::current();
-  if (arena)
-    if (Tensor kept = arena->take(sizes, dtype); kept.defined()) return kept;
+  if (ReplayArena::any_in_use()) [[unlikely]]
+    if (ReplayArena* arena = ReplayArena::current()) return arena->allocate(sizes, dtype, (size_t)n * isz);
   auto storage = Storage::allocate((size_t)n * isz);
   // The TensorImpl and its control block come from the small block pool (Note [Small block pool]).
-  Tensor out(std::allocate_shared<TensorImpl>(pool::Allocator<TensorImpl>(), std::move(storage), sizes, dtype));
-  if (arena) arena->keep(out, (size_t)n * isz);
+  return Tensor(
+      std::allocate_shared<TensorImpl>(pool::Allocator<TensorImpl>(), std::move(storage), sizes, dtype));
+}
+
+Tensor ReplayArena::allocate(const Dims& sizes, DType dtype, size_t nbytes) {
+  if (Tensor kept = take(sizes, dtype); kept.defined()) return kept;
+  Tensor out(std::allocate_shared<TensorImpl>(pool::Allocator<TensorImpl>(), Storage::allocate(nbytes), sizes,
+                                              dtype));
+  keep(out, nbytes);
   return out;
 }
 
