@@ -498,3 +498,51 @@ def test_linear_classifier_trajectory_matches_torch(torch, name, kwargs):
     np.testing.assert_allclose(
         np.asarray(model.bias.detach()), tmodel.bias.detach().numpy(), rtol=1e-9, atol=1e-10
     )
+
+
+# ---- fused steps that read .grad themselves (Optimizer._reads_own_grads) --------------------
+
+
+def _two_groups(seed):
+    rng = np.random.default_rng(seed)
+    ps = [
+        cr.tensor(rng.standard_normal(s).astype(np.float32), requires_grad=True)
+        for s in [(3, 4), (4,), (5,), (2, 2)]
+    ]
+    for p in ps[:3]:  # the last one never gets a gradient
+        p.grad = cr.tensor(rng.standard_normal(p.shape).astype(np.float32))
+    return ps
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda g: optim.SGD(g, lr=0.1),
+        lambda g: optim.SGD(g, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01, maximize=True),
+        lambda g: optim.Adam(g, lr=0.01, amsgrad=True),
+        lambda g: optim.AdamW(g, lr=0.01, weight_decay=0.1),
+    ],
+)
+def test_step_reading_its_own_gradients_matches_passing_them(make):
+    results = []
+    for own in (True, False):
+        ps = _two_groups(0)
+        opt = make([{"params": ps[:2]}, {"params": ps[2:], "lr": 0.05}])
+        assert opt._reads_own_grads
+        opt._reads_own_grads = own  # False: the gradients are read in Python and passed
+        for _ in range(3):
+            opt.step()
+        results.append([p.detach().numpy().copy() for p in ps])
+    for a, b in zip(*results):
+        assert np.array_equal(a, b)
+    assert np.array_equal(results[0][3], _two_groups(0)[3].detach().numpy())  # no gradient: unchanged
+
+
+def test_fused_step_without_gradients_needs_every_parameter_to_have_one():
+    ps = _two_groups(1)
+    with pytest.raises(ValueError, match="without a gradient"):
+        cr._core._sgd_step(ps, [], [], [], 0.1, 0.0, 0.0, 0.0, False, False)
+    assert cr._core._with_grad(ps) == ps[:3]
+    half = cr.zeros(3, dtype=cr.float16, requires_grad=True)
+    half.grad = cr.ones(3, dtype=cr.float16)
+    assert cr._core._with_grad([ps[0], half]) is None  # a storage dtype: gradients are passed

@@ -26,18 +26,50 @@ class ReleaseGilFor {
  private:
   std::optional<py::gil_scoped_release> release_;
 };
+
+/// A step's gradients: `grads`, or each parameter's .grad when `grads` is empty (Optimizer.step
+/// outside a trace passes none, so that no Python object is made for a gradient).
+TensorList grads_of(const TensorList& params, const TensorList& grads) {
+  if (!grads.empty() || params.empty()) return grads;
+  TensorList out;
+  out.reserve(params.size());
+  for (const Tensor& p : params) {
+    if (!p.defined() || !p.impl()->grad_)
+      throw cr::ValueError(
+          "optimizer step: a parameter without a gradient (pass its gradient, or none for any)");
+    out.emplace_back(p.impl()->grad_);
+  }
+  return out;
+}
 }  // namespace
 
 void register_optim(py::module_& m, PyTensorClass&) {
   using py::arg;
+  m.def(
+      "_with_grad",
+      [](const py::list& params) -> py::object {
+        py::list out;
+        for (py::handle h : params) {
+          const cr::TensorImpl* p = py::cast<cr::TensorImpl*>(h);
+          if (!p->grad_) continue;
+          // a storage dtype's step runs on converted copies (chainrule._storage), which have no .grad
+          if (cr::is_storage_dtype(p->dtype_)) return py::none();
+          out.append(h);
+        }
+        return std::move(out);
+      },
+      arg("params"),
+      "The tensors of `params` whose .grad is set (no Python object made for a gradient); None when\n"
+      "one of them has a storage dtype (float16, bfloat16...), whose step needs its gradients passed.");
   def_traced(
       m, "_sgd_step",
       [](const TensorList& params, const TensorList& grads, const TensorList& bufs,
          const std::vector<bool>& fresh, double lr, double momentum, double dampening, double weight_decay,
          bool nesterov, bool maximize) {
         cr::SGDOptions o{lr, momentum, dampening, weight_decay, nesterov, maximize};
+        TensorList gs = grads_of(params, grads);
         ReleaseGilFor nogil(params);
-        cr::sgd_step(params, grads, bufs, fresh, o);
+        cr::sgd_step(params, gs, bufs, fresh, o);
       },
       arg("params"), arg("grads"), arg("momentum_buffers"), arg("fresh"), arg("lr"), arg("momentum"),
       arg("dampening"), arg("weight_decay"), arg("nesterov"), arg("maximize"));
@@ -49,8 +81,9 @@ void register_optim(py::module_& m, PyTensorClass&) {
          double beta1, double beta2, double eps, double weight_decay, bool amsgrad, bool maximize,
          bool decoupled) {
         cr::AdamOptions o{lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled};
+        TensorList gs = grads_of(params, grads);
         ReleaseGilFor nogil(params);
-        cr::adam_step(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, o);
+        cr::adam_step(params, gs, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, o);
       },
       arg("params"), arg("grads"), arg("exp_avgs"), arg("exp_avg_sqs"), arg("max_exp_avg_sqs"), arg("steps"),
       arg("lr"), arg("beta1"), arg("beta2"), arg("eps"), arg("weight_decay"), arg("amsgrad"), arg("maximize"),

@@ -2739,6 +2739,11 @@ def _total_norm(tensors: collections.abc.Sequence[Tensor], norm_type: typing.Sup
     ...
 def _uniform_(tensor: Tensor, a: typing.SupportsFloat | typing.SupportsIndex = 0.0, b: typing.SupportsFloat | typing.SupportsIndex = 1.0, generator: typing.Any = None) -> Tensor:
     ...
+def _with_grad(params: list) -> typing.Any:
+    """
+    The tensors of `params` whose .grad is set (no Python object made for a gradient); None when
+    one of them has a storage dtype (float16, bfloat16...), whose step needs its gradients passed.
+    """
 def _wrap_storage(fn: typing.Any, name: str, method: builtins.bool) -> typing.Any:
     """
     fn behind the storage-dtype check (Note [Storage dtypes]); method=True for a Tensor method.

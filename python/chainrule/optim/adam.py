@@ -35,6 +35,8 @@ class Adam(Optimizer):
         p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
     """
 
+    _reads_own_grads = True  # its fused step reads each .grad when given no gradients
+
     _decoupled = False
 
     def __init__(

@@ -126,7 +126,16 @@ class Optimizer:
         if closure is not None:
             with _enable_grad():
                 loss = closure()
+        # An optimizer whose fused step reads each parameter's .grad itself gets the parameters
+        # that have one and an empty list of gradients: no Python object per gradient. A traced
+        # step (chainrule.compile) reads them here, so that the trace records the reads.
+        own_grads = self._reads_own_grads and not _core._is_tracing()
         for group in self.param_groups:
+            with_grad = _core._with_grad(group["params"]) if own_grads else None
+            if with_grad is not None:
+                if with_grad:
+                    self._step_group(group, with_grad, [])
+                continue
             params, grads = [], []
             for p in group["params"]:
                 g = p.grad
@@ -136,6 +145,10 @@ class Optimizer:
             if params:
                 self._step_group(group, params, grads)
         return loss
+
+    # True where _step_group passes `grads` on to a fused step that reads each parameter's .grad
+    # when the list is empty (SGD, Adam, AdamW)
+    _reads_own_grads = False
 
     def _step_group(
         self, group: dict[str, Any], params: list[Tensor], grads: list[Tensor]

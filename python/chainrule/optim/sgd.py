@@ -18,6 +18,8 @@ class SGD(Optimizer):
         g = g + momentum * b if nesterov else b;  p = p - lr * g
     """
 
+    _reads_own_grads = True  # its fused step reads each .grad when given no gradients
+
     def __init__(
         self,
         params: ParamsT,
