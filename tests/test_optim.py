@@ -546,3 +546,14 @@ def test_fused_step_without_gradients_needs_every_parameter_to_have_one():
     half = cr.zeros(3, dtype=cr.float16, requires_grad=True)
     half.grad = cr.ones(3, dtype=cr.float16)
     assert cr._core._with_grad([ps[0], half]) is None  # a storage dtype: gradients are passed
+
+
+def test_zero_grad_sets_every_group_to_none_and_the_step_then_skips_them():
+    ps = _two_groups(2)
+    opt = optim.SGD([{"params": ps[:2]}, {"params": ps[2:]}], lr=0.1)
+    before = [p.detach().numpy().copy() for p in ps]
+    opt.zero_grad()
+    assert all(p.grad is None for p in ps)
+    opt.step()  # no gradients: nothing moves
+    for p, b in zip(ps, before):
+        assert np.array_equal(p.detach().numpy(), b)

@@ -2584,6 +2584,10 @@ def _check_device(device: typing.Any, op: str = 'device') -> None:
     """
 def _clamp_abs_(tensors: collections.abc.Sequence[Tensor], clip_value: typing.SupportsFloat | typing.SupportsIndex) -> None:
     ...
+def _clear_grads(params: list) -> None:
+    """
+    Sets .grad to None on every tensor of `params` (Optimizer.zero_grad outside a trace).
+    """
 def _clip_by_total_norm_(tensors: collections.abc.Sequence[Tensor], max_norm: typing.SupportsFloat | typing.SupportsIndex, total_norm: Tensor) -> None:
     ...
 def _copy_from_flat_(vec: Tensor, parameters: collections.abc.Sequence[Tensor]) -> None:

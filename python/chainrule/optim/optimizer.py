@@ -100,6 +100,10 @@ class Optimizer:
     # ---- steps ---------------------------------------------------------------------------
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Resets the gradients of all parameters: to None (default) or to zero in place."""
+        if set_to_none and not _core._is_tracing():  # (a trace records each assignment instead)
+            for group in self.param_groups:
+                _core._clear_grads(group["params"])
+            return
         to_zero = []
         for group in self.param_groups:
             for p in group["params"]:
