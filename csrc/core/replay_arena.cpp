@@ -1,0 +1,46 @@
+// Note [Replay arena] in replay_arena.h.
+#include "core/replay_arena.h"
+
+#include "core/small_pool.h"
+
+namespace cr {
+
+Tensor ReplayArena::allocate(const Dims& sizes, DType dtype, size_t nbytes) {
+  if (Tensor kept = take(sizes, dtype); kept.defined()) return kept;
+  Tensor out(std::allocate_shared<TensorImpl>(pool::Allocator<TensorImpl>(), Storage::allocate(nbytes), sizes,
+                                              dtype));
+  keep(out, nbytes);
+  return out;
+}
+
+Tensor ReplayArena::take(const Dims& sizes, DType dtype) {
+  const size_t i = next_++;
+  if (i >= kept_.size() || !kept_[i].defined()) return Tensor();
+  const Tensor& t = kept_[i];
+  const TensorImpl& impl = *t.impl();
+  const bool alone = t.ptr().use_count() == 1 && impl.storage_.use_count() == 1;
+  const bool as_made = !impl.grad_fn_ && !impl.grad_ && !impl.requires_grad_ && !impl.retains_grad_ &&
+                       !impl.is_view_ && !impl.view_ && impl.hooks_.empty() && impl.offset_ == 0;
+  if (!alone || !as_made || impl.dtype_ != dtype || !(impl.sizes_ == sizes) ||
+      impl.storage_->nbytes() != sizes_[i] || !impl.storage_->owns_memory() || !impl.is_contiguous())
+    return Tensor();
+  ++reused_;
+  return t;
+}
+
+void ReplayArena::keep(const Tensor& t, size_t nbytes) {
+  const size_t i = next_ - 1;  // the allocation take() was just asked for
+  if (i >= kept_.size()) {
+    kept_.resize(i + 1);
+    sizes_.resize(i + 1, 0);
+  }
+  bytes_ -= sizes_[i];
+  kept_[i] = Tensor();
+  sizes_[i] = 0;
+  if (nbytes > kMaxTensorBytes || bytes_ + nbytes > kMaxBytes) return;
+  kept_[i] = t;
+  sizes_[i] = nbytes;
+  bytes_ += nbytes;
+}
+
+}  // namespace cr
