@@ -557,3 +557,19 @@ def test_zero_grad_sets_every_group_to_none_and_the_step_then_skips_them():
     opt.step()  # no gradients: nothing moves
     for p, b in zip(ps, before):
         assert np.array_equal(p.detach().numpy(), b)
+
+
+def test_param_groups_given_as_tuples_still_step():
+    results = []
+    for as_tuple in (False, True):
+        ps = _two_groups(4)
+        opt = optim.SGD(ps, lr=0.1)
+        if as_tuple:
+            opt.param_groups[0]["params"] = tuple(opt.param_groups[0]["params"])
+        opt.step()
+        results.append([p.detach().numpy().copy() for p in ps])
+        opt.zero_grad()
+        assert all(p.grad is None for p in ps)
+    for a, b in zip(*results):
+        assert np.array_equal(a, b)
+    assert not np.array_equal(results[1][0], _two_groups(4)[0].detach().numpy())  # it moved

@@ -47,13 +47,13 @@ void register_optim(py::module_& m, PyTensorClass&) {
   using py::arg;
   m.def(
       "_clear_grads",
-      [](const py::list& params) {
+      [](const py::iterable& params) {
         for (py::handle h : params) py::cast<cr::TensorImpl*>(h)->grad_.reset();
       },
       arg("params"), "Sets .grad to None on every tensor of `params` (Optimizer.zero_grad outside a trace).");
   m.def(
       "_with_grad",
-      [](const py::list& params) -> py::object {
+      [](const py::iterable& params) -> py::object {
         py::list out;
         for (py::handle h : params) {
           const cr::TensorImpl* p = py::cast<cr::TensorImpl*>(h);

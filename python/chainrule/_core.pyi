@@ -2584,7 +2584,7 @@ def _check_device(device: typing.Any, op: str = 'device') -> None:
     """
 def _clamp_abs_(tensors: collections.abc.Sequence[Tensor], clip_value: typing.SupportsFloat | typing.SupportsIndex) -> None:
     ...
-def _clear_grads(params: list) -> None:
+def _clear_grads(params: collections.abc.Iterable) -> None:
     """
     Sets .grad to None on every tensor of `params` (Optimizer.zero_grad outside a trace).
     """
@@ -2743,7 +2743,7 @@ def _total_norm(tensors: collections.abc.Sequence[Tensor], norm_type: typing.Sup
     ...
 def _uniform_(tensor: Tensor, a: typing.SupportsFloat | typing.SupportsIndex = 0.0, b: typing.SupportsFloat | typing.SupportsIndex = 1.0, generator: typing.Any = None) -> Tensor:
     ...
-def _with_grad(params: list) -> typing.Any:
+def _with_grad(params: collections.abc.Iterable) -> typing.Any:
     """
     The tensors of `params` whose .grad is set (no Python object made for a gradient); None when
     one of them has a storage dtype (float16, bfloat16...), whose step needs its gradients passed.
