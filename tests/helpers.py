@@ -11,6 +11,36 @@ import numpy as np
 import chainrule as cr
 
 
+def moons_mlp(seed=0, n=50):
+    """micrograd's moons MLP (2-16-16-1, ReLU) on n random points: (params, forward, loss_of),
+    forward() giving the scores and loss_of(scores) the hinge loss plus 1e-4 * sum(p * p)."""
+    import chainrule.nn.functional as F
+
+    rng = np.random.default_rng(seed)
+    X = cr.tensor(rng.standard_normal((n, 2)).astype(np.float32))
+    y = cr.tensor(np.sign(rng.standard_normal((n, 1))).astype(np.float32))
+    shapes = [(2, 16), (16, 16), (16, 1)]
+    Ws = [cr.tensor((rng.standard_normal(s) * 0.5).astype(np.float32), requires_grad=True) for s in shapes]
+    bs = [cr.tensor(np.zeros(s[1], np.float32), requires_grad=True) for s in shapes]
+    params = [p for pair in zip(Ws, bs) for p in pair]
+
+    def forward():
+        h = X
+        for i in range(3):
+            h = h @ Ws[i] + bs[i]
+            if i < 2:
+                h = F.relu(h)
+        return h
+
+    def loss_of(h):
+        reg = (params[0] * params[0]).sum()
+        for p in params[1:]:
+            reg = reg + (p * p).sum()
+        return F.relu(1 - y * h).mean() + 1e-4 * reg
+
+    return params, forward, loss_of
+
+
 def rand(*shape, seed=0, dtype=np.float64, low=-1.0, high=1.0):
     rng = np.random.default_rng(seed)
     return rng.uniform(low, high, size=shape).astype(dtype)

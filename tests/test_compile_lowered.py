@@ -12,29 +12,12 @@ import pytest
 
 import chainrule as cr
 import chainrule.nn.functional as F
+from helpers import moons_mlp
 
 
 def _moons(seed=0):
-    rng = np.random.default_rng(seed)
-    X = cr.tensor(rng.standard_normal((50, 2)).astype(np.float32))
-    y = cr.tensor(np.sign(rng.standard_normal((50, 1))).astype(np.float32))
-    shapes = [(2, 16), (16, 16), (16, 1)]
-    Ws = [cr.tensor((rng.standard_normal(s) * 0.5).astype(np.float32), requires_grad=True) for s in shapes]
-    bs = [cr.tensor(np.zeros(s[1], np.float32), requires_grad=True) for s in shapes]
-    params = [p for pair in zip(Ws, bs) for p in pair]
-
-    def loss_fn():
-        h = X
-        for i in range(3):
-            h = h @ Ws[i] + bs[i]
-            if i < 2:
-                h = F.relu(h)
-        reg = (params[0] * params[0]).sum()
-        for p in params[1:]:
-            reg = reg + (p * p).sum()
-        return F.relu(1 - y * h).mean() + 1e-4 * reg
-
-    return params, loss_fn
+    params, forward, loss_of = moons_mlp(seed)
+    return params, lambda: loss_of(forward())
 
 
 def _values(params, extra=()):

@@ -12,36 +12,12 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-import chainrule.nn.functional as F
-
-
-def _moons(seed=0, n=50):
-    rng = np.random.default_rng(seed)
-    X = cr.tensor(rng.standard_normal((n, 2)).astype(np.float32))
-    y = cr.tensor(np.sign(rng.standard_normal((n, 1))).astype(np.float32))
-    shapes = [(2, 16), (16, 16), (16, 1)]
-    Ws = [cr.tensor((rng.standard_normal(s) * 0.5).astype(np.float32), requires_grad=True) for s in shapes]
-    bs = [cr.tensor(np.zeros(s[1], np.float32), requires_grad=True) for s in shapes]
-    params = [p for pair in zip(Ws, bs) for p in pair]
-
-    def forward():
-        h = X
-        for i in range(3):
-            h = h @ Ws[i] + bs[i]
-            if i < 2:
-                h = F.relu(h)
-        return h
-
-    def loss_of(h):
-        reg = sum((p * p).sum() for p in params)
-        return F.relu(1 - y * h).mean() + 1e-4 * reg
-
-    return params, forward, loss_of
+from helpers import moons_mlp
 
 
 def _step(returns, seed=0):
     """A moons SGD step returning what `returns` names ("none", "loss", "pred")."""
-    params, forward, loss_of = _moons(seed)
+    params, forward, loss_of = moons_mlp(seed)
     opt = cr.optim.SGD(params, lr=0.1)
 
     def step():
@@ -106,7 +82,7 @@ def test_numpy_array_over_a_returned_tensor_keeps_its_values():
 @pytest.mark.parametrize("set_to_none", [True, False])
 def test_gradients_held_across_steps_keep_their_values(set_to_none):
     def make():
-        params, forward, loss_of = _moons(3)
+        params, forward, loss_of = moons_mlp(3)
         opt = cr.optim.SGD(params, lr=0.1, momentum=0.9)
 
         def step():
@@ -148,7 +124,7 @@ def test_a_returned_tensor_changed_by_the_caller_is_not_handed_out_again():
 
 
 def test_a_schedule_that_keeps_the_engine_keeps_no_buffers():
-    params, forward, loss_of = _moons()
+    params, forward, loss_of = moons_mlp()
     opt = cr.optim.SGD(params, lr=0.1)
     params[0].register_hook(lambda g: g * 2)  # a leaf hook: the backward is not lowered
 
@@ -195,7 +171,7 @@ def test_large_tensors_are_not_kept():
 
 def test_a_returned_view_keeps_its_values():
     def make():
-        params, forward, loss_of = _moons(5)
+        params, forward, loss_of = moons_mlp(5)
         opt = cr.optim.SGD(params, lr=0.1)
 
         def step():

@@ -30,78 +30,30 @@ namespace {
 
 constexpr int64_t kBlock = 256;  // elements kept in a local buffer while every op runs over them
 
-/// The ops one by one over n elements in memory (the tail of a block that fills no vector).
-template <class T>
-void forward_each(const ScalarChain& ops, T* v, int64_t n) {
-  for (const ScalarOp& op : ops) {
-    const T c = static_cast<T>(op.c);
-    switch (op.kind) {
-      case ScalarOpKind::Mul:
-        for (int64_t i = 0; i < n; ++i) v[i] = v[i] * c;
-        break;
-      case ScalarOpKind::Add:
-        for (int64_t i = 0; i < n; ++i) v[i] = v[i] + c;
-        break;
-      case ScalarOpKind::Div:
-        for (int64_t i = 0; i < n; ++i) v[i] = v[i] / c;
-        break;
-      case ScalarOpKind::RSub:
-        for (int64_t i = 0; i < n; ++i) v[i] = c - v[i];
-        break;
-      case ScalarOpKind::Neg:
-        for (int64_t i = 0; i < n; ++i) v[i] = -v[i];
-        break;
-    }
-  }
-}
-
-template <class T>
-void backward_each(const ScalarChain& ops, T* g, int64_t n) {
-  for (auto it = ops.rbegin(); it != ops.rend(); ++it) {
-    switch (it->kind) {
-      case ScalarOpKind::Mul: {
-        const T c = static_cast<T>(it->c);
-        for (int64_t i = 0; i < n; ++i) g[i] = g[i] * c;
-        break;
-      }
-      case ScalarOpKind::Add: break;
-      case ScalarOpKind::Div: {
-        const T c = static_cast<T>(it->c);
-        for (int64_t i = 0; i < n; ++i) g[i] = g[i] / c;
-        break;
-      }
-      case ScalarOpKind::RSub: {
-        const T m = static_cast<T>(-1.0);
-        for (int64_t i = 0; i < n; ++i) g[i] = g[i] * m;
-        break;
-      }
-      case ScalarOpKind::Neg:
-        for (int64_t i = 0; i < n; ++i) g[i] = -g[i];
-        break;
-    }
-  }
-}
-
+// Every element goes through all the ops while it is in registers, R values at a time (R
+// independent chains hide an op's latency): whole 64-byte vectors where the compiler has vector
+// types, single elements for a block's tail. In memory, each op's load waited for the previous
+// op's store, and a chain of thousands of ops on one vector took several times as long. Each
+// element sees the same IEEE operations in the same order as the ops one by one, so the same bits.
 #if defined(__GNUC__) || defined(__clang__)
-// Whole 64-byte vectors of a block go through every op in registers, R vectors at a time (R
-// independent chains hide an op's latency): in memory, each op's load waits for the previous op's
-// store, and a chain of thousands of ops on one vector took several times as long. The same IEEE
-// operations in the same order as forward_each/backward_each, so the same bits.
 template <class T>
-struct Vec64;
-template <>
-struct Vec64<float> {
-  typedef float type __attribute__((vector_size(64)));
+struct Vec64 {
+  typedef T type __attribute__((vector_size(64)));
+  static constexpr int64_t kLanes = 64 / sizeof(T);
 };
-template <>
-struct Vec64<double> {
-  typedef double type __attribute__((vector_size(64)));
+#else
+template <class T>
+struct Vec64 {  // no vector types: elements one by one
+  typedef T type;
+  static constexpr int64_t kLanes = 1;
 };
+#endif
 
-template <bool kForward, int R, class T>
-void chain_vectors(const ScalarChain& ops, T* v) {
-  typename Vec64<T>::type x[R];
-  static_assert(sizeof(x) == 64 * R, "64-byte vectors");
+/// Every op of the chain (in reverse for the backward) on the R values of type X (vectors or
+/// single elements of T) starting at v.
+template <bool kForward, int R, class X, class T>
+void chain_values(const ScalarChain& ops, T* v) {
+  X x[R];
   std::memcpy(x, v, sizeof x);
   auto apply = [&x](const ScalarOp& op) {
     const T c = static_cast<T>(op.c);
@@ -109,14 +61,14 @@ void chain_vectors(const ScalarChain& ops, T* v) {
       case ScalarOpKind::Mul:
         for (int j = 0; j < R; ++j) x[j] = x[j] * c;
         break;
-      case ScalarOpKind::Add:
+      case ScalarOpKind::Add:  // its gradient is the incoming one
         if (kForward)
           for (int j = 0; j < R; ++j) x[j] = x[j] + c;
         break;
       case ScalarOpKind::Div:
         for (int j = 0; j < R; ++j) x[j] = x[j] / c;
         break;
-      case ScalarOpKind::RSub:
+      case ScalarOpKind::RSub:  // SubBackward0's -alpha
         for (int j = 0; j < R; ++j) x[j] = kForward ? c - x[j] : x[j] * static_cast<T>(-1.0);
         break;
       case ScalarOpKind::Neg:
@@ -133,23 +85,19 @@ void chain_vectors(const ScalarChain& ops, T* v) {
 
 template <bool kForward, class T>
 void chain_block(const ScalarChain& ops, T* v, int64_t n) {
-  constexpr int64_t W = 64 / sizeof(T);
+  using V = typename Vec64<T>::type;
+  constexpr int64_t W = Vec64<T>::kLanes;
+  static_assert(sizeof(V) == W * sizeof(T), "whole elements per vector");
   int64_t i = 0;
-  for (; i + 4 * W <= n; i += 4 * W) chain_vectors<kForward, 4>(ops, v + i);
+  for (; i + 4 * W <= n; i += 4 * W) chain_values<kForward, 4, V>(ops, v + i);
   switch ((n - i) / W) {
-    case 3: chain_vectors<kForward, 3>(ops, v + i), i += 3 * W; break;
-    case 2: chain_vectors<kForward, 2>(ops, v + i), i += 2 * W; break;
-    case 1: chain_vectors<kForward, 1>(ops, v + i), i += W; break;
+    case 3: chain_values<kForward, 3, V>(ops, v + i), i += 3 * W; break;
+    case 2: chain_values<kForward, 2, V>(ops, v + i), i += 2 * W; break;
+    case 1: chain_values<kForward, 1, V>(ops, v + i), i += W; break;
     default: break;
   }
-  if (i < n) kForward ? forward_each(ops, v + i, n - i) : backward_each(ops, v + i, n - i);
+  for (; i < n; ++i) chain_values<kForward, 1, T>(ops, v + i);
 }
-#else
-template <bool kForward, class T>
-void chain_block(const ScalarChain& ops, T* v, int64_t n) {
-  kForward ? forward_each(ops, v, n) : backward_each(ops, v, n);
-}
-#endif
 
 template <class T>
 void forward_block(const ScalarChain& ops, T* v, int64_t n) {
