@@ -398,6 +398,73 @@ def test_long_chain_backward_and_free() -> None:
     np.testing.assert_allclose(x.grad.numpy(), np.full(4, 1.0001**2000), rtol=1e-4)
 
 
+# ---- single-tensor calls (Note [Single-tensor calls] in csrc/bindings/tensor_operators.h) ----------
+# t.sum(), t.mean(), t.relu(), cr.exp(t)... with one exact Tensor and nothing else call the op
+# directly; the same call with its argument by keyword goes through pybind11's dispatch.
+SINGLE = [
+    "exp", "log", "sqrt", "rsqrt", "sign", "sin", "cos", "erf", "square", "reciprocal",
+    "logical_not", "bitwise_not", "relu", "sigmoid", "tanh", "abs", "sum", "mean",
+]  # fmt: skip
+
+
+def _single_input(dtype: str, requires_grad: bool) -> Tensor:
+    if dtype in ("bool", "int64"):
+        return _tensor(dtype)
+    t = cr.tensor(np.array([[1.5, 0.25, 3.0], [0.5, 2.0, 0.75]], dtype=dtype))
+    return t.requires_grad_(requires_grad)
+
+
+@pytest.mark.parametrize("name", SINGLE)
+@pytest.mark.parametrize("dtype", TENSOR_DTYPES)
+@pytest.mark.parametrize("requires_grad", [False, True])
+def test_single_tensor_calls_match_the_bound_function(name: str, dtype: str, requires_grad: bool) -> None:
+    if requires_grad and dtype in ("bool", "int64"):
+        pytest.skip("integer tensors cannot require grad")
+    t = _single_input(dtype, requires_grad)
+    fn = getattr(cr._core, name)
+    slow = lambda: fn(input=t)  # noqa: E731
+    _same_outcome(lambda: fn(t), slow)
+    _same_outcome(lambda: getattr(t, name)(), slow)
+    _same_outcome(lambda: Tensor.__dict__[name](t), slow)
+    kind, result = _outcome(slow)
+    if kind == "ok" and result.requires_grad:
+        grads = []
+        for call in (lambda: getattr(t, name)(), slow):
+            t.grad = None
+            (call() * 1.5).sum().backward()
+            grads.append(t.grad.numpy().copy())
+        np.testing.assert_array_equal(grads[0], grads[1])
+
+
+def test_single_tensor_calls_with_arguments_subclasses_and_storage_dtypes() -> None:
+    t = cr.tensor([[1.0, -2.0], [3.0, 4.5]], requires_grad=True)
+    # further arguments: the bound function's parsing (dim, keepdim, dtype)
+    assert t.sum(1).tolist() == [-1.0, 7.5]
+    assert t.mean(0, keepdim=True).tolist() == [[2.0, 1.25]]
+    assert t.sum(dtype=cr.float64).dtype == cr.float64
+    with pytest.raises(TypeError):
+        t.relu(1)
+    # a subclass takes the bound function, with the same result
+    p = cr.nn.Parameter(cr.tensor([[1.0, -2.0], [3.0, 4.5]]))
+    for name in ("sum", "mean", "relu", "exp"):
+        method, fn = getattr(p, name), getattr(cr._core, name)
+        _same_outcome(method, lambda: fn(input=p))  # noqa: B023 (called at once)
+    # storage dtypes: computed in float32 and rounded back, as before
+    h = cr.tensor([1.0, 2.0, 4.0], dtype=cr.float16)
+    assert h.sum().dtype == cr.float16 and h.sum().item() == 7.0
+    assert h.relu().dtype == cr.float16 and cr.exp(h).dtype == cr.float16
+
+
+def test_single_tensor_calls_are_recorded_by_compile() -> None:
+    def step(x: Tensor) -> Tensor:
+        return x.relu().sum() + cr.nn.functional.relu(x).mean() + cr.exp(x).sum()
+
+    compiled = cr.compile(step)
+    for values in ([1.0, -2.0, 3.0], [0.5, 4.0, -1.0], [-3.0, 2.0, 2.0]):
+        x = cr.tensor(values)
+        assert compiled(x).item() == step(x).item()
+
+
 # ---- against PyTorch ------------------------------------------------------------------------------
 TORCH_NUMBERS = ["float", "int", "negative_int", "bool_true", "np_float64", "np_float32", "np_int64"]
 

@@ -401,6 +401,33 @@ def test_row_broadcast_arithmetic_matches_numpy(dtype, row_shape, row_left):
         np.testing.assert_array_equal(got.numpy(), want)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize(
+    "full_shape, part_shape",
+    [
+        ((4, 5, 9), (5, 1)),  # a column repeated over a leading dim
+        ((4, 5, 9), (4, 5, 1)),  # one value per row, no repetition
+        ((601, 9, 8), (9, 1)),  # rows split over threads at places that are not multiples of 9
+        ((601, 9, 8), (8,)),  # a bias row, rows split over threads
+    ],
+)
+def test_row_and_column_broadcast_match_numpy_for_any_thread_count(dtype, threads, full_shape, part_shape):
+    rng = np.random.default_rng(5)
+    full = rng.uniform(0.5, 2.0, size=full_shape).astype(dtype)
+    part = rng.uniform(0.5, 2.0, size=part_shape).astype(dtype)
+    before = cr.get_num_threads()
+    cr.set_num_threads(threads)
+    try:
+        for a, b in [(full, part), (part, full)]:
+            ta, tb = cr.tensor(a), cr.tensor(b)
+            for got, want in [(ta + tb, a + b), (ta - tb, a - b), (ta * tb, a * b), (ta / tb, a / b)]:
+                assert got.shape == want.shape and got.dtype == ta.dtype
+                np.testing.assert_array_equal(got.numpy(), want)
+    finally:
+        cr.set_num_threads(before)
+
+
 def test_row_broadcast_add_gradients():
     rng = np.random.default_rng(4)
     x, bias = rng.standard_normal((6, 10)), rng.standard_normal(10)

@@ -173,6 +173,52 @@ def test_hook_exception_propagates_as_python_exception():
         y.sum().backward()
 
 
+def test_backward_calls_in_a_row_after_failures_nesting_and_a_large_graph():
+    # A thread reuses the bookkeeping of its last backward (Note [Reused graph task] in
+    # csrc/autograd/engine.cpp): nothing of one call may leak into the next.
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    w = cr.tensor([3.0], requires_grad=True)
+
+    def step(scale):
+        x.grad = None
+        (x * scale).sum().backward()
+        return x.grad.tolist()
+
+    assert step(2.0) == [2.0, 2.0]
+    y = x * 5.0
+    y.register_hook(lambda g: (_ for _ in ()).throw(KeyError("boom")))
+    with pytest.raises(KeyError):
+        y.sum().backward()
+    assert step(3.0) == [3.0, 3.0]
+
+    def nested(g):  # a backward of another graph while this one runs
+        with cr.enable_grad():
+            (w * 2.0).sum().backward()
+        return g * 10.0
+
+    y = x * 1.0
+    y.register_hook(nested)
+    x.grad = None
+    y.sum().backward()
+    assert x.grad.tolist() == [10.0, 10.0] and w.grad.tolist() == [2.0]
+    assert step(4.0) == [4.0, 4.0]
+
+    big = x
+    for _ in range(10000):  # more nodes than a kept task may hold
+        big = big * 1.0
+    x.grad = None
+    big.sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0]
+    assert step(5.0) == [5.0, 5.0]
+
+    ran = []
+    y = x * 1.0
+    y.register_hook(lambda g: cr._core._queue_callback(lambda: ran.append(1)))
+    y.sum().backward()
+    assert ran == [1]
+    assert step(6.0) == [6.0, 6.0] and ran == [1]  # the callback ran once, not again
+
+
 def test_retain_grad_keeps_intermediate_grad():
     x = cr.tensor([1.0, 2.0], requires_grad=True)
     y = x * 2.0

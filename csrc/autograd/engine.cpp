@@ -107,6 +107,16 @@ class NodeIndex {
     for (size_t i = 0; i < keys.size(); ++i)
       if (keys[i]) insert(keys[i], vals[i]);
   }
+
+ public:
+  /// Empty again, keeping the table's memory.
+  void clear() {
+    std::fill(keys_.begin(), keys_.end(), nullptr);
+    size_ = 0;
+  }
+  size_t capacity() const { return keys_.size(); }
+
+ private:
   std::vector<const Node*> keys_;
   std::vector<uint32_t> vals_;
   size_t mask_ = 0;
@@ -135,7 +145,48 @@ struct GraphTask {
   TensorList captured;
   std::shared_ptr<Node> root;
   std::vector<std::function<void()>> callbacks;  // Note [Engine callbacks]
+
+  /// As a new task, keeping the arrays' memory (Note [Reused graph task]).
+  void reset() {
+    index.clear();
+    node_of.clear();
+    tasks.clear();
+    slots.clear();
+    slot_output_nr.clear();
+    edge_slot.clear();
+    edge_target.clear();
+    pooled = false;
+    queue.clear();
+    outstanding = 0;
+    error = nullptr;
+    keep_graph = create_graph = capture_mode = false;
+    captured.clear();
+    root.reset();
+    callbacks.clear();
+  }
 };
+
+// Note [Reused graph task]
+// A training step calls backward once on a graph of a few dozen nodes; allocating the task's mutex,
+// queue, table and arrays anew each time costs about as much as running several of those nodes. A
+// thread therefore keeps the task of its last backward, emptied, for the next one when nothing
+// else can reach it: it ran on this thread alone (never pooled, so no worker holds or can find it),
+// it succeeded, and it was small (a task of a huge graph gives its memory back).
+constexpr size_t kReusedTaskMaxNodes = 4096;
+thread_local std::shared_ptr<GraphTask> t_spare_task;
+
+std::shared_ptr<GraphTask> take_task() {
+  if (t_spare_task) return std::move(t_spare_task);
+  return std::make_shared<GraphTask>();
+}
+
+void keep_task(std::shared_ptr<GraphTask>& task) {
+  if (task->pooled || task.use_count() != 1 || task->index.capacity() > 2 * kReusedTaskMaxNodes ||
+      t_spare_task)
+    return;
+  task->reset();
+  t_spare_task = std::move(task);
+}
 
 // Note [Engine callbacks]
 // queue_callback(fn), called while a backward runs (from a hook, on any of its threads), makes fn
@@ -564,7 +615,7 @@ TensorList run_backward(const TensorList& roots, const TensorList& grad_roots, b
   fw::ComputeGuard no_tangents;
   if (roots.size() != grad_roots.size())
     throw ValueError(str("backward: got ", roots.size(), " tensors and ", grad_roots.size(), " gradients"));
-  auto task = std::make_shared<GraphTask>();
+  auto task = take_task();
   task->keep_graph = keep_graph;
   task->create_graph = create_graph;
   task->capture_mode = !inputs.empty();
@@ -655,7 +706,10 @@ TensorList run_backward(const TensorList& roots, const TensorList& grad_roots, b
       callback();
     }
   }
-  if (!task->capture_mode) return {};
+  if (!task->capture_mode) {
+    keep_task(task);
+    return {};
+  }
   if (accumulate) return {};  // leaves: their AccumulateGrad ran; non-leaves: their retain_grad hook
   for (size_t i = 0; i < inputs.size(); ++i) {
     if (!task->captured[i].defined() && !allow_unused)

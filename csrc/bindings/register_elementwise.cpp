@@ -5,6 +5,7 @@
 #include <pybind11/numpy.h>
 
 #include "bindings/op_registry.h"
+#include "bindings/tensor_operators.h"
 #include "core/grad_mode.h"
 #include "ops/ops.h"
 
@@ -250,7 +251,9 @@ void register_elementwise(OpRegistry& reg) {
     std::string op = std::string(name) + "_";
     reg.op(name, FM, fn, doc, input)
         .inplace([f, op](const Tensor& s) { return cr::assign_unary_(s, f, op.c_str()); }, doc);
+    register_single_tensor_call(name, fn);  // Note [Single-tensor calls]
   }
+  register_single_tensor_call("abs", &cr::abs);
   reg.op("abs", FM, &cr::abs, "abs(input) -> Tensor\n\n|input| (int64 stays int64).", input)
       .inplace([](const Tensor& s) { return cr::assign_unary_(s, &cr::abs, "abs_"); }, "In-place abs.")
       .alias("absolute");

@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "bindings/op_registry.h"
+#include "bindings/tensor_operators.h"
 #include "ops/ops.h"
 
 namespace crpy {
@@ -170,6 +171,9 @@ void register_reduce(OpRegistry& reg) {
   const auto dim_none = py::arg("dim") = py::none();
   const auto keepdim = py::arg("keepdim") = false;
   const auto dtype = py::arg("dtype") = py::none();
+  // Note [Single-tensor calls]: t.sum() and t.mean(), over every element.
+  register_single_tensor_call("sum", [](const Tensor& t) { return cr::sum(t, {}, false); });
+  register_single_tensor_call("mean", [](const Tensor& t) { return cr::mean(t, {}, false); });
   reg.op("sum", FM, &sum_obj,
          "sum(input, dim=None, keepdim=False, *, dtype=None) -> Tensor\n\nSum over dim "
          "(all dims when None); bool and int64 sum to int64.",

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "bindings/common.h"
+#include "bindings/tensor_operators.h"
 
 namespace crpy {
 
@@ -31,14 +32,10 @@ bool needs_conversion(PyObject* o) {
   return false;
 }
 
-// self: (fn, name)
-PyObject* call_wrapped(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
+// The storage-dtype handler's call of fn (self: as call_wrapped's).
+PyObject* call_handler(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
   PyObject* fn = PyTuple_GET_ITEM(self, 0);
   Py_ssize_t total = nargs + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0);
-  bool convert = false;
-  if (g_handler)
-    for (Py_ssize_t i = 0; i < total && !convert; ++i) convert = needs_conversion(args[i]);
-  if (!convert) return PyObject_Vectorcall(fn, args, (size_t)nargs, kwnames);
   PyObject* targs = PyTuple_New(nargs);
   if (!targs) return nullptr;
   for (Py_ssize_t i = 0; i < nargs; ++i) {
@@ -61,6 +58,27 @@ PyObject* call_wrapped(PyObject* self, PyObject* const* args, Py_ssize_t nargs, 
   Py_DECREF(kw);
   return out;
 }
+
+// self: (fn, name) or, for an op with a registered single-tensor function, (fn, name, index)
+PyObject* call_wrapped(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
+  PyObject* fn = PyTuple_GET_ITEM(self, 0);
+  Py_ssize_t total = nargs + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0);
+  bool convert = false;
+  if (g_handler)
+    for (Py_ssize_t i = 0; i < total && !convert; ++i) convert = needs_conversion(args[i]);
+  if (!convert) return PyObject_Vectorcall(fn, args, (size_t)nargs, kwnames);
+  return call_handler(self, args, nargs, kwnames);
+}
+
+// Note [Single-tensor calls] in tensor_operators.h: the registered function when the call allows,
+// the wrapped one otherwise.
+PyObject* call_wrapped_single(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
+  PyObject* result = nullptr;
+  if (try_single_tensor_call((int)PyLong_AsLong(PyTuple_GET_ITEM(self, 2)), args, nargs, kwnames, &result))
+    return result;
+  return call_wrapped(self, args, nargs, kwnames);
+}
+
 }  // namespace
 
 void register_storage(py::module_& m) {
@@ -92,8 +110,12 @@ void register_storage(py::module_& m) {
           w.doc = doc.cast<std::string>();
           w.def.ml_doc = w.doc.c_str();
         }
+        // Note [Single-tensor calls]: an op with a registered function calls it directly when it can.
+        const int single = single_tensor_call_index(name);
+        if (single >= 0) w.def.ml_meth = (PyCFunction)(void (*)(void))call_wrapped_single;
         PyMethodDef* def = &w.def;
-        py::tuple self = py::make_tuple(fn, name);
+        py::tuple self =
+            single >= 0 ? py::tuple(py::make_tuple(fn, name, single)) : py::tuple(py::make_tuple(fn, name));
         py::object mod = py::getattr(fn, "__module__", py::none());
         PyObject* f = PyCFunction_NewEx(def, self.ptr(), mod.ptr());
         if (!f) throw py::error_already_set();

@@ -26,6 +26,8 @@
 #include "bindings/tensor_operators.h"
 
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "autograd/capture.h"
 #include "autograd/capture_state.h"
@@ -124,10 +126,6 @@ Tensor tensor_neg(const Tensor& s) {
   return out;
 }
 
-namespace {
-
-// ---- operands the slots handle themselves ----------------------------------------------------
-/// The TensorImpl holder of an exact Tensor (not a subclass) of a compute dtype; null otherwise.
 const std::shared_ptr<cr::TensorImpl>* fast_tensor(PyObject* o) {
   if (Py_TYPE(o) != tensor_type()) return nullptr;
   auto vh = reinterpret_cast<py::detail::instance*>(o)->get_value_and_holder();
@@ -136,6 +134,10 @@ const std::shared_ptr<cr::TensorImpl>* fast_tensor(PyObject* o) {
   if (!h || cr::is_storage_dtype(h->dtype_)) return nullptr;
   return &h;
 }
+
+namespace {
+
+// ---- operands the slots handle themselves ----------------------------------------------------
 /// A Python float, int or bool (exactly those types: NumPy scalars and int subclasses go the
 /// methods' way).
 bool fast_number(PyObject* o) { return PyFloat_CheckExact(o) || PyLong_CheckExact(o) || PyBool_Check(o); }
@@ -266,6 +268,17 @@ PyObject* inplace_slot(PyObject* a, PyObject* b) {
   return call_method(g_imethod[op], a, b);
 }
 
+// Note [Single-tensor calls]: the registered functions, by index (a handful; looked up by name
+// only when a wrapper is made).
+struct SingleTensorCall {
+  std::string name;
+  SingleTensorFn fn;
+};
+std::vector<SingleTensorCall>& single_tensor_calls() {
+  static auto* calls = new std::vector<SingleTensorCall>();  // never destroyed: wrappers outlive it
+  return *calls;
+}
+
 PyObject* method_of(PyTypeObject* type, const char* name) {
   PyObject* m = PyDict_GetItemString(type->tp_dict, name);  // borrowed
   if (!m) throw cr::ValueError(cr::str("Tensor has no method ", name, " to take the operator from"));
@@ -274,6 +287,33 @@ PyObject* method_of(PyTypeObject* type, const char* name) {
 }
 
 }  // namespace
+
+void register_single_tensor_call(const char* name, SingleTensorFn fn) {
+  auto& calls = single_tensor_calls();
+  for (auto& c : calls)
+    if (c.name == name) {
+      c.fn = fn;
+      return;
+    }
+  calls.push_back({name, fn});
+}
+
+int single_tensor_call_index(const std::string& name) {
+  const auto& calls = single_tensor_calls();
+  for (size_t i = 0; i < calls.size(); ++i)
+    if (calls[i].name == name) return (int)i;
+  return -1;
+}
+
+bool try_single_tensor_call(int index, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames,
+                            PyObject** result) {
+  if (nargs != 1 || kwnames || cr::tracing()) return false;
+  const auto* t = fast_tensor(args[0]);
+  if (!t) return false;
+  const SingleTensorFn fn = single_tensor_calls()[(size_t)index].fn;
+  *result = run([&] { return fn(Tensor(*t)); });
+  return true;
+}
 
 void install_number_slots() {
   PyTypeObject* type = tensor_type();

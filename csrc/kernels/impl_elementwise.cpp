@@ -30,14 +30,28 @@ void binary_loop(const T* __restrict a, int64_t sa, const T* __restrict b, int64
   }
 }
 
+// Row r of y from a + r * lda and b + r * ldb (one call for a whole broadcast, not one per row).
+template <class T, class F>
+void rows_loop(const T* a, int64_t lda, int64_t sa, const T* b, int64_t ldb, int64_t sb, T* y, int64_t rows,
+               int64_t cols, const F& f) {
+  for (int64_t r = 0; r < rows; ++r) binary_loop(a + r * lda, sa, b + r * ldb, sb, y + r * cols, cols, f);
+}
+
+template <class T>
+void binary_rows(Binary op, const T* a, int64_t lda, int64_t sa, const T* b, int64_t ldb, int64_t sb, T* y,
+                 int64_t rows, int64_t cols) {
+  switch (op) {
+    case Binary::Add: return rows_loop(a, lda, sa, b, ldb, sb, y, rows, cols, [](T p, T q) { return p + q; });
+    case Binary::Sub: return rows_loop(a, lda, sa, b, ldb, sb, y, rows, cols, [](T p, T q) { return p - q; });
+    case Binary::Mul: return rows_loop(a, lda, sa, b, ldb, sb, y, rows, cols, [](T p, T q) { return p * q; });
+    case Binary::Div: return rows_loop(a, lda, sa, b, ldb, sb, y, rows, cols, [](T p, T q) { return p / q; });
+  }
+}
+
+// One row of n elements.
 template <class T>
 void binary(Binary op, const T* a, int64_t sa, const T* b, int64_t sb, T* y, int64_t n) {
-  switch (op) {
-    case Binary::Add: return binary_loop(a, sa, b, sb, y, n, [](T p, T q) { return p + q; });
-    case Binary::Sub: return binary_loop(a, sa, b, sb, y, n, [](T p, T q) { return p - q; });
-    case Binary::Mul: return binary_loop(a, sa, b, sb, y, n, [](T p, T q) { return p * q; });
-    case Binary::Div: return binary_loop(a, sa, b, sb, y, n, [](T p, T q) { return p / q; });
-  }
+  binary_rows<T>(op, a, 0, sa, b, 0, sb, y, 1, n);
 }
 
 // Each output element sums its column over k in order; the loop over i vectorizes.
@@ -91,6 +105,14 @@ void binary_f32(Binary op, const float* a, int64_t sa, const float* b, int64_t s
 }
 void binary_f64(Binary op, const double* a, int64_t sa, const double* b, int64_t sb, double* y, int64_t n) {
   binary<double>(op, a, sa, b, sb, y, n);
+}
+void binary_rows_f32(Binary op, const float* a, int64_t lda, int64_t sa, const float* b, int64_t ldb,
+                     int64_t sb, float* y, int64_t rows, int64_t cols) {
+  binary_rows<float>(op, a, lda, sa, b, ldb, sb, y, rows, cols);
+}
+void binary_rows_f64(Binary op, const double* a, int64_t lda, int64_t sa, const double* b, int64_t ldb,
+                     int64_t sb, double* y, int64_t rows, int64_t cols) {
+  binary_rows<double>(op, a, lda, sa, b, ldb, sb, y, rows, cols);
 }
 void col_sum_f32(const float* x, int64_t r, int64_t inner, int64_t i0, int64_t i1, double* acc) {
   col_sum<float>(x, r, inner, i0, i1, acc);

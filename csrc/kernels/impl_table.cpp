@@ -17,6 +17,8 @@ extern "C" CHAINRULE_KERNEL_EXPORT const cr::kern::Table* chainrule_kernel_table
                                  &L::unary_grad_f32,
                                  &L::binary_f32,
                                  &L::binary_f64,
+                                 &L::binary_rows_f32,
+                                 &L::binary_rows_f64,
                                  &L::col_sum_f32,
                                  &L::col_sum_f64,
                                  &L::adam_f32,

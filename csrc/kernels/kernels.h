@@ -69,6 +69,12 @@ struct Table {
   void (*binary_f32)(Binary op, const float* a, int64_t sa, const float* b, int64_t sb, float* y, int64_t n);
   void (*binary_f64)(Binary op, const double* a, int64_t sa, const double* b, int64_t sb, double* y,
                      int64_t n);
+  /// y[r * cols + i] = a[r * lda + i * sa] op b[r * ldb + i * sb] for r < rows, i < cols; sa and sb
+  /// 0 or 1 (a bias row added to every row of a matrix: ldb 0, sb 1).
+  void (*binary_rows_f32)(Binary op, const float* a, int64_t lda, int64_t sa, const float* b, int64_t ldb,
+                          int64_t sb, float* y, int64_t rows, int64_t cols);
+  void (*binary_rows_f64)(Binary op, const double* a, int64_t lda, int64_t sa, const double* b, int64_t ldb,
+                          int64_t sb, double* y, int64_t rows, int64_t cols);
   /// acc[i - i0] += x[k * inner + i] for k in [0, r), i in [i0, i1), k in order.
   void (*col_sum_f32)(const float* x, int64_t r, int64_t inner, int64_t i0, int64_t i1, double* acc);
   void (*col_sum_f64)(const double* x, int64_t r, int64_t inner, int64_t i0, int64_t i1, double* acc);

@@ -18,6 +18,10 @@ void unary_f32(Unary op, const float* x, float* y, int64_t n);
 void unary_grad_f32(UnaryGrad op, const float* g, const float* x, float* y, int64_t n);
 void binary_f32(Binary op, const float* a, int64_t sa, const float* b, int64_t sb, float* y, int64_t n);
 void binary_f64(Binary op, const double* a, int64_t sa, const double* b, int64_t sb, double* y, int64_t n);
+void binary_rows_f32(Binary op, const float* a, int64_t lda, int64_t sa, const float* b, int64_t ldb,
+                     int64_t sb, float* y, int64_t rows, int64_t cols);
+void binary_rows_f64(Binary op, const double* a, int64_t lda, int64_t sa, const double* b, int64_t ldb,
+                     int64_t sb, double* y, int64_t rows, int64_t cols);
 void col_sum_f32(const float* x, int64_t r, int64_t inner, int64_t i0, int64_t i1, double* acc);
 void col_sum_f64(const double* x, int64_t r, int64_t inner, int64_t i0, int64_t i1, double* acc);
 void adam_f32(float* p, const float* g, float* m, float* v, float* xp, int64_t lo, int64_t hi,

@@ -302,7 +302,8 @@ const auto clamp_tensor_grad =
 // One operand the full shape, the other repeated over it in whole rows or columns of the result
 // (viewed as [rows, cols], cols its last dim): a bias row of shape (C,) or (1, C) against (R, C), or
 // a column of shape (R, 1) against (R, C), repeated again over leading dims. The chosen level's
-// contiguous kernel runs row by row, instead of the strided walk. Undefined for other shapes.
+// row kernel (binary_rows) takes whole stretches of rows, instead of the strided walk. Undefined for
+// other shapes.
 static Tensor row_broadcast_binary(const Tensor& a, const Tensor& b, const Dims& shape, DType dt,
                                    kern::Binary k) {
   if (shape.size() < 2) return Tensor();
@@ -334,25 +335,23 @@ static Tensor row_broadcast_binary(const Tensor& a, const Tensor& b, const Dims&
     return Walk{rows, cols, 1};
   };
   const Walk wa = walk(a_row, a_col, a), wb = walk(b_row, b_col, b);
+  // A column repeated over leading dims wraps every `period` rows: one kernel call per stretch of
+  // rows that wraps neither operand (the whole range, for a row or a plain column).
+  const int64_t period = a_col ? wa.period : b_col ? wb.period : rows;
   const int64_t grain = std::max<int64_t>(1, kElementwiseGrain / cols);
   const kern::Table& t = kern::table();
-  if (dt == DType::Float32) {
-    const float *pa = a.data<float>(), *pb = b.data<float>();
-    float* py = out.data<float>();
+  auto run = [&](auto* py, const auto* pa, const auto* pb, auto kernel) {
     parallel_for(0, rows, grain, [&](int64_t s, int64_t e) {
-      for (int64_t r = s; r < e; ++r)
-        t.binary_f32(k, pa + (r % wa.period) * wa.step, wa.inc, pb + (r % wb.period) * wb.step, wb.inc,
-                     py + r * cols, cols);
+      for (int64_t r = s; r < e;) {
+        const int64_t stop = std::min(e, (r / period + 1) * period);
+        kernel(k, pa + (r % wa.period) * wa.step, wa.step, wa.inc, pb + (r % wb.period) * wb.step, wb.step,
+               wb.inc, py + r * cols, stop - r, cols);
+        r = stop;
+      }
     });
-  } else {
-    const double *pa = a.data<double>(), *pb = b.data<double>();
-    double* py = out.data<double>();
-    parallel_for(0, rows, grain, [&](int64_t s, int64_t e) {
-      for (int64_t r = s; r < e; ++r)
-        t.binary_f64(k, pa + (r % wa.period) * wa.step, wa.inc, pb + (r % wb.period) * wb.step, wb.inc,
-                     py + r * cols, cols);
-    });
-  }
+  };
+  if (dt == DType::Float32) run(out.data<float>(), a.data<float>(), b.data<float>(), t.binary_rows_f32);
+  else run(out.data<double>(), a.data<double>(), b.data<double>(), t.binary_rows_f64);
   return out;
 }
 
