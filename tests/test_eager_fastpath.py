@@ -221,6 +221,46 @@ def test_subclass_operands_take_the_methods() -> None:
     _same_outcome(lambda: -p, lambda: Tensor.__neg__(p))
 
 
+def test_parameter_and_buffer_share_the_tensor_operator_slots() -> None:
+    # nn.Parameter and nn.Buffer define no operator: they get Tensor's slots (results as methods).
+    t = cr.tensor([3.0, 4.0], requires_grad=True)
+    for cls in (cr.nn.Parameter, cr.nn.Buffer):
+        p = cls(cr.tensor([1.0, 2.0]))
+        for name in BINARY:
+            for a, b in [(p, t), (t, p), (p, p), (p, 2.0), (3, p)]:
+                _same_as_methods(name, a, b)
+        _same_outcome(lambda: -p, lambda: Tensor.__neg__(p))  # noqa: B023 (called at once)
+        _same_outcome(lambda: p @ p, lambda: Tensor.__matmul__(p, p))  # noqa: B023
+    q = cr.nn.Parameter(cr.tensor([1.0, 2.0]))
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+        q += 1.0
+    b = cr.nn.Buffer(cr.tensor([1.0, 2.0]))
+    b *= 3.0
+    assert b.tolist() == [3.0, 6.0] and type(b) is cr.nn.Buffer
+
+
+def test_subclass_operator_slots_follow_overrides() -> None:
+    class Own(cr.nn.Parameter):
+        def __mul__(self, other: Any) -> Any:
+            return "own"
+
+    assert Own(cr.tensor([1.0])) * 2.0 == "own"
+    with pytest.raises(ValueError, match="__mul__"):
+        cr._core._install_number_slots(Own)
+    with pytest.raises(TypeError):
+        cr._core._install_number_slots(int)
+
+    class Plain(cr.nn.Parameter):
+        pass
+
+    cr._core._install_number_slots(Plain)
+    p = Plain(cr.tensor([1.0, 2.0]))
+    _same_as_methods("mul", p, 2.0)
+    Plain.__mul__ = lambda self, other: "replaced"  # type: ignore[method-assign,assignment]
+    assert p * 2.0 == "replaced"
+    assert (cr.nn.Parameter(cr.tensor([1.0])) * 2.0).tolist() == [2.0]  # the base class keeps its own
+
+
 def test_storage_dtypes_take_the_methods() -> None:
     for dt in [cr.float16, cr.bfloat16, cr.int32, cr.int8, cr.uint8, cr.int16]:
         t = cr.tensor([1, 2, 3], dtype=dt)
@@ -444,7 +484,7 @@ def test_single_tensor_calls_with_arguments_subclasses_and_storage_dtypes() -> N
     assert t.sum(dtype=cr.float64).dtype == cr.float64
     with pytest.raises(TypeError):
         t.relu(1)
-    # a subclass takes the bound function, with the same result
+    # a subclass instance (nn.Parameter): the same result as the bound function
     p = cr.nn.Parameter(cr.tensor([[1.0, -2.0], [3.0, 4.5]]))
     for name in ("sum", "mean", "relu", "exp"):
         method, fn = getattr(p, name), getattr(cr._core, name)

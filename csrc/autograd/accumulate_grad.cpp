@@ -1,12 +1,14 @@
 #include "autograd/accumulate_grad.h"
 
+#include "core/small_pool.h"
 #include "ops/creation.h"
 #include "ops/elementwise.h"
 
 namespace cr {
 
 std::shared_ptr<Node> make_grad_accumulator(std::shared_ptr<TensorImpl> leaf) {
-  return std::make_shared<AccumulateGrad>(std::move(leaf));
+  // A leaf's accumulator lives as long as the graphs that reach it: made again every training step.
+  return std::allocate_shared<AccumulateGrad>(pool::Allocator<AccumulateGrad>(), std::move(leaf));
 }
 
 AccumulateGrad::AccumulateGrad(std::shared_ptr<TensorImpl> leaf) : leaf_(std::move(leaf)) {

@@ -286,9 +286,16 @@ void register_tensor(py::module_& m, PyTensorClass& cls) {
     warn_trace_constant("chainrule.from_numpy()");
     return from_numpy(a);
   });
-  m.def("_install_number_slots", &install_number_slots,
-        "Points Tensor's operator slots past pybind11's dispatch (Note [Operator number slots]); "
-        "called once, after the operator methods are final.");
+  m.def(
+      "_install_number_slots",
+      [](py::object subclass) {
+        if (subclass.is_none()) install_number_slots();
+        else install_subclass_number_slots(subclass);
+      },
+      "Points Tensor's operator slots past pybind11's dispatch (Note [Operator number slots]); "
+      "called once, after the operator methods are final. With a subclass that defines none of the "
+      "operators (nn.Parameter), gives it the same slots.",
+      py::arg("subclass") = py::none());
   m.def(
       "_tensor",
       [](py::handle data, py::handle dtype, bool requires_grad) {

@@ -8,13 +8,14 @@
 // the arguments and finally calls the function below; the result then goes back the same way.
 // For a tiny tensor that costs more than the kernel and the autograd node together.
 //
-// install_number_slots() therefore points the slots of the Tensor type (not of its Python
-// subclasses, which keep the generic slots) at entry points that handle the common operand types
-// themselves and call the very same functions the methods call:
-//   - an exact Tensor of a compute dtype (bool, int64, float32, float64) with another such Tensor,
-//     a Python float, int or bool, in either order;
+// install_number_slots() therefore points the slots of the Tensor type at entry points that handle
+// the common operand types themselves and call the very same functions the methods call. Python
+// subclasses keep the generic slots, except those given Tensor's with install_subclass_number_slots
+// (nn.Parameter and nn.Buffer, which define no operator: their operators are Tensor's methods):
+//   - an exact Tensor (or such a subclass instance) of a compute dtype (bool, int64, float32,
+//     float64) with another such Tensor, a Python float, int or bool, in either order;
 //   - -t for such a Tensor; a @ b for two such Tensors; t += x and friends for those operands.
-// Everything else (subclasses, NumPy scalars and arrays, lists, storage dtypes, unknown types,
+// Everything else (other subclasses, NumPy scalars and arrays, lists, storage dtypes, unknown types,
 // and every call while a compiled step is traced, cr::tracing()) goes to the methods found in the
 // type's dict when the slots were installed, following CPython's own rule for binary slots: the
 // left operand's method first, then the right operand's reflected one. So results, dtypes,
@@ -126,8 +127,24 @@ Tensor tensor_neg(const Tensor& s) {
   return out;
 }
 
+namespace {
+// Subclasses given the number slots too (install_subclass_number_slots): their operators are
+// Tensor's own, so they take the same paths as an exact Tensor.
+constexpr int kMaxPlainSubclasses = 8;
+PyTypeObject* g_plain_subclasses[kMaxPlainSubclasses] = {};
+int g_num_plain_subclasses = 0;
+
+/// Tensor itself, or a subclass whose operators are Tensor's.
+bool plain_tensor_type(PyTypeObject* t) {
+  if (t == tensor_type()) return true;
+  for (int i = 0; i < g_num_plain_subclasses; ++i)
+    if (g_plain_subclasses[i] == t) return true;
+  return false;
+}
+}  // namespace
+
 const std::shared_ptr<cr::TensorImpl>* fast_tensor(PyObject* o) {
-  if (Py_TYPE(o) != tensor_type()) return nullptr;
+  if (!plain_tensor_type(Py_TYPE(o))) return nullptr;
   auto vh = reinterpret_cast<py::detail::instance*>(o)->get_value_and_holder();
   if (!vh.holder_constructed()) return nullptr;
   const auto& h = vh.holder<std::shared_ptr<cr::TensorImpl>>();
@@ -181,8 +198,7 @@ PyObject* call_method(PyObject* method, PyObject* self, PyObject* other) {
 /// CPython's rule for a binary slot shared by both operands' type: the left operand's method when
 /// it is a Tensor, then (for a right operand of another type) the right operand's reflected one.
 PyObject* call_methods(Binary op, PyObject* a, PyObject* b) {
-  PyTypeObject* tensor = tensor_type();
-  const bool a_ours = Py_TYPE(a) == tensor, b_ours = Py_TYPE(b) == tensor;
+  const bool a_ours = plain_tensor_type(Py_TYPE(a)), b_ours = plain_tensor_type(Py_TYPE(b));
   if (a_ours) {
     PyObject* r = call_method(g_method[op], a, b);
     if (r != Py_NotImplemented || b_ours) return r;
@@ -308,17 +324,72 @@ int single_tensor_call_index(const std::string& name) {
 bool try_single_tensor_call(int index, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames,
                             PyObject** result) {
   if (nargs != 1 || kwnames || cr::tracing()) return false;
-  const auto* t = fast_tensor(args[0]);
-  if (!t) return false;
+  // A subclass instance too (nn.Parameter): the bound function takes it as the Tensor it is.
+  const auto* t = tensor_holder(args[0]);
+  if (!t || cr::is_storage_dtype((*t)->dtype_)) return false;
   const SingleTensorFn fn = single_tensor_calls()[(size_t)index].fn;
   *result = run([&] { return fn(Tensor(*t)); });
   return true;
 }
 
-void install_number_slots() {
-  PyTypeObject* type = tensor_type();
+namespace {
+void set_number_slots(PyTypeObject* type) {
   PyNumberMethods* nb = type->tp_as_number;
   if (!nb) throw cr::ValueError("the Tensor type has no number methods");
+  nb->nb_add = &binary_slot<kAdd>;
+  nb->nb_subtract = &binary_slot<kSub>;
+  nb->nb_multiply = &binary_slot<kMul>;
+  nb->nb_true_divide = &binary_slot<kDiv>;
+  nb->nb_matrix_multiply = &binary_slot<kMatmul>;
+  nb->nb_negative = &negative_slot;
+  nb->nb_inplace_add = &inplace_slot<kIAdd>;
+  nb->nb_inplace_subtract = &inplace_slot<kISub>;
+  nb->nb_inplace_multiply = &inplace_slot<kIMul>;
+  nb->nb_inplace_true_divide = &inplace_slot<kIDiv>;
+  PyType_Modified(type);
+}
+
+/// The operator method names the slots stand for.
+std::vector<const char*> operator_names() {
+  std::vector<const char*> names;
+  for (const auto& b : kBinaryNames) {
+    names.push_back(b.name);
+    names.push_back(b.rname);
+  }
+  for (const char* n : kInplaceNames) names.push_back(n);
+  names.push_back("__neg__");
+  return names;
+}
+}  // namespace
+
+void install_subclass_number_slots(py::handle subclass) {
+  if (!PyType_Check(subclass.ptr()))
+    throw cr::TypeError("_install_number_slots expects a subclass of Tensor");
+  auto* type = reinterpret_cast<PyTypeObject*>(subclass.ptr());
+  PyTypeObject* tensor = tensor_type();
+  if (type == tensor || !PyType_IsSubtype(type, tensor))
+    throw cr::TypeError("_install_number_slots expects a subclass of Tensor");
+  if (!g_method[kAdd]) throw cr::ValueError("Tensor's number slots must be installed first");
+  if (plain_tensor_type(type)) return;
+  // Only a subclass that defines none of the operators (nor does a class between it and Tensor)
+  // can take Tensor's slots.
+  PyObject* mro = type->tp_mro;
+  for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(mro); ++k) {
+    auto* cls = reinterpret_cast<PyTypeObject*>(PyTuple_GET_ITEM(mro, k));
+    if (cls == tensor) break;
+    for (const char* name : operator_names())
+      if (PyDict_GetItemString(cls->tp_dict, name))
+        throw cr::ValueError(cr::str(type->tp_name, " defines ", name, ": its operators are not Tensor's"));
+  }
+  if (g_num_plain_subclasses == kMaxPlainSubclasses)
+    throw cr::ValueError("too many Tensor subclasses with the operator slots");
+  set_number_slots(type);
+  g_plain_subclasses[g_num_plain_subclasses++] = type;
+}
+
+void install_number_slots() {
+  PyTypeObject* type = tensor_type();
+  if (!type->tp_as_number) throw cr::ValueError("the Tensor type has no number methods");
   for (int i = 0; i < kBinaryCount; ++i) {
     Py_XDECREF(g_method[i]);
     Py_XDECREF(g_rmethod[i]);
@@ -331,17 +402,7 @@ void install_number_slots() {
   }
   Py_XDECREF(g_neg);
   g_neg = method_of(type, "__neg__");
-  nb->nb_add = &binary_slot<kAdd>;
-  nb->nb_subtract = &binary_slot<kSub>;
-  nb->nb_multiply = &binary_slot<kMul>;
-  nb->nb_true_divide = &binary_slot<kDiv>;
-  nb->nb_matrix_multiply = &binary_slot<kMatmul>;
-  nb->nb_negative = &negative_slot;
-  nb->nb_inplace_add = &inplace_slot<kIAdd>;
-  nb->nb_inplace_subtract = &inplace_slot<kISub>;
-  nb->nb_inplace_multiply = &inplace_slot<kIMul>;
-  nb->nb_inplace_true_divide = &inplace_slot<kIDiv>;
-  PyType_Modified(type);
+  set_number_slots(type);
 }
 
 }  // namespace crpy

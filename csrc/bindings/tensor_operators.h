@@ -32,8 +32,9 @@ const std::shared_ptr<cr::TensorImpl>* fast_tensor(PyObject* o);
 // does not pass: for a tiny tensor, more than the op. An op bound with one tensor parameter, or
 // whose call without further arguments means one function of the tensor (sum and mean over every
 // element), registers that function here under its Python name; the wrapper of that name then
-// calls it directly when it gets exactly one positional argument, an exact Tensor of a compute
-// dtype, and no compiled step is being traced (cr::tracing()). Every other call takes the bound
+// calls it directly when it gets exactly one positional argument, a Tensor (or an instance of a
+// subclass, such as nn.Parameter) of a compute dtype, and no compiled step is being traced
+// (cr::tracing()). Every other call takes the bound
 // function as before, so results, errors and recorded steps are the same either way.
 using SingleTensorFn = Tensor (*)(const Tensor&);
 void register_single_tensor_call(const char* name, SingleTensorFn fn);
@@ -48,5 +49,9 @@ bool try_single_tensor_call(int index, PyObject* const* args, Py_ssize_t nargs, 
 /// functions above directly (Note [Operator number slots]). Called once, after every Python-side
 /// wrapper of the operator methods has been installed.
 void install_number_slots();
+/// The same slots for a subclass of Tensor that defines none of the operator methods (nn.Parameter,
+/// nn.Buffer), after install_number_slots(): its instances then take the exact Tensor's paths.
+/// Raises for a type that is not such a subclass.
+void install_subclass_number_slots(py::handle subclass);
 
 }  // namespace crpy

@@ -350,6 +350,7 @@ template <class Node_, size_t N>
 Node_* wire(std::shared_ptr<Node_> n, const std::array<In, N>& in, Tensor* outs, size_t nout) {
   n->next_edges_.reserve(N);
   for (const In& i : in) n->next_edges_.push_back(gradient_edge(*i.t));
+  n->outputs_.reserve(nout);
   for (size_t k = 0; k < nout; ++k)
     if (outs[k].defined() && is_floating(outs[k].dtype())) add_output(n, outs[k]);
   return n.get();  // the outputs own the node now

@@ -2634,9 +2634,9 @@ def _huber_loss(input: Tensor, target: typing.Any, reduction: str = 'mean', delt
     """
     Huber loss: quadratic below delta, linear above.
     """
-def _install_number_slots() -> None:
+def _install_number_slots(subclass: typing.Any = None) -> None:
     """
-    Points Tensor's operator slots past pybind11's dispatch (Note [Operator number slots]); called once, after the operator methods are final.
+    Points Tensor's operator slots past pybind11's dispatch (Note [Operator number slots]); called once, after the operator methods are final. With a subclass that defines none of the operators (nn.Parameter), gives it the same slots.
     """
 def _is_anomaly_check_nan_enabled() -> builtins.bool:
     ...

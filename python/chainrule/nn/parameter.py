@@ -59,3 +59,8 @@ class Buffer(Tensor):
             raise TypeError(f"Buffer expects a Tensor as data, got {type(data).__name__}")
         super().__init__(data)
         self.persistent = persistent
+
+
+# Their operators are Tensor's: `p * p` takes the exact Tensor's path (Note [Operator number slots]).
+_core._install_number_slots(Parameter)
+_core._install_number_slots(Buffer)
