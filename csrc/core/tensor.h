@@ -32,7 +32,7 @@ struct ViewMeta {
   static void* operator new(size_t bytes) { return pool::allocate(bytes); }
   static void operator delete(void* p, size_t bytes) noexcept { pool::release(p, bytes); }
 };
-using TensorList = std::vector<Tensor>;
+using TensorList = std::vector<Tensor, pool::Allocator<Tensor>>;
 /// A gradient hook: returns a replacement gradient, or an undefined Tensor to keep the input.
 using TensorHook = std::function<Tensor(const Tensor&)>;
 /// What a hook keeps alive for its owner (the binding layer's Python callable), kept beside the hook
