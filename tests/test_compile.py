@@ -392,6 +392,40 @@ def test_python_number_read_by_the_step_is_guarded():
     assert cg.trace_count == 2
 
 
+def test_alternating_keys_and_keys_without_a_truth_value_find_their_traces():
+    # A call with the previous call's key reuses its traces without hashing the key; any other
+    # call looks its key up as before.
+    x = cr.ones(2)
+    scale = 3.0
+
+    def g(x):
+        return x * scale
+
+    cg = cr.compile(g)
+    for value, want in [(3.0, 6.0), (5.0, 10.0), (3.0, 6.0), (5.0, 10.0), (5.0, 10.0)]:
+        scale = value
+        assert float(cg(x).sum()) == want
+    assert (cg.trace_count, cg.replay_count) == (2, 3)
+
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+    opt = cr.optim.SGD([w], lr=0.5)
+    opt.param_groups[0]["extra"] = np.array([1.0, 2.0])  # kept in the key as the object; == is elementwise
+
+    def step():
+        opt.zero_grad()
+        (w * w).sum().backward()
+        opt.step()
+
+    cs = cr.compile(step)
+    for _ in range(4):
+        cs()
+    assert (cs.trace_count, cs.replay_count) == (1, 3)
+    assert w.tolist() == [0.0, 0.0]  # w - 0.5 * 2w
+    cs.reset()
+    cs()
+    assert cs.trace_count == 2
+
+
 def test_guard_key_tells_values_apart_by_type_value_and_identity():
     # Note [Guard keys of compiled functions]: equal keys exactly when every value keys equal
     from chainrule._compile import _value_key as key

@@ -193,6 +193,7 @@ class CompiledFunction:
         self._fn = fn
         self._cache_size = max(1, int(cache_size))
         self._cache: OrderedDict[Any, list[_Trace]] = OrderedDict()
+        self._last: tuple[Any, list[_Trace]] | None = None  # the key and traces of the last replay
         self._reads = _Reads(fn)
         #: How many times the function was traced (the first call, and each failed guard).
         self.trace_count = 0
@@ -229,22 +230,42 @@ class CompiledFunction:
             return self._fn(*args, **kwargs)
         tensors: list[Tensor] = []
         key = self._key(args, kwargs, tensors)
-        try:
-            traces = self._cache.get(key)
-        except TypeError:  # an unhashable hyperparameter (a list): compare a hashable copy
-            key = _freeze(key)
-            traces = self._cache.get(key)
+        traces = self._last_traces(key)
+        if traces is None:
+            try:
+                traces = self._cache.get(key)
+            except TypeError:  # an unhashable hyperparameter (a list): compare a hashable copy
+                key = _freeze(key)
+                traces = self._cache.get(key)
         if traces is not None:
             for i, tr in enumerate(traces):
                 outs = tr.schedule.replay(tensors)
                 if outs is not None:
                     self.replay_count += 1
+                    self._last = (key, traces)
                     if i:
                         traces.insert(0, traces.pop(i))
                     if len(self._cache) > 1:  # (hashing the key again costs a microsecond)
                         self._cache.move_to_end(key)
-                    return _unflatten(tr.out_spec, outs, [0])
+                    spec = tr.out_spec
+                    if spec is _TENSOR:
+                        return outs[0]
+                    if spec[0] == "const":  # (a step that returns None)
+                        return spec[1]
+                    return _unflatten(spec, outs, [0])
         return self._trace(key, tensors, args, kwargs)
+
+    def _last_traces(self, key: Any) -> list[_Trace] | None:
+        """The traces of the previous call when its key equals this one (a training loop calls with
+        the same key every step): an equality test instead of hashing the key."""
+        last = self._last
+        if last is None:
+            return None
+        try:
+            same = last[0] == key
+        except Exception:  # a value whose == is not a truth value (an array): look it up instead
+            return None
+        return last[1] if same is True else None
 
     def _trace(self, key: Any, tensors: list[Tensor], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         schedule = _core._CaptureSchedule()
@@ -258,6 +279,7 @@ class CompiledFunction:
             raise
         schedule.end(out_tensors)
         self.trace_count += 1
+        self._last = None
         self._cache.setdefault(key, []).insert(0, _Trace(schedule, spec))
         self._cache.move_to_end(key)
         while self.num_traces > self._cache_size:
@@ -271,6 +293,7 @@ class CompiledFunction:
     def reset(self) -> None:
         """Forgets every trace: the next call traces again."""
         self._cache.clear()
+        self._last = None
 
 
 @overload
