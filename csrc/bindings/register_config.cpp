@@ -2,6 +2,7 @@
 #include <Eigen/Core>
 
 #include "bindings/common.h"
+#include "core/grad_mode.h"
 #include "kernels/kernels.h"
 
 #ifndef CHAINRULE_VERSION
@@ -12,6 +13,22 @@
 #endif
 
 namespace crpy {
+
+namespace {
+// Where the dynamic loader put this module's thread-local block (see the TLS note in
+// CMakeLists.txt): "static" when it sits in the thread's static TLS area, just below the thread
+// pointer (a thread-local read is then a few instructions), "dynamic" when it was allocated apart
+// (each read is a call into the loader), "unknown" on other platforms.
+const char* tls_placement() {
+#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11
+  const auto tp = reinterpret_cast<uintptr_t>(__builtin_thread_pointer());
+  const auto var = reinterpret_cast<uintptr_t>(&cr::GradMode::enabled_);
+  return var < tp && tp - var < (uintptr_t(1) << 16) ? "static" : "dynamic";
+#else
+  return "unknown";
+#endif
+}
+}  // namespace
 
 void register_config(py::module_& m) {
   // The kernel level is chosen (and its module loaded) at import, so that a missing module is an
@@ -29,6 +46,7 @@ void register_config(py::module_& m) {
     py::list levels;
     for (const auto& l : cr::kern::levels()) levels.append(py::make_tuple(l.name, l.supported));
     d["cpu_levels"] = levels;
+    d["tls"] = tls_placement();
     py::list simd;
 #if defined(__SSE2__) || defined(_M_X64)
     simd.append("SSE2");
