@@ -14,13 +14,22 @@
 
 namespace crpy {
 
+// glibc's layout, read with GCC's __builtin_thread_pointer (musl allocates a dlopen'ed module's TLS
+// apart for the threads already running, so there the probe would not mean the same).
+#if defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__) && defined(__GNUC__) && \
+    !defined(__clang__) && __GNUC__ >= 11
+#define CHAINRULE_TLS_PROBE 1
+#else
+#define CHAINRULE_TLS_PROBE 0
+#endif
+
 namespace {
 // Where the dynamic loader put this module's thread-local block (see the TLS note in
 // CMakeLists.txt): "static" when it sits in the thread's static TLS area, just below the thread
 // pointer (a thread-local read is then a few instructions), "dynamic" when it was allocated apart
 // (each read is a call into the loader), "unknown" on other platforms.
 const char* tls_placement() {
-#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11
+#if CHAINRULE_TLS_PROBE
   const auto tp = reinterpret_cast<uintptr_t>(__builtin_thread_pointer());
   const auto var = reinterpret_cast<uintptr_t>(&cr::GradMode::enabled_);
   return var < tp && tp - var < (uintptr_t(1) << 16) ? "static" : "dynamic";
