@@ -93,6 +93,12 @@ class NodeIndex {
       }
     }
   }
+  /// Empty again, keeping the table's memory.
+  void clear() {
+    std::fill(keys_.begin(), keys_.end(), nullptr);
+    size_ = 0;
+  }
+  size_t capacity() const { return keys_.size(); }
 
  private:
   static size_t hash(const Node* n) { return (size_t)(((uintptr_t)n >> 4) * 0x9E3779B97F4A7C15ull >> 17); }
@@ -108,15 +114,6 @@ class NodeIndex {
       if (keys[i]) insert(keys[i], vals[i]);
   }
 
- public:
-  /// Empty again, keeping the table's memory.
-  void clear() {
-    std::fill(keys_.begin(), keys_.end(), nullptr);
-    size_ = 0;
-  }
-  size_t capacity() const { return keys_.size(); }
-
- private:
   std::vector<const Node*> keys_;
   std::vector<uint32_t> vals_;
   size_t mask_ = 0;
