@@ -383,6 +383,31 @@ def test_freed_large_buffers_are_reused_for_the_same_size():
     del big
 
 
+@skip_if_sanitized
+def test_freed_large_buffer_goes_back_to_the_thread_that_freed_it():
+    # Note [Large block cache]: of the blocks other threads freed after it, a thread takes back its own.
+    import threading
+
+    def on_a_thread(fn):
+        t = threading.Thread(target=fn)
+        t.start()
+        t.join()
+
+    held = [cr.empty(65536) for _ in range(3)]  # 256 KiB each, all alive: three blocks
+    ptrs = [t.data_ptr() for t in held]
+    box = [held.pop(0)]
+    on_a_thread(box.clear)  # the first freed, by another thread
+    del held[0]  # the second, by this one
+    box = [held.pop(0)]
+    on_a_thread(box.clear)  # the last, by a third thread
+
+    got = cr.zeros(65536)
+    assert got.data_ptr() == ptrs[1]
+    assert float(got.abs().sum()) == 0.0  # a reused block is filled like a fresh one
+    # (a thread that freed none takes the latest freed; not checked here: a new thread may get the
+    # id of one that ended, and with it that thread's blocks)
+
+
 def test_large_buffers_allocated_and_freed_from_many_threads_keep_their_contents():
     import threading
 

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <new>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 #include "core/errors.h"
@@ -25,6 +26,13 @@ namespace cr {
 // pool serves) and kCacheMaxBytes are therefore kept, by rounded size, for the next allocation of
 // that size; the cache holds at most kCacheLimitBytes (a block that does not fit
 // goes back to malloc). Under AddressSanitizer it is off, so that a use after free is still seen.
+//
+// A thread takes back a block it freed itself when one of the latest few it can take is: its lines
+// may still be in this core's cache, where another thread's block is in another core's (written
+// lines that the other core must hand over first). Taking simply the latest block, the branches of
+// that same backward on two threads drifted after a few steps into a regime where every product and
+// tanh gradient ran 15-20% slower (each thread writing into blocks the other had just freed): 12.4
+// ms a backward instead of 10.8, 1.70x the one-thread time instead of 1.95x.
 namespace {
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -39,6 +47,7 @@ constexpr size_t kCacheMinBytes = pool::kMaxPooledBytes;
 constexpr size_t kCacheMaxBytes = size_t(16) << 20;
 constexpr size_t kCacheLimitBytes = size_t(64) << 20;
 constexpr size_t kPageBytes = size_t(64) << 10;  // from here on, sizes round to whole pages
+constexpr size_t kAffinityWindow = 16;  // how many of the latest freed blocks take() looks through
 
 // Sizes round up so that near sizes share blocks: to whole 4 KiB pages from kPageBytes, below that
 // to an eighth of the size's power of two (at most 12.5% more), and to 64 bytes at least.
@@ -61,8 +70,18 @@ class BlockCache {
     Guard g(lock_);
     auto it = free_.find(bytes);
     if (it == free_.end() || it->second.empty()) return nullptr;
-    void* p = it->second.back();
-    it->second.pop_back();
+    // The latest block this thread freed, among the last kAffinityWindow; else the latest.
+    auto& blocks = it->second;
+    const std::thread::id me = std::this_thread::get_id();
+    size_t pick = blocks.size() - 1;
+    for (size_t k = blocks.size(), seen = 0; k-- > 0 && seen < kAffinityWindow; ++seen) {
+      if (blocks[k].freed_by == me) {
+        pick = k;
+        break;
+      }
+    }
+    void* p = blocks[pick].data;
+    blocks.erase(blocks.begin() + (ptrdiff_t)pick);
     held_ -= bytes;
     return p;
   }
@@ -72,7 +91,7 @@ class BlockCache {
     Guard g(lock_);
     if (held_ + bytes > kCacheLimitBytes) return false;
     try {
-      free_[bytes].push_back(p);
+      free_[bytes].push_back({p, std::this_thread::get_id()});
     } catch (...) { return false; }
     held_ += bytes;
     return true;
@@ -89,8 +108,12 @@ class BlockCache {
     }
     ~Guard() { f.clear(std::memory_order_release); }
   };
+  struct Block {
+    void* data;
+    std::thread::id freed_by;
+  };
   std::atomic_flag lock_ = ATOMIC_FLAG_INIT;
-  std::unordered_map<size_t, std::vector<void*>> free_;
+  std::unordered_map<size_t, std::vector<Block>> free_;
   size_t held_ = 0;
 };
 
