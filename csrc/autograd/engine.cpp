@@ -522,9 +522,9 @@ bool has_big_fork(const GraphTask& task) {
 // Numbers the nodes reachable from the root, counts their incoming edges and lays out their input
 // buffers (Note [Engine bookkeeping]). Returns the numbers in postorder.
 std::vector<uint32_t> discover(GraphTask& task) {
-  struct Frame {
+  struct Frame {  // 8 bytes, written and read whole (a 16-byte one stalled on its store)
     uint32_t node;
-    size_t next;
+    uint32_t next;
   };
   auto number = [&task](Node* n) {
     auto [idx, inserted] = task.index.insert(n, (uint32_t)task.tasks.size());
@@ -551,7 +551,7 @@ std::vector<uint32_t> discover(GraphTask& task) {
       stack.pop_back();
       continue;
     }
-    size_t i = f.next++;
+    const size_t i = f.next++;
     Node* target = edges[i].fn.get();
     if (!target) continue;
     auto [t, inserted] = number(target);  // may grow tasks: index, don't hold references
