@@ -126,6 +126,31 @@ def test_relu_gradient_at_zero_is_zero():
     assert x.grad.tolist() == [0.0, 0.0, 1.0]
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_relu_gradient_from_a_strided_output_gradient(dtype, threads):
+    # A mean's gradient reaches relu expanded from one number (stride 0); a transposed one has
+    # strides too. Both are read in place and give the same numbers as a contiguous gradient.
+    rng = np.random.default_rng(4)
+    xs = rng.standard_normal((70, 33)).astype(dtype)
+    xs[0, :5] = [0.0, -0.0, np.nan, np.inf, -np.inf]
+    old = cr.get_num_threads()
+    cr.set_num_threads(threads)
+    try:
+        x = cr.tensor(xs, requires_grad=True)
+        F.relu(x).mean().backward()
+        want = np.where(xs > 0, np.array(1 / xs.size, dtype), np.array(0, dtype))
+        assert to_np(x.grad).dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(to_np(x.grad), want)
+
+        gs = rng.standard_normal((33, 70)).astype(dtype)
+        x2 = cr.tensor(xs, requires_grad=True)
+        F.relu(x2).backward(cr.tensor(gs).t())  # a transposed (strided) gradient
+        np.testing.assert_array_equal(to_np(x2.grad), np.where(xs > 0, gs.T, np.array(0, dtype)))
+    finally:
+        cr.set_num_threads(old)
+
+
 def test_sigmoid_is_stable_for_large_inputs():
     x = leaf([-1000.0, -50.0, 0.0, 50.0, 1000.0])
     y = F.sigmoid(x)

@@ -106,6 +106,34 @@ def test_gradients_held_across_steps_keep_their_values(set_to_none):
             assert np.array_equal(x, y)
 
 
+def test_a_leaf_takes_the_replays_gradient_buffer_without_a_copy():
+    # As in eager, a leaf without a .grad takes the gradient the backward made: the arena's own
+    # reference to that buffer does not make it shared. The replay's allocations: the product, the
+    # sum, the backward's seed and w's gradient (a copy of it would be a fifth).
+    w = cr.ones(4, requires_grad=True)
+
+    def step():
+        w.grad = None
+        (w * 3.0).sum().backward()
+
+    fn = cr.compile(step)
+    held = []
+    for _ in range(4):
+        fn()
+        held.append(w.grad)
+    (schedule,) = fn.traces()
+    assert schedule.lowered
+    assert schedule.arena_stats["allocations"] == 4
+    assert len({g.data_ptr() for g in held}) == 4  # each held gradient kept its own buffer
+    for g in held:
+        assert g.tolist() == [3.0] * 4
+    del held
+    for _ in range(3):
+        fn()
+    assert w.grad.tolist() == [3.0] * 4
+    assert schedule.arena_stats["reused"] == 4
+
+
 def test_a_returned_tensor_changed_by_the_caller_is_not_handed_out_again():
     step, _ = _step("pred")
     fn = cr.compile(step)

@@ -1,5 +1,6 @@
 #include "autograd/accumulate_grad.h"
 
+#include "core/replay_arena.h"
 #include "core/small_pool.h"
 #include "ops/creation.h"
 #include "ops/elementwise.h"
@@ -56,9 +57,9 @@ void accumulate_into_grad(TensorImpl& t, const Tensor& g) {
     return;
   }
   if (!slot) {
-    // Steal the buffer when nobody else can see it; otherwise keep a private copy, since later
-    // accumulation writes into it in place.
-    bool private_buffer = g.ptr().use_count() == 1 && g.storage().use_count() == 1 &&
+    // Steal the buffer when nobody else can see it (a replay arena's reference does not count);
+    // otherwise keep a private copy, since later accumulation writes into it in place.
+    bool private_buffer = ReplayArena::other_uses(g.ptr()) == 1 && g.storage().use_count() == 1 &&
                           g.storage()->owns_memory() && g.is_contiguous() && !g.requires_grad();
     slot = private_buffer ? g.ptr() : contiguous_copy(detach(g)).ptr();
   } else if (is_storage_dtype(slot->dtype_) || is_storage_dtype(g.dtype())) {

@@ -28,6 +28,11 @@ Tensor ReplayArena::take(const Dims& sizes, DType dtype) {
   return t;
 }
 
+ReplayArena::~ReplayArena() {
+  for (const Tensor& t : kept_)
+    if (t.defined()) t.impl()->arena_kept_.store(false, std::memory_order_relaxed);
+}
+
 void ReplayArena::keep(const Tensor& t, size_t nbytes) {
   const size_t i = next_ - 1;  // the allocation take() was just asked for
   if (i >= kept_.size()) {
@@ -35,9 +40,11 @@ void ReplayArena::keep(const Tensor& t, size_t nbytes) {
     sizes_.resize(i + 1, 0);
   }
   bytes_ -= sizes_[i];
+  if (kept_[i].defined()) kept_[i].impl()->arena_kept_.store(false, std::memory_order_relaxed);
   kept_[i] = Tensor();
   sizes_[i] = 0;
   if (nbytes > kMaxTensorBytes || bytes_ + nbytes > kMaxBytes) return;
+  t.impl()->arena_kept_.store(true, std::memory_order_relaxed);
   kept_[i] = t;
   sizes_[i] = nbytes;
   bytes_ += nbytes;

@@ -9,7 +9,9 @@
 // reference to it and to its storage (a tensor a replay returned, a gradient a parameter keeps, a
 // view of it or a NumPy array over it all hold one), and it is as Tensor::empty made it (no
 // history, gradient, hooks or view metadata; its own storage, contiguous, same shape and dtype).
-// Otherwise that allocation is a fresh tensor, which the arena keeps in its place instead. Only the
+// Otherwise that allocation is a fresh tensor, which the arena keeps in its place instead. The
+// arena's reference is a passive one (it neither reads nor writes a tensor it does not hand out),
+// so a check for a buffer nobody else sees may leave it out (other_uses()). Only the
 // thread running the replay uses the arena (ReplayArena::Scope); a lowered replay records no graph,
 // so a kept tensor holds no autograd history alive between replays.
 #include <algorithm>
@@ -25,6 +27,18 @@ class ReplayArena {
  public:
   static constexpr size_t kMaxTensorBytes = size_t(64) << 10;
   static constexpr size_t kMaxBytes = size_t(16) << 20;
+
+  ReplayArena() = default;
+  ReplayArena(const ReplayArena&) = delete;
+  ReplayArena& operator=(const ReplayArena&) = delete;
+  ~ReplayArena();
+
+  /// The references to `t` that others hold: its use count, less the arena's own when it keeps t.
+  /// A replay's gradient that only the arena keeps besides its holder may become a leaf's .grad
+  /// without a copy (accumulate_into_grad), as it would outside a replay.
+  static long other_uses(const std::shared_ptr<TensorImpl>& t) {
+    return t.use_count() - (t->arena_kept_.load(std::memory_order_relaxed) ? 1 : 0);
+  }
 
   /// Makes this arena the one Tensor::empty draws from on this thread, from its first tensor on.
   class Scope {

@@ -64,6 +64,9 @@ class TensorImpl {
   bool requires_grad_ = false;
   bool retains_grad_ = false;
   bool is_view_ = false;            // shares storage with a base produced by a view op
+  /// A replay arena keeps a reference to this tensor, which it hands out again only once no other
+  /// reference is left (Note [Replay arena]); the one reference that never reads or writes it.
+  std::atomic<bool> arena_kept_{false};
   std::unique_ptr<ViewMeta> view_;  // set on differentiable views (not on detach())
   /// Bumped each time an in-place op gives this tensor a new history; its views then regenerate
   /// their grad_fn from it (Note [Views and in-place ops]).

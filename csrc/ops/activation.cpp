@@ -203,7 +203,9 @@ const auto softplus_grad =
 
 Tensor relu_backward(const Tensor& g, const Tensor& y) {
   Dims shape = broadcast_shapes(g.shape(), y.shape(), "relu_backward");
-  Tensor out = grad_map_vec(g, y, kern::UnaryGrad::Relu);
+  // A strided gradient (a mean's, expanded from one number) is read in place by the loop below:
+  // the vector kernel would need a contiguous copy of it first, and a select is exact either way.
+  Tensor out = g.is_contiguous() ? grad_map_vec(g, y, kern::UnaryGrad::Relu) : Tensor();
   if (!out.defined()) {
     Tensor yv = y.dtype() == g.dtype() ? y : contiguous_copy_as(y, g.dtype());
     out = dispatch_floating(g.dtype(), "relu_backward", [&](auto tag) {
