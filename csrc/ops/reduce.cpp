@@ -203,6 +203,20 @@ static Tensor sum_unrecorded(const Tensor& a, const std::vector<int64_t>& rd, bo
     keep_shape = Dims((size_t)a.dim(), 1);
     return sum_rows(a, keepdim ? keep_shape : Dims{}, 1, a.numel(), 1);
   }
+  if (rd.size() == 1 && a.is_contiguous()) {
+    // Over one dim (a bias gradient's rows): one pass, straight into the result's shape.
+    const int64_t d = rd[0];
+    keep_shape = a.shape();
+    keep_shape[d] = 1;
+    int64_t outer = 1, inner = 1;
+    for (int64_t i = 0; i < d; ++i) outer *= a.shape()[i];
+    for (int64_t i = d + 1; i < a.dim(); ++i) inner *= a.shape()[i];
+    if (keepdim) return sum_rows(a, keep_shape, outer, a.shape()[d], inner);
+    Dims s;
+    for (int64_t i = 0; i < a.dim(); ++i)
+      if (i != d) s.push_back(a.shape()[i]);
+    return sum_rows(a, s, outer, a.shape()[d], inner);
+  }
   Tensor out = sum_raw(a, rd, keep_shape);
   if (!keepdim) {
     Dims s;
