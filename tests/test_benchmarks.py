@@ -452,3 +452,25 @@ def test_ab_builds_times_one_workload_in_each_build_and_prints_the_ratio():
         timeout=60,
     )
     assert bad.returncode != 0 and "unknown workload 'nope'" in bad.stderr
+
+
+def test_core_to_core_probe_builds_and_reports_a_round_trip(tmp_path):
+    # benchmarks/core_to_core.cpp: the probe RESULTS.md uses to tell the 2-thread regimes apart.
+    import re
+    import shutil
+
+    cxx = shutil.which("g++") or shutil.which("c++")
+    if cxx is None or not sys.platform.startswith("linux"):
+        pytest.skip("needs a C++ compiler on Linux")
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("needs two CPUs")
+    exe = tmp_path / "core_to_core"
+    src = os.path.join(REPO, "benchmarks", "core_to_core.cpp")
+    subprocess.run([cxx, "-O2", "-pthread", src, "-o", str(exe)], check=True, timeout=120)
+    a, b = sorted(os.sched_getaffinity(0))[:2]
+    out = subprocess.run([str(exe), str(a), str(b)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    m = re.fullmatch(rf"core-to-core round trip, CPUs {a} and {b}: ([0-9.]+) ns\n", out.stdout)
+    assert m and float(m.group(1)) > 0, out.stdout
+    bad = subprocess.run([str(exe), str(a), "100000"], capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 1 and "could not pin" in bad.stderr
