@@ -1,11 +1,11 @@
 // Core-to-core round trip: two threads, pinned to two CPUs, pass a cache line back and forth.
 //
-//   g++ -O2 -pthread benchmarks/core_to_core.cpp -o /tmp/core_to_core && /tmp/core_to_core [CPU_A CPU_B]
+//   g++ -O2 -pthread benchmarks/core_to_core.cpp -o /tmp/core_to_core && /tmp/core_to_core [CPU_A CPU_B [N]]
 //
-// Prints the mean round trip in ns over 200000 exchanges (CPUs 0 and 1 by default). On a virtual
-// machine it says where the hypervisor placed the two vCPUs: close (cores sharing a cache) or far
-// apart, where every cache line one core writes and the other reads costs several times more. The
-// 2-thread regimes in RESULTS.md follow it. Linux only (thread affinity).
+// Prints the mean round trip in ns over N exchanges (CPUs 0 and 1 and 200000 by default). On a
+// virtual machine it says where the hypervisor placed the two vCPUs: close (cores sharing a cache)
+// or far apart, where every cache line one core writes and the other reads costs several times
+// more. The 2-thread regimes in RESULTS.md follow it. Linux only (thread affinity).
 #include <pthread.h>
 #include <sched.h>
 
@@ -31,7 +31,11 @@ bool pin(int cpu) {
 
 int main(int argc, char** argv) {
   const int a = argc > 2 ? std::atoi(argv[1]) : 0, b = argc > 2 ? std::atoi(argv[2]) : 1;
-  const long n = 200000;
+  const long n = argc > 3 ? std::atol(argv[3]) : 200000;
+  if (n < 1) {
+    std::fprintf(stderr, "the number of exchanges must be positive\n");
+    return 1;
+  }
   std::atomic<bool> pinned{true};
   std::thread other([&] {
     if (!pin(b)) pinned = false;
