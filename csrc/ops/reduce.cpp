@@ -108,15 +108,24 @@ Tensor sum_rows(const Tensor& x, const Dims& out_shape, int64_t outer, int64_t r
   return out;
 }
 
-// One-dim sum of a contiguous tensor, keepdim.
-Tensor sum_one_dim(const Tensor& x, int64_t d) {
-  Dims out_shape = x.shape();
-  int64_t r = out_shape[d];
+// One-dim sum of a contiguous tensor, into `out_shape` (of as many elements) or, when null, keepdim.
+Tensor sum_one_dim(const Tensor& x, int64_t d, const Dims* out_shape = nullptr) {
+  const Dims& s = x.shape();
   int64_t outer = 1, inner = 1;
-  for (int64_t i = 0; i < d; ++i) outer *= out_shape[i];
-  for (int64_t i = d + 1; i < x.dim(); ++i) inner *= out_shape[i];
-  out_shape[d] = 1;
-  return sum_rows(x, out_shape, outer, r, inner);
+  for (int64_t i = 0; i < d; ++i) outer *= s[i];
+  for (int64_t i = d + 1; i < x.dim(); ++i) inner *= s[i];
+  if (out_shape) return sum_rows(x, *out_shape, outer, s[d], inner);
+  Dims keep = s;
+  keep[d] = 1;
+  return sum_rows(x, keep, outer, s[d], inner);
+}
+
+// The shape of a sum over the (sorted) dims rd without keepdim.
+Dims reduced_shape(const Tensor& a, const std::vector<int64_t>& rd) {
+  Dims s;
+  for (int64_t i = 0; i < a.dim(); ++i)
+    if (std::find(rd.begin(), rd.end(), i) == rd.end()) s.push_back(a.shape()[i]);
+  return s;
 }
 
 /// A reduction's output gradient spread back over the input: reshaped to the keepdim shape, then
@@ -205,26 +214,14 @@ static Tensor sum_unrecorded(const Tensor& a, const std::vector<int64_t>& rd, bo
   }
   if (rd.size() == 1 && a.is_contiguous()) {
     // Over one dim (a bias gradient's rows): one pass, straight into the result's shape.
-    const int64_t d = rd[0];
     keep_shape = a.shape();
-    keep_shape[d] = 1;
-    int64_t outer = 1, inner = 1;
-    for (int64_t i = 0; i < d; ++i) outer *= a.shape()[i];
-    for (int64_t i = d + 1; i < a.dim(); ++i) inner *= a.shape()[i];
-    if (keepdim) return sum_rows(a, keep_shape, outer, a.shape()[d], inner);
-    Dims s;
-    for (int64_t i = 0; i < a.dim(); ++i)
-      if (i != d) s.push_back(a.shape()[i]);
-    return sum_rows(a, s, outer, a.shape()[d], inner);
+    keep_shape[rd[0]] = 1;
+    if (keepdim) return sum_one_dim(a, rd[0]);
+    const Dims s = reduced_shape(a, rd);
+    return sum_one_dim(a, rd[0], &s);
   }
   Tensor out = sum_raw(a, rd, keep_shape);
-  if (!keepdim) {
-    Dims s;
-    for (int64_t i = 0; i < a.dim(); ++i)
-      if (std::find(rd.begin(), rd.end(), i) == rd.end()) s.push_back(a.shape()[i]);
-    return detach(reshape(out, s));
-  }
-  return detach(out);
+  return detach(keepdim ? out : reshape(out, reduced_shape(a, rd)));
 }
 
 Tensor sum(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {
