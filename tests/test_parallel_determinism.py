@@ -225,3 +225,44 @@ def test_mlp_matches_torch(torch):
         out.append([loss.detach().numpy(), a.grad.numpy(), b.grad.numpy()])
     for c, t in zip(*out):
         np.testing.assert_allclose(c, t, rtol=1e-4, atol=1e-6)
+
+
+def _stretches(nchunks, threads):
+    """The home stretch of each chunk (Note [Home chunks] in csrc/core/parallel.cpp)."""
+    parts = min(threads - 1, nchunks - 1) + 1
+    return [next(i for i in range(parts) if c < nchunks * (i + 1) // parts) for c in range(nchunks)]
+
+
+@pytest.mark.parametrize("threads", [2, 3, 4])
+@pytest.mark.parametrize("busy_us", [0.0, 30.0, 200.0])
+def test_each_thread_runs_its_own_stretch_of_chunks_first(threads, busy_us):
+    # A thread takes chunks of another thread's stretch only once its own stretch is spent, so when
+    # nothing is late each thread runs the same part of the range every time.
+    cr.set_num_threads(threads)
+    nchunks = 4 * threads  # parallel_for's chunks for 4 * threads elements with grain 1
+    home = _stretches(nchunks, threads)
+    helped = 0
+    for _ in range(30):
+        owners = cr._core._chunk_owners(nchunks, 1, busy_us)
+        assert {t for t, _ in owners} <= set(range(threads))
+        by_thread = {}
+        for chunk, (t, seq) in enumerate(owners):
+            by_thread.setdefault(t, []).append((seq, chunk))
+        for t, runs in by_thread.items():
+            order = [chunk for _, chunk in sorted(runs)]
+            assert sorted(s for s, _ in runs) == list(range(len(runs)))  # each chunk ran once
+            own = [home[c] == t for c in order]
+            # its own chunks first, in order; then only others'
+            assert own == sorted(own, reverse=True), (t, order)
+            mine = [c for c in order if home[c] == t]
+            assert mine == sorted(mine)
+        helped += any(t != 0 for t, _ in owners)
+    if busy_us >= 200.0:
+        assert helped > 0  # pool threads took part (they start within milliseconds)
+
+
+def test_chunk_owners_refuses_bad_arguments():
+    with pytest.raises(ValueError):
+        cr._core._chunk_owners(-1)
+    with pytest.raises(ValueError):
+        cr._core._chunk_owners(8, 0)

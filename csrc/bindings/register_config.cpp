@@ -1,8 +1,13 @@
 // Build facts for chainrule.show_config(), and the kernel level (Note [CPU dispatch]).
 #include <Eigen/Core>
 
+#include <chrono>
+#include <utility>
+#include <vector>
+
 #include "bindings/common.h"
 #include "core/grad_mode.h"
+#include "core/parallel.h"
 #include "kernels/kernels.h"
 
 #ifndef CHAINRULE_VERSION
@@ -89,6 +94,28 @@ void register_config(py::module_& m) {
 #endif
     return d;
   });
+  // Which thread ran each chunk of a parallel_for over n elements with the given grain, and in
+  // which order: (team index, that thread's count of chunks before it) per element, each chunk
+  // taking busy_us microseconds. For tests of the pool (Note [Home chunks] in core/parallel.cpp).
+  m.def(
+      "_chunk_owners",
+      [](int64_t n, int64_t grain, double busy_us) {
+        CR_CHECK(n >= 0 && n <= (int64_t(1) << 20) && grain >= 1, ValueError,
+                 "_chunk_owners: expected 0 <= n <= 2**20 and grain >= 1");
+        std::vector<std::pair<int, int64_t>> owner((size_t)n, {-1, -1});
+        std::vector<int64_t> count((size_t)cr::intra_op_threads() + 1, 0);
+        py::gil_scoped_release release;
+        cr::parallel_for(0, n, grain, [&](int64_t b, int64_t e) {
+          const int t = cr::parallel_thread_index();
+          const auto until =
+              std::chrono::steady_clock::now() + std::chrono::duration<double, std::micro>(busy_us);
+          while (std::chrono::steady_clock::now() < until) {}
+          for (int64_t i = b; i < e; ++i) owner[(size_t)i] = {t, count[(size_t)t]};
+          ++count[(size_t)t];
+        });
+        return owner;
+      },
+      py::arg("n"), py::arg("grain") = 1, py::arg("busy_us") = 0.0);
 }
 
 }  // namespace crpy

@@ -2582,6 +2582,8 @@ def _check_device(device: typing.Any, op: str = 'device') -> None:
     """
     Raises unless device is None or the CPU.
     """
+def _chunk_owners(n: typing.SupportsInt | typing.SupportsIndex, grain: typing.SupportsInt | typing.SupportsIndex = 1, busy_us: typing.SupportsFloat | typing.SupportsIndex = 0.0) -> list[tuple[builtins.int, builtins.int]]:
+    ...
 def _clamp_abs_(tensors: collections.abc.Sequence[Tensor], clip_value: typing.SupportsFloat | typing.SupportsIndex) -> None:
     ...
 def _clear_grads(params: collections.abc.Iterable) -> None:
