@@ -31,7 +31,8 @@ namespace cr {
 // step with dozens of regions ran many times slower on two threads than on one. Here the calling
 // thread never waits for a thread that has not started:
 //   - work is cut into chunks (a few per thread, boundaries fixed by the call); the caller and any
-//     pool thread that wakes in time take chunks one at a time from a shared counter;
+//     pool thread that wakes in time take chunks one at a time, each from its own stretch of
+//     them first (Note [Home chunks]), then from the others';
 //   - the caller waits only for chunks already taken, so a helper that wakes late finds nothing
 //     left and the caller has done the whole job alone, as with one thread;
 //   - waiting threads spin a short while, then sleep, and do not spin at all while threads of
