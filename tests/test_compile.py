@@ -392,6 +392,102 @@ def test_python_number_read_by_the_step_is_guarded():
     assert cg.trace_count == 2
 
 
+def test_step_without_arguments_replays_from_cpp_and_keeps_its_guards():
+    # Note [Fast replay]: a call without arguments whose key equals the last call's is one C++ call;
+    # a changed hyperparameter, rebound closure value or grad mode still traces again.
+    def make_step(model, opt, x, y):
+        def step():
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+
+        return step
+
+    results = []
+    for compiled in (False, True):
+        model = _mlp(21)
+        opt = cr.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        (x, y), _, _ = _data(22, 8, (6,), 3)
+        step = make_step(model, opt, x, y)
+        fn = cr.compile(step) if compiled else step
+        losses = []
+        for k in range(8):
+            if k == 4:
+                opt.param_groups[0]["lr"] = 0.05
+            losses.append(float(fn()))
+        if compiled:
+            assert fn._fast is not None
+            assert fn.trace_count == 3  # before and after the first gradient, and after the lr change
+            assert fn.replay_count == 5
+        results.append(_arrays(model.parameters()) + [np.array(losses)])
+    _assert_bitwise(results[0], results[1])
+
+
+def test_fast_replay_sees_grad_mode_rebound_cells_and_tracing():
+    w = cr.ones(2, requires_grad=True)
+    scale = 2.0
+
+    def f():
+        return (w * scale).sum()
+
+    cf = cr.compile(f)
+    for _ in range(3):
+        out = cf()
+    assert cf._fast is not None and out.requires_grad and float(out) == 4.0
+    with cr.no_grad():
+        out = cf()
+    assert not out.requires_grad and float(out) == 4.0 and cf.trace_count == 2
+    scale = 3.0
+    assert float(cf()) == 6.0 and cf.trace_count == 3
+    assert float(cf()) == 6.0 and cf.trace_count == 3
+
+    # called while another function is traced, it is inlined into that trace, not replayed
+    inner = cr.compile(lambda: w.detach() + 1)
+    for _ in range(3):
+        inner()
+    assert inner._fast is not None
+    outer = cr.compile(lambda x: inner() * x)
+    for k in range(3):
+        assert np.array_equal(outer(cr.full((2,), float(k))).numpy(), [2.0 * k, 2.0 * k])
+    assert outer.trace_count == 1 and inner.trace_count == 1
+
+
+def test_object_holding_its_compiled_step_is_collected():
+    # the fast replay keeps no reference to what the step reads, so this cycle stays collectable
+    import weakref
+
+    class Trainer:
+        def __init__(self):
+            self.w = cr.ones(2, requires_grad=True)
+            self.step = cr.compile(self._step)
+
+        def _step(self):
+            return (self.w * 2).sum()
+
+    t = Trainer()
+    for _ in range(3):
+        t.step()
+    assert t.step._fast is not None
+    ref = weakref.ref(t)
+    del t
+    gc.collect()
+    assert ref() is None
+
+
+def test_step_returning_a_python_value_takes_the_python_path():
+    w = cr.ones(2)
+
+    def f():
+        w.add_(1)
+        return 5
+
+    cf = cr.compile(f)
+    assert [cf() for _ in range(3)] == [5, 5, 5]
+    assert cf._fast is None and float(w.sum()) == 8.0
+
+
 def test_alternating_keys_and_keys_without_a_truth_value_find_their_traces():
     # A call with the previous call's key reuses its traces without hashing the key; any other
     # call looks its key up as before.

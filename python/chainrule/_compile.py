@@ -24,6 +24,7 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 DEFAULT_CACHE_SIZE = 8
 
 _TENSOR = object()  # placeholder for a tensor in a flattened structure
+_MISS = object()  # what a _FastReplay answers when the call is not the same as the last one
 _SCALARS = (int, float, bool, str, type(None), complex)
 
 
@@ -194,6 +195,7 @@ class CompiledFunction:
         self._cache_size = max(1, int(cache_size))
         self._cache: OrderedDict[Any, list[_Trace]] = OrderedDict()
         self._last: tuple[Any, list[_Trace]] | None = None  # the key and traces of the last replay
+        self._fast: Any = None  # the last replay of a call without arguments, from C++
         self._reads = _Reads(fn)
         #: How many times the function was traced (the first call, and each failed guard).
         self.trace_count = 0
@@ -225,6 +227,13 @@ class CompiledFunction:
         return (arg_spec, kw_spec, _core.is_grad_enabled(), self._reads.key(), extra)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not args and not kwargs and self._fast is not None:
+            # the same call as the last one, replayed from C++ (Note [Fast replay] in guard_key.cpp)
+            r = self._reads
+            out = self._fast(r.cells, r.globals, r.objects)
+            if out is not _MISS:
+                self.replay_count += 1
+                return out
         if _core._is_tracing():
             # called from a function being traced: its calls are part of that trace
             return self._fn(*args, **kwargs)
@@ -248,6 +257,13 @@ class CompiledFunction:
                     if len(self._cache) > 1:  # (hashing the key again costs a microsecond)
                         self._cache.move_to_end(key)
                     spec = tr.out_spec
+                    if (
+                        not args
+                        and not kwargs
+                        and type(key[1]) is bytes  # (a key with objects kept in it compares them by ==)
+                        and (spec is _TENSOR or (spec[0] == "const" and spec[1] is None))
+                    ):
+                        self._fast = _core._FastReplay(key[1], key[0], tr.schedule, spec is _TENSOR, _MISS)
                     if spec is _TENSOR:
                         return outs[0]
                     if spec[0] == "const":  # (a step that returns None)
@@ -280,6 +296,7 @@ class CompiledFunction:
         schedule.end(out_tensors)
         self.trace_count += 1
         self._last = None
+        self._fast = None
         self._cache.setdefault(key, []).insert(0, _Trace(schedule, spec))
         self._cache.move_to_end(key)
         while self.num_traces > self._cache_size:
@@ -294,6 +311,7 @@ class CompiledFunction:
         """Forgets every trace: the next call traces again."""
         self._cache.clear()
         self._last = None
+        self._fast = None
 
 
 @overload

@@ -2542,6 +2542,16 @@ class _CaptureSchedule:
     @property
     def step_names(self) -> list[str]:
         ...
+class _FastReplay:
+    """
+    The replay of a compiled function's last call, when it is called again the same way (Note [Fast replay]).
+    """
+    def __call__(self, cells: list, globals: list, objects: list) -> typing.Any:
+        """
+        The step's result, or `miss` when the key, grad mode or the schedule's guards differ.
+        """
+    def __init__(self, key: bytes, grad_enabled: builtins.bool, schedule: _CaptureSchedule, returns_tensor: builtins.bool, miss: typing.Any) -> None:
+        ...
 def _adadelta_step(params: collections.abc.Sequence[Tensor], grads: collections.abc.Sequence[Tensor], square_avgs: collections.abc.Sequence[Tensor], acc_deltas: collections.abc.Sequence[Tensor], steps: collections.abc.Sequence[Tensor], lr: typing.SupportsFloat | typing.SupportsIndex, rho: typing.SupportsFloat | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, maximize: builtins.bool) -> None:
     ...
 def _adagrad_step(params: collections.abc.Sequence[Tensor], grads: collections.abc.Sequence[Tensor], sums: collections.abc.Sequence[Tensor], steps: collections.abc.Sequence[Tensor], lr: typing.SupportsFloat | typing.SupportsIndex, lr_decay: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex, maximize: builtins.bool) -> None:
