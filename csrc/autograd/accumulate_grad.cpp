@@ -1,5 +1,8 @@
 #include "autograd/accumulate_grad.h"
 
+#include <algorithm>
+
+#include "autograd/plan.h"
 #include "core/replay_arena.h"
 #include "core/small_pool.h"
 #include "ops/creation.h"
@@ -48,7 +51,59 @@ void add_post_accumulate_grad_hook(const Tensor& t, std::function<void(const Ten
   if (owner) t.impl()->hook_owners_.push_back(std::move(owner));
 }
 
+namespace {
+// accumulate_into_grad while a plan is recorded (Note [Planned replay] in plan.h): what it does is
+// recorded as a call, where the plan can know it will do the same at every run.
+void accumulate_planned(TensorImpl& t, const Tensor& g) {
+  plan::Recorder& rec = *plan::Recorder::current();
+  plan::Recorder::Nested inside(rec);  // the work below is this call's
+  std::lock_guard<std::mutex> lock(t.grad_mu_);
+  auto& slot = t.grad_;
+  TensorImpl* leaf = &t;  // an external of the schedule: alive as long as the plan
+  // AccumulateGrad ran the leaf's hooks before this; the plan's call does not: it runs only while
+  // the leaf has none (checked before each run).
+  if (!t.hooks_.empty()) rec.refuse("a parameter with hooks");
+  rec.note_leaf(leaf);
+  if (!slot) {
+    // (the recorder's list of the replay's tensors holds one more reference, which does not count)
+    const long held =
+        std::any_of(rec.allocs().begin(), rec.allocs().end(), [&](const Tensor& a) { return a.same(g); });
+    const bool private_buffer = ReplayArena::other_uses(g.ptr()) - held == 1 &&
+                                g.storage().use_count() == 1 && g.storage()->owns_memory() &&
+                                g.is_contiguous() && !g.requires_grad();
+    // Taken as the buffer, or a copy of it: at every run the step has just set .grad to None, as
+    // now, and the same buffer comes (the copy allocates the same tensor each run).
+    if (rec.grad_state(leaf) != 1) rec.refuse("a .grad set from None that the step did not set to None");
+    slot = private_buffer ? g.ptr() : contiguous_copy(detach(g)).ptr();
+    rec.add_call([leaf, g, private_buffer] {
+      std::lock_guard<std::mutex> l(leaf->grad_mu_);
+      if (leaf->grad_)
+        throw AutogradError("chainrule.compile: a planned replay found a .grad it had cleared");
+      leaf->grad_ = private_buffer ? g.ptr() : contiguous_copy(detach(g)).ptr();
+    });
+    return;
+  }
+  Tensor acc(slot);
+  if (is_storage_dtype(slot->dtype_) || is_storage_dtype(g.dtype())) {
+    rec.refuse("a gradient accumulated in a storage dtype");
+    copy_into(acc, add(acc, g));
+    return;
+  }
+  // added into the existing gradient: one a step set, or the one the leaf has when the plan starts
+  if (rec.grad_state(leaf) == 0) rec.require_grad(leaf, slot);
+  add_inplace_raw(acc, g);
+  rec.add_call([leaf, g] {
+    std::lock_guard<std::mutex> l(leaf->grad_mu_);
+    if (!leaf->grad_) throw AutogradError("chainrule.compile: a planned replay found no .grad to add to");
+    Tensor a(leaf->grad_);
+    add_inplace_raw(a, g);
+  });
+}
+}  // namespace
+
 void accumulate_into_grad(TensorImpl& t, const Tensor& g) {
+  if (plan_detail::any_recording()) [[unlikely]]
+    if (plan::at_top() && !GradMode::is_enabled()) return accumulate_planned(t, g);
   std::lock_guard<std::mutex> lock(t.grad_mu_);
   auto& slot = t.grad_;
   if (GradMode::is_enabled()) {

@@ -4,9 +4,14 @@
 #include <algorithm>
 #include <utility>
 
+#include "autograd/plan.h"
 #include "core/errors.h"
+#include "core/forward_ad.h"
 #include "core/grad_mode.h"
 #include "core/node.h"
+#include "core/parallel.h"
+#include "ops/creation.h"
+#include "ops/shape.h"
 
 namespace cr {
 namespace capture {
@@ -35,6 +40,8 @@ bool TensorGuard::holds(const Tensor& t, bool with_strides) const {
   if (i->requires_grad_ != requires_grad) return false;
   return !check_grad || (i->grad_ != nullptr) == has_grad;
 }
+
+Schedule::Schedule() = default;
 
 Schedule::~Schedule() {
   if (recording_ && active == this) {
@@ -373,6 +380,147 @@ std::string Schedule::guard_failure(const TensorList& inputs) const {
   return "";
 }
 
+// Note [Planned replay] in plan.h.
+struct Schedule::Plan {
+  Frame frame;                                   // kept from run to run
+  std::vector<std::function<void()>> calls;      // in order
+  TensorList buffers;                            // every tensor the calls allocate, in order
+  std::vector<long> uses, storage_uses;          // their reference counts between runs
+  std::vector<std::pair<TensorImpl*, std::shared_ptr<TensorImpl>>> grad_checks;  // leaf, its .grad
+  std::vector<TensorImpl*> leaves;  // accumulated into: must have no hooks
+  TensorList private_inputs;                     // the input slots' tensors: inputs are copied in
+  enum class Out : uint8_t { None, Input, Kept, Copy };
+  std::vector<Out> out_kind;
+  std::vector<size_t> out_index;  // Input: which input
+  int threads = 1;
+  ReplayArena arena;  // in planned mode over `buffers`
+};
+
+size_t Schedule::plan_calls() const { return plan_ ? plan_->calls.size() : 0; }
+
+namespace {
+constexpr int kMaxPlanRecordings = 3;  // per schedule: a plan dropped again and again stops being made
+constexpr size_t kReplaysBeforePlan = 2;
+}  // namespace
+
+bool Schedule::replay_recording_plan(const TensorList& inputs, TensorList& outputs) {
+  for (const Tensor& t : inputs)
+    if (t.requires_grad() || !t.is_contiguous() || t.offset() != 0) {
+      plan_note_ = "an input needs a gradient or is not contiguous";
+      return false;
+    }
+  for (int32_t a : input_alias_)
+    if (a >= 0) {
+      plan_note_ = "two inputs are the same tensor";
+      return false;
+    }
+  ++plan_recordings_;
+  auto p = std::make_unique<Plan>();
+  Frame& f = p->frame;
+  f.lowered = true;
+  f.slots.resize((size_t)num_slots_);
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    p->private_inputs.push_back(contiguous_copy(detach(inputs[i])));
+    f.slots[(size_t)input_slots_[i]] = p->private_inputs.back();
+  }
+  for (size_t e = 0; e < externals_.size(); ++e) f.slots[(size_t)external_slots_[e]] = externals_[e];
+  GradMode::set_enabled(false);
+  bool ok = false;
+  {
+    ReplayArena::Scope arena_scope(&arena_);
+    plan::Recorder rec(arena_);
+    for (size_t k = 0; k < steps_.size(); ++k) {
+      if (k < lowered_step_.size() && lowered_step_[k]) {
+        steps_[k](f);  // its ops and accumulations are the plan's calls
+        continue;
+      }
+      Frame* frame = &f;
+      rec.add_call([this, k, frame] { steps_[k](*frame); });
+      plan::Recorder::Nested whole(rec);
+      steps_[k](f);
+    }
+    ok = rec.ok();
+    plan_note_ = ok ? "" : rec.why();
+    if (ok) {
+      p->calls = std::move(rec.calls());
+      p->buffers = std::move(rec.allocs());
+      p->grad_checks = std::move(rec.grad_checks());
+      p->leaves = std::move(rec.leaves());
+    }
+  }
+  // The outputs: an input is returned as the caller's tensor, an external as itself, a tensor the
+  // replay made as a copy (the plan's buffer is overwritten by the next run).
+  outputs.clear();
+  for (Slot s : output_slots_) {
+    Plan::Out kind = Plan::Out::None;
+    size_t index = 0;
+    Tensor t = s == kNoSlot ? Tensor() : f.slots[(size_t)s];
+    if (t.defined()) {
+      auto in = std::find(input_slots_.begin(), input_slots_.end(), s);
+      if (in != input_slots_.end()) {
+        kind = Plan::Out::Input;
+        index = (size_t)(in - input_slots_.begin());
+        t = inputs[index];
+      } else if (std::find(external_slots_.begin(), external_slots_.end(), s) != external_slots_.end()) {
+        kind = Plan::Out::Kept;
+      } else if (std::any_of(p->buffers.begin(), p->buffers.end(),
+                             [&](const Tensor& b) { return b.same(t); })) {
+        kind = Plan::Out::Copy;
+        t = contiguous_copy(t);
+      } else if (ok) {
+        ok = false;
+        plan_note_ = "the function returns a tensor that is not an input, an external or one the replay made";
+      }
+    }
+    p->out_kind.push_back(kind);
+    p->out_index.push_back(index);
+    outputs.push_back(std::move(t));
+  }
+  if (!ok) return true;
+  p->threads = intra_op_threads();
+  for (const Tensor& b : p->buffers) {
+    p->uses.push_back(b.ptr().use_count());
+    p->storage_uses.push_back(b.storage().use_count());
+  }
+  p->arena.set_planned(&p->buffers);
+  plan_ = std::move(p);
+  return true;
+}
+
+bool Schedule::run_plan(const TensorList& inputs, TensorList& outputs) {
+  Plan& p = *plan_;
+  if (intra_op_threads() != p.threads || AnomalyMode::is_enabled()) return false;
+  for (size_t k = 0; k < p.buffers.size(); ++k)
+    if (p.buffers[k].ptr().use_count() != p.uses[k] ||
+        p.buffers[k].storage().use_count() != p.storage_uses[k])
+      return false;
+  for (const auto& [leaf, grad] : p.grad_checks)
+    if (leaf->grad_ != grad) return false;
+  for (const TensorImpl* leaf : p.leaves)
+    if (!leaf->hooks_.empty()) return false;
+  for (size_t i = 0; i < inputs.size(); ++i) copy_into(p.private_inputs[i], inputs[i]);
+  GradMode::set_enabled(false);
+  {
+    fw::flush();
+    fw::ComputeGuard no_tangents;
+    ReplayArena::Scope arena_scope(&p.arena);
+    for (const auto& call : p.calls) call();
+  }
+  outputs.clear();
+  outputs.reserve(output_slots_.size());
+  for (size_t o = 0; o < output_slots_.size(); ++o) {
+    switch (p.out_kind[o]) {
+      case Plan::Out::None: outputs.emplace_back(); break;
+      case Plan::Out::Input: outputs.push_back(inputs[p.out_index[o]]); break;
+      case Plan::Out::Kept: outputs.push_back(p.frame.slots[(size_t)output_slots_[o]]); break;
+      case Plan::Out::Copy:
+        outputs.push_back(contiguous_copy(p.frame.slots[(size_t)output_slots_[o]]));
+        break;
+    }
+  }
+  return true;
+}
+
 bool Schedule::replay(const TensorList& inputs, TensorList& outputs) {
   if (!finished_) throw AutogradError("chainrule.compile: the schedule is not recorded");
   if (active != nullptr && active->recording_)
@@ -419,6 +567,17 @@ bool Schedule::replay(const TensorList& inputs, TensorList& outputs) {
   if (lowered_ && !arena_busy_.exchange(true, std::memory_order_acquire)) {
     arena_use.busy = &arena_busy_;
     arena = &arena_;
+    // Note [Planned replay]: run the plan, or record one once replays have settled.
+    if (plan_) {
+      if (run_plan(inputs, outputs)) return true;
+      plan_.reset();
+      plan_note_ = "dropped: a tensor it holds was held elsewhere, or the thread count changed";
+      lowered_replays_ = 0;
+    } else if (++lowered_replays_ > kReplaysBeforePlan && plan_recordings_ < kMaxPlanRecordings &&
+               !AnomalyMode::is_enabled()) {
+      lowered_replays_ = 0;
+      if (replay_recording_plan(inputs, outputs)) return true;
+    }
   }
   ReplayArena::Scope arena_scope(arena);
   for (size_t k = 0; k < steps_.size(); ++k) {

@@ -25,6 +25,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -79,7 +80,7 @@ struct TensorGuard {
 
 class Schedule {
  public:
-  Schedule() = default;
+  Schedule();
   Schedule(const Schedule&) = delete;
   Schedule& operator=(const Schedule&) = delete;
   ~Schedule();
@@ -124,6 +125,10 @@ class Schedule {
   /// `roots`: the slots of a lowered backward's roots (fn may return those: a loss is read, not
   /// differentiated again).
   void note_backward(bool lowered, std::string why = "", const std::vector<Slot>& roots = {}) {
+    if (lowered && !steps_.empty()) {  // the step just added runs the lowered backward
+      lowered_step_.resize(steps_.size(), 0);
+      lowered_step_.back() = 1;
+    }
     ++(lowered ? lowered_backwards_ : plain_backwards_);
     lowered_roots_.insert(lowered_roots_.end(), roots.begin(), roots.end());
     if (!lowered && lowering_note_.empty())
@@ -155,12 +160,22 @@ class Schedule {
   const TensorList& externals() const { return externals_; }
   /// The buffers a lowered replay keeps for the next one (Note [Replay arena]).
   const ReplayArena& arena() const { return arena_; }
+  /// Whether the next replay may run a plan (Note [Planned replay] in plan.h), how many calls it
+  /// has, and why the last recording of one refused or why the last plan was dropped ("" if none).
+  bool planned() const { return plan_ != nullptr; }
+  size_t plan_calls() const;
+  const std::string& plan_note() const { return plan_note_; }
 
  private:
   Slot new_slot() { return num_slots_++; }
   void finish_outputs(const TensorList& outputs);
   void compute_releases();
   void fuse_scalar_chains();
+  struct Plan;
+  /// A lowered replay that also records a plan; false (and nothing run) when it cannot try.
+  bool replay_recording_plan(const TensorList& inputs, TensorList& outputs);
+  /// Runs the plan when what it holds is as it left it; false (and nothing run) otherwise.
+  bool run_plan(const TensorList& inputs, TensorList& outputs);
 
   /// A step that applies one ScalarOp to the output of another (fusion candidates).
   struct ScalarNote {
@@ -197,6 +212,11 @@ class Schedule {
   std::string lowering_note_;
   ReplayArena arena_;
   std::atomic<bool> arena_busy_{false};  // a replay on this thread or another draws from arena_
+  std::vector<uint8_t> lowered_step_;    // per step (may be shorter): 1 for a lowered backward
+  std::unique_ptr<Plan> plan_;
+  size_t lowered_replays_ = 0;  // since the last plan was recorded or dropped
+  int plan_recordings_ = 0;
+  std::string plan_note_;
 
   // Recording only: which slot each tensor seen so far has, and every tensor seen, held so that no
   // address is reused while recording (a freed temporary's address must not alias a new tensor).

@@ -13,6 +13,7 @@
 #include "autograd/accumulate_grad.h"
 #include "autograd/graph_root.h"
 #include "autograd/hooks.h"
+#include "autograd/plan.h"
 #include "core/parallel.h"
 #include "ops/creation.h"
 #include "ops/elementwise.h"
@@ -811,57 +812,113 @@ void run_lowered(const LoweredBackward& plan, const std::vector<Tensor>& slots, 
   fw::flush();
   fw::ComputeGuard no_tangents;
   AutoGradMode mode(false);
+  // Recording a plan (Note [Planned replay] in plan.h): the seeds, and each formula node with the
+  // gathering of its gradients and the checks of its outputs, become calls of the plan, made with
+  // the tensors they get now; an AccumulateGrad records what it does itself.
+  plan::Recorder* rec = plan_detail::any_recording() && plan::at_top() ? plan::Recorder::current() : nullptr;
   std::vector<Tensor> buf(plan.total_slots);
-  // Delivers node n's output gradients along its edges, as run_node does.
+  // Node n's output gradients, checked against the edges they go along, as run_node does.
+  auto checked = [&plan](uint32_t n, TensorList& outs) {
+    const auto& edges = plan.nodes[n]->next_edges_;
+    for (size_t i = 0; i < edges.size() && i < outs.size(); ++i)
+      if (plan.edge_slot[plan.edge_base[n] + i] >= 0 && outs[i].defined() && edges[i].fn)
+        outs[i] = validate(std::move(outs[i]), *plan.nodes[n], *edges[i].fn, edges[i].input_nr);
+  };
   auto deliver = [&](uint32_t n, TensorList& outs) {
-    const Node& node = *plan.nodes[n];
-    const auto& edges = node.next_edges_;
-    for (size_t i = 0; i < edges.size(); ++i) {
+    const size_t nedges = plan.nodes[n]->next_edges_.size();
+    for (size_t i = 0; i < nedges && i < outs.size(); ++i) {
       const int32_t slot = plan.edge_slot[plan.edge_base[n] + i];
-      if (slot < 0 || i >= outs.size()) continue;
-      const uint32_t t = plan.edge_target[plan.edge_base[n] + i];
-      if (outs[i].defined() && edges[i].fn)
-        outs[i] = validate(std::move(outs[i]), node, *edges[i].fn, edges[i].input_nr);
-      buf[plan.slot_base[t] + (uint32_t)slot] = std::move(outs[i]);
+      if (slot < 0) continue;
+      buf[plan.slot_base[plan.edge_target[plan.edge_base[n] + i]] + (uint32_t)slot] = std::move(outs[i]);
     }
   };
+  // (The lambdas a plan keeps capture nothing of this frame but `plan`, which outlives the plan.)
+  auto seed = [checked](const TensorList& rs, const TensorList& gs) {
+    TensorList seeds(rs.size());
+    for (size_t i = 0; i < rs.size(); ++i) seeds[i] = seed_gradient(rs[i], i < gs.size() ? gs[i] : Tensor());
+    checked(0, seeds);
+    return seeds;
+  };
   {
-    TensorList seeds(roots.size());
-    for (size_t i = 0; i < roots.size(); ++i)
-      seeds[i] = seed_gradient(roots[i], i < grad_roots.size() ? grad_roots[i] : Tensor());
+    TensorList seeds;
+    if (rec) {
+      rec->add_call([seed, rs = roots, gs = grad_roots] { (void)seed(rs, gs); });
+      plan::Recorder::Nested inside(*rec);
+      seeds = seed(roots, grad_roots);
+    } else {
+      seeds = seed(roots, grad_roots);
+    }
     deliver(0, seeds);
   }
-  TensorList grads, outs;
+  // Node n's gradients from its slots `in`, summed where several edges bring one (in slot order,
+  // as sum_buffer does).
+  // (`in` is moved from when it is an rvalue.)
+  auto gather = [&plan](uint32_t n, auto&& in) {
+    const size_t nout = plan.nodes[n]->outputs_.size();
+    const uint32_t base = plan.slot_base[n];
+    TensorList grads(nout);
+    for (uint32_t s = 0; s < (uint32_t)in.size(); ++s) {
+      if (!in[s].defined()) continue;
+      Tensor& acc = grads[plan.slot_output_nr[base + s]];
+      if (acc.defined()) acc = add(acc, in[s]);
+      else if constexpr (std::is_rvalue_reference_v<decltype(in)>) acc = std::move(in[s]);
+      else acc = in[s];
+    }
+    return grads;
+  };
+  // Node n's formula on its gradients, its outputs checked; nothing when no gradient is defined.
+  auto apply = [&plan, checked](uint32_t n, TensorList grads, const std::vector<const Tensor*>& sv) {
+    Node* node = plan.nodes[n].get();
+    TensorList outs;
+    bool any = false;
+    for (const Tensor& g : grads) any = any || g.defined();
+    if (!any) return outs;
+    for (size_t k = 0; k < grads.size(); ++k)
+      if (!grads[k].defined()) grads[k] = zeros(node->outputs_[k].shape, node->outputs_[k].dtype);
+    std::unique_lock<std::mutex> lock(node->mu_, std::defer_lock);
+    if (plan.locked[n]) lock.lock();
+    if (AnomalyMode::is_enabled()) {
+      try {
+        outs = node->apply_with(std::move(grads), sv.data());
+      } catch (...) { rethrow_with_trace(*node); }
+      if (AnomalyMode::check_nan()) check_anomaly(*node, outs);
+    } else {
+      outs = node->apply_with(std::move(grads), sv.data());
+    }
+    checked(n, outs);
+    return outs;
+  };
   std::vector<const Tensor*> saved;  // into the replay's slots: no tensor is copied
   for (uint32_t n : plan.order) {
     Node* node = plan.nodes[n].get();
-    const size_t nout = node->outputs_.size();
     const uint32_t base = plan.slot_base[n], ns = plan.nslots[n];
-    grads.assign(nout, Tensor());
-    bool any = false;
-    for (uint32_t k = 0; k < nout; ++k) {
-      grads[k] =
-          nout == 1 && ns == 1 ? std::move(buf[base]) : sum_buffer(buf, plan.slot_output_nr, base, ns, k);
-      any = any || grads[k].defined();
-    }
-    for (uint32_t s = base; s < base + ns; ++s) buf[s] = Tensor();
-    outs.clear();
-    if (any) {
-      for (uint32_t k = 0; k < nout; ++k)
-        if (!grads[k].defined()) grads[k] = zeros(node->outputs_[k].shape, node->outputs_[k].dtype);
-      const std::vector<int32_t>& where = plan.saved[n];
-      saved.assign(where.size(), nullptr);
-      for (size_t j = 0; j < where.size(); ++j)
-        if (where[j] >= 0) saved[j] = &slots[(size_t)where[j]];
-      std::unique_lock<std::mutex> lock(node->mu_, std::defer_lock);
-      if (plan.locked[n]) lock.lock();
-      if (AnomalyMode::is_enabled()) {
-        try {
-          outs = node->apply_with(std::move(grads), saved.data());
-        } catch (...) { rethrow_with_trace(*node); }
-        if (AnomalyMode::check_nan()) check_anomaly(*node, outs);
+    std::vector<Tensor> in(std::make_move_iterator(buf.begin() + base),
+                           std::make_move_iterator(buf.begin() + base + ns));
+    const std::vector<int32_t>& where = plan.saved[n];
+    saved.assign(where.size(), nullptr);
+    for (size_t j = 0; j < where.size(); ++j)
+      if (where[j] >= 0) saved[j] = &slots[(size_t)where[j]];
+    TensorList outs;
+    if (!rec) {
+      outs = apply(n, gather(n, std::move(in)), saved);
+    } else {
+      plan::note_node(node->name());
+      if (dynamic_cast<AccumulateGrad*>(node) == nullptr) {
+        // op by op where every op it runs has a plan (no node, no views made again), else whole
+        std::vector<Tensor> kept = in;
+        const size_t start = rec->begin_trial();
+        outs = apply(n, gather(n, std::move(in)), saved);
+        if (!rec->end_trial(start))
+          rec->add_call([gather, apply, n, kept, sv = saved] { (void)apply(n, gather(n, kept), sv); });
       } else {
-        outs = node->apply_with(std::move(grads), saved.data());
+        // the sum of its gradients is a call; what it does with them records itself
+        TensorList grads;
+        if (ns > 1) rec->add_call([gather, n, in] { (void)gather(n, in); });
+        {
+          plan::Recorder::Nested inside(*rec);
+          grads = gather(n, std::move(in));
+        }
+        outs = apply(n, std::move(grads), saved);
       }
     }
     deliver(n, outs);

@@ -157,6 +157,12 @@ void register_capture(py::module_& m) {
           py::arg("inputs"),
           "Runs the recorded steps on `inputs` and returns the output tensors, or None when a guard\n"
           "does not hold (the caller traces again).")
+      .def_property_readonly("planned", &Schedule::planned,
+                             "True when the next replay may run a plan (Note [Planned replay]).")
+      .def_property_readonly("plan_calls", &Schedule::plan_calls,
+                             "How many calls the plan has (0 without one).")
+      .def_property_readonly("plan_note", &Schedule::plan_note,
+                             "Why the last recording of a plan refused, or why the last plan was dropped.")
       .def("guard_failure", &Schedule::guard_failure, py::arg("inputs"),
            "Why replay(inputs) would refuse; empty when it would run.")
       .def_property_readonly("num_steps", &Schedule::num_steps)

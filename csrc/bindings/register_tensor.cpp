@@ -3,6 +3,7 @@
 
 #include "autograd/engine.h"
 #include "autograd/hooks.h"
+#include "autograd/plan.h"
 #include "bindings/op_registry.h"
 #include "bindings/tensor_operators.h"
 #include "core/node.h"
@@ -150,6 +151,7 @@ void register_tensor(py::module_& m, PyTensorClass& cls) {
                  [](const Tensor& t, py::object g) {
                    if (g.is_none()) {
                      cr::capture::note_grad_write(t);  // later reads in a trace see this value
+                     if (cr::plan_detail::any_recording()) cr::plan::note_grad_set(t.impl(), true);
                      t.impl()->grad_.reset();
                      return;
                    }
@@ -162,6 +164,7 @@ void register_tensor(py::module_& m, PyTensorClass& cls) {
                      throw cr::TypeError(cr::str("assigned grad has dtype ", cr::dtype_name(gt.dtype()),
                                                  " but the tensor has dtype ", cr::dtype_name(t.dtype())));
                    cr::capture::note_grad_write(t);
+                   if (cr::plan_detail::any_recording()) cr::plan::note_grad_set(t.impl(), false);
                    t.impl()->grad_ = gt.ptr();
                  }))
       // `t.data`: the values without history; assigning swaps in another tensor's storage,

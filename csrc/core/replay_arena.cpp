@@ -1,16 +1,37 @@
 // Note [Replay arena] in replay_arena.h.
 #include "core/replay_arena.h"
 
+#include "core/errors.h"
 #include "core/small_pool.h"
 
 namespace cr {
 
 Tensor ReplayArena::allocate(const Dims& sizes, DType dtype, size_t nbytes) {
-  if (Tensor kept = take(sizes, dtype); kept.defined()) return kept;
-  Tensor out(std::allocate_shared<TensorImpl>(pool::Allocator<TensorImpl>(), Storage::allocate(nbytes), sizes,
-                                              dtype));
-  keep(out, nbytes);
+  if (planned_) [[unlikely]]
+    return take_planned(sizes, dtype, nbytes);
+  Tensor out = take(sizes, dtype);
+  if (!out.defined()) {
+    out = Tensor(std::allocate_shared<TensorImpl>(pool::Allocator<TensorImpl>(), Storage::allocate(nbytes),
+                                                  sizes, dtype));
+    keep(out, nbytes);
+  }
+  if (plan_detail::any_recording()) [[unlikely]]
+    plan_detail::note_alloc_recorded(out);
   return out;
+}
+
+Tensor ReplayArena::take_planned(const Dims& sizes, DType dtype, size_t nbytes) {
+  const size_t i = next_++;
+  // A plan's calls are those it recorded, on tensors of the same shapes, so they allocate the same
+  // tensors in the same order; anything else is a bug, reported rather than computed wrongly.
+  if (i >= planned_->size())
+    throw AutogradError("chainrule.compile: a planned replay allocated more tensors than it recorded");
+  const Tensor& t = (*planned_)[i];
+  if (t.dtype() != dtype || !(t.shape() == sizes) || t.storage()->nbytes() != nbytes)
+    throw AutogradError(str("chainrule.compile: a planned replay's allocation ", i, " has shape ", sizes,
+                            " where the recorded one had ", t.shape()));
+  ++reused_;
+  return t;
 }
 
 Tensor ReplayArena::take(const Dims& sizes, DType dtype) {

@@ -22,6 +22,9 @@
 #include "core/tensor.h"
 
 namespace cr {
+namespace plan {
+class Recorder;
+}
 
 class ReplayArena {
  public:
@@ -72,6 +75,14 @@ class ReplayArena {
   /// when it can be handed out as a fresh tensor, or a new one, then kept in its place.
   Tensor allocate(const Dims& sizes, DType dtype, size_t nbytes);
 
+  /// Planned mode (Note [Planned replay] in autograd/plan.h): the n-th allocation of a replay is
+  /// (*buffers)[n], whoever else holds it (the plan checked that before it ran); null ends it.
+  void set_planned(const TensorList* buffers) { planned_ = buffers; }
+  /// The plan recorder of the replay using this arena (kept here, not in a thread-local of its
+  /// own: the module's thread-local block is near the size past which every access gets slower).
+  void set_recorder(plan::Recorder* r) { recorder_ = r; }
+  plan::Recorder* recorder() const { return recorder_; }
+
   /// How many tensors it keeps, and their bytes.
   size_t size() const { return kept_.size() - std::count(sizes_.begin(), sizes_.end(), size_t(0)); }
   size_t bytes() const { return bytes_; }
@@ -81,6 +92,7 @@ class ReplayArena {
 
  private:
   Tensor take(const Dims& sizes, DType dtype);
+  Tensor take_planned(const Dims& sizes, DType dtype, size_t nbytes);
   void keep(const Tensor& t, size_t nbytes);
 
   std::vector<Tensor> kept_;
@@ -88,6 +100,8 @@ class ReplayArena {
   size_t next_ = 0;
   size_t reused_ = 0;
   size_t bytes_ = 0;
+  const TensorList* planned_ = nullptr;
+  plan::Recorder* recorder_ = nullptr;
   static inline thread_local ReplayArena* current_ = nullptr;
   static inline std::atomic<int> in_use_{0};
 };

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <memory>
 
+#include "core/plan_hooks.h"
+
 namespace cr {
 
 class Storage {
@@ -23,7 +25,11 @@ class Storage {
   void* data() const { return data_; }
   size_t nbytes() const { return nbytes_; }
   uint32_t version() const { return version_.load(std::memory_order_relaxed); }
-  void bump_version() { version_.fetch_add(1, std::memory_order_relaxed); }
+  void bump_version() {
+    version_.fetch_add(1, std::memory_order_relaxed);
+    if (plan_detail::any_recording()) [[unlikely]]
+      plan_detail::note_write_recorded();
+  }
   bool owns_memory() const { return !owner_; }
 
  private:

@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include "autograd/plan.h"
 #include "core/node.h"
 #include "core/parallel.h"
 #include "kernels/kernels.h"
@@ -202,6 +203,7 @@ const auto softplus_grad =
 }  // namespace
 
 Tensor relu_backward(const Tensor& g, const Tensor& y) {
+  CR_PLANNED(relu_backward(g, y));
   Dims shape = broadcast_shapes(g.shape(), y.shape(), "relu_backward");
   // A strided gradient (a mean's, expanded from one number) is read in place by the loop below:
   // the vector kernel would need a contiguous copy of it first, and a select is exact either way.
@@ -218,6 +220,7 @@ Tensor relu_backward(const Tensor& g, const Tensor& y) {
 }
 
 Tensor relu(const Tensor& x) {
+  CR_PLANNED(relu(x));
   if (x.dtype() == DType::Bool) throw TypeError("relu: not implemented for dtype bool");
   Tensor out = plain_f32(x)
                    ? float_map_vec(x, "relu", kern::Unary::Relu, [](float v) { return v; })

@@ -6,6 +6,7 @@
 #include <limits>
 #include <numeric>
 #include <vector>
+#include "autograd/plan.h"
 #include "ops/derivatives.h"
 #include "ops/loops.h"
 #include "ops/shape.h"
@@ -13,12 +14,14 @@
 namespace cr {
 
 Tensor zeros(const Dims& shape, DType dtype) {
+  CR_PLANNED(zeros(shape, dtype));
   Tensor t = Tensor::empty(shape, dtype);
   std::memset(t.raw_data(), 0, (size_t)t.numel() * itemsize(dtype));
   return t;
 }
 
 Tensor full(const Dims& shape, double value, DType dtype) {
+  CR_PLANNED(full(shape, value, dtype));
   Tensor t = Tensor::empty(shape, dtype);
   dispatch_storage(dtype, [&](auto tag) {
     using T = decltype(tag);
@@ -71,6 +74,7 @@ Tensor contiguous_copy_as(const Tensor& t, DType dt) {
 }
 
 Tensor contiguous_copy(const Tensor& t) {
+  CR_PLANNED(contiguous_copy(t));
   Tensor out = Tensor::empty(t.shape(), t.dtype());
   copy_into(out, t);
   return out;

@@ -4,6 +4,8 @@
 
 #include <cmath>
 #include <limits>
+
+#include "autograd/plan.h"
 #include "core/node.h"
 #include "kernels/kernels.h"
 #include "ops/creation.h"
@@ -430,6 +432,7 @@ static Tensor add_impl(const Tensor& a, const Tensor& b, double alpha, bool is_s
 }
 
 Tensor add(const Tensor& a, const Tensor& b, double alpha) {
+  CR_PLANNED(add(a, b, alpha));
   if (is_storage_dtype(a.dtype()) || is_storage_dtype(b.dtype())) {
     // The engine sums the gradients of storage-dtype tensors here (Note [Storage dtypes]).
     DType out = result_type(a, b);
@@ -442,6 +445,7 @@ Tensor add(const Tensor& a, const Tensor& b, double alpha) {
 Tensor sub(const Tensor& a, const Tensor& b, double alpha) { return add_impl(a, b, alpha, true); }
 
 Tensor mul(const Tensor& a, const Tensor& b) {
+  CR_PLANNED(mul(a, b));
   DType dt = result_type(a, b);
   Tensor out = dispatched_binary(a, b, dt, kern::Binary::Mul, "mul");
   if (!out.defined())
@@ -452,6 +456,7 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 }
 
 Tensor div(const Tensor& a, const Tensor& b) {
+  CR_PLANNED(div(a, b));
   DType dt = float_dtype(result_type(a, b));
   Tensor out = dispatched_binary(a, b, dt, kern::Binary::Div, "div");
   if (!out.defined()) out = binary_kernel(a, b, dt, "div", [](auto x, auto y) { return x / y; });
@@ -460,6 +465,7 @@ Tensor div(const Tensor& a, const Tensor& b) {
 }
 
 Tensor neg(const Tensor& a) {
+  CR_PLANNED(neg(a));
   if (a.dtype() == DType::Bool)
     throw TypeError("neg: negation of a bool tensor is not supported; use logical_not or ~");
   Tensor out = dispatch_all(a.dtype(), [&](auto tag) {
@@ -471,6 +477,7 @@ Tensor neg(const Tensor& a) {
 }
 
 Tensor mul_scalar(const Tensor& a, double s) {
+  CR_PLANNED(mul_scalar(a, s));
   Tensor out = dispatch_floating(a.dtype(), "mul", [&](auto tag) {
     using T = decltype(tag);
     T v = static_cast<T>(s);
@@ -481,6 +488,7 @@ Tensor mul_scalar(const Tensor& a, double s) {
 }
 
 Tensor add_scalar(const Tensor& a, double s) {
+  CR_PLANNED(add_scalar(a, s));
   Tensor out = dispatch_floating(a.dtype(), "add", [&](auto tag) {
     using T = decltype(tag);
     T v = static_cast<T>(s);

@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "autograd/capture.h"
+#include "autograd/plan.h"
 #include "core/parallel.h"
 #include "kernels/kernels.h"
 #include "ops/creation.h"
@@ -210,6 +211,7 @@ void check_dtypes(const Tensor& a, const Tensor& b, const char* op) {
 }
 
 Tensor matmul_2d(const Tensor& a0, const Tensor& b0) {
+  CR_PLANNED(matmul_2d(a0, b0));
   check_dtypes(a0, b0, "matmul");
   int64_t n = a0.shape()[0], k = a0.shape()[1], m = b0.shape()[1];
   if (b0.shape()[0] != k)

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <type_traits>
+#include "autograd/plan.h"
 #include "core/parallel.h"
 #include "kernels/kernels.h"
 #include "ops/creation.h"
@@ -225,6 +226,7 @@ static Tensor sum_unrecorded(const Tensor& a, const std::vector<int64_t>& rd, bo
 }
 
 Tensor sum(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {
+  CR_PLANNED(sum(a, dims, keepdim));
   std::vector<int64_t> rd = reduce_dims(dims, a.dim(), "sum");
   Dims keep_shape;
   Tensor out = sum_unrecorded(a, rd, keepdim, keep_shape);
@@ -237,6 +239,7 @@ Tensor sum_all(const Tensor& a) { return sum(a, {}, false); }
 
 Tensor sum_to(const Tensor& g, const Dims& shape) {
   if (g.shape() == shape) return g;
+  CR_PLANNED(sum_to(g, shape));  // (after the return above: a plan keeping g would change its use count)
   int64_t lead = g.dim() - (int64_t)shape.size();
   if (lead < 0) throw ShapeError(str("sum_to: cannot reduce shape ", g.shape(), " to ", shape));
   std::vector<int64_t> dims;
@@ -556,6 +559,7 @@ double reduced_count(const Tensor& a, const std::vector<int64_t>& rd) {
 }  // namespace
 
 Tensor mean(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {
+  CR_PLANNED(mean(a, dims, keepdim));
   if (!is_floating(a.dtype()))
     throw TypeError(
         str("mean(): could not infer output dtype. Input dtype must be either a floating point "

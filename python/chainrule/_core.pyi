@@ -2537,6 +2537,21 @@ class _CaptureSchedule:
     def num_steps(self) -> builtins.int:
         ...
     @property
+    def plan_calls(self) -> builtins.int:
+        """
+        How many calls the plan has (0 without one).
+        """
+    @property
+    def plan_note(self) -> str:
+        """
+        Why the last recording of a plan refused, or why the last plan was dropped.
+        """
+    @property
+    def planned(self) -> builtins.bool:
+        """
+        True when the next replay may run a plan (Note [Planned replay]).
+        """
+    @property
     def recording(self) -> builtins.bool:
         ...
     @property

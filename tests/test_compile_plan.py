@@ -1,0 +1,250 @@
+"""Planned replays of compiled steps (Note [Planned replay] in csrc/autograd/plan.h).
+
+After a few lowered replays a compiled step records a plan: the replay's calls with the very
+tensors they used, run again on the same buffers. Results must stay bitwise those of eager
+execution, and anything outside the plan that holds one of its tensors (a kept gradient, a hook
+added later, another thread count) must make it step aside.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+import chainrule.nn as nn
+import chainrule.nn.functional as F
+from helpers import moons_mlp
+
+STEPS = 8  # the trace, two lowered replays, the replay that records the plan, then planned ones
+
+
+@pytest.fixture(autouse=True)
+def _restore_threads():
+    before = cr.get_num_threads()
+    yield
+    cr.set_num_threads(before)
+
+
+def _arrays(ts):
+    return [np.array(t.detach().numpy(), copy=True) for t in ts]
+
+
+def _same(a, b):
+    assert len(a) == len(b)
+    for x, y in zip(a, b):
+        assert x.dtype == y.dtype and x.shape == y.shape
+        assert np.array_equal(x, y), float(np.abs(x.astype(np.float64) - y).max())
+
+
+def _moons_step(optimizer="sgd", returns=True, seed=0):
+    params, forward, loss_of = moons_mlp(seed)
+    if optimizer == "sgd":
+        opt = cr.optim.SGD(params, lr=0.1)
+    elif optimizer == "momentum":
+        opt = cr.optim.SGD(params, lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-3)
+    else:
+        opt = cr.optim.Adam(params, lr=1e-2)
+
+    def step():
+        opt.zero_grad()
+        loss = loss_of(forward())
+        loss.backward()
+        opt.step()
+        return loss if returns else None
+
+    return step, params
+
+
+def _schedule(fn):
+    return fn.traces()[0]  # the one the last call replayed
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+def test_planned_steps_are_bitwise_equal_to_eager(optimizer, threads):
+    cr.set_num_threads(threads)
+    results = []
+    for compiled in (False, True):
+        step, params = _moons_step(optimizer)
+        fn = cr.compile(step) if compiled else step
+        losses = [fn() for _ in range(STEPS)]
+        results.append(_arrays(params) + _arrays(losses) + _arrays([p.grad for p in params]))
+        if compiled:
+            s = _schedule(fn)
+            assert s.lowered and s.planned and s.plan_calls > 0, s.plan_note
+            assert s.plan_note == ""
+            assert len({id(t) for t in losses}) == len(losses)  # a fresh tensor every call
+    _same(results[0], results[1])
+
+
+def test_returned_losses_keep_their_values():
+    # The plan overwrites its buffers each run: what it returns is a copy.
+    step, _ = _moons_step()
+    want = _arrays([step() for _ in range(STEPS)])
+    step, _ = _moons_step()
+    fn = cr.compile(step)
+    got = [fn() for _ in range(STEPS)]
+    assert _schedule(fn).planned
+    _same(_arrays(got), want)
+
+
+def _classifier(seed=0):
+    cr.manual_seed(seed)
+    model = nn.Sequential(nn.Linear(6, 32), nn.ReLU(), nn.Linear(32, 32), nn.Tanh(), nn.Linear(32, 3))
+    opt = cr.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step, model
+
+
+def _batches(n=STEPS, seed=1):
+    rng = np.random.default_rng(seed)
+    return [
+        (cr.tensor(rng.standard_normal((16, 6)).astype(np.float32)), cr.tensor(rng.integers(0, 3, 16)))
+        for _ in range(n)
+    ]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_new_batches_are_copied_into_the_plan(threads):
+    cr.set_num_threads(threads)
+    batches = _batches()
+    results = []
+    for compiled in (False, True):
+        step, model = _classifier()
+        fn = cr.compile(step) if compiled else step
+        losses = [fn(x, y) for x, y in batches]
+        results.append(_arrays(model.parameters()) + _arrays(losses))
+        if compiled:
+            assert _schedule(fn).planned, _schedule(fn).plan_note
+    _same(results[0], results[1])
+    # the caller's batches are read, never written
+    _same(_arrays([x for x, _ in batches]), _arrays([x for x, _ in _batches()]))
+
+
+def test_a_kept_gradient_makes_the_plan_step_aside():
+    results = []
+    for compiled in (False, True):
+        step, params = _moons_step()
+        fn = cr.compile(step) if compiled else step
+        for _ in range(STEPS):
+            fn()
+        if compiled:
+            assert _schedule(fn).planned
+        kept = params[0].grad  # the plan's buffer: the next step must not overwrite it
+        before = kept.numpy().copy()
+        fn()
+        assert np.array_equal(kept.numpy(), before)
+        if compiled:
+            assert not _schedule(fn).planned and "dropped" in _schedule(fn).plan_note
+        del kept
+        for _ in range(STEPS):
+            fn()
+        if compiled:
+            assert _schedule(fn).planned  # recorded again once nothing holds its tensors
+        results.append(_arrays(params))
+    _same(results[0], results[1])
+
+
+def test_hook_added_to_a_parameter_after_the_plan_runs():
+    results = []
+    for compiled in (False, True):
+        step, params = _moons_step()
+        fn = cr.compile(step) if compiled else step
+        for _ in range(STEPS):
+            fn()
+        calls = []
+
+        def hook(g, calls=calls):
+            calls.append(1)
+            return g * 0.5
+
+        params[1].register_hook(hook)
+        for _ in range(3):
+            fn()
+        assert len(calls) == 3
+        results.append(_arrays(params))
+    _same(results[0], results[1])
+
+
+def test_thread_count_change_and_outside_updates():
+    results = []
+    for compiled in (False, True):
+        cr.set_num_threads(1)
+        step, params = _moons_step("momentum")
+        fn = cr.compile(step) if compiled else step
+        for k in range(3 * STEPS):
+            if k == STEPS:
+                cr.set_num_threads(2)
+            if k == 2 * STEPS:
+                with cr.no_grad():
+                    params[0].mul_(0.5)  # changed in place outside the step: the plan reads it
+            fn()
+        results.append(_arrays(params))
+    _same(results[0], results[1])
+
+
+def test_steps_a_plan_cannot_take():
+    # a strided input (a transposed batch): the plan copies inputs into contiguous buffers
+    w = cr.ones(3, 2, requires_grad=True)
+
+    def f(x):
+        w.grad = None
+        loss = (x @ w).sum()
+        loss.backward()
+        return loss
+
+    fn = cr.compile(f)
+    for k in range(STEPS):
+        x = cr.full((3, 4), float(k)).t()
+        assert float(fn(x)) == 24.0 * k
+        assert np.array_equal(w.grad.numpy(), np.full((3, 2), 4.0 * k, np.float32))
+    assert not _schedule(fn).planned and "input" in _schedule(fn).plan_note
+
+    # gradients set to None outside the step: accumulating into None is not the step's doing
+    params, forward, loss_of = moons_mlp(3)
+
+    def g():
+        loss = loss_of(forward())
+        loss.backward()
+        return loss
+
+    fn = cr.compile(g)
+    eager = []
+    for _ in range(STEPS):
+        for p in params:
+            p.grad = None
+        fn()
+        eager.append(params[0].grad.numpy().copy())
+    assert not _schedule(fn).planned and "None" in _schedule(fn).plan_note
+    assert all(np.array_equal(eager[0], e) for e in eager)
+
+
+def test_gradient_accumulation_across_planned_steps():
+    # without zero_grad each step adds into the gradients: the plan adds into the same ones
+    def make_step(forward, loss_of):
+        def step():
+            loss = loss_of(forward())
+            loss.backward()
+            return loss
+
+        return step
+
+    results = []
+    for compiled in (False, True):
+        params, forward, loss_of = moons_mlp(4)
+        step = make_step(forward, loss_of)
+        fn = cr.compile(step) if compiled else step
+        for _ in range(STEPS):
+            fn()
+        if compiled:
+            assert _schedule(fn).planned, _schedule(fn).plan_note
+        results.append(_arrays([p.grad for p in params]))
+    _same(results[0], results[1])
