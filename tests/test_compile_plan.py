@@ -248,3 +248,64 @@ def test_gradient_accumulation_across_planned_steps():
             assert _schedule(fn).planned, _schedule(fn).plan_note
         results.append(_arrays([p.grad for p in params]))
     _same(results[0], results[1])
+
+
+def test_returned_view_of_a_plan_buffer_is_copied():
+    step, _ = _moons_step(returns=False)
+    params, forward, loss_of = moons_mlp(5)
+    opt = cr.optim.SGD(params, lr=0.1)
+
+    def detached():
+        opt.zero_grad()
+        loss = loss_of(forward())
+        loss.backward()
+        opt.step()
+        return loss.detach()
+
+    fn = cr.compile(detached)
+    outs = [fn() for _ in range(STEPS)]
+    assert _schedule(fn).planned, _schedule(fn).plan_note
+    assert len({float(o) for o in outs}) == len(outs)  # each kept its own value
+
+
+@pytest.mark.parametrize("case", ["writes_input", "input_is_a_parameter", "returns_input_view"])
+def test_inputs_the_step_writes_or_shares_with_parameters_are_not_copied(case):
+    # the caller's tensors must see every write, as in eager execution
+    def make(w, opt):
+        def f(x, y):
+            opt.zero_grad()
+            loss = (y * w).sum()
+            loss.backward()
+            opt.step()
+            if case == "writes_input":
+                x.mul_(1.5)
+            if case == "returns_input_view":
+                return loss, x[1:]
+            return loss
+
+        return f
+
+    runs = []
+    for compiled in (False, True):
+        w = cr.ones(3, requires_grad=True)
+        opt = cr.optim.SGD([w], lr=0.5)
+        f = make(w, opt)
+        fn = cr.compile(f) if compiled else f
+        x = cr.ones(3)
+        losses = []
+        for k in range(STEPS):
+            y = w.detach() if case == "input_is_a_parameter" else cr.full((3,), 2.0)
+            out = fn(x, y)
+            if case == "returns_input_view":
+                out, view = out
+                x[2] = float(k)  # the returned view is of the caller's x
+                assert float(view[1]) == float(k)
+            losses.append(float(out))
+        runs.append((losses, x.numpy().copy(), w.detach().numpy().copy()))
+        if compiled:
+            s = _schedule(fn)
+            assert not s.planned
+            note = {"writes_input": "writes into an input", "input_is_a_parameter": "shares memory"}
+            assert note.get(case, "view of an input") in s.plan_note
+    assert runs[0][0] == runs[1][0]
+    assert np.array_equal(runs[0][1], runs[1][1]) and np.array_equal(runs[0][2], runs[1][2])

@@ -414,6 +414,10 @@ bool Schedule::replay_recording_plan(const TensorList& inputs, TensorList& outpu
       plan_note_ = "two inputs are the same tensor";
       return false;
     }
+  if (inputs_share_externals(inputs)) {
+    plan_note_ = "an input shares memory with a tensor the step reads otherwise";
+    return false;
+  }
   ++plan_recordings_;
   auto p = std::make_unique<Plan>();
   Frame& f = p->frame;
@@ -424,6 +428,8 @@ bool Schedule::replay_recording_plan(const TensorList& inputs, TensorList& outpu
     f.slots[(size_t)input_slots_[i]] = p->private_inputs.back();
   }
   for (size_t e = 0; e < externals_.size(); ++e) f.slots[(size_t)external_slots_[e]] = externals_[e];
+  std::vector<uint32_t> input_versions;
+  for (const Tensor& t : p->private_inputs) input_versions.push_back(t.storage()->version());
   GradMode::set_enabled(false);
   bool ok = false;
   {
@@ -441,6 +447,14 @@ bool Schedule::replay_recording_plan(const TensorList& inputs, TensorList& outpu
     }
     ok = rec.ok();
     plan_note_ = ok ? "" : rec.why();
+    // A step that writes into an input writes into the caller's tensor, not into a copy: this
+    // replay's writes go back to the caller's tensors, and there is no plan.
+    for (size_t i = 0; i < input_versions.size(); ++i)
+      if (p->private_inputs[i].storage()->version() != input_versions[i]) {
+        if (ok) plan_note_ = "the step writes into an input";
+        ok = false;
+        copy_into(inputs[i], p->private_inputs[i]);
+      }
     if (ok) {
       p->calls = std::move(rec.calls());
       p->buffers = std::move(rec.allocs());
@@ -463,9 +477,17 @@ bool Schedule::replay_recording_plan(const TensorList& inputs, TensorList& outpu
         t = inputs[index];
       } else if (std::find(external_slots_.begin(), external_slots_.end(), s) != external_slots_.end()) {
         kind = Plan::Out::Kept;
+      } else if (auto v = std::find_if(p->private_inputs.begin(), p->private_inputs.end(),
+                                       [&](const Tensor& c) { return c.storage() == t.storage(); });
+                 v != p->private_inputs.end()) {
+        // a view of an input: of the caller's tensor (laid out as the copy: contiguous, offset 0)
+        const Tensor& caller = inputs[(size_t)(v - p->private_inputs.begin())];
+        t = make_view(caller, t.shape(), t.strides(), t.offset());
+        if (ok) plan_note_ = "the function returns a view of an input";
+        ok = false;
       } else if (std::any_of(p->buffers.begin(), p->buffers.end(),
-                             [&](const Tensor& b) { return b.same(t); })) {
-        kind = Plan::Out::Copy;
+                             [&](const Tensor& b) { return b.storage() == t.storage(); })) {
+        kind = Plan::Out::Copy;  // a buffer of the plan, or a view of one (loss.detach())
         t = contiguous_copy(t);
       } else if (ok) {
         ok = false;
@@ -487,9 +509,17 @@ bool Schedule::replay_recording_plan(const TensorList& inputs, TensorList& outpu
   return true;
 }
 
+bool Schedule::inputs_share_externals(const TensorList& inputs) const {
+  for (const Tensor& t : inputs)
+    for (const Tensor& e : externals_)
+      if (t.storage() == e.storage()) return true;
+  return false;
+}
+
 bool Schedule::run_plan(const TensorList& inputs, TensorList& outputs) {
   Plan& p = *plan_;
-  if (intra_op_threads() != p.threads || AnomalyMode::is_enabled()) return false;
+  // (an input that is a parameter would be read from the plan's copy, not as updated in place)
+  if (intra_op_threads() != p.threads || AnomalyMode::is_enabled() || inputs_share_externals(inputs)) return false;
   for (size_t k = 0; k < p.buffers.size(); ++k)
     if (p.buffers[k].ptr().use_count() != p.uses[k] ||
         p.buffers[k].storage().use_count() != p.storage_uses[k])

@@ -176,6 +176,8 @@ class Schedule {
   bool replay_recording_plan(const TensorList& inputs, TensorList& outputs);
   /// Runs the plan when what it holds is as it left it; false (and nothing run) otherwise.
   bool run_plan(const TensorList& inputs, TensorList& outputs);
+  /// Whether an input shares its memory with an external.
+  bool inputs_share_externals(const TensorList& inputs) const;
 
   /// A step that applies one ScalarOp to the output of another (fusion candidates).
   struct ScalarNote {
