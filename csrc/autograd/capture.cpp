@@ -519,7 +519,8 @@ bool Schedule::inputs_share_externals(const TensorList& inputs) const {
 bool Schedule::run_plan(const TensorList& inputs, TensorList& outputs) {
   Plan& p = *plan_;
   // (an input that is a parameter would be read from the plan's copy, not as updated in place)
-  if (intra_op_threads() != p.threads || AnomalyMode::is_enabled() || inputs_share_externals(inputs)) return false;
+  if (intra_op_threads() != p.threads || AnomalyMode::is_enabled() || inputs_share_externals(inputs))
+    return false;
   for (size_t k = 0; k < p.buffers.size(); ++k)
     if (p.buffers[k].ptr().use_count() != p.uses[k] ||
         p.buffers[k].storage().use_count() != p.storage_uses[k])
