@@ -309,3 +309,33 @@ def test_inputs_the_step_writes_or_shares_with_parameters_are_not_copied(case):
             assert note.get(case, "view of an input") in s.plan_note
     assert runs[0][0] == runs[1][0]
     assert np.array_equal(runs[0][1], runs[1][1]) and np.array_equal(runs[0][2], runs[1][2])
+
+
+def test_a_step_that_raises_while_recording_still_writes_its_inputs():
+    def make(weight, opt):
+        def f(x, idx):
+            opt.zero_grad()
+            x.mul_(2.0)  # in place on an input, before the error
+            loss = F.embedding(idx, weight).sum()
+            loss.backward()
+            opt.step()
+            return loss
+
+        return f
+
+    finals = []
+    for compiled in (False, True):
+        weight = cr.ones(5, 3, requires_grad=True)
+        opt = cr.optim.SGD([weight], lr=0.1)
+        f = make(weight, opt)
+        fn = cr.compile(f) if compiled else f
+        x = cr.ones(2)
+        for k in range(STEPS):
+            idx = cr.tensor([1, 7]) if k == 3 else cr.tensor([1, 2])  # 7 is out of range
+            if k == 3:
+                with pytest.raises(IndexError):
+                    fn(x, idx)
+            else:
+                fn(x, idx)
+        finals.append((x.numpy().copy(), weight.detach().numpy().copy()))
+    assert np.array_equal(finals[0][0], finals[1][0]) and np.array_equal(finals[0][1], finals[1][1])

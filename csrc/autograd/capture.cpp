@@ -431,30 +431,43 @@ bool Schedule::replay_recording_plan(const TensorList& inputs, TensorList& outpu
   std::vector<uint32_t> input_versions;
   for (const Tensor& t : p->private_inputs) input_versions.push_back(t.storage()->version());
   GradMode::set_enabled(false);
+  // The caller's inputs get what the steps wrote into their copies (when a step raises, too).
+  auto write_back = [&] {
+    bool wrote = false;
+    for (size_t i = 0; i < input_versions.size(); ++i)
+      if (p->private_inputs[i].storage()->version() != input_versions[i]) {
+        copy_into(inputs[i], p->private_inputs[i]);
+        wrote = true;
+      }
+    return wrote;
+  };
   bool ok = false;
   {
     ReplayArena::Scope arena_scope(&arena_);
     plan::Recorder rec(arena_);
-    for (size_t k = 0; k < steps_.size(); ++k) {
-      if (k < lowered_step_.size() && lowered_step_[k]) {
-        steps_[k](f);  // its ops and accumulations are the plan's calls
-        continue;
+    try {
+      for (size_t k = 0; k < steps_.size(); ++k) {
+        if (k < lowered_step_.size() && lowered_step_[k]) {
+          steps_[k](f);  // its ops and accumulations are the plan's calls
+          continue;
+        }
+        Frame* frame = &f;
+        rec.add_call([this, k, frame] { steps_[k](*frame); });
+        plan::Recorder::Nested whole(rec);
+        steps_[k](f);
       }
-      Frame* frame = &f;
-      rec.add_call([this, k, frame] { steps_[k](*frame); });
-      plan::Recorder::Nested whole(rec);
-      steps_[k](f);
+    } catch (...) {
+      write_back();
+      throw;
     }
     ok = rec.ok();
     plan_note_ = ok ? "" : rec.why();
     // A step that writes into an input writes into the caller's tensor, not into a copy: this
     // replay's writes go back to the caller's tensors, and there is no plan.
-    for (size_t i = 0; i < input_versions.size(); ++i)
-      if (p->private_inputs[i].storage()->version() != input_versions[i]) {
-        if (ok) plan_note_ = "the step writes into an input";
-        ok = false;
-        copy_into(inputs[i], p->private_inputs[i]);
-      }
+    if (write_back()) {
+      if (ok) plan_note_ = "the step writes into an input";
+      ok = false;
+    }
     if (ok) {
       p->calls = std::move(rec.calls());
       p->buffers = std::move(rec.allocs());
