@@ -92,7 +92,7 @@ class ReplayArena {
 
  private:
   Tensor take(const Dims& sizes, DType dtype);
-  Tensor take_planned(const Dims& sizes, DType dtype, size_t nbytes);
+  Tensor take_planned(const Dims& sizes, DType dtype);
   void keep(const Tensor& t, size_t nbytes);
 
   std::vector<Tensor> kept_;
