@@ -58,10 +58,6 @@ void OpScope::leave() { --rec_->depth_; }
 
 void OpScope::record(std::function<void()> call) { rec_->add_call(std::move(call)); }
 
-void refuse(const std::string& why) {
-  if (Recorder* r = Recorder::current()) r->refuse(why);
-}
-
 void note_node(std::string name) {
   if (Recorder* r = Recorder::current()) r->node_ = std::move(name);
 }

@@ -135,8 +135,6 @@ class OpScope {
   bool outermost_ = false;
 };
 
-/// Makes the recording refuse: `why` says what could not be planned.
-void refuse(const std::string& why);
 /// The recording thread runs node `name`'s formula now (for the refusal message).
 void note_node(std::string name);
 /// Whether this thread records a plan and is outside any planned call.
