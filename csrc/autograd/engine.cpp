@@ -812,9 +812,10 @@ void run_lowered(const LoweredBackward& plan, const std::vector<Tensor>& slots, 
   fw::flush();
   fw::ComputeGuard no_tangents;
   AutoGradMode mode(false);
-  // Recording a plan (Note [Planned replay] in plan.h): the seeds, and each formula node with the
-  // gathering of its gradients and the checks of its outputs, become calls of the plan, made with
-  // the tensors they get now; an AccumulateGrad records what it does itself.
+  // Recording a plan (Note [Planned replay] in plan.h): the seeds are a call of the plan; a formula
+  // node's ops record themselves (a trial), or, when it does more than planned ops, the node is one
+  // call, with the gathering of its gradients and the checks of its outputs; an AccumulateGrad
+  // records what it does itself. Every call keeps the tensors it gets now.
   plan::Recorder* rec = plan_detail::any_recording() && plan::at_top() ? plan::Recorder::current() : nullptr;
   std::vector<Tensor> buf(plan.total_slots);
   // Node n's output gradients, checked against the edges they go along, as run_node does.
@@ -889,11 +890,11 @@ void run_lowered(const LoweredBackward& plan, const std::vector<Tensor>& slots, 
     return outs;
   };
   std::vector<const Tensor*> saved;  // into the replay's slots: no tensor is copied
+  std::vector<Tensor> in;            // a node's slots, taken from buf
   for (uint32_t n : plan.order) {
     Node* node = plan.nodes[n].get();
     const uint32_t base = plan.slot_base[n], ns = plan.nslots[n];
-    std::vector<Tensor> in(std::make_move_iterator(buf.begin() + base),
-                           std::make_move_iterator(buf.begin() + base + ns));
+    in.assign(std::make_move_iterator(buf.begin() + base), std::make_move_iterator(buf.begin() + base + ns));
     const std::vector<int32_t>& where = plan.saved[n];
     saved.assign(where.size(), nullptr);
     for (size_t j = 0; j < where.size(); ++j)
