@@ -41,6 +41,19 @@ def moons_mlp(seed=0, n=50):
     return params, forward, loss_of
 
 
+def arrays(ts):
+    """Copies of the tensors' values (detached), as NumPy arrays."""
+    return [np.array(t.detach().numpy(), copy=True) for t in ts]
+
+
+def assert_bitwise(a, b):
+    """Two lists of arrays with the same dtypes, shapes and bits."""
+    assert len(a) == len(b)
+    for x, y in zip(a, b):
+        assert x.dtype == y.dtype and x.shape == y.shape
+        assert np.array_equal(x, y), float(np.abs(x.astype(np.float64) - y).max())
+
+
 def rand(*shape, seed=0, dtype=np.float64, low=-1.0, high=1.0):
     rng = np.random.default_rng(seed)
     return rng.uniform(low, high, size=shape).astype(dtype)

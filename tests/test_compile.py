@@ -12,6 +12,7 @@ import chainrule as cr
 import chainrule.nn as nn
 import chainrule.nn.functional as F
 from conftest import skip_if_sanitized
+from helpers import arrays, assert_bitwise
 
 
 @pytest.fixture(autouse=True)
@@ -19,17 +20,6 @@ def _restore_threads():
     n = cr.get_num_threads()
     yield
     cr.set_num_threads(n)
-
-
-def _arrays(params):
-    return [np.array(p.detach().numpy(), copy=True) for p in params]
-
-
-def _assert_bitwise(a, b):
-    assert len(a) == len(b)
-    for x, y in zip(a, b):
-        assert x.dtype == y.dtype and x.shape == y.shape
-        assert np.array_equal(x, y), float(np.abs(x.astype(np.float64) - y).max())
 
 
 # ---- call forms and argument errors -------------------------------------------------------------
@@ -129,13 +119,13 @@ def _train(make, compiled, steps=6, threads=1):
     for k in range(steps):
         losses.append(np.array(fn(*batches[k % len(batches)]).detach().numpy(), copy=True))
     buffers = list(model.buffers()) if hasattr(model, "buffers") else []
-    return _arrays(list(model.parameters()) + buffers) + losses, fn
+    return arrays(list(model.parameters()) + buffers) + losses, fn
 
 
 def _assert_compiled_training_matches_eager(make):
     eager, _ = _train(make, False)
     compiled, _ = _train(make, True)
-    _assert_bitwise(eager, compiled)
+    assert_bitwise(eager, compiled)
 
 
 def _data(seed, n, shape_x, classes):
@@ -285,7 +275,7 @@ WORKLOADS = {
 def test_compiled_training_is_bitwise_equal_to_eager(name, threads):
     eager, _ = _train(WORKLOADS[name], False, threads=threads)
     compiled, fn = _train(WORKLOADS[name], True, threads=threads)
-    _assert_bitwise(eager, compiled)
+    assert_bitwise(eager, compiled)
     assert fn.replay_count >= 3  # most steps were replays, not traces
     assert fn.trace_count <= 3
 
@@ -374,8 +364,8 @@ def test_learning_rate_change_by_scheduler_is_seen():
         for k in range(6):
             fn(*batches[k % 3])
             sched.step()
-        results.append(_arrays(model.parameters()))
-    _assert_bitwise(results[0], results[1])
+        results.append(arrays(model.parameters()))
+    assert_bitwise(results[0], results[1])
 
 
 def test_python_number_read_by_the_step_is_guarded():
@@ -421,8 +411,8 @@ def test_step_without_arguments_replays_from_cpp_and_keeps_its_guards():
             assert fn._fast is not None
             assert fn.trace_count == 3  # before and after the first gradient, and after the lr change
             assert fn.replay_count == 5
-        results.append(_arrays(model.parameters()) + [np.array(losses)])
-    _assert_bitwise(results[0], results[1])
+        results.append(arrays(model.parameters()) + [np.array(losses)])
+    assert_bitwise(results[0], results[1])
 
 
 def test_fast_replay_sees_grad_mode_rebound_cells_and_tracing():
@@ -617,7 +607,7 @@ def test_random_ops_are_replayed_not_frozen():
     got = [f(x).numpy().copy() for _ in range(3)]
     cr.manual_seed(3)
     want = [F.dropout(x, 0.5, training=True).numpy().copy() for _ in range(3)]
-    _assert_bitwise(want, got)
+    assert_bitwise(want, got)
     assert not np.array_equal(got[1], got[2])
 
 
@@ -862,11 +852,11 @@ def test_compiled_module_trains_like_the_eager_module():
             loss.backward()
             opt.step()
             losses.append(loss.item())
-        return losses, _arrays(net.parameters())
+        return losses, arrays(net.parameters())
 
     (l0, p0), (l1, p1) = run(False), run(True)
     assert l0 == l1
-    _assert_bitwise(p0, p1)
+    assert_bitwise(p0, p1)
 
 
 def test_compiled_module_state_dict_keys_match_torch(torch):
@@ -914,7 +904,7 @@ def test_operators_with_tensor_operands_replay_on_the_new_tensors():
         a = cr.tensor(rng.uniform(1, 2, (3, 3)).astype(np.float32))
         b = cr.tensor(rng.uniform(1, 2, (3, 3)).astype(np.float32))
         got, want = fn(a, b), step(a, b)
-        _assert_bitwise(_arrays(got), _arrays(want))
+        assert_bitwise(arrays(got), arrays(want))
     assert fn.trace_count == 1 and fn.replay_count == 2
 
 
@@ -1047,7 +1037,7 @@ def test_compiled_method_sees_its_objects_state():
         b.opt.zero_grad()
         loss.backward()
         b.opt.step()
-    _assert_bitwise(_arrays(a.model.parameters()), _arrays(b.model.parameters()))
+    assert_bitwise(arrays(a.model.parameters()), arrays(b.model.parameters()))
     assert Trainer.step.replay_count == 4 and Trainer.step.trace_count == 2  # the first call, the new lr
 
 

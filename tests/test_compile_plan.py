@@ -14,7 +14,7 @@ import pytest
 import chainrule as cr
 import chainrule.nn as nn
 import chainrule.nn.functional as F
-from helpers import moons_mlp
+from helpers import arrays, assert_bitwise, moons_mlp
 
 STEPS = 8  # the trace, two lowered replays, the replay that records the plan, then planned ones
 
@@ -24,17 +24,6 @@ def _restore_threads():
     before = cr.get_num_threads()
     yield
     cr.set_num_threads(before)
-
-
-def _arrays(ts):
-    return [np.array(t.detach().numpy(), copy=True) for t in ts]
-
-
-def _same(a, b):
-    assert len(a) == len(b)
-    for x, y in zip(a, b):
-        assert x.dtype == y.dtype and x.shape == y.shape
-        assert np.array_equal(x, y), float(np.abs(x.astype(np.float64) - y).max())
 
 
 def _moons_step(optimizer="sgd", returns=True, seed=0):
@@ -69,24 +58,24 @@ def test_planned_steps_are_bitwise_equal_to_eager(optimizer, threads):
         step, params = _moons_step(optimizer)
         fn = cr.compile(step) if compiled else step
         losses = [fn() for _ in range(STEPS)]
-        results.append(_arrays(params) + _arrays(losses) + _arrays([p.grad for p in params]))
+        results.append(arrays(params) + arrays(losses) + arrays([p.grad for p in params]))
         if compiled:
             s = _schedule(fn)
             assert s.lowered and s.planned and s.plan_calls > 0, s.plan_note
             assert s.plan_note == ""
             assert len({id(t) for t in losses}) == len(losses)  # a fresh tensor every call
-    _same(results[0], results[1])
+    assert_bitwise(results[0], results[1])
 
 
 def test_returned_losses_keep_their_values():
     # The plan overwrites its buffers each run: what it returns is a copy.
     step, _ = _moons_step()
-    want = _arrays([step() for _ in range(STEPS)])
+    want = arrays([step() for _ in range(STEPS)])
     step, _ = _moons_step()
     fn = cr.compile(step)
     got = [fn() for _ in range(STEPS)]
     assert _schedule(fn).planned
-    _same(_arrays(got), want)
+    assert_bitwise(arrays(got), want)
 
 
 def _classifier(seed=0):
@@ -121,12 +110,12 @@ def test_new_batches_are_copied_into_the_plan(threads):
         step, model = _classifier()
         fn = cr.compile(step) if compiled else step
         losses = [fn(x, y) for x, y in batches]
-        results.append(_arrays(model.parameters()) + _arrays(losses))
+        results.append(arrays(model.parameters()) + arrays(losses))
         if compiled:
             assert _schedule(fn).planned, _schedule(fn).plan_note
-    _same(results[0], results[1])
+    assert_bitwise(results[0], results[1])
     # the caller's batches are read, never written
-    _same(_arrays([x for x, _ in batches]), _arrays([x for x, _ in _batches()]))
+    assert_bitwise(arrays([x for x, _ in batches]), arrays([x for x, _ in _batches()]))
 
 
 def test_a_kept_gradient_makes_the_plan_step_aside():
@@ -149,8 +138,8 @@ def test_a_kept_gradient_makes_the_plan_step_aside():
             fn()
         if compiled:
             assert _schedule(fn).planned  # recorded again once nothing holds its tensors
-        results.append(_arrays(params))
-    _same(results[0], results[1])
+        results.append(arrays(params))
+    assert_bitwise(results[0], results[1])
 
 
 def test_hook_added_to_a_parameter_after_the_plan_runs():
@@ -170,8 +159,8 @@ def test_hook_added_to_a_parameter_after_the_plan_runs():
         for _ in range(3):
             fn()
         assert len(calls) == 3
-        results.append(_arrays(params))
-    _same(results[0], results[1])
+        results.append(arrays(params))
+    assert_bitwise(results[0], results[1])
 
 
 def test_thread_count_change_and_outside_updates():
@@ -187,8 +176,8 @@ def test_thread_count_change_and_outside_updates():
                 with cr.no_grad():
                     params[0].mul_(0.5)  # changed in place outside the step: the plan reads it
             fn()
-        results.append(_arrays(params))
-    _same(results[0], results[1])
+        results.append(arrays(params))
+    assert_bitwise(results[0], results[1])
 
 
 def test_steps_a_plan_cannot_take():
@@ -246,8 +235,8 @@ def test_gradient_accumulation_across_planned_steps():
             fn()
         if compiled:
             assert _schedule(fn).planned, _schedule(fn).plan_note
-        results.append(_arrays([p.grad for p in params]))
-    _same(results[0], results[1])
+        results.append(arrays([p.grad for p in params]))
+    assert_bitwise(results[0], results[1])
 
 
 def test_returned_view_of_a_plan_buffer_is_copied():

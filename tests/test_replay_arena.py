@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from helpers import moons_mlp
+from helpers import arrays, moons_mlp
 
 
 def _step(returns, seed=0):
@@ -35,10 +35,6 @@ def _step(returns, seed=0):
     return step, params
 
 
-def _arrays(ts):
-    return [np.array(t.detach().numpy(), copy=True) for t in ts]
-
-
 def test_steady_replays_allocate_nothing_new():
     step, _ = _step("none")
     fn = cr.compile(step)
@@ -57,12 +53,12 @@ def test_returned_tensors_are_never_overwritten(returns):
     # Every returned tensor is kept (not read) until all steps ran: a later replay must not have
     # written into any of them.
     eager_step, _ = _step(returns)
-    want = _arrays([eager_step() for _ in range(6)])
+    want = arrays([eager_step() for _ in range(6)])
     step, _ = _step(returns)
     fn = cr.compile(step)
     outs = [fn() for _ in range(6)]
     assert all(s.lowered for s in fn.traces())
-    got = _arrays(outs)
+    got = arrays(outs)
     assert len(got) == len(want)
     for g, w in zip(got, want):
         assert np.array_equal(g, w)
@@ -71,7 +67,7 @@ def test_returned_tensors_are_never_overwritten(returns):
 
 def test_numpy_array_over_a_returned_tensor_keeps_its_values():
     eager_step, _ = _step("pred")
-    want = _arrays([eager_step() for _ in range(5)])
+    want = arrays([eager_step() for _ in range(5)])
     step, _ = _step("pred")
     fn = cr.compile(step)
     views = [fn().numpy() for _ in range(5)]  # the arrays share the tensors' memory
@@ -100,7 +96,7 @@ def test_gradients_held_across_steps_keep_their_values(set_to_none):
         for _ in range(5):
             fn()
             held.append([p.grad for p in params])  # the tensors themselves, read at the end
-        runs.append([_arrays(h) for h in held] + [_arrays(params)])
+        runs.append([arrays(h) for h in held] + [arrays(params)])
     for a, b in zip(*runs):
         for x, y in zip(a, b):
             assert np.array_equal(x, y)
@@ -147,8 +143,8 @@ def test_a_returned_tensor_changed_by_the_caller_is_not_handed_out_again():
         again = fn()
         assert not again.requires_grad and again.grad is None and again.grad_fn is None
     eager_step, _ = _step("pred")
-    want = _arrays([eager_step() for _ in range(6)])[-1]
-    assert np.array_equal(_arrays([again])[0], want)
+    want = arrays([eager_step() for _ in range(6)])[-1]
+    assert np.array_equal(arrays([again])[0], want)
 
 
 def test_a_schedule_that_keeps_the_engine_keeps_no_buffers():
@@ -212,9 +208,9 @@ def test_a_returned_view_keeps_its_values():
         return step
 
     eager = make()
-    want = _arrays([eager() for _ in range(6)])
+    want = arrays([eager() for _ in range(6)])
     fn = cr.compile(make())
     outs = [fn() for _ in range(6)]
     assert all(s.lowered for s in fn.traces())
-    for g, w in zip(_arrays(outs), want):
+    for g, w in zip(arrays(outs), want):
         assert np.array_equal(g, w)

@@ -52,6 +52,17 @@ void add_post_accumulate_grad_hook(const Tensor& t, std::function<void(const Ten
 }
 
 namespace {
+// A gradient that nobody else can see (beyond `others` references that do not count: a replay
+// arena's never does) may become a leaf's .grad as it is; otherwise .grad gets a private copy,
+// since later accumulation writes into it in place.
+bool private_gradient(const Tensor& g, long others = 0) {
+  return ReplayArena::other_uses(g.ptr()) - others == 1 && g.storage().use_count() == 1 &&
+         g.storage()->owns_memory() && g.is_contiguous() && !g.requires_grad();
+}
+std::shared_ptr<TensorImpl> taken_or_copied(const Tensor& g, bool take) {
+  return take ? g.ptr() : contiguous_copy(detach(g)).ptr();
+}
+
 // accumulate_into_grad while a plan is recorded (Note [Planned replay] in plan.h): what it does is
 // recorded as a call, where the plan can know it will do the same at every run.
 void accumulate_planned(TensorImpl& t, const Tensor& g) {
@@ -68,18 +79,16 @@ void accumulate_planned(TensorImpl& t, const Tensor& g) {
     // (the recorder's list of the replay's tensors holds one more reference, which does not count)
     const long held =
         std::any_of(rec.allocs().begin(), rec.allocs().end(), [&](const Tensor& a) { return a.same(g); });
-    const bool private_buffer = ReplayArena::other_uses(g.ptr()) - held == 1 &&
-                                g.storage().use_count() == 1 && g.storage()->owns_memory() &&
-                                g.is_contiguous() && !g.requires_grad();
+    const bool private_buffer = private_gradient(g, held);
     // Taken as the buffer, or a copy of it: at every run the step has just set .grad to None, as
     // now, and the same buffer comes (the copy allocates the same tensor each run).
     if (rec.grad_state(leaf) != 1) rec.refuse("a .grad set from None that the step did not set to None");
-    slot = private_buffer ? g.ptr() : contiguous_copy(detach(g)).ptr();
+    slot = taken_or_copied(g, private_buffer);
     rec.add_call([leaf, g, private_buffer] {
       std::lock_guard<std::mutex> l(leaf->grad_mu_);
       if (leaf->grad_)
         throw AutogradError("chainrule.compile: a planned replay found a .grad it had cleared");
-      leaf->grad_ = private_buffer ? g.ptr() : contiguous_copy(detach(g)).ptr();
+      leaf->grad_ = taken_or_copied(g, private_buffer);
     });
     return;
   }
@@ -112,11 +121,7 @@ void accumulate_into_grad(TensorImpl& t, const Tensor& g) {
     return;
   }
   if (!slot) {
-    // Steal the buffer when nobody else can see it (a replay arena's reference does not count);
-    // otherwise keep a private copy, since later accumulation writes into it in place.
-    bool private_buffer = ReplayArena::other_uses(g.ptr()) == 1 && g.storage().use_count() == 1 &&
-                          g.storage()->owns_memory() && g.is_contiguous() && !g.requires_grad();
-    slot = private_buffer ? g.ptr() : contiguous_copy(detach(g)).ptr();
+    slot = taken_or_copied(g, private_gradient(g));
   } else if (is_storage_dtype(slot->dtype_) || is_storage_dtype(g.dtype())) {
     // Sums in the compute dtype and rounds back into the buffer (Note [Storage dtypes]).
     Tensor acc(slot);
