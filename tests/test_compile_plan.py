@@ -180,6 +180,27 @@ def test_thread_count_change_and_outside_updates():
     assert_bitwise(results[0], results[1])
 
 
+def test_parameters_given_other_data_after_the_plan():
+    # `p.data = ...` keeps the Parameter and swaps its memory: the plan's views of it must not
+    # keep reading the old memory
+    results = []
+    for compiled in (False, True):
+        step, params = _moons_step("sgd")
+        fn = cr.compile(step) if compiled else step
+        losses = []
+        for k in range(2 * STEPS):
+            if k == STEPS:
+                for p in params:
+                    p.data = (p.detach() * 0.5).clone()
+            if k == STEPS + 3:
+                params[0].data = params[0].detach().t().contiguous().t()  # same shape, other strides
+            losses.append(fn())
+            if compiled and k == STEPS - 1:
+                assert _schedule(fn).planned
+        results.append(arrays(params) + arrays(losses))
+    assert_bitwise(results[0], results[1])
+
+
 def test_steps_a_plan_cannot_take():
     # a strided input (a transposed batch): the plan copies inputs into contiguous buffers
     w = cr.ones(3, 2, requires_grad=True)

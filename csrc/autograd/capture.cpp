@@ -388,6 +388,11 @@ struct Schedule::Plan {
   std::vector<long> uses, storage_uses;          // their reference counts between runs
   std::vector<std::pair<TensorImpl*, std::shared_ptr<TensorImpl>>> grad_checks;  // leaf, its .grad
   std::vector<TensorImpl*> leaves;  // accumulated into: must have no hooks
+  // Each external's memory and layout: calls keep views of externals and read their memory, so a
+  // tensor given other data (`p.data = ...`) since the recording makes the plan step aside.
+  std::vector<const Storage*> external_storage;
+  std::vector<int64_t> external_offset;
+  std::vector<Dims> external_strides;
   TensorList private_inputs;                     // the input slots' tensors: inputs are copied in
   enum class Out : uint8_t { None, Input, Kept, Copy };
   std::vector<Out> out_kind;
@@ -513,6 +518,11 @@ bool Schedule::replay_recording_plan(const TensorList& inputs, TensorList& outpu
   }
   if (!ok) return true;
   p->threads = intra_op_threads();
+  for (const Tensor& e : externals_) {
+    p->external_storage.push_back(e.storage().get());
+    p->external_offset.push_back(e.offset());
+    p->external_strides.push_back(e.strides());
+  }
   for (const Tensor& b : p->buffers) {
     p->uses.push_back(b.ptr().use_count());
     p->storage_uses.push_back(b.storage().use_count());
@@ -542,6 +552,12 @@ bool Schedule::run_plan(const TensorList& inputs, TensorList& outputs) {
     if (leaf->grad_ != grad) return false;
   for (const TensorImpl* leaf : p.leaves)
     if (!leaf->hooks_.empty()) return false;
+  for (size_t e = 0; e < externals_.size(); ++e) {
+    const TensorImpl& x = *externals_[e].impl();
+    if (x.storage_.get() != p.external_storage[e] || x.offset_ != p.external_offset[e] ||
+        !(x.strides_ == p.external_strides[e]))
+      return false;
+  }
   for (size_t i = 0; i < inputs.size(); ++i) copy_into(p.private_inputs[i], inputs[i]);
   GradMode::set_enabled(false);
   {
@@ -615,7 +631,7 @@ bool Schedule::replay(const TensorList& inputs, TensorList& outputs) {
     if (plan_) {
       if (run_plan(inputs, outputs)) return true;
       plan_.reset();
-      plan_note_ = "dropped: a tensor it holds was held elsewhere, or the thread count changed";
+      plan_note_ = "dropped: a tensor it holds was held elsewhere, one it reads was given other data, or the thread count changed";
       lowered_replays_ = 0;
     } else if (++lowered_replays_ > kReplaysBeforePlan && plan_recordings_ < kMaxPlanRecordings &&
                !AnomalyMode::is_enabled()) {
