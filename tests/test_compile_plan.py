@@ -67,6 +67,65 @@ def test_planned_steps_are_bitwise_equal_to_eager(optimizer, threads):
     assert_bitwise(results[0], results[1])
 
 
+def test_planned_ops_run_their_kernels_directly():
+    # Note [Direct calls]: an op whose result is one kernel's output runs that kernel on the
+    # recorded buffers; an op that does more (mean scales its sum in place) keeps its own call
+    step, _ = _moons_step()
+    fn = cr.compile(step)
+    for _ in range(STEPS):
+        fn()
+    listing = _schedule(fn).plan_listing
+    assert len(listing) == _schedule(fn).plan_calls
+    direct = [w for w in listing if w.endswith("(direct)")]
+    for kind in ("matmul", "binary", "broadcast", "sum", "relu", "mul_scalar"):
+        assert f"{kind} (direct)" in direct, listing
+    assert "mean" in listing  # not a direct call
+    assert any(w.startswith("step ") for w in listing)  # the .grad setters and the optimizer step
+    assert len(direct) > len(listing) // 2
+
+
+def _varied_step(dtype):
+    # broadcasts of either side, scalars, strided (transposed) operands, column and full sums,
+    # division, sum_to of a broadcast bias
+    rng = np.random.default_rng(3)
+    shapes = [(40, 8), (8, 8), (8,), (40, 1), (1, 8)]
+    data = [(rng.standard_normal(s) * 0.3).astype(dtype) for s in shapes]
+    X, W, b, c, r = (cr.tensor(a, requires_grad=i > 0) for i, a in enumerate(data))
+    params = [W, b, c, r]
+    opt = cr.optim.SGD(params, lr=1e-3)
+
+    def step():
+        opt.zero_grad()
+        h = F.relu(X @ W + b)
+        g = (h.t() @ X).t() * 0.05  # strided operands of a product
+        q = (h * c - r / (c * c + 1.0)) * 0.5 + g.sum(0) - 2.0
+        loss = (q * q).sum() + (h.sum(1, keepdim=True) * c).mean() + (W.t() * W).sum()
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step, params
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_direct_calls_of_varied_ops_are_bitwise_equal_to_eager(dtype, threads):
+    # each op either a direct call or the op's own, with the same bits
+    cr.set_num_threads(threads)
+    results = []
+    for compiled in (False, True):
+        step, params = _varied_step(dtype)
+        fn = cr.compile(step) if compiled else step
+        losses = [fn() for _ in range(STEPS + 2)]
+        assert np.isfinite(arrays(losses)).all()
+        results.append(arrays(params) + arrays(losses))
+        if compiled:
+            s = _schedule(fn)
+            assert s.planned, s.plan_note
+            assert any(w == "broadcast (direct)" for w in s.plan_listing)
+    assert_bitwise(results[0], results[1])
+
+
 def test_returned_losses_keep_their_values():
     # The plan overwrites its buffers each run: what it returns is a copy.
     step, _ = _moons_step()

@@ -84,12 +84,14 @@ void accumulate_planned(TensorImpl& t, const Tensor& g) {
     // now, and the same buffer comes (the copy allocates the same tensor each run).
     if (rec.grad_state(leaf) != 1) rec.refuse("a .grad set from None that the step did not set to None");
     slot = taken_or_copied(g, private_buffer);
-    rec.add_call([leaf, g, private_buffer] {
-      std::lock_guard<std::mutex> l(leaf->grad_mu_);
-      if (leaf->grad_)
-        throw AutogradError("chainrule.compile: a planned replay found a .grad it had cleared");
-      leaf->grad_ = taken_or_copied(g, private_buffer);
-    });
+    rec.add_call(
+        [leaf, g, private_buffer] {
+          std::lock_guard<std::mutex> l(leaf->grad_mu_);
+          if (leaf->grad_)
+            throw AutogradError("chainrule.compile: a planned replay found a .grad it had cleared");
+          leaf->grad_ = taken_or_copied(g, private_buffer);
+        },
+        private_buffer ? "accumulate (take)" : "accumulate (copy)");
     return;
   }
   Tensor acc(slot);
@@ -101,12 +103,14 @@ void accumulate_planned(TensorImpl& t, const Tensor& g) {
   // added into the existing gradient: one a step set, or the one the leaf has when the plan starts
   if (rec.grad_state(leaf) == 0) rec.require_grad(leaf, slot);
   add_inplace_raw(acc, g);
-  rec.add_call([leaf, g] {
-    std::lock_guard<std::mutex> l(leaf->grad_mu_);
-    if (!leaf->grad_) throw AutogradError("chainrule.compile: a planned replay found no .grad to add to");
-    Tensor a(leaf->grad_);
-    add_inplace_raw(a, g);
-  });
+  rec.add_call(
+      [leaf, g] {
+        std::lock_guard<std::mutex> l(leaf->grad_mu_);
+        if (!leaf->grad_) throw AutogradError("chainrule.compile: a planned replay found no .grad to add to");
+        Tensor a(leaf->grad_);
+        add_inplace_raw(a, g);
+      },
+      "accumulate (add)");
 }
 }  // namespace
 

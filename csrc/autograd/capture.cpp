@@ -383,7 +383,7 @@ std::string Schedule::guard_failure(const TensorList& inputs) const {
 // Note [Planned replay] in plan.h.
 struct Schedule::Plan {
   Frame frame;                                   // kept from run to run
-  std::vector<std::function<void()>> calls;      // in order
+  std::vector<plan::Call> calls;                 // in order
   TensorList buffers;                            // every tensor the calls allocate, in order
   std::vector<long> uses, storage_uses;          // their reference counts between runs
   std::vector<std::pair<TensorImpl*, std::shared_ptr<TensorImpl>>> grad_checks;  // leaf, its .grad
@@ -402,6 +402,13 @@ struct Schedule::Plan {
 };
 
 size_t Schedule::plan_calls() const { return plan_ ? plan_->calls.size() : 0; }
+
+std::vector<std::string> Schedule::plan_listing() const {
+  std::vector<std::string> out;
+  if (plan_)
+    for (const plan::Call& c : plan_->calls) out.push_back(c.what);
+  return out;
+}
 
 namespace {
 constexpr int kMaxPlanRecordings = 3;  // per schedule: a plan dropped again and again stops being made
@@ -456,10 +463,15 @@ bool Schedule::replay_recording_plan(const TensorList& inputs, TensorList& outpu
           steps_[k](f);  // its ops and accumulations are the plan's calls
           continue;
         }
-        Frame* frame = &f;
-        rec.add_call([this, k, frame] { steps_[k](*frame); });
-        plan::Recorder::Nested whole(rec);
+        // A step whose work is planned ops (a forward op) is their calls: the step's own code,
+        // which rebuilds its arguments from the frame and stores its result there, would find and
+        // store the same tensors every run. A step that allocates or writes otherwise, or runs no
+        // planned op (a .grad setter, an optimizer step), is one call.
+        const size_t start = rec.begin_trial();
         steps_[k](f);
+        if (rec.end_trial(start) && rec.calls().size() > start) continue;
+        Frame* frame = &f;
+        rec.add_call([this, k, frame] { steps_[k](*frame); }, "step " + names_[k]);
       }
     } catch (...) {
       write_back();
@@ -564,7 +576,10 @@ bool Schedule::run_plan(const TensorList& inputs, TensorList& outputs) {
     fw::flush();
     fw::ComputeGuard no_tangents;
     ReplayArena::Scope arena_scope(&p.arena);
-    for (const auto& call : p.calls) call();
+    for (const plan::Call& call : p.calls) {
+      if (call.skip) p.arena.skip_planned(call.skip);
+      call.run();
+    }
   }
   outputs.clear();
   outputs.reserve(output_slots_.size());
@@ -631,7 +646,9 @@ bool Schedule::replay(const TensorList& inputs, TensorList& outputs) {
     if (plan_) {
       if (run_plan(inputs, outputs)) return true;
       plan_.reset();
-      plan_note_ = "dropped: a tensor it holds was held elsewhere, one it reads was given other data, or the thread count changed";
+      plan_note_ =
+          "dropped: a tensor it holds was held elsewhere, one it reads was given other data, or the thread "
+          "count changed";
       lowered_replays_ = 0;
     } else if (++lowered_replays_ > kReplaysBeforePlan && plan_recordings_ < kMaxPlanRecordings &&
                !AnomalyMode::is_enabled()) {

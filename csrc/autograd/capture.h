@@ -164,6 +164,8 @@ class Schedule {
   /// has, and why the last recording of one refused or why the last plan was dropped ("" if none).
   bool planned() const { return plan_ != nullptr; }
   size_t plan_calls() const;
+  /// What each call of the plan runs, in order (empty without one).
+  std::vector<std::string> plan_listing() const;
   const std::string& plan_note() const { return plan_note_; }
 
  private:

@@ -814,8 +814,9 @@ void run_lowered(const LoweredBackward& plan, const std::vector<Tensor>& slots, 
   AutoGradMode mode(false);
   // Recording a plan (Note [Planned replay] in plan.h): the seeds are a call of the plan; a formula
   // node's ops record themselves (a trial), or, when it does more than planned ops, the node is one
-  // call, with the gathering of its gradients and the checks of its outputs; an AccumulateGrad
-  // records what it does itself. Every call keeps the tensors it gets now.
+  // call, with the gathering of its gradients and the checks of its outputs; an AccumulateGrad's
+  // sum of its gradients (planned adds) and what it does with it record themselves. Every call
+  // keeps the tensors it gets now.
   plan::Recorder* rec = plan_detail::any_recording() && plan::at_top() ? plan::Recorder::current() : nullptr;
   std::vector<Tensor> buf(plan.total_slots);
   // Node n's output gradients, checked against the edges they go along, as run_node does.
@@ -843,7 +844,7 @@ void run_lowered(const LoweredBackward& plan, const std::vector<Tensor>& slots, 
   {
     TensorList seeds;
     if (rec) {
-      rec->add_call([seed, rs = roots, gs = grad_roots] { (void)seed(rs, gs); });
+      rec->add_call([seed, rs = roots, gs = grad_roots] { (void)seed(rs, gs); }, "seed");
       plan::Recorder::Nested inside(*rec);
       seeds = seed(roots, grad_roots);
     } else {
@@ -910,16 +911,11 @@ void run_lowered(const LoweredBackward& plan, const std::vector<Tensor>& slots, 
         const size_t start = rec->begin_trial();
         outs = apply(n, gather(n, std::move(in)), saved);
         if (!rec->end_trial(start))
-          rec->add_call([gather, apply, n, kept, sv = saved] { (void)apply(n, gather(n, kept), sv); });
+          rec->add_call([gather, apply, n, kept, sv = saved] { (void)apply(n, gather(n, kept), sv); },
+                        "node " + node->name());
       } else {
-        // the sum of its gradients is a call; what it does with them records itself
-        TensorList grads;
-        if (ns > 1) rec->add_call([gather, n, in] { (void)gather(n, in); });
-        {
-          plan::Recorder::Nested inside(*rec);
-          grads = gather(n, std::move(in));
-        }
-        outs = apply(n, std::move(grads), saved);
+        // the sum of its gradients is planned adds, and what it does with them records itself
+        outs = apply(n, gather(n, std::move(in)), saved);
       }
     }
     deliver(n, outs);

@@ -161,6 +161,10 @@ void register_capture(py::module_& m) {
                              "True when the next replay may run a plan (Note [Planned replay]).")
       .def_property_readonly("plan_calls", &Schedule::plan_calls,
                              "How many calls the plan has (0 without one).")
+      .def_property_readonly(
+          "plan_listing", &Schedule::plan_listing,
+          "What each call of the plan runs, in order: an op (\"(direct)\" when it runs "
+          "its kernel on the recorded buffers), a step or node run whole, an accumulation.")
       .def_property_readonly("plan_note", &Schedule::plan_note,
                              "Why the last recording of a plan refused, or why the last plan was dropped.")
       .def("guard_failure", &Schedule::guard_failure, py::arg("inputs"),

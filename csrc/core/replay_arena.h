@@ -78,6 +78,11 @@ class ReplayArena {
   /// Planned mode (Note [Planned replay] in autograd/plan.h): the n-th allocation of a replay is
   /// (*buffers)[n], whoever else holds it (the plan checked that before it ran); null ends it.
   void set_planned(const TensorList* buffers) { planned_ = buffers; }
+  /// Planned mode: the next n allocations are made by a call that writes into them directly.
+  void skip_planned(size_t n) {
+    next_ += n;
+    reused_ += n;
+  }
   /// The plan recorder of the replay using this arena (kept here, not in a thread-local of its
   /// own: the module's thread-local block is near the size past which every access gets slower).
   void set_recorder(plan::Recorder* r) { recorder_ = r; }

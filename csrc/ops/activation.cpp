@@ -44,8 +44,9 @@ Tensor float_map_vec(const Tensor& x, const char* op, kern::Unary k, const Scala
   Tensor out = Tensor::empty(x.shape(), DType::Float32);
   const float* xp = x.data<float>();
   float* yp = out.data<float>();
-  parallel_for(0, x.numel(), kElementwiseGrain,
-               [&](int64_t b, int64_t e) { kern::table().unary_f32(k, xp + b, yp + b, e - b); });
+  auto body = [k, xp, yp, f = kern::table().unary_f32](int64_t b, int64_t e) { f(k, xp + b, yp + b, e - b); };
+  parallel_for(0, x.numel(), kElementwiseGrain, body);
+  CR_OFFER_DIRECT(1, op, [body, n = x.numel(), keep = x] { parallel_for(0, n, kElementwiseGrain, body); });
   return out;
 }
 
@@ -59,8 +60,14 @@ Tensor grad_map_vec(const Tensor& g, const Tensor& x, kern::UnaryGrad k) {
   const float* gp = gc.data<float>();
   const float* xp = x.data<float>();
   float* yp = out.data<float>();
-  parallel_for(0, x.numel(), kElementwiseGrain,
-               [&](int64_t b, int64_t e) { kern::table().unary_grad_f32(k, gp + b, xp + b, yp + b, e - b); });
+  auto body = [k, gp, xp, yp, f = kern::table().unary_grad_f32](int64_t b, int64_t e) {
+    f(k, gp + b, xp + b, yp + b, e - b);
+  };
+  parallel_for(0, x.numel(), kElementwiseGrain, body);
+  if (gc.same(g))  // (a copy of g would be made again by each run)
+    CR_OFFER_DIRECT(1, "unary_grad", [body, n = x.numel(), keep = TensorList{g, x}] {
+      parallel_for(0, n, kElementwiseGrain, body);
+    });
   return out;
 }
 
@@ -203,7 +210,7 @@ const auto softplus_grad =
 }  // namespace
 
 Tensor relu_backward(const Tensor& g, const Tensor& y) {
-  CR_PLANNED(relu_backward(g, y));
+  CR_PLANNED_DIRECT(relu_backward(g, y));
   Dims shape = broadcast_shapes(g.shape(), y.shape(), "relu_backward");
   // A strided gradient (a mean's, expanded from one number) is read in place by the loop below:
   // the vector kernel would need a contiguous copy of it first, and a select is exact either way.
@@ -220,7 +227,7 @@ Tensor relu_backward(const Tensor& g, const Tensor& y) {
 }
 
 Tensor relu(const Tensor& x) {
-  CR_PLANNED(relu(x));
+  CR_PLANNED_DIRECT(relu(x));
   if (x.dtype() == DType::Bool) throw TypeError("relu: not implemented for dtype bool");
   Tensor out = plain_f32(x)
                    ? float_map_vec(x, "relu", kern::Unary::Relu, [](float v) { return v; })

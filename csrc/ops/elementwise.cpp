@@ -343,14 +343,17 @@ static Tensor row_broadcast_binary(const Tensor& a, const Tensor& b, const Dims&
   const int64_t grain = std::max<int64_t>(1, kElementwiseGrain / cols);
   const kern::Table& t = kern::table();
   auto run = [&](auto* py, const auto* pa, const auto* pb, auto kernel) {
-    parallel_for(0, rows, grain, [&](int64_t s, int64_t e) {
+    auto body = [=](int64_t s, int64_t e) {
       for (int64_t r = s; r < e;) {
         const int64_t stop = std::min(e, (r / period + 1) * period);
         kernel(k, pa + (r % wa.period) * wa.step, wa.step, wa.inc, pb + (r % wb.period) * wb.step, wb.step,
                wb.inc, py + r * cols, stop - r, cols);
         r = stop;
       }
-    });
+    };
+    parallel_for(0, rows, grain, body);
+    CR_OFFER_DIRECT(1, "broadcast",
+                    [body, rows, grain, keep = TensorList{a, b}] { parallel_for(0, rows, grain, body); });
   };
   if (dt == DType::Float32) run(out.data<float>(), a.data<float>(), b.data<float>(), t.binary_rows_f32);
   else run(out.data<double>(), a.data<double>(), b.data<double>(), t.binary_rows_f64);
@@ -384,19 +387,15 @@ static Tensor dispatched_binary(const Tensor& a, const Tensor& b, DType dt, kern
   }
   Tensor out = Tensor::empty(same ? a.shape() : shape, dt);
   const kern::Table& t = kern::table();
-  if (dt == DType::Float32) {
-    const float *pa = a.data<float>(), *pb = b.data<float>();
-    float* py = out.data<float>();
-    parallel_for(0, out.numel(), kElementwiseGrain, [&](int64_t s, int64_t e) {
-      t.binary_f32(k, pa + s * sa, sa, pb + s * sb, sb, py + s, e - s);
-    });
-  } else {
-    const double *pa = a.data<double>(), *pb = b.data<double>();
-    double* py = out.data<double>();
-    parallel_for(0, out.numel(), kElementwiseGrain, [&](int64_t s, int64_t e) {
-      t.binary_f64(k, pa + s * sa, sa, pb + s * sb, sb, py + s, e - s);
-    });
-  }
+  auto run = [&](const auto* pa, const auto* pb, auto* py, auto kernel) {
+    const int64_t n = out.numel();
+    auto body = [=](int64_t s, int64_t e) { kernel(k, pa + s * sa, sa, pb + s * sb, sb, py + s, e - s); };
+    parallel_for(0, n, kElementwiseGrain, body);
+    CR_OFFER_DIRECT(1, "binary",
+                    [body, n, keep = TensorList{a, b}] { parallel_for(0, n, kElementwiseGrain, body); });
+  };
+  if (dt == DType::Float32) run(a.data<float>(), b.data<float>(), out.data<float>(), t.binary_f32);
+  else run(a.data<double>(), b.data<double>(), out.data<double>(), t.binary_f64);
   return out;
 }
 
@@ -432,7 +431,7 @@ static Tensor add_impl(const Tensor& a, const Tensor& b, double alpha, bool is_s
 }
 
 Tensor add(const Tensor& a, const Tensor& b, double alpha) {
-  CR_PLANNED(add(a, b, alpha));
+  CR_PLANNED_DIRECT(add(a, b, alpha));
   if (is_storage_dtype(a.dtype()) || is_storage_dtype(b.dtype())) {
     // The engine sums the gradients of storage-dtype tensors here (Note [Storage dtypes]).
     DType out = result_type(a, b);
@@ -445,7 +444,7 @@ Tensor add(const Tensor& a, const Tensor& b, double alpha) {
 Tensor sub(const Tensor& a, const Tensor& b, double alpha) { return add_impl(a, b, alpha, true); }
 
 Tensor mul(const Tensor& a, const Tensor& b) {
-  CR_PLANNED(mul(a, b));
+  CR_PLANNED_DIRECT(mul(a, b));
   DType dt = result_type(a, b);
   Tensor out = dispatched_binary(a, b, dt, kern::Binary::Mul, "mul");
   if (!out.defined())
@@ -456,7 +455,7 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 }
 
 Tensor div(const Tensor& a, const Tensor& b) {
-  CR_PLANNED(div(a, b));
+  CR_PLANNED_DIRECT(div(a, b));
   DType dt = float_dtype(result_type(a, b));
   Tensor out = dispatched_binary(a, b, dt, kern::Binary::Div, "div");
   if (!out.defined()) out = binary_kernel(a, b, dt, "div", [](auto x, auto y) { return x / y; });
@@ -476,23 +475,40 @@ Tensor neg(const Tensor& a) {
   return out;
 }
 
+// Offers map_unary's contiguous loop, y[i] = f(x[i]) (Note [Direct calls] in autograd/plan.h).
+template <class T, class F>
+static void offer_map_direct(const Tensor& a, const Tensor& out, const F& f, const char* what) {
+  if (!a.is_contiguous()) return;
+  CR_OFFER_DIRECT(1, what, [f, x = a.data<T>(), y = out.data<T>(), n = a.numel(), keep = a] {
+    parallel_for(0, n, kElementwiseGrain, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) y[i] = f(x[i]);
+    });
+  });
+}
+
 Tensor mul_scalar(const Tensor& a, double s) {
-  CR_PLANNED(mul_scalar(a, s));
+  CR_PLANNED_DIRECT(mul_scalar(a, s));
   Tensor out = dispatch_floating(a.dtype(), "mul", [&](auto tag) {
     using T = decltype(tag);
     T v = static_cast<T>(s);
-    return map_unary<T, T>(a, [v](T x) { return x * v; });
+    auto f = [v](T x) { return x * v; };
+    Tensor r = map_unary<T, T>(a, f);
+    offer_map_direct<T>(a, r, f, "mul_scalar");
+    return r;
   });
   if (auto* n = record(mul_scalar_grad, {a}, out)) n->attrs.s = s;
   return out;
 }
 
 Tensor add_scalar(const Tensor& a, double s) {
-  CR_PLANNED(add_scalar(a, s));
+  CR_PLANNED_DIRECT(add_scalar(a, s));
   Tensor out = dispatch_floating(a.dtype(), "add", [&](auto tag) {
     using T = decltype(tag);
     T v = static_cast<T>(s);
-    return map_unary<T, T>(a, [v](T x) { return x + v; });
+    auto f = [v](T x) { return x + v; };
+    Tensor r = map_unary<T, T>(a, f);
+    offer_map_direct<T>(a, r, f, "add_scalar");
+    return r;
   });
   record(add_scalar_grad, {a}, out);
   return out;

@@ -211,7 +211,7 @@ void check_dtypes(const Tensor& a, const Tensor& b, const char* op) {
 }
 
 Tensor matmul_2d(const Tensor& a0, const Tensor& b0) {
-  CR_PLANNED(matmul_2d(a0, b0));
+  CR_PLANNED_DIRECT(matmul_2d(a0, b0));
   check_dtypes(a0, b0, "matmul");
   int64_t n = a0.shape()[0], k = a0.shape()[1], m = b0.shape()[1];
   if (b0.shape()[0] != k)
@@ -222,6 +222,9 @@ Tensor matmul_2d(const Tensor& a0, const Tensor& b0) {
   dispatch_numeric(a.dtype(), "matmul", [&](auto tag) {
     using T = decltype(tag);
     gemm<T>(operand(a, 0), operand(b, 0), out.data<T>(), n, k, m, true);
+    CR_OFFER_DIRECT(1, "matmul",
+                    [pa = operand(a, 0), pb = operand(b, 0), c = out.data<T>(), n, k, m,
+                     keep = TensorList{a, b}] { gemm<T>(pa, pb, c, n, k, m, true); });
   });
   if (auto* node = record(mm_grad, {a0, b0}, out, {a0, b0}))
     node->attrs = {column_major(a0), column_major(b0)};

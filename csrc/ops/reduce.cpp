@@ -102,9 +102,15 @@ Tensor sum_rows(const Tensor& x, const Dims& out_shape, int64_t outer, int64_t r
   Tensor out = Tensor::empty(out_shape, sum_dtype(x.dtype()));
   dispatch_all(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    if constexpr (std::is_same_v<T, bool>)
+    if constexpr (std::is_same_v<T, bool>) {
       sum_middle<T, int64_t>(x.data<T>(), out.data<int64_t>(), outer, r, inner);
-    else sum_middle<T, T>(x.data<T>(), out.data<T>(), outer, r, inner);
+    } else {
+      sum_middle<T, T>(x.data<T>(), out.data<T>(), outer, r, inner);
+      if constexpr (std::is_floating_point_v<T>)
+        CR_OFFER_DIRECT(1, "sum", [px = x.data<T>(), py = out.data<T>(), outer, r, inner, keep = x] {
+          sum_middle<T, T>(px, py, outer, r, inner);
+        });
+    }
   });
   return out;
 }
@@ -226,7 +232,7 @@ static Tensor sum_unrecorded(const Tensor& a, const std::vector<int64_t>& rd, bo
 }
 
 Tensor sum(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {
-  CR_PLANNED(sum(a, dims, keepdim));
+  CR_PLANNED_DIRECT(sum(a, dims, keepdim));
   std::vector<int64_t> rd = reduce_dims(dims, a.dim(), "sum");
   Dims keep_shape;
   Tensor out = sum_unrecorded(a, rd, keepdim, keep_shape);
@@ -239,7 +245,8 @@ Tensor sum_all(const Tensor& a) { return sum(a, {}, false); }
 
 Tensor sum_to(const Tensor& g, const Dims& shape) {
   if (g.shape() == shape) return g;
-  CR_PLANNED(sum_to(g, shape));  // (after the return above: a plan keeping g would change its use count)
+  CR_PLANNED_DIRECT(
+      sum_to(g, shape));  // (after the return above: a plan keeping g would change its use count)
   int64_t lead = g.dim() - (int64_t)shape.size();
   if (lead < 0) throw ShapeError(str("sum_to: cannot reduce shape ", g.shape(), " to ", shape));
   std::vector<int64_t> dims;

@@ -2542,6 +2542,11 @@ class _CaptureSchedule:
         How many calls the plan has (0 without one).
         """
     @property
+    def plan_listing(self) -> list[str]:
+        """
+        What each call of the plan runs, in order: an op ("(direct)" when it runs its kernel on the recorded buffers), a step or node run whole, an accumulation.
+        """
+    @property
     def plan_note(self) -> str:
         """
         Why the last recording of a plan refused, or why the last plan was dropped.
