@@ -54,12 +54,26 @@ void binary(Binary op, const T* a, int64_t sa, const T* b, int64_t sb, T* y, int
   binary_rows<T>(op, a, 0, sa, b, 0, sb, y, 1, n);
 }
 
-// Each output element sums its column over k in order; the loop over i vectorizes.
+// Each output element sums its column over k in order; the loop over i vectorizes. Columns go in
+// blocks of 16 whose sums stay in registers over all rows (a bias gradient's 16 columns: one pass
+// with no load or store of the sums per row); the order of each column's additions is the same.
 template <class T>
 void col_sum(const T* x, int64_t r, int64_t inner, int64_t i0, int64_t i1, double* __restrict acc) {
+  constexpr int64_t kBlock = 16;
+  int64_t i = i0;
+  for (; i + kBlock <= i1; i += kBlock) {
+    double s[kBlock];
+    for (int64_t j = 0; j < kBlock; ++j) s[j] = acc[i - i0 + j];
+    for (int64_t k = 0; k < r; ++k) {
+      const T* __restrict row = x + k * inner + i;
+      for (int64_t j = 0; j < kBlock; ++j) s[j] += (double)row[j];
+    }
+    for (int64_t j = 0; j < kBlock; ++j) acc[i - i0 + j] = s[j];
+  }
+  if (i == i1) return;
   for (int64_t k = 0; k < r; ++k) {
     const T* __restrict row = x + k * inner;
-    for (int64_t i = i0; i < i1; ++i) acc[i - i0] += (double)row[i];
+    for (int64_t j = i; j < i1; ++j) acc[j - i0] += (double)row[j];
   }
 }
 

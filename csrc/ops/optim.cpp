@@ -17,6 +17,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "autograd/plan.h"
 #include "core/parallel.h"
 #include "core/with_flags.h"
 #include "kernels/kernels.h"
@@ -142,6 +143,7 @@ void run_adam(T* pp, const T* gp, T* mp, T* vp, T* xp, int64_t n, const AdamCons
 
 void sgd_step(const TensorList& params, const TensorList& grads, const TensorList& bufs,
               const std::vector<bool>& fresh, const SGDOptions& o) {
+  CR_PLANNED_DIRECT(sgd_step(params, grads, bufs, fresh, o));
   const char* op = "SGD.step";
   check_params(op, params, grads);
   bool use_momentum = o.momentum != 0;
@@ -149,10 +151,25 @@ void sgd_step(const TensorList& params, const TensorList& grads, const TensorLis
     check_state(op, "momentum_buffer", params, bufs);
     CR_CHECK(fresh.size() == params.size(), ValueError, op, ": expected one 'fresh' flag per parameter");
   }
+  // Each parameter's update, as a planned replay's direct call repeats it (Note [Direct calls] in
+  // autograd/plan.h): the kernel on the tensors' memory, then the versions of what it wrote.
+  struct Update {
+    void* p;
+    const void* g;
+    void* b;
+    int64_t n;
+    bool f32;
+    kern::SgdConsts<float> c32;
+    kern::SgdConsts<double> c64;
+    Storage *written, *buffer;
+  };
+  std::vector<Update> updates;
+  bool direct = true;
   for (size_t i = 0; i < params.size(); ++i) {
     Contig p(params[i]), g(grads[i]);
     Contig b(use_momentum ? bufs[i] : params[i]);
     bool is_fresh = use_momentum && fresh[i];
+    direct = direct && p.work.same(p.orig) && g.work.same(g.orig) && b.work.same(b.orig);
     dispatch_floating(params[i].dtype(), op, [&](auto tag) {
       using T = decltype(tag);
       T* pp = p.data<T>();
@@ -166,10 +183,29 @@ void sgd_step(const TensorList& params, const TensorList& grads, const TensorLis
         if constexpr (std::is_same_v<T, float>) t.sgd_f32(pp, gp, bp, lo, hi, c);
         else t.sgd_f64(pp, gp, bp, lo, hi, c);
       });
+      if (plan_detail::any_recording()) [[unlikely]] {
+        Update u{pp, gp, bp, params[i].numel(), std::is_same_v<T, float>, {}, {}, params[i].storage().get(),
+                 use_momentum ? bufs[i].storage().get() : nullptr};
+        if constexpr (std::is_same_v<T, float>) u.c32 = c;
+        else u.c64 = c;
+        updates.push_back(u);
+      }
     });
     if (use_momentum) b.finish(true);
     p.finish(true);
   }
+  if (direct)
+    CR_OFFER_DIRECT(0, "sgd_step", [updates, keep = params, keep_g = grads, keep_b = bufs] {
+      const kern::Table& t = kern::table();
+      for (const Update& u : updates) {
+        parallel_for(0, u.n, kGrain, [&](int64_t lo, int64_t hi) {
+          if (u.f32) t.sgd_f32((float*)u.p, (const float*)u.g, (float*)u.b, lo, hi, u.c32);
+          else t.sgd_f64((double*)u.p, (const double*)u.g, (double*)u.b, lo, hi, u.c64);
+        });
+        if (u.buffer) u.buffer->bump_version();
+        u.written->bump_version();
+      }
+    });
 }
 
 void adam_step(const TensorList& params, const TensorList& grads, const TensorList& exp_avgs,

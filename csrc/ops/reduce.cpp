@@ -72,17 +72,24 @@ void sum_middle(const T* x, O* out, int64_t outer, int64_t r, int64_t inner) {
   int64_t total = outer * inner;
   int64_t grain = std::max<int64_t>(16, 32768 / std::max<int64_t>(r, 1));
   parallel_for(0, total, grain, [&](int64_t b, int64_t e) {
-    std::vector<A> acc;
+    A small[64];  // (no allocation for up to 64 columns)
+    std::vector<A> big;
     int64_t pos = b;
     while (pos < e) {
       int64_t o = pos / inner, i0 = pos % inner;
       int64_t i1 = std::min(inner, i0 + (e - pos));
-      acc.assign((size_t)(i1 - i0), A(0));
+      A* acc = small;
+      if (i1 - i0 > 64) {
+        big.assign((size_t)(i1 - i0), A(0));
+        acc = big.data();
+      } else {
+        std::fill(small, small + (i1 - i0), A(0));
+      }
       const T* base = x + o * r * inner;
       if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
         // the chosen level's vectorized loop (Note [CPU dispatch] in kernels/kernels.h), same order
-        if constexpr (std::is_same_v<T, float>) kern::table().col_sum_f32(base, r, inner, i0, i1, acc.data());
-        else kern::table().col_sum_f64(base, r, inner, i0, i1, acc.data());
+        if constexpr (std::is_same_v<T, float>) kern::table().col_sum_f32(base, r, inner, i0, i1, acc);
+        else kern::table().col_sum_f64(base, r, inner, i0, i1, acc);
       } else {
         for (int64_t k = 0; k < r; ++k) {
           const T* rowp = base + k * inner;
