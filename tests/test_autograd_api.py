@@ -468,6 +468,26 @@ def test_alpha_scales_gradient_of_other(fn, sign, node):
     np.testing.assert_allclose(to_np(b.grad), [sign * 0.5, sign * 5.0])
 
 
+@pytest.mark.parametrize("number", [1, 2.5, -0.0, 3], ids=["int", "float", "negzero", "int3"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_number_minus_tensor_is_rsub(number, dtype):
+    # PyTorch's RsubBackward1: one edge (the number has none); values as number - x in the dtype
+    x_np = np.array([1.5, -2.0, 0.0, -0.0, np.inf, 1e-30], dtype=dtype)
+    x = cr.tensor(x_np, requires_grad=True)
+    out = number - x
+    assert out.grad_fn.name() == "RsubBackward1"
+    assert len(out.grad_fn.next_functions) == 1
+    assert out.dtype == x.dtype
+    want = np.asarray(number, dtype=dtype) - x_np
+    assert np.array_equal(to_np(out), want, equal_nan=True)
+    assert np.array_equal(np.signbit(to_np(out)), np.signbit(want))
+    out.backward(cr.tensor(np.arange(6, dtype=dtype)))
+    np.testing.assert_array_equal(to_np(x.grad), -np.arange(6, dtype=dtype))
+    # an integer tensor and a huge int take the general path
+    assert (1 - cr.tensor([1, 2])).dtype == cr.int64
+    assert float((2**60 - cr.tensor([0.0]))[0]) == float(np.float32(2**60))
+
+
 @pytest.mark.parametrize("method", ["add", "sub"])
 def test_alpha_as_method_keyword(method):
     a = cr.tensor([1.0, 2.0])

@@ -844,9 +844,11 @@ void run_lowered(const LoweredBackward& plan, const std::vector<Tensor>& slots, 
   {
     TensorList seeds;
     if (rec) {
-      rec->add_call([seed, rs = roots, gs = grad_roots] { (void)seed(rs, gs); }, "seed");
-      plan::Recorder::Nested inside(*rec);
+      // its ops (a `ones`) record themselves, or it is one call
+      const size_t start = rec->begin_trial();
       seeds = seed(roots, grad_roots);
+      if (!rec->end_trial(start))
+        rec->add_call([seed, rs = roots, gs = grad_roots] { (void)seed(rs, gs); }, "seed");
     } else {
       seeds = seed(roots, grad_roots);
     }

@@ -90,6 +90,16 @@ void offer_direct(std::function<void()> run, size_t allocs, const char* what) {
     r->op_direct_ = Call{std::move(run), std::string(what) + " (direct)", (uint32_t)allocs};
 }
 
+void extend_direct(std::function<void()> after, const char* what) {
+  Recorder* r = Recorder::current();
+  if (!r || !r->op_open_ || !r->ok_ || r->op_offers_ != 1) return;
+  r->op_direct_.run = [first = std::move(r->op_direct_.run), after = std::move(after)] {
+    first();
+    after();
+  };
+  r->op_direct_.what = std::string(what) + " (direct)";
+}
+
 void note_node(std::string name) {
   if (Recorder* r = Recorder::current()) r->node_ = std::move(name);
 }

@@ -116,6 +116,7 @@ class Recorder {
  private:
   friend class OpScope;
   friend void offer_direct(std::function<void()>, size_t, const char*);
+  friend void extend_direct(std::function<void()>, const char*);
   friend void note_node(std::string);
   friend bool at_top();
   friend void plan_detail::note_alloc_recorded(const Tensor&);
@@ -171,6 +172,10 @@ class OpScope {
 /// offered nothing else.
 void offer_direct(std::function<void()> run, size_t allocs, const char* what);
 
+/// Called by an op declared CR_PLANNED_DIRECT that does more after the kernel that offered its
+/// direct call (mean scales its sum): the direct call runs `after` too.
+void extend_direct(std::function<void()> after, const char* what);
+
 /// The recording thread runs node `name`'s formula now (for the refusal message).
 void note_node(std::string name);
 /// Whether this thread records a plan and is outside any planned call.
@@ -195,6 +200,13 @@ void note_grad_set(const TensorImpl* leaf, bool to_none);
   ::cr::plan::OpScope cr_plan_scope_(true);    \
   if (cr_plan_scope_.outermost()) [[unlikely]] \
   cr_plan_scope_.record([=] { (void)(call); }, #call)
+
+/// Adds `after` to the direct call offered in the op running now (plan::extend_direct).
+#define CR_EXTEND_DIRECT(what, ...)                      \
+  do {                                                   \
+    if (::cr::plan_detail::any_recording()) [[unlikely]] \
+      ::cr::plan::extend_direct(__VA_ARGS__, what);      \
+  } while (0)
 
 /// Offers `run` as the direct call of the op running now (plan::offer_direct), while a plan records:
 /// it must compute what the kernel just computed, into the output allocated `allocs` tensors ago.

@@ -101,9 +101,14 @@ Tensor tensor_sub(const Tensor& s, py::handle o) {
 }
 Tensor tensor_rsub(const Tensor& s, py::handle o) {
   refuse_bool_subtraction(o);
-  Tensor out = cr::sub(operand(o, s, "sub"), s);
-  if (auto c = float_operand(s, o)) note_scalar_op(ScalarOpKind::RSub, *c, s, out);
-  return out;
+  if (auto c = float_operand(s, o)) return noted(cr::rsub_scalar(s, *c), ScalarOpKind::RSub, *c, s);
+  // a Python int that a double holds exactly, as the floating tensor's dtype rounds it
+  if (PyLong_CheckExact(o.ptr()) && cr::is_floating(s.dtype())) {
+    int overflow = 0;
+    const long long v = PyLong_AsLongLongAndOverflow(o.ptr(), &overflow);
+    if (!overflow && v >= -(1LL << 53) && v <= (1LL << 53)) return cr::rsub_scalar(s, (double)v);
+  }
+  return cr::sub(operand(o, s, "sub"), s);
 }
 Tensor tensor_mul(const Tensor& s, py::handle o) {
   if (auto c = float_operand(s, o)) return mul_float(s, *c);

@@ -60,8 +60,9 @@ template <class F>
 void parallel_for(int64_t begin, int64_t end, int64_t grain, const F& f) {
   int64_t n = end - begin;
   if (n <= 0) return;
-  int nt = intra_op_threads();
-  if (nt > 1 && n > grain && !in_parallel_region()) {
+  // (the size first: work of one chunk reads no thread-local state)
+  int nt;
+  if (n > grain && (nt = intra_op_threads()) > 1 && !in_parallel_region()) {
     int64_t chunks =
         std::min<int64_t>((int64_t)nt * kChunksPerThread, (n + grain - 1) / std::max<int64_t>(grain, 1));
     int64_t step = (n + chunks - 1) / chunks;

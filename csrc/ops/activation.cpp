@@ -219,7 +219,19 @@ Tensor relu_backward(const Tensor& g, const Tensor& y) {
     Tensor yv = y.dtype() == g.dtype() ? y : contiguous_copy_as(y, g.dtype());
     out = dispatch_floating(g.dtype(), "relu_backward", [&](auto tag) {
       using T = decltype(tag);
-      return map_binary<T, T, T>(g, yv, shape, [](T gv, T v) { return v > T(0) ? gv : T(0); });
+      auto f = [](T gv, T v) { return v > T(0) ? gv : T(0); };
+      Tensor r = map_binary<T, T, T>(g, yv, shape, f);
+      // one gradient value for every element (a mean's, expanded): read again at each run
+      bool one = yv.same(y) && y.is_contiguous() && y.shape() == shape && g.numel() > 0;
+      for (int64_t d = 0; d < g.dim() && one; ++d) one = g.strides()[d] == 0 || g.shape()[d] == 1;
+      if (one)
+        CR_OFFER_DIRECT(1, "relu_backward",
+                        [f, gp = g.data<T>(), yp = y.data<T>(), op = r.data<T>(), n = r.numel(),
+                         keep = TensorList{g, y}] {
+                          const T gv = *gp;
+                          for (int64_t i = 0; i < n; ++i) op[i] = f(gv, yp[i]);
+                        });
+      return r;
     });
   }
   record(relu_backward_grad, {g, y}, out, {y});

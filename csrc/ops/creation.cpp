@@ -14,22 +14,28 @@
 namespace cr {
 
 Tensor zeros(const Dims& shape, DType dtype) {
-  CR_PLANNED(zeros(shape, dtype));
+  CR_PLANNED_DIRECT(zeros(shape, dtype));
   Tensor t = Tensor::empty(shape, dtype);
   std::memset(t.raw_data(), 0, (size_t)t.numel() * itemsize(dtype));
+  CR_OFFER_DIRECT(1, "zeros", [p = t.raw_data(), bytes = (size_t)t.numel() * itemsize(dtype), keep = t] {
+    std::memset(p, 0, bytes);
+  });
   return t;
 }
 
 Tensor full(const Dims& shape, double value, DType dtype) {
-  CR_PLANNED(full(shape, value, dtype));
+  CR_PLANNED_DIRECT(full(shape, value, dtype));
   Tensor t = Tensor::empty(shape, dtype);
   dispatch_storage(dtype, [&](auto tag) {
     using T = decltype(tag);
     T v = static_cast<T>(value);
     T* p = t.data<T>();
-    parallel_for(0, t.numel(), kElementwiseGrain, [&](int64_t b, int64_t e) {
+    auto fill = [p, v](int64_t b, int64_t e) {
       for (int64_t i = b; i < e; ++i) p[i] = v;
-    });
+    };
+    parallel_for(0, t.numel(), kElementwiseGrain, fill);
+    CR_OFFER_DIRECT(1, "full",
+                    [fill, n = t.numel(), keep = t] { parallel_for(0, n, kElementwiseGrain, fill); });
   });
   return t;
 }

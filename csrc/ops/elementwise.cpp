@@ -124,6 +124,9 @@ const auto mul_scalar_grad = with_jvp(
     jvp_elementwise);
 const auto add_scalar_grad = with_jvp(
     Derivative<1>{"AddBackward1", {"self"}, {[](const auto& d) { return d.grad; }}}, jvp_elementwise);
+// s - self (a Python number first)
+const auto rsub_scalar_grad = with_jvp(
+    Derivative<1>{"RsubBackward1", {"self"}, {[](const auto& d) { return -d.grad; }}}, jvp_elementwise);
 
 // Unary math. `result` is the op's output, saved when the formula is cheaper in it.
 const auto exp_grad = with_jvp(
@@ -360,12 +363,12 @@ static Tensor row_broadcast_binary(const Tensor& a, const Tensor& b, const Dims&
   return out;
 }
 
-/// One element seen through every index: a one-element tensor, or one expanded from it (all
-/// strides zero, as a reduction's gradient is).
+/// One element seen through every index: a one-element tensor, or one expanded from it (every
+/// stride zero but on dims of size 1, as a reduction's gradient is).
 static bool one_value(const Tensor& t) {
   if (t.numel() == 1) return true;
-  for (int64_t s : t.strides())
-    if (s != 0) return false;
+  for (int64_t d = 0; d < t.dim(); ++d)
+    if (t.strides()[d] != 0 && t.shape()[d] != 1) return false;
   return t.numel() > 0;
 }
 
@@ -463,18 +466,6 @@ Tensor div(const Tensor& a, const Tensor& b) {
   return out;
 }
 
-Tensor neg(const Tensor& a) {
-  CR_PLANNED(neg(a));
-  if (a.dtype() == DType::Bool)
-    throw TypeError("neg: negation of a bool tensor is not supported; use logical_not or ~");
-  Tensor out = dispatch_all(a.dtype(), [&](auto tag) {
-    using T = decltype(tag);
-    return map_unary<T, T>(a, [](T x) { return static_cast<T>(-x); });
-  });
-  record(neg_grad, {a}, out);
-  return out;
-}
-
 // Offers map_unary's contiguous loop, y[i] = f(x[i]) (Note [Direct calls] in autograd/plan.h).
 template <class T, class F>
 static void offer_map_direct(const Tensor& a, const Tensor& out, const F& f, const char* what) {
@@ -484,6 +475,21 @@ static void offer_map_direct(const Tensor& a, const Tensor& out, const F& f, con
       for (int64_t i = b; i < e; ++i) y[i] = f(x[i]);
     });
   });
+}
+
+Tensor neg(const Tensor& a) {
+  CR_PLANNED_DIRECT(neg(a));
+  if (a.dtype() == DType::Bool)
+    throw TypeError("neg: negation of a bool tensor is not supported; use logical_not or ~");
+  Tensor out = dispatch_all(a.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    auto f = [](T x) { return static_cast<T>(-x); };
+    Tensor r = map_unary<T, T>(a, f);
+    if constexpr (std::is_floating_point_v<T>) offer_map_direct<T>(a, r, f, "neg");
+    return r;
+  });
+  record(neg_grad, {a}, out);
+  return out;
 }
 
 Tensor mul_scalar(const Tensor& a, double s) {
@@ -511,6 +517,20 @@ Tensor add_scalar(const Tensor& a, double s) {
     return r;
   });
   record(add_scalar_grad, {a}, out);
+  return out;
+}
+
+Tensor rsub_scalar(const Tensor& a, double s) {
+  CR_PLANNED_DIRECT(rsub_scalar(a, s));
+  Tensor out = dispatch_floating(a.dtype(), "rsub", [&](auto tag) {
+    using T = decltype(tag);
+    T v = static_cast<T>(s);
+    auto f = [v](T x) { return v - x; };
+    Tensor r = map_unary<T, T>(a, f);
+    offer_map_direct<T>(a, r, f, "rsub_scalar");
+    return r;
+  });
+  record(rsub_scalar_grad, {a}, out);
   return out;
 }
 

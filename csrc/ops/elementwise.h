@@ -22,6 +22,8 @@ Tensor neg(const Tensor& a);
 /// a * s and a + s for a floating tensor (no 0-dim tensor for the scalar).
 Tensor mul_scalar(const Tensor& a, double s);
 Tensor add_scalar(const Tensor& a, double s);
+/// s - a for a floating tensor a and a Python number s (PyTorch's RsubBackward1).
+Tensor rsub_scalar(const Tensor& a, double s);
 
 /// acc += g in place with no autograd and no version bump (gradient accumulation).
 void add_inplace_raw(const Tensor& acc, const Tensor& g);

@@ -184,7 +184,14 @@ void sgd_step(const TensorList& params, const TensorList& grads, const TensorLis
         else t.sgd_f64(pp, gp, bp, lo, hi, c);
       });
       if (plan_detail::any_recording()) [[unlikely]] {
-        Update u{pp, gp, bp, params[i].numel(), std::is_same_v<T, float>, {}, {}, params[i].storage().get(),
+        Update u{pp,
+                 gp,
+                 bp,
+                 params[i].numel(),
+                 std::is_same_v<T, float>,
+                 {},
+                 {},
+                 params[i].storage().get(),
                  use_momentum ? bufs[i].storage().get() : nullptr};
         if constexpr (std::is_same_v<T, float>) u.c32 = c;
         else u.c64 = c;

@@ -573,7 +573,7 @@ double reduced_count(const Tensor& a, const std::vector<int64_t>& rd) {
 }  // namespace
 
 Tensor mean(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {
-  CR_PLANNED(mean(a, dims, keepdim));
+  CR_PLANNED_DIRECT(mean(a, dims, keepdim));
   if (!is_floating(a.dtype()))
     throw TypeError(
         str("mean(): could not infer output dtype. Input dtype must be either a floating point "
@@ -587,7 +587,11 @@ Tensor mean(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {
     using T = decltype(tag);
     const T v = static_cast<T>(scale);  // as mul_scalar rounds it
     T* p = out.data<T>();
-    for (int64_t i = 0, n = out.numel(); i < n; ++i) p[i] = p[i] * v;
+    auto scale_sum = [p, v, n = out.numel()] {
+      for (int64_t i = 0; i < n; ++i) p[i] = p[i] * v;
+    };
+    scale_sum();
+    CR_EXTEND_DIRECT("mean", scale_sum);
   });
   if (auto* n = record(dims.empty() ? mean_all_grad : mean_grad, {a}, out)) {
     n->attrs.keep_shape = std::move(keep_shape);
