@@ -552,6 +552,27 @@ def test_guard_key_tells_values_apart_by_type_value_and_identity():
     assert key(model) != m0
 
 
+def test_guard_key_longer_than_the_writers_own_buffer():
+    # a key of more than 1 KiB (here 300 tensors by identity) moves to the heap as it is written
+    from chainrule._compile import _value_key as key
+
+    ts = [cr.ones(1) for _ in range(300)]
+    k = key(ts)
+    assert key(list(ts)) == k and key(ts[:-1] + [cr.ones(1)]) != k and key(ts[:150]) != k
+
+    calls = []
+
+    def step():
+        calls.append(1)
+        return sum(t.sum() for t in ts[:3]) + ts[-1].sum()
+
+    fn = cr.compile(step)
+    for _ in range(4):
+        assert float(fn()) == 4.0
+    ts[-1] = cr.full((1,), 2.0)  # the last item of the long list: a different key
+    assert float(fn()) == 5.0
+
+
 def test_guard_key_sees_rebound_globals_and_replaced_list_items():
     ws = [cr.ones(3), cr.ones(3)]
     mode = {"scale": 2.0}

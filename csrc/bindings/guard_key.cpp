@@ -76,6 +76,10 @@ Kind kind_of(PyTypeObject* t) {
 
 class KeyWriter {
  public:
+  KeyWriter() = default;
+  KeyWriter(const KeyWriter&) = delete;  // (buf_ may point into the writer itself)
+  KeyWriter& operator=(const KeyWriter&) = delete;
+
   void value(PyObject* v) {
     switch (kind_of(Py_TYPE(v))) {
       case Kind::Scalar: return scalar(v);
@@ -91,7 +95,7 @@ class KeyWriter {
   int matches(PyObject* key) {
     if (side_.empty() && PyBytes_CheckExact(key))
       return (size_t)PyBytes_GET_SIZE(key) == size_ &&
-             std::memcmp(PyBytes_AS_STRING(key), buf_.data(), size_) == 0;
+             std::memcmp(PyBytes_AS_STRING(key), buf_, size_) == 0;
     py::object mine = finish();
     int r = PyObject_RichCompareBool(mine.ptr(), key, Py_EQ);
     if (r < 0) PyErr_Clear();
@@ -99,7 +103,7 @@ class KeyWriter {
   }
   /// The key: the bytes alone, or a tuple of the bytes and the objects kept as themselves.
   py::object finish() {
-    py::bytes b(buf_.data(), size_);
+    py::bytes b(buf_, size_);
     if (side_.empty()) return std::move(b);
     py::tuple t(side_.size() + 1);
     t[0] = std::move(b);
@@ -111,9 +115,17 @@ class KeyWriter {
   void tag(char c) { put(&c, 1); }
   void word(uint64_t w) { put(&w, sizeof w); }
   void put(const void* p, size_t n) {
-    if (size_ + n > buf_.size()) buf_.resize(std::max(2 * buf_.size(), size_ + n));
-    std::memcpy(&buf_[size_], p, n);
+    if (size_ + n > capacity_) [[unlikely]]
+      grow(size_ + n);
+    std::memcpy(buf_ + size_, p, n);
     size_ += n;
+  }
+  void grow(size_t need) {
+    std::string bigger(std::max(2 * capacity_, need), '\0');
+    std::memcpy(bigger.data(), buf_, size_);
+    heap_ = std::move(bigger);
+    buf_ = heap_.data();
+    capacity_ = heap_.size();
   }
   void tagged(char c, const void* p) {
     tag(c);
@@ -219,7 +231,12 @@ class KeyWriter {
     }
   }
 
-  std::string buf_ = std::string(1024, '\0');  // its first size_ bytes are the key
+  // The key is the first size_ bytes of buf_: the writer's own array (no allocation for a key of
+  // up to 1 KiB), or heap_ once it outgrew it.
+  char inline_[1024];
+  char* buf_ = inline_;
+  size_t capacity_ = sizeof inline_;
+  std::string heap_;
   size_t size_ = 0;
   std::vector<py::object> side_;
 };
