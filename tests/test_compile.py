@@ -573,6 +573,31 @@ def test_guard_key_longer_than_the_writers_own_buffer():
     assert float(fn()) == 5.0
 
 
+def test_state_of_default_arguments_is_guarded():
+    # an optimizer passed as a default argument: its momentum buffers appear after the first step
+    # and its learning rate may change; both make a new trace, as for a closure
+    def run(compiled):
+        w = cr.tensor([1.0, -2.0, 3.0], requires_grad=True)
+        opt = cr.optim.SGD([w], lr=0.1, momentum=0.9)
+
+        def step(w=w, *, opt=opt):
+            opt.zero_grad()
+            (w * w).sum().backward()
+            opt.step()
+            return w.sum()
+
+        fn = cr.compile(step) if compiled else step
+        out = [float(fn()) for _ in range(4)]
+        opt.param_groups[0]["lr"] = 0.01
+        out += [float(fn()) for _ in range(3)]
+        return out, (fn.trace_count if compiled else 0)
+
+    eager, _ = run(False)
+    compiled, traces = run(True)
+    assert compiled == eager
+    assert traces >= 3  # the first step, the one with momentum buffers, the new learning rate
+
+
 def test_guard_key_sees_rebound_globals_and_replaced_list_items():
     ws = [cr.ones(3), cr.ones(3)]
     mode = {"scale": 2.0}

@@ -469,7 +469,7 @@ bool Schedule::replay_recording_plan(const TensorList& inputs, TensorList& outpu
         // planned op (a .grad setter, an optimizer step), is one call.
         const size_t start = rec.begin_trial();
         steps_[k](f);
-        if (rec.end_trial(start) && rec.calls().size() > start) continue;
+        if (rec.end_trial(start) && (rec.calls().size() > start || rec.step_needs_no_call_said())) continue;
         Frame* frame = &f;
         rec.add_call([this, k, frame] { steps_[k](*frame); }, "step " + names_[k]);
       }
@@ -615,10 +615,6 @@ bool Schedule::replay(const TensorList& inputs, TensorList& outputs) {
       for (size_t j = 0; j < i; ++j)
         if (inputs[j].same(inputs[i])) return false;
 
-  Frame f;
-  f.slots.resize((size_t)num_slots_);
-  for (size_t i = 0; i < inputs.size(); ++i) f.slots[(size_t)input_slots_[i]] = inputs[i];
-  for (size_t e = 0; e < externals_.size(); ++e) f.slots[(size_t)external_slots_[e]] = externals_[e];
   AutoGradMode restore(GradMode::is_enabled());  // steps may switch grad mode; leave it as found
   // A replay inside a step of another (from a Python hook) fills only its own internal slots.
   struct SinkScope {
@@ -626,10 +622,7 @@ bool Schedule::replay(const TensorList& inputs, TensorList& outputs) {
     SinkScope() { capture_detail::internal_sink = nullptr; }
     ~SinkScope() { capture_detail::internal_sink = prev; }
   } sink_scope;
-  if (lowered_) {
-    f.lowered = true;  // Note [Lowered backward]: no step records a node
-    GradMode::set_enabled(false);
-  }
+  if (lowered_) GradMode::set_enabled(false);
   // Note [Replay arena]: a lowered replay's tensors come from the previous one's, unless another
   // replay of this schedule (a hook's, another thread's) is using them.
   struct ArenaUse {
@@ -656,6 +649,12 @@ bool Schedule::replay(const TensorList& inputs, TensorList& outputs) {
       if (replay_recording_plan(inputs, outputs)) return true;
     }
   }
+  // (a plan keeps its own frame: a replay's is made only here)
+  Frame f;
+  f.slots.resize((size_t)num_slots_);
+  for (size_t i = 0; i < inputs.size(); ++i) f.slots[(size_t)input_slots_[i]] = inputs[i];
+  for (size_t e = 0; e < externals_.size(); ++e) f.slots[(size_t)external_slots_[e]] = externals_[e];
+  f.lowered = lowered_;  // Note [Lowered backward]: no step records a node
   ReplayArena::Scope arena_scope(arena);
   for (size_t k = 0; k < steps_.size(); ++k) {
     steps_[k](f);

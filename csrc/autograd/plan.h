@@ -85,8 +85,13 @@ class Recorder {
   size_t begin_trial() {
     trial_ = true;
     trial_refused_ = false;
+    step_planned_ = false;
     return calls_.size();
   }
+  /// The step being tried does nothing a run must do again (it reads a .grad that this replay's
+  /// own calls set, the same tensor every run): it needs no call.
+  void step_needs_no_call() { step_planned_ = true; }
+  bool step_needs_no_call_said() const { return step_planned_; }
   bool end_trial(size_t start) {
     trial_ = false;
     if (trial_refused_) calls_.resize(start);
@@ -125,7 +130,7 @@ class Recorder {
   Recorder* prev_ = nullptr;
   int depth_ = 0;
   bool ok_ = true;
-  bool trial_ = false, trial_refused_ = false;
+  bool trial_ = false, trial_refused_ = false, step_planned_ = false;
   std::string why_;
   std::string node_;
   std::vector<Call> calls_;

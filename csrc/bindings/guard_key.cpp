@@ -94,8 +94,7 @@ class KeyWriter {
   /// raised, with the error cleared): its bytes compared in place when no object was kept.
   int matches(PyObject* key) {
     if (side_.empty() && PyBytes_CheckExact(key))
-      return (size_t)PyBytes_GET_SIZE(key) == size_ &&
-             std::memcmp(PyBytes_AS_STRING(key), buf_, size_) == 0;
+      return (size_t)PyBytes_GET_SIZE(key) == size_ && std::memcmp(PyBytes_AS_STRING(key), buf_, size_) == 0;
     py::object mine = finish();
     int r = PyObject_RichCompareBool(mine.ptr(), key, Py_EQ);
     if (r < 0) PyErr_Clear();

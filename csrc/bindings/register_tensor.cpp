@@ -145,13 +145,27 @@ void register_tensor(py::module_& m, PyTensorClass& cls) {
           traced("grad",
                  [](const Tensor& t) -> Tensor {
                    cr::capture::note_grad_read(t);  // a traced step branches on it: guard it
+                   // a plan recorded (Note [Planned replay]): after a step of this replay set it,
+                   // .grad is what the plan's own calls make it, the same tensor at every run
+                   if (cr::plan_detail::any_recording() && cr::plan::at_top())
+                     if (auto* rec = cr::plan::Recorder::current(); rec && rec->grad_state(t.impl()) != 0)
+                       rec->step_needs_no_call();
                    return Tensor(t.impl()->grad_);
                  }),
           traced("grad_setter",
                  [](const Tensor& t, py::object g) {
                    if (g.is_none()) {
                      cr::capture::note_grad_write(t);  // later reads in a trace see this value
-                     if (cr::plan_detail::any_recording()) cr::plan::note_grad_set(t.impl(), true);
+                     if (cr::plan_detail::any_recording()) {
+                       cr::plan::note_grad_set(t.impl(), true);
+                       if (cr::plan::at_top())  // a plan's call of its own, not the step's
+                         cr::plan::Recorder::current()->add_call(
+                             [leaf = t.ptr()] {
+                               std::lock_guard<std::mutex> l(leaf->grad_mu_);
+                               leaf->grad_.reset();
+                             },
+                             "grad = None");
+                     }
                      t.impl()->grad_.reset();
                      return;
                    }

@@ -112,8 +112,9 @@ def _object_key(obj: Any) -> Any:
 
 
 class _Reads:
-    """Where a function finds the Python state it reads: its closure cells, the globals its code
-    names, its bound ``self`` (and, one level down, the functions it calls that way). Each call reads
+    """Where a function finds the Python state it reads: its closure cells and default argument
+    values, the globals its code names, its bound ``self`` (and, one level down, the functions it
+    calls that way). Each call reads
     their current values into the guard key, so that a changed learning rate, a replaced parameter,
     ``model.eval()`` or a rebound global number trace again instead of replaying stale constants."""
 
@@ -143,6 +144,14 @@ class _Reads:
             return
         if (getattr(func, "__module__", "") or "").startswith("chainrule."):
             return
+        # default argument values are read like closure cells (an optimizer passed as a default
+        # has its state keyed too); reassigning __defaults__ after compiling is not seen
+        defaults = list(getattr(func, "__defaults__", None) or ())
+        defaults += list((getattr(func, "__kwdefaults__", None) or {}).values())
+        for v in defaults:
+            self.cells.append(types.CellType(v))
+            if isinstance(v, types.FunctionType):
+                self._add(v, depth + 1)
         for cell in getattr(func, "__closure__", None) or ():
             self.cells.append(cell)
             try:
