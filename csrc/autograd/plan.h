@@ -5,11 +5,15 @@
 // its views again, each allocation asks the arena whether its buffer is free, and every tensor is
 // handed around by reference count. Once a schedule has replayed lowered twice, the next replay
 // records a plan: a flat list of calls, each with the very tensors it used,
-//   - each step of the schedule other than the lowered backward (a forward op, a .grad read or
-//     write, an optimizer step), run whole on a frame the plan keeps;
-//   - in the lowered backward, each op a formula node runs (the ops that say CR_PLANNED: the
-//     arithmetic, reductions and products gradient formulas are made of), with its arguments as
-//     they were: the gradients it was given, the views its formula made, the saved tensors. A node
+//   - each step of the schedule other than the lowered backward: the planned ops it runs (a
+//     forward op, the fused SGD step), or, when it does anything else (allocates or writes outside
+//     such an op), one call that runs the step whole on a frame the plan keeps; `p.grad = None`
+//     is a call of its own, and a read of a .grad that a step of this replay set needs none (the
+//     plan's own calls make it the same tensor at every run);
+//   - the backward's seed, each op a formula node of the lowered backward runs and the sums of a
+//     parameter's gradients (the ops that say CR_PLANNED: the arithmetic, reductions and products
+//     gradient formulas are made of), with its arguments as they were: the gradients it was
+//     given, the views its formula made, the saved tensors. A node
 //     whose formula does anything else (allocates or writes outside such an op) is one call that
 //     runs the whole node, gathering its gradients and checking its outputs as the engine does;
 //   - each accumulation into a parameter's .grad as it happened: the gradient taken as the buffer
