@@ -469,7 +469,7 @@ bool Schedule::replay_recording_plan(const TensorList& inputs, TensorList& outpu
         // planned op (a .grad setter, an optimizer step), is one call.
         const size_t start = rec.begin_trial();
         steps_[k](f);
-        if (rec.end_trial(start) && (rec.calls().size() > start || rec.step_needs_no_call_said())) continue;
+        if (rec.end_trial(start) && (rec.calls().size() > start || rec.no_call_needed())) continue;
         Frame* frame = &f;
         rec.add_call([this, k, frame] { steps_[k](*frame); }, "step " + names_[k]);
       }

@@ -39,13 +39,14 @@
 // writing the one tensor the op allocated, the kernel offers the plan a direct call
 // (CR_OFFER_DIRECT): the same kernel on the same pointers, sizes and thread split, with its
 // operands kept alive by the call. The op's call becomes that direct call when the op is declared
-// as one kernel's result (CR_PLANNED_DIRECT: nothing done to the output after the kernel, no other
-// op but views; mean, which scales its sum in place, is not), exactly one kernel offered, the
-// offer came after every allocation the op made, and no planned op it ran is undeclared. A run
-// then hands out that allocation unmade (Call::skip) and calls the kernel: micrograd's moons
-// step 12.8 -> 10.2 µs. Pointers stay valid as a plan runs only while every buffer is held as
-// when it was recorded and every external has the memory and layout it had
-// (Schedule::run_plan). `traces()[i].plan_listing` names each call, "(direct)" for these.
+// as one kernel's result (CR_PLANNED_DIRECT: nothing done to the output after the kernel but views,
+// or what it adds to the direct call with CR_EXTEND_DIRECT, as mean scaling its sum), exactly one
+// kernel offered, the offer came after every allocation the op made, and no planned op it ran is
+// undeclared. A run then hands out that allocation unmade (Call::skip) and calls the kernel:
+// micrograd's moons step 12.8 -> 10.2 µs with the first of these. Pointers stay valid as a plan
+// runs only while every buffer is held as when it was recorded and every external has the memory
+// and layout it had (Schedule::run_plan). `traces()[i].plan_listing` names each call, "(direct)"
+// for these.
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -89,13 +90,13 @@ class Recorder {
   size_t begin_trial() {
     trial_ = true;
     trial_refused_ = false;
-    step_planned_ = false;
+    no_call_needed_ = false;
     return calls_.size();
   }
   /// The step being tried does nothing a run must do again (it reads a .grad that this replay's
   /// own calls set, the same tensor every run): it needs no call.
-  void step_needs_no_call() { step_planned_ = true; }
-  bool step_needs_no_call_said() const { return step_planned_; }
+  void mark_no_call_needed() { no_call_needed_ = true; }
+  bool no_call_needed() const { return no_call_needed_; }
   bool end_trial(size_t start) {
     trial_ = false;
     if (trial_refused_) calls_.resize(start);
@@ -134,7 +135,7 @@ class Recorder {
   Recorder* prev_ = nullptr;
   int depth_ = 0;
   bool ok_ = true;
-  bool trial_ = false, trial_refused_ = false, step_planned_ = false;
+  bool trial_ = false, trial_refused_ = false, no_call_needed_ = false;
   std::string why_;
   std::string node_;
   std::vector<Call> calls_;

@@ -111,8 +111,18 @@ class KeyWriter {
   }
 
  private:
-  void tag(char c) { put(&c, 1); }
-  void word(uint64_t w) { put(&w, sizeof w); }
+  // (tags and words: stores of a fixed size, inlined)
+  void tag(char c) {
+    if (size_ + 1 > capacity_) [[unlikely]]
+      grow(size_ + 1);
+    buf_[size_++] = c;
+  }
+  void word(uint64_t w) {
+    if (size_ + sizeof w > capacity_) [[unlikely]]
+      grow(size_ + sizeof w);
+    std::memcpy(buf_ + size_, &w, sizeof w);
+    size_ += sizeof w;
+  }
   void put(const void* p, size_t n) {
     if (size_ + n > capacity_) [[unlikely]]
       grow(size_ + n);

@@ -149,7 +149,7 @@ void register_tensor(py::module_& m, PyTensorClass& cls) {
                    // .grad is what the plan's own calls make it, the same tensor at every run
                    if (cr::plan_detail::any_recording() && cr::plan::at_top())
                      if (auto* rec = cr::plan::Recorder::current(); rec && rec->grad_state(t.impl()) != 0)
-                       rec->step_needs_no_call();
+                       rec->mark_no_call_needed();
                    return Tensor(t.impl()->grad_);
                  }),
           traced("grad_setter",
