@@ -75,7 +75,8 @@ struct Table {
                           int64_t sb, float* y, int64_t rows, int64_t cols);
   void (*binary_rows_f64)(Binary op, const double* a, int64_t lda, int64_t sa, const double* b, int64_t ldb,
                           int64_t sb, double* y, int64_t rows, int64_t cols);
-  /// acc[i - i0] += x[k * inner + i] for k in [0, r), i in [i0, i1), k in order.
+  /// acc[i - i0] += the sum of x[k * inner + i] for k in [0, r), i in [i0, i1): the even k onto acc
+  /// and the odd k from zero, each in order, then added (impl_elementwise.cpp).
   void (*col_sum_f32)(const float* x, int64_t r, int64_t inner, int64_t i0, int64_t i1, double* acc);
   void (*col_sum_f64)(const double* x, int64_t r, int64_t inner, int64_t i0, int64_t i1, double* acc);
   /// One Adam/AdamW update of elements [lo, hi); xp (max_exp_avg_sq) only with amsgrad.

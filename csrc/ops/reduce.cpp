@@ -68,7 +68,8 @@ void sum_middle(const T* x, O* out, int64_t outer, int64_t r, int64_t inner) {
     });
     return;
   }
-  // Column sums: each output element accumulates over r in order; threads split outputs.
+  // Column sums: each output element accumulates over r in a fixed order (col_sum); threads split
+  // outputs.
   int64_t total = outer * inner;
   int64_t grain = std::max<int64_t>(16, 32768 / std::max<int64_t>(r, 1));
   parallel_for(0, total, grain, [&](int64_t b, int64_t e) {
