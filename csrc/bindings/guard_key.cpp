@@ -298,6 +298,7 @@ class FastReplay {
     if (w.matches(key_.ptr()) != 1) return miss_;
     cr::TensorList outs;
     if (!schedule_->replay({}, outs)) return miss_;
+    ++replays_;
     if (!returns_tensor_) return py::none();
     return py::cast(outs.at(0));
   }
@@ -308,6 +309,9 @@ class FastReplay {
   std::shared_ptr<cr::capture::Schedule> schedule_;
   bool returns_tensor_;
   py::object miss_;  // a module-level sentinel of _compile.py
+
+ public:
+  size_t replays_ = 0;  // calls it replayed
 };
 
 }  // namespace
@@ -321,7 +325,8 @@ void register_guard_key(py::module_& m) {
            py::arg("key"), py::arg("grad_enabled"), py::arg("schedule"), py::arg("returns_tensor"),
            py::arg("miss"))
       .def("__call__", &FastReplay::operator(), py::arg("cells"), py::arg("globals"), py::arg("objects"),
-           "The step's result, or `miss` when the key, grad mode or the schedule's guards differ.");
+           "The step's result, or `miss` when the key, grad mode or the schedule's guards differ.")
+      .def_readonly("replays", &FastReplay::replays_, "How many calls it replayed.");
   m.def(
       "_set_guard_types",
       [](py::object optimizer, py::object module) {

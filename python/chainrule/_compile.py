@@ -206,10 +206,10 @@ class CompiledFunction:
         self._last: tuple[Any, list[_Trace]] | None = None  # the key and traces of the last replay
         self._fast: Any = None  # the last replay of a call without arguments, from C++
         self._reads = _Reads(fn)
+        self._read_lists = (self._reads.cells, self._reads.globals, self._reads.objects)
         #: How many times the function was traced (the first call, and each failed guard).
         self.trace_count = 0
-        #: How many calls were replayed from a trace.
-        self.replay_count = 0
+        self._replays = 0  # replays not counted by the current _fast
         functools.update_wrapper(self, fn, updated=())  # not a Module's __dict__
 
     def __get__(self, obj: Any, objtype: Any = None) -> Any:
@@ -217,6 +217,16 @@ class CompiledFunction:
         if obj is None:
             return self
         return functools.partial(self, obj)
+
+    @property
+    def replay_count(self) -> int:
+        """How many calls were replayed from a trace."""
+        return self._replays + (self._fast.replays if self._fast is not None else 0)
+
+    def _set_fast(self, fast: Any) -> None:
+        if self._fast is not None:
+            self._replays += self._fast.replays
+        self._fast = fast
 
     @property
     def num_traces(self) -> int:
@@ -236,12 +246,12 @@ class CompiledFunction:
         return (arg_spec, kw_spec, _core.is_grad_enabled(), self._reads.key(), extra)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if not args and not kwargs and self._fast is not None:
-            # the same call as the last one, replayed from C++ (Note [Fast replay] in guard_key.cpp)
-            r = self._reads
-            out = self._fast(r.cells, r.globals, r.objects)
+        fast = self._fast
+        if fast is not None and not args and not kwargs:
+            # the same call as the last one, replayed from C++ (Note [Fast replay] in guard_key.cpp),
+            # which counts it
+            out = fast(*self._read_lists)
             if out is not _MISS:
-                self.replay_count += 1
                 return out
         if _core._is_tracing():
             # called from a function being traced: its calls are part of that trace
@@ -259,7 +269,7 @@ class CompiledFunction:
             for i, tr in enumerate(traces):
                 outs = tr.schedule.replay(tensors)
                 if outs is not None:
-                    self.replay_count += 1
+                    self._replays += 1
                     self._last = (key, traces)
                     if i:
                         traces.insert(0, traces.pop(i))
@@ -272,7 +282,7 @@ class CompiledFunction:
                         and type(key[1]) is bytes  # (a key with objects kept in it compares them by ==)
                         and (spec is _TENSOR or (spec[0] == "const" and spec[1] is None))
                     ):
-                        self._fast = _core._FastReplay(key[1], key[0], tr.schedule, spec is _TENSOR, _MISS)
+                        self._set_fast(_core._FastReplay(key[1], key[0], tr.schedule, spec is _TENSOR, _MISS))
                     if spec is _TENSOR:
                         return outs[0]
                     if spec[0] == "const":  # (a step that returns None)
@@ -305,7 +315,7 @@ class CompiledFunction:
         schedule.end(out_tensors)
         self.trace_count += 1
         self._last = None
-        self._fast = None
+        self._set_fast(None)
         self._cache.setdefault(key, []).insert(0, _Trace(schedule, spec))
         self._cache.move_to_end(key)
         while self.num_traces > self._cache_size:
@@ -320,7 +330,7 @@ class CompiledFunction:
         """Forgets every trace: the next call traces again."""
         self._cache.clear()
         self._last = None
-        self._fast = None
+        self._set_fast(None)
 
 
 @overload
