@@ -289,3 +289,27 @@ def test_argmax_argmin_match_torch(torch):
             c = cr.argmin(cr.tensor(a), dim=dim, keepdim=keepdim)
             t = torch.argmin(torch.tensor(a), dim=dim, keepdim=keepdim)
             assert c.tolist() == t.tolist()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_column_sums_do_not_depend_on_the_loop_or_threads(dtype):
+    # A column's sum is one fixed order of additions (even rows and odd rows, then the two), whether
+    # the kernel walks a small block of columns down all rows or a large matrix row by row, and
+    # whichever thread computes it: a column of a big matrix sums as it does on its own.
+    rng = np.random.default_rng(5)
+    x_np = (rng.standard_normal((301, 300)) * np.exp(rng.standard_normal((301, 300)) * 3)).astype(dtype)
+    x = cr.tensor(x_np)
+    before = cr.get_num_threads()
+    try:
+        sums = []
+        for threads in (1, 2):
+            cr.set_num_threads(threads)
+            sums.append(to_np(x.sum(0)))
+    finally:
+        cr.set_num_threads(before)
+    np.testing.assert_array_equal(sums[0], sums[1])
+    for a, b in [(0, 16), (17, 40), (280, 300), (5, 7)]:  # (one column alone sums as a row does)
+        part = to_np(cr.tensor(np.ascontiguousarray(x_np[:, a:b])).sum(0))
+        np.testing.assert_array_equal(part, sums[0][a:b])
+    want = x_np.astype(np.float64).sum(0)
+    np.testing.assert_allclose(sums[0], want, rtol=1e-6 if dtype == np.float32 else 1e-12, atol=1e-3)
