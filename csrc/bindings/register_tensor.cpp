@@ -160,10 +160,7 @@ void register_tensor(py::module_& m, PyTensorClass& cls) {
                        cr::plan::note_grad_set(t.impl(), true);
                        if (cr::plan::at_top())  // a plan's call of its own, not the step's
                          cr::plan::Recorder::current()->add_call(
-                             [leaf = t.ptr()] {
-                               std::lock_guard<std::mutex> l(leaf->grad_mu_);
-                               leaf->grad_.reset();
-                             },
+                             [leaf = t.ptr()] { leaf->grad_.reset(); },  // (as the setter does)
                              "grad = None");
                      }
                      t.impl()->grad_.reset();

@@ -5,6 +5,12 @@
 
 #include "kernels/level.h"
 
+#if defined(_MSC_VER)
+#define CR_NOINLINE __declspec(noinline)
+#else
+#define CR_NOINLINE __attribute__((noinline))
+#endif
+
 namespace cr::kern::CHAINRULE_KERNEL_NS {
 namespace {
 
@@ -75,6 +81,31 @@ void binary(Binary op, const T* a, int64_t sa, const T* b, int64_t sb, T* y, int
   binary_rows<T>(op, a, 0, sa, b, 0, sb, y, 1, n);
 }
 
+// col_sum for a large matrix: row by row, 512 columns at a time, in col_sum's order (its own
+// function, so that col_sum's frame stays small).
+template <class T>
+CR_NOINLINE void col_sum_by_rows(const T* x, int64_t r, int64_t inner, int64_t i0, int64_t i1,
+                                 double* __restrict acc) {
+  constexpr int64_t kChunk = 512;
+  for (int64_t c0 = i0; c0 < i1; c0 += kChunk) {
+    const int64_t w = std::min(kChunk, i1 - c0);
+    double t[kChunk] = {};
+    double* __restrict s = acc + (c0 - i0);
+    int64_t k = 0;
+    for (; k + 2 <= r; k += 2) {
+      const T* __restrict even = x + k * inner + c0;
+      const T* __restrict odd = even + inner;
+      for (int64_t j = 0; j < w; ++j) {
+        s[j] += (double)even[j];
+        t[j] += (double)odd[j];
+      }
+    }
+    if (k < r)
+      for (int64_t j = 0; j < w; ++j) s[j] += (double)x[k * inner + c0 + j];
+    for (int64_t j = 0; j < w; ++j) s[j] += t[j];
+  }
+}
+
 // Each output element sums its column in two chains, the even rows (onto what acc holds) and the
 // odd rows, each in order, then adds the two: the additions of a chain wait on each other, two
 // chains keep twice as many in flight. Up to 64K elements, columns go in blocks of 16 whose sums
@@ -83,27 +114,7 @@ void binary(Binary op, const T* a, int64_t sa, const T* b, int64_t sb, T* y, int
 // would take 1.4x as long). A column's sum is the same whichever loop computes it.
 template <class T>
 void col_sum(const T* x, int64_t r, int64_t inner, int64_t i0, int64_t i1, double* __restrict acc) {
-  if (r * (i1 - i0) > (int64_t(1) << 16)) {
-    constexpr int64_t kChunk = 512;
-    for (int64_t c0 = i0; c0 < i1; c0 += kChunk) {
-      const int64_t w = std::min(kChunk, i1 - c0);
-      double t[kChunk] = {};
-      double* __restrict s = acc + (c0 - i0);
-      int64_t k = 0;
-      for (; k + 2 <= r; k += 2) {
-        const T* __restrict even = x + k * inner + c0;
-        const T* __restrict odd = even + inner;
-        for (int64_t j = 0; j < w; ++j) {
-          s[j] += (double)even[j];
-          t[j] += (double)odd[j];
-        }
-      }
-      if (k < r)
-        for (int64_t j = 0; j < w; ++j) s[j] += (double)x[k * inner + c0 + j];
-      for (int64_t j = 0; j < w; ++j) s[j] += t[j];
-    }
-    return;
-  }
+  if (r * (i1 - i0) > (int64_t(1) << 16)) return col_sum_by_rows(x, r, inner, i0, i1, acc);
   constexpr int64_t kBlock = 16;
   int64_t i = i0;
   for (; i + kBlock <= i1; i += kBlock) {
