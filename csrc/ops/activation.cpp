@@ -222,9 +222,7 @@ Tensor relu_backward(const Tensor& g, const Tensor& y) {
       auto f = [](T gv, T v) { return v > T(0) ? gv : T(0); };
       Tensor r = map_binary<T, T, T>(g, yv, shape, f);
       // one gradient value for every element (a mean's, expanded): read again at each run
-      bool one = yv.same(y) && y.is_contiguous() && y.shape() == shape && g.numel() > 0;
-      for (int64_t d = 0; d < g.dim() && one; ++d) one = g.strides()[d] == 0 || g.shape()[d] == 1;
-      if (one)
+      if (yv.same(y) && y.is_contiguous() && y.shape() == shape && one_value(g))
         CR_OFFER_DIRECT(1, "relu_backward",
                         [f, gp = g.data<T>(), yp = y.data<T>(), op = r.data<T>(), n = r.numel(),
                          keep = TensorList{g, y}] {

@@ -363,15 +363,6 @@ static Tensor row_broadcast_binary(const Tensor& a, const Tensor& b, const Dims&
   return out;
 }
 
-/// One element seen through every index: a one-element tensor, or one expanded from it (every
-/// stride zero but on dims of size 1, as a reduction's gradient is).
-static bool one_value(const Tensor& t) {
-  if (t.numel() == 1) return true;
-  for (int64_t d = 0; d < t.dim(); ++d)
-    if (t.strides()[d] != 0 && t.shape()[d] != 1) return false;
-  return t.numel() > 0;
-}
-
 static Tensor dispatched_binary(const Tensor& a, const Tensor& b, DType dt, kern::Binary k, const char* op) {
   if ((dt != DType::Float32 && dt != DType::Float64) || a.dtype() != dt || b.dtype() != dt) return Tensor();
   // 0: the operand stays on its one value; 1: it walks the result's shape.

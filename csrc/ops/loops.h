@@ -21,6 +21,15 @@ inline Dims broadcast_strides(const Tensor& t, const Dims& shape) {
 
 constexpr int64_t kElementwiseGrain = 32768;
 
+/// One element seen through every index: a one-element tensor, or one expanded from it (every
+/// stride zero but on dims of size 1, as a reduction's gradient is).
+inline bool one_value(const Tensor& t) {
+  if (t.numel() == 1) return true;
+  for (int64_t d = 0; d < t.dim(); ++d)
+    if (t.strides()[d] != 0 && t.shape()[d] != 1) return false;
+  return t.numel() > 0;
+}
+
 namespace detail {
 /// The body of one row: ctx is the caller's callable.
 template <int K>
