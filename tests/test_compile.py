@@ -540,6 +540,16 @@ def test_guard_key_tells_values_apart_by_type_value_and_identity():
     opt.add_param_group({"params": [b]})
     assert key(opt) != k1
 
+    # a group whose names are built at run time (not interned strings) keys as the literal ones do
+    c = cr.ones(2)
+    built = {"".join(["par", "ams"]): [c], "".join(["l", "r"]): 0.1}
+    literal = {"params": [c], "lr": 0.1}
+    opt_built, opt_literal = cr.optim.SGD([cr.ones(1)]), cr.optim.SGD([cr.ones(1)])
+    opt_built.param_groups, opt_literal.param_groups = [built], [literal]
+    assert key(opt_built)[9:] == key(opt_literal)[9:]  # (all but the tag and the identity)
+    built[next(k for k in built if k != "lr")] = [a]  # its parameters: by identity, as "params"
+    assert key(opt_built)[9:] != key(opt_literal)[9:]
+
     shared = nn.Linear(2, 2)
     model = nn.Sequential(shared, nn.ReLU(), shared)  # a submodule reached twice counts once
     m0 = key(model)

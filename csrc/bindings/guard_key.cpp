@@ -147,6 +147,8 @@ class KeyWriter {
   void scalar(PyObject* v) {
     tagged('S', Py_TYPE(v));
     if (v == Py_None) return;
+    // (the exact types first: PyComplex_Check walks the type's bases)
+    if (PyUnicode_CheckExact(v)) return text(v);
     if (PyFloat_Check(v)) {
       double d = PyFloat_AS_DOUBLE(v);
       uint64_t bits;
@@ -160,6 +162,7 @@ class KeyWriter {
       if (x == -1 && PyErr_Occurred()) throw py::error_already_set();
       return word((uint64_t)x);
     }
+    if (PyUnicode_Check(v)) return text(v);
     if (PyComplex_Check(v)) {
       Py_complex c = PyComplex_AsCComplex(v);
       uint64_t bits[2];
@@ -167,6 +170,9 @@ class KeyWriter {
       word(bits[0]);
       return word(bits[1]);
     }
+    object(v);  // (kind_of names no other scalar type)
+  }
+  void text(PyObject* v) {
     Py_ssize_t n = 0;
     const char* s = PyUnicode_AsUTF8AndSize(v, &n);
     if (s == nullptr) {  // a lone surrogate: no UTF-8 form
@@ -176,6 +182,13 @@ class KeyWriter {
     word((uint64_t)n);
     put(s, (size_t)n);
   }
+  /// The items of a list or tuple by identity (a list read by index: no iterator object).
+  void identities(PyObject* seq) {
+    const Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    word((uint64_t)n);
+    PyObject** items = PySequence_Fast_ITEMS(seq);
+    for (Py_ssize_t i = 0; i < n; ++i) word((uint64_t)(uintptr_t)items[i]);
+  }
   void sequence(PyObject* v) {
     // (the items are read as identities; only the first is looked into)
     const Py_ssize_t n = PySequence_Fast_GET_SIZE(v);
@@ -183,33 +196,49 @@ class KeyWriter {
     auto first = py::reinterpret_borrow<py::object>(PySequence_Fast_GET_ITEM(v, 0));
     if (!is_tensor(first)) return tag('N');
     tag('L');
-    word((uint64_t)n);
-    for (Py_ssize_t i = 0; i < n; ++i) word((uint64_t)(uintptr_t)PySequence_Fast_GET_ITEM(v, i));
+    identities(v);
   }
   void optimizer(PyObject* v) {
     py::handle opt(v);
     tagged('P', v);
     word((uint64_t)py::len(opt.attr(CR_ATTR(state))));
-    for (py::handle group : opt.attr(CR_ATTR(param_groups))) {
-      if (!PyDict_Check(group.ptr())) {
-        object(group.ptr());
-        continue;
-      }
-      tag('g');
-      for (auto kv : py::reinterpret_borrow<py::dict>(group)) {
-        scalar(kv.first.ptr());
-        if (PyUnicode_Check(kv.first.ptr()) &&
-            PyUnicode_CompareWithASCIIString(kv.first.ptr(), "params") == 0) {
-          tag('p');
-          word((uint64_t)py::len(kv.second));
-          for (py::handle p : kv.second) word((uint64_t)(uintptr_t)p.ptr());
-        } else if (kind_of(Py_TYPE(kv.second.ptr())) == Kind::Scalar) {
-          scalar(kv.second.ptr());
-        } else if (is_tensor(kv.second)) {  // a tensor learning rate: by identity
-          tagged('T', kv.second.ptr());
+    py::object groups = opt.attr(CR_ATTR(param_groups));
+    if (PyList_CheckExact(groups.ptr())) {
+      // (by index; a group is held while it is keyed, in case a value's key code drops it)
+      for (Py_ssize_t i = 0; i < PyList_GET_SIZE(groups.ptr()); ++i)
+        param_group(py::reinterpret_borrow<py::object>(PyList_GET_ITEM(groups.ptr(), i)));
+    } else {
+      for (py::handle group : groups) param_group(py::reinterpret_borrow<py::object>(group));
+    }
+  }
+  void param_group(const py::object& group) {
+    if (!PyDict_Check(group.ptr())) return object(group.ptr());
+    tag('g');
+    static PyObject* const params_name = CR_ATTR(params).ptr();
+    PyObject *name, *value;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(group.ptr(), &pos, &name, &value)) {
+      scalar(name);
+      // (two interned strings are equal only when they are the same object)
+      const bool is_params =
+          name == params_name ||
+          (PyUnicode_Check(name) && !(PyUnicode_CheckExact(name) && PyUnicode_CHECK_INTERNED(name)) &&
+           PyUnicode_CompareWithASCIIString(name, "params") == 0);
+      if (is_params) {
+        tag('p');
+        if (PyList_CheckExact(value) || PyTuple_CheckExact(value)) {
+          identities(value);
         } else {
-          object(kv.second.ptr());
+          py::handle ps(value);
+          word((uint64_t)py::len(ps));
+          for (py::handle p : ps) word((uint64_t)(uintptr_t)p.ptr());
         }
+      } else if (kind_of(Py_TYPE(value)) == Kind::Scalar) {
+        scalar(value);
+      } else if (PyObject_TypeCheck(value, tensor_type())) {  // a tensor learning rate: by identity
+        tagged('T', value);
+      } else {
+        object(value);
       }
     }
   }
@@ -263,9 +292,16 @@ void write_reads(KeyWriter& w, const py::list& cells, const py::list& globals, c
     if (!PyTuple_Check(g.ptr()) || PyTuple_GET_SIZE(g.ptr()) != 2 ||
         !PyDict_Check(PyTuple_GET_ITEM(g.ptr(), 0)))
       throw py::type_error("_guard_key: globals must be (dict, name) pairs");
-    py::object v = py::reinterpret_borrow<py::dict>(PyTuple_GET_ITEM(g.ptr(), 0))
-                       .attr(CR_ATTR(get))(py::handle(PyTuple_GET_ITEM(g.ptr(), 1)));
-    w.value(v.ptr());  // a missing name keys as None, as dict.get gives
+    PyObject* d = PyTuple_GET_ITEM(g.ptr(), 0);
+    PyObject* name = PyTuple_GET_ITEM(g.ptr(), 1);
+    py::object v;
+    if (PyDict_CheckExact(d) && PyUnicode_CheckExact(name)) {  // (no bound method made per call)
+      v = py::reinterpret_borrow<py::object>(PyDict_GetItemWithError(d, name));
+      if (!v && PyErr_Occurred()) throw py::error_already_set();
+    } else {
+      v = py::reinterpret_borrow<py::dict>(d).attr(CR_ATTR(get))(py::handle(name));
+    }
+    w.value(v ? v.ptr() : Py_None);  // a missing name keys as None, as dict.get gives
   }
   for (py::handle o : objects) {
     w.value(o.ptr());
