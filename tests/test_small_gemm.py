@@ -21,6 +21,11 @@ SHAPES = [  # (n, k, m): the moons MLP's products and their gradients, odd edges
     (1, 1, 1),
     (2, 4000, 2),
     (8, 64, 64),
+    (96, 16, 1),  # matrix-vector products: 16 rows at a time in transposed tiles (float32)
+    (50, 33, 2),  # ... with a k that is no multiple of 16, two columns a tile
+    (21, 40, 5),  # ... one tile and five rows left over
+    (27, 35, 29),  # 16 columns in blocks, 13 left over (tiles of 8, 4 and 1 columns)
+    (20, 32, 32),  # a column-major B packed in 16x16 tiles
 ]
 
 
