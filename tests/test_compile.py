@@ -466,6 +466,61 @@ def test_object_holding_its_compiled_step_is_collected():
     assert ref() is None
 
 
+def test_compiled_function_reading_itself_is_collected_and_its_call_slots_are_checked():
+    # Note [Compiled function calls]: the C++ call holds the reads and the fast replay, and shows
+    # them to the garbage collector; a step whose closure holds its own compiled function is a cycle
+    import weakref
+
+    def make():
+        w = cr.ones(2, requires_grad=True)
+        cf = None
+
+        def step():
+            assert cf is not None  # (read through the closure: part of what is keyed)
+            return (w * 3).sum()
+
+        cf = cr.compile(step)
+        return cf
+
+    cf = make()
+    for _ in range(3):
+        assert float(cf()) == 6.0
+    assert cf._fast is not None and cf.replay_count == 2 and callable(cf.__call__)
+    with pytest.raises(TypeError, match="_FastReplay"):
+        cf._fast = object()
+    with pytest.raises(TypeError, match="three lists"):
+        cf._read_lists = ([], [])
+    ref = weakref.ref(cf)
+    del cf
+    gc.collect()
+    assert ref() is None
+
+
+def test_hook_that_resets_the_compiled_function_during_a_replay():
+    # a tensor hook registered outside the step runs inside the replay; forgetting every trace
+    # there drops the fast replay that is running, which the call keeps alive until it returns
+    w = cr.ones(3, requires_grad=True)
+    calls = []
+
+    def step():
+        w.grad = None
+        (w * w).sum().backward()
+        return w.grad.sum()
+
+    cf = cr.compile(step)
+
+    def hook(g):
+        calls.append(1)
+        if len(calls) == 4:
+            cf.reset()
+        return g
+
+    w.register_hook(hook)
+    for _ in range(8):
+        assert float(cf()) == 6.0
+    assert len(calls) == 8 and cf.trace_count == 2
+
+
 def test_step_returning_a_python_value_takes_the_python_path():
     w = cr.ones(2)
 

@@ -10,7 +10,7 @@ import types
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from chainrule import _core
 from chainrule._core import Tensor
@@ -195,8 +195,12 @@ class _Trace:
 _LIVE: weakref.WeakSet[CompiledFunction] = weakref.WeakSet()
 
 
-class CompiledFunction:
-    """A function traced once per guard key and replayed from C++ afterwards (see ``compile``)."""
+class CompiledFunction(_core._CompiledBase):
+    """A function traced once per guard key and replayed from C++ afterwards (see ``compile``).
+
+    A call without arguments that repeats the last one is replayed by the base class's C++ call
+    (Note [Compiled function calls] in csrc/bindings/guard_key.cpp); every other call runs
+    ``_call``."""
 
     def __init__(self, fn: Callable[..., Any], cache_size: int = DEFAULT_CACHE_SIZE) -> None:
         _LIVE.add(self)
@@ -245,14 +249,13 @@ class CompiledFunction:
         extra = tuple(_object_key(a) for a in args if not isinstance(a, Tensor) and hasattr(a, "__dict__"))
         return (arg_spec, kw_spec, _core.is_grad_enabled(), self._reads.key(), extra)
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        fast = self._fast
-        if fast is not None and not args and not kwargs:
-            # the same call as the last one, replayed from C++ (Note [Fast replay] in guard_key.cpp),
-            # which counts it
-            out = fast(*self._read_lists)
-            if out is not _MISS:
-                return out
+    if TYPE_CHECKING:
+
+        def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
+
+    def _call(self, *args: Any, **kwargs: Any) -> Any:
+        # (the base class's C++ call came first: a call without arguments whose fast replay
+        # answered is not seen here)
         if _core._is_tracing():
             # called from a function being traced: its calls are part of that trace
             return self._fn(*args, **kwargs)
