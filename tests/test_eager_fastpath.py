@@ -595,3 +595,29 @@ def test_chain_gradient_matches_torch(torch: Any) -> None:
         y.sum().backward()
         del m
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-9)
+
+
+def test_tensor_objects_are_freed_by_each_dealloc_path():
+    # Note [Tensor dealloc]: an exact Tensor is taken apart by chainrule's own dealloc, a weakly
+    # referenced one or a subclass's by pybind11's; each frees its tensor and forgets its object
+    import gc
+    import weakref
+
+    import chainrule.nn as nn
+
+    x = cr.ones(3, requires_grad=True)
+    (x * 2).sum().backward()
+    g = x.grad
+    assert x.grad is g  # one Python object per tensor while it lives
+    del g
+    assert float(x.grad.sum()) == 6.0 and x.grad is x.grad  # a new object, registered again
+    dead = []
+    t = cr.ones(2)
+    ref = weakref.ref(t, lambda r: dead.append(r))
+    del t
+    assert ref() is None and len(dead) == 1
+    p = nn.Parameter(cr.ones(2))
+    pref = weakref.ref(p)
+    del p
+    gc.collect()
+    assert pref() is None

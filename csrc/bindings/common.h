@@ -109,6 +109,8 @@ std::shared_ptr<py::object> gil_safe(py::object o);
 
 /// Makes the Tensor type take part in garbage collection (Note [Tensor and the garbage collector]).
 void tensor_type_setup(PyHeapTypeObject* heap_type);
+/// Points the Tensor type's tp_dealloc at its own (Note [Tensor dealloc] in register_tensor.cpp).
+void install_tensor_dealloc(PyTypeObject* type);
 void register_errors(py::module_& m);
 void register_dtypes(py::module_& m);
 void register_storage(py::module_& m);

@@ -15,6 +15,7 @@ void register_guard_key(py::module_& m);   // guard_key.cpp
 PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
   m.doc() = "chainrule's C++ engine";
   auto cls = crpy::PyTensorClass(m, "Tensor", py::custom_type_setup(&crpy::tensor_type_setup));
+  crpy::install_tensor_dealloc((PyTypeObject*)cls.ptr());  // Note [Tensor dealloc]
   crpy::register_errors(m);
   crpy::register_dtypes(m);
   crpy::register_config(m);
