@@ -915,6 +915,33 @@ class _Net(nn.Module):
         return "net"
 
 
+def test_compiled_functions_and_modules_copy():
+    # copy.copy of a compiled function shares its traces and finds its fast replay again;
+    # copy.deepcopy of a compiled module (an EMA copy of a model) is a model of its own
+    import copy
+
+    w = cr.ones(2, requires_grad=True)
+    cf = cr.compile(lambda: (w * 2).sum())
+    for _ in range(3):
+        cf()
+    c2 = copy.copy(cf)
+    assert [float(c2()) for _ in range(3)] == [4.0] * 3
+    assert c2.trace_count == cf.trace_count and c2._fast is not None
+    d = copy.deepcopy(cf)  # (a function deep-copies as itself: the copy traces it afresh)
+    assert [float(d()) for _ in range(3)] == [4.0] * 3 and d.trace_count == 1
+
+    cr.manual_seed(0)
+    model = cr.compile(nn.Linear(3, 2))
+    x = cr.ones(4, 3)
+    model(x)
+    ema = copy.deepcopy(model)
+    with cr.no_grad():
+        model.weight.add_(1.0)
+    assert not np.array_equal(ema.weight.detach().numpy(), model.weight.detach().numpy())
+    want = x.numpy() @ ema.weight.detach().numpy().T + ema.bias.detach().numpy()
+    np.testing.assert_allclose(ema(x).detach().numpy(), want, rtol=1e-6)
+
+
 def test_compile_of_a_module_is_a_module_like_torchs_optimized_module():
     cr.manual_seed(0)
     net = _Net()

@@ -5,6 +5,7 @@ See docs/compile.md and Note [Capture and replay] in csrc/autograd/capture.h.
 
 from __future__ import annotations
 
+import copyreg
 import functools
 import types
 import weakref
@@ -215,6 +216,23 @@ class CompiledFunction(_core._CompiledBase):
         self.trace_count = 0
         self._replays = 0  # replays not counted by the current _fast
         functools.update_wrapper(self, fn, updated=())  # not a Module's __dict__
+
+    # The base class's fields (the fast replay, the read lists) are not state: a copy takes the
+    # instance's __dict__ and finds its fast replay again on its own replays.
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return (copyreg.__newobj__, (type(self),), self.__dict__)  # type: ignore[attr-defined]
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> CompiledFunction:
+        # traces hold the tensors they were traced with: a deep copy (of a compiled module: an EMA
+        # copy of a model) compiles a copy of the function afresh, as torch.compile's does
+        import copy
+
+        return type(self)(copy.deepcopy(self._fn, memo), self._cache_size)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        _LIVE.add(self)
+        self._read_lists = (self._reads.cells, self._reads.globals, self._reads.objects)
 
     def __get__(self, obj: Any, objtype: Any = None) -> Any:
         # @chainrule.compile on a method: bind like a function does
