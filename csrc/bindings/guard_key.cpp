@@ -384,27 +384,45 @@ void compiled_dealloc(PyObject* self) {
   Py_TYPE(self)->tp_free(self);
 }
 
+// The fields are read and written under the object's critical section where there is no GIL
+// (free-threaded CPython: another thread may set _fast while a call reads it); with the GIL these
+// are plain reads and writes.
+#ifdef Py_GIL_DISABLED
+#define CR_LOCKED(self, ...)         \
+  do {                               \
+    Py_BEGIN_CRITICAL_SECTION(self); \
+    __VA_ARGS__;                     \
+    Py_END_CRITICAL_SECTION();       \
+  } while (0)
+#else
+#define CR_LOCKED(self, ...) \
+  do { __VA_ARGS__; } while (0)
+#endif
+
 PyObject* compiled_call(PyObject* self, PyObject* args, PyObject* kwargs) {
   auto* o = reinterpret_cast<CompiledBase*>(self);
-  if (o->replay != nullptr && o->read_lists != nullptr && PyTuple_GET_SIZE(args) == 0 &&
-      (kwargs == nullptr || PyDict_GET_SIZE(kwargs) == 0)) {
+  if (PyTuple_GET_SIZE(args) == 0 && (kwargs == nullptr || PyDict_GET_SIZE(kwargs) == 0)) {
     // (both held while the replay runs: a hook it runs may reset the compiled function)
-    PyObject* lists = o->read_lists;
-    Py_INCREF(lists);
-    py::object fast = py::reinterpret_borrow<py::object>(o->fast);
-    FastReplay* replay = o->replay;
-    py::object out;
-    try {
-      out = (*replay)(py::reinterpret_borrow<py::list>(PyTuple_GET_ITEM(lists, 0)),
-                      py::reinterpret_borrow<py::list>(PyTuple_GET_ITEM(lists, 1)),
-                      py::reinterpret_borrow<py::list>(PyTuple_GET_ITEM(lists, 2)));
-    } catch (...) {
-      Py_DECREF(lists);
-      py::detail::try_translate_exceptions();
-      return nullptr;
+    py::object lists, fast;
+    FastReplay* replay = nullptr;
+    CR_LOCKED(
+        self, if (o->replay != nullptr && o->read_lists != nullptr) {
+          lists = py::reinterpret_borrow<py::object>(o->read_lists);
+          fast = py::reinterpret_borrow<py::object>(o->fast);
+          replay = o->replay;
+        });
+    if (replay != nullptr) {
+      py::object out;
+      try {
+        out = (*replay)(py::reinterpret_borrow<py::list>(PyTuple_GET_ITEM(lists.ptr(), 0)),
+                        py::reinterpret_borrow<py::list>(PyTuple_GET_ITEM(lists.ptr(), 1)),
+                        py::reinterpret_borrow<py::list>(PyTuple_GET_ITEM(lists.ptr(), 2)));
+      } catch (...) {
+        py::detail::try_translate_exceptions();
+        return nullptr;
+      }
+      if (!out.is(replay->miss())) return out.release().ptr();
     }
-    Py_DECREF(lists);
-    if (!out.is(replay->miss())) return out.release().ptr();
   }
   PyObject* method = PyObject_GetAttrString(self, "_call");
   if (method == nullptr) return nullptr;
@@ -415,8 +433,8 @@ PyObject* compiled_call(PyObject* self, PyObject* args, PyObject* kwargs) {
 
 PyObject* compiled_get_fast(PyObject* self, void*) {
   auto* o = reinterpret_cast<CompiledBase*>(self);
-  PyObject* v = o->fast != nullptr ? o->fast : Py_None;
-  Py_INCREF(v);
+  PyObject* v = nullptr;
+  CR_LOCKED(self, v = o->fast != nullptr ? o->fast : Py_None; Py_INCREF(v));
   return v;
 }
 
@@ -431,22 +449,17 @@ int compiled_set_fast(PyObject* self, PyObject* value, void*) {
       return -1;
     }
   }
-  PyObject* old = o->fast;
-  o->replay = nullptr;
-  o->fast = nullptr;
-  if (replay != nullptr) {
-    Py_INCREF(value);
-    o->fast = value;
-    o->replay = replay;
-  }
+  PyObject* old = nullptr;
+  if (replay != nullptr) Py_INCREF(value);
+  CR_LOCKED(self, old = o->fast; o->fast = replay != nullptr ? value : nullptr; o->replay = replay);
   Py_XDECREF(old);
   return 0;
 }
 
 PyObject* compiled_get_lists(PyObject* self, void*) {
   auto* o = reinterpret_cast<CompiledBase*>(self);
-  PyObject* v = o->read_lists != nullptr ? o->read_lists : Py_None;
-  Py_INCREF(v);
+  PyObject* v = nullptr;
+  CR_LOCKED(self, v = o->read_lists != nullptr ? o->read_lists : Py_None; Py_INCREF(v));
   return v;
 }
 
@@ -463,8 +476,8 @@ int compiled_set_lists(PyObject* self, PyObject* value, void*) {
   } else {
     value = nullptr;
   }
-  PyObject* old = o->read_lists;
-  o->read_lists = value;
+  PyObject* old = nullptr;
+  CR_LOCKED(self, old = o->read_lists; o->read_lists = value);
   Py_XDECREF(old);
   return 0;
 }
