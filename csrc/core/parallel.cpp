@@ -234,13 +234,22 @@ inline void cpu_relax() {
 }
 
 // Spins until done() or the time limit (checked every 64 pauses); true if done() became true.
+// Every 256 pauses (a few µs) it yields the core: when the kernel has put the thread this one waits
+// for on the same core (as it does for a moment after waking a pool thread, and for tens of ms on
+// a virtual machine whose other vCPU the hypervisor lent elsewhere), that thread runs at once
+// instead of after this one's time slice. Spinning there made a 2-thread MLP step 2-4x slower than
+// on one thread until the threads were moved apart; with nothing else to run, the yield returns at
+// once.
 template <class P>
 bool spin_until(const P& done, Clock::duration limit) {
   auto t0 = Clock::now();
   for (int i = 1;; ++i) {
     if (done()) return true;
     cpu_relax();
-    if ((i & 63) == 0 && Clock::now() - t0 > limit) return done();
+    if ((i & 63) == 0) {
+      if (Clock::now() - t0 > limit) return done();
+      if ((i & 255) == 0) std::this_thread::yield();
+    }
   }
 }
 
