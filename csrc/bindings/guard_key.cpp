@@ -215,9 +215,14 @@ class KeyWriter {
     if (!PyDict_Check(group.ptr())) return object(group.ptr());
     tag('g');
     static PyObject* const params_name = CR_ATTR(params).ptr();
-    PyObject *name, *value;
+    PyObject *name_ref, *value_ref;
     Py_ssize_t pos = 0;
-    while (PyDict_Next(group.ptr(), &pos, &name, &value)) {
+    while (PyDict_Next(group.ptr(), &pos, &name_ref, &value_ref)) {
+      // (held while keyed: a subclass's conversion may run Python code that changes the group)
+      const auto name_obj = py::reinterpret_borrow<py::object>(name_ref);
+      const auto value_obj = py::reinterpret_borrow<py::object>(value_ref);
+      PyObject* const name = name_obj.ptr();
+      PyObject* const value = value_obj.ptr();
       scalar(name);
       // (two interned strings are equal only when they are the same object)
       const bool is_params =
