@@ -57,7 +57,9 @@ constexpr int64_t kHandOffNumel = 16384;  // a branch smaller than this stays on
 // buffer is slots[slot_base .. slot_base + nslots), the slot each of its edges writes is
 // edge_slot[edge_base + i] (-1: no gradient flows there) and the node that edge leads to is
 // tasks[edge_target[edge_base + i]]. Nodes are numbered in discovery order through an
-// open-addressing table (NodeIndex). Everything but the slots' contents and the dependency counts is
+// open-addressing table (NodeIndex), and after discovery they travel by that number (the ready
+// lists and the pool's queue hold numbers, node_of[n] is the node), so running a node looks
+// nothing up by its address. Everything but the slots' contents and the dependency counts is
 // fixed once discovery ends, so a running node reads it without the task's lock; and a backward
 // that can use one thread only (task.pooled false) takes no lock at all.
 struct NodeTask {
