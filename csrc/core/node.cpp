@@ -85,11 +85,16 @@ Edge gradient_edge(const Tensor& t) {
 }
 
 void add_output(const std::shared_ptr<Node>& node, Tensor& out) {
+  add_output(std::shared_ptr<Node>(node), out);
+}
+
+void add_output(std::shared_ptr<Node>&& node, Tensor& out) {
   auto* impl = out.impl();
-  impl->output_nr_ = (uint32_t)node->outputs_.size();
-  impl->grad_fn_ = node;
+  Node* n = node.get();
+  impl->output_nr_ = (uint32_t)n->outputs_.size();
+  impl->grad_fn_ = std::move(node);
   impl->requires_grad_ = true;
-  node->outputs_.push_back(OutputMeta{impl->sizes_, impl->dtype_});
+  n->outputs_.push_back(OutputMeta{impl->sizes_, impl->dtype_});
 }
 
 void set_history(const std::shared_ptr<Node>& node, const TensorList& inputs, TensorList& outputs) {

@@ -211,5 +211,7 @@ bool needs_grad(const TensorList& ts);
 void set_history(const std::shared_ptr<Node>& node, const TensorList& inputs, TensorList& outputs);
 /// Marks `out` as the node's next output (grad_fn, output_nr, requires_grad).
 void add_output(const std::shared_ptr<Node>& node, Tensor& out);
+/// The same, handing the node's reference to the output (no count taken and dropped).
+void add_output(std::shared_ptr<Node>&& node, Tensor& out);
 
 }  // namespace cr

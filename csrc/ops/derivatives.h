@@ -351,9 +351,14 @@ Node_* wire(std::shared_ptr<Node_> n, const std::array<In, N>& in, Tensor* outs,
   n->next_edges_.reserve(N);
   for (const In& i : in) n->next_edges_.push_back(gradient_edge(*i.t));
   n->outputs_.reserve(nout);
+  Node_* node = n.get();
+  if (nout == 1) {  // (the one output takes this reference)
+    if (outs[0].defined() && is_floating(outs[0].dtype())) add_output(std::move(n), outs[0]);
+    return node;
+  }
   for (size_t k = 0; k < nout; ++k)
     if (outs[k].defined() && is_floating(outs[k].dtype())) add_output(n, outs[k]);
-  return n.get();  // the outputs own the node now
+  return node;  // the outputs own the node now
 }
 
 template <class Def, size_t NSaved>
