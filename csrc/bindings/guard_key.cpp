@@ -429,17 +429,19 @@ PyObject* compiled_call(PyObject* self, PyObject* args, PyObject* kwargs) {
       if (!out.is(replay->miss())) return out.release().ptr();
     }
   }
-  PyObject* method = PyObject_GetAttrString(self, "_call");
+  PyObject* method = PyObject_GetAttr(self, CR_ATTR(_call).ptr());
   if (method == nullptr) return nullptr;
   PyObject* result = PyObject_Call(method, args, kwargs);
   Py_DECREF(method);
   return result;
 }
 
-PyObject* compiled_get_fast(PyObject* self, void*) {
+/// A field of the object as a new reference (None when unset).
+template <PyObject* CompiledBase::* Field>
+PyObject* compiled_get(PyObject* self, void*) {
   auto* o = reinterpret_cast<CompiledBase*>(self);
   PyObject* v = nullptr;
-  CR_LOCKED(self, v = o->fast != nullptr ? o->fast : Py_None; Py_INCREF(v));
+  CR_LOCKED(self, v = o->*Field != nullptr ? o->*Field : Py_None; Py_INCREF(v));
   return v;
 }
 
@@ -459,13 +461,6 @@ int compiled_set_fast(PyObject* self, PyObject* value, void*) {
   CR_LOCKED(self, old = o->fast; o->fast = replay != nullptr ? value : nullptr; o->replay = replay);
   Py_XDECREF(old);
   return 0;
-}
-
-PyObject* compiled_get_lists(PyObject* self, void*) {
-  auto* o = reinterpret_cast<CompiledBase*>(self);
-  PyObject* v = nullptr;
-  CR_LOCKED(self, v = o->read_lists != nullptr ? o->read_lists : Py_None; Py_INCREF(v));
-  return v;
 }
 
 int compiled_set_lists(PyObject* self, PyObject* value, void*) {
@@ -488,9 +483,9 @@ int compiled_set_lists(PyObject* self, PyObject* value, void*) {
 }
 
 PyGetSetDef compiled_getset[] = {
-    {"_fast", compiled_get_fast, compiled_set_fast,
+    {"_fast", compiled_get<&CompiledBase::fast>, compiled_set_fast,
      "The replay of the last call when it took no arguments (a _FastReplay), or None.", nullptr},
-    {"_read_lists", compiled_get_lists, compiled_set_lists,
+    {"_read_lists", compiled_get<&CompiledBase::read_lists>, compiled_set_lists,
      "The function's reads handed to the fast replay: (cells, globals, objects), or None.", nullptr},
     {nullptr, nullptr, nullptr, nullptr, nullptr}};
 

@@ -5,6 +5,7 @@ See docs/compile.md and Note [Capture and replay] in csrc/autograd/capture.h.
 
 from __future__ import annotations
 
+import copy
 import copyreg
 import functools
 import types
@@ -177,6 +178,10 @@ class _Reads:
                 names.extend(_Reads._names(c))
         return names
 
+    def lists(self) -> tuple[list[Any], list[tuple[dict[str, Any], str]], list[Any]]:
+        """(cells, globals, objects): what the fast replay reads each call."""
+        return (self.cells, self.globals, self.objects)
+
     def key(self) -> Any:
         """The current values of the cells, the globals, and the objects and their attributes, as
         one key (bytes, or a tuple of bytes and the values that have no byte form)."""
@@ -211,7 +216,7 @@ class CompiledFunction(_core._CompiledBase):
         self._last: tuple[Any, list[_Trace]] | None = None  # the key and traces of the last replay
         self._fast: Any = None  # the last replay of a call without arguments, from C++
         self._reads = _Reads(fn)
-        self._read_lists = (self._reads.cells, self._reads.globals, self._reads.objects)
+        self._read_lists = self._reads.lists()
         #: How many times the function was traced (the first call, and each failed guard).
         self.trace_count = 0
         self._replays = 0  # replays not counted by the current _fast
@@ -225,14 +230,12 @@ class CompiledFunction(_core._CompiledBase):
     def __deepcopy__(self, memo: dict[int, Any]) -> CompiledFunction:
         # traces hold the tensors they were traced with: a deep copy (of a compiled module: an EMA
         # copy of a model) compiles a copy of the function afresh, as torch.compile's does
-        import copy
-
         return type(self)(copy.deepcopy(self._fn, memo), self._cache_size)
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         _LIVE.add(self)
-        self._read_lists = (self._reads.cells, self._reads.globals, self._reads.objects)
+        self._read_lists = self._reads.lists()
 
     def __get__(self, obj: Any, objtype: Any = None) -> Any:
         # @chainrule.compile on a method: bind like a function does
